@@ -1,0 +1,82 @@
+"""The ASGI application: network API v2.0 and the identity service in one process."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from neutrino import __version__, errors
+from neutrino.api import faults
+from neutrino.api.attributes import NETWORK, PORT, SUBNET
+from neutrino.api.auth import Unauthenticated
+from neutrino.api.identity.routes import router as identity_router
+from neutrino.api.routes import discovery, quotas, resources, tags
+from neutrino.api.state import AppState
+from neutrino.domain.services import networks, ports, subnets
+
+LOG = logging.getLogger(__name__)
+
+_STATUS_TYPES = {404: "HTTPNotFound", 405: "HTTPMethodNotAllowed", 400: "HTTPBadRequest"}
+
+
+class JsonSuffix:
+    """Neutron accepts ``/v2.0/networks.json``; the SDK sends it for some calls (quotas)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.endswith(".json") and path.startswith("/v2.0"):
+                scope = dict(scope)
+                scope["path"] = path[: -len(".json")]
+                scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
+
+
+def _http_exception(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    type_ = _STATUS_TYPES.get(exc.status_code, "HTTPError")
+    message = "The resource could not be found." if exc.status_code == 404 else str(exc.detail)
+    return faults.fault_response(exc.status_code, type_, message)
+
+
+def _validation_error(_request: Request, exc: Exception) -> Response:
+    return faults.fault_response(400, "HTTPBadRequest", f"Invalid request: {exc}")
+
+
+def _unauthenticated(_request: Request, _exc: Exception) -> Response:
+    return faults.unauthorized_response()
+
+
+def create_app(state: AppState) -> Any:
+    app = FastAPI(
+        title="neutrino",
+        version=__version__,
+        description="OpenStack Networking API v2.0 and a Keystone v3 subset",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.neutrino = state
+    app.add_exception_handler(errors.NeutronError, faults.neutron_error_handler)
+    app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, faults.unexpected_error_handler)
+
+    app.include_router(discovery.router)
+    for spec, service in ((NETWORK, networks), (SUBNET, subnets), (PORT, ports)):
+        app.include_router(resources.build_router(spec, service))
+        app.include_router(tags.build_router(spec, service))
+    app.include_router(quotas.router)
+    app.include_router(identity_router, prefix="/identity")
+    return JsonSuffix(app)

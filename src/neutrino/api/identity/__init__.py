@@ -1,0 +1,5 @@
+"""Keystone v3-compatible identity API, served under ``/identity`` by the same process."""
+
+from neutrino.api.identity.routes import router
+
+__all__ = ["router"]

@@ -1,0 +1,1 @@
+"""Route modules; ``resources.py`` builds the CRUD routes of every resource from its spec."""

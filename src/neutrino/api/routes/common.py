@@ -1,0 +1,36 @@
+"""Shared pieces of route handlers: run a unit of work off the event loop, parse If-Match."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from neutrino import errors
+from neutrino.api.auth import state_of
+from neutrino.db.engine import run_in_transaction
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
+    """Database work runs in a worker thread so one slow query never stalls other clients."""
+    return await run_in_threadpool(run_in_transaction, state_of(request).sessions, work)
+
+
+def if_match_revision(request: Request) -> int | None:
+    """``If-Match: revision_number=N`` (several comma-separated constraints allowed)."""
+    header = request.headers.get("if-match")
+    if not header:
+        return None
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "revision_number":
+            try:
+                return int(value)
+            except ValueError:
+                raise errors.HTTPBadRequest(msg=f"Invalid revision_number constraint '{value}'") from None
+    return None

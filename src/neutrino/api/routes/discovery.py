@@ -1,0 +1,79 @@
+"""``GET /`` (versions), ``GET /v2.0/`` (resources) and ``/v2.0/extensions``.
+
+The extension list names exactly what this server implements: clients such as the openstack
+CLI probe it to decide which request shapes to send.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from neutrino import errors
+from neutrino.api import respond
+from neutrino.api.attributes import RESOURCES
+from neutrino.api.auth import context_for, state_of
+
+router = APIRouter(tags=["discovery"])
+
+UPDATED = "2026-11-25T00:00:00-00:00"
+
+EXTENSIONS: list[tuple[str, str, str]] = [
+    ("project-id", "project-id field enabled", "Extension that indicates that project_id is enabled."),
+    ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
+    ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
+    ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),
+    ("revision-if-match", "If-Match constraints based on revision_number", "Extension indicating that If-Match based on revision_number is supported."),
+    ("standard-attr-tag", "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip", "Enables to set tag on resources with standard attribute."),
+    ("quotas", "Quota management support", "Expose functions for quotas management per project"),
+    ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+    ("filter-validation", "Filter parameters validation", "Provides validation on filter parameters."),
+    ("empty-string-filtering", "Empty String Filtering Extension", "Allow filtering by attributes with empty string value"),
+    ("ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering when listing ports"),
+    ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
+    ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
+]
+
+
+def _ext(alias: str, name: str, description: str) -> dict[str, object]:
+    return {"alias": alias, "name": name, "description": description, "updated": UPDATED, "links": []}
+
+
+@router.get("/", name="versions")
+async def versions(request: Request) -> Response:
+    url = state_of(request).settings.url
+    doc = {"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": f"{url}/v2.0/"}]}]}
+    return respond.json(doc)
+
+
+@router.get("/v2.0", name="resources_noslash", include_in_schema=False)
+@router.get("/v2.0/", name="resources")
+async def resources(request: Request) -> Response:
+    context_for(request)
+    url = state_of(request).settings.url
+    out = [
+        {
+            "name": spec.singular,
+            "collection": spec.collection,
+            "links": [{"rel": "self", "href": f"{url}/v2.0/{spec.path}"}],
+        }
+        for spec in RESOURCES.values()
+    ]
+    return respond.json({"resources": out})
+
+
+@router.get("/v2.0/extensions", name="list_extensions")
+async def list_extensions(request: Request) -> Response:
+    context_for(request)
+    return respond.json({"extensions": [_ext(*e) for e in EXTENSIONS]})
+
+
+@router.get("/v2.0/extensions/{alias}", name="show_extension")
+async def show_extension(request: Request, alias: str) -> Response:
+    context_for(request)
+    for ext in EXTENSIONS:
+        if ext[0] == alias:
+            return respond.json({"extension": _ext(*ext)})
+    raise errors.HTTPNotFound(msg=f"Extension with alias {alias} does not exist")

@@ -1,0 +1,1 @@
+"""Command-line entry points (composition roots: they pick the concrete adapters)."""

@@ -1,0 +1,122 @@
+"""Settings for each role, from defaults < TOML file < NEUTRINO_* environment < command line.
+
+One class per role so that a server never sees agent options and vice versa. Settings are
+passed in explicitly (never read from a global) so tests can build as many as they like.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_QUOTAS: dict[str, int] = {
+    "network": 100,
+    "subnet": 100,
+    "port": 500,
+    "router": 10,
+    "floatingip": 50,
+    "security_group": 10,
+    "security_group_rule": 100,
+    "rbac_policy": 10,
+    "subnetpool": -1,
+}
+
+
+class ServerSettings(BaseSettings):
+    """What `neutrino server` needs. Section `[server]` of the TOML file."""
+
+    model_config = SettingsConfigDict(env_prefix="NEUTRINO_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 9696
+    state_dir: Path = Path("/var/lib/neutrino")
+    auth: Literal["keystone", "noauth"] = "keystone"
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<state_dir>/neutrino.db"
+    )
+    admin_password: str | None = None
+    public_url: str | None = Field(
+        default=None, description="URL clients use to reach this server; default http://host:port"
+    )
+    region: str = "RegionOne"
+    token_expiration: int = 3600
+    base_mac: str = "fa:16:3e:00:00:00"
+    global_physnet_mtu: int = 1500
+    max_dns_nameservers: int = 5
+    max_subnet_host_routes: int = 20
+    pagination_max_limit: int = -1
+    quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUOTAS))
+    log_level: str = "info"
+
+    # filled in by load_server_settings, not by users
+    toml_file: Path | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = _TOML_PATH.get("server")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml is not None:
+            sources.append(_SectionToml(settings_cls, toml, "server"))
+        return tuple(sources)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'neutrino.db'}"
+
+    @property
+    def url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def quota_defaults(self) -> dict[str, int]:
+        merged = dict(DEFAULT_QUOTAS)
+        merged.update(self.quotas)
+        return merged
+
+
+class _SectionToml(TomlConfigSettingsSource):
+    """Reads one `[section]` of the TOML file (top-level keys also count, for brevity)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path, section: str) -> None:
+        self._section = section
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:  # type: ignore[override]
+        data = super()._read_file(file_path)
+        flat = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "quotas"}
+        flat.update(data.get(self._section, {}))
+        return flat
+
+
+_TOML_PATH: dict[str, Path | None] = {}
+
+
+def load_server_settings(config_file: Path | None = None, **overrides: Any) -> ServerSettings:
+    """Build server settings; ``overrides`` are command-line values (None means not given)."""
+    if config_file is not None and not Path(config_file).is_file():
+        raise FileNotFoundError(f"config file {config_file} does not exist")
+    _TOML_PATH["server"] = Path(config_file) if config_file else None
+    try:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return ServerSettings(**given)
+    finally:
+        _TOML_PATH.pop("server", None)

@@ -1,0 +1,1 @@
+"""Database plumbing: engine, transactions with retry, migrations."""

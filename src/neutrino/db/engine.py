@@ -1,0 +1,115 @@
+"""Engine and transactions.
+
+SQLite is the embedded default and PostgreSQL the scalable one; the code above this module is
+the same for both. For SQLite every transaction starts with BEGIN IMMEDIATE: writers then
+queue on the busy timeout instead of failing with "database is locked" when a read lock is
+upgraded, and WAL keeps readers unblocked by writers. Correctness under concurrent writers
+(no shared IP, MAC or segment) comes from unique constraints plus `run_in_transaction`
+retrying the whole unit of work, which is what Neutron does with its DB retry decorator.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from neutrino import errors
+
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_RETRIES = 10
+
+
+class RetryRequest(Exception):
+    """Raised inside a unit of work to have it run again from the start (a lost race)."""
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=8,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # let SQLAlchemy's "begin" event below decide how transactions start
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def _is_retriable(exc: BaseException) -> bool:
+    if isinstance(exc, RetryRequest | IntegrityError):
+        return True
+    if isinstance(exc, OperationalError | DBAPIError):
+        text = str(exc.orig if getattr(exc, "orig", None) else exc).lower()
+        return any(
+            s in text
+            for s in ("database is locked", "deadlock", "could not serialize", "serialization")
+        )
+    return False
+
+
+def run_in_transaction(
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    retries: int = MAX_RETRIES,
+    on_retry: Callable[[], None] | None = None,
+) -> T:
+    """Run ``work(session)`` in one transaction; rerun it from scratch on a lost race.
+
+    Domain errors (NeutronError) propagate at once and roll back: nothing half-written stays.
+    An IntegrityError means another writer took a unique value (IP, MAC, segment) between our
+    check and our insert; running again re-reads the world and picks another.
+    """
+    attempt = 0
+    while True:
+        session = factory()
+        try:
+            with session.begin():
+                result = work(session)
+            return result
+        except errors.NeutronError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - filtered just below
+            if not _is_retriable(exc) or attempt >= retries:
+                if _is_retriable(exc):
+                    LOG.warning("giving up after %d retries: %s", attempt, exc)
+                    raise errors.DatabaseRetryExhausted() from exc
+                raise
+            attempt += 1
+            if on_retry:
+                on_retry()
+            time.sleep(random.uniform(0, 0.002 * attempt))
+        finally:
+            session.close()

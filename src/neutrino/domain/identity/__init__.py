@@ -1,0 +1,14 @@
+"""A Keystone v3-compatible identity store, so that unmodified OpenStack clients can log in.
+
+neutrino serves a subset of Keystone itself instead of depending on one: password and token
+authentication, project scoping, signed expiring tokens, and enough administration (projects,
+users, roles, grants) for test tools and operators. ``service`` holds the operations,
+``tokens`` the token format and validation cache, ``passwords`` the hashing and ``bootstrap``
+the first start and the client configuration files.
+"""
+
+from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
+from neutrino.domain.identity.service import IdentityError
+from neutrino.domain.identity.tokens import TokenInfo, TokenService
+
+__all__ = ["IdentityError", "TokenInfo", "TokenService", "bootstrap", "write_client_files"]

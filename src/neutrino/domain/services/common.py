@@ -1,0 +1,105 @@
+"""Helpers every resource service shares: settings, revisions, quotas, tags loading."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.config import DEFAULT_QUOTAS
+from neutrino.domain.context import Context
+from neutrino.domain.models import Quota, Tag
+
+
+@dataclass(frozen=True)
+class DomainConfig:
+    """The settings that change domain behaviour (a subset of ServerSettings)."""
+
+    quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
+    base_mac: str = "fa:16:3e:00:00:00"
+    global_physnet_mtu: int = 1500
+    max_dns_nameservers: int = 5
+    max_subnet_host_routes: int = 20
+
+
+def check_revision(obj: Any, if_match: int | None) -> None:
+    if if_match is not None and obj.revision_number != if_match:
+        raise errors.RevisionNumberConstraintFailed(expected=if_match, current=obj.revision_number)
+
+
+def quota_limit(session: Session, cfg: DomainConfig, project_id: str, resource: str) -> int:
+    row = session.get(Quota, (project_id, resource))
+    if row is not None:
+        return row.limit
+    return cfg.quotas.get(resource, -1)
+
+
+def enforce_quota(
+    session: Session, cfg: DomainConfig, project_id: str, resource: str, model: Any, adding: int = 1
+) -> None:
+    """Count inside the transaction: with BEGIN IMMEDIATE (SQLite) this cannot be raced."""
+    limit = quota_limit(session, cfg, project_id, resource)
+    if limit < 0:
+        return
+    used = session.scalar(select(func.count()).select_from(model).where(model.project_id == project_id))
+    if (used or 0) + adding > limit:
+        raise errors.OverQuota(overs=f"['{resource}']")
+
+
+def tags_by_resource(session: Session, ids: Iterable[str]) -> dict[str, list[str]]:
+    ids = list(ids)
+    out: dict[str, list[str]] = defaultdict(list)
+    if not ids:
+        return out
+    for chunk in _chunks(ids):
+        for rid, tag in session.execute(
+            select(Tag.resource_id, Tag.tag).where(Tag.resource_id.in_(chunk)).order_by(Tag.tag)
+        ):
+            out[rid].append(tag)
+    return out
+
+
+def delete_tags(session: Session, resource_id: str) -> None:
+    from sqlalchemy import delete
+
+    session.execute(delete(Tag).where(Tag.resource_id == resource_id))
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def ts(value: Any) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def standard_fields(obj: Any, tags: list[str]) -> dict[str, Any]:
+    return {
+        "tenant_id": obj.project_id,
+        "project_id": obj.project_id,
+        "description": obj.description,
+        "created_at": ts(obj.created_at),
+        "updated_at": ts(obj.updated_at),
+        "revision_number": obj.revision_number,
+        "tags": tags,
+    }
+
+
+def apply_updates(obj: Any, data: dict[str, Any], allowed: Iterable[str]) -> bool:
+    changed = False
+    for key in allowed:
+        if key in data and getattr(obj, key) != data[key]:
+            setattr(obj, key, data[key])
+            changed = True
+    return changed
+
+
+def ensure_owner_or_admin(ctx: Context, project_id: str, action: str) -> None:
+    if not ctx.owns(project_id):
+        raise errors.PolicyNotAuthorized(action=f"rule:{action}")

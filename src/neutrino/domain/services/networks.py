@@ -1,0 +1,170 @@
+"""Networks: create, read, update, delete, with Neutron's visibility and in-use rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.domain.context import Context
+from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
+from neutrino.domain.models import Network, Port, Subnet
+from neutrino.domain.services import common
+from neutrino.domain.services.common import DomainConfig
+
+# ports that go away with their network instead of blocking its deletion
+AUTO_DELETE_PORT_OWNERS = ("network:dhcp", "network:distributed", "network:floatingip_agent_gateway")
+
+COLUMNS = {
+    "id": Network.id,
+    "name": Network.name,
+    "project_id": Network.project_id,
+    "description": Network.description,
+    "admin_state_up": Network.admin_state_up,
+    "status": Network.status,
+    "shared": Network.shared,
+    "mtu": Network.mtu,
+    "port_security_enabled": Network.port_security_enabled,
+    "revision_number": Network.revision_number,
+    "created_at": Network.created_at,
+    "updated_at": Network.updated_at,
+}
+
+
+def _visible(ctx: Context):  # type: ignore[no-untyped-def]
+    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True))
+
+
+def get(session: Session, ctx: Context, network_id: str) -> Network:
+    net = session.get(Network, network_id)
+    if net is None or not (ctx.is_admin or net.shared or net.project_id == ctx.project_id):
+        raise errors.NetworkNotFound(net_id=network_id)
+    return net
+
+
+def get_for_update(session: Session, ctx: Context, network_id: str, action: str) -> Network:
+    net = get(session, ctx, network_id)
+    ctx.require_write(action)
+    common.ensure_owner_or_admin(ctx, net.project_id, action)
+    return net
+
+
+def list_(session: Session, ctx: Context, q: ListQuery) -> list[Network]:
+    stmt = select(Network)
+    if not ctx.is_admin:
+        stmt = stmt.where(_visible(ctx))
+    stmt = apply_filters(stmt, Network, q, COLUMNS)
+    stmt = apply_order_and_page(session, stmt, Network, q, COLUMNS)
+    return list(session.scalars(stmt))
+
+
+def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Network:
+    ctx.require_write("create_network")
+    if data.get("shared") and not ctx.is_admin:
+        raise errors.PolicyNotAuthorized(
+            action="(rule:create_network and rule:create_network:shared)"
+        )
+    common.enforce_quota(session, cfg, data["project_id"], "network", Network)
+    net = Network(
+        project_id=data["project_id"],
+        name=data.get("name", ""),
+        description=data.get("description", ""),
+        admin_state_up=data.get("admin_state_up", True),
+        shared=data.get("shared", False),
+        port_security_enabled=data.get("port_security_enabled", True),
+        mtu=cfg.global_physnet_mtu,
+        status="ACTIVE",
+    )
+    session.add(net)
+    session.flush()
+    return net
+
+
+def update(
+    session: Session, ctx: Context, cfg: DomainConfig, network_id: str, data: dict[str, Any],
+    if_match: int | None = None,
+) -> Network:
+    net = get_for_update(session, ctx, network_id, "update_network")
+    common.check_revision(net, if_match)
+    if "shared" in data and data["shared"] != net.shared and not ctx.is_admin:
+        raise errors.PolicyNotAuthorized(action="(rule:update_network and rule:update_network:shared)")
+    if "shared" in data and not data["shared"] and net.shared:
+        _check_unshare(session, net)
+    if common.apply_updates(
+        net, data, ("name", "description", "admin_state_up", "shared", "port_security_enabled")
+    ):
+        net.bump_revision()
+    session.flush()
+    return net
+
+
+def _check_unshare(session: Session, net: Network) -> None:
+    other = session.scalar(
+        select(Port.id).where(
+            Port.network_id == net.id,
+            Port.project_id != net.project_id,
+            Port.device_owner.notin_(AUTO_DELETE_PORT_OWNERS),
+        ).limit(1)
+    )
+    if other is not None:
+        raise errors.InvalidInput(
+            error_message=f"Unable to reconfigure sharing settings for network {net.id}. "
+            "Multiple tenants are using it."
+        )
+
+
+def delete(
+    session: Session, ctx: Context, cfg: DomainConfig, network_id: str, if_match: int | None = None
+) -> None:
+    net = get_for_update(session, ctx, network_id, "delete_network")
+    common.check_revision(net, if_match)
+    busy = session.scalar(
+        select(Port.id).where(
+            Port.network_id == net.id, Port.device_owner.notin_(AUTO_DELETE_PORT_OWNERS)
+        ).limit(1)
+    )
+    if busy is not None:
+        raise errors.NetworkInUse(net_id=net.id)
+    ids = [net.id]
+    ids += list(session.scalars(select(Subnet.id).where(Subnet.network_id == net.id)))
+    ids += list(session.scalars(select(Port.id).where(Port.network_id == net.id)))
+    for rid in ids:
+        common.delete_tags(session, rid)
+    session.execute(sql_delete(Port).where(Port.network_id == net.id))
+    session.execute(sql_delete(Subnet).where(Subnet.network_id == net.id))
+    session.delete(net)
+    session.flush()
+
+
+def render(session: Session, nets: list[Network]) -> list[dict[str, Any]]:
+    ids = [n.id for n in nets]
+    subnets: dict[str, list[str]] = defaultdict(list)
+    if ids:
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            for net_id, sub_id in session.execute(
+                select(Subnet.network_id, Subnet.id)
+                .where(Subnet.network_id.in_(chunk))
+                .order_by(Subnet.created_at, Subnet.id)
+            ):
+                subnets[net_id].append(sub_id)
+    tags = common.tags_by_resource(session, ids)
+    out = []
+    for n in nets:
+        d = {
+            "id": n.id,
+            "name": n.name,
+            "admin_state_up": n.admin_state_up,
+            "status": n.status,
+            "subnets": subnets.get(n.id, []),
+            "shared": n.shared,
+            "mtu": n.mtu,
+            "port_security_enabled": n.port_security_enabled,
+        }
+        d.update(common.standard_fields(n, tags.get(n.id, [])))
+        out.append(d)
+    return out

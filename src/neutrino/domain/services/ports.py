@@ -1,0 +1,217 @@
+"""Ports: a MAC unique on the network and fixed IPs chosen by the allocator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.domain.context import Context
+from neutrino.domain.ipam import allocator, mac as macs
+from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
+from neutrino.domain.models import IPAllocation, Network, Port, Subnet
+from neutrino.domain.services import common, networks
+from neutrino.domain.services.common import DomainConfig
+
+MAC_ATTEMPTS = 16
+
+COLUMNS = {
+    "id": Port.id,
+    "name": Port.name,
+    "project_id": Port.project_id,
+    "description": Port.description,
+    "network_id": Port.network_id,
+    "mac_address": Port.mac_address,
+    "admin_state_up": Port.admin_state_up,
+    "status": Port.status,
+    "device_id": Port.device_id,
+    "device_owner": Port.device_owner,
+    "revision_number": Port.revision_number,
+    "created_at": Port.created_at,
+    "updated_at": Port.updated_at,
+}
+
+
+def _visible_clause(ctx: Context):  # type: ignore[no-untyped-def]
+    own_nets = select(Network.id).where(Network.project_id == ctx.project_id)
+    return or_(Port.project_id == ctx.project_id, Port.network_id.in_(own_nets))
+
+
+def get(session: Session, ctx: Context, port_id: str) -> Port:
+    port = session.get(Port, port_id)
+    if port is None:
+        raise errors.PortNotFound(port_id=port_id)
+    if not ctx.is_admin and port.project_id != ctx.project_id:
+        net = session.get(Network, port.network_id)
+        if net is None or net.project_id != ctx.project_id:
+            raise errors.PortNotFound(port_id=port_id)
+    return port
+
+
+def list_(session: Session, ctx: Context, q: ListQuery) -> list[Port]:
+    stmt = select(Port)
+    if not ctx.is_admin:
+        stmt = stmt.where(_visible_clause(ctx))
+    for spec in q.filters.get("fixed_ips", []):
+        stmt = stmt.where(Port.id.in_(_fixed_ip_filter(spec)))
+    stmt = apply_filters(stmt, Port, q, COLUMNS)
+    stmt = apply_order_and_page(session, stmt, Port, q, COLUMNS)
+    return list(session.scalars(stmt))
+
+
+def _fixed_ip_filter(spec: Any):  # type: ignore[no-untyped-def]
+    """``fixed_ips=ip_address=X`` / ``fixed_ips=subnet_id=Y`` (also ``ip_address_substr``)."""
+    stmt = select(IPAllocation.port_id)
+    text = str(spec)
+    key, _, value = text.partition("=")
+    if key == "ip_address":
+        return stmt.where(IPAllocation.ip_address == value)
+    if key == "subnet_id":
+        return stmt.where(IPAllocation.subnet_id == value)
+    if key == "ip_address_substr":
+        return stmt.where(IPAllocation.ip_address.contains(value))
+    raise errors.HTTPBadRequest(msg=f"Invalid fixed_ips filter '{text}'")
+
+
+def _requests(fixed_ips: list[dict[str, str]] | None) -> list[allocator.Request] | None:
+    if fixed_ips is None:
+        return None
+    return [allocator.Request(f.get("subnet_id"), f.get("ip_address")) for f in fixed_ips]
+
+
+def _subnets(session: Session, network_id: str) -> list[Subnet]:
+    return list(
+        session.scalars(
+            select(Subnet).where(Subnet.network_id == network_id).order_by(Subnet.created_at, Subnet.id)
+        )
+    )
+
+
+def _choose_mac(session: Session, cfg: DomainConfig, network_id: str, given: str | None) -> str:
+    def in_use(mac: str) -> bool:
+        return session.scalar(
+            select(Port.id).where(Port.network_id == network_id, Port.mac_address == mac)
+        ) is not None
+
+    if given is not None:
+        if not macs.mac_is_valid_for_port(given):
+            raise errors.InvalidInput(error_message=f"{given} is not a valid MAC address")
+        if in_use(given):
+            raise errors.MacAddressInUse(net_id=network_id, mac=given)
+        return given
+    for _ in range(MAC_ATTEMPTS):
+        mac = macs.random_mac(cfg.base_mac)
+        if not in_use(mac):
+            return mac
+    raise errors.MacAddressGenerationFailure(net_id=network_id)
+
+
+def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Port:
+    ctx.require_write("create_port")
+    net = networks.get(session, ctx, data["network_id"])
+    if not ctx.is_admin and not net.shared and net.project_id != ctx.project_id:
+        raise errors.NetworkNotFound(net_id=net.id)
+    common.enforce_quota(session, cfg, data["project_id"], "port", Port)
+    mac = _choose_mac(session, cfg, net.id, data.get("mac_address"))
+    owner = data.get("device_owner", "")
+    pairs = allocator.allocate(
+        session,
+        network_id=net.id,
+        subnets=_subnets(session, net.id),
+        requested=_requests(data.get("fixed_ips")),
+        mac=mac,
+        device_owner=owner,
+    )
+    port = Port(
+        project_id=data["project_id"],
+        network_id=net.id,
+        name=data.get("name", ""),
+        description=data.get("description", ""),
+        mac_address=mac,
+        admin_state_up=data.get("admin_state_up", True),
+        device_id=data.get("device_id", ""),
+        device_owner=owner,
+        status="DOWN",
+    )
+    port.fixed_ips = [
+        IPAllocation(subnet_id=s, ip_address=ip, network_id=net.id, position=i)
+        for i, (s, ip) in enumerate(pairs)
+    ]
+    session.add(port)
+    session.flush()
+    return port
+
+
+def update(
+    session: Session, ctx: Context, cfg: DomainConfig, port_id: str, data: dict[str, Any],
+    if_match: int | None = None,
+) -> Port:
+    port = get(session, ctx, port_id)
+    ctx.require_write("update_port")
+    common.check_revision(port, if_match)
+    changed = False
+    if "mac_address" in data and data["mac_address"] != port.mac_address:
+        if not ctx.is_admin:
+            raise errors.PolicyNotAuthorized(action="rule:update_port:mac_address")
+        port.mac_address = _choose_mac(session, cfg, port.network_id, data["mac_address"])
+        changed = True
+    if "fixed_ips" in data:
+        held = {(a.subnet_id, a.ip_address) for a in port.fixed_ips}
+        pairs = allocator.allocate(
+            session,
+            network_id=port.network_id,
+            subnets=_subnets(session, port.network_id),
+            requested=_requests(data["fixed_ips"]),
+            mac=port.mac_address,
+            device_owner=data.get("device_owner", port.device_owner),
+            keep=held,
+        )
+        if set(pairs) != held or [(a.subnet_id, a.ip_address) for a in port.fixed_ips] != pairs:
+            port.fixed_ips = []
+            session.flush()
+            port.fixed_ips = [
+                IPAllocation(subnet_id=s, ip_address=ip, network_id=port.network_id, position=i)
+                for i, (s, ip) in enumerate(pairs)
+            ]
+            changed = True
+    if common.apply_updates(
+        port, data, ("name", "description", "admin_state_up", "device_id", "device_owner")
+    ):
+        changed = True
+    if changed:
+        port.bump_revision()
+    session.flush()
+    return port
+
+
+def delete(
+    session: Session, ctx: Context, cfg: DomainConfig, port_id: str, if_match: int | None = None
+) -> None:
+    port = get(session, ctx, port_id)
+    ctx.require_write("delete_port")
+    common.check_revision(port, if_match)
+    common.delete_tags(session, port.id)
+    session.delete(port)
+    session.flush()
+
+
+def render(session: Session, ports: list[Port]) -> list[dict[str, Any]]:
+    tags = common.tags_by_resource(session, [p.id for p in ports])
+    out = []
+    for p in ports:
+        d = {
+            "id": p.id,
+            "name": p.name,
+            "network_id": p.network_id,
+            "mac_address": p.mac_address,
+            "admin_state_up": p.admin_state_up,
+            "status": p.status,
+            "device_id": p.device_id,
+            "device_owner": p.device_owner,
+            "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in p.fixed_ips],
+        }
+        d.update(common.standard_fields(p, tags.get(p.id, [])))
+        out.append(d)
+    return out

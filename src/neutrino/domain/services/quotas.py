@@ -1,0 +1,112 @@
+"""Quotas: per-project limits over the configured defaults, and their usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.domain.context import Context
+from neutrino.domain.models import Network, Port, Quota, Subnet
+from neutrino.domain.services.common import DomainConfig
+
+# the resources this server counts; later services register theirs here
+TRACKED: dict[str, Any] = {"network": Network, "subnet": Subnet, "port": Port}
+MAX_LIMIT = 2**31 - 1
+
+
+def _require_admin(ctx: Context) -> None:
+    if not ctx.is_admin:
+        raise errors.PolicyNotAuthorized(action="rule:update_quota")
+
+
+def _require_view(ctx: Context, project_id: str) -> None:
+    if not ctx.is_admin and project_id != ctx.project_id:
+        raise errors.NotAuthorized("Non-admin is not authorized to access quotas for another project")
+
+
+def defaults(cfg: DomainConfig) -> dict[str, int]:
+    return {name: cfg.quotas.get(name, -1) for name in TRACKED}
+
+
+def limits(session: Session, cfg: DomainConfig, project_id: str) -> dict[str, int]:
+    out = defaults(cfg)
+    for row in session.scalars(select(Quota).where(Quota.project_id == project_id)):
+        if row.resource in out:
+            out[row.resource] = row.limit
+    return out
+
+
+def show(session: Session, ctx: Context, cfg: DomainConfig, project_id: str) -> dict[str, int]:
+    _require_view(ctx, project_id)
+    return limits(session, cfg, project_id)
+
+
+def details(session: Session, ctx: Context, cfg: DomainConfig, project_id: str) -> dict[str, Any]:
+    _require_view(ctx, project_id)
+    out = {}
+    for name, limit in limits(session, cfg, project_id).items():
+        model = TRACKED[name]
+        used = session.scalar(select(func.count()).select_from(model).where(model.project_id == project_id))
+        out[name] = {"limit": limit, "used": used or 0, "reserved": 0}
+    return out
+
+
+def list_overrides(session: Session, ctx: Context, cfg: DomainConfig) -> list[dict[str, Any]]:
+    _require_admin(ctx)
+    projects = session.scalars(select(Quota.project_id).distinct().order_by(Quota.project_id))
+    out = []
+    for pid in projects:
+        item: dict[str, Any] = dict(limits(session, cfg, pid))
+        item["project_id"] = pid
+        item["tenant_id"] = pid
+        out.append(item)
+    return out
+
+
+def validate_changes(changes: Any) -> dict[str, int]:
+    if not isinstance(changes, dict) or not changes:
+        raise errors.HTTPBadRequest(msg="Unable to find 'quota' in request body")
+    unknown = [k for k in changes if k not in TRACKED and k not in ("project_id", "tenant_id", "force", "check_limit")]
+    if unknown:
+        raise errors.HTTPBadRequest(msg=f"Unrecognized attribute(s) '{', '.join(unknown)}'")
+    out: dict[str, int] = {}
+    for key, value in changes.items():
+        if key not in TRACKED:
+            continue
+        try:
+            number = int(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or (isinstance(value, float) and value != int(value)):
+            raise errors.HTTPBadRequest(msg=f"Invalid input for {key}. Reason: '{value}' is not an integer.")
+        if number < -1 or number > MAX_LIMIT:
+            raise errors.HTTPBadRequest(
+                msg=f"Invalid input for {key}. Reason: '{number}' is too small - must be at least '-1'."
+                if number < -1
+                else f"Invalid input for {key}. Reason: '{number}' is too large - must be no larger than '{MAX_LIMIT}'."
+            )
+        out[key] = number
+    return out
+
+
+def update(
+    session: Session, ctx: Context, cfg: DomainConfig, project_id: str, changes: dict[str, int]
+) -> dict[str, int]:
+    _require_admin(ctx)
+    for resource, limit in changes.items():
+        row = session.get(Quota, (project_id, resource))
+        if row is None:
+            session.add(Quota(project_id=project_id, resource=resource, limit=limit))
+        else:
+            row.limit = limit
+    session.flush()
+    return limits(session, cfg, project_id)
+
+
+def reset(session: Session, ctx: Context, project_id: str) -> None:
+    _require_admin(ctx)
+    session.execute(sql_delete(Quota).where(Quota.project_id == project_id))

@@ -1,0 +1,67 @@
+"""Assemble a ready server from settings: database, schema, identity bootstrap, app.
+
+Kept apart from the CLI so tests and benchmarks build the very same server in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from neutrino.api.app import create_app
+from neutrino.api.state import AppState
+from neutrino.config import ServerSettings
+from neutrino.db.engine import make_engine, make_sessionmaker
+from neutrino.db.migrate import upgrade
+from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
+from neutrino.domain.identity.tokens import TokenService
+from neutrino.domain.models import Project
+from neutrino.domain.services.common import DomainConfig
+
+LOG = logging.getLogger(__name__)
+SYSTEM_STATE_DIR = Path("/var/lib/neutrino")
+
+
+@dataclass
+class Built:
+    app: Any
+    state: AppState
+    admin_password: str | None
+
+
+def domain_config(settings: ServerSettings) -> DomainConfig:
+    return DomainConfig(
+        quotas=settings.quota_defaults(),
+        base_mac=settings.base_mac,
+        global_physnet_mtu=settings.global_physnet_mtu,
+        max_dns_nameservers=settings.max_dns_nameservers,
+        max_subnet_host_routes=settings.max_subnet_host_routes,
+    )
+
+
+def build(settings: ServerSettings, *, write_files: bool = True) -> Built:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    password = bootstrap(sessions, settings)
+    if write_files:
+        system_wide = settings.state_dir.resolve() == SYSTEM_STATE_DIR
+        write_client_files(settings, password, install_system_wide=system_wide)
+    with sessions() as session:
+        admin_project = session.scalar(
+            select(Project.id).where(Project.name == "admin", Project.domain_id == "default")
+        )
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        tokens=TokenService(sessions, settings.token_expiration),
+        domain=domain_config(settings),
+        default_project_id=admin_project,
+    )
+    return Built(app=create_app(state), state=state, admin_password=password)

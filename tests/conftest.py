@@ -1,0 +1,88 @@
+"""Shared fixtures: an in-process server on a throwaway SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from neutrino.config import load_server_settings
+
+
+class Api:
+    """A thin test client speaking as one project (noauth headers) to the in-process server."""
+
+    def __init__(self, client: TestClient, project: str | None = None, roles: str | None = None) -> None:
+        self.client = client
+        self.headers: dict[str, str] = {}
+        if project:
+            self.headers["X-Project-Id"] = project
+        if roles:
+            self.headers["X-Roles"] = roles
+
+    def as_project(self, project: str, roles: str = "member,reader") -> Api:
+        return Api(self.client, project, roles)
+
+    def request(self, method: str, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
+        headers = dict(self.headers)
+        headers.update(kw.pop("headers", {}) or {})  # type: ignore[arg-type]
+        return self.client.request(method, path, json=json, headers=headers, **kw)  # type: ignore[arg-type]
+
+    def get(self, path: str, **kw: object):  # type: ignore[no-untyped-def]
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
+        return self.request("POST", path, json, **kw)
+
+    def put(self, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
+        return self.request("PUT", path, json, **kw)
+
+    def delete(self, path: str, **kw: object):  # type: ignore[no-untyped-def]
+        return self.request("DELETE", path, **kw)
+
+    # conveniences used across many tests
+    def network(self, **attrs: object) -> dict:  # type: ignore[type-arg]
+        r = self.post("/v2.0/networks", {"network": {"name": "n", **attrs}})
+        assert r.status_code == 201, r.text
+        return r.json()["network"]
+
+    def subnet(self, network_id: str, cidr: str = "10.0.0.0/24", **attrs: object) -> dict:  # type: ignore[type-arg]
+        version = 6 if ":" in cidr else 4
+        body = {"network_id": network_id, "cidr": cidr, "ip_version": version, **attrs}
+        r = self.post("/v2.0/subnets", {"subnet": body})
+        assert r.status_code == 201, r.text
+        return r.json()["subnet"]
+
+    def port(self, network_id: str, **attrs: object) -> dict:  # type: ignore[type-arg]
+        r = self.post("/v2.0/ports", {"port": {"network_id": network_id, **attrs}})
+        assert r.status_code == 201, r.text
+        return r.json()["port"]
+
+
+def make_settings(tmp: Path, **overrides: object):  # type: ignore[no-untyped-def]
+    values = {"state_dir": tmp, "auth": "noauth", "port": 9696}
+    values.update(overrides)
+    return load_server_settings(None, **values)
+
+
+@pytest.fixture
+def server_state_dir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    from neutrino.server import build
+
+    built = build(make_settings(tmp_path), write_files=False)
+    with TestClient(built.app, raise_server_exceptions=False) as c:
+        yield c
+    built.state.engine.dispose()
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    """Admin (noauth) acting for project 'p-admin'."""
+    return Api(client, "p-admin")
