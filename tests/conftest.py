@@ -79,7 +79,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     built = build(make_settings(tmp_path), write_files=False)
     with TestClient(built.app, raise_server_exceptions=False) as c:
         yield c
-    built.state.engine.dispose()
+    built.state.close()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from neutrino.api.app import create_app
 from neutrino.api.state import AppState
 from neutrino.config import ServerSettings
-from neutrino.db.engine import make_engine, make_sessionmaker
+from neutrino.db.engine import is_sqlite, make_engine, make_sessionmaker
 from neutrino.db.migrate import upgrade
 from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
 from neutrino.domain.identity.tokens import TokenService
@@ -56,10 +56,14 @@ def build(settings: ServerSettings, *, write_files: bool = True) -> Built:
         admin_project = session.scalar(
             select(Project.id).where(Project.name == "admin", Project.domain_id == "default")
         )
+    sqlite = is_sqlite(settings.db_url)
+    read_engine = make_engine(settings.db_url, read_only=True) if sqlite else engine
     state = AppState(
         settings=settings,
         engine=engine,
         sessions=sessions,
+        read_sessions=make_sessionmaker(read_engine),
+        db_in_threadpool=not sqlite,
         tokens=TokenService(sessions, settings.token_expiration),
         domain=domain_config(settings),
         default_project_id=admin_project,

@@ -26,7 +26,7 @@ def state(tmp_path):
 
     built = build(make_settings(tmp_path), write_files=False)
     yield built.state
-    built.state.engine.dispose()
+    built.state.close()
 
 
 def _setup(state, cidr):

@@ -19,5 +19,17 @@ class AppState:
     sessions: sessionmaker[Session]
     tokens: Any
     domain: DomainConfig
+    read_sessions: sessionmaker[Session] | None = None
+    """Sessions for read-only requests (on SQLite: deferred transactions, no write lock)."""
+    db_in_threadpool: bool = True
+    """Run database work in worker threads. Off for SQLite, whose sub-millisecond local calls
+    cost less than the thread hop and which serialises writers anyway."""
     default_project_id: str | None = None
     """The project a no-auth request acts for when it names none (the bootstrap admin project)."""
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.read_sessions is not None:
+            bind = self.read_sessions.kw.get("bind")
+            if bind is not None and bind is not self.engine:
+                bind.dispose()

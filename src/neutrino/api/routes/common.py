@@ -16,9 +16,17 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 
 
-async def in_transaction(request: Request, work: Callable[[Session], T]) -> T:
-    """Database work runs in a worker thread so one slow query never stalls other clients."""
-    return await run_in_threadpool(run_in_transaction, state_of(request).sessions, work)
+async def in_transaction(request: Request, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+    """Run one unit of work in a transaction (retried on lost races).
+
+    With a networked database the work runs in a worker thread so that a slow query never
+    stalls other clients; with SQLite it runs inline (see AppState.db_in_threadpool).
+    """
+    state = state_of(request)
+    factory = state.read_sessions if readonly and state.read_sessions is not None else state.sessions
+    if state.db_in_threadpool:
+        return await run_in_threadpool(run_in_transaction, factory, work)
+    return run_in_transaction(factory, work)
 
 
 def if_match_revision(request: Request) -> int | None:

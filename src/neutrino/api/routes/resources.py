@@ -50,7 +50,7 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
                 rows.reverse()
             return service.render(session, rows)  # type: ignore[no-any-return]
 
-        found = await in_transaction(request, work)
+        found = await in_transaction(request, work, readonly=True)
         out: dict[str, Any] = {spec.collection: [select_fields(d, fields) for d in found]}
         if q.limit:
             url = f"{state.settings.url}{base}"
@@ -63,9 +63,10 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
         fields = _fields_only(request)
 
         def work(session: Session) -> dict[str, Any]:
-            return service.render(session, [service.get(session, ctx, resource_id)])[0]  # type: ignore[no-any-return]
+            fetch = getattr(service, "fetch", service.get)
+            return service.render(session, [fetch(session, ctx, resource_id)])[0]  # type: ignore[no-any-return]
 
-        found = await in_transaction(request, work)
+        found = await in_transaction(request, work, readonly=True)
         return respond.json({spec.singular: select_fields(found, fields)})
 
     @router.post(
@@ -82,7 +83,7 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
         def work(session: Session) -> list[dict[str, Any]]:
             rows = [service.create(session, ctx, state.domain, item) for item in parsed]
             session.flush()
-            return service.render(session, rows)  # type: ignore[no-any-return]
+            return service.render(session, rows, fresh=True)  # type: ignore[no-any-return]
 
         created = await in_transaction(request, work)
         if bulk:

@@ -23,7 +23,13 @@ from neutrino.domain.identity.passwords import hash_password, verify_password
 from neutrino.domain.models.identity import Project, Role, RoleAssignment, User
 
 AUTH_REQUIRED = "The request you have made requires authentication."
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+}
 
 
 class IdentityError(Exception):
@@ -83,7 +89,9 @@ def _text(value: object, field: str, limit: int = 255) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or len(value) > limit:
-        raise bad_request(f"Invalid input for field '{field}': a string of at most {limit} characters is required.")
+        raise bad_request(
+            f"Invalid input for field '{field}': a string of at most {limit} characters is required."
+        )
     return value
 
 
@@ -457,6 +465,8 @@ def change_password(
     """Self-service password change: the old password must be right (401 otherwise)."""
     user = get_user(session, user_id=user_id)
     verify_user_password(user, original_password)
+    if password is None:
+        raise bad_request("Expecting to find password in user.")
     user.password_hash = _password_hash(password)
     session.flush()
 

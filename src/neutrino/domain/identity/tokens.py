@@ -186,8 +186,8 @@ class TokenService:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except ValueError:
             return None
-        if len(raw) <= MAC_BYTES:
-            return None
+        if len(raw) <= MAC_BYTES or _b64encode(raw) != token:
+            return None  # too short, or a non-canonical spelling (stray low bits in the last char)
         payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
         if not hmac.compare_digest(mac, self._mac(payload)):
             return None

@@ -29,13 +29,13 @@ class Subnet(HasId, HasProject, StandardAttrs, Base):
 
     network: Mapped[Network] = relationship(back_populates="subnets", lazy="raise_on_sql")
     allocation_pools: Mapped[list[AllocationPool]] = relationship(
-        cascade="all, delete-orphan", order_by="AllocationPool.position", lazy="selectin"
+        cascade="all, delete-orphan", order_by="AllocationPool.position"
     )
     dns_nameservers: Mapped[list[DNSNameServer]] = relationship(
-        cascade="all, delete-orphan", order_by="DNSNameServer.position", lazy="selectin"
+        cascade="all, delete-orphan", order_by="DNSNameServer.position"
     )
     host_routes: Mapped[list[HostRoute]] = relationship(
-        cascade="all, delete-orphan", order_by="HostRoute.position", lazy="selectin"
+        cascade="all, delete-orphan", order_by="HostRoute.position"
     )
 
 

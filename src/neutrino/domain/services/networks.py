@@ -6,13 +6,13 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
-from neutrino.domain.models import Network, Port, Subnet
+from neutrino.domain.models import Network, Port, Subnet, Tag
 from neutrino.domain.services import common
 from neutrino.domain.services.common import DomainConfig
 
@@ -35,6 +35,27 @@ COLUMNS = {
 }
 
 
+NETWORKS = Network.__table__
+# built once: constructing a select costs more than running it on SQLite
+_FETCH = select(NETWORKS).where(NETWORKS.c.id == bindparam("id"))
+_EXTRAS = union_all(
+    select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(
+        Subnet.network_id.in_(bindparam("ids", expanding=True))
+    ),
+    select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(
+        Tag.resource_id.in_(bindparam("ids", expanding=True))
+    ),
+)
+
+
+def fetch(session: Session, ctx: Context, network_id: str) -> Any:
+    """Read path: a plain row (no ORM identity map), for show."""
+    row = session.connection().execute(_FETCH, {"id": network_id}).first()
+    if row is None or not (ctx.is_admin or row.shared or row.project_id == ctx.project_id):
+        raise errors.NetworkNotFound(net_id=network_id)
+    return row
+
+
 def _visible(ctx: Context):  # type: ignore[no-untyped-def]
     return or_(Network.project_id == ctx.project_id, Network.shared.is_(True))
 
@@ -53,13 +74,13 @@ def get_for_update(session: Session, ctx: Context, network_id: str, action: str)
     return net
 
 
-def list_(session: Session, ctx: Context, q: ListQuery) -> list[Network]:
-    stmt = select(Network)
+def list_(session: Session, ctx: Context, q: ListQuery) -> list[Any]:
+    stmt = select(NETWORKS)
     if not ctx.is_admin:
         stmt = stmt.where(_visible(ctx))
     stmt = apply_filters(stmt, Network, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, Network, q, COLUMNS)
-    return list(session.scalars(stmt))
+    return list(session.connection().execute(stmt))
 
 
 def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Network:
@@ -140,19 +161,33 @@ def delete(
     session.flush()
 
 
-def render(session: Session, nets: list[Network]) -> list[dict[str, Any]]:
-    ids = [n.id for n in nets]
+def _subnets_and_tags(session: Session, ids: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Subnet ids and tags of many networks in one round trip per 500 networks."""
     subnets: dict[str, list[str]] = defaultdict(list)
-    if ids:
-        for chunk_start in range(0, len(ids), 500):
-            chunk = ids[chunk_start : chunk_start + 500]
-            for net_id, sub_id in session.execute(
-                select(Subnet.network_id, Subnet.id)
-                .where(Subnet.network_id.in_(chunk))
-                .order_by(Subnet.created_at, Subnet.id)
-            ):
-                subnets[net_id].append(sub_id)
-    tags = common.tags_by_resource(session, ids)
+    tags: dict[str, list[str]] = defaultdict(list)
+    conn = session.connection()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found_subnets = []
+        for kind, rid, value, created in conn.execute(_EXTRAS, {"ids": chunk}):
+            if kind == "s":
+                found_subnets.append((created, value, rid))
+            else:
+                tags[rid].append(value)
+        for _created, sub_id, rid in sorted(found_subnets):
+            subnets[rid].append(sub_id)
+    for values in tags.values():
+        values.sort()
+    return subnets, tags
+
+
+def render(session: Session, nets: list[Any], fresh: bool = False) -> list[dict[str, Any]]:
+    """Neutron's JSON shape. ``fresh`` rows were just created: no subnets or tags to look up."""
+    if fresh:
+        subnets: dict[str, list[str]] = {}
+        tags: dict[str, list[str]] = {}
+    else:
+        subnets, tags = _subnets_and_tags(session, [n.id for n in nets])
     out = []
     for n in nets:
         d = {

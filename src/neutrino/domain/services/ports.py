@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from neutrino import errors
 from neutrino.domain.context import Context
@@ -14,8 +14,6 @@ from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_pa
 from neutrino.domain.models import IPAllocation, Network, Port, Subnet
 from neutrino.domain.services import common, networks
 from neutrino.domain.services.common import DomainConfig
-
-MAC_ATTEMPTS = 16
 
 COLUMNS = {
     "id": Port.id,
@@ -82,30 +80,26 @@ def _requests(fixed_ips: list[dict[str, str]] | None) -> list[allocator.Request]
 
 
 def _subnets(session: Session, network_id: str) -> list[Subnet]:
-    return list(
-        session.scalars(
-            select(Subnet).where(Subnet.network_id == network_id).order_by(Subnet.created_at, Subnet.id)
-        )
+    stmt = (
+        select(Subnet)
+        .where(Subnet.network_id == network_id)
+        .order_by(Subnet.created_at, Subnet.id)
+        .options(selectinload(Subnet.allocation_pools))
     )
+    return list(session.scalars(stmt))
 
 
 def _choose_mac(session: Session, cfg: DomainConfig, network_id: str, given: str | None) -> str:
-    def in_use(mac: str) -> bool:
-        return session.scalar(
-            select(Port.id).where(Port.network_id == network_id, Port.mac_address == mac)
-        ) is not None
-
-    if given is not None:
-        if not macs.mac_is_valid_for_port(given):
-            raise errors.InvalidInput(error_message=f"{given} is not a valid MAC address")
-        if in_use(given):
-            raise errors.MacAddressInUse(net_id=network_id, mac=given)
-        return given
-    for _ in range(MAC_ATTEMPTS):
-        mac = macs.random_mac(cfg.base_mac)
-        if not in_use(mac):
-            return mac
-    raise errors.MacAddressGenerationFailure(net_id=network_id)
+    """A requested MAC is checked here (a clear 409); a random one is not: among 2^24 values a
+    clash is rare enough that the unique constraint plus transaction retry handles it."""
+    if given is None:
+        return macs.random_mac(cfg.base_mac)
+    if not macs.mac_is_valid_for_port(given):
+        raise errors.InvalidInput(error_message=f"{given} is not a valid MAC address")
+    taken = session.scalar(select(Port.id).where(Port.network_id == network_id, Port.mac_address == given))
+    if taken is not None:
+        raise errors.MacAddressInUse(net_id=network_id, mac=given)
+    return given
 
 
 def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Port:
@@ -197,8 +191,8 @@ def delete(
     session.flush()
 
 
-def render(session: Session, ports: list[Port]) -> list[dict[str, Any]]:
-    tags = common.tags_by_resource(session, [p.id for p in ports])
+def render(session: Session, ports: list[Port], fresh: bool = False) -> list[dict[str, Any]]:
+    tags = {} if fresh else common.tags_by_resource(session, [p.id for p in ports])
     out = []
     for p in ports:
         d = {

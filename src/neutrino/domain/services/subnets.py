@@ -265,10 +265,41 @@ def delete(
     session.flush()
 
 
-def render(session: Session, subs: list[Subnet]) -> list[dict[str, Any]]:
-    tags = common.tags_by_resource(session, [s.id for s in subs])
+def _details(session: Session, ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+    """Pools, DNS servers and routes of many subnets, three queries per 500 subnets."""
+    out: dict[str, dict[str, list[Any]]] = {
+        i: {"pools": [], "dns": [], "routes": []} for i in ids
+    }
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for sid, first, last in session.execute(
+            select(AllocationPool.subnet_id, AllocationPool.first_ip, AllocationPool.last_ip)
+            .where(AllocationPool.subnet_id.in_(chunk))
+            .order_by(AllocationPool.subnet_id, AllocationPool.position)
+        ):
+            out[sid]["pools"].append({"start": first, "end": last})
+        for sid, address in session.execute(
+            select(DNSNameServer.subnet_id, DNSNameServer.address)
+            .where(DNSNameServer.subnet_id.in_(chunk))
+            .order_by(DNSNameServer.subnet_id, DNSNameServer.position)
+        ):
+            out[sid]["dns"].append(address)
+        for sid, dest, hop in session.execute(
+            select(HostRoute.subnet_id, HostRoute.destination, HostRoute.nexthop)
+            .where(HostRoute.subnet_id.in_(chunk))
+            .order_by(HostRoute.subnet_id, HostRoute.position)
+        ):
+            out[sid]["routes"].append({"destination": dest, "nexthop": hop})
+    return out
+
+
+def render(session: Session, subs: list[Subnet], fresh: bool = False) -> list[dict[str, Any]]:
+    ids = [s.id for s in subs]
+    tags = {} if fresh else common.tags_by_resource(session, ids)
+    details = _details(session, ids)
     out = []
     for s in subs:
+        extra = details[s.id]
         d = {
             "id": s.id,
             "name": s.name,
@@ -276,9 +307,9 @@ def render(session: Session, subs: list[Subnet]) -> list[dict[str, Any]]:
             "ip_version": s.ip_version,
             "cidr": s.cidr,
             "gateway_ip": s.gateway_ip,
-            "allocation_pools": [{"start": p.first_ip, "end": p.last_ip} for p in s.allocation_pools],
-            "dns_nameservers": [d.address for d in s.dns_nameservers],
-            "host_routes": [{"destination": r.destination, "nexthop": r.nexthop} for r in s.host_routes],
+            "allocation_pools": extra["pools"],
+            "dns_nameservers": extra["dns"],
+            "host_routes": extra["routes"],
             "enable_dhcp": s.enable_dhcp,
             "ipv6_ra_mode": s.ipv6_ra_mode,
             "ipv6_address_mode": s.ipv6_address_mode,
