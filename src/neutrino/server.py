@@ -44,9 +44,13 @@ def domain_config(settings: ServerSettings) -> DomainConfig:
 
 
 def build(settings: ServerSettings, *, write_files: bool = True) -> Built:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    # the database holds password hashes and the token signing key: owner-only
+    settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     upgrade(engine)
+    db_file = settings.state_dir / "neutrino.db"
+    if settings.database_url is None and db_file.exists():
+        db_file.chmod(0o600)
     sessions = make_sessionmaker(engine)
     password = bootstrap(sessions, settings)
     if write_files:
@@ -58,11 +62,12 @@ def build(settings: ServerSettings, *, write_files: bool = True) -> Built:
         )
     sqlite = is_sqlite(settings.db_url)
     read_engine = make_engine(settings.db_url, read_only=True) if sqlite else engine
+    read_sessions = make_sessionmaker(read_engine)
     state = AppState(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        read_sessions=make_sessionmaker(read_engine),
+        read_sessions=read_sessions,
         db_in_threadpool=not sqlite,
         tokens=TokenService(sessions, settings.token_expiration),
         domain=domain_config(settings),

@@ -662,6 +662,7 @@ def test_keystoneauth_session(served: ServerSettings) -> None:
     assert sess.get_project_id()
 
 
+@pytest.mark.clients
 def test_openstacksdk_identity_calls(served: ServerSettings) -> None:
     import openstack
 
@@ -687,6 +688,7 @@ def test_openstacksdk_identity_calls(served: ServerSettings) -> None:
         conn.close()
 
 
+@pytest.mark.clients
 @pytest.mark.skipif(shutil.which("openstack") is None and not Path(".venv/bin/openstack").exists(), reason="no openstack CLI")
 def test_openstack_cli_with_the_written_clouds_yaml(served: ServerSettings, tmp_path: Path) -> None:
     write_client_files(served, ADMIN_PASSWORD)

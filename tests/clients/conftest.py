@@ -12,11 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,13 +33,6 @@ VENV_BIN = Path(sys.executable).parent
 OPENSTACK = str(VENV_BIN / "openstack")
 # Subcommands that accept no ``-f json`` (they print nothing on success).
 _SILENT_VERBS = {"set", "unset", "delete", "add", "remove"}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.clients)
 
 
 def free_port() -> int:
@@ -268,10 +259,3 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running_server(base, auth="keystone") as srv:
         assert srv.clouds_yaml.is_file(), srv.log()
         yield srv
-
-
-@pytest.fixture
-def scratch_dir() -> Iterator[Path]:
-    d = Path(tempfile.mkdtemp(prefix="neutrino-clients-"))
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
