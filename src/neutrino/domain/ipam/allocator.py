@@ -11,12 +11,12 @@ import ipaddress
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.ipam import addresses, pools
-from neutrino.domain.models import IPAllocation, Subnet
+from neutrino.domain.models import AllocationPool, IPAllocation, Subnet
 
 PREFER_LOWEST_OWNERS = frozenset({"network:dhcp", "network:distributed"})
 ROUTER_OWNERS = frozenset(
@@ -40,26 +40,67 @@ class Request:
     ip_address: str | None = None
 
 
-def _is_auto(sub: Subnet) -> bool:
+@dataclass(frozen=True)
+class SubnetInfo:
+    """What allocation needs to know of a subnet (plain data, loaded in one query)."""
+
+    id: str
+    cidr: str
+    ip_version: int
+    ipv6_address_mode: str | None
+    ipv6_ra_mode: str | None
+    pools: tuple[tuple[str, str], ...]
+
+
+_SUBNETS_WITH_POOLS = (
+    select(
+        Subnet.id,
+        Subnet.cidr,
+        Subnet.ip_version,
+        Subnet.ipv6_address_mode,
+        Subnet.ipv6_ra_mode,
+        AllocationPool.first_ip,
+        AllocationPool.last_ip,
+    )
+    .outerjoin(AllocationPool, AllocationPool.subnet_id == Subnet.id)
+    .where(Subnet.network_id == bindparam("network_id"))
+    .order_by(Subnet.created_at, Subnet.id, AllocationPool.position)
+)
+_ALLOCATED = select(IPAllocation.ip_address).where(IPAllocation.subnet_id == bindparam("subnet_id"))
+_TAKEN = select(IPAllocation.port_id).where(
+    IPAllocation.subnet_id == bindparam("subnet_id"), IPAllocation.ip_address == bindparam("ip")
+)
+
+
+def load_subnets(session: Session, network_id: str) -> list[SubnetInfo]:
+    """The network's subnets in creation order, each with its pools in order."""
+    found: dict[str, tuple[tuple[object, ...], list[tuple[str, str]]]] = {}
+    for row in session.connection().execute(_SUBNETS_WITH_POOLS, {"network_id": network_id}):
+        head, pool_list = found.setdefault(row[0], (tuple(row[:5]), []))
+        if row[5] is not None:
+            pool_list.append((row[5], row[6]))
+    return [SubnetInfo(*head, tuple(pool_list)) for head, pool_list in found.values()]  # type: ignore[arg-type]
+
+
+def _is_auto(sub: SubnetInfo) -> bool:
     return addresses.is_auto_address_subnet(sub.ip_version, sub.ipv6_address_mode, sub.ipv6_ra_mode)
 
 
 def _allocated(session: Session, subnet_id: str) -> set[str]:
-    return set(session.scalars(select(IPAllocation.ip_address).where(IPAllocation.subnet_id == subnet_id)))
+    return {r[0] for r in session.connection().execute(_ALLOCATED, {"subnet_id": subnet_id})}
 
 
-def _pick(session: Session, sub: Subnet, owner: str) -> str | None:
-    pool_list = [(p.first_ip, p.last_ip) for p in sub.allocation_pools]
+def _pick(session: Session, sub: SubnetInfo, owner: str) -> str | None:
     return addresses.pick_address(
-        pool_list, _allocated(session, sub.id), prefer_lowest=owner in PREFER_LOWEST_OWNERS, rng=_rng
+        list(sub.pools), _allocated(session, sub.id), prefer_lowest=owner in PREFER_LOWEST_OWNERS, rng=_rng
     )
 
 
 def _taken(session: Session, subnet_id: str, ip: str) -> bool:
-    return session.get(IPAllocation, (subnet_id, ip)) is not None
+    return session.connection().execute(_TAKEN, {"subnet_id": subnet_id, "ip": ip}).first() is not None
 
 
-def _subnet_for_ip(subnets: list[Subnet], ip: str) -> Subnet | None:
+def _subnet_for_ip(subnets: list[SubnetInfo], ip: str) -> SubnetInfo | None:
     addr = ipaddress.ip_address(ip)
     for sub in subnets:
         if addr in ipaddress.ip_network(sub.cidr):
@@ -71,7 +112,7 @@ def allocate(
     session: Session,
     *,
     network_id: str,
-    subnets: list[Subnet],
+    subnets: list[SubnetInfo],
     requested: list[Request] | None,
     mac: str,
     device_owner: str,
@@ -128,7 +169,7 @@ def allocate(
 
 
 def _allocate_default(
-    session: Session, network_id: str, subnets: list[Subnet], mac: str, device_owner: str
+    session: Session, network_id: str, subnets: list[SubnetInfo], mac: str, device_owner: str
 ) -> list[tuple[str, str]]:
     """One IPv4, one stateful IPv6, and an EUI-64 address on every SLAAC subnet."""
     result: list[tuple[str, str]] = []

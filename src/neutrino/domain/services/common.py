@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -32,10 +32,16 @@ def check_revision(obj: Any, if_match: int | None) -> None:
         raise errors.RevisionNumberConstraintFailed(expected=if_match, current=obj.revision_number)
 
 
+_QUOTA = select(Quota.limit).where(
+    Quota.project_id == bindparam("project_id"), Quota.resource == bindparam("resource")
+)
+_COUNTERS: dict[Any, Any] = {}
+
+
 def quota_limit(session: Session, cfg: DomainConfig, project_id: str, resource: str) -> int:
-    row = session.get(Quota, (project_id, resource))
-    if row is not None:
-        return row.limit
+    limit = session.connection().execute(_QUOTA, {"project_id": project_id, "resource": resource}).scalar()
+    if limit is not None:
+        return int(limit)
     return cfg.quotas.get(resource, -1)
 
 
@@ -46,7 +52,11 @@ def enforce_quota(
     limit = quota_limit(session, cfg, project_id, resource)
     if limit < 0:
         return
-    used = session.scalar(select(func.count()).select_from(model).where(model.project_id == project_id))
+    counter = _COUNTERS.get(model)
+    if counter is None:
+        counter = select(func.count()).select_from(model).where(model.project_id == bindparam("project_id"))
+        _COUNTERS[model] = counter
+    used = session.connection().execute(counter, {"project_id": project_id}).scalar()
     if (used or 0) + adding > limit:
         raise errors.OverQuota(overs=f"['{resource}']")
 

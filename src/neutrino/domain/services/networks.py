@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import bindparam, literal, or_, select, union_all
+from sqlalchemy import bindparam, insert, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import Network, Port, Subnet, Tag
+from neutrino.domain.models.base import new_id, utcnow
 from neutrino.domain.services import common
 from neutrino.domain.services.common import DomainConfig
 
@@ -83,26 +85,30 @@ def list_(session: Session, ctx: Context, q: ListQuery) -> list[Any]:
     return list(session.connection().execute(stmt))
 
 
-def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Network:
+def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Any:
     ctx.require_write("create_network")
     if data.get("shared") and not ctx.is_admin:
         raise errors.PolicyNotAuthorized(
             action="(rule:create_network and rule:create_network:shared)"
         )
     common.enforce_quota(session, cfg, data["project_id"], "network", Network)
-    net = Network(
-        project_id=data["project_id"],
-        name=data.get("name", ""),
-        description=data.get("description", ""),
-        admin_state_up=data.get("admin_state_up", True),
-        shared=data.get("shared", False),
-        port_security_enabled=data.get("port_security_enabled", True),
-        mtu=cfg.global_physnet_mtu,
-        status="ACTIVE",
-    )
-    session.add(net)
-    session.flush()
-    return net
+    now = utcnow()
+    row = {
+        "id": new_id(),
+        "project_id": data["project_id"],
+        "name": data.get("name", ""),
+        "description": data.get("description", ""),
+        "admin_state_up": data.get("admin_state_up", True),
+        "status": "ACTIVE",
+        "shared": data.get("shared", False),
+        "mtu": cfg.global_physnet_mtu,
+        "port_security_enabled": data.get("port_security_enabled", True),
+        "created_at": now,
+        "updated_at": now,
+        "revision_number": 0,
+    }
+    session.connection().execute(insert(NETWORKS), row)
+    return SimpleNamespace(**row)
 
 
 def update(

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import delete as delete_stmt
+from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.ipam import allocator, mac as macs
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
-from neutrino.domain.models import IPAllocation, Network, Port, Subnet
+from neutrino.domain.models import IPAllocation, Network, Port
+from neutrino.domain.models.base import new_id, utcnow
 from neutrino.domain.services import common, networks
 from neutrino.domain.services.common import DomainConfig
+
+PORTS = Port.__table__
+IPALLOCATIONS = IPAllocation.__table__
+_NETWORK_OWNER = select(Network.project_id).where(Network.id == bindparam("id"))
 
 COLUMNS = {
     "id": Port.id,
@@ -79,16 +87,6 @@ def _requests(fixed_ips: list[dict[str, str]] | None) -> list[allocator.Request]
     return [allocator.Request(f.get("subnet_id"), f.get("ip_address")) for f in fixed_ips]
 
 
-def _subnets(session: Session, network_id: str) -> list[Subnet]:
-    stmt = (
-        select(Subnet)
-        .where(Subnet.network_id == network_id)
-        .order_by(Subnet.created_at, Subnet.id)
-        .options(selectinload(Subnet.allocation_pools))
-    )
-    return list(session.scalars(stmt))
-
-
 def _choose_mac(session: Session, cfg: DomainConfig, network_id: str, given: str | None) -> str:
     """A requested MAC is checked here (a clear 409); a random one is not: among 2^24 values a
     clash is rare enough that the unique constraint plus transaction retry handles it."""
@@ -102,9 +100,30 @@ def _choose_mac(session: Session, cfg: DomainConfig, network_id: str, given: str
     return given
 
 
-def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Port:
+@dataclass
+class NewPort:
+    """A port just inserted with Core statements: the attributes ``render`` reads."""
+
+    id: str
+    project_id: str
+    network_id: str
+    name: str
+    description: str
+    mac_address: str
+    admin_state_up: bool
+    status: str
+    device_id: str
+    device_owner: str
+    created_at: datetime
+    updated_at: datetime
+    revision_number: int
+    fixed_ips: list[IPAllocation]
+
+
+def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> NewPort:
+    """Port creation is the hottest write path, so it runs as plain Core statements."""
     ctx.require_write("create_port")
-    net = networks.get(session, ctx, data["network_id"])
+    net = networks.fetch(session, ctx, data["network_id"])
     if not ctx.is_admin and not net.shared and net.project_id != ctx.project_id:
         raise errors.NetworkNotFound(net_id=net.id)
     common.enforce_quota(session, cfg, data["project_id"], "port", Port)
@@ -113,28 +132,43 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     pairs = allocator.allocate(
         session,
         network_id=net.id,
-        subnets=_subnets(session, net.id),
+        subnets=allocator.load_subnets(session, net.id),
         requested=_requests(data.get("fixed_ips")),
         mac=mac,
         device_owner=owner,
     )
-    port = Port(
+    now = utcnow()
+    port = NewPort(
+        id=new_id(),
         project_id=data["project_id"],
         network_id=net.id,
         name=data.get("name", ""),
         description=data.get("description", ""),
         mac_address=mac,
         admin_state_up=data.get("admin_state_up", True),
+        status="DOWN",
         device_id=data.get("device_id", ""),
         device_owner=owner,
-        status="DOWN",
+        created_at=now,
+        updated_at=now,
+        revision_number=0,
+        fixed_ips=[
+            IPAllocation(subnet_id=s, ip_address=ip, network_id=net.id, position=i)
+            for i, (s, ip) in enumerate(pairs)
+        ],
     )
-    port.fixed_ips = [
-        IPAllocation(subnet_id=s, ip_address=ip, network_id=net.id, position=i)
-        for i, (s, ip) in enumerate(pairs)
-    ]
-    session.add(port)
-    session.flush()
+    conn = session.connection()
+    row = {k: v for k, v in vars(port).items() if k != "fixed_ips"}
+    conn.execute(insert(PORTS), row)
+    if pairs:
+        conn.execute(
+            insert(IPALLOCATIONS),
+            [
+                {"port_id": port.id, "subnet_id": a.subnet_id, "ip_address": a.ip_address,
+                 "network_id": net.id, "position": a.position}
+                for a in port.fixed_ips
+            ],
+        )
     return port
 
 
@@ -156,7 +190,7 @@ def update(
         pairs = allocator.allocate(
             session,
             network_id=port.network_id,
-            subnets=_subnets(session, port.network_id),
+            subnets=allocator.load_subnets(session, port.network_id),
             requested=_requests(data["fixed_ips"]),
             mac=port.mac_address,
             device_owner=data.get("device_owner", port.device_owner),
@@ -180,15 +214,27 @@ def update(
     return port
 
 
+_PORT_ROW = select(PORTS.c.id, PORTS.c.project_id, PORTS.c.network_id, PORTS.c.revision_number).where(
+    PORTS.c.id == bindparam("id")
+)
+
+
 def delete(
     session: Session, ctx: Context, cfg: DomainConfig, port_id: str, if_match: int | None = None
 ) -> None:
-    port = get(session, ctx, port_id)
+    conn = session.connection()
+    port = conn.execute(_PORT_ROW, {"id": port_id}).first()
+    if port is None:
+        raise errors.PortNotFound(port_id=port_id)
+    if not ctx.is_admin and port.project_id != ctx.project_id:
+        owner = conn.execute(_NETWORK_OWNER, {"id": port.network_id}).scalar()
+        if owner != ctx.project_id:
+            raise errors.PortNotFound(port_id=port_id)
     ctx.require_write("delete_port")
     common.check_revision(port, if_match)
-    common.delete_tags(session, port.id)
-    session.delete(port)
-    session.flush()
+    common.delete_tags(session, port_id)
+    conn.execute(delete_stmt(IPALLOCATIONS).where(IPALLOCATIONS.c.port_id == port_id))
+    conn.execute(delete_stmt(PORTS).where(PORTS.c.id == port_id))
 
 
 def render(session: Session, ports: list[Port], fresh: bool = False) -> list[dict[str, Any]]:
