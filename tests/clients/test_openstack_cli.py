@@ -41,6 +41,8 @@ def test_network_lifecycle_and_tags(server):
     assert {"cli-net1", "cli-net2"} <= _names(listed)
     assert {"ID", "Name", "Subnets"} <= set(listed[0])
     assert _names(osc("network", "list", "--tags", "red")) == {"cli-net1"}
+    long_rows = {r["Name"]: r for r in osc("network", "list", "--long")}
+    assert long_rows["cli-net1"]["State"] is True and long_rows["cli-net1"]["Tags"] == ["red"]
 
     shown = osc("network", "show", "cli-net1")  # by name: GET /networks/cli-net1 (404), ?name=
     assert shown["id"] == net["id"] and shown["tags"] == ["red"]
@@ -134,6 +136,11 @@ def test_subnets_ports_and_conflicts(server):
     assert row["MAC Address"] == p2["mac_address"]
     assert row["Fixed IP Addresses"] == [{"subnet_id": sub4["id"], "ip_address": "10.0.0.50"}]
 
+    long_rows = {r["Name"]: r for r in osc("port", "list", "--long", "--network", "cli-pnet")}
+    assert long_rows["cli-p2"]["ID"] == p2["id"]
+    assert {r["Name"] for r in osc("subnet", "list", "--network", "cli-pnet")} == {
+        "cli-sub4", "cli-sub6", "cli-sub-custom"
+    }  # fmt: skip
     shown = osc("port", "show", "cli-p2")
     assert shown["id"] == p2["id"] and shown["network_id"] == net["id"]
 
@@ -179,9 +186,13 @@ def test_projects_users_isolation_and_quotas(server):
     bnet = osc("network", "create", "cli-b-net", cloud="userB")
     assert bnet["project_id"] == proj["id"]
     assert _names(osc("network", "list", cloud="userB")) == {"cli-b-net"}
-    # the admin sees both projects' networks
+    # the admin sees both projects' networks, and can filter by project
     seen = {r["ID"] for r in osc("network", "list")}
     assert {admin_net["id"], bnet["id"]} <= seen
+    assert [r["ID"] for r in osc("network", "list", "--project", "projB")] == [bnet["id"]]
+    # a member may not change quotas
+    err = server.osc_fail("quota", "set", "--networks", "1000", "projB", cloud="userB")
+    assert "403" in err, err
 
     # quotas of projB, through the network-only catalog (no compute, no volume)
     assert _limit(osc("quota", "show", "--network", "projB"), "networks") == 100

@@ -185,6 +185,53 @@ def test_quotas(conn):
         conn.identity.delete_project(project.id)
 
 
+def test_project_isolation(conn, server):
+    """A member of another project sees nothing of the admin project's resources."""
+    admin_net = conn.network.create_network(name=_uniq("sdk-iso-admin"))
+    conn.network.create_subnet(network_id=admin_net.id, cidr="10.60.0.0/24", ip_version=4)
+    project = conn.identity.create_project(name=_uniq("sdk-iso-proj"), domain_id="default")
+    user = conn.identity.create_user(
+        name=_uniq("sdk-iso-user"), password="pw-c", default_project_id=project.id, domain_id="default"
+    )
+    conn.identity.assign_project_role_to_user(project, user, conn.identity.find_role("member"))
+    other = openstack.connect(
+        auth_url=server.auth_url, username=user.name, password="pw-c", project_name=project.name,
+        user_domain_name="Default", project_domain_name="Default", region_name="RegionOne",
+    )  # fmt: skip
+    try:
+        assert other.current_project_id == project.id
+        assert list(other.network.networks()) == [] and list(other.network.subnets()) == []
+        for attempt in (
+            lambda: other.network.get_network(admin_net.id),
+            lambda: other.network.update_network(admin_net.id, name="stolen"),
+            lambda: other.network.delete_network(admin_net.id, ignore_missing=False),
+            lambda: other.network.create_port(network_id=admin_net.id),
+            lambda: other.network.create_subnet(network_id=admin_net.id, cidr="10.61.0.0/24", ip_version=4),
+        ):
+            with pytest.raises(sdk_exc.NotFoundException, match=f"Network {admin_net.id} could not be found"):
+                attempt()
+        with pytest.raises(sdk_exc.BadRequestException):
+            other.network.create_network(name="x", project_id=conn.current_project_id)
+        with pytest.raises(sdk_exc.ForbiddenException):
+            other.network.update_quota(project.id, networks=1000)
+        with pytest.raises(sdk_exc.ForbiddenException):
+            other.network.get_quota(conn.current_project_id)
+        assert other.network.get_quota(project.id).networks == 100
+
+        own = other.network.create_network(name=_uniq("sdk-iso-own"))
+        assert own.project_id == project.id
+        assert [n.id for n in other.network.networks()] == [own.id]
+        assert conn.network.get_network(own.id).project_id == project.id  # the admin sees it
+        assert {own.id, admin_net.id} <= {n.id for n in conn.network.networks()}
+        other.network.delete_network(own)
+        assert conn.network.get_network(admin_net.id).name == admin_net.name  # untouched
+    finally:
+        other.close()
+        conn.network.delete_network(admin_net.id, ignore_missing=True)
+        conn.identity.delete_user(user.id)
+        conn.identity.delete_project(project.id)
+
+
 # --- pagination --------------------------------------------------------------------------------
 
 

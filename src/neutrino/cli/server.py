@@ -44,7 +44,16 @@ def server(
     out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url})", err=True)
     if settings.auth == "keystone":
         out(f"identity: {settings.url}/identity/v3", err=True)
-        out(f"clients: OS_CLIENT_CONFIG_FILE={settings.state_dir / 'clouds.yaml'} OS_CLOUD=neutrino openstack network list", err=True)
+        from neutrino.server import SYSTEM_STATE_DIR
+
+        if settings.state_dir.resolve() == SYSTEM_STATE_DIR:
+            out("clients: OS_CLOUD=neutrino openstack network list", err=True)
+        else:
+            out(
+                f"clients: OS_CLIENT_CONFIG_FILE={settings.state_dir / 'clouds.yaml'} "
+                "OS_CLOUD=neutrino openstack network list",
+                err=True,
+            )
         out(f"     or: source {settings.state_dir / 'openrc'}", err=True)
         if built.admin_password and not settings.admin_password:
             out(f"admin password (generated, also in clouds.yaml): {built.admin_password}", err=True)

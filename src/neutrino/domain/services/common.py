@@ -86,7 +86,8 @@ def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:
 
 
 def ts(value: Any) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Neutron's timestamp format (isoformat is several times faster than strftime)."""
+    return value.isoformat(timespec="seconds") + "Z"
 
 
 def standard_fields(obj: Any, tags: list[str]) -> dict[str, Any]:
