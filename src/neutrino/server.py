@@ -16,7 +16,7 @@ from neutrino.api.app import create_app
 from neutrino.api.state import AppState
 from neutrino.config import ServerSettings
 from neutrino.db.engine import is_sqlite, make_engine, make_sessionmaker
-from neutrino.db.migrate import upgrade
+from neutrino.db.migrate import upgrade_if_needed
 from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
 from neutrino.domain.identity.tokens import TokenService
 from neutrino.domain.models import Project
@@ -43,11 +43,12 @@ def domain_config(settings: ServerSettings) -> DomainConfig:
     )
 
 
-def build(settings: ServerSettings, *, write_files: bool = True) -> Built:
+def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False) -> Built:
+    """``isolated_migrations``: run Alembic in a child process (the long-running server does)."""
     # the database holds password hashes and the token signing key: owner-only
     settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
-    upgrade(engine)
+    upgrade_if_needed(engine, isolated=isolated_migrations)
     db_file = settings.state_dir / "neutrino.db"
     if settings.database_url is None and db_file.exists():
         db_file.chmod(0o600)

@@ -39,7 +39,7 @@ def server(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    built = build(settings)
+    built = build(settings, isolated_migrations=True)
     out = click.echo
     out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url})", err=True)
     if settings.auth == "keystone":

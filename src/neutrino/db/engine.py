@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +84,19 @@ def _is_retriable(exc: BaseException) -> bool:
             for s in ("database is locked", "deadlock", "could not serialize", "serialization")
         )
     return False
+
+
+def connection_of(db: Session | Connection) -> Connection:
+    """Core statements run on a Connection; accept a Session (write paths) or a Connection."""
+    return db.connection() if isinstance(db, Session) else db
+
+
+def run_read(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """A read-only unit of work on a bare connection: no ORM session to set up and tear down,
+    which halves the fixed cost of a GET. Used by services whose reads are plain Core."""
+    with engine.connect() as conn:
+        with conn.begin():
+            return work(conn)
 
 
 def run_in_transaction(

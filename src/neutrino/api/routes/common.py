@@ -10,19 +10,28 @@ from starlette.requests import Request
 
 from neutrino import errors
 from neutrino.api.auth import state_of
-from neutrino.db.engine import run_in_transaction
+from neutrino.db.engine import run_in_transaction, run_read
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
 
-async def in_transaction(request: Request, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+async def in_transaction(
+    request: Request, work: Callable[[Session], T], *, readonly: bool = False, core_reads: bool = False
+) -> T:
     """Run one unit of work in a transaction (retried on lost races).
 
     With a networked database the work runs in a worker thread so that a slow query never
     stalls other clients; with SQLite it runs inline (see AppState.db_in_threadpool).
+    ``core_reads``: the work only needs a Connection (services with CORE_READS), which is
+    cheaper than a Session.
     """
     state = state_of(request)
+    if readonly and core_reads:
+        engine = state.read_sessions.kw["bind"] if state.read_sessions is not None else state.engine
+        if state.db_in_threadpool:
+            return await run_in_threadpool(run_read, engine, work)  # type: ignore[arg-type]
+        return run_read(engine, work)  # type: ignore[arg-type]
     factory = state.read_sessions if readonly and state.read_sessions is not None else state.sessions
     if state.db_in_threadpool:
         return await run_in_threadpool(run_in_transaction, factory, work)

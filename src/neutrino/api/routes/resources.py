@@ -34,6 +34,7 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
     router = APIRouter(tags=[spec.collection])
     base = f"/v2.0/{spec.path}"
     id_path = base + "/{resource_id}"
+    core_reads = getattr(service, "CORE_READS", False)
 
     @router.get(base, name=f"list_{spec.collection}")
     async def list_items(request: Request) -> Response:
@@ -50,7 +51,7 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
                 rows.reverse()
             return service.render(session, rows)  # type: ignore[no-any-return]
 
-        found = await in_transaction(request, work, readonly=True)
+        found = await in_transaction(request, work, readonly=True, core_reads=core_reads)
         out: dict[str, Any] = {spec.collection: [select_fields(d, fields) for d in found]}
         if q.limit:
             url = f"{state.settings.url}{base}"
@@ -66,7 +67,7 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
             fetch = getattr(service, "fetch", service.get)
             return service.render(session, [fetch(session, ctx, resource_id)])[0]  # type: ignore[no-any-return]
 
-        found = await in_transaction(request, work, readonly=True)
+        found = await in_transaction(request, work, readonly=True, core_reads=core_reads)
         return respond.json({spec.singular: select_fields(found, fields)})
 
     @router.post(

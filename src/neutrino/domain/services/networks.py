@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import bindparam, insert, literal, or_, select, union_all
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.engine import connection_of
 from neutrino.domain.context import Context
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import Network, Port, Subnet, Tag
@@ -49,10 +51,21 @@ _EXTRAS = union_all(
     ),
 )
 
+# the same for one network: no expanding IN, so the compiled form is reused as is (a show)
+_EXTRAS_ONE = union_all(
+    select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(
+        Subnet.network_id == bindparam("id")
+    ),
+    select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(Tag.resource_id == bindparam("id")),
+)
 
-def fetch(session: Session, ctx: Context, network_id: str) -> Any:
+CORE_READS = True
+"""fetch, list_ and render take a Session or a bare Connection (see db.engine.run_read)."""
+
+
+def fetch(db: Session | Connection, ctx: Context, network_id: str) -> Any:
     """Read path: a plain row (no ORM identity map), for show."""
-    row = session.connection().execute(_FETCH, {"id": network_id}).first()
+    row = connection_of(db).execute(_FETCH, {"id": network_id}).first()
     if row is None or not (ctx.is_admin or row.shared or row.project_id == ctx.project_id):
         raise errors.NetworkNotFound(net_id=network_id)
     return row
@@ -76,13 +89,14 @@ def get_for_update(session: Session, ctx: Context, network_id: str, action: str)
     return net
 
 
-def list_(session: Session, ctx: Context, q: ListQuery) -> list[Any]:
+def list_(db: Session | Connection, ctx: Context, q: ListQuery) -> list[Any]:
+    conn = connection_of(db)
     stmt = select(NETWORKS)
     if not ctx.is_admin:
         stmt = stmt.where(_visible(ctx))
     stmt = apply_filters(stmt, Network, q, COLUMNS)
-    stmt = apply_order_and_page(session, stmt, Network, q, COLUMNS)
-    return list(session.connection().execute(stmt))
+    stmt = apply_order_and_page(conn, stmt, Network, q, COLUMNS)
+    return list(conn.execute(stmt))
 
 
 def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Any:
@@ -167,15 +181,22 @@ def delete(
     session.flush()
 
 
-def _subnets_and_tags(session: Session, ids: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def _subnets_and_tags(
+    db: Session | Connection, ids: list[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Subnet ids and tags of many networks in one round trip per 500 networks."""
     subnets: dict[str, list[str]] = defaultdict(list)
     tags: dict[str, list[str]] = defaultdict(list)
-    conn = session.connection()
+    conn = connection_of(db)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         found_subnets = []
-        for kind, rid, value, created in conn.execute(_EXTRAS, {"ids": chunk}):
+        rows = (
+            conn.execute(_EXTRAS_ONE, {"id": chunk[0]})
+            if len(chunk) == 1
+            else conn.execute(_EXTRAS, {"ids": chunk})
+        )
+        for kind, rid, value, created in rows:
             if kind == "s":
                 found_subnets.append((created, value, rid))
             else:
@@ -187,13 +208,13 @@ def _subnets_and_tags(session: Session, ids: list[str]) -> tuple[dict[str, list[
     return subnets, tags
 
 
-def render(session: Session, nets: list[Any], fresh: bool = False) -> list[dict[str, Any]]:
+def render(db: Session | Connection, nets: list[Any], fresh: bool = False) -> list[dict[str, Any]]:
     """Neutron's JSON shape. ``fresh`` rows were just created: no subnets or tags to look up."""
     if fresh:
         subnets: dict[str, list[str]] = {}
         tags: dict[str, list[str]] = {}
     else:
-        subnets, tags = _subnets_and_tags(session, [n.id for n in nets])
+        subnets, tags = _subnets_and_tags(db, [n.id for n in nets])
     out = []
     for n in nets:
         d = {

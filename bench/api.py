@@ -1,0 +1,349 @@
+"""API throughput and memory of a real ``neutrino server`` process, against Neutron's figures.
+
+What it measures: one sequential client on one keep-alive HTTP connection (``http.client``, so
+the client costs almost nothing) drives a freshly started server (keystone auth, SQLite in a
+temporary state directory) through the operations that dominate real deployments and test
+suites: network creates, network GETs, full lists of 500 networks, port creates (each one an
+IP allocation from a /16 and a MAC allocation) and port deletes. For each phase it prints
+operations per second and p50/p99 latency, then the server's resident memory (VmRSS) and peak
+(VmHWM), and compares everything with the real Neutron 29 server measured on this machine
+with SQLite, and with the project's target: 20 times each of Neutron's rates in < 100 MiB.
+
+Why: neutrino exists to be a Neutron API server that is cheap enough to run everywhere (CI,
+laptops, labs). Sequential latency is what a CLI user or a test suite feels, and it is the
+figure the target is stated in; concurrency is covered by the test suite, not here.
+
+Usage: ``./dev bench api [--state-dir DIR] [--json]``. Takes about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import random
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+N_NETWORKS = 500
+N_GETS = 500
+N_LISTS = 50
+N_PORTS = 500
+N_PORT_DELETES = 200
+START_TIMEOUT = 30.0
+
+# Real Neutron 29 (ML2/OVS, SQLite, one API worker) on this machine, same client and sequence.
+NEUTRON_REFERENCE = {
+    "network_create": 24.0,
+    "network_get": 75.0,
+    "network_list_500": 3.3,
+    "port_create": 12.0,
+    "port_delete": 16.0,
+}
+NEUTRON_RSS_MIB = 185.0
+TARGET_FACTOR = 20.0
+TARGET_RSS_MIB = 100.0
+
+LABELS = {
+    "network_create": f"{N_NETWORKS} network creates",
+    "network_get": f"{N_GETS} network GETs",
+    "network_list_500": f"{N_LISTS} lists of {N_NETWORKS} networks",
+    "port_create": f"{N_PORTS} port creates (/16)",
+    "port_delete": f"{N_PORT_DELETES} port deletes",
+}
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+@dataclass
+class Phase:
+    name: str
+    ops: int
+    seconds: float
+    ops_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    rank = max(1, math.ceil(p / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def proc_status_mib(pid: int, key: str) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0  # kB -> MiB
+    raise BenchError(f"{key} not in /proc/{pid}/status")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection; JSON in, (status, JSON) out."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any, http.client.HTTPResponse]:
+        data = json.dumps(body).encode() if body is not None else None
+        self.conn.request(method, path, body=data, headers=self.headers)
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        return resp.status, (json.loads(raw) if raw else None), resp
+
+    def expect(self, status: int, method: str, path: str, body: Any = None) -> Any:
+        code, data, _ = self.request(method, path, body)
+        if code != status:
+            raise BenchError(f"{method} {path} -> {code} (expected {status}): {data}")
+        return data
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def timed(name: str, ops: list[Any], fn: Any) -> Phase:
+    """Run ``fn(op)`` for each op, timing each call; the phase figures."""
+    latencies: list[float] = []
+    clock = time.perf_counter
+    start = clock()
+    for op in ops:
+        t0 = clock()
+        fn(op)
+        latencies.append(clock() - t0)
+    total = clock() - start
+    latencies.sort()
+    phase = Phase(
+        name=name,
+        ops=len(ops),
+        seconds=round(total, 3),
+        ops_per_s=round(len(ops) / total, 1),
+        p50_ms=round(percentile(latencies, 50) * 1000, 2),
+        p99_ms=round(percentile(latencies, 99) * 1000, 2),
+    )
+    log(f"  {LABELS[name]:<30} {phase.ops_per_s:>8.1f} ops/s")
+    return phase
+
+
+def start_server(state_dir: Path, password: str, log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "NEUTRINO_"))}
+    env["NEUTRINO_ADMIN_PASSWORD"] = password
+    cmd = [
+        sys.executable, "-m", "neutrino.cli.main", "server", "--state-dir", str(state_dir),
+        "--port", str(port), "--host", "127.0.0.1", "--auth", "keystone",
+    ]  # fmt: skip
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if proc.poll() is not None:
+            raise BenchError(f"server exited with {proc.returncode} at start")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            if conn.getresponse().status < 500:
+                conn.close()
+                return proc, port
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise BenchError(f"server did not answer GET / within {START_TIMEOUT:.0f}s")
+        time.sleep(0.1)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """By pid: SIGTERM, wait, SIGKILL."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def get_token(client: Client, password: str) -> tuple[str, str]:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": "admin", "password": password, "domain": {"name": "Default"}}},
+            },
+            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}},
+        }
+    }
+    code, data, resp = client.request("POST", "/identity/v3/auth/tokens", body)
+    token = resp.getheader("X-Subject-Token")
+    if code != 201 or not token:
+        raise BenchError(f"token request -> {code}: {data}")
+    return token, data["token"]["project"]["id"]
+
+
+def run_phases(client: Client, project_id: str) -> list[Phase]:
+    rng = random.Random(42)
+    # Setup (not measured): lift the admin project's quotas so 500 networks / ports fit.
+    client.expect(200, "PUT", f"/v2.0/quotas/{project_id}",
+                  {"quota": {"network": -1, "subnet": -1, "port": -1}})  # fmt: skip
+
+    phases: list[Phase] = []
+    net_ids: list[str] = []
+
+    def create_network(i: int) -> None:
+        data = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": f"bench-net-{i}"}})
+        net_ids.append(data["network"]["id"])
+
+    phases.append(timed("network_create", list(range(N_NETWORKS)), create_network))
+
+    gets = [rng.choice(net_ids) for _ in range(N_GETS)]
+    phases.append(timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}")))
+
+    def list_all(_: int) -> None:
+        found = client.expect(200, "GET", "/v2.0/networks")["networks"]
+        if len(found) != N_NETWORKS:
+            raise BenchError(f"list returned {len(found)} networks, expected {N_NETWORKS}")
+
+    phases.append(timed("network_list_500", list(range(N_LISTS)), list_all))
+
+    # Setup (not measured): one more network with a /16 subnet for the ports.
+    port_net = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": "bench-ports"}})["network"]
+    client.expect(201, "POST", "/v2.0/subnets",
+                  {"subnet": {"network_id": port_net["id"], "cidr": "10.128.0.0/16", "ip_version": 4}})  # fmt: skip
+    port_ids: list[str] = []
+
+    def create_port(i: int) -> None:
+        data = client.expect(201, "POST", "/v2.0/ports", {"port": {"network_id": port_net["id"], "name": f"p{i}"}})
+        if not data["port"]["fixed_ips"]:
+            raise BenchError("port created without an IP address")
+        port_ids.append(data["port"]["id"])
+
+    phases.append(timed("port_create", list(range(N_PORTS)), create_port))
+
+    doomed = rng.sample(port_ids, N_PORT_DELETES)
+    phases.append(timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}")))
+    return phases
+
+
+def report(phases: list[Phase], rss: float, hwm: float) -> None:
+    print()
+    print(f"{'phase':<31}{'ops':>6}{'seconds':>9}{'ops/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    for p in phases:
+        print(f"{LABELS[p.name]:<31}{p.ops:>6}{p.seconds:>9.2f}{p.ops_per_s:>10.1f}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}")
+    print(f"\nserver memory: VmRSS {rss:.1f} MiB, VmHWM (peak) {hwm:.1f} MiB")
+
+    print(f"\n{'vs Neutron 29 (SQLite)':<31}{'neutron':>9}{'neutrino':>10}{'ratio':>8}"
+          f"{'target':>9}  met?")  # fmt: skip
+    for p in phases:
+        ref = NEUTRON_REFERENCE[p.name]
+        ratio = p.ops_per_s / ref
+        target = ref * TARGET_FACTOR
+        ok = "yes" if p.ops_per_s >= target else "NO"
+        print(f"{LABELS[p.name]:<31}{ref:>9.1f}{p.ops_per_s:>10.1f}{ratio:>7.1f}x{target:>9.0f}  {ok}")
+    ok = "yes" if hwm < TARGET_RSS_MIB else "NO"
+    print(f"{'server RSS MiB (peak)':<31}{NEUTRON_RSS_MIB:>9.0f}{hwm:>10.1f}"
+          f"{NEUTRON_RSS_MIB / hwm:>7.1f}x{'< ' + str(int(TARGET_RSS_MIB)):>9}  {ok}")  # fmt: skip
+    print(f"(ratio = neutrino / neutron for rates, neutron / neutrino for memory; "
+          f"target = {TARGET_FACTOR:.0f}x each rate at < {TARGET_RSS_MIB:.0f} MiB)")  # fmt: skip
+
+
+def as_json(phases: list[Phase], rss: float, hwm: float) -> dict[str, Any]:
+    return {
+        "phases": {
+            p.name: {
+                **{k: v for k, v in asdict(p).items() if k != "name"},
+                "neutron_ops_per_s": NEUTRON_REFERENCE[p.name],
+                "ratio": round(p.ops_per_s / NEUTRON_REFERENCE[p.name], 2),
+                "target_ops_per_s": NEUTRON_REFERENCE[p.name] * TARGET_FACTOR,
+                "target_met": p.ops_per_s >= NEUTRON_REFERENCE[p.name] * TARGET_FACTOR,
+            }
+            for p in phases
+        },
+        "rss_mib": round(rss, 1),
+        "peak_rss_mib": round(hwm, 1),
+        "neutron_rss_mib": NEUTRON_RSS_MIB,
+        "target_rss_mib": TARGET_RSS_MIB,
+        "rss_target_met": hwm < TARGET_RSS_MIB,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--state-dir", type=Path, help="empty directory for the server's state (default: a tmp dir)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+
+    tmp: str | None = None
+    if args.state_dir:
+        state_dir = args.state_dir
+        if state_dir.exists() and any(state_dir.iterdir()):
+            parser.error(f"{state_dir} is not empty; the benchmark needs a fresh server")
+        state_dir.mkdir(parents=True, exist_ok=True)
+        log_path = state_dir / "bench-server.log"
+    else:
+        tmp = tempfile.mkdtemp(prefix="neutrino-bench-")
+        state_dir = Path(tmp) / "state"
+        log_path = Path(tmp) / "server.log"
+
+    password = secrets.token_urlsafe(12)
+    proc: subprocess.Popen[bytes] | None = None
+    client: Client | None = None
+    try:
+        log(f"starting neutrino server (state dir {state_dir})")
+        proc, port = start_server(state_dir, password, log_path)
+        log(f"server pid {proc.pid} on 127.0.0.1:{port}; baseline VmRSS {proc_status_mib(proc.pid, 'VmRSS'):.1f} MiB")
+        client = Client(port)
+        token, project_id = get_token(client, password)
+        client.headers["X-Auth-Token"] = token
+        phases = run_phases(client, project_id)
+        rss = proc_status_mib(proc.pid, "VmRSS")
+        hwm = proc_status_mib(proc.pid, "VmHWM")
+    except BaseException as exc:
+        if isinstance(exc, BenchError | OSError | KeyError):
+            log(f"bench failed: {exc}")
+            try:
+                log("--- server log (tail)\n" + "".join(log_path.read_text(errors="replace").splitlines(True)[-40:]))
+            except OSError:
+                pass
+            return 1
+        raise
+    finally:
+        if client is not None:
+            client.close()
+        if proc is not None:
+            stop_server(proc)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    if args.json:
+        print(json.dumps(as_json(phases, rss, hwm), indent=2))
+    else:
+        report(phases, rss, hwm)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
