@@ -130,9 +130,13 @@ class Server:
         fmt: bool | None,
         cwd: Path | None,
     ) -> tuple[subprocess.CompletedProcess[str], bool]:
-        words = [a for a in args if not a.startswith("-")][:3]
-        if fmt is None:
-            fmt = not any(w in _SILENT_VERBS for w in words)
+        if fmt is None:  # the command words are the arguments before the first option
+            words = []
+            for arg in args:
+                if arg.startswith("-"):
+                    break
+                words.append(arg)
+            fmt = not _SILENT_VERBS & set(words[:4])
         cmd = [OPENSTACK]
         run_env = clean_env()
         if cloud is not None:
