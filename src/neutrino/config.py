@@ -56,6 +56,32 @@ class ServerSettings(BaseSettings):
     quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     log_level: str = "info"
 
+    # ML2 (Neutron's [ml2] and [ml2_type_*] options; TOML sections of those names also work)
+    type_drivers: list[str] = Field(default_factory=lambda: ["local", "flat", "vlan", "vxlan", "geneve"])
+    tenant_network_types: list[str] = Field(default_factory=lambda: ["local"])
+    mechanism_drivers: list[str] = Field(default_factory=lambda: ["openvswitch"])
+    extension_drivers: list[str] = Field(default_factory=list)
+    flat_networks: list[str] = Field(default_factory=lambda: ["*"])
+    network_vlan_ranges: list[str] = Field(default_factory=list, description="physnet[:min:max]")
+    vni_ranges: list[str] = Field(default_factory=list, description="VXLAN min:max")
+    geneve_vni_ranges: list[str] = Field(default_factory=list, description="Geneve min:max")
+    geneve_max_header_size: int = 30
+    path_mtu: int = 0
+    physical_network_mtus: dict[str, int] = Field(default_factory=dict)
+
+    # agents and scheduling
+    agent_down_time: int = 75
+    enable_new_agents: bool = True
+    dhcp_agents_per_network: int = 1
+    network_auto_schedule: bool = True
+    allow_automatic_dhcp_failover: bool = True
+    router_auto_schedule: bool = True
+    allow_automatic_l3agent_failover: bool = False
+
+    # L3 and ports
+    max_routes: int = 30
+    max_allowed_address_pair: int = 10
+
     # filled in by load_server_settings, not by users
     toml_file: Path | None = Field(default=None, exclude=True)
 
@@ -101,8 +127,14 @@ class _SectionToml(TomlConfigSettingsSource):
         super().__init__(settings_cls, toml_file=path)
 
     def _read_file(self, file_path: Path) -> dict[str, Any]:  # type: ignore[override]
+        """Top-level keys, then every table (Neutron-style [ml2], [ml2_type_vlan], ...), then
+        the role's own section; ``quotas`` and ``physical_network_mtus`` stay tables."""
         data = super()._read_file(file_path)
-        flat = {k: v for k, v in data.items() if not isinstance(v, dict) or k == "quotas"}
+        keep = {"quotas", "physical_network_mtus"}
+        flat = {k: v for k, v in data.items() if not isinstance(v, dict) or k in keep}
+        for name, table in data.items():
+            if isinstance(table, dict) and name not in keep and name != self._section:
+                flat.update(table)
         flat.update(data.get(self._section, {}))
         return flat
 

@@ -5,6 +5,7 @@ Kept apart from the CLI so tests and benchmarks build the very same server in-pr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +35,15 @@ class Built:
 
 
 def domain_config(settings: ServerSettings) -> DomainConfig:
-    return DomainConfig(
-        quotas=settings.quota_defaults(),
-        base_mac=settings.base_mac,
-        global_physnet_mtu=settings.global_physnet_mtu,
-        max_dns_nameservers=settings.max_dns_nameservers,
-        max_subnet_host_routes=settings.max_subnet_host_routes,
-    )
+    """The settings the domain reads, copied field by field (lists become tuples)."""
+    values: dict[str, object] = {}
+    for f in dataclasses.fields(DomainConfig):
+        if f.name == "quotas":
+            values["quotas"] = settings.quota_defaults()
+            continue
+        value = getattr(settings, f.name)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    return DomainConfig(**values)  # type: ignore[arg-type]
 
 
 def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False) -> Built:

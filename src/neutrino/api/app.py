@@ -19,7 +19,7 @@ from neutrino.api.auth import Unauthenticated
 from neutrino.api.identity.routes import router as identity_router
 from neutrino.api.routes import discovery, quotas, resources, tags
 from neutrino.api.state import AppState
-from neutrino.domain.services import networks, ports, subnets
+from neutrino.domain.services import extensions, networks, ports, subnets
 
 LOG = logging.getLogger(__name__)
 
@@ -74,8 +74,14 @@ def create_app(state: AppState) -> Any:
     app.add_exception_handler(Exception, faults.unexpected_error_handler)
 
     app.include_router(discovery.router)
+    extra_filters = {
+        "networks": extensions.filter_names(extensions.NETWORK_EXTENSIONS),
+        "ports": extensions.filter_names(extensions.PORT_EXTENSIONS),
+    }
     for spec, service in ((NETWORK, networks), (SUBNET, subnets), (PORT, ports)):
-        app.include_router(resources.build_router(spec, service))
+        app.include_router(
+            resources.build_router(spec, service, extra_filters.get(spec.collection, frozenset()))
+        )
         app.include_router(tags.build_router(spec, service))
     app.include_router(quotas.router)
     app.include_router(identity_router, prefix="/identity")

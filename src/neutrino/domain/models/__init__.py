@@ -1,14 +1,54 @@
 """SQLAlchemy 2 mappings. Importing this package registers every table on ``Base.metadata``."""
 
+from neutrino.domain.models.agent import Agent, NetworkDhcpAgentBinding, RouterL3AgentBinding
 from neutrino.domain.models.base import Base
+from neutrino.domain.models.binding import PortBinding, PortBindingLevel, ProvisioningBlock
 from neutrino.domain.models.identity import Project, Role, RoleAssignment, SigningKey, User
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
+from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
 from neutrino.domain.models.quota import Quota
+from neutrino.domain.models.router import FloatingIP, Router, RouterPort, RouterRoute
+from neutrino.domain.models.secgroup import (
+    DefaultSecurityGroup,
+    SecurityGroup,
+    SecurityGroupPortBinding,
+    SecurityGroupRule,
+)
+from neutrino.domain.models.segment import (
+    FlatAllocation,
+    GeneveAllocation,
+    NetworkSegment,
+    TunnelEndpoint,
+    VlanAllocation,
+    VxlanAllocation,
+)
 from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRoute, Subnet
 from neutrino.domain.models.tag import Tag
 
 __all__ = [
+    "Agent",
+    "AllowedAddressPair",
+    "DefaultSecurityGroup",
+    "ExtraDhcpOpt",
+    "FlatAllocation",
+    "FloatingIP",
+    "GeneveAllocation",
+    "NetworkDhcpAgentBinding",
+    "NetworkSegment",
+    "PortBinding",
+    "PortBindingLevel",
+    "ProvisioningBlock",
+    "Router",
+    "RouterL3AgentBinding",
+    "RouterPort",
+    "RouterRoute",
+    "SecurityGroup",
+    "SecurityGroupPortBinding",
+    "SecurityGroupRule",
+    "TunnelEndpoint",
+    "VlanAllocation",
+    "VxlanAllocation",
     "AllocationPool",
     "Base",
     "DNSNameServer",

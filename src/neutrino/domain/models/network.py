@@ -23,6 +23,7 @@ class Network(HasId, HasProject, StandardAttrs, Base):
     shared: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     mtu: Mapped[int] = mapped_column(Integer, default=1500, nullable=False)
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    router_external: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
 
     subnets: Mapped[list[Subnet]] = relationship(
         back_populates="network", order_by="Subnet.created_at", lazy="raise_on_sql"

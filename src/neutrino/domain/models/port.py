@@ -34,6 +34,7 @@ class Port(HasId, HasProject, StandardAttrs, Base):
     status: Mapped[str] = mapped_column(String(16), default="DOWN", nullable=False)
     device_id: Mapped[str] = mapped_column(String(255), default="", nullable=False)
     device_owner: Mapped[str] = mapped_column(String(255), default="", nullable=False)
+    port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 
     network: Mapped[Network] = relationship(back_populates="ports", lazy="raise_on_sql")
     fixed_ips: Mapped[list[IPAllocation]] = relationship(

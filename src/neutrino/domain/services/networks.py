@@ -17,7 +17,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import Network, Port, Subnet, Tag
 from neutrino.domain.models.base import new_id, utcnow
-from neutrino.domain.services import common
+from neutrino.domain.services import common, extensions
 from neutrino.domain.services.common import DomainConfig
 
 # ports that go away with their network instead of blocking its deletion
@@ -95,6 +95,8 @@ def list_(db: Session | Connection, ctx: Context, q: ListQuery) -> list[Any]:
     if not ctx.is_admin:
         stmt = stmt.where(_visible(ctx))
     stmt = apply_filters(stmt, Network, q, COLUMNS)
+    for clause in extensions.filter_clauses(extensions.NETWORK_EXTENSIONS, q.filters):
+        stmt = stmt.where(clause)
     stmt = apply_order_and_page(conn, stmt, Network, q, COLUMNS)
     return list(conn.execute(stmt))
 
@@ -122,7 +124,9 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
         "revision_number": 0,
     }
     session.connection().execute(insert(NETWORKS), row)
-    return SimpleNamespace(**row)
+    net = SimpleNamespace(**row)
+    extensions.after_create(extensions.NETWORK_EXTENSIONS, session, ctx, cfg, net, data)
+    return net
 
 
 def update(
@@ -135,9 +139,10 @@ def update(
         raise errors.PolicyNotAuthorized(action="(rule:update_network and rule:update_network:shared)")
     if "shared" in data and not data["shared"] and net.shared:
         _check_unshare(session, net)
+    changed = extensions.before_update(extensions.NETWORK_EXTENSIONS, session, ctx, cfg, net, data)
     if common.apply_updates(
         net, data, ("name", "description", "admin_state_up", "shared", "port_security_enabled")
-    ):
+    ) or changed:
         net.bump_revision()
     session.flush()
     return net
@@ -170,6 +175,7 @@ def delete(
     )
     if busy is not None:
         raise errors.NetworkInUse(net_id=net.id)
+    extensions.before_delete(extensions.NETWORK_EXTENSIONS, session, ctx, cfg, net)
     ids = [net.id]
     ids += list(session.scalars(select(Subnet.id).where(Subnet.network_id == net.id)))
     ids += list(session.scalars(select(Port.id).where(Port.network_id == net.id)))
@@ -229,4 +235,5 @@ def render(db: Session | Connection, nets: list[Any], fresh: bool = False) -> li
         }
         d.update(common.standard_fields(n, tags.get(n.id, [])))
         out.append(d)
+    extensions.render(extensions.NETWORK_EXTENSIONS, db, nets, out)
     return out

@@ -16,7 +16,7 @@ from neutrino.domain.ipam import allocator, mac as macs
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import IPAllocation, Network, Port
 from neutrino.domain.models.base import new_id, utcnow
-from neutrino.domain.services import common, networks
+from neutrino.domain.services import common, extensions, networks
 from neutrino.domain.services.common import DomainConfig
 
 PORTS = Port.__table__
@@ -63,6 +63,8 @@ def list_(session: Session, ctx: Context, q: ListQuery) -> list[Port]:
     for spec in q.filters.get("fixed_ips", []):
         stmt = stmt.where(Port.id.in_(_fixed_ip_filter(spec)))
     stmt = apply_filters(stmt, Port, q, COLUMNS)
+    for clause in extensions.filter_clauses(extensions.PORT_EXTENSIONS, q.filters):
+        stmt = stmt.where(clause)
     stmt = apply_order_and_page(session, stmt, Port, q, COLUMNS)
     return list(session.scalars(stmt))
 
@@ -169,6 +171,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
                 for a in port.fixed_ips
             ],
         )
+    extensions.after_create(extensions.PORT_EXTENSIONS, session, ctx, cfg, port, data)
     return port
 
 
@@ -208,6 +211,8 @@ def update(
         port, data, ("name", "description", "admin_state_up", "device_id", "device_owner")
     ):
         changed = True
+    if extensions.before_update(extensions.PORT_EXTENSIONS, session, ctx, cfg, port, data):
+        changed = True
     if changed:
         port.bump_revision()
     session.flush()
@@ -232,6 +237,7 @@ def delete(
             raise errors.PortNotFound(port_id=port_id)
     ctx.require_write("delete_port")
     common.check_revision(port, if_match)
+    extensions.before_delete(extensions.PORT_EXTENSIONS, session, ctx, cfg, port)
     common.delete_tags(session, port_id)
     conn.execute(delete_stmt(IPALLOCATIONS).where(IPALLOCATIONS.c.port_id == port_id))
     conn.execute(delete_stmt(PORTS).where(PORTS.c.id == port_id))
@@ -254,4 +260,5 @@ def render(session: Session, ports: list[Port], fresh: bool = False) -> list[dic
         }
         d.update(common.standard_fields(p, tags.get(p.id, [])))
         out.append(d)
+    extensions.render(extensions.PORT_EXTENSIONS, session, ports, out)
     return out

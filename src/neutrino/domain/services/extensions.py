@@ -1,0 +1,97 @@
+"""Extensions of a core resource: extra attributes and rules around networks and ports.
+
+This is Neutron's extension-driver idea made explicit. Each extension (provider segments,
+external networks, port bindings, security groups, address pairs, ...) lives in its own
+module and hooks into the core service at fixed points, inside the same transaction:
+
+* ``after_create``: the core row exists (``obj`` carries its attributes); validate the
+  extension's part of ``data`` and store it; raise a NeutronError to roll everything back.
+* ``before_update``: apply the extension's part of ``data``; return True if anything changed
+  (the core service then bumps the revision).
+* ``before_delete``: refuse (raise) or clean up before the core row goes.
+* ``render``: add the extension's attributes to the API dicts, batched over all rows.
+* ``filters``: list filters on the extension's attributes, as SQL clauses over the core table.
+
+The order of ``NETWORK_EXTENSIONS`` / ``PORT_EXTENSIONS`` is the order hooks run in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from neutrino.domain.context import Context
+from neutrino.domain.services.common import DomainConfig
+
+
+class Extension:
+    """Base with no-op hooks; subclasses override what they need."""
+
+    name = "extension"
+    filters: dict[str, Callable[[list[Any]], ColumnElement[bool]]] = {}
+
+    def after_create(
+        self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]
+    ) -> None:
+        return None
+
+    def before_update(
+        self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]
+    ) -> bool:
+        return False
+
+    def before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
+        return None
+
+    def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
+        return None
+
+
+NETWORK_EXTENSIONS: list[Extension] = []
+PORT_EXTENSIONS: list[Extension] = []
+
+
+def after_create(
+    registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]
+) -> None:
+    for ext in registry:
+        ext.after_create(session, ctx, cfg, obj, data)
+
+
+def before_update(
+    registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]
+) -> bool:
+    changed = False
+    for ext in registry:
+        changed = ext.before_update(session, ctx, cfg, obj, data) or changed
+    return changed
+
+
+def before_delete(registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
+    for ext in registry:
+        ext.before_delete(session, ctx, cfg, obj)
+
+
+def render(registry: list[Extension], db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
+    if rows:
+        for ext in registry:
+            ext.render(db, rows, dicts)
+
+
+def filter_clauses(registry: list[Extension], filters: dict[str, list[Any]]) -> list[ColumnElement[bool]]:
+    clauses = []
+    for name, values in filters.items():
+        for ext in registry:
+            make = ext.filters.get(name)
+            if make is not None:
+                clauses.append(make(values))
+                break
+    return clauses
+
+
+def filter_names(registry: list[Extension]) -> frozenset[str]:
+    return frozenset(name for ext in registry for name in ext.filters)
