@@ -22,6 +22,7 @@ from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
 from neutrino.domain.identity.tokens import TokenService
 from neutrino.domain.models import Project
 from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.services.enabled import enable as enable_extensions
 
 LOG = logging.getLogger(__name__)
 SYSTEM_STATE_DIR = Path("/var/lib/neutrino")
@@ -49,6 +50,7 @@ def domain_config(settings: ServerSettings) -> DomainConfig:
 def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False) -> Built:
     """``isolated_migrations``: run Alembic in a child process (the long-running server does)."""
     # the database holds password hashes and the token signing key: owner-only
+    enable_extensions()
     settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     upgrade_if_needed(engine, isolated=isolated_migrations)

@@ -19,6 +19,19 @@ TAG_FILTERS = {"tags": "tags", "tags-any": "tags_any", "not-tags": "not_tags", "
 IGNORED = {"changed_since"}
 
 
+_INT32 = range(-(2**31), 2**31)
+
+
+def _can_match(attr: Any, value: Any) -> bool:
+    """False for a value no boolean or integer column holds ('' or an integer beyond 32 bits):
+    SQLite just finds no row, PostgreSQL would reject the comparison (a 500)."""
+    if attr.json_type == "boolean":
+        return isinstance(value, bool)
+    if attr.json_type == "integer":
+        return isinstance(value, int) and not isinstance(value, bool) and value in _INT32
+    return True
+
+
 def _bad(msg: str) -> errors.HTTPBadRequest:
     return errors.HTTPBadRequest(msg=msg)
 
@@ -70,7 +83,9 @@ def parse_list_query(
                     value = attr.convert(value)
                 except v.ConversionError as exc:
                     raise _bad(str(exc)) from None
-            q.filters.setdefault(name, []).append(value)
+            values = q.filters.setdefault(name, [])
+            if attr is None or _can_match(attr, value):
+                values.append(value)  # (a value that cannot match is left out: no row has it)
     if len(sort_keys) != len(sort_dirs):
         raise _bad("The number of sort_keys and sort_dirs must be same")
     for key, direction in zip(sort_keys, sort_dirs, strict=True):

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from neutrino import errors
@@ -121,6 +121,12 @@ def run_in_transaction(
             return result
         except errors.NeutronError:
             raise
+        except DataError as exc:
+            # a value the column cannot hold (NUL in text, too long, out of range): PostgreSQL
+            # refuses it where SQLite stores or compares it; the request is at fault, not us
+            LOG.info("value rejected by the database: %s", exc.orig)
+            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+            raise errors.InvalidInput(error_message=reason) from exc
         except Exception as exc:  # noqa: BLE001 - filtered just below
             if not _is_retriable(exc) or attempt >= retries:
                 if _is_retriable(exc):

@@ -58,6 +58,14 @@ def apply_filters(
     return stmt
 
 
+def _order(col: Any, asc: bool) -> Any:
+    """NULL sorts lowest, as on SQLite (and MySQL): PostgreSQL's default is highest. Only for
+    nullable columns, so that ORDER BY id still matches the primary key index."""
+    if not getattr(getattr(col, "expression", col), "nullable", False):
+        return col.asc() if asc else col.desc()
+    return col.asc().nulls_first() if asc else col.desc().nulls_last()
+
+
 def apply_order_and_page(
     session: Any, stmt: Select[Any], model: Any, q: ListQuery, columns: dict[str, Any]
 ) -> Select[Any]:
@@ -79,7 +87,7 @@ def apply_order_and_page(
             cmp = col > marker_row[i] if asc else col < marker_row[i]
             clauses.append(and_(*eqs, cmp))
         stmt = stmt.where(or_(*clauses))
-    stmt = stmt.order_by(*[c.asc() if asc else c.desc() for c, asc in keys])
+    stmt = stmt.order_by(*[_order(c, asc) for c, asc in keys])
     if q.limit:
         stmt = stmt.limit(q.limit)
     return stmt
