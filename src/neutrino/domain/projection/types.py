@@ -1,0 +1,179 @@
+"""The data of the server-to-agent contract (frozen dataclasses, JSON-able).
+
+Each resource carries its ``revision_number`` so an agent can tell what changed since it last
+converged; the whole state carries ``fingerprint``, a digest of its content, so "nothing
+changed" costs one comparison. ``FORMAT_VERSION`` changes when a field's meaning changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Segment:
+    network_type: str
+    physical_network: str | None
+    segmentation_id: int | None
+    mtu: int
+
+
+@dataclass(frozen=True)
+class FixedIP:
+    subnet_id: str
+    ip_address: str
+    cidr: str
+    gateway_ip: str | None
+
+    @property
+    def prefixlen(self) -> int:
+        return int(self.cidr.rsplit("/", 1)[1])
+
+
+@dataclass(frozen=True)
+class SecurityRule:
+    """One rule with its remote side resolved: ``remote_ip_prefixes`` is either the rule's own
+    prefix, the addresses of the remote group's members (same ethertype), or empty = any."""
+
+    security_group_id: str
+    direction: str
+    ethertype: str
+    protocol: str | None
+    port_range_min: int | None
+    port_range_max: int | None
+    remote_ip_prefixes: tuple[str, ...]
+    remote_group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BoundPort:
+    """A port bound to this host: what the L2 agent and the firewall wire."""
+
+    port_id: str
+    network_id: str
+    mac_address: str
+    admin_state_up: bool
+    device_owner: str
+    device_id: str
+    vif_type: str
+    segment: Segment | None
+    fixed_ips: tuple[FixedIP, ...]
+    port_security_enabled: bool
+    security_groups: tuple[str, ...]
+    rules: tuple[SecurityRule, ...]
+    allowed_address_pairs: tuple[tuple[str, str], ...]
+    """(ip_address or CIDR, mac_address) pairs the port may also send from."""
+    revision_number: int
+
+
+@dataclass(frozen=True)
+class DhcpSubnet:
+    subnet_id: str
+    cidr: str
+    ip_version: int
+    gateway_ip: str | None
+    enable_dhcp: bool
+    ipv6_address_mode: str | None
+    ipv6_ra_mode: str | None
+    dns_nameservers: tuple[str, ...]
+    host_routes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class DhcpPort:
+    port_id: str
+    mac_address: str
+    device_owner: str
+    fixed_ips: tuple[FixedIP, ...]
+    extra_dhcp_opts: tuple[tuple[str, str, int], ...]
+    """(opt_name, opt_value, ip_version)"""
+
+
+@dataclass(frozen=True)
+class DhcpNetwork:
+    """A network whose DHCP service is scheduled to this host; ``ports`` are all its ports."""
+
+    network_id: str
+    segment: Segment | None
+    mtu: int
+    subnets: tuple[DhcpSubnet, ...]
+    ports: tuple[DhcpPort, ...]
+    dhcp_port_ids: tuple[str, ...]
+    revision_number: int
+
+
+@dataclass(frozen=True)
+class RouterInterface:
+    port_id: str
+    network_id: str
+    mac_address: str
+    fixed_ips: tuple[FixedIP, ...]
+    segment: Segment | None
+
+
+@dataclass(frozen=True)
+class RouterGateway:
+    port_id: str
+    network_id: str
+    mac_address: str
+    fixed_ips: tuple[FixedIP, ...]
+    segment: Segment | None
+    enable_snat: bool
+
+
+@dataclass(frozen=True)
+class FloatingIPState:
+    floatingip_id: str
+    floating_ip_address: str
+    fixed_ip_address: str | None
+    port_id: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class RouterState:
+    router_id: str
+    admin_state_up: bool
+    interfaces: tuple[RouterInterface, ...]
+    gateway: RouterGateway | None
+    routes: tuple[tuple[str, str], ...]
+    """(destination, nexthop)"""
+    floating_ips: tuple[FloatingIPState, ...]
+    revision_number: int
+
+
+@dataclass(frozen=True)
+class TunnelPeer:
+    """Another host's tunnel endpoint that shares at least one tunnelled network with us."""
+
+    host: str
+    tunnel_type: str
+    ip_address: str
+    network_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DesiredHostState:
+    host: str
+    ports: tuple[BoundPort, ...] = ()
+    dhcp_networks: tuple[DhcpNetwork, ...] = ()
+    routers: tuple[RouterState, ...] = ()
+    tunnel_peers: tuple[TunnelPeer, ...] = ()
+    local_tunnel_ip: str | None = None
+    format_version: int = FORMAT_VERSION
+    fingerprint: str = field(default="", compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def with_fingerprint(self) -> DesiredHostState:
+        body = dataclasses.asdict(dataclasses.replace(self, fingerprint=""))
+        digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+        return dataclasses.replace(self, fingerprint=digest)

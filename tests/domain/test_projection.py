@@ -1,0 +1,151 @@
+"""The server-to-agent contract computed from a small cloud built in the database.
+
+The scenario is the seed's: a VXLAN network with a VM port on compute1 and one on compute2
+in one security group whose ingress rule names the group itself, DHCP and a router with a
+gateway and a floating IP on the network node.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from neutrino.db.engine import make_engine, make_sessionmaker, run_in_transaction
+from neutrino.db.migrate import upgrade_if_needed
+from neutrino.domain.context import Context
+from neutrino.domain.models import (
+    Agent,
+    AllowedAddressPair,
+    FloatingIP,
+    NetworkDhcpAgentBinding,
+    NetworkSegment,
+    PortBinding,
+    PortBindingLevel,
+    Router,
+    RouterL3AgentBinding,
+    RouterPort,
+    RouterRoute,
+    SecurityGroup,
+    SecurityGroupPortBinding,
+    SecurityGroupRule,
+    TunnelEndpoint,
+)
+from neutrino.domain.projection import project_host
+from neutrino.domain.services import networks, ports, subnets
+from neutrino.domain.services.common import DomainConfig
+
+pytestmark = pytest.mark.api
+
+CTX = Context.admin("p1")
+CFG = DomainConfig(quotas={})
+
+
+@pytest.fixture
+def sessions(tmp_path):
+    from neutrino.domain.services.enabled import enable
+
+    enable()  # the same extensions as the server: bindings, default security group, ...
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade_if_needed(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def _cloud(s):
+    net = networks.create(s, CTX, CFG, {"project_id": "p1", "name": "tenant"})
+    seg = NetworkSegment(network_id=net.id, network_type="vxlan", segmentation_id=1001)
+    s.add(seg)
+    sub = subnets.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4})
+    ext = networks.create(s, CTX, CFG, {"project_id": "p1", "name": "ext"})
+    s.add(NetworkSegment(network_id=ext.id, network_type="flat", physical_network="physnet1"))
+    ext_sub = subnets.create(s, CTX, CFG, {"project_id": "p1", "network_id": ext.id, "cidr": "172.24.4.0/24", "ip_version": 4})
+    s.flush()
+    vm1 = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.11"}]})
+    vm2 = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.12"}]})
+    dhcp = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "device_owner": "network:dhcp"})
+    qr = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "device_owner": "network:router_interface",
+                                   "fixed_ips": [{"subnet_id": sub.id, "ip_address": "10.0.0.1"}]})
+    qg = ports.create(s, CTX, CFG, {"project_id": "", "network_id": ext.id, "device_owner": "network:router_gateway"})
+    fip_port = ports.create(s, CTX, CFG, {"project_id": "", "network_id": ext.id, "device_owner": "network:floatingip"})
+    s.flush()
+    for port, host in ((vm1, "compute1"), (vm2, "compute2"), (dhcp, "network"), (qr, "network"), (qg, "network")):
+        s.merge(PortBinding(port_id=port.id, host=host, vif_type="ovs", vif_details={}, profile={}))
+        s.add(PortBindingLevel(port_id=port.id, host=host, level=0, driver="openvswitch", segment_id=seg.id if port is not qg else None))
+    sg = SecurityGroup(project_id="p1", name="web")
+    s.add(sg)
+    s.flush()
+    s.add(SecurityGroupRule(project_id="p1", security_group_id=sg.id, direction="ingress", ethertype="IPv4", remote_group_id=sg.id))
+    s.add(SecurityGroupRule(project_id="p1", security_group_id=sg.id, direction="ingress", ethertype="IPv4",
+                            protocol="tcp", port_range_min=22, port_range_max=22, remote_ip_prefix="0.0.0.0/0"))
+    s.add(SecurityGroupRule(project_id="p1", security_group_id=sg.id, direction="egress", ethertype="IPv6"))
+    s.add_all([SecurityGroupPortBinding(port_id=vm1.id, security_group_id=sg.id),
+               SecurityGroupPortBinding(port_id=vm2.id, security_group_id=sg.id)])
+    s.add(AllowedAddressPair(port_id=vm2.id, mac_address=vm2.mac_address, ip_address="10.0.0.200"))
+    agents = {}
+    for host, kind in (("compute1", "Open vSwitch agent"), ("compute2", "Open vSwitch agent"),
+                       ("network", "Open vSwitch agent"), ("network", "DHCP agent"), ("network", "L3 agent")):
+        a = Agent(agent_type=kind, binary="x", topic="x", host=host, configurations={})
+        s.add(a)
+        agents[(host, kind)] = a
+    for host, ip in (("compute1", "192.168.100.11"), ("compute2", "192.168.100.12"), ("network", "192.168.100.10")):
+        s.add(TunnelEndpoint(tunnel_type="vxlan", ip_address=ip, host=host))
+    s.flush()
+    s.add(NetworkDhcpAgentBinding(network_id=net.id, dhcp_agent_id=agents[("network", "DHCP agent")].id))
+    router = Router(project_id="p1", name="r1", gw_port_id=qg.id)
+    s.add(router)
+    s.flush()
+    s.add_all([RouterPort(router_id=router.id, port_id=qr.id, port_type="network:router_interface"),
+               RouterPort(router_id=router.id, port_id=qg.id, port_type="network:router_gateway"),
+               RouterRoute(router_id=router.id, destination="10.9.0.0/16", nexthop="10.0.0.254"),
+               RouterL3AgentBinding(router_id=router.id, l3_agent_id=agents[("network", "L3 agent")].id)])
+    s.add(FloatingIP(project_id="p1", floating_ip_address="172.24.4.50", floating_network_id=ext.id,
+                     floating_port_id=fip_port.id, fixed_port_id=vm1.id, fixed_ip_address="10.0.0.11", router_id=router.id))
+    return {"net": net.id, "vm1": vm1.id, "vm2": vm2.id, "router": router.id, "ext_sub": ext_sub.id, "sg": sg.id}
+
+
+def test_compute_host_sees_its_port_rules_and_peers(sessions):
+    ids = run_in_transaction(sessions, _cloud)
+    state = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
+    [port] = state.ports
+    assert port.port_id == ids["vm1"] and port.segment.network_type == "vxlan" and port.segment.segmentation_id == 1001
+    assert [f.ip_address for f in port.fixed_ips] == ["10.0.0.11"] and port.fixed_ips[0].prefixlen == 24
+    assert ids["sg"] in port.security_groups
+    by_proto = {(r.direction, r.protocol): r for r in port.rules if r.security_group_id == ids["sg"]}
+    # the remote group resolves to the members' addresses, allowed address pairs included
+    assert by_proto[("ingress", None)].remote_ip_prefixes == ("10.0.0.11", "10.0.0.12", "10.0.0.200")
+    assert by_proto[("ingress", "tcp")].remote_ip_prefixes == ("0.0.0.0/0",)
+    assert by_proto[("egress", None)].remote_ip_prefixes == ()
+    assert state.local_tunnel_ip == "192.168.100.11"
+    peers = {p.host: p for p in state.tunnel_peers}
+    assert set(peers) == {"compute2", "network"} and peers["compute2"].network_ids == (ids["net"],)
+    assert state.dhcp_networks == () and state.routers == ()
+
+
+def test_network_node_sees_dhcp_and_router(sessions):
+    ids = run_in_transaction(sessions, _cloud)
+    state = run_in_transaction(sessions, lambda s: project_host(s, "network"))
+    [dhcp] = state.dhcp_networks
+    assert dhcp.network_id == ids["net"] and dhcp.segment.segmentation_id == 1001
+    assert {p.port_id for p in dhcp.ports} >= {ids["vm1"], ids["vm2"]} and len(dhcp.dhcp_port_ids) == 1
+    [router] = state.routers
+    assert router.router_id == ids["router"]
+    assert [i.fixed_ips[0].ip_address for i in router.interfaces] == ["10.0.0.1"]
+    assert router.gateway is not None and router.gateway.fixed_ips[0].subnet_id == ids["ext_sub"]
+    assert router.gateway.enable_snat and router.gateway.segment.network_type == "flat"
+    assert router.routes == (("10.9.0.0/16", "10.0.0.254"),)
+    assert [(f.floating_ip_address, f.fixed_ip_address) for f in router.floating_ips] == [("172.24.4.50", "10.0.0.11")]
+    assert {p.host for p in state.tunnel_peers} == {"compute1", "compute2"}
+
+
+def test_fingerprint_is_stable_and_tracks_changes(sessions):
+    ids = run_in_transaction(sessions, _cloud)
+    a = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
+    b = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
+    assert a.fingerprint == b.fingerprint and len(a.fingerprint) == 32
+
+    def more(s):
+        ports.update(s, CTX, CFG, ids["vm1"], {"name": "renamed", "admin_state_up": False})
+
+    run_in_transaction(sessions, more)
+    c = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
+    assert c.fingerprint != a.fingerprint and c.ports[0].admin_state_up is False
+    assert run_in_transaction(sessions, lambda s: project_host(s, "nowhere")).ports == ()
