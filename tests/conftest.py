@@ -1,7 +1,15 @@
-"""Shared fixtures: an in-process server on a throwaway SQLite database."""
+"""Shared fixtures: an in-process server on a throwaway database, SQLite and PostgreSQL.
+
+Every test using ``client`` (and so ``api``) runs twice, ids ``[sqlite]`` and ``[postgresql]``:
+the PostgreSQL variant gets a fresh database in a private cluster started once per session
+(see tests/pg.py). Without PostgreSQL binaries those variants are skipped, unless the ``CI``
+environment variable is set, where they fail: CI must really test PostgreSQL.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,11 +80,68 @@ def server_state_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """One throwaway PostgreSQL cluster for the whole session, stopped by PID at the end."""
+    from tests.pg import PostgresCluster
+
+    cluster = PostgresCluster()
+    reason = cluster.unavailable_reason()
+    if reason is not None:
+        if _in_ci():
+            pytest.fail(f"CI is set but PostgreSQL cannot be tested: {reason}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {reason}")
+    cluster.start()
+    try:
+        _migrate_template(cluster)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+PG_TEMPLATE = "neutrino_template"
+
+
+def _migrate_template(cluster) -> None:  # type: ignore[no-untyped-def]
+    """Run the migrations from scratch once per session into a template database, so each
+    test's database is a migrated copy (half the setup cost); build() then finds it at head."""
+    from neutrino.db.engine import make_engine
+    from neutrino.db.migrate import upgrade
+
+    engine = make_engine(cluster.create_database(PG_TEMPLATE))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()  # CREATE DATABASE ... TEMPLATE needs it unused
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for the default SQLite file in the state dir, else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = f"neutrino_{uuid.uuid4().hex[:16]}"
+    url = cluster.create_database(name, template=PG_TEMPLATE)
+    try:
+        yield url
+    finally:
+        cluster.drop_database(name)
+
+
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def client(tmp_path: Path, database_url: str | None) -> Iterator[TestClient]:
     from neutrino.server import build
 
-    built = build(make_settings(tmp_path), write_files=False)
+    built = build(make_settings(tmp_path, database_url=database_url), write_files=False)
     with TestClient(built.app, raise_server_exceptions=False) as c:
         yield c
     built.state.close()

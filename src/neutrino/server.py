@@ -20,6 +20,7 @@ from neutrino.db.engine import is_sqlite, make_engine, make_sessionmaker
 from neutrino.db.migrate import upgrade_if_needed
 from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
 from neutrino.domain.identity.tokens import TokenService
+from neutrino.domain.ml2.manager import start as ml2_start
 from neutrino.domain.models import Project
 from neutrino.domain.services.common import DomainConfig
 from neutrino.domain.services.enabled import enable as enable_extensions
@@ -58,6 +59,9 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
     if settings.database_url is None and db_file.exists():
         db_file.chmod(0o600)
     sessions = make_sessionmaker(engine)
+    domain = domain_config(settings)
+    # ML2 drivers from entry points (a wrong name stops the server here), allocation rows synced
+    ml2_start(sessions, domain)
     password = bootstrap(sessions, settings)
     if write_files:
         system_wide = settings.state_dir.resolve() == SYSTEM_STATE_DIR
@@ -76,7 +80,7 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
         read_sessions=read_sessions,
         db_in_threadpool=not sqlite,
         tokens=TokenService(sessions, settings.token_expiration),
-        domain=domain_config(settings),
+        domain=domain,
         default_project_id=admin_project,
     )
     return Built(app=create_app(state), state=state, admin_password=password)

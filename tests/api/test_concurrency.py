@@ -1,6 +1,7 @@
 """Parallel writers never share an IP or a MAC, and exhaustion is a clean 409.
 
-Runs the real service functions in many threads against one SQLite file, the way the server's
+Runs the real service functions in many threads against one database (an SQLite file, then a
+PostgreSQL database: the ``database_url`` fixture of tests/conftest.py), the way the server's
 worker threads do; uniqueness comes from the database constraints plus whole-transaction retry.
 """
 
@@ -21,10 +22,10 @@ pytestmark = pytest.mark.api
 
 
 @pytest.fixture
-def state(tmp_path):
+def state(tmp_path, database_url):
     from neutrino.server import build
 
-    built = build(make_settings(tmp_path), write_files=False)
+    built = build(make_settings(tmp_path, database_url=database_url), write_files=False)
     yield built.state
     built.state.close()
 
@@ -79,3 +80,31 @@ def test_parallel_exhaustion_is_clean(state):
     with ThreadPoolExecutor(6) as pool:
         outcomes = list(pool.map(one, range(20)))
     assert outcomes.count("ok") == 13 and outcomes.count("full") == 7
+
+
+def test_parallel_creates_across_projects_retry_and_exhaust_cleanly(state):
+    """Ports of different projects do not queue on one quota lock (PostgreSQL), so their
+    address picks really race: the loser's IntegrityError is retried, and the subnet still
+    fills up to exactly its size with a clean IpAddressGenerationFailure after that."""
+    ctx, net_id = _setup(state, "10.7.0.0/27")  # 29 usable addresses (.2 - .30)
+    retries = []
+    barrier = threading.Barrier(8)
+
+    def one(i):
+        if i < 8:
+            barrier.wait()
+        try:
+            port = run_in_transaction(
+                state.sessions,
+                lambda s: ports.create(s, ctx, state.domain, {"project_id": f"p{i % 8}", "network_id": net_id}),
+                on_retry=lambda: retries.append(1),
+            )
+            return port.mac_address, port.fixed_ips[0].ip_address
+        except errors.IpAddressGenerationFailure:
+            return None
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(40)))
+    made = [r for r in results if r is not None]
+    assert len(made) == 29 and results.count(None) == 11, (len(made), len(retries))
+    assert len({m for m, _ in made}) == len({ip for _, ip in made}) == 29

@@ -186,7 +186,7 @@ def test_tags(api):
 
 def test_quotas(api):
     q = api.get("/v2.0/quotas/p-admin").json()["quota"]
-    assert q == {"network": 100, "subnet": 100, "port": 500}
+    assert {"network": 100, "subnet": 100, "port": 500}.items() <= q.items()  # + other resources
     assert api.put("/v2.0/quotas/p1", {"quota": {"network": 1}}).json()["quota"]["network"] == 1
     assert api.get("/v2.0/quotas").json()["quotas"][0]["project_id"] == "p1"
     member = api.as_project("p1")

@@ -212,8 +212,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(base_dir: Path, auth: str = "keystone") -> Iterator[Server]:
-    """Start ``neutrino server`` in ``base_dir``; wait for ``GET /``; always stop it by pid."""
+def running_server(base_dir: Path, auth: str = "keystone", env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start ``neutrino server`` in ``base_dir``; wait for ``GET /``; always stop it by pid.
+
+    ``env``: extra settings as NEUTRINO_* variables (e.g. ML2 ranges, JSON lists)."""
     base_dir.mkdir(parents=True, exist_ok=True)
     state_dir = base_dir / "state"
     work_dir = base_dir / "work"
@@ -225,9 +227,9 @@ def running_server(base_dir: Path, auth: str = "keystone") -> Iterator[Server]:
         sys.executable, "-m", "neutrino.cli.main", "server",
         "--state-dir", str(state_dir), "--port", str(port), "--host", "127.0.0.1", "--auth", auth,
     ]  # fmt: skip
-    env = clean_env(NEUTRINO_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    run_env = clean_env(NEUTRINO_ADMIN_PASSWORD=ADMIN_PASSWORD, **(env or {}))
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=base_dir)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=run_env, cwd=base_dir)
     server = Server(
         url=url,
         state_dir=state_dir,

@@ -8,6 +8,7 @@ gateway and a floating IP on the network node.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
 
 from neutrino.db.engine import make_engine, make_sessionmaker, run_in_transaction
 from neutrino.db.migrate import upgrade_if_needed
@@ -50,13 +51,20 @@ def sessions(tmp_path):
     engine.dispose()
 
 
+def _segment(s, network_id, **attrs):
+    """Replace whatever segment the ML2 type drivers gave the network with a chosen one."""
+    s.execute(delete(NetworkSegment).where(NetworkSegment.network_id == network_id))
+    seg = NetworkSegment(network_id=network_id, **attrs)
+    s.add(seg)
+    return seg
+
+
 def _cloud(s):
     net = networks.create(s, CTX, CFG, {"project_id": "p1", "name": "tenant"})
-    seg = NetworkSegment(network_id=net.id, network_type="vxlan", segmentation_id=1001)
-    s.add(seg)
+    seg = _segment(s, net.id, network_type="vxlan", segmentation_id=1001)
     sub = subnets.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "cidr": "10.0.0.0/24", "ip_version": 4})
     ext = networks.create(s, CTX, CFG, {"project_id": "p1", "name": "ext"})
-    s.add(NetworkSegment(network_id=ext.id, network_type="flat", physical_network="physnet1"))
+    _segment(s, ext.id, network_type="flat", physical_network="physnet1")
     ext_sub = subnets.create(s, CTX, CFG, {"project_id": "p1", "network_id": ext.id, "cidr": "172.24.4.0/24", "ip_version": 4})
     s.flush()
     vm1 = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.11"}]})

@@ -18,6 +18,14 @@ from neutrino.api.attributes import NETWORK, PORT, SUBNET
 from neutrino.api.auth import Unauthenticated
 from neutrino.api.identity.routes import router as identity_router
 from neutrino.api.routes import discovery, quotas, resources, tags
+from neutrino.api.routes import security_groups
+from neutrino.api.routes import agents as agent_routes
+from neutrino.api.routes import segments as segment_routes
+from neutrino.api.background import lifespan
+from neutrino.api.attributes import FLOATINGIP, ROUTER
+from neutrino.api.routes import routers as router_actions
+from neutrino.domain.services import floatingips
+from neutrino.domain.services import routers as l3_routers
 from neutrino.api.state import AppState
 from neutrino.domain.services import extensions, networks, ports, subnets
 
@@ -65,6 +73,7 @@ def create_app(state: AppState) -> Any:
         docs_url="/docs",
         openapi_url="/openapi.json",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.neutrino = state
     app.add_exception_handler(errors.NeutronError, faults.neutron_error_handler)
@@ -83,6 +92,14 @@ def create_app(state: AppState) -> Any:
             resources.build_router(spec, service, extra_filters.get(spec.collection, frozenset()))
         )
         app.include_router(tags.build_router(spec, service))
+    for router in security_groups.build_routers():
+        app.include_router(router)
+    for spec, service in ((ROUTER, l3_routers), (FLOATINGIP, floatingips)):
+        app.include_router(resources.build_router(spec, service))
+        app.include_router(tags.build_router(spec, service))
+    app.include_router(router_actions.router)
     app.include_router(quotas.router)
+    app.include_router(agent_routes.router)
+    app.include_router(segment_routes.router)
     app.include_router(identity_router, prefix="/identity")
     return JsonSuffix(app)

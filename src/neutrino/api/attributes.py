@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neutrino.api import validators as v
+from neutrino.api.l3_validators import validate_external_gateway_info
+from neutrino.domain.ml2.api import VNIC_TYPES
+from neutrino.domain.secgroups import protocols as sg_protocols
+from neutrino.domain.secgroups import rules as sg_rules
 
 
 class _Sentinel:
@@ -100,6 +104,11 @@ NETWORK = _spec(
     _bool("shared", False),
     Attr("mtu", convert=v.convert_to_int, json_type="integer"),
     _bool("port_security_enabled", True),
+    # provider segment and external flag: checked and stored by domain/ml2/network_ext.py
+    Attr("provider:network_type", post=True, put=True, validate=v.validate_string, validate_arg=32, sort=False),
+    Attr("provider:physical_network", post=True, put=True, validate=v.validate_string, validate_arg=64, sort=False),
+    Attr("provider:segmentation_id", post=True, put=True, convert=v.convert_to_int, sort=False, json_type="integer"),
+    Attr("router:external", post=True, put=True, convert=v.convert_to_boolean, sort=False, json_type="boolean"),
 )
 
 SUBNET = _spec(
@@ -191,6 +200,130 @@ PORT = _spec(
     Attr("device_id", post=True, put=True, default="", validate=v.validate_string, validate_arg=255),
     Attr("device_owner", post=True, put=True, default="", validate=v.validate_string, validate_arg=255),
     Attr("status"),
+    # security groups, port security, allowed address pairs, extra DHCP options: validated by
+    # the port_security extension (their rules depend on each other and on the network)
+    Attr("security_groups", post=True, put=True, sort=False, json_type="array"),
+    Attr("port_security_enabled", post=True, put=True, convert=v.convert_to_boolean, sort=False, json_type="boolean"),
+    Attr("allowed_address_pairs", post=True, put=True, filter=False, sort=False, json_type="array"),
+    Attr("extra_dhcp_opts", post=True, put=True, filter=False, sort=False, json_type="array"),
+    # port binding: policy and binding by domain/ml2/port_ext.py
+    Attr("binding:host_id", post=True, put=True, validate=v.validate_string, validate_arg=255, sort=False),
+    Attr("binding:vnic_type", post=True, put=True, default="normal", validate=v.validate_values,
+         validate_arg=list(VNIC_TYPES), sort=False),
+    Attr("binding:profile", post=True, put=True, convert=lambda value: {} if value is None else value,
+         validate=v.validate_dict, filter=False, sort=False, json_type="object"),
+    Attr("binding:vif_type", filter=False, sort=False),
+    Attr("binding:vif_details", filter=False, sort=False, json_type="object"),
+)
+
+SECURITY_GROUP = _spec(
+    "security_group",
+    "security_groups",
+    "security-groups",
+    *_standard(),
+    _name(),
+    _bool("stateful", True),
+    Attr("shared", convert=v.convert_to_boolean, sort=False, json_type="boolean"),
+    Attr("security_group_rules", filter=False, sort=False, json_type="array"),
+)
+
+SECURITY_GROUP_RULE = _spec(
+    "security_group_rule",
+    "security_group_rules",
+    "security-group-rules",
+    # rules are not tagged and have no update: their description is POST-only
+    *(a for a in _standard() if a.name not in ("tags", "description")),
+    Attr("description", post=True, default="", validate=v.validate_string, validate_arg=255),
+    Attr("security_group_id", post=True, default=REQUIRED, validate=v.validate_string, validate_arg=36),
+    Attr("direction", post=True, default=REQUIRED, validate=v.validate_values, validate_arg=["ingress", "egress"]),
+    Attr("ethertype", post=True, default="IPv4", convert=sg_rules.convert_ethertype),
+    Attr("protocol", post=True, default=None, convert=sg_protocols.convert),
+    Attr("port_range_min", post=True, default=None, convert=sg_rules.convert_port, json_type="integer"),
+    Attr("port_range_max", post=True, default=None, convert=sg_rules.convert_port, json_type="integer"),
+    Attr("remote_ip_prefix", post=True, default=None, convert=sg_rules.convert_prefix),
+    Attr("remote_group_id", post=True, default=None, validate=v.validate_string_or_none, validate_arg=36),
+    Attr("normalized_cidr", filter=False, sort=False),
+)
+
+# agents exist through their heartbeats: no POST; only admin_state_up and description change
+AGENT = ResourceSpec(
+    "agent",
+    "agents",
+    "agents",
+    {
+        a.name: a
+        for a in (
+            Attr("id", validate=v.validate_uuid),
+            Attr("agent_type"),
+            Attr("binary"),
+            Attr("topic"),
+            Attr("host"),
+            _bool("admin_state_up", post=False),
+            Attr("description", put=True, validate=v.validate_string_or_none, validate_arg=255),
+            Attr("availability_zone"),
+            Attr("alive", convert=v.convert_to_boolean, sort=False, json_type="boolean"),
+            Attr("created_at", filter=False),
+            Attr("started_at", filter=False),
+            Attr("heartbeat_timestamp", filter=False),
+            Attr("configurations", filter=False, sort=False, json_type="object"),
+            Attr("resource_versions", filter=False, sort=False, json_type="object"),
+            Attr("resources_synced", filter=False, sort=False, json_type="boolean"),
+            Attr("ha_chassis_priority", filter=False, sort=False, json_type="integer"),
+        )
+    },
+    allow_bulk=False,
+)
+
+ROUTER = _spec(
+    "router",
+    "routers",
+    "routers",
+    *_standard(),
+    _name(),
+    _bool("admin_state_up", True),
+    Attr("status"),
+    Attr(
+        "external_gateway_info",
+        post=True,
+        put=True,
+        default=None,
+        validate=validate_external_gateway_info,
+        filter=False,
+        sort=False,
+        json_type="object",
+    ),
+    # extraroute: PUT only, as in Neutron
+    Attr(
+        "routes",
+        put=True,
+        convert=v.convert_none_to_empty_list,
+        validate=v.validate_host_routes,
+        filter=False,
+        sort=False,
+        json_type="array",
+    ),
+)
+
+FLOATINGIP = _spec(
+    "floatingip",
+    "floatingips",
+    "floatingips",
+    *_standard(),
+    Attr("floating_ip_address", post=True, default=None, convert=v.convert_ip_to_canonical,
+         validate=v.validate_ip_address_or_none),
+    Attr("subnet_id", post=True, default=None, validate=v.validate_uuid_or_none, visible=False,
+         filter=False, sort=False),
+    Attr("floating_network_id", post=True, default=REQUIRED, validate=v.validate_uuid),
+    Attr("router_id", validate=v.validate_uuid_or_none),
+    Attr("port_id", post=True, put=True, default=None, validate=v.validate_uuid_or_none),
+    Attr("fixed_ip_address", post=True, put=True, default=None, convert=v.convert_ip_to_canonical,
+         validate=v.validate_ip_address_or_none),
+    Attr("status"),
 )
 
 RESOURCES: dict[str, ResourceSpec] = {s.collection: s for s in (NETWORK, SUBNET, PORT)}
+RESOURCES["agents"] = AGENT
+RESOURCES["security_groups"] = SECURITY_GROUP
+RESOURCES["security_group_rules"] = SECURITY_GROUP_RULE
+RESOURCES["routers"] = ROUTER
+RESOURCES["floatingips"] = FLOATINGIP

@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from neutrino.api.state import AppState
-from neutrino.domain.context import Context
+from neutrino.domain.context import Context, set_current
 
 
 class Unauthenticated(Exception):
@@ -23,6 +23,13 @@ def state_of(request: Request) -> AppState:
 
 
 def context_for(request: Request) -> Context:
+    """The caller's Context, also made the request's current one (domain.context.current)."""
+    ctx = _authenticate(request)
+    set_current(ctx)
+    return ctx
+
+
+def _authenticate(request: Request) -> Context:
     state = state_of(request)
     if state.settings.auth == "noauth":
         project = request.headers.get("x-project-id") or request.headers.get("x-tenant-id")

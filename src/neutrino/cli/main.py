@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from neutrino import __version__
+from neutrino.cli.agent import agent
 from neutrino.cli.identity import identity
 from neutrino.cli.server import server
 
@@ -17,6 +18,7 @@ def cli() -> None:
 
 cli.add_command(server)
 cli.add_command(identity)
+cli.add_command(agent)
 
 
 def main() -> None:

@@ -96,7 +96,18 @@ def run_read(engine: Engine, work: Callable[[Connection], T]) -> T:
     which halves the fixed cost of a GET. Used by services whose reads are plain Core."""
     with engine.connect() as conn:
         with conn.begin():
-            return work(conn)
+            try:
+                return work(conn)
+            except DataError as exc:
+                raise _rejected_value(exc) from exc
+
+
+def _rejected_value(exc: DataError) -> errors.NeutronError:
+    """A value the column cannot hold (NUL in text, too long, out of range): PostgreSQL
+    refuses it where SQLite stores or compares it. The request is at fault: a 400, not a 500."""
+    LOG.info("value rejected by the database: %s", exc.orig)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+    return errors.InvalidInput(error_message=reason)
 
 
 def run_in_transaction(
@@ -122,11 +133,7 @@ def run_in_transaction(
         except errors.NeutronError:
             raise
         except DataError as exc:
-            # a value the column cannot hold (NUL in text, too long, out of range): PostgreSQL
-            # refuses it where SQLite stores or compares it; the request is at fault, not us
-            LOG.info("value rejected by the database: %s", exc.orig)
-            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
-            raise errors.InvalidInput(error_message=reason) from exc
+            raise _rejected_value(exc) from exc
         except Exception as exc:  # noqa: BLE001 - filtered just below
             if not _is_retriable(exc) or attempt >= retries:
                 if _is_retriable(exc):

@@ -7,6 +7,7 @@ only read. Resources of another project are reported as not found, so existence 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from neutrino import errors
@@ -35,3 +36,19 @@ class Context:
 
     def owns(self, project_id: str | None) -> bool:
         return self.is_admin or (project_id is not None and project_id == self.project_id)
+
+
+_CURRENT: ContextVar[Context | None] = ContextVar("neutrino_request_context", default=None)
+
+
+def set_current(ctx: Context | None) -> None:
+    """Make ``ctx`` the caller of the running API request (its task, and the worker threads
+    it starts, which copy the task's context)."""
+    _CURRENT.set(ctx)
+
+
+def current() -> Context | None:
+    """Who the running API request acts for, for renderers that hide attributes by policy
+    (provider and binding attributes are admin-only). None outside a request (services called
+    directly, internal computations): nothing is hidden there."""
+    return _CURRENT.get()

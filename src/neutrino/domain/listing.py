@@ -66,6 +66,15 @@ def _order(col: Any, asc: bool) -> Any:
     return col.asc().nulls_first() if asc else col.desc().nulls_last()
 
 
+def _after(col: Any, asc: bool, value: Any) -> Any:
+    """Rows past ``value`` in ``_order``'s order (NULL lowest); ``col > NULL`` matches nothing."""
+    if value is None:
+        return col.is_not(None) if asc else false()
+    if asc or not getattr(getattr(col, "expression", col), "nullable", False):
+        return col > value if asc else col < value
+    return or_(col < value, col.is_(None))
+
+
 def apply_order_and_page(
     session: Any, stmt: Select[Any], model: Any, q: ListQuery, columns: dict[str, Any]
 ) -> Select[Any]:
@@ -84,8 +93,7 @@ def apply_order_and_page(
         clauses = []
         for i, (col, asc) in enumerate(keys):
             eqs = [keys[j][0] == marker_row[j] for j in range(i)]
-            cmp = col > marker_row[i] if asc else col < marker_row[i]
-            clauses.append(and_(*eqs, cmp))
+            clauses.append(and_(*eqs, _after(col, asc, marker_row[i])))
         stmt = stmt.where(or_(*clauses))
     stmt = stmt.order_by(*[_order(c, asc) for c, asc in keys])
     if q.limit:

@@ -34,6 +34,22 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering when listing ports"),
     ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
     ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
+    ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
+    ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
+    ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
+    ("security-group", "security-group", "The security groups extension."),
+    ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
+    ("security-groups-normalized-cidr", "Security group rule normalized CIDR", "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+    ("port-security", "Port Security", "Provides port security"),
+    ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
+    ("agent", "agent", "The agent management extension."),
+    ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
+    ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
+    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
+    ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("extraroute-atomic", "Atomically add/remove extra routes", "Edit extra routes of a router on server side by atomically adding/removing extra routes"),
 ]
 
 

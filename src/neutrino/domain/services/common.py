@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -71,10 +72,15 @@ def quota_limit(session: Session, cfg: DomainConfig, project_id: str, resource: 
 def enforce_quota(
     session: Session, cfg: DomainConfig, project_id: str, resource: str, model: Any, adding: int = 1
 ) -> None:
-    """Count inside the transaction: with BEGIN IMMEDIATE (SQLite) this cannot be raced."""
+    """Count inside the transaction: with BEGIN IMMEDIATE (SQLite) this cannot be raced; on
+    PostgreSQL writers run concurrently, so a transaction-scoped advisory lock per project and
+    resource makes the count-and-insert of two creates take turns."""
     limit = quota_limit(session, cfg, project_id, resource)
     if limit < 0:
         return
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"quota/{project_id}/{resource}".encode(), digest_size=8).digest()
+        session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True))))
     counter = _COUNTERS.get(model)
     if counter is None:
         counter = select(func.count()).select_from(model).where(model.project_id == bindparam("project_id"))

@@ -66,24 +66,30 @@ CORE_READS = True
 def fetch(db: Session | Connection, ctx: Context, network_id: str) -> Any:
     """Read path: a plain row (no ORM identity map), for show."""
     row = connection_of(db).execute(_FETCH, {"id": network_id}).first()
-    if row is None or not (ctx.is_admin or row.shared or row.project_id == ctx.project_id):
+    if row is None or not (ctx.is_admin or row.shared or row.router_external or row.project_id == ctx.project_id):
         raise errors.NetworkNotFound(net_id=network_id)
     return row
 
 
 def _visible(ctx: Context):  # type: ignore[no-untyped-def]
-    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True))
+    # external networks (router:external) are visible to every project, as in Neutron
+    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True), Network.router_external.is_(True))
 
 
-def get(session: Session, ctx: Context, network_id: str) -> Network:
-    net = session.get(Network, network_id)
-    if net is None or not (ctx.is_admin or net.shared or net.project_id == ctx.project_id):
+def get(
+    session: Session, ctx: Context, network_id: str, *, lock: bool | dict[str, bool] = False
+) -> Network:
+    """``lock``: SELECT ... FOR UPDATE (or a dict of its flags); a no-op on SQLite."""
+    net = session.get(Network, network_id, with_for_update=lock or None)
+    if net is None or not (ctx.is_admin or net.shared or net.router_external or net.project_id == ctx.project_id):
         raise errors.NetworkNotFound(net_id=network_id)
     return net
 
 
-def get_for_update(session: Session, ctx: Context, network_id: str, action: str) -> Network:
-    net = get(session, ctx, network_id)
+def get_for_update(
+    session: Session, ctx: Context, network_id: str, action: str, *, lock: bool = False
+) -> Network:
+    net = get(session, ctx, network_id, lock=lock)
     ctx.require_write(action)
     common.ensure_owner_or_admin(ctx, net.project_id, action)
     return net
@@ -166,7 +172,9 @@ def _check_unshare(session: Session, net: Network) -> None:
 def delete(
     session: Session, ctx: Context, cfg: DomainConfig, network_id: str, if_match: int | None = None
 ) -> None:
-    net = get_for_update(session, ctx, network_id, "delete_network")
+    # locked (PostgreSQL): a port being created on it holds a key-share lock, so we wait for it
+    # and the check below sees it, instead of cascading it away when the network row goes
+    net = get_for_update(session, ctx, network_id, "delete_network", lock=True)
     common.check_revision(net, if_match)
     busy = session.scalar(
         select(Port.id).where(

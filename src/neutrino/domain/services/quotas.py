@@ -11,10 +11,16 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.models import Network, Port, Quota, Subnet
+from neutrino.domain.models import SecurityGroup, SecurityGroupRule
+from neutrino.domain.models import FloatingIP, Router
 from neutrino.domain.services.common import DomainConfig
 
 # the resources this server counts; later services register theirs here
 TRACKED: dict[str, Any] = {"network": Network, "subnet": Subnet, "port": Port}
+TRACKED["security_group"] = SecurityGroup
+TRACKED["security_group_rule"] = SecurityGroupRule
+TRACKED["router"] = Router
+TRACKED["floatingip"] = FloatingIP
 MAX_LIMIT = 2**31 - 1
 
 

@@ -59,8 +59,8 @@ def is_auto_address(sub: Subnet) -> bool:
     return addresses.is_auto_address_subnet(sub.ip_version, sub.ipv6_address_mode, sub.ipv6_ra_mode)
 
 
-def get(session: Session, ctx: Context, subnet_id: str) -> Subnet:
-    sub = session.get(Subnet, subnet_id)
+def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -> Subnet:
+    sub = session.get(Subnet, subnet_id, with_for_update=lock or None)
     if sub is None:
         raise errors.SubnetNotFound(subnet_id=subnet_id)
     if not ctx.is_admin and sub.project_id != ctx.project_id:
@@ -106,7 +106,9 @@ def _validate_extras(
 
 def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Subnet:
     ctx.require_write("create_subnet")
-    net = networks.get(session, ctx, data["network_id"])
+    # FOR NO KEY UPDATE (PostgreSQL): concurrent subnet creates on one network take turns, so
+    # the overlap check sees the other's subnet; port creates (key-share locks) are not blocked
+    net = networks.get(session, ctx, data["network_id"], lock={"key_share": True})
     if not ctx.is_admin and net.project_id != ctx.project_id:
         raise errors.PolicyNotAuthorized(action="rule:create_subnet")
     ip_version, cidr = data["ip_version"], data["cidr"]
@@ -157,7 +159,16 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
         _add_auto_addresses(session, sub)
     net.bump_revision()
     session.flush()
+    if sub.enable_dhcp and cfg.network_auto_schedule:
+        _schedule_dhcp(session, cfg, net.id)
     return sub
+
+
+def _schedule_dhcp(session: Session, cfg: DomainConfig, network_id: str) -> None:
+    """A network that now has DHCP gets its DHCP agents at once (no wait for a report)."""
+    from neutrino.domain.scheduling import schedule_network
+
+    schedule_network(session, cfg, network_id)
 
 
 def _set_dns(sub: Subnet, servers: list[str]) -> None:
@@ -215,7 +226,11 @@ def update(
         raise errors.InvalidInput(
             error_message="ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False"
         )
+    dhcp_turned_on = data.get("enable_dhcp") is True and not sub.enable_dhcp
     changed = common.apply_updates(sub, data, ("name", "description", "enable_dhcp"))
+    if dhcp_turned_on and cfg.network_auto_schedule:
+        session.flush()
+        _schedule_dhcp(session, cfg, sub.network_id)
     if "gateway_ip" in data and sub.gateway_ip != gateway:
         sub.gateway_ip = gateway
         changed = True
@@ -239,7 +254,9 @@ def update(
 def delete(
     session: Session, ctx: Context, cfg: DomainConfig, subnet_id: str, if_match: int | None = None
 ) -> None:
-    sub = get(session, ctx, subnet_id)
+    # locked (PostgreSQL): waits for ports being given an address on it (key-share locks), so
+    # the in-use check sees them instead of the cascade silently removing their addresses
+    sub = get(session, ctx, subnet_id, lock=True)
     ctx.require_write("delete_subnet")
     common.ensure_owner_or_admin(ctx, sub.project_id, "delete_subnet")
     common.check_revision(sub, if_match)

@@ -1,0 +1,191 @@
+"""``/v2.0/agents`` and the DHCP / L3 agent scheduler sub-resources.
+
+Agents have no POST (they appear by reporting), so these are not the generic resource routes:
+list (filters incl. ``alive``, fields, sorting, paging), show, update, delete, then
+``/agents/{id}/dhcp-networks``, ``/networks/{id}/dhcp-agents``, ``/agents/{id}/l3-routers`` and
+``/routers/{id}/l3-agents``. Adding a network or router answers 201 with a JSON ``null`` body,
+as Neutron does (openstacksdk parses the body).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from neutrino.api import body, respond
+from neutrino.api.attributes import AGENT
+from neutrino.api.auth import context_for, state_of
+from neutrino.api.openapi import request_body_schema
+from neutrino.api.query import page_links, parse_list_query, select_fields
+from neutrino.api.routes.common import in_transaction
+from neutrino.domain.services import agent_schedulers as sched
+from neutrino.domain.services import agents, networks
+from sqlalchemy.orm import Session
+
+router = APIRouter(tags=["agents"])
+BASE = "/v2.0/agents"
+ONE = BASE + "/{agent_id}"
+
+
+def _fields(request: Request) -> list[str]:
+    return [f for k, v in request.query_params.multi_items() if k == "fields" for f in v.split(",") if f]
+
+
+def _body_schema(key: str) -> dict[str, Any]:
+    schema = {"type": "object", "properties": {key: {"type": "string"}}, "required": [key]}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _render_routers(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
+    from neutrino.domain.services import routers  # the L3 service plugin renders its routers
+
+    return routers.render(session, rows)  # type: ignore[no-any-return]
+
+
+@router.get(BASE, name="list_agents")
+async def list_agents(request: Request) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    items = list(request.query_params.multi_items())
+    q, fields = parse_list_query(AGENT, items, max_limit=state.settings.pagination_max_limit)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        rows = agents.list_(session, ctx, state.domain, q)
+        if q.page_reverse:
+            rows.reverse()
+        return agents.render(rows, state.domain)
+
+    found = await in_transaction(request, work, readonly=True)
+    out: dict[str, Any] = {"agents": [select_fields(d, fields) for d in found]}
+    if q.limit:
+        out["agents_links"] = page_links(f"{state.settings.url}{BASE}", items, q, found)
+    return respond.json(out)
+
+
+@router.get(ONE, name="show_agent")
+async def show_agent(request: Request, agent_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    fields = _fields(request)
+    found = await in_transaction(
+        request, lambda s: agents.render([agents.get(s, ctx, agent_id)], state.domain)[0], readonly=True
+    )
+    return respond.json({"agent": select_fields(found, fields)})
+
+
+@router.put(ONE, name="update_agent", openapi_extra=request_body_schema(AGENT, create=False))
+async def update_agent(request: Request, agent_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    changes = body.parse_update(AGENT, await request.body())
+
+    def work(session: Session) -> dict[str, Any]:
+        return agents.render([agents.update(session, ctx, state.domain, agent_id, changes)], state.domain)[0]
+
+    return respond.json({"agent": await in_transaction(request, work)})
+
+
+@router.delete(ONE, name="delete_agent", status_code=204)
+async def delete_agent(request: Request, agent_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    await in_transaction(request, lambda s: agents.delete(s, ctx, state.domain, agent_id))
+    return respond.empty()
+
+
+# --- dhcp_agent_scheduler ---------------------------------------------------------------------
+
+
+@router.get(ONE + "/dhcp-networks", name="list_dhcp_networks_of_agent")
+async def list_agent_networks(request: Request, agent_id: str) -> Response:
+    ctx = context_for(request)
+    fields = _fields(request)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        return networks.render(session, sched.networks_of_agent(session, ctx, agent_id))
+
+    found = await in_transaction(request, work, readonly=True)
+    return respond.json({"networks": [select_fields(d, fields) for d in found]})
+
+
+@router.post(ONE + "/dhcp-networks", name="add_network_to_dhcp_agent", status_code=201,
+             openapi_extra=_body_schema("network_id"))  # fmt: skip
+async def add_agent_network(request: Request, agent_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    data = body.load_json(await request.body())
+    network_id = data.get("network_id") if isinstance(data, dict) else None
+    await in_transaction(request, lambda s: sched.add_network(s, ctx, state.domain, agent_id, network_id))
+    return respond.json(None, status=201)
+
+
+@router.delete(ONE + "/dhcp-networks/{network_id}", name="remove_network_from_dhcp_agent", status_code=204)
+async def remove_agent_network(request: Request, agent_id: str, network_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    await in_transaction(request, lambda s: sched.remove_network(s, ctx, state.domain, agent_id, network_id))
+    return respond.empty()
+
+
+@router.get("/v2.0/networks/{network_id}/dhcp-agents", name="list_dhcp_agents_of_network")
+async def list_network_agents(request: Request, network_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    fields = _fields(request)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        return agents.render(sched.dhcp_agents_of_network(session, ctx, network_id), state.domain)
+
+    found = await in_transaction(request, work, readonly=True)
+    return respond.json({"agents": [select_fields(d, fields) for d in found]})
+
+
+# --- l3_agent_scheduler -----------------------------------------------------------------------
+
+
+@router.get(ONE + "/l3-routers", name="list_l3_routers_of_agent")
+async def list_agent_routers(request: Request, agent_id: str) -> Response:
+    ctx = context_for(request)
+    fields = _fields(request)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        rows = sched.routers_of_agent(session, ctx, agent_id)
+        return _render_routers(session, rows) if rows else []
+
+    found = await in_transaction(request, work, readonly=True)
+    return respond.json({"routers": [select_fields(d, fields) for d in found]})
+
+
+@router.post(ONE + "/l3-routers", name="add_router_to_l3_agent", status_code=201,
+             openapi_extra=_body_schema("router_id"))  # fmt: skip
+async def add_agent_router(request: Request, agent_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    data = body.load_json(await request.body())
+    router_id = data.get("router_id") if isinstance(data, dict) else None
+    await in_transaction(request, lambda s: sched.add_router(s, ctx, state.domain, agent_id, router_id))
+    return respond.json(None, status=201)
+
+
+@router.delete(ONE + "/l3-routers/{router_id}", name="remove_router_from_l3_agent", status_code=204)
+async def remove_agent_router(request: Request, agent_id: str, router_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    await in_transaction(request, lambda s: sched.remove_router(s, ctx, state.domain, agent_id, router_id))
+    return respond.empty()
+
+
+@router.get("/v2.0/routers/{router_id}/l3-agents", name="list_l3_agents_of_router")
+async def list_router_agents(request: Request, router_id: str) -> Response:
+    ctx = context_for(request)
+    state = state_of(request)
+    fields = _fields(request)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        return agents.render(sched.l3_agents_of_router(session, ctx, router_id), state.domain)
+
+    found = await in_transaction(request, work, readonly=True)
+    return respond.json({"agents": [select_fields(d, fields) for d in found]})

@@ -1,0 +1,70 @@
+"""``GET /v2.0/segments[/{id}]``: the network segments, read-only and admin-only.
+
+A view for operators (which VLAN or VNI a network got); segments are created and released
+with their networks (provider attributes), so there is no POST, PUT or DELETE here, and the
+``segment`` extension (which has them) is not announced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy.engine import Connection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from neutrino.api import respond
+from neutrino.api import validators as v
+from neutrino.api.attributes import Attr, ResourceSpec
+from neutrino.api.auth import context_for
+from neutrino.api.query import parse_list_query, select_fields
+from neutrino.api.routes.common import in_transaction
+from neutrino.domain.ml2 import segments
+
+SEGMENT = ResourceSpec(
+    "segment",
+    "segments",
+    "segments",
+    {
+        a.name: a
+        for a in (
+            Attr("id"),
+            Attr("network_id"),
+            Attr("network_type"),
+            Attr("physical_network"),
+            Attr("segmentation_id", convert=v.convert_to_int, json_type="integer"),
+            Attr("name", filter=False, sort=False),
+            Attr("description", filter=False, sort=False),
+        )
+    },
+)
+
+router = APIRouter(tags=["segments"])
+
+
+@router.get("/v2.0/segments", name="list_segments")
+async def list_segments(request: Request) -> Response:
+    ctx = context_for(request)
+    q, fields = parse_list_query(SEGMENT, list(request.query_params.multi_items()))
+
+    def work(conn: Connection) -> list[dict[str, Any]]:
+        rows = segments.list_view(conn, ctx, q)
+        if q.page_reverse:
+            rows.reverse()
+        return segments.render_view(rows)
+
+    found = await in_transaction(request, work, readonly=True, core_reads=True)  # type: ignore[arg-type]
+    return respond.json({"segments": [select_fields(d, fields) for d in found]})
+
+
+@router.get("/v2.0/segments/{segment_id}", name="show_segment")
+async def show_segment(request: Request, segment_id: str) -> Response:
+    ctx = context_for(request)
+    fields = [f for k, val in request.query_params.multi_items() if k == "fields" for f in val.split(",") if f]
+
+    def work(conn: Connection) -> dict[str, Any]:
+        return segments.render_view([segments.get_view(conn, ctx, segment_id)])[0]
+
+    found = await in_transaction(request, work, readonly=True, core_reads=True)  # type: ignore[arg-type]
+    return respond.json({"segment": select_fields(found, fields)})

@@ -1,0 +1,152 @@
+"""L3 scheduling: which L3 agent hosts each router (Neutron's l3_agent_scheduler).
+
+A (legacy, centralised) router lives on one L3 agent: the live, enabled agent hosting the
+fewest routers among those whose configuration accepts it (agent_mode, a pinned router_id,
+handle_internal_only_routers, gateway_external_network_id). A router already on an agent,
+even a disabled or dead one, stays there: moving it is the admins' call (the ``l3-routers``
+API) or failover's, never a side effect of an update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.domain.models import Agent, Port, Router, RouterL3AgentBinding
+from neutrino.domain.scheduling import choice
+from neutrino.domain.scheduling.common import agent_views, as_view, now_or_current, take_turns
+from neutrino.domain.services.common import DomainConfig
+
+BINDINGS = RouterL3AgentBinding.__table__
+
+
+def hosting_agent_ids(session: Session, router_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(BINDINGS.c.l3_agent_id).where(BINDINGS.c.router_id == router_id).order_by(BINDINGS.c.l3_agent_id)
+        )
+    )
+
+
+def hosting_agents(session: Session, router_id: str) -> list[Agent]:
+    stmt = (
+        select(Agent)
+        .join(RouterL3AgentBinding, RouterL3AgentBinding.l3_agent_id == Agent.id)
+        .where(RouterL3AgentBinding.router_id == router_id)
+        .order_by(Agent.host, Agent.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def hosted_router_ids(session: Session, agent_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(BINDINGS.c.router_id).where(BINDINGS.c.l3_agent_id == agent_id).order_by(BINDINGS.c.router_id)
+        )
+    )
+
+
+def loads(session: Session) -> dict[str, int]:
+    rows = session.execute(select(BINDINGS.c.l3_agent_id, func.count()).group_by(BINDINGS.c.l3_agent_id))
+    return {agent_id: int(n) for agent_id, n in rows}
+
+
+def gateway_networks(session: Session, router_ids: Iterable[str]) -> dict[str, str | None]:
+    """The external network of each router's gateway (None without a gateway)."""
+    ids = list(router_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Router.id, Port.network_id).outerjoin(Port, Port.id == Router.gw_port_id).where(Router.id.in_(ids))
+    )
+    return {rid: net for rid, net in rows}
+
+
+def _place(
+    session: Session, cfg: DomainConfig, router_ids: list[str], now: datetime
+) -> dict[str, str]:
+    """Put each (unhosted) router on the best agent; loads kept current across the batch."""
+    agents = agent_views(session, choice.L3_AGENT)
+    if not any(choice.usable(a, now, cfg.agent_down_time) for a in agents):
+        return {}
+    current = loads(session)
+    gateways = gateway_networks(session, router_ids)
+    placed: dict[str, str] = {}
+    for router_id in router_ids:
+        agent_id = choice.choose_l3_agent(
+            agents,
+            current,
+            router_id=router_id,
+            gateway_network_id=gateways.get(router_id),
+            now=now,
+            down_time=cfg.agent_down_time,
+        )
+        if agent_id is not None:
+            placed[router_id] = agent_id
+            current[agent_id] = current.get(agent_id, 0) + 1
+    if placed:
+        session.execute(insert(BINDINGS), [{"router_id": r, "l3_agent_id": a} for r, a in placed.items()])
+    return placed
+
+
+def schedule_router(session: Session, cfg: DomainConfig, router_id: str, *, now: datetime | None = None) -> str | None:
+    """Make sure a router has an L3 agent; returns the id of the agent hosting it afterwards
+    (None when no agent can take it, or auto scheduling is off and none hosts it yet).
+
+    Called by the router service after a router is created or its gateway changes.
+    """
+    take_turns(session, "l3")
+    hosting = hosting_agent_ids(session, router_id)
+    if hosting:
+        return hosting[0]
+    if not cfg.router_auto_schedule or session.get(Router, router_id) is None:
+        return None
+    return _place(session, cfg, [router_id], now_or_current(now)).get(router_id)
+
+
+def schedule_unhosted_routers(session: Session, cfg: DomainConfig, *, now: datetime | None = None) -> dict[str, str]:
+    """Routers that no agent hosts (created while no L3 agent was up) get one; an L3 agent's
+    report triggers this when ``router_auto_schedule`` is on. Returns {router id: agent id}."""
+    take_turns(session, "l3")
+    unhosted = list(
+        session.scalars(
+            select(Router.id).where(~Router.id.in_(select(BINDINGS.c.router_id))).order_by(Router.id)
+        )
+    )
+    if not unhosted:
+        return {}
+    return _place(session, cfg, unhosted, now_or_current(now))
+
+
+def add_router(session: Session, *, agent: Agent, router_id: str) -> None:
+    """An admin puts a router on an L3 agent (enabled, suitable L3 agents only; a router
+    already on another agent must be removed from it first)."""
+    take_turns(session, "l3")
+    gateway = gateway_networks(session, [router_id]).get(router_id)
+    if not agent.admin_state_up or not choice.can_host_router(as_view(agent), gateway, router_id):
+        raise errors.InvalidL3Agent(id=agent.id)
+    hosting = hosting_agent_ids(session, router_id)
+    if agent.id in hosting:
+        return  # already there: nothing to do, as in Neutron
+    if hosting:
+        raise errors.RouterHostedByL3Agent(router_id=router_id, agent_id=hosting[0])
+    session.execute(insert(BINDINGS), {"router_id": router_id, "l3_agent_id": agent.id})
+
+
+def remove_router(session: Session, *, agent: Agent, router_id: str) -> None:
+    found = session.execute(
+        delete(BINDINGS).where(BINDINGS.c.router_id == router_id, BINDINGS.c.l3_agent_id == agent.id)
+    )
+    if not found.rowcount:
+        raise errors.RouterNotHostedByL3Agent(router_id=router_id, agent_id=agent.id)
+
+
+def move_router(session: Session, *, router_id: str, from_agent: str, to_agent: str) -> None:
+    session.execute(
+        delete(BINDINGS).where(BINDINGS.c.router_id == router_id, BINDINGS.c.l3_agent_id == from_agent)
+    )
+    session.execute(insert(BINDINGS), {"router_id": router_id, "l3_agent_id": to_agent})

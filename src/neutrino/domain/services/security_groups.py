@@ -1,0 +1,184 @@
+"""Security groups: create, read, update, delete, and each project's ``default`` group.
+
+Every project has a group named ``default`` (description "Default security group") that
+admits traffic between its members and lets everything out. Neutron creates it lazily, the
+first time the project lists groups, creates a network or creates or updates a port; so does
+``ensure_default_security_group``. Its row in ``default_security_groups`` (primary key: the
+project) makes that safe when two requests race: the loser's insert fails, its transaction
+is retried and then finds the winner's group. The default group is not charged to quota
+(Neutron creates it even for a project at its limit), but it counts as used.
+A user may not name a group ``default``; only an admin may delete a project's default group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, false, select
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.domain.context import Context
+from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
+from neutrino.domain.models import DefaultSecurityGroup, SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule
+from neutrino.domain.models.base import new_id
+from neutrino.domain.secgroups import rules as pure
+from neutrino.domain.services import common
+from neutrino.domain.services import security_group_rules as sg_rules
+from neutrino.domain.services.common import DomainConfig
+
+DEFAULT_NAME = "default"
+DEFAULT_DESCRIPTION = "Default security group"
+
+COLUMNS = {
+    "id": SecurityGroup.id,
+    "name": SecurityGroup.name,
+    "project_id": SecurityGroup.project_id,
+    "description": SecurityGroup.description,
+    "stateful": SecurityGroup.stateful,
+    "revision_number": SecurityGroup.revision_number,
+    "created_at": SecurityGroup.created_at,
+    "updated_at": SecurityGroup.updated_at,
+}
+
+_DEFAULT_OF = select(DefaultSecurityGroup.security_group_id).where(
+    DefaultSecurityGroup.project_id == bindparam("project_id")
+)
+
+
+# --- the default group --------------------------------------------------------------------
+
+
+def default_group_id(session: Session, project_id: str) -> str | None:
+    found = session.connection().execute(_DEFAULT_OF, {"project_id": project_id}).scalar()
+    return str(found) if found is not None else None
+
+
+def ensure_default_security_group(session: Session, ctx_or_project_id: Context | str | None) -> str | None:
+    """The id of the project's default group, created (with its four rules) if missing.
+    ``None`` for no project (e.g. a router gateway port has none)."""
+    project = ctx_or_project_id.project_id if isinstance(ctx_or_project_id, Context) else ctx_or_project_id
+    if not project:
+        return None
+    found = default_group_id(session, project)
+    if found is not None:
+        return found
+    group = _insert_group(session, project, DEFAULT_NAME, DEFAULT_DESCRIPTION, stateful=True)
+    # a concurrent creator makes this insert fail: the retried transaction then finds its group
+    session.add(DefaultSecurityGroup(project_id=project, security_group_id=group.id))
+    session.flush()
+    sg_rules.insert_rules(
+        session, group_id=group.id, project_id=project, specs=pure.initial_rules(group.id, default_group=True)
+    )
+    return group.id
+
+
+def _insert_group(session: Session, project: str, name: str, description: str, *, stateful: bool) -> SecurityGroup:
+    group = SecurityGroup(id=new_id(), project_id=project, name=name, description=description, stateful=stateful)
+    session.add(group)
+    session.flush()
+    return group
+
+
+# --- CRUD ---------------------------------------------------------------------------------
+
+
+def get(session: Session, ctx: Context, group_id: str, *, lock: bool = False) -> SecurityGroup:
+    group = session.get(SecurityGroup, group_id, with_for_update=lock or None)
+    if group is None or not ctx.owns(group.project_id):
+        raise errors.SecurityGroupNotFound(id=group_id)
+    return group
+
+
+def _writable(session: Session, ctx: Context, group_id: str, action: str) -> SecurityGroup:
+    group = get(session, ctx, group_id)
+    ctx.require_write(action)
+    return group
+
+
+def list_(session: Session, ctx: Context, q: ListQuery) -> list[SecurityGroup]:
+    stmt = select(SecurityGroup)
+    if not ctx.is_admin:
+        stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
+    if "shared" in q.filters and False not in q.filters["shared"]:
+        stmt = stmt.where(false())  # without RBAC no group is shared
+    stmt = apply_filters(stmt, SecurityGroup, q, COLUMNS)
+    stmt = apply_order_and_page(session, stmt, SecurityGroup, q, COLUMNS)
+    return list(session.scalars(stmt))
+
+
+def _check_name(name: Any) -> None:
+    if isinstance(name, str) and name.lower() == DEFAULT_NAME:
+        raise errors.SecurityGroupDefaultAlreadyExists()
+
+
+def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> SecurityGroup:
+    ctx.require_write("create_security_group")
+    _check_name(data.get("name"))
+    project = data["project_id"]
+    initial = pure.initial_rules("", default_group=False)
+    common.enforce_quota(session, cfg, project, "security_group", SecurityGroup)
+    common.enforce_quota(session, cfg, project, "security_group_rule", SecurityGroupRule, adding=len(initial))
+    ensure_default_security_group(session, project)
+    group = _insert_group(
+        session, project, data.get("name", ""), data.get("description", ""), stateful=data.get("stateful", True)
+    )
+    sg_rules.insert_rules(session, group_id=group.id, project_id=project, specs=initial)
+    return group
+
+
+def _in_use(session: Session, group_id: str) -> bool:
+    stmt = select(SecurityGroupPortBinding.port_id).where(SecurityGroupPortBinding.security_group_id == group_id)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def update(
+    session: Session, ctx: Context, cfg: DomainConfig, group_id: str, data: dict[str, Any],
+    if_match: int | None = None,
+) -> SecurityGroup:
+    group = _writable(session, ctx, group_id, "update_security_group")
+    common.check_revision(group, if_match)
+    if "name" in data:
+        _check_name(data["name"])
+        if group.name == DEFAULT_NAME:
+            raise errors.SecurityGroupCannotUpdateDefault()
+    if "stateful" in data and data["stateful"] != group.stateful and _in_use(session, group.id):
+        raise errors.SecurityGroupInUse(id=group.id)
+    if common.apply_updates(group, data, ("name", "description", "stateful")):
+        group.bump_revision()
+    session.flush()
+    return group
+
+
+def delete(
+    session: Session, ctx: Context, cfg: DomainConfig, group_id: str, if_match: int | None = None
+) -> None:
+    group = _writable(session, ctx, group_id, "delete_security_group")
+    common.check_revision(group, if_match)
+    if _in_use(session, group.id):
+        raise errors.SecurityGroupInUse(id=group.id)
+    if group.name == DEFAULT_NAME and not ctx.is_admin:
+        raise errors.SecurityGroupCannotRemoveDefault()
+    # its rules, rules of other groups naming it as remote, and its default_security_groups
+    # row go with it (ON DELETE CASCADE); a port binding would block it (no cascade)
+    common.delete_tags(session, group.id)
+    session.delete(group)
+    session.flush()
+
+
+def render(session: Session, groups: list[SecurityGroup], fresh: bool = False) -> list[dict[str, Any]]:
+    ids = [g.id for g in groups]
+    rules = sg_rules.rules_by_group(session, ids)
+    tags = {} if fresh else common.tags_by_resource(session, ids)
+    out = []
+    for g in groups:
+        d = {
+            "id": g.id,
+            "name": g.name,
+            "stateful": g.stateful,
+            "shared": False,
+            "security_group_rules": rules.get(g.id, []),
+        }
+        d.update(common.standard_fields(g, tags.get(g.id, [])))
+        out.append(d)
+    return out
