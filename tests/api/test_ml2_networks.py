@@ -258,7 +258,7 @@ def test_segments_view(api):
     assert len(listed) == 2
     [seg] = api.get(f"/v2.0/segments?network_id={vlan['id']}").json()["segments"]
     assert (seg["network_type"], seg["physical_network"], seg["segmentation_id"]) == ("vlan", "physnet1", 140)
-    assert api.get(f"/v2.0/segments?segmentation_id=12&fields=network_type").json()["segments"] == [
+    assert api.get("/v2.0/segments?segmentation_id=12&fields=network_type").json()["segments"] == [
         {"network_type": "vxlan"}
     ]
     assert api.get(f"/v2.0/segments/{seg['id']}").json()["segment"] == seg

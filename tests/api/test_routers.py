@@ -189,7 +189,7 @@ def test_quota_and_tags(api):
     assert details["router"] == {"limit": 1, "used": 1, "reserved": 0}
     assert details["floatingip"]["limit"] == 50
     assert member.put(f"/v2.0/routers/{r['id']}/tags/blue").status_code == 201
-    assert member.get(f"/v2.0/routers?tags=blue").json()["routers"][0]["id"] == r["id"]
+    assert member.get("/v2.0/routers?tags=blue").json()["routers"][0]["id"] == r["id"]
     assert show(member, r["id"])["tags"] == ["blue"] and show(member, r["id"])["revision_number"] == 1
 
 

@@ -104,7 +104,7 @@ def test_manual_dhcp_scheduling(api):
     _error(api.post(f"/v2.0/agents/{a2}/dhcp-networks", {"network_id": net["id"]}), 409, "NetworkHostedByDHCPAgent")
     _error(api.post(f"/v2.0/agents/{ovs}/dhcp-networks", {"network_id": net["id"]}), 404, "InvalidDHCPAgent")
     _error(api.post(f"/v2.0/agents/{a2}/dhcp-networks", {"network_id": "nope"}), 404, "NetworkNotFound")
-    _error(api.post(f"/v2.0/agents/nope/dhcp-networks", {"network_id": net["id"]}), 404, "AgentNotFound")
+    _error(api.post("/v2.0/agents/nope/dhcp-networks", {"network_id": net["id"]}), 404, "AgentNotFound")
     _error(api.post(f"/v2.0/agents/{a2}/dhcp-networks", {"net": 1}), 400, "HTTPBadRequest")
     _error(api.get("/v2.0/agents/nope/dhcp-networks"), 404, "AgentNotFound")
     _error(api.get("/v2.0/networks/nope/dhcp-agents"), 404, "NetworkNotFound")

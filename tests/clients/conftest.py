@@ -265,3 +265,30 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running_server(base, auth="keystone") as srv:
         assert srv.clouds_yaml.is_file(), srv.log()
         yield srv
+
+
+@pytest.fixture
+def no_os_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No OS_* variable of the developer's shell may leak into a client under test."""
+    for key in list(os.environ):
+        if key.startswith("OS_"):
+            monkeypatch.delenv(key)
+    return monkeypatch
+
+
+@pytest.fixture
+def conn(server: Server, no_os_env: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An openstacksdk connection as the admin, with explicit password arguments."""
+    import openstack
+
+    c = openstack.connect(
+        auth_url=server.auth_url,
+        username="admin",
+        password=server.admin_password,
+        project_name="admin",
+        user_domain_name="Default",
+        project_domain_name="Default",
+        region_name="RegionOne",
+    )
+    yield c
+    c.close()

@@ -9,10 +9,8 @@ meets on the way, and the teardown in the order Neutron requires. Names carry an
 from __future__ import annotations
 
 import ipaddress
-import os
 import uuid
 
-import openstack
 import pytest
 from openstack import exceptions as sdk_exc
 
@@ -78,24 +76,6 @@ def test_router_and_floating_ip_with_the_cli(server):
     osc("port", "delete", port["id"])
     osc("subnet", "delete", sub["id"], ext_sub["id"])
     osc("network", "delete", net["id"], ext["id"])
-
-
-@pytest.fixture
-def conn(server, monkeypatch):
-    for key in list(os.environ):
-        if key.startswith("OS_"):
-            monkeypatch.delenv(key)
-    c = openstack.connect(
-        auth_url=server.auth_url,
-        username="admin",
-        password=server.admin_password,
-        project_name="admin",
-        user_domain_name="Default",
-        project_domain_name="Default",
-        region_name="RegionOne",
-    )
-    yield c
-    c.close()
 
 
 def test_router_and_floating_ip_with_the_sdk(conn):

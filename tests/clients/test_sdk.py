@@ -8,7 +8,6 @@ The SDK runs in this process and talks HTTP to the server subprocess of the ``se
 from __future__ import annotations
 
 import ipaddress
-import os
 import threading
 import uuid
 from collections import Counter
@@ -22,30 +21,6 @@ from openstack import exceptions as sdk_exc
 from tests.clients.conftest import running_server
 
 pytestmark = pytest.mark.clients
-
-
-@pytest.fixture
-def no_os_env(monkeypatch):
-    for key in list(os.environ):
-        if key.startswith("OS_"):
-            monkeypatch.delenv(key)
-    return monkeypatch
-
-
-@pytest.fixture
-def conn(server, no_os_env):
-    """A proxy-layer connection with explicit password arguments."""
-    c = openstack.connect(
-        auth_url=server.auth_url,
-        username="admin",
-        password=server.admin_password,
-        project_name="admin",
-        user_domain_name="Default",
-        project_domain_name="Default",
-        region_name="RegionOne",
-    )
-    yield c
-    c.close()
 
 
 @pytest.fixture

@@ -39,7 +39,12 @@ def server(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    built = build(settings, isolated_migrations=True)
+    from neutrino.domain.ml2.manager import DriverLoadError
+
+    try:
+        built = build(settings, isolated_migrations=True)
+    except DriverLoadError as exc:  # a wrong driver name or range in the settings
+        raise click.ClickException(str(exc)) from exc
     out = click.echo
     out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url})", err=True)
     if settings.auth == "keystone":
