@@ -20,7 +20,7 @@ from neutrino.api.attributes import AGENT
 from neutrino.api.auth import context_for, state_of
 from neutrino.api.openapi import request_body_schema
 from neutrino.api.query import page_links, parse_list_query, select_fields
-from neutrino.api.routes.common import in_transaction
+from neutrino.api.routes.common import fields_of, in_transaction
 from neutrino.domain.services import agent_schedulers as sched
 from neutrino.domain.services import agents, networks
 from sqlalchemy.orm import Session
@@ -28,10 +28,6 @@ from sqlalchemy.orm import Session
 router = APIRouter(tags=["agents"])
 BASE = "/v2.0/agents"
 ONE = BASE + "/{agent_id}"
-
-
-def _fields(request: Request) -> list[str]:
-    return [f for k, v in request.query_params.multi_items() if k == "fields" for f in v.split(",") if f]
 
 
 def _body_schema(key: str) -> dict[str, Any]:
@@ -69,7 +65,7 @@ async def list_agents(request: Request) -> Response:
 async def show_agent(request: Request, agent_id: str) -> Response:
     ctx = context_for(request)
     state = state_of(request)
-    fields = _fields(request)
+    fields = fields_of(request)
     found = await in_transaction(
         request, lambda s: agents.render([agents.get(s, ctx, agent_id)], state.domain)[0], readonly=True
     )
@@ -102,7 +98,7 @@ async def delete_agent(request: Request, agent_id: str) -> Response:
 @router.get(ONE + "/dhcp-networks", name="list_dhcp_networks_of_agent")
 async def list_agent_networks(request: Request, agent_id: str) -> Response:
     ctx = context_for(request)
-    fields = _fields(request)
+    fields = fields_of(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
         return networks.render(session, sched.networks_of_agent(session, ctx, agent_id))
@@ -134,7 +130,7 @@ async def remove_agent_network(request: Request, agent_id: str, network_id: str)
 async def list_network_agents(request: Request, network_id: str) -> Response:
     ctx = context_for(request)
     state = state_of(request)
-    fields = _fields(request)
+    fields = fields_of(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
         return agents.render(sched.dhcp_agents_of_network(session, ctx, network_id), state.domain)
@@ -149,7 +145,7 @@ async def list_network_agents(request: Request, network_id: str) -> Response:
 @router.get(ONE + "/l3-routers", name="list_l3_routers_of_agent")
 async def list_agent_routers(request: Request, agent_id: str) -> Response:
     ctx = context_for(request)
-    fields = _fields(request)
+    fields = fields_of(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
         rows = sched.routers_of_agent(session, ctx, agent_id)
@@ -182,7 +178,7 @@ async def remove_agent_router(request: Request, agent_id: str, router_id: str) -
 async def list_router_agents(request: Request, router_id: str) -> Response:
     ctx = context_for(request)
     state = state_of(request)
-    fields = _fields(request)
+    fields = fields_of(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
         return agents.render(sched.l3_agents_of_router(session, ctx, router_id), state.domain)

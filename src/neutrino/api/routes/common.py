@@ -51,3 +51,8 @@ def if_match_revision(request: Request) -> int | None:
             except ValueError:
                 raise errors.HTTPBadRequest(msg=f"Invalid revision_number constraint '{value}'") from None
     return None
+
+
+def fields_of(request: Request) -> list[str]:
+    """The ``fields=`` of a show or list request (repeated keys and comma lists both count)."""
+    return [f for k, v in request.query_params.multi_items() if k == "fields" for f in v.split(",") if f]

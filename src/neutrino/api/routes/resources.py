@@ -18,16 +18,8 @@ from neutrino.api.attributes import ResourceSpec
 from neutrino.api.auth import context_for, state_of
 from neutrino.api.openapi import request_body_schema
 from neutrino.api.query import page_links, parse_list_query, select_fields
-from neutrino.api.routes.common import if_match_revision, in_transaction
+from neutrino.api.routes.common import fields_of, if_match_revision, in_transaction
 from sqlalchemy.orm import Session
-
-
-def _fields_only(request: Request) -> list[str]:
-    fields: list[str] = []
-    for key, value in request.query_params.multi_items():
-        if key == "fields":
-            fields.extend(f for f in value.split(",") if f)
-    return fields
 
 
 def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozenset[str] = frozenset()) -> APIRouter:
@@ -61,7 +53,7 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
     @router.get(id_path, name=f"show_{spec.singular}")
     async def show_item(request: Request, resource_id: str) -> Response:
         ctx = context_for(request)
-        fields = _fields_only(request)
+        fields = fields_of(request)
 
         def work(session: Session) -> dict[str, Any]:
             fetch = getattr(service, "fetch", service.get)
