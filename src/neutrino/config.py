@@ -56,6 +56,11 @@ class ServerSettings(BaseSettings):
     quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     log_level: str = "info"
 
+    service_plugins: list[str] = Field(
+        default_factory=lambda: ["router"],
+        description="service plugins by entry point name (group neutrino.service_plugins), in order",
+    )
+
     # ML2 (Neutron's [ml2] and [ml2_type_*] options; TOML sections of those names also work)
     type_drivers: list[str] = Field(default_factory=lambda: ["local", "flat", "vlan", "vxlan", "geneve"])
     tenant_network_types: list[str] = Field(default_factory=lambda: ["local"])

@@ -24,6 +24,7 @@ from neutrino.domain.ml2.manager import start as ml2_start
 from neutrino.domain.models import Project
 from neutrino.domain.services.common import DomainConfig
 from neutrino.domain.services.enabled import enable as enable_extensions
+from neutrino.plugins.api import load_service_plugins
 
 LOG = logging.getLogger(__name__)
 SYSTEM_STATE_DIR = Path("/var/lib/neutrino")
@@ -50,8 +51,14 @@ def domain_config(settings: ServerSettings) -> DomainConfig:
 
 def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False) -> Built:
     """``isolated_migrations``: run Alembic in a child process (the long-running server does)."""
+    domain = domain_config(settings)
+    # service plugins from entry points (a wrong name stops the server here, before any change)
+    plugins = load_service_plugins(settings.service_plugins, domain)
+    enable_extensions(
+        [e for p in plugins for e in p.network_extensions()],
+        [e for p in plugins for e in p.port_extensions()],
+    )
     # the database holds password hashes and the token signing key: owner-only
-    enable_extensions()
     settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     upgrade_if_needed(engine, isolated=isolated_migrations)
@@ -59,7 +66,6 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
     if settings.database_url is None and db_file.exists():
         db_file.chmod(0o600)
     sessions = make_sessionmaker(engine)
-    domain = domain_config(settings)
     # ML2 drivers from entry points (a wrong name stops the server here), allocation rows synced
     ml2_start(sessions, domain)
     password = bootstrap(sessions, settings)
@@ -82,5 +88,6 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
         tokens=TokenService(sessions, settings.token_expiration),
         domain=domain,
         default_project_id=admin_project,
+        service_plugins=plugins,
     )
     return Built(app=create_app(state), state=state, admin_password=password)

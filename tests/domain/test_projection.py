@@ -44,7 +44,9 @@ CFG = DomainConfig(quotas={})
 def sessions(tmp_path):
     from neutrino.domain.services.enabled import enable
 
-    enable()  # the same extensions as the server: bindings, default security group, ...
+    from neutrino.plugins.router import RouterPlugin
+
+    enable((), RouterPlugin(CFG).port_extensions())  # as the server: bindings, default SG, router guard
     engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
     upgrade_if_needed(engine)
     yield make_sessionmaker(engine)

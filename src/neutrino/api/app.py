@@ -22,10 +22,6 @@ from neutrino.api.routes import security_groups
 from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import segments as segment_routes
 from neutrino.api.background import lifespan
-from neutrino.api.attributes import FLOATINGIP, ROUTER
-from neutrino.api.routes import routers as router_actions
-from neutrino.domain.services import floatingips
-from neutrino.domain.services import routers as l3_routers
 from neutrino.api.state import AppState
 from neutrino.domain.services import extensions, networks, ports, subnets
 
@@ -94,10 +90,9 @@ def create_app(state: AppState) -> Any:
         app.include_router(tags.build_router(spec, service))
     for router in security_groups.build_routers():
         app.include_router(router)
-    for spec, service in ((ROUTER, l3_routers), (FLOATINGIP, floatingips)):
-        app.include_router(resources.build_router(spec, service))
-        app.include_router(tags.build_router(spec, service))
-    app.include_router(router_actions.router)
+    for plugin in state.service_plugins:
+        for router in plugin.routers():
+            app.include_router(router)
     app.include_router(quotas.router)
     app.include_router(agent_routes.router)
     app.include_router(segment_routes.router)

@@ -325,5 +325,4 @@ RESOURCES: dict[str, ResourceSpec] = {s.collection: s for s in (NETWORK, SUBNET,
 RESOURCES["agents"] = AGENT
 RESOURCES["security_groups"] = SECURITY_GROUP
 RESOURCES["security_group_rules"] = SECURITY_GROUP_RULE
-RESOURCES["routers"] = ROUTER
-RESOURCES["floatingips"] = FLOATINGIP
+# routers and floatingips are listed by the router service plugin while it is loaded

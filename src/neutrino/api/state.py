@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -26,6 +26,8 @@ class AppState:
     cost less than the thread hop and which serialises writers anyway."""
     default_project_id: str | None = None
     """The project a no-auth request acts for when it names none (the bootstrap admin project)."""
+    service_plugins: list[Any] = field(default_factory=list)
+    """Loaded ``neutrino.plugins.api.ServicePlugin`` objects, in configured order."""
 
     def close(self) -> None:
         self.engine.dispose()

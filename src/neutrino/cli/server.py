@@ -39,11 +39,11 @@ def server(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from neutrino.domain.ml2.manager import DriverLoadError
+    from neutrino.entrypoints import LoadError
 
     try:
         built = build(settings, isolated_migrations=True)
-    except DriverLoadError as exc:  # a wrong driver name or range in the settings
+    except LoadError as exc:  # a wrong driver or plugin name, or range, in the settings
         raise click.ClickException(str(exc)) from exc
     out = click.echo
     out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url})", err=True)

@@ -45,12 +45,13 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
     ("agent", "agent", "The agent management extension."),
     ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
-    ("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
-    ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
-    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
-    ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
-    ("extraroute-atomic", "Atomically add/remove extra routes", "Edit extra routes of a router on server side by atomically adding/removing extra routes"),
 ]
+
+
+def _extensions(request: Request) -> list[tuple[str, str, str]]:
+    """The core extensions, then those of the loaded service plugins."""
+    plugins = state_of(request).service_plugins
+    return EXTENSIONS + [(e.alias, e.name, e.description) for p in plugins for e in p.extensions]
 
 
 def _ext(alias: str, name: str, description: str) -> dict[str, object]:
@@ -75,7 +76,7 @@ async def resources(request: Request) -> Response:
             "collection": spec.collection,
             "links": [{"rel": "self", "href": f"{url}/v2.0/{spec.path}"}],
         }
-        for spec in RESOURCES.values()
+        for spec in [*RESOURCES.values(), *(r for p in state_of(request).service_plugins for r in p.resources())]
     ]
     return respond.json({"resources": out})
 
@@ -83,13 +84,13 @@ async def resources(request: Request) -> Response:
 @router.get("/v2.0/extensions", name="list_extensions")
 async def list_extensions(request: Request) -> Response:
     context_for(request)
-    return respond.json({"extensions": [_ext(*e) for e in EXTENSIONS]})
+    return respond.json({"extensions": [_ext(*e) for e in _extensions(request)]})
 
 
 @router.get("/v2.0/extensions/{alias}", name="show_extension")
 async def show_extension(request: Request, alias: str) -> Response:
     context_for(request)
-    for ext in EXTENSIONS:
+    for ext in _extensions(request):
         if ext[0] == alias:
             return respond.json({"extension": _ext(*ext)})
     raise errors.HTTPNotFound(msg=f"Extension with alias {alias} does not exist")

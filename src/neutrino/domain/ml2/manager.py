@@ -14,7 +14,6 @@ Binding tries the drivers in order over the network's segments, level by level.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from neutrino import errors
 from neutrino.db.engine import run_in_transaction
+from neutrino.entrypoints import EntryPoints, LoadError, installed_entry_points, load_classes
 from neutrino.domain.ml2.api import (
     HOOKS,
     MAX_BINDING_LEVELS,
@@ -42,38 +42,12 @@ LOG = logging.getLogger(__name__)
 TYPE_GROUP = "neutrino.ml2.type_drivers"
 MECHANISM_GROUP = "neutrino.ml2.mechanism_drivers"
 
-EntryPoints = Callable[[str], Iterable[Any]]
-"""group -> entry points (objects with ``name`` and ``load()``); tests inject their own."""
-
-
-class DriverLoadError(ValueError):
-    """The ML2 configuration names a driver that cannot be used."""
-
-
-def installed_entry_points(group: str) -> Iterable[Any]:
-    return importlib.metadata.entry_points(group=group)
+DriverLoadError = LoadError
+"""The ML2 configuration names a driver that cannot be used."""
 
 
 def load_driver_classes(group: str, names: Iterable[str], kind: str, source: EntryPoints) -> list[tuple[str, Any]]:
-    """The classes of ``names`` in that order, or DriverLoadError naming the culprit."""
-    available: dict[str, Any] = {}
-    for ep in source(group):
-        available.setdefault(ep.name, ep)
-    out: list[tuple[str, Any]] = []
-    for name in names:
-        if any(name == done for done, _ in out):
-            raise DriverLoadError(f"ML2 {kind} driver '{name}' is configured twice")
-        ep = available.get(name)
-        if ep is None:
-            have = ", ".join(sorted(available)) or "none"
-            raise DriverLoadError(
-                f"unknown ML2 {kind} driver '{name}' (installed: {have}; entry point group {group})"
-            )
-        try:
-            out.append((name, ep.load()))
-        except Exception as exc:  # noqa: BLE001 - any import failure is a configuration error
-            raise DriverLoadError(f"ML2 {kind} driver '{name}' cannot be loaded: {exc}") from exc
-    return out
+    return load_classes(group, names, f"ML2 {kind} driver", source)
 
 
 class Manager:
@@ -99,7 +73,10 @@ class Manager:
                 )
         self.mechanism_drivers: list[MechanismDriver] = []
         for name, cls in load_driver_classes(MECHANISM_GROUP, cfg.mechanism_drivers, "mechanism", source):
-            driver = cls(cfg)
+            try:
+                driver = cls(cfg)
+            except (TypeError, ValueError) as exc:
+                raise DriverLoadError(f"ML2 mechanism driver '{name}': {exc}") from exc
             driver.name = name
             driver.initialize()
             self.mechanism_drivers.append(driver)

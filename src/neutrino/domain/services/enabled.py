@@ -1,23 +1,23 @@
 """Which extensions run around networks and ports, in order (one place, explicit).
 
-``enable()`` fills the registries of ``extensions`` once per process; the server calls it
-before building the app. Add a line here to add an extension.
+``enable()`` fills the registries of ``extensions``; the server calls it before building the
+app, with the hooks of its service plugins, which run first. Add a line here to add a core
+extension.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from neutrino.domain.services import extensions
 
-_done = False
 
-
-def enable() -> None:
-    global _done
-    if _done:
-        return
-    _done = True
-    network_exts: list[extensions.Extension] = []
-    port_exts: list[extensions.Extension] = []
+def enable(
+    plugin_network_exts: Sequence[extensions.Extension] = (),
+    plugin_port_exts: Sequence[extensions.Extension] = (),
+) -> None:
+    network_exts: list[extensions.Extension] = list(plugin_network_exts)
+    port_exts: list[extensions.Extension] = list(plugin_port_exts)
     # (each extension module appends itself below, in the order its hooks must run)
     from neutrino.domain.ml2 import network_ext, port_ext
 
@@ -27,9 +27,6 @@ def enable() -> None:
 
     network_exts.append(port_security.DefaultSecurityGroupOnNetwork())
     port_exts.append(port_security.PortSecurity())
-    from neutrino.domain.services import l3_ports
-
-    port_exts.insert(0, l3_ports.L3PortGuard())  # first: refuse before any other cleanup
     from neutrino.domain.services import port_status
 
     network_exts.append(port_status.NetworkBlocksCleanup())

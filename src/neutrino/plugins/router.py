@@ -1,0 +1,59 @@
+"""The built-in ``router`` service plugin: Neutron's L3 API (routers, floating IPs).
+
+Routers and floating IPs live in the core database schema and projection either way; this
+plugin decides whether the API offers them, as ``service_plugins = router`` does in Neutron.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neutrino.domain.services.extensions import Extension
+from neutrino.plugins.api import ApiExtension, ServicePlugin
+
+
+class RouterPlugin(ServicePlugin):
+    extensions = (
+        ApiExtension(
+            "router",
+            "Neutron L3 Router",
+            "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to "
+            "external networks via a NAT gateway.",
+        ),
+        ApiExtension(
+            "ext-gw-mode",
+            "Neutron L3 Configurable external gateway mode",
+            "Extension of the router abstraction for specifying whether SNAT should occur on the "
+            "external gateway",
+        ),
+        ApiExtension("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+        ApiExtension(
+            "extraroute-atomic",
+            "Atomically add/remove extra routes",
+            "Edit extra routes of a router on server side by atomically adding/removing extra routes",
+        ),
+        ApiExtension("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
+    )
+
+    def routers(self) -> list[Any]:
+        from neutrino.api.attributes import FLOATINGIP, ROUTER
+        from neutrino.api.routes import resources, tags
+        from neutrino.api.routes import routers as router_actions
+        from neutrino.domain.services import floatingips
+        from neutrino.domain.services import routers as l3_routers
+
+        out: list[Any] = []
+        for spec, service in ((ROUTER, l3_routers), (FLOATINGIP, floatingips)):
+            out += [resources.build_router(spec, service), tags.build_router(spec, service)]
+        out.append(router_actions.router)
+        return out
+
+    def resources(self) -> list[Any]:
+        from neutrino.api.attributes import FLOATINGIP, ROUTER
+
+        return [ROUTER, FLOATINGIP]
+
+    def port_extensions(self) -> list[Extension]:
+        from neutrino.domain.services import l3_ports
+
+        return [l3_ports.L3PortGuard()]
