@@ -151,3 +151,63 @@ def client(tmp_path: Path, database_url: str | None) -> Iterator[TestClient]:
 def api(client: TestClient) -> Api:
     """Admin (noauth) acting for project 'p-admin'."""
     return Api(client, "p-admin")
+
+
+# --- root tests: skipped without root; the machine must be left as it was found ------------------
+
+DAEMONS = ("ovsdb-server", "ovs-vswitchd", "dnsmasq")
+
+
+def _machine_snapshot() -> dict[str, set[str]]:
+    """Namespaces, root-namespace links and dataplane daemons (by pid and command line)."""
+    from neutrino.dataplane.netlink import Netlink
+
+    with Netlink() as nl:
+        namespaces = set(nl.list_netns())
+        links = {link.name for link in nl.links()}
+    procs = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0] and Path(argv[0].decode(errors="replace")).name in DAEMONS:
+            procs.add(f"{entry.name} {b' '.join(argv).decode(errors='replace')[:160]}")
+    return {"namespaces": namespaces, "root links": links, "daemons": procs}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="needs root (namespaces, OVS)")
+    for item in items:
+        if "root" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.geteuid() == 0:
+        session.config._machine_before = _machine_snapshot()  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = getattr(session.config, "_machine_before", None)
+    if before is None:
+        return
+    import time
+
+    deadline = time.monotonic() + 5  # namespace teardown and zombie reaping are asynchronous
+    while True:
+        after = _machine_snapshot()
+        left = {k: sorted(after[k] - before[k]) for k in after if after[k] - before[k]}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"  {kind}: {', '.join(items)}" for kind, items in left.items()]
+        if reporter is not None:
+            reporter.write_line("LEFT BEHIND by the test run:\n" + "\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -132,11 +132,11 @@ def test_sort_and_paginate(api):
     nxt = links["next"].split("/v2.0/")[1]
     body = api.get("/v2.0/" + nxt).json()
     assert [n["name"] for n in body["networks"]] == ["c", "d"]
-    nxt = {l["rel"]: l["href"] for l in body["networks_links"]}["next"].split("/v2.0/")[1]
+    nxt = {lk["rel"]: lk["href"] for lk in body["networks_links"]}["next"].split("/v2.0/")[1]
     body = api.get("/v2.0/" + nxt).json()
     assert [n["name"] for n in body["networks"]] == ["e"]
-    assert "next" not in {l["rel"] for l in body["networks_links"]}
-    prev = {l["rel"]: l["href"] for l in body["networks_links"]}["previous"].split("/v2.0/")[1]
+    assert "next" not in {lk["rel"] for lk in body["networks_links"]}
+    prev = {lk["rel"]: lk["href"] for lk in body["networks_links"]}["previous"].split("/v2.0/")[1]
     body = api.get("/v2.0/" + prev).json()
     assert [n["name"] for n in body["networks"]] == ["c", "d"]
     desc = api.get("/v2.0/networks?sort_key=name&sort_dir=desc").json()["networks"]

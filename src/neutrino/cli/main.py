@@ -7,7 +7,9 @@ import click
 from neutrino import __version__
 from neutrino.cli.agent import agent
 from neutrino.cli.identity import identity
+from neutrino.cli.lab import lab
 from neutrino.cli.server import server
+from neutrino.cli.vm import vm
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +21,8 @@ def cli() -> None:
 cli.add_command(server)
 cli.add_command(identity)
 cli.add_command(agent)
+cli.add_command(lab)
+cli.add_command(vm)
 
 
 def main() -> None:

@@ -1,0 +1,97 @@
+"""``neutrino vm``: emulated instances plugged into a lab host the way Nova plugs a VM."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.table import Table
+
+from neutrino.cli.lab import OUT, _lookup, _print_json
+
+
+@click.group()
+def vm() -> None:
+    """Instances: a namespace with eth0 behind tap, qbr, qvb/qvo on br-int."""
+
+
+@vm.command()
+@click.argument("name")
+@click.option("--host", required=True, help="the emulated host (a compute or network host)")
+@click.option("--mac", required=True, help="eth0's MAC (Neutron's are fa:16:3e:...)")
+@click.option("--ip", help="static address, CIDR (e.g. 10.0.0.11/24)")
+@click.option("--gw", "gateway", help="default gateway")
+@click.option("--mtu", type=int, help="MTU of eth0 and the VIF devices (1450 on VXLAN networks)")
+@click.option("--tag", type=int, help="local VLAN on br-int (normally set by the L2 agent)")
+@click.option("--port-id", help="the port's id (iface-id); default a new UUID")
+@click.option("--lab", "lab_name", help="which lab (default: the only one up)")
+@click.option("--json", "as_json", is_flag=True)
+def create(name: str, host: str, mac: str, ip: str | None, gateway: str | None, mtu: int | None,
+           tag: int | None, port_id: str | None, lab_name: str | None, as_json: bool) -> None:  # fmt: skip
+    """Create instance NAME on HOST."""
+    from neutrino.dataplane.errors import DataplaneError
+    from neutrino.lab import instances
+
+    lab = _lookup(lab_name)
+    try:
+        inst = instances.create(lab, name, host=host, mac=mac, ip=ip, gateway=gateway, mtu=mtu, tag=tag, port_id=port_id)
+    except (instances.InstanceError, DataplaneError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _print_json(inst.to_dict())
+        return
+    d = inst.devices
+    click.echo(
+        f"instance {name} on {host}: namespace {inst.netns}, eth0 {mac} {ip or '(no address)'}\n"
+        f"  {d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → br-int"
+        + (f" tag {tag}" if tag else "")
+        + f"  (iface-id {inst.port_id})"
+    )
+
+
+@vm.command("list")
+@click.option("--lab", "lab_name", help="which lab (default: the only one up)")
+@click.option("--json", "as_json", is_flag=True)
+def list_cmd(lab_name: str | None, as_json: bool) -> None:
+    """The lab's instances."""
+    from neutrino.lab import instances
+
+    found = instances.list_(_lookup(lab_name))
+    if as_json:
+        click.echo(json.dumps([i.to_dict() for i in found], indent=2))
+        return
+    t = Table("name", "host", "namespace", "MAC", "IP", "port (iface-id)")
+    for i in found:
+        t.add_row(i.name, i.host, i.netns, i.mac, i.ip or "-", i.port_id)
+    OUT.print(t)
+
+
+@vm.command("exec", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--lab", "lab_name", help="which lab (default: the only one up)")
+def exec_cmd(name: str, command: tuple[str, ...], lab_name: str | None) -> None:
+    """Run COMMAND inside instance NAME."""
+    from neutrino.lab import instances
+
+    argv = list(command[1:] if command and command[0] == "--" else command)
+    try:
+        code = instances.run_in(_lookup(lab_name), name, argv)
+    except instances.InstanceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
+
+
+@vm.command()
+@click.argument("name")
+@click.option("--lab", "lab_name", help="which lab (default: the only one up)")
+def delete(name: str, lab_name: str | None) -> None:
+    """Unplug and remove instance NAME."""
+    from neutrino.lab import instances
+
+    try:
+        instances.delete(_lookup(lab_name), name)
+    except instances.InstanceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"instance {name} removed")

@@ -1,0 +1,285 @@
+"""Namespaces, links, addresses and routes through netlink (pyroute2), idempotently.
+
+One pyroute2 socket per namespace is opened on first use and kept (opening one costs about
+10 ms); ``close()`` releases them. Every create takes ``may_exist`` and every delete
+``if_exists``, so a reconciler can call them again and again. Kernel errors arrive as errno
+codes and leave as typed errors (``errors.from_errno``). Sysctls are per namespace (recipe G11)
+and are set with ``sysctl`` inside the namespace, since netlink has no call for them.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from pyroute2 import IPRoute, netns as pr_netns
+from pyroute2.netlink.exceptions import NetlinkError
+
+from neutrino.dataplane import exec as ex
+from neutrino.dataplane.errors import PermanentError, from_errno
+from neutrino.dataplane.naming import check_ifname
+
+NETNS_DIR = "/run/netns"
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    name: str
+    kind: str | None
+    mtu: int
+    address: str
+    up: bool
+    master: str | None
+
+
+class Netlink:
+    def __init__(self) -> None:
+        self._sockets: dict[str | None, Any] = {}
+
+    def close(self) -> None:
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
+
+    def __enter__(self) -> Netlink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ipr(self, netns: str | None) -> Any:
+        sock = self._sockets.get(netns)
+        if sock is None:
+            if netns is not None and not self.netns_exists(netns):
+                raise PermanentError("open", f"namespace {netns}", "no such namespace")
+            sock = IPRoute(netns=netns) if netns else IPRoute()
+            self._sockets[netns] = sock
+        return sock
+
+    # --- namespaces --------------------------------------------------------------------------
+
+    def netns_exists(self, name: str) -> bool:
+        return os.path.exists(os.path.join(NETNS_DIR, name))
+
+    def list_netns(self) -> list[str]:
+        return sorted(pr_netns.listnetns())
+
+    def add_netns(self, name: str, *, may_exist: bool = True) -> None:
+        if self.netns_exists(name):
+            if may_exist:
+                return
+            raise from_errno("add netns", name, errno.EEXIST)
+        pr_netns.create(name)
+
+    def del_netns(self, name: str, *, if_exists: bool = True) -> None:
+        sock = self._sockets.pop(name, None)
+        if sock is not None:
+            sock.close()
+        if not self.netns_exists(name):
+            if if_exists:
+                return
+            raise from_errno("del netns", name, errno.ENOENT)
+        pr_netns.remove(name)
+
+    # --- links -------------------------------------------------------------------------------
+
+    def _index(self, name: str, netns: str | None) -> int | None:
+        try:
+            found = self._ipr(netns).link_lookup(ifname=name)
+        except NetlinkError as exc:
+            if exc.code == errno.ENODEV:  # vanished during the lookup (its peer's namespace went)
+                return None
+            raise from_errno("look up", name, exc.code) from exc
+        return found[0] if found else None
+
+    def _call(self, op: str, target: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        try:
+            return fn(*args, **kw)
+        except NetlinkError as exc:
+            raise from_errno(op, target, exc.code) from exc
+
+    def link(self, name: str, *, netns: str | None = None) -> LinkInfo | None:
+        index = self._index(name, netns)
+        if index is None:
+            return None
+        try:
+            msgs = self._ipr(netns).get_links(index)
+        except NetlinkError as exc:
+            if exc.code == errno.ENODEV:  # gone between lookup and read
+                return None
+            raise from_errno("read link", name, exc.code) from exc
+        return self._info(self._ipr(netns), msgs[0])
+
+    def links(self, *, netns: str | None = None) -> list[LinkInfo]:
+        ipr = self._ipr(netns)
+        return [self._info(ipr, msg) for msg in ipr.get_links()]
+
+    @staticmethod
+    def _info(ipr: Any, msg: Any) -> LinkInfo:
+        master_index = msg.get("master")
+        master = None
+        if master_index:
+            found = ipr.get_links(master_index)
+            master = found[0].get("ifname") if found else None
+        return LinkInfo(
+            name=msg.get("ifname"),
+            kind=msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND"),
+            mtu=msg.get("mtu"),
+            address=msg.get("address"),
+            up=bool(msg["flags"] & 1),
+            master=master,
+        )
+
+    def add_veth(
+        self,
+        name: str,
+        peer: str,
+        *,
+        netns: str | None = None,
+        peer_netns: str | None = None,
+        mtu: int | None = None,
+        may_exist: bool = True,
+    ) -> None:
+        """A veth pair, ``name`` in ``netns`` and ``peer`` in ``peer_netns`` (same when None),
+        created directly where each end belongs (nothing passes through the root namespace)."""
+        check_ifname(name)
+        check_ifname(peer)
+        if self._index(name, netns) is not None:
+            if may_exist:
+                return
+            raise from_errno("add veth", name, errno.EEXIST)
+        peer_spec: dict[str, Any] = {"ifname": peer}
+        target = peer_netns if peer_netns is not None else netns
+        if target is not None and target != netns:
+            peer_spec["net_ns_fd"] = target
+        if mtu:
+            peer_spec["mtu"] = mtu
+        extra = {"mtu": mtu} if mtu else {}
+        self._call("add veth", name, self._ipr(netns).link, "add", ifname=name, kind="veth", peer=peer_spec, **extra)
+
+    def add_bridge(self, name: str, *, netns: str | None = None, may_exist: bool = True) -> None:
+        check_ifname(name)
+        if self._index(name, netns) is not None:
+            if may_exist:
+                return
+            raise from_errno("add bridge", name, errno.EEXIST)
+        self._call("add bridge", name, self._ipr(netns).link, "add", ifname=name, kind="bridge")
+
+    def del_link(self, name: str, *, netns: str | None = None, if_exists: bool = True) -> None:
+        if netns is not None and not self.netns_exists(netns) and if_exists:
+            return
+        index = self._index(name, netns)
+        if index is None:
+            if if_exists:
+                return
+            raise from_errno("del link", name, errno.ENODEV)
+        try:
+            self._ipr(netns).link("del", index=index)
+        except NetlinkError as exc:
+            if exc.code == errno.ENODEV and if_exists:  # gone meanwhile (its peer was deleted)
+                return
+            raise from_errno("del link", name, exc.code) from exc
+
+    def set_link(
+        self,
+        name: str,
+        *,
+        netns: str | None = None,
+        up: bool | None = None,
+        mtu: int | None = None,
+        address: str | None = None,
+        master: str | None = None,
+    ) -> None:
+        """Change what is given; ``master=""`` takes the link out of its bridge."""
+        index = self._index(name, netns)
+        if index is None:
+            raise from_errno("set link", name, errno.ENODEV)
+        spec: dict[str, Any] = {}
+        if mtu is not None:
+            spec["mtu"] = mtu
+        if address is not None:
+            spec["address"] = address
+        if master is not None:
+            if master == "":
+                spec["master"] = 0
+            else:
+                master_index = self._index(master, netns)
+                if master_index is None:
+                    raise from_errno("set master of", name, errno.ENODEV, f"no bridge {master}")
+                spec["master"] = master_index
+        if up is not None:
+            spec["state"] = "up" if up else "down"
+        if spec:
+            self._call("set link", name, self._ipr(netns).link, "set", index=index, **spec)
+
+    # --- addresses and routes ----------------------------------------------------------------
+
+    def addresses(self, name: str, *, netns: str | None = None) -> list[str]:
+        """The addresses we can own: IPv6 link-local ones (the kernel's) are left out."""
+        index = self._index(name, netns)
+        if index is None:
+            return []
+        out = []
+        for msg in self._ipr(netns).get_addr(index=index):
+            addr = msg.get("IFA_ADDRESS")
+            if not ipaddress.ip_address(addr).is_link_local:
+                out.append(f"{addr}/{msg['prefixlen']}")
+        return out
+
+    def add_address(self, name: str, cidr: str, *, netns: str | None = None) -> None:
+        iface = ipaddress.ip_interface(cidr)
+        if str(iface) in {str(ipaddress.ip_interface(a)) for a in self.addresses(name, netns=netns)}:
+            return
+        index = self._index(name, netns)
+        if index is None:
+            raise from_errno("add address to", name, errno.ENODEV)
+        self._call(
+            "add address", f"{cidr} on {name}", self._ipr(netns).addr, "add",
+            index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen,
+        )  # fmt: skip
+
+    def del_address(self, name: str, cidr: str, *, netns: str | None = None) -> None:
+        iface = ipaddress.ip_interface(cidr)
+        index = self._index(name, netns)
+        if index is None or str(iface) not in {str(ipaddress.ip_interface(a)) for a in self.addresses(name, netns=netns)}:
+            return
+        self._call(
+            "del address", f"{cidr} on {name}", self._ipr(netns).addr, "del",
+            index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen,
+        )  # fmt: skip
+
+    def replace_route(self, dst: str, *, gateway: str | None = None, dev: str | None = None, netns: str | None = None) -> None:
+        """Add or replace the route to ``dst`` (``default`` or a CIDR)."""
+        spec: dict[str, Any] = {"dst": "0.0.0.0/0" if dst == "default" else dst}
+        if gateway:
+            spec["gateway"] = gateway
+        if dev:
+            index = self._index(dev, netns)
+            if index is None:
+                raise from_errno("route via", dev, errno.ENODEV)
+            spec["oif"] = index
+        self._call("replace route", dst, self._ipr(netns).route, "replace", **spec)
+
+    def routes(self, *, netns: str | None = None) -> list[dict[str, Any]]:
+        out = []
+        for msg in self._ipr(netns).get_routes(family=2, table=254):
+            dst = msg.get("RTA_DST")
+            out.append({
+                "dst": f"{dst}/{msg['dst_len']}" if dst else "default",
+                "gateway": msg.get("RTA_GATEWAY"),
+            })
+        return out
+
+    # --- sysctls -----------------------------------------------------------------------------
+
+    def set_sysctl(self, key: str, value: str | int, *, netns: str | None) -> None:
+        """Per-namespace sysctls only: refuses the root namespace, whose settings are not ours."""
+        if netns is None:
+            raise PermanentError("sysctl", key, "refusing to change the root namespace")
+        ex.run(["sysctl", "-qw", f"{key}={value}"], netns=netns)
+
+    def get_sysctl(self, key: str, *, netns: str | None) -> str:
+        return ex.run(["sysctl", "-n", key], netns=netns).stdout.strip()

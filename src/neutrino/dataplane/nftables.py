@@ -1,0 +1,51 @@
+"""nftables: one whole table per purpose and namespace, replaced atomically with ``nft -f``.
+
+A table is rendered as text (by pure renderers elsewhere) and applied in one transaction that
+declares the table, deletes it and recreates it with its full content, so that packets never
+see a half-applied rule set and nothing of the old content survives. Tables neutrino owns are
+named ``neutrino-*``; nothing else in a namespace is touched.
+"""
+
+from __future__ import annotations
+
+import json
+
+from neutrino.dataplane import exec as ex
+from neutrino.dataplane.errors import PermanentError
+
+OWNED_PREFIX = "neutrino"
+FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
+
+
+def check_table(family: str, table: str) -> None:
+    if family not in FAMILIES:
+        raise PermanentError("nft", f"{family} {table}", f"unknown family (one of {', '.join(FAMILIES)})")
+    if not table.startswith(OWNED_PREFIX) or not table.replace("-", "").replace("_", "").isalnum():
+        raise PermanentError("nft", f"{family} {table}", f"not a neutrino table name ({OWNED_PREFIX}-...)")
+
+
+def replace_script(family: str, table: str, body: str) -> str:
+    """The ``nft -f`` script that replaces the whole table with ``body`` in one transaction."""
+    check_table(family, table)
+    return f"table {family} {table}\ndelete table {family} {table}\ntable {family} {table} {{\n{body.rstrip()}\n}}\n"
+
+
+class Nftables:
+    def apply_table(self, family: str, table: str, body: str, *, netns: str | None) -> None:
+        ex.run(["nft", "-f", "-"], input=replace_script(family, table, body), netns=netns)
+
+    def delete_table(self, family: str, table: str, *, netns: str | None) -> None:
+        check_table(family, table)
+        ex.run(["nft", "-f", "-"], input=f"table {family} {table}\ndelete table {family} {table}\n", netns=netns)
+
+    def list_tables(self, *, netns: str | None) -> list[tuple[str, str]]:
+        out = json.loads(ex.run(["nft", "-j", "list", "tables"], netns=netns).stdout or "{}")
+        return [
+            (item["table"]["family"], item["table"]["name"])
+            for item in out.get("nftables", [])
+            if "table" in item
+        ]
+
+    def table(self, family: str, table: str, *, netns: str | None) -> str | None:
+        done = ex.run(["nft", "list", "table", family, table], netns=netns, check=False)
+        return done.stdout if done.returncode == 0 else None

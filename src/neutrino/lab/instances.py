@@ -1,0 +1,197 @@
+"""Emulated instances (VMs): a namespace whose eth0 is plugged the hybrid way of the seed.
+
+As Nova and os-vif do it: tap<11> (the VM's NIC, here a veth whose other end is the instance's
+eth0), a per-port Linux bridge qbr<11> (where security group rules apply), a veth qvb<11>/qvo<11>
+from that bridge to br-int, and qvo's Interface row carrying external_ids iface-id (the port),
+attached-mac, iface-status and vm-uuid, which is how the L2 agent recognises the port. The
+instance's side has TX checksum offload off (recipe G1) and IPv6 off (G14).
+
+The address is static (``--ip``/``--gw``) for now; a later ``--port`` takes an API port and DHCP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from neutrino.dataplane import exec as ex
+from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, hybrid_devices
+from neutrino.dataplane.netlink import Netlink
+from neutrino.dataplane.openflow import PROTOCOLS
+from neutrino.dataplane.ovsdb import Ovsdb
+from neutrino.lab import resolve as rs
+
+VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+
+
+class InstanceError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    host: str
+    netns: str
+    port_id: str
+    vm_uuid: str
+    mac: str
+    ip: str | None
+    gateway: str | None
+    mtu: int | None
+    tag: int | None
+    devices: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _dir(lab: rs.ResolvedLab) -> Any:
+    return lab.state_dir / "instances"
+
+
+def list_(lab: rs.ResolvedLab) -> list[Instance]:
+    d = _dir(lab)
+    if not d.is_dir():
+        return []
+    return [Instance(**json.loads(p.read_text())) for p in sorted(d.glob("*.json"))]
+
+
+def get(lab: rs.ResolvedLab, name: str) -> Instance:
+    path = _dir(lab) / f"{name}.json"
+    if not path.exists():
+        raise InstanceError(f"lab {lab.name} has no instance {name!r}")
+    return Instance(**json.loads(path.read_text()))
+
+
+def create(
+    lab: rs.ResolvedLab,
+    name: str,
+    *,
+    host: str,
+    mac: str,
+    ip: str | None = None,
+    gateway: str | None = None,
+    mtu: int | None = None,
+    tag: int | None = None,
+    port_id: str | None = None,
+) -> Instance:
+    if not VM_NAME.match(name):
+        raise InstanceError(f"instance name {name!r}: 1-31 characters, a-z then a-z0-9 and '-'")
+    mac = mac.lower()
+    if not MAC.match(mac):
+        raise InstanceError(f"invalid MAC address {mac!r}")
+    if tag is not None and not 1 <= tag <= 4094:
+        raise InstanceError(f"local VLAN tag {tag} out of range 1-4094")
+    try:
+        h = lab.host(name=host)
+    except KeyError as exc:
+        raise InstanceError(str(exc.args[0])) from None
+    if not h.has_ovs:
+        raise InstanceError(f"host {host} runs no Open vSwitch (roles: {', '.join(h.roles)}); use a compute host")
+    if (_dir(lab) / f"{name}.json").exists():
+        raise InstanceError(f"instance {name!r} exists in lab {lab.name}")
+    port_id = port_id or str(uuid.uuid4())
+    vm = Instance(
+        name=name,
+        host=host,
+        netns=lab.vm_namespace(name),
+        port_id=port_id,
+        vm_uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"neutrino-lab:{lab.name}:{name}")),
+        mac=mac,
+        ip=ip,
+        gateway=gateway,
+        mtu=mtu,
+        tag=tag,
+        devices=hybrid_devices(port_id),
+    )
+    _dir(lab).mkdir(parents=True, exist_ok=True)
+    (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
+    try:
+        plug(h, vm)
+    except Exception:
+        unplug(h, vm)
+        (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
+        raise
+    return vm
+
+
+def plug(host: rs.ResolvedHost, vm: Instance) -> None:
+    d = vm.devices
+    hns = host.netns
+    with Netlink() as nl:
+        nl.add_netns(vm.netns)
+        nl.set_link("lo", netns=vm.netns, up=True)
+        nl.add_veth(d[TAP], "eth0", netns=hns, peer_netns=vm.netns, mtu=vm.mtu)
+        nl.add_bridge(d[QBR], netns=hns)
+        nl.add_veth(d[QVB], d[QVO], netns=hns, mtu=vm.mtu)
+        if vm.mtu:
+            nl.set_link(d[QBR], netns=hns, mtu=vm.mtu)
+        for dev in (d[TAP], d[QVB]):
+            nl.set_link(dev, netns=hns, master=d[QBR], up=True)
+        nl.set_link(d[QBR], netns=hns, up=True)
+        nl.set_link(d[QVO], netns=hns, up=True)
+        nl.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm.netns)
+        nl.set_link("eth0", netns=vm.netns, address=vm.mac, up=True)
+        if vm.ip:
+            nl.add_address("eth0", vm.ip, netns=vm.netns)
+        if vm.gateway:
+            nl.replace_route("default", gateway=vm.gateway, netns=vm.netns)
+    ex.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm.netns)
+    with Ovsdb(host.context).transaction() as txn:
+        txn.add_bridge(rs.INTEGRATION_BRIDGE, datapath_type=host.datapath, protocols=PROTOCOLS)
+        txn.add_port(
+            rs.INTEGRATION_BRIDGE,
+            d[QVO],
+            tag=vm.tag,
+            iface_external_ids={
+                "iface-id": vm.port_id,
+                "attached-mac": vm.mac,
+                "iface-status": "active",
+                "vm-uuid": vm.vm_uuid,
+            },
+        )
+
+
+def unplug(host: rs.ResolvedHost, vm: Instance) -> None:
+    """Remove the instance's port, devices and namespace; each step tolerates absence."""
+    d = vm.devices
+    if host.has_ovs:
+        try:
+            with Ovsdb(host.context).transaction() as txn:
+                txn.del_port(d[QVO], if_exists=True)
+        except Exception:  # noqa: BLE001 - a dead OVS must not stop the removal of the rest
+            pass
+    from neutrino.lab.teardown import kill_inside
+
+    with Netlink() as nl:
+        if nl.netns_exists(vm.netns):
+            kill_inside(vm.netns)
+            nl.del_netns(vm.netns)
+        if nl.netns_exists(host.netns):
+            for dev in (d[QVB], d[QBR], d[TAP]):
+                nl.del_link(dev, netns=host.netns)
+
+
+def delete(lab: rs.ResolvedLab, name: str) -> Instance:
+    vm = get(lab, name)
+    unplug(lab.host(vm.host), vm)
+    (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
+    return vm
+
+
+def exec_argv(lab: rs.ResolvedLab, name: str, argv: list[str]) -> list[str]:
+    vm = get(lab, name)
+    return ex.netns_argv(argv, vm.netns)
+
+
+def run_in(lab: rs.ResolvedLab, name: str, argv: list[str]) -> int:
+    """Run ``argv`` in the instance with the caller's terminal; its exit code."""
+    import subprocess
+
+    return subprocess.call(exec_argv(lab, name, argv), env=os.environ.copy())

@@ -1,0 +1,130 @@
+"""Build a resolved lab on this machine: underlay switches, host namespaces, one Open vSwitch
+per host with the recipe's bridges, and the outside host.
+
+Idempotent: every step is "ensure", so ``up`` on a lab that is (partly) up completes it, and
+restarts a killed ovs-vswitchd. Hosts are built in parallel (each in its own thread with its
+own netlink socket): the work is mostly waiting for the kernel and for OVS daemons.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from neutrino.dataplane import exec as ex
+from neutrino.dataplane.netlink import Netlink
+from neutrino.dataplane.openflow import PROTOCOLS
+from neutrino.dataplane.ovs import OvsInstance, detect_datapath_type
+from neutrino.dataplane.ovsdb import Ovsdb
+from neutrino.lab import resolve as rs
+from neutrino.lab import state, topology
+
+Progress = Callable[[str], None]
+OWNER_KEY = "neutrino-lab"
+REQUIRED_PROGRAMS = ("ip", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl", "ethtool", "sysctl")
+
+
+class LabError(RuntimeError):
+    """The lab cannot be built here (not root, a program missing, a name taken)."""
+
+
+@dataclass
+class UpResult:
+    lab: rs.ResolvedLab
+    seconds: float
+
+
+def preflight() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (namespaces, veth, Open vSwitch)")
+    from shutil import which
+
+    missing = [p for p in REQUIRED_PROGRAMS if which(p) is None]
+    if missing:
+        raise LabError(f"missing programs: {', '.join(missing)} (the README's first command installs them)")
+
+
+def up(
+    lab_file: topology.LabFile,
+    *,
+    name: str | None = None,
+    source_file: str | None = None,
+    progress: Progress = lambda _s: None,
+    root: os.PathLike[str] | None = None,
+) -> UpResult:
+    preflight()
+    started = time.monotonic()
+    detected = detect_datapath_type()
+    kw = {"root": root} if root is not None else {}
+    lab = rs.resolve(lab_file, name=name, detected_datapath=detected, **kw)  # type: ignore[arg-type]
+    existing = state.read_manifest(lab.name, lab.state_dir.parent)
+    if existing is not None and existing["lab_file"] != lab.source:
+        raise LabError(f"lab {lab.name} is already up with a different lab file; `neutrino lab down --name {lab.name}` first")
+    state.write_manifest(lab, detected, source_file)
+    with Netlink() as nl:
+        progress(f"underlay switches ({len(lab.switches)})")
+        for sw in lab.switches:
+            nl.add_bridge(sw.name)
+            nl.set_link(sw.name, up=True)
+    progress(f"hosts ({len(lab.hosts)}): namespaces, wires, Open vSwitch ({detected} datapath)")
+    with ThreadPoolExecutor(max_workers=min(8, len(lab.hosts))) as pool:
+        for fut in [pool.submit(build_host, lab, h) for h in lab.hosts]:
+            fut.result()
+    if lab.outside:
+        progress("outside host")
+        build_outside(lab)
+    return UpResult(lab=lab, seconds=time.monotonic() - started)
+
+
+def _wire(nl: Netlink, wire: rs.Wire, netns: str, mtu: int) -> None:
+    nl.add_veth(wire.root_end, wire.host_end, netns=None, peer_netns=netns, mtu=mtu)
+    nl.set_link(wire.root_end, master=wire.switch, up=True)
+    nl.set_link(wire.host_end, netns=netns, up=True)
+
+
+def build_host(lab: rs.ResolvedLab, host: rs.ResolvedHost) -> None:
+    with Netlink() as nl:
+        nl.add_netns(host.netns)
+        nl.set_link("lo", netns=host.netns, up=True)
+        for wire in host.wires:
+            _wire(nl, wire, host.netns, lab.mtu)
+        if not host.has_ovs:
+            return
+        ctx = host.context
+        OvsInstance(ctx).start()
+        owner = {OWNER_KEY: lab.name}
+        with Ovsdb(ctx).transaction() as txn:
+            for bridge in host.bridges():
+                txn.add_bridge(bridge, datapath_type=host.datapath, protocols=PROTOCOLS, external_ids=owner)
+            for wire in host.wires:
+                if wire.bridge:
+                    txn.add_bridge(wire.bridge, datapath_type=host.datapath, protocols=PROTOCOLS, external_ids=owner)
+                    txn.add_port(wire.bridge, wire.host_end)
+        if host.tunnel_ip:
+            # the tunnel endpoint lives on br-phy's internal port, whose bridge holds the NIC (G7)
+            _wait_link(nl, rs.TUNNEL_BRIDGE, host.netns)
+            nl.add_address(rs.TUNNEL_BRIDGE, host.tunnel_ip, netns=host.netns)
+            nl.set_link(rs.TUNNEL_BRIDGE, netns=host.netns, up=True, mtu=lab.mtu)
+
+
+def _wait_link(nl: Netlink, name: str, netns: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while nl.link(name, netns=netns) is None:
+        if time.monotonic() > deadline:
+            raise LabError(f"{name} did not appear in {netns} within {timeout:g}s (see {netns}'s ovs-vswitchd.log)")
+        time.sleep(0.02)
+
+
+def build_outside(lab: rs.ResolvedLab) -> None:
+    out = lab.outside
+    assert out is not None
+    with Netlink() as nl:
+        nl.add_netns(out.netns)
+        nl.set_link("lo", netns=out.netns, up=True)
+        _wire(nl, out.wire, out.netns, lab.mtu)
+        nl.add_address(out.interface, out.address, netns=out.netns)
+    # traffic originates here and crosses OVS userspace: no checksum offload (recipe G1)
+    ex.run(["ethtool", "-K", out.interface, "tx", "off"], netns=out.netns)

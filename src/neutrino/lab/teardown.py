@@ -1,0 +1,85 @@
+"""Remove everything a lab owns, and nothing else, even when the lab is half broken.
+
+Ownership is by name (every namespace and root link of lab L starts with ``L-``; lab names
+contain no ``-``) and by pidfiles under the lab's state directory. The order follows the
+recipe: daemons by pidfile (after checking /proc/<pid>/cmdline), then any process still inside
+a lab namespace (by pid, from ``ip netns pids``; a live process would keep a deleted namespace
+alive, hidden), then the namespaces, then the root links, then the state directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from neutrino.dataplane import daemons
+from neutrino.dataplane import exec as ex
+from neutrino.dataplane.netlink import Netlink
+from neutrino.lab import resolve as rs
+from neutrino.lab.topology import check_lab_name
+
+
+@dataclass
+class DownResult:
+    name: str
+    processes: list[int] = field(default_factory=list)
+    namespaces: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    state_dir: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.processes or self.namespaces or self.links or self.state_dir)
+
+
+def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
+    check_lab_name(name)
+    result = DownResult(name=name)
+    base = rs.state_dir(name, root)
+    prefix = rs.lab_prefix(name)
+    if base.is_dir():
+        # vswitchd before ovsdb-server, then anything else with a pidfile
+        pidfiles = sorted(base.rglob("*.pid"), key=lambda p: (p.name != "ovs-vswitchd.pid", str(p)))
+        for pidfile in pidfiles:
+            pid = daemons.read_pid(pidfile)
+            if pid is not None and daemons.stop(pidfile, expect=pidfile.stem):
+                result.processes.append(pid)
+    with Netlink() as nl:
+        mine = [ns for ns in nl.list_netns() if ns.startswith(prefix)]
+        # instances and per-host namespaces first, hosts last
+        mine.sort(key=lambda ns: (ns.count("-"), ns), reverse=True)
+        for ns in mine:
+            result.processes += kill_inside(ns)
+            nl.del_netns(ns)
+            result.namespaces.append(ns)
+        for link in nl.links():
+            if link.name.startswith(prefix):
+                nl.del_link(link.name)
+                result.links.append(link.name)
+    if base.exists():
+        shutil.rmtree(base)
+        result.state_dir = str(base)
+    return result
+
+
+def kill_inside(netns: str) -> list[int]:
+    done = ex.run(["ip", "netns", "pids", netns], check=False)
+    pids = [int(p) for p in done.stdout.split() if p.isdigit()]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in pids:
+        _wait_gone(pid)
+    return pids
+
+
+def _wait_gone(pid: int, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -1,0 +1,1 @@
+"""Operator tools: traffic probes now; trace, audit and topology later."""
