@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(tempfile.mkdtemp(prefix="nt-bench-", dir="/tmp"))
+ROOT.chmod(0o755)  # dnsmasq reads its files as nobody
 os.environ["NEUTRINO_LAB_DIR"] = str(ROOT)
 
 from neutrino.dataplane.ovs import OvsInstance  # noqa: E402

@@ -20,6 +20,7 @@ from neutrino.lab import realize, teardown, topology
 def lab_root() -> Iterator[Path]:
     """Short (unix socket paths are limited to 108 bytes) and private to this run."""
     root = Path(tempfile.mkdtemp(prefix="nt-lab-", dir="/tmp"))
+    root.chmod(0o755)  # dnsmasq reads its files as nobody
     old = os.environ.get("NEUTRINO_LAB_DIR")
     os.environ["NEUTRINO_LAB_DIR"] = str(root)
     yield root

@@ -22,17 +22,8 @@ import orjson
 
 from neutrino import errors
 from neutrino.cli.identity import Store, with_store
+from neutrino.agent.kinds import AGENT_KINDS, L2_KINDS, configurations_for
 from neutrino.domain.services.common import DomainConfig
-
-# --type → (agent_type, binary, topic, default availability zone), as Neutron's agents report
-AGENT_KINDS: dict[str, tuple[str, str, str, str | None]] = {
-    "ovs": ("Open vSwitch agent", "neutron-openvswitch-agent", "N/A", None),
-    "linuxbridge": ("Linux bridge agent", "neutron-linuxbridge-agent", "N/A", None),
-    "dhcp": ("DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "nova"),
-    "l3": ("L3 agent", "neutron-l3-agent", "l3_agent", "nova"),
-}
-L2_KINDS = ("ovs", "linuxbridge")
-
 
 def parse_mappings(text: str) -> dict[str, str]:
     """``physnet1:br-eth1,physnet2:br-eth2`` → {physnet: bridge}."""
@@ -45,60 +36,6 @@ def parse_mappings(text: str) -> dict[str, str]:
             raise click.BadParameter(f"physnet '{physnet}' mapped twice", param_hint="--bridge-mappings")
         out[physnet] = bridge
     return out
-
-
-def configurations_for(
-    kind: str,
-    *,
-    bridge_mappings: dict[str, str],
-    tunnel_types: list[str],
-    tunneling_ip: str | None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The ``configurations`` an agent of this kind reports (Neutron's keys), plus ``extra``."""
-    if kind in L2_KINDS:
-        conf: dict[str, Any] = {
-            "bridge_mappings": bridge_mappings,
-            "tunnel_types": tunnel_types,
-            "devices": 0,
-            "extensions": [],
-            "l2_population": False,
-        }
-        if tunneling_ip:
-            conf["tunneling_ip"] = tunneling_ip
-        if kind == "ovs":
-            conf.update(
-                integration_bridge="br-int",
-                datapath_type="system",
-                ovs_hybrid_plug=False,
-                arp_responder_enabled=False,
-                enable_distributed_routing=False,
-            )
-        else:
-            conf["interface_mappings"] = {}
-    elif kind == "dhcp":
-        conf = {
-            "dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq",
-            "dhcp_lease_duration": 86400,
-            "log_agent_heartbeats": False,
-            "networks": 0,
-            "subnets": 0,
-            "ports": 0,
-        }
-    else:
-        conf = {
-            "agent_mode": "legacy",
-            "handle_internal_only_routers": True,
-            "interface_driver": "openvswitch",
-            "log_agent_heartbeats": False,
-            "extensions": [],
-            "routers": 0,
-            "ex_gw_ports": 0,
-            "interfaces": 0,
-            "floating_ips": 0,
-        }
-    conf.update(extra or {})
-    return conf
 
 
 def _domain_config(store: Store) -> DomainConfig:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,17 +120,23 @@ def _plan_tables(lab: rs.ResolvedLab) -> None:
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", help="lab name (default: the file's name, else 'seed')")
 @click.option("--json", "as_json", is_flag=True, help="print the lab's status as JSON when ready")
-def up(file: Path | None, name: str | None, as_json: bool) -> None:
-    """Build the lab (idempotent); returns when every host's OVS is up."""
+@click.option("--no-cloud", is_flag=True, help="only the dataplane: no API server, no agents")
+def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> None:
+    """Build the lab (idempotent); returns when every host's OVS, the server and the agents are up."""
     from neutrino.dataplane.errors import DataplaneError
-    from neutrino.lab import realize
+    from neutrino.lab import cloud, realize
     from neutrino.lab.status import status
 
     lab_file = _load(file)
+    started = time.monotonic()
     try:
         with _steps(as_json) as progress:
             done = realize.up(lab_file, name=name, source_file=str(file) if file else None, progress=progress)
-    except (realize.LabError, DataplaneError, ValueError) as exc:
+            if not no_cloud:
+                progress("API server and agents")
+                cloud.start(done.lab)
+                done.seconds = time.monotonic() - started
+    except (realize.LabError, DataplaneError, ValueError, cloud.CloudError) as exc:
         raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name or lab_file.name})") from exc
     doc = status(done.lab)
     doc["seconds"] = round(done.seconds, 3)
@@ -137,6 +144,8 @@ def up(file: Path | None, name: str | None, as_json: bool) -> None:
         _print_json(doc)
         return
     _status_tables(doc)
+    if doc.get("cloud"):
+        ERR.print(f"API: {doc['cloud']['url']}  clients: OS_CLIENT_CONFIG_FILE={doc['cloud']['clouds_yaml']} OS_CLOUD=neutrino openstack network list")
     ERR.print(
         f"[green]lab {done.lab.name} up in {done.seconds:.2f} s[/]. Next: "
         f"`neutrino lab exec {done.lab.hosts[-1].name} -- ovs-vsctl show`, "
@@ -193,6 +202,9 @@ def _status_tables(doc: dict[str, Any]) -> None:
     for sw in doc["switches"]:
         s.add_row(sw["name"], sw["purpose"], "yes" if sw["present"] else "[red]no[/]")
     OUT.print(s)
+    if doc.get("cloud"):
+        c = doc["cloud"]
+        OUT.print(f"API server: {c['url']} (pid {c['pid']}), agents on {', '.join(c['agents'])}; clouds.yaml {c['clouds_yaml']}")
     if doc["outside"]:
         o = doc["outside"]
         OUT.print(f"outside: {o['netns']} {' '.join(o['addresses']) or o['address']}")
@@ -253,10 +265,62 @@ def down(name: str | None, as_json: bool) -> None:
     )
 
 
+@lab.command(hidden=True)
+@click.option("--name", required=True)
+def serve(name: str) -> None:
+    """Run the lab's API server and agents in the foreground (started by `lab up`)."""
+    from neutrino.lab import cloud
+
+    cloud.serve(_lookup(name))
+
+
 @lab.command()
 def schema() -> None:
     """Print the lab file's JSON schema."""
     _print_json(topology.json_schema())
+
+
+@lab.command()
+@click.option("--name", default="seed", show_default=True, help="lab name")
+@click.option("--json", "as_json", is_flag=True)
+def demo(name: str, as_json: bool) -> None:
+    """The seed's whole cloud: build it through the API, verify it with real traffic, keep it."""
+    from neutrino.dataplane.errors import DataplaneError
+    from neutrino.lab import demo as dm
+    from neutrino.lab.api import ApiError
+    from neutrino.lab.cloud import CloudError
+    from neutrino.lab.instances import InstanceError
+    from neutrino.lab.realize import LabError
+
+    try:
+        with _steps(as_json) as progress:
+            result = dm.run(name, progress=progress)
+    except (dm.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
+        raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name})") from exc
+    info = dm.cloud.info(result.lab) or {}
+    if as_json:
+        _print_json({"ok": result.ok, "name": name, "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
+                     "checks": [c.__dict__ for c in result.checks], "facts": result.facts, "cloud": info})  # fmt: skip
+    else:
+        t = Table("check", "result", "detail", title=f"lab {name}: the seed's cloud, verified")
+        for c in result.checks:
+            t.add_row(c.name, "[green]pass[/]" if c.ok else "[red]FAIL[/]", c.detail)
+        OUT.print(t)
+        secs = result.seconds
+        OUT.print(
+            f"{'all checks passed' if result.ok else 'SOME CHECKS FAILED'} — {secs['total']:.1f} s from nothing "
+            f"(lab {secs['lab up']:.1f} s, server and agents {secs['server and agents']:.1f} s, "
+            f"scenario {secs['scenario']:.1f} s, checks {secs['checks']:.1f} s)\n\n"
+            "Explore it:\n"
+            f"  export OS_CLIENT_CONFIG_FILE={info.get('clouds_yaml')} OS_CLOUD=neutrino\n"
+            "  openstack network list; openstack port list --long; openstack router show router1; openstack floating ip list\n"
+            f"  neutrino vm list; neutrino vm exec vm1 -- ip addr; neutrino vm exec vm3 -- ping -c 2 {result.facts['vms']['vm4'].split('/')[0]}\n"
+            "  neutrino lab exec compute1 -- ovs-ofctl dump-flows br-int; neutrino lab exec network -- ip netns\n"
+            f"  neutrino lab down{'' if name == 'seed' else ' --name ' + name}      # removes everything",
+            highlight=False,
+        )
+    if not result.ok:
+        sys.exit(1)
 
 
 @lab.command()

@@ -18,36 +18,66 @@ def vm() -> None:
 
 @vm.command()
 @click.argument("name")
-@click.option("--host", required=True, help="the emulated host (a compute or network host)")
-@click.option("--mac", required=True, help="eth0's MAC (Neutron's are fa:16:3e:...)")
-@click.option("--ip", help="static address, CIDR (e.g. 10.0.0.11/24)")
+@click.option("--network", help="create the port on this network through the API (name or id)")
+@click.option("--port", "api_port", help="plug this existing API port (bound to the host here)")
+@click.option("--static", is_flag=True, help="with --network/--port: set the port's address statically, no DHCP")
+@click.option("--security-group", "security_groups", multiple=True, help="with --network: security group (repeatable)")
+@click.option("--host", help="the emulated host (default with --network: the least loaded compute)")
+@click.option("--mac", help="without --network: eth0's MAC (Neutron's are fa:16:3e:...)")
+@click.option("--ip", help="static address, CIDR (e.g. 10.0.0.11/24); with --network: the fixed IP to ask for")
 @click.option("--gw", "gateway", help="default gateway")
 @click.option("--mtu", type=int, help="MTU of eth0 and the VIF devices (1450 on VXLAN networks)")
 @click.option("--tag", type=int, help="local VLAN on br-int (normally set by the L2 agent)")
 @click.option("--port-id", help="the port's id (iface-id); default a new UUID")
 @click.option("--lab", "lab_name", help="which lab (default: the only one up)")
 @click.option("--json", "as_json", is_flag=True)
-def create(name: str, host: str, mac: str, ip: str | None, gateway: str | None, mtu: int | None,
-           tag: int | None, port_id: str | None, lab_name: str | None, as_json: bool) -> None:  # fmt: skip
-    """Create instance NAME on HOST."""
+def create(name: str, network: str | None, api_port: str | None, static: bool, security_groups: tuple[str, ...], host: str | None, mac: str | None,
+           ip: str | None, gateway: str | None, mtu: int | None, tag: int | None, port_id: str | None,
+           lab_name: str | None, as_json: bool) -> None:  # fmt: skip
+    """Create instance NAME: from an API port (--network), or by hand (--host and --mac)."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import instances
+    from neutrino.lab.api import ApiError
+    from neutrino.lab.cloud import CloudError
 
     lab = _lookup(lab_name)
     try:
-        inst = instances.create(lab, name, host=host, mac=mac, ip=ip, gateway=gateway, mtu=mtu, tag=tag, port_id=port_id)
-    except (instances.InstanceError, DataplaneError, ValueError) as exc:
+        if network or api_port:
+            if mac or gateway or tag or port_id or mtu:
+                raise click.UsageError("--network/--port take the MAC, gateway, MTU and VLAN from the API")
+            inst = instances.create_from_api(lab, name, network=network, port_id=api_port, host=host,
+                                             security_groups=security_groups, fixed_ip=ip,
+                                             dhcp=False if static else None)  # fmt: skip
+        else:
+            if not host or not mac:
+                raise click.UsageError("give --network, or --host and --mac")
+            inst = instances.create(lab, name, host=host, mac=mac, ip=ip, gateway=gateway, mtu=mtu, tag=tag, port_id=port_id)
+    except (instances.InstanceError, DataplaneError, ValueError, ApiError, CloudError) as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         _print_json(inst.to_dict())
         return
     d = inst.devices
     click.echo(
-        f"instance {name} on {host}: namespace {inst.netns}, eth0 {mac} {ip or '(no address)'}\n"
+        f"instance {name} on {inst.host}: namespace {inst.netns}, eth0 {inst.mac} {inst.ip or '(no address)'}\n"
         f"  {d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → br-int"
         + (f" tag {tag}" if tag else "")
         + f"  (iface-id {inst.port_id})"
     )
+
+
+@vm.command()
+@click.argument("name")
+@click.option("--lab", "lab_name", help="which lab (default: the only one up)")
+def dhcp(name: str, lab_name: str | None) -> None:
+    """Ask for a DHCP lease again in instance NAME (picks up a changed fixed IP)."""
+    from neutrino.lab import instances
+
+    try:
+        vm = instances.dhcp_lease(_lookup(lab_name), name)
+    except instances.InstanceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"instance {name}: {vm.ip} router {vm.gateway or '-'} mtu {vm.mtu or '-'}")
 
 
 @vm.command("list")

@@ -11,11 +11,13 @@ The address is static (``--ip``/``--gw``) for now; a later ``--port`` takes an A
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from neutrino.dataplane import exec as ex
@@ -46,6 +48,8 @@ class Instance:
     mtu: int | None
     tag: int | None
     devices: dict[str, str]
+    api_port: bool = False
+    """The port was created through the API (deleted with the instance)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +84,7 @@ def create(
     mtu: int | None = None,
     tag: int | None = None,
     port_id: str | None = None,
+    api_port: bool = False,
 ) -> Instance:
     if not VM_NAME.match(name):
         raise InstanceError(f"instance name {name!r}: 1-31 characters, a-z then a-z0-9 and '-'")
@@ -109,6 +114,7 @@ def create(
         mtu=mtu,
         tag=tag,
         devices=hybrid_devices(port_id),
+        api_port=api_port,
     )
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
@@ -119,6 +125,97 @@ def create(
         (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
         raise
     return vm
+
+
+def create_from_api(
+    lab: rs.ResolvedLab,
+    name: str,
+    *,
+    network: str | None = None,
+    port_id: str | None = None,
+    host: str | None = None,
+    security_groups: tuple[str, ...] = (),
+    fixed_ip: str | None = None,
+    dhcp: bool | None = None,
+) -> Instance:
+    """Plug an API port, as Nova does: a new one on ``network`` (bound to the host), or the
+    existing ``port_id`` (bound here). The address comes by DHCP when the port's subnet has
+    it (``dhcp=None``), else it is set statically from the port's fixed IP and the MTU."""
+    from neutrino.lab.api import LabApi
+
+    if (_dir(lab) / f"{name}.json").exists():
+        raise InstanceError(f"instance {name!r} exists in lab {lab.name}")
+    if (network is None) == (port_id is None):
+        raise InstanceError("give a network or a port")
+    api = LabApi(lab)
+    host = host or _least_loaded_compute(lab)
+    vm_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"neutrino-lab:{lab.name}:{name}"))
+    binding = {"device_owner": "compute:nova", "device_id": vm_uuid, "binding:host_id": host}
+    if port_id is not None:
+        port = api.request("PUT", f"ports/{port_id}", {"port": binding})["port"]
+        created = False
+    else:
+        body: dict[str, Any] = {"network_id": api.find("networks", network)["id"], "name": name, **binding}  # type: ignore[arg-type]
+        if fixed_ip:
+            body["fixed_ips"] = [{"ip_address": fixed_ip.split("/")[0]}]
+        if security_groups:
+            body["security_groups"] = [api.find("security-groups", sg)["id"] for sg in security_groups]
+        port = api.request("POST", "ports", {"port": body})["port"]
+        created = True
+    net = api.request("GET", f"networks/{port['network_id']}")["network"]
+    try:
+        ip = gw = None
+        use_dhcp = False
+        if port["fixed_ips"]:
+            fixed = port["fixed_ips"][0]
+            subnet = api.request("GET", f"subnets/{fixed['subnet_id']}")["subnet"]
+            use_dhcp = subnet["enable_dhcp"] if dhcp is None else dhcp
+            if not use_dhcp:
+                ip = f"{fixed['ip_address']}/{subnet['cidr'].split('/')[1]}"
+                gw = subnet.get("gateway_ip")
+        vm = create(lab, name, host=host, mac=port["mac_address"], ip=ip, gateway=gw,
+                    mtu=None if use_dhcp else net.get("mtu"), port_id=port["id"], api_port=created)  # fmt: skip
+        if use_dhcp:
+            vm = dhcp_lease(lab, name)
+        return vm
+    except Exception:
+        if created:
+            api.request("DELETE", f"ports/{port['id']}")
+        raise
+
+
+UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
+
+
+def dhcp_lease(lab: rs.ResolvedLab, name: str, attempts: int = 10) -> Instance:
+    """Run busybox udhcpc in the instance (again: a renewal picks up a changed fixed IP); the
+    lease's address, router and MTU are applied by ``udhcpc.sh`` and recorded."""
+    vm = get(lab, name)
+    argv = ["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", str(attempts), "-T", "1",
+            "-O", "staticroutes", "-O", "mtu", "-s", str(UDHCPC_SCRIPT)]  # fmt: skip
+    done = ex.run(argv, netns=vm.netns, check=False, timeout=attempts * 3 + 5)
+    lease = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("udhcpc.sh: bound"):
+            lease = dict(kv.split("=", 1) for kv in line.split()[2:] if "=" in kv)
+    if not lease.get("ip"):
+        raise InstanceError(f"instance {name}: no DHCP lease ({(done.stdout + done.stderr).strip()[-300:]})")
+    prefix = ipaddress.ip_network(f"0.0.0.0/{lease['mask']}").prefixlen if "." in lease.get("mask", "") else lease.get("mask")
+    vm = replace(vm, ip=f"{lease['ip']}/{prefix}", gateway=(lease.get("router") or "").split(" ")[0] or None,
+                 mtu=int(lease["mtu"]) if lease.get("mtu") else vm.mtu)  # fmt: skip
+    (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
+    return vm
+
+
+def _least_loaded_compute(lab: rs.ResolvedLab) -> str:
+    computes = [h.name for h in lab.hosts if "compute" in h.roles]
+    if not computes:
+        raise InstanceError(f"lab {lab.name} has no compute host")
+    load = {c: 0 for c in computes}
+    for vm in list_(lab):
+        if vm.host in load:
+            load[vm.host] += 1
+    return min(computes, key=lambda c: (load[c], computes.index(c)))
 
 
 def plug(host: rs.ResolvedHost, vm: Instance) -> None:
@@ -181,6 +278,14 @@ def unplug(host: rs.ResolvedHost, vm: Instance) -> None:
 def delete(lab: rs.ResolvedLab, name: str) -> Instance:
     vm = get(lab, name)
     unplug(lab.host(vm.host), vm)
+    if vm.api_port:
+        from neutrino.lab.api import ApiError, LabApi
+
+        try:
+            LabApi(lab).request("DELETE", f"ports/{vm.port_id}")
+        except ApiError as exc:
+            if " 404 " not in str(exc):
+                raise
     (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
     return vm
 

@@ -19,6 +19,8 @@ class Check:
     name: str
     ok: bool
     detail: str
+    peer: str | None = None
+    """For transfers: the source address the receiving side saw (shows SNAT)."""
 
 
 def ping(src_ns: str, dst_ip: str, *, count: int = 3, need: int = 1, name: str | None = None) -> Check:
@@ -29,19 +31,30 @@ def ping(src_ns: str, dst_ip: str, *, count: int = 3, need: int = 1, name: str |
     return Check(name or f"ping {src_ns} → {dst_ip}", got >= need, f"{got}/{count} replies")
 
 
+def ping_size(src_ns: str, dst_ip: str, *, size: int, count: int = 3) -> Check:
+    """A don't-fragment ping of ``size`` bytes of payload: proves the path MTU (G5)."""
+    done = ex.run(["ping", "-M", "do", "-s", str(size), "-c", str(count), "-i", "0.2", "-W", "2", dst_ip],
+                  netns=src_ns, check=False, timeout=30)  # fmt: skip
+    m = re.search(r"(\d+) received", done.stdout)
+    got = int(m.group(1)) if m else 0
+    return Check(f"ping -M do -s {size} {src_ns} → {dst_ip}", got >= 1, f"{got}/{count} replies of {size} bytes")
+
+
 def transfer(
     src_ns: str,
     dst_ns: str,
     dst_ip: str,
     *,
     port: int = 5001,
-    size: int = 1 << 20,
+    size: int | None = None,
     udp: bool = False,
     name: str | None = None,
     timeout: float = 10.0,
+    duration: float = 0.0,
 ) -> Check:
     """Send ``size`` random bytes from ``src_ns`` to a probe in ``dst_ns``; the digest must match."""
     proto = "udp" if udp else "tcp"
+    size = size if size is not None else (1200 if udp else 1 << 20)  # one datagram, or 1 MiB of stream
     label = name or f"{proto} {src_ns} → {dst_ip}:{port}"
     probe = [sys.executable, "-m", "neutrino.tools.tcpcheck"]
     serve = ex.netns_argv([*probe, "serve", "--port", str(port), "--timeout", str(timeout), *(["--udp"] if udp else [])], dst_ns)
@@ -52,11 +65,48 @@ def transfer(
             server.wait(timeout=5)
             return Check(label, False, f"probe did not start: {server.stderr.read().strip() if server.stderr else ''}")
         args = [*probe, "send", dst_ip, "--port", str(port), "--bytes", str(size), "--timeout", str(timeout)]
-        done = ex.run([*args, *(["--udp"] if udp else [])], netns=src_ns, check=False, timeout=timeout + 5)
+        if duration:
+            args += ["--duration", str(duration)]
+        done = ex.run([*args, *(["--udp"] if udp else [])], netns=src_ns, check=False, timeout=timeout + duration + 5)
         ok = done.returncode == 0
-        detail = f"{size} bytes, digest verified" if ok else (done.stderr.strip() or done.stdout.strip())
-        return Check(label, ok, detail)
+        detail = (done.stdout.strip() if duration else f"{size} bytes, digest verified") if ok else (done.stderr.strip() or done.stdout.strip())
+        peer = None
+        if server.poll() is None:
+            try:
+                server.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        if server.poll() is not None:
+            for line in (server.stdout.read() or "").splitlines():
+                if line.startswith("peer "):
+                    peer = line.split()[1]
+        return Check(label, ok, detail, peer)
     finally:
         if server.poll() is None:
             server.kill()
         server.wait(timeout=5)
+
+
+class Capture:
+    """tcpdump on an interface (the lab's switches in the root namespace, or inside a lab
+    namespace) while a block runs; ``lines`` holds what it printed (with link-level headers)."""
+
+    def __init__(self, interface: str, bpf: str, *, netns: str | None = None, count: int = 20) -> None:
+        self.argv = ex.netns_argv(["tcpdump", "-l", "-nn", "-e", "-c", str(count), "-i", interface, bpf], netns)
+        self.lines: list[str] = []
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> Capture:
+        self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self._proc.stderr is not None
+        self._proc.stderr.readline()  # "listening on ...": capturing from here on
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import time
+
+        assert self._proc is not None
+        time.sleep(0.3)
+        self._proc.terminate()
+        out, _ = self._proc.communicate(timeout=5)
+        self.lines = out.splitlines()

@@ -20,7 +20,9 @@ MANIFEST = "lab.json"
 
 
 def write_manifest(lab: rs.ResolvedLab, detected_datapath: str, source_file: str | None) -> None:
-    lab.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # readable by others: dnsmasq reads its files as nobody (the server's own dir stays 0700)
+    lab.state_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+    lab.state_dir.chmod(0o755)
     doc = {
         "name": lab.name,
         "lab_file": lab.source,

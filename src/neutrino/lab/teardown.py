@@ -42,8 +42,9 @@ def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
     base = rs.state_dir(name, root)
     prefix = rs.lab_prefix(name)
     if base.is_dir():
-        # vswitchd before ovsdb-server, then anything else with a pidfile
-        pidfiles = sorted(base.rglob("*.pid"), key=lambda p: (p.name != "ovs-vswitchd.pid", str(p)))
+        # the control plane (agents) first, vswitchd before ovsdb-server, then anything else
+        order = {"neutrino.pid": 0, "ovs-vswitchd.pid": 1}
+        pidfiles = sorted(base.rglob("*.pid"), key=lambda p: (order.get(p.name, 2), str(p)))
         for pidfile in pidfiles:
             pid = daemons.read_pid(pidfile)
             if pid is not None and daemons.stop(pidfile, expect=pidfile.stem):

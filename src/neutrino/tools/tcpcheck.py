@@ -25,11 +25,13 @@ def serve(port: int, udp: bool, timeout: float) -> int:
         if udp:
             print("ready", flush=True)
             data, peer = sock.recvfrom(65535)
+            print(f"peer {peer[0]}", flush=True)
             sock.sendto(hashlib.sha256(data).hexdigest().encode(), peer)
             return 0
         sock.listen(1)
         print("ready", flush=True)
-        conn, _peer = sock.accept()
+        conn, peer = sock.accept()
+        print(f"peer {peer[0]}", flush=True)
         with conn:
             conn.settimeout(timeout)
             digest = hashlib.sha256()
@@ -39,7 +41,9 @@ def serve(port: int, udp: bool, timeout: float) -> int:
     return 0
 
 
-def send(host: str, port: int, size: int, udp: bool, timeout: float) -> int:
+def send(host: str, port: int, size: int, udp: bool, timeout: float, duration: float = 0.0) -> int:
+    if duration and not udp:
+        return stream(host, port, duration, timeout)
     payload = os.urandom(size)
     expected = hashlib.sha256(payload).hexdigest()
     if udp:
@@ -62,6 +66,30 @@ def send(host: str, port: int, size: int, udp: bool, timeout: float) -> int:
     return 0
 
 
+def stream(host: str, port: int, duration: float, timeout: float) -> int:
+    """Keep one TCP connection busy for ``duration`` seconds (a chunk every 10 ms), then check
+    the digest: proves a flow survived whatever happened meanwhile (an agent restart, say)."""
+    import time
+
+    digest = hashlib.sha256()
+    sent = 0
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        end = time.monotonic() + duration
+        while time.monotonic() < end:
+            chunk = os.urandom(1024)
+            sock.sendall(chunk)
+            digest.update(chunk)
+            sent += len(chunk)
+            time.sleep(0.01)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b"".join(iter(lambda: sock.recv(128), b"")).decode()
+    if answer != digest.hexdigest():
+        print(f"stream digest mismatch after {sent} bytes", file=sys.stderr)
+        return 1
+    print(f"ok stream {sent} bytes over {duration:g}s tcp {host}:{port}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tcpcheck")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -75,11 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--bytes", type=int, default=1 << 20)
     c.add_argument("--udp", action="store_true")
     c.add_argument("--timeout", type=float, default=10.0)
+    c.add_argument("--duration", type=float, default=0.0, help="stream for this long instead (tcp)")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "serve":
             return serve(args.port, args.udp, args.timeout)
-        return send(args.host, args.port, args.bytes, args.udp, args.timeout)
+        return send(args.host, args.port, args.bytes, args.udp, args.timeout, args.duration)
     except OSError as exc:
         print(f"{args.cmd}: {exc}", file=sys.stderr)
         return 2

@@ -294,7 +294,8 @@ def _dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
             routes[sid].append((dest, hop))
     ports_by_net: dict[str, list[Any]] = defaultdict(list)
     for row in session.execute(
-        select(Port.id, Port.network_id, Port.mac_address, Port.device_owner).where(Port.network_id.in_(ids))
+        select(Port.id, Port.network_id, Port.mac_address, Port.device_owner, Port.revision_number)
+        .where(Port.network_id.in_(ids))
     ):
         ports_by_net[row.network_id].append(row)
     all_port_ids = [p.id for ps in ports_by_net.values() for p in ps]
@@ -330,7 +331,8 @@ def _dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
                     for s in subnets.get(net.id, [])
                 ),
                 ports=tuple(
-                    DhcpPort(p.id, p.mac_address, p.device_owner, ips.get(p.id, ()), tuple(opts.get(p.id, [])))
+                    DhcpPort(p.id, p.mac_address, p.device_owner, ips.get(p.id, ()), tuple(opts.get(p.id, [])),
+                             p.revision_number)
                     for p in ports
                 ),
                 dhcp_port_ids=tuple(p.id for p in ports if p.device_owner == "network:dhcp"),

@@ -94,6 +94,8 @@ class DhcpPort:
     fixed_ips: tuple[FixedIP, ...]
     extra_dhcp_opts: tuple[tuple[str, str, int], ...]
     """(opt_name, opt_value, ip_version)"""
+    revision_number: int = 0
+    """The DHCP agent reports the port ready again when it changes (a binding adds a DHCP block)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Agents: level-triggered reconcilers that make a host's desired state real."""

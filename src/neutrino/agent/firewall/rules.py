@@ -1,0 +1,276 @@
+"""The hybrid firewall as nftables text: pure, one ``bridge`` table for every port of a host.
+
+Why this shape (measured on kernel 6.18, nft 1.0.6): only the ``bridge`` family sees which
+bridge port a frame enters or leaves (``iifname``/``oifname`` are tap/qvb there, while the inet
+hooks reached through br_netfilter only see the qbr), and only the bridge family can filter ARP
+in transit. But ``ct`` is refused in the bridge family here ("Protocol error": no
+nf_conntrack_bridge). So connection tracking comes from br_netfilter: with
+``bridge-nf-call-ip(6)tables=1`` bridged IP runs through the inet prerouting hook, where the
+constant table ``CT_TABLE`` (family ``CT_FAMILY``, body ``CT_BODY``) writes the conntrack
+state into two bits of the packet mark; the bridge table reads them. Everything that depends on
+ports lives in the one bridge table, replaced atomically. Without br_netfilter every packet
+looks new and replies are dropped: the firewall fails closed (see ``sysctls``).
+
+Semantics follow Neutron's hybrid iptables driver: per port a chain ``i<id10>`` (frames leaving
+the qbr through the tap, to the VM), ``o<id10>`` (frames entering from the tap) and ``s<id10>``
+(anti-spoofing), reached through the verdict maps ``to_vm`` / ``from_vm`` keyed by tap name. A
+port without port security is mapped to ``accept``; bridges and ports not listed are not touched.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+
+from neutrino.dataplane.naming import QBR, TAP, hybrid_devices
+from neutrino.dataplane.nftables import replace_script
+from neutrino.domain.projection.types import BoundPort, SecurityRule
+from neutrino.domain.secgroups import protocols
+
+FAMILY = "bridge"
+TABLE = "neutrino-fw"
+CT_FAMILY = "inet"
+CT_TABLE = "neutrino-fw-ct"
+
+CT_MASK = 0x0300_0000
+CT_ESTABLISHED = 0x0100_0000  # conntrack says established or related
+CT_INVALID = 0x0200_0000
+KEEP = 0xFFFF_FFFF & ~CT_MASK
+CHAIN_ID_CHARS = 10  # as Neutron: i/o/s + the first 10 characters of the port id
+_CHAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{%d}" % (CHAIN_ID_CHARS - 1))
+
+CT_BODY = f"""\
+\tchain prerouting {{
+\t\ttype filter hook prerouting priority -150; policy accept;
+\t\tiifname "{QBR}*" meta mark set meta mark and {KEEP:#010x}
+\t\tiifname "{QBR}*" ct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}
+\t\tiifname "{QBR}*" ct state invalid meta mark set meta mark or {CT_INVALID:#010x}
+\t}}"""
+"""Runs after conntrack (-200) for IP bridged through a qbr; constant, so apply it once."""
+
+STATE = [
+    f"meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept",
+    f"meta mark and {CT_MASK:#010x} == {CT_INVALID:#010x} drop",
+]
+TO_VM_FIXED = [
+    "meta protocol != { ip, ip6 } accept",
+    "meta protocol ip udp sport 67 udp dport 68 accept",
+    "meta protocol ip6 udp sport 547 udp dport 546 accept",
+    "meta protocol ip6 icmpv6 type { mld-listener-query, nd-neighbor-solicit, nd-neighbor-advert } accept",
+    "meta protocol ip6 ip6 saddr fe80::/10 icmpv6 type nd-router-advert accept",
+]
+FROM_VM_FIXED = [
+    "meta protocol arp accept",
+    "meta protocol ip udp sport 68 udp dport 67 accept",
+    "meta protocol ip udp sport 67 drop",
+    "meta protocol ip6 udp sport 546 udp dport 547 accept",
+    "meta protocol ip6 udp sport 547 drop",
+    "meta protocol ip6 icmpv6 type nd-router-advert drop",
+    "meta protocol ip6 meta l4proto ipv6-icmp accept",
+]
+UNSPEC_ICMPV6 = "{ mld-listener-report, nd-neighbor-solicit, mld2-listener-report }"
+L4_NAMES = {6: "tcp", 17: "udp", protocols.ICMP: "icmp", protocols.IPV6_ICMP: "ipv6-icmp"}
+
+
+# --- small pure helpers -------------------------------------------------------------------------
+
+
+def chain_names(port_id: str) -> dict[str, str]:
+    """``{"ingress": "i<id10>", "egress": "o<id10>", "spoof": "s<id10>"}``."""
+    short = port_id[:CHAIN_ID_CHARS]
+    if not _CHAIN_ID.fullmatch(short):
+        raise ValueError(f"port id {port_id!r} cannot name firewall chains (10+ of [A-Za-z0-9_-] needed)")
+    return {"ingress": f"i{short}", "egress": f"o{short}", "spoof": f"s{short}"}
+
+
+def link_local(mac: str) -> str:
+    """The EUI-64 IPv6 link-local address of ``mac`` (a port may always send from it)."""
+    raw = bytes.fromhex(mac.replace(":", "").replace("-", ""))
+    eui = bytes([raw[0] ^ 0x02]) + raw[1:3] + b"\xff\xfe" + raw[3:]
+    return str(ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + eui))
+
+
+def collapse(prefixes: Iterable[str], version: int) -> list[str] | None:
+    """The prefixes of one IP version, merged (nft refuses overlapping set elements), host
+    routes as bare addresses; ``None`` when one of them is "any" (``/0``)."""
+    nets = [ipaddress.ip_network(p, strict=False) for p in prefixes]
+    nets = [n for n in nets if n.version == version]
+    if any(n.prefixlen == 0 for n in nets):
+        return None
+    return [
+        str(n.network_address) if n.prefixlen == n.max_prefixlen else str(n)
+        for n in ipaddress.collapse_addresses(nets)  # type: ignore[type-var]
+    ]
+
+
+def nft_set(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
+
+
+# --- one security group rule ------------------------------------------------------------------
+
+
+def _l4(number: int, low: int | None, high: int | None) -> str:
+    name = L4_NAMES.get(number, str(number))
+    if number in (protocols.ICMP, protocols.IPV6_ICMP):
+        if low is None:
+            return f"meta l4proto {name}"
+        kw = "icmp" if number == protocols.ICMP else "icmpv6"
+        return f"{kw} type {low}" + (f" {kw} code {high}" if high is not None else "")
+    if low is None:
+        return f"meta l4proto {name}"
+    ports = str(low) if high in (None, low) else f"{low}-{high}"
+    return f"{name} dport {ports}" if number in (6, 17) else f"meta l4proto {name} th dport {ports}"
+
+
+def rule_match(rule: SecurityRule) -> str | None:
+    """The nft match of one rule, seen from the port (ingress: the remote is the source);
+    ``None`` when it matches nothing (a remote group without members of its ethertype)."""
+    version = 6 if rule.ethertype == "IPv6" else 4
+    fam = "ip6" if version == 6 else "ip"
+    parts = [f"meta protocol {fam}"]
+    if rule.remote_ip_prefixes:
+        nets = collapse(rule.remote_ip_prefixes, version)
+        if nets == []:
+            return None
+        if nets is not None:
+            parts.append(f"{fam} {'saddr' if rule.direction == 'ingress' else 'daddr'} {nft_set(nets)}")
+    elif rule.remote_group_id:
+        return None
+    number = protocols.number(protocols.canonical_for(rule.protocol, rule.ethertype))
+    if number:  # None and 0 (hopopt, as Neutron) mean any protocol
+        parts.append(_l4(number, rule.port_range_min, rule.port_range_max))
+    return " ".join(parts)
+
+
+def rule_lines(port: BoundPort, direction: str) -> list[str]:
+    """The accept lines of the port's rules in one direction, duplicates (across groups) once."""
+    out: list[str] = []
+    for rule in port.rules:
+        if rule.direction != direction:
+            continue
+        match = rule_match(rule)
+        line = f"{match} accept" if match else None
+        if line and line not in out:
+            out.append(line)
+    return out
+
+
+# --- one port ---------------------------------------------------------------------------------
+
+
+def port_macs(port: BoundPort) -> list[str]:
+    own = port.mac_address.lower()
+    return list(dict.fromkeys([own, *((mac or own).lower() for _ip, mac in port.allowed_address_pairs)]))
+
+
+def spoof_lines(port: BoundPort) -> list[str]:
+    """RETURN for (MAC, source address) the port owns: fixed IPs with its MAC (plus the MAC's
+    link-local when it has IPv6), allowed pairs with theirs; ARP only for those IPv4 addresses
+    (and 0.0.0.0, the probe); everything else is dropped. No fixed IP: the MAC alone (Neutron)."""
+    own = port.mac_address.lower()
+    addrs: dict[str, list[str]] = {own: [f.ip_address for f in port.fixed_ips]}
+    for ip, mac in port.allowed_address_pairs:
+        addrs.setdefault((mac or own).lower(), []).append(ip)
+    out = [] if port.fixed_ips else [f"ether saddr {own} return"]
+    for mac, ips in addrs.items():
+        v4 = collapse(ips, 4)  # None: a 0.0.0.0/0 pair, any source
+        v6_given = [ip for ip in ips if ipaddress.ip_network(ip, strict=False).version == 6]
+        v6 = collapse([*v6_given, link_local(mac)], 6) if v6_given else []
+        if v4 != []:
+            ip_src = f" ip saddr {nft_set(v4)}" if v4 else ""
+            arp_src = f" arp saddr ip {nft_set(collapse(['0.0.0.0', *v4], 4) or [])}" if v4 else ""
+            out.append(f"ether saddr {mac} meta protocol ip{ip_src} return")
+            out.append(f"ether saddr {mac} meta protocol arp arp saddr ether {mac}{arp_src} return")
+        if v6 != []:
+            out.append(f"ether saddr {mac} meta protocol ip6" + (f" ip6 saddr {nft_set(v6)}" if v6 else "") + " return")
+    return [*out, "drop"]
+
+
+def egress_lines(port: BoundPort) -> list[str]:
+    macs = nft_set(port_macs(port))
+    unspec = [
+        f"ether saddr {macs} meta protocol ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept",
+        f"ether saddr {macs} meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type {UNSPEC_ICMPV6} accept",
+    ]
+    return [*unspec, f"jump {chain_names(port.port_id)['spoof']}", *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress"), "drop"]
+
+
+def ingress_lines(port: BoundPort) -> list[str]:
+    return [*TO_VM_FIXED, *STATE, *rule_lines(port, "ingress"), "drop"]
+
+
+def _chain(name: str, comment: str, lines: Sequence[str]) -> list[str]:
+    return [f"\tchain {name} {{", f'\t\tcomment "{comment}"', *(f"\t\t{line}" for line in lines), "\t}"]
+
+
+def _vmap(name: str, elements: dict[str, str]) -> list[str]:
+    out = [f"\tmap {name} {{", "\t\ttype ifname : verdict"]
+    if elements:
+        items = [f'"{dev}" : {verdict}' for dev, verdict in sorted(elements.items())]
+        out += ["\t\telements = {", *(f"\t\t\t{item}," for item in items[:-1]), f"\t\t\t{items[-1]}", "\t\t}"]
+    return [*out, "\t}"]
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def render(ports: Sequence[BoundPort]) -> str:
+    """The body of table ``FAMILY TABLE`` for these ports (``Nftables.apply_table``)."""
+    ordered = sorted(ports, key=lambda p: p.port_id)
+    to_vm: dict[str, str] = {}
+    from_vm: dict[str, str] = {}
+    chains: list[str] = []
+    seen: set[str] = set()
+    for port in ordered:
+        tap = hybrid_devices(port.port_id)[TAP]
+        names = chain_names(port.port_id)
+        if tap in seen or names["ingress"] in seen:
+            raise ValueError(f"two ports share the device or chain names of {port.port_id!r}")
+        seen |= {tap, names["ingress"]}
+        if not port.port_security_enabled:
+            to_vm[tap] = from_vm[tap] = "accept"
+            continue
+        to_vm[tap], from_vm[tap] = f"jump {names['ingress']}", f"jump {names['egress']}"
+        chains += _chain(names["ingress"], f"port {port.port_id}: to the VM", ingress_lines(port))
+        chains += _chain(names["egress"], f"port {port.port_id}: from the VM", egress_lines(port))
+        chains += _chain(names["spoof"], f"port {port.port_id}: anti-spoofing", spoof_lines(port))
+    base = [
+        "\tchain prerouting {",
+        "\t\ttype filter hook prerouting priority -300; policy accept;",
+        f"\t\tmeta mark set meta mark and {KEEP:#010x}",
+        "\t}",
+        "\tchain forward {",
+        "\t\ttype filter hook forward priority -200; policy accept;",
+        "\t\toifname vmap @to_vm",
+        "\t\tiifname vmap @from_vm",
+        "\t}",
+        "\tchain input {",
+        "\t\ttype filter hook input priority -200; policy accept;",
+        "\t\tiifname vmap @from_vm",
+        "\t}",
+    ]
+    return "\n".join([*_vmap("to_vm", to_vm), *_vmap("from_vm", from_vm), *base, *chains]) + "\n"
+
+
+def script(ports: Sequence[BoundPort]) -> str:
+    """One ``nft -f`` transaction replacing both tables (the constant CT table, then the ports')."""
+    return replace_script(CT_FAMILY, CT_TABLE, CT_BODY) + replace_script(FAMILY, TABLE, render(ports))
+
+
+def describe(ports: Sequence[BoundPort]) -> list[str]:
+    """One readable line per port: what the table does with it."""
+    out = []
+    for port in sorted(ports, key=lambda p: p.port_id):
+        tap = hybrid_devices(port.port_id)[TAP]
+        if not port.port_security_enabled:
+            out.append(f"{tap} {port.port_id}: not filtered (port security off)")
+            continue
+        sources = [f.ip_address for f in port.fixed_ips] + [ip for ip, _mac in port.allowed_address_pairs]
+        out.append(
+            f"{tap} {port.port_id}: {len(rule_lines(port, 'ingress'))} ingress / "
+            f"{len(rule_lines(port, 'egress'))} egress rule(s) from {len(port.security_groups)} group(s); "
+            f"may send from {', '.join(port_macs(port))} / {', '.join(sources) or 'any address'}"
+        )
+    return out

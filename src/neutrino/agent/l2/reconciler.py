@@ -1,0 +1,149 @@
+"""The OVS L2 agent's reconciliation: desired host state in, bridges, tags and flows out.
+
+Level-triggered: every pass computes the whole desired dataplane from the server's projection
+and what is plugged on br-int, reads what OVS has, and applies only the difference: one OVSDB
+transaction (bridges, patch and tunnel ports, VIF tags and other_config), a bundled flow diff
+per bridge (a whole-table ``replace-flows`` on the first pass and after a vswitchd restart),
+and the firewall table when its text changed. Local VLANs are read back from the VIF ports'
+other_config, so an agent restart keeps every tag and disturbs no traffic. Ports wired since
+the last report are reported up, ports gone or dead are reported down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from neutrino.agent.l2 import local_vlans as lv
+from neutrino.agent.l2 import ovs_flows
+from neutrino.dataplane.naming import tunnel_port
+from neutrino.dataplane.openflow import PROTOCOLS
+from neutrino.domain.projection.types import BoundPort, DesiredHostState
+
+LOG = logging.getLogger(__name__)
+LV_KEYS = ("net_uuid", "network_type", "physical_network", "tag", "segmentation_id")
+
+
+@dataclass
+class L2Config:
+    bridge_mappings: dict[str, str]
+    tunnel_types: list[str]
+    local_ip: str | None
+    datapath_type: str
+    integration_bridge: str = "br-int"
+    tunnel_bridge: str = "br-tun"
+
+
+@dataclass
+class PassResult:
+    """What one pass did, for logs, tests and the convergence benchmark."""
+
+    wired: list[str] = field(default_factory=list)
+    unwired: list[str] = field(default_factory=list)
+    ovsdb_commands: int = 0
+    flow_changes: int = 0
+    firewall_applied: bool = False
+
+
+def is_vif(port: Any) -> bool:
+    ids = port.iface_external_ids
+    return bool(ids.get("iface-id") and ids.get("attached-mac")) and port.ofport not in (None, -1)
+
+
+class OvsL2Reconciler:
+    def __init__(self, cfg: L2Config, ovsdb: Any, openflow: Any, firewall: Callable[[list[BoundPort]], bool] | None = None) -> None:
+        self.cfg = cfg
+        self.ovsdb = ovsdb
+        self.openflow = openflow
+        self.firewall = firewall
+        self.reported_up: set[str] = set()
+        self._synced = False
+
+    @property
+    def tunnel_type(self) -> str | None:
+        return self.cfg.tunnel_types[0] if self.cfg.tunnel_types and self.cfg.local_ip else None
+
+    def resync(self) -> None:
+        """Forget what was applied: the next pass replaces whole flow tables (vswitchd restart)."""
+        self.openflow.forget()
+        self._synced = False
+
+    def reconcile(self, desired: DesiredHostState) -> PassResult:
+        result = PassResult()
+        cfg = self.cfg
+        tun = self.tunnel_type
+        all_ports = self.ovsdb.find_ports()
+        by_name = {p.name: p for p in all_ports}
+        vifs = {p.iface_external_ids["iface-id"]: p for p in all_ports if p.bridge == cfg.integration_bridge and is_vif(p)}
+        bound = {p.port_id: p for p in desired.ports}
+        wanted = {pid: p for pid, p in bound.items() if pid in vifs and p.segment is not None and p.admin_state_up}
+        existing = lv.existing_lvids(vifs[pid].port_other_config for pid in vifs)
+        vlans = lv.allocate({p.network_id: p.segment for p in wanted.values()}, existing)  # type: ignore[misc]
+
+        peers = [p for p in desired.tunnel_peers if tun and p.tunnel_type == tun]
+        tunnel_ports = {p.ip_address: tunnel_port(tun, p.ip_address) for p in peers} if tun else {}
+        layout = ovs_flows.L2Layout(
+            integration_bridge=cfg.integration_bridge,
+            tunnel_bridge=cfg.tunnel_bridge if tun else None,
+            physnet_bridges=cfg.bridge_mappings,
+            local_vlans=vlans,
+            tunnel_ports=tunnel_ports,
+            flood=ovs_flows.flood_from_peers(peers, tun) if tun else {},
+            tunnel_type=tun or "vxlan",
+        )
+
+        txn = self.ovsdb.transaction()
+        bridges = [cfg.integration_bridge, *cfg.bridge_mappings.values()] + ([cfg.tunnel_bridge] if tun else [])
+        for bridge in dict.fromkeys(bridges):
+            info = self.ovsdb.bridge(bridge)
+            if info is None or info.fail_mode != "secure" or info.datapath_type != cfg.datapath_type:
+                txn.add_bridge(bridge, datapath_type=cfg.datapath_type, fail_mode="secure", protocols=PROTOCOLS)
+        for bridge, port, peer in ovs_flows.patch_ports_needed(layout):
+            have = by_name.get(port)
+            if have is None or have.bridge != bridge or have.iface_type != "patch" or have.iface_options.get("peer") != peer:
+                txn.add_port(bridge, port, iface_type="patch", options={"peer": peer})
+        if tun:
+            for ip, name in tunnel_ports.items():
+                opts = ovs_flows.tunnel_port_options(ip, cfg.local_ip or "", tun)
+                have = by_name.get(name)
+                if have is None or have.bridge != cfg.tunnel_bridge or have.iface_options != opts:
+                    txn.add_port(cfg.tunnel_bridge, name, iface_type=tun, options=opts)
+            for p in all_ports:
+                if p.bridge == cfg.tunnel_bridge and p.iface_type == tun and p.name not in tunnel_ports.values():
+                    txn.del_port(p.name)
+        for port_id, vif in vifs.items():
+            port = wanted.get(port_id)
+            if port is not None:
+                vlan = vlans[port.network_id]
+                other = lv.port_other_config(vlan)
+                want_other: dict[str, str | None] = {k: other.get(k) for k in LV_KEYS}
+                if vif.tag != vlan.lvid or any(vif.port_other_config.get(k) != v for k, v in want_other.items()):
+                    txn.set_port(vif.name, tag=vlan.lvid, other_config=want_other)
+            elif vif.tag != lv.DEAD_VLAN or any(k in vif.port_other_config for k in LV_KEYS):
+                txn.set_port(vif.name, tag=lv.DEAD_VLAN, other_config=dict.fromkeys(LV_KEYS))
+        result.ovsdb_commands = len(txn.commands)
+        if txn.commands:
+            txn.commit()
+
+        for bridge, flows in ovs_flows.desired_flows(layout).items():
+            if self._synced:
+                result.flow_changes += len(self.openflow.apply(bridge, flows))
+            else:
+                self.openflow.replace(bridge, flows)
+                result.flow_changes += len(flows)
+        self._synced = True
+
+        if self.firewall is not None:
+            result.firewall_applied = self.firewall([bound[pid] for pid in sorted(wanted)])
+
+        now_up = set(wanted)
+        result.wired = sorted(now_up - self.reported_up)
+        result.unwired = sorted(self.reported_up - now_up)
+        return result
+
+    def reported(self, result: PassResult) -> None:
+        """The server acknowledged the pass's device reports."""
+        self.reported_up |= set(result.wired)
+        self.reported_up -= set(result.unwired)

@@ -1,0 +1,121 @@
+"""What a router's namespace should hold, as data: the NAT table text, addresses and routes.
+
+Pure functions of a ``RouterState``; the reconciler compares them with the kernel. The NAT
+table is Neutron's L3 rule set (reference 6) written for nftables (recipe G12):
+
+* prerouting and output: ``ip daddr <fip> dnat to <fixed>`` per associated floating IP (the
+  output chain covers traffic the router itself originates);
+* postrouting: floating-IP SNAT ``ip saddr <fixed> oifname <qg> snat to <fip>`` first, then with
+  ``enable_snat`` the gateway SNAT ``oifname <qg> ct status & dnat == 0 snat to <gateway ip>``.
+  Only traffic leaving through qg- is translated (no SNAT east-west), and a connection already
+  DNATed to a floating IP keeps it.
+
+``ct status != dnat`` would be wrong: nft compiles it to an exact comparison of the whole
+status word (``cmp neq 0x20``), which is true for nearly every connection; ``& dnat == 0``
+tests the bit (nft lists it back as ``ct status ! dnat``). IPv4 only, like Neutron's NAT.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from neutrino.dataplane.naming import QG, QR, device
+from neutrino.domain.projection.types import RouterState
+
+TABLE = "neutrino-nat"
+FAMILY = "ip"
+
+
+def _v4(address: str | None) -> bool:
+    return address is not None and ipaddress.ip_address(address).version == 4
+
+
+def qg_device(router: RouterState) -> str | None:
+    return device(QG, router.gateway.port_id) if router.gateway is not None else None
+
+
+def gateway_ip(router: RouterState) -> str | None:
+    """The first IPv4 address of the gateway port: the source of the router's SNAT."""
+    if router.gateway is None:
+        return None
+    return next((f.ip_address for f in router.gateway.fixed_ips if _v4(f.ip_address)), None)
+
+
+def floating_ips(router: RouterState) -> list[tuple[str, str]]:
+    """(floating IP, fixed IP) of every associated IPv4 floating IP, sorted; none without a gateway."""
+    if router.gateway is None:
+        return []
+    pairs = {
+        (f.floating_ip_address, f.fixed_ip_address)
+        for f in router.floating_ips
+        if f.port_id and f.fixed_ip_address and _v4(f.floating_ip_address) and _v4(f.fixed_ip_address)
+    }
+    return sorted(pairs, key=lambda p: ipaddress.ip_address(p[0]))
+
+
+def _chain(name: str, hook: str, priority: str, rules: list[str]) -> list[str]:
+    return [
+        f"\tchain {name} {{",
+        f"\t\ttype nat hook {hook} priority {priority}; policy accept;",
+        *(f"\t\t{rule}" for rule in rules),
+        "\t}",
+    ]
+
+
+def render(router: RouterState, qg_device: str) -> str:
+    """The body of ``table ip neutrino-nat``: three base chains, empty without a gateway."""
+    fips = floating_ips(router)
+    dnat = [f"ip daddr {fip} dnat to {fixed}" for fip, fixed in fips]
+    snat: list[str] = []
+    if router.gateway is not None and qg_device:
+        oif = f'oifname "{qg_device}"'
+        snat = [f"ip saddr {fixed} {oif} snat to {fip}" for fip, fixed in fips]
+        gw = gateway_ip(router)
+        if router.gateway.enable_snat and gw:
+            snat.append(f"{oif} ct status & dnat == 0 snat to {gw}")
+    lines = [
+        *_chain("prerouting", "prerouting", "dstnat", dnat),
+        *_chain("output", "output", "-100", dnat),
+        *_chain("postrouting", "postrouting", "srcnat", snat),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def addresses(router: RouterState) -> dict[str, list[str]]:
+    """Device → addresses with prefix: each qr- its fixed IPs, qg- its fixed IPs and the
+    associated floating IPs as /32."""
+    out: dict[str, list[str]] = {}
+    for iface in router.interfaces:
+        out[device(QR, iface.port_id)] = [f"{f.ip_address}/{f.prefixlen}" for f in iface.fixed_ips]
+    if router.gateway is not None:
+        qg = device(QG, router.gateway.port_id)
+        out[qg] = [f"{f.ip_address}/{f.prefixlen}" for f in router.gateway.fixed_ips]
+        out[qg] += [f"{fip}/32" for fip, _fixed in floating_ips(router) if f"{fip}/32" not in out[qg]]
+    return out
+
+
+def _dst(destination: str) -> str:
+    net = ipaddress.ip_network(destination, strict=False)
+    return "default" if net.prefixlen == 0 else str(net)
+
+
+def routes(router: RouterState) -> list[tuple[str, str | None]]:
+    """IPv4 routes, one per destination (``default`` or a CIDR), in the order to add them.
+
+    The default route goes via the external subnet's gateway_ip; a gateway outside its subnet
+    first gets an on-link ``<gw>/32`` route (nexthop None: directly via qg-). Then the extra
+    routes; several nexthops for one destination (ECMP in Neutron) keep only the first.
+    """
+    out: dict[str, str | None] = {}
+    if router.gateway is not None:
+        for f in router.gateway.fixed_ips:
+            if _v4(f.ip_address) and _v4(f.gateway_ip):
+                assert f.gateway_ip is not None
+                if ipaddress.ip_address(f.gateway_ip) not in ipaddress.ip_network(f.cidr, strict=False):
+                    out[f"{f.gateway_ip}/32"] = None
+                out["default"] = f.gateway_ip
+                break
+    for destination, nexthop in router.routes:
+        if ipaddress.ip_network(destination, strict=False).version == 4 and _v4(nexthop):
+            out.setdefault(_dst(destination), nexthop)
+    return list(out.items())

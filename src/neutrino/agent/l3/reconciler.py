@@ -1,0 +1,309 @@
+"""The L3 agent's reconciliation: desired routers in, qrouter namespaces out.
+
+Level-triggered: every pass takes the whole list of routers for this host, reads what the
+kernel and OVS hold and applies only the difference. Per router (reference 6, modern Neutron):
+
+* namespace ``qrouter-<id>`` (with the host's prefix), lo up, forwarding and ARP sysctls set
+  inside it only;
+* one veth per interface and for the gateway (recipe G4: never an OVS internal port):
+  ``tap<11>`` in the host namespace as a port of br-int carrying the Neutron port's iface-id,
+  and ``qr-<11>`` / ``qg-<11>`` in the router namespace with the port's MAC, its segment's MTU,
+  its addresses and ``tx off`` (G1). The L2 agent tags the tap like any VIF;
+* addresses (floating IPs as /32 on qg-), the default route and extra routes, stale ones removed;
+* the ``ip neutrino-nat`` nftables table (``nat.render``), replaced atomically when its text changed;
+* a gratuitous ARP for each new floating IP when ``arping`` is installed.
+
+Routers no longer desired (or administratively down) lose their OVS ports and their namespace.
+A pass with nothing to do makes no change (``L3Result.changes`` counts them); the text of each
+applied NAT table and the namespaces already prepared are remembered between passes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from neutrino.agent.l3 import nat
+from neutrino.dataplane import exec as ex
+from neutrino.dataplane.errors import DataplaneError, ProgramMissing
+from neutrino.dataplane.host import HostContext
+from neutrino.dataplane.naming import QG, QR, TAP, device
+from neutrino.domain.projection.types import DesiredHostState, RouterState
+
+LOG = logging.getLogger(__name__)
+ROUTER_KEY = "neutrino-router-id"
+"""Interface external_ids key naming the router a tap belongs to (found again after a restart)."""
+SYSCTLS = (
+    ("net.ipv4.ip_forward", 1),
+    ("net.ipv4.conf.all.arp_ignore", 1),
+    ("net.ipv4.conf.all.arp_announce", 2),
+    ("net.ipv6.conf.all.forwarding", 1),
+)
+OPTIONAL_SYSCTLS = (("net.netfilter.nf_conntrack_tcp_be_liberal", 1),)
+
+
+@dataclass
+class L3Result:
+    fip_statuses: dict[str, str] = field(default_factory=dict)
+    """floating IP id → ACTIVE | DOWN | ERROR, for every floating IP of the desired routers."""
+    routers: list[str] = field(default_factory=list)
+    """The routers converged on this host in this pass."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """router id → the error that stopped its configuration (retried next pass)."""
+    removed: list[str] = field(default_factory=list)
+    changes: int = 0
+
+
+@dataclass(frozen=True)
+class _Plug:
+    dev: str
+    tap: str
+    port_id: str
+    mac: str
+    mtu: int | None
+
+
+class L3Reconciler:
+    def __init__(self, host: HostContext, netlink: Any, ovsdb: Any, nftables: Any, integration_bridge: str = "br-int",
+                 *, run: Callable[..., Any] = ex.run) -> None:  # fmt: skip
+        self.host, self.netlink, self.ovsdb, self.nftables = host, netlink, ovsdb, nftables
+        self.integration_bridge = integration_bridge
+        self.run = run
+        self._prepared: set[str] = set()
+        self._nat: dict[str, str] = {}
+        self._fips: dict[str, dict[str, str]] = {}
+        self._arping = True
+        self._changes = 0
+
+    def namespace(self, router_id: str) -> str:
+        return self.host.namespace(f"qrouter-{router_id}")
+
+    def reconcile(self, desired: DesiredHostState) -> L3Result:
+        result = L3Result()
+        self._changes = 0
+        wanted = {r.router_id: r for r in desired.routers if r.admin_state_up}
+        ports = {p.name: p for p in self.ovsdb.find_ports()}
+        for router in desired.routers:
+            if not router.admin_state_up:
+                result.fip_statuses.update({f.floatingip_id: "DOWN" for f in router.floating_ips})
+        for router_id, router in sorted(wanted.items()):
+            try:
+                self._router(router, ports)
+            except DataplaneError as exc:
+                LOG.warning("router %s: %s", router_id, exc)
+                result.failed[router_id] = str(exc)
+                result.fip_statuses.update({f.floatingip_id: "ERROR" if f.port_id else "DOWN" for f in router.floating_ips})
+                continue
+            result.routers.append(router_id)
+            result.fip_statuses.update(fip_statuses(router))
+        result.removed = self._remove_stale(set(wanted), ports)
+        result.changes = self._changes
+        return result
+
+    # --- one router --------------------------------------------------------------------------
+
+    def _router(self, router: RouterState, ports: dict[str, Any]) -> None:
+        nl, ns = self.netlink, self.namespace(router.router_id)
+        if not nl.netns_exists(ns):
+            nl.add_netns(ns)
+            self._forget(ns)
+            self._changes += 1
+        lo = nl.link("lo", netns=ns)
+        if lo is not None and not lo.up:
+            nl.set_link("lo", netns=ns, up=True)
+            self._changes += 1
+        if ns not in self._prepared:
+            for key, value in SYSCTLS:
+                nl.set_sysctl(key, value, netns=ns)
+        plugs = self._plugs(router)
+        txn = self.ovsdb.transaction()
+        for plug in plugs:
+            self._plug(ns, plug, router.router_id, ports.get(plug.tap), txn)
+        self._unplug_stale(ns, router.router_id, {p.dev for p in plugs}, ports, txn)
+        self._changes += len(txn.commands)
+        txn.commit()
+        new_fips = self._addresses(ns, router)
+        self._routes(ns, router)
+        self._nat_table(ns, router)
+        if ns not in self._prepared:
+            for key, value in OPTIONAL_SYSCTLS:  # exists once conntrack is in use in the namespace
+                try:
+                    nl.set_sysctl(key, value, netns=ns)
+                except DataplaneError as exc:
+                    LOG.debug("%s in %s: %s", key, ns, exc)
+            self._prepared.add(ns)
+        qg = nat.qg_device(router)
+        for fip in new_fips:
+            self._garp(ns, qg, fip)
+
+    def _plugs(self, router: RouterState) -> list[_Plug]:
+        out = [
+            _Plug(device(QR, i.port_id), device(TAP, i.port_id), i.port_id, i.mac_address.lower(),
+                  i.segment.mtu if i.segment else None)
+            for i in router.interfaces
+        ]  # fmt: skip
+        gw = router.gateway
+        if gw is not None:
+            out.append(_Plug(device(QG, gw.port_id), device(TAP, gw.port_id), gw.port_id, gw.mac_address.lower(),
+                             gw.segment.mtu if gw.segment else None))  # fmt: skip
+        return out
+
+    def _plug(self, ns: str, plug: _Plug, router_id: str, port: Any, txn: Any) -> None:
+        nl, hns = self.netlink, self.host.netns
+        inner, outer = nl.link(plug.dev, netns=ns), nl.link(plug.tap, netns=hns)
+        if inner is None or outer is None:
+            nl.del_link(plug.tap, netns=hns)
+            nl.del_link(plug.dev, netns=ns)
+            nl.add_veth(plug.tap, plug.dev, netns=hns, peer_netns=ns, mtu=plug.mtu)
+            nl.set_link(plug.dev, netns=ns, address=plug.mac, up=True)
+            nl.set_link(plug.tap, netns=hns, up=True)
+            self.run(["ethtool", "-K", plug.dev, "tx", "off"], netns=ns)  # recipe G1
+            self._changes += 1
+        else:
+            if inner.address.lower() != plug.mac:
+                nl.set_link(plug.dev, netns=ns, up=False)
+                nl.set_link(plug.dev, netns=ns, address=plug.mac)
+                self._changes += 1
+            if not inner.up or inner.address.lower() != plug.mac or (plug.mtu and inner.mtu != plug.mtu):
+                nl.set_link(plug.dev, netns=ns, up=True, mtu=plug.mtu)
+                self._changes += 1
+            if not outer.up or (plug.mtu and outer.mtu != plug.mtu):
+                nl.set_link(plug.tap, netns=hns, up=True, mtu=plug.mtu)
+                self._changes += 1
+        ids = {"iface-id": plug.port_id, "attached-mac": plug.mac, "iface-status": "active", ROUTER_KEY: router_id}
+        if port is None or port.bridge != self.integration_bridge or any(port.iface_external_ids.get(k) != v for k, v in ids.items()):
+            txn.add_port(self.integration_bridge, plug.tap, iface_external_ids=ids)
+
+    def _unplug_stale(self, ns: str, router_id: str, devs: set[str], ports: dict[str, Any], txn: Any) -> None:
+        """qr-/qg- devices in the namespace and taps of this router in OVS that are no longer wanted."""
+        taps = {TAP + d[len(QR):] for d in devs}
+        gone = {name for name, port in ports.items() if port.iface_external_ids.get(ROUTER_KEY) == router_id} - taps
+        for link in self.netlink.links(netns=ns):
+            if link.name.startswith((QR, QG)) and link.name not in devs:
+                self.netlink.del_link(link.name, netns=ns)  # its tap goes with it
+                self._changes += 1
+                gone |= {TAP + link.name[len(QR):]} & set(ports)
+        for name in sorted(gone):
+            txn.del_port(name)
+            self.netlink.del_link(name, netns=self.host.netns)
+
+    def _addresses(self, ns: str, router: RouterState) -> list[str]:
+        """Converge every device's addresses; returns the floating IPs newly added."""
+        nl, new_fips = self.netlink, []
+        fips = {f"{fip}/32" for fip, _ in nat.floating_ips(router)}
+        for dev, cidrs in nat.addresses(router).items():
+            want = {str(ipaddress.ip_interface(c)): c for c in cidrs}
+            have = {str(ipaddress.ip_interface(a)) for a in nl.addresses(dev, netns=ns)}
+            for key, cidr in want.items():
+                if key not in have:
+                    nl.add_address(dev, cidr, netns=ns)
+                    self._changes += 1
+                    if cidr in fips:
+                        new_fips.append(cidr.split("/")[0])
+            for key in sorted(have - set(want)):
+                nl.del_address(dev, key, netns=ns)
+                self._changes += 1
+                if dev.startswith(QG) and key.endswith("/32"):
+                    self._flush_conntrack(ns, key.split("/")[0])
+        return new_fips
+
+    def _routes(self, ns: str, router: RouterState) -> None:
+        nl, qg = self.netlink, nat.qg_device(router)
+        want = nat.routes(router)
+        have = {(r["dst"], r["gateway"]) for r in nl.routes(netns=ns)}
+        for dst, nexthop in want:
+            if (dst, nexthop) in have:
+                continue
+            try:
+                if nexthop is None:
+                    nl.replace_route(dst, dev=qg, netns=ns)
+                else:
+                    nl.replace_route(dst, gateway=nexthop, dev=qg if dst == "default" else None, netns=ns)
+                self._changes += 1
+            except DataplaneError as exc:
+                if dst == "default" or nexthop is None:
+                    raise
+                LOG.warning("router %s: extra route %s via %s: %s", router.router_id, dst, nexthop, exc)
+        wanted_dsts = {dst for dst, _ in want}
+        for dst, gateway in sorted(have, key=str):
+            stale_gw = gateway is not None and dst not in wanted_dsts
+            stale_onlink = gateway is None and dst.endswith("/32") and dst not in wanted_dsts
+            if stale_gw or stale_onlink:
+                self.run(["ip", "-4", "route", "del", dst, *(["via", gateway] if gateway else [])], netns=ns, check=False)
+                self._changes += 1
+
+    def _nat_table(self, ns: str, router: RouterState) -> None:
+        body = nat.render(router, nat.qg_device(router) or "")
+        mapping = dict(nat.floating_ips(router))
+        if self._nat.get(ns) != body:
+            self.nftables.apply_table(nat.FAMILY, nat.TABLE, body, netns=ns)
+            self._nat[ns] = body
+            self._changes += 1
+        for fip, fixed in self._fips.get(ns, {}).items():
+            if mapping.get(fip) != fixed:  # a moved or removed floating IP: its old flows must go
+                self._flush_conntrack(ns, fip)
+        self._fips[ns] = mapping
+
+    def _flush_conntrack(self, ns: str, address: str) -> None:
+        for direction in ("-d", "-q"):  # original destination (DNAT), reply destination (SNAT)
+            try:
+                self.run(["conntrack", "-D", direction, address], netns=ns, check=False)
+            except ProgramMissing:
+                LOG.debug("conntrack not installed: established flows of %s stay", address)
+                return
+
+    def _garp(self, ns: str, qg: str | None, address: str) -> None:
+        if not self._arping or qg is None:
+            return
+        for mode in ("-U", "-A"):
+            try:
+                self.run(["arping", mode, "-I", qg, "-c", "1", "-w", "2", address], netns=ns, check=False, timeout=5)
+            except ProgramMissing:
+                LOG.debug("arping not installed (iputils-arping): no gratuitous ARP for floating IPs")
+                self._arping = False
+                return
+
+    # --- routers that went away --------------------------------------------------------------
+
+    def _remove_stale(self, wanted: set[str], ports: dict[str, Any]) -> list[str]:
+        """Unplug and delete routers no longer wanted: their taps found by the router id in OVS,
+        or by the qr-/qg- devices left in a namespace (a tap plugged by someone else)."""
+        nl, prefix = self.netlink, self.namespace("")
+        gone_ns = [ns for ns in nl.list_netns() if ns.startswith(prefix) and ns[len(prefix):] not in wanted]
+        owner = {name: port.iface_external_ids.get(ROUTER_KEY) for name, port in ports.items()}
+        taps = {name for name, router_id in owner.items() if router_id and router_id not in wanted}
+        for ns in gone_ns:
+            taps |= {TAP + link.name[len(QR):] for link in nl.links(netns=ns) if link.name.startswith((QR, QG))} & set(ports)
+        if taps:
+            with self.ovsdb.transaction() as txn:
+                for name in sorted(taps):
+                    txn.del_port(name)
+            for name in sorted(taps):
+                nl.del_link(name, netns=self.host.netns)
+            self._changes += len(taps)
+        for ns in gone_ns:
+            nl.del_netns(ns)  # takes the qr-/qg- ends and so their taps with it
+            self._forget(ns)
+            self._changes += 1
+        return sorted(ns[len(prefix):] for ns in gone_ns)
+
+    def _forget(self, ns: str) -> None:
+        self._prepared.discard(ns)
+        self._nat.pop(ns, None)
+        self._fips.pop(ns, None)
+
+
+def fip_statuses(router: RouterState) -> dict[str, str]:
+    """After a successful pass: ACTIVE when address and rules are in place, DOWN when not
+    associated, ERROR when it cannot be served (no gateway, IPv6)."""
+    active = {fip for fip, _ in nat.floating_ips(router)}
+    out = {}
+    for f in router.floating_ips:
+        if not f.port_id or not f.fixed_ip_address:
+            out[f.floatingip_id] = "DOWN"
+        else:
+            out[f.floatingip_id] = "ACTIVE" if f.floating_ip_address in active else "ERROR"
+    return out

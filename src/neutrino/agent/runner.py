@@ -1,0 +1,256 @@
+"""An agent for one host: heartbeats, a work queue, and the reconcilers of its roles.
+
+Wake-ups come from the server (``host_changed``), from OVSDB (a VIF plugged or unplugged),
+from a short idle timer that checks whether ovs-vswitchd restarted (flows lost: resync), and
+from a periodic full resync. Each wake-up adds the key ``"l2"`` to a deduplicating queue;
+one worker thread reconciles. Reports go back through the bus: device up/down after each
+pass, the state report every ``report_interval`` seconds.
+
+The composition root: it picks the real adapters (or fakes, in unit tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neutrino.agent.kinds import AGENT_KINDS, configurations_for
+from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
+from neutrino.agent.workqueue import WorkQueue
+from neutrino.bus.client import AgentClient
+from neutrino.bus.transport import Transport
+from neutrino.dataplane.errors import DataplaneError
+from neutrino.dataplane.host import HostContext
+from neutrino.domain.projection.types import BoundPort
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class AgentSettings:
+    roles: tuple[str, ...] = ("l2",)
+    bridge_mappings: dict[str, str] = field(default_factory=dict)
+    tunnel_types: list[str] = field(default_factory=list)
+    tunneling_ip: str | None = None
+    datapath_type: str = "netdev"
+    report_interval: float = 30.0
+    resync_interval: float = 60.0
+    idle_check: float = 2.0
+    firewall: bool = True
+    state_dir: Path | None = None
+    """Where the DHCP role keeps dnsmasq's files (one directory per network)."""
+
+
+class HostAgent:
+    def __init__(self, host: HostContext, transport: Transport, settings: AgentSettings, adapters: dict[str, Any] | None = None) -> None:
+        self.host = host
+        self.settings = settings
+        self.client = AgentClient(transport, host.name)
+        self.queue = WorkQueue()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._cancel: Any = None
+        self.passes = 0
+        self.last_result: PassResult | None = None
+        self.converged = threading.Condition()
+        adapters = adapters or self._real_adapters()
+        self.switch = adapters["switch"]
+        self.monitor = adapters.get("monitor_factory", lambda cb: None)(lambda: self.queue.add("l2"))
+        self.l2 = OvsL2Reconciler(
+            L2Config(
+                bridge_mappings=settings.bridge_mappings,
+                tunnel_types=settings.tunnel_types,
+                local_ip=settings.tunneling_ip,
+                datapath_type=settings.datapath_type,
+            ),
+            adapters["ovsdb"],
+            adapters["openflow"],
+            firewall=self._firewall_applier(adapters["nftables"], adapters["netlink"]) if settings.firewall else None,
+        )
+        self._vswitchd_pid: int | None = None
+        self.dhcp = self.l3 = None
+        self._dhcp_ready: dict[str, int] = {}
+        self._fip_status: dict[str, str] = {}
+        if "dhcp" in settings.roles:
+            from neutrino.agent.dhcp.reconciler import DhcpReconciler
+
+            state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
+            self.dhcp = DhcpReconciler(host, adapters["netlink"], adapters["ovsdb"], state_dir, self.client.create_dhcp_port)
+        if "l3" in settings.roles:
+            from neutrino.agent.l3.reconciler import L3Reconciler
+
+            self.l3 = L3Reconciler(host, adapters["netlink"], adapters["ovsdb"], adapters["nftables"])
+
+    def _real_adapters(self) -> dict[str, Any]:
+        from neutrino.dataplane.netlink import Netlink
+        from neutrino.dataplane.nftables import Nftables
+        from neutrino.dataplane.openflow import OpenFlow
+        from neutrino.dataplane.ovs import OvsInstance
+        from neutrino.dataplane.ovsdb import Ovsdb
+        from neutrino.dataplane.ovsdb_monitor import OvsdbMonitor
+
+        return {
+            "ovsdb": Ovsdb(self.host),
+            "openflow": OpenFlow(self.host),
+            "switch": OvsInstance(self.host),
+            "nftables": Nftables(),
+            "netlink": Netlink(),
+            "monitor_factory": lambda cb: OvsdbMonitor(self.host, cb),
+        }
+
+    def _firewall_applier(self, nft: Any, netlink: Any) -> Any:
+        """Security groups as nftables in the host namespace: the constant conntrack table once,
+        then the ports' bridge table whenever its text changes. Checks the per-namespace
+        br_netfilter sysctls first (recipe G11) and fixes them in an emulated host's namespace;
+        on a real host (root namespace) it only reports them."""
+        from neutrino.agent.firewall import rules, sysctls
+
+        last: dict[str, str] = {}
+
+        def check_sysctls() -> None:
+            values: dict[str, str | None] = {}
+            for key in sysctls.KEYS:
+                try:
+                    values[key] = netlink.get_sysctl(key, netns=self.host.netns)
+                except DataplaneError:
+                    values[key] = None
+            for key, want in sysctls.corrections(values).items():
+                if self.host.netns is not None:
+                    netlink.set_sysctl(key, want, netns=self.host.netns)
+            for problem in sysctls.problems(values):
+                LOG.error("agent %s: firewall: %s", self.host.name, problem)
+
+        def apply(ports: list[BoundPort]) -> bool:
+            if "ct" not in last:
+                check_sysctls()
+                nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=self.host.netns)
+                last["ct"] = "applied"
+            body = rules.render(ports)
+            if last.get("body") == body:
+                return False
+            nft.apply_table(rules.FAMILY, rules.TABLE, body, netns=self.host.netns)
+            last["body"] = body
+            return True
+
+        return apply
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.report(start=True)
+        self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"))
+        if self.monitor is not None:
+            self.monitor.start()
+        for target, name in ((self._work, "work"), (self._heartbeat, "heartbeat")):
+            t = threading.Thread(target=target, name=f"agent-{self.host.name}-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        self.queue.add("l2")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.queue.close()
+        if self._cancel:
+            self._cancel()
+        if self.monitor is not None:
+            self.monitor.stop()
+        for t in self._threads:
+            t.join(timeout=10)
+
+    def report(self, start: bool = False) -> None:
+        for role in self.settings.roles:
+            kind = {"l2": "ovs"}.get(role, role)
+            agent_type, binary, topic, zone = AGENT_KINDS[kind]
+            conf = configurations_for(
+                kind,
+                bridge_mappings=self.settings.bridge_mappings if kind == "ovs" else {},
+                tunnel_types=self.settings.tunnel_types if kind == "ovs" else [],
+                tunneling_ip=self.settings.tunneling_ip if kind == "ovs" else None,
+            )
+            if kind == "ovs":
+                conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=True,
+                            devices=len(self.l2.reported_up))  # fmt: skip
+            self.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
+                                     start_flag=start, availability_zone=zone)  # fmt: skip
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.settings.report_interval):
+            try:
+                self.report()
+            except Exception:  # noqa: BLE001 - the next heartbeat tries again
+                LOG.exception("agent %s: state report failed", self.host.name)
+
+    def _vswitchd_restarted(self) -> bool:
+        pid = self.switch.pids().get("ovs-vswitchd")
+        restarted = self._vswitchd_pid is not None and pid is not None and pid != self._vswitchd_pid
+        if pid is not None:
+            self._vswitchd_pid = pid
+        return restarted
+
+    def _work(self) -> None:
+        last_full = time.monotonic()
+        while not self._stop.is_set():
+            key = self.queue.get(timeout=self.settings.idle_check)
+            if self._stop.is_set():
+                return
+            if self._vswitchd_restarted():
+                LOG.warning("agent %s: ovs-vswitchd restarted, resyncing flows", self.host.name)
+                self.l2.resync()
+                key = key or "l2"
+            if time.monotonic() - last_full > self.settings.resync_interval:
+                self.l2.resync()
+                last_full = time.monotonic()
+                key = key or "l2"
+            if key is None:
+                continue
+            try:
+                self.reconcile_once()
+            except (DataplaneError, Exception) as exc:  # noqa: BLE001 - retry on the next wake-up
+                LOG.warning("agent %s: reconcile failed (%s); will retry", self.host.name, exc)
+                self._stop.wait(0.5)
+                self.queue.add("l2")
+            finally:
+                self.queue.done(key)
+
+    def reconcile_once(self) -> PassResult:
+        desired = self.client.desired_state()
+        retry = False
+        # DHCP and router ports are plugged first, so that the L2 pass tags them at once
+        if self.dhcp is not None:
+            dhcp = self.dhcp.reconcile(desired)
+            revisions = {p.port_id: p.revision_number for n in desired.dhcp_networks for p in n.ports}
+            now_ready = {pid: revisions.get(pid, 0) for pid in dhcp.ready_port_ids}
+            # (re)report ports new in dnsmasq's config, or changed since (a binding adds a DHCP block)
+            ready = sorted(pid for pid, rev in now_ready.items() if self._dhcp_ready.get(pid) != rev)
+            if ready:
+                self.client.dhcp_ready(ready)
+            self._dhcp_ready = now_ready
+            retry = bool(dhcp.failed)
+        if self.l3 is not None:
+            # the router ports of routers scheduled here are bound here (as Neutron's sync_routers)
+            local = {p.port_id for p in desired.ports}
+            wanted = [i.port_id for r in desired.routers for i in r.interfaces]
+            wanted += [r.gateway.port_id for r in desired.routers if r.gateway is not None]
+            if set(wanted) - local:
+                self.client.bind_ports(sorted(set(wanted) - local))
+            l3 = self.l3.reconcile(desired)
+            changed = {k: v for k, v in l3.fip_statuses.items() if self._fip_status.get(k) != v}
+            if changed:
+                self.client.update_floatingip_statuses(changed)
+            self._fip_status = dict(l3.fip_statuses)
+            retry = retry or bool(l3.failed)
+        result = self.l2.reconcile(desired)
+        if result.wired or result.unwired:
+            self.client.update_device_list(up=result.wired, down=result.unwired)
+        self.l2.reported(result)
+        if retry:  # a network or router failed: look again soon, without blocking the others
+            threading.Timer(1.0, self.queue.add, args=("l2",)).start()
+        with self.converged:
+            self.passes += 1
+            self.last_result = result
+            self.converged.notify_all()
+        return result

@@ -1,0 +1,52 @@
+"""The agent's side of the bus: fetch the host's desired state, report, get woken up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from neutrino.bus import messages as m
+from neutrino.bus.transport import Transport, TransportError
+from neutrino.domain.projection.types import DesiredHostState
+
+
+class AgentClient:
+    def __init__(self, transport: Transport, host: str) -> None:
+        self.transport = transport
+        self.host = host
+
+    def _call(self, method: str, **body: Any) -> dict[str, Any]:
+        reply = self.transport.call(m.PLUGIN_TOPIC, m.message(method, host=self.host, **body))
+        if "error" in reply:
+            raise TransportError(f"{method}: {reply['error']['type']}: {reply['error']['message']}")
+        return reply
+
+    def desired_state(self) -> DesiredHostState:
+        return m.decode_state(self._call(m.GET_DESIRED_STATE)["state"])
+
+    def report_state(self, *, agent_type: str, binary: str, topic: str, configurations: dict[str, Any],
+                     start_flag: bool = False, availability_zone: str | None = None) -> str:  # fmt: skip
+        reply = self._call(
+            m.REPORT_STATE, agent_type=agent_type, binary=binary, topic=topic, configurations=configurations,
+            start_flag=start_flag, availability_zone=availability_zone,
+        )  # fmt: skip
+        return str(reply["result"])
+
+    def update_device_list(self, up: Iterable[str] = (), down: Iterable[str] = (), entity: str = "L2") -> dict[str, Any]:
+        return self._call(m.UPDATE_DEVICE_LIST, devices_up=list(up), devices_down=list(down), entity=entity)
+
+    def dhcp_ready(self, port_ids: Iterable[str]) -> dict[str, Any]:
+        return self._call(m.DHCP_READY, port_ids=list(port_ids))
+
+    def create_dhcp_port(self, network_id: str) -> str:
+        return str(self._call(m.CREATE_DHCP_PORT, network_id=network_id)["port_id"])
+
+    def bind_ports(self, port_ids: Iterable[str]) -> list[str]:
+        return list(self._call(m.BIND_PORTS, port_ids=list(port_ids))["bound"])
+
+    def update_floatingip_statuses(self, statuses: dict[str, str]) -> list[str]:
+        return list(self._call(m.UPDATE_FIP_STATUSES, statuses=statuses)["updated"])
+
+    def on_change(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``callback(revision)`` whenever the server says this host changed."""
+        return self.transport.subscribe(m.host_topic(self.host), lambda msg: callback(int(m.check(msg)["revision"])))

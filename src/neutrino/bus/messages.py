@@ -1,0 +1,82 @@
+"""What travels on the bus: topics, versioned message bodies, and the desired-state codec.
+
+Every message is a JSON-able dict with ``v`` (the format version), so a transport that
+serialises (RabbitMQ) and one that does not (in-process) carry the same thing, and a receiver
+can refuse a version it does not know instead of misreading it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from neutrino.domain.projection import types as pt
+
+VERSION = 1
+
+# request-reply (agents → server), like Neutron's q-plugin and q-reports-plugin topics
+PLUGIN_TOPIC = "q-plugin"
+# notifications (server → agents of one host), like Neutron's per-host topics
+HOST_TOPIC = "host.{host}"
+
+# call methods
+GET_DESIRED_STATE = "get_desired_state"
+REPORT_STATE = "report_state"
+UPDATE_DEVICE_LIST = "update_device_list"
+DHCP_READY = "dhcp_ready_on_ports"
+CREATE_DHCP_PORT = "create_dhcp_port"
+UPDATE_FIP_STATUSES = "update_floatingip_statuses"
+BIND_PORTS = "bind_router_ports"
+
+# notification
+HOST_CHANGED = "host_changed"
+
+
+class VersionMismatch(ValueError):
+    pass
+
+
+def message(method: str, **body: Any) -> dict[str, Any]:
+    return {"v": VERSION, "method": method, **body}
+
+
+def check(msg: dict[str, Any]) -> dict[str, Any]:
+    if msg.get("v") != VERSION:
+        raise VersionMismatch(f"bus message version {msg.get('v')!r}, this side speaks {VERSION}")
+    return msg
+
+
+def host_topic(host: str) -> str:
+    return HOST_TOPIC.format(host=host)
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    """Rebuild a dataclass tree from ``dataclasses.asdict`` output, guided by the type hints."""
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(inner[0], value) if len(inner) == 1 else value
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v) for v in value)
+        return tuple(_decode(a, v) for a, v in zip(args, value, strict=False))
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        hints = typing.get_type_hints(tp)
+        return tp(**{f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value})
+    return value
+
+
+def decode_state(doc: dict[str, Any]) -> pt.DesiredHostState:
+    state = _decode(pt.DesiredHostState, doc)
+    if state.format_version != pt.FORMAT_VERSION:
+        raise VersionMismatch(f"desired state format {state.format_version}, this agent reads {pt.FORMAT_VERSION}")
+    return state  # type: ignore[no-any-return]
+
+
+def encode_state(state: pt.DesiredHostState) -> dict[str, Any]:
+    return state.to_json()

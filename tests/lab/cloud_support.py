@@ -1,0 +1,76 @@
+"""A lab with its control plane (server, bus, agents) running inside the test process.
+
+In-process so that a test can restart one host's agent while traffic flows, and read the
+agents' state; the API is served over HTTP as in a real lab, so the lab's own API client and
+the openstack CLI work against it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from neutrino.lab import cloud, realize, teardown, topology
+from neutrino.lab import resolve as rs
+from neutrino.lab.api import LabApi
+from tests.lab.conftest import unique_name
+
+
+@dataclass
+class Cloud:
+    lab: rs.ResolvedLab
+    plane: cloud.ControlPlane
+    api: LabApi
+
+    def wait_active(self, port_ids: list[str], timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            ports = {p["id"]: p["status"] for p in self.api.request("GET", "ports")["ports"]}
+            if all(ports.get(pid) == "ACTIVE" for pid in port_ids):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"ports not ACTIVE within {timeout}s: { {p: ports.get(p) for p in port_ids} }")
+            time.sleep(0.05)
+
+    def network(self, name: str, cidr: str, **provider: Any) -> dict[str, Any]:
+        net = self.api.request("POST", "networks", {"network": {"name": name, **provider}})["network"]
+        self.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4}})
+        return net  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def cloud_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Iterator[Cloud]:
+    name = unique_name()
+    plane = server = thread = None
+    try:
+        lab = realize.up(lab_file or topology.default_lab(), name=name, root=lab_root).lab
+        plane = cloud.ControlPlane(lab)
+        plane.start()
+        server = uvicorn.Server(uvicorn.Config(plane.built.app, host="127.0.0.1", port=plane.port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.02)
+        cloud.IN_PROCESS[name] = {
+            "url": plane.settings.url,
+            "pid": None,
+            "clouds_yaml": str(cloud.server_dir(lab) / "clouds.yaml"),
+            "agents": sorted(plane.agents),
+        }
+        yield Cloud(lab=lab, plane=plane, api=LabApi(lab))
+    finally:
+        if server is not None:
+            server.should_exit = True
+            assert thread is not None
+            thread.join(timeout=10)
+        if plane is not None:
+            plane.close()
+        cloud.IN_PROCESS.pop(name, None)
+        teardown.down(name, root=lab_root)

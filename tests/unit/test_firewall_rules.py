@@ -1,0 +1,286 @@
+"""The hybrid firewall's nftables text: golden checks per rule kind, and nft's own check mode."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from neutrino.agent.firewall import rules, sysctls
+from neutrino.dataplane import exec as ex
+from neutrino.dataplane.netlink import Netlink
+from neutrino.dataplane.nftables import replace_script
+from neutrino.domain.projection.types import BoundPort, FixedIP, SecurityRule
+from neutrino.domain.secgroups.rules import initial_rules
+
+pytestmark = pytest.mark.unit
+
+PID = "a1b2c3d4-0000-4000-8000-00000000000a"
+MAC = "fa:16:3e:00:00:0a"
+IP = "10.0.0.10"
+CIDR = "10.0.0.0/24"
+
+
+def rule(direction: str, ethertype: str = "IPv4", protocol: str | None = None, low: int | None = None,
+         high: int | None = None, prefixes: tuple[str, ...] = (), remote_group: str | None = None) -> SecurityRule:  # fmt: skip
+    return SecurityRule("sg-1", direction, ethertype, protocol, low, high, prefixes, remote_group)
+
+
+def port(*rules_: SecurityRule, pid: str = PID, mac: str = MAC, ips: tuple[str, ...] = (IP,), groups: tuple[str, ...] = ("sg-1",),
+         pairs: tuple[tuple[str, str], ...] = (), security: bool = True) -> BoundPort:  # fmt: skip
+    fixed = tuple(FixedIP("sub", ip, "2001:db8::/64" if ":" in ip else CIDR, None) for ip in ips)
+    return BoundPort(pid, "net", mac, True, "compute:nova", "vm", "ovs", None, fixed, security, groups, rules_, pairs, 1)
+
+
+def chain(body: str, name: str) -> list[str]:
+    """The rule lines of one chain of a rendered body (without its comment)."""
+    lines = body.splitlines()
+    start = lines.index(f"\tchain {name} {{")
+    end = lines.index("\t}", start)
+    return [line.strip() for line in lines[start + 2 : end]]
+
+
+def default_group(members4: tuple[str, ...], members6: tuple[str, ...] = ()) -> tuple[SecurityRule, ...]:
+    """Neutron's ``default`` group, its remote group already resolved into member addresses."""
+    out = []
+    for spec in initial_rules("sg-1", default_group=True):
+        members = (members4 if spec.ethertype == "IPv4" else members6) if spec.remote_group_id else ()
+        out.append(rule(spec.direction, spec.ethertype, prefixes=members, remote_group=spec.remote_group_id))
+    return tuple(out)
+
+
+# --- golden text ------------------------------------------------------------------------------
+
+GOLDEN_DEFAULT = """\
+	map to_vm {
+		type ifname : verdict
+		elements = {
+			"tapa1b2c3d4-00" : jump ia1b2c3d4-0
+		}
+	}
+	map from_vm {
+		type ifname : verdict
+		elements = {
+			"tapa1b2c3d4-00" : jump oa1b2c3d4-0
+		}
+	}
+	chain prerouting {
+		type filter hook prerouting priority -300; policy accept;
+		meta mark set meta mark and 0xfcffffff
+	}
+	chain forward {
+		type filter hook forward priority -200; policy accept;
+		oifname vmap @to_vm
+		iifname vmap @from_vm
+	}
+	chain input {
+		type filter hook input priority -200; policy accept;
+		iifname vmap @from_vm
+	}
+	chain ia1b2c3d4-0 {
+		comment "port a1b2c3d4-0000-4000-8000-00000000000a: to the VM"
+		meta protocol != { ip, ip6 } accept
+		meta protocol ip udp sport 67 udp dport 68 accept
+		meta protocol ip6 udp sport 547 udp dport 546 accept
+		meta protocol ip6 icmpv6 type { mld-listener-query, nd-neighbor-solicit, nd-neighbor-advert } accept
+		meta protocol ip6 ip6 saddr fe80::/10 icmpv6 type nd-router-advert accept
+		meta mark and 0x03000000 == 0x01000000 accept
+		meta mark and 0x03000000 == 0x02000000 drop
+		meta protocol ip ip saddr { 10.0.0.11, 10.0.0.12 } accept
+		drop
+	}
+	chain oa1b2c3d4-0 {
+		comment "port a1b2c3d4-0000-4000-8000-00000000000a: from the VM"
+		ether saddr fa:16:3e:00:00:0a meta protocol ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept
+		ether saddr fa:16:3e:00:00:0a meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type { mld-listener-report, nd-neighbor-solicit, mld2-listener-report } accept
+		jump sa1b2c3d4-0
+		meta protocol arp accept
+		meta protocol ip udp sport 68 udp dport 67 accept
+		meta protocol ip udp sport 67 drop
+		meta protocol ip6 udp sport 546 udp dport 547 accept
+		meta protocol ip6 udp sport 547 drop
+		meta protocol ip6 icmpv6 type nd-router-advert drop
+		meta protocol ip6 meta l4proto ipv6-icmp accept
+		meta mark and 0x03000000 == 0x01000000 accept
+		meta mark and 0x03000000 == 0x02000000 drop
+		meta protocol ip accept
+		meta protocol ip6 accept
+		drop
+	}
+	chain sa1b2c3d4-0 {
+		comment "port a1b2c3d4-0000-4000-8000-00000000000a: anti-spoofing"
+		ether saddr fa:16:3e:00:00:0a meta protocol ip ip saddr 10.0.0.10 return
+		ether saddr fa:16:3e:00:00:0a meta protocol arp arp saddr ether fa:16:3e:00:00:0a arp saddr ip { 0.0.0.0, 10.0.0.10 } return
+		drop
+	}
+"""
+
+
+def test_default_group_golden() -> None:
+    """Ingress from the members (IPv6 group has none: no rule), egress anywhere, both families."""
+    body = rules.render([port(*default_group(("10.0.0.12/32", "10.0.0.11")))])
+    assert body == GOLDEN_DEFAULT
+
+
+def test_chain_names_follow_neutron() -> None:
+    assert rules.chain_names(PID) == {"ingress": "ia1b2c3d4-0", "egress": "oa1b2c3d4-0", "spoof": "sa1b2c3d4-0"}
+    with pytest.raises(ValueError):
+        rules.chain_names("short")
+    with pytest.raises(ValueError, match="share"):
+        rules.render([port(pid=PID), port(pid=PID[:10] + "ffff")])
+
+
+# --- one rule each --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sg_rule", "line"),
+    [
+        (rule("ingress", protocol="tcp", low=1000, high=2000), "meta protocol ip tcp dport 1000-2000 accept"),
+        (rule("ingress", protocol="tcp", low=22, high=22), "meta protocol ip tcp dport 22 accept"),
+        (rule("ingress", protocol="udp", low=53, high=53), "meta protocol ip udp dport 53 accept"),
+        (rule("ingress", protocol="sctp", low=5000, high=5010), "meta protocol ip meta l4proto 132 th dport 5000-5010 accept"),
+        (rule("ingress", protocol="tcp"), "meta protocol ip meta l4proto tcp accept"),
+        (rule("ingress", protocol="47"), "meta protocol ip meta l4proto 47 accept"),
+        (rule("ingress", protocol="0"), "meta protocol ip accept"),
+        (rule("ingress", protocol="icmp", low=8, high=0), "meta protocol ip icmp type 8 icmp code 0 accept"),
+        (rule("ingress", protocol="icmp", low=3), "meta protocol ip icmp type 3 accept"),
+        (rule("ingress", protocol="icmp"), "meta protocol ip meta l4proto icmp accept"),
+        (rule("ingress", "IPv6", protocol="ipv6-icmp", low=128), "meta protocol ip6 icmpv6 type 128 accept"),
+        (rule("ingress", "IPv6", protocol="icmp", low=128, high=0), "meta protocol ip6 icmpv6 type 128 icmpv6 code 0 accept"),
+        (rule("ingress", prefixes=("192.168.1.0/24",)), "meta protocol ip ip saddr 192.168.1.0/24 accept"),
+        (rule("egress", prefixes=("192.168.1.7/24",), protocol="tcp", low=443, high=443),
+         "meta protocol ip ip daddr 192.168.1.0/24 tcp dport 443 accept"),
+        (rule("ingress", prefixes=("10.1.0.0/16", "10.1.2.0/24", "10.9.0.1/32")),
+         "meta protocol ip ip saddr { 10.1.0.0/16, 10.9.0.1 } accept"),
+        (rule("ingress", prefixes=("0.0.0.0/0",), protocol="tcp", low=80, high=80), "meta protocol ip tcp dport 80 accept"),
+        (rule("ingress", "IPv6", prefixes=("2001:db8:1::/48",), protocol="tcp", low=22, high=22),
+         "meta protocol ip6 ip6 saddr 2001:db8:1::/48 tcp dport 22 accept"),
+        (rule("egress", "IPv6", protocol="udp"), "meta protocol ip6 meta l4proto udp accept"),
+    ],
+)  # fmt: skip
+def test_one_rule(sg_rule: SecurityRule, line: str) -> None:
+    body = rules.render([port(sg_rule)])
+    name = "ia1b2c3d4-0" if sg_rule.direction == "ingress" else "oa1b2c3d4-0"
+    lines = chain(body, name)
+    assert lines[-2:] == [line, "drop"]  # after the fixed and state lines, before the final drop
+    assert lines[-3] == "meta mark and 0x03000000 == 0x02000000 drop"
+
+
+def test_remote_group_without_members_matches_nothing_and_duplicates_render_once() -> None:
+    empty = rule("ingress", protocol="tcp", low=22, high=22, remote_group="sg-2")
+    same = rule("ingress", protocol="tcp", low=22, high=22)
+    lines = chain(rules.render([port(empty, same, same)]), "ia1b2c3d4-0")
+    assert lines.count("meta protocol ip tcp dport 22 accept") == 1
+    assert rules.rule_match(empty) is None
+
+
+# --- ports without filtering, without groups, with pairs; DHCP ------------------------------------
+
+
+def test_port_security_off_is_accepted_both_ways_without_chains() -> None:
+    body = rules.render([port(rule("ingress"), security=False)])
+    assert body.count('"tapa1b2c3d4-00" : accept') == 2
+    assert "chain ia1b2c3d4-0" not in body and "chain sa1b2c3d4-0" not in body
+    assert rules.describe([port(security=False)]) == ["tapa1b2c3d4-00 a1b2c3d4-0000-4000-8000-00000000000a: not filtered (port security off)"]
+
+
+def test_no_groups_leaves_anti_spoofing_and_dhcp_and_drops_the_rest() -> None:
+    body = rules.render([port(groups=())])
+    ingress, egress = chain(body, "ia1b2c3d4-0"), chain(body, "oa1b2c3d4-0")
+    assert ingress == [*rules.TO_VM_FIXED, *rules.STATE, "drop"]
+    assert egress[2:] == ["jump sa1b2c3d4-0", *rules.FROM_VM_FIXED, *rules.STATE, "drop"]
+
+
+def test_allowed_address_pairs_ip_and_cidr_with_their_macs() -> None:
+    pairs = (("10.0.0.100", "fa:16:3e:00:00:99"), ("10.5.0.0/16", MAC), ("2001:db8::99", "FA:16:3E:00:00:99"))
+    body = rules.render([port(pairs=pairs, ips=(IP, "2001:db8::10"))])
+    assert chain(body, "sa1b2c3d4-0") == [
+        f"ether saddr {MAC} meta protocol ip ip saddr {{ 10.0.0.10, 10.5.0.0/16 }} return",
+        f"ether saddr {MAC} meta protocol arp arp saddr ether {MAC} arp saddr ip {{ 0.0.0.0, 10.0.0.10, 10.5.0.0/16 }} return",
+        f"ether saddr {MAC} meta protocol ip6 ip6 saddr {{ 2001:db8::10, fe80::f816:3eff:fe00:a }} return",
+        "ether saddr fa:16:3e:00:00:99 meta protocol ip ip saddr 10.0.0.100 return",
+        "ether saddr fa:16:3e:00:00:99 meta protocol arp arp saddr ether fa:16:3e:00:00:99 arp saddr ip { 0.0.0.0, 10.0.0.100 } return",
+        "ether saddr fa:16:3e:00:00:99 meta protocol ip6 ip6 saddr { 2001:db8::99, fe80::f816:3eff:fe00:99 } return",
+        "drop",
+    ]
+    assert chain(body, "oa1b2c3d4-0")[0].startswith(f"ether saddr {{ {MAC}, fa:16:3e:00:00:99 }} meta protocol ip ip saddr 0.0.0.0 ")
+
+
+def test_pair_any_address_and_port_without_fixed_ips() -> None:
+    body = rules.render([port(ips=(), pairs=(("0.0.0.0/0", "fa:16:3e:00:00:77"),))])
+    assert chain(body, "sa1b2c3d4-0") == [
+        f"ether saddr {MAC} return",
+        "ether saddr fa:16:3e:00:00:77 meta protocol ip return",
+        "ether saddr fa:16:3e:00:00:77 meta protocol arp arp saddr ether fa:16:3e:00:00:77 return",
+        "drop",
+    ]
+
+
+def test_dhcp_client_out_server_dropped_replies_in() -> None:
+    body = rules.render([port(rule("egress"))])
+    egress, ingress = chain(body, "oa1b2c3d4-0"), chain(body, "ia1b2c3d4-0")
+    discover = egress.index(f"ether saddr {MAC} meta protocol ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept")
+    spoof = egress.index("jump sa1b2c3d4-0")
+    renew = egress.index("meta protocol ip udp sport 68 udp dport 67 accept")
+    server = egress.index("meta protocol ip udp sport 67 drop")
+    server6 = egress.index("meta protocol ip6 udp sport 547 drop")
+    state = egress.index(rules.STATE[0])
+    assert discover < spoof < renew < server < state and server6 < state < egress.index("meta protocol ip accept")
+    assert egress.index("meta protocol ip6 udp sport 546 udp dport 547 accept") < server6
+    assert egress.index("meta protocol ip6 icmpv6 type nd-router-advert drop") < egress.index("meta protocol ip6 meta l4proto ipv6-icmp accept")
+    assert ingress.index("meta protocol ip udp sport 67 udp dport 68 accept") < ingress.index("drop")
+
+
+def test_link_local_and_ct_table() -> None:
+    assert rules.link_local("fa:16:3e:00:00:11") == "fe80::f816:3eff:fe00:11"
+    assert 'iifname "qbr*" ct state established,related meta mark set meta mark or 0x01000000' in rules.CT_BODY
+    assert rules.script([]).count("delete table") == 2
+
+
+def test_sysctl_check() -> None:
+    good = {sysctls.IPV4_KEY: "1", sysctls.IPV6_KEY: "1\n"}
+    assert sysctls.problems(good) == [] and sysctls.corrections(good) == {}
+    bad = {sysctls.IPV4_KEY: "0"}
+    found = sysctls.problems(bad)
+    assert len(found) == 2 and "replies to allowed traffic are dropped" in found[0] and "missing" in found[1]
+    assert sysctls.corrections(bad) == {sysctls.IPV4_KEY: "1"}
+
+
+# --- nft accepts the whole thing (check mode, in a throwaway namespace) --------------------------
+
+
+def realistic_ports() -> list[BoundPort]:
+    out = []
+    for n in range(24):
+        pid = f"{n:08x}-1111-4222-8333-{n:012x}"
+        mac = f"fa:16:3e:00:01:{n:02x}"
+        ips = (f"10.0.0.{n + 10}", f"2001:db8::{n + 10:x}") if n % 3 else (f"10.0.0.{n + 10}",)
+        group = default_group(tuple(f"10.0.0.{m + 10}" for m in range(24) if m != n), ("2001:db8::a", "2001:db8::b"))
+        extra = (
+            rule("ingress", protocol="tcp", low=22, high=22, prefixes=("192.0.2.0/24",)),
+            rule("ingress", protocol="icmp", low=8),
+            rule("ingress", "IPv6", protocol="ipv6-icmp", low=128, high=0),
+            rule("egress", protocol="udp", low=1000, high=2000, prefixes=("198.51.100.0/24", "203.0.113.7/32")),
+            rule("ingress", protocol="sctp", low=3868, high=3868),
+            rule("ingress", protocol="112"),
+        )
+        pairs = (("10.0.0.200", mac), ("172.16.0.0/12", "fa:16:3e:ff:00:01")) if n % 4 == 0 else ()
+        grouped = n % 5 != 4
+        out.append(port(*((*group, *extra) if grouped else ()), pid=pid, mac=mac, ips=ips, pairs=pairs,
+                        security=n % 7 != 6, groups=("sg-1",) if grouped else ()))  # fmt: skip
+    return out
+
+
+@pytest.mark.root
+def test_nft_check_mode_accepts_the_full_script() -> None:
+    ns = f"nt-fw-{secrets.token_hex(4)}-chk"
+    body = rules.render(realistic_ports())
+    with Netlink() as nl:
+        nl.add_netns(ns, may_exist=False)
+        try:
+            ex.run(["nft", "-c", "-f", "-"], input=replace_script(rules.FAMILY, rules.TABLE, body), netns=ns)
+            ex.run(["nft", "-c", "-f", "-"], input=rules.script(realistic_ports()), netns=ns)
+            assert ex.run(["nft", "list", "tables"], netns=ns).stdout.strip() == ""  # check mode changed nothing
+        finally:
+            nl.del_netns(ns)

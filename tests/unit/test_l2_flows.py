@@ -1,0 +1,165 @@
+"""The L2 agent's flow tables as golden data (Neutron's tables, recipe steps 5 and 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from neutrino.agent.l2.local_vlans import LocalVlan
+from neutrino.agent.l2.ovs_flows import (
+    LEARN_COOKIE,
+    L2Layout,
+    desired_flows,
+    flood_from_peers,
+    patch_ports_needed,
+    tunnel_port_options,
+)
+from neutrino.dataplane.naming import tunnel_port
+from neutrino.dataplane.openflow import COOKIE, Flow, table_text
+from neutrino.domain.projection.types import TunnelPeer
+
+pytestmark = pytest.mark.unit
+
+C = f"{COOKIE:#x}"
+P2, P3, P4 = "172.31.0.2", "172.31.0.3", "172.31.0.4"
+PORTS = {ip: tunnel_port("vxlan", ip) for ip in (P2, P3, P4)}  # vxlan-ac1f0002 ...
+NETS = {
+    "net-vlan": LocalVlan("net-vlan", 10, "vlan", "physnet1", 100),
+    "net-flat": LocalVlan("net-flat", 12, "flat", "physnet1", None),
+    "net-vx": LocalVlan("net-vx", 11, "vxlan", None, 1000),
+    "net-vx2": LocalVlan("net-vx2", 13, "vxlan", None, 1001),
+    "net-local": LocalVlan("net-local", 14, "local", None, None),
+    "net-nobridge": LocalVlan("net-nobridge", 15, "vlan", "physnet9", 333),
+}
+LAYOUT = L2Layout(
+    physnet_bridges={"physnet1": "br-eth1"},
+    local_vlans=NETS,
+    tunnel_ports=PORTS,
+    flood={"net-vx": (P3, P2), "net-vx2": ()},  # P4 shares no network here
+)
+LEARN = (
+    f"learn(table=20,hard_timeout=300,priority=1,cookie={LEARN_COOKIE:#x},NXM_OF_VLAN_TCI[0..11],"
+    "NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],"
+    "output:OXM_OF_IN_PORT[]),output:patch-int"
+)
+
+
+def test_bridges() -> None:
+    assert list(desired_flows(LAYOUT)) == ["br-int", "br-eth1", "br-tun"]
+    assert list(desired_flows(L2Layout(tunnel_bridge=None))) == ["br-int"]
+
+
+def test_br_int_golden() -> None:
+    assert desired_flows(LAYOUT)["br-int"] == [
+        Flow(0, 0, "", "resubmit(,60)"),
+        Flow(0, 2, "in_port=int-br-eth1", "drop"),
+        Flow(0, 3, "in_port=int-br-eth1,dl_vlan=100", "mod_vlan_vid:10,resubmit(,60)"),
+        Flow(0, 3, "in_port=int-br-eth1,vlan_tci=0x0000/0x1fff", "mod_vlan_vid:12,resubmit(,60)"),
+        Flow(0, 65535, "dl_vlan=4095", "drop"),
+        Flow(23, 0, "", "drop"),
+        Flow(60, 1, "", "NORMAL"),
+    ]
+
+
+def test_dead_vlan_and_canary_always_present() -> None:
+    flows = desired_flows(L2Layout(tunnel_bridge=None))["br-int"]
+    assert Flow(0, 65535, "dl_vlan=4095", "drop") in flows
+    assert Flow(23, 0, "", "drop") in flows
+
+
+def test_physnet_bridge_golden() -> None:
+    assert desired_flows(LAYOUT)["br-eth1"] == [
+        Flow(0, 0, "", "NORMAL"),
+        Flow(0, 2, "in_port=phy-br-eth1", "drop"),
+        Flow(0, 4, "in_port=phy-br-eth1,dl_vlan=10", "mod_vlan_vid:100,NORMAL"),
+        Flow(0, 4, "in_port=phy-br-eth1,dl_vlan=12", "strip_vlan,NORMAL"),
+    ]
+
+
+def test_br_tun_golden() -> None:
+    assert desired_flows(LAYOUT)["br-tun"] == [
+        Flow(0, 0, "", "drop"),
+        Flow(0, 1, "in_port=patch-int", "resubmit(,2)"),
+        Flow(0, 1, "in_port=vxlan-ac1f0002", "resubmit(,4)"),
+        Flow(0, 1, "in_port=vxlan-ac1f0003", "resubmit(,4)"),
+        Flow(0, 1, "in_port=vxlan-ac1f0004", "resubmit(,4)"),
+        Flow(2, 0, "dl_dst=00:00:00:00:00:00/01:00:00:00:00:00", "resubmit(,20)"),
+        Flow(2, 0, "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00", "resubmit(,22)"),
+        Flow(4, 0, "", "drop"),
+        Flow(4, 1, "tun_id=1000", "mod_vlan_vid:11,resubmit(,10)"),
+        Flow(4, 1, "tun_id=1001", "mod_vlan_vid:13,resubmit(,10)"),
+        Flow(10, 1, "", LEARN),
+        Flow(20, 0, "", "resubmit(,22)"),
+        Flow(22, 0, "", "drop"),
+        # only the peers sharing net-vx, sorted; net-vx2 floods nowhere so it has no flow
+        Flow(22, 1, "dl_vlan=11", "strip_vlan,set_tunnel:1000,output:vxlan-ac1f0002,output:vxlan-ac1f0003"),
+    ]
+
+
+def test_local_network_and_unbridged_physnet_get_no_flows() -> None:
+    text = "".join(table_text(flows) for flows in desired_flows(LAYOUT).values())
+    for absent in ("dl_vlan=14", "mod_vlan_vid:14", "dl_vlan=15", "mod_vlan_vid:15", "333"):
+        assert absent not in text
+    only_local = L2Layout(local_vlans={"l": NETS["net-local"]}, tunnel_bridge=None)
+    assert desired_flows(only_local) == desired_flows(L2Layout(tunnel_bridge=None))
+
+
+def test_br_tun_base_tables_without_tunnel_networks() -> None:
+    flows = desired_flows(L2Layout())["br-tun"]
+    assert [(f.table, f.priority) for f in flows] == [(0, 0), (0, 1), (2, 0), (2, 0), (4, 0), (10, 1), (20, 0), (22, 0)]
+
+
+def test_geneve_uses_table_6_and_ignores_vxlan_networks() -> None:
+    layout = L2Layout(
+        local_vlans={"g": LocalVlan("g", 5, "geneve", None, 77), "v": NETS["net-vx"]},
+        tunnel_ports={P2: "geneve-ac1f0002"}, flood={"g": (P2,), "net-vx": (P2,)}, tunnel_type="geneve",
+    )
+    tun = desired_flows(layout)["br-tun"]
+    assert Flow(0, 1, "in_port=geneve-ac1f0002", "resubmit(,6)") in tun
+    assert Flow(6, 1, "tun_id=77", "mod_vlan_vid:5,resubmit(,10)") in tun
+    assert Flow(22, 1, "dl_vlan=5", "strip_vlan,set_tunnel:77,output:geneve-ac1f0002") in tun
+    assert not any("1000" in f.match or "1000" in f.actions for f in tun)
+
+
+def test_bad_layouts_are_rejected() -> None:
+    with pytest.raises(ValueError, match="tunnel type"):
+        desired_flows(L2Layout(tunnel_type="stt"))
+    with pytest.raises(ValueError, match="used twice"):
+        desired_flows(L2Layout(physnet_bridges={"a": "br-x", "b": "br-x"}))
+
+
+def test_rendered_strings() -> None:
+    flows = desired_flows(LAYOUT)
+    rendered = {f.render() for bridge in flows.values() for f in bridge}
+    assert f"cookie={C},table=0,priority=65535,dl_vlan=4095,actions=drop" in rendered
+    assert f"cookie={C},table=23,priority=0,actions=drop" in rendered
+    assert (f"cookie={C},table=0,priority=3,in_port=int-br-eth1,vlan_tci=0x0000/0x1fff,"
+            "actions=mod_vlan_vid:12,resubmit(,60)") in rendered
+    assert f"cookie={C},table=0,priority=4,in_port=phy-br-eth1,dl_vlan=10,actions=mod_vlan_vid:100,NORMAL" in rendered
+    assert f"cookie={C},table=4,priority=1,tun_id=1000,actions=mod_vlan_vid:11,resubmit(,10)" in rendered
+    assert f"cookie={C},table=10,priority=1,actions={LEARN}" in rendered
+    assert LEARN_COOKIE != COOKIE
+
+
+def test_patch_ports_needed() -> None:
+    assert patch_ports_needed(LAYOUT) == [
+        ("br-int", "int-br-eth1", "phy-br-eth1"), ("br-eth1", "phy-br-eth1", "int-br-eth1"),
+        ("br-int", "patch-tun", "patch-int"), ("br-tun", "patch-int", "patch-tun"),
+    ]
+    assert patch_ports_needed(L2Layout(tunnel_bridge=None)) == []
+
+
+def test_tunnel_port_options() -> None:
+    assert tunnel_port_options(P3, P2) == {
+        "remote_ip": P3, "local_ip": P2, "key": "flow", "in_key": "flow", "out_key": "flow",
+        "dst_port": "4789", "df_default": "true",
+    }
+    assert "dst_port" not in tunnel_port_options(P3, P2, "geneve")
+
+
+def test_flood_from_peers() -> None:
+    peers = [
+        TunnelPeer("c3", "vxlan", "172.31.0.10", ("net-vx",)),
+        TunnelPeer("c2", "vxlan", P3, ("net-vx", "net-vx2")),
+        TunnelPeer("g", "geneve", P4, ("net-vx",)),
+    ]
+    assert flood_from_peers(peers) == {"net-vx": (P3, "172.31.0.10"), "net-vx2": (P3,)}

@@ -1,0 +1,100 @@
+"""The L2 reconciler against the fake OVS: tags, other_config, flows, restart, reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler
+from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
+from neutrino.dataplane.naming import hybrid_devices
+from neutrino.domain.projection import types as pt
+
+pytestmark = pytest.mark.unit
+
+VLAN = pt.Segment("vlan", "physnet1", 100, 1500)
+VXLAN = pt.Segment("vxlan", None, 1001, 1450)
+
+
+def port(pid: str, net: str, seg: pt.Segment | None, admin: bool = True) -> pt.BoundPort:
+    return pt.BoundPort(
+        port_id=pid, network_id=net, mac_address="fa:16:3e:00:00:01", admin_state_up=admin,
+        device_owner="compute:nova", device_id="vm", vif_type="ovs", segment=seg, fixed_ips=(),
+        port_security_enabled=True, security_groups=(), rules=(), allowed_address_pairs=(), revision_number=1,
+    )  # fmt: skip
+
+
+def plug(db: FakeOvsdb, pid: str) -> str:
+    qvo = hybrid_devices(pid)["qvo"]
+    with db.transaction() as txn:
+        txn.add_port("br-int", qvo, iface_external_ids={"iface-id": pid, "attached-mac": "fa:16:3e:00:00:01",
+                                                        "iface-status": "active", "vm-uuid": "vm"})  # fmt: skip
+    return qvo
+
+
+@pytest.fixture
+def world():
+    state = FakeOvsState()
+    FakeOvsInstance(state=state).start()
+    db, of = FakeOvsdb(state=state), FakeOpenFlow(state=state)
+    with db.transaction() as txn:  # what the lab builds
+        txn.add_bridge("br-physnet1", datapath_type="netdev")
+        txn.add_bridge("br-int", datapath_type="netdev")
+    cfg = L2Config(bridge_mappings={"physnet1": "br-physnet1"}, tunnel_types=["vxlan"], local_ip="172.31.0.2",
+                   datapath_type="netdev")  # fmt: skip
+    return state, db, of, cfg
+
+
+def desired(*ports: pt.BoundPort, peers: tuple[pt.TunnelPeer, ...] = ()) -> pt.DesiredHostState:
+    return pt.DesiredHostState(host="c1", ports=ports, tunnel_peers=peers, local_tunnel_ip="172.31.0.2")
+
+
+def test_wires_vlan_and_vxlan_ports_and_reports_them(world):
+    state, db, of, cfg = world
+    r = OvsL2Reconciler(cfg, db, of)
+    a, b, c = "aaaaaaaa-0000-0000-0000-000000000001", "bbbbbbbb-0000-0000-0000-000000000002", "cccccccc-0000-0000-0000-000000000003"
+    qa, qb, qc = plug(db, a), plug(db, b), plug(db, c)
+    peer = pt.TunnelPeer("c2", "vxlan", "172.31.0.3", ("net2",))
+    res = r.reconcile(desired(port(a, "net1", VLAN), port(b, "net2", VXLAN), peers=(peer,)))
+    assert res.wired == [a, b]  # c is plugged but not bound here: dead VLAN, not reported
+    assert db.port(qa).tag == 1 and db.port(qb).tag == 2 and db.port(qc).tag == 4095
+    assert db.port(qa).port_other_config == {
+        "net_uuid": "net1", "network_type": "vlan", "physical_network": "physnet1", "tag": "1", "segmentation_id": "100",
+    }  # fmt: skip
+    assert set(db.list_bridges()) == {"br-int", "br-physnet1", "br-tun"}
+    assert db.bridge("br-int").fail_mode == "secure"
+    assert db.port("vxlan-ac1f0003").iface_options["remote_ip"] == "172.31.0.3"
+    assert db.port("int-br-physnet1").iface_options == {"peer": "phy-br-physnet1"}
+    flows = "\n".join(of.dump("br-int") + of.dump("br-physnet1") + of.dump("br-tun"))
+    assert "dl_vlan=100,actions=mod_vlan_vid:1" in flows.replace(" ", "")
+    assert "mod_vlan_vid:100" in flows and "set_tunnel:1001" in flows and "tun_id=1001" in flows
+    r.reported(res)
+
+    # nothing changed: nothing done
+    again = r.reconcile(desired(port(a, "net1", VLAN), port(b, "net2", VXLAN), peers=(peer,)))
+    assert (again.ovsdb_commands, again.flow_changes, again.wired, again.unwired) == (0, 0, [], [])
+
+    # b unplugged, a set admin down: both reported down; the peer left: its tunnel port goes
+    with db.transaction() as txn:
+        txn.del_port(qb)
+    res = r.reconcile(desired(port(a, "net1", VLAN, admin=False)))
+    assert res.unwired == [a, b] and db.port(qa).tag == 4095 and "net_uuid" not in db.port(qa).port_other_config
+    assert db.port("vxlan-ac1f0003") is None
+
+
+def test_restart_keeps_tags_and_vswitchd_loss_is_healed(world):
+    state, db, of, cfg = world
+    a, b = "aaaaaaaa-0000-0000-0000-000000000001", "bbbbbbbb-0000-0000-0000-000000000002"
+    qa, qb = plug(db, a), plug(db, b)
+    want = desired(port(a, "net2", VXLAN), port(b, "net1", VLAN))
+    OvsL2Reconciler(cfg, db, of).reconcile(want)
+    tags = {qa: db.port(qa).tag, qb: db.port(qb).tag}
+    # a new agent process (fresh reconciler): reads the lvids back, changes no tag
+    fresh = OvsL2Reconciler(cfg, db, FakeOpenFlow(state=state))
+    res = fresh.reconcile(want)
+    assert {qa: db.port(qa).tag, qb: db.port(qb).tag} == tags and res.ovsdb_commands == 0
+    # vswitchd killed: flows gone; after resync they are back
+    FakeOvsInstance(state=state).kill_vswitchd()
+    FakeOvsInstance(state=state).start()
+    fresh.resync()
+    fresh.reconcile(want)
+    assert any("mod_vlan_vid" in f for f in of.dump("br-int"))
