@@ -1,0 +1,35 @@
+"""``neutrino lab demo``, the README's main command, run as a user runs it; every check passes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from neutrino.lab import teardown
+from tests.lab.conftest import unique_name
+
+pytestmark = pytest.mark.root
+
+
+def test_lab_demo(lab_root):
+    name = unique_name()
+    cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--name", name, "--json"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        doc = json.loads(done.stdout)
+        failed = [c for c in doc["checks"] if not c["ok"]]
+        assert doc["ok"] and not failed, failed
+        names = [c["name"] for c in doc["checks"]]
+        for wanted in ("DHCP lease vm4", "vlan-net:", "vxlan-net:", "router:", "SNAT:", "DNAT:", "stays blocked",
+                       "carries VID 100", "carries VXLAN VNI", "MTU: 1422"):  # fmt: skip
+            assert any(wanted in n for n in names), (wanted, names)
+        # a second demo on the same lab name is refused cleanly
+        again = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=dict(os.environ))
+        assert again.returncode == 1 and "already up" in again.stderr
+    finally:
+        teardown.down(name, root=lab_root)
