@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from neutrino.api.app import create_app
 from neutrino.api.state import AppState
+from neutrino.bus.server import ServerBus
 from neutrino.config import ServerSettings
 from neutrino.db.engine import is_sqlite, make_engine, make_sessionmaker
 from neutrino.db.migrate import upgrade_if_needed
@@ -89,5 +90,6 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
         domain=domain,
         default_project_id=admin_project,
         service_plugins=plugins,
+        bus=ServerBus(sessions, domain, read_sessions),
     )
     return Built(app=create_app(state), state=state, admin_password=password)

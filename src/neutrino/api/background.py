@@ -19,7 +19,11 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     state: AppState = app.state.neutrino
     check = AgentStatusCheck(state.sessions, state.domain)
     check.start()
+    if state.bus is not None:
+        state.bus.start()  # notifies agents after commits
     try:
         yield
     finally:
+        if state.bus is not None:
+            state.bus.stop()
         check.stop()

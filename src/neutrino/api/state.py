@@ -27,9 +27,13 @@ class AppState:
     default_project_id: str | None = None
     """The project a no-auth request acts for when it names none (the bootstrap admin project)."""
     service_plugins: list[Any] = field(default_factory=list)
+    bus: Any = None
+    """The agent bus the /bus/v1 routes expose (``bus.server.ServerBus``), when there is one."""
     """Loaded ``neutrino.plugins.api.ServicePlugin`` objects, in configured order."""
 
     def close(self) -> None:
+        if self.bus is not None:
+            self.bus.close()
         self.engine.dispose()
         if self.read_sessions is not None:
             bind = self.read_sessions.kw.get("bind")

@@ -146,9 +146,14 @@ class RpcServer:
 class Notifier:
     """Publishes ``host_changed`` to hosts whose desired state changed since the last pass."""
 
-    def __init__(self, transport: Transport, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, transport: Transport, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None = None
+    ) -> None:
+        """``sessions``: the writers' sessionmaker, whose commits wake the notifier;
+        ``read_sessions``: what it reads the projections with (no write lock on SQLite)."""
         self.transport = transport
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions
         self.revision = 0
         self._fingerprints: dict[str, str] = {}
         self._wake = threading.Event()
@@ -181,7 +186,7 @@ class Notifier:
 
     def pass_once(self) -> list[str]:
         """One comparison of every agent host's fingerprint; returns the hosts notified."""
-        with self.sessions() as session:
+        with self.read_sessions() as session:
             hosts = sorted(set(session.scalars(select(Agent.host))))
             prints = {h: project_host(session, h).fingerprint for h in hosts}
             session.rollback()
@@ -192,3 +197,33 @@ class Notifier:
                 self._fingerprints[host] = prints[host]
                 self.transport.publish(m.host_topic(host), m.message(m.HOST_CHANGED, host=host, revision=self.revision))
         return changed
+
+
+class ServerBus:
+    """Everything the server side of the bus is: transport, RPC server, notifier, event log."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None
+    ) -> None:
+        from neutrino.bus.events import EventLog
+        from neutrino.bus.inproc import InProcTransport
+
+        self.transport = InProcTransport()
+        self.rpc = RpcServer(self.transport, sessions, cfg)
+        self.notifier = Notifier(self.transport, sessions, read_sessions)
+        self.events = EventLog(self.transport)
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self.notifier.start()
+
+    def stop(self) -> None:
+        if self._started:
+            self._started = False
+            self.notifier.stop()
+
+    def close(self) -> None:
+        self.stop()
+        self.transport.close()

@@ -113,8 +113,6 @@ class ControlPlane:
     """
 
     def __init__(self, lab: rs.ResolvedLab, port: int | None = None) -> None:
-        from neutrino.bus.inproc import InProcTransport
-        from neutrino.bus.server import Notifier, RpcServer
         from neutrino.config import load_server_settings
         from neutrino.server import build
 
@@ -124,9 +122,8 @@ class ControlPlane:
             None, host="127.0.0.1", port=self.port, state_dir=server_dir(lab), auth="keystone", **ml2_settings(lab)
         )
         self.built = build(self.settings, isolated_migrations=True)
-        self.transport = InProcTransport()
-        self.rpc = RpcServer(self.transport, self.built.state.sessions, self.built.state.domain)
-        self.notifier = Notifier(self.transport, self.built.state.sessions)
+        self.bus = self.built.state.bus  # started and stopped with the app (its lifespan)
+        self.transport = self.bus.transport
         self.agents: dict[str, Any] = {}
 
     def agent_settings(self, h: rs.ResolvedHost) -> Any:
@@ -160,16 +157,14 @@ class ControlPlane:
             agent.stop()
 
     def start(self) -> None:
+        self.bus.start()
         for h in self.lab.hosts:
             if h.has_ovs:
                 self.start_agent(h.name)
-        self.notifier.start()
 
     def close(self) -> None:
-        self.notifier.stop()
         for host in list(self.agents):
             self.stop_agent(host)
-        self.transport.close()
         self.built.state.close()
 
 

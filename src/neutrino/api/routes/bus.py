@@ -1,0 +1,43 @@
+"""The bus over HTTP, for agents in other processes: ``POST /bus/v1/call`` (request-reply on
+the server's RPC topic) and ``GET /bus/v1/events`` (long poll of a host's notifications).
+Admin only; the RPC server and notifier behind them are the same the in-process agents use."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from neutrino import errors
+from neutrino.api import respond
+from neutrino.api.auth import context_for, state_of
+
+router = APIRouter(tags=["bus"], include_in_schema=False)
+
+
+def _bus(request: Request) -> Any:
+    ctx = context_for(request)
+    if not ctx.is_admin:
+        raise errors.PolicyNotAuthorized(action="rule:bus")
+    bus = state_of(request).bus
+    if bus is None:
+        raise errors.HTTPNotFound(msg="this server runs no agent bus")
+    return bus
+
+
+@router.post("/bus/v1/call")
+async def call(request: Request) -> Response:
+    bus = _bus(request)
+    body = await request.json()
+    reply = await asyncio.to_thread(bus.transport.call, body["topic"], body["msg"])
+    return respond.json(reply)
+
+
+@router.get("/bus/v1/events")
+async def events(request: Request, topic: str, after: int = 0, timeout: float = 20.0) -> Response:
+    bus = _bus(request)
+    doc = await asyncio.to_thread(bus.events.since, topic, after, min(timeout, 30.0))
+    return respond.json(doc)

@@ -1,0 +1,220 @@
+"""The DHCP and L3 agents in the lab, with real packets: leases (address, MTU, port updates),
+DNS from the qdhcp namespace, SNAT and floating IPs seen from the outside, router interfaces
+and an agent restart under an established TCP flow.
+
+TCP with a verified digest (``probes.transfer``); the receiver reports the source address it
+saw, which shows the NAT. Changes reach the dataplane asynchronously: every "after a change"
+check polls with a short deadline."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from neutrino.dataplane import exec as ex
+from neutrino.lab import demo, instances, probes
+from tests.lab.cloud_support import cloud_lab
+
+pytestmark = pytest.mark.root
+T = TypeVar("T")
+HANG_GUARD = 30.0
+"""Not a timing assertion: only a bound that tells a hang from a slow machine."""
+
+
+@pytest.fixture(scope="module")
+def cl(lab_root):
+    with cloud_lab(lab_root) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def objs(cl):
+    """demo's scenario: external flat network, VLAN and VXLAN networks on a router with a
+    gateway, security group "ssh" (TCP 22 and ICMP)."""
+    return demo._build(cl.api, cl.lab)
+
+
+def _vm(cl, objs, name, net, host, *groups):  # type: ignore[no-untyped-def]
+    vm = instances.create_from_api(cl.lab, name, network=objs[net]["id"] if net in objs else net, host=host,
+                                   security_groups=("default", *groups))  # fmt: skip
+    cl.wait_active([vm.port_id])
+    return vm
+
+
+@pytest.fixture(scope="module")
+def vms(cl, objs):
+    """va on the VLAN network (compute1, group ssh), vb on the VXLAN network (compute2)."""
+    return {"a": _vm(cl, objs, "va", "vlan", "compute1", objs["sg"]["id"]), "b": _vm(cl, objs, "vb", "vxlan", "compute2")}
+
+
+def _ip(vm: instances.Instance) -> str:
+    return (vm.ip or "").split("/")[0]
+
+
+def _poll(fn: Callable[[], T], done: Callable[[T], bool], timeout: float = 20.0, every: float = 0.2) -> T:
+    """Call ``fn`` until ``done`` holds of its result or ``timeout`` passes; the last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
+
+
+def _fixed_ip(cl, port_id: str) -> str:  # type: ignore[no-untyped-def]
+    return cl.api.request("GET", f"ports/{port_id}")["port"]["fixed_ips"][0]["ip_address"]  # type: ignore[no-any-return]
+
+
+def _subnet_id(cl, network_id: str) -> str:  # type: ignore[no-untyped-def]
+    return cl.api.request("GET", f"subnets?network_id={network_id}")["subnets"][0]["id"]  # type: ignore[no-any-return]
+
+
+def _dhcp_port_ip(cl, network_id: str) -> str:  # type: ignore[no-untyped-def]
+    def ports() -> list[dict[str, Any]]:
+        found = cl.api.request("GET", f"ports?network_id={network_id}")["ports"]
+        return [p for p in found if p["device_owner"] == "network:dhcp" and p["fixed_ips"]]
+
+    found = _poll(ports, bool)
+    assert found, f"network {network_id} has no DHCP port"
+    return found[0]["fixed_ips"][0]["ip_address"]  # type: ignore[no-any-return]
+
+
+def test_dhcp_lease_address_and_mtu(cl, objs):
+    started = time.monotonic()
+    vm = instances.create_from_api(cl.lab, "lease", network=objs["vxlan"]["id"], host="compute1")
+    took = time.monotonic() - started
+    want = _fixed_ip(cl, vm.port_id)
+    assert _ip(vm) == want, f"leased {vm.ip}, port has {want} (lease took {took:.2f}s)"
+    assert vm.mtu == 1450 == objs["vxlan"]["mtu"], f"MTU by DHCP {vm.mtu} (lease took {took:.2f}s)"
+    assert vm.gateway == "10.0.2.1", f"router option {vm.gateway} (lease took {took:.2f}s)"
+    assert took < HANG_GUARD, f"DHCP lease took {took:.2f}s"
+
+
+def test_lease_follows_port_update(cl, objs, vms):
+    vm = _vm(cl, objs, "moved", "vxlan", "compute1")
+    subnet = _subnet_id(cl, objs["vxlan"]["id"])
+    new = "10.0.2.77"
+    assert _ip(vm) != new
+    cl.api.request("PUT", f"ports/{vm.port_id}", {"port": {"fixed_ips": [{"subnet_id": subnet, "ip_address": new}]}})
+    started = time.monotonic()
+    vm = _poll(lambda: instances.dhcp_lease(cl.lab, "moved", attempts=3), lambda v: _ip(v) == new)
+    took = time.monotonic() - started
+    assert _ip(vm) == new, f"still leased {vm.ip} {took:.1f}s after the port update"
+    addrs = ex.run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"], netns=vm.netns).stdout
+    assert f"{new}/24" in addrs, addrs
+    # the firewall follows too (anti-spoofing allows the new address): TCP both ways
+    b = vms["b"]
+    check = _poll(lambda: probes.transfer(vm.netns, b.netns, _ip(b), timeout=3), lambda c: c.ok)
+    assert check.ok and check.peer == new, check
+    check = probes.transfer(b.netns, vm.netns, new)
+    assert check.ok, check
+
+
+def test_dns_names_resolve_in_qdhcp_namespace(cl, objs, vms):
+    b = vms["b"]
+    net = objs["vxlan"]["id"]
+    ns = cl.lab.host("network").context.namespace(f"qdhcp-{net}")
+    server = _dhcp_port_ip(cl, net)
+    name = "host-" + _ip(b).replace(".", "-") + ".openstacklocal"
+    done = _poll(lambda: ex.run(["busybox", "nslookup", "-type=a", name, server], netns=ns, check=False, timeout=10),
+                 lambda d: _ip(b) in d.stdout.split(name, 1)[-1], timeout=10)  # fmt: skip
+    assert done.returncode == 0 and _ip(b) in done.stdout.split(name, 1)[-1], done.stdout + done.stderr
+    # an unknown name is not invented (no upstream resolver: --no-resolv)
+    missing = ex.run(["busybox", "nslookup", "host-10-9-9-9.openstacklocal", server], netns=ns, check=False, timeout=10)
+    assert "10.9.9.9" not in missing.stdout, missing.stdout
+
+
+def test_snat_and_floating_ip_tcp_both_ways(cl, objs, vms):
+    a, b = vms["a"], vms["b"]
+    outside = cl.lab.outside
+    assert outside is not None
+    outside_ip = outside.address.split("/")[0]
+    gw_ip = demo.objs_gateway_ip(cl.api, objs["router"]["id"])
+    # no floating IP: the outside sees the router's gateway address
+    snat = _poll(lambda: probes.transfer(b.netns, outside.netns, outside_ip, timeout=3), lambda c: c.ok)
+    assert snat.ok and snat.peer == gw_ip, f"{snat}; router gateway {gw_ip}"
+    fip = cl.api.request("POST", "floatingips", {"floatingip": {
+        "floating_network_id": objs["ext"]["id"], "port_id": a.port_id}})["floatingip"]  # fmt: skip
+    addr = fip["floating_ip_address"]
+    inbound = _poll(lambda: probes.transfer(outside.netns, a.netns, addr, port=22, timeout=3), lambda c: c.ok)
+    assert inbound.ok and inbound.peer == outside_ip, inbound
+    outbound = probes.transfer(a.netns, outside.netns, outside_ip)
+    assert outbound.ok and outbound.peer == addr, f"{outbound}; floating IP {addr}"
+    assert probes.ping(outside.netns, addr).ok
+    blocked = probes.transfer(outside.netns, a.netns, addr, port=23, timeout=2)
+    assert not blocked.ok, f"port 23 is not opened by any group: {blocked}"
+    cl.api.request("DELETE", f"floatingips/{fip['id']}")
+    cut = _poll(lambda: probes.transfer(outside.netns, a.netns, addr, port=22, timeout=2), lambda c: not c.ok)
+    assert not cut.ok, f"{addr}:22 still reachable after the floating IP was deleted: {cut}"
+    # and the instance falls back to the router's SNAT
+    back = probes.transfer(a.netns, outside.netns, outside_ip)
+    assert back.ok and back.peer == gw_ip, back
+
+
+def test_router_interface_removal_cuts_routing(cl, objs, vms):
+    b = vms["b"]
+    net = cl.network("net-c", "10.0.3.0/24")
+    subnet = _subnet_id(cl, net["id"])
+    router = objs["router"]["id"]
+    cl.api.request("PUT", f"routers/{router}/add_router_interface", {"subnet_id": subnet})
+    c = _vm(cl, objs, "vc", net["id"], "compute2")
+    assert c.gateway == "10.0.3.1"
+    across = _poll(lambda: probes.transfer(b.netns, c.netns, _ip(c), timeout=3), lambda ch: ch.ok)
+    assert across.ok and across.peer == _ip(b), across  # routed, not NATed
+    back = probes.transfer(c.netns, b.netns, _ip(b))
+    assert back.ok, back
+    cl.api.request("PUT", f"routers/{router}/remove_router_interface", {"subnet_id": subnet})
+    cut = _poll(lambda: probes.transfer(b.netns, c.netns, _ip(c), timeout=2), lambda ch: not ch.ok)
+    assert not cut.ok, f"still routed after remove_router_interface: {cut}"
+    assert not probes.ping(c.netns, _ip(b), count=2).ok
+
+
+def test_agent_restart_keeps_established_flow(cl, vms):
+    a, b = vms["a"], vms["b"]
+    assert probes.transfer(a.netns, b.netns, _ip(b)).ok  # routed VLAN → VXLAN before anything
+    result: dict[str, probes.Check] = {}
+    flow = threading.Thread(target=lambda: result.setdefault(
+        "check", probes.transfer(a.netns, b.netns, _ip(b), port=5002, duration=4.0)))  # fmt: skip
+    flow.start()
+    try:
+        ss = ["ss", "-Htn", "state", "established", "dst", f"{_ip(b)}:5002"]
+        est = _poll(lambda: ex.run(ss, netns=a.netns).stdout.strip(), bool, timeout=5, every=0.05)
+        assert est, "the flow never established"
+        cl.plane.stop_agent("network")
+        agent = cl.plane.start_agent("network")
+        with agent.converged:
+            assert agent.converged.wait_for(lambda: agent.passes >= 1, timeout=HANG_GUARD), "no pass after restart"
+    finally:
+        flow.join(timeout=30)
+    check = result.get("check")
+    assert check is not None and check.ok, check
+    assert check.detail.startswith("ok stream"), check
+    # and new flows still go through the router
+    assert probes.transfer(a.netns, b.netns, _ip(b)).ok
+
+
+def test_ipv6_slaac(cl, objs):
+    net = cl.api.request("POST", "networks", {"network": {"name": "v6"}})["network"]
+    cl.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": "10.0.6.0/24", "ip_version": 4}})
+    s6 = cl.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": "2001:db8:6::/64", "ip_version": 6,
+        "ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"}})["subnet"]
+    print(s6)
+    vm = _vm(cl, objs, "six", net["id"], "compute1")
+    print(cl.api.request("GET", f"ports/{vm.port_id}")["port"]["fixed_ips"])
+    for k in ("all", "default", "eth0"):
+        ex.run(["sysctl", "-w", f"net.ipv6.conf.{k}.disable_ipv6=0"], netns=vm.netns)
+    ex.run(["ip", "link", "set", "eth0", "down"], netns=vm.netns)
+    ex.run(["ip", "link", "set", "eth0", "up"], netns=vm.netns)
+    ns = cl.lab.host("network").context.namespace(f"qdhcp-{net['id']}")
+    import subprocess
+    cap = subprocess.Popen(ex.netns_argv(["timeout", "12", "tcpdump", "-nn", "-l", "-i", "any", "icmp6"], vm.netns), stdout=subprocess.PIPE, text=True)
+    time.sleep(12)
+    print(cap.communicate()[0])
+    print(ex.run(["ip", "-6", "addr"], netns=vm.netns).stdout)
+    print(ex.run(["ip", "-6", "addr"], netns=ns).stdout)
+    print(ex.run(["ps", "-eo", "args"]).stdout.count("enable-ra"), [l for l in ex.run(["ps", "-eo", "args"]).stdout.splitlines() if net["id"] in l])
+    assert 0

@@ -1,0 +1,183 @@
+"""Security groups in the lab: the hybrid nftables firewall on each port's qbr, with real packets.
+
+Neutron's semantics (reference 1.6): the project's ``default`` group lets in only its own members
+(and lets everything out); a new group gets the two egress-any rules and no ingress rule; a port
+may send only from its fixed IPs and MAC, plus its allowed address pairs. Rule and port changes
+reach the agents asynchronously (the server notifies them), so each change is polled for.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+
+from neutrino.dataplane import exec as ex
+from neutrino.lab import instances, probes
+from tests.lab.cloud_support import cloud_lab
+
+pytestmark = pytest.mark.root
+
+CONVERGE = 10.0  # seconds for a firewall change to reach the dataplane
+QUICK = 2.0  # a probe that is expected to fail gives up after this long
+
+CLIENT = """\
+import hashlib, os, socket, sys
+dst, port, src = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((dst, port), timeout=float(sys.argv[4]), source_address=(src, 0))
+payload = os.urandom(1 << 16)
+s.sendall(payload)
+s.shutdown(socket.SHUT_WR)
+answer = b"".join(iter(lambda: s.recv(128), b"")).decode()
+sys.exit(answer != hashlib.sha256(payload).hexdigest())
+"""
+
+
+@pytest.fixture(scope="module")
+def cl(lab_root):
+    with cloud_lab(lab_root) as c:
+        yield c
+
+
+def _vm(cl, name, network, host, **kw):  # type: ignore[no-untyped-def]
+    vm = instances.create_from_api(cl.lab, name, network=network, host=host, **kw)
+    cl.wait_active([vm.port_id])
+    return vm
+
+
+def _ip(vm):  # type: ignore[no-untyped-def]
+    return vm.ip.split("/")[0]
+
+
+def _group(cl, name, rules=()):  # type: ignore[no-untyped-def]
+    sg = cl.api.request("POST", "security-groups", {"security_group": {"name": name}})["security_group"]
+    for rule in rules:
+        _rule(cl, sg["id"], **rule)
+    return sg
+
+
+def _rule(cl, sg_id, **attrs):  # type: ignore[no-untyped-def]
+    body = {"security_group_rule": {"security_group_id": sg_id, "ethertype": "IPv4", **attrs}}
+    return cl.api.request("POST", "security-group-rules", body)["security_group_rule"]
+
+
+def _tcp(src, dst, port=5001, timeout=QUICK):  # type: ignore[no-untyped-def]
+    return probes.transfer(src.netns, dst.netns, _ip(dst), port=port, size=64 << 10, timeout=timeout)
+
+
+def _tcp_from(src, source_ip, dst, port=5009, timeout=QUICK):  # type: ignore[no-untyped-def]
+    """TCP from ``source_ip`` (an address the port may or may not own) to ``dst``, digest checked."""
+    serve = [sys.executable, "-m", "neutrino.tools.tcpcheck", "serve", "--port", str(port), "--timeout", str(timeout + 1)]
+    server = subprocess.Popen(ex.netns_argv(serve, dst.netns), stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        argv = [sys.executable, "-c", CLIENT, _ip(dst), str(port), source_ip, str(timeout)]
+        done = ex.run(argv, netns=src.netns, check=False, timeout=timeout + 5)
+        return probes.Check(f"tcp {source_ip} → {_ip(dst)}:{port}", done.returncode == 0, done.stderr.strip()[-200:])
+    finally:
+        server.kill()
+        server.wait(timeout=5)
+
+
+def _ping_from(src, source_ip, dst):  # type: ignore[no-untyped-def]
+    done = ex.run(["ping", "-I", source_ip, "-c", "2", "-i", "0.2", "-W", "1", _ip(dst)], netns=src.netns, check=False)
+    return probes.Check(f"ping -I {source_ip} → {_ip(dst)}", done.returncode == 0, done.stdout.strip()[-120:])
+
+
+def _until(probe: Callable[[], probes.Check], ok: bool = True, timeout: float = CONVERGE) -> probes.Check:
+    """Retry ``probe`` until its outcome is ``ok``; fail with the last result after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        check = probe()
+        if check.ok == ok:
+            return check
+        assert time.monotonic() < deadline, f"still {'failing' if ok else 'passing'} after {timeout}s: {check}"
+        time.sleep(0.2)
+
+
+def test_default_group_and_a_group_without_ingress(cl):
+    net = cl.network("sg-default", "10.60.0.0/24")
+    a = _vm(cl, "da", net["id"], "compute1")
+    b = _vm(cl, "db", net["id"], "compute2")
+    default = cl.api.find("security-groups", "default")
+    assert cl.api.request("GET", f"ports/{a.port_id}")["port"]["security_groups"] == [default["id"]]
+    _until(lambda: _tcp(a, b))
+    assert _tcp(b, a).ok
+    assert probes.transfer(a.netns, b.netns, _ip(b), udp=True, timeout=QUICK).ok
+    # a new group: Neutron gives it the two egress-any rules and nothing else
+    lonely = _group(cl, "lonely")
+    assert sorted((r["direction"], r["ethertype"]) for r in lonely["security_group_rules"]) == [
+        ("egress", "IPv4"), ("egress", "IPv6")]  # fmt: skip
+    c = _vm(cl, "dc", net["id"], "compute1", security_groups=(lonely["id"],))
+    # members of default may not reach it (no ingress rule), nor it them (not a member of default)
+    _until(lambda: _tcp(a, b))  # the member change has reached both computes
+    assert not _tcp(a, c).ok
+    assert not _tcp(b, c).ok
+    assert not _tcp(c, a).ok and not _tcp(c, b).ok
+    assert not probes.ping(c.netns, _ip(a), count=2).ok
+    # its egress is open: it reaches a VM that lets anything in over TCP
+    open_ = _group(cl, "open-tcp", [{"direction": "ingress", "protocol": "tcp"}])
+    d = _vm(cl, "dd", net["id"], "compute2", security_groups=(open_["id"],))
+    _until(lambda: _tcp(c, d))
+    assert not _tcp(a, c).ok  # replies are allowed, new connections still are not
+    # with its egress rules deleted the group allows nothing in and nothing out
+    for rule in lonely["security_group_rules"]:
+        cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
+    _until(lambda: _tcp(c, d), ok=False)
+    assert _tcp(a, b).ok
+
+
+def test_rule_added_then_removed(cl):
+    net = cl.network("sg-rule", "10.61.0.0/24")
+    web = _group(cl, "web")
+    srv = _vm(cl, "rs", net["id"], "compute2", security_groups=(web["id"],))
+    cli = _vm(cl, "rc", net["id"], "compute1")
+    assert not _tcp(cli, srv, port=8080).ok
+    rule = _rule(cl, web["id"], direction="ingress", protocol="tcp", port_range_min=8080, port_range_max=8080,
+                 remote_ip_prefix="0.0.0.0/0")  # fmt: skip
+    _until(lambda: _tcp(cli, srv, port=8080))
+    assert _tcp(cli, srv, port=8080, timeout=10).ok
+    assert not _tcp(cli, srv, port=8081).ok
+    assert not probes.transfer(cli.netns, srv.netns, _ip(srv), port=8080, udp=True, timeout=QUICK).ok
+    cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
+    _until(lambda: _tcp(cli, srv, port=8080), ok=False)
+
+
+def test_icmp_rule_from_one_address(cl):
+    net = cl.network("sg-icmp", "10.62.0.0/24")
+    p1 = _vm(cl, "ip1", net["id"], "compute1")
+    p2 = _vm(cl, "ip2", net["id"], "compute1")
+    pingable = _group(cl, "ping-from-p1")
+    rule = _rule(cl, pingable["id"], direction="ingress", protocol="icmp", remote_ip_prefix=f"{_ip(p1)}/32")
+    assert (rule["protocol"], rule["port_range_min"]) == ("icmp", None)
+    t = _vm(cl, "it", net["id"], "compute2", security_groups=(pingable["id"],))
+    _until(lambda: probes.ping(p1.netns, _ip(t), count=2))
+    assert not probes.ping(p2.netns, _ip(t), count=3).ok
+    assert not _tcp(p1, t).ok  # ICMP only
+
+
+def test_anti_spoofing_address_pairs_and_mac(cl):
+    net = cl.network("sg-spoof", "10.63.0.0/24")
+    a = _vm(cl, "sa", net["id"], "compute1")
+    b = _vm(cl, "sb", net["id"], "compute2")
+    _until(lambda: _tcp(a, b))
+    extra = "10.63.0.200"
+    ex.run(["ip", "addr", "add", f"{extra}/24", "dev", "eth0"], netns=a.netns)
+    assert _ping_from(a, _ip(a), b).ok
+    assert not _ping_from(a, extra, b).ok
+    assert not _tcp_from(a, extra, b).ok
+    port = cl.api.request("PUT", f"ports/{a.port_id}", {"port": {"allowed_address_pairs": [{"ip_address": extra}]}})
+    assert port["port"]["allowed_address_pairs"] == [{"ip_address": extra, "mac_address": a.mac}]
+    # a's firewall lets it send from the pair; b's (default group) lets the pair in as a member's address
+    _until(lambda: _tcp_from(a, extra, b))
+    assert _ping_from(a, extra, b).ok
+    # another MAC on eth0: every frame is dropped at the qbr
+    ex.run(["ip", "link", "set", "eth0", "address", "fa:16:3e:00:be:ef"], netns=a.netns)
+    assert not probes.ping(a.netns, _ip(b), count=2).ok
+    assert not _tcp(a, b).ok
+    ex.run(["ip", "link", "set", "eth0", "address", a.mac], netns=a.netns)
+    _until(lambda: _tcp(a, b))
+    assert probes.ping(a.netns, _ip(b), count=2).ok
