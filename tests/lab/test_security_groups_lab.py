@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 from neutrino.dataplane import exec as ex
+from neutrino.dataplane.naming import QVB
 from neutrino.lab import instances, probes
 from tests.lab.cloud_support import cloud_lab
 
@@ -85,6 +86,13 @@ def _tcp_from(src, source_ip, dst, port=5009, timeout=QUICK):  # type: ignore[no
 def _ping_from(src, source_ip, dst):  # type: ignore[no-untyped-def]
     done = ex.run(["ping", "-I", source_ip, "-c", "2", "-i", "0.2", "-W", "1", _ip(dst)], netns=src.netns, check=False)
     return probes.Check(f"ping -I {source_ip} → {_ip(dst)}", done.returncode == 0, done.stdout.strip()[-120:])
+
+
+def _past_qbr(cl, vm, bpf, probe):  # type: ignore[no-untyped-def]
+    """Run ``probe`` while capturing on the port's qvb: what the firewall let out of the qbr."""
+    with probes.Capture(vm.devices[QVB], bpf, netns=cl.lab.host(vm.host).netns, count=5) as cap:
+        check = probe()
+    return check, [line for line in cap.lines if line.strip()]
 
 
 def _until(probe: Callable[[], probes.Check], ok: bool = True, timeout: float = CONVERGE) -> probes.Check:
@@ -167,16 +175,20 @@ def test_anti_spoofing_address_pairs_and_mac(cl):
     extra = "10.63.0.200"
     ex.run(["ip", "addr", "add", f"{extra}/24", "dev", "eth0"], netns=a.netns)
     assert _ping_from(a, _ip(a), b).ok
-    assert not _ping_from(a, extra, b).ok
+    check, seen = _past_qbr(cl, a, f"ip src {extra}", lambda: _ping_from(a, extra, b))
+    assert not check.ok and seen == [], (check, seen)  # dropped in a's qbr, not somewhere later
     assert not _tcp_from(a, extra, b).ok
     port = cl.api.request("PUT", f"ports/{a.port_id}", {"port": {"allowed_address_pairs": [{"ip_address": extra}]}})
     assert port["port"]["allowed_address_pairs"] == [{"ip_address": extra, "mac_address": a.mac}]
     # a's firewall lets it send from the pair; b's (default group) lets the pair in as a member's address
     _until(lambda: _tcp_from(a, extra, b))
-    assert _ping_from(a, extra, b).ok
+    check, seen = _past_qbr(cl, a, f"icmp and ip src {extra}", lambda: _ping_from(a, extra, b))
+    assert check.ok and seen, (check, seen)  # the capture sees what passes
     # another MAC on eth0: every frame is dropped at the qbr
-    ex.run(["ip", "link", "set", "eth0", "address", "fa:16:3e:00:be:ef"], netns=a.netns)
-    assert not probes.ping(a.netns, _ip(b), count=2).ok
+    other_mac = "fa:16:3e:00:be:ef"
+    ex.run(["ip", "link", "set", "eth0", "address", other_mac], netns=a.netns)
+    check, seen = _past_qbr(cl, a, f"ether src {other_mac}", lambda: probes.ping(a.netns, _ip(b), count=2))
+    assert not check.ok and seen == [], (check, seen)
     assert not _tcp(a, b).ok
     ex.run(["ip", "link", "set", "eth0", "address", a.mac], netns=a.netns)
     _until(lambda: _tcp(a, b))

@@ -150,7 +150,7 @@ def test_ipv6_stateful() -> None:
     assert cfg.files["host"] == "fa:16:3e:00:00:06,host-2001-db8--f816-3eff-fe00-6.openstacklocal,[2001:db8::f816:3eff:fe00:6]\n"
     assert cfg.files["addn_hosts"] == "2001:db8::f816:3eff:fe00:6\thost-2001-db8--f816-3eff-fe00-6.openstacklocal host-2001-db8--f816-3eff-fe00-6\n"
     assert cfg.files["opts"] == "tag:subnet-s6,option6:dns-server,[2001:db8::2]\ntag:subnet-s6,option6:domain-search,openstacklocal\n"
-    assert cfg.argv == [*BASE, V6_RANGE, "--enable-ra", "--dhcp-option-force=option:mtu,1450",
+    assert cfg.argv == [*BASE, V6_RANGE, "--enable-ra", f"--ra-param={DEV},10,0", "--dhcp-option-force=option:mtu,1450",
                         f"--dhcp-lease-max={2**24}", *TAIL]  # fmt: skip
     assert cfg.ready_port_ids == ["vm6"]
 
@@ -167,12 +167,14 @@ def test_ipv6_stateless_hands_out_options_only() -> None:
     assert cfg.files["opts"].endswith("tag:port-vm6,option6:domain-search,example.org\n")
 
 
-def test_ipv6_slaac_gets_no_range_and_no_host_line() -> None:
+def test_ipv6_slaac_gets_an_ra_only_range_and_no_host_line() -> None:
     net = v6_net("slaac", "slaac")
     cfg = c.render(net, net.ports[0], D, DEV)
     assert cfg.files["host"] == cfg.files["opts"] == ""
     assert cfg.files["addn_hosts"].startswith("2001:db8::f816:3eff:fe00:6\t")  # DNS still answers
-    assert cfg.argv == [*BASE, "--enable-ra", "--dhcp-option-force=option:mtu,1450", *TAIL]
+    # dnsmasq advertises the prefix (router lifetime 0: the qrouter, not qdhcp, routes)
+    assert cfg.argv == [*BASE, "--dhcp-range=set:subnet-s6,2001:db8::,ra-only,64,86400s", "--enable-ra",
+                        f"--ra-param={DEV},10,0", "--dhcp-option-force=option:mtu,1450", *TAIL]
 
 
 def test_dhcp_port_lookup_and_lease_settings() -> None:

@@ -158,20 +158,30 @@ class Notifier:
         self._fingerprints: dict[str, str] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="notifier", daemon=True)
-        event.listen(sessions, "after_commit", self._after_commit)
+        self._thread: threading.Thread | None = None
 
     def _after_commit(self, session: Session) -> None:
         self._wake.set()
 
     def start(self) -> None:
+        """Start (or restart: an app's lifespan may run more than once) the notifying thread."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        event.listen(self.sessions, "after_commit", self._after_commit)
+        self._thread = threading.Thread(target=self._loop, name="notifier", daemon=True)
         self._thread.start()
+        self._wake.set()
 
     def stop(self) -> None:
+        if self._thread is None:
+            return
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=5)
-        event.remove(self.sessions, "after_commit", self._after_commit)
+        self._thread = None
+        if event.contains(self.sessions, "after_commit", self._after_commit):
+            event.remove(self.sessions, "after_commit", self._after_commit)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

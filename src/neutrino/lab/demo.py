@@ -90,10 +90,13 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None) -
     progress("instances on compute1 and compute2, addressed by DHCP")
     specs = [("vm1", "vlan", "compute1"), ("vm2", "vlan", "compute2"), ("vm3", "vxlan", "compute1"), ("vm4", "vxlan", "compute2")]
     vms = {}
+    lease_s = {}
     for vm_name, net, host in specs:
+        t_vm = time.monotonic()
         vms[vm_name] = instances.create_from_api(
             lab, vm_name, network=objs[net]["id"], host=host, security_groups=("default", objs["sg"]["id"])
         )
+        lease_s[vm_name] = round(time.monotonic() - t_vm, 2)
     fip = api.request("POST", "floatingips", {"floatingip": {
         "floating_network_id": objs["ext"]["id"], "port_id": vms["vm1"].port_id}})["floatingip"]  # fmt: skip
     result.seconds["scenario"] = time.monotonic() - t
@@ -102,7 +105,11 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None) -
     result.checks = checks(lab, api, objs, vms, fip)
     result.seconds["checks"] = time.monotonic() - t
     result.seconds["total"] = time.monotonic() - started
-    result.facts = {"floating_ip": fip["floating_ip_address"], "vms": {k: v.ip for k, v in vms.items()}}
+    result.facts = {
+        "floating_ip": fip["floating_ip_address"],
+        "vms": {k: v.ip for k, v in vms.items()},
+        "port_create_to_lease_s": lease_s,
+    }
     return result
 
 

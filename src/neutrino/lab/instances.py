@@ -176,6 +176,8 @@ def create_from_api(
         vm = create(lab, name, host=host, mac=port["mac_address"], ip=ip, gateway=gw,
                     mtu=None if use_dhcp else net.get("mtu"), port_id=port["id"], api_port=created)  # fmt: skip
         if use_dhcp:
+            # as Nova waits for network-vif-plugged before booting: DHCP once the port is ACTIVE
+            _wait_active(api, port["id"])
             vm = dhcp_lease(lab, name)
         return vm
     except Exception:
@@ -185,6 +187,16 @@ def create_from_api(
 
 
 UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
+
+
+def _wait_active(api: Any, port_id: str, timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while api.request("GET", f"ports/{port_id}?fields=status")["port"]["status"] != "ACTIVE":
+        if time.monotonic() > deadline:
+            return  # DHCP will tell: udhcpc retries, and fails with a clear message
+        time.sleep(0.02)
 
 
 def dhcp_lease(lab: rs.ResolvedLab, name: str, attempts: int = 10) -> Instance:

@@ -221,11 +221,16 @@ def dnsmasq_argv(network: DhcpNetwork, conf_dir: Path, interface: str, settings:
         elif (_mode(subnet) in (STATEFUL, STATELESS) or not (subnet.ipv6_address_mode or subnet.ipv6_ra_mode)) \
                 and net.prefixlen >= 64:
             argv.append(f"--dhcp-range={tag},{net.network_address},static,{net.prefixlen},{lease}")
+        elif subnet.ipv6_ra_mode == SLAAC and net.prefixlen == 64:
+            # no radvd here: dnsmasq advertises the prefix for SLAAC (router lifetime 0 below:
+            # it must not become the instances' default router; the qrouter is)
+            argv.append(f"--dhcp-range={tag},{net.network_address},ra-only,{net.prefixlen},{lease}")
+            continue
         else:
             continue
         possible += net.num_addresses
     if any(s.enable_dhcp and s.ip_version == 6 and s.ipv6_ra_mode for s in network.subnets):
-        argv.append("--enable-ra")
+        argv += ["--enable-ra", f"--ra-param={interface},10,0"]
     if network.mtu > 0:
         argv.append(f"--dhcp-option-force=option:mtu,{network.mtu}")
     if possible:
