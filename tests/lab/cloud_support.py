@@ -39,6 +39,14 @@ class Cloud:
                 raise AssertionError(f"ports not ACTIVE within {timeout}s: { {p: ports.get(p) for p in port_ids} }")
             time.sleep(0.05)
 
+    def vm(self, name: str, network: str, host: str, **kw: Any) -> Any:
+        """An instance on ``network`` (DHCP-addressed), its port ACTIVE."""
+        from neutrino.lab import instances
+
+        vm = instances.create_from_api(self.lab, name, network=network, host=host, **kw)
+        self.wait_active([vm.port_id])
+        return vm
+
     def network(self, name: str, cidr: str, **provider: Any) -> dict[str, Any]:
         net = self.api.request("POST", "networks", {"network": {"name": name, **provider}})["network"]
         self.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4}})
@@ -74,3 +82,8 @@ def cloud_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Itera
             plane.close()
         cloud.IN_PROCESS.pop(name, None)
         teardown.down(name, root=lab_root)
+
+
+def ip_of(vm: Any) -> str:
+    """The address of an instance, without its prefix length."""
+    return str(vm.ip).split("/")[0]

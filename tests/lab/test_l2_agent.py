@@ -9,8 +9,8 @@ import pytest
 
 from neutrino.dataplane.ovs import OvsInstance
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.lab import instances, probes
-from tests.lab.cloud_support import cloud_lab
+from neutrino.lab import probes
+from tests.lab.cloud_support import cloud_lab, ip_of
 
 pytestmark = pytest.mark.root
 
@@ -19,16 +19,6 @@ pytestmark = pytest.mark.root
 def cl(lab_root):
     with cloud_lab(lab_root) as c:
         yield c
-
-
-def _vm(cl, name, network, host, **kw):  # type: ignore[no-untyped-def]
-    vm = instances.create_from_api(cl.lab, name, network=network, host=host, **kw)
-    cl.wait_active([vm.port_id])
-    return vm
-
-
-def _ip(vm):  # type: ignore[no-untyped-def]
-    return vm.ip.split("/")[0]
 
 
 def test_agents_registered(cl):
@@ -45,13 +35,13 @@ def test_agents_registered(cl):
 def test_vlan_network_across_hosts(cl):
     net = cl.network("vlan100", "10.1.0.0/24", **{"provider:network_type": "vlan",
                      "provider:physical_network": "physnet1", "provider:segmentation_id": 100})  # fmt: skip
-    a = _vm(cl, "va", net["id"], "compute1")
-    b = _vm(cl, "vb", net["id"], "compute2")
+    a = cl.vm("va", net["id"], "compute1")
+    b = cl.vm("vb", net["id"], "compute2")
     sw = cl.lab.switches[0].name
     with probes.Capture(sw, "vlan and icmp", count=4) as cap:
-        assert probes.ping(a.netns, _ip(b)).ok
+        assert probes.ping(a.netns, ip_of(b)).ok
     assert cap.lines and all("vlan 100," in line for line in cap.lines), cap.lines
-    check = probes.transfer(a.netns, b.netns, _ip(b))
+    check = probes.transfer(a.netns, b.netns, ip_of(b))
     assert check.ok, check
     # br-int carries the local VLAN, not the tenant's VID
     tag = Ovsdb(cl.lab.host("compute1").context).port(a.devices["qvo"]).tag
@@ -61,21 +51,21 @@ def test_vlan_network_across_hosts(cl):
 def test_vxlan_network_across_hosts_and_isolation_from_vlan(cl):
     net = cl.network("vx", "10.2.0.0/24")
     assert net["provider:network_type"] == "vxlan" and net["mtu"] == 1450
-    a = _vm(cl, "xa", net["id"], "compute1")
-    b = _vm(cl, "xb", net["id"], "compute2")
+    a = cl.vm("xa", net["id"], "compute1")
+    b = cl.vm("xb", net["id"], "compute2")
     assert a.mtu == 1450
     with probes.Capture(cl.lab.switches[1].name, "udp port 4789", count=4) as cap:
-        check = probes.transfer(a.netns, b.netns, _ip(b), size=64 << 10)
+        check = probes.transfer(a.netns, b.netns, ip_of(b), size=64 << 10)
     assert check.ok, check
     vni = net["provider:segmentation_id"]
     assert any(f"vni {vni}" in line for line in cap.lines), cap.lines
     # same CIDR on a VLAN network, VMs on the same hosts: no traffic crosses
     other = cl.network("vlan-same-cidr", "10.2.0.0/24", **{"provider:network_type": "vlan",
                        "provider:physical_network": "physnet1"})  # fmt: skip
-    c = _vm(cl, "vc", other["id"], "compute2")
-    assert _ip(c) != _ip(a)
-    assert not probes.ping(a.netns, _ip(c), count=2).ok
-    assert not probes.transfer(c.netns, b.netns, _ip(b), timeout=2).ok
+    c = cl.vm("vc", other["id"], "compute2")
+    assert ip_of(c) != ip_of(a)
+    assert not probes.ping(a.netns, ip_of(c), count=2).ok
+    assert not probes.transfer(c.netns, b.netns, ip_of(b), timeout=2).ok
 
 
 def test_two_projects_same_cidr(cl):
@@ -85,25 +75,25 @@ def test_two_projects_same_cidr(cl):
         cl.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": "10.7.0.0/24",
                                                       "ip_version": 4, "project_id": project}})  # fmt: skip
         nets.append(net)
-    a1 = _vm(cl, "pa1", nets[0]["id"], "compute1")
-    a2 = _vm(cl, "pa2", nets[0]["id"], "compute2")
-    b1 = _vm(cl, "pb1", nets[1]["id"], "compute2")
-    assert probes.transfer(a1.netns, a2.netns, _ip(a2)).ok
-    assert not probes.ping(b1.netns, _ip(a1), count=2).ok
-    assert not probes.ping(b1.netns, _ip(a2), count=2).ok
+    a1 = cl.vm("pa1", nets[0]["id"], "compute1")
+    a2 = cl.vm("pa2", nets[0]["id"], "compute2")
+    b1 = cl.vm("pb1", nets[1]["id"], "compute2")
+    assert probes.transfer(a1.netns, a2.netns, ip_of(a2)).ok
+    assert not probes.ping(b1.netns, ip_of(a1), count=2).ok
+    assert not probes.ping(b1.netns, ip_of(a2), count=2).ok
 
 
 def test_agent_restart_keeps_tags_and_a_running_tcp_stream(cl):
     net = cl.network("restart", "10.3.0.0/24")
-    a = _vm(cl, "ra", net["id"], "compute1")
-    b = _vm(cl, "rb", net["id"], "compute2")
+    a = cl.vm("ra", net["id"], "compute1")
+    b = cl.vm("rb", net["id"], "compute2")
     ovsdb = Ovsdb(cl.lab.host("compute1").context)
     tags_before = {p.name: p.tag for p in ovsdb.find_ports() if p.name.startswith("qvo")}
     import threading
 
     result: dict[str, object] = {}
     t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        a.netns, b.netns, _ip(b), port=5002, duration=3.0)))  # fmt: skip
+        a.netns, b.netns, ip_of(b), port=5002, duration=3.0)))  # fmt: skip
     t.start()
     import time
 
@@ -121,9 +111,9 @@ def test_agent_restart_keeps_tags_and_a_running_tcp_stream(cl):
 
 def test_vswitchd_killed_and_restarted_flows_come_back(cl):
     net = cl.network("kill", "10.4.0.0/24")
-    a = _vm(cl, "ka", net["id"], "compute1")
-    b = _vm(cl, "kb", net["id"], "compute2")
-    assert probes.transfer(a.netns, b.netns, _ip(b)).ok
+    a = cl.vm("ka", net["id"], "compute1")
+    b = cl.vm("kb", net["id"], "compute2")
+    assert probes.transfer(a.netns, b.netns, ip_of(b)).ok
     ovs = OvsInstance(cl.lab.host("compute2").context)
     import os
     import signal
@@ -133,9 +123,9 @@ def test_vswitchd_killed_and_restarted_flows_come_back(cl):
     time.sleep(0.3)
     ovs.start()  # as systemd would restart it; the agent notices and resyncs its flows
     deadline = time.monotonic() + 15
-    while not probes.ping(a.netns, _ip(b), count=2).ok:
+    while not probes.ping(a.netns, ip_of(b), count=2).ok:
         assert time.monotonic() < deadline, "traffic did not resume after the vswitchd restart"
-    assert probes.transfer(a.netns, b.netns, _ip(b)).ok
+    assert probes.transfer(a.netns, b.netns, ip_of(b)).ok
     from neutrino.dataplane.openflow import OpenFlow
 
     assert any("table=23" in f for f in OpenFlow(cl.lab.host("compute2").context).dump("br-int"))  # the canary

@@ -17,8 +17,8 @@ import pytest
 
 from neutrino.dataplane import exec as ex
 from neutrino.dataplane.naming import QVB
-from neutrino.lab import instances, probes
-from tests.lab.cloud_support import cloud_lab
+from neutrino.lab import probes
+from tests.lab.cloud_support import cloud_lab, ip_of
 
 pytestmark = pytest.mark.root
 
@@ -43,16 +43,6 @@ def cl(lab_root):
         yield c
 
 
-def _vm(cl, name, network, host, **kw):  # type: ignore[no-untyped-def]
-    vm = instances.create_from_api(cl.lab, name, network=network, host=host, **kw)
-    cl.wait_active([vm.port_id])
-    return vm
-
-
-def _ip(vm):  # type: ignore[no-untyped-def]
-    return vm.ip.split("/")[0]
-
-
 def _group(cl, name, rules=()):  # type: ignore[no-untyped-def]
     sg = cl.api.request("POST", "security-groups", {"security_group": {"name": name}})["security_group"]
     for rule in rules:
@@ -66,7 +56,7 @@ def _rule(cl, sg_id, **attrs):  # type: ignore[no-untyped-def]
 
 
 def _tcp(src, dst, port=5001, timeout=QUICK):  # type: ignore[no-untyped-def]
-    return probes.transfer(src.netns, dst.netns, _ip(dst), port=port, size=64 << 10, timeout=timeout)
+    return probes.transfer(src.netns, dst.netns, ip_of(dst), port=port, size=64 << 10, timeout=timeout)
 
 
 def _tcp_from(src, source_ip, dst, port=5009, timeout=QUICK):  # type: ignore[no-untyped-def]
@@ -75,17 +65,17 @@ def _tcp_from(src, source_ip, dst, port=5009, timeout=QUICK):  # type: ignore[no
     server = subprocess.Popen(ex.netns_argv(serve, dst.netns), stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        argv = [sys.executable, "-c", CLIENT, _ip(dst), str(port), source_ip, str(timeout)]
+        argv = [sys.executable, "-c", CLIENT, ip_of(dst), str(port), source_ip, str(timeout)]
         done = ex.run(argv, netns=src.netns, check=False, timeout=timeout + 5)
-        return probes.Check(f"tcp {source_ip} → {_ip(dst)}:{port}", done.returncode == 0, done.stderr.strip()[-200:])
+        return probes.Check(f"tcp {source_ip} → {ip_of(dst)}:{port}", done.returncode == 0, done.stderr.strip()[-200:])
     finally:
         server.kill()
         server.wait(timeout=5)
 
 
 def _ping_from(src, source_ip, dst):  # type: ignore[no-untyped-def]
-    done = ex.run(["ping", "-I", source_ip, "-c", "2", "-i", "0.2", "-W", "1", _ip(dst)], netns=src.netns, check=False)
-    return probes.Check(f"ping -I {source_ip} → {_ip(dst)}", done.returncode == 0, done.stdout.strip()[-120:])
+    done = ex.run(["ping", "-I", source_ip, "-c", "2", "-i", "0.2", "-W", "1", ip_of(dst)], netns=src.netns, check=False)
+    return probes.Check(f"ping -I {source_ip} → {ip_of(dst)}", done.returncode == 0, done.stdout.strip()[-120:])
 
 
 def _past_qbr(cl, vm, bpf, probe):  # type: ignore[no-untyped-def]
@@ -108,27 +98,27 @@ def _until(probe: Callable[[], probes.Check], ok: bool = True, timeout: float = 
 
 def test_default_group_and_a_group_without_ingress(cl):
     net = cl.network("sg-default", "10.60.0.0/24")
-    a = _vm(cl, "da", net["id"], "compute1")
-    b = _vm(cl, "db", net["id"], "compute2")
+    a = cl.vm("da", net["id"], "compute1")
+    b = cl.vm("db", net["id"], "compute2")
     default = cl.api.find("security-groups", "default")
     assert cl.api.request("GET", f"ports/{a.port_id}")["port"]["security_groups"] == [default["id"]]
     _until(lambda: _tcp(a, b))
     assert _tcp(b, a).ok
-    assert probes.transfer(a.netns, b.netns, _ip(b), udp=True, timeout=QUICK).ok
+    assert probes.transfer(a.netns, b.netns, ip_of(b), udp=True, timeout=QUICK).ok
     # a new group: Neutron gives it the two egress-any rules and nothing else
     lonely = _group(cl, "lonely")
     assert sorted((r["direction"], r["ethertype"]) for r in lonely["security_group_rules"]) == [
         ("egress", "IPv4"), ("egress", "IPv6")]  # fmt: skip
-    c = _vm(cl, "dc", net["id"], "compute1", security_groups=(lonely["id"],))
+    c = cl.vm("dc", net["id"], "compute1", security_groups=(lonely["id"],))
     # members of default may not reach it (no ingress rule), nor it them (not a member of default)
     _until(lambda: _tcp(a, b))  # the member change has reached both computes
     assert not _tcp(a, c).ok
     assert not _tcp(b, c).ok
     assert not _tcp(c, a).ok and not _tcp(c, b).ok
-    assert not probes.ping(c.netns, _ip(a), count=2).ok
+    assert not probes.ping(c.netns, ip_of(a), count=2).ok
     # its egress is open: it reaches a VM that lets anything in over TCP
     open_ = _group(cl, "open-tcp", [{"direction": "ingress", "protocol": "tcp"}])
-    d = _vm(cl, "dd", net["id"], "compute2", security_groups=(open_["id"],))
+    d = cl.vm("dd", net["id"], "compute2", security_groups=(open_["id"],))
     _until(lambda: _tcp(c, d))
     assert not _tcp(a, c).ok  # replies are allowed, new connections still are not
     # with its egress rules deleted the group allows nothing in and nothing out
@@ -141,40 +131,40 @@ def test_default_group_and_a_group_without_ingress(cl):
 def test_rule_added_then_removed(cl):
     net = cl.network("sg-rule", "10.61.0.0/24")
     web = _group(cl, "web")
-    srv = _vm(cl, "rs", net["id"], "compute2", security_groups=(web["id"],))
-    cli = _vm(cl, "rc", net["id"], "compute1")
+    srv = cl.vm("rs", net["id"], "compute2", security_groups=(web["id"],))
+    cli = cl.vm("rc", net["id"], "compute1")
     assert not _tcp(cli, srv, port=8080).ok
     rule = _rule(cl, web["id"], direction="ingress", protocol="tcp", port_range_min=8080, port_range_max=8080,
                  remote_ip_prefix="0.0.0.0/0")  # fmt: skip
     _until(lambda: _tcp(cli, srv, port=8080))
     assert _tcp(cli, srv, port=8080, timeout=10).ok
     assert not _tcp(cli, srv, port=8081).ok
-    assert not probes.transfer(cli.netns, srv.netns, _ip(srv), port=8080, udp=True, timeout=QUICK).ok
+    assert not probes.transfer(cli.netns, srv.netns, ip_of(srv), port=8080, udp=True, timeout=QUICK).ok
     cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
     _until(lambda: _tcp(cli, srv, port=8080), ok=False)
 
 
 def test_icmp_rule_from_one_address(cl):
     net = cl.network("sg-icmp", "10.62.0.0/24")
-    p1 = _vm(cl, "ip1", net["id"], "compute1")
-    p2 = _vm(cl, "ip2", net["id"], "compute1")
+    p1 = cl.vm("ip1", net["id"], "compute1")
+    p2 = cl.vm("ip2", net["id"], "compute1")
     pingable = _group(cl, "ping-from-p1")
-    rule = _rule(cl, pingable["id"], direction="ingress", protocol="icmp", remote_ip_prefix=f"{_ip(p1)}/32")
+    rule = _rule(cl, pingable["id"], direction="ingress", protocol="icmp", remote_ip_prefix=f"{ip_of(p1)}/32")
     assert (rule["protocol"], rule["port_range_min"]) == ("icmp", None)
-    t = _vm(cl, "it", net["id"], "compute2", security_groups=(pingable["id"],))
-    _until(lambda: probes.ping(p1.netns, _ip(t), count=2))
-    assert not probes.ping(p2.netns, _ip(t), count=3).ok
+    t = cl.vm("it", net["id"], "compute2", security_groups=(pingable["id"],))
+    _until(lambda: probes.ping(p1.netns, ip_of(t), count=2))
+    assert not probes.ping(p2.netns, ip_of(t), count=3).ok
     assert not _tcp(p1, t).ok  # ICMP only
 
 
 def test_anti_spoofing_address_pairs_and_mac(cl):
     net = cl.network("sg-spoof", "10.63.0.0/24")
-    a = _vm(cl, "sa", net["id"], "compute1")
-    b = _vm(cl, "sb", net["id"], "compute2")
+    a = cl.vm("sa", net["id"], "compute1")
+    b = cl.vm("sb", net["id"], "compute2")
     _until(lambda: _tcp(a, b))
     extra = "10.63.0.200"
     ex.run(["ip", "addr", "add", f"{extra}/24", "dev", "eth0"], netns=a.netns)
-    assert _ping_from(a, _ip(a), b).ok
+    assert _ping_from(a, ip_of(a), b).ok
     check, seen = _past_qbr(cl, a, f"ip src {extra}", lambda: _ping_from(a, extra, b))
     assert not check.ok and seen == [], (check, seen)  # dropped in a's qbr, not somewhere later
     assert not _tcp_from(a, extra, b).ok
@@ -187,9 +177,9 @@ def test_anti_spoofing_address_pairs_and_mac(cl):
     # another MAC on eth0: every frame is dropped at the qbr
     other_mac = "fa:16:3e:00:be:ef"
     ex.run(["ip", "link", "set", "eth0", "address", other_mac], netns=a.netns)
-    check, seen = _past_qbr(cl, a, f"ether src {other_mac}", lambda: probes.ping(a.netns, _ip(b), count=2))
+    check, seen = _past_qbr(cl, a, f"ether src {other_mac}", lambda: probes.ping(a.netns, ip_of(b), count=2))
     assert not check.ok and seen == [], (check, seen)
     assert not _tcp(a, b).ok
     ex.run(["ip", "link", "set", "eth0", "address", a.mac], netns=a.netns)
     _until(lambda: _tcp(a, b))
-    assert probes.ping(a.netns, _ip(b), count=2).ok
+    assert probes.ping(a.netns, ip_of(b), count=2).ok

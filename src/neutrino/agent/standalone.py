@@ -8,18 +8,16 @@ Runs until SIGTERM or Ctrl-C.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from neutrino.agent.runner import AgentSettings, HostAgent
-from neutrino.bus.http import HttpTransport
+from neutrino.bus.http import HttpTransport, password_token
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.ovs import detect_datapath_type
 
@@ -34,21 +32,6 @@ def _credentials(clouds_yaml: Path) -> dict[str, Any]:
         raise ValueError(f"{clouds_yaml} has no cloud 'neutrino' with auth") from None
 
 
-def token_source(auth: dict[str, Any]) -> Any:
-    def issue() -> str:
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": auth["username"], "domain": {"id": "default"}, "password": auth["password"]}}},
-            "scope": {"project": {"name": auth["project_name"], "domain": {"id": "default"}}}}}  # fmt: skip
-        req = urllib.request.Request(
-            auth["auth_url"].rstrip("/") + "/auth/tokens", data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"}, method="POST",
-        )  # fmt: skip
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return str(resp.headers["X-Subject-Token"])
-
-    return issue
-
-
 def run_agent(*, host: str, roles: tuple[str, ...], server_url: str | None, clouds_yaml: Path | None,
               bridge_mappings: dict[str, str], tunnel_types: list[str], tunneling_ip: str | None,
               netns: str | None, ovs_dir: Path | None, prefix: str, state_dir: Path,
@@ -57,7 +40,7 @@ def run_agent(*, host: str, roles: tuple[str, ...], server_url: str | None, clou
     clouds_yaml = clouds_yaml or Path("/var/lib/neutrino/clouds.yaml")
     auth = _credentials(clouds_yaml)
     url = server_url or auth["auth_url"].split("/identity")[0]
-    transport = HttpTransport(url, token_source(auth))
+    transport = HttpTransport(url, lambda: password_token(auth))
     context = HostContext(name=host, netns=netns, ovs_dir=ovs_dir, prefix=prefix)
     settings = AgentSettings(
         roles=roles, bridge_mappings=bridge_mappings, tunnel_types=tunnel_types, tunneling_ip=tunneling_ip,

@@ -23,6 +23,20 @@ from neutrino.bus.transport import Handler, Listener, TransportError
 LOG = logging.getLogger(__name__)
 
 
+def password_token(auth: dict[str, Any]) -> str:
+    """A project-scoped Keystone token for clouds.yaml-style ``auth`` (auth_url, username,
+    password, project_name; default domain)."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": auth["username"], "domain": {"id": "default"}, "password": auth["password"]}}},
+        "scope": {"project": {"name": auth["project_name"], "domain": {"id": "default"}}}}}  # fmt: skip
+    req = urllib.request.Request(
+        auth["auth_url"].rstrip("/") + "/auth/tokens", data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )  # fmt: skip
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return str(resp.headers["X-Subject-Token"])
+
+
 class HttpTransport:
     def __init__(self, url: str, token: Callable[[], str]) -> None:
         self.url = url.rstrip("/")

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -206,14 +205,7 @@ def admin_token(lab: rs.ResolvedLab) -> tuple[str, str]:
     doc = info(lab)
     if doc is None:
         raise CloudError(f"lab {lab.name} has no running server (`neutrino lab up --name {lab.name}` starts it)")
-    cloud = yaml.safe_load(Path(doc["clouds_yaml"]).read_text())["clouds"]["neutrino"]
-    auth = cloud["auth"]
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": auth["username"], "domain": {"id": "default"}, "password": auth["password"]}}},
-        "scope": {"project": {"name": auth["project_name"], "domain": {"id": "default"}}}}}  # fmt: skip
-    req = urllib.request.Request(
-        auth["auth_url"].rstrip("/") + "/auth/tokens", data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
-    )  # fmt: skip
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return doc["url"], resp.headers["X-Subject-Token"]
+    from neutrino.bus.http import password_token
+
+    auth = yaml.safe_load(Path(doc["clouds_yaml"]).read_text())["clouds"]["neutrino"]["auth"]
+    return doc["url"], password_token(auth)
