@@ -154,6 +154,7 @@ def single_ports(cl: Any, n: int) -> dict[str, Any]:
 
 def scale(cl: Any, n: int, cidr: str) -> dict[str, Any]:
     net = cl.network(f"scale{n}", cidr)
+    cl.api.request("PUT", f"quotas/{net['project_id']}", {"quota": {"port": -1}})  # Neutron's default is 500
     hosts = ("compute1", "compute2")
     t0 = time.monotonic()
     body = {"ports": [{"network_id": net["id"], "device_owner": "compute:nova", "binding:host_id": hosts[i % 2],

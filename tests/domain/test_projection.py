@@ -120,8 +120,11 @@ def test_compute_host_sees_its_port_rules_and_peers(sessions):
     assert [f.ip_address for f in port.fixed_ips] == ["10.0.0.11"] and port.fixed_ips[0].prefixlen == 24
     assert ids["sg"] in port.security_groups
     by_proto = {(r.direction, r.protocol): r for r in port.rules if r.security_group_id == ids["sg"]}
-    # the remote group resolves to the members' addresses, allowed address pairs included
-    assert by_proto[("ingress", None)].remote_ip_prefixes == ("10.0.0.11", "10.0.0.12", "10.0.0.200")
+    # the remote group's members (allowed address pairs included) are listed once per host
+    assert by_proto[("ingress", None)].remote_group_id == ids["sg"]
+    assert by_proto[("ingress", None)].remote_ip_prefixes == ()
+    groups = {g.group_id: g for g in state.remote_groups}
+    assert groups[ids["sg"]].ipv4 == ("10.0.0.11", "10.0.0.12", "10.0.0.200") and groups[ids["sg"]].ipv6 == ()
     assert by_proto[("ingress", "tcp")].remote_ip_prefixes == ("0.0.0.0/0",)
     assert by_proto[("egress", None)].remote_ip_prefixes == ()
     assert state.local_tunnel_ip == "192.168.100.11"

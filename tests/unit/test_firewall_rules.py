@@ -284,3 +284,18 @@ def test_nft_check_mode_accepts_the_full_script() -> None:
             assert ex.run(["nft", "list", "tables"], netns=ns).stdout.strip() == ""  # check mode changed nothing
         finally:
             nl.del_netns(ns)
+
+
+def test_remote_groups_are_named_sets_shared_by_all_ports():
+    """Format 2 of the projection: a rule names its remote group; the members come once."""
+    from neutrino.domain.projection.types import RemoteGroup
+
+    gid = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    r = SecurityRule(gid, "ingress", "IPv4", None, None, None, (), gid)
+    ports = [port(r, pid=f"a1b2c3d{i}-0000-4000-8000-00000000000a", mac=f"fa:16:3e:00:00:0{i}", ips=(f"10.0.0.{i}",))
+             for i in range(1, 4)]  # fmt: skip
+    body = rules.render(ports, (RemoteGroup(gid, ("10.0.0.11", "10.0.0.12"), ()),))
+    name = rules.set_name(gid, 4)
+    assert body.count(f"set {name} {{") == 1 and "elements = { 10.0.0.11, 10.0.0.12 }" in body
+    assert body.count(f"ip saddr @{name} accept") == 3
+    assert f"@{name}" not in rules.render(ports, (RemoteGroup(gid, (), ()),))  # no members: the rule matches nothing

@@ -124,12 +124,12 @@ class HostAgent:
             for problem in sysctls.problems(values):
                 LOG.error("agent %s: firewall: %s", self.host.name, problem)
 
-        def apply(ports: list[BoundPort]) -> bool:
+        def apply(ports: list[BoundPort], remote_groups: tuple[Any, ...] = ()) -> bool:
             if "ct" not in last:
                 check_sysctls()
                 nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=self.host.netns)
                 last["ct"] = "applied"
-            body = rules.render(ports)
+            body = rules.render(ports, remote_groups)
             if last.get("body") == body:
                 return False
             nft.apply_table(rules.FAMILY, rules.TABLE, body, netns=self.host.netns)

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from neutrino.dataplane.naming import QBR, TAP, hybrid_devices
 from neutrino.dataplane.nftables import replace_script
-from neutrino.domain.projection.types import BoundPort, SecurityRule
+from neutrino.domain.projection.types import BoundPort, RemoteGroup, SecurityRule
 from neutrino.domain.secgroups import protocols
 
 FAMILY = "bridge"
@@ -124,13 +124,44 @@ def _l4(number: int, low: int | None, high: int | None) -> str:
     return f"{name} dport {ports}" if number in (6, 17) else f"meta l4proto {name} th dport {ports}"
 
 
-def rule_match(rule: SecurityRule) -> str | None:
+Sets = Mapping[tuple[str, int], str]
+"""(remote group id, IP version) -> name of the table's set of its members (only non-empty ones)."""
+
+
+def set_name(group_id: str, version: int) -> str:
+    return f"rg{group_id.replace('-', '')[:16]}v{version}"
+
+
+def remote_sets(groups: Iterable[RemoteGroup]) -> tuple[dict[tuple[str, int], str], list[str]]:
+    """The named sets of the remote groups' members (one per group and version, shared by every
+    port's rules) and their table lines."""
+    names: dict[tuple[str, int], str] = {}
+    lines: list[str] = []
+    for group in sorted(groups, key=lambda g: g.group_id):
+        for version, addrs in ((4, group.ipv4), (6, group.ipv6)):
+            elements = collapse(addrs, version)
+            if elements == []:
+                continue
+            name = set_name(group.group_id, version)
+            names[(group.group_id, version)] = name
+            kind = "ipv4_addr" if version == 4 else "ipv6_addr"
+            items = ", ".join(elements) if elements is not None else ("0.0.0.0/0" if version == 4 else "::/0")
+            lines += [f"\tset {name} {{", f"\t\ttype {kind}; flags interval;", f"\t\telements = {{ {items} }}", "\t}"]
+    return names, lines
+
+
+def rule_match(rule: SecurityRule, sets: Sets | None = None) -> str | None:
     """The nft match of one rule, seen from the port (ingress: the remote is the source);
     ``None`` when it matches nothing (a remote group without members of its ethertype)."""
     version = 6 if rule.ethertype == "IPv6" else 4
     fam = "ip6" if version == 6 else "ip"
     parts = [f"meta protocol {fam}"]
-    if rule.remote_ip_prefixes:
+    if rule.remote_group_id and not rule.remote_ip_prefixes:
+        name = (sets or {}).get((rule.remote_group_id, version))
+        if name is None:
+            return None
+        parts.append(f"{fam} {'saddr' if rule.direction == 'ingress' else 'daddr'} @{name}")
+    elif rule.remote_ip_prefixes:
         nets = collapse(rule.remote_ip_prefixes, version)
         if nets == []:
             return None
@@ -144,13 +175,13 @@ def rule_match(rule: SecurityRule) -> str | None:
     return " ".join(parts)
 
 
-def rule_lines(port: BoundPort, direction: str) -> list[str]:
+def rule_lines(port: BoundPort, direction: str, sets: Sets | None = None) -> list[str]:
     """The accept lines of the port's rules in one direction, duplicates (across groups) once."""
     out: list[str] = []
     for rule in port.rules:
         if rule.direction != direction:
             continue
-        match = rule_match(rule)
+        match = rule_match(rule, sets)
         line = f"{match} accept" if match else None
         if line and line not in out:
             out.append(line)
@@ -188,17 +219,17 @@ def spoof_lines(port: BoundPort) -> list[str]:
     return [*out, "drop"]
 
 
-def egress_lines(port: BoundPort) -> list[str]:
+def egress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
     macs = nft_set(port_macs(port))
     unspec = [
         f"ether saddr {macs} meta protocol ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept",
         f"ether saddr {macs} meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type {UNSPEC_ICMPV6} accept",
     ]
-    return [*unspec, f"jump {chain_names(port.port_id)['spoof']}", *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress"), "drop"]
+    return [*unspec, f"jump {chain_names(port.port_id)['spoof']}", *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress", sets), "drop"]
 
 
-def ingress_lines(port: BoundPort) -> list[str]:
-    return [*TO_VM_FIXED, *STATE, *rule_lines(port, "ingress"), "drop"]
+def ingress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
+    return [*TO_VM_FIXED, *STATE, *rule_lines(port, "ingress", sets), "drop"]
 
 
 def _chain(name: str, comment: str, lines: Sequence[str]) -> list[str]:
@@ -216,8 +247,10 @@ def _vmap(name: str, elements: dict[str, str]) -> list[str]:
 # --- the table --------------------------------------------------------------------------------
 
 
-def render(ports: Sequence[BoundPort]) -> str:
-    """The body of table ``FAMILY TABLE`` for these ports (``Nftables.apply_table``)."""
+def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()) -> str:
+    """The body of table ``FAMILY TABLE`` for these ports (``Nftables.apply_table``); rules
+    with a remote group match the named set of its members from ``remote_groups``."""
+    sets, set_lines = remote_sets(remote_groups)
     ordered = sorted(ports, key=lambda p: p.port_id)
     to_vm: dict[str, str] = {}
     from_vm: dict[str, str] = {}
@@ -233,8 +266,8 @@ def render(ports: Sequence[BoundPort]) -> str:
             to_vm[tap] = from_vm[tap] = "accept"
             continue
         to_vm[tap], from_vm[tap] = f"jump {names['ingress']}", f"jump {names['egress']}"
-        chains += _chain(names["ingress"], f"port {port.port_id}: to the VM", ingress_lines(port))
-        chains += _chain(names["egress"], f"port {port.port_id}: from the VM", egress_lines(port))
+        chains += _chain(names["ingress"], f"port {port.port_id}: to the VM", ingress_lines(port, sets))
+        chains += _chain(names["egress"], f"port {port.port_id}: from the VM", egress_lines(port, sets))
         chains += _chain(names["spoof"], f"port {port.port_id}: anti-spoofing", spoof_lines(port))
     base = [
         "\tchain prerouting {",
@@ -251,12 +284,12 @@ def render(ports: Sequence[BoundPort]) -> str:
         "\t\tiifname vmap @from_vm",
         "\t}",
     ]
-    return "\n".join([*_vmap("to_vm", to_vm), *_vmap("from_vm", from_vm), *base, *chains]) + "\n"
+    return "\n".join([*set_lines, *_vmap("to_vm", to_vm), *_vmap("from_vm", from_vm), *base, *chains]) + "\n"
 
 
-def script(ports: Sequence[BoundPort]) -> str:
+def script(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()) -> str:
     """One ``nft -f`` transaction replacing both tables (the constant CT table, then the ports')."""
-    return replace_script(CT_FAMILY, CT_TABLE, CT_BODY) + replace_script(FAMILY, TABLE, render(ports))
+    return replace_script(CT_FAMILY, CT_TABLE, CT_BODY) + replace_script(FAMILY, TABLE, render(ports, remote_groups))
 
 
 def describe(ports: Sequence[BoundPort]) -> list[str]:

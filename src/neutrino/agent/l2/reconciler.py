@@ -53,7 +53,7 @@ def is_vif(port: Any) -> bool:
 
 
 class OvsL2Reconciler:
-    def __init__(self, cfg: L2Config, ovsdb: Any, openflow: Any, firewall: Callable[[list[BoundPort]], bool] | None = None) -> None:
+    def __init__(self, cfg: L2Config, ovsdb: Any, openflow: Any, firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None) -> None:
         self.cfg = cfg
         self.ovsdb = ovsdb
         self.openflow = openflow
@@ -136,7 +136,7 @@ class OvsL2Reconciler:
         self._synced = True
 
         if self.firewall is not None:
-            result.firewall_applied = self.firewall([bound[pid] for pid in sorted(wanted)])
+            result.firewall_applied = self.firewall([bound[pid] for pid in sorted(wanted)], desired.remote_groups)
 
         now_up = set(wanted)
         result.wired = sorted(now_up - self.reported_up)

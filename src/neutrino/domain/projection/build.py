@@ -49,6 +49,7 @@ from neutrino.domain.projection.types import (
     FloatingIPState,
     RouterGateway,
     RouterInterface,
+    RemoteGroup,
     RouterState,
     SecurityRule,
     Segment,
@@ -70,6 +71,16 @@ def project_host(session: Session, host: str) -> DesiredHostState:
         if r.gateway is not None:
             local_networks.add(r.gateway.network_id)
     peers, local_ip = _tunnel_peers(session, host, local_networks)
+    group_ids = {r.remote_group_id for p in ports for r in p.rules if r.remote_group_id}
+    members = _group_members(session, group_ids)
+    remote_groups = tuple(
+        RemoteGroup(
+            gid,
+            ipv4=tuple(sorted(a for a in members.get(gid, ()) if ipaddress.ip_network(a, strict=False).version == 4)),
+            ipv6=tuple(sorted(a for a in members.get(gid, ()) if ipaddress.ip_network(a, strict=False).version == 6)),
+        )
+        for gid in sorted(group_ids)
+    )
     state = DesiredHostState(
         host=host,
         ports=tuple(sorted(ports, key=lambda p: p.port_id)),
@@ -77,6 +88,7 @@ def project_host(session: Session, host: str) -> DesiredHostState:
         routers=tuple(sorted(routers, key=lambda r: r.router_id)),
         tunnel_peers=peers,
         local_tunnel_ip=local_ip,
+        remote_groups=remote_groups,
     )
     return state.with_fingerprint()
 
@@ -204,16 +216,10 @@ def _rules(session: Session, group_ids: set[str]) -> dict[str, tuple[SecurityRul
             .order_by(SecurityGroupRule.security_group_id, SecurityGroupRule.id)
         )
     )
-    members = _group_members(session, {r.remote_group_id for r in rows if r.remote_group_id})
     out: dict[str, list[SecurityRule]] = defaultdict(list)
     for r in rows:
-        if r.remote_group_id:
-            version = 6 if r.ethertype == "IPv6" else 4
-            prefixes = tuple(
-                sorted(a for a in members.get(r.remote_group_id, ()) if ipaddress.ip_network(a, strict=False).version == version)
-            )
-        else:
-            prefixes = (r.remote_ip_prefix,) if r.remote_ip_prefix else ()
+        # a remote group's members are listed once per host (remote_groups), not per rule
+        prefixes = (r.remote_ip_prefix,) if r.remote_ip_prefix and not r.remote_group_id else ()
         out[r.security_group_id].append(
             SecurityRule(
                 security_group_id=r.security_group_id,

@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: remote groups are listed once per host (``remote_groups``), not expanded into every rule."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class FixedIP:
 
 @dataclass(frozen=True)
 class SecurityRule:
-    """One rule with its remote side resolved: ``remote_ip_prefixes`` is either the rule's own
-    prefix, the addresses of the remote group's members (same ethertype), or empty = any."""
+    """One rule. ``remote_ip_prefixes`` is the rule's own prefix, or empty; a rule with a
+    ``remote_group_id`` matches that group's members, listed once per host in
+    ``DesiredHostState.remote_groups`` (so that N ports in a group cost N, not N squared)."""
 
     security_group_id: str
     direction: str
@@ -50,6 +52,15 @@ class SecurityRule:
     port_range_max: int | None
     remote_ip_prefixes: tuple[str, ...]
     remote_group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteGroup:
+    """The addresses of a security group's members (fixed IPs and allowed address pairs)."""
+
+    group_id: str
+    ipv4: tuple[str, ...]
+    ipv6: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -169,6 +180,7 @@ class DesiredHostState:
     routers: tuple[RouterState, ...] = ()
     tunnel_peers: tuple[TunnelPeer, ...] = ()
     local_tunnel_ip: str | None = None
+    remote_groups: tuple[RemoteGroup, ...] = ()
     format_version: int = FORMAT_VERSION
     fingerprint: str = field(default="", compare=False)
 
