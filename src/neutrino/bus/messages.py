@@ -8,6 +8,7 @@ can refuse a version it does not know instead of misreading it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any
@@ -66,9 +67,16 @@ def _decode(tp: Any, value: Any) -> Any:
             return tuple(_decode(args[0], v) for v in value)
         return tuple(_decode(a, v) for a, v in zip(args, value, strict=False))
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = typing.get_type_hints(tp)
-        return tp(**{f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value})
+        fields = _fields(tp)
+        return tp(**{name: _decode(hint, value[name]) for name, hint in fields if name in value})
     return value
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(tp: type) -> tuple[tuple[str, Any], ...]:
+    """(name, resolved type hint) of a dataclass's fields; resolving hints is slow, do it once."""
+    hints = typing.get_type_hints(tp)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(tp))
 
 
 def decode_state(doc: dict[str, Any]) -> pt.DesiredHostState:

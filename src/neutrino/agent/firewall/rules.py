@@ -96,6 +96,9 @@ def collapse(prefixes: Iterable[str], version: int) -> list[str] | None:
     routes as bare addresses; ``None`` when one of them is "any" (``/0``)."""
     nets = [ipaddress.ip_network(p, strict=False) for p in prefixes]
     nets = [n for n in nets if n.version == version]
+    if len(nets) == 1:  # the common case (one fixed IP): nothing to merge
+        n = nets[0]
+        return None if n.prefixlen == 0 else [str(n.network_address) if n.prefixlen == n.max_prefixlen else str(n)]
     if any(n.prefixlen == 0 for n in nets):
         return None
     return [
