@@ -19,6 +19,7 @@ port without port security is mapped to ``accept``; bridges and ports not listed
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -269,9 +270,7 @@ def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()
             to_vm[tap] = from_vm[tap] = "accept"
             continue
         to_vm[tap], from_vm[tap] = f"jump {names['ingress']}", f"jump {names['egress']}"
-        chains += _chain(names["ingress"], f"port {port.port_id}: to the VM", ingress_lines(port, sets))
-        chains += _chain(names["egress"], f"port {port.port_id}: from the VM", egress_lines(port, sets))
-        chains += _chain(names["spoof"], f"port {port.port_id}: anti-spoofing", spoof_lines(port))
+        chains += _port_chains(port, frozenset(sets.items()))
     base = [
         "\tchain prerouting {",
         "\t\ttype filter hook prerouting priority -300; policy accept;",
@@ -288,6 +287,19 @@ def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()
         "\t}",
     ]
     return "\n".join([*set_lines, *_vmap("to_vm", to_vm), *_vmap("from_vm", from_vm), *base, *chains]) + "\n"
+
+
+@functools.lru_cache(maxsize=8192)
+def _port_chains(port: BoundPort, sets: frozenset[tuple[tuple[str, int], str]]) -> tuple[str, ...]:
+    """A port's three chains. Memoised: they depend only on the port and on which remote-group
+    sets exist (not on the sets' members), so a pass that changes one port renders one port."""
+    names = chain_names(port.port_id)
+    by_key = dict(sets)
+    return (
+        *_chain(names["ingress"], f"port {port.port_id}: to the VM", ingress_lines(port, by_key)),
+        *_chain(names["egress"], f"port {port.port_id}: from the VM", egress_lines(port, by_key)),
+        *_chain(names["spoof"], f"port {port.port_id}: anti-spoofing", spoof_lines(port)),
+    )
 
 
 def script(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()) -> str:

@@ -185,9 +185,10 @@ class DesiredHostState:
     fingerprint: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # orjson serialises dataclasses natively, several times faster than dataclasses.asdict
+        return orjson.loads(orjson.dumps(self))  # type: ignore[no-any-return]
 
     def with_fingerprint(self) -> DesiredHostState:
-        body = dataclasses.asdict(dataclasses.replace(self, fingerprint=""))
-        digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+        body = orjson.dumps(dataclasses.replace(self, fingerprint=""), option=orjson.OPT_SORT_KEYS)
+        digest = hashlib.sha256(body).hexdigest()[:32]
         return dataclasses.replace(self, fingerprint=digest)
