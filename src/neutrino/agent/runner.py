@@ -209,7 +209,7 @@ class HostAgent:
                 continue
             try:
                 self.reconcile_once()
-            except (DataplaneError, Exception) as exc:  # noqa: BLE001 - retry on the next wake-up
+            except Exception as exc:  # noqa: BLE001 - retry on the next wake-up (dataplane or bus)
                 LOG.warning("agent %s: reconcile failed (%s); will retry", self.host.name, exc)
                 self._stop.wait(0.5)
                 self.queue.add("l2")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -100,4 +99,3 @@ class HttpTransport:
 
     def close(self) -> None:
         self._stop.set()
-        time.sleep(0)

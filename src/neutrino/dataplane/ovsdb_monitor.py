@@ -12,7 +12,6 @@ import logging
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 
 from neutrino.dataplane.host import HostContext
@@ -65,4 +64,3 @@ class OvsdbMonitor:
                 proc.kill()
                 proc.wait()
         self._thread.join(timeout=3)
-        time.sleep(0)
