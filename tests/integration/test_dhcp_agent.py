@@ -27,7 +27,7 @@ from neutrino.dataplane.dnsmasq import stop_pidfile
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.domain.projection.types import (DesiredHostState, DhcpNetwork, DhcpPort, DhcpSubnet, FixedIP,
+from neutrino.contract.desired import (DesiredHostState, DhcpNetwork, DhcpPort, DhcpSubnet, FixedIP,
                                               Segment)
 from tests.integration.ovs_fixtures import ovs_host  # noqa: F401
 

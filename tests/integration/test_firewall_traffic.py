@@ -25,7 +25,7 @@ from neutrino.dataplane import exec as ex
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, hybrid_devices
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.nftables import Nftables
-from neutrino.domain.projection.types import BoundPort, FixedIP, SecurityRule
+from neutrino.contract.desired import BoundPort, FixedIP, SecurityRule
 from neutrino.lab import probes
 
 pytestmark = pytest.mark.root

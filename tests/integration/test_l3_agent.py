@@ -21,7 +21,7 @@ from neutrino.dataplane.naming import QG, QR, TAP, device
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.nftables import Nftables
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.domain.projection.types import (
+from neutrino.contract.desired import (
     DesiredHostState, FixedIP, FloatingIPState, RouterGateway, RouterInterface, RouterState, Segment,
 )  # fmt: skip
 from neutrino.lab.probes import Capture, ping, transfer

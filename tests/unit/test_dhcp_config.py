@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from neutrino.agent.dhcp import config as c
-from neutrino.domain.projection.types import DhcpNetwork, DhcpPort, DhcpSubnet, FixedIP
+from neutrino.contract.desired import DhcpNetwork, DhcpPort, DhcpSubnet, FixedIP
 
 pytestmark = pytest.mark.unit
 

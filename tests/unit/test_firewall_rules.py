@@ -10,7 +10,7 @@ from neutrino.agent.firewall import rules, sysctls
 from neutrino.dataplane import exec as ex
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.nftables import replace_script
-from neutrino.domain.projection.types import BoundPort, FixedIP, SecurityRule
+from neutrino.contract.desired import BoundPort, FixedIP, SecurityRule
 from neutrino.domain.secgroups.rules import initial_rules
 
 pytestmark = pytest.mark.unit
@@ -288,7 +288,7 @@ def test_nft_check_mode_accepts_the_full_script() -> None:
 
 def test_remote_groups_are_named_sets_shared_by_all_ports():
     """Format 2 of the projection: a rule names its remote group; the members come once."""
-    from neutrino.domain.projection.types import RemoteGroup
+    from neutrino.contract.desired import RemoteGroup
 
     gid = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
     r = SecurityRule(gid, "ingress", "IPv4", None, None, None, (), gid)

@@ -15,7 +15,7 @@ from neutrino.agent.l2.ovs_flows import (
 )
 from neutrino.dataplane.naming import tunnel_port
 from neutrino.dataplane.openflow import COOKIE, Flow, table_text
-from neutrino.domain.projection.types import TunnelPeer
+from neutrino.contract.desired import TunnelPeer
 
 pytestmark = pytest.mark.unit
 

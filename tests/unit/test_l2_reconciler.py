@@ -7,7 +7,7 @@ import pytest
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler
 from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
 from neutrino.dataplane.naming import hybrid_devices
-from neutrino.domain.projection import types as pt
+from neutrino.contract import desired as pt
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ import pytest
 
 from neutrino.agent.l3 import nat
 from neutrino.agent.l3.reconciler import fip_statuses
-from neutrino.domain.projection.types import FixedIP, FloatingIPState, RouterGateway, RouterInterface, RouterState, Segment
+from neutrino.contract.desired import FixedIP, FloatingIPState, RouterGateway, RouterInterface, RouterState, Segment
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,7 @@ from neutrino.agent.l2.local_vlans import (
     parse_other_config,
     port_other_config,
 )
-from neutrino.domain.projection.types import Segment
+from neutrino.contract.desired import Segment
 
 pytestmark = pytest.mark.unit
 

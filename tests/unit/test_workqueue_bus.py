@@ -7,10 +7,10 @@ import threading
 import pytest
 
 from neutrino.agent.workqueue import WorkQueue
-from neutrino.bus import messages as m
+from neutrino.contract import messages as m
 from neutrino.bus.inproc import InProcTransport
 from neutrino.bus.transport import TransportError
-from neutrino.domain.projection import types as pt
+from neutrino.contract import desired as pt
 
 pytestmark = pytest.mark.unit
 

@@ -25,7 +25,7 @@ from neutrino.bus.client import AgentClient
 from neutrino.bus.transport import Transport
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
-from neutrino.domain.projection.types import BoundPort
+from neutrino.contract.desired import BoundPort
 
 LOG = logging.getLogger(__name__)
 

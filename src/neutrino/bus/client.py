@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from neutrino.bus import messages as m
+from neutrino.contract import messages as m
 from neutrino.bus.transport import Transport, TransportError
-from neutrino.domain.projection.types import DesiredHostState
+from neutrino.contract.desired import DesiredHostState
 
 
 class AgentClient:

@@ -21,7 +21,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from neutrino import errors
-from neutrino.bus import messages as m
+from neutrino.contract import messages as m
 from neutrino.bus.transport import Transport
 from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import Agent

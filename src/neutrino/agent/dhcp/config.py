@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from neutrino.domain.projection.types import DhcpNetwork, DhcpPort, DhcpSubnet
+from neutrino.contract.desired import DhcpNetwork, DhcpPort, DhcpSubnet
 
 DEVICE_OWNER_DHCP = "network:dhcp"
 NOT_REQUIRED_OWNERS = frozenset({

@@ -31,7 +31,7 @@ from neutrino.dataplane.dnsmasq import Dnsmasq, stop_pidfile
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.naming import DHCP_NS_DEV, TAP, device
-from neutrino.domain.projection.types import DesiredHostState, DhcpNetwork, DhcpPort
+from neutrino.contract.desired import DesiredHostState, DhcpNetwork, DhcpPort
 
 LOG = logging.getLogger(__name__)
 NS_BASE = "qdhcp-"

@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from neutrino.dataplane.naming import QBR, TAP, hybrid_devices
 from neutrino.dataplane.nftables import replace_script
-from neutrino.domain.projection.types import BoundPort, RemoteGroup, SecurityRule
-from neutrino.domain.secgroups import protocols
+from neutrino.contract.desired import BoundPort, RemoteGroup, SecurityRule
+from neutrino.contract import protocols
 
 FAMILY = "bridge"
 TABLE = "neutrino-fw"

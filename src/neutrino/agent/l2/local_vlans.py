@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from neutrino.domain.projection.types import Segment
+from neutrino.contract.desired import Segment
 
 DEAD_VLAN = 4095
 """Tag of unbound / admin-down ports; br-int table 0 drops it (Neutron's DEAD_VLAN_TAG)."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from neutrino.agent.l2.local_vlans import DEAD_VLAN, LocalVlan
 from neutrino.dataplane.naming import patch_ports
 from neutrino.dataplane.openflow import Flow
-from neutrino.domain.projection.types import TunnelPeer
+from neutrino.contract.desired import TunnelPeer
 
 INT_PEER_PATCH_PORT = "patch-tun"  # on br-int
 TUN_PEER_PATCH_PORT = "patch-int"  # on br-tun

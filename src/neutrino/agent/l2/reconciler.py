@@ -20,7 +20,7 @@ from neutrino.agent.l2 import local_vlans as lv
 from neutrino.agent.l2 import ovs_flows
 from neutrino.dataplane.naming import tunnel_port
 from neutrino.dataplane.openflow import PROTOCOLS
-from neutrino.domain.projection.types import BoundPort, DesiredHostState
+from neutrino.contract.desired import BoundPort, DesiredHostState
 
 LOG = logging.getLogger(__name__)
 LV_KEYS = ("net_uuid", "network_type", "physical_network", "tag", "segmentation_id")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 
 from neutrino.dataplane.naming import QG, QR, device
-from neutrino.domain.projection.types import RouterState
+from neutrino.contract.desired import RouterState
 
 TABLE = "neutrino-nat"
 FAMILY = "ip"

@@ -31,7 +31,7 @@ from neutrino.dataplane import exec as ex
 from neutrino.dataplane.errors import DataplaneError, ProgramMissing
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.naming import QG, QR, TAP, device
-from neutrino.domain.projection.types import DesiredHostState, RouterState
+from neutrino.contract.desired import DesiredHostState, RouterState
 
 LOG = logging.getLogger(__name__)
 ROUTER_KEY = "neutrino-router-id"

@@ -1,41 +1,10 @@
-"""The server-to-agent contract: everything one host's agents must make real.
+"""The desired state of one host, built from the database.
 
-``project_host(session, host)`` reads the database and returns a ``DesiredHostState``: typed,
-immutable, versioned data. Agents never see rows or the API; they converge the host to this.
+``project_host(session, host)`` reads the rows and returns a ``DesiredHostState`` of
+``neutrino.contract.desired``: typed, immutable, versioned data. Agents never see rows or the
+API; they converge the host to this.
 """
 
 from neutrino.domain.projection.build import project_host
-from neutrino.domain.projection.types import (
-    FORMAT_VERSION,
-    BoundPort,
-    DesiredHostState,
-    DhcpNetwork,
-    DhcpPort,
-    DhcpSubnet,
-    FixedIP,
-    FloatingIPState,
-    RouterGateway,
-    RouterInterface,
-    RouterState,
-    SecurityRule,
-    Segment,
-    TunnelPeer,
-)
 
-__all__ = [
-    "FORMAT_VERSION",
-    "BoundPort",
-    "DesiredHostState",
-    "DhcpNetwork",
-    "DhcpPort",
-    "DhcpSubnet",
-    "FixedIP",
-    "FloatingIPState",
-    "RouterGateway",
-    "RouterInterface",
-    "RouterState",
-    "SecurityRule",
-    "Segment",
-    "TunnelPeer",
-    "project_host",
-]
+__all__ = ["project_host"]

@@ -39,7 +39,7 @@ from neutrino.domain.models import (
     Subnet,
     TunnelEndpoint,
 )
-from neutrino.domain.projection.types import (
+from neutrino.contract.desired import (
     BoundPort,
     DesiredHostState,
     DhcpNetwork,

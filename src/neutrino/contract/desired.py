@@ -1,4 +1,4 @@
-"""The data of the server-to-agent contract (frozen dataclasses, JSON-able).
+"""The data of the server-to-agent contract (frozen dataclasses, JSON-able): what one host must make real.
 
 Each resource carries its ``revision_number`` so an agent can tell what changed since it last
 converged; the whole state carries ``fingerprint``, a digest of its content, so "nothing

@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Any
 
-from neutrino.domain.projection import types as pt
+from neutrino.contract import desired as pt
 
 VERSION = 1
 
