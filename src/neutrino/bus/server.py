@@ -15,132 +15,73 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from neutrino import errors
-from neutrino.contract import messages as m
+from neutrino.bus.events import EventLog
+from neutrino.bus.inproc import InProcTransport
 from neutrino.bus.transport import Transport
+from neutrino.contract import messages
 from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import Agent
 from neutrino.domain.projection.build import project_host
-from neutrino.domain.services import agents, port_status
+from neutrino.domain.services import agent_requests, agents, port_status
 from neutrino.domain.services.common import DomainConfig
 
 LOG = logging.getLogger(__name__)
 
 
 class RpcServer:
+    """Decodes agents' calls and dispatches each to a domain operation in its own transaction.
+
+    A call's answer is a dict; a Neutron error becomes ``{"error": {type, message}}`` so the
+    agent can log it and retry, never a half-applied change (the transaction rolls back).
+    """
+
     def __init__(self, transport: Transport, sessions: sessionmaker[Session], cfg: DomainConfig) -> None:
         self.sessions = sessions
         self.cfg = cfg
-        transport.serve(m.PLUGIN_TOPIC, self.handle)
+        self.methods: dict[str, Callable[[Session, dict[str, Any]], dict[str, Any]]] = {
+            messages.GET_DESIRED_STATE: lambda s, msg: {"state": messages.encode_state(project_host(s, msg["host"]))},
+            messages.REPORT_STATE: self._report_state,
+            messages.UPDATE_DEVICE_LIST: lambda s, msg: agent_requests.update_device_list(
+                s, cfg, msg["host"], msg.get("devices_up", []), msg.get("devices_down", []),
+                msg.get("entity", port_status.L2)),
+            messages.DHCP_READY: lambda s, msg: {"ports": port_status.dhcp_ready(s, msg["port_ids"])},
+            messages.CREATE_DHCP_PORT: lambda s, msg: {
+                "port_id": agent_requests.ensure_dhcp_port(s, cfg, msg["host"], msg["network_id"])},
+            messages.BIND_PORTS: lambda s, msg: {
+                "bound": agent_requests.bind_router_ports(s, cfg, msg["host"], msg["port_ids"])},
+            messages.UPDATE_FIP_STATUSES: lambda s, msg: {
+                "updated": agent_requests.update_floatingip_statuses(s, msg["statuses"])},
+        }  # fmt: skip
+        transport.serve(messages.PLUGIN_TOPIC, self.handle)
 
     def handle(self, msg: dict[str, Any]) -> dict[str, Any]:
-        m.check(msg)
-        method = msg["method"]
         try:
-            if method == m.GET_DESIRED_STATE:
-                return self._run(lambda s: {"state": m.encode_state(project_host(s, msg["host"]))})
-            if method == m.REPORT_STATE:
-                return self._run(lambda s: {"result": self._report(s, msg)})
-            if method == m.UPDATE_DEVICE_LIST:
-                return self._run(lambda s: self._devices(s, msg))
-            if method == m.DHCP_READY:
-                return self._run(lambda s: {"ports": port_status.dhcp_ready(s, msg["port_ids"])})
-            if method == m.CREATE_DHCP_PORT:
-                return self._run(lambda s: {"port_id": self._dhcp_port(s, msg["host"], msg["network_id"])})
-            if method == m.BIND_PORTS:
-                return self._run(lambda s: {"bound": self._bind_ports(s, msg["host"], msg["port_ids"])})
-            if method == m.UPDATE_FIP_STATUSES:
-                return self._run(lambda s: {"updated": self._fip_statuses(s, msg["statuses"])})
+            messages.check(msg)
+        except messages.VersionMismatch as exc:
+            LOG.warning("dropped an agent call: %s", exc)
+            return {"error": {"type": "VersionMismatch", "message": str(exc)}}
+        method = self.methods.get(msg["method"])
+        if method is None:
+            return {"error": {"type": "UnknownMethod", "message": f"no method {msg['method']!r}"}}
+        try:
+            return run_in_transaction(self.sessions, lambda session: method(session, msg))  # type: ignore[no-any-return]
         except errors.NeutronError as exc:
             return {"error": {"type": type(exc).__name__, "message": str(exc)}}
-        return {"error": {"type": "UnknownMethod", "message": f"no method {method!r}"}}
 
-    def _run(self, work: Any) -> dict[str, Any]:
-        return run_in_transaction(self.sessions, work)  # type: ignore[no-any-return]
-
-    def _report(self, session: Session, msg: dict[str, Any]) -> str:
-        return agents.report_state(
+    def _report_state(self, session: Session, msg: dict[str, Any]) -> dict[str, Any]:
+        result = agents.report_state(
             session, self.cfg, agent_type=msg["agent_type"], binary=msg["binary"], topic=msg["topic"],
             host=msg["host"], configurations=msg["configurations"], start_flag=bool(msg.get("start_flag")),
             availability_zone=msg.get("availability_zone"),
         )  # fmt: skip
-
-    def _devices(self, session: Session, msg: dict[str, Any]) -> dict[str, Any]:
-        host, entity = msg["host"], msg.get("entity", port_status.L2)
-        up, down = [], []
-        for port_id in msg.get("devices_up", ()):
-            if port_status.device_up(session, self.cfg, port_id=port_id, host=host, entity=entity) is not None:
-                up.append(port_id)
-        for port_id in msg.get("devices_down", ()):
-            if port_status.device_down(session, self.cfg, port_id=port_id, host=host):
-                down.append(port_id)
-        return {"devices_up": up, "devices_down": down}
-
-
-    def _dhcp_port(self, session: Session, host: str, network_id: str) -> str:
-        """The DHCP port of ``network_id`` on ``host``: found, or created as Neutron's DHCP agent
-        asks for it (owner network:dhcp, an address on each DHCP-enabled subnet, the lowest free
-        one, bound to the host)."""
-        import uuid
-
-        from neutrino.domain.context import Context
-        from neutrino.domain.models import Network, Port, Subnet
-        from neutrino.domain.services import ports
-
-        device_id = f"dhcp{uuid.uuid5(uuid.NAMESPACE_DNS, host)}-{network_id}"
-        existing = session.scalar(
-            select(Port.id).where(Port.network_id == network_id, Port.device_id == device_id,
-                                  Port.device_owner == "network:dhcp")
-        )  # fmt: skip
-        if existing:
-            return str(existing)
-        net = session.get(Network, network_id)
-        if net is None:
-            raise errors.NetworkNotFound(net_id=network_id)
-        subnets = session.scalars(select(Subnet.id).where(Subnet.network_id == network_id, Subnet.enable_dhcp.is_(True)))
-        data = {
-            "project_id": net.project_id, "network_id": network_id, "name": "", "device_owner": "network:dhcp",
-            "device_id": device_id, "fixed_ips": [{"subnet_id": sid} for sid in subnets], "binding:host_id": host,
-        }  # fmt: skip
-        port = ports.create(session, Context.admin(net.project_id), self.cfg, data)
-        return port.id
-
-    def _bind_ports(self, session: Session, host: str, port_ids: list[str]) -> list[str]:
-        """Bind the router ports of a router scheduled to ``host`` there, as Neutron's L3 RPC
-        does when the agent syncs its routers (``_ensure_host_set_on_port``). Only network-owned
-        ports: an agent cannot move an instance's port."""
-        from neutrino.domain.context import Context
-        from neutrino.domain.ml2.port_ext import binding_of
-        from neutrino.domain.models import Port
-        from neutrino.domain.services import ports
-
-        bound = []
-        states = binding_of(session, list(port_ids))
-        for port in session.scalars(select(Port).where(Port.id.in_(list(port_ids)))):
-            if not port.device_owner.startswith("network:"):
-                continue
-            state = states.get(port.id)
-            if state is not None and state.host == host and state.vif_type not in ("unbound", "binding_failed"):
-                continue
-            ports.update(session, Context.admin(port.project_id), self.cfg, port.id, {"binding:host_id": host})
-            bound.append(port.id)
-        return bound
-
-    def _fip_statuses(self, session: Session, statuses: dict[str, str]) -> list[str]:
-        from neutrino.domain.models import FloatingIP
-
-        changed = []
-        for fip_id, status in statuses.items():
-            fip = session.get(FloatingIP, fip_id)
-            if fip is not None and fip.status != status:
-                fip.status = status
-                changed.append(fip_id)
-        return changed
+        return {"result": result}
 
 
 class Notifier:
@@ -205,7 +146,7 @@ class Notifier:
             self.revision += 1
             for host in changed:
                 self._fingerprints[host] = prints[host]
-                self.transport.publish(m.host_topic(host), m.message(m.HOST_CHANGED, host=host, revision=self.revision))
+                self.transport.publish(messages.host_topic(host), messages.message(messages.HOST_CHANGED, host=host, revision=self.revision))
         return changed
 
 
@@ -215,9 +156,6 @@ class ServerBus:
     def __init__(
         self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None
     ) -> None:
-        from neutrino.bus.events import EventLog
-        from neutrino.bus.inproc import InProcTransport
-
         self.transport = InProcTransport()
         self.rpc = RpcServer(self.transport, sessions, cfg)
         self.notifier = Notifier(self.transport, sessions, read_sessions)
