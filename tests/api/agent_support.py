@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from neutrino.cli.agent import AGENT_KINDS, configurations_for
+from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import PortBinding
 from neutrino.domain.models.base import utcnow

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,18 +20,28 @@ from tests.lab.cloud_support import cloud_lab
 pytestmark = pytest.mark.root
 
 
-def _start(cl, log):  # type: ignore[no-untyped-def]
+MODULES_AT_EXIT = Path(__file__).with_name("modules_at_exit.py")
+# what an agent process must never load: the server's stack (the import contracts in pyproject.toml)
+SERVER_ONLY = ("sqlalchemy", "fastapi", "starlette", "alembic", "uvicorn", "neutrino.domain", "neutrino.db",
+               "neutrino.api", "neutrino.server")  # fmt: skip
+
+
+def _start(cl, log, modules_out=None):  # type: ignore[no-untyped-def]
     h = cl.lab.host("compute2")
     info = cloud.info(cl.lab)
+    env = dict(os.environ)
+    if modules_out is not None:
+        env["NEUTRINO_MODULES_OUT"] = str(modules_out)
     cmd = [
-        sys.executable, "-m", "neutrino.cli.main", "agent", "--host", "compute2", "--roles", "l2",
+        sys.executable, str(MODULES_AT_EXIT) if modules_out else "-m", *(() if modules_out else ("neutrino.cli.main",)),
+        "agent", "--host", "compute2", "--roles", "l2",
         "--server-url", info["url"], "--clouds-yaml", info["clouds_yaml"],
         "--bridge-mappings", ",".join(f"{k}:{v}" for k, v in h.bridge_mappings.items()),
         "--tunnel-types", "vxlan", "--tunneling-ip", h.tunnel_ip.split("/")[0],
         "--netns", h.netns, "--ovs-dir", str(h.ovs_dir), "--prefix", h.prefix,
         "--state-dir", str(cl.lab.state_dir / "standalone"),
     ]  # fmt: skip
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
 def _stop(proc):  # type: ignore[no-untyped-def]
@@ -49,7 +60,8 @@ def test_standalone_agent_over_http(lab_root, tmp_path):
     with cloud_lab(lab_root, lab_file) as cl:
         cl.plane.stop_agent("compute2")
         log = open(tmp_path / "agent.log", "wb")  # noqa: SIM115
-        proc = _start(cl, log)
+        modules_out = tmp_path / "agent-modules.txt"
+        proc = _start(cl, log, modules_out)
         try:
             net = cl.network("standalone", "10.9.0.0/24")
             a = instances.create_from_api(cl.lab, "sa", network=net["id"], host="compute1")
@@ -68,6 +80,10 @@ def test_standalone_agent_over_http(lab_root, tmp_path):
             t.start()
             time.sleep(0.5)
             _stop(proc)
+            # the agent that wired the port never loaded the server's stack
+            loaded = modules_out.read_text().split()
+            assert "neutrino.agent.l2.reconciler" in loaded
+            assert [name for name in loaded if name.startswith(SERVER_ONLY)] == []
             proc = _start(cl, log)
             t.join(timeout=30)
             assert result["c"].ok, result["c"]

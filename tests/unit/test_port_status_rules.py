@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 import pytest
 
-from neutrino.cli.agent import configurations_for, parse_mappings
+from neutrino.agent.kinds import configurations_for
+from neutrino.cli.agent import parse_mappings
 from neutrino.domain.services.port_status import DHCP, L2, blocks_for, status_when_complete
 
 pytestmark = pytest.mark.unit

@@ -1,4 +1,4 @@
-"""``neutrino agent``: report as an agent would, straight into the server's database.
+"""``neutrino agent --host H``: run a host's agents; its subcommands act as an agent by hand.
 
 Until the agents and their bus exist, this is how a host makes itself known: ``heartbeat``
 writes one state report (the same ``report_state`` the server will run for real agents), so
@@ -13,18 +13,19 @@ It opens the store like ``neutrino identity`` (``--state-dir``, ``--config``,
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import click
-import orjson
 
-from neutrino import errors
-from neutrino.cli.identity import Store, with_store
-from neutrino.agent.kinds import AGENT_KINDS, L2_KINDS, configurations_for
-from neutrino.domain.services.common import DomainConfig
+from neutrino.cli.lazy import LazyGroup
+
+# writing agent reports straight into the database needs the server's stack: loaded only then
+DEBUG_COMMANDS = {
+    name: f"neutrino.cli.agent_debug:{name.replace('-', '_')}"
+    for name in ("heartbeat", "device-up", "device-down", "dhcp-ready")
+}
+
 
 def parse_mappings(text: str) -> dict[str, str]:
     """``physnet1:br-eth1,physnet2:br-eth2`` → {physnet: bridge}."""
@@ -39,30 +40,7 @@ def parse_mappings(text: str) -> dict[str, str]:
     return out
 
 
-def _domain_config(store: Store) -> DomainConfig:
-    from neutrino.server import domain_config
-
-    return domain_config(store.settings())
-
-
-def reporting_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """Domain errors (bad input, unknown port) end the command with their message."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except errors.NeutronError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
-
-
-@click.group(invoke_without_command=True)
+@click.group(cls=LazyGroup, lazy=DEBUG_COMMANDS, invoke_without_command=True)
 @click.option("--host", "run_host", help="run the agents of this host (the name the server binds ports to)")
 @click.option("--roles", default="l2", show_default=True, help="comma-separated: l2, dhcp, l3")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -111,121 +89,3 @@ def agent(ctx: click.Context, run_host: str | None, roles: str, config_file: Pat
         raise click.ClickException(str(exc)) from exc
 
 
-@agent.command("heartbeat")
-@click.option("--host", required=True, help="the host the agent runs on")
-@click.option("--type", "kind", type=click.Choice(list(AGENT_KINDS)), required=True, help="which agent")
-@click.option("--bridge-mappings", default="", help="physnet:bridge[,...] (ovs, linuxbridge)")
-@click.option("--tunnel-types", default="", help="vxlan[,geneve,gre] (ovs, linuxbridge; needs --tunneling-ip)")
-@click.option("--tunneling-ip", default=None, help="this host's tunnel endpoint address")
-@click.option("--availability-zone", default=None, help="[nova for dhcp and l3]")
-@click.option("--configurations", "extra", default=None, help="JSON object merged into the reported configurations")
-@click.option("--start", "start_flag", is_flag=True, help="report as a freshly (re)started agent")
-@with_store
-@reporting_errors
-def heartbeat(
-    store: Store,
-    host: str,
-    kind: str,
-    bridge_mappings: str,
-    tunnel_types: str,
-    tunneling_ip: str | None,
-    availability_zone: str | None,
-    extra: str | None,
-    start_flag: bool,
-) -> None:
-    """Report agent state for HOST once: registers the agent or keeps it alive."""
-    from neutrino.domain.services import agents
-
-    types = [t.strip().lower() for t in tunnel_types.split(",") if t.strip()]
-    mappings = parse_mappings(bridge_mappings)
-    if kind not in L2_KINDS and (mappings or types or tunneling_ip):
-        raise click.UsageError("--bridge-mappings, --tunnel-types and --tunneling-ip are for ovs and linuxbridge agents")
-    if types and not tunneling_ip:
-        raise click.UsageError("--tunnel-types needs --tunneling-ip")
-    try:
-        overrides = orjson.loads(extra) if extra else {}
-    except orjson.JSONDecodeError as exc:
-        raise click.BadParameter(str(exc), param_hint="--configurations") from None
-    if not isinstance(overrides, dict):
-        raise click.BadParameter("must be a JSON object", param_hint="--configurations")
-    agent_type, binary, topic, default_zone = AGENT_KINDS[kind]
-    conf = configurations_for(kind, bridge_mappings=mappings, tunnel_types=types, tunneling_ip=tunneling_ip, extra=overrides)
-    cfg = _domain_config(store)
-
-    def work(session: Any) -> tuple[str, dict[str, Any]]:
-        result = agents.report_state(
-            session, cfg, agent_type=agent_type, binary=binary, topic=topic, host=host, configurations=conf,
-            start_flag=start_flag, availability_zone=availability_zone or default_zone,
-        )  # fmt: skip
-        return result, agents.render([agents.find_by_host(session, agent_type=agent_type, host=host)], cfg)[0]
-
-    result, row = store.run(work)
-    if store.as_json:
-        _echo_json({"result": result, "agent": row})
-        return
-    click.echo(f"{row['agent_type']} on {host}: {result}")
-    store.show_one(row)
-
-
-def _port_report(store: Store, work: Callable[[Any], dict[str, Any]]) -> None:
-    rows = store.run(work)
-    if store.as_json:
-        _echo_json(rows)
-    else:
-        for port_id, status in rows.items():
-            click.echo(f"{port_id}: {status}")
-
-
-@agent.command("device-up")
-@click.argument("port_ids", nargs=-1, required=True, metavar="PORT_ID...")
-@click.option("--host", required=True, help="the host whose agent wired the ports")
-@with_store
-@reporting_errors
-def device_up(store: Store, port_ids: tuple[str, ...], host: str) -> None:
-    """Report ports wired by the L2 agent on HOST (ACTIVE once nothing else blocks them)."""
-    from neutrino.domain.services import port_status
-
-    cfg = _domain_config(store)
-
-    def work(session: Any) -> dict[str, Any]:
-        return {
-            p: port_status.device_up(session, cfg, port_id=p, host=host) or "ignored (unknown port or bound elsewhere)"
-            for p in port_ids
-        }
-
-    _port_report(store, work)
-
-
-@agent.command("device-down")
-@click.argument("port_ids", nargs=-1, required=True, metavar="PORT_ID...")
-@click.option("--host", required=True, help="the host whose agent unwired the ports")
-@with_store
-@reporting_errors
-def device_down(store: Store, port_ids: tuple[str, ...], host: str) -> None:
-    """Report ports unwired on HOST (they go DOWN)."""
-    from neutrino.domain.services import port_status
-
-    cfg = _domain_config(store)
-
-    def work(session: Any) -> dict[str, Any]:
-        return {
-            p: "DOWN" if port_status.device_down(session, cfg, port_id=p, host=host) else "unknown port"
-            for p in port_ids
-        }
-
-    _port_report(store, work)
-
-
-@agent.command("dhcp-ready")
-@click.argument("port_ids", nargs=-1, required=True, metavar="PORT_ID...")
-@with_store
-@reporting_errors
-def dhcp_ready(store: Store, port_ids: tuple[str, ...]) -> None:
-    """Report ports present in the DHCP agent's configuration."""
-    from neutrino.domain.services import port_status
-
-    def work(session: Any) -> dict[str, Any]:
-        found = port_status.dhcp_ready(session, port_ids)
-        return {p: found.get(p, "unknown port") for p in port_ids}
-
-    _port_report(store, work)
