@@ -147,7 +147,7 @@ class EventLog:
     def _announce(self, session: Session, prints: dict[str, str], message: Any) -> list[str]:
         if self.postgres:
             session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK)))
-        stored = dict(session.execute(select(BusFingerprint.host, BusFingerprint.fingerprint)).tuples())
+        stored = {host: fp for host, fp in session.execute(select(BusFingerprint.host, BusFingerprint.fingerprint))}
         changed = [host for host, fp in prints.items() if stored.get(host) != fp]
         if not changed:
             return []
@@ -184,10 +184,15 @@ class EventLog:
 
     def since(self, topic: str, after: int, timeout: float) -> dict[str, Any]:
         """{"events": [...], "last": seq, "reset": bool} for messages on ``topic`` after
-        ``after``, waiting up to ``timeout`` seconds for one. ``after`` 0 means "from now"."""
+        ``after``, waiting up to ``timeout`` seconds for one. ``after`` 0 (a new poller) is
+        answered at once with the newest number, so an agent starts from now instead of reading
+        the past hour."""
         deadline = time.monotonic() + timeout
         if after <= 0:
-            after = self._bounds()[1]
+            after = 0
+            newest = self._newest()
+            if newest > 0:
+                return {"events": [], "last": newest, "reset": False}
         while True:
             seen = self.wakeup.generation
             doc = self._read(topic, after)
@@ -196,10 +201,9 @@ class EventLog:
                 return doc
             self.wakeup.wait(seen, min(remaining, RECHECK))
 
-    def _bounds(self) -> tuple[int | None, int]:
+    def _newest(self) -> int:
         with self.read_engine.connect() as conn:
-            low, high = conn.execute(select(func.min(BusEvent.seq), func.max(BusEvent.seq))).one()
-        return low, high or 0
+            return conn.execute(select(func.max(BusEvent.seq))).scalar() or 0
 
     def _read(self, topic: str, after: int) -> dict[str, Any]:
         with self.read_engine.connect() as conn:
