@@ -50,6 +50,21 @@ def current(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+class SchemaNotCurrent(RuntimeError):
+    """The database is not at the schema this code needs, and this process may not migrate it."""
+
+
+def require_head(engine: Engine) -> None:
+    """Raise SchemaNotCurrent, in one line that says what to run, unless the schema is at head."""
+    found = current(engine)
+    if found != HEAD_REVISION:
+        state = "is empty" if found is None else f"is at schema revision {found}"
+        raise SchemaNotCurrent(
+            f"the database {state}, this server needs {HEAD_REVISION}: run `neutrino db upgrade` "
+            "(with the same --config or --database-url), or start the server with migrations on"
+        )
+
+
 def upgrade_if_needed(engine: Engine, *, isolated: bool = False) -> bool:
     """Upgrade to head unless already there; ``isolated`` runs Alembic in a child process."""
     if current(engine) == HEAD_REVISION:
