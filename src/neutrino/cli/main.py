@@ -12,6 +12,7 @@ from neutrino.cli.lazy import LazyGroup
     cls=LazyGroup,
     lazy={
         "server": "neutrino.cli.server:server",
+        "db": "neutrino.cli.db:db",
         "identity": "neutrino.cli.identity:identity",
         "agent": "neutrino.cli.agent:agent",
         "lab": "neutrino.cli.lab:lab",
