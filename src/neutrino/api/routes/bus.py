@@ -5,6 +5,7 @@ Admin only; the RPC server and notifier behind them are the same the in-process 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,6 +17,9 @@ from neutrino.api import respond
 from neutrino.api.auth import context_for, state_of
 
 router = APIRouter(tags=["bus"], include_in_schema=False)
+# which API worker answered (a debugging aid, admin-only like the routes): with several
+# workers, a notification committed in one reaches a long poll served by another
+_WORKER = {"X-Neutrino-Worker": str(os.getpid())}
 
 
 def _bus(request: Request) -> Any:
@@ -33,11 +37,11 @@ async def call(request: Request) -> Response:
     bus = _bus(request)
     body = await request.json()
     reply = await asyncio.to_thread(bus.transport.call, body["topic"], body["msg"])
-    return respond.json(reply)
+    return respond.json(reply, headers=_WORKER)
 
 
 @router.get("/bus/v1/events")
 async def events(request: Request, topic: str, after: int = 0, timeout: float = 20.0) -> Response:
     bus = _bus(request)
     doc = await asyncio.to_thread(bus.events.since, topic, after, min(timeout, 30.0))
-    return respond.json(doc)
+    return respond.json(doc, headers=_WORKER)
