@@ -72,10 +72,11 @@ def workers_server(tmp_path: Path, empty_database: str) -> Iterator[Server]:
     env = {"NEUTRINO_DATABASE_URL": empty_database, "NEUTRINO_WORKERS": str(WORKERS), "NEUTRINO_MIGRATE": "false"}
     workers: set[int] = set()
     with running_server(tmp_path / "server", auth="noauth", env=env) as server:
-        deadline = time.monotonic() + 30
-        while len(workers) < WORKERS and time.monotonic() < deadline:  # both up, not only the first
-            workers = _children(server.pid)
+        deadline = time.monotonic() + 60  # both workers up, not only the first
+        while server.log().count("Application startup complete") < WORKERS:
+            assert time.monotonic() < deadline, server.log()
             time.sleep(0.1)
+        workers = _children(server.pid)
         try:
             yield server
         finally:

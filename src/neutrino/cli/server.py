@@ -97,4 +97,7 @@ def server(
         http="httptools",
         workers=settings.workers if settings.workers > 1 else None,
         factory=settings.workers > 1,
+        # a worker starts a fresh interpreter and builds its app before it answers the
+        # supervisor's first ping; on a busy machine that takes longer than uvicorn's 5 s
+        timeout_worker_healthcheck=30,
     )
