@@ -132,7 +132,10 @@ def test_parallel_updates_keep_every_revision_and_if_match_is_atomic(state, coll
         return service.create(s, ctx, state.domain, body).id
 
     rid = run_in_transaction(state.sessions, create)
-    current = lambda: run_in_transaction(state.sessions, lambda s: service.get(s, ctx, rid).revision_number)  # noqa: E731
+
+    def current():
+        return run_in_transaction(state.sessions, lambda s: service.get(s, ctx, rid).revision_number)
+
     before = current()
     barrier = threading.Barrier(8)
 

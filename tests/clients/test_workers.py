@@ -129,7 +129,8 @@ def _parallel_creates(url: str, network_id: str, pool_size: int) -> None:
     def client(_n: int) -> list[httpx.Response]:
         with httpx.Client(base_url=url, headers=ADMIN, timeout=60) as http:
             barrier.wait()
-            return [http.post("/v2.0/ports", json={"port": {"network_id": network_id}}) for _ in range(CREATES_PER_CLIENT)]
+            body = {"port": {"network_id": network_id}}
+            return [http.post("/v2.0/ports", json=body) for _ in range(CREATES_PER_CLIENT)]
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         responses = [r for batch in pool.map(client, range(CLIENTS)) for r in batch]
@@ -149,7 +150,8 @@ def _parallel_creates(url: str, network_id: str, pool_size: int) -> None:
 def _parallel_updates(url: str, network_id: str) -> None:
     """8 parallel updates of one port: revision_number grows by exactly 8; then an If-Match
     with the revision read before another update is refused with 412."""
-    port = httpx.get(f"{url}/v2.0/ports", params={"network_id": network_id, "limit": 1}, headers=ADMIN).json()["ports"][0]
+    listed = httpx.get(f"{url}/v2.0/ports", params={"network_id": network_id, "limit": 1}, headers=ADMIN)
+    port = listed.json()["ports"][0]
     before = port["revision_number"]
     barrier = threading.Barrier(CLIENTS)
 
@@ -192,7 +194,9 @@ def _notification_across_workers(url: str) -> None:
         answer: list[httpx.Response] = []
         poller = threading.Thread(
             target=lambda t=topic, a=start.json()["last"]: answer.append(
-                httpx.get(f"{url}/bus/v1/events", params={"topic": t, "after": a, "timeout": 25}, headers=ADMIN, timeout=40)
+                httpx.get(
+                    f"{url}/bus/v1/events", params={"topic": t, "after": a, "timeout": 25}, headers=ADMIN, timeout=40
+                )
             )
         )
         poller.start()
@@ -211,3 +215,15 @@ def _notification_across_workers(url: str) -> None:
         if any(writer != poller_pid for writer, poller_pid in pairs):
             break
     assert any(writer != poller_pid for writer, poller_pid in pairs), f"one worker served everything: {pairs}"
+
+
+def test_a_server_on_an_empty_database_migrates_it(tmp_path, empty_database):
+    from neutrino.db.migrate import HEAD_REVISION, current
+    from neutrino.server import build
+    from tests.conftest import make_settings
+
+    built = build(make_settings(tmp_path, database_url=empty_database), write_files=False)
+    try:
+        assert current(built.state.engine) == HEAD_REVISION
+    finally:
+        built.state.close()
