@@ -47,6 +47,16 @@ class Cloud:
         self.wait_active([vm.port_id])
         return vm
 
+    def stop_agent_for_good(self, host: str) -> None:
+        """Stop every agent of ``host`` and never restart it (a host that died): its state
+        reports stop, so the server marks its agents dead after ``agent_down_time``; its
+        dataplane (OVS, dnsmasq, router namespaces) is left as it was."""
+        self.plane.stop_agent(host)
+
+    def start_agent(self, host: str) -> None:
+        """Start ``host``'s agents again after ``stop_agent_for_good``."""
+        self.plane.start_agent(host)
+
     def network(self, name: str, cidr: str, **provider: Any) -> dict[str, Any]:
         net = self.api.request("POST", "networks", {"network": {"name": name, **provider}})["network"]
         self.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4}})
