@@ -100,18 +100,22 @@ def _plan_tables(lab: rs.ResolvedLab) -> None:
     for s in lab.switches:
         sw.add_row(s.name, s.purpose)
     OUT.print(sw)
-    hosts = Table("host", "roles", "namespace", "OVS bridges", "wires", "tunnel IP", "bridge_mappings", title="hosts")
+    hosts = Table("host", "roles", "namespace", "management IP", "OVS bridges", "wires", "tunnel IP", "bridge_mappings", title="hosts")
     for h in lab.hosts:
         hosts.add_row(
             h.name,
             ",".join(h.roles),
             h.netns,
+            f"{h.management_ip} (eth0)" if h.management_ip else "-",
             " ".join(h.bridges()) or "-",
             "\n".join(f"{w.host_end} ({w.bridge}) ↔ {w.root_end} on {w.switch}" for w in h.wires) or "-",
             h.tunnel_ip or "-",
             ",".join(f"{k}:{v}" for k, v in h.bridge_mappings.items()) or "-",
         )
     OUT.print(hosts)
+    if lab.management:
+        OUT.print(f"management: {lab.management.cidr} on {lab.management.switch}, root namespace {lab.management.root_address}; "
+                  f"the API server on {lab.controller.name} at http://{lab.controller.address}:9696")
     if lab.outside:
         OUT.print(f"outside: namespace {lab.outside.netns}, {lab.outside.interface} {lab.outside.address} on {lab.outside.wire.switch}")
 

@@ -27,6 +27,7 @@ def status(lab: rs.ResolvedLab) -> dict[str, Any]:
                 "netns_present": h.netns in present,
                 "datapath": h.datapath if h.has_ovs else None,
                 "tunnel_ip": h.tunnel_ip,
+                "management_ip": h.management_ip,
                 "bridge_mappings": h.bridge_mappings,
                 "wires": [f"{w.host_end}→{w.switch}" for w in h.wires],
             }
