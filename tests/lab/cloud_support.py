@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from neutrino.lab import cloud, realize, teardown, topology
+from neutrino.lab import cloud, nodes, realize, teardown, topology
 from neutrino.lab import resolve as rs
 from neutrino.lab.api import LabApi
 from tests.lab.conftest import unique_name
@@ -79,7 +79,7 @@ def cloud_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Itera
         cloud.IN_PROCESS[name] = {
             "url": plane.settings.url,
             "pid": None,
-            "clouds_yaml": str(cloud.server_dir(lab) / "clouds.yaml"),
+            "clouds_yaml": str(nodes.clouds_yaml(lab)),
             "agents": sorted(plane.agents),
         }
         yield Cloud(lab=lab, plane=plane, api=LabApi(lab))

@@ -47,7 +47,10 @@ class HttpTransport:
     def _request(self, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
         for attempt in (1, 2):
             if self._token is None:
-                self._token = self._token_source()
+                try:
+                    self._token = self._token_source()
+                except (OSError, ValueError) as exc:  # server down, credentials refused or unreadable
+                    raise TransportError(f"{method} {path}: no token: {exc}") from exc
             req = urllib.request.Request(
                 self.url + path, method=method, data=None if body is None else json.dumps(body).encode(),
                 headers={"X-Auth-Token": self._token, "Content-Type": "application/json"},
