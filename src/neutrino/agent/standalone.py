@@ -24,7 +24,7 @@ from neutrino.dataplane.host import HostContext
 
 LOG = logging.getLogger(__name__)
 FIRST_RETRY = 0.25
-MAX_RETRY = 5.0
+MAX_RETRY = 2.0
 
 
 def _credentials(config: AgentConfig) -> dict[str, Any]:

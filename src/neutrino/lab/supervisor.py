@@ -9,8 +9,8 @@ spin. Liveness is read from the pidfile and ``/proc/<pid>/cmdline`` (dataplane/d
 only from ``waitpid``, so a supervisor that was itself killed and started again adopts the
 processes still running instead of starting twins. It is a process of our own rather than
 systemd units because the lab runs in containers and CI runners without systemd; on real hosts
-systemd does this job (docs/deployment.md). On SIGTERM it stops the agents, then the server,
-and exits once they are gone. ``procs.json`` records pid, restarts and last exit of each.
+systemd does this job (docs/deployment.md). On SIGTERM it stops them all and exits once they
+are gone. ``procs.json`` records pid, restarts and last exit of each.
 """
 
 from __future__ import annotations
@@ -122,15 +122,14 @@ class Supervisor:
         self.shutdown()
 
     def shutdown(self) -> None:
-        """Agents first (SIGTERM together, then SIGKILL after 10 s), then the server."""
-        agents = [t for t in self.tracked if t.spec.kind != nodes.SERVER]
-        servers = [t for t in self.tracked if t.spec.kind == nodes.SERVER]
-        for group, timeout in ((agents, 10.0), (servers, 5.0)):
-            stop_all([t.spec for t in group], timeout)
-            for t in group:
-                if t.popen is not None:
-                    t.popen.wait()
-                t.pid = None
+        """Everything at once: SIGTERM, then SIGKILL after 5 s. The server is not drained first:
+        its long polls would hold it for their whole timeout, and agents survive a server
+        that goes away (they retry)."""
+        stop_all([t.spec for t in self.tracked], 5.0)
+        for t in self.tracked:
+            if t.popen is not None:
+                t.popen.wait()
+            t.pid = None
         self.write_state()
 
 
