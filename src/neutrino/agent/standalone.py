@@ -19,7 +19,6 @@ import yaml
 from neutrino.agent.config import AgentConfig
 from neutrino.agent.runner import AgentSettings, HostAgent
 from neutrino.bus.http import HttpTransport, password_token
-from neutrino.bus.transport import TransportError
 from neutrino.dataplane.host import HostContext
 
 LOG = logging.getLogger(__name__)
@@ -52,16 +51,21 @@ def settings_for(config: AgentConfig) -> AgentSettings:
     )  # fmt: skip
 
 
-def start_when_reachable(agent: HostAgent, url: str, stop: threading.Event) -> bool:
-    """Start ``agent`` (its first state report reaches the server), retrying with backoff;
-    False if stopped first."""
-    delay = FIRST_RETRY
+def wait_for_server(config: AgentConfig, url: str, stop: threading.Event) -> bool:
+    """Until the server hands out a token for our credentials (a fast first pass once it
+    serves, rather than the agent's slower backoff); one line when it does not, one when it
+    does. False if stopped first."""
+    delay, problem = FIRST_RETRY, None
     while not stop.is_set():
         try:
-            agent.start()
+            password_token(_credentials(config))
+            if problem is not None:
+                LOG.warning("agent %s: server %s answers", config.host, url)
             return True
-        except (TransportError, OSError) as exc:
-            LOG.warning("agent %s: server %s not reachable (%s); retrying in %.1fs", agent.host.name, url, exc, delay)
+        except (OSError, ValueError) as exc:
+            if problem is None:
+                LOG.warning("agent %s: server %s not reachable (%s); retrying with backoff", config.host, url, exc)
+            problem = str(exc)
         stop.wait(delay)
         delay = min(delay * 2, MAX_RETRY)
     return False
@@ -76,13 +80,17 @@ def run_agent(config: AgentConfig, stop: threading.Event | None = None) -> None:
     agent = HostAgent(context, transport, settings_for(config))
     stop = stop or threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    started = False
     try:
-        if start_when_reachable(agent, url, stop):
+        if wait_for_server(config, url, stop):
+            agent.start()
+            started = True
             LOG.info("agent %s (%s) running against %s", config.host, ",".join(config.roles), url)
         while not stop.wait(1):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        agent.stop()
+        if started:
+            agent.stop()
         transport.close()
