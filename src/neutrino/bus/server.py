@@ -213,12 +213,14 @@ class ServerBus:
     """Everything the server side of the bus is: transport, RPC server, notifier, event log."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None
+        self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None,
+        transport: Transport | None = None,
     ) -> None:
+        """``transport``: RabbitMQ (``bus.amqp``) when configured; default in-process."""
         from neutrino.bus.events import EventLog
         from neutrino.bus.inproc import InProcTransport
 
-        self.transport = InProcTransport()
+        self.transport = transport or InProcTransport()
         self.rpc = RpcServer(self.transport, sessions, cfg)
         self.notifier = Notifier(self.transport, sessions, read_sessions)
         self.events = EventLog(self.transport)

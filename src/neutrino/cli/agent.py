@@ -66,8 +66,9 @@ def _echo_json(value: Any) -> None:
 @click.option("--host", "run_host", help="run the agents of this host (the name the server binds ports to)")
 @click.option("--roles", default="l2", show_default=True, help="comma-separated: l2, dhcp, l3")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML file: [agent] server_url, clouds_yaml, bridge_mappings, tunnel_types, tunneling_ip, ...")  # fmt: skip
+              help="TOML file: [agent] server_url or transport_url, clouds_yaml, bridge_mappings, tunnel_types, ...")  # fmt: skip
 @click.option("--server-url", help="the neutrino server (default: from clouds.yaml's auth_url)")
+@click.option("--transport-url", help="talk to the server over RabbitMQ (amqp://user:password@host:5672/vhost) instead of HTTP")
 @click.option("--clouds-yaml", type=click.Path(path_type=Path), help="credentials (cloud 'neutrino'); default: the server's state dir")
 @click.option("--bridge-mappings", default="", help="physnet:bridge,...")
 @click.option("--tunnel-types", default="", help="e.g. vxlan")
@@ -78,10 +79,10 @@ def _echo_json(value: Any) -> None:
 @click.option("--state-dir", type=click.Path(path_type=Path), default=Path("/var/lib/neutrino/agent"), show_default=True)
 @click.pass_context
 def agent(ctx: click.Context, run_host: str | None, roles: str, config_file: Path | None, server_url: str | None,
-          clouds_yaml: Path | None, bridge_mappings: str, tunnel_types: str, tunneling_ip: str | None,
+          transport_url: str | None, clouds_yaml: Path | None, bridge_mappings: str, tunnel_types: str, tunneling_ip: str | None,
           netns: str | None, ovs_dir: Path | None, prefix: str, state_dir: Path) -> None:  # fmt: skip
     """Run the agents of a host (``neutrino agent --host H --roles l2,dhcp,l3``) against a
-    server over HTTP; or, with a subcommand, act as an agent by hand (heartbeat, device-up, ...)."""
+    server over HTTP or RabbitMQ (``--transport-url``); or, with a subcommand, act as an agent by hand (heartbeat, device-up, ...)."""
     if ctx.invoked_subcommand is not None:
         return
     if not run_host:
@@ -98,6 +99,7 @@ def agent(ctx: click.Context, run_host: str | None, roles: str, config_file: Pat
             host=run_host,
             roles=tuple(r.strip() for r in roles.split(",") if r.strip()),
             server_url=server_url or file_conf.get("server_url"),
+            transport_url=transport_url or file_conf.get("transport_url"),
             clouds_yaml=clouds_yaml or (Path(file_conf["clouds_yaml"]) if "clouds_yaml" in file_conf else None),
             bridge_mappings=parse_mappings(bridge_mappings) or dict(file_conf.get("bridge_mappings", {})),
             tunnel_types=[t for t in tunnel_types.split(",") if t] or list(file_conf.get("tunnel_types", [])),

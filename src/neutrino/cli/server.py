@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import uvicorn
+from pydantic import ValidationError
 
 from neutrino.config import load_server_settings
 
@@ -19,6 +20,7 @@ from neutrino.config import load_server_settings
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None, help="[/var/lib/neutrino]")
 @click.option("--auth", type=click.Choice(["keystone", "noauth"]), default=None, help="[keystone]")
 @click.option("--database-url", default=None, help="SQLAlchemy URL [sqlite:///<state-dir>/neutrino.db]")
+@click.option("--transport-url", default=None, help="the agents' bus on RabbitMQ: amqp://user:password@host:5672/vhost")
 def server(
     config_file: Path | None,
     host: str | None,
@@ -26,14 +28,19 @@ def server(
     state_dir: Path | None,
     auth: str | None,
     database_url: str | None,
+    transport_url: str | None,
 ) -> None:
     """Run the Neutron API v2.0 server with its Keystone-compatible identity service."""
     from neutrino.server import build
 
     try:
         settings = load_server_settings(
-            config_file, host=host, port=port, state_dir=state_dir, auth=auth, database_url=database_url
+            config_file, host=host, port=port, state_dir=state_dir, auth=auth, database_url=database_url,
+            transport_url=transport_url,
         )
+    except ValidationError as exc:  # one line per bad setting, not pydantic's report
+        raise click.ClickException("; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from None  # fmt: skip
     except (FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     logging.basicConfig(
@@ -47,6 +54,10 @@ def server(
         raise click.ClickException(str(exc)) from exc
     out = click.echo
     out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url})", err=True)
+    if settings.transport_url:
+        from neutrino.bus.broker_errors import redact
+
+        out(f"agents' bus: {redact(settings.transport_url)}", err=True)
     if settings.auth == "keystone":
         out(f"identity: {settings.url}/identity/v3", err=True)
         from neutrino.server import SYSTEM_STATE_DIR
