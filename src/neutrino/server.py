@@ -150,8 +150,24 @@ WORKER_SETTINGS_ENV = "NEUTRINO_WORKER_SETTINGS"
 def worker_app() -> Any:
     """The ASGI app of one API worker of ``neutrino server --workers N`` (uvicorn's factory,
     run in each worker process): the settings come from the parent in the environment."""
+    _exit_with_parent()
     settings = ServerSettings.model_validate_json(os.environ[WORKER_SETTINGS_ENV])
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
     )
     return build(settings, write_files=False, worker=True).app
+
+
+def _exit_with_parent() -> None:
+    """Have the kernel send this worker SIGTERM when the parent (uvicorn's supervisor, the pid
+    an operator or the lab stops) dies, even by SIGKILL: no worker outlives its server."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the parent's normal shutdown still stops us
+        return
+    if os.getppid() == 1:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -60,6 +60,8 @@ def server(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from sqlalchemy.exc import OperationalError
+
     from neutrino.db.migrate import SchemaNotCurrent
     from neutrino.entrypoints import LoadError
 
@@ -74,8 +76,11 @@ def server(
             app = "neutrino.server:worker_app"
     except (LoadError, SchemaNotCurrent) as exc:  # a wrong name or range; a schema to upgrade
         raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:  # no database there, or it refused us
+        reason = str(exc.orig or exc).splitlines()[0]
+        raise click.ClickException(f"cannot use the database {_shown(settings.db_url)}: {reason}") from exc
     out = click.echo
-    out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url}, "
+    out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {_shown(settings.db_url)}, "
         f"workers: {settings.workers})", err=True)  # fmt: skip
     if settings.transport_url:
         from neutrino.bus.broker_errors import redact
@@ -107,4 +112,14 @@ def server(
         http="httptools",
         workers=settings.workers if settings.workers > 1 else None,
         factory=settings.workers > 1,
+        # a worker starts a fresh interpreter and builds its app before it answers the
+        # supervisor's first ping; on a busy machine that takes longer than uvicorn's 5 s
+        timeout_worker_healthcheck=30,
     )
+
+
+def _shown(url: str) -> str:
+    """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
