@@ -125,7 +125,11 @@ def _plan_tables(lab: rs.ResolvedLab) -> None:
 @click.option("--name", help="lab name (default: the file's name, else 'seed')")
 @click.option("--json", "as_json", is_flag=True, help="print the lab's status as JSON when ready")
 @click.option("--no-cloud", is_flag=True, help="only the dataplane: no API server, no agents")
-def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> None:
+@click.option("--bus", type=click.Choice(["http", "rabbitmq"]), default=None,
+              help="the agents' bus: HTTP to the server, or RabbitMQ on the controller  [http]")
+@click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default=None,
+              help="the server's database: SQLite, or PostgreSQL on the controller  [sqlite]")
+def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool, bus: str | None, db: str | None) -> None:
     """Build the lab (idempotent); returns when every host's OVS, the server and the agents are up."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import cloud, realize
@@ -137,8 +141,8 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> No
         with _steps(as_json) as progress:
             done = realize.up(lab_file, name=name, source_file=str(file) if file else None, progress=progress)
             if not no_cloud:
-                progress("API server and agents")
-                cloud.start(done.lab)
+                progress("API server and agents" + (f" ({bus or 'http'} bus, {db or 'sqlite'})" if bus or db else ""))
+                cloud.start(done.lab, bus=bus, db=db)
                 done.seconds = time.monotonic() - started
     except (realize.LabError, DataplaneError, ValueError, cloud.CloudError) as exc:
         raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name or lab_file.name})") from exc
@@ -350,7 +354,11 @@ def schema() -> None:
 @lab.command()
 @click.option("--name", default="seed", show_default=True, help="lab name")
 @click.option("--json", "as_json", is_flag=True)
-def demo(name: str, as_json: bool) -> None:
+@click.option("--bus", type=click.Choice(["http", "rabbitmq"]), default="http", show_default=True,
+              help="the agents' bus: HTTP to the server, or RabbitMQ on the controller")
+@click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True,
+              help="the server's database: SQLite, or PostgreSQL on the controller")
+def demo(name: str, as_json: bool, bus: str, db: str) -> None:
     """The seed's whole cloud: build it through the API, verify it with real traffic, keep it."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import demo as dm
@@ -361,7 +369,7 @@ def demo(name: str, as_json: bool) -> None:
 
     try:
         with _steps(as_json) as progress:
-            result = dm.run(name, progress=progress)
+            result = dm.run(name, progress=progress, bus=bus, db=db)
     except (dm.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
         raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name})") from exc
     info = dm.cloud.info(result.lab) or {}

@@ -21,6 +21,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from neutrino.dataplane.errors import DataplaneError
 from neutrino.lab import nodes, process_control
 from neutrino.lab import resolve as rs
 
@@ -56,19 +57,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(lab: rs.ResolvedLab, timeout: float = 60.0) -> dict[str, Any]:
+def start(lab: rs.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None, db: str | None = None) -> dict[str, Any]:
     """Start the lab's processes unless its supervisor runs; wait until they serve and reported.
-    A supervisor that had died is started again and adopts the processes still running."""
+    A supervisor that had died is started again and adopts the processes still running.
+    ``bus``/``db``: ``rabbitmq``/``postgresql`` run them in the controller's namespace
+    (lab/services.py); None: what the lab was first brought up with, else HTTP and SQLite."""
+    from neutrino.lab import services
+
+    try:
+        chosen = services.settle(lab, bus, db)
+    except ValueError as exc:
+        raise CloudError(str(exc)) from None
     running = info(lab)
     if running is not None:
         return running
     (lab.state_dir / READY_FILE).unlink(missing_ok=True)
     try:
+        if chosen.bus == "rabbitmq":
+            services.start_broker(lab)
         proc = process_control.launch(lab)
         process_control.wait_ready(lab, proc, timeout)
-    except process_control.ProcessError as exc:
+    except (process_control.ProcessError, DataplaneError) as exc:
         raise CloudError(str(exc)) from None
     doc = {
+        "bus": chosen.bus,
+        "db": chosen.db,
         "url": nodes.api_url(lab),
         "supervisor": proc.pid,
         "clouds_yaml": str(nodes.clouds_yaml(lab)),

@@ -20,6 +20,7 @@ from typing import Any
 
 from neutrino.agent.config import AgentConfig, render
 from neutrino.lab import resolve as rs
+from neutrino.lab import services as sv
 
 SERVER = "server"
 API_PORT = 9696
@@ -99,24 +100,37 @@ def ml2_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
     }
 
 
-def server_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
-    """The ``[server]`` table of the lab's server.toml."""
-    return {
+def server_settings(lab: rs.ResolvedLab, services: sv.Services | None = None,
+                    transport_url: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """The ``[server]`` table of the lab's server.toml: on the controller's management address;
+    with PostgreSQL several API workers, with RabbitMQ the broker as the agents' bus."""
+    services = services or sv.Services()
+    out: dict[str, Any] = {
         "host": lab.controller.address,
         "port": API_PORT,
         "state_dir": str(server_dir(lab)),
         "auth": "keystone",
         **ml2_settings(lab),
     }
+    database_url = sv.database_url(lab, services)
+    if database_url:
+        out["database_url"] = database_url
+        out["workers"] = sv.SERVER_WORKERS_ON_POSTGRES
+    if transport_url:
+        out["transport_url"] = transport_url
+    return out
 
 
-def agent_config(lab: rs.ResolvedLab, host: rs.ResolvedHost, *, url: str | None = None) -> AgentConfig:
+def agent_config(lab: rs.ResolvedLab, host: rs.ResolvedHost, *, url: str | None = None,
+                 transport_url: str | None = None) -> AgentConfig:  # fmt: skip
     """The agents of ``host``: l2 everywhere, dhcp and l3 on network nodes, in the host's
-    namespace with its private OVS. ``url``: the server (default: the lab's API)."""
+    namespace with its private OVS. ``url``: the server (default: the lab's API);
+    ``transport_url``: RabbitMQ instead of HTTP."""
     return AgentConfig(
         host=host.name,
         roles=("l2", "dhcp", "l3") if "network" in host.roles else ("l2",),
         server_url=url or api_url(lab),
+        transport_url=transport_url,
         clouds_yaml=clouds_yaml(lab),
         bridge_mappings=dict(host.bridge_mappings),
         tunnel_types=("vxlan",) if host.tunnel_ip else (),
@@ -137,12 +151,18 @@ def render_server_toml(settings: dict[str, Any]) -> str:
 
 
 def write_configs(lab: rs.ResolvedLab) -> None:
+    """The files of ``specs``, for the bus and database the lab was brought up with (its
+    broker, if any, runs already: its URL carries the credentials it chose). Owner-only: the
+    server's file may hold the database password, the agents' the broker's."""
+    services = sv.read(lab)
+    transport_url = sv.broker_url(lab) if services.bus == "rabbitmq" else None
     for spec in specs(lab):
         spec.config.parent.mkdir(parents=True, exist_ok=True)
         spec.log.parent.mkdir(parents=True, exist_ok=True)
         spec.pidfile.parent.mkdir(parents=True, exist_ok=True)
         if spec.kind == SERVER:
-            text = render_server_toml(server_settings(lab))
+            text = render_server_toml(server_settings(lab, services, transport_url))
         else:
-            text = render(agent_config(lab, lab.host(spec.node)))
+            text = render(agent_config(lab, lab.host(spec.node), transport_url=transport_url))
+        spec.config.touch(mode=0o600)
         spec.config.write_text(text)

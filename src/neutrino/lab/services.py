@@ -50,17 +50,19 @@ def choose(bus: str, db: str) -> Services:
     return Services(bus=bus, db=db, db_password=secrets.token_urlsafe(18) if db == "postgresql" else "")
 
 
-def record(lab: rs.ResolvedLab, services: Services) -> Services:
-    """Write the choice unless the lab has one: a lab keeps the bus and database it was built with."""
+def settle(lab: rs.ResolvedLab, bus: str | None, db: str | None) -> Services:
+    """The lab's bus and database: those recorded at its first ``up`` (a lab keeps them; asking
+    for others is an error), else those given (default HTTP and SQLite), then recorded."""
     path = lab.state_dir / RECORD
-    known = read(lab)
     if path.exists():
-        if (known.bus, known.db) != (services.bus, services.db):
+        known = read(lab)
+        if (bus or known.bus, db or known.db) != (known.bus, known.db):
             raise ValueError(f"lab {lab.name} runs with --bus {known.bus} --db {known.db}; "
                              f"`neutrino lab down --name {lab.name}` first to change them")  # fmt: skip
         return known
+    services = choose(bus or "http", db or "sqlite")
+    path.touch(mode=0o600)
     path.write_text(json.dumps(asdict(services)))
-    path.chmod(0o600)
     return services
 
 
@@ -100,18 +102,30 @@ def start_broker(lab: rs.ResolvedLab) -> str:
     from neutrino.dataplane import rabbitmq
 
     url = broker_url(lab)
-    if url is not None and _broker_running(lab):
+    if url is not None and broker_pid(lab) is not None:
         return url
     broker = rabbitmq.start(rabbitmq_dir(lab), host=lab.controller.address or "127.0.0.1", port=RABBITMQ_PORT,
                             netns=lab.controller.netns)  # fmt: skip
     return broker.url
 
 
-def _broker_running(lab: rs.ResolvedLab) -> bool:
+def broker_pid(lab: rs.ResolvedLab) -> int | None:
     from neutrino.dataplane import daemons
 
     pid = daemons.read_pid(rabbitmq_dir(lab) / "beam.pid")
-    return daemons.alive(pid, "beam")
+    return pid if daemons.alive(pid, "beam") else None
+
+
+def database_pid(lab: rs.ResolvedLab) -> int | None:
+    """The postmaster's pid, from the first line of its ``postmaster.pid``."""
+    from neutrino.dataplane import daemons
+
+    try:
+        first = (postgres_dir(lab) / "data" / "postmaster.pid").read_text().split("\n", 1)[0].strip()
+    except OSError:
+        return None
+    pid = int(first) if first.isdigit() else None
+    return pid if daemons.alive(pid, "postgres") else None
 
 
 def stop_broker(lab_state_dir: Path) -> bool:
