@@ -62,6 +62,14 @@ def test_agent_tomls_load() -> None:
     assert load_agent_config(DEPLOY / "agent-compute.toml", host="compute7", roles="l2,dhcp").host == "compute7"
 
 
+def test_the_rabbitmq_lines_load_when_uncommented(tmp_path: Path) -> None:
+    for name in ("server.toml", "agent-compute.toml"):
+        (tmp_path / name).write_text((DEPLOY / name).read_text().replace("# transport_url", "transport_url"))
+    server = load_server_settings(tmp_path / "server.toml")
+    agent = load_agent_config(tmp_path / "agent-compute.toml")
+    assert server.transport_url == agent.transport_url and agent.transport_url.startswith("amqp://")
+
+
 def test_agent_config_round_trips_and_rejects_mistakes(tmp_path: Path) -> None:
     config = load_agent_config(DEPLOY / "agent-network.toml")
     path = tmp_path / "agent.toml"
