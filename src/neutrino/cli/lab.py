@@ -280,71 +280,6 @@ def down(name: str | None, as_json: bool) -> None:
     )
 
 
-@lab.command(hidden=True)
-@click.option("--name", required=True)
-def supervise(name: str) -> None:
-    """Start and keep the lab's server and agents running, in the foreground (started by `lab up`)."""
-    from neutrino.lab import supervisor
-
-    supervisor.serve(_lookup(name))
-
-
-def _process_command(action: str, name: str | None, process: str) -> None:
-    """``lab agent|server stop|start``: one process, through the lab's supervisor."""
-    from neutrino.lab import process_control
-
-    lab_ = _lookup(name)
-    try:
-        if action == "stop":
-            pid = process_control.stop(lab_, process)
-            ERR.print(f"{process}: stopped (pid {pid}); the supervisor leaves it stopped" if pid else f"{process}: was not running")
-        else:
-            pid = process_control.start(lab_, process)
-            ERR.print(f"{process}: running, pid {pid}")
-    except (KeyError, process_control.ProcessError) as exc:
-        raise click.ClickException(str(exc.args[0])) from exc
-
-
-@lab.group("agent")
-def agent_group() -> None:
-    """Stop or start one host's agent process (the supervisor restarts agents that die, not stopped ones)."""
-
-
-@agent_group.command("stop")
-@click.argument("host")
-@click.option("--name", help="which lab (default: the only one up)")
-def agent_stop(host: str, name: str | None) -> None:
-    """Stop HOST's agents for good: returns once the process is gone; nothing restarts it."""
-    _process_command("stop", name, host)
-
-
-@agent_group.command("start")
-@click.argument("host")
-@click.option("--name", help="which lab (default: the only one up)")
-def agent_start(host: str, name: str | None) -> None:
-    """Start HOST's agents again after `lab agent stop`."""
-    _process_command("start", name, host)
-
-
-@lab.group("server")
-def server_group() -> None:
-    """Stop or start the lab's API server process (on the controller)."""
-
-
-@server_group.command("stop")
-@click.option("--name", help="which lab (default: the only one up)")
-def server_stop(name: str | None) -> None:
-    """Stop the server for good: returns once the process is gone."""
-    _process_command("stop", name, "server")
-
-
-@server_group.command("start")
-@click.option("--name", help="which lab (default: the only one up)")
-def server_start(name: str | None) -> None:
-    """Start the server again after `lab server stop`."""
-    _process_command("start", name, "server")
-
-
 @lab.command()
 def schema() -> None:
     """Print the lab file's JSON schema."""
@@ -423,3 +358,14 @@ def basics(keep: bool, as_json: bool) -> None:
         ERR.print(f"{'all passed' if result.ok else 'FAILED'} in {result.seconds:.2f} s; " + ("namespaces kept" if keep else "everything removed"))
     if not result.ok:
         sys.exit(1)
+
+
+def _add_process_commands() -> None:
+    """``lab agent``, ``lab server`` and the hidden ``lab supervise`` (cli/lab_processes.py)."""
+    from neutrino.cli import lab_processes
+
+    for command in (lab_processes.agent_group, lab_processes.server_group, lab_processes.supervise):
+        lab.add_command(command)
+
+
+_add_process_commands()
