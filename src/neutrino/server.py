@@ -55,6 +55,16 @@ def domain_config(settings: ServerSettings) -> DomainConfig:
     return DomainConfig(**values)  # type: ignore[arg-type]
 
 
+def bus_transport(settings: ServerSettings) -> Any:
+    """RabbitMQ when ``transport_url`` is set (served and published there, reconnecting on its
+    own), else None: the bus's in-process transport, with HTTP for agent processes."""
+    if not settings.transport_url:
+        return None
+    from neutrino.bus.amqp import AmqpTransport
+
+    return AmqpTransport(settings.transport_url, name="neutrino-server")
+
+
 def build(
     settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False, worker: bool = False
 ) -> Built:
@@ -94,7 +104,7 @@ def build(
         domain=domain,
         default_project_id=admin_project,
         service_plugins=plugins,
-        bus=ServerBus(sessions, domain, read_sessions),
+        bus=ServerBus(sessions, domain, read_sessions, transport=bus_transport(settings)),
     )
     return Built(app=create_app(state), state=state, admin_password=password)
 

@@ -170,9 +170,11 @@ class ServerBus:
     (the database's, shared by every API worker; see ``bus/events.py``)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None
+        self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None,
+        transport: Transport | None = None,
     ) -> None:
-        self.transport = InProcTransport()
+        """``transport``: RabbitMQ (``bus.amqp``) when configured; default in-process."""
+        self.transport = transport or InProcTransport()
         self.rpc = RpcServer(self.transport, sessions, cfg)
         engine = sessions.kw["bind"]
         read_engine = (read_sessions or sessions).kw["bind"]

@@ -100,18 +100,22 @@ def _plan_tables(lab: rs.ResolvedLab) -> None:
     for s in lab.switches:
         sw.add_row(s.name, s.purpose)
     OUT.print(sw)
-    hosts = Table("host", "roles", "namespace", "OVS bridges", "wires", "tunnel IP", "bridge_mappings", title="hosts")
+    hosts = Table("host", "roles", "namespace", "management IP", "OVS bridges", "wires", "tunnel IP", "bridge_mappings", title="hosts")
     for h in lab.hosts:
         hosts.add_row(
             h.name,
             ",".join(h.roles),
             h.netns,
+            f"{h.management_ip} (eth0)" if h.management_ip else "-",
             " ".join(h.bridges()) or "-",
             "\n".join(f"{w.host_end} ({w.bridge}) ↔ {w.root_end} on {w.switch}" for w in h.wires) or "-",
             h.tunnel_ip or "-",
             ",".join(f"{k}:{v}" for k, v in h.bridge_mappings.items()) or "-",
         )
     OUT.print(hosts)
+    if lab.management:
+        OUT.print(f"management: {lab.management.cidr} on {lab.management.switch}, root namespace {lab.management.root_address}; "
+                  f"the API server on {lab.controller.name} at http://{lab.controller.address}:9696")
     if lab.outside:
         OUT.print(f"outside: namespace {lab.outside.netns}, {lab.outside.interface} {lab.outside.address} on {lab.outside.wire.switch}")
 
@@ -121,7 +125,11 @@ def _plan_tables(lab: rs.ResolvedLab) -> None:
 @click.option("--name", help="lab name (default: the file's name, else 'seed')")
 @click.option("--json", "as_json", is_flag=True, help="print the lab's status as JSON when ready")
 @click.option("--no-cloud", is_flag=True, help="only the dataplane: no API server, no agents")
-def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> None:
+@click.option("--bus", type=click.Choice(["http", "rabbitmq"]), default=None,
+              help="the agents' bus: HTTP to the server, or RabbitMQ on the controller  [http]")
+@click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default=None,
+              help="the server's database: SQLite, or PostgreSQL on the controller  [sqlite]")
+def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool, bus: str | None, db: str | None) -> None:
     """Build the lab (idempotent); returns when every host's OVS, the server and the agents are up."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import cloud, realize
@@ -133,8 +141,8 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> No
         with _steps(as_json) as progress:
             done = realize.up(lab_file, name=name, source_file=str(file) if file else None, progress=progress)
             if not no_cloud:
-                progress("API server and agents")
-                cloud.start(done.lab)
+                progress("API server and agents" + (f" ({bus or 'http'} bus, {db or 'sqlite'})" if bus or db else ""))
+                cloud.start(done.lab, bus=bus, db=db)
                 done.seconds = time.monotonic() - started
     except (realize.LabError, DataplaneError, ValueError, cloud.CloudError) as exc:
         raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name or lab_file.name})") from exc
@@ -204,7 +212,14 @@ def _status_tables(doc: dict[str, Any]) -> None:
     OUT.print(s)
     if doc.get("cloud"):
         c = doc["cloud"]
-        OUT.print(f"API server: {c['url']} (pid {c['pid']}), agents on {', '.join(c['agents'])}; clouds.yaml {c['clouds_yaml']}")
+        OUT.print(f"API server: {c['url']}; clouds.yaml {c['clouds_yaml']}")
+    if doc.get("processes"):
+        p = Table("process", "node", "pid", "health", "restarts", "log", title="processes")
+        for proc in doc["processes"]:
+            colour = "green" if proc["health"] == "running" else ("yellow" if proc["health"] == "stopped" else "red")
+            p.add_row(proc["name"], proc["node"], str(proc["pid"] or "-"), f"[{colour}]{proc['health']}[/]",
+                      str(proc["restarts"]), proc["log"])  # fmt: skip
+        OUT.print(p)
     if doc["outside"]:
         o = doc["outside"]
         OUT.print(f"outside: {o['netns']} {' '.join(o['addresses']) or o['address']}")
@@ -265,15 +280,6 @@ def down(name: str | None, as_json: bool) -> None:
     )
 
 
-@lab.command(hidden=True)
-@click.option("--name", required=True)
-def serve(name: str) -> None:
-    """Run the lab's API server and agents in the foreground (started by `lab up`)."""
-    from neutrino.lab import cloud
-
-    cloud.serve(_lookup(name))
-
-
 @lab.command()
 def schema() -> None:
     """Print the lab file's JSON schema."""
@@ -283,7 +289,11 @@ def schema() -> None:
 @lab.command()
 @click.option("--name", default="seed", show_default=True, help="lab name")
 @click.option("--json", "as_json", is_flag=True)
-def demo(name: str, as_json: bool) -> None:
+@click.option("--bus", type=click.Choice(["http", "rabbitmq"]), default="http", show_default=True,
+              help="the agents' bus: HTTP to the server, or RabbitMQ on the controller")
+@click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True,
+              help="the server's database: SQLite, or PostgreSQL on the controller")
+def demo(name: str, as_json: bool, bus: str, db: str) -> None:
     """The seed's whole cloud: build it through the API, verify it with real traffic, keep it."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import demo as dm
@@ -294,7 +304,7 @@ def demo(name: str, as_json: bool) -> None:
 
     try:
         with _steps(as_json) as progress:
-            result = dm.run(name, progress=progress)
+            result = dm.run(name, progress=progress, bus=bus, db=db)
     except (dm.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
         raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name})") from exc
     info = dm.cloud.info(result.lab) or {}
@@ -348,3 +358,14 @@ def basics(keep: bool, as_json: bool) -> None:
         ERR.print(f"{'all passed' if result.ok else 'FAILED'} in {result.seconds:.2f} s; " + ("namespaces kept" if keep else "everything removed"))
     if not result.ok:
         sys.exit(1)
+
+
+def _add_process_commands() -> None:
+    """``lab agent``, ``lab server`` and the hidden ``lab supervise`` (cli/lab_processes.py)."""
+    from neutrino.cli import lab_processes
+
+    for command in (lab_processes.agent_group, lab_processes.server_group, lab_processes.supervise):
+        lab.add_command(command)
+
+
+_add_process_commands()
