@@ -512,3 +512,7 @@ class PermanentDataplaneError(DataplaneError):
 
 class MacAddressGenerationFailure(ServiceUnavailable):
     template = "Unable to generate unique mac on network %(net_id)s."
+
+
+class SecurityGroupConflict(Conflict):
+    template = "Error %(reason)s while attempting the operation."
