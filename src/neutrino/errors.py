@@ -516,3 +516,7 @@ class MacAddressGenerationFailure(ServiceUnavailable):
 
 class SecurityGroupConflict(Conflict):
     template = "Error %(reason)s while attempting the operation."
+
+
+class NetworkMTUSubnetConflict(Conflict):
+    template = "MTU of %(net_id)s is not valid, subnet requires a minimum of %(mtu)s"

@@ -16,6 +16,7 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.ipam import addresses, pools
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
+from neutrino.domain.ml2 import network_mtu
 from neutrino.domain.models import (
     AllocationPool,
     DNSNameServer,
@@ -114,6 +115,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     ip_version, cidr = data["ip_version"], data["cidr"]
     enable_dhcp = data.get("enable_dhcp", True)
     pools.validate_subnet_cidr(cidr, ip_version, enable_dhcp)
+    network_mtu.check_subnets(net.id, net.mtu, [ip_version])
     ra_mode, addr_mode = data.get("ipv6_ra_mode"), data.get("ipv6_address_mode")
     if ra_mode or addr_mode:
         pools.validate_ipv6_modes(ra_mode, addr_mode, enable_dhcp, cidr, ip_version=ip_version)
