@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from neutrino import errors
+from neutrino.api import input_guard
 from neutrino.api import validators as v
 from neutrino.api.attributes import NOT_SPECIFIED, REQUIRED, Attr, ResourceSpec
 from neutrino.domain.context import Context
@@ -26,9 +27,10 @@ def load_json(raw: bytes) -> Any:
     if not raw or not raw.strip():
         raise bad("Resource body required")
     try:
-        return orjson.loads(raw)
+        parsed = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise bad(f"Malformed request body: {exc}") from None
+    return input_guard.check_body(parsed)
 
 
 def _convert_and_validate(attr: Attr, value: Any) -> Any:
