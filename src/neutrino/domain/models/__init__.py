@@ -3,7 +3,7 @@
 from neutrino.domain.models.agent import Agent, NetworkDhcpAgentBinding, RouterL3AgentBinding
 from neutrino.domain.models.base import Base
 from neutrino.domain.models.binding import PortBinding, PortBindingLevel, ProvisioningBlock
-from neutrino.domain.models.identity import Project, Role, RoleAssignment, SigningKey, User
+from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAssignment, SigningKey, User
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
@@ -58,6 +58,7 @@ __all__ = [
     "Port",
     "Project",
     "Quota",
+    "RevokedToken",
     "Role",
     "RoleAssignment",
     "SigningKey",
