@@ -100,4 +100,5 @@ def create_app(state: AppState) -> Any:
     app.include_router(segment_routes.router)
     app.include_router(bus_routes.router)
     app.include_router(identity_router, prefix="/identity")
-    return JsonSuffix(RejectNulInUrl(app))
+    app.add_middleware(RejectNulInUrl)
+    return JsonSuffix(app)
