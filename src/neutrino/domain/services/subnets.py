@@ -66,7 +66,7 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
         raise errors.SubnetNotFound(subnet_id=subnet_id)
     if not ctx.is_admin and sub.project_id != ctx.project_id:
         net = session.get(Network, sub.network_id)
-        if net is None or not net.shared:
+        if net is None or not (net.shared or net.router_external):
             raise errors.SubnetNotFound(subnet_id=subnet_id)
     return sub
 
@@ -74,7 +74,9 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
 def list_(session: Session, ctx: Context, q: ListQuery) -> list[Subnet]:
     stmt = select(Subnet)
     if not ctx.is_admin:
-        shared_nets = select(Network.id).where(Network.shared.is_(True))
+        # subnets of shared and of external networks are visible to every project, as in
+        # Neutron (where an external network carries an access_as_external RBAC entry for '*')
+        shared_nets = select(Network.id).where(or_(Network.shared.is_(True), Network.router_external.is_(True)))
         stmt = stmt.where(
             or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(shared_nets))
         )
