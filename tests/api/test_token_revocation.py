@@ -50,3 +50,20 @@ def test_deleted_token_is_refused(keystone_client: TestClient) -> None:
     self_revoke = {"X-Auth-Token": kept, "X-Subject-Token": kept}
     assert keystone_client.delete(TOKENS, headers=self_revoke).status_code == 204
     assert keystone_client.get("/v2.0/networks", headers={"X-Auth-Token": kept}).status_code == 401
+
+
+def test_identity_refuses_long_and_nul_input_on_every_backend(keystone_client: TestClient) -> None:
+    admin = {"X-Auth-Token": _token(keystone_client)}
+    long_name = "x" * 300
+    for path, key, body in (
+        ("/identity/v3/projects", "project", {"name": "p" * 65}),
+        ("/identity/v3/projects", "project", {"name": "ok", "description": long_name}),
+        ("/identity/v3/users", "user", {"name": long_name, "password": "pw"}),
+        ("/identity/v3/users", "user", {"name": "u\x00", "password": "pw"}),
+    ):
+        r = keystone_client.post(path, json={key: body}, headers=admin)
+        assert r.status_code == 400 and "error" in r.json(), (body, r.text)
+    r = keystone_client.get("/identity/v3/projects", params={"name": long_name}, headers=admin)
+    assert r.status_code == 200 and r.json()["projects"] == []
+    r = keystone_client.get("/identity/v3/projects", params={"name": "a\x00"}, headers=admin)
+    assert r.status_code == 400 and r.json()["error"]["code"] == 400
