@@ -57,8 +57,12 @@ def test_network_owned_ports_get_no_group(api, net):
 def test_explicit_and_empty_groups(api, net):
     a, b = _sg(api, "a"), _sg(api, "b")
     assert api.port(net["id"], security_groups=[])["security_groups"] == []
-    port = api.port(net["id"], security_groups=[b, a, a])
+    port = api.port(net["id"], security_groups=[b, a])
     assert port["security_groups"] == sorted([a, b])
+    # twice the same group: 400, as neutron-lib's uuid_list validator
+    r = api.post(PORTS, {"port": {"network_id": net["id"], "security_groups": [a, a]}})
+    assert _err(r) == (400, "HTTPBadRequest") and "Duplicate items in the list" in r.json()["NeutronError"]["message"]
+    assert _err(_update(api, port["id"], security_groups=[a, a])) == (400, "HTTPBadRequest")
     assert api.get(PORTS, params={"security_groups": a}).json()["ports"][0]["id"] == port["id"]
     r = _update(api, port["id"], security_groups=[a])
     assert r.status_code == 200 and r.json()["port"]["security_groups"] == [a]

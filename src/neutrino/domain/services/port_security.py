@@ -62,7 +62,12 @@ def _group_ids(value: Any) -> list[str]:
             ok = False
         if not ok:
             raise errors.InvalidInput(error_message=f"'{item}' is not an integer or uuid")
-    return sorted(set(value))
+    dups = [g for g in dict.fromkeys(value) if value.count(g) > 1]
+    if dups:  # neutron-lib's type:uuid_list
+        raise errors.HTTPBadRequest(
+            msg=f"Invalid input for security_groups. Reason: Duplicate items in the list: '{', '.join(dups)}'."
+        )
+    return sorted(value)
 
 
 def _visible_groups(session: Session, ctx: Context, project_id: str, wanted: list[str]) -> list[str]:
