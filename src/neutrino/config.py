@@ -27,6 +27,7 @@ DEFAULT_QUOTAS: dict[str, int] = {
     "security_group_rule": 100,
     "rbac_policy": 10,
     "subnetpool": -1,
+    "router_route": 30,
 }
 
 

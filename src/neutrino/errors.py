@@ -512,3 +512,11 @@ class PermanentDataplaneError(DataplaneError):
 
 class MacAddressGenerationFailure(ServiceUnavailable):
     template = "Unable to generate unique mac on network %(net_id)s."
+
+
+class SecurityGroupConflict(Conflict):
+    template = "Error %(reason)s while attempting the operation."
+
+
+class NetworkMTUSubnetConflict(Conflict):
+    template = "MTU of %(net_id)s is not valid, subnet requires a minimum of %(mtu)s"

@@ -58,7 +58,6 @@ def test_create_and_hidden_port(api):
     assert shown == fip
     guarded = api.delete(f"/v2.0/ports/{port['id']}")
     assert guarded.status_code == 409 and err(guarded) == "ServicePortInUse"
-    assert api.delete(f"/v2.0/networks/{ext['id']}").status_code == 409
     assert api.delete(f"/v2.0/floatingips/{fip['id']}").status_code == 204
     assert fip_ports(api, ext["id"]) == []
     gone = api.get(f"/v2.0/floatingips/{fip['id']}")
@@ -185,6 +184,45 @@ def test_update_associate_disassociate(api):
                    {"subnet_id": t["sub"]["id"]}).status_code == 200
     assert api.put(f"/v2.0/routers/{t['router']['id']}",
                    {"router": {"external_gateway_info": None}}).status_code == 200
+
+
+def test_empty_update_disassociates(api):
+    """``{"floatingip": {}}`` disassociates, as ``port_id: null`` does (Neutron's l3_db)."""
+    t = topology(api)
+    fip = create(api, floating_network_id=t["ext"]["id"], port_id=t["port"]["id"]).json()["floatingip"]
+    assert fip["port_id"] == t["port"]["id"]
+    url = f"/v2.0/floatingips/{fip['id']}"
+    r = api.put(url, {"floatingip": {}})
+    assert r.status_code == 200, r.text
+    off = r.json()["floatingip"]
+    assert (off["port_id"], off["fixed_ip_address"], off["router_id"]) == (None, None, None)
+    assert off["revision_number"] == fip["revision_number"] + 1
+    assert api.get(url).json()["floatingip"]["port_id"] is None
+    # nothing to disassociate: no change
+    assert api.put(url, {"floatingip": {}}).json()["floatingip"]["revision_number"] == off["revision_number"]
+
+
+def test_deleting_external_network_deletes_unassociated_floating_ips(api):
+    t = topology(api)
+    idle = create(api, floating_network_id=t["ext"]["id"]).json()["floatingip"]
+    used = create(api, floating_network_id=t["ext"]["id"], port_id=t["port"]["id"]).json()["floatingip"]
+    # an associated floating IP (and the router gateway) still block it, and nothing goes
+    r = api.delete(f"/v2.0/networks/{t['ext']['id']}")
+    assert r.status_code == 409 and err(r) == "NetworkInUse"
+    assert api.get(f"/v2.0/floatingips/{idle['id']}").status_code == 200
+    assert api.delete(f"/v2.0/floatingips/{used['id']}").status_code == 204
+    assert api.put(f"/v2.0/routers/{t['router']['id']}/remove_router_interface",
+                   {"subnet_id": t["sub"]["id"]}).status_code == 200
+    assert api.put(f"/v2.0/routers/{t['router']['id']}",
+                   {"router": {"external_gateway_info": None}}).status_code == 200
+    other = api.as_project("p-other")
+    theirs = create(other, floating_network_id=t["ext"]["id"]).json()["floatingip"]
+    r = api.delete(f"/v2.0/networks/{t['ext']['id']}")
+    assert r.status_code == 204, r.text
+    for fip in (idle, theirs):
+        assert api.get(f"/v2.0/floatingips/{fip['id']}").status_code == 404
+    assert api.get("/v2.0/ports", params={"device_owner": "network:floatingip"}).json()["ports"] == []
+    assert api.get("/v2.0/floatingips").json()["floatingips"] == []
 
 
 def test_isolation_quota_and_tags(api):

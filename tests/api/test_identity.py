@@ -310,9 +310,13 @@ def test_validation_errors(idp: Identity, member: Member) -> None:
     assert idp.http.get(path, headers={**idp.as_(member.token), "X-Subject-Token": idp.admin_token}).status_code == 403
 
 
-def test_delete_token_answers_204(idp: Identity, member: Member) -> None:
+def test_delete_token_revokes_it(idp: Identity, member: Member) -> None:
     headers = {**idp.as_(member.token), "X-Subject-Token": member.token}
     assert idp.http.delete("/identity/v3/auth/tokens", headers=headers).status_code == 204
+    assert idp.tokens.validate(member.token) is None
+    fresh = TokenService(idp.sessions, idp.settings.token_expiration)  # another server process
+    assert fresh.validate(member.token) is None
+    assert fresh.validate(idp.admin_token) is not None
 
 
 def test_auth_projects_lists_what_the_caller_can_scope_to(idp: Identity, member: Member) -> None:

@@ -86,9 +86,9 @@ def test_malformed_json_and_empty_body(api):
 
 def test_read_only_on_update(api):
     n = api.network()
-    r = api.put(f"/v2.0/networks/{n['id']}", {"network": {"mtu": 9000}})
+    r = api.put(f"/v2.0/networks/{n['id']}", {"network": {"status": "DOWN"}})
     assert r.status_code == 400
-    assert r.json()["NeutronError"]["message"] == "Cannot update read-only attribute mtu"
+    assert r.json()["NeutronError"]["message"] == "Cannot update read-only attribute status"
 
 
 def test_bulk_create_is_atomic(api):

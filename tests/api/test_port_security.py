@@ -57,8 +57,12 @@ def test_network_owned_ports_get_no_group(api, net):
 def test_explicit_and_empty_groups(api, net):
     a, b = _sg(api, "a"), _sg(api, "b")
     assert api.port(net["id"], security_groups=[])["security_groups"] == []
-    port = api.port(net["id"], security_groups=[b, a, a])
+    port = api.port(net["id"], security_groups=[b, a])
     assert port["security_groups"] == sorted([a, b])
+    # twice the same group: 400, as neutron-lib's uuid_list validator
+    r = api.post(PORTS, {"port": {"network_id": net["id"], "security_groups": [a, a]}})
+    assert _err(r) == (400, "HTTPBadRequest") and "Duplicate items in the list" in r.json()["NeutronError"]["message"]
+    assert _err(_update(api, port["id"], security_groups=[a, a])) == (400, "HTTPBadRequest")
     assert api.get(PORTS, params={"security_groups": a}).json()["ports"][0]["id"] == port["id"]
     r = _update(api, port["id"], security_groups=[a])
     assert r.status_code == 200 and r.json()["port"]["security_groups"] == [a]
@@ -117,10 +121,34 @@ def test_port_security_off_refuses_groups_and_pairs(api, net):
     assert _err(_update(api, off["id"], allowed_address_pairs=[{"ip_address": "10.0.0.9"}])) == (
         409, "AddressPairAndPortSecurityRequired",
     )
-    # groups need an address too
+
+
+def test_groups_on_a_port_without_an_address(api):
+    """As in Neutron's ML2, only port security is needed: not a fixed IP."""
+    sg, other = _sg(api, "a"), _sg(api, "b")
     bare = api.network()
-    assert _err(api.post(PORTS, {"port": {"network_id": bare["id"], "security_groups": [sg]}})) == (
-        400, "PortSecurityAndIPRequiredForSecurityGroups",
+    port = api.port(bare["id"], security_groups=[sg])
+    assert port["fixed_ips"] == [] and port["security_groups"] == [sg]
+    r = _update(api, port["id"], security_groups=[other])
+    assert r.status_code == 200, r.text
+    assert r.json()["port"]["security_groups"] == [other]
+
+
+def test_stateful_and_stateless_groups_not_mixed(api, net):
+    stateful = _sg(api, "full")
+    r = api.post("/v2.0/security-groups", {"security_group": {"name": "less", "stateful": False}})
+    assert r.status_code == 201 and r.json()["security_group"]["stateful"] is False
+    stateless = r.json()["security_group"]["id"]
+    assert _err(api.post(PORTS, {"port": {"network_id": net["id"], "security_groups": [stateful, stateless]}})) == (
+        409, "SecurityGroupConflict",
+    )
+    assert api.get(PORTS, params={"network_id": net["id"]}).json()["ports"] == []
+    port = api.port(net["id"], security_groups=[stateless])
+    assert _err(_update(api, port["id"], security_groups=[stateless, stateful])) == (409, "SecurityGroupConflict")
+    assert api.get(f"{PORTS}/{port['id']}").json()["port"]["security_groups"] == [stateless]
+    # a group in use cannot change its statefulness
+    assert _err(api.put(f"/v2.0/security-groups/{stateless}", {"security_group": {"stateful": True}})) == (
+        409, "SecurityGroupInUse",
     )
 
 

@@ -122,3 +122,21 @@ def test_filter_subnets(api):
     assert [s["cidr"] for s in got] == ["2001:db8::/64"]
     got = api.get(f"/v2.0/subnets?network_id={net['id']}&cidr=10.0.0.0/24").json()["subnets"]
     assert len(got) == 1
+
+
+def test_subnets_of_external_networks_are_visible_to_every_project(api):
+    """As in Neutron: a project lists and shows the subnets of external (and shared) networks,
+    but may not change them nor route them on its own router."""
+    ext = api.network(name="public", **{"router:external": True})
+    ext_sub = api.subnet(ext["id"], "172.24.4.0/24")
+    private = api.network(name="private")
+    private_sub = api.subnet(private["id"], "10.9.0.0/24")
+    other = api.as_project("p-other")
+    assert [s["id"] for s in other.get("/v2.0/subnets").json()["subnets"]] == [ext_sub["id"]]
+    assert other.get(f"/v2.0/subnets/{ext_sub['id']}").status_code == 200
+    assert other.get(f"/v2.0/subnets/{private_sub['id']}").status_code == 404
+    assert other.put(f"/v2.0/subnets/{ext_sub['id']}", {"subnet": {"name": "x"}}).status_code == 403
+    assert other.delete(f"/v2.0/subnets/{ext_sub['id']}").status_code == 403
+    router = other.post("/v2.0/routers", {"router": {"name": "r"}}).json()["router"]
+    r = other.put(f"/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": ext_sub["id"]})
+    assert r.status_code == 400 and "not owned by project" in r.json()["NeutronError"]["message"]

@@ -25,6 +25,7 @@ def test_create_fills_defaults_and_project():
         "admin_state_up": True,
         "shared": False,
         "port_security_enabled": True,
+        "mtu": 0,  # net-mtu-writable: 0 is "the largest the segment carries"
         "project_id": "p1",
     }
 

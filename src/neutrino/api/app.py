@@ -17,6 +17,7 @@ from neutrino.api import faults
 from neutrino.api.attributes import NETWORK, PORT, SUBNET
 from neutrino.api.auth import Unauthenticated
 from neutrino.api.identity.routes import router as identity_router
+from neutrino.api.input_guard import RejectNulInUrl
 from neutrino.api.routes import discovery, quotas, resources, tags
 from neutrino.api.routes import security_groups
 from neutrino.api.routes import agents as agent_routes
@@ -99,4 +100,5 @@ def create_app(state: AppState) -> Any:
     app.include_router(segment_routes.router)
     app.include_router(bus_routes.router)
     app.include_router(identity_router, prefix="/identity")
+    app.add_middleware(RejectNulInUrl)
     return JsonSuffix(app)

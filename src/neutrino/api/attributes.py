@@ -102,7 +102,9 @@ NETWORK = _spec(
     Attr("status", validate=v.validate_string, validate_arg=16),
     Attr("subnets", filter=False, sort=False, json_type="array"),
     _bool("shared", False),
-    Attr("mtu", convert=v.convert_to_int, json_type="integer"),
+    # net-mtu-writable: 0 means the largest the network's segments carry (domain/ml2/network_mtu.py)
+    Attr("mtu", post=True, put=True, default=0, convert=v.convert_to_int, validate=v.validate_non_negative,
+         json_type="integer"),
     _bool("port_security_enabled", True),
     # provider segment and external flag: checked and stored by domain/ml2/network_ext.py
     Attr("provider:network_type", post=True, put=True, validate=v.validate_string, validate_arg=32, sort=False),

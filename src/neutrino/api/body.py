@@ -2,7 +2,8 @@
 
 POST: unknown attributes, attributes not allowed on POST, missing required ones, and failed
 conversion or validation each give 400 (type HTTPBadRequest, as Neutron's webob errors do).
-Bulk bodies (the plural key with a list) are parsed item by item and created atomically.
+Bulk bodies (the plural key with a list, items bare or wrapped in the singular key) are parsed
+item by item and created atomically.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import orjson
 
 from neutrino import errors
+from neutrino.api import input_guard
 from neutrino.api import validators as v
 from neutrino.api.attributes import NOT_SPECIFIED, REQUIRED, Attr, ResourceSpec
 from neutrino.domain.context import Context
@@ -25,9 +27,10 @@ def load_json(raw: bytes) -> Any:
     if not raw or not raw.strip():
         raise bad("Resource body required")
     try:
-        return orjson.loads(raw)
+        parsed = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise bad(f"Malformed request body: {exc}") from None
+    return input_guard.check_body(parsed)
 
 
 def _convert_and_validate(attr: Attr, value: Any) -> Any:
@@ -96,6 +99,14 @@ def parse_create_item(spec: ResourceSpec, item: Any, ctx: Context) -> dict[str, 
     return out
 
 
+def _unwrapped(spec: ResourceSpec, item: Any) -> Any:
+    """A bulk item may come wrapped in its singular key (``{"port": {...}}``), as Neutron's
+    ``prepare_request_body`` accepts; tempest's bulk helpers send them so."""
+    if isinstance(item, dict) and spec.singular in item:
+        return item[spec.singular]
+    return item
+
+
 def parse_create(spec: ResourceSpec, raw: bytes, ctx: Context) -> tuple[list[dict[str, Any]], bool]:
     """Returns the parsed items and whether the request was a bulk one."""
     body = load_json(raw)
@@ -109,7 +120,7 @@ def parse_create(spec: ResourceSpec, raw: bytes, ctx: Context) -> tuple[list[dic
             raise bad("Resources required")
         if len(body) > 1:
             raise bad(f"Unrecognized attribute(s) '{', '.join(k for k in body if k != spec.collection)}'")
-        return [parse_create_item(spec, i, ctx) for i in items], True
+        return [parse_create_item(spec, _unwrapped(spec, i), ctx) for i in items], True
     if spec.singular not in body:
         raise bad(f"Unable to find '{spec.singular}' in request body")
     return [parse_create_item(spec, body[spec.singular], ctx)], False

@@ -20,6 +20,7 @@ IGNORED = {"changed_since"}
 
 
 _INT32 = range(-(2**31), 2**31)
+MAX_PAGE = 2**31 - 1
 
 
 def _can_match(attr: Any, value: Any) -> bool:
@@ -57,7 +58,9 @@ def parse_list_query(
                 raise _bad(f"Limit must be an integer 0 or greater and not '{value}'") from None
             if limit < 0:
                 raise _bad(f"Limit must be an integer 0 or greater and not '{value}'")
-            q.limit = limit or None
+            # a page can never hold more rows than this; a larger value would overflow the
+            # database's integer (SQLite: a 500), so it is capped rather than passed on
+            q.limit = min(limit, MAX_PAGE) or None
         elif key == "marker":
             q.marker = value
         elif key == "page_reverse":

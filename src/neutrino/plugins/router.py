@@ -57,3 +57,8 @@ class RouterPlugin(ServicePlugin):
         from neutrino.domain.services import l3_ports
 
         return [l3_ports.L3PortGuard()]
+
+    def network_extensions(self) -> list[Extension]:
+        from neutrino.domain.services import external_network_delete
+
+        return [external_network_delete.UnassociatedFloatingIPsGo()]

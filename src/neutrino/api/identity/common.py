@@ -17,6 +17,7 @@ import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from neutrino.api.input_guard import has_nul
 from neutrino.db.engine import run_in_transaction
 from neutrino.domain.identity.service import IdentityError, bad_request, forbidden, unauthorized
 from neutrino.domain.identity.tokens import TokenInfo
@@ -55,10 +56,14 @@ def keystone_errors(handler: Callable[..., Response]) -> Callable[..., Response]
 
 
 class _Malformed:
-    """Marks a request body that was present but not JSON."""
+    """Marks a request body that was present but not JSON (or that carries NUL characters)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
-MALFORMED = _Malformed()
+MALFORMED = _Malformed("The request body is not valid JSON.")
+HAS_NUL = _Malformed("Invalid input: NUL characters are not allowed")
 
 
 async def _read_json_body(request: Request) -> Any:
@@ -68,9 +73,10 @@ async def _read_json_body(request: Request) -> Any:
     if len(raw) > MAX_BODY_BYTES:
         return MALFORMED
     try:
-        return orjson.loads(raw)
+        parsed = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return MALFORMED
+    return HAS_NUL if has_nul(parsed) else parsed
 
 
 JsonBody = Annotated[Any, Depends(_read_json_body)]
@@ -78,8 +84,8 @@ JsonBody = Annotated[Any, Depends(_read_json_body)]
 
 def section(body: Any, key: str) -> dict[str, Any]:
     """``body[key]`` as an object, or 400 the way Keystone words it."""
-    if body is MALFORMED:
-        raise bad_request("The request body is not valid JSON.")
+    if isinstance(body, _Malformed):
+        raise bad_request(body.message)
     if not isinstance(body, dict) or key not in body:
         raise bad_request(f"Expecting to find {key} in request body.")
     value = body[key]

@@ -3,9 +3,9 @@
 Authentication runs in short steps so that no database lock is held while the password hash is
 checked: look the user up, verify the hash with no transaction open, resolve the scope, sign.
 
-DELETE on a token answers 204 but revokes nothing: tokens are stateless signatures (no per-token
-row), so a token stays valid until it expires. Disabling the user, deleting the project or
-removing the user's roles on it does invalidate it, within the validation cache's window.
+DELETE on a token revokes it: its audit id goes on the revocation list that every validation
+reads (other server processes honour it within their validation cache's window). Disabling the
+user, deleting the project or removing the user's roles on it invalidates it the same way.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def check_token(request: Request) -> Response:
 @router.delete("/v3/auth/tokens")
 @keystone_errors
 def revoke_token(request: Request) -> Response:
-    _subject(request)
+    state(request).tokens.revoke(_subject(request))
     return no_content()
 
 

@@ -63,7 +63,7 @@ async def show_details(request: Request, project_id: str) -> Response:
                         "properties": {
                             "quota": {
                                 "type": "object",
-                                "properties": {k: {"type": "integer"} for k in svc.TRACKED},
+                                "properties": {k: {"type": "integer"} for k in svc.ALL},
                                 "additionalProperties": False,
                             }
                         },

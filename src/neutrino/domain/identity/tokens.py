@@ -5,6 +5,9 @@ payload is a compact JSON array ``[version, user_id, project_id, methods, issued
 audit_ids]``. Nothing is stored per token: any server process that shares the database (and so
 the signing key in ``identity_signing_keys``) can check any token, and issuing one costs no write.
 
+A token revoked before its expiry (``revoke``) has its audit id on the revocation list
+(domain/identity/revocations.py), read at each validation.
+
 What a token does *not* carry is the roles: they are read from the database when a token is
 validated, so disabling a user, deleting a project or revoking a role takes effect at once for
 new validations. Validation runs on every API request, so results are kept in memory for a short
@@ -29,6 +32,7 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from neutrino.db.engine import run_in_transaction
+from neutrino.domain.identity import revocations
 from neutrino.domain.identity.service import roles_on_project, unauthorized
 from neutrino.domain.models.identity import Project, SigningKey, User
 
@@ -157,6 +161,15 @@ class TokenService:
         self._remember(info)
         return info
 
+    def revoke(self, info: TokenInfo) -> None:
+        """Revoke a validated token: it fails validation from now on (in this process at once,
+        in other server processes once their cached validation goes stale)."""
+        expires = info.expires_at.replace(tzinfo=None)
+        now = _utc(int(self._clock())).replace(tzinfo=None)
+        run_in_transaction(self._sessions, lambda s: revocations.revoke(s, info.audit_ids[0], expires, now))
+        with self._lock:
+            self._cache.pop(info.token, None)
+
     def clear_cache(self) -> None:
         """Forget every cached validation, e.g. right after a role or user was changed here."""
         with self._lock:
@@ -202,6 +215,8 @@ class TokenService:
     # --- resolution and cache ---------------------------------------------------------------
 
     def _resolve(self, session: Session, token: str, claims: _Claims) -> TokenInfo | None:
+        if claims.audit_ids and revocations.is_revoked(session, claims.audit_ids[0]):
+            return None
         user = session.get(User, claims.user_id)
         if user is None or not user.enabled:
             return None

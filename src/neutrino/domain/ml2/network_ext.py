@@ -4,7 +4,8 @@
 (Neutron's ``provider`` extension) are an admin's choice of segment: a member sending any of
 them is refused (403) and never sees them. Without them the network gets a project segment
 from ``tenant_network_types`` (first type with a free one), else 503 NoNetworkAvailable.
-The network's ``mtu`` follows its segment's type. The segment is released when the network
+The network's ``mtu`` follows its segment's type, or is what the user asked for within it
+(``net-mtu-writable``, checked by domain/ml2/network_mtu.py). The segment is released when the network
 goes. Changing the segment of an existing network is refused (400), as ML2 does.
 
 ``router:external`` (``external-net``) marks a network routers may use as a gateway and
@@ -21,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.context import Context, current
-from neutrino.domain.ml2 import segments
+from neutrino.domain.ml2 import network_mtu, segments
 from neutrino.domain.ml2.api import NetworkContext, Segment
 from neutrino.domain.ml2.manager import Manager, manager_for
-from neutrino.domain.models import Network, NetworkSegment, Port
+from neutrino.domain.models import Network, NetworkSegment, Port, Subnet
 from neutrino.domain.services.common import DomainConfig
 from neutrino.domain.services.extensions import Extension
 
@@ -93,7 +94,7 @@ class ProviderNetworkExtension(Extension):
         else:
             segment = mgr.allocate_tenant_segment(session)
         stored = segments.store(session, obj.id, segment)
-        mtu = mgr.network_mtu([stored])
+        mtu = network_mtu.choose(data.get("mtu"), mgr.network_mtu([stored]))
         if mtu != obj.mtu:
             session.connection().execute(update(NETWORKS).where(NETWORKS.c.id == obj.id).values(mtu=mtu))
             obj.mtu = mtu
@@ -106,8 +107,9 @@ class ProviderNetworkExtension(Extension):
         if given and not ctx.is_admin:
             raise _denied("update", next(iter(given)))
         mgr = manager_for(cfg)
+        mtu_changed = "mtu" in data and _update_mtu(session, mgr, obj, data["mtu"])
         if not given and not mgr.wants("update_network"):
-            return False
+            return mtu_changed
         segs = segments.of_network(session, obj.id)
         now = _provider_values(segs[0] if segs else None)
         changed = [k for k, v in given.items() if v != now[k] and not (k == PHYSICAL_NETWORK and not v and not now[k])]
@@ -118,7 +120,7 @@ class ProviderNetworkExtension(Extension):
             )
         if mgr.wants("update_network"):
             _notify_update(session, cfg, mgr, obj, segs, data)
-        return False
+        return mtu_changed
 
     def before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
         mgr = manager_for(cfg)
@@ -139,6 +141,17 @@ class ProviderNetworkExtension(Extension):
             if segs is None:
                 segs = loaded.get(row.id, [])
             d.update(_provider_values(segs[0] if segs else None))
+
+
+def _update_mtu(session: Session, mgr: Manager, obj: Any, requested: int) -> bool:
+    """``net-mtu-writable``: the new MTU within what the segments carry and the subnets need."""
+    mtu = network_mtu.choose(requested, mgr.network_mtu(segments.of_network(session, obj.id)))
+    if mtu == obj.mtu:
+        return False
+    versions = session.scalars(select(Subnet.ip_version).where(Subnet.network_id == obj.id))
+    network_mtu.check_subnets(obj.id, mtu, versions)
+    obj.mtu = mtu
+    return True
 
 
 def _notify_update(

@@ -4,7 +4,7 @@ from neutrino.domain.models.agent import Agent, NetworkDhcpAgentBinding, RouterL
 from neutrino.domain.models.base import Base
 from neutrino.domain.models.bus_log import BusEvent, BusFingerprint
 from neutrino.domain.models.binding import PortBinding, PortBindingLevel, ProvisioningBlock
-from neutrino.domain.models.identity import Project, Role, RoleAssignment, SigningKey, User
+from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAssignment, SigningKey, User
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
@@ -61,6 +61,7 @@ __all__ = [
     "Port",
     "Project",
     "Quota",
+    "RevokedToken",
     "Role",
     "RoleAssignment",
     "SigningKey",

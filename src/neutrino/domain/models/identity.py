@@ -68,3 +68,13 @@ class SigningKey(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_uuid_hex)
     secret: Mapped[str] = mapped_column(String(128), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class RevokedToken(Base):
+    """A token revoked before its expiry (``DELETE /v3/auth/tokens``), by its audit id, as
+    Keystone records revocation events; the row is useless, and removed, once it has expired."""
+
+    __tablename__ = "identity_revoked_tokens"
+
+    audit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

@@ -8,6 +8,9 @@ module and hooks into the core service at fixed points, inside the same transact
   extension's part of ``data`` and store it; raise a NeutronError to roll everything back.
 * ``before_update``: apply the extension's part of ``data``; return True if anything changed
   (the core service then bumps the revision).
+* ``clear_before_delete``: remove what goes with the resource before the core service checks
+  it is unused (Neutron's BEFORE_DELETE callbacks, e.g. an external network's unassociated
+  floating IPs); a later refusal rolls it back with the rest.
 * ``before_delete``: refuse (raise) or clean up before the core row goes.
 * ``render``: add the extension's attributes to the API dicts, batched over all rows.
 * ``filters``: list filters on the extension's attributes, as SQL clauses over the core table.
@@ -44,6 +47,9 @@ class Extension:
     ) -> bool:
         return False
 
+    def clear_before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
+        return None
+
     def before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
         return None
 
@@ -69,6 +75,13 @@ def before_update(
     for ext in registry:
         changed = ext.before_update(session, ctx, cfg, obj, data) or changed
     return changed
+
+
+def clear_before_delete(
+    registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any
+) -> None:
+    for ext in registry:
+        ext.clear_before_delete(session, ctx, cfg, obj)
 
 
 def before_delete(registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:

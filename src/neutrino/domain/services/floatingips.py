@@ -4,7 +4,8 @@ The address is held by a hidden port (owner ``network:floatingip``, device_id th
 project ``''``, status ``N/A``). Associating finds the router that links the fixed IP's subnet
 to the floating network (an interface on the subnet and the gateway on that network); with none,
 404 ExternalGatewayForFloatingIPNotFound, as in Neutron. Status is DOWN until an L3 agent
-reports otherwise. Everything happens in one transaction: a refused association leaves no
+reports otherwise. An update without attributes (``{"floatingip": {}}``) disassociates, as
+``port_id: null`` does. Everything happens in one transaction: a refused association leaves no
 floating IP and no port behind.
 """
 
@@ -205,8 +206,9 @@ def update(
     fip = _get_for_write(session, ctx, floatingip_id, "update_floatingip")
     common.check_revision(fip, if_match)
     changed = False
-    if "port_id" in data:
-        assoc = _association(session, ctx, fip, data["port_id"], data.get("fixed_ip_address"))
+    if not data or "port_id" in data:
+        # an empty update disassociates, as in Neutron (its l3_db, bug 1610045)
+        assoc = _association(session, ctx, fip, data.get("port_id"), data.get("fixed_ip_address"))
         changed = _set_association(fip, assoc)
     elif data.get("fixed_ip_address"):
         raise _bad("fixed_ip_address cannot be specified without a port_id")

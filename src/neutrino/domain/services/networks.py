@@ -176,6 +176,7 @@ def delete(
     # and the check below sees it, instead of cascading it away when the network row goes
     net = get_for_update(session, ctx, network_id, "delete_network", lock=True)
     common.check_revision(net, if_match)
+    extensions.clear_before_delete(extensions.NETWORK_EXTENSIONS, session, ctx, cfg, net)
     busy = session.scalar(
         select(Port.id).where(
             Port.network_id == net.id, Port.device_owner.notin_(AUTO_DELETE_PORT_OWNERS)

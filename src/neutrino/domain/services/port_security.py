@@ -5,8 +5,9 @@ Why one extension: these attributes constrain each other, as in Neutron's ML2 pl
 without ``security_groups`` gets its project's ``default`` group, unless its owner is
 ``network:*`` (router, DHCP and floating IP ports are not filtered) or port security is off;
 ``port_security_enabled`` is inherited from the network. With port security off a port may
-have neither groups (400, or 409 when they are already there) nor address pairs (409), and
-explicit groups need a fixed IP (400). Address pairs and DHCP options are validated by the pure
+have neither groups (400, or 409 when they are already there) nor address pairs (409); as in
+Neutron's ML2 a port without an address may have groups, but not stateful and stateless ones
+together (409). Address pairs and DHCP options are validated by the pure
 ``secgroups`` modules; an update replaces the groups and the pairs but merges the options.
 Everything runs inside the core port transaction, so a refusal leaves nothing behind.
 """
@@ -61,18 +62,30 @@ def _group_ids(value: Any) -> list[str]:
             ok = False
         if not ok:
             raise errors.InvalidInput(error_message=f"'{item}' is not an integer or uuid")
-    return sorted(set(value))
+    dups = [g for g in dict.fromkeys(value) if value.count(g) > 1]
+    if dups:  # neutron-lib's type:uuid_list
+        raise errors.HTTPBadRequest(
+            msg=f"Invalid input for security_groups. Reason: Duplicate items in the list: '{', '.join(dups)}'."
+        )
+    return sorted(value)
 
 
 def _visible_groups(session: Session, ctx: Context, project_id: str, wanted: list[str]) -> list[str]:
     """``wanted`` if each exists and the port's project may use it (an admin may use any)."""
     if not wanted:
         return []
-    rows = session.execute(select(SecurityGroup.id, SecurityGroup.project_id).where(SecurityGroup.id.in_(wanted)))
-    usable = {gid for gid, owner in rows if ctx.is_admin or not project_id or owner == project_id}
+    rows = session.execute(
+        select(SecurityGroup.id, SecurityGroup.project_id, SecurityGroup.stateful).where(SecurityGroup.id.in_(wanted))
+    )
+    usable = {gid: stateful for gid, owner, stateful in rows if ctx.is_admin or not project_id or owner == project_id}
     missing = [g for g in wanted if g not in usable]
     if missing:
         raise errors.SecurityGroupNotFound(id=", ".join(missing))
+    if len(set(usable.values())) > 1:
+        # the firewall cannot both track and not track one port's connections
+        raise errors.SecurityGroupConflict(
+            reason="Cannot apply both stateful and stateless security groups on the same port at the same time"
+        )
     return wanted
 
 
@@ -144,7 +157,7 @@ class PortSecurity(Extension):
             raise errors.AddressPairAndPortSecurityRequired()
         groups: list[str] = []
         if not is_trusted(obj.device_owner):
-            if wanted and (not psec or not obj.fixed_ips):
+            if wanted and not psec:
                 raise errors.PortSecurityAndIPRequiredForSecurityGroups()
             if wanted is not None:
                 groups = _visible_groups(session, ctx, obj.project_id, wanted)
@@ -186,8 +199,6 @@ class PortSecurity(Extension):
         if wanted is not None:
             if trusted:
                 wanted = []
-            if wanted and not port.fixed_ips:
-                raise errors.PortSecurityAndIPRequiredForSecurityGroups()
             if wanted != groups:
                 _visible_groups(session, ctx, port.project_id, wanted)
                 conn.execute(delete(BINDINGS).where(BINDINGS.c.port_id == port.id))

@@ -80,7 +80,9 @@ def _fixed_ip_filter(spec: Any):  # type: ignore[no-untyped-def]
     if key == "subnet_id":
         return stmt.where(IPAllocation.subnet_id == value)
     if key == "ip_address_substr":
-        return stmt.where(IPAllocation.ip_address.contains(value))
+        # '%' and '_' match themselves (escaped); addresses are stored lower-case, so the
+        # value is too: SQLite's LIKE ignores case, PostgreSQL's does not
+        return stmt.where(IPAllocation.ip_address.contains(value.lower(), autoescape=True))
     raise errors.HTTPBadRequest(msg=f"Invalid fixed_ips filter '{text}'")
 
 

@@ -12,7 +12,7 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.models import Network, Port, Quota, Subnet
 from neutrino.domain.models import SecurityGroup, SecurityGroupRule
-from neutrino.domain.models import FloatingIP, Router
+from neutrino.domain.models import FloatingIP, Router, RouterRoute
 from neutrino.domain.services.common import DomainConfig
 
 # the resources this server counts; later services register theirs here
@@ -22,6 +22,13 @@ TRACKED["security_group_rule"] = SecurityGroupRule
 TRACKED["router"] = Router
 TRACKED["floatingip"] = FloatingIP
 MAX_LIMIT = 2**31 - 1
+
+# Neutron's other quotas, shown and settable like the rest so that clients (``openstack quota
+# show``) see every resource: ``router_route`` limits the routes of one router (checked by
+# routers.set_routes, as Neutron's limit_check); RBAC policies and subnet pools do not exist
+# here, so none is ever used
+LIMIT_ONLY = ("rbac_policy", "subnetpool", "router_route")
+ALL = (*TRACKED, *LIMIT_ONLY)
 
 
 def _require_admin(ctx: Context) -> None:
@@ -35,7 +42,7 @@ def _require_view(ctx: Context, project_id: str) -> None:
 
 
 def defaults(cfg: DomainConfig) -> dict[str, int]:
-    return {name: cfg.quotas.get(name, -1) for name in TRACKED}
+    return {name: cfg.quotas.get(name, -1) for name in ALL}
 
 
 def limits(session: Session, cfg: DomainConfig, project_id: str) -> dict[str, int]:
@@ -55,8 +62,15 @@ def details(session: Session, ctx: Context, cfg: DomainConfig, project_id: str) 
     _require_view(ctx, project_id)
     out = {}
     for name, limit in limits(session, cfg, project_id).items():
-        model = TRACKED[name]
-        used = session.scalar(select(func.count()).select_from(model).where(model.project_id == project_id))
+        model = TRACKED.get(name)
+        used = 0
+        if model is not None:
+            used = session.scalar(select(func.count()).select_from(model).where(model.project_id == project_id))
+        elif name == "router_route":
+            used = session.scalar(
+                select(func.count()).select_from(RouterRoute).join(Router, Router.id == RouterRoute.router_id)
+                .where(Router.project_id == project_id)
+            )
         out[name] = {"limit": limit, "used": used or 0, "reserved": 0}
     return out
 
@@ -76,12 +90,12 @@ def list_overrides(session: Session, ctx: Context, cfg: DomainConfig) -> list[di
 def validate_changes(changes: Any) -> dict[str, int]:
     if not isinstance(changes, dict) or not changes:
         raise errors.HTTPBadRequest(msg="Unable to find 'quota' in request body")
-    unknown = [k for k in changes if k not in TRACKED and k not in ("project_id", "tenant_id", "force", "check_limit")]
+    unknown = [k for k in changes if k not in ALL and k not in ("project_id", "tenant_id", "force", "check_limit")]
     if unknown:
         raise errors.HTTPBadRequest(msg=f"Unrecognized attribute(s) '{', '.join(unknown)}'")
     out: dict[str, int] = {}
     for key, value in changes.items():
-        if key not in TRACKED:
+        if key not in ALL:
             continue
         try:
             number = int(value) if not isinstance(value, bool) else None

@@ -79,6 +79,11 @@ def _add_by_subnet(
     sub = subnets.get(session, ctx, subnet_id)
     if not sub.gateway_ip:
         raise _bad("Subnet for router interface must have a gateway IP")
+    if sub.project_id != ctx.project_id and not ctx.is_admin:
+        # a subnet the project only sees (shared or external network) is not its to route
+        raise _bad(
+            f"Cannot add interface to router because subnet {sub.id} is not owned by project making the request"
+        )
     if sub.ip_version == 6 and sub.ipv6_ra_mode is None and sub.ipv6_address_mode is not None:
         raise _bad(
             f"IPv6 subnet {sub.id} configured to receive RAs from an external router cannot be "

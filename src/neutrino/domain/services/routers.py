@@ -163,6 +163,9 @@ def set_routes(session: Session, cfg: DomainConfig, router: Router, routes: list
     """Replace the extra routes after Neutron's checks; True if anything changed."""
     cidrs, ips = connected(session, router.id)
     rules.validate_routes(router.id, routes, connected_cidrs=cidrs, router_ips=ips, max_routes=cfg.max_routes)
+    limit = common.quota_limit(session, cfg, router.project_id, "router_route")
+    if 0 <= limit < len(routes):
+        raise errors.OverQuota(overs="['router_route']")
     added, removed = rules.diff_routes(current_routes(session, router.id), routes)
     conn = session.connection()
     for r in removed:

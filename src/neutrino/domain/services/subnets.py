@@ -16,6 +16,7 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.ipam import addresses, pools
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
+from neutrino.domain.ml2 import network_mtu
 from neutrino.domain.models import (
     AllocationPool,
     DNSNameServer,
@@ -65,7 +66,7 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
         raise errors.SubnetNotFound(subnet_id=subnet_id)
     if not ctx.is_admin and sub.project_id != ctx.project_id:
         net = session.get(Network, sub.network_id)
-        if net is None or not net.shared:
+        if net is None or not (net.shared or net.router_external):
             raise errors.SubnetNotFound(subnet_id=subnet_id)
     return sub
 
@@ -73,7 +74,9 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
 def list_(session: Session, ctx: Context, q: ListQuery) -> list[Subnet]:
     stmt = select(Subnet)
     if not ctx.is_admin:
-        shared_nets = select(Network.id).where(Network.shared.is_(True))
+        # subnets of shared and of external networks are visible to every project, as in
+        # Neutron (where an external network carries an access_as_external RBAC entry for '*')
+        shared_nets = select(Network.id).where(or_(Network.shared.is_(True), Network.router_external.is_(True)))
         stmt = stmt.where(
             or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(shared_nets))
         )
@@ -114,6 +117,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     ip_version, cidr = data["ip_version"], data["cidr"]
     enable_dhcp = data.get("enable_dhcp", True)
     pools.validate_subnet_cidr(cidr, ip_version, enable_dhcp)
+    network_mtu.check_subnets(net.id, net.mtu, [ip_version])
     ra_mode, addr_mode = data.get("ipv6_ra_mode"), data.get("ipv6_address_mode")
     if ra_mode or addr_mode:
         pools.validate_ipv6_modes(ra_mode, addr_mode, enable_dhcp, cidr, ip_version=ip_version)
