@@ -5,7 +5,6 @@ Kept apart from the CLI so tests and benchmarks build the very same server in-pr
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,8 @@ from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
 from neutrino.domain.identity.tokens import TokenService
 from neutrino.domain.ml2.manager import start as ml2_start
 from neutrino.domain.models import Project
-from neutrino.domain.services.common import DomainConfig
-from neutrino.domain.services.enabled import enable as enable_extensions
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.services.enabled import assemble
 from neutrino.plugins.api import load_service_plugins
 
 LOG = logging.getLogger(__name__)
@@ -39,23 +38,18 @@ class Built:
 
 
 def domain_config(settings: ServerSettings) -> DomainConfig:
-    """The settings the domain reads, copied field by field (lists become tuples)."""
-    values: dict[str, object] = {}
-    for f in dataclasses.fields(DomainConfig):
-        if f.name == "quotas":
-            values["quotas"] = settings.quota_defaults()
-            continue
-        value = getattr(settings, f.name)
-        values[f.name] = tuple(value) if isinstance(value, list) else value
-    return DomainConfig(**values)  # type: ignore[arg-type]
+    """The settings the domain reads (and nothing else of the server's)."""
+    return DomainConfig.of(settings)
 
 
 def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False) -> Built:
     """``isolated_migrations``: run Alembic in a child process (the long-running server does)."""
-    domain = domain_config(settings)
+    config = domain_config(settings)
     # service plugins from entry points (a wrong name stops the server here, before any change)
-    plugins = load_service_plugins(settings.service_plugins, domain)
-    enable_extensions(
+    plugins = load_service_plugins(settings.service_plugins, config)
+    # this server's own ML2 drivers (a wrong name stops the server here) and extension hooks
+    domain = assemble(
+        config,
         [e for p in plugins for e in p.network_extensions()],
         [e for p in plugins for e in p.port_extensions()],
     )
@@ -67,8 +61,8 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
     if settings.database_url is None and db_file.exists():
         db_file.chmod(0o600)
     sessions = make_sessionmaker(engine)
-    # ML2 drivers from entry points (a wrong name stops the server here), allocation rows synced
-    ml2_start(sessions, domain)
+    # allocation rows synced with the configured ranges
+    ml2_start(sessions, domain.ml2)
     password = bootstrap(sessions, settings)
     if write_files:
         system_wide = settings.state_dir.resolve() == SYSTEM_STATE_DIR

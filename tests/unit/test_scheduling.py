@@ -12,7 +12,7 @@ from neutrino.domain.scheduling import choice
 from neutrino.domain.scheduling.choice import AgentView
 from neutrino.domain.scheduling.dhcp import dhcp_device_id
 from neutrino.domain.scheduling.periodic import AgentStatusCheck
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 pytestmark = pytest.mark.unit
 

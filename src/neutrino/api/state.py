@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from neutrino.config import ServerSettings
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.wiring import Domain
 
 
 @dataclass
@@ -18,7 +18,8 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     tokens: Any
-    domain: DomainConfig
+    domain: Domain
+    """The settings the domain reads, its ML2 drivers and extensions (one per server)."""
     read_sessions: sessionmaker[Session] | None = None
     """Sessions for read-only requests (on SQLite: deferred transactions, no write lock)."""
     db_in_threadpool: bool = True

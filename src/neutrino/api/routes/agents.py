@@ -35,10 +35,10 @@ def _body_schema(key: str) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def _render_routers(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
+def _render_routers(session: Session, cfg: Any, rows: list[Any]) -> list[dict[str, Any]]:
     from neutrino.domain.services import routers  # the L3 service plugin renders its routers
 
-    return routers.render(session, rows)  # type: ignore[no-any-return]
+    return routers.render(session, cfg, rows)  # type: ignore[no-any-return]
 
 
 @router.get(BASE, name="list_agents")
@@ -101,7 +101,7 @@ async def list_agent_networks(request: Request, agent_id: str) -> Response:
     fields = fields_of(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
-        return networks.render(session, sched.networks_of_agent(session, ctx, agent_id))
+        return networks.render(session, state_of(request).domain, sched.networks_of_agent(session, ctx, agent_id))
 
     found = await in_transaction(request, work, readonly=True)
     return respond.json({"networks": [select_fields(d, fields) for d in found]})
@@ -145,11 +145,12 @@ async def list_network_agents(request: Request, network_id: str) -> Response:
 @router.get(ONE + "/l3-routers", name="list_l3_routers_of_agent")
 async def list_agent_routers(request: Request, agent_id: str) -> Response:
     ctx = context_for(request)
+    cfg = state_of(request).domain
     fields = fields_of(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
         rows = sched.routers_of_agent(session, ctx, agent_id)
-        return _render_routers(session, rows) if rows else []
+        return _render_routers(session, cfg, rows) if rows else []
 
     found = await in_transaction(request, work, readonly=True)
     return respond.json({"routers": [select_fields(d, fields) for d in found]})

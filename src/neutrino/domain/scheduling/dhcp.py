@@ -21,7 +21,7 @@ from neutrino import errors
 from neutrino.domain.models import Agent, Network, NetworkDhcpAgentBinding, Port, Subnet
 from neutrino.domain.scheduling import choice
 from neutrino.domain.scheduling.common import agent_views, now_or_current, take_turns
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 BINDINGS = NetworkDhcpAgentBinding.__table__
 DHCP_OWNER = "network:dhcp"

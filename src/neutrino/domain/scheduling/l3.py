@@ -19,7 +19,7 @@ from neutrino import errors
 from neutrino.domain.models import Agent, Port, Router, RouterL3AgentBinding
 from neutrino.domain.scheduling import choice
 from neutrino.domain.scheduling.common import agent_views, as_view, now_or_current, take_turns
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 BINDINGS = RouterL3AgentBinding.__table__
 

@@ -20,7 +20,7 @@ from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models.base import utcnow
 from neutrino.domain.scheduling import choice
 from neutrino.domain.scheduling.failover import Moved, reschedule_dead_agents
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 LOG = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from neutrino.domain.models import (
     Subnet,
 )
 from neutrino.domain.models.base import utcnow
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
 
 L2, DHCP = "L2", "DHCP"
