@@ -18,12 +18,15 @@ from neutrino.bus.server import ServerBus
 from neutrino.config import ServerSettings
 from neutrino.db.engine import is_sqlite, make_engine, make_sessionmaker
 from neutrino.db.migrate import upgrade_if_needed
-from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
+from neutrino.client_files import write_client_files
+from neutrino.domain.identity.bootstrap import bootstrap
 from neutrino.domain.identity.tokens import TokenService
 from neutrino.domain.ml2.manager import start as ml2_start
 from neutrino.domain.models import Project
+from neutrino.domain.scheduling.periodic import AgentStatusCheck
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.enabled import assemble
+from neutrino.periodic import Periodic
 from neutrino.plugins.api import load_service_plugins
 
 LOG = logging.getLogger(__name__)
@@ -85,5 +88,14 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
         default_project_id=admin_project,
         service_plugins=plugins,
         bus=ServerBus(sessions, domain, read_sessions),
+        periodic=_periodic_jobs(sessions, domain),
     )
     return Built(app=create_app(state), state=state, admin_password=password)
+
+
+def _periodic_jobs(sessions: Any, domain: DomainConfig) -> list[Periodic]:
+    """The agent status check (failover of DHCP and L3 away from dead agents), when it is on."""
+    check = AgentStatusCheck(sessions, domain)
+    if not check.enabled:
+        return []
+    return [Periodic("agent-status-check", check.interval, check.run_once, on_start=check.restart)]

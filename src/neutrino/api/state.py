@@ -28,9 +28,12 @@ class AppState:
     default_project_id: str | None = None
     """The project a no-auth request acts for when it names none (the bootstrap admin project)."""
     service_plugins: list[Any] = field(default_factory=list)
+    """Loaded ``neutrino.plugins.api.ServicePlugin`` objects, in configured order."""
     bus: Any = None
     """The agent bus the /bus/v1 routes expose (``bus.server.ServerBus``), when there is one."""
-    """Loaded ``neutrino.plugins.api.ServicePlugin`` objects, in configured order."""
+    periodic: list[Any] = field(default_factory=list)
+    """Jobs the server runs while it serves (``neutrino.periodic.Periodic``), started and
+    stopped by the app's lifespan."""
 
     def close(self) -> None:
         if self.bus is not None:
