@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -69,8 +69,6 @@ def tags_by_resource(session: Session, ids: Iterable[str]) -> dict[str, list[str
 
 
 def delete_tags(session: Session, resource_id: str) -> None:
-    from sqlalchemy import delete
-
     session.execute(delete(Tag).where(Tag.resource_id == resource_id))
 
 
