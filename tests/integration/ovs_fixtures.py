@@ -2,7 +2,7 @@
 
 Everything is named ``nt-ovs-<random>`` (namespace and /tmp directory, short enough for unix
 socket paths) and removed in ``finally`` even when the test fails: the daemons by pidfile first,
-because a process still running in a deleted namespace keeps it alive (recipe step 13).
+because a process still running in a deleted namespace keeps it alive (docs/dataplane.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 br-int has no fail_mode and no L2 agent runs, so it forwards NORMAL with the DHCP tap untagged.
 Clients are plugged as the lab plugs an instance: a namespace whose eth0 is a veth with its
-peer on br-int, ``tx off`` (recipe G1), and busybox udhcpc with ``src/neutrino/lab/udhcpc.sh``.
+peer on br-int, ``tx off`` (docs/dataplane.md, "Checksum offload"), and busybox udhcpc with ``src/neutrino/lab/udhcpc.sh``.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def _build(nl: Netlink, lab: Lab) -> None:
     nl.add_veth("c-port", "eth0", netns=lab.host, peer_netns=lab.out)
     nl.set_link("c-port", netns=lab.host, master="br-int", up=True)
     _vm_nic(nl, lab.out, "fa:16:3e:20:00:64", IP_OUT)
-    for key in sysctls.KEYS:  # a new namespace has them at 1 here; say so anyway (G11)
+    for key in sysctls.KEYS:  # a new namespace has them at 1 here; say so anyway (docs/dataplane.md)
         nl.set_sysctl(key, 1, netns=lab.host)
     assert sysctls.problems({key: nl.get_sysctl(key, netns=lab.host) for key in sysctls.KEYS}) == []
     Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=lab.host)
@@ -72,7 +72,7 @@ def _build(nl: Netlink, lab: Lab) -> None:
 def _vm_nic(nl: Netlink, ns: str, mac: str, ip: str) -> None:
     nl.set_link("eth0", netns=ns, address=mac, up=True)
     nl.add_address("eth0", f"{ip}/24", netns=ns)
-    ex.run(["ethtool", "-K", "eth0", "tx", "off"], netns=ns)  # G1, as in the lab
+    ex.run(["ethtool", "-K", "eth0", "tx", "off"], netns=ns)  # checksum offload (docs/dataplane.md), as in the lab
 
 
 @pytest.fixture

@@ -63,10 +63,10 @@ class Lab:
 
 
 def add_endpoint(nl: Netlink, host: HostContext, ns: str, tap: str, ip: str, gateway: str | None, tag: int) -> None:
-    """A namespace with eth0 (tx off, G1) whose veth peer is an access port of br-int."""
+    """A namespace with eth0 (tx off, docs/dataplane.md) whose veth peer is an access port of br-int."""
     nl.add_netns(ns)
     nl.set_link("lo", netns=ns, up=True)
-    nl.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=ns)  # no IPv6 noise (G14)
+    nl.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=ns)  # no IPv6 noise (docs/dataplane.md)
     nl.add_veth(tap, "eth0", netns=host.netns, peer_netns=ns)
     nl.set_link(tap, netns=host.netns, up=True)
     nl.set_link("eth0", netns=ns, up=True)

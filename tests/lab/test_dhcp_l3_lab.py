@@ -230,7 +230,7 @@ def test_ipv6_slaac(cl, objs):
             "subnet (agent/dhcp/config.py dnsmasq_argv skips it), so dnsmasq advertises no prefix and sends no "
             "RA: the instance's router solicitations go unanswered. (Checked by hand: with a range "
             f"'{prefix},ra-only,64' the instance autoconfigures its port's EUI-64 address; the firewall lets "
-            "the RA through. The lab's instances also start with IPv6 disabled (G14): this test re-enables it.)"
+            "the RA through. The lab's instances also start with IPv6 disabled (docs/dataplane.md): this test re-enables it.)"
         )
     vm = _vm(cl, objs, "six", net["id"], "compute1")
     want = next(f["ip_address"] for f in cl.api.request("GET", f"ports/{vm.port_id}")["port"]["fixed_ips"] if ":" in f["ip_address"])

@@ -38,7 +38,7 @@ def test_default_lab_up_status_instances_down(lab_root):
         assert all(pid for pid in by_name["compute2"]["ovs"]["pids"].values())
         assert by_name["compute2"]["tunnel_addresses"] == ["172.31.0.3/24"]
         assert Ovsdb(lab.host("compute1").context).bridge("br-int").datapath_type == lab.host("compute1").datapath
-        # the tunnel network joins the hosts' br-phy internal ports (recipe G7)
+        # the tunnel network joins the hosts' br-phy internal ports (docs/dataplane.md, "Tunnel endpoints")
         c1, c2 = lab.host("compute1"), lab.host("compute2")
         assert probes.ping(c1.netns, c2.tunnel_ip.split("/")[0]).ok
         assert probes.ping(lab.host("network").netns, c1.tunnel_ip.split("/")[0]).ok

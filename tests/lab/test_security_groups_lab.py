@@ -1,6 +1,6 @@
 """Security groups in the lab: the hybrid nftables firewall on each port's qbr, with real packets.
 
-Neutron's semantics (reference 1.6): the project's ``default`` group lets in only its own members
+Neutron's semantics (docs/neutron-behaviour.md, "Security groups"): the project's ``default`` group lets in only its own members
 (and lets everything out); a new group gets the two egress-any rules and no ingress rule; a port
 may send only from its fixed IPs and MAC, plus its allowed address pairs. Rule and port changes
 reach the agents asynchronously (the server notifies them), so each change is polled for.

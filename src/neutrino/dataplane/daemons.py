@@ -2,7 +2,7 @@
 
 Several emulated hosts run the same programs (ovsdb-server, ovs-vswitchd, dnsmasq) side by side,
 and detached daemons inside ``ip netns exec`` can only be found again through their pidfiles
-(recipe G16, step 13). A pid is signalled only after ``/proc/<pid>/cmdline`` confirms it is still
+(docs/dataplane.md, "ip netns exec, daemons and cleanup"). A pid is signalled only after ``/proc/<pid>/cmdline`` confirms it is still
 the expected program, so a stale pidfile naming a recycled pid never kills a stranger. Zombies
 count as dead: on this machine kind pid 1 reaps detached daemons late.
 """

@@ -3,7 +3,7 @@
 One pyroute2 socket per namespace is opened on first use and kept (opening one costs about
 10 ms); ``close()`` releases them. Every create takes ``may_exist`` and every delete
 ``if_exists``, so a reconciler can call them again and again. Kernel errors arrive as errno
-codes and leave as typed errors (``errors.from_errno``). Sysctls are per namespace (recipe G11)
+codes and leave as typed errors (``errors.from_errno``). Sysctls are per namespace (docs/dataplane.md)
 and are set with ``sysctl`` inside the namespace, since netlink has no call for them.
 """
 

@@ -1,7 +1,7 @@
 """OpenFlow tables as data, installed atomically with ovs-ofctl bundles.
 
 An agent computes the whole desired table of a bridge as ``Flow`` values. The first time (and after
-``forget``, on resync or when vswitchd restarted and lost its flows, recipe G2) the table is
+``forget``, on resync or when vswitchd restarted and lost its flows, docs/dataplane.md) the table is
 replaced as a whole with ``--bundle replace-flows``; afterwards only the difference against what
 was last applied goes out, as one ``--bundle add-flows`` file of ``add`` and ``delete_strict`` lines
 (ovs-ofctl 3.1 accepts per-line commands there, and a bundle applies all or nothing). Deletes carry

@@ -1,11 +1,12 @@
 """One Open vSwitch instance (ovsdb-server + ovs-vswitchd) per host.
 
-An emulated host runs its own pair inside its namespace with a private directory (recipe step 1):
-vswitchd then creates its taps in that namespace and uses that namespace's routing table for
-native tunnelling (G7). Both daemons keep their default unixctl path
-(``<dir>/<program>.<pid>.ctl``) so ``ovs-appctl`` finds them through OVS_RUNDIR alone. After a
-vswitchd crash its taps stay in the namespace (G3), which deleting the namespace cleans up; the
-bridges and ports survive in OVSDB but the flows do not (G2), so callers resync flows after
+An emulated host runs its own pair inside its namespace with a private directory: vswitchd then
+creates its taps in that namespace and uses that namespace's routing table for native
+tunnelling (docs/dataplane.md, "One Open vSwitch per emulated host", "Tunnel endpoints"). Both
+daemons keep their default unixctl path (``<dir>/<program>.<pid>.ctl``) so ``ovs-appctl``
+finds them through OVS_RUNDIR alone. After a vswitchd crash its taps stay in the namespace,
+which deleting the namespace cleans up; the bridges and ports survive in OVSDB but the flows do
+not (docs/dataplane.md, "Flows are lost when vswitchd restarts"), so callers resync flows after
 ``start`` brought vswitchd back.
 """
 

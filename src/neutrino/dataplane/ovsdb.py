@@ -1,6 +1,6 @@
 """OVSDB through ovs-vsctl: one process per change set, JSON for reads.
 
-Every ovs-vsctl run costs a process and a wait for vswitchd (about 23 ms, recipe G9), so changes
+Every ovs-vsctl run costs a process and a wait for vswitchd (about 23 ms, docs/dataplane.md), so changes
 are batched into one transaction (commands joined with ``--``), which OVSDB applies atomically.
 Commands are plain data (``AddBridge``, ``AddPort``...) so a plan can be printed, compared in
 tests and applied by the in-memory fake (``fake_ovs``) with the same meaning. Map values are

@@ -4,7 +4,8 @@ As Nova and os-vif do it: tap<11> (the VM's NIC, here a veth whose other end is 
 eth0), a per-port Linux bridge qbr<11> (where security group rules apply), a veth qvb<11>/qvo<11>
 from that bridge to br-int, and qvo's Interface row carrying external_ids iface-id (the port),
 attached-mac, iface-status and vm-uuid, which is how the L2 agent recognises the port. The
-instance's side has TX checksum offload off (recipe G1) and IPv6 off (G14).
+instance's side has TX checksum offload off and IPv6 off (docs/dataplane.md, "Checksum offload",
+"IPv6 noise").
 
 The address is static (``--ip``/``--gw``) for now; a later ``--port`` takes an API port and DHCP.
 """

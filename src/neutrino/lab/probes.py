@@ -24,7 +24,7 @@ class Check:
 
 
 def ping(src_ns: str, dst_ip: str, *, count: int = 3, need: int = 1, name: str | None = None) -> Check:
-    """``need`` of ``count`` replies: the first packet may be lost while OVS resolves ARP (G6)."""
+    """``need`` of ``count`` replies: the first packet may be lost while OVS resolves ARP (docs/dataplane.md, "Tunnel endpoints")."""
     done = ex.run(["ping", "-c", str(count), "-i", "0.2", "-W", "2", dst_ip], netns=src_ns, check=False, timeout=30)
     m = re.search(r"(\d+) received", done.stdout)
     got = int(m.group(1)) if m else 0
@@ -32,7 +32,7 @@ def ping(src_ns: str, dst_ip: str, *, count: int = 3, need: int = 1, name: str |
 
 
 def ping_size(src_ns: str, dst_ip: str, *, size: int, count: int = 3) -> Check:
-    """A don't-fragment ping of ``size`` bytes of payload: proves the path MTU (G5)."""
+    """A don't-fragment ping of ``size`` bytes of payload: proves the path MTU (docs/dataplane.md, "MTU on tunnels")."""
     done = ex.run(["ping", "-M", "do", "-s", str(size), "-c", str(count), "-i", "0.2", "-W", "2", dst_ip],
                   netns=src_ns, check=False, timeout=30)  # fmt: skip
     m = re.search(r"(\d+) received", done.stdout)

@@ -1,5 +1,5 @@
 """Build a resolved lab on this machine: underlay switches, host namespaces, one Open vSwitch
-per host with the recipe's bridges, and the outside host.
+per host with Neutron's bridges (docs/dataplane.md), and the outside host.
 
 Idempotent: every step is "ensure", so ``up`` on a lab that is (partly) up completes it, and
 restarts a killed ovs-vswitchd. Hosts are built in parallel (each in its own thread with its
@@ -104,7 +104,7 @@ def build_host(lab: rs.ResolvedLab, host: rs.ResolvedHost) -> None:
                     txn.add_bridge(wire.bridge, datapath_type=host.datapath, protocols=PROTOCOLS, external_ids=owner)
                     txn.add_port(wire.bridge, wire.host_end)
         if host.tunnel_ip:
-            # the tunnel endpoint lives on br-phy's internal port, whose bridge holds the NIC (G7)
+            # the tunnel endpoint lives on br-phy's internal port, whose bridge holds the NIC (docs/dataplane.md)
             _wait_link(nl, rs.TUNNEL_BRIDGE, host.netns)
             nl.add_address(rs.TUNNEL_BRIDGE, host.tunnel_ip, netns=host.netns)
             nl.set_link(rs.TUNNEL_BRIDGE, netns=host.netns, up=True, mtu=lab.mtu)
@@ -126,5 +126,5 @@ def build_outside(lab: rs.ResolvedLab) -> None:
         nl.set_link("lo", netns=out.netns, up=True)
         _wire(nl, out.wire, out.netns, lab.mtu)
         nl.add_address(out.interface, out.address, netns=out.netns)
-    # traffic originates here and crosses OVS userspace: no checksum offload (recipe G1)
+    # traffic originates here and crosses OVS userspace: no checksum offload (docs/dataplane.md)
     ex.run(["ethtool", "-K", out.interface, "tx", "off"], netns=out.netns)

@@ -2,7 +2,7 @@
 
 Ownership is by name (every namespace and root link of lab L starts with ``L-``; lab names
 contain no ``-``) and by pidfiles under the lab's state directory. The order follows the
-recipe: daemons by pidfile (after checking /proc/<pid>/cmdline), then any process still inside
+docs/dataplane.md ("ip netns exec, daemons and cleanup"): daemons by pidfile (after checking /proc/<pid>/cmdline), then any process still inside
 a lab namespace (by pid, from ``ip netns pids``; a live process would keep a deleted namespace
 alive, hidden), then the namespaces, then the root links, then the state directory.
 """

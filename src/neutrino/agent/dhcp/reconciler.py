@@ -1,9 +1,9 @@
 """The DHCP agent's reconciliation: desired DHCP networks in, qdhcp namespaces with dnsmasq out.
 
 Level-triggered: every pass takes the whole list of networks scheduled to this host and, for
-each one with a DHCP-enabled subnet and a DHCP port, converges the namespace, the veth (recipe
-G4: never an OVS internal port) with its tap on br-int, the ns- device's MAC, MTU, addresses
-and checksum offload (G1), the configuration files and dnsmasq. What exists is read back each
+each one with a DHCP-enabled subnet and a DHCP port, converges the namespace, the veth (never an
+OVS internal port, docs/dataplane.md) with its tap on br-int, the ns- device's MAC, MTU, addresses
+and checksum offload (docs/dataplane.md), the configuration files and dnsmasq. What exists is read back each
 time (namespaces, links, OVS ports, files, the running dnsmasq's argv), so a new reconciler
 after an agent restart adopts everything and keeps dnsmasq running. A network without its DHCP
 port yet asks the server for one (``create_port``) and waits for the next pass. Networks that
@@ -167,7 +167,7 @@ class DhcpReconciler:
             nl.add_veth(tap, dev, netns=hns, peer_netns=ns, mtu=mtu)
             try:
                 nl.set_link(dev, netns=ns, address=port.mac_address)
-                ex.run(["ethtool", "-K", dev, "tx", "off"], netns=ns)  # G1: else DHCP replies are dropped
+                ex.run(["ethtool", "-K", dev, "tx", "off"], netns=ns)  # else DHCP replies are dropped (docs/dataplane.md, "Checksum offload")
             except BaseException:
                 nl.del_link(dev, netns=ns)
                 raise

@@ -1,14 +1,14 @@
 """The L3 agent's reconciliation: desired routers in, qrouter namespaces out.
 
 Level-triggered: every pass takes the whole list of routers for this host, reads what the
-kernel and OVS hold and applies only the difference. Per router (reference 6, modern Neutron):
+kernel and OVS hold and applies only the difference. Per router (docs/neutron-behaviour.md, "L3 agent"):
 
 * namespace ``qrouter-<id>`` (with the host's prefix), lo up, forwarding and ARP sysctls set
   inside it only;
-* one veth per interface and for the gateway (recipe G4: never an OVS internal port):
+* one veth per interface and for the gateway (docs/dataplane.md: never an OVS internal port):
   ``tap<11>`` in the host namespace as a port of br-int carrying the Neutron port's iface-id,
   and ``qr-<11>`` / ``qg-<11>`` in the router namespace with the port's MAC, its segment's MTU,
-  its addresses and ``tx off`` (G1). The L2 agent tags the tap like any VIF;
+  its addresses and ``tx off`` (docs/dataplane.md, "Checksum offload"). The L2 agent tags the tap like any VIF;
 * addresses (floating IPs as /32 on qg-), the default route and extra routes, stale ones removed;
 * the ``ip neutrino-nat`` nftables table (``nat.render``), replaced atomically when its text changed;
 * a gratuitous ARP for each new floating IP when ``arping`` is installed.
@@ -160,7 +160,7 @@ class L3Reconciler:
             nl.add_veth(plug.tap, plug.dev, netns=hns, peer_netns=ns, mtu=plug.mtu)
             nl.set_link(plug.dev, netns=ns, address=plug.mac, up=True)
             nl.set_link(plug.tap, netns=hns, up=True)
-            self.run(["ethtool", "-K", plug.dev, "tx", "off"], netns=ns)  # recipe G1
+            self.run(["ethtool", "-K", plug.dev, "tx", "off"], netns=ns)  # docs/dataplane.md, "Checksum offload"
             self._changes += 1
         else:
             if inner.address.lower() != plug.mac:
