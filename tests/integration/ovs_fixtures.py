@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.ovs import OvsInstance
 
@@ -41,7 +41,7 @@ def ovs_host() -> Iterator[HostContext]:
     instance = OvsInstance(host)
     created = False
     try:
-        ex.run(["ip", "netns", "add", name])
+        programs.run(["ip", "netns", "add", name])
         created = True
         instance.start()
         yield host
@@ -50,5 +50,5 @@ def ovs_host() -> Iterator[HostContext]:
             instance.stop()
         finally:
             if created:
-                ex.run(["ip", "netns", "del", name], check=False)
+                programs.run(["ip", "netns", "del", name], check=False)
             shutil.rmtree(directory, ignore_errors=True)

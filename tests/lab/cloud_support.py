@@ -18,14 +18,14 @@ from typing import Any
 import uvicorn
 
 from neutrino.lab import cloud, realize, teardown, topology
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab.api import LabApi
 from tests.lab.conftest import unique_name
 
 
 @dataclass
 class Cloud:
-    lab: rs.ResolvedLab
+    lab: resolve.ResolvedLab
     plane: cloud.ControlPlane
     api: LabApi
 

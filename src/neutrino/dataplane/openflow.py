@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from neutrino.dataplane import daemons
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import CommandFailed, PermanentError, TemporaryError
 from neutrino.dataplane.host import HostContext
 
@@ -79,7 +79,7 @@ class OpenFlow:
     def _ofctl(self, op: str, bridge: str, args: Sequence[str], stdin: str | None = None) -> str:
         argv = ["ovs-ofctl", f"--timeout={max(1, round(self.timeout))}", *args]
         try:
-            return ex.run(argv, env=self.host.ovs_env, input=stdin, timeout=self.timeout + 5).stdout
+            return programs.run(argv, env=self.host.ovs_env, input=stdin, timeout=self.timeout + 5).stdout
         except CommandFailed as exc:
             detail = exc.stderr.strip() or str(exc)
             down = not daemons.alive(daemons.read_pid(self.host.rundir / "ovs-vswitchd.pid"), "ovs-vswitchd")

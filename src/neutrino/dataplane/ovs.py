@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from neutrino.dataplane import daemons
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import PermanentError
 from neutrino.dataplane.host import HostContext
 
@@ -71,7 +71,7 @@ class OvsInstance:
         if self.host.ovs_dir is not None:
             self.host.ovs_dir.chmod(0o700)
         if not self.db.exists():
-            ex.run(["ovsdb-tool", "create", str(self.db), str(SCHEMA)], env=self.host.ovs_env, timeout=timeout)
+            programs.run(["ovsdb-tool", "create", str(self.db), str(SCHEMA)], env=self.host.ovs_env, timeout=timeout)
 
     def start(self, timeout: float = 10.0) -> None:
         """Bring up whichever daemon is missing; a no-op when both run."""
@@ -83,7 +83,7 @@ class OvsInstance:
         if not server.running:
             server.start(timeout)
             # creates the Open_vSwitch root row of a fresh database (harmless otherwise)
-            ex.run(
+            programs.run(
                 ["ovs-vsctl", f"--db={self.host.ovsdb_remote}", f"--timeout={max(1, int(timeout))}", "--no-wait", "init"],
                 env=self.host.ovs_env,
                 timeout=timeout + 1,
@@ -112,4 +112,4 @@ class OvsInstance:
     def appctl(self, *args: str, target: str = OVS_VSWITCHD, timeout: float = 10.0) -> str:
         """``ovs-appctl -t <target> <args>`` against this instance (ofproto/trace, ovs/route/show...)."""
         argv = ["ovs-appctl", f"--timeout={max(1, int(timeout))}", "-t", target, *args]
-        return ex.run(argv, env=self.host.ovs_env, timeout=timeout + 1).stdout
+        return programs.run(argv, env=self.host.ovs_env, timeout=timeout + 1).stdout

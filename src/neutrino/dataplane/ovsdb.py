@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import Any
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import CommandFailed, PermanentError, TemporaryError
 from neutrino.dataplane.host import HostContext
 
@@ -284,7 +284,7 @@ class Ovsdb:
 
     def _run(self, argv: list[str], op: str, target: str) -> str:
         try:
-            return ex.run(argv, env=self.host.ovs_env, timeout=self.timeout + 5).stdout
+            return programs.run(argv, env=self.host.ovs_env, timeout=self.timeout + 5).stdout
         except CommandFailed as exc:
             detail = exc.stderr.strip().removeprefix("ovs-vsctl: ") or str(exc)
             if exc.returncode == -14 or "Alarm clock" in detail or "database connection failed" in detail:

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.dataplane.ovs import OvsInstance, detect_datapath_type
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab import state, topology
 
 Progress = Callable[[str], None]
@@ -33,7 +33,7 @@ class LabError(RuntimeError):
 
 @dataclass
 class UpResult:
-    lab: rs.ResolvedLab
+    lab: resolve.ResolvedLab
     seconds: float
 
 
@@ -59,16 +59,16 @@ def up(
     started = time.monotonic()
     detected = detect_datapath_type()
     kw = {"root": root} if root is not None else {}
-    lab = rs.resolve(lab_file, name=name, detected_datapath=detected, **kw)  # type: ignore[arg-type]
+    lab = resolve.resolve(lab_file, name=name, detected_datapath=detected, **kw)  # type: ignore[arg-type]
     existing = state.read_manifest(lab.name, lab.state_dir.parent)
     if existing is not None and existing["lab_file"] != lab.source:
         raise LabError(f"lab {lab.name} is already up with a different lab file; `neutrino lab down --name {lab.name}` first")
     state.write_manifest(lab, detected, source_file)
-    with Netlink() as nl:
+    with Netlink() as netlink:
         progress(f"underlay switches ({len(lab.switches)})")
         for sw in lab.switches:
-            nl.add_bridge(sw.name)
-            nl.set_link(sw.name, up=True)
+            netlink.add_bridge(sw.name)
+            netlink.set_link(sw.name, up=True)
     progress(f"hosts ({len(lab.hosts)}): namespaces, wires, Open vSwitch ({detected} datapath)")
     with ThreadPoolExecutor(max_workers=min(8, len(lab.hosts))) as pool:
         for fut in [pool.submit(build_host, lab, h) for h in lab.hosts]:
@@ -79,18 +79,18 @@ def up(
     return UpResult(lab=lab, seconds=time.monotonic() - started)
 
 
-def _wire(nl: Netlink, wire: rs.Wire, netns: str, mtu: int) -> None:
-    nl.add_veth(wire.root_end, wire.host_end, netns=None, peer_netns=netns, mtu=mtu)
-    nl.set_link(wire.root_end, master=wire.switch, up=True)
-    nl.set_link(wire.host_end, netns=netns, up=True)
+def _wire(netlink: Netlink, wire: resolve.Wire, netns: str, mtu: int) -> None:
+    netlink.add_veth(wire.root_end, wire.host_end, netns=None, peer_netns=netns, mtu=mtu)
+    netlink.set_link(wire.root_end, master=wire.switch, up=True)
+    netlink.set_link(wire.host_end, netns=netns, up=True)
 
 
-def build_host(lab: rs.ResolvedLab, host: rs.ResolvedHost) -> None:
-    with Netlink() as nl:
-        nl.add_netns(host.netns)
-        nl.set_link("lo", netns=host.netns, up=True)
+def build_host(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> None:
+    with Netlink() as netlink:
+        netlink.add_netns(host.netns)
+        netlink.set_link("lo", netns=host.netns, up=True)
         for wire in host.wires:
-            _wire(nl, wire, host.netns, lab.mtu)
+            _wire(netlink, wire, host.netns, lab.mtu)
         if not host.has_ovs:
             return
         ctx = host.context
@@ -105,26 +105,26 @@ def build_host(lab: rs.ResolvedLab, host: rs.ResolvedHost) -> None:
                     txn.add_port(wire.bridge, wire.host_end)
         if host.tunnel_ip:
             # the tunnel endpoint lives on br-phy's internal port, whose bridge holds the NIC (docs/dataplane.md)
-            _wait_link(nl, rs.TUNNEL_BRIDGE, host.netns)
-            nl.add_address(rs.TUNNEL_BRIDGE, host.tunnel_ip, netns=host.netns)
-            nl.set_link(rs.TUNNEL_BRIDGE, netns=host.netns, up=True, mtu=lab.mtu)
+            _wait_link(netlink, resolve.TUNNEL_BRIDGE, host.netns)
+            netlink.add_address(resolve.TUNNEL_BRIDGE, host.tunnel_ip, netns=host.netns)
+            netlink.set_link(resolve.TUNNEL_BRIDGE, netns=host.netns, up=True, mtu=lab.mtu)
 
 
-def _wait_link(nl: Netlink, name: str, netns: str, timeout: float = 5.0) -> None:
+def _wait_link(netlink: Netlink, name: str, netns: str, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
-    while nl.link(name, netns=netns) is None:
+    while netlink.link(name, netns=netns) is None:
         if time.monotonic() > deadline:
             raise LabError(f"{name} did not appear in {netns} within {timeout:g}s (see {netns}'s ovs-vswitchd.log)")
         time.sleep(0.02)
 
 
-def build_outside(lab: rs.ResolvedLab) -> None:
+def build_outside(lab: resolve.ResolvedLab) -> None:
     out = lab.outside
     assert out is not None
-    with Netlink() as nl:
-        nl.add_netns(out.netns)
-        nl.set_link("lo", netns=out.netns, up=True)
-        _wire(nl, out.wire, out.netns, lab.mtu)
-        nl.add_address(out.interface, out.address, netns=out.netns)
+    with Netlink() as netlink:
+        netlink.add_netns(out.netns)
+        netlink.set_link("lo", netns=out.netns, up=True)
+        _wire(netlink, out.wire, out.netns, lab.mtu)
+        netlink.add_address(out.interface, out.address, netns=out.netns)
     # traffic originates here and crosses OVS userspace: no checksum offload (docs/dataplane.md)
-    ex.run(["ethtool", "-K", out.interface, "tx", "off"], netns=out.netns)
+    programs.run(["ethtool", "-K", out.interface, "tx", "off"], netns=out.netns)

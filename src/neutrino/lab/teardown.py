@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neutrino.dataplane import daemons
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.netlink import Netlink
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab.topology import check_lab_name
 
 
@@ -36,11 +36,11 @@ class DownResult:
         return not (self.processes or self.namespaces or self.links or self.state_dir)
 
 
-def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
+def down(name: str, root: Path = resolve.STATE_ROOT) -> DownResult:
     check_lab_name(name)
     result = DownResult(name=name)
-    base = rs.state_dir(name, root)
-    prefix = rs.lab_prefix(name)
+    base = resolve.state_dir(name, root)
+    prefix = resolve.lab_prefix(name)
     if base.is_dir():
         # the control plane (agents) first, vswitchd before ovsdb-server, then anything else
         order = {"neutrino.pid": 0, "ovs-vswitchd.pid": 1}
@@ -49,17 +49,17 @@ def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
             pid = daemons.read_pid(pidfile)
             if pid is not None and daemons.stop(pidfile, expect=pidfile.stem):
                 result.processes.append(pid)
-    with Netlink() as nl:
-        mine = [ns for ns in nl.list_netns() if ns.startswith(prefix)]
+    with Netlink() as netlink:
+        mine = [ns for ns in netlink.list_netns() if ns.startswith(prefix)]
         # instances and per-host namespaces first, hosts last
         mine.sort(key=lambda ns: (ns.count("-"), ns), reverse=True)
         for ns in mine:
             result.processes += kill_inside(ns)
-            nl.del_netns(ns)
+            netlink.del_netns(ns)
             result.namespaces.append(ns)
-        for link in nl.links():
+        for link in netlink.links():
             if link.name.startswith(prefix):
-                nl.del_link(link.name)
+                netlink.del_link(link.name)
                 result.links.append(link.name)
     if base.exists():
         shutil.rmtree(base)
@@ -68,7 +68,7 @@ def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
 
 
 def kill_inside(netns: str) -> list[int]:
-    done = ex.run(["ip", "netns", "pids", netns], check=False)
+    done = programs.run(["ip", "netns", "pids", netns], check=False)
     pids = [int(p) for p in done.stdout.split() if p.isdigit()]
     for pid in pids:
         try:
