@@ -1,11 +1,12 @@
 """Time and memory to bring labs up and down: the default (seed) lab, then 10 and 20 computes.
 
 What it measures, for each lab: wall time of ``up`` (namespaces, underlay wires, one
-ovsdb-server + ovs-vswitchd per host, the recipe's bridges, tunnel addresses; returns when
+ovsdb-server + ovs-vswitchd per host, Neutron's bridges, tunnel addresses; returns when
 ready), wall time of ``down`` (daemons by pidfile, namespaces, root links, state), the
 resident memory of all the lab's OVS daemons (VmRSS summed from /proc) and of this process.
 Then, on the default lab, the time to plug 4 instances the hybrid way (tap, qbr, qvb/qvo on
-br-int). Compared with the shell recipe (3 hosts with 4 instances in 1.34 s) and the target
+br-int). Compared with building it by hand in shell (3 hosts with 4 instances in 1.34 s,
+docs/dataplane.md) and the target
 (default lab up in under 5 s).
 
 Usage: ``./dev bench lab [--json]`` as root. Uses a private state directory and removes
@@ -104,7 +105,7 @@ def main() -> int:
     seed = rows[0]
     total = seed["up_s"] + (seed["plug_4_instances_s"] or 0)
     print(f"\ndefault lab up: {seed['up_s']:.2f} s (target < 5 s: {'met' if seed['up_s'] < 5 else 'NOT met'}); "
-          f"up + 4 instances {total:.2f} s vs the shell recipe's 1.34 s for 3 hosts and 4 instances")  # fmt: skip
+          f"up + 4 instances {total:.2f} s vs 1.34 s by hand in shell for 3 hosts and 4 instances")  # fmt: skip
     print(f"this process's peak RSS: {peak_mib:.1f} MiB")
     return 0
 

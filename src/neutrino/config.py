@@ -17,24 +17,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_QUOTAS: dict[str, int] = {
-    "network": 100,
-    "subnet": 100,
-    "port": 500,
-    "router": 10,
-    "floatingip": 50,
-    "security_group": 10,
-    "security_group_rule": 100,
-    "rbac_policy": 10,
-    "subnetpool": -1,
-    "router_route": 30,
-}
+from neutrino.domain.config import DEFAULT_QUOTAS, DomainConfig
 
+__all__ = ["DEFAULT_QUOTAS", "ServerSettings", "load_server_settings"]
 
-class ServerSettings(BaseSettings):
-    """What `neutrino server` needs. Section `[server]` of the TOML file."""
+class ServerSettings(BaseSettings, DomainConfig):
+    """What `neutrino server` needs. Section `[server]` of the TOML file. The settings of the
+    domain (quotas, ML2, scheduling, ...) are inherited from ``DomainConfig``, defined once."""
 
-    model_config = SettingsConfigDict(env_prefix="NEUTRINO_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NEUTRINO_", extra="ignore", frozen=False)
 
     host: str = "127.0.0.1"
     port: int = 9696
@@ -54,12 +45,7 @@ class ServerSettings(BaseSettings):
     )
     region: str = "RegionOne"
     token_expiration: int = 3600
-    base_mac: str = "fa:16:3e:00:00:00"
-    global_physnet_mtu: int = 1500
-    max_dns_nameservers: int = 5
-    max_subnet_host_routes: int = 20
     pagination_max_limit: int = -1
-    quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     log_level: str = "info"
     workers: int = Field(
         default=1, ge=1, description="API worker processes; more than one needs PostgreSQL (database_url)"
@@ -73,32 +59,6 @@ class ServerSettings(BaseSettings):
         default_factory=lambda: ["router"],
         description="service plugins by entry point name (group neutrino.service_plugins), in order",
     )
-
-    # ML2 (Neutron's [ml2] and [ml2_type_*] options; TOML sections of those names also work)
-    type_drivers: list[str] = Field(default_factory=lambda: ["local", "flat", "vlan", "vxlan", "geneve"])
-    tenant_network_types: list[str] = Field(default_factory=lambda: ["local"])
-    mechanism_drivers: list[str] = Field(default_factory=lambda: ["openvswitch"])
-    extension_drivers: list[str] = Field(default_factory=list)
-    flat_networks: list[str] = Field(default_factory=lambda: ["*"])
-    network_vlan_ranges: list[str] = Field(default_factory=list, description="physnet[:min:max]")
-    vni_ranges: list[str] = Field(default_factory=list, description="VXLAN min:max")
-    geneve_vni_ranges: list[str] = Field(default_factory=list, description="Geneve min:max")
-    geneve_max_header_size: int = 30
-    path_mtu: int = 0
-    physical_network_mtus: dict[str, int] = Field(default_factory=dict)
-
-    # agents and scheduling
-    agent_down_time: int = 75
-    enable_new_agents: bool = True
-    dhcp_agents_per_network: int = 1
-    network_auto_schedule: bool = True
-    allow_automatic_dhcp_failover: bool = True
-    router_auto_schedule: bool = True
-    allow_automatic_l3agent_failover: bool = False
-
-    # L3 and ports
-    max_routes: int = 30
-    max_allowed_address_pair: int = 10
 
     # filled in by load_server_settings, not by users
     toml_file: Path | None = Field(default=None, exclude=True)

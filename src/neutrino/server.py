@@ -7,7 +7,6 @@ and each worker process builds its own app, engine and bus pieces with ``worker_
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -22,14 +21,18 @@ from neutrino.api.state import AppState
 from neutrino.bus.server import ServerBus
 from neutrino.config import ServerSettings
 from neutrino.db.engine import is_sqlite, make_engine, make_sessionmaker
+from neutrino.client_files import write_client_files
+from neutrino.db.leader import Leadership
 from neutrino.db.migrate import HEAD_REVISION, require_head, upgrade_if_needed
-from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
+from neutrino.domain.identity.bootstrap import bootstrap
 from neutrino.domain.identity.tokens import TokenService
-from neutrino.domain.ml2.manager import manager_for
 from neutrino.domain.ml2.manager import start as ml2_start
 from neutrino.domain.models import Project
-from neutrino.domain.services.common import DomainConfig
-from neutrino.domain.services.enabled import enable as enable_extensions
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.scheduling.periodic import AgentStatusCheck
+from neutrino.domain.services.enabled import assemble
+from neutrino.domain.wiring import Domain
+from neutrino.periodic import Periodic
 from neutrino.plugins.api import load_service_plugins
 
 LOG = logging.getLogger(__name__)
@@ -44,15 +47,8 @@ class Built:
 
 
 def domain_config(settings: ServerSettings) -> DomainConfig:
-    """The settings the domain reads, copied field by field (lists become tuples)."""
-    values: dict[str, object] = {}
-    for f in dataclasses.fields(DomainConfig):
-        if f.name == "quotas":
-            values["quotas"] = settings.quota_defaults()
-            continue
-        value = getattr(settings, f.name)
-        values[f.name] = tuple(value) if isinstance(value, list) else value
-    return DomainConfig(**values)  # type: ignore[arg-type]
+    """The settings the domain reads (and nothing else of the server's)."""
+    return DomainConfig.of(settings)
 
 
 def bus_transport(settings: ServerSettings) -> Any:
@@ -71,19 +67,12 @@ def build(
     """``isolated_migrations``: run Alembic in a child process (the long-running server does).
     ``worker``: one of several API worker processes, started after ``prepare`` did the
     once-only work (schema, allocation rows, identity bootstrap, client files)."""
-    domain = domain_config(settings)
-    # service plugins from entry points (a wrong name stops the server here, before any change)
-    plugins = load_service_plugins(settings.service_plugins, domain)
-    enable_extensions(
-        [e for p in plugins for e in p.network_extensions()],
-        [e for p in plugins for e in p.port_extensions()],
-    )
+    domain, plugins = assemble_domain(settings)
     if worker:
         engine = make_engine(settings.db_url)
         require_head(engine)
         sessions = make_sessionmaker(engine)
-        manager_for(domain)  # drivers loaded; prepare() synced the allocation rows
-        password = None
+        password = None  # prepare() synced the allocation rows and bootstrapped identity
     else:
         engine, password = _prepare(settings, domain, write_files=write_files, isolated_migrations=isolated_migrations)
         sessions = make_sessionmaker(engine)
@@ -105,23 +94,52 @@ def build(
         default_project_id=admin_project,
         service_plugins=plugins,
         bus=ServerBus(sessions, domain, read_sessions, transport=bus_transport(settings)),
+        periodic=_periodic_jobs(sessions, domain, engine),
     )
     return Built(app=create_app(state), state=state, admin_password=password)
+
+
+def assemble_domain(settings: ServerSettings) -> tuple[Domain, list[Any]]:
+    """This server's domain: service plugins and ML2 drivers from entry points (a wrong name
+    stops the server here, before any change) and the extension hooks, in their order."""
+    config = domain_config(settings)
+    plugins = load_service_plugins(settings.service_plugins, config)
+    domain = assemble(
+        config,
+        [e for p in plugins for e in p.network_extensions()],
+        [e for p in plugins for e in p.port_extensions()],
+    )
+    return domain, plugins
+
+
+def _periodic_jobs(sessions: Any, domain: DomainConfig, engine: Engine) -> list[Periodic]:
+    """The agent status check (failover of DHCP and L3 away from dead agents), when it is on;
+    with several API workers only the holder of the leadership lock runs its rounds."""
+    check = AgentStatusCheck(sessions, domain)
+    if not check.enabled:
+        return []
+    leadership = Leadership(engine)
+
+    def round_if_leader() -> None:
+        if leadership.held():
+            check.run_once()
+
+    return [Periodic("agent-status-check", check.interval, round_if_leader, on_start=check.restart,
+                     on_stop=leadership.release)]  # fmt: skip
 
 
 def prepare(settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = True) -> str | None:
     """The once-only work of a start with several workers, done before any of them starts
     (in the parent process, with an engine of its own that is closed again). Returns the admin
     password the bootstrap generated, if it did."""
-    domain = domain_config(settings)
-    load_service_plugins(settings.service_plugins, domain)  # a wrong name stops the start here
+    domain, _ = assemble_domain(settings)  # a wrong plugin or driver name stops the start here
     engine, password = _prepare(settings, domain, write_files=write_files, isolated_migrations=isolated_migrations)
     engine.dispose()
     return password
 
 
 def _prepare(
-    settings: ServerSettings, domain: DomainConfig, *, write_files: bool, isolated_migrations: bool
+    settings: ServerSettings, domain: Domain, *, write_files: bool, isolated_migrations: bool
 ) -> tuple[Engine, str | None]:
     # the database holds password hashes and the token signing key: owner-only
     settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -136,7 +154,7 @@ def _prepare(
         db_file.chmod(0o600)
     sessions = make_sessionmaker(engine)
     # ML2 drivers from entry points (a wrong name stops the server here), allocation rows synced
-    ml2_start(sessions, domain)
+    ml2_start(sessions, domain.ml2)
     password = bootstrap(sessions, settings)
     if write_files:
         system_wide = settings.state_dir.resolve() == SYSTEM_STATE_DIR

@@ -12,7 +12,7 @@ from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import PortBinding
 from neutrino.domain.models.base import utcnow
 from neutrino.domain.services import agents
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 T = TypeVar("T")
 
@@ -22,9 +22,7 @@ def state_of(api: Any) -> Any:
 
 
 def cfg_of(api: Any, **changes: Any) -> DomainConfig:
-    import dataclasses
-
-    return dataclasses.replace(state_of(api).domain, **changes)
+    return state_of(api).domain.model_copy(update=changes)
 
 
 def run(api: Any, work: Callable[[Any], T]) -> T:

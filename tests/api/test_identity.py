@@ -30,7 +30,8 @@ from fastapi.testclient import TestClient
 from neutrino.api.identity import router
 from neutrino.config import ServerSettings
 from neutrino.db.engine import make_engine, make_sessionmaker
-from neutrino.domain.identity import TokenService, bootstrap, write_client_files
+from neutrino.client_files import write_client_files
+from neutrino.domain.identity import TokenService, bootstrap
 from neutrino.domain.models import Base
 
 pytestmark = pytest.mark.api

@@ -32,19 +32,19 @@ chain prerouting {
 def nft(request: Any) -> Iterator[tuple[Any, str]]:
     ns = f"nt-{uuid.uuid4().hex[:6]}-nft"
     if request.param == "fake":
-        nl: Any = FakeNetlink()
-        adapter: Any = FakeNftables(nl)
+        netlink: Any = FakeNetlink()
+        adapter: Any = FakeNftables(netlink)
     else:
         from neutrino.dataplane.netlink import Netlink
         from neutrino.dataplane.nftables import Nftables
 
-        nl, adapter = Netlink(), Nftables()
+        netlink, adapter = Netlink(), Nftables()
     try:
-        nl.add_netns(ns)
+        netlink.add_netns(ns)
         yield adapter, ns
     finally:
-        nl.del_netns(ns)
-        nl.close()
+        netlink.del_netns(ns)
+        netlink.close()
 
 
 def test_replace_whole_table(nft):

@@ -197,7 +197,7 @@ def test_vswitchd_restart_keeps_ovsdb_loses_flows(rig: Rig) -> None:
     rig.instance.start()
     assert rig.instance.running()
     assert rig.db.list_bridges() == ["br-int"] and rig.db.bridge_ports("br-int") == ["p1"]
-    assert rig.of.cookie_flows("br-int") == 0  # G2
+    assert rig.of.cookie_flows("br-int") == 0  # flows are lost on restart (docs/dataplane.md)
     assert rig.of.apply("br-int", FLOWS) == []  # the record is stale: it believes nothing changed
     rig.of.forget()
     rig.of.apply("br-int", FLOWS)

@@ -32,21 +32,19 @@ from neutrino.domain.models import (
 )
 from neutrino.domain.projection import project_host
 from neutrino.domain.services import networks, ports, subnets
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.services.enabled import assemble
+from neutrino.plugins.router import RouterPlugin
 
 pytestmark = pytest.mark.api
 
 CTX = Context.admin("p1")
-CFG = DomainConfig(quotas={})
+# as the server assembles it: bindings, default SG, router guard
+CFG = assemble(DomainConfig(quotas={}), (), RouterPlugin(DomainConfig()).port_extensions())
 
 
 @pytest.fixture
 def sessions(tmp_path):
-    from neutrino.domain.services.enabled import enable
-
-    from neutrino.plugins.router import RouterPlugin
-
-    enable((), RouterPlugin(CFG).port_extensions())  # as the server: bindings, default SG, router guard
     engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
     upgrade_if_needed(engine)
     yield make_sessionmaker(engine)

@@ -2,7 +2,7 @@
 
 Everything is named ``nt-ovs-<random>`` (namespace and /tmp directory, short enough for unix
 socket paths) and removed in ``finally`` even when the test fails: the daemons by pidfile first,
-because a process still running in a deleted namespace keeps it alive (recipe step 13).
+because a process still running in a deleted namespace keeps it alive (docs/dataplane.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.ovs import OvsInstance
 
@@ -41,7 +41,7 @@ def ovs_host() -> Iterator[HostContext]:
     instance = OvsInstance(host)
     created = False
     try:
-        ex.run(["ip", "netns", "add", name])
+        programs.run(["ip", "netns", "add", name])
         created = True
         instance.start()
         yield host
@@ -50,5 +50,5 @@ def ovs_host() -> Iterator[HostContext]:
             instance.stop()
         finally:
             if created:
-                ex.run(["ip", "netns", "del", name], check=False)
+                programs.run(["ip", "netns", "del", name], check=False)
             shutil.rmtree(directory, ignore_errors=True)

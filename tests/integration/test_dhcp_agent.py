@@ -2,7 +2,7 @@
 
 br-int has no fail_mode and no L2 agent runs, so it forwards NORMAL with the DHCP tap untagged.
 Clients are plugged as the lab plugs an instance: a namespace whose eth0 is a veth with its
-peer on br-int, ``tx off`` (recipe G1), and busybox udhcpc with ``src/neutrino/lab/udhcpc.sh``.
+peer on br-int, ``tx off`` (docs/dataplane.md, "Checksum offload"), and busybox udhcpc with ``src/neutrino/lab/udhcpc.sh``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 
 import neutrino.lab
 from neutrino.agent.dhcp.reconciler import OWNER_KEY, DhcpReconciler
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.daemons import alive, read_pid
 from neutrino.dataplane.dnsmasq import stop_pidfile
 from neutrino.dataplane.host import HostContext
@@ -63,22 +63,22 @@ def dhcp_host(ovs_host: HostContext) -> Iterator[HostContext]:  # noqa: F811
     yield host
 
 
-def plug_client(nl: Netlink, host: HostContext, name: str, port: DhcpPort) -> str:
+def plug_client(netlink: Netlink, host: HostContext, name: str, port: DhcpPort) -> str:
     vm, tap = host.namespace(name), f"tapc-{name}"
-    nl.add_netns(vm)
-    nl.set_link("lo", netns=vm, up=True)
-    nl.add_veth(tap, "eth0", netns=host.netns, peer_netns=vm)
-    nl.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm)
-    nl.set_link("eth0", netns=vm, address=port.mac_address, up=True)
-    nl.set_link(tap, netns=host.netns, up=True)
-    ex.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm)
+    netlink.add_netns(vm)
+    netlink.set_link("lo", netns=vm, up=True)
+    netlink.add_veth(tap, "eth0", netns=host.netns, peer_netns=vm)
+    netlink.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm)
+    netlink.set_link("eth0", netns=vm, address=port.mac_address, up=True)
+    netlink.set_link(tap, netns=host.netns, up=True)
+    programs.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm)
     with Ovsdb(host).transaction() as txn:
         txn.add_port("br-int", tap)
     return vm
 
 
 def lease(vm: str) -> tuple[str, str, str, str]:
-    done = ex.run(["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "5", "-T", "1", "-O", "staticroutes",
+    done = programs.run(["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "5", "-T", "1", "-O", "staticroutes",
                    "-s", str(SCRIPT)],
                   netns=vm, timeout=30, check=False)  # fmt: skip
     found = LEASE.search(done.stdout)
@@ -107,7 +107,7 @@ def wait_dead(pid: int | None, timeout: float = 3.0) -> bool:
 
 
 def resolve(netns: str, name: str, server: str) -> str:
-    done = ex.run(["busybox", "nslookup", name, server], netns=netns, check=False, timeout=10)
+    done = programs.run(["busybox", "nslookup", name, server], netns=netns, check=False, timeout=10)
     return done.stdout + done.stderr
 
 
@@ -115,9 +115,9 @@ def test_dhcp_agent_serves_leases_reloads_and_removes(dhcp_host: HostContext) ->
     host = dhcp_host
     state_dir = Path(tempfile.mkdtemp(prefix="nt-dhcp-", dir="/tmp"))  # 0700: the reconciler opens it up
     asked: list[str] = []
-    nl = Netlink()
+    netlink = Netlink()
     ovsdb = Ovsdb(host)
-    rec = DhcpReconciler(host, nl, ovsdb, state_dir, asked.append)
+    rec = DhcpReconciler(host, netlink, ovsdb, state_dir, asked.append)
     ns, conf = host.namespace(f"qdhcp-{NET}"), state_dir / NET
     tap, dev = "tap" + DHCP.port_id[:11], "ns-" + DHCP.port_id[:11]
     clients: list[str] = []
@@ -125,15 +125,15 @@ def test_dhcp_agent_serves_leases_reloads_and_removes(dhcp_host: HostContext) ->
         # no DHCP port yet: the server is asked for one, nothing is built
         result = rec.reconcile(state(VM1, dhcp=False))
         assert asked == [NET] and result.networks == [] and result.requested_ports == [NET]
-        assert not nl.netns_exists(ns)
+        assert not netlink.netns_exists(ns)
 
         result = rec.reconcile(state(DHCP, VM1))
         assert result.networks == [NET] and result.ready_port_ids == [VM1.port_id] and not result.failed
         assert asked == [NET]
-        link = nl.link(dev, netns=ns)
+        link = netlink.link(dev, netns=ns)
         assert link is not None and link.up and link.mtu == 1450 and link.address == DHCP.mac_address
-        assert nl.addresses(dev, netns=ns) == ["10.0.0.2/24"]
-        assert "tx-checksumming: off" in ex.run(["ethtool", "-k", dev], netns=ns).stdout
+        assert netlink.addresses(dev, netns=ns) == ["10.0.0.2/24"]
+        assert "tx-checksumming: off" in programs.run(["ethtool", "-k", dev], netns=ns).stdout
         plugged = ovsdb.port(tap)
         assert plugged is not None and plugged.bridge == "br-int" and plugged.tag is None
         assert plugged.iface_external_ids == {"iface-id": DHCP.port_id, "attached-mac": DHCP.mac_address,
@@ -149,11 +149,11 @@ def test_dhcp_agent_serves_leases_reloads_and_removes(dhcp_host: HostContext) ->
         assert hup_count(log) == reads
 
         clients.append(host.namespace("vm1"))
-        vm1 = plug_client(nl, host, "vm1", VM1)
+        vm1 = plug_client(netlink, host, "vm1", VM1)
         assert lease(vm1) == ("10.0.0.5", "24", GW, "1450")
-        assert nl.addresses("eth0", netns=vm1) == ["10.0.0.5/24"]
-        assert nl.link("eth0", netns=vm1).mtu == 1450  # type: ignore[union-attr]
-        routes = {r["dst"]: r["gateway"] for r in nl.routes(netns=vm1)}
+        assert netlink.addresses("eth0", netns=vm1) == ["10.0.0.5/24"]
+        assert netlink.link("eth0", netns=vm1).mtu == 1450  # type: ignore[union-attr]
+        routes = {r["dst"]: r["gateway"] for r in netlink.routes(netns=vm1)}
         assert routes["default"] == GW and routes[ROUTE[0]] == ROUTE[1], routes  # option 121 applied
         assert "10.0.0.5" in (conf / "leases").read_text()
 
@@ -163,7 +163,7 @@ def test_dhcp_agent_serves_leases_reloads_and_removes(dhcp_host: HostContext) ->
         assert read_pid(conf / "pid") == pid
         wait_reads(log, reads + 1)
         clients.append(host.namespace("vm2"))
-        vm2 = plug_client(nl, host, "vm2", VM2)
+        vm2 = plug_client(netlink, host, "vm2", VM2)
         assert lease(vm2)[0] == "10.0.0.6"
 
         # the leased name resolves from the qdhcp namespace
@@ -171,7 +171,7 @@ def test_dhcp_agent_serves_leases_reloads_and_removes(dhcp_host: HostContext) ->
         assert "10.0.0.5" in answer, answer
 
         # agent restart: a new reconciler adopts everything and keeps dnsmasq
-        rec = DhcpReconciler(host, nl, ovsdb, state_dir, asked.append)
+        rec = DhcpReconciler(host, netlink, ovsdb, state_dir, asked.append)
         result = rec.reconcile(state(DHCP, VM1, VM2))
         assert result.networks == [NET] and read_pid(conf / "pid") == pid
         wait_reads(log, reads + 2)  # reloaded once on adoption: files written before a crash are read
@@ -186,20 +186,20 @@ def test_dhcp_agent_serves_leases_reloads_and_removes(dhcp_host: HostContext) ->
         pid = read_pid(conf / "pid")
         assert pid != pid2 and alive(pid, "dnsmasq") and not alive(pid2, "dnsmasq")
         assert "--dhcp-option-force=option:mtu,1400" in Path(f"/proc/{pid}/cmdline").read_text()
-        assert nl.link(dev, netns=ns).mtu == 1400  # type: ignore[union-attr]
+        assert netlink.link(dev, netns=ns).mtu == 1400  # type: ignore[union-attr]
 
         # the network leaves this host: process, port, namespace and directory go
         result = rec.reconcile(DesiredHostState(host="h1"))
         assert result.removed == [NET] and not result.failed
         assert not alive(pid, "dnsmasq")
-        assert not nl.netns_exists(ns) and ovsdb.port(tap) is None and not conf.exists()
-        assert nl.link(tap, netns=host.netns) is None
+        assert not netlink.netns_exists(ns) and ovsdb.port(tap) is None and not conf.exists()
+        assert netlink.link(tap, netns=host.netns) is None
     finally:
         try:
             rec.cleanup_all()
         finally:
             stop_pidfile(conf / "pid")
             for name in [*clients, ns]:
-                nl.del_netns(name)
-            nl.close()
+                netlink.del_netns(name)
+            netlink.close()
             shutil.rmtree(state_dir, ignore_errors=True)

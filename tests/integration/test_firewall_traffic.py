@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from neutrino.agent.firewall import rules, sysctls
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, hybrid_devices
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.nftables import Nftables
@@ -45,47 +45,47 @@ class Lab:
     out: str
 
 
-def _build(nl: Netlink, lab: Lab) -> None:
+def _build(netlink: Netlink, lab: Lab) -> None:
     for ns in (lab.host, lab.a, lab.b, lab.out):
-        nl.add_netns(ns, may_exist=False)
-        nl.set_link("lo", netns=ns, up=True)
-    nl.add_bridge("br-int", netns=lab.host)
-    nl.set_link("br-int", netns=lab.host, up=True)
+        netlink.add_netns(ns, may_exist=False)
+        netlink.set_link("lo", netns=ns, up=True)
+    netlink.add_bridge("br-int", netns=lab.host)
+    netlink.set_link("br-int", netns=lab.host, up=True)
     for port_id, vm, mac, ip in ((PORT_A, lab.a, MAC_A, IP_A), (PORT_B, lab.b, MAC_B, IP_B)):
         dev = hybrid_devices(port_id)
-        nl.add_bridge(dev[QBR], netns=lab.host)
-        nl.add_veth(dev[TAP], "eth0", netns=lab.host, peer_netns=vm)
-        nl.add_veth(dev[QVB], dev[QVO], netns=lab.host)
+        netlink.add_bridge(dev[QBR], netns=lab.host)
+        netlink.add_veth(dev[TAP], "eth0", netns=lab.host, peer_netns=vm)
+        netlink.add_veth(dev[QVB], dev[QVO], netns=lab.host)
         for name, master in ((dev[TAP], dev[QBR]), (dev[QVB], dev[QBR]), (dev[QVO], "br-int")):
-            nl.set_link(name, netns=lab.host, master=master, up=True)
-        nl.set_link(dev[QBR], netns=lab.host, up=True)
-        _vm_nic(nl, vm, mac, ip)
-    nl.add_veth("c-port", "eth0", netns=lab.host, peer_netns=lab.out)
-    nl.set_link("c-port", netns=lab.host, master="br-int", up=True)
-    _vm_nic(nl, lab.out, "fa:16:3e:20:00:64", IP_OUT)
-    for key in sysctls.KEYS:  # a new namespace has them at 1 here; say so anyway (G11)
-        nl.set_sysctl(key, 1, netns=lab.host)
-    assert sysctls.problems({key: nl.get_sysctl(key, netns=lab.host) for key in sysctls.KEYS}) == []
+            netlink.set_link(name, netns=lab.host, master=master, up=True)
+        netlink.set_link(dev[QBR], netns=lab.host, up=True)
+        _vm_nic(netlink, vm, mac, ip)
+    netlink.add_veth("c-port", "eth0", netns=lab.host, peer_netns=lab.out)
+    netlink.set_link("c-port", netns=lab.host, master="br-int", up=True)
+    _vm_nic(netlink, lab.out, "fa:16:3e:20:00:64", IP_OUT)
+    for key in sysctls.KEYS:  # a new namespace has them at 1 here; say so anyway (docs/dataplane.md)
+        netlink.set_sysctl(key, 1, netns=lab.host)
+    assert sysctls.problems({key: netlink.get_sysctl(key, netns=lab.host) for key in sysctls.KEYS}) == []
     Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=lab.host)
 
 
-def _vm_nic(nl: Netlink, ns: str, mac: str, ip: str) -> None:
-    nl.set_link("eth0", netns=ns, address=mac, up=True)
-    nl.add_address("eth0", f"{ip}/24", netns=ns)
-    ex.run(["ethtool", "-K", "eth0", "tx", "off"], netns=ns)  # G1, as in the lab
+def _vm_nic(netlink: Netlink, ns: str, mac: str, ip: str) -> None:
+    netlink.set_link("eth0", netns=ns, address=mac, up=True)
+    netlink.add_address("eth0", f"{ip}/24", netns=ns)
+    programs.run(["ethtool", "-K", "eth0", "tx", "off"], netns=ns)  # checksum offload (docs/dataplane.md), as in the lab
 
 
 @pytest.fixture
 def lab() -> Iterator[Lab]:
     tag = secrets.token_hex(3)
     lab = Lab(f"nt-fw-{tag}-host", f"nt-fw-{tag}-vma", f"nt-fw-{tag}-vmb", f"nt-fw-{tag}-out")
-    with Netlink() as nl:
+    with Netlink() as netlink:
         try:
-            _build(nl, lab)
+            _build(netlink, lab)
             yield lab
         finally:
             for ns in (lab.a, lab.b, lab.out, lab.host):
-                nl.del_netns(ns)
+                netlink.del_netns(ns)
 
 
 # --- ports and rules --------------------------------------------------------------------------
@@ -149,11 +149,11 @@ for _ in range(3):
 
 def datagram(src_ns: str, dst_ns: str, dst_ip: str, dport: int, *, sport: int = 0, src_ip: str = "0.0.0.0") -> str | None:
     """``"source-ip:source-port"`` as the receiver saw it, or None when nothing arrived."""
-    argv = ex.netns_argv([sys.executable, "-c", LISTEN, str(dport), str(BLOCKED)], dst_ns)
+    argv = programs.netns_argv([sys.executable, "-c", LISTEN, str(dport), str(BLOCKED)], dst_ns)
     listener = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
     try:
         assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
-        ex.run([sys.executable, "-c", SEND, dst_ip, str(dport), src_ip, str(sport)], netns=src_ns)
+        programs.run([sys.executable, "-c", SEND, dst_ip, str(dport), src_ip, str(sport)], netns=src_ns)
         out, _ = listener.communicate(timeout=BLOCKED + 5)
         return None if out.strip() == "timeout" else out.strip()
     finally:
@@ -193,9 +193,9 @@ def test_established_connection_survives_reapply(lab: Lab) -> None:
     )
     rule_5001 = allow("ingress", "tcp", 5001, 5001)
     apply(lab, [port_a(), port_b(rule_5001)])
-    server = subprocess.Popen(ex.netns_argv([sys.executable, "-c", server_code], lab.b), stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(programs.netns_argv([sys.executable, "-c", server_code], lab.b), stdout=subprocess.PIPE, text=True)
     client = subprocess.Popen(
-        ex.netns_argv([sys.executable, "-c", client_code], lab.a), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        programs.netns_argv([sys.executable, "-c", client_code], lab.a), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
@@ -243,8 +243,8 @@ def test_remote_ip_prefix(lab: Lab) -> None:
 
 def test_spoofed_source_ip_dropped_unless_allowed_pair(lab: Lab) -> None:
     apply(lab, [port_a(), port_b()])
-    with Netlink() as nl:
-        nl.add_address("eth0", "10.20.0.50/24", netns=lab.a)
+    with Netlink() as netlink:
+        netlink.add_address("eth0", "10.20.0.50/24", netns=lab.a)
     assert datagram(lab.a, lab.out, IP_OUT, 7000, src_ip=IP_A) is not None  # also teaches A the MAC of out
     assert datagram(lab.a, lab.out, IP_OUT, 7000, src_ip="10.20.0.50") is None
     apply(lab, [port_a(pairs=(("10.20.0.48/29", MAC_A),)), port_b()])
@@ -257,14 +257,14 @@ def test_spoofed_source_ip_dropped_unless_allowed_pair(lab: Lab) -> None:
 def test_changed_mac_dropped_unless_allowed_pair(lab: Lab) -> None:
     apply(lab, [port_a(), port_b()])
     assert probes.ping(lab.a, IP_OUT).ok
-    with Netlink() as nl:
-        nl.set_link("eth0", netns=lab.a, address="fa:16:3e:20:00:99")
+    with Netlink() as netlink:
+        netlink.set_link("eth0", netns=lab.a, address="fa:16:3e:20:00:99")
     for ns in (lab.a, lab.out):
-        ex.run(["ip", "neigh", "flush", "all"], netns=ns)
+        programs.run(["ip", "neigh", "flush", "all"], netns=ns)
     assert not probes.ping(lab.a, IP_OUT, count=2).ok
     apply(lab, [port_a(pairs=((IP_A, "fa:16:3e:20:00:99"),)), port_b()])
     # A's failed ARP resolution is still running out its probes and would drop the next pings
-    ex.run(["ip", "neigh", "flush", "all"], netns=lab.a)
+    programs.run(["ip", "neigh", "flush", "all"], netns=lab.a)
     assert probes.ping(lab.a, IP_OUT).ok
     assert tcp(lab.a, lab.out, IP_OUT, 5004)
 
@@ -297,10 +297,10 @@ def test_ipv6_rule_neighbour_discovery_and_spoofing(lab: Lab) -> None:
 
     def ping6(ns: str, dst: str, src: str | None = None) -> bool:
         argv = ["ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", *(["-I", src] if src else []), dst]
-        return " 0 received" not in ex.run(argv, netns=ns, check=False).stdout
+        return " 0 received" not in programs.run(argv, netns=ns, check=False).stdout
 
     for ns, ip6 in ((lab.a, "2001:db8::a"), (lab.a, "2001:db8::66"), (lab.b, "2001:db8::b")):
-        ex.run(["ip", "-6", "addr", "add", f"{ip6}/64", "dev", "eth0", "nodad"], netns=ns)
+        programs.run(["ip", "-6", "addr", "add", f"{ip6}/64", "dev", "eth0", "nodad"], netns=ns)
     echo6 = allow("ingress", "ipv6-icmp", 128, ethertype="IPv6")
     apply(lab, [with_v6(port_a(), "2001:db8::a"), with_v6(port_b(echo6), "2001:db8::b")])
     assert ping6(lab.a, "2001:db8::b", "2001:db8::a")

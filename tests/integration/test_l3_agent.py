@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from neutrino.agent.l3.reconciler import L3Reconciler, L3Result
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.naming import QG, QR, TAP, device
 from neutrino.dataplane.netlink import Netlink
@@ -47,7 +47,7 @@ def desired(*routers: RouterState) -> DesiredHostState:
 @dataclasses.dataclass
 class Lab:
     host: HostContext
-    nl: Netlink
+    netlink: Netlink
     reconciler: L3Reconciler
     vm1: str
     vm2: str
@@ -62,18 +62,18 @@ class Lab:
         return Ovsdb(self.host).bridge_ports("br-int")
 
 
-def add_endpoint(nl: Netlink, host: HostContext, ns: str, tap: str, ip: str, gateway: str | None, tag: int) -> None:
-    """A namespace with eth0 (tx off, G1) whose veth peer is an access port of br-int."""
-    nl.add_netns(ns)
-    nl.set_link("lo", netns=ns, up=True)
-    nl.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=ns)  # no IPv6 noise (G14)
-    nl.add_veth(tap, "eth0", netns=host.netns, peer_netns=ns)
-    nl.set_link(tap, netns=host.netns, up=True)
-    nl.set_link("eth0", netns=ns, up=True)
-    nl.add_address("eth0", ip, netns=ns)
+def add_endpoint(netlink: Netlink, host: HostContext, ns: str, tap: str, ip: str, gateway: str | None, tag: int) -> None:
+    """A namespace with eth0 (tx off, docs/dataplane.md) whose veth peer is an access port of br-int."""
+    netlink.add_netns(ns)
+    netlink.set_link("lo", netns=ns, up=True)
+    netlink.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=ns)  # no IPv6 noise (docs/dataplane.md)
+    netlink.add_veth(tap, "eth0", netns=host.netns, peer_netns=ns)
+    netlink.set_link(tap, netns=host.netns, up=True)
+    netlink.set_link("eth0", netns=ns, up=True)
+    netlink.add_address("eth0", ip, netns=ns)
     if gateway:
-        nl.replace_route("default", gateway=gateway, netns=ns)
-    ex.run(["ethtool", "-K", "eth0", "tx", "off"], netns=ns)
+        netlink.replace_route("default", gateway=gateway, netns=ns)
+    programs.run(["ethtool", "-K", "eth0", "tx", "off"], netns=ns)
     with Ovsdb(host).transaction() as txn:
         txn.add_port("br-int", tap, tag=tag)
 
@@ -81,20 +81,20 @@ def add_endpoint(nl: Netlink, host: HostContext, ns: str, tap: str, ip: str, gat
 @pytest.fixture
 def lab(ovs_host: HostContext) -> Iterator[Lab]:  # noqa: F811
     host = dataclasses.replace(ovs_host, prefix=f"{ovs_host.name}-")
-    nl = Netlink()
+    netlink = Netlink()
     names = {n: host.namespace(n) for n in ("vm1", "vm2", "outside")}
     try:
         with Ovsdb(host).transaction() as txn:
             txn.add_bridge("br-int", datapath_type="netdev")
-        add_endpoint(nl, host, names["vm1"], "tapvm1", "10.0.1.11/24", "10.0.1.1", INTERNAL)
-        add_endpoint(nl, host, names["vm2"], "tapvm2", "10.0.1.12/24", "10.0.1.1", INTERNAL)
-        add_endpoint(nl, host, names["outside"], "tapout", "198.51.100.1/24", None, EXTERNAL)
-        yield Lab(host, nl, L3Reconciler(host, nl, Ovsdb(host), Nftables()), **names)
+        add_endpoint(netlink, host, names["vm1"], "tapvm1", "10.0.1.11/24", "10.0.1.1", INTERNAL)
+        add_endpoint(netlink, host, names["vm2"], "tapvm2", "10.0.1.12/24", "10.0.1.1", INTERNAL)
+        add_endpoint(netlink, host, names["outside"], "tapout", "198.51.100.1/24", None, EXTERNAL)
+        yield Lab(host, netlink, L3Reconciler(host, netlink, Ovsdb(host), Nftables()), **names)
     finally:
-        for ns in nl.list_netns():
+        for ns in netlink.list_netns():
             if ns.startswith(host.prefix):
-                nl.del_netns(ns)
-        nl.close()
+                netlink.del_netns(ns)
+        netlink.close()
 
 
 def tag_router_ports(lab: Lab) -> None:
@@ -121,13 +121,13 @@ def test_snat_floating_ip_and_teardown(lab: Lab) -> None:
     assert first.routers == [ROUTER] and first.fip_statuses == {"fip-1": "ACTIVE"}
     assert first.changes > 0
     assert {device(TAP, QR_PORT), device(TAP, QG_PORT)} <= set(lab.ports())
-    assert lab.nl.get_sysctl("net.ipv4.ip_forward", netns=rns) == "1"
-    assert lab.nl.get_sysctl("net.ipv4.conf.all.arp_ignore", netns=rns) == "1"
-    assert lab.nl.get_sysctl("net.ipv4.ip_forward", netns=lab.host.netns) == "0"  # the host's stays off
-    link = lab.nl.link(qr, netns=rns)
+    assert lab.netlink.get_sysctl("net.ipv4.ip_forward", netns=rns) == "1"
+    assert lab.netlink.get_sysctl("net.ipv4.conf.all.arp_ignore", netns=rns) == "1"
+    assert lab.netlink.get_sysctl("net.ipv4.ip_forward", netns=lab.host.netns) == "0"  # the host's stays off
+    link = lab.netlink.link(qr, netns=rns)
     assert link is not None and link.address == "fa:16:3e:00:01:01" and link.up and link.mtu == 1500
-    assert sorted(lab.nl.addresses(qg, netns=rns)) == ["198.51.100.10/24", "198.51.100.20/32"]
-    assert {"dst": "default", "gateway": "198.51.100.1"} in lab.nl.routes(netns=rns)
+    assert sorted(lab.netlink.addresses(qg, netns=rns)) == ["198.51.100.10/24", "198.51.100.20/32"]
+    assert {"dst": "default", "gateway": "198.51.100.1"} in lab.netlink.routes(netns=rns)
 
     # same state again: nothing to do (the L2 agent's tags are left alone)
     again = lab.reconcile(STATE)
@@ -140,17 +140,17 @@ def test_snat_floating_ip_and_teardown(lab: Lab) -> None:
     assert sources_seen(lab, lab.vm1, 5102) == {"198.51.100.20"}
     # the outside reaches the VM through its floating IP (TCP: DNAT, with the checksums right)
     assert transfer(lab.outside, lab.vm1, "198.51.100.20", port=5103).ok
-    tracked = ex.run(["conntrack", "-L"], netns=rns, check=False).stdout
+    tracked = programs.run(["conntrack", "-L"], netns=rns, check=False).stdout
     assert "dst=198.51.100.20" in tracked and "src=10.0.1.11" in tracked
 
     # a restarted agent re-applies only its NAT table (it does not remember the text)
-    restarted = L3Reconciler(lab.host, lab.nl, Ovsdb(lab.host), Nftables())
+    restarted = L3Reconciler(lab.host, lab.netlink, Ovsdb(lab.host), Nftables())
     assert restarted.reconcile(desired(STATE)).changes == 1
 
     # the FIP goes: inbound is cut, the VM leaves through SNAT again
     no_fip = dataclasses.replace(STATE, floating_ips=())
     assert lab.reconcile(no_fip).changes > 0
-    assert lab.nl.addresses(qg, netns=rns) == ["198.51.100.10/24"]
+    assert lab.netlink.addresses(qg, netns=rns) == ["198.51.100.10/24"]
     assert not transfer(lab.outside, lab.vm1, "198.51.100.20", port=5104, timeout=3).ok
     assert sources_seen(lab, lab.vm1, 5105) == {"198.51.100.10"}
     assert lab.reconcile(no_fip).changes == 0
@@ -158,7 +158,7 @@ def test_snat_floating_ip_and_teardown(lab: Lab) -> None:
     # the interface goes: no more routing for the tenant network
     no_iface = dataclasses.replace(no_fip, interfaces=())
     lab.reconcile(no_iface)
-    assert lab.nl.link(qr, netns=rns) is None
+    assert lab.netlink.link(qr, netns=rns) is None
     assert device(TAP, QR_PORT) not in lab.ports()
     assert not ping(lab.vm2, "198.51.100.1", count=2).ok
     assert lab.reconcile(no_iface).changes == 0
@@ -166,9 +166,9 @@ def test_snat_floating_ip_and_teardown(lab: Lab) -> None:
     # the router goes: namespace and OVS ports with it
     gone = lab.reconcile()
     assert gone.removed == [ROUTER] and gone.routers == []
-    assert not lab.nl.netns_exists(rns)
+    assert not lab.netlink.netns_exists(rns)
     assert not {device(TAP, QR_PORT), device(TAP, QG_PORT)} & set(lab.ports())
-    assert lab.nl.link(device(TAP, QG_PORT), netns=lab.host.netns) is None
+    assert lab.netlink.link(device(TAP, QG_PORT), netns=lab.host.netns) is None
     assert lab.reconcile().changes == 0
 
 
@@ -176,5 +176,5 @@ def test_admin_down_router_is_removed_and_its_fips_down(lab: Lab) -> None:
     lab.reconcile(STATE)
     down = lab.reconcile(dataclasses.replace(STATE, admin_state_up=False))
     assert down.fip_statuses == {"fip-1": "DOWN"} and down.removed == [ROUTER]
-    assert not lab.nl.netns_exists(lab.reconciler.namespace(ROUTER))
+    assert not lab.netlink.netns_exists(lab.reconciler.namespace(ROUTER))
     assert not {device(TAP, QR_PORT), device(TAP, QG_PORT)} & set(lab.ports())

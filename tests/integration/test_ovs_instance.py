@@ -71,7 +71,7 @@ def test_killed_vswitchd_comes_back_alone_with_ovsdb_but_without_flows(ovs_host:
     assert db.list_bridges() == ["br-int"]
     port = db.port("qvo1")
     assert port is not None and (port.tag, port.port_other_config) == (10, {"segmentation_id": "100"})
-    assert of.cookie_flows("br-int") == 0 and of.dump("br-int") == []  # G2: flows are gone
+    assert of.cookie_flows("br-int") == 0 and of.dump("br-int") == []  # flows are gone (docs/dataplane.md)
     of.forget("br-int")
     of.apply("br-int", flows)
     assert of.cookie_flows("br-int") == 2

@@ -18,14 +18,14 @@ from typing import Any
 import uvicorn
 
 from neutrino.lab import cloud, nodes, realize, teardown, topology
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab.api import LabApi
 from tests.lab.conftest import unique_name
 
 
 @dataclass
 class Cloud:
-    lab: rs.ResolvedLab
+    lab: resolve.ResolvedLab
     plane: cloud.ControlPlane
     api: LabApi
 
@@ -104,7 +104,7 @@ class ProcessCloud:
     """A lab as ``lab up`` runs it: the server and every host's agents as separate processes
     in their namespaces, under the lab's supervisor (lab/supervisor.py)."""
 
-    lab: rs.ResolvedLab
+    lab: resolve.ResolvedLab
     api: LabApi
 
     def pid(self, name: str) -> int | None:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.lab import demo, instances, probes
 from tests.lab.cloud_support import cloud_lab
 
@@ -113,7 +113,7 @@ def test_lease_follows_port_update(cl, objs, vms):
     vm = _poll(lambda: _renew(cl, "moved"), lambda v: _ip(v) == new)
     took = time.monotonic() - started
     assert _ip(vm) == new, f"still leased {vm.ip} {took:.1f}s after the port update"
-    addrs = ex.run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"], netns=vm.netns).stdout
+    addrs = programs.run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"], netns=vm.netns).stdout
     assert f"{new}/24" in addrs, addrs
     # the firewall follows too (anti-spoofing allows the new address): TCP both ways
     b = vms["b"]
@@ -129,13 +129,13 @@ def test_dns_names_resolve_in_qdhcp_namespace(cl, objs, vms):
     ns = cl.lab.host("network").context.namespace(f"qdhcp-{net}")
     server = _dhcp_port_ip(cl, net)
     name = "host-" + _ip(b).replace(".", "-") + ".openstacklocal"
-    done = _poll(lambda: ex.run(["busybox", "nslookup", "-type=a", name, server], netns=ns, check=False, timeout=10),
+    done = _poll(lambda: programs.run(["busybox", "nslookup", "-type=a", name, server], netns=ns, check=False, timeout=10),
                  lambda d: _ip(b) in d.stdout.split(name, 1)[-1], timeout=10)  # fmt: skip
     assert done.returncode == 0 and _ip(b) in done.stdout.split(name, 1)[-1], done.stdout + done.stderr
-    reverse = ex.run(["busybox", "nslookup", _ip(b), server], netns=ns, check=False, timeout=10)
+    reverse = programs.run(["busybox", "nslookup", _ip(b), server], netns=ns, check=False, timeout=10)
     assert name in reverse.stdout, reverse.stdout + reverse.stderr  # PTR gives the fqdn (addn_hosts order)
     # an unknown name is not invented (no upstream resolver: --no-resolv)
-    missing = ex.run(["busybox", "nslookup", "-type=a", "host-10-9-9-9.openstacklocal", server], netns=ns, check=False, timeout=10)
+    missing = programs.run(["busybox", "nslookup", "-type=a", "host-10-9-9-9.openstacklocal", server], netns=ns, check=False, timeout=10)
     assert "10.9.9.9" not in missing.stdout, missing.stdout
 
 
@@ -193,7 +193,7 @@ def test_agent_restart_keeps_established_flow(cl, vms):
     flow.start()
     try:
         ss = ["ss", "-Htn", "state", "established", "dst", f"{_ip(b)}:5002"]
-        est = _poll(lambda: ex.run(ss, netns=a.netns).stdout.strip(), bool, timeout=5, every=0.05)
+        est = _poll(lambda: programs.run(ss, netns=a.netns).stdout.strip(), bool, timeout=5, every=0.05)
         assert est, "the flow never established"
         cl.plane.stop_agent("network")
         agent = cl.plane.start_agent("network")
@@ -230,14 +230,14 @@ def test_ipv6_slaac(cl, objs):
             "subnet (agent/dhcp/config.py dnsmasq_argv skips it), so dnsmasq advertises no prefix and sends no "
             "RA: the instance's router solicitations go unanswered. (Checked by hand: with a range "
             f"'{prefix},ra-only,64' the instance autoconfigures its port's EUI-64 address; the firewall lets "
-            "the RA through. The lab's instances also start with IPv6 disabled (G14): this test re-enables it.)"
+            "the RA through. The lab's instances also start with IPv6 disabled (docs/dataplane.md): this test re-enables it.)"
         )
     vm = _vm(cl, objs, "six", net["id"], "compute1")
     want = next(f["ip_address"] for f in cl.api.request("GET", f"ports/{vm.port_id}")["port"]["fixed_ips"] if ":" in f["ip_address"])
     for key in ("all", "default", "eth0"):
-        ex.run(["sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=0"], netns=vm.netns)
+        programs.run(["sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=0"], netns=vm.netns)
     show = ["ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global"]
-    got = _poll(lambda: ex.run(show, netns=vm.netns).stdout, lambda o: want in o and "tentative" not in o)
+    got = _poll(lambda: programs.run(show, netns=vm.netns).stdout, lambda o: want in o and "tentative" not in o)
     assert want in got and "tentative" not in got, f"SLAAC address {want} not configured: {got!r}"
     server = next(f["ip_address"] for p in cl.api.request("GET", f"ports?network_id={net['id']}")["ports"]
                   if p["device_owner"] == "network:dhcp" for f in p["fixed_ips"] if ":" in f["ip_address"])  # fmt: skip

@@ -1,6 +1,6 @@
 """The OVS L2 agent in the lab: networks created through the API are wired across hosts.
 
-Real packets: TCP with a verified digest (ping alone would not catch a checksum problem, G1),
+Real packets: TCP with a verified digest (ping alone would not catch a checksum problem, docs/dataplane.md),
 captures on the lab's physical switch and tunnel network."""
 
 from __future__ import annotations

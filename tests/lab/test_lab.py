@@ -20,10 +20,10 @@ pytestmark = pytest.mark.root
 
 
 def _owned(name: str) -> tuple[list[str], list[str]]:
-    with Netlink() as nl:
+    with Netlink() as netlink:
         return (
-            [ns for ns in nl.list_netns() if ns.startswith(f"{name}-")],
-            [link.name for link in nl.links() if link.name.startswith(f"{name}-")],
+            [ns for ns in netlink.list_netns() if ns.startswith(f"{name}-")],
+            [link.name for link in netlink.links() if link.name.startswith(f"{name}-")],
         )
 
 
@@ -38,7 +38,7 @@ def test_default_lab_up_status_instances_down(lab_root):
         assert all(pid for pid in by_name["compute2"]["ovs"]["pids"].values())
         assert by_name["compute2"]["tunnel_addresses"] == ["172.31.0.3/24"]
         assert Ovsdb(lab.host("compute1").context).bridge("br-int").datapath_type == lab.host("compute1").datapath
-        # the tunnel network joins the hosts' br-phy internal ports (recipe G7)
+        # the tunnel network joins the hosts' br-phy internal ports (docs/dataplane.md, "Tunnel endpoints")
         c1, c2 = lab.host("compute1"), lab.host("compute2")
         assert probes.ping(c1.netns, c2.tunnel_ip.split("/")[0]).ok
         assert probes.ping(lab.host("network").netns, c1.tunnel_ip.split("/")[0]).ok
@@ -61,15 +61,15 @@ def test_default_lab_up_status_instances_down(lab_root):
         assert udp.ok, udp
         # another local VLAN on the same br-int is another broadcast domain
         assert not probes.ping(vm1.netns, "10.0.0.13", count=2).ok
-        with Netlink() as nl:
-            assert nl.link(vm1.devices["qbr"], netns=c1.netns).kind == "bridge"
-            assert nl.link(vm1.devices["tap"], netns=c1.netns).master == vm1.devices["qbr"]
+        with Netlink() as netlink:
+            assert netlink.link(vm1.devices["qbr"], netns=c1.netns).kind == "bridge"
+            assert netlink.link(vm1.devices["tap"], netns=c1.netns).master == vm1.devices["qbr"]
         assert [i.name for i in instances.list_(lab)] == ["vm1", "vm2", "vm3"]
         instances.delete(lab, "vm3")
         assert Ovsdb(c1.context).port(vm3.devices["qvo"]) is None
-        with Netlink() as nl:
-            assert not nl.netns_exists(vm3.netns)
-            assert nl.link(vm3.devices["qbr"], netns=c1.netns) is None
+        with Netlink() as netlink:
+            assert not netlink.netns_exists(vm3.netns)
+            assert netlink.link(vm3.devices["qbr"], netns=c1.netns) is None
         pids = [p for h in lab.hosts if h.has_ovs for p in OvsInstance(h.context).pids().values()]
     assert _owned(lab.name) == ([], [])
     assert not lab.state_dir.exists()
@@ -98,8 +98,8 @@ def test_down_removes_a_broken_lab(lab_root):
         c1 = lab.host("compute1")
         os.kill(OvsInstance(c1.context).pids()["ovs-vswitchd"], signal.SIGKILL)
         os.kill(OvsInstance(lab.host("compute2").context).pids()["ovsdb-server"], signal.SIGKILL)
-        with Netlink() as nl:
-            nl.del_netns(c1.netns)  # half-deleted: its OVS daemons still run, hidden
+        with Netlink() as netlink:
+            netlink.del_netns(c1.netns)  # half-deleted: its OVS daemons still run, hidden
         pids = [p for h in lab.hosts for p in OvsInstance(h.context).pids().values() if p]
         result = teardown.down(name, root=lab_root)
         assert result.namespaces and result.links and result.state_dir

@@ -31,8 +31,8 @@ def lab_block() -> list[str]:
 
 
 def test_readme_lab_block(lab_root):
-    with Netlink() as nl:
-        if any(ns.startswith("seed-") for ns in nl.list_netns()):
+    with Netlink() as netlink:
+        if any(ns.startswith("seed-") for ns in netlink.list_netns()):
             pytest.fail("a lab named 'seed' exists on this machine; the README test needs that name")
     lines = lab_block()
     assert len(lines) >= 8

@@ -1,6 +1,6 @@
 """Security groups in the lab: the hybrid nftables firewall on each port's qbr, with real packets.
 
-Neutron's semantics (reference 1.6): the project's ``default`` group lets in only its own members
+Neutron's semantics (docs/neutron-behaviour.md, "Security groups"): the project's ``default`` group lets in only its own members
 (and lets everything out); a new group gets the two egress-any rules and no ingress rule; a port
 may send only from its fixed IPs and MAC, plus its allowed address pairs. Rule and port changes
 reach the agents asynchronously (the server notifies them), so each change is polled for.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QVB
 from neutrino.lab import probes
 from tests.lab.cloud_support import cloud_lab, ip_of
@@ -62,11 +62,11 @@ def _tcp(src, dst, port=5001, timeout=QUICK):  # type: ignore[no-untyped-def]
 def _tcp_from(src, source_ip, dst, port=5009, timeout=QUICK):  # type: ignore[no-untyped-def]
     """TCP from ``source_ip`` (an address the port may or may not own) to ``dst``, digest checked."""
     serve = [sys.executable, "-m", "neutrino.tools.tcpcheck", "serve", "--port", str(port), "--timeout", str(timeout + 1)]
-    server = subprocess.Popen(ex.netns_argv(serve, dst.netns), stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(programs.netns_argv(serve, dst.netns), stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         argv = [sys.executable, "-c", CLIENT, ip_of(dst), str(port), source_ip, str(timeout)]
-        done = ex.run(argv, netns=src.netns, check=False, timeout=timeout + 5)
+        done = programs.run(argv, netns=src.netns, check=False, timeout=timeout + 5)
         return probes.Check(f"tcp {source_ip} → {ip_of(dst)}:{port}", done.returncode == 0, done.stderr.strip()[-200:])
     finally:
         server.kill()
@@ -74,7 +74,7 @@ def _tcp_from(src, source_ip, dst, port=5009, timeout=QUICK):  # type: ignore[no
 
 
 def _ping_from(src, source_ip, dst):  # type: ignore[no-untyped-def]
-    done = ex.run(["ping", "-I", source_ip, "-c", "2", "-i", "0.2", "-W", "1", ip_of(dst)], netns=src.netns, check=False)
+    done = programs.run(["ping", "-I", source_ip, "-c", "2", "-i", "0.2", "-W", "1", ip_of(dst)], netns=src.netns, check=False)
     return probes.Check(f"ping -I {source_ip} → {ip_of(dst)}", done.returncode == 0, done.stdout.strip()[-120:])
 
 
@@ -163,7 +163,7 @@ def test_anti_spoofing_address_pairs_and_mac(cl):
     b = cl.vm("sb", net["id"], "compute2")
     _until(lambda: _tcp(a, b))
     extra = "10.63.0.200"
-    ex.run(["ip", "addr", "add", f"{extra}/24", "dev", "eth0"], netns=a.netns)
+    programs.run(["ip", "addr", "add", f"{extra}/24", "dev", "eth0"], netns=a.netns)
     assert _ping_from(a, ip_of(a), b).ok
     check, seen = _past_qbr(cl, a, f"ip src {extra}", lambda: _ping_from(a, extra, b))
     assert not check.ok and seen == [], (check, seen)  # dropped in a's qbr, not somewhere later
@@ -176,10 +176,10 @@ def test_anti_spoofing_address_pairs_and_mac(cl):
     assert check.ok and seen, (check, seen)  # the capture sees what passes
     # another MAC on eth0: every frame is dropped at the qbr
     other_mac = "fa:16:3e:00:be:ef"
-    ex.run(["ip", "link", "set", "eth0", "address", other_mac], netns=a.netns)
+    programs.run(["ip", "link", "set", "eth0", "address", other_mac], netns=a.netns)
     check, seen = _past_qbr(cl, a, f"ether src {other_mac}", lambda: probes.ping(a.netns, ip_of(b), count=2))
     assert not check.ok and seen == [], (check, seen)
     assert not _tcp(a, b).ok
-    ex.run(["ip", "link", "set", "eth0", "address", a.mac], netns=a.netns)
+    programs.run(["ip", "link", "set", "eth0", "address", a.mac], netns=a.netns)
     _until(lambda: _tcp(a, b))
     assert probes.ping(a.netns, ip_of(b), count=2).ok

@@ -47,8 +47,8 @@ def test_server_toml_loads() -> None:
     settings = load_server_settings(DEPLOY / "server.toml")
     assert settings.url == "http://controller.example.net:9696"
     assert settings.db_url.startswith("postgresql+psycopg://") and settings.workers == 4
-    assert settings.tenant_network_types == ["vxlan"] and settings.network_vlan_ranges == ["physnet1:100:199"]
-    assert settings.flat_networks == ["extnet"] and settings.vni_ranges == ["1000:1999"]
+    assert settings.tenant_network_types == ("vxlan",) and settings.network_vlan_ranges == ("physnet1:100:199",)
+    assert settings.flat_networks == ("extnet",) and settings.vni_ranges == ("1000:1999",)
 
 
 def test_agent_tomls_load() -> None:

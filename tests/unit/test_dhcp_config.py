@@ -1,4 +1,4 @@
-"""dnsmasq's files and argv for one network, golden (reference section 5, recipe step 8)."""
+"""dnsmasq's files and argv for one network, golden (docs/neutron-behaviour.md, "DHCP agent")."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from neutrino.agent.firewall import rules, sysctls
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.nftables import replace_script
 from neutrino.contract.desired import BoundPort, FixedIP, SecurityRule
@@ -276,14 +276,14 @@ def realistic_ports() -> list[BoundPort]:
 def test_nft_check_mode_accepts_the_full_script() -> None:
     ns = f"nt-fw-{secrets.token_hex(4)}-chk"
     body = rules.render(realistic_ports())
-    with Netlink() as nl:
-        nl.add_netns(ns, may_exist=False)
+    with Netlink() as netlink:
+        netlink.add_netns(ns, may_exist=False)
         try:
-            ex.run(["nft", "-c", "-f", "-"], input=replace_script(rules.FAMILY, rules.TABLE, body), netns=ns)
-            ex.run(["nft", "-c", "-f", "-"], input=rules.script(realistic_ports()), netns=ns)
-            assert ex.run(["nft", "list", "tables"], netns=ns).stdout.strip() == ""  # check mode changed nothing
+            programs.run(["nft", "-c", "-f", "-"], input=replace_script(rules.FAMILY, rules.TABLE, body), netns=ns)
+            programs.run(["nft", "-c", "-f", "-"], input=rules.script(realistic_ports()), netns=ns)
+            assert programs.run(["nft", "list", "tables"], netns=ns).stdout.strip() == ""  # check mode changed nothing
         finally:
-            nl.del_netns(ns)
+            netlink.del_netns(ns)
 
 
 def test_remote_groups_are_named_sets_shared_by_all_ports():

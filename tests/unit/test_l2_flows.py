@@ -1,4 +1,4 @@
-"""The L2 agent's flow tables as golden data (Neutron's tables, recipe steps 5 and 6)."""
+"""The L2 agent's flow tables as golden data (Neutron's tables, docs/neutron-behaviour.md)."""
 
 from __future__ import annotations
 

@@ -7,16 +7,16 @@ import pytest
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler
 from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
 from neutrino.dataplane.naming import hybrid_devices
-from neutrino.contract import desired as pt
+from neutrino.contract import desired as contract
 
 pytestmark = pytest.mark.unit
 
-VLAN = pt.Segment("vlan", "physnet1", 100, 1500)
-VXLAN = pt.Segment("vxlan", None, 1001, 1450)
+VLAN = contract.Segment("vlan", "physnet1", 100, 1500)
+VXLAN = contract.Segment("vxlan", None, 1001, 1450)
 
 
-def port(pid: str, net: str, seg: pt.Segment | None, admin: bool = True) -> pt.BoundPort:
-    return pt.BoundPort(
+def port(pid: str, net: str, seg: contract.Segment | None, admin: bool = True) -> contract.BoundPort:
+    return contract.BoundPort(
         port_id=pid, network_id=net, mac_address="fa:16:3e:00:00:01", admin_state_up=admin,
         device_owner="compute:nova", device_id="vm", vif_type="ovs", segment=seg, fixed_ips=(),
         port_security_enabled=True, security_groups=(), rules=(), allowed_address_pairs=(), revision_number=1,
@@ -44,8 +44,8 @@ def world():
     return state, db, of, cfg
 
 
-def desired(*ports: pt.BoundPort, peers: tuple[pt.TunnelPeer, ...] = ()) -> pt.DesiredHostState:
-    return pt.DesiredHostState(host="c1", ports=ports, tunnel_peers=peers, local_tunnel_ip="172.31.0.2")
+def desired(*ports: contract.BoundPort, peers: tuple[contract.TunnelPeer, ...] = ()) -> contract.DesiredHostState:
+    return contract.DesiredHostState(host="c1", ports=ports, tunnel_peers=peers, local_tunnel_ip="172.31.0.2")
 
 
 def test_wires_vlan_and_vxlan_ports_and_reports_them(world):
@@ -53,7 +53,7 @@ def test_wires_vlan_and_vxlan_ports_and_reports_them(world):
     r = OvsL2Reconciler(cfg, db, of)
     a, b, c = "aaaaaaaa-0000-0000-0000-000000000001", "bbbbbbbb-0000-0000-0000-000000000002", "cccccccc-0000-0000-0000-000000000003"
     qa, qb, qc = plug(db, a), plug(db, b), plug(db, c)
-    peer = pt.TunnelPeer("c2", "vxlan", "172.31.0.3", ("net2",))
+    peer = contract.TunnelPeer("c2", "vxlan", "172.31.0.3", ("net2",))
     res = r.reconcile(desired(port(a, "net1", VLAN), port(b, "net2", VXLAN), peers=(peer,)))
     assert res.wired == [a, b]  # c is plugged but not bound here: dead VLAN, not reported
     assert db.port(qa).tag == 1 and db.port(qb).tag == 2 and db.port(qc).tag == 4095

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab import topology
 
 pytestmark = pytest.mark.unit
@@ -15,7 +15,7 @@ EXAMPLES = sorted(Path(__file__).parents[2].joinpath("examples").glob("*.yaml"))
 
 
 def test_default_lab_is_the_seed():
-    lab = rs.resolve(topology.default_lab())
+    lab = resolve.resolve(topology.default_lab())
     assert lab.name == "seed"
     assert [h.name for h in lab.hosts] == ["controller", "network", "compute1", "compute2"]
     assert [s.name for s in lab.switches] == ["seed-sw-p1", "seed-sw-tun", "seed-sw-ext", "seed-sw-mgt"]
@@ -34,7 +34,7 @@ def test_default_lab_is_the_seed():
     assert lab.outside is not None and lab.outside.address == "198.51.100.1/24"
     assert lab.vm_namespace("vm1") == "seed-vm-vm1"
     # the management network: every host's eth0, the root namespace first
-    assert lab.management is not None and lab.management.cidr == rs.management_cidr("seed")
+    assert lab.management is not None and lab.management.cidr == resolve.management_cidr("seed")
     assert lab.management.root_address.endswith(".1/22")
     assert [h.management.root_end for h in lab.hosts] == ["seed-1m", "seed-2m", "seed-3m", "seed-4m"]
     assert {h.management.host_end for h in lab.hosts} == {"eth0"}
@@ -45,28 +45,28 @@ def test_management_ranges():
     import ipaddress
 
     space = ipaddress.ip_network("100.64.0.0/10")
-    cidrs = {rs.management_cidr(f"lab{i}") for i in range(50)}
+    cidrs = {resolve.management_cidr(f"lab{i}") for i in range(50)}
     assert len(cidrs) > 45 and all(ipaddress.ip_network(c).subnet_of(space) for c in cidrs)
     given = topology.parse({"management_network": {"cidr": "10.250.0.0/28"}, "hosts": {"c": {"roles": ["compute"]}}})
-    assert rs.resolve(given).host("c").management_ip == "10.250.0.2/28"
+    assert resolve.resolve(given).host("c").management_ip == "10.250.0.2/28"
     clash = topology.parse({"management_network": {"cidr": "172.31.0.0/24"}, "hosts": {"c": {"roles": ["compute"]}}})
     with pytest.raises(ValueError, match="overlaps"):
-        rs.resolve(clash)
+        resolve.resolve(clash)
     hosts = {f"c{i}": {"roles": ["compute"]} for i in range(20)}
     with pytest.raises(ValueError, match="too few"):
-        rs.resolve(topology.parse({"management_network": {"cidr": "10.250.0.0/28"}, "hosts": hosts}))
+        resolve.resolve(topology.parse({"management_network": {"cidr": "10.250.0.0/28"}, "hosts": hosts}))
 
 
 def test_examples_are_valid_and_the_seed_example_is_the_default():
     assert EXAMPLES, "examples/*.yaml"
     for path in EXAMPLES:
-        rs.resolve(topology.load(path))
+        resolve.resolve(topology.load(path))
     seed = topology.load(Path(EXAMPLES[0]).with_name("seed.yaml"))
-    assert rs.resolve(seed).to_dict() == rs.resolve(topology.default_lab()).to_dict() | {"source": rs.resolve(seed).source}
+    assert resolve.resolve(seed).to_dict() == resolve.resolve(topology.default_lab()).to_dict() | {"source": resolve.resolve(seed).source}
 
 
 def test_overrides():
-    lab = rs.resolve(topology.load(Path(EXAMPLES[0]).with_name("multi.yaml")))
+    lab = resolve.resolve(topology.load(Path(EXAMPLES[0]).with_name("multi.yaml")))
     netcomp, compute1 = lab.host("netcomp"), lab.host("compute1")
     assert netcomp.roles == ("network", "compute") and netcomp.external  # network role: br-ex
     assert netcomp.bridge_mappings["extnet"] == "br-ex"
@@ -77,7 +77,7 @@ def test_overrides():
 
 def test_names_fit_and_never_clash_in_a_big_lab():
     hosts = {f"compute{i}": {"roles": ["compute"]} for i in range(1, 121)}
-    lab = rs.resolve(topology.parse({"name": "abcdefgh", "hosts": {"network": {"roles": ["network"]}, **hosts}}))
+    lab = resolve.resolve(topology.parse({"name": "abcdefgh", "hosts": {"network": {"roles": ["network"]}, **hosts}}))
     links = lab.root_links()
     assert len(links) == len(set(links)) and max(len(n) for n in links) <= 15
     assert len({h.tunnel_ip for h in lab.hosts}) == len(lab.hosts)
@@ -87,7 +87,7 @@ def test_names_fit_and_never_clash_in_a_big_lab():
 
 
 def test_other_name_overrides_the_file():
-    lab = rs.resolve(topology.default_lab(), name="lab2")
+    lab = resolve.resolve(topology.default_lab(), name="lab2")
     assert lab.name == "lab2" and lab.hosts[2].netns == "lab2-compute1"
     assert all(n.startswith("lab2-") for n in lab.root_links() + lab.namespaces())
 
@@ -118,7 +118,7 @@ def test_invalid_files_say_where(doc, message):
 def test_duplicate_tunnel_ips_refused():
     doc = {"hosts": {"a": {"roles": ["compute"], "tunnel_ip": "172.31.0.5"}, "b": {"roles": ["compute"], "tunnel_ip": "172.31.0.5"}}}
     with pytest.raises(ValueError, match="unique"):
-        rs.resolve(topology.parse(doc))
+        resolve.resolve(topology.parse(doc))
 
 
 def test_published_schema_is_current():

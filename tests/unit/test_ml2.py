@@ -13,7 +13,8 @@ from neutrino.domain.ml2.api import MechanismDriver, NetworkContext, PortContext
 from neutrino.domain.ml2.mechanisms.linuxbridge import LinuxbridgeMechanismDriver
 from neutrino.domain.ml2.mechanisms.openvswitch import OpenvswitchMechanismDriver
 from neutrino.domain.ml2.types import mtu, ranges
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.services.enabled import assemble
 
 pytestmark = pytest.mark.unit
 
@@ -146,11 +147,12 @@ def test_bad_driver_configuration(cfg, message):
         ml2_manager.Manager(cfg, source=_fake_entry_points)
 
 
-def test_manager_per_configuration():
-    a = DomainConfig(vni_ranges=("1:10",))
-    assert ml2_manager.manager_for(a) is ml2_manager.manager_for(a)
-    assert ml2_manager.manager_for(DomainConfig(vni_ranges=("1:10",))) is ml2_manager.manager_for(a)
-    assert ml2_manager.manager_for(DomainConfig(vni_ranges=("1:11",))) is not ml2_manager.manager_for(a)
+def test_each_assembled_domain_has_its_own_manager_and_extensions():
+    first = assemble(DomainConfig(vni_ranges=("1:10",)))
+    second = assemble(DomainConfig(vni_ranges=("1:10",)))
+    assert first.ml2 is not second.ml2 and first.ml2.cfg == second.ml2.cfg == first.settings()
+    assert not set(map(id, first.port_extensions)) & set(map(id, second.port_extensions))
+    assert first.settings() == DomainConfig(vni_ranges=("1:10",))
 
 
 # --- binding ----------------------------------------------------------------------------------

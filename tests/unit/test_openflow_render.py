@@ -73,7 +73,7 @@ class Recorder:
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     rec = Recorder()
-    monkeypatch.setattr(openflow.ex, "run", rec)
+    monkeypatch.setattr(openflow.programs, "run", rec)
     return rec
 
 
@@ -101,10 +101,10 @@ def test_apply_replaces_first_then_sends_only_the_difference(runs: Recorder) -> 
 
 def test_failed_apply_forgets_so_the_next_one_replaces(monkeypatch: pytest.MonkeyPatch) -> None:
     of = OpenFlow(HOST)
-    monkeypatch.setattr(openflow.ex, "run", Recorder())
+    monkeypatch.setattr(openflow.programs, "run", Recorder())
     of.apply("br-int", [Flow(0, 0, "", "NORMAL")])
     failing = Recorder(fail=CommandFailed(["ovs-ofctl"], 1, "", "ovs-ofctl: -:1: must specify an action"))
-    monkeypatch.setattr(openflow.ex, "run", failing)
+    monkeypatch.setattr(openflow.programs, "run", failing)
     monkeypatch.setattr(openflow.daemons, "alive", lambda pid, expect: True)
     with pytest.raises(PermanentError):
         of.apply("br-int", [Flow(0, 1, "", "")])
@@ -121,7 +121,7 @@ def test_failed_apply_forgets_so_the_next_one_replaces(monkeypatch: pytest.Monke
     ],
 )
 def test_errors_are_typed(monkeypatch: pytest.MonkeyPatch, stderr: str, vswitchd_alive: bool, error: type) -> None:
-    monkeypatch.setattr(openflow.ex, "run", Recorder(fail=CommandFailed(["ovs-ofctl"], 1, "", stderr)))
+    monkeypatch.setattr(openflow.programs, "run", Recorder(fail=CommandFailed(["ovs-ofctl"], 1, "", stderr)))
     monkeypatch.setattr(openflow.daemons, "alive", lambda pid, expect: vswitchd_alive)
     with pytest.raises(error) as caught:
         OpenFlow(HOST).replace("br-int", [])
@@ -131,7 +131,7 @@ def test_errors_are_typed(monkeypatch: pytest.MonkeyPatch, stderr: str, vswitchd
 def test_dump_and_cookie_count_parse_ofctl_output(monkeypatch: pytest.MonkeyPatch) -> None:
     out = f"OFPST_FLOW reply (OF1.3) (xid=0x2):\n cookie={C}, priority=5,in_port=1 actions=drop\n priority=0 actions=NORMAL\n"
     rec = Recorder(stdout=out)
-    monkeypatch.setattr(openflow.ex, "run", rec)
+    monkeypatch.setattr(openflow.programs, "run", rec)
     of = OpenFlow(HOST)
     assert of.dump("br-int") == [f"cookie={C}, priority=5,in_port=1 actions=drop", "priority=0 actions=NORMAL"]
     assert rec.calls[-1]["argv"] == ["ovs-ofctl", "--timeout=10", "dump-flows", "--no-stats", "br-int"]

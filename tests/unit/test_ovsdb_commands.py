@@ -122,7 +122,7 @@ class Recorder:
 
 def test_reads_are_one_process_in_json(monkeypatch: pytest.MonkeyPatch) -> None:
     rec = Recorder("\n".join([BRIDGES, PORTS, IFACES]))
-    monkeypatch.setattr(ovsdb.ex, "run", rec)
+    monkeypatch.setattr(ovsdb.programs, "run", rec)
     db = Ovsdb(HOST)
     assert [p.name for p in db.find_ports(net_uuid="abc")] == ["p1", "p2"]  # the filter is ovs-vsctl's job
     assert rec.calls[-1][:5] == [*BASE, "--no-wait", "--format=json"]
@@ -135,7 +135,7 @@ def test_reads_are_one_process_in_json(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_transaction_commits_once_on_success_and_not_on_error(monkeypatch: pytest.MonkeyPatch) -> None:
     rec = Recorder()
-    monkeypatch.setattr(ovsdb.ex, "run", rec)
+    monkeypatch.setattr(ovsdb.programs, "run", rec)
     db = Ovsdb(HOST)
     with pytest.raises(RuntimeError):
         with db.transaction() as tx:
@@ -161,7 +161,7 @@ def test_transaction_commits_once_on_success_and_not_on_error(monkeypatch: pytes
     ],
 )
 def test_errors_are_typed(monkeypatch: pytest.MonkeyPatch, returncode: int, stderr: str, error: type) -> None:
-    monkeypatch.setattr(ovsdb.ex, "run", Recorder(fail=CommandFailed(["ovs-vsctl"], returncode, "", stderr)))
+    monkeypatch.setattr(ovsdb.programs, "run", Recorder(fail=CommandFailed(["ovs-vsctl"], returncode, "", stderr)))
     with pytest.raises(error) as caught:
         Ovsdb(HOST).transaction().add_port("br-x", "p").commit()
     assert type(caught.value) is error

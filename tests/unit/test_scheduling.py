@@ -3,16 +3,18 @@ dead-agent detection, and the background check's start-up grace period."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
 
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import choice
 from neutrino.domain.scheduling.choice import AgentView
 from neutrino.domain.scheduling.dhcp import dhcp_device_id
 from neutrino.domain.scheduling.periodic import AgentStatusCheck
-from neutrino.domain.services.common import DomainConfig
+from neutrino.periodic import Periodic
 
 pytestmark = pytest.mark.unit
 
@@ -106,11 +108,31 @@ def test_status_check_waits_after_start_and_respects_the_options():
     assert check.in_grace_period(NOW + timedelta(seconds=149))
     assert check.run_once(NOW + timedelta(seconds=100)) == []  # no database touched in the grace period
     assert not check.in_grace_period(NOW + timedelta(seconds=150))
+    clock[0] = NOW + timedelta(seconds=149)
+    check.restart()  # the server starts serving: the grace period counts from now
+    assert check.in_grace_period(NOW + timedelta(seconds=200))
     off = DomainConfig(allow_automatic_dhcp_failover=False, allow_automatic_l3agent_failover=False)
-    idle = AgentStatusCheck(None, off)  # type: ignore[arg-type]
-    idle.start()  # nothing to do: no thread
-    assert idle._thread is None
-    idle.stop()
+    assert not AgentStatusCheck(None, off).enabled  # type: ignore[arg-type]
+
+
+def test_periodic_job_runs_until_stopped_and_survives_a_failed_round():
+    rounds: list[int] = []
+    done = threading.Event()
+
+    def work() -> None:
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise RuntimeError("a failed round")
+        done.set()
+
+    started: list[bool] = []
+    job = Periodic("test-periodic", 0.001, work, on_start=lambda: started.append(True))
+    job.start()
+    job.start()  # already running: no second thread
+    assert done.wait(30)
+    job.stop()
+    assert started == [True] and len(rounds) >= 2
+    assert not [t for t in threading.enumerate() if t.name == "test-periodic"]
 
 
 def test_dhcp_port_device_id_is_neutrons():

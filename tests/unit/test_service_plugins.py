@@ -6,7 +6,7 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 from neutrino.entrypoints import LoadError
 from neutrino.plugins import api
 from neutrino.plugins.router import RouterPlugin

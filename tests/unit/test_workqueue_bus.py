@@ -10,7 +10,7 @@ from neutrino.agent.workqueue import WorkQueue
 from neutrino.contract import messages as m
 from neutrino.bus.inproc import InProcTransport
 from neutrino.bus.transport import TransportError
-from neutrino.contract import desired as pt
+from neutrino.contract import desired
 
 pytestmark = pytest.mark.unit
 
@@ -56,16 +56,16 @@ def test_inproc_call_publish_and_versions():
 
 
 def test_desired_state_round_trips_through_json():
-    seg = pt.Segment("vlan", "physnet1", 100, 1500)
-    port = pt.BoundPort(
+    seg = desired.Segment("vlan", "physnet1", 100, 1500)
+    port = desired.BoundPort(
         port_id="p1", network_id="n1", mac_address="fa:16:3e:00:00:01", admin_state_up=True,
         device_owner="compute:nova", device_id="d", vif_type="ovs", segment=seg,
-        fixed_ips=(pt.FixedIP("s1", "10.0.0.5", "10.0.0.0/24", "10.0.0.1"),), port_security_enabled=True,
-        security_groups=("g",), rules=(pt.SecurityRule("g", "ingress", "IPv4", "tcp", 22, 22, ("10.0.0.0/24",)),),
+        fixed_ips=(desired.FixedIP("s1", "10.0.0.5", "10.0.0.0/24", "10.0.0.1"),), port_security_enabled=True,
+        security_groups=("g",), rules=(desired.SecurityRule("g", "ingress", "IPv4", "tcp", 22, 22, ("10.0.0.0/24",)),),
         allowed_address_pairs=(("10.0.0.9", "fa:16:3e:00:00:09"),), revision_number=4,
     )  # fmt: skip
-    state = pt.DesiredHostState(
-        host="h", ports=(port,), tunnel_peers=(pt.TunnelPeer("h2", "vxlan", "172.31.0.2", ("n1",)),),
+    state = desired.DesiredHostState(
+        host="h", ports=(port,), tunnel_peers=(desired.TunnelPeer("h2", "vxlan", "172.31.0.2", ("n1",)),),
         local_tunnel_ip="172.31.0.1",
     ).with_fingerprint()  # fmt: skip
     import orjson

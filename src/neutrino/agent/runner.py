@@ -109,7 +109,7 @@ class HostAgent:
     def _firewall_applier(self, nft: Any, netlink: Any) -> Any:
         """Security groups as nftables in the host namespace: the constant conntrack table once,
         then the ports' bridge table whenever its text changes. Checks the per-namespace
-        br_netfilter sysctls first (recipe G11) and fixes them in an emulated host's namespace;
+        br_netfilter sysctls first (docs/dataplane.md, "br_netfilter and the hybrid firewall") and fixes them in an emulated host's namespace;
         on a real host (root namespace) it only reports them."""
         from neutrino.agent.firewall import rules, sysctls
 

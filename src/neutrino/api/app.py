@@ -82,8 +82,8 @@ def create_app(state: AppState) -> Any:
 
     app.include_router(discovery.router)
     extra_filters = {
-        "networks": extensions.filter_names(extensions.NETWORK_EXTENSIONS),
-        "ports": extensions.filter_names(extensions.PORT_EXTENSIONS),
+        "networks": extensions.filter_names(state.domain.network_extensions),
+        "ports": extensions.filter_names(state.domain.port_extensions),
     }
     for spec, service in ((NETWORK, networks), (SUBNET, subnets), (PORT, ports)):
         app.include_router(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from neutrino.api import validators as v
+from neutrino.api import validators
 from neutrino.api.l3_validators import validate_external_gateway_info
 from neutrino.domain.ml2.api import VNIC_TYPES
 from neutrino.domain.secgroups import protocols as sg_protocols
@@ -72,24 +72,24 @@ def _spec(singular: str, collection: str, path: str, *attrs: Attr) -> ResourceSp
 
 
 def _name() -> Attr:
-    return Attr("name", post=True, put=True, default="", validate=v.validate_string, validate_arg=255)
+    return Attr("name", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255)
 
 
 def _standard() -> tuple[Attr, ...]:
     return (
-        Attr("id", validate=v.validate_uuid),
-        Attr("project_id", post=True, validate=v.validate_string, validate_arg=255),
-        Attr("tenant_id", post=True, validate=v.validate_string, validate_arg=255),
-        Attr("description", post=True, put=True, default="", validate=v.validate_string, validate_arg=255),
+        Attr("id", validate=validators.validate_uuid),
+        Attr("project_id", post=True, validate=validators.validate_string, validate_arg=255),
+        Attr("tenant_id", post=True, validate=validators.validate_string, validate_arg=255),
+        Attr("description", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),
         Attr("created_at", filter=False),
         Attr("updated_at", filter=False),
-        Attr("revision_number", convert=v.convert_to_int, json_type="integer"),
+        Attr("revision_number", convert=validators.convert_to_int, json_type="integer"),
         Attr("tags", filter=False, sort=False, json_type="array"),
     )
 
 
 def _bool(name: str, default: Any = NOT_SPECIFIED, post: bool = True, put: bool = True) -> Attr:
-    return Attr(name, post=post, put=put, default=default, convert=v.convert_to_boolean, json_type="boolean")
+    return Attr(name, post=post, put=put, default=default, convert=validators.convert_to_boolean, json_type="boolean")
 
 
 NETWORK = _spec(
@@ -99,18 +99,18 @@ NETWORK = _spec(
     *_standard(),
     _name(),
     _bool("admin_state_up", True),
-    Attr("status", validate=v.validate_string, validate_arg=16),
+    Attr("status", validate=validators.validate_string, validate_arg=16),
     Attr("subnets", filter=False, sort=False, json_type="array"),
     _bool("shared", False),
     # net-mtu-writable: 0 means the largest the network's segments carry (domain/ml2/network_mtu.py)
-    Attr("mtu", post=True, put=True, default=0, convert=v.convert_to_int, validate=v.validate_non_negative,
+    Attr("mtu", post=True, put=True, default=0, convert=validators.convert_to_int, validate=validators.validate_non_negative,
          json_type="integer"),
     _bool("port_security_enabled", True),
     # provider segment and external flag: checked and stored by domain/ml2/network_ext.py
-    Attr("provider:network_type", post=True, put=True, validate=v.validate_string, validate_arg=32, sort=False),
-    Attr("provider:physical_network", post=True, put=True, validate=v.validate_string, validate_arg=64, sort=False),
-    Attr("provider:segmentation_id", post=True, put=True, convert=v.convert_to_int, sort=False, json_type="integer"),
-    Attr("router:external", post=True, put=True, convert=v.convert_to_boolean, sort=False, json_type="boolean"),
+    Attr("provider:network_type", post=True, put=True, validate=validators.validate_string, validate_arg=32, sort=False),
+    Attr("provider:physical_network", post=True, put=True, validate=validators.validate_string, validate_arg=64, sort=False),
+    Attr("provider:segmentation_id", post=True, put=True, convert=validators.convert_to_int, sort=False, json_type="integer"),
+    Attr("router:external", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
 )
 
 SUBNET = _spec(
@@ -119,23 +119,23 @@ SUBNET = _spec(
     "subnets",
     *_standard(),
     _name(),
-    Attr("network_id", post=True, default=REQUIRED, validate=v.validate_uuid),
+    Attr("network_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
     Attr(
         "ip_version",
         post=True,
         default=REQUIRED,
-        convert=v.convert_to_int,
-        validate=v.validate_values,
+        convert=validators.convert_to_int,
+        validate=validators.validate_values,
         validate_arg=[4, 6],
         json_type="integer",
     ),
-    Attr("cidr", post=True, default=REQUIRED, convert=v.convert_cidr_to_canonical, validate=v.validate_subnet),
-    Attr("gateway_ip", post=True, put=True, validate=v.validate_ip_address_or_none),
+    Attr("cidr", post=True, default=REQUIRED, convert=validators.convert_cidr_to_canonical, validate=validators.validate_subnet),
+    Attr("gateway_ip", post=True, put=True, validate=validators.validate_ip_address_or_none),
     Attr(
         "allocation_pools",
         post=True,
         put=True,
-        validate=v.validate_allocation_pools,
+        validate=validators.validate_allocation_pools,
         filter=False,
         sort=False,
         json_type="array",
@@ -145,8 +145,8 @@ SUBNET = _spec(
         post=True,
         put=True,
         default=[],
-        convert=v.convert_none_to_empty_list,
-        validate=v.validate_nameservers,
+        convert=validators.convert_none_to_empty_list,
+        validate=validators.validate_nameservers,
         filter=False,
         sort=False,
         json_type="array",
@@ -156,8 +156,8 @@ SUBNET = _spec(
         post=True,
         put=True,
         default=[],
-        convert=v.convert_none_to_empty_list,
-        validate=v.validate_host_routes,
+        convert=validators.convert_none_to_empty_list,
+        validate=validators.validate_host_routes,
         filter=False,
         sort=False,
         json_type="array",
@@ -167,20 +167,20 @@ SUBNET = _spec(
         "ipv6_ra_mode",
         post=True,
         default=None,
-        validate=v.validate_values,
+        validate=validators.validate_values,
         validate_arg=[None, "slaac", "dhcpv6-stateful", "dhcpv6-stateless"],
     ),
     Attr(
         "ipv6_address_mode",
         post=True,
         default=None,
-        validate=v.validate_values,
+        validate=validators.validate_values,
         validate_arg=[None, "slaac", "dhcpv6-stateful", "dhcpv6-stateless"],
     ),
-    Attr("subnetpool_id", post=True, default=None, validate=v.validate_values, validate_arg=[None]),
+    Attr("subnetpool_id", post=True, default=None, validate=validators.validate_values, validate_arg=[None]),
     Attr("segment_id", default=None, sort=False),
     Attr("service_types", filter=False, sort=False, json_type="array"),
-    Attr("shared", visible=False, convert=v.convert_to_boolean, json_type="boolean"),
+    Attr("shared", visible=False, convert=validators.convert_to_boolean, json_type="boolean"),
 )
 
 PORT = _spec(
@@ -189,31 +189,31 @@ PORT = _spec(
     "ports",
     *_standard(),
     _name(),
-    Attr("network_id", post=True, default=REQUIRED, validate=v.validate_uuid),
+    Attr("network_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
     _bool("admin_state_up", True),
     Attr(
         "mac_address",
         post=True,
         put=True,
-        convert=v.convert_to_lowercase_mac,
-        validate=v.validate_mac_address,
+        convert=validators.convert_to_lowercase_mac,
+        validate=validators.validate_mac_address,
     ),
-    Attr("fixed_ips", post=True, put=True, validate=v.validate_fixed_ips, sort=False, json_type="array"),
-    Attr("device_id", post=True, put=True, default="", validate=v.validate_string, validate_arg=255),
-    Attr("device_owner", post=True, put=True, default="", validate=v.validate_string, validate_arg=255),
+    Attr("fixed_ips", post=True, put=True, validate=validators.validate_fixed_ips, sort=False, json_type="array"),
+    Attr("device_id", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),
+    Attr("device_owner", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),
     Attr("status"),
     # security groups, port security, allowed address pairs, extra DHCP options: validated by
     # the port_security extension (their rules depend on each other and on the network)
     Attr("security_groups", post=True, put=True, sort=False, json_type="array"),
-    Attr("port_security_enabled", post=True, put=True, convert=v.convert_to_boolean, sort=False, json_type="boolean"),
+    Attr("port_security_enabled", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
     Attr("allowed_address_pairs", post=True, put=True, filter=False, sort=False, json_type="array"),
     Attr("extra_dhcp_opts", post=True, put=True, filter=False, sort=False, json_type="array"),
     # port binding: policy and binding by domain/ml2/port_ext.py
-    Attr("binding:host_id", post=True, put=True, validate=v.validate_string, validate_arg=255, sort=False),
-    Attr("binding:vnic_type", post=True, put=True, default="normal", validate=v.validate_values,
+    Attr("binding:host_id", post=True, put=True, validate=validators.validate_string, validate_arg=255, sort=False),
+    Attr("binding:vnic_type", post=True, put=True, default="normal", validate=validators.validate_values,
          validate_arg=list(VNIC_TYPES), sort=False),
     Attr("binding:profile", post=True, put=True, convert=lambda value: {} if value is None else value,
-         validate=v.validate_dict, filter=False, sort=False, json_type="object"),
+         validate=validators.validate_dict, filter=False, sort=False, json_type="object"),
     Attr("binding:vif_type", filter=False, sort=False),
     Attr("binding:vif_details", filter=False, sort=False, json_type="object"),
 )
@@ -225,7 +225,7 @@ SECURITY_GROUP = _spec(
     *_standard(),
     _name(),
     _bool("stateful", True),
-    Attr("shared", convert=v.convert_to_boolean, sort=False, json_type="boolean"),
+    Attr("shared", convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
     Attr("security_group_rules", filter=False, sort=False, json_type="array"),
 )
 
@@ -235,15 +235,15 @@ SECURITY_GROUP_RULE = _spec(
     "security-group-rules",
     # rules are not tagged and have no update: their description is POST-only
     *(a for a in _standard() if a.name not in ("tags", "description")),
-    Attr("description", post=True, default="", validate=v.validate_string, validate_arg=255),
-    Attr("security_group_id", post=True, default=REQUIRED, validate=v.validate_string, validate_arg=36),
-    Attr("direction", post=True, default=REQUIRED, validate=v.validate_values, validate_arg=["ingress", "egress"]),
+    Attr("description", post=True, default="", validate=validators.validate_string, validate_arg=255),
+    Attr("security_group_id", post=True, default=REQUIRED, validate=validators.validate_string, validate_arg=36),
+    Attr("direction", post=True, default=REQUIRED, validate=validators.validate_values, validate_arg=["ingress", "egress"]),
     Attr("ethertype", post=True, default="IPv4", convert=sg_rules.convert_ethertype),
     Attr("protocol", post=True, default=None, convert=sg_protocols.convert),
     Attr("port_range_min", post=True, default=None, convert=sg_rules.convert_port, json_type="integer"),
     Attr("port_range_max", post=True, default=None, convert=sg_rules.convert_port, json_type="integer"),
     Attr("remote_ip_prefix", post=True, default=None, convert=sg_rules.convert_prefix),
-    Attr("remote_group_id", post=True, default=None, validate=v.validate_string_or_none, validate_arg=36),
+    Attr("remote_group_id", post=True, default=None, validate=validators.validate_string_or_none, validate_arg=36),
     Attr("normalized_cidr", filter=False, sort=False),
 )
 
@@ -255,15 +255,15 @@ AGENT = ResourceSpec(
     {
         a.name: a
         for a in (
-            Attr("id", validate=v.validate_uuid),
+            Attr("id", validate=validators.validate_uuid),
             Attr("agent_type"),
             Attr("binary"),
             Attr("topic"),
             Attr("host"),
             _bool("admin_state_up", post=False),
-            Attr("description", put=True, validate=v.validate_string_or_none, validate_arg=255),
+            Attr("description", put=True, validate=validators.validate_string_or_none, validate_arg=255),
             Attr("availability_zone"),
-            Attr("alive", convert=v.convert_to_boolean, sort=False, json_type="boolean"),
+            Attr("alive", convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
             Attr("created_at", filter=False),
             Attr("started_at", filter=False),
             Attr("heartbeat_timestamp", filter=False),
@@ -298,8 +298,8 @@ ROUTER = _spec(
     Attr(
         "routes",
         put=True,
-        convert=v.convert_none_to_empty_list,
-        validate=v.validate_host_routes,
+        convert=validators.convert_none_to_empty_list,
+        validate=validators.validate_host_routes,
         filter=False,
         sort=False,
         json_type="array",
@@ -311,15 +311,15 @@ FLOATINGIP = _spec(
     "floatingips",
     "floatingips",
     *_standard(),
-    Attr("floating_ip_address", post=True, default=None, convert=v.convert_ip_to_canonical,
-         validate=v.validate_ip_address_or_none),
-    Attr("subnet_id", post=True, default=None, validate=v.validate_uuid_or_none, visible=False,
+    Attr("floating_ip_address", post=True, default=None, convert=validators.convert_ip_to_canonical,
+         validate=validators.validate_ip_address_or_none),
+    Attr("subnet_id", post=True, default=None, validate=validators.validate_uuid_or_none, visible=False,
          filter=False, sort=False),
-    Attr("floating_network_id", post=True, default=REQUIRED, validate=v.validate_uuid),
-    Attr("router_id", validate=v.validate_uuid_or_none),
-    Attr("port_id", post=True, put=True, default=None, validate=v.validate_uuid_or_none),
-    Attr("fixed_ip_address", post=True, put=True, default=None, convert=v.convert_ip_to_canonical,
-         validate=v.validate_ip_address_or_none),
+    Attr("floating_network_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
+    Attr("router_id", validate=validators.validate_uuid_or_none),
+    Attr("port_id", post=True, put=True, default=None, validate=validators.validate_uuid_or_none),
+    Attr("fixed_ip_address", post=True, put=True, default=None, convert=validators.convert_ip_to_canonical,
+         validate=validators.validate_ip_address_or_none),
     Attr("status"),
 )
 

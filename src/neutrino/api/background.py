@@ -1,7 +1,8 @@
-"""Work the server does on its own while it runs: the periodic agent status check.
+"""Work the server does on its own while it runs: the periodic jobs and the agent bus.
 
-The FastAPI lifespan starts it after the app is set up and stops it (waking and joining the
-thread) on shutdown, so every server process, including the in-process test server, runs it.
+The composition root (``neutrino.server``) builds the jobs (``AppState.periodic``, such as the
+agent status check); the FastAPI lifespan starts them after the app is set up and stops them
+on shutdown, so every server process, including the in-process test server, runs them.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from neutrino.api.state import AppState
-from neutrino.db.leader import Leadership
-from neutrino.domain.scheduling.periodic import AgentStatusCheck
 
 
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
     state: AppState = app.state.neutrino
-    leadership = Leadership(state.engine)  # with several workers, one runs the check
-    check = AgentStatusCheck(state.sessions, state.domain, gate=leadership.held)
-    check.start()
+    for job in state.periodic:
+        job.start()
     if state.bus is not None:
         state.bus.start()  # notifies agents after commits
     try:
@@ -28,5 +26,5 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     finally:
         if state.bus is not None:
             state.bus.stop()
-        check.stop()
-        leadership.release()
+        for job in state.periodic:
+            job.stop()

@@ -14,7 +14,7 @@ import orjson
 
 from neutrino import errors
 from neutrino.api import input_guard
-from neutrino.api import validators as v
+from neutrino.api import validators
 from neutrino.api.attributes import NOT_SPECIFIED, REQUIRED, Attr, ResourceSpec
 from neutrino.domain.context import Context
 
@@ -37,7 +37,7 @@ def _convert_and_validate(attr: Attr, value: Any) -> Any:
     if attr.convert is not None:
         try:
             value = attr.convert(value)
-        except v.ConversionError as exc:
+        except validators.ConversionError as exc:
             raise errors.InvalidInput(error_message=str(exc)) from None
     if attr.validate is not None:
         reason = (

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from neutrino.api import validators as v
+from neutrino.api import validators
 
 GATEWAY_INFO_KEYS: dict[str, dict[str, Any]] = {
     "network_id": {"type:uuid": None, "required": True},
     "external_fixed_ips": {"type:fixed_ips": None, "required": False},
-    "enable_snat": {"type:boolean": None, "required": False, "convert_to": v.convert_to_boolean},
+    "enable_snat": {"type:boolean": None, "required": False, "convert_to": validators.convert_to_boolean},
 }
 
 
@@ -23,7 +23,7 @@ def validate_external_gateway_info(value: Any, arg: Any = None) -> str | None:
     the gateway; otherwise ``network_id`` is required (``enable_snat`` is converted in place)."""
     if value is None or value == {}:
         return None
-    return v.validate_dict(value, GATEWAY_INFO_KEYS)
+    return validators.validate_dict(value, GATEWAY_INFO_KEYS)
 
 
 def interface_info(body: Any) -> tuple[str | None, str | None]:
@@ -33,7 +33,7 @@ def interface_info(body: Any) -> tuple[str | None, str | None]:
         raise ValueError(f"'{body}' is not a dictionary")
     for key in ("port_id", "subnet_id"):
         if key in body:
-            reason = v.validate_uuid(body[key])
+            reason = validators.validate_uuid(body[key])
             if reason:
                 raise ValueError(reason)
     return body.get("port_id"), body.get("subnet_id")
@@ -50,8 +50,8 @@ def extraroutes(body: Any) -> list[dict[str, str]]:
         raise ValueError(f"Unrecognized attribute(s) '{', '.join(map(str, unknown))}'")
     if "routes" not in item:
         raise ValueError("Failed to parse request. Required attribute 'routes' not specified")
-    routes = v.convert_none_to_empty_list(item["routes"])
-    reason = v.validate_host_routes(routes)
+    routes = validators.convert_none_to_empty_list(item["routes"])
+    reason = validators.validate_host_routes(routes)
     if reason:
         raise ValueError(f"Invalid input for routes. Reason: {reason}.")
     return list(routes)

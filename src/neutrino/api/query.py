@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from neutrino import errors
-from neutrino.api import validators as v
+from neutrino.api import validators
 from neutrino.api.attributes import ResourceSpec
 from neutrino.domain.listing import ListQuery
 
@@ -65,8 +65,8 @@ def parse_list_query(
             q.marker = value
         elif key == "page_reverse":
             try:
-                q.page_reverse = v.convert_to_boolean(value)
-            except v.ConversionError as exc:
+                q.page_reverse = validators.convert_to_boolean(value)
+            except validators.ConversionError as exc:
                 raise _bad(str(exc)) from None
         elif key == "sort_key":
             sort_keys.append(value)
@@ -84,7 +84,7 @@ def parse_list_query(
             if attr is not None and attr.convert is not None and value != "":
                 try:
                     value = attr.convert(value)
-                except v.ConversionError as exc:
+                except validators.ConversionError as exc:
                     raise _bad(str(exc)) from None
             values = q.filters.setdefault(name, [])
             if attr is None or _can_match(attr, value):

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from neutrino.config import ServerSettings
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.wiring import Domain
 
 
 @dataclass
@@ -18,7 +18,8 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     tokens: Any
-    domain: DomainConfig
+    domain: Domain
+    """The settings the domain reads, its ML2 drivers and extensions (one per server)."""
     read_sessions: sessionmaker[Session] | None = None
     """Sessions for read-only requests (on SQLite: deferred transactions, no write lock)."""
     db_in_threadpool: bool = True
@@ -27,9 +28,12 @@ class AppState:
     default_project_id: str | None = None
     """The project a no-auth request acts for when it names none (the bootstrap admin project)."""
     service_plugins: list[Any] = field(default_factory=list)
+    """Loaded ``neutrino.plugins.api.ServicePlugin`` objects, in configured order."""
     bus: Any = None
     """The agent bus the /bus/v1 routes expose (``bus.server.ServerBus``), when there is one."""
-    """Loaded ``neutrino.plugins.api.ServicePlugin`` objects, in configured order."""
+    periodic: list[Any] = field(default_factory=list)
+    """Jobs the server runs while it serves (``neutrino.periodic.Periodic``), started and
+    stopped by the app's lifespan."""
 
     def close(self) -> None:
         if self.bus is not None:

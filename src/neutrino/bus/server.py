@@ -30,7 +30,7 @@ from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import Agent
 from neutrino.domain.projection.build import project_host
 from neutrino.domain.services import agent_requests, agents, port_status
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 LOG = logging.getLogger(__name__)
 

@@ -23,13 +23,14 @@ from neutrino import errors
 from neutrino.agent.kinds import AGENT_KINDS, L2_KINDS, configurations_for
 from neutrino.cli.agent import parse_mappings
 from neutrino.cli.identity import Store, with_store
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 
 def _domain_config(store: Store) -> DomainConfig:
-    from neutrino.server import domain_config
+    """The domain as the server assembles it from the same settings (drivers and hooks)."""
+    from neutrino.server import assemble_domain
 
-    return domain_config(store.settings())
+    return assemble_domain(store.settings())[0]
 
 
 def reporting_errors(command: Callable[..., None]) -> Callable[..., None]:

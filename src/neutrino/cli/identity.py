@@ -22,10 +22,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from neutrino.client_files import write_client_files
 from neutrino.config import ServerSettings, load_server_settings
 from neutrino.db.engine import make_engine, make_sessionmaker, run_in_transaction
 from neutrino.domain.identity import service
-from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
+from neutrino.domain.identity.bootstrap import bootstrap
 from neutrino.domain.identity.service import IdentityError
 from neutrino.domain.models.identity import Project, Role, User
 

@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Any
 
-from neutrino.contract import desired as pt
+from neutrino.contract import desired
 
 VERSION = 1
 
@@ -79,12 +79,12 @@ def _fields(tp: type) -> tuple[tuple[str, Any], ...]:
     return tuple((f.name, hints[f.name]) for f in dataclasses.fields(tp))
 
 
-def decode_state(doc: dict[str, Any]) -> pt.DesiredHostState:
-    state = _decode(pt.DesiredHostState, doc)
-    if state.format_version != pt.FORMAT_VERSION:
-        raise VersionMismatch(f"desired state format {state.format_version}, this agent reads {pt.FORMAT_VERSION}")
+def decode_state(doc: dict[str, Any]) -> desired.DesiredHostState:
+    state = _decode(desired.DesiredHostState, doc)
+    if state.format_version != desired.FORMAT_VERSION:
+        raise VersionMismatch(f"desired state format {state.format_version}, this agent reads {desired.FORMAT_VERSION}")
     return state  # type: ignore[no-any-return]
 
 
-def encode_state(state: pt.DesiredHostState) -> dict[str, Any]:
+def encode_state(state: desired.DesiredHostState) -> dict[str, Any]:
     return state.to_json()

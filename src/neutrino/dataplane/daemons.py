@@ -2,7 +2,7 @@
 
 Several emulated hosts run the same programs (ovsdb-server, ovs-vswitchd, dnsmasq) side by side,
 and detached daemons inside ``ip netns exec`` can only be found again through their pidfiles
-(recipe G16, step 13). A pid is signalled only after ``/proc/<pid>/cmdline`` confirms it is still
+(docs/dataplane.md, "ip netns exec, daemons and cleanup"). A pid is signalled only after ``/proc/<pid>/cmdline`` confirms it is still
 the expected program, so a stale pidfile naming a recycled pid never kills a stranger. Zombies
 count as dead: on this machine kind pid 1 reaps detached daemons late.
 """
@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import TemporaryError
 
 POLL = 0.02
@@ -124,7 +124,7 @@ class Daemon:
         if pid is not None:
             return pid
         self.pidfile.unlink(missing_ok=True)  # stale: dead or recycled
-        ex.run(self.argv, netns=self.netns, env=dict(self.env) or None, timeout=timeout)
+        programs.run(self.argv, netns=self.netns, env=dict(self.env) or None, timeout=timeout)
         deadline = time.monotonic() + timeout
         while (pid := self.pid) is None:
             if time.monotonic() >= deadline:

@@ -2,7 +2,8 @@
 
 dnsmasq daemonizes itself and writes ``--pid-file``; it is found again only through that file
 and is recognised by its ``--pid-file=`` argument, so a recycled pid, or another network's
-dnsmasq, is never signalled (recipe G15, G16). dnsmasq drops to user ``nobody`` before it
+dnsmasq, is never signalled (docs/dataplane.md, "dnsmasq per network", "ip netns exec, daemons
+and cleanup"). dnsmasq drops to user ``nobody`` before it
 reads the hosts, options and addn-hosts files, at start and on every SIGHUP, and a file it
 cannot read is only a line in its log while it goes on serving nothing. So the configuration
 directory is 0755, the files 0644, and every directory above it must be searchable by others

@@ -2,7 +2,7 @@
 timeout, and a typed failure.
 
 Inside a namespace the program runs through ``ip netns exec``, which also gives it the
-namespace's view of ``/sys`` (recipe G16). ``env`` adds variables (OVS_RUNDIR and friends for
+namespace's view of ``/sys`` (docs/dataplane.md, "ip netns exec, daemons and cleanup"). ``env`` adds variables (OVS_RUNDIR and friends for
 an emulated host's Open vSwitch). Failures raise ``CommandFailed`` (with argv, exit code and
 stderr), ``CommandTimeout`` (temporary) or ``ProgramMissing``; ``check=False`` returns the
 result instead of raising on a non-zero exit.

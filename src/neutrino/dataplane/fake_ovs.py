@@ -3,7 +3,7 @@
 The fakes share the command dataclasses, ``Transaction`` and flow diffing with the real adapters
 and copy their observable behaviour, checked by ``tests/contract``: idempotency flags, atomic
 transactions, typed errors worded like ovs-vsctl's, the bridge's own local port (type internal,
-ofport 65534, not in ``bridge_ports``), flows lost when vswitchd dies (G2), and a write that
+ofport 65534, not in ``bridge_ports``), flows lost when vswitchd dies (docs/dataplane.md), and a write that
 commits but raises TemporaryError when vswitchd is down (the real ovs-vsctl times out waiting).
 Known differences: ``dump`` returns ``Flow.render()`` text (not ovs-ofctl's normalized form),
 flow syntax is not validated, and every port gets an ofport (a real system port without a
@@ -80,7 +80,7 @@ class FakeOvsInstance:
             self.state.pids["ovs-vswitchd"] = next(_PIDS)
 
     def kill_vswitchd(self) -> None:
-        """Test helper, like ``kill -9``: bridges and ports stay in OVSDB, flows are gone (G2)."""
+        """Test helper, like ``kill -9``: bridges and ports stay in OVSDB, flows are gone (docs/dataplane.md)."""
         self.state.vswitchd_running = False
         self.state.flows.clear()
 

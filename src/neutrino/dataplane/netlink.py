@@ -3,7 +3,7 @@
 One pyroute2 socket per namespace is opened on first use and kept (opening one costs about
 10 ms); ``close()`` releases them. Every create takes ``may_exist`` and every delete
 ``if_exists``, so a reconciler can call them again and again. Kernel errors arrive as errno
-codes and leave as typed errors (``errors.from_errno``). Sysctls are per namespace (recipe G11)
+codes and leave as typed errors (``errors.from_errno``). Sysctls are per namespace (docs/dataplane.md)
 and are set with ``sysctl`` inside the namespace, since netlink has no call for them.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from pyroute2 import IPRoute, netns as pr_netns
 from pyroute2.netlink.exceptions import NetlinkError
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import PermanentError, from_errno
 from neutrino.dataplane.naming import check_ifname
 
@@ -284,7 +284,7 @@ class Netlink:
         """Per-namespace sysctls only: refuses the root namespace, whose settings are not ours."""
         if netns is None:
             raise PermanentError("sysctl", key, "refusing to change the root namespace")
-        ex.run(["sysctl", "-qw", f"{key}={value}"], netns=netns)
+        programs.run(["sysctl", "-qw", f"{key}={value}"], netns=netns)
 
     def get_sysctl(self, key: str, *, netns: str | None) -> str:
-        return ex.run(["sysctl", "-n", key], netns=netns).stdout.strip()
+        return programs.run(["sysctl", "-n", key], netns=netns).stdout.strip()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import PermanentError
 
 OWNED_PREFIX = "neutrino"
@@ -32,14 +32,14 @@ def replace_script(family: str, table: str, body: str) -> str:
 
 class Nftables:
     def apply_table(self, family: str, table: str, body: str, *, netns: str | None) -> None:
-        ex.run(["nft", "-f", "-"], input=replace_script(family, table, body), netns=netns)
+        programs.run(["nft", "-f", "-"], input=replace_script(family, table, body), netns=netns)
 
     def delete_table(self, family: str, table: str, *, netns: str | None) -> None:
         check_table(family, table)
-        ex.run(["nft", "-f", "-"], input=f"table {family} {table}\ndelete table {family} {table}\n", netns=netns)
+        programs.run(["nft", "-f", "-"], input=f"table {family} {table}\ndelete table {family} {table}\n", netns=netns)
 
     def list_tables(self, *, netns: str | None) -> list[tuple[str, str]]:
-        out = json.loads(ex.run(["nft", "-j", "list", "tables"], netns=netns).stdout or "{}")
+        out = json.loads(programs.run(["nft", "-j", "list", "tables"], netns=netns).stdout or "{}")
         return [
             (item["table"]["family"], item["table"]["name"])
             for item in out.get("nftables", [])
@@ -47,5 +47,5 @@ class Nftables:
         ]
 
     def table(self, family: str, table: str, *, netns: str | None) -> str | None:
-        done = ex.run(["nft", "list", "table", family, table], netns=netns, check=False)
+        done = programs.run(["nft", "list", "table", family, table], netns=netns, check=False)
         return done.stdout if done.returncode == 0 else None

@@ -1,7 +1,7 @@
 """OpenFlow tables as data, installed atomically with ovs-ofctl bundles.
 
 An agent computes the whole desired table of a bridge as ``Flow`` values. The first time (and after
-``forget``, on resync or when vswitchd restarted and lost its flows, recipe G2) the table is
+``forget``, on resync or when vswitchd restarted and lost its flows, docs/dataplane.md) the table is
 replaced as a whole with ``--bundle replace-flows``; afterwards only the difference against what
 was last applied goes out, as one ``--bundle add-flows`` file of ``add`` and ``delete_strict`` lines
 (ovs-ofctl 3.1 accepts per-line commands there, and a bundle applies all or nothing). Deletes carry
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from neutrino.dataplane import daemons
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import CommandFailed, PermanentError, TemporaryError
 from neutrino.dataplane.host import HostContext
 
@@ -79,7 +79,7 @@ class OpenFlow:
     def _ofctl(self, op: str, bridge: str, args: Sequence[str], stdin: str | None = None) -> str:
         argv = ["ovs-ofctl", f"--timeout={max(1, round(self.timeout))}", *args]
         try:
-            return ex.run(argv, env=self.host.ovs_env, input=stdin, timeout=self.timeout + 5).stdout
+            return programs.run(argv, env=self.host.ovs_env, input=stdin, timeout=self.timeout + 5).stdout
         except CommandFailed as exc:
             detail = exc.stderr.strip() or str(exc)
             down = not daemons.alive(daemons.read_pid(self.host.rundir / "ovs-vswitchd.pid"), "ovs-vswitchd")

@@ -1,11 +1,12 @@
 """One Open vSwitch instance (ovsdb-server + ovs-vswitchd) per host.
 
-An emulated host runs its own pair inside its namespace with a private directory (recipe step 1):
-vswitchd then creates its taps in that namespace and uses that namespace's routing table for
-native tunnelling (G7). Both daemons keep their default unixctl path
-(``<dir>/<program>.<pid>.ctl``) so ``ovs-appctl`` finds them through OVS_RUNDIR alone. After a
-vswitchd crash its taps stay in the namespace (G3), which deleting the namespace cleans up; the
-bridges and ports survive in OVSDB but the flows do not (G2), so callers resync flows after
+An emulated host runs its own pair inside its namespace with a private directory: vswitchd then
+creates its taps in that namespace and uses that namespace's routing table for native
+tunnelling (docs/dataplane.md, "One Open vSwitch per emulated host", "Tunnel endpoints"). Both
+daemons keep their default unixctl path (``<dir>/<program>.<pid>.ctl``) so ``ovs-appctl``
+finds them through OVS_RUNDIR alone. After a vswitchd crash its taps stay in the namespace,
+which deleting the namespace cleans up; the bridges and ports survive in OVSDB but the flows do
+not (docs/dataplane.md, "Flows are lost when vswitchd restarts"), so callers resync flows after
 ``start`` brought vswitchd back.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from neutrino.dataplane import daemons
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import PermanentError
 from neutrino.dataplane.host import HostContext
 
@@ -70,7 +71,7 @@ class OvsInstance:
         if self.host.ovs_dir is not None:
             self.host.ovs_dir.chmod(0o700)
         if not self.db.exists():
-            ex.run(["ovsdb-tool", "create", str(self.db), str(SCHEMA)], env=self.host.ovs_env, timeout=timeout)
+            programs.run(["ovsdb-tool", "create", str(self.db), str(SCHEMA)], env=self.host.ovs_env, timeout=timeout)
 
     def start(self, timeout: float = 10.0) -> None:
         """Bring up whichever daemon is missing; a no-op when both run."""
@@ -82,7 +83,7 @@ class OvsInstance:
         if not server.running:
             server.start(timeout)
             # creates the Open_vSwitch root row of a fresh database (harmless otherwise)
-            ex.run(
+            programs.run(
                 ["ovs-vsctl", f"--db={self.host.ovsdb_remote}", f"--timeout={max(1, int(timeout))}", "--no-wait", "init"],
                 env=self.host.ovs_env,
                 timeout=timeout + 1,
@@ -111,4 +112,4 @@ class OvsInstance:
     def appctl(self, *args: str, target: str = OVS_VSWITCHD, timeout: float = 10.0) -> str:
         """``ovs-appctl -t <target> <args>`` against this instance (ofproto/trace, ovs/route/show...)."""
         argv = ["ovs-appctl", f"--timeout={max(1, int(timeout))}", "-t", target, *args]
-        return ex.run(argv, env=self.host.ovs_env, timeout=timeout + 1).stdout
+        return programs.run(argv, env=self.host.ovs_env, timeout=timeout + 1).stdout

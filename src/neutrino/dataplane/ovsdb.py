@@ -1,6 +1,6 @@
 """OVSDB through ovs-vsctl: one process per change set, JSON for reads.
 
-Every ovs-vsctl run costs a process and a wait for vswitchd (about 23 ms, recipe G9), so changes
+Every ovs-vsctl run costs a process and a wait for vswitchd (about 23 ms, docs/dataplane.md), so changes
 are batched into one transaction (commands joined with ``--``), which OVSDB applies atomically.
 Commands are plain data (``AddBridge``, ``AddPort``...) so a plan can be printed, compared in
 tests and applied by the in-memory fake (``fake_ovs``) with the same meaning. Map values are
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import Any
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import CommandFailed, PermanentError, TemporaryError
 from neutrino.dataplane.host import HostContext
 
@@ -284,7 +284,7 @@ class Ovsdb:
 
     def _run(self, argv: list[str], op: str, target: str) -> str:
         try:
-            return ex.run(argv, env=self.host.ovs_env, timeout=self.timeout + 5).stdout
+            return programs.run(argv, env=self.host.ovs_env, timeout=self.timeout + 5).stdout
         except CommandFailed as exc:
             detail = exc.stderr.strip().removeprefix("ovs-vsctl: ") or str(exc)
             if exc.returncode == -14 or "Alarm clock" in detail or "database connection failed" in detail:

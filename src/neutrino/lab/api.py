@@ -8,7 +8,7 @@ import urllib.request
 from typing import Any
 
 from neutrino.lab import cloud
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 
 class ApiError(RuntimeError):
@@ -16,7 +16,7 @@ class ApiError(RuntimeError):
 
 
 class LabApi:
-    def __init__(self, lab: rs.ResolvedLab) -> None:
+    def __init__(self, lab: resolve.ResolvedLab) -> None:
         self.url, self.token = cloud.admin_token(lab)
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

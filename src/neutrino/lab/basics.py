@@ -41,21 +41,21 @@ def namespaces(count: int = 4) -> list[str]:
 def run(progress: Callable[[str], None] = lambda _s: None, keep: bool = False) -> BasicsResult:
     result = BasicsResult()
     started = time.monotonic()
-    with Netlink() as nl:
-        cleanup(nl)  # leftovers of an interrupted run
+    with Netlink() as netlink:
+        cleanup(netlink)  # leftovers of an interrupted run
         try:
             progress(f"namespace {SWITCH_NS} with bridge {BRIDGE}")
-            nl.add_netns(SWITCH_NS)
-            nl.add_bridge(BRIDGE, netns=SWITCH_NS)
-            nl.set_link(BRIDGE, netns=SWITCH_NS, up=True)
+            netlink.add_netns(SWITCH_NS)
+            netlink.add_bridge(BRIDGE, netns=SWITCH_NS)
+            netlink.set_link(BRIDGE, netns=SWITCH_NS, up=True)
             for i, ns in enumerate(namespaces(), 1):
                 progress(f"{ns}: veth eth0 ↔ veth{i} on {BRIDGE}, {SUBNET.format(i)}")
-                nl.add_netns(ns)
-                nl.set_link("lo", netns=ns, up=True)
-                nl.add_veth("eth0", f"veth{i}", netns=ns, peer_netns=SWITCH_NS)
-                nl.set_link(f"veth{i}", netns=SWITCH_NS, master=BRIDGE, up=True)
-                nl.add_address("eth0", SUBNET.format(i), netns=ns)
-                nl.set_link("eth0", netns=ns, up=True)
+                netlink.add_netns(ns)
+                netlink.set_link("lo", netns=ns, up=True)
+                netlink.add_veth("eth0", f"veth{i}", netns=ns, peer_netns=SWITCH_NS)
+                netlink.set_link(f"veth{i}", netns=SWITCH_NS, master=BRIDGE, up=True)
+                netlink.add_address("eth0", SUBNET.format(i), netns=ns)
+                netlink.set_link("eth0", netns=ns, up=True)
                 result.built.append(f"{ns} eth0 {SUBNET.format(i)} ↔ {SWITCH_NS}/veth{i}")
             progress("traffic")
             first = namespaces()[0]
@@ -71,16 +71,16 @@ def run(progress: Callable[[str], None] = lambda _s: None, keep: bool = False) -
         finally:
             if not keep:
                 progress("cleanup")
-                cleanup(nl)
+                cleanup(netlink)
     result.seconds = time.monotonic() - started
     return result
 
 
-def cleanup(nl: Netlink) -> list[str]:
+def cleanup(netlink: Netlink) -> list[str]:
     removed = []
     for ns in [*namespaces(), SWITCH_NS]:
-        if nl.netns_exists(ns):
+        if netlink.netns_exists(ns):
             kill_inside(ns)
-            nl.del_netns(ns)
+            netlink.del_netns(ns)
             removed.append(ns)
     return removed

@@ -18,7 +18,7 @@ from typing import Any
 
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import cloud, instances, probes, realize, state, topology
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab.api import LabApi
 from neutrino.lab.probes import Check
 
@@ -31,7 +31,7 @@ class DemoError(RuntimeError):
 
 @dataclass
 class DemoResult:
-    lab: rs.ResolvedLab
+    lab: resolve.ResolvedLab
     checks: list[Check] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
@@ -41,7 +41,7 @@ class DemoResult:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
 
-def _build(api: LabApi, lab: rs.ResolvedLab) -> dict[str, Any]:
+def _build(api: LabApi, lab: resolve.ResolvedLab) -> dict[str, Any]:
     """The seed's scenario through the Neutron API; returns the objects' ids."""
     ext_cidr = lab.external_cidr or "198.51.100.0/24"
     outside = lab.outside.address.split("/")[0] if lab.outside else None
@@ -120,7 +120,7 @@ def _ip(vm: instances.Instance) -> str:
     return (vm.ip or "").split("/")[0]
 
 
-def checks(lab: rs.ResolvedLab, api: LabApi, objs: dict[str, Any], vms: dict[str, instances.Instance],
+def checks(lab: resolve.ResolvedLab, api: LabApi, objs: dict[str, Any], vms: dict[str, instances.Instance],
            fip: dict[str, Any]) -> list[Check]:  # fmt: skip
     out: list[Check] = []
     ports = {p["id"]: p for p in api.request("GET", "ports")["ports"]}

@@ -4,7 +4,8 @@ As Nova and os-vif do it: tap<11> (the VM's NIC, here a veth whose other end is 
 eth0), a per-port Linux bridge qbr<11> (where security group rules apply), a veth qvb<11>/qvo<11>
 from that bridge to br-int, and qvo's Interface row carrying external_ids iface-id (the port),
 attached-mac, iface-status and vm-uuid, which is how the L2 agent recognises the port. The
-instance's side has TX checksum offload off (recipe G1) and IPv6 off (G14).
+instance's side has TX checksum offload off and IPv6 off (docs/dataplane.md, "Checksum offload",
+"IPv6 noise").
 
 The address is static (``--ip``/``--gw``) for now; a later ``--port`` takes an API port and DHCP.
 """
@@ -20,12 +21,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, hybrid_devices
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
@@ -55,18 +56,18 @@ class Instance:
         return asdict(self)
 
 
-def _dir(lab: rs.ResolvedLab) -> Any:
+def _dir(lab: resolve.ResolvedLab) -> Any:
     return lab.state_dir / "instances"
 
 
-def list_(lab: rs.ResolvedLab) -> list[Instance]:
+def list_(lab: resolve.ResolvedLab) -> list[Instance]:
     d = _dir(lab)
     if not d.is_dir():
         return []
     return [Instance(**json.loads(p.read_text())) for p in sorted(d.glob("*.json"))]
 
 
-def get(lab: rs.ResolvedLab, name: str) -> Instance:
+def get(lab: resolve.ResolvedLab, name: str) -> Instance:
     path = _dir(lab) / f"{name}.json"
     if not path.exists():
         raise InstanceError(f"lab {lab.name} has no instance {name!r}")
@@ -74,7 +75,7 @@ def get(lab: rs.ResolvedLab, name: str) -> Instance:
 
 
 def create(
-    lab: rs.ResolvedLab,
+    lab: resolve.ResolvedLab,
     name: str,
     *,
     host: str,
@@ -128,7 +129,7 @@ def create(
 
 
 def create_from_api(
-    lab: rs.ResolvedLab,
+    lab: resolve.ResolvedLab,
     name: str,
     *,
     network: str | None = None,
@@ -199,13 +200,13 @@ def _wait_active(api: Any, port_id: str, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def dhcp_lease(lab: rs.ResolvedLab, name: str, attempts: int = 10) -> Instance:
+def dhcp_lease(lab: resolve.ResolvedLab, name: str, attempts: int = 10) -> Instance:
     """Run busybox udhcpc in the instance (again: a renewal picks up a changed fixed IP); the
     lease's address, router and MTU are applied by ``udhcpc.sh`` and recorded."""
     vm = get(lab, name)
     argv = ["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", str(attempts), "-T", "1",
             "-O", "staticroutes", "-O", "mtu", "-s", str(UDHCPC_SCRIPT)]  # fmt: skip
-    done = ex.run(argv, netns=vm.netns, check=False, timeout=attempts * 3 + 5)
+    done = programs.run(argv, netns=vm.netns, check=False, timeout=attempts * 3 + 5)
     lease = {}
     for line in done.stdout.splitlines():
         if line.startswith("udhcpc.sh: bound"):
@@ -219,7 +220,7 @@ def dhcp_lease(lab: rs.ResolvedLab, name: str, attempts: int = 10) -> Instance:
     return vm
 
 
-def _least_loaded_compute(lab: rs.ResolvedLab) -> str:
+def _least_loaded_compute(lab: resolve.ResolvedLab) -> str:
     computes = [h.name for h in lab.hosts if "compute" in h.roles]
     if not computes:
         raise InstanceError(f"lab {lab.name} has no compute host")
@@ -230,32 +231,32 @@ def _least_loaded_compute(lab: rs.ResolvedLab) -> str:
     return min(computes, key=lambda c: (load[c], computes.index(c)))
 
 
-def plug(host: rs.ResolvedHost, vm: Instance) -> None:
+def plug(host: resolve.ResolvedHost, vm: Instance) -> None:
     d = vm.devices
-    hns = host.netns
-    with Netlink() as nl:
-        nl.add_netns(vm.netns)
-        nl.set_link("lo", netns=vm.netns, up=True)
-        nl.add_veth(d[TAP], "eth0", netns=hns, peer_netns=vm.netns, mtu=vm.mtu)
-        nl.add_bridge(d[QBR], netns=hns)
-        nl.add_veth(d[QVB], d[QVO], netns=hns, mtu=vm.mtu)
+    host_ns = host.netns
+    with Netlink() as netlink:
+        netlink.add_netns(vm.netns)
+        netlink.set_link("lo", netns=vm.netns, up=True)
+        netlink.add_veth(d[TAP], "eth0", netns=host_ns, peer_netns=vm.netns, mtu=vm.mtu)
+        netlink.add_bridge(d[QBR], netns=host_ns)
+        netlink.add_veth(d[QVB], d[QVO], netns=host_ns, mtu=vm.mtu)
         if vm.mtu:
-            nl.set_link(d[QBR], netns=hns, mtu=vm.mtu)
+            netlink.set_link(d[QBR], netns=host_ns, mtu=vm.mtu)
         for dev in (d[TAP], d[QVB]):
-            nl.set_link(dev, netns=hns, master=d[QBR], up=True)
-        nl.set_link(d[QBR], netns=hns, up=True)
-        nl.set_link(d[QVO], netns=hns, up=True)
-        nl.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm.netns)
-        nl.set_link("eth0", netns=vm.netns, address=vm.mac, up=True)
+            netlink.set_link(dev, netns=host_ns, master=d[QBR], up=True)
+        netlink.set_link(d[QBR], netns=host_ns, up=True)
+        netlink.set_link(d[QVO], netns=host_ns, up=True)
+        netlink.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm.netns)
+        netlink.set_link("eth0", netns=vm.netns, address=vm.mac, up=True)
         if vm.ip:
-            nl.add_address("eth0", vm.ip, netns=vm.netns)
+            netlink.add_address("eth0", vm.ip, netns=vm.netns)
         if vm.gateway:
-            nl.replace_route("default", gateway=vm.gateway, netns=vm.netns)
-    ex.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm.netns)
+            netlink.replace_route("default", gateway=vm.gateway, netns=vm.netns)
+    programs.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm.netns)
     with Ovsdb(host.context).transaction() as txn:
-        txn.add_bridge(rs.INTEGRATION_BRIDGE, datapath_type=host.datapath, protocols=PROTOCOLS)
+        txn.add_bridge(resolve.INTEGRATION_BRIDGE, datapath_type=host.datapath, protocols=PROTOCOLS)
         txn.add_port(
-            rs.INTEGRATION_BRIDGE,
+            resolve.INTEGRATION_BRIDGE,
             d[QVO],
             tag=vm.tag,
             iface_external_ids={
@@ -267,7 +268,7 @@ def plug(host: rs.ResolvedHost, vm: Instance) -> None:
         )
 
 
-def unplug(host: rs.ResolvedHost, vm: Instance) -> None:
+def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
     """Remove the instance's port, devices and namespace; each step tolerates absence."""
     d = vm.devices
     if host.has_ovs:
@@ -278,16 +279,16 @@ def unplug(host: rs.ResolvedHost, vm: Instance) -> None:
             pass
     from neutrino.lab.teardown import kill_inside
 
-    with Netlink() as nl:
-        if nl.netns_exists(vm.netns):
+    with Netlink() as netlink:
+        if netlink.netns_exists(vm.netns):
             kill_inside(vm.netns)
-            nl.del_netns(vm.netns)
-        if nl.netns_exists(host.netns):
+            netlink.del_netns(vm.netns)
+        if netlink.netns_exists(host.netns):
             for dev in (d[QVB], d[QBR], d[TAP]):
-                nl.del_link(dev, netns=host.netns)
+                netlink.del_link(dev, netns=host.netns)
 
 
-def delete(lab: rs.ResolvedLab, name: str) -> Instance:
+def delete(lab: resolve.ResolvedLab, name: str) -> Instance:
     vm = get(lab, name)
     unplug(lab.host(vm.host), vm)
     if vm.api_port:
@@ -302,12 +303,12 @@ def delete(lab: rs.ResolvedLab, name: str) -> Instance:
     return vm
 
 
-def exec_argv(lab: rs.ResolvedLab, name: str, argv: list[str]) -> list[str]:
+def exec_argv(lab: resolve.ResolvedLab, name: str, argv: list[str]) -> list[str]:
     vm = get(lab, name)
-    return ex.netns_argv(argv, vm.netns)
+    return programs.netns_argv(argv, vm.netns)
 
 
-def run_in(lab: rs.ResolvedLab, name: str, argv: list[str]) -> int:
+def run_in(lab: resolve.ResolvedLab, name: str, argv: list[str]) -> int:
     """Run ``argv`` in the instance with the caller's terminal; its exit code."""
     import subprocess
 

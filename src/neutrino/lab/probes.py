@@ -11,7 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 
 
 @dataclass(frozen=True)
@@ -24,19 +24,19 @@ class Check:
 
 
 def ping(src_ns: str, dst_ip: str, *, count: int = 3, need: int = 1, name: str | None = None) -> Check:
-    """``need`` of ``count`` replies: the first packet may be lost while OVS resolves ARP (G6)."""
-    done = ex.run(["ping", "-c", str(count), "-i", "0.2", "-W", "2", dst_ip], netns=src_ns, check=False, timeout=30)
-    m = re.search(r"(\d+) received", done.stdout)
-    got = int(m.group(1)) if m else 0
+    """``need`` of ``count`` replies: the first packet may be lost while OVS resolves ARP (docs/dataplane.md, "Tunnel endpoints")."""
+    done = programs.run(["ping", "-c", str(count), "-i", "0.2", "-W", "2", dst_ip], netns=src_ns, check=False, timeout=30)
+    match = re.search(r"(\d+) received", done.stdout)
+    got = int(match.group(1)) if match else 0
     return Check(name or f"ping {src_ns} → {dst_ip}", got >= need, f"{got}/{count} replies")
 
 
 def ping_size(src_ns: str, dst_ip: str, *, size: int, count: int = 3) -> Check:
-    """A don't-fragment ping of ``size`` bytes of payload: proves the path MTU (G5)."""
-    done = ex.run(["ping", "-M", "do", "-s", str(size), "-c", str(count), "-i", "0.2", "-W", "2", dst_ip],
+    """A don't-fragment ping of ``size`` bytes of payload: proves the path MTU (docs/dataplane.md, "MTU on tunnels")."""
+    done = programs.run(["ping", "-M", "do", "-s", str(size), "-c", str(count), "-i", "0.2", "-W", "2", dst_ip],
                   netns=src_ns, check=False, timeout=30)  # fmt: skip
-    m = re.search(r"(\d+) received", done.stdout)
-    got = int(m.group(1)) if m else 0
+    match = re.search(r"(\d+) received", done.stdout)
+    got = int(match.group(1)) if match else 0
     return Check(f"ping -M do -s {size} {src_ns} → {dst_ip}", got >= 1, f"{got}/{count} replies of {size} bytes")
 
 
@@ -57,7 +57,7 @@ def transfer(
     size = size if size is not None else (1200 if udp else 1 << 20)  # one datagram, or 1 MiB of stream
     label = name or f"{proto} {src_ns} → {dst_ip}:{port}"
     probe = [sys.executable, "-m", "neutrino.tools.tcpcheck"]
-    serve = ex.netns_argv([*probe, "serve", "--port", str(port), "--timeout", str(timeout), *(["--udp"] if udp else [])], dst_ns)
+    serve = programs.netns_argv([*probe, "serve", "--port", str(port), "--timeout", str(timeout), *(["--udp"] if udp else [])], dst_ns)
     server = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
@@ -67,7 +67,7 @@ def transfer(
         args = [*probe, "send", dst_ip, "--port", str(port), "--bytes", str(size), "--timeout", str(timeout)]
         if duration:
             args += ["--duration", str(duration)]
-        done = ex.run([*args, *(["--udp"] if udp else [])], netns=src_ns, check=False, timeout=timeout + duration + 5)
+        done = programs.run([*args, *(["--udp"] if udp else [])], netns=src_ns, check=False, timeout=timeout + duration + 5)
         ok = done.returncode == 0
         detail = (done.stdout.strip() if duration else f"{size} bytes, digest verified") if ok else (done.stderr.strip() or done.stdout.strip())
         peer = None
@@ -92,7 +92,7 @@ class Capture:
     namespace) while a block runs; ``lines`` holds what it printed (with link-level headers)."""
 
     def __init__(self, interface: str, bpf: str, *, netns: str | None = None, count: int = 20) -> None:
-        self.argv = ex.netns_argv(["tcpdump", "-l", "-nn", "-e", "-c", str(count), "-i", interface, bpf], netns)
+        self.argv = programs.netns_argv(["tcpdump", "-l", "-nn", "-e", "-c", str(count), "-i", interface, bpf], netns)
         self.lines: list[str] = []
         self._proc: subprocess.Popen[str] | None = None
 

@@ -1,5 +1,5 @@
 """Build a resolved lab on this machine: underlay switches, host namespaces, one Open vSwitch
-per host with the recipe's bridges, and the outside host.
+per host with Neutron's bridges (docs/dataplane.md), and the outside host.
 
 Idempotent: every step is "ensure", so ``up`` on a lab that is (partly) up completes it, and
 restarts a killed ovs-vswitchd. Hosts are built in parallel (each in its own thread with its
@@ -14,12 +14,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.dataplane.ovs import OvsInstance, detect_datapath_type
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab import state, topology
 
 Progress = Callable[[str], None]
@@ -33,7 +33,7 @@ class LabError(RuntimeError):
 
 @dataclass
 class UpResult:
-    lab: rs.ResolvedLab
+    lab: resolve.ResolvedLab
     seconds: float
 
 
@@ -59,18 +59,18 @@ def up(
     started = time.monotonic()
     detected = detect_datapath_type()
     kw = {"root": root} if root is not None else {}
-    lab = rs.resolve(lab_file, name=name, detected_datapath=detected, **kw)  # type: ignore[arg-type]
+    lab = resolve.resolve(lab_file, name=name, detected_datapath=detected, **kw)  # type: ignore[arg-type]
     existing = state.read_manifest(lab.name, lab.state_dir.parent)
     if existing is not None and existing["lab_file"] != lab.source:
         raise LabError(f"lab {lab.name} is already up with a different lab file; `neutrino lab down --name {lab.name}` first")
     state.write_manifest(lab, detected, source_file)
-    with Netlink() as nl:
+    with Netlink() as netlink:
         progress(f"underlay switches ({len(lab.switches)})")
         for sw in lab.switches:
-            nl.add_bridge(sw.name)
-            nl.set_link(sw.name, up=True)
+            netlink.add_bridge(sw.name)
+            netlink.set_link(sw.name, up=True)
         if lab.management:
-            _address_management(nl, lab.management)
+            _address_management(netlink, lab.management)
     progress(f"hosts ({len(lab.hosts)}): namespaces, wires, Open vSwitch ({detected} datapath)")
     with ThreadPoolExecutor(max_workers=min(8, len(lab.hosts))) as pool:
         for fut in [pool.submit(build_host, lab, h) for h in lab.hosts]:
@@ -81,38 +81,38 @@ def up(
     return UpResult(lab=lab, seconds=time.monotonic() - started)
 
 
-def _wire(nl: Netlink, wire: rs.Wire, netns: str, mtu: int) -> None:
-    nl.add_veth(wire.root_end, wire.host_end, netns=None, peer_netns=netns, mtu=mtu)
-    nl.set_link(wire.root_end, master=wire.switch, up=True)
-    nl.set_link(wire.host_end, netns=netns, up=True)
+def _wire(netlink: Netlink, wire: resolve.Wire, netns: str, mtu: int) -> None:
+    netlink.add_veth(wire.root_end, wire.host_end, netns=None, peer_netns=netns, mtu=mtu)
+    netlink.set_link(wire.root_end, master=wire.switch, up=True)
+    netlink.set_link(wire.host_end, netns=netns, up=True)
 
 
-def _address_management(nl: Netlink, mgmt: rs.Management) -> None:
+def _address_management(netlink: Netlink, mgmt: resolve.Management) -> None:
     """The root namespace's address on the management switch, unless the range is routed
     elsewhere already (another lab or the machine's own network): then a clear error."""
     import ipaddress
 
     net = ipaddress.ip_network(mgmt.cidr)
-    if mgmt.root_address in nl.addresses(mgmt.switch):
+    if mgmt.root_address in netlink.addresses(mgmt.switch):
         return
-    for route in nl.routes():
+    for route in netlink.routes():
         if route["dst"] != "default" and ipaddress.ip_network(route["dst"], strict=False).overlaps(net):
             raise LabError(
                 f"the management network {net} overlaps the route to {route['dst']} on this machine; "
                 "set management_network.cidr in the lab file"
             )
-    nl.add_address(mgmt.switch, mgmt.root_address)
+    netlink.add_address(mgmt.switch, mgmt.root_address)
 
 
-def build_host(lab: rs.ResolvedLab, host: rs.ResolvedHost) -> None:
-    with Netlink() as nl:
-        nl.add_netns(host.netns)
-        nl.set_link("lo", netns=host.netns, up=True)
+def build_host(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> None:
+    with Netlink() as netlink:
+        netlink.add_netns(host.netns)
+        netlink.set_link("lo", netns=host.netns, up=True)
         if host.management and host.management_ip:
-            _wire(nl, host.management, host.netns, lab.mtu)
-            nl.add_address(host.management.host_end, host.management_ip, netns=host.netns)
+            _wire(netlink, host.management, host.netns, lab.mtu)
+            netlink.add_address(host.management.host_end, host.management_ip, netns=host.netns)
         for wire in host.wires:
-            _wire(nl, wire, host.netns, lab.mtu)
+            _wire(netlink, wire, host.netns, lab.mtu)
         if not host.has_ovs:
             return
         ctx = host.context
@@ -126,27 +126,27 @@ def build_host(lab: rs.ResolvedLab, host: rs.ResolvedHost) -> None:
                     txn.add_bridge(wire.bridge, datapath_type=host.datapath, protocols=PROTOCOLS, external_ids=owner)
                     txn.add_port(wire.bridge, wire.host_end)
         if host.tunnel_ip:
-            # the tunnel endpoint lives on br-phy's internal port, whose bridge holds the NIC (G7)
-            _wait_link(nl, rs.TUNNEL_BRIDGE, host.netns)
-            nl.add_address(rs.TUNNEL_BRIDGE, host.tunnel_ip, netns=host.netns)
-            nl.set_link(rs.TUNNEL_BRIDGE, netns=host.netns, up=True, mtu=lab.mtu)
+            # the tunnel endpoint lives on br-phy's internal port, whose bridge holds the NIC (docs/dataplane.md)
+            _wait_link(netlink, resolve.TUNNEL_BRIDGE, host.netns)
+            netlink.add_address(resolve.TUNNEL_BRIDGE, host.tunnel_ip, netns=host.netns)
+            netlink.set_link(resolve.TUNNEL_BRIDGE, netns=host.netns, up=True, mtu=lab.mtu)
 
 
-def _wait_link(nl: Netlink, name: str, netns: str, timeout: float = 5.0) -> None:
+def _wait_link(netlink: Netlink, name: str, netns: str, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
-    while nl.link(name, netns=netns) is None:
+    while netlink.link(name, netns=netns) is None:
         if time.monotonic() > deadline:
             raise LabError(f"{name} did not appear in {netns} within {timeout:g}s (see {netns}'s ovs-vswitchd.log)")
         time.sleep(0.02)
 
 
-def build_outside(lab: rs.ResolvedLab) -> None:
+def build_outside(lab: resolve.ResolvedLab) -> None:
     out = lab.outside
     assert out is not None
-    with Netlink() as nl:
-        nl.add_netns(out.netns)
-        nl.set_link("lo", netns=out.netns, up=True)
-        _wire(nl, out.wire, out.netns, lab.mtu)
-        nl.add_address(out.interface, out.address, netns=out.netns)
-    # traffic originates here and crosses OVS userspace: no checksum offload (recipe G1)
-    ex.run(["ethtool", "-K", out.interface, "tx", "off"], netns=out.netns)
+    with Netlink() as netlink:
+        netlink.add_netns(out.netns)
+        netlink.set_link("lo", netns=out.netns, up=True)
+        _wire(netlink, out.wire, out.netns, lab.mtu)
+        netlink.add_address(out.interface, out.address, netns=out.netns)
+    # traffic originates here and crosses OVS userspace: no checksum offload (docs/dataplane.md)
+    programs.run(["ethtool", "-K", out.interface, "tx", "off"], netns=out.netns)

@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab import topology
 
 MANIFEST = "lab.json"
 
 
-def write_manifest(lab: rs.ResolvedLab, detected_datapath: str, source_file: str | None) -> None:
+def write_manifest(lab: resolve.ResolvedLab, detected_datapath: str, source_file: str | None) -> None:
     # readable by others: dnsmasq reads its files as nobody (the server's own dir stays 0700)
     lab.state_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
     lab.state_dir.chmod(0o755)
@@ -35,29 +35,29 @@ def write_manifest(lab: rs.ResolvedLab, detected_datapath: str, source_file: str
     os.replace(tmp, lab.state_dir / MANIFEST)
 
 
-def read_manifest(name: str, root: Path = rs.STATE_ROOT) -> dict[str, Any] | None:
+def read_manifest(name: str, root: Path = resolve.STATE_ROOT) -> dict[str, Any] | None:
     try:
-        return json.loads((rs.state_dir(name, root) / MANIFEST).read_text())  # type: ignore[no-any-return]
+        return json.loads((resolve.state_dir(name, root) / MANIFEST).read_text())  # type: ignore[no-any-return]
     except (OSError, ValueError):
         return None
 
 
-def load(name: str, root: Path = rs.STATE_ROOT) -> rs.ResolvedLab:
+def load(name: str, root: Path = resolve.STATE_ROOT) -> resolve.ResolvedLab:
     """The resolved lab ``name`` as it was brought up; LookupError if there is none."""
     doc = read_manifest(name, root)
     if doc is None:
         raise LookupError(f"no lab named {name!r} is up (see `neutrino lab status`)")
     lab_file = topology.parse(doc["lab_file"], f"lab {name} record")
-    return rs.resolve(lab_file, name=name, detected_datapath=doc["detected_datapath"], root=root)
+    return resolve.resolve(lab_file, name=name, detected_datapath=doc["detected_datapath"], root=root)
 
 
-def labs(root: Path = rs.STATE_ROOT) -> list[str]:
+def labs(root: Path = resolve.STATE_ROOT) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / MANIFEST).exists())
 
 
-def pick(name: str | None, root: Path = rs.STATE_ROOT) -> str:
+def pick(name: str | None, root: Path = resolve.STATE_ROOT) -> str:
     """The lab a command means: the one named, or the only one that is up."""
     if name:
         return topology.check_lab_name(name)

@@ -2,7 +2,7 @@
 
 Ownership is by name (every namespace and root link of lab L starts with ``L-``; lab names
 contain no ``-``) and by pidfiles under the lab's state directory. The order follows the
-recipe: daemons by pidfile (after checking /proc/<pid>/cmdline), then any process still inside
+docs/dataplane.md ("ip netns exec, daemons and cleanup"): daemons by pidfile (after checking /proc/<pid>/cmdline), then any process still inside
 a lab namespace (by pid, from ``ip netns pids``; a live process would keep a deleted namespace
 alive, hidden), then the namespaces, then the root links, then the state directory.
 """
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neutrino.dataplane import daemons
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.netlink import Netlink
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab.topology import check_lab_name
 
 
@@ -36,11 +36,11 @@ class DownResult:
         return not (self.processes or self.namespaces or self.links or self.state_dir)
 
 
-def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
+def down(name: str, root: Path = resolve.STATE_ROOT) -> DownResult:
     check_lab_name(name)
     result = DownResult(name=name)
-    base = rs.state_dir(name, root)
-    prefix = rs.lab_prefix(name)
+    base = resolve.state_dir(name, root)
+    prefix = resolve.lab_prefix(name)
     if base.is_dir():
         from neutrino.lab import services
 
@@ -56,17 +56,17 @@ def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
             expect, timeout = ("neutrino", 30.0) if _ours(pidfile) else (pidfile.stem, 5.0)
             if pid is not None and daemons.stop(pidfile, expect=expect, timeout=timeout):
                 result.processes.append(pid)
-    with Netlink() as nl:
-        mine = [ns for ns in nl.list_netns() if ns.startswith(prefix)]
+    with Netlink() as netlink:
+        mine = [ns for ns in netlink.list_netns() if ns.startswith(prefix)]
         # instances and per-host namespaces first, hosts last
         mine.sort(key=lambda ns: (ns.count("-"), ns), reverse=True)
         for ns in mine:
             result.processes += kill_inside(ns)
-            nl.del_netns(ns)
+            netlink.del_netns(ns)
             result.namespaces.append(ns)
-        for link in nl.links():
+        for link in netlink.links():
             if link.name.startswith(prefix):
-                nl.del_link(link.name)
+                netlink.del_link(link.name)
                 result.links.append(link.name)
     if base.exists():
         shutil.rmtree(base)
@@ -80,7 +80,7 @@ def _ours(pidfile: Path) -> bool:
 
 
 def kill_inside(netns: str) -> list[int]:
-    done = ex.run(["ip", "netns", "pids", netns], check=False)
+    done = programs.run(["ip", "netns", "pids", netns], check=False)
     pids = [int(p) for p in done.stdout.split() if p.isdigit()]
     for pid in pids:
         try:

@@ -1,5 +1,5 @@
 #!/bin/sh
-# busybox udhcpc -s script for the lab's instances (busybox ships none; recipe step 8, G15):
+# busybox udhcpc -s script for the lab's instances (busybox ships none; docs/dataplane.md, "dnsmasq per network"):
 # applies the lease's address, mask, MTU and routes with `ip`, and prints one line
 # "udhcpc.sh: <event> ip=... mask=... router=... mtu=... dns=... domain=... hostname=... staticroutes=..."
 # that tests read. Classless static routes (option 121) replace the router option (RFC 3442);

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
 from neutrino.entrypoints import EntryPoints, LoadError, installed_entry_points, load_classes
 

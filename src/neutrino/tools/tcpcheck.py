@@ -2,7 +2,7 @@
 
 ``serve`` listens, prints ``ready`` once bound, receives one message and answers with its
 SHA-256 (TCP: the whole stream until the client shuts down its side; UDP: one datagram).
-``send`` sends N random bytes and checks that digest. A broken checksum path (recipe G1) makes
+``send`` sends N random bytes and checks that digest. A broken checksum path (docs/dataplane.md, "Checksum offload") makes
 TCP and UDP fail while ping still works; this catches it. Run inside a namespace with
 ``ip netns exec``; no dependencies beyond the standard library.
 """

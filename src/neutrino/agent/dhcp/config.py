@@ -1,13 +1,14 @@
 """dnsmasq's configuration for one network, as Neutron's Dnsmasq driver writes it (pure).
 
 Data in, text out: a ``DhcpNetwork``, its DHCP port and the settings give the ``host``,
-``addn_hosts``, ``opts`` and ``interface`` files and the dnsmasq argv (reference section 5,
-recipe step 8). Ports owned by the network itself (DHCP, HA, floating IP, DVR) get no lines.
+``addn_hosts``, ``opts`` and ``interface`` files and the dnsmasq argv (docs/neutron-behaviour.md,
+"DHCP agent"; docs/dataplane.md, "dnsmasq per network"). Ports owned by the network itself (DHCP,
+HA, floating IP, DVR) get no lines.
 IPv6 SLAAC addresses get no host line (the client does not ask), DHCPv6-stateless ones only a
 ``set:port-<id>`` tag line when the port has extra options. Differences from Neutron: the
 ``dns-server`` option names the DHCP port's own address(es) when the subnet has no name servers
 (Neutron leaves it to dnsmasq's default when there is one DHCP port: same answer on the wire);
-``--interface``/``--except-interface=lo`` pin dnsmasq to the ns- device as the recipe did;
+``--interface``/``--except-interface=lo`` pin dnsmasq to the ns- device (docs/dataplane.md, "dnsmasq per network");
 ``--enable-ra`` when a subnet has an ``ipv6_ra_mode`` (Neutron leaves RAs to radvd in qrouter).
 """
 

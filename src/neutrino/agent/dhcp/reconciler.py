@@ -1,9 +1,9 @@
 """The DHCP agent's reconciliation: desired DHCP networks in, qdhcp namespaces with dnsmasq out.
 
 Level-triggered: every pass takes the whole list of networks scheduled to this host and, for
-each one with a DHCP-enabled subnet and a DHCP port, converges the namespace, the veth (recipe
-G4: never an OVS internal port) with its tap on br-int, the ns- device's MAC, MTU, addresses
-and checksum offload (G1), the configuration files and dnsmasq. What exists is read back each
+each one with a DHCP-enabled subnet and a DHCP port, converges the namespace, the veth (never an
+OVS internal port, docs/dataplane.md) with its tap on br-int, the ns- device's MAC, MTU, addresses
+and checksum offload (docs/dataplane.md), the configuration files and dnsmasq. What exists is read back each
 time (namespaces, links, OVS ports, files, the running dnsmasq's argv), so a new reconciler
 after an agent restart adopts everything and keeps dnsmasq running. A network without its DHCP
 port yet asks the server for one (``create_port``) and waits for the next pass. Networks that
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.agent.dhcp import config
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.dnsmasq import Dnsmasq, stop_pidfile
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
@@ -151,27 +151,27 @@ class DhcpReconciler:
         return cfg.ready_port_ids
 
     def _plug(self, network: DhcpNetwork, port: DhcpPort, ns: str, dev: str, ovs_ports: dict[str, Any]) -> None:
-        nl, hns = self.netlink, self.host.netns
+        netlink, host_ns = self.netlink, self.host.netns
         tap = _tap_of(dev)
-        if not nl.netns_exists(ns):
-            nl.add_netns(ns)
-        lo = nl.link("lo", netns=ns)
+        if not netlink.netns_exists(ns):
+            netlink.add_netns(ns)
+        lo = netlink.link("lo", netns=ns)
         if lo is None or not lo.up:
-            nl.set_link("lo", netns=ns, up=True)
-        stale = [link.name for link in nl.links(netns=ns) if link.name.startswith(DHCP_NS_DEV) and link.name != dev]
+            netlink.set_link("lo", netns=ns, up=True)
+        stale = [link.name for link in netlink.links(netns=ns) if link.name.startswith(DHCP_NS_DEV) and link.name != dev]
         if stale:  # a previous DHCP port of this network
             self._unplug(stale, ns, ovs_ports)
         mtu = network.mtu or None
-        if nl.link(dev, netns=ns) is None:
-            nl.del_link(tap, netns=hns)  # half a pair left over
-            nl.add_veth(tap, dev, netns=hns, peer_netns=ns, mtu=mtu)
+        if netlink.link(dev, netns=ns) is None:
+            netlink.del_link(tap, netns=host_ns)  # half a pair left over
+            netlink.add_veth(tap, dev, netns=host_ns, peer_netns=ns, mtu=mtu)
             try:
-                nl.set_link(dev, netns=ns, address=port.mac_address)
-                ex.run(["ethtool", "-K", dev, "tx", "off"], netns=ns)  # G1: else DHCP replies are dropped
+                netlink.set_link(dev, netns=ns, address=port.mac_address)
+                programs.run(["ethtool", "-K", dev, "tx", "off"], netns=ns)  # else DHCP replies are dropped (docs/dataplane.md, "Checksum offload")
             except BaseException:
-                nl.del_link(dev, netns=ns)
+                netlink.del_link(dev, netns=ns)
                 raise
-        info = nl.link(dev, netns=ns)
+        info = netlink.link(dev, netns=ns)
         changes: dict[str, Any] = {}
         if info.address.lower() != port.mac_address.lower():
             changes["address"] = port.mac_address
@@ -180,16 +180,16 @@ class DhcpReconciler:
         if not info.up:
             changes["up"] = True
         if changes:
-            nl.set_link(dev, netns=ns, **changes)
-        tap_info = nl.link(tap, netns=hns)
+            netlink.set_link(dev, netns=ns, **changes)
+        tap_info = netlink.link(tap, netns=host_ns)
         if tap_info is not None and (not tap_info.up or (mtu and tap_info.mtu != mtu)):
-            nl.set_link(tap, netns=hns, up=True, mtu=mtu)
+            netlink.set_link(tap, netns=host_ns, up=True, mtu=mtu)
         want = {f"{f.ip_address}/{f.prefixlen}" for f in port.fixed_ips}
-        have = set(nl.addresses(dev, netns=ns))
+        have = set(netlink.addresses(dev, netns=ns))
         for cidr in sorted(have - want):
-            nl.del_address(dev, cidr, netns=ns)
+            netlink.del_address(dev, cidr, netns=ns)
         for cidr in sorted(want - have):
-            nl.add_address(dev, cidr, netns=ns)
+            netlink.add_address(dev, cidr, netns=ns)
         ids = {"iface-id": port.port_id, "attached-mac": port.mac_address, "iface-status": "active",
                OWNER_KEY: network.network_id}  # fmt: skip
         plugged = ovs_ports.get(tap)

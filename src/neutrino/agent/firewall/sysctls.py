@@ -1,4 +1,5 @@
-"""The host namespace settings the hybrid firewall relies on (recipe G11), checked purely.
+"""The host namespace settings the hybrid firewall relies on, checked purely
+(docs/dataplane.md, "br_netfilter and the hybrid firewall").
 
 The table's connection tracking comes from br_netfilter: bridged IPv4/IPv6 only reaches the
 inet prerouting hook (conntrack, and ``rules.CT_BODY``) when ``bridge-nf-call-iptables`` /

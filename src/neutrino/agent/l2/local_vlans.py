@@ -4,7 +4,7 @@ br-int switches by VLAN, so every network present on a host gets a tag in 1..409
 something only on that host; flows translate it to the segment on the wire (VLAN id, untagged,
 VNI). Neutron persists the choice on each bound VIF's OVS Port row (``tag`` and ``other_config``
 keys net_uuid, network_type, physical_network, tag, segmentation_id) and rebuilds its map from
-there after a restart (reference 4.3, recipe step 7). ``allocate`` therefore keeps every lvid it
+there after a restart (docs/neutron-behaviour.md, "Local VLANs"). ``allocate`` therefore keeps every lvid it
 is told already exists, so an agent restart retags nothing and drops no traffic.
 
 Pure functions: the reconciler reads OVS, calls these, and writes the result back.

@@ -4,12 +4,12 @@ The agent is level-triggered: each pass computes the *whole* table of each bridg
 layout and hands it to ``OpenFlow.apply``, which installs the difference. Nothing here talks to
 OVS, so the tables can be checked against golden values without root.
 
-Tables follow Neutron's (reference 4.2/4.3) simplified the way the dataplane recipe proved them on
-OVS 3.1 with the userspace datapath (steps 5, 6):
+Tables follow Neutron's, reduced to what neutrino implements and checked on OVS 3.1 with the
+userspace datapath (docs/neutron-behaviour.md, "OVS agent: bridges and OpenFlow tables"):
 
 * br-int 0: drop the dead VLAN; physnet patch ingress translates segment -> lvid (prio 3), else
   drop (prio 2); everything else -> 60. 23: the canary drop flow, whose absence tells the agent
-  vswitchd restarted and lost every flow (G2). 60: NORMAL.
+  vswitchd restarted and lost every flow (docs/dataplane.md). 60: NORMAL.
 * br-<physnet> 0: lvid -> segment (VLAN id, or untagged for flat) from the patch (prio 4), other
   patch traffic dropped (prio 2), the NIC side NORMAL.
 * br-tun 0: from br-int -> 2, from a tunnel -> 4 (vxlan) / 6 (geneve) / 3 (gre). 2: unicast -> 20,
@@ -121,7 +121,7 @@ def physnet_flows(layout: L2Layout, physnet: str) -> list[Flow]:
 
 
 def learn_action() -> str:
-    """Recipe step 6: remember "this MAC on this lvid lives behind this tunnel, with this VNI"."""
+    """Learning (br-tun table 10): remember "this MAC on this lvid lives behind this tunnel, with this VNI"."""
     return (
         f"learn(table={UCAST_TO_TUN},hard_timeout={LEARN_HARD_TIMEOUT},priority=1,cookie={LEARN_COOKIE:#x},"
         "NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],"
@@ -179,7 +179,7 @@ def patch_ports_needed(layout: L2Layout) -> list[tuple[str, str, str]]:
 
 
 def tunnel_port_options(remote_ip: str, local_ip: str, tunnel_type: str = "vxlan") -> dict[str, str]:
-    """Interface options of a tunnel port on br-tun, as the recipe used them (step 6): the VNI comes
+    """Interface options of a tunnel port on br-tun, as Neutron sets them (docs/dataplane.md, "Tunnel endpoints"): the VNI comes
     from the flow (``set_tunnel`` / ``tun_id``), DF set; dst_port only for vxlan (4789; OVS's own
     default for the other types)."""
     options = {"remote_ip": remote_ip, "local_ip": local_ip, "key": "flow", "in_key": "flow", "out_key": "flow"}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from neutrino.agent.l2 import local_vlans as lv
+from neutrino.agent.l2 import local_vlans
 from neutrino.agent.l2 import ovs_flows
 from neutrino.dataplane.naming import tunnel_port
 from neutrino.dataplane.openflow import PROTOCOLS
@@ -79,8 +79,8 @@ class OvsL2Reconciler:
         vifs = {p.iface_external_ids["iface-id"]: p for p in all_ports if p.bridge == cfg.integration_bridge and is_vif(p)}
         bound = {p.port_id: p for p in desired.ports}
         wanted = {pid: p for pid, p in bound.items() if pid in vifs and p.segment is not None and p.admin_state_up}
-        existing = lv.existing_lvids(vifs[pid].port_other_config for pid in vifs)
-        vlans = lv.allocate({p.network_id: p.segment for p in wanted.values()}, existing)  # type: ignore[misc]
+        existing = local_vlans.existing_lvids(vifs[pid].port_other_config for pid in vifs)
+        vlans = local_vlans.allocate({p.network_id: p.segment for p in wanted.values()}, existing)  # type: ignore[misc]
 
         peers = [p for p in desired.tunnel_peers if tun and p.tunnel_type == tun]
         tunnel_ports = {p.ip_address: tunnel_port(tun, p.ip_address) for p in peers} if tun else {}
@@ -117,12 +117,12 @@ class OvsL2Reconciler:
             port = wanted.get(port_id)
             if port is not None:
                 vlan = vlans[port.network_id]
-                other = lv.port_other_config(vlan)
+                other = local_vlans.port_other_config(vlan)
                 want_other: dict[str, str | None] = {k: other.get(k) for k in LV_KEYS}
                 if vif.tag != vlan.lvid or any(vif.port_other_config.get(k) != v for k, v in want_other.items()):
                     txn.set_port(vif.name, tag=vlan.lvid, other_config=want_other)
-            elif vif.tag != lv.DEAD_VLAN or any(k in vif.port_other_config for k in LV_KEYS):
-                txn.set_port(vif.name, tag=lv.DEAD_VLAN, other_config=dict.fromkeys(LV_KEYS))
+            elif vif.tag != local_vlans.DEAD_VLAN or any(k in vif.port_other_config for k in LV_KEYS):
+                txn.set_port(vif.name, tag=local_vlans.DEAD_VLAN, other_config=dict.fromkeys(LV_KEYS))
         result.ovsdb_commands = len(txn.commands)
         if txn.commands:
             txn.commit()

@@ -1,7 +1,8 @@
 """What a router's namespace should hold, as data: the NAT table text, addresses and routes.
 
 Pure functions of a ``RouterState``; the reconciler compares them with the kernel. The NAT
-table is Neutron's L3 rule set (reference 6) written for nftables (recipe G12):
+table is Neutron's L3 rule set (docs/neutron-behaviour.md, "L3 agent") written for nftables
+(docs/dataplane.md, "nftables: one backend, whole tables, and its quirks"):
 
 * prerouting and output: ``ip daddr <fip> dnat to <fixed>`` per associated floating IP (the
   output chain covers traffic the router itself originates);

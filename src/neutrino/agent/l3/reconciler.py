@@ -1,14 +1,14 @@
 """The L3 agent's reconciliation: desired routers in, qrouter namespaces out.
 
 Level-triggered: every pass takes the whole list of routers for this host, reads what the
-kernel and OVS hold and applies only the difference. Per router (reference 6, modern Neutron):
+kernel and OVS hold and applies only the difference. Per router (docs/neutron-behaviour.md, "L3 agent"):
 
 * namespace ``qrouter-<id>`` (with the host's prefix), lo up, forwarding and ARP sysctls set
   inside it only;
-* one veth per interface and for the gateway (recipe G4: never an OVS internal port):
+* one veth per interface and for the gateway (docs/dataplane.md: never an OVS internal port):
   ``tap<11>`` in the host namespace as a port of br-int carrying the Neutron port's iface-id,
   and ``qr-<11>`` / ``qg-<11>`` in the router namespace with the port's MAC, its segment's MTU,
-  its addresses and ``tx off`` (G1). The L2 agent tags the tap like any VIF;
+  its addresses and ``tx off`` (docs/dataplane.md, "Checksum offload"). The L2 agent tags the tap like any VIF;
 * addresses (floating IPs as /32 on qg-), the default route and extra routes, stale ones removed;
 * the ``ip neutrino-nat`` nftables table (``nat.render``), replaced atomically when its text changed;
 * a gratuitous ARP for each new floating IP when ``arping`` is installed.
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neutrino.agent.l3 import nat
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import DataplaneError, ProgramMissing
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.naming import QG, QR, TAP, device
@@ -68,7 +68,7 @@ class _Plug:
 
 class L3Reconciler:
     def __init__(self, host: HostContext, netlink: Any, ovsdb: Any, nftables: Any, integration_bridge: str = "br-int",
-                 *, run: Callable[..., Any] = ex.run) -> None:  # fmt: skip
+                 *, run: Callable[..., Any] = programs.run) -> None:  # fmt: skip
         self.host, self.netlink, self.ovsdb, self.nftables = host, netlink, ovsdb, nftables
         self.integration_bridge = integration_bridge
         self.run = run
@@ -106,18 +106,18 @@ class L3Reconciler:
     # --- one router --------------------------------------------------------------------------
 
     def _router(self, router: RouterState, ports: dict[str, Any]) -> None:
-        nl, ns = self.netlink, self.namespace(router.router_id)
-        if not nl.netns_exists(ns):
-            nl.add_netns(ns)
+        netlink, ns = self.netlink, self.namespace(router.router_id)
+        if not netlink.netns_exists(ns):
+            netlink.add_netns(ns)
             self._forget(ns)
             self._changes += 1
-        lo = nl.link("lo", netns=ns)
+        lo = netlink.link("lo", netns=ns)
         if lo is not None and not lo.up:
-            nl.set_link("lo", netns=ns, up=True)
+            netlink.set_link("lo", netns=ns, up=True)
             self._changes += 1
         if ns not in self._prepared:
             for key, value in SYSCTLS:
-                nl.set_sysctl(key, value, netns=ns)
+                netlink.set_sysctl(key, value, netns=ns)
         plugs = self._plugs(router)
         txn = self.ovsdb.transaction()
         for plug in plugs:
@@ -131,7 +131,7 @@ class L3Reconciler:
         if ns not in self._prepared:
             for key, value in OPTIONAL_SYSCTLS:  # exists once conntrack is in use in the namespace
                 try:
-                    nl.set_sysctl(key, value, netns=ns)
+                    netlink.set_sysctl(key, value, netns=ns)
                 except DataplaneError as exc:
                     LOG.debug("%s in %s: %s", key, ns, exc)
             self._prepared.add(ns)
@@ -152,26 +152,26 @@ class L3Reconciler:
         return out
 
     def _plug(self, ns: str, plug: _Plug, router_id: str, port: Any, txn: Any) -> None:
-        nl, hns = self.netlink, self.host.netns
-        inner, outer = nl.link(plug.dev, netns=ns), nl.link(plug.tap, netns=hns)
+        netlink, host_ns = self.netlink, self.host.netns
+        inner, outer = netlink.link(plug.dev, netns=ns), netlink.link(plug.tap, netns=host_ns)
         if inner is None or outer is None:
-            nl.del_link(plug.tap, netns=hns)
-            nl.del_link(plug.dev, netns=ns)
-            nl.add_veth(plug.tap, plug.dev, netns=hns, peer_netns=ns, mtu=plug.mtu)
-            nl.set_link(plug.dev, netns=ns, address=plug.mac, up=True)
-            nl.set_link(plug.tap, netns=hns, up=True)
-            self.run(["ethtool", "-K", plug.dev, "tx", "off"], netns=ns)  # recipe G1
+            netlink.del_link(plug.tap, netns=host_ns)
+            netlink.del_link(plug.dev, netns=ns)
+            netlink.add_veth(plug.tap, plug.dev, netns=host_ns, peer_netns=ns, mtu=plug.mtu)
+            netlink.set_link(plug.dev, netns=ns, address=plug.mac, up=True)
+            netlink.set_link(plug.tap, netns=host_ns, up=True)
+            self.run(["ethtool", "-K", plug.dev, "tx", "off"], netns=ns)  # docs/dataplane.md, "Checksum offload"
             self._changes += 1
         else:
             if inner.address.lower() != plug.mac:
-                nl.set_link(plug.dev, netns=ns, up=False)
-                nl.set_link(plug.dev, netns=ns, address=plug.mac)
+                netlink.set_link(plug.dev, netns=ns, up=False)
+                netlink.set_link(plug.dev, netns=ns, address=plug.mac)
                 self._changes += 1
             if not inner.up or inner.address.lower() != plug.mac or (plug.mtu and inner.mtu != plug.mtu):
-                nl.set_link(plug.dev, netns=ns, up=True, mtu=plug.mtu)
+                netlink.set_link(plug.dev, netns=ns, up=True, mtu=plug.mtu)
                 self._changes += 1
             if not outer.up or (plug.mtu and outer.mtu != plug.mtu):
-                nl.set_link(plug.tap, netns=hns, up=True, mtu=plug.mtu)
+                netlink.set_link(plug.tap, netns=host_ns, up=True, mtu=plug.mtu)
                 self._changes += 1
         ids = {"iface-id": plug.port_id, "attached-mac": plug.mac, "iface-status": "active", ROUTER_KEY: router_id}
         if port is None or port.bridge != self.integration_bridge or any(port.iface_external_ids.get(k) != v for k, v in ids.items()):
@@ -192,36 +192,36 @@ class L3Reconciler:
 
     def _addresses(self, ns: str, router: RouterState) -> list[str]:
         """Converge every device's addresses; returns the floating IPs newly added."""
-        nl, new_fips = self.netlink, []
+        netlink, new_fips = self.netlink, []
         fips = {f"{fip}/32" for fip, _ in nat.floating_ips(router)}
         for dev, cidrs in nat.addresses(router).items():
             want = {str(ipaddress.ip_interface(c)): c for c in cidrs}
-            have = {str(ipaddress.ip_interface(a)) for a in nl.addresses(dev, netns=ns)}
+            have = {str(ipaddress.ip_interface(a)) for a in netlink.addresses(dev, netns=ns)}
             for key, cidr in want.items():
                 if key not in have:
-                    nl.add_address(dev, cidr, netns=ns)
+                    netlink.add_address(dev, cidr, netns=ns)
                     self._changes += 1
                     if cidr in fips:
                         new_fips.append(cidr.split("/")[0])
             for key in sorted(have - set(want)):
-                nl.del_address(dev, key, netns=ns)
+                netlink.del_address(dev, key, netns=ns)
                 self._changes += 1
                 if dev.startswith(QG) and key.endswith("/32"):
                     self._flush_conntrack(ns, key.split("/")[0])
         return new_fips
 
     def _routes(self, ns: str, router: RouterState) -> None:
-        nl, qg = self.netlink, nat.qg_device(router)
+        netlink, qg = self.netlink, nat.qg_device(router)
         want = nat.routes(router)
-        have = {(r["dst"], r["gateway"]) for r in nl.routes(netns=ns)}
+        have = {(r["dst"], r["gateway"]) for r in netlink.routes(netns=ns)}
         for dst, nexthop in want:
             if (dst, nexthop) in have:
                 continue
             try:
                 if nexthop is None:
-                    nl.replace_route(dst, dev=qg, netns=ns)
+                    netlink.replace_route(dst, dev=qg, netns=ns)
                 else:
-                    nl.replace_route(dst, gateway=nexthop, dev=qg if dst == "default" else None, netns=ns)
+                    netlink.replace_route(dst, gateway=nexthop, dev=qg if dst == "default" else None, netns=ns)
                 self._changes += 1
             except DataplaneError as exc:
                 if dst == "default" or nexthop is None:
@@ -271,21 +271,21 @@ class L3Reconciler:
     def _remove_stale(self, wanted: set[str], ports: dict[str, Any]) -> list[str]:
         """Unplug and delete routers no longer wanted: their taps found by the router id in OVS,
         or by the qr-/qg- devices left in a namespace (a tap plugged by someone else)."""
-        nl, prefix = self.netlink, self.namespace("")
-        gone_ns = [ns for ns in nl.list_netns() if ns.startswith(prefix) and ns[len(prefix):] not in wanted]
+        netlink, prefix = self.netlink, self.namespace("")
+        gone_ns = [ns for ns in netlink.list_netns() if ns.startswith(prefix) and ns[len(prefix):] not in wanted]
         owner = {name: port.iface_external_ids.get(ROUTER_KEY) for name, port in ports.items()}
         taps = {name for name, router_id in owner.items() if router_id and router_id not in wanted}
         for ns in gone_ns:
-            taps |= {TAP + link.name[len(QR):] for link in nl.links(netns=ns) if link.name.startswith((QR, QG))} & set(ports)
+            taps |= {TAP + link.name[len(QR):] for link in netlink.links(netns=ns) if link.name.startswith((QR, QG))} & set(ports)
         if taps:
             with self.ovsdb.transaction() as txn:
                 for name in sorted(taps):
                     txn.del_port(name)
             for name in sorted(taps):
-                nl.del_link(name, netns=self.host.netns)
+                netlink.del_link(name, netns=self.host.netns)
             self._changes += len(taps)
         for ns in gone_ns:
-            nl.del_netns(ns)  # takes the qr-/qg- ends and so their taps with it
+            netlink.del_netns(ns)  # takes the qr-/qg- ends and so their taps with it
             self._forget(ns)
             self._changes += 1
         return sorted(ns[len(prefix):] for ns in gone_ns)

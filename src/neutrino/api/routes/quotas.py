@@ -9,7 +9,7 @@ from starlette.responses import Response
 from neutrino.api import body, respond
 from neutrino.api.auth import context_for, state_of
 from neutrino.api.routes.common import in_transaction
-from neutrino.domain.services import quotas as svc
+from neutrino.domain.services import quotas as quota_service
 
 router = APIRouter(tags=["quotas"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["quotas"])
 @router.get("/v2.0/quotas", name="list_quotas")
 async def list_quotas(request: Request) -> Response:
     ctx, cfg = context_for(request), state_of(request).domain
-    return respond.json({"quotas": await in_transaction(request, lambda s: svc.list_overrides(s, ctx, cfg))})
+    return respond.json({"quotas": await in_transaction(request, lambda s: quota_service.list_overrides(s, ctx, cfg))})
 
 
 @router.get("/v2.0/quotas/project", name="quota_own_project")
@@ -35,19 +35,19 @@ async def own_tenant(request: Request) -> Response:
 @router.get("/v2.0/quotas/{project_id}", name="show_quota")
 async def show_quota(request: Request, project_id: str) -> Response:
     ctx, cfg = context_for(request), state_of(request).domain
-    return respond.json({"quota": await in_transaction(request, lambda s: svc.show(s, ctx, cfg, project_id))})
+    return respond.json({"quota": await in_transaction(request, lambda s: quota_service.show(s, ctx, cfg, project_id))})
 
 
 @router.get("/v2.0/quotas/{project_id}/default", name="show_quota_default")
 async def show_default(request: Request, project_id: str) -> Response:
     context_for(request)
-    return respond.json({"quota": svc.defaults(state_of(request).domain)})
+    return respond.json({"quota": quota_service.defaults(state_of(request).domain)})
 
 
 @router.get("/v2.0/quotas/{project_id}/details", name="show_quota_details")
 async def show_details(request: Request, project_id: str) -> Response:
     ctx, cfg = context_for(request), state_of(request).domain
-    return respond.json({"quota": await in_transaction(request, lambda s: svc.details(s, ctx, cfg, project_id))})
+    return respond.json({"quota": await in_transaction(request, lambda s: quota_service.details(s, ctx, cfg, project_id))})
 
 
 @router.put(
@@ -63,7 +63,7 @@ async def show_details(request: Request, project_id: str) -> Response:
                         "properties": {
                             "quota": {
                                 "type": "object",
-                                "properties": {k: {"type": "integer"} for k in svc.ALL},
+                                "properties": {k: {"type": "integer"} for k in quota_service.ALL},
                                 "additionalProperties": False,
                             }
                         },
@@ -79,13 +79,13 @@ async def update_quota(request: Request, project_id: str) -> Response:
     data = body.load_json(await request.body())
     if not isinstance(data, dict) or "quota" not in data:
         raise body.bad("Unable to find 'quota' in request body")
-    changes = svc.validate_changes(data["quota"])
-    found = await in_transaction(request, lambda s: svc.update(s, ctx, cfg, project_id, changes))
+    changes = quota_service.validate_changes(data["quota"])
+    found = await in_transaction(request, lambda s: quota_service.update(s, ctx, cfg, project_id, changes))
     return respond.json({"quota": found})
 
 
 @router.delete("/v2.0/quotas/{project_id}", name="reset_quota", status_code=204)
 async def reset_quota(request: Request, project_id: str) -> Response:
     ctx = context_for(request)
-    await in_transaction(request, lambda s: svc.reset(s, ctx, project_id))
+    await in_transaction(request, lambda s: quota_service.reset(s, ctx, project_id))
     return respond.empty()

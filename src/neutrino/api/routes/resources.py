@@ -38,10 +38,10 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
         )
 
         def work(session: Session) -> list[dict[str, Any]]:
-            rows = service.list_(session, ctx, q)
+            rows = service.list_(session, ctx, state.domain, q)
             if q.page_reverse:
                 rows.reverse()
-            return service.render(session, rows)  # type: ignore[no-any-return]
+            return service.render(session, state.domain, rows)  # type: ignore[no-any-return]
 
         found = await in_transaction(request, work, readonly=True, core_reads=core_reads)
         out: dict[str, Any] = {spec.collection: [select_fields(d, fields) for d in found]}
@@ -53,11 +53,12 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
     @router.get(id_path, name=f"show_{spec.singular}")
     async def show_item(request: Request, resource_id: str) -> Response:
         ctx = context_for(request)
+        state = state_of(request)
         fields = fields_of(request)
 
         def work(session: Session) -> dict[str, Any]:
             fetch = getattr(service, "fetch", service.get)
-            return service.render(session, [fetch(session, ctx, resource_id)])[0]  # type: ignore[no-any-return]
+            return service.render(session, state.domain, [fetch(session, ctx, resource_id)])[0]  # type: ignore[no-any-return]
 
         found = await in_transaction(request, work, readonly=True, core_reads=core_reads)
         return respond.json({spec.singular: select_fields(found, fields)})
@@ -76,7 +77,7 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
         def work(session: Session) -> list[dict[str, Any]]:
             rows = [service.create(session, ctx, state.domain, item) for item in parsed]
             session.flush()
-            return service.render(session, rows, fresh=True)  # type: ignore[no-any-return]
+            return service.render(session, state.domain, rows, fresh=True)  # type: ignore[no-any-return]
 
         created = await in_transaction(request, work)
         if bulk:
@@ -92,7 +93,7 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
 
         def work(session: Session) -> dict[str, Any]:
             row = service.update(session, ctx, state.domain, resource_id, changes, if_match)
-            return service.render(session, [row])[0]  # type: ignore[no-any-return]
+            return service.render(session, state.domain, [row])[0]  # type: ignore[no-any-return]
 
         return respond.json({spec.singular: await in_transaction(request, work)})
 

@@ -81,7 +81,7 @@ async def _routes_action(request: Request, resource_id: str, *, add: bool) -> Re
 
     def work(session: Session) -> dict[str, Any]:
         row = routers.change_routes(session, ctx, cfg, resource_id, wanted, add=add)
-        return routers.render(session, [row])[0]
+        return routers.render(session, cfg, [row])[0]
 
     return respond.json({"router": await in_transaction(request, work)})
 

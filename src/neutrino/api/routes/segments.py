@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from neutrino.api import respond
-from neutrino.api import validators as v
+from neutrino.api import validators
 from neutrino.api.attributes import Attr, ResourceSpec
 from neutrino.api.auth import context_for
 from neutrino.api.query import parse_list_query, select_fields
@@ -33,7 +33,7 @@ SEGMENT = ResourceSpec(
             Attr("network_id"),
             Attr("network_type"),
             Attr("physical_network"),
-            Attr("segmentation_id", convert=v.convert_to_int, json_type="integer"),
+            Attr("segmentation_id", convert=validators.convert_to_int, json_type="integer"),
             Attr("name", filter=False, sort=False),
             Attr("description", filter=False, sort=False),
         )

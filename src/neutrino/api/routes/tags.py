@@ -12,7 +12,7 @@ from neutrino.api import body, respond
 from neutrino.api.attributes import ResourceSpec
 from neutrino.api.auth import context_for
 from neutrino.api.routes.common import in_transaction
-from neutrino.domain.services import tags as svc
+from neutrino.domain.services import tags as tag_service
 from sqlalchemy.orm import Session
 
 
@@ -25,7 +25,7 @@ def build_router(spec: ResourceSpec, service: ModuleType) -> APIRouter:
     @router.get(base, name=f"list_{kind}_tags")
     async def list_tags(request: Request, resource_id: str) -> Response:
         ctx = context_for(request)
-        found = await in_transaction(request, lambda s: svc.get_all(s, ctx, getter, resource_id))
+        found = await in_transaction(request, lambda s: tag_service.get_all(s, ctx, getter, resource_id))
         return respond.json({"tags": found})
 
     @router.put(
@@ -54,32 +54,32 @@ def build_router(spec: ResourceSpec, service: ModuleType) -> APIRouter:
         wanted = data["tags"]
 
         def work(session: Session) -> list[str]:
-            return svc.replace(session, ctx, getter, kind, resource_id, wanted)
+            return tag_service.replace(session, ctx, getter, kind, resource_id, wanted)
 
         return respond.json({"tags": await in_transaction(request, work)})
 
     @router.delete(base, name=f"delete_{kind}_tags", status_code=204)
     async def delete_tags(request: Request, resource_id: str) -> Response:
         ctx = context_for(request)
-        await in_transaction(request, lambda s: svc.remove_all(s, ctx, getter, resource_id))
+        await in_transaction(request, lambda s: tag_service.remove_all(s, ctx, getter, resource_id))
         return respond.empty()
 
     @router.get(base + "/{tag}", name=f"check_{kind}_tag", status_code=204)
     async def check_tag(request: Request, resource_id: str, tag: str) -> Response:
         ctx = context_for(request)
-        await in_transaction(request, lambda s: svc.has(s, ctx, getter, kind, resource_id, tag))
+        await in_transaction(request, lambda s: tag_service.has(s, ctx, getter, kind, resource_id, tag))
         return respond.empty()
 
     @router.put(base + "/{tag}", name=f"add_{kind}_tag", status_code=201)
     async def add_tag(request: Request, resource_id: str, tag: str) -> Response:
         ctx = context_for(request)
-        await in_transaction(request, lambda s: svc.add(s, ctx, getter, kind, resource_id, tag))
+        await in_transaction(request, lambda s: tag_service.add(s, ctx, getter, kind, resource_id, tag))
         return respond.empty(201)
 
     @router.delete(base + "/{tag}", name=f"delete_{kind}_tag", status_code=204)
     async def delete_tag(request: Request, resource_id: str, tag: str) -> Response:
         ctx = context_for(request)
-        await in_transaction(request, lambda s: svc.remove(s, ctx, getter, kind, resource_id, tag))
+        await in_transaction(request, lambda s: tag_service.remove(s, ctx, getter, kind, resource_id, tag))
         return respond.empty()
 
     return router

@@ -4,11 +4,12 @@ neutrino serves a subset of Keystone itself instead of depending on one: passwor
 authentication, project scoping, signed expiring tokens, and enough administration (projects,
 users, roles, grants) for test tools and operators. ``service`` holds the operations,
 ``tokens`` the token format and validation cache, ``passwords`` the hashing and ``bootstrap``
-the first start and the client configuration files.
+the first start and the contents of the client configuration files (``neutrino.client_files``
+writes them).
 """
 
-from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
+from neutrino.domain.identity.bootstrap import bootstrap
 from neutrino.domain.identity.service import IdentityError
 from neutrino.domain.identity.tokens import TokenInfo, TokenService
 
-__all__ = ["IdentityError", "TokenInfo", "TokenService", "bootstrap", "write_client_files"]
+__all__ = ["IdentityError", "TokenInfo", "TokenService", "bootstrap"]

@@ -22,13 +22,13 @@ def _octets(mac: str) -> list[int]:
     if not isinstance(mac, str):
         raise ValueError(f"'{mac}' is not a valid MAC address")
     text = mac
-    m = _SEPARATED.match(text)
-    if m:
-        groups = [g for i, g in enumerate(m.groups()) if i != 1]
+    match = _SEPARATED.match(text)
+    if match:
+        groups = [g for i, g in enumerate(match.groups()) if i != 1]
         return [int(g, 16) for g in groups]
-    m = _DOTTED.match(text)  # Cisco style aabb.ccdd.eeff
-    if m:
-        text = "".join(m.groups())
+    match = _DOTTED.match(text)  # Cisco style aabb.ccdd.eeff
+    if match:
+        text = "".join(match.groups())
     if _BARE.match(text):
         return [int(text[i : i + 2], 16) for i in range(0, 12, 2)]
     raise ValueError(f"'{mac}' is not a valid MAC address")

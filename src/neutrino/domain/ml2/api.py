@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 # network types and vif types (neutron-lib's names)
 TYPE_LOCAL, TYPE_FLAT, TYPE_VLAN, TYPE_VXLAN, TYPE_GENEVE = "local", "flat", "vlan", "vxlan", "geneve"

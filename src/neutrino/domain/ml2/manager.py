@@ -13,7 +13,6 @@ Binding tries the drivers in order over the network's segments, level by level.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -35,7 +34,7 @@ from neutrino.domain.ml2.api import (
     TypeDriver,
 )
 from neutrino.domain.ml2.types import mtu
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 LOG = logging.getLogger(__name__)
 
@@ -203,38 +202,7 @@ def _drop_pending(session: Session) -> None:
     session.info.pop("ml2_postcommit", None)
 
 
-# --- one manager per configuration ------------------------------------------------------------
-
-_BY_CONFIG: dict[int, tuple[DomainConfig, Manager]] = {}
-"""by id of the config object; the entry holds the object, so its id cannot be reused"""
-_BY_VALUE: dict[tuple[Any, ...], Manager] = {}
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def manager_for(cfg: DomainConfig) -> Manager:
-    """The Manager of this configuration (built on first use, then reused)."""
-    known = _BY_CONFIG.get(id(cfg))
-    if known is not None and known[0] is cfg:
-        return known[1]
-    key = tuple((f.name, _freeze(getattr(cfg, f.name))) for f in dataclasses.fields(cfg))
-    mgr = _BY_VALUE.get(key)
-    if mgr is None:
-        mgr = Manager(cfg)
-        _BY_VALUE[key] = mgr
-    _BY_CONFIG[id(cfg)] = (cfg, mgr)
-    return mgr
-
-
-def start(sessions: sessionmaker[Session], cfg: DomainConfig) -> Manager:
-    """At server start: load the drivers (DriverLoadError if the configuration is wrong) and
-    make the allocation tables match the configured ranges."""
-    mgr = manager_for(cfg)
+def start(sessions: sessionmaker[Session], mgr: Manager) -> Manager:
+    """At server start: make the allocation tables match the configured ranges."""
     run_in_transaction(sessions, mgr.sync_allocations)
     return mgr

@@ -24,10 +24,11 @@ from neutrino import errors
 from neutrino.domain.context import Context, current
 from neutrino.domain.ml2 import network_mtu, segments
 from neutrino.domain.ml2.api import NetworkContext, Segment
-from neutrino.domain.ml2.manager import Manager, manager_for
+from neutrino.domain.ml2.manager import Manager
 from neutrino.domain.models import Network, NetworkSegment, Port, Subnet
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
+from neutrino.domain.wiring import Domain
 
 NETWORK_TYPE = "provider:network_type"
 PHYSICAL_NETWORK = "provider:physical_network"
@@ -81,11 +82,11 @@ class ProviderNetworkExtension(Extension):
         SEGMENTATION_ID: _segment_filter(NetworkSegment.segmentation_id),
     }
 
-    def after_create(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]) -> None:
+    def after_create(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> None:
         given = {k: data[k] for k in PROVIDER_ATTRS if k in data}
         if given and not ctx.is_admin:
             raise _denied("create", next(iter(given)))
-        mgr = manager_for(cfg)
+        mgr = cfg.ml2
         if given:
             if NETWORK_TYPE not in given:
                 raise errors.InvalidInput(error_message="network_type required")
@@ -102,11 +103,11 @@ class ProviderNetworkExtension(Extension):
         if mgr.wants("create_network"):
             mgr.notify(session, "create_network", NetworkContext(network_dict(obj, [stored]), [stored], session, cfg))
 
-    def before_update(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]) -> bool:
+    def before_update(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> bool:
         given = {k: data[k] for k in PROVIDER_ATTRS if k in data}
         if given and not ctx.is_admin:
             raise _denied("update", next(iter(given)))
-        mgr = manager_for(cfg)
+        mgr = cfg.ml2
         mtu_changed = "mtu" in data and _update_mtu(session, mgr, obj, data["mtu"])
         if not given and not mgr.wants("update_network"):
             return mtu_changed
@@ -122,8 +123,8 @@ class ProviderNetworkExtension(Extension):
             _notify_update(session, cfg, mgr, obj, segs, data)
         return mtu_changed
 
-    def before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
-        mgr = manager_for(cfg)
+    def before_delete(self, session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
+        mgr = cfg.ml2
         segs = segments.of_network(session, obj.id)
         if mgr.wants("delete_network"):
             mgr.notify(session, "delete_network", NetworkContext(network_dict(obj, segs), segs, session, cfg))
@@ -155,7 +156,7 @@ def _update_mtu(session: Session, mgr: Manager, obj: Any, requested: int) -> boo
 
 
 def _notify_update(
-    session: Session, cfg: DomainConfig, mgr: Manager, obj: Any, segs: list[Segment], data: dict[str, Any]
+    session: Session, cfg: Domain, mgr: Manager, obj: Any, segs: list[Segment], data: dict[str, Any]
 ) -> None:
     original = network_dict(obj, segs)
     updated = {**original, **{k: v for k, v in data.items() if k in original}}
@@ -166,7 +167,7 @@ class ExternalNetworkExtension(Extension):
     name = "external-net"
     filters = {EXTERNAL: lambda values: Network.router_external.in_(values)}
 
-    def after_create(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]) -> None:
+    def after_create(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> None:
         external = bool(data.get(EXTERNAL, False))
         if external:
             if not ctx.is_admin:
@@ -174,7 +175,7 @@ class ExternalNetworkExtension(Extension):
             session.connection().execute(update(NETWORKS).where(NETWORKS.c.id == obj.id).values(router_external=True))
         obj.router_external = external
 
-    def before_update(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]) -> bool:
+    def before_update(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> bool:
         if EXTERNAL not in data or bool(data[EXTERNAL]) == obj.router_external:
             return False
         if not ctx.is_admin:

@@ -32,11 +32,14 @@ from neutrino.domain.ml2.api import (
     NetworkContext,
     PortContext,
 )
-from neutrino.domain.ml2.manager import Manager, manager_for
+from neutrino.domain.ml2.manager import Manager
 from neutrino.domain.ml2.network_ext import network_dict
 from neutrino.domain.models import Network, Port, PortBinding, PortBindingLevel
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.services import agents
+from neutrino.domain.services import port_status
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
+from neutrino.domain.wiring import Domain
 
 HOST_ID = "binding:host_id"
 VNIC_TYPE = "binding:vnic_type"
@@ -92,34 +95,30 @@ def _port_dict(port: Any, state: BindingState) -> dict[str, Any]:
     return out
 
 
-def _agent_lookup(session: Session, cfg: DomainConfig):  # type: ignore[no-untyped-def]
-    from neutrino.domain.services import agents  # the agent registry (heartbeats)
-
+def _agent_lookup(session: Session, cfg: Domain):  # type: ignore[no-untyped-def]
     def lookup(host: str, agent_type: str) -> list[Any]:
         return list(agents.live_agents(session, cfg, host=host, agent_type=agent_type))
 
     return lookup
 
 
-def port_context(session: Session, cfg: DomainConfig, port: Any, state: BindingState) -> PortContext:
+def port_context(session: Session, cfg: Domain, port: Any, state: BindingState) -> PortContext:
     net = session.connection().execute(_NETWORK, {"id": port.network_id}).first()
     segs = segments.of_network(session, port.network_id)
     network = NetworkContext(network_dict(net, segs), segs, session, cfg)
     return PortContext(_port_dict(port, state), network, session, cfg, agent_lookup=_agent_lookup(session, cfg))
 
 
-def _bind(session: Session, cfg: DomainConfig, mgr: Manager, port: Any, state: BindingState) -> Binding:
+def _bind(session: Session, cfg: Domain, mgr: Manager, port: Any, state: BindingState) -> Binding:
     result = mgr.bind_port(port_context(session, cfg, port, state))
     state.vif_type, state.vif_details = result.vif_type, result.vif_details
     return result
 
 
-def _after_bound(session: Session, cfg: DomainConfig, port: Any, state: BindingState) -> None:
+def _after_bound(session: Session, cfg: Domain, port: Any, state: BindingState) -> None:
     """A port just bound waits for its agents: the provisioning blocks (port status's part)."""
     if state.vif_type in (VIF_TYPE_UNBOUND, VIF_TYPE_BINDING_FAILED):
         return
-    from neutrino.domain.services import port_status
-
     port_status.on_port_bound(session, cfg, port.id, port.network_id, port.device_owner or "")
 
 
@@ -155,12 +154,12 @@ class PortBindingExtension(Extension):
         VNIC_TYPE: lambda values: Port.id.in_(select(PortBinding.port_id).where(PortBinding.vnic_type.in_(values))),
     }
 
-    def after_create(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]) -> None:
+    def after_create(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> None:
         _check_policy(ctx, data, "create")
         state = BindingState(
             host=data.get(HOST_ID) or "", vnic_type=data.get(VNIC_TYPE) or VNIC_NORMAL, profile=data.get(PROFILE) or {}
         )
-        mgr = manager_for(cfg)
+        mgr = cfg.ml2
         bound = _bind(session, cfg, mgr, obj, state) if state.needs_binding() else None
         session.connection().execute(
             insert(BINDINGS),
@@ -174,7 +173,7 @@ class PortBindingExtension(Extension):
         if mgr.wants("create_port"):
             mgr.notify(session, "create_port", port_context(session, cfg, obj, state))
 
-    def before_update(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]) -> bool:
+    def before_update(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> bool:
         _check_policy(ctx, data, "update")
         row = session.get(PortBinding, obj.id)
         if row is None:
@@ -182,7 +181,7 @@ class PortBindingExtension(Extension):
                               vif_type=VIF_TYPE_UNBOUND, vif_details={}, status="ACTIVE")  # fmt: skip
             session.add(row)
         state = BindingState(row.host, row.vnic_type, dict(row.profile or {}), row.vif_type, dict(row.vif_details or {}))
-        mgr = manager_for(cfg)
+        mgr = cfg.ml2
         original = _port_dict(obj, state) if mgr.wants("update_port") else None
         wanted = (
             (data.get(HOST_ID) or "") if HOST_ID in data else state.host,
@@ -208,8 +207,8 @@ class PortBindingExtension(Extension):
             mgr.notify(session, "update_port", context)
         return changed or state.vif_type != vif_before
 
-    def before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
-        mgr = manager_for(cfg)
+    def before_delete(self, session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
+        mgr = cfg.ml2
         if mgr.wants("delete_port"):
             state = binding_of(session, [obj.id]).get(obj.id, BindingState())
             full = session.get(Port, obj.id)

@@ -14,16 +14,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.models import Agent, Network, NetworkDhcpAgentBinding, Port, Subnet
 from neutrino.domain.scheduling import choice
-from neutrino.domain.scheduling.common import agent_views, now_or_current, take_turns
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.scheduling.bindings import AgentBindings
+from neutrino.domain.scheduling.choice import AgentView
+from neutrino.domain.scheduling.common import now_or_current, take_turns
+from neutrino.domain.config import DomainConfig
 
 BINDINGS = NetworkDhcpAgentBinding.__table__
+DHCP_BINDINGS = AgentBindings(BINDINGS, BINDINGS.c.network_id, BINDINGS.c.dhcp_agent_id, choice.DHCP_AGENT)
 DHCP_OWNER = "network:dhcp"
 RESERVED_DHCP_PORT = "reserved_dhcp_port"
 
@@ -35,33 +38,15 @@ def dhcp_device_id(network_id: str, host: str) -> str:
 
 
 def hosting_agent_ids(session: Session, network_id: str) -> list[str]:
-    rows = session.scalars(
-        select(BINDINGS.c.dhcp_agent_id).where(BINDINGS.c.network_id == network_id).order_by(BINDINGS.c.dhcp_agent_id)
-    )
-    return list(rows)
+    return DHCP_BINDINGS.hosting_agent_ids(session, network_id)
 
 
 def hosting_agents(session: Session, network_id: str) -> list[Agent]:
-    stmt = (
-        select(Agent)
-        .join(NetworkDhcpAgentBinding, NetworkDhcpAgentBinding.dhcp_agent_id == Agent.id)
-        .where(NetworkDhcpAgentBinding.network_id == network_id)
-        .order_by(Agent.host, Agent.id)
-    )
-    return list(session.scalars(stmt))
+    return DHCP_BINDINGS.hosting_agents(session, network_id)
 
 
 def hosted_network_ids(session: Session, agent_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(BINDINGS.c.network_id).where(BINDINGS.c.dhcp_agent_id == agent_id).order_by(BINDINGS.c.network_id)
-        )
-    )
-
-
-def _loads(session: Session) -> dict[str, int]:
-    rows = session.execute(select(BINDINGS.c.dhcp_agent_id, func.count()).group_by(BINDINGS.c.dhcp_agent_id))
-    return {agent_id: int(n) for agent_id, n in rows}
+    return DHCP_BINDINGS.hosted_ids(session, agent_id)
 
 
 def needing_dhcp(session: Session, network_ids: Iterable[str]) -> set[str]:
@@ -88,14 +73,10 @@ def _hosting_map(session: Session, network_ids: Iterable[str]) -> dict[str, list
 def place_networks(session: Session, cfg: DomainConfig, network_ids: list[str], now: datetime) -> dict[str, list[str]]:
     """Bind each network (which must need DHCP) to agents until it has enough; one read of the
     agents and their loads for the whole batch, loads kept current as choices are made."""
-    agents = agent_views(session, choice.DHCP_AGENT)
-    if not any(choice.usable(a, now, cfg.agent_down_time) for a in agents):
-        return {}
-    loads = _loads(session)
     hosting = _hosting_map(session, network_ids)
-    chosen: dict[str, list[str]] = {}
-    for network_id in network_ids:
-        picked = choice.choose_dhcp_agents(
+
+    def choose(agents: list[AgentView], loads: dict[str, int], network_id: str) -> list[str]:
+        return choice.choose_dhcp_agents(
             agents,
             hosting.get(network_id, []),
             loads,
@@ -103,14 +84,8 @@ def place_networks(session: Session, cfg: DomainConfig, network_ids: list[str], 
             now=now,
             down_time=cfg.agent_down_time,
         )
-        for agent_id in picked:
-            loads[agent_id] = loads.get(agent_id, 0) + 1
-        if picked:
-            chosen[network_id] = picked
-    rows = [{"network_id": n, "dhcp_agent_id": a} for n, ids in chosen.items() for a in ids]
-    if rows:
-        session.execute(insert(BINDINGS), rows)
-    return chosen
+
+    return DHCP_BINDINGS.place(session, network_ids, now, cfg.agent_down_time, choose)
 
 
 def schedule_network(session: Session, cfg: DomainConfig, network_id: str, *, now: datetime | None = None) -> list[str]:
@@ -156,15 +131,12 @@ def add_network(session: Session, *, agent: Agent, network_id: str) -> None:
         raise errors.InvalidDHCPAgent(id=agent.id)
     if agent.id in hosting_agent_ids(session, network_id):
         raise errors.NetworkHostedByDHCPAgent(network_id=network_id, agent_id=agent.id)
-    session.execute(insert(BINDINGS), {"network_id": network_id, "dhcp_agent_id": agent.id})
+    DHCP_BINDINGS.bind(session, [(network_id, agent.id)])
 
 
 def remove_network(session: Session, *, agent: Agent, network_id: str) -> None:
     """Take a network off a DHCP agent, keeping its DHCP port (and address) for the next one."""
-    found = session.execute(
-        delete(BINDINGS).where(BINDINGS.c.network_id == network_id, BINDINGS.c.dhcp_agent_id == agent.id)
-    )
-    if not found.rowcount:
+    if not DHCP_BINDINGS.unbind(session, network_id, agent.id):
         raise errors.NetworkNotHostedByDhcpAgent(network_id=network_id, agent_id=agent.id)
     device_id = dhcp_device_id(network_id, agent.host)
     for port in session.scalars(

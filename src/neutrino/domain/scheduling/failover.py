@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from neutrino.domain.models import Agent
 from neutrino.domain.scheduling import choice, dhcp, l3
 from neutrino.domain.scheduling.common import agent_views, now_or_current, take_turns
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 LOG = logging.getLogger(__name__)
 

@@ -12,47 +12,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.models import Agent, Port, Router, RouterL3AgentBinding
 from neutrino.domain.scheduling import choice
-from neutrino.domain.scheduling.common import agent_views, as_view, now_or_current, take_turns
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.scheduling.bindings import AgentBindings
+from neutrino.domain.scheduling.choice import AgentView
+from neutrino.domain.scheduling.common import as_view, now_or_current, take_turns
+from neutrino.domain.config import DomainConfig
 
 BINDINGS = RouterL3AgentBinding.__table__
+L3_BINDINGS = AgentBindings(BINDINGS, BINDINGS.c.router_id, BINDINGS.c.l3_agent_id, choice.L3_AGENT)
 
 
 def hosting_agent_ids(session: Session, router_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(BINDINGS.c.l3_agent_id).where(BINDINGS.c.router_id == router_id).order_by(BINDINGS.c.l3_agent_id)
-        )
-    )
+    return L3_BINDINGS.hosting_agent_ids(session, router_id)
 
 
 def hosting_agents(session: Session, router_id: str) -> list[Agent]:
-    stmt = (
-        select(Agent)
-        .join(RouterL3AgentBinding, RouterL3AgentBinding.l3_agent_id == Agent.id)
-        .where(RouterL3AgentBinding.router_id == router_id)
-        .order_by(Agent.host, Agent.id)
-    )
-    return list(session.scalars(stmt))
+    return L3_BINDINGS.hosting_agents(session, router_id)
 
 
 def hosted_router_ids(session: Session, agent_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(BINDINGS.c.router_id).where(BINDINGS.c.l3_agent_id == agent_id).order_by(BINDINGS.c.router_id)
-        )
-    )
+    return L3_BINDINGS.hosted_ids(session, agent_id)
 
 
 def loads(session: Session) -> dict[str, int]:
-    rows = session.execute(select(BINDINGS.c.l3_agent_id, func.count()).group_by(BINDINGS.c.l3_agent_id))
-    return {agent_id: int(n) for agent_id, n in rows}
+    return L3_BINDINGS.loads(session)
 
 
 def gateway_networks(session: Session, router_ids: Iterable[str]) -> dict[str, str | None]:
@@ -66,17 +54,11 @@ def gateway_networks(session: Session, router_ids: Iterable[str]) -> dict[str, s
     return {rid: net for rid, net in rows}
 
 
-def _place(
-    session: Session, cfg: DomainConfig, router_ids: list[str], now: datetime
-) -> dict[str, str]:
+def _place(session: Session, cfg: DomainConfig, router_ids: list[str], now: datetime) -> dict[str, str]:
     """Put each (unhosted) router on the best agent; loads kept current across the batch."""
-    agents = agent_views(session, choice.L3_AGENT)
-    if not any(choice.usable(a, now, cfg.agent_down_time) for a in agents):
-        return {}
-    current = loads(session)
     gateways = gateway_networks(session, router_ids)
-    placed: dict[str, str] = {}
-    for router_id in router_ids:
+
+    def choose(agents: list[AgentView], current: dict[str, int], router_id: str) -> list[str]:
         agent_id = choice.choose_l3_agent(
             agents,
             current,
@@ -85,12 +67,10 @@ def _place(
             now=now,
             down_time=cfg.agent_down_time,
         )
-        if agent_id is not None:
-            placed[router_id] = agent_id
-            current[agent_id] = current.get(agent_id, 0) + 1
-    if placed:
-        session.execute(insert(BINDINGS), [{"router_id": r, "l3_agent_id": a} for r, a in placed.items()])
-    return placed
+        return [] if agent_id is None else [agent_id]
+
+    placed = L3_BINDINGS.place(session, router_ids, now, cfg.agent_down_time, choose)
+    return {router_id: agent_ids[0] for router_id, agent_ids in placed.items()}
 
 
 def schedule_router(session: Session, cfg: DomainConfig, router_id: str, *, now: datetime | None = None) -> str | None:
@@ -134,19 +114,14 @@ def add_router(session: Session, *, agent: Agent, router_id: str) -> None:
         return  # already there: nothing to do, as in Neutron
     if hosting:
         raise errors.RouterHostedByL3Agent(router_id=router_id, agent_id=hosting[0])
-    session.execute(insert(BINDINGS), {"router_id": router_id, "l3_agent_id": agent.id})
+    L3_BINDINGS.bind(session, [(router_id, agent.id)])
 
 
 def remove_router(session: Session, *, agent: Agent, router_id: str) -> None:
-    found = session.execute(
-        delete(BINDINGS).where(BINDINGS.c.router_id == router_id, BINDINGS.c.l3_agent_id == agent.id)
-    )
-    if not found.rowcount:
+    if not L3_BINDINGS.unbind(session, router_id, agent.id):
         raise errors.RouterNotHostedByL3Agent(router_id=router_id, agent_id=agent.id)
 
 
 def move_router(session: Session, *, router_id: str, from_agent: str, to_agent: str) -> None:
-    session.execute(
-        delete(BINDINGS).where(BINDINGS.c.router_id == router_id, BINDINGS.c.l3_agent_id == from_agent)
-    )
-    session.execute(insert(BINDINGS), {"router_id": router_id, "l3_agent_id": to_agent})
+    L3_BINDINGS.unbind(session, router_id, from_agent)
+    L3_BINDINGS.bind(session, [(router_id, to_agent)])

@@ -1,6 +1,6 @@
 """A security group rule: normalisation, validation, duplicate key, default templates.
 
-Why here and pure: these rules are what Neutron's API promises (reference 1.6) and what the
+Why here and pure: these rules are what Neutron's API promises (docs/neutron-behaviour.md, "Security groups") and what the
 firewall renders later, so they must be exact and testable without a database. ``normalise``
 takes the request's values and returns a ``RuleSpec`` in stored form or raises the NeutronError
 Neutron raises, checked in Neutron's order: conversions (protocol, ports, ethertype, prefix),

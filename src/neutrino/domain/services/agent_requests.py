@@ -18,7 +18,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.ml2.port_ext import binding_of
 from neutrino.domain.models import FloatingIP, Network, Port, Subnet
 from neutrino.domain.services import ports, port_status
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 DHCP_OWNER = "network:dhcp"
 

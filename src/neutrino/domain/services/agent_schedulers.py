@@ -18,7 +18,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.models import Agent, Router
 from neutrino.domain.scheduling import dhcp, l3
 from neutrino.domain.services import agents, networks
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 
 def _admin(ctx: Context, action: str) -> None:

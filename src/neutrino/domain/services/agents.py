@@ -27,7 +27,7 @@ from neutrino.domain.models import Agent
 from neutrino.domain.models.base import utcnow
 from neutrino.domain.scheduling import choice
 from neutrino.domain.services import tunnel_endpoints
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 NEW, ALIVE, REVIVED = "new", "alive", "revived"
 

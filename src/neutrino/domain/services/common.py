@@ -1,54 +1,19 @@
-"""Helpers every resource service shares: settings, revisions, quotas, tags loading."""
+"""Helpers every resource service shares: revisions, quotas, tags loading."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.config import DEFAULT_QUOTAS
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.context import Context
 from neutrino.domain.models import Quota, Tag
-
-
-@dataclass(frozen=True)
-class DomainConfig:
-    """The settings that change domain behaviour (a subset of ServerSettings)."""
-
-    quotas: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_QUOTAS))
-    base_mac: str = "fa:16:3e:00:00:00"
-    global_physnet_mtu: int = 1500
-    max_dns_nameservers: int = 5
-    max_subnet_host_routes: int = 20
-    # ML2
-    type_drivers: tuple[str, ...] = ("local", "flat", "vlan", "vxlan", "geneve")
-    tenant_network_types: tuple[str, ...] = ("local",)
-    mechanism_drivers: tuple[str, ...] = ("openvswitch",)
-    extension_drivers: tuple[str, ...] = ()
-    flat_networks: tuple[str, ...] = ("*",)
-    network_vlan_ranges: tuple[str, ...] = ()
-    vni_ranges: tuple[str, ...] = ()
-    geneve_vni_ranges: tuple[str, ...] = ()
-    geneve_max_header_size: int = 30
-    path_mtu: int = 0
-    physical_network_mtus: dict[str, int] = field(default_factory=dict)
-    # agents and scheduling
-    agent_down_time: int = 75
-    enable_new_agents: bool = True
-    dhcp_agents_per_network: int = 1
-    network_auto_schedule: bool = True
-    allow_automatic_dhcp_failover: bool = True
-    router_auto_schedule: bool = True
-    allow_automatic_l3agent_failover: bool = False
-    # L3 and ports
-    max_routes: int = 30
-    max_allowed_address_pair: int = 10
 
 
 def check_revision(obj: Any, if_match: int | None) -> None:
@@ -104,8 +69,6 @@ def tags_by_resource(session: Session, ids: Iterable[str]) -> dict[str, list[str
 
 
 def delete_tags(session: Session, resource_id: str) -> None:
-    from sqlalchemy import delete
-
     session.execute(delete(Tag).where(Tag.resource_id == resource_id))
 
 

@@ -1,35 +1,47 @@
 """Which extensions run around networks and ports, in order (one place, explicit).
 
-``enable()`` fills the registries of ``extensions``; the server calls it before building the
-app, with the hooks of its service plugins, which run first. Add a line here to add a core
-extension.
+``assemble`` builds the ``Domain`` of one server: its ML2 manager and its extension hooks, the
+hooks of its service plugins first. The composition root calls it once; add a line here to add
+a core extension.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from neutrino.domain.services import extensions
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.ml2 import network_ext, port_ext
+from neutrino.domain.ml2.manager import Manager
+from neutrino.domain.services import port_security, port_status
+from neutrino.domain.services.extensions import Extension
+from neutrino.domain.wiring import Domain
+from neutrino.entrypoints import EntryPoints
 
 
-def enable(
-    plugin_network_exts: Sequence[extensions.Extension] = (),
-    plugin_port_exts: Sequence[extensions.Extension] = (),
-) -> None:
-    network_exts: list[extensions.Extension] = list(plugin_network_exts)
-    port_exts: list[extensions.Extension] = list(plugin_port_exts)
-    # (each extension module appends itself below, in the order its hooks must run)
-    from neutrino.domain.ml2 import network_ext, port_ext
-
-    network_exts += [network_ext.ProviderNetworkExtension(), network_ext.ExternalNetworkExtension()]
-    port_exts.append(port_ext.PortBindingExtension())
-    from neutrino.domain.services import port_security
-
-    network_exts.append(port_security.DefaultSecurityGroupOnNetwork())
-    port_exts.append(port_security.PortSecurity())
-    from neutrino.domain.services import port_status
-
-    network_exts.append(port_status.NetworkBlocksCleanup())
-    port_exts.append(port_status.PortBlocksCleanup())
-    extensions.NETWORK_EXTENSIONS[:] = network_exts
-    extensions.PORT_EXTENSIONS[:] = port_exts
+def assemble(
+    config: DomainConfig,
+    plugin_network_exts: Sequence[Extension] = (),
+    plugin_port_exts: Sequence[Extension] = (),
+    *,
+    ml2_source: EntryPoints | None = None,
+) -> Domain:
+    """The domain of one server (DriverLoadError if the ML2 settings name a bad driver)."""
+    network_exts: list[Extension] = [
+        *plugin_network_exts,
+        network_ext.ProviderNetworkExtension(),
+        network_ext.ExternalNetworkExtension(),
+        port_security.DefaultSecurityGroupOnNetwork(),
+        port_status.NetworkBlocksCleanup(),
+    ]
+    port_exts: list[Extension] = [
+        *plugin_port_exts,
+        port_ext.PortBindingExtension(),
+        port_security.PortSecurity(),
+        port_status.PortBlocksCleanup(),
+    ]
+    return Domain(
+        **{name: getattr(config, name) for name in DomainConfig.model_fields},
+        ml2=Manager(DomainConfig.of(config), source=ml2_source),
+        network_extensions=tuple(network_exts),
+        port_extensions=tuple(port_exts),
+    )

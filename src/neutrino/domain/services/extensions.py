@@ -15,20 +15,23 @@ module and hooks into the core service at fixed points, inside the same transact
 * ``render``: add the extension's attributes to the API dicts, batched over all rows.
 * ``filters``: list filters on the extension's attributes, as SQL clauses over the core table.
 
-The order of ``NETWORK_EXTENSIONS`` / ``PORT_EXTENSIONS`` is the order hooks run in.
+The order of a server's ``Domain.network_extensions`` / ``port_extensions`` (built once by
+``services.enabled.assemble``) is the order hooks run in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from neutrino.domain.context import Context
-from neutrino.domain.services.common import DomainConfig
+
+if TYPE_CHECKING:  # a type only: the wiring module holds the extensions of a server
+    from neutrino.domain.wiring import Domain
 
 
 class Extension:
@@ -38,38 +41,34 @@ class Extension:
     filters: dict[str, Callable[[list[Any]], ColumnElement[bool]]] = {}
 
     def after_create(
-        self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]
+        self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]
     ) -> None:
         return None
 
     def before_update(
-        self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]
+        self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]
     ) -> bool:
         return False
 
-    def clear_before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
+    def clear_before_delete(self, session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
         return None
 
-    def before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
+    def before_delete(self, session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
         return None
 
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
         return None
 
 
-NETWORK_EXTENSIONS: list[Extension] = []
-PORT_EXTENSIONS: list[Extension] = []
-
-
 def after_create(
-    registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]
+    registry: Sequence[Extension], session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]
 ) -> None:
     for ext in registry:
         ext.after_create(session, ctx, cfg, obj, data)
 
 
 def before_update(
-    registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]
+    registry: Sequence[Extension], session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]
 ) -> bool:
     changed = False
     for ext in registry:
@@ -78,24 +77,24 @@ def before_update(
 
 
 def clear_before_delete(
-    registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any
+    registry: Sequence[Extension], session: Session, ctx: Context, cfg: Domain, obj: Any
 ) -> None:
     for ext in registry:
         ext.clear_before_delete(session, ctx, cfg, obj)
 
 
-def before_delete(registry: list[Extension], session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
+def before_delete(registry: Sequence[Extension], session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
     for ext in registry:
         ext.before_delete(session, ctx, cfg, obj)
 
 
-def render(registry: list[Extension], db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
+def render(registry: Sequence[Extension], db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
     if rows:
         for ext in registry:
             ext.render(db, rows, dicts)
 
 
-def filter_clauses(registry: list[Extension], filters: dict[str, list[Any]]) -> list[ColumnElement[bool]]:
+def filter_clauses(registry: Sequence[Extension], filters: dict[str, list[Any]]) -> list[ColumnElement[bool]]:
     clauses = []
     for name, values in filters.items():
         for ext in registry:
@@ -106,5 +105,5 @@ def filter_clauses(registry: list[Extension], filters: dict[str, list[Any]]) -> 
     return clauses
 
 
-def filter_names(registry: list[Extension]) -> frozenset[str]:
+def filter_names(registry: Sequence[Extension]) -> frozenset[str]:
     return frozenset(name for ext in registry for name in ext.filters)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from neutrino.domain.context import Context
 from neutrino.domain.models import FloatingIP
 from neutrino.domain.services import common, l3_ports
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
 
 

@@ -24,7 +24,7 @@ from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_pa
 from neutrino.domain.models import FloatingIP, IPAllocation, Network, Port, Router, RouterPort, Subnet
 from neutrino.domain.models.base import new_id
 from neutrino.domain.services import common, l3_ports, ports
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 COLUMNS = {
     "id": FloatingIP.id,
@@ -59,7 +59,7 @@ def _get_for_write(session: Session, ctx: Context, floatingip_id: str, action: s
     return fip
 
 
-def list_(session: Session, ctx: Context, q: ListQuery) -> list[FloatingIP]:
+def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[FloatingIP]:
     stmt = select(FloatingIP)
     if not ctx.is_admin:
         stmt = stmt.where(FloatingIP.project_id == ctx.project_id)
@@ -231,7 +231,7 @@ def delete(
     l3_ports.delete_port(session, cfg, port_id)
 
 
-def render(session: Session, fips: list[FloatingIP], fresh: bool = False) -> list[dict[str, Any]]:
+def render(session: Session, cfg: DomainConfig, fips: list[FloatingIP], fresh: bool = False) -> list[dict[str, Any]]:
     tags = {} if fresh else common.tags_by_resource(session, [f.id for f in fips])
     out = []
     for f in fips:

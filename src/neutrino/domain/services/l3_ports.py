@@ -25,7 +25,8 @@ from neutrino.domain.l3.rules import SubnetRef
 from neutrino.domain.models import FloatingIP, IPAllocation, Port, Router, RouterPort, Subnet
 from neutrino.domain.models.base import new_id, utcnow
 from neutrino.domain.services import common, extensions, ports
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.wiring import Domain
 
 ROUTER_INTERFACE = "network:router_interface"
 ROUTER_GATEWAY = "network:router_gateway"
@@ -39,7 +40,7 @@ def _service_context(project_id: str) -> Context:
 
 def create_port(
     session: Session,
-    cfg: DomainConfig,
+    cfg: Domain,
     *,
     network_id: str,
     project_id: str,
@@ -85,25 +86,25 @@ def create_port(
     session.add(port)
     session.flush()
     data = {"network_id": network_id, "device_owner": device_owner, "device_id": device_id}
-    extensions.after_create(extensions.PORT_EXTENSIONS, session, _service_context(project_id), cfg, port, data)
+    extensions.after_create(cfg.port_extensions, session, _service_context(project_id), cfg, port, data)
     session.flush()
     return port
 
 
-def update_port(session: Session, cfg: DomainConfig, port_id: str, changes: dict[str, Any]) -> Port:
+def update_port(session: Session, cfg: Domain, port_id: str, changes: dict[str, Any]) -> Port:
     """Change an L3 port through the port service (so extensions and revisions follow)."""
     port = session.get(Port, port_id)
     project = port.project_id if port is not None else ""
     return ports.update(session, _service_context(project), cfg, port_id, changes)
 
 
-def delete_port(session: Session, cfg: DomainConfig, port_id: str) -> None:
+def delete_port(session: Session, cfg: Domain, port_id: str) -> None:
     """Delete an L3 port: every port extension's ``before_delete`` except the guard's refusal."""
     port = session.get(Port, port_id)
     if port is None:
         return
     ctx = _service_context(port.project_id)
-    others = [e for e in extensions.PORT_EXTENSIONS if not isinstance(e, L3PortGuard)]
+    others = [e for e in cfg.port_extensions if not isinstance(e, L3PortGuard)]
     extensions.before_delete(others, session, ctx, cfg, port)
     disassociate_floatingips(session, port_id)
     common.delete_tags(session, port_id)
@@ -150,7 +151,7 @@ class L3PortGuard(extensions.Extension):
 
     name = "l3-port-guard"
 
-    def before_delete(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any) -> None:
+    def before_delete(self, session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
         # row-locked (PostgreSQL): a floating IP being associated with this port right now
         # (its foreign key check share-locks the port) either commits first and is
         # disassociated below, or fails its check once the port is gone

@@ -18,7 +18,8 @@ from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_pa
 from neutrino.domain.models import Network, Port, Subnet, Tag
 from neutrino.domain.models.base import new_id, utcnow
 from neutrino.domain.services import common, extensions
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.wiring import Domain
 
 # ports that go away with their network instead of blocking its deletion
 AUTO_DELETE_PORT_OWNERS = ("network:dhcp", "network:distributed", "network:floatingip_agent_gateway")
@@ -95,19 +96,19 @@ def get_for_update(
     return net
 
 
-def list_(db: Session | Connection, ctx: Context, q: ListQuery) -> list[Any]:
+def list_(db: Session | Connection, ctx: Context, cfg: Domain, q: ListQuery) -> list[Any]:
     conn = connection_of(db)
     stmt = select(NETWORKS)
     if not ctx.is_admin:
         stmt = stmt.where(_visible(ctx))
     stmt = apply_filters(stmt, Network, q, COLUMNS)
-    for clause in extensions.filter_clauses(extensions.NETWORK_EXTENSIONS, q.filters):
+    for clause in extensions.filter_clauses(cfg.network_extensions, q.filters):
         stmt = stmt.where(clause)
     stmt = apply_order_and_page(conn, stmt, Network, q, COLUMNS)
     return list(conn.execute(stmt))
 
 
-def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Any:
+def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) -> Any:
     ctx.require_write("create_network")
     if data.get("shared") and not ctx.is_admin:
         raise errors.PolicyNotAuthorized(
@@ -131,12 +132,12 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     }
     session.connection().execute(insert(NETWORKS), row)
     net = SimpleNamespace(**row)
-    extensions.after_create(extensions.NETWORK_EXTENSIONS, session, ctx, cfg, net, data)
+    extensions.after_create(cfg.network_extensions, session, ctx, cfg, net, data)
     return net
 
 
 def update(
-    session: Session, ctx: Context, cfg: DomainConfig, network_id: str, data: dict[str, Any],
+    session: Session, ctx: Context, cfg: Domain, network_id: str, data: dict[str, Any],
     if_match: int | None = None,
 ) -> Network:
     net = get_for_update(session, ctx, network_id, "update_network")
@@ -145,7 +146,7 @@ def update(
         raise errors.PolicyNotAuthorized(action="(rule:update_network and rule:update_network:shared)")
     if "shared" in data and not data["shared"] and net.shared:
         _check_unshare(session, net)
-    changed = extensions.before_update(extensions.NETWORK_EXTENSIONS, session, ctx, cfg, net, data)
+    changed = extensions.before_update(cfg.network_extensions, session, ctx, cfg, net, data)
     if common.apply_updates(
         net, data, ("name", "description", "admin_state_up", "shared", "port_security_enabled")
     ) or changed:
@@ -170,13 +171,13 @@ def _check_unshare(session: Session, net: Network) -> None:
 
 
 def delete(
-    session: Session, ctx: Context, cfg: DomainConfig, network_id: str, if_match: int | None = None
+    session: Session, ctx: Context, cfg: Domain, network_id: str, if_match: int | None = None
 ) -> None:
     # locked (PostgreSQL): a port being created on it holds a key-share lock, so we wait for it
     # and the check below sees it, instead of cascading it away when the network row goes
     net = get_for_update(session, ctx, network_id, "delete_network", lock=True)
     common.check_revision(net, if_match)
-    extensions.clear_before_delete(extensions.NETWORK_EXTENSIONS, session, ctx, cfg, net)
+    extensions.clear_before_delete(cfg.network_extensions, session, ctx, cfg, net)
     busy = session.scalar(
         select(Port.id).where(
             Port.network_id == net.id, Port.device_owner.notin_(AUTO_DELETE_PORT_OWNERS)
@@ -184,7 +185,7 @@ def delete(
     )
     if busy is not None:
         raise errors.NetworkInUse(net_id=net.id)
-    extensions.before_delete(extensions.NETWORK_EXTENSIONS, session, ctx, cfg, net)
+    extensions.before_delete(cfg.network_extensions, session, ctx, cfg, net)
     ids = [net.id]
     ids += list(session.scalars(select(Subnet.id).where(Subnet.network_id == net.id)))
     ids += list(session.scalars(select(Port.id).where(Port.network_id == net.id)))
@@ -223,7 +224,7 @@ def _subnets_and_tags(
     return subnets, tags
 
 
-def render(db: Session | Connection, nets: list[Any], fresh: bool = False) -> list[dict[str, Any]]:
+def render(db: Session | Connection, cfg: Domain, nets: list[Any], fresh: bool = False) -> list[dict[str, Any]]:
     """Neutron's JSON shape. ``fresh`` rows were just created: no subnets or tags to look up."""
     if fresh:
         subnets: dict[str, list[str]] = {}
@@ -244,5 +245,5 @@ def render(db: Session | Connection, nets: list[Any], fresh: bool = False) -> li
         }
         d.update(common.standard_fields(n, tags.get(n.id, [])))
         out.append(d)
-    extensions.render(extensions.NETWORK_EXTENSIONS, db, nets, out)
+    extensions.render(cfg.network_extensions, db, nets, out)
     return out

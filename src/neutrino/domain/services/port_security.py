@@ -35,7 +35,7 @@ from neutrino.domain.models import (
 )
 from neutrino.domain.models.base import new_id
 from neutrino.domain.secgroups import address_pairs, dhcp_opts
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.services.security_groups import ensure_default_security_group
 

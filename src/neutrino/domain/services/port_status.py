@@ -1,6 +1,6 @@
 """Port status: DOWN until every agent that must wire the port has said it did.
 
-Neutron's provisioning blocks (reference 3.5): when a port is bound, the L2 agent gets a block
+Neutron's provisioning blocks (docs/neutron-behaviour.md, "Provisioning blocks"): when a port is bound, the L2 agent gets a block
 (``L2``), and so does DHCP (``DHCP``) when a DHCP agent serves the network and the port has an
 address on a DHCP-enabled subnet. Each agent completes its block (``device_up``,
 ``dhcp_ready``); once none remain the port becomes ACTIVE, if it is administratively up and
@@ -26,7 +26,7 @@ from neutrino.domain.models import (
     Subnet,
 )
 from neutrino.domain.models.base import utcnow
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
 
 L2, DHCP = "L2", "DHCP"

@@ -18,7 +18,8 @@ from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_pa
 from neutrino.domain.models import IPAllocation, Network, Port
 from neutrino.domain.models.base import new_id, utcnow
 from neutrino.domain.services import common, extensions, networks
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.wiring import Domain
 
 PORTS = Port.__table__
 IPALLOCATIONS = IPAllocation.__table__
@@ -57,14 +58,14 @@ def get(session: Session, ctx: Context, port_id: str) -> Port:
     return port
 
 
-def list_(session: Session, ctx: Context, q: ListQuery) -> list[Port]:
+def list_(session: Session, ctx: Context, cfg: Domain, q: ListQuery) -> list[Port]:
     stmt = select(Port)
     if not ctx.is_admin:
         stmt = stmt.where(_visible_clause(ctx))
     for spec in q.filters.get("fixed_ips", []):
         stmt = stmt.where(Port.id.in_(_fixed_ip_filter(spec)))
     stmt = apply_filters(stmt, Port, q, COLUMNS)
-    for clause in extensions.filter_clauses(extensions.PORT_EXTENSIONS, q.filters):
+    for clause in extensions.filter_clauses(cfg.port_extensions, q.filters):
         stmt = stmt.where(clause)
     stmt = apply_order_and_page(session, stmt, Port, q, COLUMNS)
     return list(session.scalars(stmt))
@@ -92,7 +93,7 @@ def _requests(fixed_ips: list[dict[str, str]] | None) -> list[allocator.Request]
     return [allocator.Request(f.get("subnet_id"), f.get("ip_address")) for f in fixed_ips]
 
 
-def _choose_mac(session: Session, cfg: DomainConfig, network_id: str, given: str | None) -> str:
+def _choose_mac(session: Session, cfg: Domain, network_id: str, given: str | None) -> str:
     """A requested MAC is checked here (a clear 409); a random one is not: among 2^24 values a
     clash is rare enough that the unique constraint plus transaction retry handles it."""
     if given is None:
@@ -125,7 +126,7 @@ class NewPort:
     fixed_ips: list[IPAllocation]
 
 
-def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> NewPort:
+def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) -> NewPort:
     """Port creation is the hottest write path, so it runs as plain Core statements."""
     ctx.require_write("create_port")
     net = networks.fetch(session, ctx, data["network_id"])
@@ -174,12 +175,12 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
                 for a in port.fixed_ips
             ],
         )
-    extensions.after_create(extensions.PORT_EXTENSIONS, session, ctx, cfg, port, data)
+    extensions.after_create(cfg.port_extensions, session, ctx, cfg, port, data)
     return port
 
 
 def update(
-    session: Session, ctx: Context, cfg: DomainConfig, port_id: str, data: dict[str, Any],
+    session: Session, ctx: Context, cfg: Domain, port_id: str, data: dict[str, Any],
     if_match: int | None = None,
 ) -> Port:
     port = get(session, ctx, port_id)
@@ -214,7 +215,7 @@ def update(
         port, data, ("name", "description", "admin_state_up", "device_id", "device_owner")
     ):
         changed = True
-    if extensions.before_update(extensions.PORT_EXTENSIONS, session, ctx, cfg, port, data):
+    if extensions.before_update(cfg.port_extensions, session, ctx, cfg, port, data):
         changed = True
     if changed:
         port.bump_revision()
@@ -228,7 +229,7 @@ _PORT_ROW = select(PORTS.c.id, PORTS.c.project_id, PORTS.c.network_id, PORTS.c.r
 
 
 def delete(
-    session: Session, ctx: Context, cfg: DomainConfig, port_id: str, if_match: int | None = None
+    session: Session, ctx: Context, cfg: Domain, port_id: str, if_match: int | None = None
 ) -> None:
     conn = session.connection()
     port = conn.execute(_PORT_ROW, {"id": port_id}).first()
@@ -240,7 +241,7 @@ def delete(
             raise errors.PortNotFound(port_id=port_id)
     ctx.require_write("delete_port")
     common.check_revision(port, if_match)
-    extensions.before_delete(extensions.PORT_EXTENSIONS, session, ctx, cfg, port)
+    extensions.before_delete(cfg.port_extensions, session, ctx, cfg, port)
     common.delete_tags(session, port_id)
     conn.execute(delete_stmt(IPALLOCATIONS).where(IPALLOCATIONS.c.port_id == port_id))
     gone = conn.execute(
@@ -250,7 +251,7 @@ def delete(
         raise RetryRequest()
 
 
-def render(session: Session, ports: list[Port], fresh: bool = False) -> list[dict[str, Any]]:
+def render(session: Session, cfg: Domain, ports: list[Port], fresh: bool = False) -> list[dict[str, Any]]:
     tags = {} if fresh else common.tags_by_resource(session, [p.id for p in ports])
     out = []
     for p in ports:
@@ -267,5 +268,5 @@ def render(session: Session, ports: list[Port], fresh: bool = False) -> list[dic
         }
         d.update(common.standard_fields(p, tags.get(p.id, [])))
         out.append(d)
-    extensions.render(extensions.PORT_EXTENSIONS, session, ports, out)
+    extensions.render(cfg.port_extensions, session, ports, out)
     return out

@@ -13,7 +13,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.models import Network, Port, Quota, Subnet
 from neutrino.domain.models import SecurityGroup, SecurityGroupRule
 from neutrino.domain.models import FloatingIP, Router, RouterRoute
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 # the resources this server counts; later services register theirs here
 TRACKED: dict[str, Any] = {"network": Network, "subnet": Subnet, "port": Port}

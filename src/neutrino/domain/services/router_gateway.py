@@ -22,7 +22,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.l3 import rules
 from neutrino.domain.models import FloatingIP, Network, Port, Router, RouterPort, Subnet
 from neutrino.domain.services import l3_ports
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 
 def external_network(session: Session, ctx: Context, network_id: str, *, resource: str) -> Network:

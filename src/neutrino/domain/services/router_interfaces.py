@@ -21,7 +21,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.l3 import rules
 from neutrino.domain.models import FloatingIP, Port, Router, RouterPort, Subnet
 from neutrino.domain.services import l3_ports, ports, routers, subnets
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 
 def _bad(msg: str) -> errors.BadRequest:

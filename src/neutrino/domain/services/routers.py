@@ -22,7 +22,8 @@ from neutrino.domain.l3 import rules
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import IPAllocation, Port, Router, RouterPort, RouterRoute, Subnet
 from neutrino.domain.services import common, l3_ports, router_gateway
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.scheduling import schedule_router
 
 ROUTES = RouterRoute.__table__
 
@@ -55,7 +56,7 @@ def get_for_write(session: Session, ctx: Context, router_id: str, action: str) -
     return router
 
 
-def list_(session: Session, ctx: Context, q: ListQuery) -> list[Router]:
+def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[Router]:
     stmt = select(Router)
     if not ctx.is_admin:
         stmt = stmt.where(Router.project_id == ctx.project_id)
@@ -66,8 +67,6 @@ def list_(session: Session, ctx: Context, q: ListQuery) -> list[Router]:
 
 def schedule(session: Session, cfg: DomainConfig, router_id: str) -> None:
     """Hand the router to the L3 agent scheduler (after create and after a gateway change)."""
-    from neutrino.domain.scheduling import schedule_router  # lazy: scheduling imports services
-
     schedule_router(session, cfg, router_id)
 
 
@@ -229,7 +228,7 @@ def _routes(session: Session, ids: list[str]) -> dict[str, list[dict[str, str]]]
     return out
 
 
-def render(session: Session, routers: list[Router], fresh: bool = False) -> list[dict[str, Any]]:
+def render(session: Session, cfg: DomainConfig, routers: list[Router], fresh: bool = False) -> list[dict[str, Any]]:
     ids = [r.id for r in routers]
     tags = {} if fresh else common.tags_by_resource(session, ids)
     gateways = _gateway_details(session, routers)

@@ -23,7 +23,7 @@ from neutrino.domain.models import SecurityGroup, SecurityGroupRule
 from neutrino.domain.models.base import new_id, utcnow
 from neutrino.domain.secgroups import rules as pure
 from neutrino.domain.services import common
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 RULES = SecurityGroupRule.__table__
 
@@ -63,7 +63,7 @@ def get(session: Session, ctx: Context, rule_id: str) -> SecurityGroupRule:
     return rule
 
 
-def list_(session: Session, ctx: Context, q: ListQuery) -> list[SecurityGroupRule]:
+def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[SecurityGroupRule]:
     stmt = select(SecurityGroupRule)
     if not ctx.is_admin:
         own_groups = select(SecurityGroup.id).where(SecurityGroup.project_id == ctx.project_id)
@@ -176,5 +176,5 @@ def rules_by_group(session: Session, group_ids: list[str]) -> dict[str, list[dic
     return out
 
 
-def render(session: Session, rules: list[SecurityGroupRule], fresh: bool = False) -> list[dict[str, Any]]:
+def render(session: Session, cfg: DomainConfig, rules: list[SecurityGroupRule], fresh: bool = False) -> list[dict[str, Any]]:
     return [_as_dict(r) for r in rules]

@@ -25,7 +25,7 @@ from neutrino.domain.models.base import new_id
 from neutrino.domain.secgroups import rules as pure
 from neutrino.domain.services import common
 from neutrino.domain.services import security_group_rules as sg_rules
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 DEFAULT_NAME = "default"
 DEFAULT_DESCRIPTION = "Default security group"
@@ -96,7 +96,7 @@ def _writable(session: Session, ctx: Context, group_id: str, action: str) -> Sec
     return group
 
 
-def list_(session: Session, ctx: Context, q: ListQuery) -> list[SecurityGroup]:
+def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[SecurityGroup]:
     stmt = select(SecurityGroup)
     if not ctx.is_admin:
         stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
@@ -166,7 +166,7 @@ def delete(
     session.flush()
 
 
-def render(session: Session, groups: list[SecurityGroup], fresh: bool = False) -> list[dict[str, Any]]:
+def render(session: Session, cfg: DomainConfig, groups: list[SecurityGroup], fresh: bool = False) -> list[dict[str, Any]]:
     ids = [g.id for g in groups]
     rules = sg_rules.rules_by_group(session, ids)
     tags = {} if fresh else common.tags_by_resource(session, ids)

@@ -27,7 +27,8 @@ from neutrino.domain.models import (
     Subnet,
 )
 from neutrino.domain.services import common, networks
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.scheduling import schedule_network
 
 ROUTER_OWNERS = frozenset(
     {
@@ -71,7 +72,7 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
     return sub
 
 
-def list_(session: Session, ctx: Context, q: ListQuery) -> list[Subnet]:
+def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[Subnet]:
     stmt = select(Subnet)
     if not ctx.is_admin:
         # subnets of shared and of external networks are visible to every project, as in
@@ -170,8 +171,6 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
 
 def _schedule_dhcp(session: Session, cfg: DomainConfig, network_id: str) -> None:
     """A network that now has DHCP gets its DHCP agents at once (no wait for a report)."""
-    from neutrino.domain.scheduling import schedule_network
-
     schedule_network(session, cfg, network_id)
 
 
@@ -314,7 +313,7 @@ def _details(session: Session, ids: list[str]) -> dict[str, dict[str, list[Any]]
     return out
 
 
-def render(session: Session, subs: list[Subnet], fresh: bool = False) -> list[dict[str, Any]]:
+def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool = False) -> list[dict[str, Any]]:
     ids = [s.id for s in subs]
     tags = {} if fresh else common.tags_by_resource(session, ids)
     details = _details(session, ids)

@@ -15,7 +15,7 @@ from neutrino import errors
 from neutrino.domain.ml2.api import TYPE_FLAT, Segment, TypeDriver
 from neutrino.domain.ml2.types import mtu, ranges
 from neutrino.domain.models import FlatAllocation
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 FLAT = FlatAllocation.__table__
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.domain.ml2.api import Segment, TypeDriver
 from neutrino.domain.ml2.types import ranges, segment_alloc
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 
 class TunnelTypeDriver(TypeDriver):

@@ -12,7 +12,7 @@ from neutrino import errors
 from neutrino.domain.ml2.api import TYPE_VLAN, Segment, TypeDriver
 from neutrino.domain.ml2.types import mtu, ranges, segment_alloc
 from neutrino.domain.models import VlanAllocation
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 TABLE = segment_alloc.AllocTable(VlanAllocation.__table__, "vlan_id", ("physical_network",))
 

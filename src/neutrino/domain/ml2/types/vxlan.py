@@ -6,7 +6,7 @@ from neutrino.domain.ml2.api import TYPE_VXLAN
 from neutrino.domain.ml2.types import mtu, segment_alloc
 from neutrino.domain.ml2.types.tunnel import TunnelTypeDriver
 from neutrino.domain.models import VxlanAllocation
-from neutrino.domain.services.common import DomainConfig
+from neutrino.domain.config import DomainConfig
 
 
 class VxlanTypeDriver(TunnelTypeDriver):

@@ -1,0 +1,102 @@
+"""The DHCP networks scheduled to a host's DHCP agent, with subnets, options and ports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino.contract.desired import DhcpNetwork, DhcpPort, DhcpSubnet
+from neutrino.domain.models import (
+    Agent,
+    DNSNameServer,
+    ExtraDhcpOpt,
+    HostRoute,
+    Network,
+    NetworkDhcpAgentBinding,
+    Port,
+    Subnet,
+)
+from neutrino.domain.projection.lookups import segments_of, fixed_ips_of
+
+
+def dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
+    nets = session.execute(
+        select(Network.id, Network.mtu, Network.revision_number)
+        .join(NetworkDhcpAgentBinding, NetworkDhcpAgentBinding.network_id == Network.id)
+        .join(Agent, Agent.id == NetworkDhcpAgentBinding.dhcp_agent_id)
+        .where(Agent.host == host)
+    ).all()
+    if not nets:
+        return []
+    ids = [n.id for n in nets]
+    segments = segments_of(session, ids)
+    subnets: dict[str, list[Subnet]] = defaultdict(list)
+    for sub in session.scalars(select(Subnet).where(Subnet.network_id.in_(ids)).order_by(Subnet.created_at, Subnet.id)):
+        subnets[sub.network_id].append(sub)
+    sub_ids = [s.id for subs in subnets.values() for s in subs]
+    dns: dict[str, list[str]] = defaultdict(list)
+    routes: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if sub_ids:
+        for sid, addr in session.execute(
+            select(DNSNameServer.subnet_id, DNSNameServer.address)
+            .where(DNSNameServer.subnet_id.in_(sub_ids))
+            .order_by(DNSNameServer.position)
+        ):
+            dns[sid].append(addr)
+        for sid, dest, hop in session.execute(
+            select(HostRoute.subnet_id, HostRoute.destination, HostRoute.nexthop)
+            .where(HostRoute.subnet_id.in_(sub_ids))
+            .order_by(HostRoute.position)
+        ):
+            routes[sid].append((dest, hop))
+    ports_by_net: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(
+        select(Port.id, Port.network_id, Port.mac_address, Port.device_owner, Port.revision_number)
+        .where(Port.network_id.in_(ids))
+    ):
+        ports_by_net[row.network_id].append(row)
+    all_port_ids = [p.id for ps in ports_by_net.values() for p in ps]
+    ips = fixed_ips_of(session, all_port_ids)
+    opts: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    if all_port_ids:
+        for pid, name, value, version in session.execute(
+            select(ExtraDhcpOpt.port_id, ExtraDhcpOpt.opt_name, ExtraDhcpOpt.opt_value, ExtraDhcpOpt.ip_version)
+            .where(ExtraDhcpOpt.port_id.in_(all_port_ids))
+            .order_by(ExtraDhcpOpt.opt_name)
+        ):
+            opts[pid].append((name, value, version))
+    out = []
+    for net in nets:
+        ports = sorted(ports_by_net.get(net.id, []), key=lambda p: p.id)
+        out.append(
+            DhcpNetwork(
+                network_id=net.id,
+                segment=segments.get(net.id),
+                mtu=net.mtu,
+                subnets=tuple(
+                    DhcpSubnet(
+                        subnet_id=s.id,
+                        cidr=s.cidr,
+                        ip_version=s.ip_version,
+                        gateway_ip=s.gateway_ip,
+                        enable_dhcp=s.enable_dhcp,
+                        ipv6_address_mode=s.ipv6_address_mode,
+                        ipv6_ra_mode=s.ipv6_ra_mode,
+                        dns_nameservers=tuple(dns.get(s.id, [])),
+                        host_routes=tuple(routes.get(s.id, [])),
+                    )
+                    for s in subnets.get(net.id, [])
+                ),
+                ports=tuple(
+                    DhcpPort(p.id, p.mac_address, p.device_owner, ips.get(p.id, ()), tuple(opts.get(p.id, [])),
+                             p.revision_number)
+                    for p in ports
+                ),
+                dhcp_port_ids=tuple(p.id for p in ports if p.device_owner == "network:dhcp"),
+                revision_number=net.revision_number,
+            )
+        )
+    return out

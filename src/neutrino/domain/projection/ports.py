@@ -1,0 +1,145 @@
+"""The bound ports of a host with their security: rules per group, and the members of the
+remote groups those rules name."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino.contract.desired import BoundPort, SecurityRule, Segment
+from neutrino.domain.models import (
+    AllowedAddressPair,
+    IPAllocation,
+    Port,
+    PortBinding,
+    PortBindingLevel,
+    SecurityGroupPortBinding,
+    SecurityGroupRule,
+)
+from neutrino.domain.projection.lookups import segments_of, segments_by_id, fixed_ips_of, UNBOUND
+
+
+def bound_ports(session: Session, host: str) -> list[BoundPort]:
+    rows = session.execute(
+        select(Port, PortBinding.vif_type)
+        .join(PortBinding, PortBinding.port_id == Port.id)
+        .where(PortBinding.host == host, PortBinding.vif_type.notin_(UNBOUND))
+    ).all()
+    if not rows:
+        return []
+    port_ids = [p.id for p, _ in rows]
+    levels = dict(
+        session.execute(
+            select(PortBindingLevel.port_id, PortBindingLevel.segment_id)
+            .where(PortBindingLevel.port_id.in_(port_ids), PortBindingLevel.host == host)
+            .order_by(PortBindingLevel.level)
+        ).all()
+    )
+    bound_segments = segments_by_id(session, levels.values())
+    network_segments = segments_of(session, [p.network_id for p, _ in rows])
+    ips = fixed_ips_of(session, port_ids)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for port_id, sg_id in session.execute(
+        select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id).where(
+            SecurityGroupPortBinding.port_id.in_(port_ids)
+        )
+    ):
+        groups[port_id].append(sg_id)
+    rules = _rules(session, {g for gs in groups.values() for g in gs})
+    pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for port_id, ip, mac in session.execute(
+        select(AllowedAddressPair.port_id, AllowedAddressPair.ip_address, AllowedAddressPair.mac_address).where(
+            AllowedAddressPair.port_id.in_(port_ids)
+        )
+    ):
+        pairs[port_id].append((ip, mac))
+    out = []
+    for port, vif_type in rows:
+        seg_row = bound_segments.get(levels.get(port.id) or "")
+        base = network_segments.get(port.network_id)
+        segment = (
+            Segment(seg_row.network_type, seg_row.physical_network, seg_row.segmentation_id, base.mtu if base else 1500)
+            if seg_row is not None
+            else base
+        )
+        sgs = tuple(sorted(groups.get(port.id, [])))
+        out.append(
+            BoundPort(
+                port_id=port.id,
+                network_id=port.network_id,
+                mac_address=port.mac_address,
+                admin_state_up=port.admin_state_up,
+                device_owner=port.device_owner,
+                device_id=port.device_id,
+                vif_type=vif_type,
+                segment=segment,
+                fixed_ips=ips.get(port.id, ()),
+                port_security_enabled=port.port_security_enabled,
+                security_groups=sgs,
+                rules=tuple(r for g in sgs for r in rules.get(g, ())),
+                allowed_address_pairs=tuple(sorted(pairs.get(port.id, []))),
+                revision_number=port.revision_number,
+            )
+        )
+    return out
+
+
+def _rules(session: Session, group_ids: set[str]) -> dict[str, tuple[SecurityRule, ...]]:
+    if not group_ids:
+        return {}
+    rows = list(
+        session.scalars(
+            select(SecurityGroupRule)
+            .where(SecurityGroupRule.security_group_id.in_(group_ids))
+            .order_by(SecurityGroupRule.security_group_id, SecurityGroupRule.id)
+        )
+    )
+    out: dict[str, list[SecurityRule]] = defaultdict(list)
+    for r in rows:
+        # a remote group's members are listed once per host (remote_groups), not per rule
+        prefixes = (r.remote_ip_prefix,) if r.remote_ip_prefix and not r.remote_group_id else ()
+        out[r.security_group_id].append(
+            SecurityRule(
+                security_group_id=r.security_group_id,
+                direction=r.direction,
+                ethertype=r.ethertype,
+                protocol=r.protocol,
+                port_range_min=r.port_range_min,
+                port_range_max=r.port_range_max,
+                remote_ip_prefixes=prefixes,
+                remote_group_id=r.remote_group_id,
+            )
+        )
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def group_members(session: Session, group_ids: set[str]) -> dict[str, set[str]]:
+    """Addresses of every port in each group: fixed IPs and allowed-address-pair addresses."""
+    out: dict[str, set[str]] = defaultdict(set)
+    if not group_ids:
+        return out
+    member_ports = session.execute(
+        select(SecurityGroupPortBinding.security_group_id, SecurityGroupPortBinding.port_id).where(
+            SecurityGroupPortBinding.security_group_id.in_(group_ids)
+        )
+    ).all()
+    by_port: dict[str, list[str]] = defaultdict(list)
+    for sg, port in member_ports:
+        by_port[port].append(sg)
+    if not by_port:
+        return out
+    for port_id, ip in session.execute(
+        select(IPAllocation.port_id, IPAllocation.ip_address).where(IPAllocation.port_id.in_(list(by_port)))
+    ):
+        for sg in by_port[port_id]:
+            out[sg].add(ip)
+    for port_id, ip in session.execute(
+        select(AllowedAddressPair.port_id, AllowedAddressPair.ip_address).where(
+            AllowedAddressPair.port_id.in_(list(by_port))
+        )
+    ):
+        for sg in by_port[port_id]:
+            out[sg].add(ip)
+    return out

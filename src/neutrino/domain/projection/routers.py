@@ -1,0 +1,86 @@
+"""The routers scheduled to a host's L3 agent: interfaces, gateway, routes, floating IPs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from neutrino.contract.desired import (
+    FloatingIPState,
+    RouterGateway,
+    RouterInterface,
+    RouterState,
+)
+from neutrino.domain.models import (
+    Agent,
+    FloatingIP,
+    Port,
+    Router,
+    RouterL3AgentBinding,
+    RouterPort,
+    RouterRoute,
+)
+from neutrino.domain.projection.lookups import segments_of, fixed_ips_of, INTERFACE_OWNERS
+
+
+def routers_of(session: Session, host: str) -> list[RouterState]:
+    routers = list(
+        session.scalars(
+            select(Router)
+            .join(RouterL3AgentBinding, RouterL3AgentBinding.router_id == Router.id)
+            .join(Agent, Agent.id == RouterL3AgentBinding.l3_agent_id)
+            .where(Agent.host == host)
+        )
+    )
+    if not routers:
+        return []
+    ids = [r.id for r in routers]
+    iface_rows = session.execute(
+        select(RouterPort.router_id, Port.id, Port.network_id, Port.mac_address)
+        .join(Port, Port.id == RouterPort.port_id)
+        .where(RouterPort.router_id.in_(ids), RouterPort.port_type.in_(INTERFACE_OWNERS))
+    ).all()
+    gw_ports = {
+        p.id: p
+        for p in session.scalars(select(Port).where(Port.id.in_([r.gw_port_id for r in routers if r.gw_port_id])))
+    }
+    port_ids = [row.id for row in iface_rows] + list(gw_ports)
+    ips = fixed_ips_of(session, port_ids)
+    segments = segments_of(session, [row.network_id for row in iface_rows] + [p.network_id for p in gw_ports.values()])
+    interfaces: dict[str, list[RouterInterface]] = defaultdict(list)
+    for row in iface_rows:
+        interfaces[row.router_id].append(
+            RouterInterface(row.id, row.network_id, row.mac_address, ips.get(row.id, ()), segments.get(row.network_id))
+        )
+    routes: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for rid, dest, hop in session.execute(
+        select(RouterRoute.router_id, RouterRoute.destination, RouterRoute.nexthop).where(RouterRoute.router_id.in_(ids))
+    ):
+        routes[rid].append((dest, hop))
+    fips: dict[str, list[FloatingIPState]] = defaultdict(list)
+    for fip in session.scalars(select(FloatingIP).where(FloatingIP.router_id.in_(ids)).order_by(FloatingIP.id)):
+        fips[fip.router_id or ""].append(
+            FloatingIPState(fip.id, fip.floating_ip_address, fip.fixed_ip_address, fip.fixed_port_id, fip.status)
+        )
+    out = []
+    for r in routers:
+        gw = gw_ports.get(r.gw_port_id or "")
+        gateway = (
+            RouterGateway(gw.id, gw.network_id, gw.mac_address, ips.get(gw.id, ()), segments.get(gw.network_id), r.enable_snat)
+            if gw is not None
+            else None
+        )
+        out.append(
+            RouterState(
+                router_id=r.id,
+                admin_state_up=r.admin_state_up,
+                interfaces=tuple(sorted(interfaces.get(r.id, []), key=lambda i: i.port_id)),
+                gateway=gateway,
+                routes=tuple(sorted(routes.get(r.id, []))),
+                floating_ips=tuple(fips.get(r.id, [])),
+                revision_number=r.revision_number,
+            )
+        )
+    return out
