@@ -86,7 +86,6 @@ def start(lab: rs.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None,
         "supervisor": proc.pid,
         "clouds_yaml": str(nodes.clouds_yaml(lab)),
         "agents": sorted(s.node for s in nodes.specs(lab) if s.kind == "agent"),
-        "logs": str(lab.state_dir / "logs"),
     }
     tmp = lab.state_dir / (READY_FILE + ".tmp")
     tmp.write_text(json.dumps(doc))

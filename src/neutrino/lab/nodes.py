@@ -64,17 +64,17 @@ def clouds_yaml(lab: rs.ResolvedLab) -> Path:
 def specs(lab: rs.ResolvedLab) -> list[ProcessSpec]:
     """The server first, then one agent process per host with Open vSwitch, in host order."""
     procs = lab.state_dir / "procs"
-    logs = lab.state_dir / "logs"
 
-    def spec(name: str, kind: str, host: rs.ResolvedHost, config: Path) -> ProcessSpec:
-        return ProcessSpec(name=name, kind=kind, node=host.name, netns=host.netns, config=config,
-                           log=logs / f"{name}.log", pidfile=procs / f"{name}.pid",
-                           stop_marker=procs / f"{name}.stopped")  # fmt: skip
+    def spec(name: str, kind: str, host: rs.ResolvedHost, config: Path, log: Path) -> ProcessSpec:
+        return ProcessSpec(name=name, kind=kind, node=host.name, netns=host.netns, config=config, log=log,
+                           pidfile=procs / f"{name}.pid", stop_marker=procs / f"{name}.stopped")  # fmt: skip
 
-    out = [spec(SERVER, SERVER, lab.controller, lab.state_dir / "server.toml")]
+    # logs where a host's other logs are (its OVS daemons', its dnsmasq's), the server's at the top
+    out = [spec(SERVER, SERVER, lab.controller, lab.state_dir / "server.toml", lab.state_dir / "server.log")]
     for h in lab.hosts:
         if h.has_ovs:
-            out.append(spec(f"agent-{h.name}", "agent", h, lab.state_dir / h.name / "agent.toml"))
+            host_dir = lab.state_dir / h.name
+            out.append(spec(f"agent-{h.name}", "agent", h, host_dir / "agent.toml", host_dir / "agent.log"))
     return out
 
 
