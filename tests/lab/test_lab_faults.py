@@ -111,6 +111,8 @@ def test_agent_killed_mid_pass_converges_without_leftovers(plab: ProcessCloud) -
         assert time.monotonic() < deadline, "compute2's agent never started wiring the batch"
         time.sleep(0.01)
     os.kill(old_pid, signal.SIGKILL)
+    statuses = {p["id"]: p["status"] for p in cl.api.request("GET", "ports?device_owner=compute:nova")["ports"]}
+    print(f"killed mid-pass: {sum(statuses.get(p['id']) == 'ACTIVE' for p in ports)}/{BATCH} of the batch reported up")
     new_pid = cl.wait_restarted("compute2", old_pid)
     assert new_pid != old_pid
 
