@@ -15,7 +15,6 @@ start a host's agent in-process or read an agent's state.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 from pathlib import Path
@@ -25,7 +24,6 @@ from neutrino.dataplane.errors import DataplaneError
 from neutrino.lab import nodes, process_control
 from neutrino.lab import resolve as rs
 
-LOG = logging.getLogger(__name__)
 READY_FILE = "cloud.json"
 
 
