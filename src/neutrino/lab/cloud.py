@@ -66,13 +66,16 @@ def start(lab: rs.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None,
         chosen = services.settle(lab, bus, db)
     except ValueError as exc:
         raise CloudError(str(exc)) from None
+    try:
+        if chosen.bus == "rabbitmq":  # also a broker that died: the same URL, so agents reconnect
+            services.start_broker(lab)
+    except DataplaneError as exc:
+        raise CloudError(str(exc)) from None
     running = info(lab)
     if running is not None:
         return running
     (lab.state_dir / READY_FILE).unlink(missing_ok=True)
     try:
-        if chosen.bus == "rabbitmq":
-            services.start_broker(lab)
         proc = process_control.launch(lab)
         process_control.wait_ready(lab, proc, timeout)
     except (process_control.ProcessError, DataplaneError) as exc:
