@@ -47,7 +47,12 @@ def _stream(src: Any, dst: Any, port: int, seconds: float) -> tuple[threading.Th
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    time.sleep(1.0)  # the stream is established before the fault
+    # the fault comes once the stream runs (its connection established), not after a guess
+    argv = ["ss", "-Htn", "state", "established", "dst", f"{ip_of(dst)}:{port}"]
+    deadline = time.monotonic() + 15
+    while not ex.run(argv, netns=src.netns).stdout.strip():
+        assert time.monotonic() < deadline and thread.is_alive(), f"the stream never started: {result}"
+        time.sleep(0.05)
     return thread, result
 
 
