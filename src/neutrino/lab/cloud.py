@@ -15,7 +15,6 @@ start a host's agent in-process or read an agent's state.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 from pathlib import Path
@@ -25,7 +24,6 @@ from neutrino.dataplane.errors import DataplaneError
 from neutrino.lab import nodes, process_control
 from neutrino.lab import resolve as rs
 
-LOG = logging.getLogger(__name__)
 READY_FILE = "cloud.json"
 
 
@@ -68,13 +66,16 @@ def start(lab: rs.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None,
         chosen = services.settle(lab, bus, db)
     except ValueError as exc:
         raise CloudError(str(exc)) from None
+    try:
+        if chosen.bus == "rabbitmq":  # also a broker that died: the same URL, so agents reconnect
+            services.start_broker(lab)
+    except DataplaneError as exc:
+        raise CloudError(str(exc)) from None
     running = info(lab)
     if running is not None:
         return running
     (lab.state_dir / READY_FILE).unlink(missing_ok=True)
     try:
-        if chosen.bus == "rabbitmq":
-            services.start_broker(lab)
         proc = process_control.launch(lab)
         process_control.wait_ready(lab, proc, timeout)
     except (process_control.ProcessError, DataplaneError) as exc:
@@ -86,7 +87,6 @@ def start(lab: rs.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None,
         "supervisor": proc.pid,
         "clouds_yaml": str(nodes.clouds_yaml(lab)),
         "agents": sorted(s.node for s in nodes.specs(lab) if s.kind == "agent"),
-        "logs": str(lab.state_dir / "logs"),
     }
     tmp = lab.state_dir / (READY_FILE + ".tmp")
     tmp.write_text(json.dumps(doc))
