@@ -179,12 +179,40 @@ def _machine_snapshot() -> dict[str, set[str]]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Root tests skip without root, except under CI, where a missing precondition fails."""
     if os.geteuid() == 0:
         return
-    skip = pytest.mark.skip(reason="needs root (namespaces, OVS)")
     for item in items:
         if "root" in item.keywords:
-            item.add_marker(skip)
+            item.add_marker(_NEEDS_ROOT_FAIL if _in_ci() else _NEEDS_ROOT_SKIP)
+
+
+_NEEDS_ROOT_SKIP = pytest.mark.skip(reason="needs root (namespaces, OVS)")
+
+
+@pytest.fixture
+def _fail_without_root() -> None:
+    pytest.fail("CI is set but the root tests cannot run: not root", pytrace=False)
+
+
+_NEEDS_ROOT_FAIL = pytest.mark.usefixtures("_fail_without_root")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_cloud_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the user's cloud settings: no OS_* variables, and a HOME and
+    OS_CLIENT_CONFIG_FILE of their own, which every client subprocess inherits. (openstacksdk
+    also reads /etc/openstack/clouds.yaml; an explicit OS_CLIENT_CONFIG_FILE comes first and
+    tests always name their cloud, so a cloud there is never picked.)"""
+    for key in [k for k in os.environ if k.startswith("OS_")]:
+        monkeypatch.delenv(key)
+    home = tmp_path_factory.getbasetemp() / "home"
+    home.mkdir(exist_ok=True)
+    empty = home / "clouds.yaml"
+    if not empty.exists():
+        empty.write_text("clouds: {}\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(empty))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -42,8 +42,12 @@ def free_port() -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without OS_* / NEUTRINO_* settings that would leak into a run."""
+    """The caller's environment without OS_* / NEUTRINO_* settings that would leak into a run;
+    OS_CLIENT_CONFIG_FILE stays (tests/conftest.py points it at an empty file, so that a client
+    never falls back to the user's or the machine's clouds.yaml)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "NEUTRINO_"))}
+    if "OS_CLIENT_CONFIG_FILE" in os.environ:
+        env["OS_CLIENT_CONFIG_FILE"] = os.environ["OS_CLIENT_CONFIG_FILE"]
     env.update(extra)
     return env
 
