@@ -8,13 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import cloud, instances, probes, topology
-from tests.lab.cloud_support import cloud_lab
+from tests.lab.cloud_support import cloud_lab, wait_established
 
 pytestmark = pytest.mark.root
 
@@ -66,10 +65,12 @@ def test_standalone_agent_over_http(lab_root, tmp_path):
             t = threading.Thread(target=lambda: result.setdefault("c", probes.transfer(
                 a.netns, b.netns, b.ip.split("/")[0], port=5003, duration=3.0)))  # fmt: skip
             t.start()
-            time.sleep(0.5)
-            _stop(proc)
-            proc = _start(cl, log)
-            t.join(timeout=30)
+            try:
+                wait_established(a.netns, b.ip.split("/")[0], 5003)
+                _stop(proc)
+                proc = _start(cl, log)
+            finally:
+                t.join(timeout=30)
             assert result["c"].ok, result["c"]
             assert Ovsdb(cl.lab.host("compute2").context).port(qvo).tag == tag
             agents = cl.api.request("GET", "agents?host=compute2")["agents"]

@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from neutrino.cli import lab_hints as hints
 from neutrino.lab import resolve as rs
 from neutrino.lab import state, topology
 
@@ -140,6 +141,7 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> No
     from neutrino.lab.status import status
 
     lab_file = _load(file)
+    hints.say_if_reused(name or lab_file.name, ERR)
     started = time.monotonic()
     try:
         with _steps(as_json) as progress:
@@ -160,27 +162,8 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> No
         ERR.print(f"API: {doc['cloud']['url']}  server log: {doc['cloud'].get('log') or done.lab.state_dir / 'server.log'}")
     name_opt = "" if done.lab.name == "seed" else f" --name {done.lab.name}"
     ERR.print(f"[green]lab {done.lab.name} up in {done.seconds:.2f} s[/]. Next:", highlight=False)
-    ERR.print(explore_hints(done.lab.name, doc.get("cloud")), highlight=False, soft_wrap=True)
+    ERR.print(hints.explore(done.lab.name, doc.get("cloud"), done.lab.hosts[-1].name), highlight=False, soft_wrap=True)
     ERR.print(f"  ./dev neutrino lab down{name_opt}      # removes everything", highlight=False, soft_wrap=True)
-
-
-def explore_hints(name: str, cloud_doc: dict[str, Any] | None) -> str:
-    """The commands `lab up` suggests, in the very form the README uses (they work as written)."""
-    lab_opt = "" if name == "seed" else f" --lab {name}"
-    name_opt = "" if name == "seed" else f" --name {name}"
-    lines = []
-    if cloud_doc:
-        lines += [
-            f"  export OS_CLIENT_CONFIG_FILE={cloud_doc['clouds_yaml']} OS_CLOUD=neutrino",
-            "  ./dev openstack network create --provider-network-type vxlan net1",
-            "  ./dev openstack subnet create --network net1 --subnet-range 10.0.1.0/24 sub1",
-            f"  ./dev neutrino vm create vm1 --network net1{lab_opt}",
-        ]
-    lines += [
-        f"  ./dev neutrino lab exec compute1{name_opt} -- ovs-vsctl show",
-        f"  ./dev neutrino lab logs{name_opt} server",
-    ]
-    return "\n".join(lines)
 
 
 @lab.command("status")
@@ -368,24 +351,11 @@ def demo(name: str, as_json: bool) -> None:
             f"(lab {secs['lab up']:.1f} s, server and agents {secs['server and agents']:.1f} s, "
             f"scenario {secs['scenario']:.1f} s, checks {secs['checks']:.1f} s)\n\n"
             "Explore it (each line works as written from this directory):\n"
-            + demo_hints(name, info.get("clouds_yaml"), result.facts["vms"]["vm4"].split("/")[0]),
+            + hints.demo(name, info.get("clouds_yaml"), result.facts["vms"]["vm4"].split("/")[0]),
             highlight=False,
         )
     if not result.ok:
         sys.exit(1)
-
-
-def demo_hints(name: str, clouds_yaml: str | None, vm4_ip: str) -> str:
-    lab_opt = "" if name == "seed" else f" --lab {name}"
-    name_opt = "" if name == "seed" else f" --name {name}"
-    return (
-        f"  export OS_CLIENT_CONFIG_FILE={clouds_yaml} OS_CLOUD=neutrino\n"
-        "  ./dev openstack network list; ./dev openstack router show router1; ./dev openstack floating ip list\n"
-        f"  ./dev neutrino vm list{lab_opt}; ./dev neutrino vm exec{lab_opt} vm3 -- ping -c 2 {vm4_ip}\n"
-        f"  ./dev neutrino lab exec{name_opt} compute1 -- ovs-ofctl dump-flows br-int\n"
-        f"  ./dev neutrino lab logs{name_opt} server\n"
-        f"  ./dev neutrino lab down{name_opt}      # removes everything"
-    )
 
 
 @lab.command()
