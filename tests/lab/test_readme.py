@@ -6,7 +6,8 @@ HOME, and a machine of its own: the shell runs under ``unshare`` in new mount, n
 namespaces, with empty tmpfs over ``/etc/openstack``, ``/var/lib/neutrino``, ``/run/neutrino``
 and ``/run/netns``, so the README's lab ``seed``, its port 9696 and its paths are the README's own
 and meet nothing of this machine (the host's clouds.yaml is never read or written; another lab
-named seed elsewhere is not seen). Cleanup cannot be forgotten: the shell's EXIT trap takes the
+named seed elsewhere is not seen; a mount point missing on the machine is made for the run and
+removed after it). Cleanup cannot be forgotten: the shell's EXIT trap takes the
 lab down and stops the servers by their pidfiles, and when the shell (PID 1 of its namespace)
 ends, the kernel ends every process left in it, and with them the namespaces and links.
 """
@@ -29,7 +30,11 @@ FRESH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 SANDBOX = """\
 set -e
-for d in {dirs}; do mkdir -p "$d"; mount -t tmpfs -o mode=755 neutrino-readme "$d"; done
+created=()   # mount points this run had to make on the machine's disk: removed again at the end
+for d in {dirs}; do
+  if [ ! -d "$d" ]; then mkdir "$d"; created+=("$d"); fi
+  mount -t tmpfs -o mode=755 neutrino-readme "$d"
+done
 mount -t sysfs sysfs /sys    # /sys/class/net of this network namespace
 ip link set lo up
 cleanup() {{
@@ -40,6 +45,7 @@ cleanup() {{
   for pidfile in /var/lib/neutrino/server.pid {home}/neutrino-state/server.pid; do
     [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
   done
+  for d in "${{created[@]}}"; do umount -l "$d" && rmdir "$d"; done
   true
 }}
 trap cleanup EXIT
