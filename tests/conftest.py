@@ -153,7 +153,7 @@ def api(client: TestClient) -> Api:
     return Api(client, "p-admin")
 
 
-# --- root tests: skipped without root; the machine must be left as it was found ------------------
+# --- root tests: skipped without root (failed under CI); the machine must be left as found ---------
 
 DAEMONS = ("ovsdb-server", "ovs-vswitchd", "dnsmasq")
 
@@ -178,24 +178,13 @@ def _machine_snapshot() -> dict[str, set[str]]:
     return {"namespaces": namespaces, "root links": links, "daemons": procs}
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_runtest_setup(item: pytest.Item) -> None:
     """Root tests skip without root, except under CI, where a missing precondition fails."""
-    if os.geteuid() == 0:
+    if "root" not in item.keywords or os.geteuid() == 0:
         return
-    for item in items:
-        if "root" in item.keywords:
-            item.add_marker(_NEEDS_ROOT_FAIL if _in_ci() else _NEEDS_ROOT_SKIP)
-
-
-_NEEDS_ROOT_SKIP = pytest.mark.skip(reason="needs root (namespaces, OVS)")
-
-
-@pytest.fixture
-def _fail_without_root() -> None:
-    pytest.fail("CI is set but the root tests cannot run: not root", pytrace=False)
-
-
-_NEEDS_ROOT_FAIL = pytest.mark.usefixtures("_fail_without_root")
+    if _in_ci():
+        pytest.fail("CI is set but this root test cannot run: not root", pytrace=False)
+    pytest.skip("needs root (namespaces, OVS)")
 
 
 @pytest.fixture(autouse=True)

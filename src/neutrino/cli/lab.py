@@ -151,7 +151,7 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> No
                 cloud.start(done.lab)
                 done.seconds = time.monotonic() - started
     except (realize.LabError, DataplaneError, ValueError, cloud.CloudError) as exc:
-        raise click.ClickException(f"{exc}\n(remove what was built with: ./dev neutrino lab down --name {name or lab_file.name})") from exc
+        raise click.ClickException(f"{exc} (remove what was built with: ./dev neutrino lab down --name {name or lab_file.name})") from exc
     doc = status(done.lab)
     doc["seconds"] = round(done.seconds, 3)
     if as_json:
@@ -335,7 +335,7 @@ def demo(name: str, as_json: bool) -> None:
         with _steps(as_json) as progress:
             result = dm.run(name, progress=progress)
     except (dm.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
-        raise click.ClickException(f"{exc}\n(remove what was built with: ./dev neutrino lab down --name {name})") from exc
+        raise click.ClickException(f"{exc} (remove what was built with: ./dev neutrino lab down --name {name})") from exc
     info = dm.cloud.info(result.lab) or {}
     if as_json:
         _print_json({"ok": result.ok, "name": name, "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
