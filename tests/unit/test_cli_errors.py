@@ -110,3 +110,4 @@ def test_dev_help_lists_every_command_and_exits_0():
         assert done.returncode == 0 and "lab demo" in done.stdout and "openstack" in done.stdout, done
         assert not any(line.startswith("#") for line in done.stdout.splitlines())
     assert subprocess.run(["bash", str(REPO / "dev"), "nonsense"], capture_output=True, timeout=30).returncode == 2
+
