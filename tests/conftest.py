@@ -187,21 +187,29 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip("needs root (namespaces, OVS)")
 
 
-@pytest.fixture(autouse=True)
-def _no_user_cloud_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never read the user's cloud settings: no OS_* variables, and a HOME and
-    OS_CLIENT_CONFIG_FILE of their own, which every client subprocess inherits. (openstacksdk
-    also reads /etc/openstack/clouds.yaml; an explicit OS_CLIENT_CONFIG_FILE comes first and
-    tests always name their cloud, so a cloud there is never picked.)"""
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests never read the user's cloud settings, from the first fixture on (session ones
+    included): no OS_* variables, and clouds.yaml / secure.yaml files of the run's own (empty),
+    which openstacksdk reads instead of ~/.config/openstack and /etc/openstack, in this process
+    and in every client subprocess. HOME is a private directory too (the CLI's caches)."""
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="neutrino-tests-home-"))
+    for name in ("clouds.yaml", "secure.yaml"):
+        (home / name).write_text("clouds: {}\n")
+    config._neutrino_home = home  # type: ignore[attr-defined]
     for key in [k for k in os.environ if k.startswith("OS_")]:
-        monkeypatch.delenv(key)
-    home = tmp_path_factory.getbasetemp() / "home"
-    home.mkdir(exist_ok=True)
-    empty = home / "clouds.yaml"
-    if not empty.exists():
-        empty.write_text("clouds: {}\n")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(empty))
+        del os.environ[key]
+    os.environ.update(HOME=str(home), OS_CLIENT_CONFIG_FILE=str(home / "clouds.yaml"),
+                      OS_CLIENT_SECURE_FILE=str(home / "secure.yaml"))  # fmt: skip
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    home = getattr(config, "_neutrino_home", None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
