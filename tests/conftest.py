@@ -162,9 +162,19 @@ def _machine_snapshot() -> dict[str, set[str]]:
     """Namespaces, root-namespace links and dataplane daemons (by pid and command line)."""
     from neutrino.dataplane.netlink import Netlink
 
-    with Netlink() as nl:
-        namespaces = set(nl.list_netns())
-        links = {link.name for link in nl.links()}
+    from pyroute2.netlink.exceptions import NetlinkError
+
+    from neutrino.dataplane.errors import DataplaneError
+
+    for attempt in range(5):  # a link another process deletes during the dump fails it: again
+        try:
+            with Netlink() as nl:
+                namespaces = set(nl.list_netns())
+                links = {link.name for link in nl.links()}
+            break
+        except (OSError, NetlinkError, DataplaneError):
+            if attempt == 4:
+                raise
     procs = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

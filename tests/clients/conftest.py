@@ -152,6 +152,8 @@ class Server:
         if cloud is not None:
             cmd += ["--os-cloud", cloud]
             run_env["OS_CLIENT_CONFIG_FILE"] = str(self.clouds_file_for(cloud))
+        else:  # the client's own search: ./clouds.yaml first (the run's HOME has none)
+            run_env.pop("OS_CLIENT_CONFIG_FILE", None)
         cmd += list(args)
         if fmt:
             cmd += ["-f", "json"]
