@@ -15,7 +15,7 @@ Why: neutrino exists to be a Neutron API server that is cheap enough to run ever
 laptops, labs). Sequential latency is what a CLI user or a test suite feels, and it is the
 figure the target is stated in; concurrency is covered by the test suite, not here.
 
-Usage: ``./dev bench api [--state-dir DIR] [--json]``. Takes about a minute.
+Usage: ``./dev bench api [--state-dir DIR] [--json]``. Takes about 15 seconds.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ class ServerSettings(BaseSettings, DomainConfig):
         default=True,
         description="upgrade the database schema at start; off: operators run `neutrino db upgrade`",
     )
+    access_log: bool = Field(default=True, description="one INFO line per request (uvicorn.access)")
 
     service_plugins: list[str] = Field(
         default_factory=lambda: ["router"],
@@ -111,6 +112,7 @@ class _SectionToml(TomlConfigSettingsSource):
 
     def __init__(self, settings_cls: type[BaseSettings], path: Path, section: str) -> None:
         self._section = section
+        self._settings_cls = settings_cls
         super().__init__(settings_cls, toml_file=path)
 
     def _read_file(self, file_path: Path) -> dict[str, Any]:  # type: ignore[override]
@@ -119,11 +121,23 @@ class _SectionToml(TomlConfigSettingsSource):
         data = super()._read_file(file_path)
         keep = {"quotas", "physical_network_mtus"}
         flat = {k: v for k, v in data.items() if not isinstance(v, dict) or k in keep}
+        own = {**flat, **data.get(self._section, {})}
+        check_known_keys(own, self._settings_cls, f"{file_path} (top level or [{self._section}])")
         for name, table in data.items():
             if isinstance(table, dict) and name not in keep and name != self._section:
                 flat.update(table)
         flat.update(data.get(self._section, {}))
         return flat
+
+
+def check_known_keys(values: dict[str, Any], settings_cls: type[BaseSettings], where: str) -> None:
+    """A misspelt key (``prot = 9801``) is refused rather than silently ignored. Only the top
+    level and the role's own section are checked: other tables ([ml2], [agent], ...) may hold
+    keys for other roles."""
+    known = set(settings_cls.model_fields) - {"toml_file"}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in {where}")
 
 
 _TOML_PATH: dict[str, Path | None] = {}

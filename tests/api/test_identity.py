@@ -699,7 +699,7 @@ def test_openstack_cli_with_the_written_clouds_yaml(served: ServerSettings, tmp_
     write_client_files(served, ADMIN_PASSWORD)
     cli = shutil.which("openstack") or str(Path(".venv/bin/openstack").resolve())
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(served.state_dir / "clouds.yaml"), "OS_CLOUD": "neutrino"}
-    env = {k: v for k, v in env.items() if not k.startswith("OS_") or k in ("OS_CLIENT_CONFIG_FILE", "OS_CLOUD")}
+    env = {k: v for k, v in env.items() if not k.startswith("OS_") or k in ("OS_CLIENT_CONFIG_FILE", "OS_CLIENT_SECURE_FILE", "OS_CLOUD")}
 
     def osc(*args: str) -> str:
         done = subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=120)

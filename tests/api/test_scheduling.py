@@ -276,3 +276,27 @@ def test_status_check_runs_in_the_server_and_moves_work(api, tmp_path):
     assert check.run_once(start + timedelta(seconds=100)) == []  # the server itself just started
     [moved] = check.run_once(start + timedelta(seconds=200))
     assert moved.resource_id == net["id"] and dhcp_hosts(api, net["id"]) == ["p2"]
+
+
+def test_no_live_dhcp_agent_is_said_once_per_change(api, caplog):
+    """A server left without agents says so when the set of dead agents changes, not at every
+    periodic run (every agent_down_time / 2)."""
+    from neutrino.domain.scheduling import failover
+
+    failover._WARNED_NO_LIVE_DHCP["dead"] = frozenset()
+    report(api, "w1", kind="dhcp")
+    net = dhcp_network(api)
+    if not dhcp_hosts(api, net["id"]):
+        schedule(api, net["id"])
+    cfg = cfg_of(api)
+    later = ago(-160)
+    caplog.set_level("WARNING", logger=failover.__name__)
+    for _ in range(3):
+        run(api, lambda s: scheduling.reschedule_dead_agents(s, cfg, later))
+    said = [r for r in caplog.records if "no live DHCP agent" in r.getMessage()]
+    assert len(said) == 1
+    report(api, "w2", kind="dhcp", now=ago(-10))  # another agent, dead too by `much_later`
+    much_later = ago(-400)
+    run(api, lambda s: scheduling.reschedule_dead_agents(s, cfg, much_later))
+    run(api, lambda s: scheduling.reschedule_dead_agents(s, cfg, much_later))
+    assert len([r for r in caplog.records if "no live DHCP agent" in r.getMessage()]) == 2

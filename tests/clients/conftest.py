@@ -35,6 +35,11 @@ OPENSTACK = str(VENV_BIN / "openstack")
 _SILENT_VERBS = {"set", "unset", "delete", "add", "remove"}
 
 
+RUN_CONFIG_KEYS = ("OS_CLIENT_CONFIG_FILE", "OS_CLIENT_SECURE_FILE")
+"""The variables tests/conftest.py points at the run's own (empty) cloud files: never removed,
+or openstacksdk would fall back to ~/.config/openstack and /etc/openstack."""
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -42,8 +47,13 @@ def free_port() -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without OS_* / NEUTRINO_* settings that would leak into a run."""
+    """The caller's environment without OS_* / NEUTRINO_* settings that would leak into a run;
+    OS_CLIENT_CONFIG_FILE stays (tests/conftest.py points it at an empty file, so that a client
+    never falls back to the user's or the machine's clouds.yaml), and so does OS_CLIENT_SECURE_FILE."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "NEUTRINO_"))}
+    for key in RUN_CONFIG_KEYS:
+        if key in os.environ:
+            env[key] = os.environ[key]
     env.update(extra)
     return env
 
@@ -142,6 +152,8 @@ class Server:
         if cloud is not None:
             cmd += ["--os-cloud", cloud]
             run_env["OS_CLIENT_CONFIG_FILE"] = str(self.clouds_file_for(cloud))
+        else:  # the client's own search: ./clouds.yaml first (the run's HOME has none)
+            run_env.pop("OS_CLIENT_CONFIG_FILE", None)
         cmd += list(args)
         if fmt:
             cmd += ["-f", "json"]
@@ -269,9 +281,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def no_os_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No OS_* variable of the developer's shell may leak into a client under test."""
+    """No OS_* variable of the developer's shell may leak into a client under test (the run's
+    own empty clouds.yaml and secure.yaml stay named: see tests/conftest.py)."""
     for key in list(os.environ):
-        if key.startswith("OS_"):
+        if key.startswith("OS_") and key not in RUN_CONFIG_KEYS:
             monkeypatch.delenv(key)
     return monkeypatch
 

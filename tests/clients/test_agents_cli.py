@@ -15,7 +15,7 @@ import openstack
 import pytest
 from openstack import exceptions as sdk_exc
 
-from tests.clients.conftest import clean_env
+from tests.clients.conftest import RUN_CONFIG_KEYS, clean_env
 
 pytestmark = pytest.mark.clients
 
@@ -78,7 +78,7 @@ def test_openstack_network_agent_commands(server):
 @pytest.fixture
 def conn(server, monkeypatch):  # type: ignore[no-untyped-def]
     for key in list(os.environ):
-        if key.startswith("OS_"):
+        if key.startswith("OS_") and key not in RUN_CONFIG_KEYS:
             monkeypatch.delenv(key)
     c = openstack.connect(
         auth_url=server.auth_url, username="admin", password=server.admin_password, project_name="admin",

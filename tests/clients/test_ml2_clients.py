@@ -15,7 +15,7 @@ import httpx
 import openstack
 import pytest
 
-from tests.clients.conftest import clean_env, running_server
+from tests.clients.conftest import RUN_CONFIG_KEYS, clean_env, running_server
 
 pytestmark = pytest.mark.clients
 
@@ -124,7 +124,7 @@ def test_cli_member_view(ml2_server):
 
 
 def test_sdk_provider_external_and_binding(ml2_server, monkeypatch):
-    for key in [k for k in __import__("os").environ if k.startswith("OS_")]:
+    for key in [k for k in __import__("os").environ if k.startswith("OS_") and k not in RUN_CONFIG_KEYS]:
         monkeypatch.delenv(key)
     conn = openstack.connect(
         auth_url=ml2_server.auth_url, username="admin", password=ml2_server.admin_password, project_name="admin",

@@ -11,6 +11,8 @@ import openstack
 import pytest
 from openstack import exceptions as sdk_exc
 
+from tests.clients.conftest import RUN_CONFIG_KEYS
+
 pytestmark = pytest.mark.clients
 
 
@@ -65,7 +67,7 @@ def test_security_group_and_port_security_flow(server):
 @pytest.fixture
 def conn(server, monkeypatch):
     for key in list(os.environ):
-        if key.startswith("OS_"):
+        if key.startswith("OS_") and key not in RUN_CONFIG_KEYS:
             monkeypatch.delenv(key)
     c = openstack.connect(
         auth_url=server.auth_url,

@@ -22,6 +22,8 @@ from neutrino.lab import resolve
 from neutrino.lab.api import LabApi
 from tests.lab.conftest import unique_name
 
+START_TIMEOUT = 30.0
+
 
 @dataclass
 class Cloud:
@@ -74,7 +76,10 @@ def cloud_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Itera
         server = uvicorn.Server(uvicorn.Config(plane.built.app, host="127.0.0.1", port=plane.port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
         while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise AssertionError(f"the in-process API server did not start within {START_TIMEOUT:g} s")
             time.sleep(0.02)
         cloud.IN_PROCESS[name] = {
             "url": plane.settings.url,
@@ -162,3 +167,16 @@ def process_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Ite
         yield ProcessCloud(lab=lab, api=LabApi(lab))
     finally:
         teardown.down(name, root=lab_root)
+
+
+def wait_established(netns: str, dst_ip: str, port: int, timeout: float = 5.0) -> None:
+    """Until a TCP connection to dst_ip:port is established in ``netns`` (``ss``): the point a
+    test means when it disturbs a running stream, rather than a guessed sleep."""
+    from neutrino.dataplane import exec as programs
+
+    argv = ["ss", "-Htn", "state", "established", "dst", f"{dst_ip}:{port}"]
+    deadline = time.monotonic() + timeout
+    while not programs.run(argv, netns=netns).stdout.strip():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no TCP connection to {dst_ip}:{port} established within {timeout:g} s")
+        time.sleep(0.05)

@@ -10,7 +10,7 @@ import pytest
 from neutrino.dataplane.ovs import OvsInstance
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import probes
-from tests.lab.cloud_support import cloud_lab, ip_of
+from tests.lab.cloud_support import cloud_lab, ip_of, wait_established
 
 pytestmark = pytest.mark.root
 
@@ -95,14 +95,14 @@ def test_agent_restart_keeps_tags_and_a_running_tcp_stream(cl):
     t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
         a.netns, b.netns, ip_of(b), port=5002, duration=3.0)))  # fmt: skip
     t.start()
-    import time
-
-    time.sleep(0.7)
-    cl.plane.stop_agent("compute1")
-    agent = cl.plane.start_agent("compute1")
-    with agent.converged:
-        agent.converged.wait_for(lambda: agent.passes >= 1, timeout=10)
-    t.join(timeout=20)
+    try:
+        wait_established(a.netns, ip_of(b), 5002)
+        cl.plane.stop_agent("compute1")
+        agent = cl.plane.start_agent("compute1")
+        with agent.converged:
+            assert agent.converged.wait_for(lambda: agent.passes >= 1, timeout=10), "no pass after restart"
+    finally:
+        t.join(timeout=20)
     check = result["check"]
     assert check.ok, check  # type: ignore[attr-defined]
     assert agent.last_result is not None and agent.last_result.ovsdb_commands == 0
@@ -119,8 +119,14 @@ def test_vswitchd_killed_and_restarted_flows_come_back(cl):
     import signal
     import time
 
-    os.kill(ovs.pids()["ovs-vswitchd"], signal.SIGKILL)
-    time.sleep(0.3)
+    from neutrino.dataplane import daemons
+
+    pid = ovs.pids()["ovs-vswitchd"]
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while daemons.alive(pid, "ovs-vswitchd"):  # gone before it is started again
+        assert time.monotonic() < deadline, "the killed ovs-vswitchd did not exit"
+        time.sleep(0.02)
     ovs.start()  # as systemd would restart it; the agent notices and resyncs its flows
     deadline = time.monotonic() + 15
     while not probes.ping(a.netns, ip_of(b), count=2).ok:

@@ -70,3 +70,30 @@ def test_up_status_exec_vm_down(lab_root):
         down = json.loads(neutrino("lab", "down", "--name", name, "--json").stdout)
     assert f"{name}-compute1" in down["namespaces"] and f"{name}-vm-b" in down["namespaces"]
     assert neutrino("lab", "status", "--name", name, check=False).returncode == 1
+
+
+def _exited(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_logs_exec_outside_and_down_returns_once_the_daemons_are_gone(lab_root):
+    name = unique_name()
+    try:
+        neutrino("lab", "up", "--name", name, "--no-cloud", "--json")
+        outside = neutrino("lab", "exec", "--name", name, "outside", "--", "ip", "-br", "addr").stdout
+        assert "198.51.100.1/24" in outside
+        st = json.loads(neutrino("lab", "status", "--name", name, "--json").stdout)
+        assert any(path.endswith("ovs-vswitchd.log") for path in st["logs"]["compute1"]), st["logs"]
+        assert "logs" in neutrino("lab", "status", "--name", name).stdout
+        shown = neutrino("lab", "logs", "--name", name, "compute1").stdout
+        assert "ovs-vswitchd.log <==" in shown and "ovsdb-server.log <==" in shown
+        bad = neutrino("lab", "logs", "--name", name, "nohost", check=False)
+        assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "no host 'nohost'" in bad.stderr
+        pids = [pid for h in st["hosts"] if h.get("ovs") for pid in h["ovs"]["pids"].values() if pid]
+        assert pids
+    finally:
+        neutrino("lab", "down", "--name", name)
+    assert [pid for pid in pids if not _exited(pid)] == []

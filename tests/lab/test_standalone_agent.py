@@ -9,14 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import cloud, instances, probes, topology
-from tests.lab.cloud_support import cloud_lab
+from tests.lab.cloud_support import cloud_lab, wait_established
 
 pytestmark = pytest.mark.root
 
@@ -86,14 +85,16 @@ def test_standalone_agent(lab_root, tmp_path, bus, request, monkeypatch):
             t = threading.Thread(target=lambda: result.setdefault("c", probes.transfer(
                 a.netns, b.netns, b.ip.split("/")[0], port=5003, duration=3.0)))  # fmt: skip
             t.start()
-            time.sleep(0.5)
-            _stop(proc)
-            # the agent that wired the port never loaded the server's stack
-            loaded = modules_out.read_text().split()
-            assert "neutrino.agent.l2.reconciler" in loaded
-            assert [name for name in loaded if name.startswith(SERVER_ONLY)] == []
-            proc = _start(cl, log, transport_url)
-            t.join(timeout=30)
+            try:
+                wait_established(a.netns, b.ip.split("/")[0], 5003)
+                _stop(proc)
+                # the agent that wired the port never loaded the server's stack
+                loaded = modules_out.read_text().split()
+                assert "neutrino.agent.l2.reconciler" in loaded
+                assert [name for name in loaded if name.startswith(SERVER_ONLY)] == []
+                proc = _start(cl, log, transport_url)
+            finally:
+                t.join(timeout=30)
             assert result["c"].ok, result["c"]
             assert Ovsdb(cl.lab.host("compute2").context).port(qvo).tag == tag
             agents = cl.api.request("GET", "agents?host=compute2")["agents"]

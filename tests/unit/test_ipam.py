@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -375,27 +374,24 @@ def test_pick_random_is_reproducible_with_seeded_rng():
     assert a == b
 
 
-def test_pick_huge_ipv6_pool_is_instant():
+def test_pick_in_a_huge_ipv6_pool():
+    """Correctness only; how fast it is, is bench/ipam.py's to measure (tests assert no timings)."""
     p = pools.generate_pools("2001:db8::/64", "2001:db8::1")
     allocated = {f"2001:db8::{i:x}" for i in range(2, 12)}
-    start = time.perf_counter()
     assert addresses.pick_address(p, allocated, prefer_lowest=True) == "2001:db8::c"
     chosen = addresses.pick_address(p, allocated, prefer_lowest=False)
     assert chosen not in allocated
     assert addresses.count_free(p, allocated) == 2**64 - 2 - 10
-    assert time.perf_counter() - start < 0.5
 
 
-def test_pick_nearly_full_slash16_is_fast():
+def test_pick_in_a_nearly_full_slash16():
     p = pools.generate_pools("10.0.0.0/16", "10.0.0.1")
     every = [f"10.0.{i >> 8}.{i & 255}" for i in range(2, 65535)]
     free = {"10.0.200.7", "10.0.255.250"}
     allocated = set(every) - free
-    start = time.perf_counter()
     assert addresses.pick_address(p, allocated, prefer_lowest=True) == "10.0.200.7"
     assert addresses.pick_address(p, allocated, prefer_lowest=False) in free
     assert addresses.count_free(p, allocated) == 2
-    assert time.perf_counter() - start < 2.0
 
 
 def test_count_free():

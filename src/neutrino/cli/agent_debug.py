@@ -27,10 +27,17 @@ from neutrino.domain.config import DomainConfig
 
 
 def _domain_config(store: Store) -> DomainConfig:
-    """The domain as the server assembles it from the same settings (drivers and hooks)."""
+    """The server's settings; refuses a state directory without a database (a mistyped
+    --state-dir would otherwise create a new, empty one and report into it)."""
     from neutrino.server import assemble_domain
 
-    return assemble_domain(store.settings())[0]
+    settings = store.settings()
+    db_file = settings.state_dir / "neutrino.db"
+    if settings.database_url is None and not db_file.exists():
+        raise click.ClickException(
+            f"no neutrino database at {db_file}: give the --state-dir (or --database-url) of a server that has run"
+        )
+    return assemble_domain(settings)[0]
 
 
 def reporting_errors(command: Callable[..., None]) -> Callable[..., None]:
@@ -48,7 +55,6 @@ def reporting_errors(command: Callable[..., None]) -> Callable[..., None]:
 
 def _echo_json(value: Any) -> None:
     click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
-
 
 
 @click.command("heartbeat")
@@ -107,13 +113,21 @@ def heartbeat(
     store.show_one(row)
 
 
+UNKNOWN_PORT = "unknown port"
+WAITS_FOR_DHCP = "DOWN (waits for dhcp-ready: a DHCP agent serves its network)"
+
+
 def _port_report(store: Store, work: Callable[[Any], dict[str, Any]]) -> None:
+    """Print each port's status; exit 1 if a report was ignored (unknown port, other host)."""
     rows = store.run(work)
     if store.as_json:
         _echo_json(rows)
     else:
         for port_id, status in rows.items():
             click.echo(f"{port_id}: {status}")
+    ignored = [p for p, status in rows.items() if str(status).startswith(("ignored", UNKNOWN_PORT))]
+    if ignored:
+        raise click.ClickException(f"{len(ignored)} of {len(rows)} report(s) ignored: {', '.join(ignored)}")
 
 
 @click.command("device-up")
@@ -129,8 +143,7 @@ def device_up(store: Store, port_ids: tuple[str, ...], host: str) -> None:
 
     def work(session: Any) -> dict[str, Any]:
         return {
-            p: port_status.device_up(session, cfg, port_id=p, host=host) or "ignored (unknown port or bound elsewhere)"
-            for p in port_ids
+            p: _explain(port_status.device_up(session, cfg, port_id=p, host=host)) for p in port_ids
         }
 
     _port_report(store, work)
@@ -149,23 +162,32 @@ def device_down(store: Store, port_ids: tuple[str, ...], host: str) -> None:
 
     def work(session: Any) -> dict[str, Any]:
         return {
-            p: "DOWN" if port_status.device_down(session, cfg, port_id=p, host=host) else "unknown port"
+            p: "DOWN" if port_status.device_down(session, cfg, port_id=p, host=host) else UNKNOWN_PORT
             for p in port_ids
         }
 
     _port_report(store, work)
 
 
+def _explain(status: str | None) -> str:
+    if status is None:
+        return "ignored (unknown port, or not bound to this host)"
+    return WAITS_FOR_DHCP if status == "DOWN" else status
+
+
 @click.command("dhcp-ready")
 @click.argument("port_ids", nargs=-1, required=True, metavar="PORT_ID...")
+@click.option("--host", help="the DHCP agent's host (accepted like device-up's; readiness is per port)")
 @with_store
 @reporting_errors
-def dhcp_ready(store: Store, port_ids: tuple[str, ...]) -> None:
+def dhcp_ready(store: Store, port_ids: tuple[str, ...], host: str | None) -> None:
     """Report ports present in the DHCP agent's configuration."""
     from neutrino.domain.services import port_status
 
+    _domain_config(store)
+
     def work(session: Any) -> dict[str, Any]:
         found = port_status.dhcp_ready(session, port_ids)
-        return {p: found.get(p, "unknown port") for p in port_ids}
+        return {p: found.get(p, UNKNOWN_PORT) for p in port_ids}
 
     _port_report(store, work)

@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from neutrino.cli import lab_hints as hints
 from neutrino.lab import resolve as rs
 from neutrino.lab import state, topology
 
@@ -67,9 +68,21 @@ def _lookup(name: str | None) -> rs.ResolvedLab:
         raise click.ClickException(str(exc)) from exc
 
 
+NO_ROOT_NEEDED = {"validate", "plan", "schema"}
+
+
+def require_root(command: str) -> None:
+    """Root-only commands say so before touching anything (no half-built lab, no traceback)."""
+    if os.geteuid() != 0:
+        raise click.ClickException(f"`neutrino {command}` needs root (namespaces, Open vSwitch): run it as root")
+
+
 @click.group()
-def lab() -> None:
+@click.pass_context
+def lab(ctx: click.Context) -> None:
     """An emulated cloud: controller, network node and computes as namespaces, one OVS each."""
+    if ctx.invoked_subcommand not in NO_ROOT_NEEDED and "--help" not in sys.argv and "-h" not in sys.argv:
+        require_root(f"lab {ctx.invoked_subcommand}")
 
 
 @lab.command()
@@ -136,6 +149,7 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool, bus: 
     from neutrino.lab.status import status
 
     lab_file = _load(file)
+    hints.say_if_reused(name or lab_file.name, ERR)
     started = time.monotonic()
     try:
         with _steps(as_json) as progress:
@@ -145,7 +159,7 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool, bus: 
                 cloud.start(done.lab, bus=bus, db=db)
                 done.seconds = time.monotonic() - started
     except (realize.LabError, DataplaneError, ValueError, cloud.CloudError) as exc:
-        raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name or lab_file.name})") from exc
+        raise click.ClickException(f"{exc} (remove what was built with: ./dev neutrino lab down --name {name or lab_file.name})") from exc
     doc = status(done.lab)
     doc["seconds"] = round(done.seconds, 3)
     if as_json:
@@ -153,13 +167,11 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool, bus: 
         return
     _status_tables(doc)
     if doc.get("cloud"):
-        ERR.print(f"API: {doc['cloud']['url']}  clients: OS_CLIENT_CONFIG_FILE={doc['cloud']['clouds_yaml']} OS_CLOUD=neutrino openstack network list")
-    ERR.print(
-        f"[green]lab {done.lab.name} up in {done.seconds:.2f} s[/]. Next: "
-        f"`neutrino lab exec {done.lab.hosts[-1].name} -- ovs-vsctl show`, "
-        f"`neutrino vm create vm1 --host {done.lab.hosts[-1].name} --mac fa:16:3e:00:00:01 --ip 10.0.0.1/24`, "
-        f"`neutrino lab down --name {done.lab.name}`"
-    )
+        ERR.print(f"API: {doc['cloud']['url']}  server log: {doc['cloud'].get('log') or done.lab.state_dir / 'server.log'}")
+    name_opt = "" if done.lab.name == "seed" else f" --name {done.lab.name}"
+    ERR.print(f"[green]lab {done.lab.name} up in {done.seconds:.2f} s[/]. Next:", highlight=False)
+    ERR.print(hints.explore(done.lab.name, doc.get("cloud"), done.lab.hosts[-1].name), highlight=False, soft_wrap=True)
+    ERR.print(f"  ./dev neutrino lab down{name_opt}      # removes everything", highlight=False, soft_wrap=True)
 
 
 @lab.command("status")
@@ -173,7 +185,7 @@ def status_cmd(name: str | None, as_json: bool) -> None:
         if as_json:
             _print_json([])
             return
-        click.echo("no lab is up")
+        click.echo("no lab is up (start one with `./dev neutrino lab up`)")
         return
     names = [state.pick(name)] if name or len(state.labs()) == 1 else state.labs()
     docs = [status(_lookup(n)) for n in names]
@@ -195,7 +207,7 @@ def _status_tables(doc: dict[str, Any]) -> None:
         else:
             pids = ovs["pids"]
             ovs_text = ("" if ovs["running"] else "[red]down[/] ") + " ".join(
-                f"{k.split('-')[-1]}:{v or '✗'}" for k, v in pids.items()
+                f"{k}:{v or '✗'}" for k, v in pids.items()
             )
         t.add_row(
             h["name"],
@@ -223,6 +235,11 @@ def _status_tables(doc: dict[str, Any]) -> None:
     if doc["outside"]:
         o = doc["outside"]
         OUT.print(f"outside: {o['netns']} {' '.join(o['addresses']) or o['address']}")
+    if doc.get("logs"):
+        lg = Table("logs of", "files (`./dev neutrino lab logs [HOST|server] [-f]`)", title="logs")
+        for who, files in doc["logs"].items():
+            lg.add_row(who, "\n".join(files) or "-")
+        OUT.print(lg)
     if doc["instances"]:
         v = Table("instance", "host", "MAC", "IP", "port", title="instances")
         for vm in doc["instances"]:
@@ -237,14 +254,35 @@ def _status_tables(doc: dict[str, Any]) -> None:
 def exec_cmd(host: str, command: tuple[str, ...], name: str | None) -> None:
     """Run COMMAND on emulated HOST (its namespace; ovs-* tools reach its OVS)."""
     lab_ = _lookup(name)
-    try:
-        h = lab_.host(host)
-    except KeyError as exc:
-        raise click.ClickException(str(exc.args[0])) from exc
+    if host == "outside" and lab_.outside is not None:
+        netns, env = lab_.outside.netns, dict(os.environ)  # the world: no OVS of its own
+    else:
+        try:
+            h = lab_.host(host)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0]) + (", outside" if lab_.outside else "")) from exc
+        netns, env = h.netns, {**os.environ, **h.context.ovs_env}
     argv = list(command[1:] if command and command[0] == "--" else command)
-    env = {**os.environ, **h.context.ovs_env}
+    if not argv:
+        raise click.UsageError("give the command to run after --")
     sys.stdout.flush()
-    os.execvpe("ip", ["ip", "netns", "exec", h.netns, *argv], env)
+    os.execvpe("ip", ["ip", "netns", "exec", netns, *argv], env)
+
+
+@lab.command("logs")
+@click.argument("which", required=False, metavar="[HOST|server]")
+@click.option("-f", "--follow", is_flag=True, help="keep printing what is appended (tail -F)")
+@click.option("-n", "--lines", default=50, show_default=True, help="last lines of each file")
+@click.option("--name", help="which lab (default: the only one up)")
+def logs_cmd(which: str | None, follow: bool, lines: int, name: str | None) -> None:
+    """Show the lab's logs: the API server's (`server`), a host's OVS and dnsmasq, or all."""
+    from neutrino.lab import logs
+
+    files = logs.select(_lookup(name), which)
+    if not files:
+        raise click.ClickException(f"no logs for {which or 'this lab'} yet")
+    sys.stdout.flush()
+    os.execvp("tail", ["tail", "-n", str(lines), *(["-F"] if follow else []), *files])
 
 
 @lab.command()
@@ -254,12 +292,13 @@ def down(name: str | None, as_json: bool) -> None:
     """Remove exactly what the lab created: processes, namespaces, root links, state."""
     from neutrino.lab import teardown
 
-    try:
-        lab_name = state.pick(name)
-    except LookupError as exc:
-        if name is None:
-            raise click.ClickException(str(exc)) from exc
-        lab_name = name
+    if name is None and not state.labs():
+        if as_json:
+            _print_json({"name": None, "processes": [], "namespaces": [], "links": [], "state_dir": None})
+        else:
+            ERR.print("no lab is up: nothing to remove")
+        return
+    lab_name = state.pick(name)
     result = teardown.down(lab_name)
     doc = {
         "name": result.name,
@@ -306,7 +345,7 @@ def demo(name: str, as_json: bool, bus: str, db: str) -> None:
         with _steps(as_json) as progress:
             result = dm.run(name, progress=progress, bus=bus, db=db)
     except (dm.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
-        raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name})") from exc
+        raise click.ClickException(f"{exc} (remove what was built with: ./dev neutrino lab down --name {name})") from exc
     info = dm.cloud.info(result.lab) or {}
     if as_json:
         _print_json({"ok": result.ok, "name": name, "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
@@ -321,12 +360,8 @@ def demo(name: str, as_json: bool, bus: str, db: str) -> None:
             f"{'all checks passed' if result.ok else 'SOME CHECKS FAILED'} — {secs['total']:.1f} s from nothing "
             f"(lab {secs['lab up']:.1f} s, server and agents {secs['server and agents']:.1f} s, "
             f"scenario {secs['scenario']:.1f} s, checks {secs['checks']:.1f} s)\n\n"
-            "Explore it:\n"
-            f"  export OS_CLIENT_CONFIG_FILE={info.get('clouds_yaml')} OS_CLOUD=neutrino\n"
-            "  openstack network list; openstack port list --long; openstack router show router1; openstack floating ip list\n"
-            f"  neutrino vm list; neutrino vm exec vm1 -- ip addr; neutrino vm exec vm3 -- ping -c 2 {result.facts['vms']['vm4'].split('/')[0]}\n"
-            "  neutrino lab exec compute1 -- ovs-ofctl dump-flows br-int; neutrino lab exec network -- ip netns\n"
-            f"  neutrino lab down{'' if name == 'seed' else ' --name ' + name}      # removes everything",
+            "Explore it (each line works as written from this directory):\n"
+            + hints.demo(name, info.get("clouds_yaml"), result.facts["vms"]["vm4"].split("/")[0]),
             highlight=False,
         )
     if not result.ok:

@@ -8,12 +8,15 @@ import sys
 import click
 from rich.table import Table
 
-from neutrino.cli.lab import OUT, _lookup, _print_json
+from neutrino.cli.lab import OUT, _lookup, _print_json, require_root
 
 
 @click.group()
-def vm() -> None:
+@click.pass_context
+def vm(ctx: click.Context) -> None:
     """Instances: a namespace with eth0 behind tap, qbr, qvb/qvo on br-int."""
+    if "--help" not in sys.argv and "-h" not in sys.argv:
+        require_root(f"vm {ctx.invoked_subcommand}")
 
 
 @vm.command()

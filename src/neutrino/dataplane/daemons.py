@@ -57,9 +57,16 @@ def alive(pid: int | None, expect: str) -> bool:
     return expect in os.path.basename(argv[0]) or any(expect in arg for arg in argv)
 
 
+def _exiting(pid: int) -> bool:
+    """Still in /proc, not yet a zombie, and its command line already released: a process
+    in the middle of exiting (its sockets, datapath and files may not be closed yet)."""
+    return os.path.exists(f"/proc/{pid}") and not _zombie(pid) and not _cmdline(pid)
+
+
 def _wait_gone(pid: int, expect: str, timeout: float) -> bool:
+    """Until the process has exited (or is a zombie), not merely until its cmdline is gone."""
     deadline = time.monotonic() + timeout
-    while alive(pid, expect):
+    while alive(pid, expect) or _exiting(pid):
         if time.monotonic() >= deadline:
             return False
         time.sleep(POLL)

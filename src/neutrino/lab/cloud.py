@@ -160,7 +160,7 @@ def admin_token(lab: rs.ResolvedLab) -> tuple[str, str]:
 
     doc = info(lab)
     if doc is None:
-        raise CloudError(f"lab {lab.name} has no running server (`neutrino lab up --name {lab.name}` starts it)")
+        raise CloudError(f"lab {lab.name} has no running server (`./dev neutrino lab up --name {lab.name}` starts it)")
     from neutrino.bus.http import password_token
 
     auth = yaml.safe_load(Path(doc["clouds_yaml"]).read_text())["clouds"]["neutrino"]["auth"]

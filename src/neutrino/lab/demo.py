@@ -78,7 +78,7 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *
     controller too (lab/services.py); the checks are the same."""
     started = time.monotonic()
     if name in state.labs():
-        raise DemoError(f"lab {name} is already up: `neutrino lab down --name {name}` first, or give --name")
+        raise DemoError(f"lab {name} is already up: `./dev neutrino lab down --name {name}` first, or give --name")
     progress("lab: hosts, underlay, Open vSwitch per host")
     lab = realize.up(topology.default_lab(), name=name, progress=progress).lab
     result = DemoResult(lab=lab)

@@ -62,7 +62,7 @@ def up(
     lab = resolve.resolve(lab_file, name=name, detected_datapath=detected, **kw)  # type: ignore[arg-type]
     existing = state.read_manifest(lab.name, lab.state_dir.parent)
     if existing is not None and existing["lab_file"] != lab.source:
-        raise LabError(f"lab {lab.name} is already up with a different lab file; `neutrino lab down --name {lab.name}` first")
+        raise LabError(f"lab {lab.name} is already up with a different lab file; `./dev neutrino lab down --name {lab.name}` first")
     state.write_manifest(lab, detected, source_file)
     with Netlink() as netlink:
         progress(f"underlay switches ({len(lab.switches)})")

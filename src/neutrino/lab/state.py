@@ -46,7 +46,7 @@ def load(name: str, root: Path = resolve.STATE_ROOT) -> resolve.ResolvedLab:
     """The resolved lab ``name`` as it was brought up; LookupError if there is none."""
     doc = read_manifest(name, root)
     if doc is None:
-        raise LookupError(f"no lab named {name!r} is up (see `neutrino lab status`)")
+        raise LookupError(f"no lab named {name!r} is up (see `./dev neutrino lab status`)")
     lab_file = topology.parse(doc["lab_file"], f"lab {name} record")
     return resolve.resolve(lab_file, name=name, detected_datapath=doc["detected_datapath"], root=root)
 
@@ -65,5 +65,5 @@ def pick(name: str | None, root: Path = resolve.STATE_ROOT) -> str:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise LookupError("no lab is up; start one with `neutrino lab up`")
+        raise LookupError("no lab is up; start one with `./dev neutrino lab up`")
     raise LookupError(f"several labs are up ({', '.join(found)}): say which with --lab/--name")

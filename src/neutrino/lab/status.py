@@ -10,7 +10,7 @@ from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.ovs import OvsInstance
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.lab import cloud, instances
+from neutrino.lab import cloud, instances, logs
 from neutrino.lab import resolve as rs
 
 
@@ -67,6 +67,7 @@ def status(lab: rs.ResolvedLab) -> dict[str, Any]:
         "instances": [vm.to_dict() for vm in instances.list_(lab)],
         "cloud": cloud.info(lab),
         "processes": _processes(lab),
+        "logs": logs.paths(lab),
     }
 
 

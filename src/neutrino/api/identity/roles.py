@@ -60,7 +60,8 @@ def grant_role(request: Request, project_id: str, user_id: str, role_id: str) ->
     return no_content()
 
 
-@router.api_route(GRANT, methods=["HEAD", "GET"])
+@router.head(GRANT, operation_id="check_grant_head")
+@router.get(GRANT, operation_id="check_grant")
 @keystone_errors
 def check_grant(request: Request, project_id: str, user_id: str, role_id: str) -> Response:
     require_admin(request, "check_grant")

@@ -28,6 +28,10 @@ from neutrino.domain.config import DomainConfig
 
 LOG = logging.getLogger(__name__)
 
+_WARNED_NO_LIVE_DHCP: dict[str, frozenset[str]] = {"dead": frozenset()}
+"""The dead agents the last "no live DHCP agent" warning named: it is logged once per change,
+not at every periodic run (every agent_down_time / 2) of a server left without agents."""
+
 
 @dataclass(frozen=True)
 class Moved:
@@ -46,8 +50,12 @@ def _dhcp_failover(session: Session, cfg: DomainConfig, now: datetime) -> list[M
     if not dead:
         return []
     if not any(choice.usable(a, now, cfg.agent_down_time) for a in agents):
-        LOG.warning("no live DHCP agent: not moving networks off %d dead agent(s)", len(dead))
+        dead_ids = frozenset(a.id for a in dead)
+        if dead_ids != _WARNED_NO_LIVE_DHCP["dead"]:
+            LOG.warning("no live DHCP agent: not moving networks off %d dead agent(s)", len(dead))
+            _WARNED_NO_LIVE_DHCP["dead"] = dead_ids
         return []
+    _WARNED_NO_LIVE_DHCP["dead"] = frozenset()
     removed: list[tuple[str, str]] = []
     for agent_view in dead:
         agent = session.get(Agent, agent_view.id)
