@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from neutrino.bus import events as bus_events
-from neutrino.contract import messages as m
+from neutrino.contract import messages
 
 pytestmark = pytest.mark.api
 
@@ -17,7 +17,7 @@ ADMIN = {"X-Project-Id": "p-admin", "X-Roles": "admin"}
 
 
 def _message(host):
-    return m.host_topic(host), m.message(m.HOST_CHANGED, host=host, revision=1)
+    return messages.host_topic(host), messages.message(messages.HOST_CHANGED, host=host, revision=1)
 
 
 def _log(client):
@@ -41,7 +41,7 @@ def _poll(client, topic, after, timeout=0.0):
 
 def test_announced_once_and_read_after_a_sequence_number(client):
     log = _log(client)
-    topic = m.host_topic("h1")
+    topic = messages.host_topic("h1")
     start = _start(client, topic)
 
     assert log.announce({"h1": "a", "h2": "b"}, _message) == ["h1", "h2"]
@@ -57,7 +57,7 @@ def test_announced_once_and_read_after_a_sequence_number(client):
 
 def test_a_waiting_poller_is_woken_by_an_announcement(client):
     log = _log(client)
-    topic = m.host_topic("h3")
+    topic = messages.host_topic("h3")
     start = _start(client, topic)
     got: list[dict] = []
     poller = threading.Thread(target=lambda: got.append(_poll(client, topic, start["last"], timeout=25)))
@@ -70,7 +70,7 @@ def test_a_waiting_poller_is_woken_by_an_announcement(client):
 def test_a_reader_behind_the_pruning_is_told_to_resync(client, monkeypatch):
     log = _log(client)
     monkeypatch.setattr(bus_events, "KEEP_ROWS", 2)
-    topic = m.host_topic("h4")
+    topic = messages.host_topic("h4")
     first = _start(client, topic)
     for n in range(5):
         log.announce({"h4": f"v{n}"}, _message)

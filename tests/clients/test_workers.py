@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from neutrino.contract import messages as m
+from neutrino.contract import messages
 from tests.clients.conftest import Server, clean_env, running_server
 
 pytestmark = pytest.mark.clients
@@ -189,7 +189,7 @@ def _notification_across_workers(url: str) -> None:
     pairs: list[tuple[str, str]] = []
     for attempt in range(40):
         host = f"wk-{attempt}-{uuid.uuid4().hex[:6]}"
-        topic = m.host_topic(host)
+        topic = messages.host_topic(host)
         start = httpx.get(f"{url}/bus/v1/events", params={"topic": topic, "after": 0, "timeout": 0}, headers=ADMIN)
         answer: list[httpx.Response] = []
         poller = threading.Thread(
@@ -201,16 +201,16 @@ def _notification_across_workers(url: str) -> None:
         )
         poller.start()
         time.sleep(0.2)  # usually lets the poll start waiting first; correct either way
-        report = m.message(
-            m.REPORT_STATE, agent_type="Open vSwitch agent", binary="neutrino-openvswitch-agent",
+        report = messages.message(
+            messages.REPORT_STATE, agent_type="Open vSwitch agent", binary="neutrino-openvswitch-agent",
             topic="N/A", host=host, configurations={}, start_flag=True,
         )  # fmt: skip
-        call = httpx.post(f"{url}/bus/v1/call", json={"topic": m.PLUGIN_TOPIC, "msg": report}, headers=ADMIN)
+        call = httpx.post(f"{url}/bus/v1/call", json={"topic": messages.PLUGIN_TOPIC, "msg": report}, headers=ADMIN)
         assert call.status_code == 200 and "error" not in call.json(), call.text
         poller.join(40)
         assert answer and answer[0].status_code == 200, answer
         events = answer[0].json()["events"]
-        assert [e["method"] for e in events] == [m.HOST_CHANGED] and events[0]["host"] == host
+        assert [e["method"] for e in events] == [messages.HOST_CHANGED] and events[0]["host"] == host
         pairs.append((call.headers["X-Neutrino-Worker"], answer[0].headers["X-Neutrino-Worker"]))
         if any(writer != poller_pid for writer, poller_pid in pairs):
             break

@@ -11,8 +11,8 @@ import pytest
 
 from neutrino.agent.runner import AgentSettings, HostAgent
 from neutrino.bus.inproc import InProcTransport
-from neutrino.contract import desired as pt
-from neutrino.contract import messages as m
+from neutrino.contract import desired
+from neutrino.contract import messages
 from neutrino.dataplane.fake import FakeNetlink, FakeNftables
 from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
 from neutrino.dataplane.host import HostContext
@@ -67,26 +67,26 @@ def test_agent_with_wrong_broker_credentials_logs_once_and_retries(rabbitmq_brok
 @pytest.mark.unit
 def test_agent_refuses_a_desired_state_of_unknown_format(caplog: pytest.LogCaptureFixture):
     transport = InProcTransport()
-    doc = m.encode_state(pt.DesiredHostState(host="trouble-host").with_fingerprint())
+    doc = messages.encode_state(desired.DesiredHostState(host="trouble-host").with_fingerprint())
     doc["format_version"] = 99
     calls: list[str] = []
 
     def handler(msg: dict[str, Any]) -> dict[str, Any]:
         calls.append(msg["method"])
-        if msg["method"] == m.GET_DESIRED_STATE:
+        if msg["method"] == messages.GET_DESIRED_STATE:
             return {"state": doc}
         return {"result": "ok"}
 
-    transport.serve(m.PLUGIN_TOPIC, handler)
+    transport.serve(messages.PLUGIN_TOPIC, handler)
     state = FakeOvsState()
     agent = _agent(transport, state)
     with caplog.at_level(logging.WARNING, logger="neutrino.agent.runner"):
         agent.start()
         try:
-            assert _wait(lambda: calls.count(m.GET_DESIRED_STATE) >= 1)
+            assert _wait(lambda: calls.count(messages.GET_DESIRED_STATE) >= 1)
             for revision in range(1, 4):  # the server says "look again": the agent asks again, refuses again
-                transport.publish(m.host_topic("trouble-host"), m.message(m.HOST_CHANGED, revision=revision))
-                assert _wait(lambda n=revision: calls.count(m.GET_DESIRED_STATE) >= n + 1)
+                transport.publish(messages.host_topic("trouble-host"), messages.message(messages.HOST_CHANGED, revision=revision))
+                assert _wait(lambda n=revision: calls.count(messages.GET_DESIRED_STATE) >= n + 1)
         finally:
             agent.stop()
             transport.close()

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from neutrino.bus.transport import Transport, TransportError
-from neutrino.contract import messages as m
+from neutrino.contract import messages
 
 WAIT = 20.0  # generous: the machine is shared; nothing here asserts a timing
 
@@ -126,15 +126,15 @@ def test_call_gets_the_reply(pair: Pair):
     topic = _topic("q-test")
     seen: list[dict[str, Any]] = []
     pair.server.serve(topic, lambda msg: (seen.append(msg), {"echo": msg["x"], "host": msg["host"]})[1])
-    reply = pair.agent.call(topic, m.message("echo", host="compute1", x=[1, {"a": "b"}]))
+    reply = pair.agent.call(topic, messages.message("echo", host="compute1", x=[1, {"a": "b"}]))
     assert reply == {"echo": [1, {"a": "b"}], "host": "compute1"}
     assert seen[0]["method"] == "echo"
-    assert pair.agent.call(topic, m.message("echo", host="compute2", x=2)) == {"echo": 2, "host": "compute2"}
+    assert pair.agent.call(topic, messages.message("echo", host="compute2", x=2)) == {"echo": 2, "host": "compute2"}
 
 
 def test_call_to_nobody_raises_transport_error(pair: Pair):
     with pytest.raises(TransportError):
-        pair.agent.call(_topic("q-nobody"), m.message("echo"), timeout=1.0)
+        pair.agent.call(_topic("q-nobody"), messages.message("echo"), timeout=1.0)
 
 
 def test_publish_reaches_the_hosts_subscribers_only(pair: Pair):
@@ -142,11 +142,11 @@ def test_publish_reaches_the_hosts_subscribers_only(pair: Pair):
     inbox1, inbox1b, inbox2 = Inbox(), Inbox(), Inbox()
     cancels = [pair.agent.subscribe(h1, inbox1), pair.agent.subscribe(h1, inbox1b), pair.agent.subscribe(h2, inbox2)]
     try:
-        pair.server.publish(h1, m.message(m.HOST_CHANGED, host="h1", revision=1))
+        pair.server.publish(h1, messages.message(messages.HOST_CHANGED, host="h1", revision=1))
         assert inbox1.wait_for(lambda got: 1 in [g.get("revision") for g in got])
         assert inbox1b.wait_for(lambda got: 1 in [g.get("revision") for g in got])
         # had h1's message gone to h2 too, it would be queued ahead of this one
-        pair.server.publish(h2, m.message(m.HOST_CHANGED, host="h2", revision=2))
+        pair.server.publish(h2, messages.message(messages.HOST_CHANGED, host="h2", revision=2))
         assert inbox2.wait_for(lambda got: 2 in [g.get("revision") for g in got])
         assert inbox2.revisions() == [2]
         assert inbox1.revisions() == [1] and inbox1b.revisions() == [1]
@@ -161,10 +161,10 @@ def test_unsubscribed_listener_gets_nothing_more(pair: Pair):
     cancel_gone = pair.agent.subscribe(topic, gone)
     cancel_staying = pair.agent.subscribe(topic, staying)
     try:
-        pair.server.publish(topic, m.message(m.HOST_CHANGED, revision=1))
+        pair.server.publish(topic, messages.message(messages.HOST_CHANGED, revision=1))
         assert gone.wait_for(lambda got: len(got) >= 1) and staying.wait_for(lambda got: len(got) >= 1)
         cancel_gone()
-        pair.server.publish(topic, m.message(m.HOST_CHANGED, revision=2))
+        pair.server.publish(topic, messages.message(messages.HOST_CHANGED, revision=2))
         assert staying.wait_for(lambda got: 2 in [g.get("revision") for g in got])
         assert gone.revisions() == [1]
     finally:
@@ -180,8 +180,8 @@ def test_unknown_version_is_dropped_and_logged_once(pair: Pair, caplog: pytest.L
     try:
         with caplog.at_level(logging.ERROR, logger="neutrino.bus.versions"):
             for _ in range(3):
-                pair.server.publish(topic, {"v": 99, "method": m.HOST_CHANGED, "revision": 7})
-            pair.server.publish(topic, m.message(m.HOST_CHANGED, revision=8))
+                pair.server.publish(topic, {"v": 99, "method": messages.HOST_CHANGED, "revision": 7})
+            pair.server.publish(topic, messages.message(messages.HOST_CHANGED, revision=8))
             assert inbox.wait_for(lambda got: 8 in [g.get("revision") for g in got])
             with pytest.raises(TransportError):
                 pair.agent.call(service, {"v": 99, "method": "echo"}, timeout=5.0)
@@ -223,26 +223,26 @@ def test_broker_restart_resyncs_subscribers_and_calls_work_again(rabbitmq_broker
     try:
         server.serve(service, lambda msg: {"ok": msg["n"]})
         agent.subscribe(topic, inbox)
-        assert agent.call(service, m.message("ping", n=1)) == {"ok": 1}
+        assert agent.call(service, messages.message("ping", n=1)) == {"ok": 1}
         if how == "killed":
             _kill(rabbitmq_broker.broker)
         else:
             rabbitmq_broker.stop()
         with pytest.raises(TransportError):
-            agent.call(service, m.message("ping", n=2), timeout=2.0)
-        server.publish(topic, m.message(m.HOST_CHANGED, revision=3))  # lost: the broker is down
+            agent.call(service, messages.message("ping", n=2), timeout=2.0)
+        server.publish(topic, messages.message(messages.HOST_CHANGED, revision=3))  # lost: the broker is down
         rabbitmq_broker.start(rabbitmq_broker.broker.port)
         assert inbox.wait_for(lambda got: any(g.get("resync") for g in got), timeout=60), inbox.messages
         deadline = time.monotonic() + 60
         while True:
             try:
-                assert agent.call(service, m.message("ping", n=4), timeout=5.0) == {"ok": 4}
+                assert agent.call(service, messages.message("ping", n=4), timeout=5.0) == {"ok": 4}
                 break
             except TransportError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        server.publish(topic, m.message(m.HOST_CHANGED, revision=5))
+        server.publish(topic, messages.message(messages.HOST_CHANGED, revision=5))
         assert inbox.wait_for(lambda got: 5 in [g.get("revision") for g in got])
     finally:
         agent.close()
@@ -277,12 +277,12 @@ def test_wrong_broker_url_is_one_log_line_and_retried(rabbitmq_broker: Any, case
         with caplog.at_level(logging.INFO, logger="neutrino.bus.amqp"):
             for _ in range(3):
                 with pytest.raises(TransportError) as failure:
-                    transport.call("q-plugin", m.message("ping"), timeout=1.0)
+                    transport.call("q-plugin", messages.message("ping"), timeout=1.0)
                 assert expected in str(failure.value)
             deadline = time.monotonic() + WAIT
             while len(attempts) < 4 and time.monotonic() < deadline:
                 time.sleep(0.1)
-            transport.publish("host.x", m.message(m.HOST_CHANGED, revision=1))
+            transport.publish("host.x", messages.message(messages.HOST_CHANGED, revision=1))
         assert len(attempts) >= 4  # it keeps retrying
         lines = [r for r in caplog.records if r.name == "neutrino.bus.amqp"]
         assert len(lines) == 1, [r.getMessage() for r in lines]

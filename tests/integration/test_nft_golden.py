@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.netlink import Netlink
 
 pytestmark = pytest.mark.root
@@ -18,10 +18,10 @@ GOLDEN_FULL = Path(__file__).resolve().parents[1] / "fixtures" / "firewall_full.
 
 def test_nft_check_mode_accepts_the_golden_script() -> None:
     ns = f"nt-fw-{secrets.token_hex(4)}-chk"
-    with Netlink() as nl:
-        nl.add_netns(ns, may_exist=False)
+    with Netlink() as netlink:
+        netlink.add_netns(ns, may_exist=False)
         try:
-            ex.run(["nft", "-c", "-f", "-"], input=GOLDEN_FULL.read_text(), netns=ns)
-            assert ex.run(["nft", "list", "tables"], netns=ns).stdout.strip() == ""  # check mode changed nothing
+            programs.run(["nft", "-c", "-f", "-"], input=GOLDEN_FULL.read_text(), netns=ns)
+            assert programs.run(["nft", "list", "tables"], netns=ns).stdout.strip() == ""  # check mode changed nothing
         finally:
-            nl.del_netns(ns)
+            netlink.del_netns(ns)

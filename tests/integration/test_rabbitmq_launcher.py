@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from neutrino.contract import messages as m
+from neutrino.contract import messages
 from neutrino.dataplane import rabbitmq
 
 pytestmark = pytest.mark.broker
@@ -29,7 +29,7 @@ def test_two_instances_share_nothing_and_stop_leaves_nothing(rabbitmq_broker: An
         transport = AmqpTransport(second.url)
         try:
             transport.serve("q-launcher", lambda msg: {"vhost": "second"})
-            assert transport.call("q-launcher", m.message("ping")) == {"vhost": "second"}
+            assert transport.call("q-launcher", messages.message("ping")) == {"vhost": "second"}
         finally:
             transport.close()
     finally:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from neutrino.agent.firewall import rules
-from neutrino.dataplane import exec as ex
+from neutrino.dataplane import exec as programs
 from neutrino.dataplane.nftables import Nftables
 from neutrino.dataplane.openflow import COOKIE, OpenFlow
 from neutrino.dataplane.ovsdb import Ovsdb
@@ -50,7 +50,7 @@ def _stream(src: Any, dst: Any, port: int, seconds: float) -> tuple[threading.Th
     # the fault comes once the stream runs (its connection established), not after a guess
     argv = ["ss", "-Htn", "state", "established", "dst", f"{ip_of(dst)}:{port}"]
     deadline = time.monotonic() + 15
-    while not ex.run(argv, netns=src.netns).stdout.strip():
+    while not programs.run(argv, netns=src.netns).stdout.strip():
         assert time.monotonic() < deadline and thread.is_alive(), f"the stream never started: {result}"
         time.sleep(0.05)
     return thread, result
@@ -67,7 +67,7 @@ def _dataplane(cl: ProcessCloud, host: str) -> dict[str, Any]:
     """What the agents own on ``host``: br-int ports with tags, flows, nft tables, namespaces."""
     h = cl.lab.host(host)
     ports = [p for p in Ovsdb(h.context).find_ports() if p.bridge == "br-int"]
-    netns = ex.run(["ip", "netns", "list"]).stdout.split()
+    netns = programs.run(["ip", "netns", "list"]).stdout.split()
     return {
         "ports": Counter(p.name for p in ports),
         "tags": {p.name: p.tag for p in ports},

@@ -10,7 +10,7 @@ import pytest
 
 from neutrino.bus import versions
 from neutrino.bus.broker_errors import ProblemLog, backoff, check_url, describe, redact
-from neutrino.contract import messages as m
+from neutrino.contract import messages
 
 pytestmark = pytest.mark.unit
 URL = "amqp://neutrino:s3cret@10.0.0.5:5672/lab-a"
@@ -60,9 +60,9 @@ def test_urls_are_checked_and_redacted():
 
 def test_unknown_versions_are_logged_once_per_version(caplog):
     with caplog.at_level(logging.ERROR, logger="neutrino.bus.versions"):
-        assert versions.accept(m.message(m.HOST_CHANGED), "host.unit-a")
+        assert versions.accept(messages.message(messages.HOST_CHANGED), "host.unit-a")
         assert not any(versions.accept({"v": 77}, "host.unit-a") for _ in range(5))
         assert not versions.accept({"v": 78}, "host.unit-a")
         assert not versions.accept("not a dict", "host.unit-a")
     assert len(caplog.records) == 3
-    assert versions.look_again()["method"] == m.HOST_CHANGED
+    assert versions.look_again()["method"] == messages.HOST_CHANGED

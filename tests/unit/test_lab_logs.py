@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from neutrino.lab import logs, topology
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 pytestmark = pytest.mark.unit
 
 
 def test_logs_by_host_and_server(tmp_path):
-    lab = rs.resolve(topology.default_lab(), name="logs", detected_datapath="netdev", root=tmp_path)
+    lab = resolve.resolve(topology.default_lab(), name="logs", detected_datapath="netdev", root=tmp_path)
     (lab.state_dir / "compute1" / "ovs").mkdir(parents=True)
     (lab.state_dir / "compute1" / "ovs" / "ovs-vswitchd.log").write_text("x\n")
     (lab.state_dir / "network" / "dhcp" / "net-1").mkdir(parents=True)

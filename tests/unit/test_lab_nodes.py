@@ -10,13 +10,13 @@ import pytest
 
 from neutrino.agent.config import load_agent_config
 from neutrino.lab import nodes, topology
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 pytestmark = pytest.mark.unit
 
 
 def test_processes_of_the_seed_lab(tmp_path: Path) -> None:
-    lab = rs.resolve(topology.default_lab(), name="ab", root=tmp_path)
+    lab = resolve.resolve(topology.default_lab(), name="ab", root=tmp_path)
     specs = nodes.specs(lab)
     assert [(s.name, s.node) for s in specs] == [
         ("server", "controller"), ("agent-network", "network"), ("agent-compute1", "compute1"),
@@ -34,7 +34,7 @@ def test_processes_of_the_seed_lab(tmp_path: Path) -> None:
 
 
 def test_config_files_load_through_the_commands_code(tmp_path: Path) -> None:
-    lab = rs.resolve(topology.default_lab(), name="ab", root=tmp_path)
+    lab = resolve.resolve(topology.default_lab(), name="ab", root=tmp_path)
     nodes.write_configs(lab)
     server = tomllib.loads((tmp_path / "ab" / "server.toml").read_text())["server"]
     assert server["host"] == lab.controller.address and server["port"] == 9696
@@ -49,7 +49,7 @@ def test_config_files_load_through_the_commands_code(tmp_path: Path) -> None:
 
 
 def test_a_lab_without_controller_role_serves_from_its_first_host(tmp_path: Path) -> None:
-    lab = rs.resolve(topology.parse({"hosts": {"c1": {"roles": ["compute"]}, "c2": {"roles": ["compute"]}}}),
+    lab = resolve.resolve(topology.parse({"hosts": {"c1": {"roles": ["compute"]}, "c2": {"roles": ["compute"]}}}),
                      name="ab", root=tmp_path)  # fmt: skip
     assert lab.controller.name == "c1"
     assert [(s.name, s.node) for s in nodes.specs(lab)] == [("server", "c1"), ("agent-c1", "c1"), ("agent-c2", "c2")]

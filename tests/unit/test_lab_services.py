@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from neutrino.lab import nodes, services, topology
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 pytestmark = pytest.mark.unit
 
 
-def _lab(tmp_path: Path) -> rs.ResolvedLab:
-    lab = rs.resolve(topology.default_lab(), name="sv", root=tmp_path)
+def _lab(tmp_path: Path) -> resolve.ResolvedLab:
+    lab = resolve.resolve(topology.default_lab(), name="sv", root=tmp_path)
     lab.state_dir.mkdir(parents=True)
     return lab
 

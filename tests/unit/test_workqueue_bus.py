@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from neutrino.agent.workqueue import WorkQueue
-from neutrino.contract import messages as m
+from neutrino.contract import messages
 from neutrino.bus.inproc import InProcTransport
 from neutrino.bus.transport import TransportError
 from neutrino.contract import desired
@@ -38,19 +38,19 @@ def test_inproc_call_publish_and_versions():
     t = InProcTransport()
     try:
         t.serve("svc", lambda msg: {"echo": msg["x"]})
-        assert t.call("svc", m.message("echo", x=[1, 2])) == {"echo": [1, 2]}
+        assert t.call("svc", messages.message("echo", x=[1, 2])) == {"echo": [1, 2]}
         with pytest.raises(TransportError):
-            t.call("nobody", m.message("echo"))
+            t.call("nobody", messages.message("echo"))
         with pytest.raises(TransportError):
             t.call("svc", {"v": 99, "x": 1})
         got: list[dict] = []
         done = threading.Event()
         cancel = t.subscribe("topic", lambda msg: (got.append(msg), done.set()))
-        t.publish("topic", m.message(m.HOST_CHANGED, host="h", revision=3))
-        assert done.wait(2) and m.check(got[0])["revision"] == 3
+        t.publish("topic", messages.message(messages.HOST_CHANGED, host="h", revision=3))
+        assert done.wait(2) and messages.check(got[0])["revision"] == 3
         cancel()
-        with pytest.raises(m.VersionMismatch):
-            m.check({"v": 99})
+        with pytest.raises(messages.VersionMismatch):
+            messages.check({"v": 99})
     finally:
         t.close()
 
@@ -70,6 +70,6 @@ def test_desired_state_round_trips_through_json():
     ).with_fingerprint()  # fmt: skip
     import orjson
 
-    back = m.decode_state(orjson.loads(orjson.dumps(m.encode_state(state))))
+    back = messages.decode_state(orjson.loads(orjson.dumps(messages.encode_state(state))))
     assert back == state and back.fingerprint == state.fingerprint
     assert back.ports[0].fixed_ips[0].prefixlen == 24

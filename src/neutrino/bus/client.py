@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from neutrino.contract import messages as m
+from neutrino.contract import messages
 from neutrino.bus import versions
 from neutrino.bus.transport import Transport, TransportError
 from neutrino.contract.desired import DesiredHostState
@@ -17,36 +17,36 @@ class AgentClient:
         self.host = host
 
     def _call(self, method: str, **body: Any) -> dict[str, Any]:
-        reply = self.transport.call(m.PLUGIN_TOPIC, m.message(method, host=self.host, **body))
+        reply = self.transport.call(messages.PLUGIN_TOPIC, messages.message(method, host=self.host, **body))
         if "error" in reply:
             raise TransportError(f"{method}: {reply['error']['type']}: {reply['error']['message']}")
         return reply
 
     def desired_state(self) -> DesiredHostState:
-        return m.decode_state(self._call(m.GET_DESIRED_STATE)["state"])
+        return messages.decode_state(self._call(messages.GET_DESIRED_STATE)["state"])
 
     def report_state(self, *, agent_type: str, binary: str, topic: str, configurations: dict[str, Any],
                      start_flag: bool = False, availability_zone: str | None = None) -> str:  # fmt: skip
         reply = self._call(
-            m.REPORT_STATE, agent_type=agent_type, binary=binary, topic=topic, configurations=configurations,
+            messages.REPORT_STATE, agent_type=agent_type, binary=binary, topic=topic, configurations=configurations,
             start_flag=start_flag, availability_zone=availability_zone,
         )  # fmt: skip
         return str(reply["result"])
 
     def update_device_list(self, up: Iterable[str] = (), down: Iterable[str] = (), entity: str = "L2") -> dict[str, Any]:
-        return self._call(m.UPDATE_DEVICE_LIST, devices_up=list(up), devices_down=list(down), entity=entity)
+        return self._call(messages.UPDATE_DEVICE_LIST, devices_up=list(up), devices_down=list(down), entity=entity)
 
     def dhcp_ready(self, port_ids: Iterable[str]) -> dict[str, Any]:
-        return self._call(m.DHCP_READY, port_ids=list(port_ids))
+        return self._call(messages.DHCP_READY, port_ids=list(port_ids))
 
     def create_dhcp_port(self, network_id: str) -> str:
-        return str(self._call(m.CREATE_DHCP_PORT, network_id=network_id)["port_id"])
+        return str(self._call(messages.CREATE_DHCP_PORT, network_id=network_id)["port_id"])
 
     def bind_ports(self, port_ids: Iterable[str]) -> list[str]:
-        return list(self._call(m.BIND_PORTS, port_ids=list(port_ids))["bound"])
+        return list(self._call(messages.BIND_PORTS, port_ids=list(port_ids))["bound"])
 
     def update_floatingip_statuses(self, statuses: dict[str, str]) -> list[str]:
-        return list(self._call(m.UPDATE_FIP_STATUSES, statuses=statuses)["updated"])
+        return list(self._call(messages.UPDATE_FIP_STATUSES, statuses=statuses)["updated"])
 
     def on_change(self, callback: Callable[[int], None]) -> Callable[[], None]:
         """Call ``callback(revision)`` whenever the server says this host changed. Transports
@@ -54,7 +54,7 @@ class AgentClient:
         on one (``versions.accept`` logs it once)."""
 
         def listener(msg: dict[str, Any]) -> None:
-            if versions.accept(msg, m.host_topic(self.host)):
+            if versions.accept(msg, messages.host_topic(self.host)):
                 callback(int(msg.get("revision", 0)))
 
-        return self.transport.subscribe(m.host_topic(self.host), listener)
+        return self.transport.subscribe(messages.host_topic(self.host), listener)

@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-from neutrino.contract import messages as m
+from neutrino.contract import messages
 
 LOG = logging.getLogger(__name__)
 _seen: set[tuple[str, str]] = set()
@@ -24,7 +24,7 @@ def accept(msg: Any, where: str) -> bool:
     """True if ``msg`` is a message of the version this side speaks; else log (once per
     version and ``where``) and return False."""
     version = msg.get("v") if isinstance(msg, dict) else None
-    if version == m.VERSION:
+    if version == messages.VERSION:
         return True
     key = (where, repr(version))
     with _lock:
@@ -32,10 +32,10 @@ def accept(msg: Any, where: str) -> bool:
         _seen.add(key)
     if first:
         LOG.error("bus: dropped a message of version %r on %s (this side speaks version %d); "
-                  "further messages of that version are dropped silently", version, where, m.VERSION)  # fmt: skip
+                  "further messages of that version are dropped silently", version, where, messages.VERSION)  # fmt: skip
     return False
 
 
 def look_again() -> dict[str, Any]:
     """The synthetic "host changed" a listener gets after a reconnect or a gap."""
-    return m.message(m.HOST_CHANGED, revision=0, resync=True)
+    return messages.message(messages.HOST_CHANGED, revision=0, resync=True)

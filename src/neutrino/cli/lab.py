@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neutrino.cli import lab_hints as hints
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab import state, topology
 
 # when output goes to a file or a pipe, Rich would wrap tables at 80 columns: give them room
@@ -35,11 +35,11 @@ def _load(file: Path | None) -> topology.LabFile:
         raise click.ClickException(str(exc)) from exc
 
 
-def _resolve(lab_file: topology.LabFile, name: str | None) -> rs.ResolvedLab:
+def _resolve(lab_file: topology.LabFile, name: str | None) -> resolve.ResolvedLab:
     from neutrino.dataplane.ovs import detect_datapath_type
 
     try:
-        return rs.resolve(lab_file, name=name, detected_datapath=detect_datapath_type())
+        return resolve.resolve(lab_file, name=name, detected_datapath=detect_datapath_type())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -61,7 +61,7 @@ def _steps(quiet: bool) -> Iterator[Any]:
         yield lambda s: ERR.print(f"· {s}", highlight=False)
 
 
-def _lookup(name: str | None) -> rs.ResolvedLab:
+def _lookup(name: str | None) -> resolve.ResolvedLab:
     try:
         return state.load(state.pick(name))
     except (LookupError, topology.LabFileError) as exc:
@@ -107,7 +107,7 @@ def plan(file: Path | None, name: str | None, as_json: bool) -> None:
     _plan_tables(resolved)
 
 
-def _plan_tables(lab: rs.ResolvedLab) -> None:
+def _plan_tables(lab: resolve.ResolvedLab) -> None:
     OUT.print(f"[bold]lab {lab.name}[/]  state {lab.state_dir}")
     sw = Table("switch (root namespace)", "stands for", title="underlay")
     for s in lab.switches:
@@ -335,7 +335,7 @@ def schema() -> None:
 def demo(name: str, as_json: bool, bus: str, db: str) -> None:
     """The seed's whole cloud: build it through the API, verify it with real traffic, keep it."""
     from neutrino.dataplane.errors import DataplaneError
-    from neutrino.lab import demo as dm
+    from neutrino.lab import demo as lab_demo
     from neutrino.lab.api import ApiError
     from neutrino.lab.cloud import CloudError
     from neutrino.lab.instances import InstanceError
@@ -343,10 +343,10 @@ def demo(name: str, as_json: bool, bus: str, db: str) -> None:
 
     try:
         with _steps(as_json) as progress:
-            result = dm.run(name, progress=progress, bus=bus, db=db)
-    except (dm.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
+            result = lab_demo.run(name, progress=progress, bus=bus, db=db)
+    except (lab_demo.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
         raise click.ClickException(f"{exc} (remove what was built with: ./dev neutrino lab down --name {name})") from exc
-    info = dm.cloud.info(result.lab) or {}
+    info = lab_demo.cloud.info(result.lab) or {}
     if as_json:
         _print_json({"ok": result.ok, "name": name, "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
                      "checks": [c.__dict__ for c in result.checks], "facts": result.facts, "cloud": info})  # fmt: skip
@@ -373,7 +373,7 @@ def demo(name: str, as_json: bool, bus: str, db: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def basics(keep: bool, as_json: bool) -> None:
     """The seed's first example: 4 namespaces, 4 veth pairs, one bridge; ping and TCP; cleaned up."""
-    from neutrino.lab import basics as ex
+    from neutrino.lab import basics as lab_basics
     from neutrino.lab.realize import LabError, preflight
 
     try:
@@ -381,7 +381,7 @@ def basics(keep: bool, as_json: bool) -> None:
     except LabError as exc:
         raise click.ClickException(str(exc)) from exc
     with _steps(as_json) as progress:
-        result = ex.run(progress=progress, keep=keep)
+        result = lab_basics.run(progress=progress, keep=keep)
     if as_json:
         _print_json({"ok": result.ok, "seconds": round(result.seconds, 3), "built": result.built,
                      "checks": [c.__dict__ for c in result.checks]})  # fmt: skip

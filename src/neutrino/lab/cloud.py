@@ -22,7 +22,7 @@ from typing import Any
 
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.lab import nodes, process_control
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 READY_FILE = "cloud.json"
 
@@ -35,7 +35,7 @@ IN_PROCESS: dict[str, dict[str, Any]] = {}
 """Control planes running inside this process (tests), by lab name."""
 
 
-def info(lab: rs.ResolvedLab) -> dict[str, Any] | None:
+def info(lab: resolve.ResolvedLab) -> dict[str, Any] | None:
     """{url, pid (the server's), supervisor, clouds_yaml, agents} of the running lab, or None."""
     if lab.name in IN_PROCESS:
         return IN_PROCESS[lab.name]
@@ -55,7 +55,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(lab: rs.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None, db: str | None = None) -> dict[str, Any]:
+def start(lab: resolve.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None, db: str | None = None) -> dict[str, Any]:
     """Start the lab's processes unless its supervisor runs; wait until they serve and reported.
     A supervisor that had died is started again and adopts the processes still running.
     ``bus``/``db``: ``rabbitmq``/``postgresql`` run them in the controller's namespace
@@ -94,7 +94,7 @@ def start(lab: rs.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None,
     return info(lab) or doc
 
 
-def stop(lab: rs.ResolvedLab) -> bool:
+def stop(lab: resolve.ResolvedLab) -> bool:
     """Stop the supervisor, which stops the agents and the server; True if it was running."""
     from neutrino.dataplane import daemons
 
@@ -109,7 +109,7 @@ class ControlPlane:
     listens on 127.0.0.1 in the root namespace; ``lab up`` runs the processes instead.
     """
 
-    def __init__(self, lab: rs.ResolvedLab, port: int | None = None) -> None:
+    def __init__(self, lab: resolve.ResolvedLab, port: int | None = None) -> None:
         from neutrino.config import load_server_settings
         from neutrino.server import build
 
@@ -123,7 +123,7 @@ class ControlPlane:
         self.transport = self.bus.transport
         self.agents: dict[str, Any] = {}
 
-    def agent_settings(self, h: rs.ResolvedHost) -> Any:
+    def agent_settings(self, h: resolve.ResolvedHost) -> Any:
         from neutrino.agent.standalone import settings_for
 
         return settings_for(nodes.agent_config(self.lab, h, url=self.settings.url))
@@ -154,7 +154,7 @@ class ControlPlane:
         self.built.state.close()
 
 
-def admin_token(lab: rs.ResolvedLab) -> tuple[str, str]:
+def admin_token(lab: resolve.ResolvedLab) -> tuple[str, str]:
     """(API URL, token) for the lab's admin, from its clouds.yaml."""
     import yaml
 

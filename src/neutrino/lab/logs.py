@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 SERVER = "server"
 
 
-def paths(lab: rs.ResolvedLab) -> dict[str, list[str]]:
+def paths(lab: resolve.ResolvedLab) -> dict[str, list[str]]:
     """{"server": [...], host: [...]} of the log files that exist now, sorted."""
     found = {SERVER: sorted(str(p) for p in lab.state_dir.glob("*.log"))}
     found[SERVER] += sorted(str(p) for p in (lab.state_dir / SERVER).glob("*.log"))
@@ -23,7 +23,7 @@ def paths(lab: rs.ResolvedLab) -> dict[str, list[str]]:
     return found
 
 
-def select(lab: rs.ResolvedLab, which: str | None) -> list[str]:
+def select(lab: resolve.ResolvedLab, which: str | None) -> list[str]:
     """The files of ``which`` (a host's name or ``server``; None: all); LookupError if unknown."""
     found = paths(lab)
     if which is None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.agent.config import AgentConfig, render
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 from neutrino.lab import services
 
 SERVER = "server"
@@ -49,23 +49,23 @@ class ProcessSpec:
                 command, "--config", str(self.config)]  # fmt: skip
 
 
-def server_dir(lab: rs.ResolvedLab) -> Path:
+def server_dir(lab: resolve.ResolvedLab) -> Path:
     return lab.state_dir / "server"
 
 
-def api_url(lab: rs.ResolvedLab) -> str:
+def api_url(lab: resolve.ResolvedLab) -> str:
     return f"http://{lab.controller.address}:{API_PORT}"
 
 
-def clouds_yaml(lab: rs.ResolvedLab) -> Path:
+def clouds_yaml(lab: resolve.ResolvedLab) -> Path:
     return server_dir(lab) / "clouds.yaml"
 
 
-def specs(lab: rs.ResolvedLab) -> list[ProcessSpec]:
+def specs(lab: resolve.ResolvedLab) -> list[ProcessSpec]:
     """The server first, then one agent process per host with Open vSwitch, in host order."""
     procs = lab.state_dir / "procs"
 
-    def spec(name: str, kind: str, host: rs.ResolvedHost, config: Path, log: Path) -> ProcessSpec:
+    def spec(name: str, kind: str, host: resolve.ResolvedHost, config: Path, log: Path) -> ProcessSpec:
         return ProcessSpec(name=name, kind=kind, node=host.name, netns=host.netns, config=config, log=log,
                            pidfile=procs / f"{name}.pid", stop_marker=procs / f"{name}.stopped")  # fmt: skip
 
@@ -78,7 +78,7 @@ def specs(lab: rs.ResolvedLab) -> list[ProcessSpec]:
     return out
 
 
-def find(lab: rs.ResolvedLab, name: str) -> ProcessSpec:
+def find(lab: resolve.ResolvedLab, name: str) -> ProcessSpec:
     """The process ``name``; a host name means that host's agent."""
     for spec in specs(lab):
         if name == spec.name or (spec.kind == "agent" and name == spec.node):
@@ -87,7 +87,7 @@ def find(lab: rs.ResolvedLab, name: str) -> ProcessSpec:
     raise KeyError(f"lab {lab.name} has no process {name!r} (processes: {known})")
 
 
-def ml2_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
+def ml2_settings(lab: resolve.ResolvedLab) -> dict[str, Any]:
     """ML2 ranges that match the lab's wiring: VLANs on its physnets, VXLAN if it has a tunnel."""
     physnets = sorted({p for h in lab.hosts for p in h.bridge_mappings} - {lab.external_physnet})
     return {
@@ -100,7 +100,7 @@ def ml2_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
     }
 
 
-def server_settings(lab: rs.ResolvedLab, chosen: services.Services | None = None,
+def server_settings(lab: resolve.ResolvedLab, chosen: services.Services | None = None,
                     transport_url: str | None = None) -> dict[str, Any]:  # fmt: skip
     """The ``[server]`` table of the lab's server.toml: on the controller's management address;
     with PostgreSQL several API workers, with RabbitMQ the broker as the agents' bus."""
@@ -121,7 +121,7 @@ def server_settings(lab: rs.ResolvedLab, chosen: services.Services | None = None
     return out
 
 
-def agent_config(lab: rs.ResolvedLab, host: rs.ResolvedHost, *, url: str | None = None,
+def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: str | None = None,
                  transport_url: str | None = None) -> AgentConfig:  # fmt: skip
     """The agents of ``host``: l2 everywhere, dhcp and l3 on network nodes, in the host's
     namespace with its private OVS. ``url``: the server (default: the lab's API);
@@ -150,7 +150,7 @@ def render_server_toml(settings: dict[str, Any]) -> str:
     return "[server]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
 
 
-def write_configs(lab: rs.ResolvedLab) -> None:
+def write_configs(lab: resolve.ResolvedLab) -> None:
     """The files of ``specs``, for the bus and database the lab was brought up with (its
     broker, if any, runs already: its URL carries the credentials it chose). Owner-only: the
     server's file may hold the database password, the agents' the broker's."""

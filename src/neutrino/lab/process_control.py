@@ -20,27 +20,27 @@ from typing import Any
 
 from neutrino.dataplane import daemons
 from neutrino.lab import nodes, supervisor
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 
 class ProcessError(RuntimeError):
     pass
 
 
-def supervisor_pidfile(lab: rs.ResolvedLab) -> Path:
+def supervisor_pidfile(lab: resolve.ResolvedLab) -> Path:
     return lab.state_dir / supervisor.PIDFILE
 
 
-def supervisor_pid(lab: rs.ResolvedLab) -> int | None:
+def supervisor_pid(lab: resolve.ResolvedLab) -> int | None:
     pid = daemons.read_pid(supervisor_pidfile(lab))
     return pid if daemons.alive(pid, supervisor.EXPECT) else None
 
 
-def supervisor_log(lab: rs.ResolvedLab) -> Path:
+def supervisor_log(lab: resolve.ResolvedLab) -> Path:
     return lab.state_dir / "supervisor.log"
 
 
-def launch(lab: rs.ResolvedLab) -> subprocess.Popen[bytes]:
+def launch(lab: resolve.ResolvedLab) -> subprocess.Popen[bytes]:
     """Write the config files and start ``neutrino lab supervise`` detached (its own session)."""
     nodes.write_configs(lab)
     env = {**os.environ, "NEUTRINO_LAB_DIR": str(lab.state_dir.parent)}
@@ -53,7 +53,7 @@ def launch(lab: rs.ResolvedLab) -> subprocess.Popen[bytes]:
     return proc
 
 
-def recorded(lab: rs.ResolvedLab) -> dict[str, dict[str, Any]]:
+def recorded(lab: resolve.ResolvedLab) -> dict[str, dict[str, Any]]:
     """What the supervisor last wrote about each process (restarts, last exit), by name."""
     try:
         doc = json.loads((lab.state_dir / supervisor.STATE).read_text())
@@ -69,7 +69,7 @@ def _tail(path: Path, lines: int = 5) -> str:
         return ""
 
 
-def admin_token(lab: rs.ResolvedLab) -> str:
+def admin_token(lab: resolve.ResolvedLab) -> str:
     import yaml
 
     from neutrino.bus.http import password_token
@@ -84,7 +84,7 @@ def api_get(url: str, token: str | None = None, timeout: float = 2.0) -> Any:
         return json.loads(resp.read() or b"{}")
 
 
-def reported_agents(lab: rs.ResolvedLab, token: str) -> dict[str, int]:
+def reported_agents(lab: resolve.ResolvedLab, token: str) -> dict[str, int]:
     """Live agents per host, as the server sees them."""
     out: dict[str, int] = {}
     for a in api_get(f"{nodes.api_url(lab)}/v2.0/agents", token)["agents"]:
@@ -93,7 +93,7 @@ def reported_agents(lab: rs.ResolvedLab, token: str) -> dict[str, int]:
     return out
 
 
-def wait_ready(lab: rs.ResolvedLab, proc: subprocess.Popen[bytes] | None, timeout: float = 60.0) -> None:
+def wait_ready(lab: resolve.ResolvedLab, proc: subprocess.Popen[bytes] | None, timeout: float = 60.0) -> None:
     """Until the API answers and every agent process has reported all its agents."""
     expected = {s.node: len(nodes.agent_config(lab, lab.host(s.node)).roles) for s in nodes.specs(lab) if s.kind == "agent"}
     server_log = nodes.find(lab, nodes.SERVER).log
@@ -116,12 +116,12 @@ def wait_ready(lab: rs.ResolvedLab, proc: subprocess.Popen[bytes] | None, timeou
         time.sleep(0.1)
 
 
-def pid_of(lab: rs.ResolvedLab, name: str) -> int | None:
+def pid_of(lab: resolve.ResolvedLab, name: str) -> int | None:
     """The live pid of process ``name`` (``server``, ``agent-HOST`` or a host name)."""
     return supervisor.live_pid(nodes.find(lab, name))
 
 
-def stop(lab: rs.ResolvedLab, name: str, timeout: float = 10.0) -> int | None:
+def stop(lab: resolve.ResolvedLab, name: str, timeout: float = 10.0) -> int | None:
     """Stop ``name`` on purpose (the supervisor leaves it stopped); returns once it is gone."""
     spec = nodes.find(lab, name)
     spec.stop_marker.touch()
@@ -129,7 +129,7 @@ def stop(lab: rs.ResolvedLab, name: str, timeout: float = 10.0) -> int | None:
     return stopped[0] if stopped else None
 
 
-def start(lab: rs.ResolvedLab, name: str, timeout: float = 30.0) -> int:
+def start(lab: resolve.ResolvedLab, name: str, timeout: float = 30.0) -> int:
     """Let the supervisor start ``name`` again; returns its pid once it runs."""
     spec = nodes.find(lab, name)
     if supervisor_pid(lab) is None:
@@ -143,7 +143,7 @@ def start(lab: rs.ResolvedLab, name: str, timeout: float = 30.0) -> int:
     return pid
 
 
-def processes(lab: rs.ResolvedLab) -> list[dict[str, Any]]:
+def processes(lab: resolve.ResolvedLab) -> list[dict[str, Any]]:
     """Every process of the lab with pid, node, health and log: ``running``, ``stopped`` (on
     purpose), ``down`` (dead; the supervisor restarts it), or for the server ``not answering``
     and for agents ``not reported`` when their pid lives but the server does not see them."""

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 BUSES = ("http", "rabbitmq")
 DATABASES = ("sqlite", "postgresql")
@@ -51,7 +51,7 @@ def choose(bus: str, db: str) -> Services:
     return Services(bus=bus, db=db, db_password=secrets.token_urlsafe(18) if db == "postgresql" else "")
 
 
-def settle(lab: rs.ResolvedLab, bus: str | None, db: str | None) -> Services:
+def settle(lab: resolve.ResolvedLab, bus: str | None, db: str | None) -> Services:
     """The lab's bus and database: those recorded at its first ``up`` (a lab keeps them; asking
     for others is an error), else those given (default HTTP and SQLite), then recorded."""
     path = lab.state_dir / RECORD
@@ -67,22 +67,22 @@ def settle(lab: rs.ResolvedLab, bus: str | None, db: str | None) -> Services:
     return services
 
 
-def read(lab: rs.ResolvedLab) -> Services:
+def read(lab: resolve.ResolvedLab) -> Services:
     try:
         return Services(**json.loads((lab.state_dir / RECORD).read_text()))
     except (OSError, ValueError, TypeError):
         return Services()
 
 
-def rabbitmq_dir(lab: rs.ResolvedLab) -> Path:
+def rabbitmq_dir(lab: resolve.ResolvedLab) -> Path:
     return lab.state_dir / "rabbitmq"
 
 
-def postgres_dir(lab: rs.ResolvedLab) -> Path:
+def postgres_dir(lab: resolve.ResolvedLab) -> Path:
     return lab.state_dir / "postgres"
 
 
-def database_url(lab: rs.ResolvedLab, services: Services) -> str | None:
+def database_url(lab: resolve.ResolvedLab, services: Services) -> str | None:
     """The server's database_url: None for SQLite in its state directory."""
     if services.db != "postgresql":
         return None
@@ -91,14 +91,14 @@ def database_url(lab: rs.ResolvedLab, services: Services) -> str | None:
     return f"postgresql+psycopg://{DB_ROLE}:{quote(services.db_password, safe='')}@127.0.0.1:{POSTGRES_PORT}/{DB_NAME}"
 
 
-def broker_url(lab: rs.ResolvedLab) -> str | None:
+def broker_url(lab: resolve.ResolvedLab) -> str | None:
     """The running broker's amqp:// URL (with its credentials), None without one."""
     from neutrino.dataplane import rabbitmq
 
     return rabbitmq.url_of(rabbitmq_dir(lab))
 
 
-def start_broker(lab: rs.ResolvedLab) -> str:
+def start_broker(lab: resolve.ResolvedLab) -> str:
     """Start the lab's broker if it is not running; its URL."""
     from neutrino.dataplane import rabbitmq
 
@@ -110,14 +110,14 @@ def start_broker(lab: rs.ResolvedLab) -> str:
     return broker.url
 
 
-def broker_pid(lab: rs.ResolvedLab) -> int | None:
+def broker_pid(lab: resolve.ResolvedLab) -> int | None:
     from neutrino.dataplane import daemons
 
     pid = daemons.read_pid(rabbitmq_dir(lab) / "beam.pid")
     return pid if daemons.alive(pid, "beam") else None
 
 
-def database_pid(lab: rs.ResolvedLab) -> int | None:
+def database_pid(lab: resolve.ResolvedLab) -> int | None:
     """The postmaster's pid, from the first line of its ``postmaster.pid``."""
     from neutrino.dataplane import daemons
 
@@ -137,7 +137,7 @@ def stop_broker(lab_state_dir: Path) -> bool:
     return rabbitmq.stop(lab_state_dir / "rabbitmq")
 
 
-def start_database(lab: rs.ResolvedLab, services: Services) -> Any:
+def start_database(lab: resolve.ResolvedLab, services: Services) -> Any:
     """Start the lab's PostgreSQL cluster (a child of the caller, the supervisor); create the
     server's role and database at the first start. Returns the running ``PostgresCluster``."""
     from neutrino.dataplane.postgres import PostgresCluster

@@ -11,13 +11,13 @@ from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.ovs import OvsInstance
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import cloud, instances, logs
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 
-def status(lab: rs.ResolvedLab) -> dict[str, Any]:
-    with Netlink() as nl:
-        present = set(nl.list_netns())
-        root_links = {link.name: link for link in nl.links()}
+def status(lab: resolve.ResolvedLab) -> dict[str, Any]:
+    with Netlink() as netlink:
+        present = set(netlink.list_netns())
+        root_links = {link.name: link for link in netlink.links()}
         hosts = []
         for h in lab.hosts:
             entry: dict[str, Any] = {
@@ -32,7 +32,7 @@ def status(lab: rs.ResolvedLab) -> dict[str, Any]:
                 "wires": [f"{w.host_end}→{w.switch}" for w in h.wires],
             }
             if h.tunnel_ip and h.netns in present:
-                entry["tunnel_addresses"] = nl.addresses(rs.TUNNEL_BRIDGE, netns=h.netns)
+                entry["tunnel_addresses"] = netlink.addresses(resolve.TUNNEL_BRIDGE, netns=h.netns)
             if h.has_ovs:
                 ovs = OvsInstance(h.context)
                 entry["ovs"] = {"pids": ovs.pids(), "running": ovs.running(), "sockets": _str(ovs.sockets())}
@@ -52,7 +52,7 @@ def status(lab: rs.ResolvedLab) -> dict[str, Any]:
                 "netns": o.netns,
                 "address": o.address,
                 "present": o.netns in present,
-                "addresses": nl.addresses(o.interface, netns=o.netns) if o.netns in present else [],
+                "addresses": netlink.addresses(o.interface, netns=o.netns) if o.netns in present else [],
             }
     healthy = all(h["netns_present"] and h.get("ovs", {}).get("running", True) for h in hosts) and all(
         s["present"] for s in switches
@@ -71,7 +71,7 @@ def status(lab: rs.ResolvedLab) -> dict[str, Any]:
     }
 
 
-def _processes(lab: rs.ResolvedLab) -> list[dict[str, Any]]:
+def _processes(lab: resolve.ResolvedLab) -> list[dict[str, Any]]:
     """The server, agent and supervisor processes, once the lab's control plane was started."""
     from neutrino.lab import process_control
 

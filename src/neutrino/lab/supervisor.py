@@ -28,7 +28,7 @@ from typing import Any
 
 from neutrino.dataplane import daemons
 from neutrino.lab import nodes, services
-from neutrino.lab import resolve as rs
+from neutrino.lab import resolve
 
 LOG = logging.getLogger(__name__)
 PIDFILE = "supervisor.pid"
@@ -64,7 +64,7 @@ def live_pid(spec: nodes.ProcessSpec) -> int | None:
 
 
 class Supervisor:
-    def __init__(self, lab: rs.ResolvedLab) -> None:
+    def __init__(self, lab: resolve.ResolvedLab) -> None:
         self.lab = lab
         self.tracked = [Tracked(spec) for spec in nodes.specs(lab)]
         self.stopping = threading.Event()
@@ -176,7 +176,7 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def serve(lab: rs.ResolvedLab) -> None:
+def serve(lab: resolve.ResolvedLab) -> None:
     """Run in the foreground until SIGTERM (``neutrino lab supervise``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     sup = Supervisor(lab)
