@@ -76,6 +76,9 @@ def render(cloud: LabCloud) -> str:
         "project_network_v6_cidr": "2001:db8::/48",
         "project_network_v6_mask_bits": "64",
         "project_networks_reachable": "False",
+        # a lab converges in seconds: a port not ACTIVE within a minute will not become so, and
+        # the default (300 s per wait) would stretch a run with such a failure to hours
+        "build_timeout": "60",
     }
     conf["network-feature-enabled"] = {
         "ipv6": "True",

@@ -43,9 +43,11 @@ def suite_regex(user: str | None) -> str:
     return f"^(?=.*{user})" + SUITES if user else "^" + SUITES
 
 
-def _neutrino(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _neutrino(*args: str, env: dict[str, str], detach: bool = False) -> subprocess.CompletedProcess[str]:
+    """``neutrino ARGS``; ``detach``: in a session of its own, so a second Ctrl-C at the terminal
+    does not interrupt it (the lab's removal)."""
     exe = Path(sys.executable).with_name("neutrino")
-    return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True)
+    return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True, start_new_session=detach)
 
 
 def _public_network(api: Any, lab: Any) -> str:
@@ -92,15 +94,38 @@ def _run_tempest(workspace: Path, conf_path: Path, regex: str, concurrency: int)
     cmd = [str(bin_dir / "tempest"), "run", "--config-file", str(conf_path), "--regex", regex,
            "--concurrency", str(concurrency)]  # fmt: skip
     print(f"tempest: {' '.join(cmd)}", flush=True)
-    subprocess.run(cmd, cwd=workspace)  # its exit status says only "some test failed": the summary tells
+    # in a process group of its own, so that an interrupted run stops its stestr workers too;
+    # its exit status says only "some test failed": the summary tells
+    proc = subprocess.Popen(cmd, cwd=workspace, start_new_session=True)
+    try:
+        proc.wait()
+    except BaseException:
+        _stop_group(proc)
+        raise
     stream = subprocess.run([str(bin_dir / "stestr"), "last", "--subunit"], cwd=workspace, capture_output=True)
     parsed = subprocess.run([str(bin_dir / "python"), str(Path(__file__).with_name("subunit_to_json.py"))],
                             input=stream.stdout, capture_output=True)  # fmt: skip
     if parsed.returncode != 0:
         raise HarnessError(f"could not read tempest's results: {parsed.stderr.decode(errors='replace')[-500:]}")
     tests: list[dict[str, str]] = json.loads(parsed.stdout)
+    if not tests:
+        raise HarnessError(f"tempest ran no tests (its log: {workspace / 'tempest.log'})")
     (workspace / "results.json").write_text(json.dumps(tests, indent=1))
     return tests
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process group ``proc`` leads (tempest and its workers), SIGKILL after 10 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -119,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _terminate)
     lab_dir = Path(tempfile.mkdtemp(prefix="nt-", dir="/tmp"))
+    lab_dir.chmod(0o755)  # dnsmasq reads its files in the lab's state as nobody
     os.environ["NEUTRINO_LAB_DIR"] = str(lab_dir)  # before neutrino.lab is imported: its state root
     env = {**os.environ, "NEUTRINO_QUOTAS": json.dumps({**conf.DEFAULT_QUOTAS, **conf.GATE_QUOTAS})}
     name = "tp" + uuid.uuid4().hex[:5]
@@ -138,8 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"tempest: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("tempest: interrupted", file=sys.stderr)
+        return 130
     finally:
-        down = _neutrino("lab", "down", "--name", name, env=env)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print(f"tempest: removing lab {name}", flush=True)
+        down = _neutrino("lab", "down", "--name", name, env=env, detach=True)
         if down.returncode != 0:
             print(f"tempest: lab down failed: {down.stderr.strip()[-500:]}", file=sys.stderr)
         else:
