@@ -33,9 +33,19 @@ def read_known(text: str) -> dict[str, str]:
     return known
 
 
+# tempest and the plugin word a missing extension two ways ("qos extension not enabled." and
+# "Skipped because network extension: qos is not enabled"): one key for both
+_MISSING_EXTENSION = re.compile(
+    r"^(?:Skipped because network extension: (?P<a>\S+) is not enabled|(?P<b>\S+) extension not enabled)\.?$", re.IGNORECASE
+)
+
+
 def skip_reason_key(reason: str) -> str:
-    """One line per kind of skip: ids and addresses in the reason are blanked so alike group."""
-    first = (reason.strip().splitlines() or [""])[0]
+    """One line per kind of skip: a missing extension by its alias; ids blanked so alike group."""
+    first = (reason.strip().splitlines() or [""])[0].strip()
+    missing = _MISSING_EXTENSION.match(first)
+    if missing:
+        return f"extension {(missing['a'] or missing['b']).lower()} not enabled"
     return re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27,}", "<id>", first)[:160]
 
 

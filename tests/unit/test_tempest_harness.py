@@ -65,11 +65,11 @@ def test_summary_groups_skips_and_checks_the_known_list() -> None:
         {"id": "tempest.api.network.test_a.A.test_known[id-3]", "status": "fail", "reason": "Traceback\nBadRequest: 400"},
         {"id": "tempest.api.network.test_a.A.test_new[id-4]", "status": "fail", "reason": "Traceback\nConflict: 409"},
         {"id": "x.S.test_s1", "status": "skip", "reason": "qos extension not enabled."},
-        {"id": "x.S.test_s2", "status": "skip", "reason": "qos extension not enabled."},
+        {"id": "x.S.test_s2", "status": "skip", "reason": "Skipped because network extension: qos is not enabled"},
     ]
     summary = report.summarize(tests, known)
     assert len(summary.passed) == 2 and len(summary.failed) == 2
-    assert summary.skipped["qos extension not enabled."] == 2
+    assert summary.skipped["extension qos not enabled"] == 2
     assert summary.new_failures == ["tempest.api.network.test_a.A.test_new[id-4]"]
     assert summary.fixed == ["tempest.api.network.test_a.A.test_fixed"]
     assert not summary.ok
