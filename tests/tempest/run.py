@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["NEUTRINO_LAB_DIR"] = str(lab_dir)  # before neutrino.lab is imported: its state root
     env = {**os.environ, "NEUTRINO_QUOTAS": json.dumps({**conf.DEFAULT_QUOTAS, **conf.GATE_QUOTAS})}
     name = "tp" + uuid.uuid4().hex[:5]
+    started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     workspace = WORK  # tempest init makes it (and refuses an existing directory)
     try:
@@ -160,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         if init.returncode != 0:
             raise HarnessError(f"tempest init failed: {init.stderr.strip()[-500:]}")
         conf_path = _write_conf(name, workspace)
+        lab_seconds = time.monotonic() - started
         tests = _run_tempest(workspace, conf_path, suite_regex(args.regex), args.concurrency)
     except HarnessError as exc:
         print(f"tempest: {exc}", file=sys.stderr)
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     known = report.read_known(report.KNOWN_FAILURES.read_text())
     summary = report.summarize(tests, known)
     print(report.render(summary, known))
-    print(f"(workspace: {workspace})")
+    print(f"(lab up {lab_seconds:.0f} s, whole run {time.monotonic() - started:.0f} s; workspace: {workspace})")
     return 0 if summary.ok else 1
 
 
