@@ -157,8 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         up = _neutrino("lab", "up", "--name", name, "--json", "--bus", args.bus, "--db", args.db, env=env)
         if up.returncode != 0:
             raise HarnessError(f"lab up failed: {up.stderr.strip()[-800:]}")
-        init = subprocess.run([str(TEMPEST_VENV / "bin" / "tempest"), "init", "--workspace-path",
-                               str(workspace / "workspace.yaml"), str(workspace)], capture_output=True, text=True)  # fmt: skip
+        # an empty config dir of our own: without one, tempest init makes ~/.tempest/etc
+        with tempfile.TemporaryDirectory(prefix="tempest-etc-") as config_dir:
+            init = subprocess.run([str(TEMPEST_VENV / "bin" / "tempest"), "init", "--config-dir", config_dir,
+                                   "--workspace-path", str(workspace / "workspace.yaml"), str(workspace)],
+                                  capture_output=True, text=True)  # fmt: skip
         if init.returncode != 0:
             raise HarnessError(f"tempest init failed: {init.stderr.strip()[-500:]}")
         conf_path = _write_conf(name, workspace)
