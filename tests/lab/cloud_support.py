@@ -54,12 +54,19 @@ class Cloud:
 
 
 @contextlib.contextmanager
-def cloud_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Iterator[Cloud]:
+def cloud_lab(
+    lab_root: Path,
+    lab_file: topology.LabFile | None = None,
+    *,
+    server_settings: dict[str, Any] | None = None,
+    agent_settings: dict[str, Any] | None = None,
+) -> Iterator[Cloud]:
+    """``server_settings`` / ``agent_settings``: overrides for the lab's server and agents."""
     name = unique_name()
     plane = server = thread = None
     try:
         lab = realize.up(lab_file or topology.default_lab(), name=name, root=lab_root).lab
-        plane = cloud.ControlPlane(lab)
+        plane = cloud.ControlPlane(lab, server_settings=server_settings, agent_settings=agent_settings)
         plane.start()
         server = uvicorn.Server(uvicorn.Config(plane.built.app, host="127.0.0.1", port=plane.port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)

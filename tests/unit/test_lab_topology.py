@@ -109,3 +109,14 @@ def test_unreadable_file(tmp_path):
     bad.write_text("hosts: [unclosed")
     with pytest.raises(topology.LabFileError, match="is not YAML"):
         topology.load(bad)
+
+
+def test_two_network_nodes_both_reach_the_external_switch():
+    lab = rs.resolve(topology.load(Path(EXAMPLES[0]).with_name("two-network-nodes.yaml")))
+    network_hosts = [h for h in lab.hosts if "network" in h.roles]
+    assert [h.name for h in network_hosts] == ["network1", "network2"]
+    for h in network_hosts:
+        assert h.external and h.bridge_mappings["extnet"] == "br-ex"
+        assert any(w.switch == "twonet-sw-ext" and w.bridge == "br-ex" for w in h.wires)
+    assert lab.host("network1").tunnel_ip != lab.host("network2").tunnel_ip
+    assert len(set(lab.root_links())) == len(lab.root_links())

@@ -83,32 +83,9 @@ class RpcServer:
 
 
     def _dhcp_port(self, session: Session, host: str, network_id: str) -> str:
-        """The DHCP port of ``network_id`` on ``host``: found, or created as Neutron's DHCP agent
-        asks for it (owner network:dhcp, an address on each DHCP-enabled subnet, the lowest free
-        one, bound to the host)."""
-        import uuid
+        from neutrino.domain.services.dhcp_ports import ensure_dhcp_port
 
-        from neutrino.domain.context import Context
-        from neutrino.domain.models import Network, Port, Subnet
-        from neutrino.domain.services import ports
-
-        device_id = f"dhcp{uuid.uuid5(uuid.NAMESPACE_DNS, host)}-{network_id}"
-        existing = session.scalar(
-            select(Port.id).where(Port.network_id == network_id, Port.device_id == device_id,
-                                  Port.device_owner == "network:dhcp")
-        )  # fmt: skip
-        if existing:
-            return str(existing)
-        net = session.get(Network, network_id)
-        if net is None:
-            raise errors.NetworkNotFound(net_id=network_id)
-        subnets = session.scalars(select(Subnet.id).where(Subnet.network_id == network_id, Subnet.enable_dhcp.is_(True)))
-        data = {
-            "project_id": net.project_id, "network_id": network_id, "name": "", "device_owner": "network:dhcp",
-            "device_id": device_id, "fixed_ips": [{"subnet_id": sid} for sid in subnets], "binding:host_id": host,
-        }  # fmt: skip
-        port = ports.create(session, Context.admin(net.project_id), self.cfg, data)
-        return port.id
+        return ensure_dhcp_port(session, self.cfg, host=host, network_id=network_id)
 
     def _bind_ports(self, session: Session, host: str, port_ids: list[str]) -> list[str]:
         """Bind the router ports of a router scheduled to ``host`` there, as Neutron's L3 RPC

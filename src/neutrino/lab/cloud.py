@@ -30,6 +30,8 @@ PIDFILE = "neutrino.pid"
 READY_FILE = "cloud.json"
 VLAN_RANGE = "100:199"
 VNI_RANGE = "1000:1999"
+LAB_SERVER_SETTINGS: dict[str, Any] = {"allow_automatic_l3agent_failover": True}
+"""A lab with two network nodes moves routers off a dead L3 agent (Neutron's default is off)."""
 
 
 class CloudError(RuntimeError):
@@ -111,15 +113,26 @@ class ControlPlane:
     stop and start a single host's agent (an agent restart) while traffic flows.
     """
 
-    def __init__(self, lab: rs.ResolvedLab, port: int | None = None) -> None:
+    def __init__(
+        self,
+        lab: rs.ResolvedLab,
+        port: int | None = None,
+        *,
+        server_settings: dict[str, Any] | None = None,
+        agent_settings: dict[str, Any] | None = None,
+    ) -> None:
+        """``server_settings`` and ``agent_settings`` override the lab's defaults (a failover
+        test shortens ``agent_down_time`` and the agents' ``report_interval``, say)."""
         from neutrino.config import load_server_settings
         from neutrino.server import build
 
         self.lab = lab
         self.port = port or _free_port()
+        wanted = {**LAB_SERVER_SETTINGS, **ml2_settings(lab), **(server_settings or {})}
         self.settings = load_server_settings(
-            None, host="127.0.0.1", port=self.port, state_dir=server_dir(lab), auth="keystone", **ml2_settings(lab)
+            None, host="127.0.0.1", port=self.port, state_dir=server_dir(lab), auth="keystone", **wanted
         )
+        self.agent_overrides = dict(agent_settings or {})
         self.built = build(self.settings, isolated_migrations=True)
         self.bus = self.built.state.bus  # started and stopped with the app (its lifespan)
         self.transport = self.bus.transport
@@ -139,6 +152,7 @@ class ControlPlane:
             datapath_type=h.datapath,
             # NEUTRINO_LAB_FIREWALL=0 runs without security groups (Neutron's noop firewall driver)
             firewall=os.environ.get("NEUTRINO_LAB_FIREWALL", "1") != "0",
+            **self.agent_overrides,
         )
 
     def start_agent(self, host: str) -> Any:

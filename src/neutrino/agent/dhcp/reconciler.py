@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import shutil
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,10 +142,13 @@ class DhcpReconciler:
         running = dnsmasq.running_argv()
         if running is None:
             LOG.info("dhcp %s: starting dnsmasq", network.network_id)
+            dnsmasq.write_leases(config.render_init_leases(network, self.settings, int(time.time())))
             dnsmasq.ensure()
         elif config.needs_restart(running, cfg.argv):
             LOG.info("dhcp %s: dnsmasq arguments changed: restarting", network.network_id)
-            dnsmasq.restart()
+            dnsmasq.stop()
+            dnsmasq.write_leases(config.render_init_leases(network, self.settings, int(time.time())))
+            dnsmasq.ensure()
         elif changed or network.network_id not in self._adopted:
             dnsmasq.reload()
         self._adopted.add(network.network_id)
