@@ -13,6 +13,12 @@ The tap is plugged untagged, with the Interface external_ids the L2 agent recogn
 (iface-id, attached-mac, iface-status); the L2 agent sets its local VLAN. The extra key
 ``neutrino-dhcp-network`` lets removal find the port even when the directory is gone.
 One network's dataplane failure does not stop the others: it is reported in ``failed``.
+
+Taking a network over from a dead agent (the same DHCP port, claimed through the server, so the
+same address and MAC): dnsmasq starts with a lease file listing every address of the network
+(``config.render_init_leases``), so it acknowledges the instances' renewals instead of NAKing
+leases it did not hand out, and the ns- device's new addresses are announced by gratuitous ARP,
+so the tunnel bridges that learnt the MAC behind the dead node learn it again.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from neutrino.agent.dhcp import config
 from neutrino.dataplane import exec as ex
 from neutrino.dataplane.dnsmasq import Dnsmasq, stop_pidfile
 from neutrino.dataplane.errors import DataplaneError
+from neutrino.dataplane.garp import Announcer
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.naming import DHCP_NS_DEV, TAP, device
 from neutrino.contract.desired import DesiredHostState, DhcpNetwork, DhcpPort
@@ -66,6 +73,7 @@ class DhcpReconciler:
         create_port: Callable[[str], object],
         integration_bridge: str = "br-int",
         settings: config.DhcpSettings | None = None,
+        announcer: Any = None,
     ) -> None:
         self.host = host
         self.netlink = netlink
@@ -74,6 +82,7 @@ class DhcpReconciler:
         self.create_port = create_port
         self.bridge = integration_bridge
         self.settings = settings or config.DhcpSettings()
+        self.announcer = announcer if announcer is not None else Announcer()
         self._adopted: set[str] = set()
         """Networks whose running dnsmasq this object has made current (reloaded once if found running)."""
 
@@ -194,6 +203,8 @@ class DhcpReconciler:
             nl.del_address(dev, cidr, netns=ns)
         for cidr in sorted(want - have):
             nl.add_address(dev, cidr, netns=ns)
+        if want - have:  # a network taken over from a dead agent: the tunnels must learn where it is now
+            self.announcer.announce(dev, sorted(want - have), netns=ns)
         ids = {"iface-id": port.port_id, "attached-mac": port.mac_address, "iface-status": "active",
                OWNER_KEY: network.network_id}  # fmt: skip
         plugged = ovs_ports.get(tap)
