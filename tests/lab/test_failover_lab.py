@@ -11,6 +11,10 @@ each step are printed, never asserted. Traffic is TCP with a verified digest.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +22,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from neutrino.lab import demo, faults, instances, probes, topology
+from neutrino.lab import cloud, demo, faults, instances, probes, topology
 from neutrino.lab.dhcp_client import DhcpClient
 from tests.lab.cloud_support import Cloud, cloud_lab, ip_of
 
@@ -79,6 +83,15 @@ def _dhcp_server(cl: Cloud, network_id: str) -> tuple[str, str]:
     return ports[0]["fixed_ips"][0]["ip_address"], ports[0]["mac_address"]
 
 
+def _openstack(cl: Cloud, *args: str) -> Any:
+    """The stock openstack CLI against the lab's server, JSON output."""
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(cloud.server_dir(cl.lab) / "clouds.yaml"), "OS_CLOUD": "neutrino"}
+    done = subprocess.run([str(Path(sys.executable).parent / "openstack"), *args, "-f", "json"],
+                          capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def _vm(cl: Cloud, name: str, network_id: str, *groups: str) -> instances.Instance:
     vm = instances.create_from_api(cl.lab, name, network=network_id, host="compute1", security_groups=("default", *groups))
     cl.wait_active([vm.port_id])
@@ -136,6 +149,8 @@ def _network_node_dies(cl: Cloud) -> None:
         assert dead and not any(a["alive"] for a in dead), [(a["agent_type"], a["alive"]) for a in dead]
         times["agents dead in the API"] = since()
         assert all(a["alive"] for a in _agents(cl, survivor))
+        listed = _openstack(cl, "network", "agent", "list", "--host", victim)
+        assert listed and not any(row["Alive"] for row in listed), listed
 
         moved = _poll(lambda: _l3_hosts(cl, router), lambda hosts: hosts == [survivor])
         assert moved == [survivor], f"router {router} still on {moved}"
