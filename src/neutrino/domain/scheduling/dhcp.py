@@ -161,6 +161,7 @@ def add_network(session: Session, *, agent: Agent, network_id: str) -> None:
 
 def remove_network(session: Session, *, agent: Agent, network_id: str) -> None:
     """Take a network off a DHCP agent, keeping its DHCP port (and address) for the next one."""
+    take_turns(session, "dhcp")
     found = session.execute(
         delete(BINDINGS).where(BINDINGS.c.network_id == network_id, BINDINGS.c.dhcp_agent_id == agent.id)
     )
