@@ -55,6 +55,13 @@ class ServerSettings(BaseSettings):
     pagination_max_limit: int = -1
     quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUOTAS))
     log_level: str = "info"
+    workers: int = Field(
+        default=1, ge=1, description="API worker processes; more than one needs PostgreSQL (database_url)"
+    )
+    migrate: bool = Field(
+        default=True,
+        description="upgrade the database schema at start; off: operators run `neutrino db upgrade`",
+    )
 
     service_plugins: list[str] = Field(
         default_factory=lambda: ["router"],

@@ -1,26 +1,31 @@
 """Assemble a ready server from settings: database, schema, identity bootstrap, app.
 
-Kept apart from the CLI so tests and benchmarks build the very same server in-process.
+Kept apart from the CLI so tests and benchmarks build the very same server in-process. With
+several API workers (``neutrino server --workers N``) the parent process runs ``prepare`` once
+and each worker process builds its own app, engine and bus pieces with ``worker_app``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from neutrino.api.app import create_app
 from neutrino.api.state import AppState
 from neutrino.bus.server import ServerBus
 from neutrino.config import ServerSettings
 from neutrino.db.engine import is_sqlite, make_engine, make_sessionmaker
-from neutrino.db.migrate import upgrade_if_needed
+from neutrino.db.migrate import HEAD_REVISION, require_head, upgrade_if_needed
 from neutrino.domain.identity.bootstrap import bootstrap, write_client_files
 from neutrino.domain.identity.tokens import TokenService
+from neutrino.domain.ml2.manager import manager_for
 from neutrino.domain.ml2.manager import start as ml2_start
 from neutrino.domain.models import Project
 from neutrino.domain.services.common import DomainConfig
@@ -50,8 +55,12 @@ def domain_config(settings: ServerSettings) -> DomainConfig:
     return DomainConfig(**values)  # type: ignore[arg-type]
 
 
-def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False) -> Built:
-    """``isolated_migrations``: run Alembic in a child process (the long-running server does)."""
+def build(
+    settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False, worker: bool = False
+) -> Built:
+    """``isolated_migrations``: run Alembic in a child process (the long-running server does).
+    ``worker``: one of several API worker processes, started after ``prepare`` did the
+    once-only work (schema, allocation rows, identity bootstrap, client files)."""
     domain = domain_config(settings)
     # service plugins from entry points (a wrong name stops the server here, before any change)
     plugins = load_service_plugins(settings.service_plugins, domain)
@@ -59,20 +68,15 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
         [e for p in plugins for e in p.network_extensions()],
         [e for p in plugins for e in p.port_extensions()],
     )
-    # the database holds password hashes and the token signing key: owner-only
-    settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    upgrade_if_needed(engine, isolated=isolated_migrations)
-    db_file = settings.state_dir / "neutrino.db"
-    if settings.database_url is None and db_file.exists():
-        db_file.chmod(0o600)
-    sessions = make_sessionmaker(engine)
-    # ML2 drivers from entry points (a wrong name stops the server here), allocation rows synced
-    ml2_start(sessions, domain)
-    password = bootstrap(sessions, settings)
-    if write_files:
-        system_wide = settings.state_dir.resolve() == SYSTEM_STATE_DIR
-        write_client_files(settings, password, install_system_wide=system_wide)
+    if worker:
+        engine = make_engine(settings.db_url)
+        require_head(engine)
+        sessions = make_sessionmaker(engine)
+        manager_for(domain)  # drivers loaded; prepare() synced the allocation rows
+        password = None
+    else:
+        engine, password = _prepare(settings, domain, write_files=write_files, isolated_migrations=isolated_migrations)
+        sessions = make_sessionmaker(engine)
     with sessions() as session:
         admin_project = session.scalar(
             select(Project.id).where(Project.name == "admin", Project.domain_id == "default")
@@ -93,3 +97,51 @@ def build(settings: ServerSettings, *, write_files: bool = True, isolated_migrat
         bus=ServerBus(sessions, domain, read_sessions),
     )
     return Built(app=create_app(state), state=state, admin_password=password)
+
+
+def prepare(settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = True) -> str | None:
+    """The once-only work of a start with several workers, done before any of them starts
+    (in the parent process, with an engine of its own that is closed again). Returns the admin
+    password the bootstrap generated, if it did."""
+    domain = domain_config(settings)
+    load_service_plugins(settings.service_plugins, domain)  # a wrong name stops the start here
+    engine, password = _prepare(settings, domain, write_files=write_files, isolated_migrations=isolated_migrations)
+    engine.dispose()
+    return password
+
+
+def _prepare(
+    settings: ServerSettings, domain: DomainConfig, *, write_files: bool, isolated_migrations: bool
+) -> tuple[Engine, str | None]:
+    # the database holds password hashes and the token signing key: owner-only
+    settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    if settings.migrate:
+        if upgrade_if_needed(engine, isolated=isolated_migrations):
+            LOG.info("database schema upgraded to %s", HEAD_REVISION)
+    else:
+        require_head(engine)
+    db_file = settings.state_dir / "neutrino.db"
+    if settings.database_url is None and db_file.exists():
+        db_file.chmod(0o600)
+    sessions = make_sessionmaker(engine)
+    # ML2 drivers from entry points (a wrong name stops the server here), allocation rows synced
+    ml2_start(sessions, domain)
+    password = bootstrap(sessions, settings)
+    if write_files:
+        system_wide = settings.state_dir.resolve() == SYSTEM_STATE_DIR
+        write_client_files(settings, password, install_system_wide=system_wide)
+    return engine, password
+
+
+WORKER_SETTINGS_ENV = "NEUTRINO_WORKER_SETTINGS"
+
+
+def worker_app() -> Any:
+    """The ASGI app of one API worker of ``neutrino server --workers N`` (uvicorn's factory,
+    run in each worker process): the settings come from the parent in the environment."""
+    settings = ServerSettings.model_validate_json(os.environ[WORKER_SETTINGS_ENV])
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+    )
+    return build(settings, write_files=False, worker=True).app

@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from neutrino.lab import cloud, realize, teardown, topology
+from neutrino.lab import cloud, nodes, realize, teardown, topology
 from neutrino.lab import resolve as rs
 from neutrino.lab.api import LabApi
 from tests.lab.conftest import unique_name
@@ -46,6 +46,16 @@ class Cloud:
         vm = instances.create_from_api(self.lab, name, network=network, host=host, **kw)
         self.wait_active([vm.port_id])
         return vm
+
+    def stop_agent_for_good(self, host: str) -> None:
+        """Stop every agent of ``host`` and never restart it (a host that died): its state
+        reports stop, so the server marks its agents dead after ``agent_down_time``; its
+        dataplane (OVS, dnsmasq, router namespaces) is left as it was."""
+        self.plane.stop_agent(host)
+
+    def start_agent(self, host: str) -> None:
+        """Start ``host``'s agents again after ``stop_agent_for_good``."""
+        self.plane.start_agent(host)
 
     def network(self, name: str, cidr: str, **provider: Any) -> dict[str, Any]:
         net = self.api.request("POST", "networks", {"network": {"name": name, **provider}})["network"]
@@ -76,7 +86,7 @@ def cloud_lab(
         cloud.IN_PROCESS[name] = {
             "url": plane.settings.url,
             "pid": None,
-            "clouds_yaml": str(cloud.server_dir(lab) / "clouds.yaml"),
+            "clouds_yaml": str(nodes.clouds_yaml(lab)),
             "agents": sorted(plane.agents),
         }
         yield Cloud(lab=lab, plane=plane, api=LabApi(lab))
@@ -94,3 +104,68 @@ def cloud_lab(
 def ip_of(vm: Any) -> str:
     """The address of an instance, without its prefix length."""
     return str(vm.ip).split("/")[0]
+
+
+@dataclass
+class ProcessCloud:
+    """A lab as ``lab up`` runs it: the server and every host's agents as separate processes
+    in their namespaces, under the lab's supervisor (lab/supervisor.py)."""
+
+    lab: rs.ResolvedLab
+    api: LabApi
+
+    def pid(self, name: str) -> int | None:
+        from neutrino.lab import process_control
+
+        return process_control.pid_of(self.lab, name)
+
+    def stop_agent_for_good(self, host: str) -> None:
+        """Stop ``host``'s agent process; the supervisor leaves it stopped (a host that died)."""
+        from neutrino.lab import process_control
+
+        process_control.stop(self.lab, host)
+
+    def start_agent(self, host: str) -> int:
+        from neutrino.lab import process_control
+
+        return process_control.start(self.lab, host)
+
+    def wait_restarted(self, name: str, old_pid: int, timeout: float = 30.0) -> int:
+        """The pid of ``name`` once the supervisor has replaced ``old_pid``."""
+        deadline = time.monotonic() + timeout
+        while (pid := self.pid(name)) in (None, old_pid):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} was not restarted within {timeout}s")
+            time.sleep(0.05)
+        return pid  # type: ignore[return-value]
+
+    def wait_api(self, timeout: float = 60.0) -> None:
+        """Until the API answers again (after a server restart), with a fresh token."""
+        from neutrino.lab.api import ApiError
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.api = LabApi(self.lab)
+                self.api.request("GET", "networks")
+                return
+            except (OSError, ApiError, cloud.CloudError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    wait_active = Cloud.wait_active
+    vm = Cloud.vm
+    network = Cloud.network
+
+
+@contextlib.contextmanager
+def process_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Iterator[ProcessCloud]:
+    """``lab up``: the lab, its supervisor, server and agents; always taken down (by pid)."""
+    name = unique_name()
+    try:
+        lab = realize.up(lab_file or topology.default_lab(), name=name, root=lab_root).lab
+        cloud.start(lab)
+        yield ProcessCloud(lab=lab, api=LabApi(lab))
+    finally:
+        teardown.down(name, root=lab_root)

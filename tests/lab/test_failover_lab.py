@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from neutrino.lab import cloud, demo, faults, instances, probes, topology
+from neutrino.lab import demo, faults, instances, nodes, probes, topology
 from neutrino.lab.dhcp_client import DhcpClient
 from tests.lab.cloud_support import Cloud, cloud_lab, ip_of
 
@@ -35,11 +35,6 @@ SERVER = {"agent_down_time": DOWN_TIME, "dhcp_agents_per_network": 1, "allow_aut
 AGENTS = {"report_interval": 1.0}
 HANG_GUARD = 90.0
 """Not a timing assertion: only a bound that tells a hang from a slow machine."""
-
-
-def stop_agent_for_good(cl: Cloud, host: str) -> None:
-    """Stop ``host``'s agents and never start them again (today: the in-process control plane)."""
-    cl.plane.stop_agent(host)
 
 
 def _poll(fn: Callable[[], T], done: Callable[[T], bool], timeout: float = HANG_GUARD, every: float = 0.25) -> T:
@@ -85,7 +80,7 @@ def _dhcp_server(cl: Cloud, network_id: str) -> tuple[str, str]:
 
 def _openstack(cl: Cloud, *args: str) -> Any:
     """The stock openstack CLI against the lab's server, JSON output."""
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(cloud.server_dir(cl.lab) / "clouds.yaml"), "OS_CLOUD": "neutrino"}
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(nodes.clouds_yaml(cl.lab)), "OS_CLOUD": "neutrino"}
     done = subprocess.run([str(Path(sys.executable).parent / "openstack"), *args, "-f", "json"],
                           capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -138,7 +133,7 @@ def _network_node_dies(cl: Cloud) -> None:
             assert bound.ip == ip_of(va if kind == "vlan" else vb), bound
 
         killed = time.monotonic()
-        stop_agent_for_good(cl, victim)
+        cl.stop_agent_for_good(victim)
         cut = faults.cut_underlay(cl.lab, victim)
         times: dict[str, float] = {}
 

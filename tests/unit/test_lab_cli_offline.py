@@ -17,11 +17,12 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 def test_validate_and_plan():
     runner = CliRunner()
     ok = runner.invoke(cli, ["lab", "validate", str(EXAMPLES / "seed.yaml")])
-    assert ok.exit_code == 0 and "valid: lab seed, 4 hosts, 3 switches" in ok.output
+    assert ok.exit_code == 0 and "valid: lab seed, 4 hosts, 4 switches" in ok.output
     plan = json.loads(runner.invoke(cli, ["lab", "plan", "--name", "demo", "--json"]).output)
     assert plan["name"] == "demo" and plan["hosts"][1]["netns"] == "demo-network"
     text = runner.invoke(cli, ["lab", "plan", str(EXAMPLES / "multi.yaml")]).output
     assert "multi-sw-p2" in text and "netcomp" in text
+    assert "multi-sw-mgt" in text and "management:" in text and ":9696" in text
 
 
 def test_invalid_file_is_a_clean_error(tmp_path):

@@ -18,7 +18,7 @@ def test_default_lab_is_the_seed():
     lab = rs.resolve(topology.default_lab())
     assert lab.name == "seed"
     assert [h.name for h in lab.hosts] == ["controller", "network", "compute1", "compute2"]
-    assert [s.name for s in lab.switches] == ["seed-sw-p1", "seed-sw-tun", "seed-sw-ext"]
+    assert [s.name for s in lab.switches] == ["seed-sw-p1", "seed-sw-tun", "seed-sw-ext", "seed-sw-mgt"]
     controller, network, c1, c2 = lab.hosts
     assert not controller.has_ovs and controller.wires == ()
     assert network.bridge_mappings == {"physnet1": "br-physnet1", "extnet": "br-ex"}
@@ -33,6 +33,28 @@ def test_default_lab_is_the_seed():
     assert c2.ovs_dir == Path("/run/neutrino/lab/seed/compute2/ovs")
     assert lab.outside is not None and lab.outside.address == "198.51.100.1/24"
     assert lab.vm_namespace("vm1") == "seed-vm-vm1"
+    # the management network: every host's eth0, the root namespace first
+    assert lab.management is not None and lab.management.cidr == rs.management_cidr("seed")
+    assert lab.management.root_address.endswith(".1/22")
+    assert [h.management.root_end for h in lab.hosts] == ["seed-1m", "seed-2m", "seed-3m", "seed-4m"]
+    assert {h.management.host_end for h in lab.hosts} == {"eth0"}
+    assert lab.controller.name == "controller" and lab.controller.management_ip.endswith(".2/22")
+
+
+def test_management_ranges():
+    import ipaddress
+
+    space = ipaddress.ip_network("100.64.0.0/10")
+    cidrs = {rs.management_cidr(f"lab{i}") for i in range(50)}
+    assert len(cidrs) > 45 and all(ipaddress.ip_network(c).subnet_of(space) for c in cidrs)
+    given = topology.parse({"management_network": {"cidr": "10.250.0.0/28"}, "hosts": {"c": {"roles": ["compute"]}}})
+    assert rs.resolve(given).host("c").management_ip == "10.250.0.2/28"
+    clash = topology.parse({"management_network": {"cidr": "172.31.0.0/24"}, "hosts": {"c": {"roles": ["compute"]}}})
+    with pytest.raises(ValueError, match="overlaps"):
+        rs.resolve(clash)
+    hosts = {f"c{i}": {"roles": ["compute"]} for i in range(20)}
+    with pytest.raises(ValueError, match="too few"):
+        rs.resolve(topology.parse({"management_network": {"cidr": "10.250.0.0/28"}, "hosts": hosts}))
 
 
 def test_examples_are_valid_and_the_seed_example_is_the_default():

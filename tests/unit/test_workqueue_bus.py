@@ -38,9 +38,11 @@ def test_inproc_call_publish_and_versions():
     t = InProcTransport()
     try:
         t.serve("svc", lambda msg: {"echo": msg["x"]})
-        assert t.call("svc", {"x": [1, 2]}) == {"echo": [1, 2]}
+        assert t.call("svc", m.message("echo", x=[1, 2])) == {"echo": [1, 2]}
         with pytest.raises(TransportError):
-            t.call("nobody", {})
+            t.call("nobody", m.message("echo"))
+        with pytest.raises(TransportError):
+            t.call("svc", {"v": 99, "x": 1})
         got: list[dict] = []
         done = threading.Event()
         cancel = t.subscribe("topic", lambda msg: (got.append(msg), done.set()))

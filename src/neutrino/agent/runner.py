@@ -21,8 +21,10 @@ from typing import Any
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
 from neutrino.agent.workqueue import WorkQueue
+from neutrino.bus.broker_errors import backoff
 from neutrino.bus.client import AgentClient
-from neutrino.bus.transport import Transport
+from neutrino.bus.transport import Transport, TransportError
+from neutrino.contract.messages import VersionMismatch
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
 from neutrino.contract.desired import BoundPort
@@ -72,6 +74,8 @@ class HostAgent:
             firewall=self._firewall_applier(adapters["nftables"], adapters["netlink"]) if settings.firewall else None,
         )
         self._vswitchd_pid: int | None = None
+        self._start_reported = False
+        self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
         self.dhcp = self.l3 = None
         self._dhcp_ready: dict[str, int] = {}
         self._fip_status: dict[str, str] = {}
@@ -145,7 +149,11 @@ class HostAgent:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.report(start=True)
+        try:
+            self.report(start=True)
+            self._start_reported = True
+        except TransportError as exc:  # the bus is down: the heartbeat reports the start later
+            self._bus_trouble("state report", exc)
         self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"))
         if self.monitor is not None:
             self.monitor.start()
@@ -185,11 +193,26 @@ class HostAgent:
                                      start_flag=start, availability_zone=zone)  # fmt: skip
 
     def _heartbeat(self) -> None:
-        while not self._stop.wait(self.settings.report_interval):
+        while not self._stop.wait(self.settings.report_interval if self._start_reported else 2.0):
             try:
-                self.report()
+                self.report(start=not self._start_reported)
+                self._start_reported = True
+            except TransportError as exc:  # the transport logs the broker problem once
+                self._bus_trouble("state report", exc)
             except Exception:  # noqa: BLE001 - the next heartbeat tries again
                 LOG.exception("agent %s: state report failed", self.host.name)
+
+    def _bus_trouble(self, what: str, exc: Exception) -> None:
+        """Log a bus problem once (not at every retry while the server or broker is away)."""
+        text = f"{what}: {exc}"
+        if self._trouble != str(exc):
+            self._trouble = str(exc)
+            LOG.warning("agent %s: %s; retrying with backoff", self.host.name, text)
+
+    def _bus_ok(self) -> None:
+        if self._trouble is not None:
+            self._trouble = None
+            LOG.warning("agent %s: the server answers again; resyncing", self.host.name)
 
     def _vswitchd_restarted(self) -> bool:
         pid = self.switch.pids().get("ovs-vswitchd")
@@ -200,6 +223,7 @@ class HostAgent:
 
     def _work(self) -> None:
         last_full = time.monotonic()
+        failures = 0
         while not self._stop.is_set():
             key = self.queue.get(timeout=self.settings.idle_check)
             if self._stop.is_set():
@@ -216,9 +240,17 @@ class HostAgent:
                 continue
             try:
                 self.reconcile_once()
+                failures = 0
+                self._bus_ok()
+            except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
+                self._bus_trouble("desired state refused", exc)
             except Exception as exc:  # noqa: BLE001 - retry on the next wake-up (dataplane or bus)
-                LOG.warning("agent %s: reconcile failed (%s); will retry", self.host.name, exc)
-                self._stop.wait(0.5)
+                if isinstance(exc, TransportError):
+                    self._bus_trouble("fetching the desired state", exc)
+                else:
+                    LOG.warning("agent %s: reconcile failed (%s); will retry", self.host.name, exc)
+                self._stop.wait(backoff(failures, cap=5.0))
+                failures += 1
                 self.queue.add("l2")
             finally:
                 self.queue.done(key)

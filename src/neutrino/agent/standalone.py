@@ -1,9 +1,10 @@
 """``neutrino agent --host H``: a host's agents in their own process, talking HTTP to the server.
 
-The same ``HostAgent`` the lab embeds, with the HTTP transport instead of the in-process one:
-calls go to ``POST /bus/v1/call``, notifications arrive by long polling ``/bus/v1/events``.
-Credentials come from a clouds.yaml (cloud ``neutrino``, an admin), as the openstack CLI's.
-Runs until SIGTERM or Ctrl-C.
+The same ``HostAgent`` the in-process test lab embeds, with the HTTP transport: calls go to
+``POST /bus/v1/call``, notifications arrive by long polling ``/bus/v1/events``. Credentials come
+from a clouds.yaml (cloud ``neutrino``, an admin), as the openstack CLI's. An unreachable server
+at start is one warning line per attempt and a retry with backoff, never an exit: under a
+supervisor (systemd, the lab) agents and server may start in any order. Runs until SIGTERM.
 """
 
 from __future__ import annotations
@@ -11,51 +12,85 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from neutrino.agent.config import AgentConfig
 from neutrino.agent.runner import AgentSettings, HostAgent
 from neutrino.bus.http import HttpTransport, password_token
 from neutrino.dataplane.host import HostContext
-from neutrino.dataplane.ovs import detect_datapath_type
 
 LOG = logging.getLogger(__name__)
+FIRST_RETRY = 0.25
+MAX_RETRY = 2.0
 
 
-def _credentials(clouds_yaml: Path) -> dict[str, Any]:
-    doc = yaml.safe_load(clouds_yaml.read_text())
+def _credentials(config: AgentConfig) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(config.clouds_yaml.read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read the credentials {config.clouds_yaml}: {exc.strerror}") from None
     try:
         return doc["clouds"]["neutrino"]["auth"]  # type: ignore[no-any-return]
     except (KeyError, TypeError):
-        raise ValueError(f"{clouds_yaml} has no cloud 'neutrino' with auth") from None
+        raise ValueError(f"{config.clouds_yaml} has no cloud 'neutrino' with auth") from None
 
 
-def run_agent(*, host: str, roles: tuple[str, ...], server_url: str | None, clouds_yaml: Path | None,
-              bridge_mappings: dict[str, str], tunnel_types: list[str], tunneling_ip: str | None,
-              netns: str | None, ovs_dir: Path | None, prefix: str, state_dir: Path,
-              stop: threading.Event | None = None) -> None:  # fmt: skip
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    clouds_yaml = clouds_yaml or Path("/var/lib/neutrino/clouds.yaml")
-    auth = _credentials(clouds_yaml)
-    url = server_url or auth["auth_url"].split("/identity")[0]
-    transport = HttpTransport(url, lambda: password_token(auth))
-    context = HostContext(name=host, netns=netns, ovs_dir=ovs_dir, prefix=prefix)
-    settings = AgentSettings(
-        roles=roles, bridge_mappings=bridge_mappings, tunnel_types=tunnel_types, tunneling_ip=tunneling_ip,
-        datapath_type=detect_datapath_type(), state_dir=state_dir / host / "dhcp",
+def settings_for(config: AgentConfig) -> AgentSettings:
+    datapath = config.datapath_type
+    if datapath is None:
+        from neutrino.dataplane.ovs import detect_datapath_type
+
+        datapath = detect_datapath_type()
+    return AgentSettings(
+        roles=config.roles, bridge_mappings=dict(config.bridge_mappings), tunnel_types=list(config.tunnel_types),
+        tunneling_ip=config.tunneling_ip, datapath_type=datapath, firewall=config.firewall,
+        report_interval=config.report_interval, resync_interval=config.resync_interval,
+        state_dir=config.state_dir / config.host / "dhcp",
     )  # fmt: skip
-    agent = HostAgent(context, transport, settings)
+
+
+def wait_for_server(config: AgentConfig, url: str, stop: threading.Event) -> bool:
+    """Until the server hands out a token for our credentials (a fast first pass once it
+    serves, rather than the agent's slower backoff); one line when it does not, one when it
+    does. False if stopped first."""
+    delay, problem = FIRST_RETRY, None
+    while not stop.is_set():
+        try:
+            password_token(_credentials(config))
+            if problem is not None:
+                LOG.warning("agent %s: server %s answers", config.host, url)
+            return True
+        except (OSError, ValueError) as exc:
+            if problem is None:
+                LOG.warning("agent %s: server %s not reachable (%s); retrying with backoff", config.host, url, exc)
+            problem = str(exc)
+        stop.wait(delay)
+        delay = min(delay * 2, MAX_RETRY)
+    return False
+
+
+def run_agent(config: AgentConfig, stop: threading.Event | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # credentials are read when a token is needed: in the lab, the server writes them as it starts
+    url = config.server_url or _credentials(config)["auth_url"].split("/identity")[0]
+    transport = HttpTransport(url, lambda: password_token(_credentials(config)))
+    context = HostContext(name=config.host, netns=config.netns, ovs_dir=config.ovs_dir, prefix=config.prefix)
+    agent = HostAgent(context, transport, settings_for(config))
     stop = stop or threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    agent.start()
-    LOG.info("agent %s (%s) running against %s", host, ",".join(roles), url)
+    started = False
     try:
+        if wait_for_server(config, url, stop):
+            agent.start()
+            started = True
+            LOG.info("agent %s (%s) running against %s", config.host, ",".join(config.roles), url)
         while not stop.wait(1):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        agent.stop()
+        if started:
+            agent.stop()
         transport.close()

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from neutrino.contract import messages as m
+from neutrino.bus import versions
 from neutrino.bus.transport import Transport, TransportError
 from neutrino.contract.desired import DesiredHostState
 
@@ -48,5 +49,12 @@ class AgentClient:
         return list(self._call(m.UPDATE_FIP_STATUSES, statuses=statuses)["updated"])
 
     def on_change(self, callback: Callable[[int], None]) -> Callable[[], None]:
-        """Call ``callback(revision)`` whenever the server says this host changed."""
-        return self.transport.subscribe(m.host_topic(self.host), lambda msg: callback(int(m.check(msg)["revision"])))
+        """Call ``callback(revision)`` whenever the server says this host changed. Transports
+        drop messages of another version already; this check keeps a listener from ever acting
+        on one (``versions.accept`` logs it once)."""
+
+        def listener(msg: dict[str, Any]) -> None:
+            if versions.accept(msg, m.host_topic(self.host)):
+                callback(int(msg.get("revision", 0)))
+
+        return self.transport.subscribe(m.host_topic(self.host), listener)

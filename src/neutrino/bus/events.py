@@ -1,47 +1,222 @@
-"""A bounded log of what was published on each topic, for agents that long-poll over HTTP.
+"""The log of what was published on each host topic, kept in the database for agents that
+long-poll over HTTP, whichever API worker serves them and whichever committed the change.
 
-The HTTP transport cannot push, so the server keeps the last messages of each host topic with
-a sequence number; an agent asks for those after the last one it saw and waits (long poll) when
-there are none. Losing old entries is harmless: notifications only say "look again", and an
-agent that fell behind is told so (``reset``) and resyncs.
+The HTTP transport cannot push, so the server keeps the last notifications of each host topic
+in the ``bus_events`` table, numbered by a sequence every worker shares. An agent asks for those
+after the last number it saw and waits (long poll) when there are none. Waiting long-pollers are
+woken by a per-process ``Wakeup``: the notifier that appended rings it directly, and on
+PostgreSQL one ``LISTEN`` connection per worker rings it when another worker appended (the
+append sends ``NOTIFY`` in its transaction, delivered at commit). A wake-up that is lost costs
+at most ``RECHECK`` seconds: waiters look at the table again that often anyway.
+
+Appends take turns (a transaction-scoped advisory lock on PostgreSQL, BEGIN IMMEDIATE on
+SQLite), so sequence numbers become visible in order and a reader that saw N never later finds
+a smaller number committed behind it. The table is pruned to ``KEEP_ROWS`` rows and
+``KEEP_SECONDS`` of age. Losing old entries is harmless: notifications only say "look again",
+and an agent that fell behind is told so (``reset``) and resyncs.
+
+The same transaction compares each host's desired-state fingerprint with the one last
+announced (``bus_fingerprints``), so a change is announced once by the worker that committed
+it, and a worker never trusts a stale memory of what others announced.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections import deque
+import time
+from datetime import timedelta
 from typing import Any
 
-from neutrino.bus.transport import Transport
+import orjson
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-KEEP = 256
+from neutrino.db.engine import make_sessionmaker, run_in_transaction
+from neutrino.domain.models import BusEvent, BusFingerprint
+from neutrino.domain.models.base import utcnow
+
+LOG = logging.getLogger(__name__)
+
+KEEP_ROWS = 4096
+KEEP_SECONDS = 3600
+RECHECK = 5.0
+MAX_EVENTS = 256
+CHANNEL = "neutrino_bus"
+APPEND_LOCK = 0x6E62757365766C67  # any constant: appenders of one database take turns
+
+
+class Wakeup:
+    """A generation counter long-pollers wait on; ``ring`` wakes every waiter of this process."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        with self._cond:
+            return self._generation
+
+    def ring(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Return once the generation differs from ``seen``, or after ``timeout`` seconds."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._generation != seen, timeout=timeout)
+
+
+class PgListener:
+    """One ``LISTEN`` connection (psycopg 3, autocommit) per worker, outside SQLAlchemy's pool;
+    every notification on ``CHANNEL`` rings the wakeup. Reconnects with backoff, and rings once
+    after each (re)connect, since notifications sent while it was away are lost."""
+
+    def __init__(self, engine: Engine, wakeup: Wakeup) -> None:
+        self._connect_args, self._connect_kwargs = engine.dialect.create_connect_args(engine.url)
+        self.wakeup = wakeup
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="bus-listen", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _loop(self) -> None:
+        import psycopg
+
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(*self._connect_args, **self._connect_kwargs, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    backoff = 0.5
+                    self.wakeup.ring()
+                    while not self._stop.is_set():
+                        for _notification in conn.notifies(timeout=1.0):
+                            self.wakeup.ring()
+            except psycopg.Error as exc:
+                LOG.warning("bus: LISTEN connection lost (%s); reconnecting in %.1fs", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
 
 
 class EventLog:
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
-        self._cond = threading.Condition()
-        self._logs: dict[str, deque[tuple[int, dict[str, Any]]]] = {}
-        self._seq = 0
+    """``announce`` (the notifier, after a commit) and ``since`` (the long poll)."""
 
-    def _ensure(self, topic: str) -> deque[tuple[int, dict[str, Any]]]:
-        log = self._logs.get(topic)
-        if log is None:
-            log = self._logs[topic] = deque(maxlen=KEEP)
-            self.transport.subscribe(topic, lambda msg, t=topic: self._append(t, msg))
-        return log
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+        """``engine``: the writers' engine; a sessionmaker of its own, so the log's commits do
+        not wake the notifier that wrote them. ``read_engine``: what long polls read with."""
+        self.engine = engine
+        self.read_engine = read_engine or engine
+        self.sessions = make_sessionmaker(engine)
+        self.postgres = engine.dialect.name == "postgresql"
+        self.wakeup = Wakeup()
+        self.listener = PgListener(engine, self.wakeup) if self.postgres else None
 
-    def _append(self, topic: str, msg: dict[str, Any]) -> None:
-        with self._cond:
-            self._seq += 1
-            self._logs[topic].append((self._seq, msg))
-            self._cond.notify_all()
+    def start(self) -> None:
+        if self.listener is not None:
+            self.listener.start()
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def announce(self, prints: dict[str, str], message: Any) -> list[str]:
+        """Hosts whose fingerprint differs from the one last announced by any worker: record
+        the new fingerprints and append ``message(host)`` to each host's topic, in one
+        transaction; returns those hosts."""
+        changed = run_in_transaction(self.sessions, lambda s: self._announce(s, prints, message))
+        if changed:
+            self.wakeup.ring()
+        return changed
+
+    def _announce(self, session: Session, prints: dict[str, str], message: Any) -> list[str]:
+        if self.postgres:
+            session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK)))
+        stored = {host: fp for host, fp in session.execute(select(BusFingerprint.host, BusFingerprint.fingerprint))}
+        changed = [host for host, fp in prints.items() if stored.get(host) != fp]
+        if not changed:
+            return []
+        for host in changed:
+            if host in stored:
+                session.execute(
+                    update(BusFingerprint).where(BusFingerprint.host == host).values(fingerprint=prints[host])
+                )
+            else:
+                session.execute(insert(BusFingerprint).values(host=host, fingerprint=prints[host]))
+        now = utcnow()
+        rows = [
+            {"topic": topic, "body": orjson.dumps(msg).decode(), "created_at": now}
+            for topic, msg in (message(host) for host in changed)
+        ]
+        session.execute(insert(BusEvent), rows)
+        self._prune(session, now)
+        if self.postgres:
+            session.execute(select(func.pg_notify(CHANNEL, "")))
+        return changed
+
+    def _prune(self, session: Session, now: Any) -> None:
+        """Keep the newest ``KEEP_ROWS`` rows and none older than ``KEEP_SECONDS``, but always
+        the newest row, so the numbering a reader compares against survives a quiet hour."""
+        newest = session.scalar(select(func.max(BusEvent.seq))) or 0
+        session.execute(
+            delete(BusEvent).where(
+                (BusEvent.seq <= newest - KEEP_ROWS)
+                | ((BusEvent.created_at < now - timedelta(seconds=KEEP_SECONDS)) & (BusEvent.seq < newest))
+            )
+        )
+
+    # --- reading ----------------------------------------------------------------------------
 
     def since(self, topic: str, after: int, timeout: float) -> dict[str, Any]:
-        """{"events": [...], "last": seq, "reset": bool} for messages after ``after``."""
-        with self._cond:
-            log = self._ensure(topic)
-            self._cond.wait_for(lambda: any(seq > after for seq, _ in log), timeout=timeout)
-            events = [msg for seq, msg in log if seq > after]
-            reset = bool(log) and after > 0 and log[0][0] > after + 1
-            return {"events": events, "last": max([self._seq, after]) if events else max(after, 0), "reset": reset}
+        """{"events": [...], "last": seq, "reset": bool} for messages on ``topic`` after
+        ``after``, waiting up to ``timeout`` seconds for one. ``after`` 0 (a new poller) is
+        answered at once with the newest number, so an agent starts from now instead of reading
+        the past hour."""
+        deadline = time.monotonic() + timeout
+        if after <= 0:
+            after = 0
+            newest = self._newest()
+            if newest > 0:
+                return {"events": [], "last": newest, "reset": False}
+        while True:
+            seen = self.wakeup.generation
+            doc = self._read(topic, after)
+            remaining = deadline - time.monotonic()
+            if doc["events"] or doc["reset"] or remaining <= 0:
+                return doc
+            self.wakeup.wait(seen, min(remaining, RECHECK))
+
+    def _newest(self) -> int:
+        with self.read_engine.connect() as conn:
+            return conn.execute(select(func.max(BusEvent.seq))).scalar() or 0
+
+    def _read(self, topic: str, after: int) -> dict[str, Any]:
+        with self.read_engine.connect() as conn:
+            low, high = conn.execute(select(func.min(BusEvent.seq), func.max(BusEvent.seq))).one()
+            high = high or 0
+            if after > high or (low is not None and after < low - 1):
+                # the log was pruned past this reader, or this is another database: look again
+                return {"events": [], "last": high, "reset": True}
+            rows = conn.execute(
+                select(BusEvent.seq, BusEvent.body)
+                .where(BusEvent.topic == topic, BusEvent.seq > after)
+                .order_by(BusEvent.seq)
+                .limit(MAX_EVENTS)
+            ).all()
+        events = [orjson.loads(row.body) for row in rows]
+        return {"events": events, "last": rows[-1].seq if rows else after, "reset": False}

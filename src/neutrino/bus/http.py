@@ -1,9 +1,11 @@
 """The transport for agents in another process than the server: HTTP to ``/bus/v1``.
 
 Calls are POSTs; subscriptions are long polls in a background thread that hand each
-notification to the listener; a poll that fails is retried after a pause, and a gap in the
-event log is reported as one synthetic notification, so the agent looks again. Authenticated
-with a Keystone token from the given credentials, renewed on 401. Standard library only.
+notification to the listener; a poll that fails is retried with capped exponential backoff
+(logged once per kind of failure, and once when the server is back), and a gap in the event
+log or a reconnect is reported as one synthetic notification, so the agent looks again.
+Messages of an unknown version are dropped (``versions``). Authenticated with a Keystone token
+from the given credentials, renewed on 401. Standard library only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from neutrino.bus import versions
+from neutrino.bus.broker_errors import backoff
 from neutrino.bus.transport import Handler, Listener, TransportError
 
 LOG = logging.getLogger(__name__)
@@ -47,7 +51,10 @@ class HttpTransport:
     def _request(self, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
         for attempt in (1, 2):
             if self._token is None:
-                self._token = self._token_source()
+                try:
+                    self._token = self._token_source()
+                except (OSError, ValueError) as exc:  # server down, credentials refused or unreadable
+                    raise TransportError(f"{method} {path}: no token: {exc}") from exc
             req = urllib.request.Request(
                 self.url + path, method=method, data=None if body is None else json.dumps(body).encode(),
                 headers={"X-Auth-Token": self._token, "Content-Type": "application/json"},
@@ -75,24 +82,44 @@ class HttpTransport:
 
     def subscribe(self, topic: str, listener: Listener) -> Callable[[], None]:
         cancelled = threading.Event()
+        path = "/bus/v1/events?"
+        after = 0
+        try:  # a first, non-waiting poll: the server logs this topic from now on
+            after = self._request("GET", path + urllib.parse.urlencode({"topic": topic, "after": 0, "timeout": 0}),
+                                  timeout=10)["last"]  # fmt: skip
+        except TransportError:
+            pass  # the poll loop reports and retries
 
-        def poll() -> None:
-            after = 0
+        def deliver(msg: dict[str, Any]) -> None:
+            if not cancelled.is_set() and versions.accept(msg, topic):
+                listener(msg)
+
+        def poll(after: int) -> None:
+            failures = 0
+            last_problem = None
             while not (self._stop.is_set() or cancelled.is_set()):
                 query = urllib.parse.urlencode({"topic": topic, "after": after, "timeout": 20})
                 try:
-                    doc = self._request("GET", f"/bus/v1/events?{query}", timeout=40)
+                    doc = self._request("GET", path + query, timeout=40)
                 except TransportError as exc:
-                    LOG.warning("bus: polling %s failed (%s); retrying", topic, exc)
-                    self._stop.wait(2)
+                    problem = str(exc).split(": ", 1)[-1]
+                    if problem != last_problem:
+                        LOG.error("bus: polling %s at %s failed (%s); retrying with backoff", topic, self.url, problem)
+                        last_problem = problem
+                    self._stop.wait(backoff(failures, cap=15.0))
+                    failures += 1
                     continue
+                if failures:
+                    LOG.warning("bus: polling %s at %s works again", topic, self.url)
+                    failures, last_problem = 0, None
+                    deliver(versions.look_again())  # what happened while away
                 if doc.get("reset") or (after and doc["last"] < after):  # server restarted or we fell behind
-                    listener({"v": 1, "method": "host_changed", "revision": 0})
+                    deliver(versions.look_again())
                 for msg in doc["events"]:
-                    listener(msg)
+                    deliver(msg)
                 after = doc["last"]
 
-        t = threading.Thread(target=poll, name=f"bus-poll-{topic}", daemon=True)
+        t = threading.Thread(target=poll, args=(after,), name=f"bus-poll-{topic}", daemon=True)
         t.start()
         self._threads.append(t)
         return cancelled.set

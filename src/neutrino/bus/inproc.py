@@ -3,7 +3,7 @@
 Calls run the handler in the caller's thread (like a synchronous RPC); publications are
 delivered by one dispatcher thread so a publisher (the server after a commit) never waits for
 an agent. Messages are deep-copied through JSON on the way, so nothing passes that a real
-broker could not carry.
+broker could not carry, and checked for their version as every transport does (``versions``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from neutrino.bus import versions
 from neutrino.bus.transport import Handler, Listener, TransportError
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class InProcTransport:
         handler = self._handlers.get(topic)
         if handler is None:
             raise TransportError(f"no server on topic {topic}")
+        if not versions.accept(msg, topic):
+            raise TransportError(f"call {topic}: request of version {msg.get('v')!r} refused")
         reply = handler(_copy(msg))
         return _copy(reply or {})
 
@@ -65,6 +68,8 @@ class InProcTransport:
             if item is None:
                 return
             topic, msg = item
+            if not versions.accept(msg, topic):
+                continue
             with self._lock:
                 listeners = list(self._listeners.get(topic, ()))
             for listener in listeners:

@@ -21,8 +21,9 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from neutrino import errors
-from neutrino.contract import messages as m
+from neutrino.bus.events import EventLog
 from neutrino.bus.transport import Transport
+from neutrino.contract import messages as m
 from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import Agent
 from neutrino.domain.projection.build import project_host
@@ -124,13 +125,20 @@ class Notifier:
     """Publishes ``host_changed`` to hosts whose desired state changed since the last pass."""
 
     def __init__(
-        self, transport: Transport, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None = None
+        self,
+        transport: Transport,
+        sessions: sessionmaker[Session],
+        read_sessions: sessionmaker[Session] | None = None,
+        log: EventLog | None = None,
     ) -> None:
         """``sessions``: the writers' sessionmaker, whose commits wake the notifier;
-        ``read_sessions``: what it reads the projections with (no write lock on SQLite)."""
+        ``read_sessions``: what it reads the projections with (no write lock on SQLite);
+        ``log``: the database's event log, which also holds the fingerprints last announced
+        by any worker (without it, this notifier remembers its own)."""
         self.transport = transport
         self.sessions = sessions
         self.read_sessions = read_sessions or sessions
+        self.log = log
         self.revision = 0
         self._fingerprints: dict[str, str] = {}
         self._wake = threading.Event()
@@ -177,39 +185,51 @@ class Notifier:
             hosts = sorted(set(session.scalars(select(Agent.host))))
             prints = {h: project_host(session, h).fingerprint for h in hosts}
             session.rollback()
-        changed = [h for h, fp in prints.items() if self._fingerprints.get(h) != fp]
+        revision = self.revision + 1
+
+        def message(host: str) -> tuple[str, dict[str, Any]]:
+            return m.host_topic(host), m.message(m.HOST_CHANGED, host=host, revision=revision)
+
+        if self.log is not None:
+            changed = self.log.announce(prints, message)
+        else:
+            changed = [h for h, fp in prints.items() if self._fingerprints.get(h) != fp]
+            self._fingerprints.update((h, prints[h]) for h in changed)
         if changed:
-            self.revision += 1
+            self.revision = revision
             for host in changed:
-                self._fingerprints[host] = prints[host]
-                self.transport.publish(m.host_topic(host), m.message(m.HOST_CHANGED, host=host, revision=self.revision))
+                self.transport.publish(*message(host))
         return changed
 
 
 class ServerBus:
-    """Everything the server side of the bus is: transport, RPC server, notifier, event log."""
+    """Everything the server side of the bus is: transport, RPC server, notifier, event log
+    (the database's, shared by every API worker; see ``bus/events.py``)."""
 
     def __init__(
         self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None
     ) -> None:
-        from neutrino.bus.events import EventLog
         from neutrino.bus.inproc import InProcTransport
 
         self.transport = InProcTransport()
         self.rpc = RpcServer(self.transport, sessions, cfg)
-        self.notifier = Notifier(self.transport, sessions, read_sessions)
-        self.events = EventLog(self.transport)
+        engine = sessions.kw["bind"]
+        read_engine = (read_sessions or sessions).kw["bind"]
+        self.events = EventLog(engine, read_engine)
+        self.notifier = Notifier(self.transport, sessions, read_sessions, log=self.events)
         self._started = False
 
     def start(self) -> None:
         if not self._started:
             self._started = True
+            self.events.start()
             self.notifier.start()
 
     def stop(self) -> None:
         if self._started:
             self._started = False
             self.notifier.stop()
+            self.events.stop()
 
     def close(self) -> None:
         self.stop()

@@ -64,49 +64,39 @@ def _echo_json(value: Any) -> None:
 
 @click.group(invoke_without_command=True)
 @click.option("--host", "run_host", help="run the agents of this host (the name the server binds ports to)")
-@click.option("--roles", default="l2", show_default=True, help="comma-separated: l2, dhcp, l3")
+@click.option("--roles", default=None, help="comma-separated: l2, dhcp, l3  [l2]")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML file: [agent] server_url, clouds_yaml, bridge_mappings, tunnel_types, tunneling_ip, ...")  # fmt: skip
+              help="TOML file, section [agent]: host, roles, server_url, clouds_yaml, bridge_mappings, ... (docs/deployment.md)")  # fmt: skip
 @click.option("--server-url", help="the neutrino server (default: from clouds.yaml's auth_url)")
-@click.option("--clouds-yaml", type=click.Path(path_type=Path), help="credentials (cloud 'neutrino'); default: the server's state dir")
+@click.option("--clouds-yaml", type=click.Path(path_type=Path), help="credentials (cloud 'neutrino')  [/var/lib/neutrino/clouds.yaml]")
 @click.option("--bridge-mappings", default="", help="physnet:bridge,...")
 @click.option("--tunnel-types", default="", help="e.g. vxlan")
 @click.option("--tunneling-ip", help="this host's tunnel endpoint address")
 @click.option("--netns", help="the namespace that is this host (default: the root namespace)")
 @click.option("--ovs-dir", type=click.Path(path_type=Path), help="a private OVS run directory (default: the system's)")
 @click.option("--prefix", default="", help="prefix of the namespaces this host creates (qdhcp-, qrouter-)")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=Path("/var/lib/neutrino/agent"), show_default=True)
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None, help="[/var/lib/neutrino/agent]")
 @click.pass_context
-def agent(ctx: click.Context, run_host: str | None, roles: str, config_file: Path | None, server_url: str | None,
+def agent(ctx: click.Context, run_host: str | None, roles: str | None, config_file: Path | None, server_url: str | None,
           clouds_yaml: Path | None, bridge_mappings: str, tunnel_types: str, tunneling_ip: str | None,
-          netns: str | None, ovs_dir: Path | None, prefix: str, state_dir: Path) -> None:  # fmt: skip
-    """Run the agents of a host (``neutrino agent --host H --roles l2,dhcp,l3``) against a
-    server over HTTP; or, with a subcommand, act as an agent by hand (heartbeat, device-up, ...)."""
+          netns: str | None, ovs_dir: Path | None, prefix: str, state_dir: Path | None) -> None:  # fmt: skip
+    """Run the agents of a host (``neutrino agent --host H --roles l2,dhcp,l3`` or
+    ``neutrino agent --config agent.toml``) against a server over HTTP; or, with a subcommand,
+    act as an agent by hand (heartbeat, device-up, ...)."""
     if ctx.invoked_subcommand is not None:
         return
-    if not run_host:
-        raise click.UsageError("give --host to run agents, or a subcommand (see --help)")
+    if not run_host and config_file is None:
+        raise click.UsageError("give --host or --config to run agents, or a subcommand (see --help)")
+    from neutrino.agent.config import load_agent_config
     from neutrino.agent.standalone import run_agent
 
-    file_conf: dict[str, Any] = {}
-    if config_file is not None:
-        import tomllib
-
-        file_conf = tomllib.loads(config_file.read_text()).get("agent", {})
     try:
-        run_agent(
-            host=run_host,
-            roles=tuple(r.strip() for r in roles.split(",") if r.strip()),
-            server_url=server_url or file_conf.get("server_url"),
-            clouds_yaml=clouds_yaml or (Path(file_conf["clouds_yaml"]) if "clouds_yaml" in file_conf else None),
-            bridge_mappings=parse_mappings(bridge_mappings) or dict(file_conf.get("bridge_mappings", {})),
-            tunnel_types=[t for t in tunnel_types.split(",") if t] or list(file_conf.get("tunnel_types", [])),
-            tunneling_ip=tunneling_ip or file_conf.get("tunneling_ip"),
-            netns=netns or file_conf.get("netns"),
-            ovs_dir=ovs_dir or (Path(file_conf["ovs_dir"]) if "ovs_dir" in file_conf else None),
-            prefix=prefix or file_conf.get("prefix", ""),
-            state_dir=state_dir,
-        )
+        config = load_agent_config(
+            config_file, host=run_host, roles=roles, server_url=server_url, clouds_yaml=clouds_yaml,
+            bridge_mappings=parse_mappings(bridge_mappings), tunnel_types=tunnel_types, tunneling_ip=tunneling_ip,
+            netns=netns, ovs_dir=ovs_dir, prefix=prefix, state_dir=state_dir,
+        )  # fmt: skip
+        run_agent(config)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -100,18 +100,22 @@ def _plan_tables(lab: rs.ResolvedLab) -> None:
     for s in lab.switches:
         sw.add_row(s.name, s.purpose)
     OUT.print(sw)
-    hosts = Table("host", "roles", "namespace", "OVS bridges", "wires", "tunnel IP", "bridge_mappings", title="hosts")
+    hosts = Table("host", "roles", "namespace", "management IP", "OVS bridges", "wires", "tunnel IP", "bridge_mappings", title="hosts")
     for h in lab.hosts:
         hosts.add_row(
             h.name,
             ",".join(h.roles),
             h.netns,
+            f"{h.management_ip} (eth0)" if h.management_ip else "-",
             " ".join(h.bridges()) or "-",
             "\n".join(f"{w.host_end} ({w.bridge}) ↔ {w.root_end} on {w.switch}" for w in h.wires) or "-",
             h.tunnel_ip or "-",
             ",".join(f"{k}:{v}" for k, v in h.bridge_mappings.items()) or "-",
         )
     OUT.print(hosts)
+    if lab.management:
+        OUT.print(f"management: {lab.management.cidr} on {lab.management.switch}, root namespace {lab.management.root_address}; "
+                  f"the API server on {lab.controller.name} at http://{lab.controller.address}:9696")
     if lab.outside:
         OUT.print(f"outside: namespace {lab.outside.netns}, {lab.outside.interface} {lab.outside.address} on {lab.outside.wire.switch}")
 
@@ -204,7 +208,14 @@ def _status_tables(doc: dict[str, Any]) -> None:
     OUT.print(s)
     if doc.get("cloud"):
         c = doc["cloud"]
-        OUT.print(f"API server: {c['url']} (pid {c['pid']}), agents on {', '.join(c['agents'])}; clouds.yaml {c['clouds_yaml']}")
+        OUT.print(f"API server: {c['url']}; clouds.yaml {c['clouds_yaml']}")
+    if doc.get("processes"):
+        p = Table("process", "node", "pid", "health", "restarts", "log", title="processes")
+        for proc in doc["processes"]:
+            colour = "green" if proc["health"] == "running" else ("yellow" if proc["health"] == "stopped" else "red")
+            p.add_row(proc["name"], proc["node"], str(proc["pid"] or "-"), f"[{colour}]{proc['health']}[/]",
+                      str(proc["restarts"]), proc["log"])  # fmt: skip
+        OUT.print(p)
     if doc["outside"]:
         o = doc["outside"]
         OUT.print(f"outside: {o['netns']} {' '.join(o['addresses']) or o['address']}")
@@ -267,11 +278,67 @@ def down(name: str | None, as_json: bool) -> None:
 
 @lab.command(hidden=True)
 @click.option("--name", required=True)
-def serve(name: str) -> None:
-    """Run the lab's API server and agents in the foreground (started by `lab up`)."""
-    from neutrino.lab import cloud
+def supervise(name: str) -> None:
+    """Start and keep the lab's server and agents running, in the foreground (started by `lab up`)."""
+    from neutrino.lab import supervisor
 
-    cloud.serve(_lookup(name))
+    supervisor.serve(_lookup(name))
+
+
+def _process_command(action: str, name: str | None, process: str) -> None:
+    """``lab agent|server stop|start``: one process, through the lab's supervisor."""
+    from neutrino.lab import process_control
+
+    lab_ = _lookup(name)
+    try:
+        if action == "stop":
+            pid = process_control.stop(lab_, process)
+            ERR.print(f"{process}: stopped (pid {pid}); the supervisor leaves it stopped" if pid else f"{process}: was not running")
+        else:
+            pid = process_control.start(lab_, process)
+            ERR.print(f"{process}: running, pid {pid}")
+    except (KeyError, process_control.ProcessError) as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+
+
+@lab.group("agent")
+def agent_group() -> None:
+    """Stop or start one host's agent process (the supervisor restarts agents that die, not stopped ones)."""
+
+
+@agent_group.command("stop")
+@click.argument("host")
+@click.option("--name", help="which lab (default: the only one up)")
+def agent_stop(host: str, name: str | None) -> None:
+    """Stop HOST's agents for good: returns once the process is gone; nothing restarts it."""
+    _process_command("stop", name, host)
+
+
+@agent_group.command("start")
+@click.argument("host")
+@click.option("--name", help="which lab (default: the only one up)")
+def agent_start(host: str, name: str | None) -> None:
+    """Start HOST's agents again after `lab agent stop`."""
+    _process_command("start", name, host)
+
+
+@lab.group("server")
+def server_group() -> None:
+    """Stop or start the lab's API server process (on the controller)."""
+
+
+@server_group.command("stop")
+@click.option("--name", help="which lab (default: the only one up)")
+def server_stop(name: str | None) -> None:
+    """Stop the server for good: returns once the process is gone."""
+    _process_command("stop", name, "server")
+
+
+@server_group.command("start")
+@click.option("--name", help="which lab (default: the only one up)")
+def server_start(name: str | None) -> None:
+    """Start the server again after `lab server stop`."""
+    _process_command("start", name, "server")
 
 
 @lab.command()

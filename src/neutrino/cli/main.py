@@ -6,6 +6,7 @@ import click
 
 from neutrino import __version__
 from neutrino.cli.agent import agent
+from neutrino.cli.db import db
 from neutrino.cli.identity import identity
 from neutrino.cli.lab import lab
 from neutrino.cli.server import server
@@ -19,6 +20,7 @@ def cli() -> None:
 
 
 cli.add_command(server)
+cli.add_command(db)
 cli.add_command(identity)
 cli.add_command(agent)
 cli.add_command(lab)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
@@ -19,6 +21,10 @@ from neutrino.config import load_server_settings
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None, help="[/var/lib/neutrino]")
 @click.option("--auth", type=click.Choice(["keystone", "noauth"]), default=None, help="[keystone]")
 @click.option("--database-url", default=None, help="SQLAlchemy URL [sqlite:///<state-dir>/neutrino.db]")
+@click.option("--workers", type=int, default=None, help="API worker processes; >1 needs PostgreSQL [1]")
+@click.option(
+    "--migrate/--no-migrate", default=None, help="upgrade the schema at start, or leave it to `neutrino db upgrade`"
+)
 def server(
     config_file: Path | None,
     host: str | None,
@@ -26,27 +32,45 @@ def server(
     state_dir: Path | None,
     auth: str | None,
     database_url: str | None,
+    workers: int | None,
+    migrate: bool | None,
 ) -> None:
     """Run the Neutron API v2.0 server with its Keystone-compatible identity service."""
-    from neutrino.server import build
+    from neutrino.db.engine import is_sqlite
+    from neutrino.server import WORKER_SETTINGS_ENV, build, prepare
 
     try:
         settings = load_server_settings(
-            config_file, host=host, port=port, state_dir=state_dir, auth=auth, database_url=database_url
-        )
+            config_file, host=host, port=port, state_dir=state_dir, auth=auth, database_url=database_url,
+            workers=workers, migrate=migrate,
+        )  # fmt: skip
     except (FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+    if settings.workers > 1 and is_sqlite(settings.db_url):
+        raise click.ClickException(
+            f"{settings.workers} workers need PostgreSQL (database_url = \"postgresql+psycopg://...\"): "
+            "SQLite serves one worker"
+        )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from neutrino.db.migrate import SchemaNotCurrent
     from neutrino.entrypoints import LoadError
 
+    app: Any
     try:
-        built = build(settings, isolated_migrations=True)
-    except LoadError as exc:  # a wrong driver or plugin name, or range, in the settings
+        if settings.workers == 1:
+            built = build(settings, isolated_migrations=True)
+            app, password = built.app, built.admin_password
+        else:  # once here, then each worker process builds its own app (neutrino.server.worker_app)
+            password = prepare(settings, isolated_migrations=True)
+            os.environ[WORKER_SETTINGS_ENV] = settings.model_dump_json()
+            app = "neutrino.server:worker_app"
+    except (LoadError, SchemaNotCurrent) as exc:  # a wrong name or range; a schema to upgrade
         raise click.ClickException(str(exc)) from exc
     out = click.echo
-    out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url})", err=True)
+    out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url}, "
+        f"workers: {settings.workers})", err=True)  # fmt: skip
     if settings.auth == "keystone":
         out(f"identity: {settings.url}/identity/v3", err=True)
         from neutrino.server import SYSTEM_STATE_DIR
@@ -60,15 +84,17 @@ def server(
                 err=True,
             )
         out(f"     or: source {settings.state_dir / 'openrc'}", err=True)
-        if built.admin_password and not settings.admin_password:
-            out(f"admin password (generated, also in clouds.yaml): {built.admin_password}", err=True)
+        if password and not settings.admin_password:
+            out(f"admin password (generated, also in clouds.yaml): {password}", err=True)
     sys.stderr.flush()
     uvicorn.run(
-        built.app,
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
         access_log=settings.log_level == "debug",
         loop="uvloop",
         http="httptools",
+        workers=settings.workers if settings.workers > 1 else None,
+        factory=settings.workers > 1,
     )

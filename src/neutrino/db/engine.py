@@ -5,7 +5,9 @@ the same for both. For SQLite every transaction starts with BEGIN IMMEDIATE: wri
 queue on the busy timeout instead of failing with "database is locked" when a read lock is
 upgraded, and WAL keeps readers unblocked by writers. Correctness under concurrent writers
 (no shared IP, MAC or segment) comes from unique constraints plus `run_in_transaction`
-retrying the whole unit of work, which is what Neutron does with its DB retry decorator.
+retrying the whole unit of work, which is what Neutron does with its DB retry decorator; a
+resource updated by another writer since it was read (its revision_number, the version
+counter, no longer matches: ``StaleDataError``) is retried the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from neutrino import errors
 
@@ -75,7 +78,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def _is_retriable(exc: BaseException) -> bool:
-    if isinstance(exc, RetryRequest | IntegrityError):
+    if isinstance(exc, RetryRequest | IntegrityError | StaleDataError):
         return True
     if isinstance(exc, OperationalError | DBAPIError):
         text = str(exc.orig if getattr(exc, "orig", None) else exc).lower()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -48,6 +48,21 @@ def current(engine: Engine) -> str | None:
         if not inspect(conn).has_table("alembic_version"):
             return None
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database is not at the schema this code needs, and this process may not migrate it."""
+
+
+def require_head(engine: Engine) -> None:
+    """Raise SchemaNotCurrent, in one line that says what to run, unless the schema is at head."""
+    found = current(engine)
+    if found != HEAD_REVISION:
+        state = "is empty" if found is None else f"is at schema revision {found}"
+        raise SchemaNotCurrent(
+            f"the database {state}, this server needs {HEAD_REVISION}: run `neutrino db upgrade` "
+            "(with the same --config or --database-url), or start the server with migrations on"
+        )
 
 
 def upgrade_if_needed(engine: Engine, *, isolated: bool = False) -> bool:

@@ -69,6 +69,8 @@ def up(
         for sw in lab.switches:
             nl.add_bridge(sw.name)
             nl.set_link(sw.name, up=True)
+        if lab.management:
+            _address_management(nl, lab.management)
     progress(f"hosts ({len(lab.hosts)}): namespaces, wires, Open vSwitch ({detected} datapath)")
     with ThreadPoolExecutor(max_workers=min(8, len(lab.hosts))) as pool:
         for fut in [pool.submit(build_host, lab, h) for h in lab.hosts]:
@@ -85,10 +87,30 @@ def _wire(nl: Netlink, wire: rs.Wire, netns: str, mtu: int) -> None:
     nl.set_link(wire.host_end, netns=netns, up=True)
 
 
+def _address_management(nl: Netlink, mgmt: rs.Management) -> None:
+    """The root namespace's address on the management switch, unless the range is routed
+    elsewhere already (another lab or the machine's own network): then a clear error."""
+    import ipaddress
+
+    net = ipaddress.ip_network(mgmt.cidr)
+    if mgmt.root_address in nl.addresses(mgmt.switch):
+        return
+    for route in nl.routes():
+        if route["dst"] != "default" and ipaddress.ip_network(route["dst"], strict=False).overlaps(net):
+            raise LabError(
+                f"the management network {net} overlaps the route to {route['dst']} on this machine; "
+                "set management_network.cidr in the lab file"
+            )
+    nl.add_address(mgmt.switch, mgmt.root_address)
+
+
 def build_host(lab: rs.ResolvedLab, host: rs.ResolvedHost) -> None:
     with Netlink() as nl:
         nl.add_netns(host.netns)
         nl.set_link("lo", netns=host.netns, up=True)
+        if host.management and host.management_ip:
+            _wire(nl, host.management, host.netns, lab.mtu)
+            nl.add_address(host.management.host_end, host.management_ip, netns=host.netns)
         for wire in host.wires:
             _wire(nl, wire, host.netns, lab.mtu)
         if not host.has_ovs:

@@ -6,8 +6,12 @@ coexist and ``down`` can find what a lab owns even when its record is lost:
 * namespaces ``<lab>-<host>`` (hosts), ``<lab>-outside``, ``<lab>-vm-<name>`` (instances), and
   per-host namespaces prefixed ``<lab>-<host>-`` (``seed-network-qdhcp-<id>``);
 * in the root namespace only the underlay: switches ``<lab>-sw-p<i>`` (physnet i),
-  ``<lab>-sw-tun``, ``<lab>-sw-ext`` and the root ends of the wires ``<lab>-<n><p<i>|t|x>``
-  (host number n), ``<lab>-out``; all at most 15 characters;
+  ``<lab>-sw-tun``, ``<lab>-sw-ext``, ``<lab>-sw-mgt`` and the root ends of the wires
+  ``<lab>-<n><p<i>|t|x|m>`` (host number n), ``<lab>-out``; all at most 15 characters;
+* the management network: every host's ``eth0`` on ``<lab>-sw-mgt``, whose root-namespace
+  address lets the machine's ``openstack`` CLI reach the API server on the controller. Its
+  default range is a /22 of 100.64.0.0/10 (shared address space, unused by the lab's other
+  ranges) picked by the lab name's CRC, so that two labs' root routes do not overlap;
 * state under ``/run/neutrino/lab/<lab>/`` (a host's OVS in ``<host>/ovs``).
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,9 @@ STATE_ROOT = Path(os.environ.get("NEUTRINO_LAB_DIR", "/run/neutrino/lab"))
 TUNNEL_BRIDGE = "br-phy"
 EXTERNAL_BRIDGE = "br-ex"
 INTEGRATION_BRIDGE = "br-int"
+MANAGEMENT_SPACE = ipaddress.ip_network("100.64.0.0/10")
+MANAGEMENT_PREFIX = 22
+MANAGEMENT_INTERFACE = "eth0"
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,13 @@ class ResolvedHost:
     bridge_mappings: dict[str, str]
     tunnel_ip: str | None  # CIDR on br-phy
     external: bool
+    management: Wire | None = None
+    management_ip: str | None = None  # CIDR on eth0, the management network
+
+    @property
+    def address(self) -> str | None:
+        """The host's management address, without its prefix length."""
+        return self.management_ip.split("/")[0] if self.management_ip else None
 
     @property
     def context(self) -> HostContext:
@@ -90,6 +105,15 @@ class Outside:
 
 
 @dataclass(frozen=True)
+class Management:
+    """The management network: its switch, range, and the root namespace's address on it."""
+
+    switch: str
+    cidr: str
+    root_address: str  # CIDR on the switch, in the root namespace
+
+
+@dataclass(frozen=True)
 class ResolvedLab:
     name: str
     state_dir: Path
@@ -100,7 +124,13 @@ class ResolvedLab:
     tunnel_cidr: str | None
     external_cidr: str | None
     external_physnet: str | None
+    management: Management | None = None
     source: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def controller(self) -> ResolvedHost:
+        """The host that runs the API server: the first with the controller role, else the first."""
+        return next((h for h in self.hosts if "controller" in h.roles), self.hosts[0])
 
     def host(self, name: str) -> ResolvedHost:
         for h in self.hosts:
@@ -120,6 +150,7 @@ class ResolvedLab:
     def root_links(self) -> list[str]:
         out = [s.name for s in self.switches]
         out += [w.root_end for h in self.hosts for w in h.wires]
+        out += [h.management.root_end for h in self.hosts if h.management]
         if self.outside:
             out.append(self.outside.wire.root_end)
         return out
@@ -160,8 +191,11 @@ def resolve(lab: LabFile, *, name: str | None = None, detected_datapath: str = "
         switches.append(Switch(f"{lab_name}-sw-tun", "tunnel"))
     if lab.external_network:
         switches.append(Switch(f"{lab_name}-sw-ext", "external"))
+    management = _management(lab, lab_name)
+    switches.append(Switch(management.switch, "management"))
     for s in switches:
         check_ifname(s.name)
+    mgmt_net = ipaddress.ip_network(management.cidr)
 
     tunnel_ips = _tunnel_addresses(lab)
     hosts = []
@@ -203,7 +237,10 @@ def resolve(lab: LabFile, *, name: str | None = None, detected_datapath: str = "
                 bridge_mappings=mappings,
                 tunnel_ip=tunnel_ip,
                 external=external,
-            )
+                management=Wire(switch=management.switch, root_end=check_ifname(f"{lab_name}-{number}m"),
+                                host_end=MANAGEMENT_INTERFACE, bridge=None),
+                management_ip=f"{mgmt_net.network_address + 1 + number}/{mgmt_net.prefixlen}",
+            )  # fmt: skip
         )
 
     outside = None
@@ -226,8 +263,28 @@ def resolve(lab: LabFile, *, name: str | None = None, detected_datapath: str = "
         tunnel_cidr=lab.tunnel_network.cidr if lab.tunnel_network else None,
         external_cidr=lab.external_network.cidr if lab.external_network else None,
         external_physnet=lab.external_network.physical_network if lab.external_network else None,
+        management=management,
         source=lab.model_dump(mode="json"),
     )
+
+
+def management_cidr(lab_name: str) -> str:
+    """The default management range of lab ``lab_name``: one /22 of 100.64.0.0/10 by CRC32."""
+    count = 2 ** (MANAGEMENT_PREFIX - MANAGEMENT_SPACE.prefixlen)
+    index = zlib.crc32(lab_name.encode()) % count
+    start = MANAGEMENT_SPACE.network_address + index * 2 ** (32 - MANAGEMENT_PREFIX)
+    return f"{start}/{MANAGEMENT_PREFIX}"
+
+
+def _management(lab: LabFile, lab_name: str) -> Management:
+    cidr = lab.management_network.cidr or management_cidr(lab_name)
+    net = ipaddress.ip_network(cidr)
+    if net.num_addresses - 2 < len(lab.hosts) + 1:
+        raise ValueError(f"management network {net} has too few addresses for the root namespace and {len(lab.hosts)} hosts")
+    for other in (lab.tunnel_network, lab.external_network):
+        if other is not None and net.overlaps(ipaddress.ip_network(other.cidr)):
+            raise ValueError(f"management network {net} overlaps {other.cidr}: give management_network.cidr")
+    return Management(switch=f"{lab_name}-sw-mgt", cidr=cidr, root_address=f"{net.network_address + 1}/{net.prefixlen}")
 
 
 def _tunnel_addresses(lab: LabFile) -> dict[str, str]:

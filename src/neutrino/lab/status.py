@@ -27,6 +27,7 @@ def status(lab: rs.ResolvedLab) -> dict[str, Any]:
                 "netns_present": h.netns in present,
                 "datapath": h.datapath if h.has_ovs else None,
                 "tunnel_ip": h.tunnel_ip,
+                "management_ip": h.management_ip,
                 "bridge_mappings": h.bridge_mappings,
                 "wires": [f"{w.host_end}→{w.switch}" for w in h.wires],
             }
@@ -65,7 +66,17 @@ def status(lab: rs.ResolvedLab) -> dict[str, Any]:
         "outside": outside,
         "instances": [vm.to_dict() for vm in instances.list_(lab)],
         "cloud": cloud.info(lab),
+        "processes": _processes(lab),
     }
+
+
+def _processes(lab: rs.ResolvedLab) -> list[dict[str, Any]]:
+    """The server, agent and supervisor processes, once the lab's control plane was started."""
+    from neutrino.lab import process_control
+
+    if lab.name in cloud.IN_PROCESS or not (lab.state_dir / "procs").is_dir():
+        return []
+    return process_control.processes(lab)
 
 
 def _str(d: dict[str, Any]) -> dict[str, Any]:

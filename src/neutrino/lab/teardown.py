@@ -42,12 +42,14 @@ def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
     base = rs.state_dir(name, root)
     prefix = rs.lab_prefix(name)
     if base.is_dir():
-        # the control plane (agents) first, vswitchd before ovsdb-server, then anything else
-        order = {"neutrino.pid": 0, "ovs-vswitchd.pid": 1}
-        pidfiles = sorted(base.rglob("*.pid"), key=lambda p: (order.get(p.name, 2), str(p)))
+        # the supervisor first (it stops the agents, then the server), any neutrino process it
+        # left, vswitchd before ovsdb-server, then anything else
+        order = {"supervisor.pid": 0, "ovs-vswitchd.pid": 2}
+        pidfiles = sorted(base.rglob("*.pid"), key=lambda p: (order.get(p.name, 1 if _ours(p) else 3), str(p)))
         for pidfile in pidfiles:
             pid = daemons.read_pid(pidfile)
-            if pid is not None and daemons.stop(pidfile, expect=pidfile.stem):
+            expect, timeout = ("neutrino", 30.0) if _ours(pidfile) else (pidfile.stem, 5.0)
+            if pid is not None and daemons.stop(pidfile, expect=expect, timeout=timeout):
                 result.processes.append(pid)
     with Netlink() as nl:
         mine = [ns for ns in nl.list_netns() if ns.startswith(prefix)]
@@ -65,6 +67,11 @@ def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
         shutil.rmtree(base)
         result.state_dir = str(base)
     return result
+
+
+def _ours(pidfile: Path) -> bool:
+    """The supervisor's pidfile and those of the processes it runs (``procs/``)."""
+    return pidfile.name == "supervisor.pid" or pidfile.parent.name == "procs"
 
 
 def kill_inside(netns: str) -> list[int]:

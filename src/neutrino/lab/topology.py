@@ -85,6 +85,19 @@ class ExternalNetwork(_Strict):
         return self
 
 
+class ManagementNetwork(_Strict):
+    cidr: str | None = Field(
+        None,
+        description="IPv4 network wiring every host and the root namespace (the API, the agents' "
+        "bus); default: a /22 of 100.64.0.0/10 chosen from the lab name, so labs differ",
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str | None) -> str | None:
+        return None if v is None else str(_ipv4_network(v))
+
+
 class Host(_Strict):
     roles: list[Role] = Field(min_length=1, description="controller, network and/or compute")
     physical_networks: list[str] | None = Field(
@@ -106,6 +119,7 @@ class LabFile(_Strict):
     physical_networks: list[PhysicalNetwork] = Field(default_factory=lambda: [PhysicalNetwork(name="physnet1")])
     tunnel_network: TunnelNetwork | None = TunnelNetwork()
     external_network: ExternalNetwork | None = ExternalNetwork()
+    management_network: ManagementNetwork = ManagementNetwork()
     hosts: dict[str, Host] = Field(min_length=1)
 
     @field_validator("name")

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from neutrino import errors
 from neutrino.api import respond
 from neutrino.api.auth import context_for, state_of
+from neutrino.bus.transport import TransportError
 
 router = APIRouter(tags=["bus"], include_in_schema=False)
 
@@ -32,7 +33,10 @@ def _bus(request: Request) -> Any:
 async def call(request: Request) -> Response:
     bus = _bus(request)
     body = await request.json()
-    reply = await asyncio.to_thread(bus.transport.call, body["topic"], body["msg"])
+    try:
+        reply = await asyncio.to_thread(bus.transport.call, body["topic"], body["msg"])
+    except TransportError as exc:  # no server on the topic, a refused version: the agent retries
+        raise errors.ServiceUnavailable(str(exc)) from None
     return respond.json(reply)
 
 

@@ -2,6 +2,7 @@
 
 from neutrino.domain.models.agent import Agent, NetworkDhcpAgentBinding, RouterL3AgentBinding
 from neutrino.domain.models.base import Base
+from neutrino.domain.models.bus_log import BusEvent, BusFingerprint
 from neutrino.domain.models.binding import PortBinding, PortBindingLevel, ProvisioningBlock
 from neutrino.domain.models.identity import Project, Role, RoleAssignment, SigningKey, User
 from neutrino.domain.models.network import Network
@@ -28,6 +29,8 @@ from neutrino.domain.models.tag import Tag
 
 __all__ = [
     "Agent",
+    "BusEvent",
+    "BusFingerprint",
     "AllowedAddressPair",
     "DefaultSecurityGroup",
     "ExtraDhcpOpt",

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Integer, MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -36,12 +36,24 @@ class Base(DeclarativeBase):
 
 
 class StandardAttrs:
-    """description, created_at, updated_at, revision_number (standard-attr-* extensions)."""
+    """description, created_at, updated_at, revision_number (standard-attr-* extensions).
+
+    ``revision_number`` is also the row's version counter: every ORM UPDATE or DELETE of the
+    row carries ``WHERE revision_number = <the value read>``, so a writer that read the row
+    before another one committed a change finds no row and gets ``StaleDataError``, which
+    ``run_in_transaction`` answers by running the whole unit of work again. That keeps every
+    increment of concurrent updates and makes If-Match atomic, on PostgreSQL (where writers
+    run concurrently) as on SQLite. The services set the value themselves (``bump_revision``).
+    """
 
     description: Mapped[str] = mapped_column(String(255), default="", nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     revision_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, object]:  # noqa: N805 - SQLAlchemy's declared_attr
+        return {"version_id_col": cls.revision_number, "version_id_generator": False}
 
     def bump_revision(self) -> None:
         self.revision_number = (self.revision_number or 0) + 1

@@ -11,6 +11,7 @@ from sqlalchemy import delete as delete_stmt
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.engine import RetryRequest
 from neutrino.domain.context import Context
 from neutrino.domain.ipam import allocator, mac as macs
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
@@ -240,7 +241,11 @@ def delete(
     extensions.before_delete(extensions.PORT_EXTENSIONS, session, ctx, cfg, port)
     common.delete_tags(session, port_id)
     conn.execute(delete_stmt(IPALLOCATIONS).where(IPALLOCATIONS.c.port_id == port_id))
-    conn.execute(delete_stmt(PORTS).where(PORTS.c.id == port_id))
+    gone = conn.execute(
+        delete_stmt(PORTS).where(PORTS.c.id == port_id, PORTS.c.revision_number == port.revision_number)
+    )
+    if gone.rowcount == 0:  # changed by another writer since read: run again (If-Match atomic)
+        raise RetryRequest()
 
 
 def render(session: Session, ports: list[Port], fresh: bool = False) -> list[dict[str, Any]]:

@@ -1,0 +1,134 @@
+"""The settings of ``neutrino agent``: section ``[agent]`` of a TOML file, then the command line.
+
+One agent process runs the agents of one host (``roles``: l2, dhcp, l3). The same loader serves
+the CLI (``neutrino agent --config /etc/neutrino/agent.toml``), the lab (which writes one file per
+emulated host) and the test of the deployment examples, so an example that loads here is one the
+CLI accepts. Standard library only (tomllib): an agent process loads nothing heavy.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ROLES = ("l2", "dhcp", "l3")
+DEFAULT_STATE_DIR = Path("/var/lib/neutrino/agent")
+DEFAULT_CLOUDS_YAML = Path("/var/lib/neutrino/clouds.yaml")
+"""Where `neutrino server` writes it on its own host; agent hosts get a copy (docs/deployment.md)."""
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    host: str
+    roles: tuple[str, ...] = ("l2",)
+    server_url: str | None = None
+    """The neutrino server; default: clouds.yaml's auth_url without its /identity path."""
+    clouds_yaml: Path = DEFAULT_CLOUDS_YAML
+    """Credentials of an admin (cloud ``neutrino``), as the openstack CLI reads them."""
+    bridge_mappings: dict[str, str] = field(default_factory=dict)
+    tunnel_types: tuple[str, ...] = ()
+    tunneling_ip: str | None = None
+    datapath_type: str | None = None
+    """OVS datapath of the bridges the agent adds; default: detected (system if the module loads)."""
+    firewall: bool = True
+    """Security groups as nftables (False: Neutron's noop firewall driver)."""
+    netns: str | None = None
+    """The namespace that is this host; None on a real host (the root namespace)."""
+    ovs_dir: Path | None = None
+    """A private OVS run directory; None for the system's Open vSwitch."""
+    prefix: str = ""
+    """Prefix of the namespaces the agent creates (qdhcp-, qrouter-); the lab's is ``<lab>-<host>-``."""
+    state_dir: Path = DEFAULT_STATE_DIR
+    report_interval: float = 30.0
+    resync_interval: float = 60.0
+
+
+_PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
+_TUPLES = {"roles", "tunnel_types"}
+
+
+def _normalise(key: str, value: Any, source: str) -> Any:
+    if value is None:
+        return None
+    if key in _PATHS:
+        return Path(value)
+    if key in _TUPLES:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+            raise ValueError(f"{source}: {key} must be a list of strings")
+        return tuple(i.strip().lower() for i in items if i.strip())
+    if key == "bridge_mappings":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError(f"{source}: bridge_mappings must be a table of physnet = \"bridge\"")
+        return dict(value)
+    if key == "firewall" and not isinstance(value, bool):
+        raise ValueError(f"{source}: firewall must be true or false")
+    if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):
+        raise ValueError(f"{source}: {key} must be a positive number of seconds")
+    return value
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """The ``[agent]`` table of ``path``, checked: unknown keys are an error, not ignored."""
+    try:
+        doc = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path} is not TOML: {exc}") from exc
+    table = doc.get("agent")
+    if not isinstance(table, dict):
+        raise ValueError(f"{path} has no [agent] section")
+    known = {f.name for f in fields(AgentConfig)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) in [agent]: {', '.join(unknown)}")
+    return {k: _normalise(k, v, str(path)) for k, v in table.items()}
+
+
+def load_agent_config(config_file: Path | None = None, **overrides: Any) -> AgentConfig:
+    """Defaults < the file's ``[agent]`` < ``overrides`` (command-line values; None or empty
+    means not given). ValueError with a one-line message when the result is unusable."""
+    values = read_file(config_file) if config_file is not None else {}
+    for key, value in overrides.items():
+        value = _normalise(key, value, "command line")
+        if value not in (None, "", (), {}):
+            values[key] = value
+    if not values.get("host"):
+        raise ValueError("no host: give --host or host = \"...\" in [agent]")
+    roles = values.get("roles", ("l2",))
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise ValueError(f"roles {', '.join(bad) or '(none)'}: choose from {', '.join(ROLES)}")
+    if values.get("tunnel_types") and not values.get("tunneling_ip"):
+        raise ValueError("tunnel_types needs tunneling_ip (this host's tunnel endpoint address)")
+    return AgentConfig(**values)
+
+
+def render(config: AgentConfig) -> str:
+    """``config`` as the TOML file ``load_agent_config`` reads back (the lab writes these).
+    Values are strings, numbers, booleans, string lists and one string table: JSON's
+    spelling of each is valid TOML."""
+    import json
+
+    lines = ["[agent]"]
+    mappings: dict[str, str] = {}
+    for f in fields(AgentConfig):
+        value = getattr(config, f.name)
+        if value is None:
+            continue
+        if f.name == "bridge_mappings":
+            mappings = value
+            continue
+        if isinstance(value, Path):
+            value = str(value)
+        if isinstance(value, tuple):
+            value = list(value)
+        lines.append(f"{f.name} = {json.dumps(value)}")
+    if mappings:
+        lines.append("")
+        lines.append("[agent.bridge_mappings]")
+        lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in mappings.items()]
+    return "\n".join(lines) + "\n"

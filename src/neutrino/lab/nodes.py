@@ -1,0 +1,151 @@
+"""What each node of a lab runs, as data: the server on the controller, one agent per host.
+
+The seed's picture: ``neutrino server`` inside the controller's namespace, listening on its
+management address; on every network and compute host a ``neutrino agent`` process inside that
+host's namespace, reaching the server over the management network (HTTP transport). Each
+process has a config file (the server's TOML, an agent's ``agent.toml``: the files a real
+deployment uses, docs/deployment.md), a log and a pidfile under the lab's state directory, and
+a stop marker that tells the supervisor it was stopped on purpose. Pure: nothing here touches
+the machine but ``write_configs``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neutrino.agent.config import AgentConfig, render
+from neutrino.lab import resolve as rs
+
+SERVER = "server"
+API_PORT = 9696
+VLAN_RANGE = "100:199"
+VNI_RANGE = "1000:1999"
+LAB_SCHEDULING: dict[str, Any] = {"allow_automatic_l3agent_failover": True}
+"""A lab with two network nodes moves routers off a dead L3 agent (Neutron's default is off)."""
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str  # "server", "agent-<host>"
+    kind: str  # "server" or "agent"
+    node: str  # the lab host it runs on
+    netns: str
+    config: Path
+    log: Path
+    pidfile: Path
+    stop_marker: Path
+
+    @property
+    def argv(self) -> list[str]:
+        """The command, entering only the host's network namespace (``nsenter --net``, not
+        ``ip netns exec``, whose private mount namespace would hide the qdhcp and qrouter
+        namespaces an agent creates from the rest of the machine)."""
+        command = "server" if self.kind == SERVER else "agent"
+        return ["nsenter", f"--net=/run/netns/{self.netns}", sys.executable, "-m", "neutrino.cli.main",
+                command, "--config", str(self.config)]  # fmt: skip
+
+
+def server_dir(lab: rs.ResolvedLab) -> Path:
+    return lab.state_dir / "server"
+
+
+def api_url(lab: rs.ResolvedLab) -> str:
+    return f"http://{lab.controller.address}:{API_PORT}"
+
+
+def clouds_yaml(lab: rs.ResolvedLab) -> Path:
+    return server_dir(lab) / "clouds.yaml"
+
+
+def specs(lab: rs.ResolvedLab) -> list[ProcessSpec]:
+    """The server first, then one agent process per host with Open vSwitch, in host order."""
+    procs = lab.state_dir / "procs"
+    logs = lab.state_dir / "logs"
+
+    def spec(name: str, kind: str, host: rs.ResolvedHost, config: Path) -> ProcessSpec:
+        return ProcessSpec(name=name, kind=kind, node=host.name, netns=host.netns, config=config,
+                           log=logs / f"{name}.log", pidfile=procs / f"{name}.pid",
+                           stop_marker=procs / f"{name}.stopped")  # fmt: skip
+
+    out = [spec(SERVER, SERVER, lab.controller, lab.state_dir / "server.toml")]
+    for h in lab.hosts:
+        if h.has_ovs:
+            out.append(spec(f"agent-{h.name}", "agent", h, lab.state_dir / h.name / "agent.toml"))
+    return out
+
+
+def find(lab: rs.ResolvedLab, name: str) -> ProcessSpec:
+    """The process ``name``; a host name means that host's agent."""
+    for spec in specs(lab):
+        if name == spec.name or (spec.kind == "agent" and name == spec.node):
+            return spec
+    known = ", ".join(s.name for s in specs(lab))
+    raise KeyError(f"lab {lab.name} has no process {name!r} (processes: {known})")
+
+
+def ml2_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
+    """ML2 ranges that match the lab's wiring: VLANs on its physnets, VXLAN if it has a tunnel."""
+    physnets = sorted({p for h in lab.hosts for p in h.bridge_mappings} - {lab.external_physnet})
+    return {
+        "type_drivers": ["flat", "vlan", "vxlan"],
+        "tenant_network_types": ["vxlan"] if lab.tunnel_cidr else (["vlan"] if physnets else ["flat"]),
+        "mechanism_drivers": ["openvswitch"],
+        "network_vlan_ranges": [f"{p}:{VLAN_RANGE}" for p in physnets],
+        "flat_networks": sorted({p for h in lab.hosts for p in h.bridge_mappings}),
+        "vni_ranges": [VNI_RANGE] if lab.tunnel_cidr else [],
+    }
+
+
+def server_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
+    """The ``[server]`` table of the lab's server.toml."""
+    return {
+        "host": lab.controller.address,
+        "port": API_PORT,
+        "state_dir": str(server_dir(lab)),
+        "auth": "keystone",
+        **LAB_SCHEDULING,
+        **ml2_settings(lab),
+    }
+
+
+def agent_config(lab: rs.ResolvedLab, host: rs.ResolvedHost, *, url: str | None = None) -> AgentConfig:
+    """The agents of ``host``: l2 everywhere, dhcp and l3 on network nodes, in the host's
+    namespace with its private OVS. ``url``: the server (default: the lab's API)."""
+    return AgentConfig(
+        host=host.name,
+        roles=("l2", "dhcp", "l3") if "network" in host.roles else ("l2",),
+        server_url=url or api_url(lab),
+        clouds_yaml=clouds_yaml(lab),
+        bridge_mappings=dict(host.bridge_mappings),
+        tunnel_types=("vxlan",) if host.tunnel_ip else (),
+        tunneling_ip=host.tunnel_ip.split("/")[0] if host.tunnel_ip else None,
+        datapath_type=host.datapath,
+        # NEUTRINO_LAB_FIREWALL=0 runs without security groups (Neutron's noop firewall driver)
+        firewall=os.environ.get("NEUTRINO_LAB_FIREWALL", "1") != "0",
+        netns=host.netns,
+        ovs_dir=host.ovs_dir,
+        prefix=host.prefix,
+        state_dir=lab.state_dir,
+    )
+
+
+def render_server_toml(settings: dict[str, Any]) -> str:
+    """Strings, numbers and string lists: JSON's spelling of each is valid TOML."""
+    return "[server]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+
+
+def write_configs(lab: rs.ResolvedLab) -> None:
+    for spec in specs(lab):
+        spec.config.parent.mkdir(parents=True, exist_ok=True)
+        spec.log.parent.mkdir(parents=True, exist_ok=True)
+        spec.pidfile.parent.mkdir(parents=True, exist_ok=True)
+        if spec.kind == SERVER:
+            text = render_server_toml(server_settings(lab))
+        else:
+            text = render(agent_config(lab, lab.host(spec.node)))
+        spec.config.write_text(text)
