@@ -2,7 +2,8 @@
 move to the other network node, and the instances keep their DHCP renewals and north-south
 traffic (examples/two-network-nodes.yaml).
 
-The node dies as a real one does: its agents stop reporting for good and its dataplane goes
+The lab runs as ``lab up`` runs it: the server on the controller, one agent process per host.
+The node dies as a real one does: its agent process is stopped for good and its dataplane goes
 with it (every underlay wire cut at the switch), so its qrouter and dnsmasq cannot answer for
 the addresses the survivor takes over. The server runs with a short ``agent_down_time`` and
 agents report every second, so failover starts within seconds; the times from the kill to
@@ -24,7 +25,7 @@ import pytest
 
 from neutrino.lab import demo, faults, instances, nodes, probes, topology
 from neutrino.lab.dhcp_client import DhcpClient
-from tests.lab.cloud_support import Cloud, cloud_lab, ip_of
+from tests.lab.cloud_support import ProcessCloud, ip_of, process_lab
 
 pytestmark = pytest.mark.root
 T = TypeVar("T")
@@ -46,23 +47,23 @@ def _poll(fn: Callable[[], T], done: Callable[[T], bool], timeout: float = HANG_
         time.sleep(every)
 
 
-def _agents(cl: Cloud, host: str) -> list[dict[str, Any]]:
+def _agents(cl: ProcessCloud, host: str) -> list[dict[str, Any]]:
     return cl.api.request("GET", f"agents?host={host}")["agents"]  # type: ignore[no-any-return]
 
 
-def _agent_id(cl: Cloud, host: str, agent_type: str) -> str:
+def _agent_id(cl: ProcessCloud, host: str, agent_type: str) -> str:
     return next(a["id"] for a in _agents(cl, host) if a["agent_type"] == agent_type)
 
 
-def _dhcp_hosts(cl: Cloud, network_id: str) -> list[str]:
+def _dhcp_hosts(cl: ProcessCloud, network_id: str) -> list[str]:
     return sorted(a["host"] for a in cl.api.request("GET", f"networks/{network_id}/dhcp-agents")["agents"])
 
 
-def _l3_hosts(cl: Cloud, router_id: str) -> list[str]:
+def _l3_hosts(cl: ProcessCloud, router_id: str) -> list[str]:
     return sorted(a["host"] for a in cl.api.request("GET", f"routers/{router_id}/l3-agents")["agents"])
 
 
-def _host_dhcp(cl: Cloud, network_id: str, host: str) -> None:
+def _host_dhcp(cl: ProcessCloud, network_id: str, host: str) -> None:
     """Put the network's DHCP on ``host`` alone, through the admin API (its port moves along)."""
     for other in _dhcp_hosts(cl, network_id):
         if other != host:
@@ -71,14 +72,14 @@ def _host_dhcp(cl: Cloud, network_id: str, host: str) -> None:
         cl.api.request("POST", f"agents/{_agent_id(cl, host, 'DHCP agent')}/dhcp-networks", {"network_id": network_id})
 
 
-def _dhcp_server(cl: Cloud, network_id: str) -> tuple[str, str]:
+def _dhcp_server(cl: ProcessCloud, network_id: str) -> tuple[str, str]:
     """(address, MAC) of the network's DHCP port."""
     ports = cl.api.request("GET", f"ports?network_id={network_id}&device_owner=network:dhcp")["ports"]
     assert len(ports) == 1, ports
     return ports[0]["fixed_ips"][0]["ip_address"], ports[0]["mac_address"]
 
 
-def _openstack(cl: Cloud, *args: str) -> Any:
+def _openstack(cl: ProcessCloud, *args: str) -> Any:
     """The stock openstack CLI against the lab's server, JSON output."""
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(nodes.clouds_yaml(cl.lab)), "OS_CLOUD": "neutrino"}
     done = subprocess.run([str(Path(sys.executable).parent / "openstack"), *args, "-f", "json"],
@@ -87,18 +88,18 @@ def _openstack(cl: Cloud, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def _vm(cl: Cloud, name: str, network_id: str, *groups: str) -> instances.Instance:
+def _vm(cl: ProcessCloud, name: str, network_id: str, *groups: str) -> instances.Instance:
     vm = instances.create_from_api(cl.lab, name, network=network_id, host="compute1", security_groups=("default", *groups))
     cl.wait_active([vm.port_id])
     return vm
 
 
 def test_network_node_dies_its_networks_and_router_move(lab_root):
-    with cloud_lab(lab_root, topology.load(LAB_FILE), server_settings=SERVER, agent_settings=AGENTS) as cl:
+    with process_lab(lab_root, topology.load(LAB_FILE), server_settings=SERVER, agent_settings=AGENTS) as cl:
         _network_node_dies(cl)
 
 
-def _network_node_dies(cl: Cloud) -> None:
+def _network_node_dies(cl: ProcessCloud) -> None:
     objs = demo._build(cl.api, cl.lab)
     router = objs["router"]["id"]
     [victim] = _poll(lambda: _l3_hosts(cl, router), bool, timeout=20)
@@ -134,7 +135,7 @@ def _network_node_dies(cl: Cloud) -> None:
 
         killed = time.monotonic()
         cl.stop_agent_for_good(victim)
-        cut = faults.cut_underlay(cl.lab, victim)
+        cut = faults.cut_wires(cl.lab, victim)
         times: dict[str, float] = {}
 
         def since() -> float:

@@ -57,15 +57,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(lab: rs.ResolvedLab, timeout: float = 60.0) -> dict[str, Any]:
+def start(
+    lab: rs.ResolvedLab,
+    timeout: float = 60.0,
+    *,
+    server_settings: dict[str, Any] | None = None,
+    agent_settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Start the lab's processes unless its supervisor runs; wait until they serve and reported.
-    A supervisor that had died is started again and adopts the processes still running."""
+    A supervisor that had died is started again and adopts the processes still running.
+    ``server_settings``/``agent_settings`` override the lab's (tests: a short agent_down_time)."""
     running = info(lab)
     if running is not None:
         return running
     (lab.state_dir / READY_FILE).unlink(missing_ok=True)
     try:
-        proc = process_control.launch(lab)
+        proc = process_control.launch(lab, server=server_settings, agents=agent_settings)
         process_control.wait_ready(lab, proc, timeout)
     except process_control.ProcessError as exc:
         raise CloudError(str(exc)) from None

@@ -11,6 +11,7 @@ the machine but ``write_configs``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -139,13 +140,18 @@ def render_server_toml(settings: dict[str, Any]) -> str:
     return "[server]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
 
 
-def write_configs(lab: rs.ResolvedLab) -> None:
+def write_configs(
+    lab: rs.ResolvedLab, *, server: dict[str, Any] | None = None, agents: dict[str, Any] | None = None
+) -> None:
+    """Every process's config file; ``server`` (ServerSettings fields) and ``agents``
+    (AgentConfig fields) override the lab's values (a failover test shortens agent_down_time
+    and report_interval, say)."""
     for spec in specs(lab):
         spec.config.parent.mkdir(parents=True, exist_ok=True)
         spec.log.parent.mkdir(parents=True, exist_ok=True)
         spec.pidfile.parent.mkdir(parents=True, exist_ok=True)
         if spec.kind == SERVER:
-            text = render_server_toml(server_settings(lab))
+            text = render_server_toml({**server_settings(lab), **(server or {})})
         else:
-            text = render(agent_config(lab, lab.host(spec.node)))
+            text = render(dataclasses.replace(agent_config(lab, lab.host(spec.node)), **(agents or {})))
         spec.config.write_text(text)
