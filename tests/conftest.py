@@ -106,6 +106,53 @@ def pg_cluster() -> Iterator[object]:
         cluster.stop()
 
 
+class BrokerFixture:
+    """A private RabbitMQ (``dataplane/rabbitmq.py``) on loopback for the session: ``url``,
+    ``restart()`` (stop, start again on the same port and state), stopped by pid at the end."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.broker = None
+
+    def start(self, port: int | None = None) -> None:
+        from neutrino.dataplane import rabbitmq
+
+        self.broker = rabbitmq.start(self.state_dir, host="127.0.0.1", port=port, die_with_parent=True)
+
+    def stop(self) -> None:
+        if self.broker is not None:
+            self.broker.stop()
+
+    def restart(self) -> None:
+        assert self.broker is not None
+        port = self.broker.port
+        self.stop()
+        self.start(port)
+
+    @property
+    def url(self) -> str:
+        assert self.broker is not None
+        return self.broker.url
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerFixture]:
+    """One broker for the session. Unavailable (no Debian package): skipped, but failed under CI."""
+    from neutrino.dataplane import rabbitmq
+
+    reason = rabbitmq.unavailable_reason()
+    if reason is not None:
+        if _in_ci():
+            pytest.fail(f"CI is set but RabbitMQ cannot be tested: {reason}", pytrace=False)
+        pytest.skip(f"RabbitMQ unavailable: {reason}")
+    fixture = BrokerFixture(tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        fixture.start()
+        yield fixture
+    finally:
+        fixture.stop()
+
+
 PG_TEMPLATE = "neutrino_template"
 
 
@@ -155,7 +202,7 @@ def api(client: TestClient) -> Api:
 
 # --- root tests: skipped without root; the machine must be left as it was found ------------------
 
-DAEMONS = ("ovsdb-server", "ovs-vswitchd", "dnsmasq")
+DAEMONS = ("ovsdb-server", "ovs-vswitchd", "dnsmasq", "beam.smp", "epmd")
 
 
 def _machine_snapshot() -> dict[str, set[str]]:

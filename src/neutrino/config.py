@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -43,6 +43,11 @@ class ServerSettings(BaseSettings):
         default=None, description="SQLAlchemy URL; default sqlite:///<state_dir>/neutrino.db"
     )
     admin_password: str | None = None
+    transport_url: str = Field(
+        default="",
+        description="the agents' bus on RabbitMQ, amqp://user:password@host:5672/vhost; empty: in-process "
+        "for embedded agents and HTTP (/bus/v1) for agent processes",
+    )
     public_url: str | None = Field(
         default=None, description="URL clients use to reach this server; default http://host:port"
     )
@@ -111,6 +116,15 @@ class ServerSettings(BaseSettings):
         if toml is not None:
             sources.append(_SectionToml(settings_cls, toml, "server"))
         return tuple(sources)
+
+    @field_validator("transport_url")
+    @classmethod
+    def _check_transport_url(cls, value: str) -> str:
+        if value:
+            from neutrino.bus.broker_errors import check_url
+
+            check_url(value)
+        return value
 
     @property
     def db_url(self) -> str:

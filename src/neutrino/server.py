@@ -55,6 +55,16 @@ def domain_config(settings: ServerSettings) -> DomainConfig:
     return DomainConfig(**values)  # type: ignore[arg-type]
 
 
+def bus_transport(settings: ServerSettings) -> Any:
+    """RabbitMQ when ``transport_url`` is set (served and published there, reconnecting on its
+    own), else None: the bus's in-process transport, with HTTP for agent processes."""
+    if not settings.transport_url:
+        return None
+    from neutrino.bus.amqp import AmqpTransport
+
+    return AmqpTransport(settings.transport_url, name="neutrino-server")
+
+
 def build(
     settings: ServerSettings, *, write_files: bool = True, isolated_migrations: bool = False, worker: bool = False
 ) -> Built:
@@ -94,7 +104,7 @@ def build(
         domain=domain,
         default_project_id=admin_project,
         service_plugins=plugins,
-        bus=ServerBus(sessions, domain, read_sessions),
+        bus=ServerBus(sessions, domain, read_sessions, transport=bus_transport(settings)),
     )
     return Built(app=create_app(state), state=state, admin_password=password)
 
@@ -140,8 +150,24 @@ WORKER_SETTINGS_ENV = "NEUTRINO_WORKER_SETTINGS"
 def worker_app() -> Any:
     """The ASGI app of one API worker of ``neutrino server --workers N`` (uvicorn's factory,
     run in each worker process): the settings come from the parent in the environment."""
+    _exit_with_parent()
     settings = ServerSettings.model_validate_json(os.environ[WORKER_SETTINGS_ENV])
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
     )
     return build(settings, write_files=False, worker=True).app
+
+
+def _exit_with_parent() -> None:
+    """Have the kernel send this worker SIGTERM when the parent (uvicorn's supervisor, the pid
+    an operator or the lab stops) dies, even by SIGKILL: no worker outlives its server."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the parent's normal shutdown still stops us
+        return
+    if os.getppid() == 1:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,4 +1,5 @@
-"""``neutrino lab demo``, the README's main command, run as a user runs it; every check passes."""
+"""``neutrino lab demo``, the README's main command, run as a user runs it; every check passes,
+with the default bus and database and with RabbitMQ and PostgreSQL on the controller."""
 
 from __future__ import annotations
 
@@ -15,9 +16,17 @@ from tests.lab.conftest import unique_name
 pytestmark = pytest.mark.root
 
 
-def test_lab_demo(lab_root):
+@pytest.mark.parametrize("bus, db", [("http", "sqlite"), pytest.param("rabbitmq", "postgresql", marks=pytest.mark.broker)])
+def test_lab_demo(lab_root, bus, db):
+    from neutrino.dataplane import rabbitmq
+    from neutrino.dataplane.postgres import PostgresCluster
+
+    if bus == "rabbitmq" and (reason := rabbitmq.unavailable_reason() or PostgresCluster().unavailable_reason()):
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI is set but the distributed demo cannot run: {reason}", pytrace=False)
+        pytest.skip(reason)
     name = unique_name()
-    cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--name", name, "--json"]
+    cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--name", name, "--json", "--bus", bus, "--db", db]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
         assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -28,6 +37,9 @@ def test_lab_demo(lab_root):
         for wanted in ("DHCP lease vm4", "vlan-net:", "vxlan-net:", "router:", "SNAT:", "DNAT:", "stays blocked",
                        "carries VID 100", "carries VXLAN VNI", "MTU: 1422"):  # fmt: skip
             assert any(wanted in n for n in names), (wanted, names)
+        assert (doc["cloud"]["bus"], doc["cloud"]["db"]) == (bus, db)
+        if bus != "http":
+            return
         # a second demo on the same lab name is refused cleanly
         again = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=dict(os.environ))
         assert again.returncode == 1 and "already up" in again.stderr

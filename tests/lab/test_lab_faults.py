@@ -23,7 +23,7 @@ import pytest
 from neutrino.agent.firewall import rules
 from neutrino.dataplane import exec as ex
 from neutrino.dataplane.nftables import Nftables
-from neutrino.dataplane.openflow import OpenFlow
+from neutrino.dataplane.openflow import COOKIE, OpenFlow
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import instances, probes, process_control
 from tests.lab.cloud_support import ProcessCloud, ip_of, process_lab
@@ -52,8 +52,10 @@ def _stream(src: Any, dst: Any, port: int, seconds: float) -> tuple[threading.Th
 
 
 def _flows(cl: ProcessCloud, host: str) -> dict[str, list[str]]:
+    """The agent's flows (its cookie): MAC-learning flows that traffic installs are not its."""
     of = OpenFlow(cl.lab.host(host).context)
-    return {bridge: sorted(of.dump(bridge)) for bridge in ("br-int", "br-tun", "br-physnet1")}
+    mine = f"cookie={COOKIE:#x}"
+    return {bridge: sorted(f for f in of.dump(bridge) if mine in f) for bridge in ("br-int", "br-tun", "br-physnet1")}
 
 
 def _dataplane(cl: ProcessCloud, host: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""``neutrino agent --host H`` in its own process, reaching the server over HTTP (/bus/v1):
-it takes over compute2 from the embedded agent, wires a port there, and a restart of the
-process keeps the port's tag and the traffic."""
+"""``neutrino agent --host H`` in its own process, reaching the server over HTTP (/bus/v1) or
+RabbitMQ (``--transport-url``, the server's ``transport_url`` pointing at the same private
+broker): it takes over compute2 from the embedded agent, wires a port there, and a restart of
+the process keeps the port's tag and the traffic."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.lab.cloud_support import cloud_lab
 pytestmark = pytest.mark.root
 
 
-def _start(cl, log):  # type: ignore[no-untyped-def]
+def _start(cl, log, transport_url=None):  # type: ignore[no-untyped-def]
     h = cl.lab.host("compute2")
     info = cloud.info(cl.lab)
     cmd = [
@@ -30,6 +31,8 @@ def _start(cl, log):  # type: ignore[no-untyped-def]
         "--netns", h.netns, "--ovs-dir", str(h.ovs_dir), "--prefix", h.prefix,
         "--state-dir", str(cl.lab.state_dir / "standalone"),
     ]  # fmt: skip
+    if transport_url:
+        cmd += ["--transport-url", transport_url]
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
 
 
@@ -43,13 +46,18 @@ def _stop(proc):  # type: ignore[no-untyped-def]
             proc.wait()
 
 
-def test_standalone_agent_over_http(lab_root, tmp_path):
+@pytest.mark.parametrize("bus", ["http", pytest.param("rabbitmq", marks=pytest.mark.broker)])
+def test_standalone_agent(lab_root, tmp_path, bus, request, monkeypatch):
+    transport_url = None
+    if bus == "rabbitmq":  # the lab's server on the broker too (settings from NEUTRINO_* variables)
+        transport_url = request.getfixturevalue("rabbitmq_broker").url
+        monkeypatch.setenv("NEUTRINO_TRANSPORT_URL", transport_url)
     lab_file = topology.parse({"hosts": {"network": {"roles": ["network"]}, "compute1": {"roles": ["compute"]},
                                          "compute2": {"roles": ["compute"]}}})  # fmt: skip
     with cloud_lab(lab_root, lab_file) as cl:
         cl.plane.stop_agent("compute2")
         log = open(tmp_path / "agent.log", "wb")  # noqa: SIM115
-        proc = _start(cl, log)
+        proc = _start(cl, log, transport_url)
         try:
             net = cl.network("standalone", "10.9.0.0/24")
             a = instances.create_from_api(cl.lab, "sa", network=net["id"], host="compute1")
@@ -68,7 +76,7 @@ def test_standalone_agent_over_http(lab_root, tmp_path):
             t.start()
             time.sleep(0.5)
             _stop(proc)
-            proc = _start(cl, log)
+            proc = _start(cl, log, transport_url)
             t.join(timeout=30)
             assert result["c"].ok, result["c"]
             assert Ovsdb(cl.lab.host("compute2").context).port(qvo).tag == tag

@@ -25,6 +25,9 @@ class AgentConfig:
     roles: tuple[str, ...] = ("l2",)
     server_url: str | None = None
     """The neutrino server; default: clouds.yaml's auth_url without its /identity path."""
+    transport_url: str | None = None
+    """RabbitMQ (amqp://user:password@host:5672/vhost) instead of HTTP to the server; the server
+    must have the same ``transport_url``."""
     clouds_yaml: Path = DEFAULT_CLOUDS_YAML
     """Credentials of an admin (cloud ``neutrino``), as the openstack CLI reads them."""
     bridge_mappings: dict[str, str] = field(default_factory=dict)

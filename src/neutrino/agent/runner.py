@@ -202,12 +202,11 @@ class HostAgent:
             except Exception:  # noqa: BLE001 - the next heartbeat tries again
                 LOG.exception("agent %s: state report failed", self.host.name)
 
-    def _bus_trouble(self, what: str, exc: Exception) -> None:
+    def _bus_trouble(self, what: str, exc: Exception, then: str = "retrying with backoff") -> None:
         """Log a bus problem once (not at every retry while the server or broker is away)."""
-        text = f"{what}: {exc}"
         if self._trouble != str(exc):
             self._trouble = str(exc)
-            LOG.warning("agent %s: %s; retrying with backoff", self.host.name, text)
+            LOG.warning("agent %s: %s: %s; %s", self.host.name, what, exc, then)
 
     def _bus_ok(self) -> None:
         if self._trouble is not None:
@@ -243,7 +242,7 @@ class HostAgent:
                 failures = 0
                 self._bus_ok()
             except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
-                self._bus_trouble("desired state refused", exc)
+                self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
             except Exception as exc:  # noqa: BLE001 - retry on the next wake-up (dataplane or bus)
                 if isinstance(exc, TransportError):
                     self._bus_trouble("fetching the desired state", exc)

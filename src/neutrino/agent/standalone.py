@@ -1,7 +1,8 @@
-"""``neutrino agent --host H``: a host's agents in their own process, talking HTTP to the server.
+"""``neutrino agent --host H``: a host's agents in their own process, talking to the server.
 
-The same ``HostAgent`` the in-process test lab embeds, with the HTTP transport: calls go to
-``POST /bus/v1/call``, notifications arrive by long polling ``/bus/v1/events``. Credentials come
+The same ``HostAgent`` the in-process test lab embeds, with the HTTP transport (calls go to
+``POST /bus/v1/call``, notifications arrive by long polling ``/bus/v1/events``), or RabbitMQ
+when a ``transport_url`` (amqp://...) is given (the server must use the same broker). Credentials come
 from a clouds.yaml (cloud ``neutrino``, an admin), as the openstack CLI's. An unreachable server
 at start is one warning line per attempt and a retry with backoff, never an exit: under a
 supervisor (systemd, the lab) agents and server may start in any order. Runs until SIGTERM.
@@ -71,18 +72,30 @@ def wait_for_server(config: AgentConfig, url: str, stop: threading.Event) -> boo
     return False
 
 
+def _transport(config: AgentConfig) -> tuple[Any, str]:
+    """(transport, where it goes, for the log): RabbitMQ with ``transport_url``, else HTTP.
+    Credentials for HTTP are read when a token is needed: in the lab, the server writes them
+    as it starts."""
+    if config.transport_url:
+        from neutrino.bus.amqp import AmqpTransport
+        from neutrino.bus.broker_errors import redact
+
+        return AmqpTransport(config.transport_url, name="neutrino-agent"), redact(config.transport_url)
+    url = config.server_url or _credentials(config)["auth_url"].split("/identity")[0]
+    return HttpTransport(url, lambda: password_token(_credentials(config))), url
+
+
 def run_agent(config: AgentConfig, stop: threading.Event | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # credentials are read when a token is needed: in the lab, the server writes them as it starts
-    url = config.server_url or _credentials(config)["auth_url"].split("/identity")[0]
-    transport = HttpTransport(url, lambda: password_token(_credentials(config)))
+    transport, url = _transport(config)
     context = HostContext(name=config.host, netns=config.netns, ovs_dir=config.ovs_dir, prefix=config.prefix)
     agent = HostAgent(context, transport, settings_for(config))
     stop = stop or threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = False
     try:
-        if wait_for_server(config, url, stop):
+        # over RabbitMQ the agent starts at once: the transport reconnects by itself
+        if config.transport_url or wait_for_server(config, url, stop):
             agent.start()
             started = True
             LOG.info("agent %s (%s) running against %s", config.host, ",".join(config.roles), url)

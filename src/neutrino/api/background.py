@@ -11,13 +11,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from neutrino.api.state import AppState
+from neutrino.db.leader import Leadership
 from neutrino.domain.scheduling.periodic import AgentStatusCheck
 
 
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
     state: AppState = app.state.neutrino
-    check = AgentStatusCheck(state.sessions, state.domain)
+    leadership = Leadership(state.engine)  # with several workers, one runs the check
+    check = AgentStatusCheck(state.sessions, state.domain, gate=leadership.held)
     check.start()
     if state.bus is not None:
         state.bus.start()  # notifies agents after commits
@@ -27,3 +29,4 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
         if state.bus is not None:
             state.bus.stop()
         check.stop()
+        leadership.release()

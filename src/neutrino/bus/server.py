@@ -207,11 +207,13 @@ class ServerBus:
     (the database's, shared by every API worker; see ``bus/events.py``)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None
+        self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None,
+        transport: Transport | None = None,
     ) -> None:
+        """``transport``: RabbitMQ (``bus.amqp``) when configured; default in-process."""
         from neutrino.bus.inproc import InProcTransport
 
-        self.transport = InProcTransport()
+        self.transport = transport or InProcTransport()
         self.rpc = RpcServer(self.transport, sessions, cfg)
         engine = sessions.kw["bind"]
         read_engine = (read_sessions or sessions).kw["bind"]

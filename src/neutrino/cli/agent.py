@@ -68,6 +68,7 @@ def _echo_json(value: Any) -> None:
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TOML file, section [agent]: host, roles, server_url, clouds_yaml, bridge_mappings, ... (docs/deployment.md)")  # fmt: skip
 @click.option("--server-url", help="the neutrino server (default: from clouds.yaml's auth_url)")
+@click.option("--transport-url", help="talk to the server over RabbitMQ (amqp://user:password@host:5672/vhost) instead of HTTP")
 @click.option("--clouds-yaml", type=click.Path(path_type=Path), help="credentials (cloud 'neutrino')  [/var/lib/neutrino/clouds.yaml]")
 @click.option("--bridge-mappings", default="", help="physnet:bridge,...")
 @click.option("--tunnel-types", default="", help="e.g. vxlan")
@@ -78,10 +79,11 @@ def _echo_json(value: Any) -> None:
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None, help="[/var/lib/neutrino/agent]")
 @click.pass_context
 def agent(ctx: click.Context, run_host: str | None, roles: str | None, config_file: Path | None, server_url: str | None,
-          clouds_yaml: Path | None, bridge_mappings: str, tunnel_types: str, tunneling_ip: str | None,
+          transport_url: str | None, clouds_yaml: Path | None, bridge_mappings: str, tunnel_types: str, tunneling_ip: str | None,
           netns: str | None, ovs_dir: Path | None, prefix: str, state_dir: Path | None) -> None:  # fmt: skip
     """Run the agents of a host (``neutrino agent --host H --roles l2,dhcp,l3`` or
-    ``neutrino agent --config agent.toml``) against a server over HTTP; or, with a subcommand,
+    ``neutrino agent --config agent.toml``) against a server over HTTP or RabbitMQ
+    (``--transport-url``); or, with a subcommand,
     act as an agent by hand (heartbeat, device-up, ...)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -92,7 +94,8 @@ def agent(ctx: click.Context, run_host: str | None, roles: str | None, config_fi
 
     try:
         config = load_agent_config(
-            config_file, host=run_host, roles=roles, server_url=server_url, clouds_yaml=clouds_yaml,
+            config_file, host=run_host, roles=roles, server_url=server_url, transport_url=transport_url,
+            clouds_yaml=clouds_yaml,
             bridge_mappings=parse_mappings(bridge_mappings), tunnel_types=tunnel_types, tunneling_ip=tunneling_ip,
             netns=netns, ovs_dir=ovs_dir, prefix=prefix, state_dir=state_dir,
         )  # fmt: skip

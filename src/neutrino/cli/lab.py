@@ -125,7 +125,11 @@ def _plan_tables(lab: rs.ResolvedLab) -> None:
 @click.option("--name", help="lab name (default: the file's name, else 'seed')")
 @click.option("--json", "as_json", is_flag=True, help="print the lab's status as JSON when ready")
 @click.option("--no-cloud", is_flag=True, help="only the dataplane: no API server, no agents")
-def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> None:
+@click.option("--bus", type=click.Choice(["http", "rabbitmq"]), default=None,
+              help="the agents' bus: HTTP to the server, or RabbitMQ on the controller  [http]")
+@click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default=None,
+              help="the server's database: SQLite, or PostgreSQL on the controller  [sqlite]")
+def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool, bus: str | None, db: str | None) -> None:
     """Build the lab (idempotent); returns when every host's OVS, the server and the agents are up."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import cloud, realize
@@ -137,8 +141,8 @@ def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool) -> No
         with _steps(as_json) as progress:
             done = realize.up(lab_file, name=name, source_file=str(file) if file else None, progress=progress)
             if not no_cloud:
-                progress("API server and agents")
-                cloud.start(done.lab)
+                progress("API server and agents" + (f" ({bus or 'http'} bus, {db or 'sqlite'})" if bus or db else ""))
+                cloud.start(done.lab, bus=bus, db=db)
                 done.seconds = time.monotonic() - started
     except (realize.LabError, DataplaneError, ValueError, cloud.CloudError) as exc:
         raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name or lab_file.name})") from exc
@@ -276,71 +280,6 @@ def down(name: str | None, as_json: bool) -> None:
     )
 
 
-@lab.command(hidden=True)
-@click.option("--name", required=True)
-def supervise(name: str) -> None:
-    """Start and keep the lab's server and agents running, in the foreground (started by `lab up`)."""
-    from neutrino.lab import supervisor
-
-    supervisor.serve(_lookup(name))
-
-
-def _process_command(action: str, name: str | None, process: str) -> None:
-    """``lab agent|server stop|start``: one process, through the lab's supervisor."""
-    from neutrino.lab import process_control
-
-    lab_ = _lookup(name)
-    try:
-        if action == "stop":
-            pid = process_control.stop(lab_, process)
-            ERR.print(f"{process}: stopped (pid {pid}); the supervisor leaves it stopped" if pid else f"{process}: was not running")
-        else:
-            pid = process_control.start(lab_, process)
-            ERR.print(f"{process}: running, pid {pid}")
-    except (KeyError, process_control.ProcessError) as exc:
-        raise click.ClickException(str(exc.args[0])) from exc
-
-
-@lab.group("agent")
-def agent_group() -> None:
-    """Stop or start one host's agent process (the supervisor restarts agents that die, not stopped ones)."""
-
-
-@agent_group.command("stop")
-@click.argument("host")
-@click.option("--name", help="which lab (default: the only one up)")
-def agent_stop(host: str, name: str | None) -> None:
-    """Stop HOST's agents for good: returns once the process is gone; nothing restarts it."""
-    _process_command("stop", name, host)
-
-
-@agent_group.command("start")
-@click.argument("host")
-@click.option("--name", help="which lab (default: the only one up)")
-def agent_start(host: str, name: str | None) -> None:
-    """Start HOST's agents again after `lab agent stop`."""
-    _process_command("start", name, host)
-
-
-@lab.group("server")
-def server_group() -> None:
-    """Stop or start the lab's API server process (on the controller)."""
-
-
-@server_group.command("stop")
-@click.option("--name", help="which lab (default: the only one up)")
-def server_stop(name: str | None) -> None:
-    """Stop the server for good: returns once the process is gone."""
-    _process_command("stop", name, "server")
-
-
-@server_group.command("start")
-@click.option("--name", help="which lab (default: the only one up)")
-def server_start(name: str | None) -> None:
-    """Start the server again after `lab server stop`."""
-    _process_command("start", name, "server")
-
-
 @lab.command()
 def schema() -> None:
     """Print the lab file's JSON schema."""
@@ -350,7 +289,11 @@ def schema() -> None:
 @lab.command()
 @click.option("--name", default="seed", show_default=True, help="lab name")
 @click.option("--json", "as_json", is_flag=True)
-def demo(name: str, as_json: bool) -> None:
+@click.option("--bus", type=click.Choice(["http", "rabbitmq"]), default="http", show_default=True,
+              help="the agents' bus: HTTP to the server, or RabbitMQ on the controller")
+@click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True,
+              help="the server's database: SQLite, or PostgreSQL on the controller")
+def demo(name: str, as_json: bool, bus: str, db: str) -> None:
     """The seed's whole cloud: build it through the API, verify it with real traffic, keep it."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import demo as dm
@@ -361,7 +304,7 @@ def demo(name: str, as_json: bool) -> None:
 
     try:
         with _steps(as_json) as progress:
-            result = dm.run(name, progress=progress)
+            result = dm.run(name, progress=progress, bus=bus, db=db)
     except (dm.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
         raise click.ClickException(f"{exc}\n(remove what was built with: neutrino lab down --name {name})") from exc
     info = dm.cloud.info(result.lab) or {}
@@ -415,3 +358,14 @@ def basics(keep: bool, as_json: bool) -> None:
         ERR.print(f"{'all passed' if result.ok else 'FAILED'} in {result.seconds:.2f} s; " + ("namespaces kept" if keep else "everything removed"))
     if not result.ok:
         sys.exit(1)
+
+
+def _add_process_commands() -> None:
+    """``lab agent``, ``lab server`` and the hidden ``lab supervise`` (cli/lab_processes.py)."""
+    from neutrino.cli import lab_processes
+
+    for command in (lab_processes.agent_group, lab_processes.server_group, lab_processes.supervise):
+        lab.add_command(command)
+
+
+_add_process_commands()

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 import uvicorn
+from pydantic import ValidationError
 
 from neutrino.config import load_server_settings
 
@@ -25,6 +26,7 @@ from neutrino.config import load_server_settings
 @click.option(
     "--migrate/--no-migrate", default=None, help="upgrade the schema at start, or leave it to `neutrino db upgrade`"
 )
+@click.option("--transport-url", default=None, help="the agents' bus on RabbitMQ: amqp://user:password@host:5672/vhost")
 def server(
     config_file: Path | None,
     host: str | None,
@@ -34,6 +36,7 @@ def server(
     database_url: str | None,
     workers: int | None,
     migrate: bool | None,
+    transport_url: str | None,
 ) -> None:
     """Run the Neutron API v2.0 server with its Keystone-compatible identity service."""
     from neutrino.db.engine import is_sqlite
@@ -42,8 +45,11 @@ def server(
     try:
         settings = load_server_settings(
             config_file, host=host, port=port, state_dir=state_dir, auth=auth, database_url=database_url,
-            workers=workers, migrate=migrate,
+            workers=workers, migrate=migrate, transport_url=transport_url,
         )  # fmt: skip
+    except ValidationError as exc:  # one line per bad setting, not pydantic's report
+        raise click.ClickException("; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from None  # fmt: skip
     except (FileNotFoundError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if settings.workers > 1 and is_sqlite(settings.db_url):
@@ -54,6 +60,8 @@ def server(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from sqlalchemy.exc import OperationalError
+
     from neutrino.db.migrate import SchemaNotCurrent
     from neutrino.entrypoints import LoadError
 
@@ -68,9 +76,16 @@ def server(
             app = "neutrino.server:worker_app"
     except (LoadError, SchemaNotCurrent) as exc:  # a wrong name or range; a schema to upgrade
         raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:  # no database there, or it refused us
+        reason = str(exc.orig or exc).splitlines()[0]
+        raise click.ClickException(f"cannot use the database {_shown(settings.db_url)}: {reason}") from exc
     out = click.echo
-    out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {settings.db_url}, "
+    out(f"neutrino server on {settings.url} (auth: {settings.auth}, database: {_shown(settings.db_url)}, "
         f"workers: {settings.workers})", err=True)  # fmt: skip
+    if settings.transport_url:
+        from neutrino.bus.broker_errors import redact
+
+        out(f"agents' bus: {redact(settings.transport_url)}", err=True)
     if settings.auth == "keystone":
         out(f"identity: {settings.url}/identity/v3", err=True)
         from neutrino.server import SYSTEM_STATE_DIR
@@ -97,4 +112,14 @@ def server(
         http="httptools",
         workers=settings.workers if settings.workers > 1 else None,
         factory=settings.workers > 1,
+        # a worker starts a fresh interpreter and builds its app before it answers the
+        # supervisor's first ping; on a busy machine that takes longer than uvicorn's 5 s
+        timeout_worker_healthcheck=30,
     )
+
+
+def _shown(url: str) -> str:
+    """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -122,7 +122,12 @@ class Netlink:
         master_index = msg.get("master")
         master = None
         if master_index:
-            found = ipr.get_links(master_index)
+            try:
+                found = ipr.get_links(master_index)
+            except NetlinkError as exc:
+                if exc.code != errno.ENODEV:
+                    raise
+                found = []  # the master went away while we listed (a namespace being deleted)
             master = found[0].get("ifname") if found else None
         return LinkInfo(
             name=msg.get("ifname"),

@@ -356,7 +356,8 @@ class PostgresCluster:
         if not _NAME.match(name):
             raise ValueError(f"not a plain role name: {name!r}")
         with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(name), sql.Literal(password)))
+            statement = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}")
+            conn.execute(statement.format(sql.Identifier(name), sql.Literal(password)))
 
     def _admin(self, sql: str) -> None:
         import psycopg

@@ -131,7 +131,7 @@ class Broker:
 
     @property
     def running(self) -> bool:
-        return daemons.alive(self.pid, self.node)
+        return _ours(self.pid, self.node)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the broker and its epmd by pid; returns once no process of the instance is left."""

@@ -22,6 +22,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from neutrino.dataplane.errors import DataplaneError
 from neutrino.lab import nodes, process_control
 from neutrino.lab import resolve as rs
 
@@ -59,24 +60,38 @@ def _free_port() -> int:
 
 def start(
     lab: rs.ResolvedLab,
-    timeout: float = 60.0,
+    timeout: float = 90.0,
     *,
+    bus: str | None = None,
+    db: str | None = None,
     server_settings: dict[str, Any] | None = None,
     agent_settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Start the lab's processes unless its supervisor runs; wait until they serve and reported.
     A supervisor that had died is started again and adopts the processes still running.
+    ``bus``/``db``: ``rabbitmq``/``postgresql`` run them in the controller's namespace
+    (lab/services.py); None: what the lab was first brought up with, else HTTP and SQLite.
     ``server_settings``/``agent_settings`` override the lab's (tests: a short agent_down_time)."""
+    from neutrino.lab import services
+
+    try:
+        chosen = services.settle(lab, bus, db)
+    except ValueError as exc:
+        raise CloudError(str(exc)) from None
     running = info(lab)
     if running is not None:
         return running
     (lab.state_dir / READY_FILE).unlink(missing_ok=True)
     try:
+        if chosen.bus == "rabbitmq":
+            services.start_broker(lab)
         proc = process_control.launch(lab, server=server_settings, agents=agent_settings)
         process_control.wait_ready(lab, proc, timeout)
-    except process_control.ProcessError as exc:
+    except (process_control.ProcessError, DataplaneError) as exc:
         raise CloudError(str(exc)) from None
     doc = {
+        "bus": chosen.bus,
+        "db": chosen.db,
         "url": nodes.api_url(lab),
         "supervisor": proc.pid,
         "clouds_yaml": str(nodes.clouds_yaml(lab)),

@@ -72,7 +72,10 @@ def _build(api: LabApi, lab: rs.ResolvedLab) -> dict[str, Any]:
     return {"ext": ext, "vlan": vlan, "vxlan": vx, "router": router, "sg": sg}
 
 
-def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None) -> DemoResult:
+def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *, bus: str = "http",
+        db: str = "sqlite") -> DemoResult:  # fmt: skip
+    """``bus``/``db``: ``rabbitmq``/``postgresql`` run the broker and the database on the
+    controller too (lab/services.py); the checks are the same."""
     started = time.monotonic()
     if name in state.labs():
         raise DemoError(f"lab {name} is already up: `neutrino lab down --name {name}` first, or give --name")
@@ -81,7 +84,7 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None) -
     result = DemoResult(lab=lab)
     result.seconds["lab up"] = time.monotonic() - started
     progress("API server and agents")
-    cloud.start(lab)
+    cloud.start(lab, bus=bus, db=db)
     result.seconds["server and agents"] = time.monotonic() - started - result.seconds["lab up"]
     api = LabApi(lab)
     t = time.monotonic()

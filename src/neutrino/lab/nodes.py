@@ -21,6 +21,7 @@ from typing import Any
 
 from neutrino.agent.config import AgentConfig, render
 from neutrino.lab import resolve as rs
+from neutrino.lab import services as sv
 
 SERVER = "server"
 API_PORT = 9696
@@ -102,9 +103,12 @@ def ml2_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
     }
 
 
-def server_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
-    """The ``[server]`` table of the lab's server.toml."""
-    return {
+def server_settings(lab: rs.ResolvedLab, services: sv.Services | None = None,
+                    transport_url: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """The ``[server]`` table of the lab's server.toml: on the controller's management address;
+    with PostgreSQL several API workers, with RabbitMQ the broker as the agents' bus."""
+    services = services or sv.Services()
+    out: dict[str, Any] = {
         "host": lab.controller.address,
         "port": API_PORT,
         "state_dir": str(server_dir(lab)),
@@ -112,15 +116,25 @@ def server_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
         **LAB_SCHEDULING,
         **ml2_settings(lab),
     }
+    database_url = sv.database_url(lab, services)
+    if database_url:
+        out["database_url"] = database_url
+        out["workers"] = sv.SERVER_WORKERS_ON_POSTGRES
+    if transport_url:
+        out["transport_url"] = transport_url
+    return out
 
 
-def agent_config(lab: rs.ResolvedLab, host: rs.ResolvedHost, *, url: str | None = None) -> AgentConfig:
+def agent_config(lab: rs.ResolvedLab, host: rs.ResolvedHost, *, url: str | None = None,
+                 transport_url: str | None = None) -> AgentConfig:  # fmt: skip
     """The agents of ``host``: l2 everywhere, dhcp and l3 on network nodes, in the host's
-    namespace with its private OVS. ``url``: the server (default: the lab's API)."""
+    namespace with its private OVS. ``url``: the server (default: the lab's API);
+    ``transport_url``: RabbitMQ instead of HTTP."""
     return AgentConfig(
         host=host.name,
         roles=("l2", "dhcp", "l3") if "network" in host.roles else ("l2",),
         server_url=url or api_url(lab),
+        transport_url=transport_url,
         clouds_yaml=clouds_yaml(lab),
         bridge_mappings=dict(host.bridge_mappings),
         tunnel_types=("vxlan",) if host.tunnel_ip else (),
@@ -143,15 +157,21 @@ def render_server_toml(settings: dict[str, Any]) -> str:
 def write_configs(
     lab: rs.ResolvedLab, *, server: dict[str, Any] | None = None, agents: dict[str, Any] | None = None
 ) -> None:
-    """Every process's config file; ``server`` (ServerSettings fields) and ``agents``
-    (AgentConfig fields) override the lab's values (a failover test shortens agent_down_time
-    and report_interval, say)."""
+    """The files of ``specs``, for the bus and database the lab was brought up with (its
+    broker, if any, runs already: its URL carries the credentials it chose). Owner-only: the
+    server's file may hold the database password, the agents' the broker's. ``server``
+    (ServerSettings fields) and ``agents`` (AgentConfig fields) override the lab's values (a
+    failover test shortens agent_down_time and report_interval, say)."""
+    services = sv.read(lab)
+    transport_url = sv.broker_url(lab) if services.bus == "rabbitmq" else None
     for spec in specs(lab):
         spec.config.parent.mkdir(parents=True, exist_ok=True)
         spec.log.parent.mkdir(parents=True, exist_ok=True)
         spec.pidfile.parent.mkdir(parents=True, exist_ok=True)
         if spec.kind == SERVER:
-            text = render_server_toml({**server_settings(lab), **(server or {})})
+            text = render_server_toml({**server_settings(lab, services, transport_url), **(server or {})})
         else:
-            text = render(dataclasses.replace(agent_config(lab, lab.host(spec.node)), **(agents or {})))
+            config = agent_config(lab, lab.host(spec.node), transport_url=transport_url)
+            text = render(dataclasses.replace(config, **(agents or {})))
+        spec.config.touch(mode=0o600)
         spec.config.write_text(text)

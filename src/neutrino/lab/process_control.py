@@ -155,6 +155,19 @@ def processes(lab: rs.ResolvedLab) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"name": "supervisor", "kind": "supervisor", "node": "(root namespace)",
                                   "pid": sup, "health": "running" if sup else "down", "log": str(supervisor_log(lab)),
                                   "restarts": 0}]  # fmt: skip
+    from neutrino.lab import services
+
+    chosen = services.read(lab)
+    controller = lab.controller.name
+    if chosen.db == "postgresql":
+        pid = services.database_pid(lab)
+        out.append({"name": "postgresql", "kind": "database", "node": controller, "pid": pid,
+                    "health": "running" if pid else "down", "log": str(services.postgres_dir(lab) / "postgres.log"),
+                    "restarts": 0})  # fmt: skip
+    if chosen.bus == "rabbitmq":
+        pid = services.broker_pid(lab)
+        out.append({"name": "rabbitmq", "kind": "broker", "node": controller, "pid": pid,
+                    "health": "running" if pid else "down", "log": str(services.rabbitmq_dir(lab)), "restarts": 0})  # fmt: skip
     agents: dict[str, int] | None = None
     try:
         agents = reported_agents(lab, admin_token(lab))

@@ -9,8 +9,9 @@ spin. Liveness is read from the pidfile and ``/proc/<pid>/cmdline`` (dataplane/d
 only from ``waitpid``, so a supervisor that was itself killed and started again adopts the
 processes still running instead of starting twins. It is a process of our own rather than
 systemd units because the lab runs in containers and CI runners without systemd; on real hosts
-systemd does this job (docs/deployment.md). On SIGTERM it stops them all and exits once they
-are gone. ``procs.json`` records pid, restarts and last exit of each.
+systemd does this job (docs/deployment.md). With ``--db postgresql`` it also runs the lab's
+PostgreSQL (lab/services.py) as its child, started before the server and again if it dies. On
+SIGTERM it stops them all and exits once they are gone. ``procs.json`` records pid, restarts and last exit of each.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from neutrino.dataplane import daemons
-from neutrino.lab import nodes
+from neutrino.lab import nodes, services
 from neutrino.lab import resolve as rs
 
 LOG = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ class Supervisor:
         self.lab = lab
         self.tracked = [Tracked(spec) for spec in nodes.specs(lab)]
         self.stopping = threading.Event()
+        self.services = services.read(lab)
+        self.database: Any = None  # PostgresCluster, a child of ours, with --db postgresql
 
     def launch(self, t: Tracked) -> None:
         with open(t.spec.log, "ab") as log:
@@ -79,9 +82,22 @@ class Supervisor:
         t.spec.pidfile.write_text(f"{t.pid}\n")
         LOG.info("%s on %s: started, pid %d", t.spec.name, t.spec.node, t.pid)
 
+    def ensure_database(self) -> None:
+        """PostgreSQL before the server, started again if it died (its data directory is kept)."""
+        if self.services.db != "postgresql" or self.stopping.is_set():
+            return
+        if self.database is not None and self.database.proc is not None and self.database.proc.poll() is None:
+            return
+        if self.database is not None:
+            LOG.warning("postgresql on %s: died; starting it again", self.lab.controller.name)
+            self.database.stop()
+        self.database = services.start_database(self.lab, self.services)
+        LOG.info("postgresql on %s: running, pid %d", self.lab.controller.name, self.database.pid)
+
     def step(self) -> bool:
         """One look at every process; True if something changed."""
         changed = False
+        self.ensure_database()
         now = time.monotonic()
         for t in self.tracked:
             if t.popen is not None and t.popen.poll() is not None:
@@ -130,6 +146,8 @@ class Supervisor:
             if t.popen is not None:
                 t.popen.wait()
             t.pid = None
+        if self.database is not None:
+            self.database.stop()
         self.write_state()
 
 

@@ -42,6 +42,11 @@ def down(name: str, root: Path = rs.STATE_ROOT) -> DownResult:
     base = rs.state_dir(name, root)
     prefix = rs.lab_prefix(name)
     if base.is_dir():
+        from neutrino.lab import services
+
+        broker = daemons.read_pid(base / "rabbitmq" / "beam.pid")
+        if services.stop_broker(base) and broker:  # by its pidfiles and marker (dataplane/rabbitmq.py)
+            result.processes.append(broker)
         # the supervisor first (it stops the agents, then the server), any neutrino process it
         # left, vswitchd before ovsdb-server, then anything else
         order = {"supervisor.pid": 0, "ovs-vswitchd.pid": 2}

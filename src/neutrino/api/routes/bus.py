@@ -5,7 +5,10 @@ Admin only; the RPC server and notifier behind them are the same the in-process 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
+
+import anyio
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -17,6 +20,19 @@ from neutrino.api.auth import context_for, state_of
 from neutrino.bus.transport import TransportError
 
 router = APIRouter(tags=["bus"], include_in_schema=False)
+# which API worker answered (a debugging aid, admin-only like the routes): with several
+# workers, a notification committed in one reaches a long poll served by another
+_WORKER = {"X-Neutrino-Worker": str(os.getpid())}
+# long polls wait in threads of their own: one per agent, mostly asleep, so they never take
+# the threads that calls and the API need (asyncio's default pool has cpus + 4)
+MAX_POLLERS = 500
+_limiter: list[anyio.CapacityLimiter] = []
+
+
+def _pollers() -> anyio.CapacityLimiter:
+    if not _limiter:  # made inside the event loop, as anyio wants
+        _limiter.append(anyio.CapacityLimiter(MAX_POLLERS))
+    return _limiter[0]
 
 
 def _bus(request: Request) -> Any:
@@ -37,11 +53,11 @@ async def call(request: Request) -> Response:
         reply = await asyncio.to_thread(bus.transport.call, body["topic"], body["msg"])
     except TransportError as exc:  # no server on the topic, a refused version: the agent retries
         raise errors.ServiceUnavailable(str(exc)) from None
-    return respond.json(reply)
+    return respond.json(reply, headers=_WORKER)
 
 
 @router.get("/bus/v1/events")
 async def events(request: Request, topic: str, after: int = 0, timeout: float = 20.0) -> Response:
     bus = _bus(request)
-    doc = await asyncio.to_thread(bus.events.since, topic, after, min(timeout, 30.0))
-    return respond.json(doc)
+    doc = await anyio.to_thread.run_sync(bus.events.since, topic, after, min(timeout, 30.0), limiter=_pollers())
+    return respond.json(doc, headers=_WORKER)

@@ -33,8 +33,12 @@ class AgentStatusCheck:
         *,
         interval: float | None = None,
         clock: Callable[[], datetime] = utcnow,
+        gate: Callable[[], bool] = lambda: True,
     ) -> None:
+        """``gate``: asked before each round; with several API workers only the one it answers
+        True in runs the check (``db/leader.py``)."""
         self.sessions = sessions
+        self.gate = gate
         self.cfg = cfg
         self.interval = interval if interval is not None else max(cfg.agent_down_time / 2, 1.0)
         self.clock = clock
@@ -61,7 +65,8 @@ class AgentStatusCheck:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.run_once()
+                if self.gate():
+                    self.run_once()
             except Exception:  # noqa: BLE001 - a failed round must not end the check
                 LOG.exception("agent status check failed; trying again in %.0fs", self.interval)
 

@@ -1,0 +1,1 @@
+"""Files for deploying neutrino on real hosts: systemd units and example settings (docs/deployment.md)."""

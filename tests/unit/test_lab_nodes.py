@@ -1,0 +1,54 @@
+"""What each lab node runs (lab/nodes.py), decided without root: the server on the controller's
+management address, one agent process per OVS host, their config files and places."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from neutrino.agent.config import load_agent_config
+from neutrino.lab import nodes, topology
+from neutrino.lab import resolve as rs
+
+pytestmark = pytest.mark.unit
+
+
+def test_processes_of_the_seed_lab(tmp_path: Path) -> None:
+    lab = rs.resolve(topology.default_lab(), name="ab", root=tmp_path)
+    specs = nodes.specs(lab)
+    assert [(s.name, s.node) for s in specs] == [
+        ("server", "controller"), ("agent-network", "network"), ("agent-compute1", "compute1"),
+        ("agent-compute2", "compute2"),
+    ]  # fmt: skip
+    server = specs[0]
+    assert server.netns == "ab-controller" and server.argv[:2] == ["nsenter", "--net=/run/netns/ab-controller"]
+    assert server.argv[-3:] == ["server", "--config", str(tmp_path / "ab" / "server.toml")]
+    assert server.log == tmp_path / "ab" / "logs" / "server.log"
+    assert nodes.find(lab, "compute2").name == "agent-compute2"
+    with pytest.raises(KeyError, match="no process 'nope'"):
+        nodes.find(lab, "nope")
+    assert nodes.api_url(lab) == f"http://{lab.controller.address}:9696"
+
+
+def test_config_files_load_through_the_commands_code(tmp_path: Path) -> None:
+    lab = rs.resolve(topology.default_lab(), name="ab", root=tmp_path)
+    nodes.write_configs(lab)
+    server = tomllib.loads((tmp_path / "ab" / "server.toml").read_text())["server"]
+    assert server["host"] == lab.controller.address and server["port"] == 9696
+    assert server["network_vlan_ranges"] == ["physnet1:100:199"] and server["tenant_network_types"] == ["vxlan"]
+    network = load_agent_config(tmp_path / "ab" / "network" / "agent.toml")
+    assert network == nodes.agent_config(lab, lab.host("network"))
+    assert network.roles == ("l2", "dhcp", "l3") and network.netns == "ab-network"
+    assert network.bridge_mappings == {"physnet1": "br-physnet1", "extnet": "br-ex"}
+    assert network.server_url == nodes.api_url(lab) and network.tunneling_ip == "172.31.0.1"
+    compute = load_agent_config(tmp_path / "ab" / "compute1" / "agent.toml")
+    assert compute.roles == ("l2",) and compute.prefix == "ab-compute1-" and compute.tunnel_types == ("vxlan",)
+
+
+def test_a_lab_without_controller_role_serves_from_its_first_host(tmp_path: Path) -> None:
+    lab = rs.resolve(topology.parse({"hosts": {"c1": {"roles": ["compute"]}, "c2": {"roles": ["compute"]}}}),
+                     name="ab", root=tmp_path)  # fmt: skip
+    assert lab.controller.name == "c1"
+    assert [(s.name, s.node) for s in nodes.specs(lab)] == [("server", "c1"), ("agent-c1", "c1"), ("agent-c2", "c2")]
