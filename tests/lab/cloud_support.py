@@ -164,15 +164,17 @@ def process_lab(
     lab_root: Path,
     lab_file: topology.LabFile | None = None,
     *,
+    bus: str | None = None,
     server_settings: dict[str, Any] | None = None,
     agent_settings: dict[str, Any] | None = None,
 ) -> Iterator[ProcessCloud]:
     """``lab up``: the lab, its supervisor, server and agents; always taken down (by pid).
+    ``bus``: ``rabbitmq`` for a broker on the controller (default HTTP);
     ``server_settings`` / ``agent_settings``: overrides for the lab's server and agents."""
     name = unique_name()
     try:
         lab = realize.up(lab_file or topology.default_lab(), name=name, root=lab_root).lab
-        cloud.start(lab, server_settings=server_settings, agent_settings=agent_settings)
+        cloud.start(lab, bus=bus, server_settings=server_settings, agent_settings=agent_settings)
         yield ProcessCloud(lab=lab, api=LabApi(lab))
     finally:
         teardown.down(name, root=lab_root)
