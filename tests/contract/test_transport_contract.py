@@ -196,8 +196,24 @@ def test_unknown_version_is_dropped_and_logged_once(pair: Pair, caplog: pytest.L
 # --- RabbitMQ only: the broker's bad days ---------------------------------------------------------
 
 
+def _kill(broker: Any) -> None:
+    """kill -9 of the broker's VM, as a crash would (epmd is left to the next start's cleanup)."""
+    import os
+    import signal
+
+    from neutrino.dataplane import rabbitmq
+
+    os.kill(broker.pid, signal.SIGKILL)
+    deadline = time.monotonic() + WAIT
+    while broker.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not broker.running
+    assert rabbitmq.instance_pids(broker.node)  # epmd: stopped by the next start or stop
+
+
 @pytest.mark.broker
-def test_broker_restart_resyncs_subscribers_and_calls_work_again(rabbitmq_broker: Any):
+@pytest.mark.parametrize("how", ["restarted", "killed"])
+def test_broker_restart_resyncs_subscribers_and_calls_work_again(rabbitmq_broker: Any, how: str):
     from neutrino.bus.amqp import AmqpTransport
 
     topic, service = _topic("host.h5"), _topic("q-restart")
@@ -208,7 +224,10 @@ def test_broker_restart_resyncs_subscribers_and_calls_work_again(rabbitmq_broker
         server.serve(service, lambda msg: {"ok": msg["n"]})
         agent.subscribe(topic, inbox)
         assert agent.call(service, m.message("ping", n=1)) == {"ok": 1}
-        rabbitmq_broker.stop()
+        if how == "killed":
+            _kill(rabbitmq_broker.broker)
+        else:
+            rabbitmq_broker.stop()
         with pytest.raises(TransportError):
             agent.call(service, m.message("ping", n=2), timeout=2.0)
         server.publish(topic, m.message(m.HOST_CHANGED, revision=3))  # lost: the broker is down

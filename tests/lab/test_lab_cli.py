@@ -42,6 +42,15 @@ def test_up_status_exec_vm_down(lab_root):
         assert up["healthy"] and up["name"] == name and up["seconds"] > 0
         st = json.loads(neutrino("lab", "status", "--name", name, "--json").stdout)
         assert st["hosts"][0]["bridges"] == ["br-int", "br-phy", "br-physnet1"] or set(st["hosts"][0]["bridges"]) >= {"br-int"}
+        # the server and each host's agents are processes of their own, under the supervisor
+        procs = {p["name"]: p for p in st["processes"]}
+        assert {"supervisor", "server", "agent-compute1"} <= set(procs)
+        assert all(p["health"] == "running" and p["pid"] for p in procs.values()), procs
+        assert st["cloud"]["url"].startswith("http://100.") and procs["server"]["node"] == st["hosts"][0]["name"]
+        assert "stopped" in neutrino("lab", "agent", "stop", "compute1", "--name", name).stderr
+        st = json.loads(neutrino("lab", "status", "--name", name, "--json").stdout)
+        assert {p["name"]: p["health"] for p in st["processes"]}["agent-compute1"] == "stopped"
+        assert "running, pid" in neutrino("lab", "agent", "start", "compute1", "--name", name).stderr
         # exec reaches the host's own OVS without any option
         assert neutrino("lab", "exec", "--name", name, "compute1", "--", "ovs-vsctl", "br-exists", "br-physnet1").returncode == 0
         assert "br-physnet1" in neutrino("lab", "exec", "--name", name, "compute1", "--", "ovs-vsctl", "list-br").stdout

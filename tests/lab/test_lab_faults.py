@@ -47,7 +47,12 @@ def _stream(src: Any, dst: Any, port: int, seconds: float) -> tuple[threading.Th
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    time.sleep(1.0)  # the stream is established before the fault
+    # the fault comes once the stream runs (its connection established), not after a guess
+    argv = ["ss", "-Htn", "state", "established", "dst", f"{ip_of(dst)}:{port}"]
+    deadline = time.monotonic() + 15
+    while not ex.run(argv, netns=src.netns).stdout.strip():
+        assert time.monotonic() < deadline and thread.is_alive(), f"the stream never started: {result}"
+        time.sleep(0.05)
     return thread, result
 
 
@@ -111,6 +116,8 @@ def test_agent_killed_mid_pass_converges_without_leftovers(plab: ProcessCloud) -
         assert time.monotonic() < deadline, "compute2's agent never started wiring the batch"
         time.sleep(0.01)
     os.kill(old_pid, signal.SIGKILL)
+    statuses = {p["id"]: p["status"] for p in cl.api.request("GET", "ports?device_owner=compute:nova")["ports"]}
+    print(f"killed mid-pass: {sum(statuses.get(p['id']) == 'ACTIVE' for p in ports)}/{BATCH} of the batch reported up")
     new_pid = cl.wait_restarted("compute2", old_pid)
     assert new_pid != old_pid
 

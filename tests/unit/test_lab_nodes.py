@@ -25,7 +25,8 @@ def test_processes_of_the_seed_lab(tmp_path: Path) -> None:
     server = specs[0]
     assert server.netns == "ab-controller" and server.argv[:2] == ["nsenter", "--net=/run/netns/ab-controller"]
     assert server.argv[-3:] == ["server", "--config", str(tmp_path / "ab" / "server.toml")]
-    assert server.log == tmp_path / "ab" / "logs" / "server.log"
+    assert server.log == tmp_path / "ab" / "server.log"
+    assert nodes.find(lab, "network").log == tmp_path / "ab" / "network" / "agent.log"
     assert nodes.find(lab, "compute2").name == "agent-compute2"
     with pytest.raises(KeyError, match="no process 'nope'"):
         nodes.find(lab, "nope")

@@ -115,12 +115,8 @@ class AmqpTransport:
 
     def call(self, topic: str, msg: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
         self._ensure_thread()
-        if not self._connected.is_set():
-            # at start, give the first connection a chance; during an outage, fail at once
-            if self._ever_connected or self.problems.current is not None or not self._connected.wait(
-                min(timeout, self.connect_timeout)
-            ):
-                raise TransportError(f"call {topic}: not connected to the broker ({self._problem_text()})")
+        if not self._wait_connected(min(timeout, self.connect_timeout)):
+            raise TransportError(f"call {topic}: not connected to the broker ({self._problem_text()})")
         correlation = uuid.uuid4().hex
         waiter = _Waiter()
         self._pending[correlation] = waiter
@@ -172,12 +168,19 @@ class AmqpTransport:
         self._dirty.set()
         if threading.current_thread() is self._thread:
             return
-        if not self._connected.is_set() and (self.problems.current is not None
-                                             or not self._connected.wait(self.connect_timeout)):
+        if not self._wait_connected(self.connect_timeout):
             return  # applied when the connection comes up (and a "look again" follows)
         with self._applied:
             self._applied.wait_for(lambda: self._generation > generation or not self._connected.is_set(),
                                    timeout=self.connect_timeout)  # fmt: skip
+
+    def _wait_connected(self, timeout: float) -> bool:
+        """Connected now, or soon at start; during a known outage, False at once."""
+        deadline = time.monotonic() + timeout
+        while not self._connected.wait(0.02):
+            if self._ever_connected or self.problems.current is not None or time.monotonic() > deadline:
+                return False
+        return True
 
     def _ensure_thread(self) -> None:
         with self._lock:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import socket
 from pathlib import Path
@@ -26,7 +25,6 @@ from neutrino.dataplane.errors import DataplaneError
 from neutrino.lab import nodes, process_control
 from neutrino.lab import resolve as rs
 
-LOG = logging.getLogger(__name__)
 READY_FILE = "cloud.json"
 
 
@@ -78,13 +76,16 @@ def start(
         chosen = services.settle(lab, bus, db)
     except ValueError as exc:
         raise CloudError(str(exc)) from None
+    try:
+        if chosen.bus == "rabbitmq":  # also a broker that died: the same URL, so agents reconnect
+            services.start_broker(lab)
+    except DataplaneError as exc:
+        raise CloudError(str(exc)) from None
     running = info(lab)
     if running is not None:
         return running
     (lab.state_dir / READY_FILE).unlink(missing_ok=True)
     try:
-        if chosen.bus == "rabbitmq":
-            services.start_broker(lab)
         proc = process_control.launch(lab, server=server_settings, agents=agent_settings)
         process_control.wait_ready(lab, proc, timeout)
     except (process_control.ProcessError, DataplaneError) as exc:
@@ -96,7 +97,6 @@ def start(
         "supervisor": proc.pid,
         "clouds_yaml": str(nodes.clouds_yaml(lab)),
         "agents": sorted(s.node for s in nodes.specs(lab) if s.kind == "agent"),
-        "logs": str(lab.state_dir / "logs"),
     }
     tmp = lab.state_dir / (READY_FILE + ".tmp")
     tmp.write_text(json.dumps(doc))

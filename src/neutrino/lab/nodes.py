@@ -21,7 +21,7 @@ from typing import Any
 
 from neutrino.agent.config import AgentConfig, render
 from neutrino.lab import resolve as rs
-from neutrino.lab import services as sv
+from neutrino.lab import services
 
 SERVER = "server"
 API_PORT = 9696
@@ -67,17 +67,17 @@ def clouds_yaml(lab: rs.ResolvedLab) -> Path:
 def specs(lab: rs.ResolvedLab) -> list[ProcessSpec]:
     """The server first, then one agent process per host with Open vSwitch, in host order."""
     procs = lab.state_dir / "procs"
-    logs = lab.state_dir / "logs"
 
-    def spec(name: str, kind: str, host: rs.ResolvedHost, config: Path) -> ProcessSpec:
-        return ProcessSpec(name=name, kind=kind, node=host.name, netns=host.netns, config=config,
-                           log=logs / f"{name}.log", pidfile=procs / f"{name}.pid",
-                           stop_marker=procs / f"{name}.stopped")  # fmt: skip
+    def spec(name: str, kind: str, host: rs.ResolvedHost, config: Path, log: Path) -> ProcessSpec:
+        return ProcessSpec(name=name, kind=kind, node=host.name, netns=host.netns, config=config, log=log,
+                           pidfile=procs / f"{name}.pid", stop_marker=procs / f"{name}.stopped")  # fmt: skip
 
-    out = [spec(SERVER, SERVER, lab.controller, lab.state_dir / "server.toml")]
+    # logs where a host's other logs are (its OVS daemons', its dnsmasq's), the server's at the top
+    out = [spec(SERVER, SERVER, lab.controller, lab.state_dir / "server.toml", lab.state_dir / "server.log")]
     for h in lab.hosts:
         if h.has_ovs:
-            out.append(spec(f"agent-{h.name}", "agent", h, lab.state_dir / h.name / "agent.toml"))
+            host_dir = lab.state_dir / h.name
+            out.append(spec(f"agent-{h.name}", "agent", h, host_dir / "agent.toml", host_dir / "agent.log"))
     return out
 
 
@@ -103,11 +103,11 @@ def ml2_settings(lab: rs.ResolvedLab) -> dict[str, Any]:
     }
 
 
-def server_settings(lab: rs.ResolvedLab, services: sv.Services | None = None,
+def server_settings(lab: rs.ResolvedLab, chosen: services.Services | None = None,
                     transport_url: str | None = None) -> dict[str, Any]:  # fmt: skip
     """The ``[server]`` table of the lab's server.toml: on the controller's management address;
     with PostgreSQL several API workers, with RabbitMQ the broker as the agents' bus."""
-    services = services or sv.Services()
+    chosen = chosen or services.Services()
     out: dict[str, Any] = {
         "host": lab.controller.address,
         "port": API_PORT,
@@ -116,10 +116,10 @@ def server_settings(lab: rs.ResolvedLab, services: sv.Services | None = None,
         **LAB_SCHEDULING,
         **ml2_settings(lab),
     }
-    database_url = sv.database_url(lab, services)
+    database_url = services.database_url(lab, chosen)
     if database_url:
         out["database_url"] = database_url
-        out["workers"] = sv.SERVER_WORKERS_ON_POSTGRES
+        out["workers"] = services.SERVER_WORKERS_ON_POSTGRES
     if transport_url:
         out["transport_url"] = transport_url
     return out
@@ -162,14 +162,14 @@ def write_configs(
     server's file may hold the database password, the agents' the broker's. ``server``
     (ServerSettings fields) and ``agents`` (AgentConfig fields) override the lab's values (a
     failover test shortens agent_down_time and report_interval, say)."""
-    services = sv.read(lab)
-    transport_url = sv.broker_url(lab) if services.bus == "rabbitmq" else None
+    chosen = services.read(lab)
+    transport_url = services.broker_url(lab) if chosen.bus == "rabbitmq" else None
     for spec in specs(lab):
         spec.config.parent.mkdir(parents=True, exist_ok=True)
         spec.log.parent.mkdir(parents=True, exist_ok=True)
         spec.pidfile.parent.mkdir(parents=True, exist_ok=True)
         if spec.kind == SERVER:
-            text = render_server_toml({**server_settings(lab, services, transport_url), **(server or {})})
+            text = render_server_toml({**server_settings(lab, chosen, transport_url), **(server or {})})
         else:
             config = agent_config(lab, lab.host(spec.node), transport_url=transport_url)
             text = render(dataclasses.replace(config, **(agents or {})))

@@ -37,7 +37,7 @@ def supervisor_pid(lab: rs.ResolvedLab) -> int | None:
 
 
 def supervisor_log(lab: rs.ResolvedLab) -> Path:
-    return lab.state_dir / "logs" / "supervisor.log"
+    return lab.state_dir / "supervisor.log"
 
 
 def launch(
@@ -115,7 +115,7 @@ def wait_ready(lab: rs.ResolvedLab, proc: subprocess.Popen[bytes] | None, timeou
         except (OSError, ValueError, KeyError, TypeError):
             pass  # not serving yet (or clouds.yaml not written yet)
         if time.monotonic() > deadline:
-            raise ProcessError(f"the lab's server and agents were not ready within {timeout:g}s; see {lab.state_dir / 'logs'}")
+            raise ProcessError(f"the lab's server and agents were not ready within {timeout:g}s; see the logs in {lab.state_dir}")
         time.sleep(0.1)
 
 

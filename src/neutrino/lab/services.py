@@ -7,7 +7,8 @@ database role's password, chosen once), so later commands and the supervisor rea
 * RabbitMQ (dataplane/rabbitmq.py) listens on the controller's management address, port 5672:
   agents in the other hosts' namespaces reach it over the management network. It is a daemon
   with pidfiles under ``<lab>/rabbitmq`` (vhost, user and password of its own, chosen at its
-  first start), started by ``lab up`` and stopped by ``lab down``.
+  first start), started by ``lab up`` (again, with the same URL, by a later ``lab up`` if it
+  died) and stopped by ``lab down``.
 * PostgreSQL (dataplane/postgres.py) listens on 127.0.0.1:5432 inside the controller's
   namespace, where only the server connects; its cluster is kept in ``<lab>/postgres``. It is a
   child of the lab's supervisor, which starts it before the server and again if it dies.

@@ -1,7 +1,7 @@
 """The lab's supervisor: a small detached process that keeps the lab's server and agents running.
 
 ``neutrino lab up`` starts it (``neutrino lab supervise``, pidfile ``supervisor.pid``, log
-``logs/supervisor.log``). It starts every process of ``nodes.specs`` inside its node's
+``supervisor.log``). It starts every process of ``nodes.specs`` inside its node's
 namespace, writes each one's pidfile, and restarts any that dies, unless its stop marker says it
 was stopped on purpose (``neutrino lab agent stop HOST``). A process that keeps dying soon after
 its start is restarted with a growing pause (0.5 s doubling to 10 s), so a broken config does not
