@@ -342,8 +342,9 @@ def _dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
                              p.revision_number)
                     for p in ports
                 ),
-                # this host's own DHCP port only: a reserved one (its agent died) or another
-                # agent's is claimed through create_dhcp_port, which rebinds it here first
+                # this host's own DHCP port only: another agent's is not ours to serve from, and
+                # a reserved one (its agent died or lost the network) is first claimed through
+                # create_dhcp_port, which rebinds it here (domain/services/dhcp_ports.py)
                 dhcp_port_ids=tuple(
                     p.id for p in ports
                     if p.device_owner == DHCP_OWNER and p.device_id == dhcp_device_id(net.id, host)
