@@ -215,9 +215,9 @@ def _machine_snapshot() -> dict[str, set[str]]:
 
     for attempt in range(5):  # a link another process deletes during the dump fails it: again
         try:
-            with Netlink() as nl:
-                namespaces = set(nl.list_netns())
-                links = {link.name for link in nl.links()}
+            with Netlink() as netlink:
+                namespaces = set(netlink.list_netns())
+                links = {link.name for link in netlink.links()}
             break
         except (OSError, NetlinkError, DataplaneError):
             if attempt == 4:

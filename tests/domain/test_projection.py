@@ -31,6 +31,7 @@ from neutrino.domain.models import (
     TunnelEndpoint,
 )
 from neutrino.domain.projection import project_host
+from neutrino.domain.scheduling.dhcp import RESERVED_DHCP_PORT, dhcp_device_id
 from neutrino.domain.services import networks, ports, subnets
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.enabled import assemble
@@ -69,7 +70,12 @@ def _cloud(s):
     s.flush()
     vm1 = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.11"}]})
     vm2 = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "fixed_ips": [{"ip_address": "10.0.0.12"}]})
-    dhcp = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "device_owner": "network:dhcp"})
+    dhcp = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "device_owner": "network:dhcp",
+                                     "device_id": dhcp_device_id(net.id, "network")})
+    # a DHCP port its dead agent left for the next one, and another host's: not this host's own
+    for device_id in (RESERVED_DHCP_PORT, dhcp_device_id(net.id, "network2")):
+        ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "device_owner": "network:dhcp",
+                                  "device_id": device_id})
     qr = ports.create(s, CTX, CFG, {"project_id": "p1", "network_id": net.id, "device_owner": "network:router_interface",
                                    "fixed_ips": [{"subnet_id": sub.id, "ip_address": "10.0.0.1"}]})
     qg = ports.create(s, CTX, CFG, {"project_id": "", "network_id": ext.id, "device_owner": "network:router_gateway"})
@@ -107,7 +113,8 @@ def _cloud(s):
                RouterL3AgentBinding(router_id=router.id, l3_agent_id=agents[("network", "L3 agent")].id)])
     s.add(FloatingIP(project_id="p1", floating_ip_address="172.24.4.50", floating_network_id=ext.id,
                      floating_port_id=fip_port.id, fixed_port_id=vm1.id, fixed_ip_address="10.0.0.11", router_id=router.id))
-    return {"net": net.id, "vm1": vm1.id, "vm2": vm2.id, "router": router.id, "ext_sub": ext_sub.id, "sg": sg.id}
+    return {"net": net.id, "vm1": vm1.id, "vm2": vm2.id, "router": router.id, "ext_sub": ext_sub.id, "sg": sg.id,
+            "dhcp": dhcp.id}
 
 
 def test_compute_host_sees_its_port_rules_and_peers(sessions):
@@ -136,7 +143,7 @@ def test_network_node_sees_dhcp_and_router(sessions):
     state = run_in_transaction(sessions, lambda s: project_host(s, "network"))
     [dhcp] = state.dhcp_networks
     assert dhcp.network_id == ids["net"] and dhcp.segment.segmentation_id == 1001
-    assert {p.port_id for p in dhcp.ports} >= {ids["vm1"], ids["vm2"]} and len(dhcp.dhcp_port_ids) == 1
+    assert {p.port_id for p in dhcp.ports} >= {ids["vm1"], ids["vm2"]} and dhcp.dhcp_port_ids == (ids["dhcp"],)
     [router] = state.routers
     assert router.router_id == ids["router"]
     assert [i.fixed_ips[0].ip_address for i in router.interfaces] == ["10.0.0.1"]

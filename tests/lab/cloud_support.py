@@ -66,12 +66,19 @@ class Cloud:
 
 
 @contextlib.contextmanager
-def cloud_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Iterator[Cloud]:
+def cloud_lab(
+    lab_root: Path,
+    lab_file: topology.LabFile | None = None,
+    *,
+    server_settings: dict[str, Any] | None = None,
+    agent_settings: dict[str, Any] | None = None,
+) -> Iterator[Cloud]:
+    """``server_settings`` / ``agent_settings``: overrides for the lab's server and agents."""
     name = unique_name()
     plane = server = thread = None
     try:
         lab = realize.up(lab_file or topology.default_lab(), name=name, root=lab_root).lab
-        plane = cloud.ControlPlane(lab)
+        plane = cloud.ControlPlane(lab, server_settings=server_settings, agent_settings=agent_settings)
         plane.start()
         server = uvicorn.Server(uvicorn.Config(plane.built.app, host="127.0.0.1", port=plane.port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
@@ -158,12 +165,21 @@ class ProcessCloud:
 
 
 @contextlib.contextmanager
-def process_lab(lab_root: Path, lab_file: topology.LabFile | None = None) -> Iterator[ProcessCloud]:
-    """``lab up``: the lab, its supervisor, server and agents; always taken down (by pid)."""
+def process_lab(
+    lab_root: Path,
+    lab_file: topology.LabFile | None = None,
+    *,
+    bus: str | None = None,
+    server_settings: dict[str, Any] | None = None,
+    agent_settings: dict[str, Any] | None = None,
+) -> Iterator[ProcessCloud]:
+    """``lab up``: the lab, its supervisor, server and agents; always taken down (by pid).
+    ``bus``: ``rabbitmq`` for a broker on the controller (default HTTP);
+    ``server_settings`` / ``agent_settings``: overrides for the lab's server and agents."""
     name = unique_name()
     try:
         lab = realize.up(lab_file or topology.default_lab(), name=name, root=lab_root).lab
-        cloud.start(lab)
+        cloud.start(lab, bus=bus, server_settings=server_settings, agent_settings=agent_settings)
         yield ProcessCloud(lab=lab, api=LabApi(lab))
     finally:
         teardown.down(name, root=lab_root)

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from neutrino.dataplane import fake, fake_ovs, netlink, nftables, openflow, ovs, ovsdb, ports
+from neutrino.dataplane import fake, fake_ovs, garp, netlink, nftables, openflow, ovs, ovsdb, ports
 
 pytestmark = pytest.mark.unit
 
@@ -16,6 +16,7 @@ PAIRS = [
     (ports.Flows, openflow.OpenFlow, fake_ovs.FakeOpenFlow),
     (ports.Switch, ovs.OvsInstance, fake_ovs.FakeOvsInstance),
     (ports.Firewall, nftables.Nftables, fake.FakeNftables),
+    (ports.NeighbourAnnouncer, garp.Announcer, fake.FakeAnnouncer),
 ]
 
 

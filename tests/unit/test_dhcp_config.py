@@ -198,3 +198,14 @@ def test_needs_restart_only_when_the_argv_changes() -> None:
     assert c.needs_restart(a.argv, render(dataclasses.replace(net, mtu=1400)).argv)
     assert c.needs_restart(a.argv, render(network((subnet4(), subnet4("s5", "10.0.5.0/24")), (DHCP,))).argv)
     assert c.needs_restart(None, a.argv)
+
+
+def test_initial_lease_file_lists_every_ipv4_dhcp_address() -> None:
+    """A dnsmasq taking a network over must know the leases it did not hand out (no NAK)."""
+    dual = port("vm000002-0000", "fa:16:3e:00:00:06", ip("s4", "10.0.0.6"), ip("s6", "2001:db8::6", CIDR6))
+    net = network((subnet4(), subnet6("dhcpv6-stateful")), (DHCP, VM, dual))
+    text = c.render_init_leases(net, c.DhcpSettings(lease_duration=600), now=1000)
+    assert text == "1600 fa:16:3e:00:00:05 10.0.0.5 * *\n1600 fa:16:3e:00:00:06 10.0.0.6 * *\n"
+    assert c.render_init_leases(net, c.DhcpSettings(lease_duration=-1), now=1000).startswith("0 fa:16:3e:00:00:05 ")
+    no_dhcp = network((subnet4(enable=False),), (DHCP, VM))
+    assert c.render_init_leases(no_dhcp, c.DhcpSettings(), now=1000) == ""

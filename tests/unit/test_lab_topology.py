@@ -131,3 +131,32 @@ def test_unreadable_file(tmp_path):
     bad.write_text("hosts: [unclosed")
     with pytest.raises(topology.LabFileError, match="is not YAML"):
         topology.load(bad)
+
+
+def test_two_network_nodes_both_reach_the_external_switch():
+    lab = resolve.resolve(topology.load(Path(EXAMPLES[0]).with_name("two-network-nodes.yaml")))
+    network_hosts = [h for h in lab.hosts if "network" in h.roles]
+    assert [h.name for h in network_hosts] == ["network1", "network2"]
+    for h in network_hosts:
+        assert h.external and h.bridge_mappings["extnet"] == "br-ex"
+        assert any(w.switch == "twonet-sw-ext" and w.bridge == "br-ex" for w in h.wires)
+    assert lab.host("network1").tunnel_ip != lab.host("network2").tunnel_ip
+    assert len(set(lab.root_links())) == len(lab.root_links())
+
+
+def test_process_configs_take_overrides(tmp_path):
+    """The lab's server moves routers off dead L3 agents; a test may shorten the timers."""
+    import tomllib
+
+    from neutrino.agent.config import load_agent_config
+    from neutrino.lab import nodes
+
+    lab = resolve.resolve(topology.load(Path(EXAMPLES[0]).with_name("two-network-nodes.yaml")), root=tmp_path)
+    nodes.write_configs(lab)
+    server = tomllib.loads((lab.state_dir / "server.toml").read_text())["server"]
+    assert server["allow_automatic_l3agent_failover"] is True and "agent_down_time" not in server
+    nodes.write_configs(lab, server={"agent_down_time": 4}, agents={"report_interval": 1.0})
+    server = tomllib.loads((lab.state_dir / "server.toml").read_text())["server"]
+    assert server["agent_down_time"] == 4 and server["allow_automatic_l3agent_failover"] is True
+    agent = load_agent_config(nodes.find(lab, "network2").config)
+    assert agent.report_interval == 1.0 and agent.roles == ("l2", "dhcp", "l3")

@@ -83,13 +83,16 @@ class HostAgent:
             from neutrino.agent.dhcp.reconciler import DhcpReconciler
 
             state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
-            self.dhcp = DhcpReconciler(host, adapters["netlink"], adapters["ovsdb"], state_dir, self.client.create_dhcp_port)
+            self.dhcp = DhcpReconciler(host, adapters["netlink"], adapters["ovsdb"], state_dir, self.client.create_dhcp_port,
+                                       announcer=adapters.get("announcer"))  # fmt: skip
         if "l3" in settings.roles:
             from neutrino.agent.l3.reconciler import L3Reconciler
 
-            self.l3 = L3Reconciler(host, adapters["netlink"], adapters["ovsdb"], adapters["nftables"])
+            self.l3 = L3Reconciler(host, adapters["netlink"], adapters["ovsdb"], adapters["nftables"],
+                                   announcer=adapters.get("announcer"))  # fmt: skip
 
     def _real_adapters(self) -> dict[str, Any]:
+        from neutrino.dataplane.garp import Announcer
         from neutrino.dataplane.netlink import Netlink
         from neutrino.dataplane.nftables import Nftables
         from neutrino.dataplane.openflow import OpenFlow
@@ -103,6 +106,7 @@ class HostAgent:
             "switch": OvsInstance(self.host),
             "nftables": Nftables(),
             "netlink": Netlink(),
+            "announcer": Announcer(),
             "monitor_factory": lambda cb: OvsdbMonitor(self.host, cb),
         }
 
@@ -166,6 +170,9 @@ class HostAgent:
             self._cancel()
         if self.monitor is not None:
             self.monitor.stop()
+        for reconciler in (self.dhcp, self.l3):
+            if reconciler is not None:
+                reconciler.announcer.close()
         for t in self._threads:
             t.join(timeout=10)
 

@@ -29,7 +29,7 @@ from neutrino.contract import messages
 from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import Agent
 from neutrino.domain.projection.build import project_host
-from neutrino.domain.services import agent_requests, agents, port_status
+from neutrino.domain.services import agent_requests, agents, dhcp_ports, port_status
 from neutrino.domain.config import DomainConfig
 
 LOG = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class RpcServer:
                 msg.get("entity", port_status.L2)),
             messages.DHCP_READY: lambda s, msg: {"ports": port_status.dhcp_ready(s, msg["port_ids"])},
             messages.CREATE_DHCP_PORT: lambda s, msg: {
-                "port_id": agent_requests.ensure_dhcp_port(s, cfg, msg["host"], msg["network_id"])},
+                "port_id": dhcp_ports.ensure_dhcp_port(s, cfg, host=msg["host"], network_id=msg["network_id"])},
             messages.BIND_PORTS: lambda s, msg: {
                 "bound": agent_requests.bind_router_ports(s, cfg, msg["host"], msg["port_ids"])},
             messages.UPDATE_FIP_STATUSES: lambda s, msg: {

@@ -119,6 +119,7 @@ class DhcpNetwork:
     subnets: tuple[DhcpSubnet, ...]
     ports: tuple[DhcpPort, ...]
     dhcp_port_ids: tuple[str, ...]
+    """This host's own DHCP port (its device_id names the host); the agent asks for one if empty."""
     revision_number: int
 
 

@@ -117,6 +117,12 @@ class Dnsmasq:
         self.prepare()
         return [name for name, text in files.items() if write_atomic(self.conf_dir / name, text)]
 
+    def write_leases(self, text: str) -> None:
+        """Replace the lease file (only while dnsmasq is stopped: it owns the file while it runs)."""
+        if self.leasefile is not None and not self.running:
+            self.prepare()
+            write_atomic(self.leasefile, text)
+
     def ensure(self, timeout: float = 10.0) -> int:
         """Start unless running; the pid."""
         self.prepare()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -234,3 +235,16 @@ class FakeNftables:
 
     def table(self, family: str, table: str, *, netns: str | None) -> str | None:
         return self.tables.get((netns, family, table))
+
+
+class FakeAnnouncer:
+    """Records the announcements instead of sending them: (netns, device, addresses)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str | None, str, tuple[str, ...]]] = []
+
+    def announce(self, device: str, addresses: Iterable[str], *, netns: str | None) -> None:
+        self.sent.append((netns, device, tuple(addresses)))
+
+    def close(self) -> None:
+        pass

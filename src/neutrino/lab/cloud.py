@@ -14,6 +14,7 @@ start a host's agent in-process or read an agent's state.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -55,11 +56,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(lab: resolve.ResolvedLab, timeout: float = 90.0, *, bus: str | None = None, db: str | None = None) -> dict[str, Any]:
+def start(
+    lab: resolve.ResolvedLab,
+    timeout: float = 90.0,
+    *,
+    bus: str | None = None,
+    db: str | None = None,
+    server_settings: dict[str, Any] | None = None,
+    agent_settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Start the lab's processes unless its supervisor runs; wait until they serve and reported.
     A supervisor that had died is started again and adopts the processes still running.
     ``bus``/``db``: ``rabbitmq``/``postgresql`` run them in the controller's namespace
-    (lab/services.py); None: what the lab was first brought up with, else HTTP and SQLite."""
+    (lab/services.py); None: what the lab was first brought up with, else HTTP and SQLite.
+    ``server_settings``/``agent_settings`` override the lab's (tests: a short agent_down_time)."""
     from neutrino.lab import services
 
     try:
@@ -76,7 +86,7 @@ def start(lab: resolve.ResolvedLab, timeout: float = 90.0, *, bus: str | None = 
         return running
     (lab.state_dir / READY_FILE).unlink(missing_ok=True)
     try:
-        proc = process_control.launch(lab)
+        proc = process_control.launch(lab, server=server_settings, agents=agent_settings)
         process_control.wait_ready(lab, proc, timeout)
     except (process_control.ProcessError, DataplaneError) as exc:
         raise CloudError(str(exc)) from None
@@ -109,15 +119,27 @@ class ControlPlane:
     listens on 127.0.0.1 in the root namespace; ``lab up`` runs the processes instead.
     """
 
-    def __init__(self, lab: resolve.ResolvedLab, port: int | None = None) -> None:
+    def __init__(
+        self,
+        lab: resolve.ResolvedLab,
+        port: int | None = None,
+        *,
+        server_settings: dict[str, Any] | None = None,
+        agent_settings: dict[str, Any] | None = None,
+    ) -> None:
+        """``server_settings`` (ServerSettings fields) and ``agent_settings`` (AgentConfig
+        fields) override the lab's: a failover test shortens ``agent_down_time`` and the
+        agents' ``report_interval``, say."""
         from neutrino.config import load_server_settings
         from neutrino.server import build
 
         self.lab = lab
         self.port = port or _free_port()
+        wanted = {**nodes.LAB_SCHEDULING, **nodes.ml2_settings(lab), **(server_settings or {})}
         self.settings = load_server_settings(
-            None, host="127.0.0.1", port=self.port, state_dir=nodes.server_dir(lab), auth="keystone", **nodes.ml2_settings(lab)
+            None, host="127.0.0.1", port=self.port, state_dir=nodes.server_dir(lab), auth="keystone", **wanted
         )
+        self.agent_overrides = dict(agent_settings or {})
         self.built = build(self.settings, isolated_migrations=True)
         self.bus = self.built.state.bus  # started and stopped with the app (its lifespan)
         self.transport = self.bus.transport
@@ -126,7 +148,8 @@ class ControlPlane:
     def agent_settings(self, h: resolve.ResolvedHost) -> Any:
         from neutrino.agent.standalone import settings_for
 
-        return settings_for(nodes.agent_config(self.lab, h, url=self.settings.url))
+        config = nodes.agent_config(self.lab, h, url=self.settings.url)
+        return settings_for(dataclasses.replace(config, **self.agent_overrides))
 
     def start_agent(self, host: str) -> Any:
         from neutrino.agent.runner import HostAgent

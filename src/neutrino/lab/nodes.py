@@ -11,6 +11,7 @@ the machine but ``write_configs``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -26,6 +27,8 @@ SERVER = "server"
 API_PORT = 9696
 VLAN_RANGE = "100:199"
 VNI_RANGE = "1000:1999"
+LAB_SCHEDULING: dict[str, Any] = {"allow_automatic_l3agent_failover": True}
+"""A lab with two network nodes moves routers off a dead L3 agent (Neutron's default is off)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ def server_settings(lab: resolve.ResolvedLab, chosen: services.Services | None =
         "port": API_PORT,
         "state_dir": str(server_dir(lab)),
         "auth": "keystone",
+        **LAB_SCHEDULING,
         **ml2_settings(lab),
     }
     database_url = services.database_url(lab, chosen)
@@ -150,10 +154,14 @@ def render_server_toml(settings: dict[str, Any]) -> str:
     return "[server]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
 
 
-def write_configs(lab: resolve.ResolvedLab) -> None:
+def write_configs(
+    lab: resolve.ResolvedLab, *, server: dict[str, Any] | None = None, agents: dict[str, Any] | None = None
+) -> None:
     """The files of ``specs``, for the bus and database the lab was brought up with (its
     broker, if any, runs already: its URL carries the credentials it chose). Owner-only: the
-    server's file may hold the database password, the agents' the broker's."""
+    server's file may hold the database password, the agents' the broker's. ``server``
+    (ServerSettings fields) and ``agents`` (AgentConfig fields) override the lab's values (a
+    failover test shortens agent_down_time and report_interval, say)."""
     chosen = services.read(lab)
     transport_url = services.broker_url(lab) if chosen.bus == "rabbitmq" else None
     for spec in specs(lab):
@@ -161,8 +169,9 @@ def write_configs(lab: resolve.ResolvedLab) -> None:
         spec.log.parent.mkdir(parents=True, exist_ok=True)
         spec.pidfile.parent.mkdir(parents=True, exist_ok=True)
         if spec.kind == SERVER:
-            text = render_server_toml(server_settings(lab, chosen, transport_url))
+            text = render_server_toml({**server_settings(lab, chosen, transport_url), **(server or {})})
         else:
-            text = render(agent_config(lab, lab.host(spec.node), transport_url=transport_url))
+            config = agent_config(lab, lab.host(spec.node), transport_url=transport_url)
+            text = render(dataclasses.replace(config, **(agents or {})))
         spec.config.touch(mode=0o600)
         spec.config.write_text(text)

@@ -40,9 +40,12 @@ def supervisor_log(lab: resolve.ResolvedLab) -> Path:
     return lab.state_dir / "supervisor.log"
 
 
-def launch(lab: resolve.ResolvedLab) -> subprocess.Popen[bytes]:
-    """Write the config files and start ``neutrino lab supervise`` detached (its own session)."""
-    nodes.write_configs(lab)
+def launch(
+    lab: resolve.ResolvedLab, *, server: dict[str, Any] | None = None, agents: dict[str, Any] | None = None
+) -> subprocess.Popen[bytes]:
+    """Write the config files (``server``/``agents``: overrides, see ``nodes.write_configs``)
+    and start ``neutrino lab supervise`` detached (its own session)."""
+    nodes.write_configs(lab, server=server, agents=agents)
     env = {**os.environ, "NEUTRINO_LAB_DIR": str(lab.state_dir.parent)}
     with open(supervisor_log(lab), "ab") as log:
         proc = subprocess.Popen(

@@ -148,6 +148,28 @@ def render_addn_hosts(network: DhcpNetwork, settings: DhcpSettings) -> str:
     return "".join(f"{e.ip}\t{e.fqdn} {e.hostname}\n" for e in host_entries(network, settings))
 
 
+def render_init_leases(network: DhcpNetwork, settings: DhcpSettings, now: int) -> str:
+    """The lease file dnsmasq starts with: every IPv4 DHCP address of the network as a lease.
+
+    As Neutron's ``_output_init_lease_file``: a dnsmasq that has just taken a network over
+    (another agent died, or it restarted) knows no leases, and without this it would NAK a
+    client's unicast renewal ("lease not found") and send it back to discovery. Format
+    ``<expiry epoch> <mac> <ip> * *`` (hostname and client id are learnt at the next renewal);
+    expiry 0 means infinite.
+    """
+    expiry = 0 if settings.lease_duration == -1 else now + settings.lease_duration
+    v4 = {s.subnet_id for s in network.subnets if s.enable_dhcp and s.ip_version == 4}
+    lines = []
+    ports = {p.port_id: p for p in network.ports}
+    for e in host_entries(network, settings):
+        if not e.dhcp or ":" in e.ip:
+            continue
+        if not any(f.ip_address == e.ip and f.subnet_id in v4 for f in ports[e.port_id].fixed_ips):
+            continue
+        lines.append(f"{expiry} {e.mac} {e.ip} * *\n")
+    return "".join(lines)
+
+
 def format_option(ip_version: int, tag: str, option: str, *values: str) -> str:
     """``tag:<tag>[,tag:<extra>],option[6]:<name>[,values]``; numeric options stay bare."""
     extra = None

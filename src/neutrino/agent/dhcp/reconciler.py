@@ -13,6 +13,12 @@ The tap is plugged untagged, with the Interface external_ids the L2 agent recogn
 (iface-id, attached-mac, iface-status); the L2 agent sets its local VLAN. The extra key
 ``neutrino-dhcp-network`` lets removal find the port even when the directory is gone.
 One network's dataplane failure does not stop the others: it is reported in ``failed``.
+
+Taking a network over from a dead agent (the same DHCP port, claimed through the server, so the
+same address and MAC): dnsmasq starts with a lease file listing every address of the network
+(``config.render_init_leases``), so it acknowledges the instances' renewals instead of NAKing
+leases it did not hand out, and the ns- device's new addresses are announced by gratuitous ARP,
+so the tunnel bridges that learnt the MAC behind the dead node learn it again.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import logging
 import shutil
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +36,7 @@ from neutrino.agent.dhcp import config
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.dnsmasq import Dnsmasq, stop_pidfile
 from neutrino.dataplane.errors import DataplaneError
+from neutrino.dataplane.garp import Announcer
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.naming import DHCP_NS_DEV, TAP, device
 from neutrino.contract.desired import DesiredHostState, DhcpNetwork, DhcpPort
@@ -65,6 +73,7 @@ class DhcpReconciler:
         create_port: Callable[[str], object],
         integration_bridge: str = "br-int",
         settings: config.DhcpSettings | None = None,
+        announcer: Any = None,
     ) -> None:
         self.host = host
         self.netlink = netlink
@@ -73,6 +82,7 @@ class DhcpReconciler:
         self.create_port = create_port
         self.bridge = integration_bridge
         self.settings = settings or config.DhcpSettings()
+        self.announcer = announcer if announcer is not None else Announcer()
         self._adopted: set[str] = set()
         """Networks whose running dnsmasq this object has made current (reloaded once if found running)."""
 
@@ -141,10 +151,13 @@ class DhcpReconciler:
         running = dnsmasq.running_argv()
         if running is None:
             LOG.info("dhcp %s: starting dnsmasq", network.network_id)
+            dnsmasq.write_leases(config.render_init_leases(network, self.settings, int(time.time())))
             dnsmasq.ensure()
         elif config.needs_restart(running, cfg.argv):
             LOG.info("dhcp %s: dnsmasq arguments changed: restarting", network.network_id)
-            dnsmasq.restart()
+            dnsmasq.stop()
+            dnsmasq.write_leases(config.render_init_leases(network, self.settings, int(time.time())))
+            dnsmasq.ensure()
         elif changed or network.network_id not in self._adopted:
             dnsmasq.reload()
         self._adopted.add(network.network_id)
@@ -190,6 +203,8 @@ class DhcpReconciler:
             netlink.del_address(dev, cidr, netns=ns)
         for cidr in sorted(want - have):
             netlink.add_address(dev, cidr, netns=ns)
+        if want - have:  # a network taken over from a dead agent: the tunnels must learn where it is now
+            self.announcer.announce(dev, sorted(want - have), netns=ns)
         ids = {"iface-id": port.port_id, "attached-mac": port.mac_address, "iface-status": "active",
                OWNER_KEY: network.network_id}  # fmt: skip
         plugged = ovs_ports.get(tap)

@@ -11,7 +11,10 @@ kernel and OVS hold and applies only the difference. Per router (docs/neutron-be
   its addresses and ``tx off`` (docs/dataplane.md, "Checksum offload"). The L2 agent tags the tap like any VIF;
 * addresses (floating IPs as /32 on qg-), the default route and extra routes, stale ones removed;
 * the ``ip neutrino-nat`` nftables table (``nat.render``), replaced atomically when its text changed;
-* a gratuitous ARP for each new floating IP when ``arping`` is installed.
+* a gratuitous ARP (``dataplane.garp``, in the background) for every IPv4 address newly added
+  on a qr- or qg- device: a floating IP just associated, or the whole router when it has just
+  moved here from a dead agent, so that the outside's neighbour caches and the switches' and
+  tunnel bridges' learned MACs follow it.
 
 Routers no longer desired (or administratively down) lose their OVS ports and their namespace.
 A pass with nothing to do makes no change (``L3Result.changes`` counts them); the text of each
@@ -29,6 +32,7 @@ from typing import Any
 from neutrino.agent.l3 import nat
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import DataplaneError, ProgramMissing
+from neutrino.dataplane.garp import Announcer
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.naming import QG, QR, TAP, device
 from neutrino.contract.desired import DesiredHostState, RouterState
@@ -68,14 +72,14 @@ class _Plug:
 
 class L3Reconciler:
     def __init__(self, host: HostContext, netlink: Any, ovsdb: Any, nftables: Any, integration_bridge: str = "br-int",
-                 *, run: Callable[..., Any] = programs.run) -> None:  # fmt: skip
+                 *, run: Callable[..., Any] = programs.run, announcer: Any = None) -> None:  # fmt: skip
         self.host, self.netlink, self.ovsdb, self.nftables = host, netlink, ovsdb, nftables
         self.integration_bridge = integration_bridge
         self.run = run
+        self.announcer = announcer if announcer is not None else Announcer(run)
         self._prepared: set[str] = set()
         self._nat: dict[str, str] = {}
         self._fips: dict[str, dict[str, str]] = {}
-        self._arping = True
         self._changes = 0
 
     def namespace(self, router_id: str) -> str:
@@ -125,7 +129,7 @@ class L3Reconciler:
         self._unplug_stale(ns, router.router_id, {p.dev for p in plugs}, ports, txn)
         self._changes += len(txn.commands)
         txn.commit()
-        new_fips = self._addresses(ns, router)
+        added = self._addresses(ns, router)
         self._routes(ns, router)
         self._nat_table(ns, router)
         if ns not in self._prepared:
@@ -135,9 +139,8 @@ class L3Reconciler:
                 except DataplaneError as exc:
                     LOG.debug("%s in %s: %s", key, ns, exc)
             self._prepared.add(ns)
-        qg = nat.qg_device(router)
-        for fip in new_fips:
-            self._garp(ns, qg, fip)
+        for dev, addresses in sorted(added.items()):
+            self.announcer.announce(dev, addresses, netns=ns)
 
     def _plugs(self, router: RouterState) -> list[_Plug]:
         out = [
@@ -190,10 +193,9 @@ class L3Reconciler:
             txn.del_port(name)
             self.netlink.del_link(name, netns=self.host.netns)
 
-    def _addresses(self, ns: str, router: RouterState) -> list[str]:
-        """Converge every device's addresses; returns the floating IPs newly added."""
-        netlink, new_fips = self.netlink, []
-        fips = {f"{fip}/32" for fip, _ in nat.floating_ips(router)}
+    def _addresses(self, ns: str, router: RouterState) -> dict[str, list[str]]:
+        """Converge every device's addresses; returns the addresses newly added, by device."""
+        netlink, added = self.netlink, {}
         for dev, cidrs in nat.addresses(router).items():
             want = {str(ipaddress.ip_interface(c)): c for c in cidrs}
             have = {str(ipaddress.ip_interface(a)) for a in netlink.addresses(dev, netns=ns)}
@@ -201,14 +203,13 @@ class L3Reconciler:
                 if key not in have:
                     netlink.add_address(dev, cidr, netns=ns)
                     self._changes += 1
-                    if cidr in fips:
-                        new_fips.append(cidr.split("/")[0])
+                    added.setdefault(dev, []).append(cidr)
             for key in sorted(have - set(want)):
                 netlink.del_address(dev, key, netns=ns)
                 self._changes += 1
                 if dev.startswith(QG) and key.endswith("/32"):
                     self._flush_conntrack(ns, key.split("/")[0])
-        return new_fips
+        return added
 
     def _routes(self, ns: str, router: RouterState) -> None:
         netlink, qg = self.netlink, nat.qg_device(router)
@@ -253,17 +254,6 @@ class L3Reconciler:
                 self.run(["conntrack", "-D", direction, address], netns=ns, check=False)
             except ProgramMissing:
                 LOG.debug("conntrack not installed: established flows of %s stay", address)
-                return
-
-    def _garp(self, ns: str, qg: str | None, address: str) -> None:
-        if not self._arping or qg is None:
-            return
-        for mode in ("-U", "-A"):
-            try:
-                self.run(["arping", mode, "-I", qg, "-c", "1", "-w", "2", address], netns=ns, check=False, timeout=5)
-            except ProgramMissing:
-                LOG.debug("arping not installed (iputils-arping): no gratuitous ARP for floating IPs")
-                self._arping = False
                 return
 
     # --- routers that went away --------------------------------------------------------------

@@ -20,6 +20,7 @@ from neutrino.domain.models import (
     Subnet,
 )
 from neutrino.domain.projection.lookups import segments_of, fixed_ips_of
+from neutrino.domain.scheduling.dhcp import DHCP_OWNER, dhcp_device_id
 
 
 def dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
@@ -54,7 +55,7 @@ def dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
             routes[sid].append((dest, hop))
     ports_by_net: dict[str, list[Any]] = defaultdict(list)
     for row in session.execute(
-        select(Port.id, Port.network_id, Port.mac_address, Port.device_owner, Port.revision_number)
+        select(Port.id, Port.network_id, Port.mac_address, Port.device_owner, Port.device_id, Port.revision_number)
         .where(Port.network_id.in_(ids))
     ):
         ports_by_net[row.network_id].append(row)
@@ -95,7 +96,13 @@ def dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
                              p.revision_number)
                     for p in ports
                 ),
-                dhcp_port_ids=tuple(p.id for p in ports if p.device_owner == "network:dhcp"),
+                # this host's own DHCP port only: another agent's is not ours to serve from, and
+                # a reserved one (its agent died or lost the network) is first claimed through
+                # create_dhcp_port, which rebinds it here (domain/services/dhcp_ports.py)
+                dhcp_port_ids=tuple(
+                    p.id for p in ports
+                    if p.device_owner == DHCP_OWNER and p.device_id == dhcp_device_id(net.id, host)
+                ),  # fmt: skip
                 revision_number=net.revision_number,
             )
         )

@@ -136,6 +136,7 @@ def add_network(session: Session, *, agent: Agent, network_id: str) -> None:
 
 def remove_network(session: Session, *, agent: Agent, network_id: str) -> None:
     """Take a network off a DHCP agent, keeping its DHCP port (and address) for the next one."""
+    take_turns(session, "dhcp")
     if not DHCP_BINDINGS.unbind(session, network_id, agent.id):
         raise errors.NetworkNotHostedByDhcpAgent(network_id=network_id, agent_id=agent.id)
     device_id = dhcp_device_id(network_id, agent.host)
