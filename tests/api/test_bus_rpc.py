@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from neutrino.bus.transport import TransportError
 from neutrino.contract import messages
 from tests.api.agent_support import report, state_of
 
@@ -64,5 +65,7 @@ def test_floatingip_statuses_ignore_unknown_ids(api):
 def test_unknown_method_and_version(api):
     assert call(api, "no_such_method")["error"]["type"] == "UnknownMethod"
     transport = state_of(api).bus.transport
-    reply = transport.call(messages.PLUGIN_TOPIC, {"v": 999, "method": messages.REPORT_STATE})
-    assert reply["error"]["type"] == "VersionMismatch"
+    with pytest.raises(TransportError, match="version 999"):  # refused by the transport, never handled
+        transport.call(messages.PLUGIN_TOPIC, {"v": 999, "method": messages.REPORT_STATE})
+    reply = state_of(api).bus.rpc.handle({"v": 999, "method": messages.REPORT_STATE})
+    assert reply["error"]["type"] == "VersionMismatch"  # and the handler itself refuses it too
