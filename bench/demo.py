@@ -23,7 +23,9 @@ ROOT = Path(tempfile.mkdtemp(prefix="nt-bench-", dir="/tmp"))
 ROOT.chmod(0o755)  # dnsmasq reads its files as nobody
 os.environ["NEUTRINO_LAB_DIR"] = str(ROOT)
 
-from neutrino.lab import cloud, demo, state, teardown  # noqa: E402
+from neutrino.lab import cloud, demo, process_control, state, teardown  # noqa: E402
+
+AGENT_RSS_GOAL_MIB = 60  # issue 10: one agent process, no SQLAlchemy loaded
 
 
 def main() -> int:
@@ -37,7 +39,9 @@ def main() -> int:
         result = demo.run(name, bus=args.bus, db=args.db)
         doc = {"ok": result.ok, "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
                "port_create_to_lease_s": result.facts["port_create_to_lease_s"],
-               "checks_passed": sum(c.ok for c in result.checks), "checks": len(result.checks)}  # fmt: skip
+               "checks_passed": sum(c.ok for c in result.checks), "checks": len(result.checks),
+               "processes": [{k: p[k] for k in ("name", "node", "pid", "rss_mib")}
+                             for p in process_control.processes(result.lab)]}  # fmt: skip
     finally:
         if name in state.labs():
             cloud.stop(state.load(name))
@@ -55,6 +59,12 @@ def main() -> int:
     leases = doc["port_create_to_lease_s"]
     print("port creation to DHCP lease (API port, bind, plug, wiring, dnsmasq, udhcpc): "
           + ", ".join(f"{k} {v:.2f} s" for k, v in leases.items()))  # fmt: skip
+    print("processes (resident memory after the demo):")
+    for proc in doc["processes"]:
+        rss = proc["rss_mib"]
+        goal = f"  (goal < {AGENT_RSS_GOAL_MIB} MiB: {'met' if rss < AGENT_RSS_GOAL_MIB else 'NOT met'})" \
+            if rss is not None and proc["name"].startswith("agent") else ""
+        print(f"  {proc['name']:<18}{proc['node']:<18}{'-' if rss is None else f'{rss:.1f} MiB'}{goal}")
     return 0 if doc["ok"] else 1
 
 

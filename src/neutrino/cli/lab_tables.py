@@ -66,11 +66,11 @@ def status_tables(doc: dict[str, Any]) -> None:
         c = doc["cloud"]
         OUT.print(f"API server: {c['url']}; clouds.yaml {c['clouds_yaml']}")
     if doc.get("processes"):
-        p = Table("process", "node", "pid", "health", "restarts", "log", title="processes")
+        p = Table("process", "node", "pid", "health", "restarts", "RSS MiB", "log", title="processes")
         for proc in doc["processes"]:
             colour = "green" if proc["health"] == "running" else ("yellow" if proc["health"] == "stopped" else "red")
             p.add_row(proc["name"], proc["node"], str(proc["pid"] or "-"), f"[{colour}]{proc['health']}[/]",
-                      str(proc["restarts"]), proc["log"])  # fmt: skip
+                      str(proc["restarts"]), f"{proc['rss_mib']:.0f}" if proc.get("rss_mib") else "-", proc["log"])  # fmt: skip
         OUT.print(p)
     if doc["outside"]:
         o = doc["outside"]

@@ -47,6 +47,19 @@ def _zombie(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0:1] == ["Z"]
 
 
+def rss_mib(pid: int | None) -> float | None:
+    """The resident memory of ``pid`` in MiB (``VmRSS``), or None when it is gone."""
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def alive(pid: int | None, expect: str) -> bool:
     """True if ``pid`` runs and its argv[0] basename or any argv element contains ``expect``."""
     if not pid:

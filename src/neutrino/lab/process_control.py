@@ -186,4 +186,7 @@ def processes(lab: resolve.ResolvedLab) -> list[dict[str, Any]]:
             health = "running" if agents is not None and agents.get(spec.node, 0) >= want else "not reported"
         out.append({"name": spec.name, "kind": spec.kind, "node": spec.node, "pid": pid, "health": health,
                     "log": str(spec.log), "restarts": rec.get(spec.name, {}).get("restarts", 0)})  # fmt: skip
+    for entry in out:
+        rss = daemons.rss_mib(entry["pid"])
+        entry["rss_mib"] = round(rss, 1) if rss is not None else None
     return out
