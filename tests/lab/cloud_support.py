@@ -13,7 +13,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -183,6 +184,20 @@ def process_lab(
         yield ProcessCloud(lab=lab, api=LabApi(lab))
     finally:
         teardown.down(name, root=lab_root)
+
+
+T = TypeVar("T")
+
+
+def poll(fn: Callable[[], T], done: Callable[[T], bool], timeout: float = 20.0, every: float = 0.2) -> T:
+    """Call ``fn`` until ``done`` holds of its result or ``timeout`` passes; the last result
+    (the caller asserts on it, so a slow machine fails with what it saw, not a hang)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
 
 
 def wait_established(netns: str, dst_ip: str, port: int, timeout: float = 5.0) -> None:

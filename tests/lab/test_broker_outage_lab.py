@@ -18,12 +18,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from neutrino.lab import probes, services
-from tests.lab.cloud_support import ProcessCloud, ip_of, process_lab
+from tests.lab.cloud_support import ProcessCloud, ip_of, poll, process_lab
 
 pytestmark = [pytest.mark.root, pytest.mark.broker]
 HANG_GUARD = 120.0
@@ -43,13 +43,12 @@ def rabbit_lab(lab_root):  # type: ignore[no-untyped-def]
         yield cl
 
 
-def _poll(fn: Callable[[], Any], done: Callable[[Any], bool], timeout: float = HANG_GUARD, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
+
+T = TypeVar("T")
+
+
+def _poll(fn: Callable[[], T], done: Callable[[T], bool], timeout: float = HANG_GUARD, every: float = 0.5) -> T:
+    return poll(fn, done, timeout, every)
 
 
 def _open_port(cl: ProcessCloud, group_id: str, port: int) -> None:

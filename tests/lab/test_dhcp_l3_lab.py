@@ -18,7 +18,7 @@ import pytest
 
 from neutrino.dataplane import exec as programs
 from neutrino.lab import demo, instances, probes
-from tests.lab.cloud_support import cloud_lab
+from tests.lab.cloud_support import cloud_lab, poll
 
 pytestmark = pytest.mark.root
 T = TypeVar("T")
@@ -56,14 +56,9 @@ def _ip(vm: instances.Instance) -> str:
     return (vm.ip or "").split("/")[0]
 
 
+
 def _poll(fn: Callable[[], T], done: Callable[[T], bool], timeout: float = 20.0, every: float = 0.2) -> T:
-    """Call ``fn`` until ``done`` holds of its result or ``timeout`` passes; the last result."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
+    return poll(fn, done, timeout, every)
 
 
 def _fixed_ip(cl, port_id: str) -> str:  # type: ignore[no-untyped-def]

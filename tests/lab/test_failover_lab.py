@@ -25,7 +25,7 @@ import pytest
 
 from neutrino.lab import demo, faults, instances, nodes, probes, topology
 from neutrino.lab.dhcp_client import DhcpClient
-from tests.lab.cloud_support import ProcessCloud, ip_of, process_lab
+from tests.lab.cloud_support import ProcessCloud, ip_of, poll, process_lab
 
 pytestmark = pytest.mark.root
 T = TypeVar("T")
@@ -42,13 +42,9 @@ HANG_GUARD = 90.0
 """Not a timing assertion: only a bound that tells a hang from a slow machine."""
 
 
+
 def _poll(fn: Callable[[], T], done: Callable[[T], bool], timeout: float = HANG_GUARD, every: float = 0.25) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
+    return poll(fn, done, timeout, every)
 
 
 def _agents(cl: ProcessCloud, host: str) -> list[dict[str, Any]]:
