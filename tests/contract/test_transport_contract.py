@@ -85,6 +85,20 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any,
         built.state.close()
 
 
+class HttpServerSide:
+    """The server's end for HTTP agents: calls answered on its transport (``/bus/v1/call``),
+    notifications appended to the event log the long polls read (``/bus/v1/events``)."""
+
+    def __init__(self, bus: Any) -> None:
+        self.bus = bus
+
+    def serve(self, topic: str, handler: Any) -> None:
+        self.bus.transport.serve(topic, handler)
+
+    def publish(self, topic: str, msg: dict[str, Any]) -> None:
+        self.bus.events.publish(topic, msg)
+
+
 def _pair(kind: str, request: pytest.FixtureRequest) -> Iterator[Pair]:
     if kind == "inproc":
         from neutrino.bus.inproc import InProcTransport
@@ -97,7 +111,7 @@ def _pair(kind: str, request: pytest.FixtureRequest) -> Iterator[Pair]:
 
         bus, url = request.getfixturevalue("http_server")
         agent = HttpTransport(url, lambda: "noauth")
-        yield Pair(bus.transport, agent)
+        yield Pair(HttpServerSide(bus), agent)
         agent.close()
     else:
         from neutrino.bus.amqp import AmqpTransport

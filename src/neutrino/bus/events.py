@@ -144,9 +144,14 @@ class EventLog:
             self.wakeup.ring()
         return changed
 
+    def publish(self, topic: str, msg: dict[str, Any]) -> None:
+        """Append one notification as it is, with no fingerprint to compare: what a transport's
+        ``publish`` is for the agents that long-poll over HTTP."""
+        run_in_transaction(self.sessions, lambda s: self._append(s, [(topic, msg)]))
+        self.wakeup.ring()
+
     def _announce(self, session: Session, prints: dict[str, str], message: Any) -> list[str]:
-        if self.postgres:
-            session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK)))
+        self._take_turns(session)
         stored = {host: fp for host, fp in session.execute(select(BusFingerprint.host, BusFingerprint.fingerprint))}
         changed = [host for host, fp in prints.items() if stored.get(host) != fp]
         if not changed:
@@ -158,16 +163,21 @@ class EventLog:
                 )
             else:
                 session.execute(insert(BusFingerprint).values(host=host, fingerprint=prints[host]))
+        self._append(session, [message(host) for host in changed])
+        return changed
+
+    def _take_turns(self, session: Session) -> None:
+        if self.postgres:  # held to the end of the transaction; once is enough
+            session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK)))
+
+    def _append(self, session: Session, events: list[tuple[str, dict[str, Any]]]) -> None:
+        self._take_turns(session)
         now = utcnow()
-        rows = [
-            {"topic": topic, "body": orjson.dumps(msg).decode(), "created_at": now}
-            for topic, msg in (message(host) for host in changed)
-        ]
+        rows = [{"topic": topic, "body": orjson.dumps(msg).decode(), "created_at": now} for topic, msg in events]
         session.execute(insert(BusEvent), rows)
         self._prune(session, now)
         if self.postgres:
             session.execute(select(func.pg_notify(CHANNEL, "")))
-        return changed
 
     def _prune(self, session: Session, now: Any) -> None:
         """Keep the newest ``KEEP_ROWS`` rows and none older than ``KEEP_SECONDS``, but always
