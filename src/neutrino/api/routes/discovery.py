@@ -42,6 +42,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
+    ("subnet-external-network", "Subnet belongs to an external network", "Informs if the subnet belongs to an external network"),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
     ("security-group", "security-group", "The security groups extension."),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),

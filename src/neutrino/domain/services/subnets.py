@@ -48,6 +48,8 @@ INTERFACE_OWNERS = frozenset(
     }
 )
 
+EXTERNAL = "router:external"  # subnet-external-network: read-only, the network's flag
+
 COLUMNS = {
     "id": Subnet.id,
     "name": Subnet.name,
@@ -93,6 +95,9 @@ def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> li
     if "shared" in q.filters:
         shared = select(Network.id).where(Network.shared.in_(q.filters["shared"]))
         stmt = stmt.where(Subnet.network_id.in_(shared))
+    if EXTERNAL in q.filters:  # subnet-external-network: the network's flag
+        external = select(Network.id).where(Network.router_external.in_(q.filters[EXTERNAL]))
+        stmt = stmt.where(Subnet.network_id.in_(external))
     stmt = apply_filters(stmt, Subnet, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, Subnet, q, COLUMNS)
     return list(session.scalars(stmt))
@@ -343,10 +348,23 @@ def _details(session: Session, ids: list[str]) -> dict[str, dict[str, list[Any]]
     return out
 
 
+def _external_networks(session: Session, network_ids: set[str]) -> set[str]:
+    """Which of these networks are external (a subnet's read-only ``router:external``)."""
+    found: set[str] = set()
+    ordered = sorted(network_ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.update(session.scalars(
+            select(Network.id).where(Network.id.in_(chunk), Network.router_external.is_(True))
+        ))
+    return found
+
+
 def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool = False) -> list[dict[str, Any]]:
     ids = [s.id for s in subs]
     tags = {} if fresh else common.tags_by_resource(session, ids)
     details = _details(session, ids)
+    external = _external_networks(session, {s.network_id for s in subs})
     out = []
     for s in subs:
         extra = details[s.id]
@@ -366,6 +384,7 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
             "subnetpool_id": None,
             "segment_id": None,
             "service_types": [],
+            EXTERNAL: s.network_id in external,
         }
         d.update(common.standard_fields(s, tags.get(s.id, [])))
         out.append(d)
