@@ -82,6 +82,18 @@ def test_list_filters_fields_sorting_and_paging(api):
     _error(r, 400, "HTTPBadRequest")
 
 
+def test_agent_type_filter_ignores_case(api):
+    """tempest asks for ``agent_type=DHCP Agent``; agents report ``DHCP agent``. The filter
+    matches case-insensitively on every backend, as Neutron's on MySQL; host stays exact."""
+    report(api, "h1", kind="dhcp")
+    report(api, "h1")
+    get = lambda q: api.get("/v2.0/agents" + q).json()["agents"]  # noqa: E731
+    assert [a["agent_type"] for a in get("?agent_type=DHCP Agent")] == ["DHCP agent"]
+    both = get("?agent_type=dhcp AGENT&agent_type=open vswitch agent")
+    assert sorted(a["agent_type"] for a in both) == ["DHCP agent", "Open vSwitch agent"]
+    assert get("?agent_type=DHCP") == [] and get("?host=H1") == []
+
+
 def test_show_update_delete(api):
     report(api, "h1", tunnel_types=["vxlan"], tunneling_ip="10.0.0.1")
     aid = agent_id(api, "h1")

@@ -147,6 +147,25 @@ def test_sort_and_paginate(api):
     assert api.get("/v2.0/networks?limit=x").status_code == 400
 
 
+def test_empty_last_page_links_back(api):
+    """The page reached through the last ``next`` link is empty but has a ``previous`` link
+    (no marker, page_reverse) that reads the last page, as Neutron's pagination does."""
+    for name in ["a", "b", "c", "d"]:
+        api.network(name=name)
+    url = "/v2.0/networks?sort_key=name&sort_dir=asc&limit=2"
+    seen = []
+    while url:
+        body = api.get(url).json()
+        seen += [n["name"] for n in body["networks"]]
+        links = {lk["rel"]: lk["href"] for lk in body["networks_links"]}
+        url = "/v2.0/" + links["next"].split("/v2.0/")[1] if "next" in links else None
+    assert seen == ["a", "b", "c", "d"] and body["networks"] == []
+    assert set(links) == {"previous"} and "marker" not in links["previous"]
+    back = api.get("/v2.0/" + links["previous"].split("/v2.0/")[1]).json()
+    assert [n["name"] for n in back["networks"]] == ["c", "d"]
+    assert "next" in {lk["rel"] for lk in back["networks_links"]}
+
+
 def test_if_match_revision(api):
     n = api.network()
     url = f"/v2.0/networks/{n['id']}"

@@ -239,3 +239,28 @@ def test_deleting_a_port_releases_its_groups(api, net):
     assert api.delete(f"/v2.0/networks/{net['id']}").status_code == 409  # still a port on it
     assert api.delete(f"{PORTS}/{other['id']}").status_code == 204
     assert api.delete(f"/v2.0/networks/{net['id']}").status_code == 204
+
+
+def test_owner_only_attributes_on_a_shared_network(api):
+    """On another project's shared network a member may not set port_security_enabled or
+    allowed_address_pairs (403, Neutron's ADMIN_OR_NET_OWNER policy), on create or update, and
+    nothing is left behind; the network's owner and an admin may."""
+    owner, other = api.as_project("pa"), api.as_project("pb")
+    shared = api.network(shared=True, project_id="pa")
+    owner.subnet(shared["id"])
+    pairs = [{"ip_address": "1.1.1.1"}]
+    for attrs in ({"port_security_enabled": False}, {"port_security_enabled": True},
+                  {"allowed_address_pairs": pairs}):
+        r = other.post(PORTS, {"port": {"network_id": shared["id"], **attrs}})
+        assert _err(r) == (403, "PolicyNotAuthorized"), attrs
+    assert other.get(PORTS).json()["ports"] == []
+    port = other.port(shared["id"])
+    assert _err(_update(other, port["id"], allowed_address_pairs=pairs)) == (403, "PolicyNotAuthorized")
+    assert _err(_update(other, port["id"], port_security_enabled=False)) == (403, "PolicyNotAuthorized")
+    assert other.get(f"{PORTS}/{port['id']}").json()["port"]["allowed_address_pairs"] == []
+    assert _update(other, port["id"], name="fine").status_code == 200
+    assert owner.port(shared["id"], allowed_address_pairs=pairs)["allowed_address_pairs"][0]["ip_address"] == "1.1.1.1"
+    assert api.port(shared["id"], port_security_enabled=False, security_groups=[])["port_security_enabled"] is False
+    own = other.network()
+    other.subnet(own["id"])
+    assert other.port(own["id"], port_security_enabled=False, security_groups=[])["port_security_enabled"] is False

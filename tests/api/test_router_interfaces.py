@@ -140,3 +140,26 @@ def test_router_in_use_and_port_guard(api):
     assert api.delete(f"/v2.0/routers/{r['id']}").status_code == 204
     assert api.get(f"/v2.0/ports?network_id={net['id']}").json()["ports"] == []
     assert api.delete(f"/v2.0/networks/{internal['id']}").status_code == 204
+
+
+def test_gateway_held_by_interface_is_pinned(api):
+    """While a router interface holds the subnet's gateway address, changing or removing
+    gateway_ip is GatewayIpInUse (409), as in Neutron; without one it may change."""
+    net = api.network()
+    pool = [{"start": "10.0.0.100", "end": "10.0.0.104"}]
+    sub = api.subnet(net["id"], "10.0.0.0/24", allocation_pools=pool)
+    moved = api.put(f"/v2.0/subnets/{sub['id']}", {"subnet": {"gateway_ip": "10.0.0.2"}})
+    assert moved.status_code == 200, moved.text
+    r = make_router(api)
+    info = add_if(api, r["id"], subnet_id=sub["id"]).json()
+    for gateway in ("10.0.0.3", None):
+        res = api.put(f"/v2.0/subnets/{sub['id']}", {"subnet": {"gateway_ip": gateway}})
+        assert res.status_code == 409, res.text
+        body = res.json()["NeutronError"]
+        assert body["type"] == "GatewayIpInUse" and info["port_id"] in body["message"]
+    assert api.get(f"/v2.0/subnets/{sub['id']}").json()["subnet"]["gateway_ip"] == "10.0.0.2"
+    same = api.put(f"/v2.0/subnets/{sub['id']}", {"subnet": {"gateway_ip": "10.0.0.2", "name": "x"}})
+    assert same.status_code == 200, same.text
+    remove_if(api, r["id"], subnet_id=sub["id"])
+    freed = api.put(f"/v2.0/subnets/{sub['id']}", {"subnet": {"gateway_ip": "10.0.0.3"}})
+    assert freed.status_code == 200, freed.text

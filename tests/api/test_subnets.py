@@ -140,3 +140,29 @@ def test_subnets_of_external_networks_are_visible_to_every_project(api):
     router = other.post("/v2.0/routers", {"router": {"name": "r"}}).json()["router"]
     r = other.put(f"/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": ext_sub["id"]})
     assert r.status_code == 400 and "not owned by project" in r.json()["NeutronError"]["message"]
+
+
+def test_subnet_external_network_attribute_and_filter(api):
+    """subnet-external-network: a subnet shows its network's router:external (read-only) and
+    lists filter on it, as Neutron does."""
+    aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    assert "subnet-external-network" in aliases
+    ext = api.network(**{"router:external": True})
+    public = api.subnet(ext["id"], "172.24.4.0/24")
+    private = api.subnet(api.network()["id"], "10.0.0.0/24")
+    assert public["router:external"] is True and private["router:external"] is False
+    shown = api.get(f"/v2.0/subnets/{private['id']}").json()["subnet"]
+    assert shown["router:external"] is False
+    got = lambda q: [s["id"] for s in api.get("/v2.0/subnets" + q).json()["subnets"]]  # noqa: E731
+    assert got("?router:external=True") == [public["id"]]
+    assert got("?router:external=false") == [private["id"]]
+    assert got("?router:external=true&fields=id") == [public["id"]]
+    r = api.put(f"/v2.0/subnets/{private['id']}", {"subnet": {"router:external": True}})
+    assert r.status_code == 400, r.text
+    r = api.post("/v2.0/subnets", {"subnet": {"network_id": ext["id"], "cidr": "172.25.0.0/24",
+                                              "ip_version": 4, "router:external": False}})
+    assert r.status_code == 400, r.text
+    assert api.put(f"/v2.0/networks/{ext['id']}", {"network": {"router:external": False}}).status_code == 200
+    assert api.get(f"/v2.0/subnets/{public['id']}").json()["subnet"]["router:external"] is False
+    member = api.as_project("pm")
+    assert member.get("/v2.0/subnets?router:external=true").json()["subnets"] == []

@@ -181,6 +181,8 @@ SUBNET = _spec(
     Attr("segment_id", default=None, sort=False),
     Attr("service_types", filter=False, sort=False, json_type="array"),
     Attr("shared", visible=False, convert=validators.convert_to_boolean, json_type="boolean"),
+    # subnet-external-network: read-only, the network's router:external (domain/services/subnets.py)
+    Attr("router:external", default=False, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
 )
 
 PORT = _spec(

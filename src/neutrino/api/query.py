@@ -116,18 +116,22 @@ def page_links(
     q: ListQuery,
     page: list[dict[str, Any]],
 ) -> list[dict[str, str]]:
-    """Neutron's ``<collection>_links``: next unless a forward page was short, previous likewise."""
+    """Neutron's ``<collection>_links``: next unless a forward page was short, previous likewise.
+
+    An empty page (past the last ``next`` marker) still gets its links, without a marker, as
+    Neutron's ``get_previous_link``/``get_next_link`` give them: ``previous`` then reads the
+    last page in reverse, so a client can walk back from the end."""
     if not q.limit:
         return []
     kept = [(k, val) for k, val in items if k not in ("marker", "page_reverse")]
     ids = [p["id"] for p in page if "id" in p]
-    if not ids:
-        return []
     short = len(page) < q.limit
     links: list[dict[str, str]] = []
     if not (short and not q.page_reverse):
-        links.append({"rel": "next", "href": f"{base_url}?{urlencode(kept + [('marker', ids[-1])])}"})
+        after = [("marker", ids[-1])] if ids else []
+        links.append({"rel": "next", "href": f"{base_url}?{urlencode(kept + after)}"})
     if not (short and q.page_reverse):
-        prev = kept + [("marker", ids[0]), ("page_reverse", "True")]
+        before = [("marker", ids[0])] if ids else []
+        prev = kept + before + [("page_reverse", "True")]
         links.append({"rel": "previous", "href": f"{base_url}?{urlencode(prev)}"})
     return links

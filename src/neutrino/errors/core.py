@@ -97,6 +97,10 @@ class GatewayConflictWithAllocationPools(Conflict):
     template = "Gateway ip %(ip_address)s conflicts with allocation pool %(pool)s."
 
 
+class GatewayIpInUse(InUse):
+    template = "Current gateway ip %(ip_address)s already in use by port %(port_id)s. Unable to update."
+
+
 class HostRoutesExhausted(BadRequest):
     template = (
         "Unable to complete operation for %(subnet_id)s. "

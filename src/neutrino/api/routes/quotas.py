@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from neutrino.api import body, respond
 from neutrino.api.auth import context_for, state_of
+from neutrino.api.converters import ConversionError, convert_to_boolean
 from neutrino.api.routes.common import in_transaction
 from neutrino.domain.services import quotas as quota_service
 
@@ -50,6 +51,16 @@ async def show_details(request: Request, project_id: str) -> Response:
     return respond.json({"quota": await in_transaction(request, lambda s: quota_service.details(s, ctx, cfg, project_id))})
 
 
+def _check_limit_flag(changes: dict[str, object]) -> bool:
+    """The request's ``check_limit`` flag (quota-check-limit extension), false when absent."""
+    if "check_limit" not in changes:
+        return False
+    try:
+        return convert_to_boolean(changes["check_limit"])
+    except ConversionError as exc:
+        raise body.bad(f"Invalid input for check_limit. Reason: {exc.message}.") from None
+
+
 @router.put(
     "/v2.0/quotas/{project_id}",
     name="update_quota",
@@ -80,7 +91,10 @@ async def update_quota(request: Request, project_id: str) -> Response:
     if not isinstance(data, dict) or "quota" not in data:
         raise body.bad("Unable to find 'quota' in request body")
     changes = quota_service.validate_changes(data["quota"])
-    found = await in_transaction(request, lambda s: quota_service.update(s, ctx, cfg, project_id, changes))
+    check_limit = _check_limit_flag(data["quota"])
+    found = await in_transaction(
+        request, lambda s: quota_service.update(s, ctx, cfg, project_id, changes, check_limit)
+    )
     return respond.json({"quota": found})
 
 

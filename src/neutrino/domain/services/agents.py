@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -44,6 +44,9 @@ COLUMNS = {
     "started_at": Agent.started_at,
     "heartbeat_timestamp": Agent.heartbeat_timestamp,
 }
+
+# agent_type is matched case-insensitively by list_agents itself
+_FILTER_COLUMNS = {name: column for name, column in COLUMNS.items() if name != "agent_type"}
 
 # the reported configuration key that measures a DHCP agent's load (Neutron's dhcp_load_type)
 _LOAD_KEYS = {choice.DHCP_AGENT: "networks"}
@@ -189,7 +192,11 @@ def list_(
         if len(wanted) == 1:
             clause = alive_clause(cfg, now)
             stmt = stmt.where(clause if wanted.pop() else ~clause)
-    stmt = apply_filters(stmt, Agent, q, COLUMNS)
+    if "agent_type" in q.filters:
+        # case-insensitive, as Neutron's on MySQL (docs/neutron-behaviour.md, "Agents and scheduling")
+        wanted = [str(v).lower() for v in q.filters["agent_type"]]
+        stmt = stmt.where(func.lower(Agent.agent_type).in_(wanted))
+    stmt = apply_filters(stmt, Agent, q, _FILTER_COLUMNS)
     stmt = apply_order_and_page(session, stmt, Agent, q, COLUMNS)
     return list(session.scalars(stmt))
 

@@ -133,6 +133,25 @@ def _current(db: Session | Connection, ids: list[str]) -> tuple[
     return groups, pairs, opts
 
 
+_NETWORK_OWNER = select(Network.project_id).where(Network.id == bindparam("id"))
+# attributes Neutron's policy gives only to an admin or the network's owner
+# (neutron/conf/policies/port.py: create_port:<attr> and update_port:<attr>, ADMIN_OR_NET_OWNER)
+OWNER_ONLY = ("port_security_enabled", "allowed_address_pairs")
+
+
+def ensure_network_owner_for(session: Session, ctx: Context, network_id: str, data: dict[str, Any], action: str) -> None:
+    """On another project's shared network a project may not switch port security off or add
+    address pairs, which would let it spoof addresses there: only an admin or the network's
+    owner may set these attributes (403), as Neutron's default policy says. Any value given in
+    the request counts, as in Neutron, where an explicitly set attribute is policy-checked."""
+    given = [attr for attr in OWNER_ONLY if attr in data and data[attr] is not None]
+    if not given or ctx.is_admin:
+        return
+    owner = session.connection().execute(_NETWORK_OWNER, {"id": network_id}).scalar()
+    if owner is not None and owner != ctx.project_id:
+        raise errors.PolicyNotAuthorized(action=f"(rule:{action} and rule:{action}:{given[0]})")
+
+
 class PortSecurity(Extension):
     name = "port-security"
     filters = {
@@ -143,6 +162,7 @@ class PortSecurity(Extension):
     }
 
     def after_create(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]) -> None:
+        ensure_network_owner_for(session, ctx, obj.network_id, data, "create_port")
         pairs = address_pairs.normalise(
             data.get("allowed_address_pairs"), max_pairs=cfg.max_allowed_address_pair, port_mac=obj.mac_address
         )
@@ -172,6 +192,7 @@ class PortSecurity(Extension):
 
     def before_update(self, session: Session, ctx: Context, cfg: DomainConfig, obj: Any, data: dict[str, Any]) -> bool:
         port: Port = obj
+        ensure_network_owner_for(session, ctx, port.network_id, data, "update_port")
         trusted = is_trusted(port.device_owner)
         if not trusted:
             ensure_default_security_group(session, port.project_id)

@@ -58,21 +58,26 @@ def show(session: Session, ctx: Context, cfg: DomainConfig, project_id: str) -> 
     return limits(session, cfg, project_id)
 
 
+def usage(session: Session, project_id: str, name: str) -> int:
+    """How many of resource ``name`` the project holds (0 for those never used here)."""
+    model = TRACKED.get(name)
+    used = 0
+    if model is not None:
+        used = session.scalar(select(func.count()).select_from(model).where(model.project_id == project_id))
+    elif name == "router_route":
+        used = session.scalar(
+            select(func.count()).select_from(RouterRoute).join(Router, Router.id == RouterRoute.router_id)
+            .where(Router.project_id == project_id)
+        )
+    return used or 0
+
+
 def details(session: Session, ctx: Context, cfg: DomainConfig, project_id: str) -> dict[str, Any]:
     _require_view(ctx, project_id)
-    out = {}
-    for name, limit in limits(session, cfg, project_id).items():
-        model = TRACKED.get(name)
-        used = 0
-        if model is not None:
-            used = session.scalar(select(func.count()).select_from(model).where(model.project_id == project_id))
-        elif name == "router_route":
-            used = session.scalar(
-                select(func.count()).select_from(RouterRoute).join(Router, Router.id == RouterRoute.router_id)
-                .where(Router.project_id == project_id)
-            )
-        out[name] = {"limit": limit, "used": used or 0, "reserved": 0}
-    return out
+    return {
+        name: {"limit": limit, "used": usage(session, project_id, name), "reserved": 0}
+        for name, limit in limits(session, cfg, project_id).items()
+    }
 
 
 def list_overrides(session: Session, ctx: Context, cfg: DomainConfig) -> list[dict[str, Any]]:
@@ -114,9 +119,20 @@ def validate_changes(changes: Any) -> dict[str, int]:
 
 
 def update(
-    session: Session, ctx: Context, cfg: DomainConfig, project_id: str, changes: dict[str, int]
+    session: Session, ctx: Context, cfg: DomainConfig, project_id: str, changes: dict[str, int],
+    check_limit: bool = False,
 ) -> dict[str, int]:
+    """``check_limit`` refuses a limit below what the project already uses (400), as Neutron's
+    quotasv2 ``update`` does; -1 (unlimited) is never below usage (docs/neutron-behaviour.md)."""
     _require_admin(ctx)
+    if check_limit:
+        for resource, limit in changes.items():
+            used = usage(session, project_id, resource)
+            if 0 <= limit < used:
+                raise errors.HTTPBadRequest(
+                    msg=f"Quota limit {limit} for {resource} must be greater than or equal to "
+                    f"already used {used}"
+                )
     for resource, limit in changes.items():
         row = session.get(Quota, (project_id, resource))
         if row is None:

@@ -39,6 +39,17 @@ ROUTER_OWNERS = frozenset(
     }
 )
 
+# The owners whose address on a subnet may be its gateway (Neutron's ROUTER_INTERFACE_OWNERS).
+INTERFACE_OWNERS = frozenset(
+    {
+        "network:router_interface",
+        "network:router_interface_distributed",
+        "network:ha_router_replicated_interface",
+    }
+)
+
+EXTERNAL = "router:external"  # subnet-external-network: read-only, the network's flag
+
 COLUMNS = {
     "id": Subnet.id,
     "name": Subnet.name,
@@ -84,6 +95,9 @@ def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> li
     if "shared" in q.filters:
         shared = select(Network.id).where(Network.shared.in_(q.filters["shared"]))
         stmt = stmt.where(Subnet.network_id.in_(shared))
+    if EXTERNAL in q.filters:  # subnet-external-network: the network's flag
+        external = select(Network.id).where(Network.router_external.in_(q.filters[EXTERNAL]))
+        stmt = stmt.where(Subnet.network_id.in_(external))
     stmt = apply_filters(stmt, Subnet, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, Subnet, q, COLUMNS)
     return list(session.scalars(stmt))
@@ -203,6 +217,25 @@ def _add_auto_addresses(session: Session, sub: Subnet) -> None:
         port.bump_revision()
 
 
+def _ensure_gateway_free(session: Session, sub: Subnet) -> None:
+    """A router interface holding the current gateway address pins it: changing or removing
+    the gateway is ``GatewayIpInUse`` (409), as in Neutron."""
+    if not sub.gateway_ip:
+        return
+    holder = session.scalar(
+        select(IPAllocation.port_id)
+        .join(Port, Port.id == IPAllocation.port_id)
+        .where(
+            IPAllocation.subnet_id == sub.id,
+            IPAllocation.ip_address == sub.gateway_ip,
+            Port.device_owner.in_(INTERFACE_OWNERS),
+        )
+        .limit(1)
+    )
+    if holder is not None:
+        raise errors.GatewayIpInUse(ip_address=sub.gateway_ip, port_id=holder)
+
+
 def update(
     session: Session, ctx: Context, cfg: DomainConfig, subnet_id: str, data: dict[str, Any],
     if_match: int | None = None,
@@ -222,6 +255,8 @@ def update(
         current = [(p.first_ip, p.last_ip) for p in sub.allocation_pools]
         if "gateway_ip" in data and gateway is not None:
             pools.validate_pools(sub.cidr, current, gateway)
+    if "gateway_ip" in data and gateway != sub.gateway_ip:
+        _ensure_gateway_free(session, sub)
     _validate_extras(cfg, sub.cidr, sub.ip_version, data, sub.id)
     if "enable_dhcp" in data and data["enable_dhcp"] is False and sub.ip_version == 6 and (
         sub.ipv6_address_mode or sub.ipv6_ra_mode
@@ -313,10 +348,23 @@ def _details(session: Session, ids: list[str]) -> dict[str, dict[str, list[Any]]
     return out
 
 
+def _external_networks(session: Session, network_ids: set[str]) -> set[str]:
+    """Which of these networks are external (a subnet's read-only ``router:external``)."""
+    found: set[str] = set()
+    ordered = sorted(network_ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.update(session.scalars(
+            select(Network.id).where(Network.id.in_(chunk), Network.router_external.is_(True))
+        ))
+    return found
+
+
 def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool = False) -> list[dict[str, Any]]:
     ids = [s.id for s in subs]
     tags = {} if fresh else common.tags_by_resource(session, ids)
     details = _details(session, ids)
+    external = _external_networks(session, {s.network_id for s in subs})
     out = []
     for s in subs:
         extra = details[s.id]
@@ -336,6 +384,7 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
             "subnetpool_id": None,
             "segment_id": None,
             "service_types": [],
+            EXTERNAL: s.network_id in external,
         }
         d.update(common.standard_fields(s, tags.get(s.id, [])))
         out.append(d)
