@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import shutil
 import statistics
 import sys
 import tempfile
@@ -148,6 +149,7 @@ def measure(kind: str, changes: int, transport_url: str = "", warmup: int = 20) 
         server.should_exit = True
         thread.join(timeout=10)
         built.state.close()
+        shutil.rmtree(state_dir, ignore_errors=True)
     ms = [v * 1000 for v in latencies]
     hop_ms = [v * 1000 for v in hops]
     return {"transport": kind, "changes": changes, "missed": missed, "p50_ms": percentile(ms, 0.5),
@@ -177,13 +179,15 @@ def main() -> int:
                 kinds.remove("amqp")
             else:
                 log("starting a private RabbitMQ ...")
-                broker = rabbitmq.start(tempfile.mkdtemp(prefix="nt-bench-rabbitmq-"), die_with_parent=True)
+                broker_dir = tempfile.mkdtemp(prefix="nt-bench-rabbitmq-")
+                broker = rabbitmq.start(broker_dir, die_with_parent=True)
         for kind in kinds:
             log(f"{kind}: {args.changes} changes ...")
             results.append(measure(kind, args.changes, broker.url if kind == "amqp" and broker else ""))
     finally:
         if broker is not None:
             broker.stop()
+            shutil.rmtree(broker_dir, ignore_errors=True)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
