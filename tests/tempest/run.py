@@ -53,16 +53,9 @@ def _neutrino(*args: str, env: dict[str, str], detach: bool = False) -> subproce
 
 def _public_network(api: Any, lab: Any) -> str:
     """The external network tempest's router and floating IP tests use, on the lab's outside wire."""
-    cidr = lab.external_cidr or "198.51.100.0/24"
-    gateway = lab.outside.address.split("/")[0] if lab.outside else None
-    net = api.request("POST", "networks", {"network": {
-        "name": "public", "router:external": True, "provider:network_type": "flat",
-        "provider:physical_network": lab.external_physnet}})["network"]  # fmt: skip
-    base = cidr.rsplit(".", 1)[0]
-    api.request("POST", "subnets", {"subnet": {
-        "network_id": net["id"], "name": "public-subnet", "cidr": cidr, "ip_version": 4, "enable_dhcp": False,
-        "gateway_ip": gateway, "allocation_pools": [{"start": f"{base}.10", "end": f"{base}.250"}]}})  # fmt: skip
-    return str(net["id"])
+    from neutrino.lab.demo import public_network
+
+    return str(public_network(api, lab, last_address=250)["id"])
 
 
 def _write_conf(name: str, workspace: Path) -> Path:

@@ -41,17 +41,25 @@ class DemoResult:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
 
-def _build(api: LabApi, lab: resolve.ResolvedLab) -> dict[str, Any]:
-    """The seed's scenario through the Neutron API; returns the objects' ids."""
-    ext_cidr = lab.external_cidr or "198.51.100.0/24"
-    outside = lab.outside.address.split("/")[0] if lab.outside else None
-    ext = api.request("POST", "networks", {"network": {
+def public_network(api: LabApi, lab: resolve.ResolvedLab, *, last_address: int) -> dict[str, Any]:
+    """The external network ``public`` (flat, on the lab's outside wire, the outside host as its
+    gateway) with addresses .10 to ``.last_address`` of the external /24 for routers and
+    floating IPs; returns the network."""
+    cidr = lab.external_cidr or "198.51.100.0/24"
+    gateway = lab.outside.address.split("/")[0] if lab.outside else None
+    network = api.request("POST", "networks", {"network": {
         "name": "public", "router:external": True, "provider:network_type": "flat",
         "provider:physical_network": lab.external_physnet}})["network"]  # fmt: skip
-    base = ext_cidr.rsplit(".", 1)[0]
+    base = cidr.rsplit(".", 1)[0]
     api.request("POST", "subnets", {"subnet": {
-        "network_id": ext["id"], "name": "public-subnet", "cidr": ext_cidr, "ip_version": 4, "enable_dhcp": False,
-        "gateway_ip": outside, "allocation_pools": [{"start": f"{base}.10", "end": f"{base}.99"}]}})  # fmt: skip
+        "network_id": network["id"], "name": "public-subnet", "cidr": cidr, "ip_version": 4, "enable_dhcp": False,
+        "gateway_ip": gateway, "allocation_pools": [{"start": f"{base}.10", "end": f"{base}.{last_address}"}]}})  # fmt: skip
+    return network  # type: ignore[no-any-return]
+
+
+def _build(api: LabApi, lab: resolve.ResolvedLab) -> dict[str, Any]:
+    """The seed's scenario through the Neutron API; returns the objects' ids."""
+    ext = public_network(api, lab, last_address=99)
     vlan = api.request("POST", "networks", {"network": {
         "name": "vlan-net", "provider:network_type": "vlan", "provider:physical_network": "physnet1",
         "provider:segmentation_id": VLAN_ID}})["network"]  # fmt: skip
