@@ -51,8 +51,8 @@ def test_vlan_network_across_hosts(cl):
 def test_vxlan_network_across_hosts_and_isolation_from_vlan(cl):
     net = cl.network("vx", "10.2.0.0/24")
     assert net["provider:network_type"] == "vxlan" and net["mtu"] == 1450
-    a = cl.vm("xa", net["id"], "compute1")
-    b = cl.vm("xb", net["id"], "compute2")
+    a = cl.vm("xa", net["id"], "compute1", fixed_ip="10.2.0.11")
+    b = cl.vm("xb", net["id"], "compute2", fixed_ip="10.2.0.12")
     assert a.mtu == 1450
     with probes.Capture(cl.lab.switches[1].name, "udp port 4789", count=4) as cap:
         check = probes.transfer(a.netns, b.netns, ip_of(b), size=64 << 10)
@@ -62,8 +62,8 @@ def test_vxlan_network_across_hosts_and_isolation_from_vlan(cl):
     # same CIDR on a VLAN network, VMs on the same hosts: no traffic crosses
     other = cl.network("vlan-same-cidr", "10.2.0.0/24", **{"provider:network_type": "vlan",
                        "provider:physical_network": "physnet1"})  # fmt: skip
-    c = cl.vm("vc", other["id"], "compute2")
-    assert ip_of(c) != ip_of(a)
+    # fixed addresses, so that c cannot hold a's or b's and "reach" itself
+    c = cl.vm("vc", other["id"], "compute2", fixed_ip="10.2.0.21")
     assert not probes.ping(a.netns, ip_of(c), count=2).ok
     assert not probes.transfer(c.netns, b.netns, ip_of(b), timeout=2).ok
 
@@ -75,9 +75,10 @@ def test_two_projects_same_cidr(cl):
         cl.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": "10.7.0.0/24",
                                                       "ip_version": 4, "project_id": project}})  # fmt: skip
         nets.append(net)
-    a1 = cl.vm("pa1", nets[0]["id"], "compute1")
-    a2 = cl.vm("pa2", nets[0]["id"], "compute2")
-    b1 = cl.vm("pb1", nets[1]["id"], "compute2")
+    # Fixed addresses: with random allocation b1 could hold a1's address and "reach" itself.
+    a1 = cl.vm("pa1", nets[0]["id"], "compute1", fixed_ip="10.7.0.11")
+    a2 = cl.vm("pa2", nets[0]["id"], "compute2", fixed_ip="10.7.0.12")
+    b1 = cl.vm("pb1", nets[1]["id"], "compute2", fixed_ip="10.7.0.21")
     assert probes.transfer(a1.netns, a2.netns, ip_of(a2)).ok
     assert not probes.ping(b1.netns, ip_of(a1), count=2).ok
     assert not probes.ping(b1.netns, ip_of(a2), count=2).ok
