@@ -116,7 +116,32 @@ from neutrino.errors.agents import (
     RouterNotHostedByL3Agent,
 )
 
+from neutrino.errors.trunks import (
+    TrunkPortInUse,
+    TrunkNotFound,
+    SubPortNotFound,
+    DuplicateSubPort,
+    ParentPortInUse,
+    SubPortMtuGreaterThanTrunkPortMtu,
+    PortInUseAsTrunkParent,
+    PortInUseAsSubPort,
+    TrunkInUse,
+    TrunkDisabled,
+    TrunkInErrorState,
+)
+
 __all__ = [
+    "TrunkPortInUse",
+    "TrunkNotFound",
+    "SubPortNotFound",
+    "DuplicateSubPort",
+    "ParentPortInUse",
+    "SubPortMtuGreaterThanTrunkPortMtu",
+    "PortInUseAsTrunkParent",
+    "PortInUseAsSubPort",
+    "TrunkInUse",
+    "TrunkDisabled",
+    "TrunkInErrorState",
     "NeutronError",
     "BadRequest",
     "HTTPBadRequest",

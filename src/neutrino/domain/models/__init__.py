@@ -26,6 +26,7 @@ from neutrino.domain.models.segment import (
 )
 from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRoute, Subnet
 from neutrino.domain.models.tag import Tag
+from neutrino.domain.models.trunk import SubPort, Trunk
 
 __all__ = [
     "Agent",
@@ -67,5 +68,7 @@ __all__ = [
     "SigningKey",
     "Subnet",
     "Tag",
+    "SubPort",
+    "Trunk",
     "User",
 ]
