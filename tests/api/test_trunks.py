@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from neutrino.contract.desired import TrunkSubPort
+from neutrino.db.engine import run_in_transaction
+from neutrino.domain.projection import project_host
 from tests.api.ml2_support import add_agent, ml2_server
 
 pytestmark = pytest.mark.api
@@ -131,6 +134,11 @@ def test_subports_follow_the_parent_binding_and_status(tmp_path, database_url):
         assert shown["binding:vif_type"] == "ovs"
         assert api.get(f"/v2.0/trunks/{trunk['id']}").json()["trunk"]["status"] == "BUILD"
         _fault(api.delete(f"/v2.0/trunks/{trunk['id']}"), 409, "TrunkInUse")
+        host = run_in_transaction(state.sessions, lambda s: project_host(s, "h1"))
+        assert [(t.trunk_id, t.parent_port_id, t.parent_mac) for t in host.trunks] == [
+            (trunk["id"], parent["id"], parent["mac_address"])]
+        assert host.trunks[0].subports == (TrunkSubPort(sub["id"], sub["mac_address"], 10),)
+        assert {p.port_id for p in host.ports} == {parent["id"], sub["id"]}
         late = api.port(api.network()["id"])
         api.put(f"/v2.0/trunks/{trunk['id']}/add_subports", {"sub_ports": [_sub(late["id"], 11)]})
         assert api.get(f"/v2.0/ports/{late['id']}").json()["port"]["binding:host_id"] == "h1"

@@ -174,6 +174,28 @@ class TunnelPeer:
 
 
 @dataclass(frozen=True)
+class TrunkSubPort:
+    """A subport: frames the instance tags with ``segmentation_id`` belong to this port."""
+
+    port_id: str
+    mac_address: str
+    segmentation_id: int
+
+
+@dataclass(frozen=True)
+class TrunkState:
+    """A trunk whose parent port is bound to this host: the L2 agent patches the trunk bridge
+    the instance is plugged into (``tbr-<trunk id>``) to br-int, once for the parent (untagged)
+    and once per subport (its VLAN)."""
+
+    trunk_id: str
+    parent_port_id: str
+    parent_mac: str
+    admin_state_up: bool
+    subports: tuple[TrunkSubPort, ...]
+
+
+@dataclass(frozen=True)
 class DesiredHostState:
     host: str
     ports: tuple[BoundPort, ...] = ()
@@ -182,6 +204,7 @@ class DesiredHostState:
     tunnel_peers: tuple[TunnelPeer, ...] = ()
     local_tunnel_ip: str | None = None
     remote_groups: tuple[RemoteGroup, ...] = ()
+    trunks: tuple[TrunkState, ...] = ()
     format_version: int = FORMAT_VERSION
     fingerprint: str = field(default="", compare=False)
 

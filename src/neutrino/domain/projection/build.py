@@ -17,6 +17,7 @@ from neutrino.contract.desired import DesiredHostState, RemoteGroup
 from neutrino.domain.projection.dhcp import dhcp_networks
 from neutrino.domain.projection.ports import bound_ports, group_members
 from neutrino.domain.projection.routers import routers_of
+from neutrino.domain.projection.trunks import trunks_of
 from neutrino.domain.projection.tunnels import tunnel_peers
 
 
@@ -48,5 +49,6 @@ def project_host(session: Session, host: str) -> DesiredHostState:
         tunnel_peers=peers,
         local_tunnel_ip=local_ip,
         remote_groups=remote_groups,
+        trunks=trunks_of(session, host),
     )
     return state.with_fingerprint()
