@@ -73,6 +73,10 @@ def validate_string(value: Any, arg: int | None = None) -> str | None:
     return None
 
 
+def validate_uuid_or_none(value: Any, arg: Any = None) -> str | None:
+    return None if value is None else validate_uuid(value)
+
+
 def validate_uuid(value: Any, arg: Any = None) -> str | None:
     """UUID-like as oslo's ``is_uuid_like``: any case, dashes/braces/urn prefix optional."""
     msg = f"'{value}' is not a valid UUID"

@@ -130,7 +130,22 @@ from neutrino.errors.trunks import (
     TrunkInErrorState,
 )
 
+from neutrino.errors.qos import (
+    QosPolicyNotFound,
+    QosRuleNotFound,
+    QoSPolicyDefaultAlreadyExists,
+    QosPolicyInUse,
+    PolicyRemoveAuthorizationError,
+    NeutronDbObjectDuplicateEntry,
+)
+
 __all__ = [
+    "QosPolicyNotFound",
+    "QosRuleNotFound",
+    "QoSPolicyDefaultAlreadyExists",
+    "QosPolicyInUse",
+    "PolicyRemoveAuthorizationError",
+    "NeutronDbObjectDuplicateEntry",
     "TrunkPortInUse",
     "TrunkNotFound",
     "SubPortNotFound",

@@ -8,6 +8,7 @@ from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAss
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
+from neutrino.domain.models.qos import QosDefaultPolicy, QosNetworkBinding, QosPolicy, QosPortBinding, QosRule
 from neutrino.domain.models.quota import Quota
 from neutrino.domain.models.router import FloatingIP, Router, RouterPort, RouterRoute
 from neutrino.domain.models.secgroup import (
@@ -61,6 +62,11 @@ __all__ = [
     "Network",
     "Port",
     "Project",
+    "QosDefaultPolicy",
+    "QosNetworkBinding",
+    "QosPolicy",
+    "QosPortBinding",
+    "QosRule",
     "Quota",
     "RevokedToken",
     "Role",

@@ -1,0 +1,91 @@
+"""QoS through the HTTP API (the qos service plugin): policies, rules, defaults, bindings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.ml2_support import ml2_server
+
+pytestmark = pytest.mark.api
+PLUGINS = ["router", "trunk", "qos"]
+
+
+def _fault(r, status, type_):  # type: ignore[no-untyped-def]
+    assert r.status_code == status, r.text
+    assert r.json()["NeutronError"]["type"] == type_, r.text
+
+
+def _policy(api, **attrs):  # type: ignore[no-untyped-def]
+    r = api.post("/v2.0/qos/policies", {"policy": {"name": "p", **attrs}})
+    assert r.status_code == 201, r.text
+    return r.json()["policy"]
+
+
+def test_policies_and_rules(tmp_path, database_url):
+    with ml2_server(tmp_path, database_url, service_plugins=PLUGINS) as (api, _):
+        aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+        assert {"qos", "qos-default", "qos-bw-limit-direction", "qos-rule-type-details"} <= aliases
+        pol = _policy(api, description="d")
+        assert pol["shared"] is False and pol["is_default"] is False and pol["rules"] == []
+        base = f"/v2.0/qos/policies/{pol['id']}"
+        r = api.post(base + "/bandwidth_limit_rules", {"bandwidth_limit_rule": {"max_kbps": 200, "max_burst_kbps": 1337}})
+        assert r.status_code == 201, r.text
+        rule = r.json()["bandwidth_limit_rule"]
+        assert rule == {"id": rule["id"], "max_kbps": 200, "max_burst_kbps": 1337, "direction": "egress"}
+        _fault(api.post(base + "/bandwidth_limit_rules", {"bandwidth_limit_rule": {"max_kbps": 1}}), 409,
+               "NeutronDbObjectDuplicateEntry")
+        assert api.post(base + "/bandwidth_limit_rules",
+                        {"bandwidth_limit_rule": {"max_kbps": 1, "direction": "ingress"}}).status_code == 201
+        _fault(api.post(base + "/dscp_marking_rules", {"dscp_marking_rule": {"dscp_mark": 7}}), 400, "HTTPBadRequest")
+        assert api.post(base + "/dscp_marking_rules", {"dscp_marking_rule": {"dscp_mark": 46}}).status_code == 201
+        _fault(api.post(base + "/minimum_bandwidth_rules", {"minimum_bandwidth_rule": {}}), 400, "HTTPBadRequest")
+        assert api.post(base + "/minimum_bandwidth_rules", {"minimum_bandwidth_rule": {"min_kbps": 10}}).status_code == 201
+        up = api.put(f"{base}/bandwidth_limit_rules/{rule['id']}", {"bandwidth_limit_rule": {"max_kbps": 300}})
+        assert up.json()["bandwidth_limit_rule"]["max_kbps"] == 300
+        shown = api.get(base).json()["policy"]
+        assert sorted(r["type"] for r in shown["rules"]) == ["bandwidth_limit", "bandwidth_limit", "dscp_marking",
+                                                              "minimum_bandwidth"]
+        assert len(api.get(base + "/bandwidth_limit_rules").json()["bandwidth_limit_rules"]) == 2
+        assert api.delete(f"{base}/bandwidth_limit_rules/{rule['id']}").status_code == 204
+        _fault(api.get(f"{base}/bandwidth_limit_rules/{rule['id']}"), 404, "QosRuleNotFound")
+        _fault(api.post("/v2.0/qos/policies/nope/dscp_marking_rules", {"dscp_marking_rule": {"dscp_mark": 8}}), 404,
+               "QosPolicyNotFound")
+        assert [t["type"] for t in api.get("/v2.0/qos/rule-types").json()["rule_types"]] == [
+            "bandwidth_limit", "dscp_marking", "minimum_bandwidth"]
+        details = api.get("/v2.0/qos/rule-types/bandwidth_limit").json()["rule_type"]
+        assert sorted(details) == ["drivers", "type"] and details["drivers"][0]["name"] == "openvswitch"
+        user = api.as_project("p-user")
+        _fault(user.get("/v2.0/qos/rule-types/bandwidth_limit"), 403, "PolicyNotAuthorized")
+        _fault(user.get(base), 404, "QosPolicyNotFound")
+        _fault(user.post("/v2.0/qos/policies", {"policy": {"name": "x"}}), 403, "PolicyNotAuthorized")
+        assert api.delete(base).status_code == 204
+
+
+def test_bindings_defaults_and_in_use(tmp_path, database_url):
+    with ml2_server(tmp_path, database_url, service_plugins=PLUGINS) as (api, _):
+        private = _policy(api)
+        shared = _policy(api, shared=True)
+        user = api.as_project("p-user")
+        _fault(user.post("/v2.0/networks", {"network": {"name": "n", "qos_policy_id": private["id"]}}), 404,
+               "QosPolicyNotFound")
+        net = user.network(qos_policy_id=shared["id"])
+        assert net["qos_policy_id"] == shared["id"]
+        port = user.port(net["id"])
+        assert port["qos_policy_id"] is None and port["qos_network_policy_id"] == shared["id"]
+        r = user.put(f"/v2.0/ports/{port['id']}", {"port": {"qos_policy_id": shared["id"]}})
+        assert r.json()["port"]["qos_policy_id"] == shared["id"]
+        _fault(api.delete(f"/v2.0/qos/policies/{shared['id']}"), 409, "QosPolicyInUse")
+        assert [n["id"] for n in api.get(f"/v2.0/networks?qos_policy_id={shared['id']}").json()["networks"]] == [net["id"]]
+        # a network of the user's holding the admin's private policy: the user may not remove it
+        other = api.network(project_id="p-user", qos_policy_id=private["id"])
+        _fault(user.put(f"/v2.0/networks/{other['id']}", {"network": {"qos_policy_id": None}}), 403,
+               "PolicyRemoveAuthorizationError")
+        assert user.port(other["id"])["qos_network_policy_id"] == private["id"]
+        # the project's default policy goes to networks created without one
+        default = _policy(api, project_id="p-new", is_default=True)
+        assert default["is_default"] is True
+        r = api.post("/v2.0/qos/policies", {"policy": {"name": "d2", "project_id": "p-new", "is_default": True}})
+        _fault(r, 409, "QoSPolicyDefaultAlreadyExists")
+        assert api.network(project_id="p-new")["qos_policy_id"] == default["id"]
+        explicit = _policy(api, project_id="p-new")
+        assert api.network(project_id="p-new", qos_policy_id=explicit["id"])["qos_policy_id"] == explicit["id"]
