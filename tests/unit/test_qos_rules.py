@@ -35,7 +35,7 @@ def test_port_qos_from_rules():
         {"type": "bandwidth_limit", "max_kbps": 1000, "max_burst_kbps": 100, "direction": "ingress"},
         {"type": "dscp_marking", "dscp_mark": 26},
     ])
-    assert got == rules.PortQos(egress_kbps=50000, egress_burst_kbps=None, ingress_kbps=1000, ingress_burst_kbps=100,
+    assert got == rules.QosLimits(egress_kbps=50000, egress_burst_kbps=None, ingress_kbps=1000, ingress_burst_kbps=100,
                                 dscp_mark=26)
 
 

@@ -64,6 +64,19 @@ class RemoteGroup:
 
 
 @dataclass(frozen=True)
+class QosLimits:
+    """What a port's QoS policy (its own, else its network's) asks of the L2 agent: bandwidth
+    limits in kbit/s (egress: from the VM; ingress: to it; burst in kbit, None: the agent's
+    default) and the DSCP mark of the VM's IP traffic. None fields: no such rule."""
+
+    egress_kbps: int | None = None
+    egress_burst_kbps: int | None = None
+    ingress_kbps: int | None = None
+    ingress_burst_kbps: int | None = None
+    dscp_mark: int | None = None
+
+
+@dataclass(frozen=True)
 class BoundPort:
     """A port bound to this host: what the L2 agent and the firewall wire."""
 
@@ -82,6 +95,7 @@ class BoundPort:
     allowed_address_pairs: tuple[tuple[str, str], ...]
     """(ip_address or CIDR, mac_address) pairs the port may also send from."""
     revision_number: int
+    qos: QosLimits | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from neutrino.agent.l2 import local_vlans
 from neutrino.agent.l2 import ovs_flows
+from neutrino.agent.l2 import qos
 from neutrino.agent.l2 import trunks
 from neutrino.dataplane.naming import tunnel_port
 from neutrino.dataplane.openflow import PROTOCOLS
@@ -131,13 +132,21 @@ class OvsL2Reconciler:
         if txn.commands:
             txn.commit()
 
-        for bridge, flows in ovs_flows.desired_flows(layout).items():
+        tables = ovs_flows.desired_flows(layout)
+        meters, qos_flows = qos.plan(
+            qos.QosPort(vifs[pid].name, vifs[pid].ofport, p.mac_address, p.qos)
+            for pid, p in wanted.items() if p.qos is not None
+        )
+        tables[cfg.integration_bridge] = sorted([*tables[cfg.integration_bridge], *qos_flows])
+        result.flow_changes += self.openflow.set_meters(cfg.integration_bridge, meters)
+        for bridge, flows in tables.items():
             if self._synced:
                 result.flow_changes += len(self.openflow.apply(bridge, flows))
             else:
                 self.openflow.replace(bridge, flows)
                 result.flow_changes += len(flows)
         self._synced = True
+        result.flow_changes += self.openflow.prune_meters(cfg.integration_bridge, meters)
 
         if self.firewall is not None:
             result.firewall_applied = self.firewall([bound[pid] for pid in sorted(wanted)], desired.remote_groups)

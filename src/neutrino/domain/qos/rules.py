@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from neutrino.contract.desired import QosLimits
+
 BANDWIDTH_LIMIT, DSCP_MARKING, MINIMUM_BANDWIDTH = "bandwidth_limit", "dscp_marking", "minimum_bandwidth"
 EGRESS, INGRESS = "egress", "ingress"
 DB_INT_MAX = 2**31 - 1
@@ -108,18 +110,7 @@ def check_body(rule_type: RuleType, body: Any, *, create: bool) -> dict[str, Any
     return out
 
 
-@dataclass(frozen=True)
-class PortQos:
-    """What a port's effective policy asks of the OVS agent (rates in kbit/s; None: no rule)."""
-
-    egress_kbps: int | None = None
-    egress_burst_kbps: int | None = None
-    ingress_kbps: int | None = None
-    ingress_burst_kbps: int | None = None
-    dscp_mark: int | None = None
-
-
-def port_qos(rules: list[dict[str, Any]]) -> PortQos | None:
+def port_qos(rules: list[dict[str, Any]]) -> QosLimits | None:
     """The limits of a policy's rules; minimum_bandwidth is a scheduling hint, not enforced."""
     found: dict[str, Any] = {}
     for r in rules:
@@ -129,4 +120,4 @@ def port_qos(rules: list[dict[str, Any]]) -> PortQos | None:
             found[f"{prefix}_burst_kbps"] = r.get("max_burst_kbps") or None
         elif r["type"] == DSCP_MARKING:
             found["dscp_mark"] = r["dscp_mark"]
-    return PortQos(**found) if found else None
+    return QosLimits(**found) if found else None
