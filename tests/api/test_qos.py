@@ -58,6 +58,10 @@ def test_policies_and_rules(tmp_path, database_url):
         _fault(user.get("/v2.0/qos/rule-types/bandwidth_limit"), 403, "PolicyNotAuthorized")
         _fault(user.get(base), 404, "QosPolicyNotFound")
         _fault(user.post("/v2.0/qos/policies", {"policy": {"name": "x"}}), 403, "PolicyNotAuthorized")
+        # creating a rule is admin-only before the policy is even looked up (403, not 404)
+        _fault(user.post(base + "/dscp_marking_rules", {"dscp_marking_rule": {"dscp_mark": 8}}), 403, "PolicyNotAuthorized")
+        assert api.put(f"/v2.0/policies/{pol['id']}/tags/gold").status_code == 201
+        assert api.get(f"/v2.0/qos/policies?tags=gold").json()["policies"][0]["tags"] == ["gold"]
         assert api.delete(base).status_code == 204
 
 

@@ -59,6 +59,7 @@ def test_vlan_aware_instance(cl):
     assert check.ok and check.peer == sub_ip, check
     assert inside.lines and "vlan 101," in inside.lines[0], inside.lines
     assert wire.lines and "vlan 300," in wire.lines[0], wire.lines
+    print(f"on the instance's tap: {inside.lines[0]}\non the physnet wire: {wire.lines[0]}")
     back = probes.transfer(b.netns, t.netns, sub_ip, port=5002, size=256 << 10)
     assert back.ok and back.peer == ip_of(b), back
     udp = probes.transfer(t.netns, b.netns, ip_of(b), port=5003, udp=True)

@@ -33,9 +33,10 @@ class QosPlugin(ServicePlugin):
         from neutrino.api.routes import resources, tags
         from neutrino.domain.services import qos_policies
 
-        # the rules' routes last: /qos/policies/{id}/tags is the tags router's
+        # the rules' routes last: /qos/policies/{id}/tags is the tags router's. Neutron's tag
+        # extension also answers /v2.0/policies/{id}/tags (its resource name, without the prefix)
         return [resources.build_router(qos_routes.POLICY, qos_policies), tags.build_router(qos_routes.POLICY, qos_policies),
-                qos_routes.router]  # fmt: skip
+                tags.build_router(qos_routes.POLICY_TAGS, qos_policies), qos_routes.router]  # fmt: skip
 
     def resources(self) -> list[Any]:
         from neutrino.api.routes import qos as qos_routes

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter
@@ -29,6 +30,9 @@ POLICY = ResourceSpec(
                          Attr("rules", filter=False, sort=False, json_type="array"))},
     tag_type="policy",
 )
+
+POLICY_TAGS = dataclasses.replace(POLICY, path="policies")
+"""The path the tag extension gives QoS policies: ``/v2.0/policies/{id}/tags``."""
 
 router = APIRouter(tags=["qos"])
 

@@ -198,6 +198,8 @@ def show_rule(session: Session, ctx: Context, policy_id: str, rule_type: qos_rul
 
 
 def create_rule(session: Session, ctx: Context, policy_id: str, rule_type: qos_rules.RuleType, values: dict[str, Any]) -> dict[str, Any]:
+    if not ctx.is_admin:  # Neutron enforces an admin-only create before it looks the policy up
+        raise errors.PolicyNotAuthorized(action=f"create_policy_{rule_type.singular}")
     policy = writable(session, ctx, policy_id, f"create_policy_{rule_type.singular}")
     _check_unique(session, policy, rule_type, values)
     rule = QosRule(id=new_id(), qos_policy_id=policy.id, type=rule_type.name, **values)
