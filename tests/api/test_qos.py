@@ -93,3 +93,12 @@ def test_bindings_defaults_and_in_use(tmp_path, database_url):
         assert api.network(project_id="p-new")["qos_policy_id"] == default["id"]
         explicit = _policy(api, project_id="p-new")
         assert api.network(project_id="p-new", qos_policy_id=explicit["id"])["qos_policy_id"] == explicit["id"]
+
+
+def test_without_the_plugin_there_is_no_qos(tmp_path, database_url):
+    with ml2_server(tmp_path, database_url) as (api, _):
+        assert "qos" not in {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+        assert api.get("/v2.0/qos/policies").status_code == 404
+        r = api.post("/v2.0/networks", {"network": {"name": "n", "qos_policy_id": None}})
+        _fault(r, 400, "HTTPBadRequest")
+        assert "qos_policy_id" not in api.network()

@@ -111,8 +111,6 @@ NETWORK = _spec(
     Attr("provider:physical_network", post=True, put=True, validate=validators.validate_string, validate_arg=64, sort=False),
     Attr("provider:segmentation_id", post=True, put=True, convert=validators.convert_to_int, sort=False, json_type="integer"),
     Attr("router:external", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
-    # qos: stored and checked by domain/services/qos_bindings.py (the qos service plugin)
-    Attr("qos_policy_id", post=True, put=True, validate=validators.validate_uuid_or_none, sort=False),
 )
 
 SUBNET = _spec(
@@ -194,8 +192,6 @@ PORT = _spec(
     *_standard(),
     _name(),
     Attr("network_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
-    Attr("qos_policy_id", post=True, put=True, validate=validators.validate_uuid_or_none, sort=False),
-    Attr("qos_network_policy_id", sort=False),
     _bool("admin_state_up", True),
     Attr(
         "mac_address",

@@ -38,6 +38,11 @@ class QosPlugin(ServicePlugin):
         return [resources.build_router(qos_routes.POLICY, qos_policies), tags.build_router(qos_routes.POLICY, qos_policies),
                 tags.build_router(qos_routes.POLICY_TAGS, qos_policies), qos_routes.router]  # fmt: skip
 
+    def attributes(self) -> dict[str, list[Any]]:
+        from neutrino.api.routes import qos as qos_routes
+
+        return {"networks": qos_routes.NETWORK_ATTRS, "ports": qos_routes.PORT_ATTRS}
+
     def resources(self) -> list[Any]:
         from neutrino.api.routes import qos as qos_routes
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from neutrino import errors
-from neutrino.api import body, respond
+from neutrino.api import body, respond, validators
 from neutrino.api.attributes import Attr, ResourceSpec, _bool, _name, _standard
 from neutrino.api.auth import context_for
 from neutrino.api.routes.common import in_transaction
@@ -30,6 +30,10 @@ POLICY = ResourceSpec(
                          Attr("rules", filter=False, sort=False, json_type="array"))},
     tag_type="policy",
 )
+
+NETWORK_ATTRS = [Attr("qos_policy_id", post=True, put=True, validate=validators.validate_uuid_or_none, sort=False)]
+PORT_ATTRS = [*NETWORK_ATTRS, Attr("qos_network_policy_id", sort=False)]
+"""What the qos plugin adds to networks and ports (stored by domain/services/qos_bindings.py)."""
 
 POLICY_TAGS = dataclasses.replace(POLICY, path="policies")
 """The path the tag extension gives QoS policies: ``/v2.0/policies/{id}/tags``."""
