@@ -102,3 +102,41 @@ def test_without_the_plugin_there_is_no_qos(tmp_path, database_url):
         r = api.post("/v2.0/networks", {"network": {"name": "n", "qos_policy_id": None}})
         _fault(r, 400, "HTTPBadRequest")
         assert "qos_policy_id" not in api.network()
+
+
+P1, P2 = "11111111111111111111111111111111", "22222222222222222222222222222222"
+
+
+def _rbac(api, policy_id, target):  # type: ignore[no-untyped-def]
+    return api.post("/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "qos_policy", "object_id": policy_id, "action": "access_as_shared", "target_tenant": target}})
+
+
+def test_rbac_sharing(tmp_path, database_url):
+    with ml2_server(tmp_path, database_url, service_plugins=PLUGINS) as (api, _):
+        pol = _policy(api)
+        one, two = api.as_project(P1), api.as_project(P2)
+        _fault(one.get(f"/v2.0/qos/policies/{pol['id']}"), 404, "QosPolicyNotFound")
+        r = _rbac(api, pol["id"], P1)
+        assert r.status_code == 201, r.text
+        entry = r.json()["rbac_policy"]
+        assert entry["target_tenant"] == P1 and entry["object_type"] == "qos_policy"
+        assert one.get(f"/v2.0/qos/policies/{pol['id']}").json()["policy"]["shared"] is True
+        _fault(two.get(f"/v2.0/qos/policies/{pol['id']}"), 404, "QosPolicyNotFound")
+        assert one.get("/v2.0/rbac-policies").json()["rbac_policies"] == []  # the entry is the admin's
+        _fault(one.post("/v2.0/rbac-policies", {"rbac_policy": {"object_type": "qos_policy", "object_id": pol["id"],
+               "action": "access_as_shared", "target_tenant": P2}}), 400, "InvalidInput")
+        _fault(_rbac(api, pol["id"], P1), 409, "DuplicateRbacPolicy")
+        one.network(qos_policy_id=pol["id"])
+        _fault(api.delete(f"/v2.0/rbac-policies/{entry['id']}"), 409, "RbacPolicyInUse")
+        wild = _rbac(api, pol["id"], "*").json()["rbac_policy"]
+        assert api.delete(f"/v2.0/rbac-policies/{entry['id']}").status_code == 204
+        _fault(api.delete(f"/v2.0/rbac-policies/{wild['id']}"), 409, "RbacPolicyInUse")
+        _fault(api.put(f"/v2.0/rbac-policies/{wild['id']}", {"rbac_policy": {"target_tenant": P2}}), 409, "RbacPolicyInUse")
+        _fault(api.put(f"/v2.0/qos/policies/{pol['id']}", {"policy": {"shared": False}}), 409, "RbacPolicyInUse")
+        # shared=True on a policy is the wildcard entry
+        other = _policy(api, shared=True)
+        listed = api.get(f"/v2.0/rbac-policies?object_id={other['id']}").json()["rbac_policies"]
+        assert [(e["target_tenant"], e["action"]) for e in listed] == [("*", "access_as_shared")]
+        assert api.put(f"/v2.0/qos/policies/{other['id']}", {"policy": {"shared": False}}).json()["policy"]["shared"] is False
+        assert api.get(f"/v2.0/rbac-policies?object_id={other['id']}").json()["rbac_policies"] == []

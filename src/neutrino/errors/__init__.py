@@ -137,9 +137,15 @@ from neutrino.errors.qos import (
     QosPolicyInUse,
     PolicyRemoveAuthorizationError,
     NeutronDbObjectDuplicateEntry,
+    RbacPolicyNotFound,
+    RbacPolicyInUse,
+    DuplicateRbacPolicy,
 )
 
 __all__ = [
+    "RbacPolicyNotFound",
+    "RbacPolicyInUse",
+    "DuplicateRbacPolicy",
     "QosPolicyNotFound",
     "QosRuleNotFound",
     "QoSPolicyDefaultAlreadyExists",

@@ -31,12 +31,13 @@ class QosPlugin(ServicePlugin):
     def routers(self) -> list[Any]:
         from neutrino.api.routes import qos as qos_routes
         from neutrino.api.routes import resources, tags
-        from neutrino.domain.services import qos_policies
+        from neutrino.domain.services import qos_policies, qos_rbac
 
         # the rules' routes last: /qos/policies/{id}/tags is the tags router's. Neutron's tag
         # extension also answers /v2.0/policies/{id}/tags (its resource name, without the prefix)
         return [resources.build_router(qos_routes.POLICY, qos_policies), tags.build_router(qos_routes.POLICY, qos_policies),
-                tags.build_router(qos_routes.POLICY_TAGS, qos_policies), qos_routes.router]  # fmt: skip
+                tags.build_router(qos_routes.POLICY_TAGS, qos_policies), qos_routes.router,
+                resources.build_router(qos_routes.RBAC_POLICY, qos_rbac)]  # fmt: skip
 
     def attributes(self) -> dict[str, list[Any]]:
         from neutrino.api.routes import qos as qos_routes

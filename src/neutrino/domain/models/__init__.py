@@ -8,7 +8,14 @@ from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAss
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
-from neutrino.domain.models.qos import QosDefaultPolicy, QosNetworkBinding, QosPolicy, QosPortBinding, QosRule
+from neutrino.domain.models.qos import (
+    QosDefaultPolicy,
+    QosNetworkBinding,
+    QosPolicy,
+    QosPolicyRbac,
+    QosPortBinding,
+    QosRule,
+)
 from neutrino.domain.models.quota import Quota
 from neutrino.domain.models.router import FloatingIP, Router, RouterPort, RouterRoute
 from neutrino.domain.models.secgroup import (
@@ -65,6 +72,7 @@ __all__ = [
     "QosDefaultPolicy",
     "QosNetworkBinding",
     "QosPolicy",
+    "QosPolicyRbac",
     "QosPortBinding",
     "QosRule",
     "Quota",

@@ -55,7 +55,7 @@ class _Binding(Extension):
             return False
         if row is not None:
             old = session.get(QosPolicy, row.qos_policy_id)
-            if old is not None and not qos_policies.visible(ctx, old):
+            if old is not None and not qos_policies.visible(session, ctx, old):
                 raise errors.PolicyRemoveAuthorizationError(policy_id=row.qos_policy_id)
             session.delete(row)
             session.flush()

@@ -17,12 +17,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.domain.context import Context
+from neutrino.domain.context import Context, current
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import QosDefaultPolicy, QosNetworkBinding, QosPolicy, QosPortBinding, QosRule
 from neutrino.domain.models.base import new_id
 from neutrino.domain.qos import rules as qos_rules
-from neutrino.domain.services import common
+from neutrino.domain.services import common, qos_rbac
 from neutrino.domain.wiring import Domain
 
 COLUMNS = {
@@ -38,13 +38,14 @@ COLUMNS = {
 }
 
 
-def visible(ctx: Context, policy: QosPolicy) -> bool:
-    return ctx.owns(policy.project_id) or policy.shared
+def visible(session: Session, ctx: Context, policy: QosPolicy) -> bool:
+    """Its owner's, an admin's, or shared with the caller's project (or everyone) by RBAC."""
+    return ctx.owns(policy.project_id) or qos_rbac.shared_with(session, policy.id, ctx.project_id)
 
 
 def get(session: Session, ctx: Context, policy_id: str) -> QosPolicy:
     policy = session.get(QosPolicy, policy_id)
-    if policy is None or not visible(ctx, policy):
+    if policy is None or not visible(session, ctx, policy):
         raise errors.QosPolicyNotFound(policy_id=policy_id)
     return policy
 
@@ -59,7 +60,7 @@ def writable(session: Session, ctx: Context, policy_id: str, action: str) -> Qos
 def list_(session: Session, ctx: Context, cfg: Domain, q: ListQuery) -> list[QosPolicy]:
     stmt = select(QosPolicy)
     if not ctx.is_admin:
-        stmt = stmt.where(or_(QosPolicy.project_id == ctx.project_id, QosPolicy.shared.is_(True)))
+        stmt = stmt.where(or_(QosPolicy.project_id == ctx.project_id, QosPolicy.id.in_(qos_rbac.shared_ids_clause(ctx.project_id))))
     if "is_default" in q.filters:
         defaults = select(QosDefaultPolicy.qos_policy_id)
         wanted = {str(v).lower() in ("true", "1") for v in q.filters["is_default"]}
@@ -96,9 +97,12 @@ def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) ->
     if not ctx.is_admin:
         raise errors.PolicyNotAuthorized(action="create_policy")
     policy = QosPolicy(id=new_id(), project_id=data["project_id"], name=data.get("name", ""),
-                       description=data.get("description", ""), shared=data.get("shared", False))  # fmt: skip
+                       description=data.get("description", ""), shared=False)  # fmt: skip
     session.add(policy)
     session.flush()
+    if data.get("shared"):
+        qos_rbac.add_wildcard(session, policy, policy.project_id)
+        session.flush()
     if data.get("is_default"):
         _set_default(session, policy, True)
         session.flush()
@@ -110,7 +114,14 @@ def update(
 ) -> QosPolicy:
     policy = writable(session, ctx, policy_id, "update_policy")
     common.check_revision(policy, if_match)
-    changed = common.apply_updates(policy, data, ("name", "description", "shared"))
+    changed = common.apply_updates(policy, data, ("name", "description"))
+    wildcard = qos_rbac.shared_with(session, policy.id, None)
+    if "shared" in data and bool(data["shared"]) != wildcard:
+        if data["shared"]:
+            qos_rbac.add_wildcard(session, policy, ctx.project_id or policy.project_id)
+        else:
+            qos_rbac.remove_wildcard(session, policy)
+        changed = True
     if "is_default" in data:
         changed = _set_default(session, policy, bool(data["is_default"])) or changed
     if changed:
@@ -160,9 +171,13 @@ def render(session: Session, cfg: Domain, policies: list[QosPolicy], fresh: bool
     defaults = set(session.scalars(select(QosDefaultPolicy.qos_policy_id).where(
         QosDefaultPolicy.qos_policy_id.in_([p.id for p in policies])))) if policies else set()  # fmt: skip
     tags = {} if fresh else common.tags_by_resource(session, [p.id for p in policies])
+    viewer = current()
+    project = viewer.project_id if viewer is not None else None
     out = []
     for p in policies:
-        d = {"id": p.id, "name": p.name, "shared": p.shared, "is_default": p.id in defaults,
+        # as Neutron: shared means shared with the viewer's project (or with every project)
+        shared = qos_rbac.shared_with(session, p.id, project)
+        d = {"id": p.id, "name": p.name, "shared": shared, "is_default": p.id in defaults,
              "rules": [rule_dict(r, full=True) for r in rules.get(p.id, [])]}  # fmt: skip
         d.update(common.standard_fields(p, tags.get(p.id, [])))
         out.append(d)
