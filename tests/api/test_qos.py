@@ -22,7 +22,7 @@ def _policy(api, **attrs):  # type: ignore[no-untyped-def]
 
 
 def test_policies_and_rules(tmp_path, database_url):
-    with ml2_server(tmp_path, database_url, service_plugins=PLUGINS) as (api, _):
+    with ml2_server(tmp_path, database_url) as (api, _):  # on by default
         aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
         assert {"qos", "qos-default", "qos-bw-limit-direction", "qos-rule-type-details"} <= aliases
         pol = _policy(api, description="d")
@@ -96,7 +96,7 @@ def test_bindings_defaults_and_in_use(tmp_path, database_url):
 
 
 def test_without_the_plugin_there_is_no_qos(tmp_path, database_url):
-    with ml2_server(tmp_path, database_url) as (api, _):
+    with ml2_server(tmp_path, database_url, service_plugins=["router", "trunk"]) as (api, _):
         assert "qos" not in {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
         assert api.get("/v2.0/qos/policies").status_code == 404
         r = api.post("/v2.0/networks", {"network": {"name": "n", "qos_policy_id": None}})

@@ -1,9 +1,9 @@
 """The ``qos`` service plugin: QoS policies and rules, ``qos_policy_id`` on networks and ports.
 
-Off by default: its extensions are announced only where the plugin is configured
-(``service_plugins``), and the tempest tests of ``qos`` also need RBAC policies for QoS
-policies, which neutrino does not have (docs/conformance.md). The OVS agent enforces the
-bandwidth limits and DSCP marks of the ports bound to its host (docs/dataplane.md, "QoS").
+On by default, as the trunk plugin. It also serves ``/v2.0/rbac-policies`` for QoS policies
+(the tempest tests of ``qos`` share policies that way), without announcing ``rbac-policies``,
+which would promise RBAC on networks too. The OVS agent enforces the bandwidth limits and DSCP
+marks of the ports bound to its host (docs/dataplane.md, "QoS").
 """
 
 from __future__ import annotations
