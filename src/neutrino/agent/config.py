@@ -46,6 +46,9 @@ class AgentConfig:
     state_dir: Path = DEFAULT_STATE_DIR
     report_interval: float = 30.0
     resync_interval: float = 60.0
+    metrics_bind: str | None = None
+    """``ADDRESS:PORT`` of the agent's Prometheus endpoint (``/metrics``, admin token); None: off.
+    The lab binds each agent to its host's management address, port 9110."""
 
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
@@ -68,9 +71,20 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         return dict(value)
     if key == "firewall" and not isinstance(value, bool):
         raise ValueError(f"{source}: firewall must be true or false")
+    if key == "metrics_bind":
+        parse_bind(value, source)
     if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):
         raise ValueError(f"{source}: {key} must be a positive number of seconds")
     return value
+
+
+def parse_bind(value: Any, source: str = "metrics_bind") -> tuple[str, int]:
+    """``"ADDRESS:PORT"`` (IPv6 in brackets) as (address, port); ValueError in one line."""
+    text = str(value)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{source}: metrics_bind must be ADDRESS:PORT, not {text!r}")
+    return host.strip("[]"), int(port)
 
 
 def read_file(path: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from neutrino.contract.messages import VersionMismatch
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
 from neutrino.contract.desired import BoundPort
+from neutrino.metrics.agent import AgentMetrics
 
 LOG = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class AgentSettings:
 class HostAgent:
     def __init__(self, host: HostContext, transport: Transport, settings: AgentSettings, adapters: dict[str, Any] | None = None) -> None:
         self.host = host
+        self.metrics = AgentMetrics(host.name)
         self.settings = settings
         self.client = AgentClient(transport, host.name)
         self.queue = WorkQueue()
@@ -154,7 +156,7 @@ class HostAgent:
             self._start_reported = True
         except TransportError as exc:  # the bus is down: the heartbeat reports the start later
             self._bus_trouble("state report", exc)
-        self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"))
+        self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"), sent_at=self.metrics.notified)
         if self.monitor is not None:
             self.monitor.start()
         for target, name in ((self._work, "work"), (self._heartbeat, "heartbeat")):
@@ -191,6 +193,7 @@ class HostAgent:
                             devices=len(self.l2.reported_up))  # fmt: skip
             self.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
                                      start_flag=start, availability_zone=zone)  # fmt: skip
+        self.metrics.reported()
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.settings.report_interval if self._start_reported else 2.0):
@@ -244,6 +247,7 @@ class HostAgent:
             except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
                 self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
             except Exception as exc:  # noqa: BLE001 - retry on the next wake-up (dataplane or bus)
+                self.metrics.failures.inc()
                 if isinstance(exc, TransportError):
                     self._bus_trouble("fetching the desired state", exc)
                 else:
@@ -255,6 +259,7 @@ class HostAgent:
                 self.queue.done(key)
 
     def reconcile_once(self) -> PassResult:
+        started = time.monotonic()
         desired = self.client.desired_state()
         retry = False
         # DHCP and router ports are plugged first, so that the L2 pass tags them at once
@@ -268,6 +273,7 @@ class HostAgent:
                 self.client.dhcp_ready(ready)
             self._dhcp_ready = now_ready
             retry = bool(dhcp.failed)
+            self.metrics.applied("dhcp", {"networks_removed": len(dhcp.removed), "ports_ready": len(ready)})
         if self.l3 is not None:
             # the router ports of routers scheduled here are bound here (as Neutron's sync_routers)
             local = {p.port_id for p in desired.ports}
@@ -281,10 +287,14 @@ class HostAgent:
                 self.client.update_floatingip_statuses(changed)
             self._fip_status = dict(l3.fip_statuses)
             retry = retry or bool(l3.failed)
+            self.metrics.applied("l3", {"changes": l3.changes, "routers_removed": len(l3.removed)})
         result = self.l2.reconcile(desired)
         if result.wired or result.unwired:
             self.client.update_device_list(up=result.wired, down=result.unwired)
         self.l2.reported(result)
+        self.metrics.applied("l2", {"ovsdb_commands": result.ovsdb_commands, "flow_changes": result.flow_changes,
+                                    "firewall_tables": int(result.firewall_applied)})  # fmt: skip
+        self.metrics.pass_duration.observe(time.monotonic() - started)
         if retry:  # a network or router failed: look again soon, without blocking the others
             threading.Timer(1.0, self.queue.add, args=("l2",)).start()
         with self.converged:

@@ -93,6 +93,7 @@ def run_agent(config: AgentConfig, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = False
+    endpoint = _metrics_endpoint(config, agent)
     try:
         # over RabbitMQ the agent starts at once: the transport reconnects by itself
         if config.transport_url or wait_for_server(config, url, stop):
@@ -106,4 +107,23 @@ def run_agent(config: AgentConfig, stop: threading.Event | None = None) -> None:
     finally:
         if started:
             agent.stop()
+        if endpoint is not None:
+            endpoint.stop()
         transport.close()
+
+
+def _metrics_endpoint(config: AgentConfig, agent: HostAgent) -> Any:
+    """The agent's ``/metrics`` listener when ``metrics_bind`` is set (tokens checked with the
+    identity service of the clouds.yaml), started; None when off."""
+    if not config.metrics_bind:
+        return None
+    from neutrino.agent.config import parse_bind
+    from neutrino.metrics.endpoint import KeystoneAdminCheck, MetricsEndpoint
+
+    address, port = parse_bind(config.metrics_bind)
+    auth_url = _credentials(config)["auth_url"]
+    check = KeystoneAdminCheck(auth_url, lambda: password_token(_credentials(config)))
+    endpoint = MetricsEndpoint(address, port, agent.metrics.render, check)
+    endpoint.start()
+    LOG.info("agent %s: metrics at http://%s/metrics", config.host, config.metrics_bind)
+    return endpoint

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from neutrino import __version__, errors
 from neutrino.api import faults
+from neutrino.api import metrics as api_metrics
 from neutrino.api.attributes import NETWORK, PORT, SUBNET
 from neutrino.api.auth import Unauthenticated
 from neutrino.api.identity.routes import router as identity_router
@@ -100,5 +101,8 @@ def create_app(state: AppState) -> Any:
     app.include_router(segment_routes.router)
     app.include_router(bus_routes.router)
     app.include_router(identity_router, prefix="/identity")
+    app.include_router(api_metrics.router)
+    if state.metrics is not None:
+        app.add_middleware(api_metrics.ObserveLatency, metrics=state.metrics)
     app.add_middleware(RejectNulInUrl)
     return JsonSuffix(app)

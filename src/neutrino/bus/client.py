@@ -48,13 +48,19 @@ class AgentClient:
     def update_floatingip_statuses(self, statuses: dict[str, str]) -> list[str]:
         return list(self._call(messages.UPDATE_FIP_STATUSES, statuses=statuses)["updated"])
 
-    def on_change(self, callback: Callable[[int], None]) -> Callable[[], None]:
-        """Call ``callback(revision)`` whenever the server says this host changed. Transports
+    def on_change(
+        self, callback: Callable[[int], None], sent_at: Callable[[float | None], None] | None = None
+    ) -> Callable[[], None]:
+        """Call ``callback(revision)`` whenever the server says this host changed (and
+        ``sent_at`` with the server's publish time, for the bus-lag metric). Transports
         drop messages of another version already; this check keeps a listener from ever acting
         on one (``versions.accept`` logs it once)."""
 
         def listener(msg: dict[str, Any]) -> None:
             if versions.accept(msg, messages.host_topic(self.host)):
+                if sent_at is not None:
+                    stamp = msg.get("sent_at")
+                    sent_at(float(stamp) if isinstance(stamp, (int, float)) else None)
                 callback(int(msg.get("revision", 0)))
 
         return self.transport.subscribe(messages.host_topic(self.host), listener)

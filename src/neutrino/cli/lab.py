@@ -321,7 +321,7 @@ def _add_process_commands() -> None:
     """``lab agent``, ``lab server`` and the hidden ``lab supervise`` (cli/lab_processes.py)."""
     from neutrino.cli import lab_processes
 
-    for command in (lab_processes.agent_group, lab_processes.server_group, lab_processes.supervise):
+    for command in (lab_processes.agent_group, lab_processes.server_group, lab_processes.metrics, lab_processes.supervise):
         lab.add_command(command)
 
 

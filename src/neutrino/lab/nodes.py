@@ -25,6 +25,8 @@ from neutrino.lab import services
 
 SERVER = "server"
 API_PORT = 9696
+AGENT_METRICS_PORT = 9110
+"""Each agent's Prometheus endpoint, on its host's management address (docs/observability.md)."""
 VLAN_RANGE = "100:199"
 VNI_RANGE = "1000:1999"
 LAB_SCHEDULING: dict[str, Any] = {"allow_automatic_l3agent_failover": True}
@@ -146,6 +148,7 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
         ovs_dir=host.ovs_dir,
         prefix=host.prefix,
         state_dir=lab.state_dir,
+        metrics_bind=f"{host.address}:{AGENT_METRICS_PORT}" if host.address else None,
     )
 
 
