@@ -185,3 +185,37 @@ def test_tags_and_quota_usage(api):
     assert api.get(f"{POOLS}/{sp['id']}").json()["subnetpool"]["revision_number"] == 1
     used = api.get("/v2.0/quotas/p-admin/details").json()["quota"]["subnetpool"]
     assert used["used"] == 1
+
+
+def test_parallel_allocations_get_distinct_prefixes(tmp_path, database_url):
+    """Concurrent subnet creates from one pool (worker threads, SQLite and PostgreSQL): the
+    locked pool row makes them take turns, so no two get the same prefix."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from neutrino.db.engine import run_in_transaction
+    from neutrino.domain.context import Context
+    from neutrino.domain.services import networks, subnet_pools, subnets
+    from neutrino.server import build
+    from tests.conftest import make_settings
+
+    built = build(make_settings(tmp_path, database_url=database_url), write_files=False)
+    state, ctx = built.state, Context.admin("p")
+    try:
+        pool = run_in_transaction(state.sessions, lambda s: subnet_pools.create(
+            s, ctx, state.domain, {"project_id": "p", "name": "sp", "prefixes": ["10.0.0.0/24"],
+                                   "default_prefixlen": 28}).id)
+        nets = [run_in_transaction(state.sessions, lambda s: networks.create(
+            s, ctx, state.domain, {"project_id": "p"}).id) for _ in range(6)]
+        barrier = threading.Barrier(6)
+
+        def one(i: int) -> str:
+            body = {"project_id": "p", "network_id": nets[i], "ip_version": 4, "subnetpool_id": pool}
+            barrier.wait()
+            return str(run_in_transaction(state.sessions, lambda s: subnets.create(s, ctx, state.domain, body).cidr))
+
+        with ThreadPoolExecutor(6) as workers:
+            cidrs = list(workers.map(one, range(6)))
+        assert len(set(cidrs)) == 6 and all(c.endswith("/28") for c in cidrs)
+    finally:
+        state.close()

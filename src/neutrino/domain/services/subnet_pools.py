@@ -180,8 +180,8 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     return pool
 
 
-def _writable(session: Session, ctx: Context, pool_id: str, action: str) -> SubnetPool:
-    pool = get(session, ctx, pool_id)
+def _writable(session: Session, ctx: Context, pool_id: str, action: str, *, lock: bool = False) -> SubnetPool:
+    pool = get(session, ctx, pool_id, lock=lock)
     ctx.require_write(action)
     common.ensure_owner_or_admin(ctx, pool.project_id, action)
     return pool
@@ -222,7 +222,8 @@ def update(
 
 
 def delete(session: Session, ctx: Context, cfg: DomainConfig, pool_id: str, if_match: int | None = None) -> None:
-    pool = _writable(session, ctx, pool_id, "delete_subnetpool")
+    # locked: an allocation from the pool running now commits its subnet first, and is seen
+    pool = _writable(session, ctx, pool_id, "delete_subnetpool", lock=True)
     common.check_revision(pool, if_match)
     if session.scalar(select(Subnet.id).where(Subnet.subnetpool_id == pool.id).limit(1)) is not None:
         raise errors.SubnetPoolDeleteError(reason="Subnet pool has existing allocations")
@@ -244,7 +245,7 @@ def add_prefixes(session: Session, ctx: Context, cfg: DomainConfig, pool_id: str
 
 def remove_prefixes(session: Session, ctx: Context, cfg: DomainConfig, pool_id: str, removed: list[str]) -> list[str]:
     """``PUT .../remove_prefixes``: take out space no subnet of the pool uses."""
-    pool = _writable(session, ctx, pool_id, "remove_prefixes")
+    pool = _writable(session, ctx, pool_id, "remove_prefixes", lock=True)
     if not removed:
         return pool.cidrs
     remaining = prefixes.shrunk_prefixes(pool.cidrs, removed, allocated_cidrs(session, pool.id))
