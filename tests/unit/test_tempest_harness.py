@@ -84,6 +84,7 @@ def test_only_known_failures_is_ok() -> None:
 
 
 def test_every_known_failure_says_why() -> None:
-    known = report.read_known(report.KNOWN_FAILURES.read_text())
-    assert known, "the list is read"
+    text = report.KNOWN_FAILURES.read_text()
+    known = report.read_known(text)
+    assert text.startswith("# Tempest tests"), "the list is read (it may hold no test: the goal)"
     assert all(len(reason) > 10 for reason in known.values()), [t for t, r in known.items() if len(r) <= 10]

@@ -21,6 +21,7 @@ from neutrino.api.identity.routes import router as identity_router
 from neutrino.api.input_guard import RejectNulInUrl
 from neutrino.api.routes import discovery, quotas, resources, tags
 from neutrino.api.routes import security_groups
+from neutrino.api.routes import subnet_pools as subnet_pool_routes
 from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import segments as segment_routes
@@ -92,6 +93,8 @@ def create_app(state: AppState) -> Any:
         )
         app.include_router(tags.build_router(spec, service))
     for router in security_groups.build_routers():
+        app.include_router(router)
+    for router in subnet_pool_routes.build_routers():
         app.include_router(router)
     for plugin in state.service_plugins:
         for router in plugin.routers():

@@ -111,6 +111,9 @@ NETWORK = _spec(
     Attr("provider:physical_network", post=True, put=True, validate=validators.validate_string, validate_arg=64, sort=False),
     Attr("provider:segmentation_id", post=True, put=True, convert=validators.convert_to_int, sort=False, json_type="integer"),
     Attr("router:external", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
+    # address-scope: read-only, from the pools of the network's subnets (services/address_scopes.py)
+    Attr("ipv4_address_scope", filter=False, sort=False),
+    Attr("ipv6_address_scope", filter=False, sort=False),
 )
 
 SUBNET = _spec(
@@ -129,7 +132,9 @@ SUBNET = _spec(
         validate_arg=[4, 6],
         json_type="integer",
     ),
-    Attr("cidr", post=True, default=REQUIRED, convert=validators.convert_cidr_to_canonical, validate=validators.validate_subnet),
+    # cidr, or a subnet pool to allocate it from (domain/services/subnet_allocation.py)
+    Attr("cidr", post=True, convert=lambda v: None if v is None else validators.convert_cidr_to_canonical(v),
+         validate=validators.validate_subnet_or_none),
     Attr("gateway_ip", post=True, put=True, validate=validators.validate_ip_address_or_none),
     Attr(
         "allocation_pools",
@@ -177,7 +182,11 @@ SUBNET = _spec(
         validate=validators.validate_values,
         validate_arg=[None, "slaac", "dhcpv6-stateful", "dhcpv6-stateless"],
     ),
-    Attr("subnetpool_id", post=True, default=None, validate=validators.validate_values, validate_arg=[None]),
+    Attr("subnetpool_id", post=True, default=None, validate=validators.validate_uuid_or_none),
+    Attr("prefixlen", post=True, convert=validators.convert_to_int, validate=validators.validate_non_negative,
+         visible=False, filter=False, sort=False, json_type="integer"),
+    Attr("use_default_subnetpool", post=True, default=False, convert=validators.convert_to_boolean, visible=False,
+         filter=False, sort=False, json_type="boolean"),
     Attr("segment_id", default=None, sort=False),
     Attr("service_types", filter=False, sort=False, json_type="array"),
     Attr("shared", visible=False, convert=validators.convert_to_boolean, json_type="boolean"),

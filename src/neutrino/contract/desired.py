@@ -130,6 +130,9 @@ class RouterInterface:
     mac_address: str
     fixed_ips: tuple[FixedIP, ...]
     segment: Segment | None
+    address_scope_v4: str | None = None
+    """The address scope of the interface's IPv4 subnets (their pool's), None for none."""
+    address_scope_v6: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ class RouterGateway:
     fixed_ips: tuple[FixedIP, ...]
     segment: Segment | None
     enable_snat: bool
+    address_scope_v4: str | None = None
+    address_scope_v6: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from neutrino.agent.l3 import scopes
 from neutrino.dataplane.naming import QG, QR, device
 from neutrino.contract.desired import RouterState
 
@@ -73,6 +74,7 @@ def render(router: RouterState, qg_device: str) -> str:
         snat = [f"ip saddr {fixed} {oif} snat to {fip}" for fip, fixed in fips]
         gw = gateway_ip(router)
         if router.gateway.enable_snat and gw:
+            snat += scopes.nat_accept_rule(router, oif)  # same address scope: routed, not SNATed
             snat.append(f"{oif} ct status & dnat == 0 snat to {gw}")
     lines = [
         *_chain("prerouting", "prerouting", "dstnat", dnat),

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from neutrino.agent.l3 import nat
+from neutrino.agent.l3 import nat, scopes
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import DataplaneError, ProgramMissing
 from neutrino.dataplane.garp import Announcer
@@ -79,6 +79,7 @@ class L3Reconciler:
         self.announcer = announcer if announcer is not None else Announcer(run)
         self._prepared: set[str] = set()
         self._nat: dict[str, str] = {}
+        self._scopes: dict[str, str | None] = {}
         self._fips: dict[str, dict[str, str]] = {}
         self._changes = 0
 
@@ -132,6 +133,7 @@ class L3Reconciler:
         added = self._addresses(ns, router)
         self._routes(ns, router)
         self._nat_table(ns, router)
+        self._scope_table(ns, router)
         if ns not in self._prepared:
             for key, value in OPTIONAL_SYSCTLS:  # exists once conntrack is in use in the namespace
                 try:
@@ -248,6 +250,20 @@ class L3Reconciler:
                 self._flush_conntrack(ns, fip)
         self._fips[ns] = mapping
 
+    def _scope_table(self, ns: str, router: RouterState) -> None:
+        """``inet neutrino-scope`` (``scopes.render``) when address scopes separate interfaces,
+        absent otherwise; after a restart an old one is found by listing the tables once."""
+        body = scopes.render(router)
+        if ns in self._scopes and self._scopes[ns] == body:
+            return
+        if body is not None:
+            self.nftables.apply_table(scopes.FAMILY, scopes.TABLE, body, netns=ns)
+            self._changes += 1
+        elif (scopes.FAMILY, scopes.TABLE) in self.nftables.list_tables(netns=ns):
+            self.nftables.delete_table(scopes.FAMILY, scopes.TABLE, netns=ns)
+            self._changes += 1
+        self._scopes[ns] = body
+
     def _flush_conntrack(self, ns: str, address: str) -> None:
         for direction in ("-d", "-q"):  # original destination (DNAT), reply destination (SNAT)
             try:
@@ -283,6 +299,7 @@ class L3Reconciler:
     def _forget(self, ns: str) -> None:
         self._prepared.discard(ns)
         self._nat.pop(ns, None)
+        self._scopes.pop(ns, None)
         self._fips.pop(ns, None)
 
 

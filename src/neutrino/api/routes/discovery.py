@@ -13,6 +13,7 @@ from starlette.responses import Response
 from neutrino import errors
 from neutrino.api import respond
 from neutrino.api.attributes import RESOURCES
+from neutrino.api.ipam_attributes import IPAM_RESOURCES
 from neutrino.api.auth import context_for, state_of
 
 router = APIRouter(tags=["discovery"])
@@ -52,6 +53,11 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
     ("agent", "agent", "The agent management extension."),
     ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    # subnet pools and address scopes (api/routes/subnet_pools.py)
+    ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
+    ("default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a subnetpool as the default."),
+    ("subnetpool-prefix-ops", "Subnet Pool Prefix Operations", "Provides support for adjusting the prefix list of subnet pools"),
+    ("address-scope", "Address scope", "Address scopes extension."),
 ]
 
 
@@ -83,7 +89,7 @@ async def resources(request: Request) -> Response:
             "collection": spec.collection,
             "links": [{"rel": "self", "href": f"{url}/v2.0/{spec.path}"}],
         }
-        for spec in [*RESOURCES.values(), *(r for p in state_of(request).service_plugins for r in p.resources())]
+        for spec in [*RESOURCES.values(), *IPAM_RESOURCES.values(), *(r for p in state_of(request).service_plugins for r in p.resources())]
     ]
     return respond.json({"resources": out})
 

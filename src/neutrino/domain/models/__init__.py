@@ -25,9 +25,13 @@ from neutrino.domain.models.segment import (
     VxlanAllocation,
 )
 from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRoute, Subnet
+from neutrino.domain.models.subnet_pool import AddressScope, SubnetPool, SubnetPoolPrefix
 from neutrino.domain.models.tag import Tag
 
 __all__ = [
+    "AddressScope",
+    "SubnetPool",
+    "SubnetPoolPrefix",
     "Agent",
     "BusEvent",
     "BusFingerprint",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.ml2 import network_ext, port_ext
 from neutrino.domain.ml2.manager import Manager
-from neutrino.domain.services import port_security, port_status
+from neutrino.domain.services import address_scopes, port_security, port_status
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
 from neutrino.entrypoints import EntryPoints
@@ -32,6 +32,7 @@ def assemble(
         network_ext.ExternalNetworkExtension(),
         port_security.DefaultSecurityGroupOnNetwork(),
         port_status.NetworkBlocksCleanup(),
+        address_scopes.NetworkAddressScopes(),
     ]
     port_exts: list[Extension] = [
         *plugin_port_exts,

@@ -26,7 +26,7 @@ from neutrino.domain.models import (
     Port,
     Subnet,
 )
-from neutrino.domain.services import common, networks
+from neutrino.domain.services import common, networks, subnet_allocation
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import schedule_network
 
@@ -62,6 +62,7 @@ COLUMNS = {
     "enable_dhcp": Subnet.enable_dhcp,
     "ipv6_ra_mode": Subnet.ipv6_ra_mode,
     "ipv6_address_mode": Subnet.ipv6_address_mode,
+    "subnetpool_id": Subnet.subnetpool_id,
     "revision_number": Subnet.revision_number,
     "created_at": Subnet.created_at,
     "updated_at": Subnet.updated_at,
@@ -129,9 +130,13 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     net = networks.get(session, ctx, data["network_id"], lock={"key_share": True})
     if not ctx.is_admin and net.project_id != ctx.project_id:
         raise errors.PolicyNotAuthorized(action="rule:create_subnet")
+    # a cidr from a subnet pool: Neutron checks only a requested cidr, not an allocated one
+    requested = data.get("cidr")
+    data, pool = subnet_allocation.resolve(session, ctx, data)
     ip_version, cidr = data["ip_version"], data["cidr"]
     enable_dhcp = data.get("enable_dhcp", True)
-    pools.validate_subnet_cidr(cidr, ip_version, enable_dhcp)
+    if requested:
+        pools.validate_subnet_cidr(cidr, ip_version, enable_dhcp)
     network_mtu.check_subnets(net.id, net.mtu, [ip_version])
     ra_mode, addr_mode = data.get("ipv6_ra_mode"), data.get("ipv6_address_mode")
     if ra_mode or addr_mode:
@@ -143,6 +148,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
             error_message=f"Requested subnet with cidr: {cidr} for network: {net.id} "
             f"overlaps with another subnet"
         )
+    subnet_allocation.check_network_affinity(session, net.id, ip_version, pool)
     gateway = data["gateway_ip"] if "gateway_ip" in data else pools.default_gateway(cidr)
     if gateway is not None:
         pools.validate_gateway(cidr, gateway)
@@ -166,6 +172,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
         enable_dhcp=enable_dhcp,
         ipv6_ra_mode=ra_mode,
         ipv6_address_mode=addr_mode,
+        subnetpool_id=data.get("subnetpool_id"),
     )
     sub.allocation_pools = [
         AllocationPool(position=i, first_ip=a, last_ip=b) for i, (a, b) in enumerate(pool_list)
@@ -381,7 +388,7 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
             "enable_dhcp": s.enable_dhcp,
             "ipv6_ra_mode": s.ipv6_ra_mode,
             "ipv6_address_mode": s.ipv6_address_mode,
-            "subnetpool_id": None,
+            "subnetpool_id": s.subnetpool_id,
             "segment_id": None,
             "service_types": [],
             EXTERNAL: s.network_id in external,
