@@ -77,3 +77,12 @@ def test_topology_built_once_and_deleted(api, monkeypatch):
     assert member.delete(f"{URL}/p-member").status_code == 204
     assert member.get(f"/v2.0/networks/{net['id']}").status_code == 404
     assert member.get("/v2.0/routers?name=auto_allocated_router").json()["routers"] == []
+
+
+def test_listed_only_with_subnet_pools(api, monkeypatch):
+    def aliases() -> set[str]:
+        return {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+
+    assert "auto-allocated-topology" not in aliases()
+    monkeypatch.setattr(auto_allocate, "SUBNET_POOLS_WIRED", True)
+    assert "auto-allocated-topology" in aliases()

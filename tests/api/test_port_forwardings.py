@@ -131,7 +131,7 @@ def test_port_details_and_pools(api):
     off = api.put(f"/v2.0/floatingips/{fip['id']}", {"floatingip": {"port_id": None}}).json()["floatingip"]
     assert off["port_details"] is None and off["port_forwardings"] == []
     member = api.as_project("p-member")
-    pools = member.get("/v2.0/floatingip_pools").json()["floatingip_pools"]
+    pools = member.get("/v2.0/floatingip-pools").json()["floatingip_pools"]
     assert pools == [{"subnet_id": t["ext_sub"]["id"], "subnet_name": t["ext_sub"]["name"],
                       "network_id": t["ext"]["id"], "cidr": "172.24.4.0/24",
                       "project_id": "p-member", "tenant_id": "p-member"}]

@@ -12,10 +12,16 @@ from neutrino.domain.services.extensions import Extension
 from neutrino.plugins.api import ApiExtension, ServicePlugin
 
 
+EXTENSION = ApiExtension("auto-allocated-topology", "Auto Allocated Topology Services", "Auto Allocated Topology Services.")
+
+
 class AutoAllocatePlugin(ServicePlugin):
-    extensions = (
-        ApiExtension("auto-allocated-topology", "Auto Allocated Topology Services", "Auto Allocated Topology Services."),
-    )
+    @property  # type: ignore[override]
+    def extensions(self) -> tuple[ApiExtension, ...]:
+        """Listed once subnet pools can give the topology its subnets (SUBNET_POOLS_WIRED)."""
+        from neutrino.domain.services import auto_allocate
+
+        return (EXTENSION,) if auto_allocate.SUBNET_POOLS_WIRED else ()
 
     def routers(self) -> list[Any]:
         from neutrino.api.routes import auto_allocate

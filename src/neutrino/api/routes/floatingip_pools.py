@@ -1,4 +1,8 @@
-"""``GET /v2.0/floatingip_pools``: read-only, listed by the router plugin (floatingip-pools)."""
+"""``GET /v2.0/floatingip-pools``: read-only, listed by the router plugin (floatingip-pools).
+
+Neutron builds the path from the collection name with ``_`` turned into ``-`` (its clients and
+tempest use ``floatingip-pools``); the API reference spells it ``floatingip_pools``: both work.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ router = APIRouter(tags=["floatingip_pools"])
 FILTERS = ("subnet_id", "subnet_name", "network_id", "cidr", "project_id", "tenant_id")
 
 
-@router.get("/v2.0/floatingip_pools", name="list_floatingip_pools")
+@router.get("/v2.0/floatingip_pools", name="list_floatingip_pools_underscore", include_in_schema=False)
+@router.get("/v2.0/floatingip-pools", name="list_floatingip_pools")
 async def list_pools(request: Request) -> Response:
     ctx = context_for(request)
     fields = fields_of(request)

@@ -52,6 +52,12 @@ def default_external_network(session: Session) -> str:
     return found
 
 
+SUBNET_POOLS_WIRED = False
+"""Whether ``default_subnet_requests`` asks subnet pools: until it does, no topology can be built,
+so the auto_allocate plugin does not list ``auto-allocated-topology`` (Neutron requires
+``subnet_allocation`` for it) although ``is_default`` and the routes work."""
+
+
 def default_subnet_requests(session: Session, network_id: str, project_id: str) -> list[dict[str, Any]]:
     """The subnets to create, one per default subnet pool (IPv4 first): Neutron asks each
     default pool for a prefix of its default length. This server has no subnet pools yet, so
