@@ -136,3 +136,21 @@ def test_port_details_and_pools(api):
                       "network_id": t["ext"]["id"], "cidr": "172.24.4.0/24",
                       "project_id": "p-member", "tenant_id": "p-member"}]
     assert member.get("/v2.0/floatingip_pools?fields=cidr").json()["floatingip_pools"] == [{"cidr": "172.24.4.0/24"}]
+
+
+def test_port_update_dropping_the_address_removes_its_forwardings(api):
+    t = topology(api)
+    fip = free_fip(api, t)
+    port = t["port"]
+    first = port["fixed_ips"][0]
+    grown = api.put(f"/v2.0/ports/{port['id']}", {"port": {"fixed_ips": [first, {"subnet_id": t["sub"]["id"]}]}})
+    assert grown.status_code == 200, grown.text
+    second = grown.json()["port"]["fixed_ips"][1]
+    assert make_pf(api, fip["id"], port).status_code == 201
+    kept = make_pf(api, fip["id"], port, internal_ip_address=second["ip_address"], external_port=2223)
+    assert kept.status_code == 201, kept.text
+    moved = api.put(f"/v2.0/ports/{port['id']}", {"port": {"fixed_ips": [second]}})
+    assert moved.status_code == 200, moved.text
+    left = api.get(pf_url(fip["id"])).json()["port_forwardings"]
+    assert [p["internal_ip_address"] for p in left] == [second["ip_address"]]
+    assert api.get(f"/v2.0/floatingips/{fip['id']}").json()["floatingip"]["router_id"] == t["router"]["id"]
