@@ -54,7 +54,7 @@ def test_refusals_without_defaults(api):
 def test_topology_built_once_and_deleted(api, monkeypatch):
     monkeypatch.setattr(
         auto_allocate, "default_subnet_requests",
-        lambda session, network_id, project_id: [
+        lambda session, ctx: [
             {"name": "auto_allocated_subnet_v4", "ip_version": 4, "cidr": "10.128.0.0/24"}
         ],
     )

@@ -58,11 +58,12 @@ so the auto_allocate plugin does not list ``auto-allocated-topology`` (Neutron r
 ``subnet_allocation`` for it) although ``is_default`` and the routes work."""
 
 
-def default_subnet_requests(session: Session, network_id: str, project_id: str) -> list[dict[str, Any]]:
-    """The subnets to create, one per default subnet pool (IPv4 first): Neutron asks each
-    default pool for a prefix of its default length. This server has no subnet pools yet, so
-    there is none; with pools, return ``{"name": "auto_allocated_subnet_v<N>", "ip_version": N,
-    "subnetpool_id": <pool>}`` items here (network_id and project_id are filled in below)."""
+def default_subnet_requests(session: Session, ctx: Context) -> list[dict[str, Any]]:
+    """The subnets to create, one per default subnet pool ``ctx`` sees (IPv4 first): Neutron
+    asks each default pool for a prefix of its default length. This server has no subnet pools
+    yet, so there is none; with pools, return ``{"name": "auto_allocated_subnet_v<N>",
+    "ip_version": N, "subnetpool_id": <pool>}`` items here (network_id and project_id are
+    filled in by the caller)."""
     return []
 
 
@@ -88,7 +89,7 @@ def get(session: Session, ctx: Context, cfg: Domain, project_id: str, *, dry_run
     project_id = project_of(ctx, project_id)
     if dry_run:
         default_external_network(session)
-        if not default_subnet_requests(session, "", project_id):
+        if not default_subnet_requests(session, dataclasses.replace(ctx, project_id=project_id)):
             raise errors.AutoAllocationFailure(reason="No default subnetpools defined")
         return {"id": "dry-run=pass", "project_id": project_id, "tenant_id": project_id}
     existing = session.get(AutoAllocatedTopology, project_id)
@@ -100,7 +101,7 @@ def get(session: Session, ctx: Context, cfg: Domain, project_id: str, *, dry_run
         session, owner, cfg,
         {"name": NETWORK_NAME, "admin_state_up": False, "project_id": project_id, "shared": False, "description": ""},
     )
-    requests = default_subnet_requests(session, net.id, project_id)
+    requests = default_subnet_requests(session, owner)
     if not requests:
         raise errors.AutoAllocationFailure(reason="Unable to provide project private network")
     made = [subnets.create(session, owner, cfg, _subnet_data(r, net.id, project_id)) for r in requests]
