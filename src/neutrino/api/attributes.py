@@ -114,6 +114,8 @@ NETWORK = _spec(
     # address-scope: read-only, from the pools of the network's subnets (services/address_scopes.py)
     Attr("ipv4_address_scope", filter=False, sort=False),
     Attr("ipv6_address_scope", filter=False, sort=False),
+    # auto-allocated-topology: the default external network (domain/services/default_external.py)
+    Attr("is_default", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
 )
 
 SUBNET = _spec(

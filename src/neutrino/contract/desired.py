@@ -157,6 +157,22 @@ class FloatingIPState:
 
 
 @dataclass(frozen=True)
+class PortForwardingState:
+    """A floating IP port forwarding: ``floating_ip_address:external ports`` of ``protocol`` to
+    ``internal_ip_address:internal ports`` (inclusive ranges; one internal port serves a whole
+    external range, or both ranges are equally wide and map port to port)."""
+
+    floatingip_id: str
+    floating_ip_address: str
+    protocol: str
+    external_port_start: int
+    external_port_end: int
+    internal_ip_address: str
+    internal_port_start: int
+    internal_port_end: int
+
+
+@dataclass(frozen=True)
 class RouterState:
     router_id: str
     admin_state_up: bool
@@ -166,6 +182,7 @@ class RouterState:
     """(destination, nexthop)"""
     floating_ips: tuple[FloatingIPState, ...]
     revision_number: int
+    port_forwardings: tuple[PortForwardingState, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,15 @@ from neutrino.errors.l3 import (
     InvalidRoutes,
     RoutesExhausted,
 )
+from neutrino.errors.l3_extensions import (
+    PortForwardingNotFound,
+    PortForwardingNotSupportFilterField,
+    PortHasPortForwarding,
+    FipInUseByPortForwarding,
+    PortHasBindingFloatingIP,
+    AutoAllocationFailure,
+    DefaultExternalNetworkExists,
+)
 from neutrino.errors.agents import (
     AgentNotFound,
     InvalidDHCPAgent,
@@ -139,6 +148,13 @@ from neutrino.errors.subnet_pools import (
 )
 
 __all__ = [
+    "PortForwardingNotFound",
+    "PortForwardingNotSupportFilterField",
+    "PortHasPortForwarding",
+    "FipInUseByPortForwarding",
+    "PortHasBindingFloatingIP",
+    "AutoAllocationFailure",
+    "DefaultExternalNetworkExists",
     "NeutronError",
     "BadRequest",
     "HTTPBadRequest",

@@ -241,6 +241,8 @@ class L3Reconciler:
     def _nat_table(self, ns: str, router: RouterState) -> None:
         body = nat.render(router, nat.qg_device(router) or "")
         mapping = dict(nat.floating_ips(router))
+        for pf in nat.port_forwardings(router):  # a changed forwarding flushes its address's flows too
+            mapping[pf.floating_ip_address] = mapping.get(pf.floating_ip_address, "") + "|" + nat.forwarding_rule(pf)
         if self._nat.get(ns) != body:
             self.nftables.apply_table(nat.FAMILY, nat.TABLE, body, netns=ns)
             self._nat[ns] = body
@@ -307,9 +309,12 @@ def fip_statuses(router: RouterState) -> dict[str, str]:
     """After a successful pass: ACTIVE when address and rules are in place, DOWN when not
     associated, ERROR when it cannot be served (no gateway, IPv6)."""
     active = {fip for fip, _ in nat.floating_ips(router)}
+    forwarding = {p.floatingip_id for p in nat.port_forwardings(router)}
     out = {}
     for f in router.floating_ips:
-        if not f.port_id or not f.fixed_ip_address:
+        if f.floatingip_id in forwarding:
+            out[f.floatingip_id] = "ACTIVE"
+        elif not f.port_id or not f.fixed_ip_address:
             out[f.floatingip_id] = "DOWN"
         else:
             out[f.floatingip_id] = "ACTIVE" if f.floating_ip_address in active else "ERROR"

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 mappings. Importing this package registers every table on ``Base.metadata``."""
 
+from neutrino.domain.models.auto_allocate import AutoAllocatedTopology, ExternalNetworkDefault
 from neutrino.domain.models.agent import Agent, NetworkDhcpAgentBinding, RouterL3AgentBinding
 from neutrino.domain.models.base import Base
 from neutrino.domain.models.bus_log import BusEvent, BusFingerprint
@@ -7,6 +8,7 @@ from neutrino.domain.models.binding import PortBinding, PortBindingLevel, Provis
 from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAssignment, SigningKey, User
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
+from neutrino.domain.models.port_forwarding import PortForwarding
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
 from neutrino.domain.models.quota import Quota
 from neutrino.domain.models.router import FloatingIP, Router, RouterPort, RouterRoute
@@ -32,6 +34,9 @@ __all__ = [
     "AddressScope",
     "SubnetPool",
     "SubnetPoolPrefix",
+    "AutoAllocatedTopology",
+    "ExternalNetworkDefault",
+    "PortForwarding",
     "Agent",
     "BusEvent",
     "BusFingerprint",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.contract.desired import (
     FloatingIPState,
+    PortForwardingState,
     RouterGateway,
     RouterInterface,
     RouterState,
@@ -18,6 +19,7 @@ from neutrino.domain.models import (
     Agent,
     FloatingIP,
     Port,
+    PortForwarding,
     Router,
     RouterL3AgentBinding,
     RouterPort,
@@ -87,6 +89,7 @@ def routers_of(session: Session, host: str) -> list[RouterState]:
         fips[fip.router_id or ""].append(
             FloatingIPState(fip.id, fip.floating_ip_address, fip.fixed_ip_address, fip.fixed_port_id, fip.status)
         )
+    forwardings = _port_forwardings(session, ids)
     out = []
     for r in routers:
         gw = gw_ports.get(r.gw_port_id or "")
@@ -105,6 +108,26 @@ def routers_of(session: Session, host: str) -> list[RouterState]:
                 routes=tuple(sorted(routes.get(r.id, []))),
                 floating_ips=tuple(fips.get(r.id, [])),
                 revision_number=r.revision_number,
+                port_forwardings=tuple(forwardings.get(r.id, [])),
+            )
+        )
+    return out
+
+
+def _port_forwardings(session: Session, router_ids: list[str]) -> dict[str, list[PortForwardingState]]:
+    """The port forwardings of the routers' floating IPs, in a stable order."""
+    out: dict[str, list[PortForwardingState]] = defaultdict(list)
+    rows = session.execute(
+        select(FloatingIP.router_id, FloatingIP.floating_ip_address, PortForwarding)
+        .join(FloatingIP, FloatingIP.id == PortForwarding.floatingip_id)
+        .where(FloatingIP.router_id.in_(router_ids))
+        .order_by(FloatingIP.floating_ip_address, PortForwarding.protocol, PortForwarding.external_port_start)
+    ).all()
+    for router_id, address, pf in rows:
+        out[router_id].append(
+            PortForwardingState(
+                pf.floatingip_id, address, pf.protocol, pf.external_port_start, pf.external_port_end,
+                pf.internal_ip_address, pf.internal_port_start, pf.internal_port_end,
             )
         )
     return out
