@@ -79,10 +79,20 @@ def test_topology_built_once_and_deleted(api, monkeypatch):
     assert member.get("/v2.0/routers?name=auto_allocated_router").json()["routers"] == []
 
 
-def test_listed_only_with_subnet_pools(api, monkeypatch):
-    def aliases() -> set[str]:
-        return {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+def test_listed(api):
+    assert "auto-allocated-topology" in {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
 
-    assert "auto-allocated-topology" not in aliases()
-    monkeypatch.setattr(auto_allocate, "SUBNET_POOLS_WIRED", True)
-    assert "auto-allocated-topology" in aliases()
+
+def test_topology_from_the_default_subnet_pool(api):
+    ext = api.network(**{"router:external": True, "is_default": True})
+    api.subnet(ext["id"], "172.24.4.0/24")
+    pool = api.post("/v2.0/subnetpools", {"subnetpool": {
+        "name": "default-v4", "prefixes": ["10.160.0.0/16"], "default_prefixlen": 26, "is_default": True,
+        "shared": True}}).json()["subnetpool"]  # fmt: skip
+    member = api.as_project("p-member")
+    assert member.get(f"{URL}/p-member?fields=dry-run").status_code == 200
+    topo = member.get(f"{URL}/p-member").json()["auto_allocated_topology"]
+    [subnet] = member.get(f"/v2.0/subnets?network_id={topo['id']}").json()["subnets"]
+    assert subnet["subnetpool_id"] == pool["id"] and subnet["cidr"].endswith("/26")
+    assert subnet["cidr"].startswith("10.160.")
+    assert member.delete(f"{URL}/p-member").status_code == 204

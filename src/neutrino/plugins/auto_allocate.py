@@ -16,12 +16,7 @@ EXTENSION = ApiExtension("auto-allocated-topology", "Auto Allocated Topology Ser
 
 
 class AutoAllocatePlugin(ServicePlugin):
-    @property  # type: ignore[override]
-    def extensions(self) -> tuple[ApiExtension, ...]:
-        """Listed once subnet pools can give the topology its subnets (SUBNET_POOLS_WIRED)."""
-        from neutrino.domain.services import auto_allocate
-
-        return (EXTENSION,) if auto_allocate.SUBNET_POOLS_WIRED else ()
+    extensions = (EXTENSION,)
 
     def routers(self) -> list[Any]:
         from neutrino.api.routes import auto_allocate

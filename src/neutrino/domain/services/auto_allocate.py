@@ -52,19 +52,18 @@ def default_external_network(session: Session) -> str:
     return found
 
 
-SUBNET_POOLS_WIRED = False
-"""Whether ``default_subnet_requests`` asks subnet pools: until it does, no topology can be built,
-so the auto_allocate plugin does not list ``auto-allocated-topology`` (Neutron requires
-``subnet_allocation`` for it) although ``is_default`` and the routes work."""
-
-
 def default_subnet_requests(session: Session, ctx: Context) -> list[dict[str, Any]]:
     """The subnets to create, one per default subnet pool ``ctx`` sees (IPv4 first): Neutron
-    asks each default pool for a prefix of its default length. This server has no subnet pools
-    yet, so there is none; with pools, return ``{"name": "auto_allocated_subnet_v<N>",
-    "ip_version": N, "subnetpool_id": <pool>}`` items here (network_id and project_id are
+    asks each default pool for a prefix of its default length (network_id and project_id are
     filled in by the caller)."""
-    return []
+    from neutrino.domain.services import subnet_pools
+
+    requests = []
+    for version in (4, 6):
+        pool = subnet_pools.default_pool(session, ctx, version)
+        if pool is not None:
+            requests.append({"name": f"auto_allocated_subnet_v{version}", "ip_version": version, "subnetpool_id": pool.id})
+    return requests
 
 
 def _subnet_data(item: dict[str, Any], network_id: str, project_id: str) -> dict[str, Any]:
