@@ -47,6 +47,9 @@ def test_regex_narrows_to_the_two_suites() -> None:
     narrowed = re.compile(suite_regex("test_ports"))
     assert narrowed.search("tempest.api.network.test_ports.PortsTestJSON.test_x[id-1]")
     assert not narrowed.search("tempest.api.network.test_networks.NetworksTest.test_x")
+    either = re.compile(suite_regex("test_ports|test_networks"))  # an alternation narrows as a whole
+    assert either.search("tempest.api.network.test_networks.NetworksTest.test_x")
+    assert not either.search("tempest.api.network.test_routers.RoutersTest.test_x")
 
 
 KNOWN = """
