@@ -113,7 +113,8 @@ def test_network_takes_the_scope_of_its_pools(api):
     assert (shown["ipv4_address_scope"], shown["ipv6_address_scope"]) == (v4["id"], v6["id"])
     listed = api.get(f"/v2.0/networks?id={net['id']}").json()["networks"][0]
     assert listed["ipv4_address_scope"] == v4["id"]
-    # moving pool_a to another scope would split the network
+    # renaming a pool is fine; moving pool_a to another scope would split the network
+    assert api.put(f"{POOLS}/{pool_a['id']}", {"subnetpool": {"name": "renamed"}}).status_code == 200
     other = _scope(api)
     r = api.put(f"{POOLS}/{pool_a['id']}", {"subnetpool": {"address_scope_id": other["id"]}})
     assert r.status_code == 400 and r.json()["NeutronError"]["type"] == "NetworkAddressScopeAffinityError"

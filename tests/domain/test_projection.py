@@ -167,3 +167,30 @@ def test_fingerprint_is_stable_and_tracks_changes(sessions):
     c = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
     assert c.fingerprint != a.fingerprint and c.ports[0].admin_state_up is False
     assert run_in_transaction(sessions, lambda s: project_host(s, "nowhere")).ports == ()
+
+
+def test_router_interfaces_carry_their_address_scope(sessions):
+    """A router interface on a subnet from a pool in an address scope carries the scope (the L3
+    agent separates scopes with it); re-scoping the pool changes the host's fingerprint."""
+    from sqlalchemy import select
+
+    from neutrino.domain.models import Subnet
+    from neutrino.domain.services import address_scopes, subnet_pools
+
+    ids = run_in_transaction(sessions, _cloud)
+    before = run_in_transaction(sessions, lambda s: project_host(s, "network"))
+    assert before.routers[0].interfaces[0].address_scope_v4 is None
+
+    def scope_it(s):  # type: ignore[no-untyped-def]
+        scope = address_scopes.create(s, CTX, CFG, {"project_id": "p1", "name": "as", "ip_version": 4})
+        pool = subnet_pools.create(s, CTX, CFG, {"project_id": "p1", "name": "sp", "prefixes": ["10.0.0.0/16"],
+                                                 "address_scope_id": scope.id})  # fmt: skip
+        s.scalars(select(Subnet).where(Subnet.network_id == ids["net"])).one().subnetpool_id = pool.id
+        return scope.id
+
+    scope_id = run_in_transaction(sessions, scope_it)
+    after = run_in_transaction(sessions, lambda s: project_host(s, "network"))
+    [router] = after.routers
+    assert (router.interfaces[0].address_scope_v4, router.interfaces[0].address_scope_v6) == (scope_id, None)
+    assert router.gateway is not None and router.gateway.address_scope_v4 is None
+    assert after.fingerprint != before.fingerprint

@@ -28,8 +28,7 @@ def validate_subnet_list(value: Any, arg: Any = None) -> str | None:
     """A list of distinct cidrs (neutron-lib's ``type:subnet_list``)."""
     if not isinstance(value, list):
         return f"'{value}' is not a list"
-    seen: set[Any] = set()
-    dups = [v for v in value if isinstance(v, str) and (v in seen or seen.add(v))]
+    dups = sorted({v for v in value if isinstance(v, str) and value.count(v) > 1})
     if dups:
         return f"Duplicate items in the list: '{', '.join(dups)}'"
     for item in value:

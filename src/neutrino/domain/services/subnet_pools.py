@@ -104,9 +104,12 @@ def _check_one_default(session: Session, ip_version: int) -> None:
 
 
 def _check_scope(
-    session: Session, ctx: Context, scope_id: str | None, pool_id: str | None, cidrs: list[str], ip_version: int
+    session: Session, ctx: Context, scope_id: str | None, pool_id: str | None, cidrs: list[str], ip_version: int,
+    *, moved: bool = True,
 ) -> None:
-    """May the pool (with these prefixes) be in this scope?"""
+    """May the pool (with these prefixes) be in this scope? ``moved``: it was in another one
+    (Neutron also checks the networks when the scope stays, so that renaming a pool whose
+    network takes subnets from two pools of one scope fails; neutrino checks them on a move)."""
     if scope_id is None:
         return
     scope = address_scopes.get(session, ctx, scope_id)
@@ -117,7 +120,7 @@ def _check_scope(
         raise errors.IllegalSubnetPoolIpVersionAssociationToAddressScope(
             subnetpool_id=pool_id, address_scope_id=scope_id, ip_version=scope.ip_version
         )
-    if pool_id is not None:
+    if pool_id is not None and moved:
         _check_networks_stay_in_one_scope(session, pool_id, ip_version)
     others = session.scalars(
         select(SubnetPoolPrefix.cidr)
@@ -208,7 +211,8 @@ def update(
                 f"address scope {pool.address_scope_id}"
             )
     scope_id = data.get("address_scope_id", pool.address_scope_id)
-    _check_scope(session, ctx, scope_id, pool.id, list(shape.prefixes), shape.ip_version)
+    _check_scope(session, ctx, scope_id, pool.id, list(shape.prefixes), shape.ip_version,
+                 moved=scope_id != pool.address_scope_id)
     changed = common.apply_updates(pool, data, ("name", "description", "default_quota", "address_scope_id"))
     changed = common.apply_updates(pool, {"is_default": is_default}, ("is_default",)) or changed
     changed = common.apply_updates(pool, {k: getattr(shape, k) for k in SHAPE_KEYS}, SHAPE_KEYS) or changed

@@ -26,7 +26,7 @@ from neutrino.domain.models import (
     Port,
     Subnet,
 )
-from neutrino.domain.services import common, networks, subnet_allocation
+from neutrino.domain.services import common, networks, subnet_allocation, subnet_gateway
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import schedule_network
 
@@ -36,15 +36,6 @@ ROUTER_OWNERS = frozenset(
         "network:router_interface_distributed",
         "network:ha_router_replicated_interface",
         "network:router_centralized_snat",
-    }
-)
-
-# The owners whose address on a subnet may be its gateway (Neutron's ROUTER_INTERFACE_OWNERS).
-INTERFACE_OWNERS = frozenset(
-    {
-        "network:router_interface",
-        "network:router_interface_distributed",
-        "network:ha_router_replicated_interface",
     }
 )
 
@@ -224,25 +215,6 @@ def _add_auto_addresses(session: Session, sub: Subnet) -> None:
         port.bump_revision()
 
 
-def _ensure_gateway_free(session: Session, sub: Subnet) -> None:
-    """A router interface holding the current gateway address pins it: changing or removing
-    the gateway is ``GatewayIpInUse`` (409), as in Neutron."""
-    if not sub.gateway_ip:
-        return
-    holder = session.scalar(
-        select(IPAllocation.port_id)
-        .join(Port, Port.id == IPAllocation.port_id)
-        .where(
-            IPAllocation.subnet_id == sub.id,
-            IPAllocation.ip_address == sub.gateway_ip,
-            Port.device_owner.in_(INTERFACE_OWNERS),
-        )
-        .limit(1)
-    )
-    if holder is not None:
-        raise errors.GatewayIpInUse(ip_address=sub.gateway_ip, port_id=holder)
-
-
 def update(
     session: Session, ctx: Context, cfg: DomainConfig, subnet_id: str, data: dict[str, Any],
     if_match: int | None = None,
@@ -263,7 +235,7 @@ def update(
         if "gateway_ip" in data and gateway is not None:
             pools.validate_pools(sub.cidr, current, gateway)
     if "gateway_ip" in data and gateway != sub.gateway_ip:
-        _ensure_gateway_free(session, sub)
+        subnet_gateway.ensure_gateway_free(session, sub)
     _validate_extras(cfg, sub.cidr, sub.ip_version, data, sub.id)
     if "enable_dhcp" in data and data["enable_dhcp"] is False and sub.ip_version == 6 and (
         sub.ipv6_address_mode or sub.ipv6_ra_mode
