@@ -116,7 +116,10 @@ from neutrino.errors.agents import (
     RouterNotHostedByL3Agent,
 )
 
+from neutrino.errors.trace import TraceNotPossible
+
 __all__ = [
+    "TraceNotPossible",
     "NeutronError",
     "BadRequest",
     "HTTPBadRequest",

@@ -52,6 +52,9 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
     ("agent", "agent", "The agent management extension."),
     ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    # this project's own: GET /v2.0/trace (docs/trace.md)
+    ("neutrino-trace", "Packet trace", "Explains one packet's path hop by hop (bridges, flows, VIDs, VNIs, routes, "
+     "NAT, security groups) from the API's intent and each host's live dataplane, and where the two disagree."),
 ]
 
 
