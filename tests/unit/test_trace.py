@@ -152,7 +152,7 @@ def test_a_drifted_vid_is_a_disagreement(world: World) -> None:
     plan = intent.plan(world, resolve(world, "vm1", role="FROM"), resolve(world, "vm2", role="TO"), "tcp", 22)
     doc = report.build(world, plan, probes.probes(world, plan), live)
     assert doc["verdict"] == "dropped" and doc["dropped_at"] == "dataplane"
-    assert "leaves with VID [101, 101], the segment's is 100" in doc["disagreements"][0]
+    assert "leaves with VID [101], the segment's is 100" in doc["disagreements"][0]
 
 
 def test_a_host_that_does_not_answer_leaves_its_hops_unverified(world: World) -> None:

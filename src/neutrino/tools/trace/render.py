@@ -20,6 +20,11 @@ def _packet(doc: dict[str, Any]) -> str:
     return f"{p['protocol']} {p['src_ip']} -> {p['dst_ip']}{port}"
 
 
+def _short(action: str) -> str:
+    """``learn(table=20,...)``: an action too long for a line keeps its name and first argument."""
+    return action if len(action) <= 60 or "(" not in action else action.split(",", 1)[0] + ",...)"
+
+
 def _hop(h: dict[str, Any]) -> str:
     extra = []
     if "vlan_in" in h and "vlan_out" in h:
@@ -35,7 +40,15 @@ def _hop(h: dict[str, Any]) -> str:
     notes = [n for n in h.get("notes", ()) if not n.startswith("tunneling from")]
     tail = f"  ({'; '.join(extra)})" if extra else ""
     more = f"  -> {notes[0]}" if notes else ""
-    return f"      {h['host']:<9} {h['bridge']:<12} {h['flow']}: {' '.join(h['actions'])}{tail}{more}"
+    return f"      {h['host']:<9} {h['bridge']:<12} {h['flow']}: {' '.join(_short(a) for a in h['actions'])}{tail}{more}"
+
+
+def _hops(hops: list[dict[str, Any]]) -> list[str]:
+    lines = [_hop(h) for h in hops if not h.get("flood_dropped")]
+    dropped = sorted({f"{h['host']} {h['bridge']}" for h in hops if h.get("flood_dropped")})
+    if dropped:
+        lines.append(f"      (flooded copies dropped by {', '.join(dropped)}: no learned MAC yet)")
+    return lines
 
 
 def _leg(leg: dict[str, Any], out: list[str]) -> None:
@@ -54,7 +67,7 @@ def _leg(leg: dict[str, Any], out: list[str]) -> None:
     to_hops = [h for h in hops if h["host"] == b["host"]] if a["host"] != b["host"] else []
     if "local_vid_from" in leg:
         out.append(f"    br-int on {a['host']} tags it with local VID {leg['local_vid_from']}")
-    out += [_hop(h) for h in from_hops]
+    out += _hops(from_hops)
     if wire is not None:
         if wire["network_type"] in ("vxlan", "geneve", "gre"):
             t = leg.get("tunnel") or {}
@@ -66,12 +79,15 @@ def _leg(leg: dict[str, Any], out: list[str]) -> None:
             out.append(f"    the wire: {wire['physical_network']}, untagged ({wire['network_type']})")
     elif not b["host"] or not a["host"]:
         out.append(f"    the wire: {leg['network']}")
-    out += [_hop(h) for h in to_hops]
+    out += _hops(to_hops)
     for c in leg.get("confirmed_drops", ()):
         out.append(f"    the dataplane drops it too: {c}")
     if "local_vid_to" in leg:
-        out.append(f"    br-int on {b['host']}: local VID {leg['local_vid_to']}, delivered to "
-                   f"{', '.join(leg.get('ingress_outputs', [])) or '?'}")  # fmt: skip
+        outs = leg.get("ingress_outputs", [])
+        also = [o for o in outs if o != b["device"]]
+        tail = f" (also flooded to {', '.join(also)})" if also else ""
+        where = b["device"] if b["device"] in outs else (", ".join(outs) or "nowhere")
+        out.append(f"    br-int on {b['host']}: local VID {leg['local_vid_to']}, out to {where}{tail}")
 
 
 def _router(r: dict[str, Any], out: list[str]) -> None:

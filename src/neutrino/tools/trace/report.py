@@ -67,9 +67,27 @@ class _Live:
         return str(got["output"])
 
 
+def _flood_branches(tr: ofproto.Trace) -> set[int]:
+    """Indexes of lookups in a flooded copy that a bridge dropped (a packet to an unlearned MAC
+    is flooded to every bridge of its VLAN; the copies that go nowhere are noise, not a drop)."""
+    if tr.dropped:
+        return set()
+    out: set[int] = set()
+    run: list[int] = []
+    for i, lk in enumerate(tr.lookups):
+        if run and tr.lookups[run[-1]].bridge != lk.bridge:
+            run = []
+        run.append(i)
+        if lk.drops:
+            out.update(run)
+            run = []
+    return out
+
+
 def _lookups(tr: ofproto.Trace, host: str) -> list[dict[str, Any]]:
     out = []
-    for lk in tr.lookups:
+    flooded = _flood_branches(tr)
+    for i, lk in enumerate(tr.lookups):
         hop: dict[str, Any] = {"host": host, "bridge": lk.bridge, "table": lk.table, "flow": lk.flow,
                                "actions": list(lk.actions)}  # fmt: skip
         if lk.vlan_matched() is not None:
@@ -82,6 +100,8 @@ def _lookups(tr: ofproto.Trace, host: str) -> list[dict[str, Any]]:
             hop["vni_in"] = lk.tunnel_matched()
         if lk.notes:
             hop["notes"] = list(lk.notes)
+        if i in flooded:
+            hop["flood_dropped"] = True
         out.append(hop)
     return out
 
@@ -117,8 +137,8 @@ def _leg(i: int, leg: Leg, world: World, probes: dict[str, Probe], live: _Live, 
             disagree.append(f"{leg.from_host}: OVS sends it to {', '.join(outs)}, not to {leg.to_device}")
         elif leg.to_host != leg.from_host and seg is not None:
             if seg.network_type == "vlan":
-                vids = out_tr.pushed_vids() + [v for lk in out_tr.lookups if (v := lk.vlan_set()) is not None
-                                               and lk.bridge != "br-int"]  # fmt: skip
+                bridge = world.bridge(str(leg.from_host), seg.physical_network)
+                vids = [v for lk in out_tr.lookups if lk.bridge == bridge and (v := lk.vlan_set()) is not None]
                 wire["vid"] = vids[0] if vids else None
                 if seg.segmentation_id not in vids:
                     disagree.append(f"{leg.from_host}: leaves with VID {vids or 'none'}, the segment's is {seg.segmentation_id}")
@@ -130,7 +150,8 @@ def _leg(i: int, leg: Leg, world: World, probes: dict[str, Probe], live: _Live, 
                                     f"{seg.segmentation_id}")  # fmt: skip
                 elif leg.tunnel_dst and leg.tunnel_dst not in [t[1] for t in out_tr.tunnels]:
                     disagree.append(f"{leg.from_host}: no tunnel to {leg.tunnel_dst} ({leg.to_host})")
-        local = [lk.vlan_matched() for lk in out_tr.lookups if lk.bridge != "br-int" and lk.vlan_matched() is not None]
+        local = [lk.vlan_matched() for lk in out_tr.lookups
+                 if lk.bridge != "br-int" and lk.vlan_matched() is not None and not lk.drops]  # fmt: skip
         if local:
             doc["local_vid_from"] = local[0]
     if in_tr is not None:
