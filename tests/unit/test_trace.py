@@ -108,6 +108,16 @@ def test_routed_between_networks(world: World) -> None:
     assert vxlan["wire"]["vni"] == 1037 and vxlan["tunnel"] == {"src": "172.31.0.1", "dst": "172.31.0.3"}
 
 
+def test_routed_with_learned_macs(world: World) -> None:
+    """Once MACs are learned, br-tun's learned flow (table 20) matches the local VID as
+    ``vlan_tci`` and sets the VNI with ``load``: the same facts, other words."""
+    doc = run(world, "vm1", "vm4", "tcp", 22, live="live_learned.json")
+    assert doc["verdict"] == "delivered" and not doc["disagreements"]
+    vx = doc["path"][2]
+    learned = next(h for h in vx["hops"] if h["bridge"] == "br-tun" and h["table"] == 20)
+    assert (learned["vlan_in"], learned["vni_out"], vx["local_vid_from"], vx["wire"]["vni"]) == (2, 1037, 2, 1037)
+
+
 def test_snat_to_the_outside(world: World) -> None:
     doc = run(world, "vm2", "outside", "tcp", 80)
     assert doc["verdict"] == "delivered" and not doc["disagreements"]

@@ -3,7 +3,7 @@
 The credentials are the openstack CLI's: the cloud ``OS_CLOUD`` (default ``neutrino``) of the
 clouds.yaml that ``OS_CLIENT_CONFIG_FILE`` names, or of ``./clouds.yaml``,
 ``~/.config/openstack/clouds.yaml`` or ``/etc/openstack/clouds.yaml``; ``--lab`` takes a lab's
-admin instead. The API is the auth URL without its ``/identity`` path (the neutrino server serves
+admin instead, and so does a machine with no clouds.yaml and one lab up. The API is the auth URL without its ``/identity`` path (the neutrino server serves
 both). An API error is one line (``main.py`` ends the command with it, exit status 1).
 """
 
@@ -26,16 +26,27 @@ class TraceError(RuntimeError):
     pass
 
 
+def _lab(name: str | None) -> tuple[str, str]:
+    from neutrino.lab import cloud, state
+
+    return cloud.admin_token(state.load(state.pick(name)))
+
+
 def _credentials() -> tuple[str, str]:
-    """(API URL, token) from clouds.yaml, as the openstack CLI finds it."""
+    """(API URL, token) from clouds.yaml, as the openstack CLI finds it; else the only lab's."""
     import yaml
 
     from neutrino.bus.http import password_token
 
     named = os.environ.get("OS_CLIENT_CONFIG_FILE")
     places = [Path(named)] if named else [p for p in PLACES if p.exists()]
-    if not places or not places[0].exists():
-        raise TraceError("no clouds.yaml: set OS_CLIENT_CONFIG_FILE (and OS_CLOUD), or give --lab")
+    if not named and not places:
+        try:
+            return _lab(None)
+        except LookupError:
+            raise TraceError("no clouds.yaml (set OS_CLIENT_CONFIG_FILE and OS_CLOUD) and no lab up (or give --lab)") from None
+    if not places[0].exists():
+        raise TraceError(f"OS_CLIENT_CONFIG_FILE names {named}, which does not exist")
     cloud = os.environ.get("OS_CLOUD", "neutrino")
     clouds = (yaml.safe_load(places[0].read_text()) or {}).get("clouds", {})
     if cloud not in clouds:
@@ -77,9 +88,7 @@ def trace(source: str, destination: str, protocol: str, dport: int | None, sourc
     if dport is not None and protocol == "icmp":
         raise click.UsageError("--dport is for --proto tcp or udp")
     if lab_name is not None:
-        from neutrino.lab import cloud, state
-
-        url, token = cloud.admin_token(state.load(lab_name))
+        url, token = _lab(lab_name)
     else:
         url, token = _credentials()
     doc = fetch(url, token, {"from": source, "to": destination, "protocol": protocol, "port": dport,

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 BRIDGE = re.compile(r'^\s*bridge\("([^"]+)"\)\s*$')
 ENTRY = re.compile(r"^\s*(\d+)\.\s+(.*)$")
 VLAN_SET = re.compile(r"^set_field:(\d+)->vlan_vid$|^mod_vlan_vid:(\d+)$")
-TUN_SET = re.compile(r"^set_field:(0x[0-9a-f]+|\d+)->tun_id$|^set_tunnel:(0x[0-9a-f]+|\d+)$")
+TUN_SET = re.compile(r"^set_field:(0x[0-9a-f]+|\d+)->tun_id$|^set_tunnel:(0x[0-9a-f]+|\d+)$"
+                     r"|^load:(0x[0-9a-f]+|\d+)->NXM_NX_TUN_ID\[\]$")
 TUNNEL_TO = re.compile(r"tunneling from \S+ (\S+) to \S+ (\S+)")
 DPIF_BRIDGE = re.compile(r"^  (\S+):$")
 DPIF_PORT = re.compile(r"^\s{4}(\S+) (\d+)/(\d+|none): \(([^):]+)")
@@ -50,14 +51,20 @@ class Lookup:
         return None
 
     def vlan_matched(self) -> int | None:
+        """The VID the flow matches: ``dl_vlan=2``, or ``vlan_tci=0x0002/0x0fff`` (a learned flow)."""
         m = re.search(r"(?:^|,)dl_vlan=(\d+)", self.match)
-        return int(m.group(1)) if m else None
+        if m:
+            return int(m.group(1))
+        m = re.search(r"(?:^|,)vlan_tci=(0x[0-9a-f]+)/(0x[0-9a-f]+)", self.match)
+        if m and int(m.group(2), 16) & 0xFFF == 0xFFF:
+            return int(m.group(1), 16) & 0xFFF
+        return None
 
     def tunnel_set(self) -> int | None:
         for a in self.actions:
             m = TUN_SET.match(a)
             if m:
-                return int(m.group(1) or m.group(2), 0)
+                return int(m.group(1) or m.group(2) or m.group(3), 0)
         return None
 
     def tunnel_matched(self) -> int | None:
