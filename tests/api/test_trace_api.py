@@ -3,12 +3,13 @@ agents over the bus and their answers back (agents here answer with canned probe
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from neutrino.bus.client import AgentClient
-from tests.api.agent_support import report, state_of
+from tests.api.agent_support import ago, report, state_of
 
 pytestmark = pytest.mark.api
 
@@ -55,6 +56,22 @@ def test_trace_asks_the_agents_and_reports_what_they_answered(api):
     assert doc["verdict"] == "dropped" and doc["dropped_at"] == "dataplane"
     assert "OVS drops the packet" in doc["disagreements"][0]
     assert doc["unverified"] == ["h2: the agent on h2 did not answer within 1 s (down?)"]
+
+
+def test_a_host_whose_agent_is_dead_is_not_waited_for(api):
+    a, b = _cloud(api)
+    report(api, "h2", "ovs", now=ago(3600), tunnel_types=["vxlan"], tunneling_ip="172.31.9.2")
+    state_of(api).bus.traces.timeout = 30.0  # h1 answers; waiting for h2 would show
+    seen: list[dict] = []  # type: ignore[type-arg]
+    cancel = _answering(api, "h1", seen)
+    try:
+        started = time.monotonic()
+        doc = api.get("/v2.0/trace", params={"from": a["id"], "to": "b"}).json()["trace"]
+    finally:
+        cancel()
+    assert time.monotonic() - started < 10
+    assert doc["unverified"] == ["h2: the agent on h2 is down (no heartbeat for over 75 s)"]
+    assert [m["host"] for m in seen] == ["h1"]
 
 
 @pytest.mark.parametrize(("params", "words"), [

@@ -28,12 +28,12 @@ async def trace_packet(request: Request) -> Response:
     if not ctx.is_admin:
         raise errors.PolicyNotAuthorized(action="get_trace")
     query = trace.parse(dict(request.query_params))
-    prepared = await in_transaction(request, lambda s: trace.prepare(s, query), readonly=True)
-    bus = state_of(request).bus
-    wanted = probes.by_host(prepared.probes)
-    live: dict[str, Any]
-    if bus is None:
-        live = {h: {"error": "this server runs no agent bus"} for h in wanted}
-    else:
-        live = await asyncio.to_thread(bus.traces.ask, wanted)
+    state = state_of(request)
+    prepared = await in_transaction(request, lambda s: trace.prepare(s, state.domain, query), readonly=True)
+    wanted = {h: p for h, p in probes.by_host(prepared.probes).items() if h not in prepared.down}
+    live: dict[str, Any] = {h: {"error": why} for h, why in prepared.down.items()}
+    if state.bus is None:
+        live.update({h: {"error": "this server runs no agent bus"} for h in wanted})
+    else:  # a dead host's agent is not waited for
+        live.update(await asyncio.to_thread(state.bus.traces.ask, wanted))
     return respond.json({"trace": report.build(prepared.world, prepared.plan, prepared.probes, live)})

@@ -6,10 +6,13 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.domain.services import trace_world
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.models import Agent
+from neutrino.domain.services import agents, trace_world
 from neutrino.tools.trace import intent, probes
 from neutrino.tools.trace.world import TraceInputError, World, resolve
 
@@ -30,6 +33,8 @@ class Prepared:
     world: World
     plan: intent.Plan
     probes: list[probes.Probe]
+    down: dict[str, str]
+    """host -> why its L2 agent will not answer (no heartbeat within ``agent_down_time``)."""
 
 
 def parse(params: dict[str, str]) -> Query:
@@ -59,7 +64,7 @@ def parse(params: dict[str, str]) -> Query:
     return Query(src, dst, protocol, port, source_ip)
 
 
-def prepare(session: Session, query: Query) -> Prepared:
+def prepare(session: Session, cfg: DomainConfig, query: Query) -> Prepared:
     world = trace_world.build(session)
     try:
         src = resolve(world, query.source, role="FROM")
@@ -67,4 +72,9 @@ def prepare(session: Session, query: Query) -> Prepared:
         plan = intent.plan(world, src, dst, query.protocol, query.port, query.source_ip)
     except TraceInputError as exc:
         raise errors.TraceNotPossible(msg=str(exc)) from None
-    return Prepared(world, plan, probes.probes(world, plan))
+    found = probes.probes(world, plan)
+    hosts = {p.host for p in found}
+    rows = session.scalars(select(Agent).where(Agent.host.in_(hosts), Agent.agent_type == trace_world.L2_AGENT)).all()
+    alive = {a.host for a in rows if agents.is_alive(a, cfg)}
+    down = {h: f"the agent on {h} is down (no heartbeat for over {cfg.agent_down_time} s)" for h in hosts - alive}
+    return Prepared(world, plan, found, down)
