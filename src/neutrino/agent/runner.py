@@ -156,7 +156,8 @@ class HostAgent:
             self._start_reported = True
         except TransportError as exc:  # the bus is down: the heartbeat reports the start later
             self._bus_trouble("state report", exc)
-        self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"), sent_at=self.metrics.notified)
+        self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"), sent_at=self.metrics.notified,
+                                             trace=self._trace)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
         for target, name in ((self._work, "work"), (self._heartbeat, "heartbeat")):
@@ -164,6 +165,28 @@ class HostAgent:
             t.start()
             self._threads.append(t)
         self.queue.add("l2")
+
+    def _trace(self, msg: dict[str, Any]) -> None:
+        """Run a trace request's read-only probes (``agent/trace.py``) in a thread of their own,
+        so a reconcile pass never waits for them, and answer the server."""
+
+        def work() -> None:
+            from neutrino.agent.trace import run_probes
+            from neutrino.dataplane import exec as programs
+
+            appctl = getattr(self.switch, "appctl", None)
+            if appctl is None:
+                result: dict[str, Any] = {"error": "this agent's switch cannot trace"}
+            else:
+                result = run_probes(list(msg.get("probes") or []), appctl,
+                                    lambda argv, ns: programs.run(argv, netns=ns, timeout=10).stdout,
+                                    self.host.namespace)  # fmt: skip
+            try:
+                self.client.trace_result(str(msg.get("request_id", "")), result)
+            except TransportError as exc:
+                LOG.warning("agent %s: could not answer a trace request: %s", self.host.name, exc)
+
+        threading.Thread(target=work, name=f"agent-{self.host.name}-trace", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()

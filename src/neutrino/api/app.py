@@ -24,6 +24,7 @@ from neutrino.api.routes import security_groups
 from neutrino.api.routes import subnet_pools as subnet_pool_routes
 from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
+from neutrino.api.routes import trace as trace_routes
 from neutrino.api.routes import segments as segment_routes
 from neutrino.api.background import lifespan
 from neutrino.api.state import AppState
@@ -103,6 +104,7 @@ def create_app(state: AppState) -> Any:
     app.include_router(agent_routes.router)
     app.include_router(segment_routes.router)
     app.include_router(bus_routes.router)
+    app.include_router(trace_routes.router)
     app.include_router(identity_router, prefix="/identity")
     app.include_router(api_metrics.router)
     if state.metrics is not None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from neutrino import errors
 from neutrino.bus.events import EventLog
 from neutrino.bus.inproc import InProcTransport
+from neutrino.bus.trace_requests import TraceRequests
 from neutrino.bus.transport import Transport
 from neutrino.contract import messages
 from neutrino.db.engine import run_in_transaction
@@ -64,6 +65,8 @@ class RpcServer:
             messages.UPDATE_FIP_STATUSES: lambda s, msg: {
                 "updated": agent_requests.update_floatingip_statuses(s, msg["statuses"])},
         }  # fmt: skip
+        self.direct: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        """Methods that need no transaction of their own (a trace's answers)."""
         transport.serve(messages.PLUGIN_TOPIC, self.handle)
 
     def handle(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +75,8 @@ class RpcServer:
         except messages.VersionMismatch as exc:
             LOG.warning("dropped an agent call: %s", exc)
             return {"error": {"type": "VersionMismatch", "message": str(exc)}}
+        if msg["method"] in self.direct:
+            return self.direct[msg["method"]](msg)
         method = self.methods.get(msg["method"])
         if method is None:
             return {"error": {"type": "UnknownMethod", "message": f"no method {msg['method']!r}"}}
@@ -206,6 +211,8 @@ class ServerBus:
         read_engine = (read_sessions or sessions).kw["bind"]
         self.events = EventLog(engine, read_engine)
         self.notifier = Notifier(self.transport, sessions, read_sessions, log=self.events, metrics=metrics)
+        self.traces = TraceRequests(self.transport, self.events)
+        self.rpc.direct[messages.TRACE_RESULT] = self.traces.answer
         self._started = False
 
     def start(self) -> None:

@@ -147,6 +147,8 @@ from neutrino.errors.subnet_pools import (
     AddressScopeUpdateError,
 )
 
+from neutrino.errors.trace import TraceNotPossible
+
 __all__ = [
     "PortForwardingNotFound",
     "PortForwardingNotSupportFilterField",
@@ -155,6 +157,7 @@ __all__ = [
     "PortHasBindingFloatingIP",
     "AutoAllocationFailure",
     "DefaultExternalNetworkExists",
+    "TraceNotPossible",
     "NeutronError",
     "BadRequest",
     "HTTPBadRequest",

@@ -58,6 +58,9 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a subnetpool as the default."),
     ("subnetpool-prefix-ops", "Subnet Pool Prefix Operations", "Provides support for adjusting the prefix list of subnet pools"),
     ("address-scope", "Address scope", "Address scopes extension."),
+    # this project's own: GET /v2.0/trace (docs/trace.md)
+    ("neutrino-trace", "Packet trace", "Explains one packet's path hop by hop (bridges, flows, VIDs, VNIs, routes, "
+     "NAT, security groups) from the API's intent and each host's live dataplane, and where the two disagree."),
 ]
 
 
