@@ -93,8 +93,8 @@ def test_plan_from_nothing_builds_everything_in_order():
     have = bp.KernelView({tap(P1): link(tap(P1), "veth"), tap(P2): link(tap(P2), "veth"), "eth1": link("eth1", "veth")}, {}, {})
     actions = [str(a) for a in bp.plan(layout, have, "172.31.0.2")]
     brx = bp.bridge_name(NET_X)
-    assert actions.index(f"add_bridge {brx}") < actions.index("add_vxlan vxlan-1001 1001 172.31.0.2 1450")
-    assert actions.index("add_vxlan vxlan-1001 1001 172.31.0.2 1450") < actions.index(f"set_master vxlan-1001 {brx}")
+    assert actions.index(f"add_bridge {brx}") < actions.index("add_vxlan vxlan-1001 1001 172.31.0.2 1450 1")
+    assert actions.index("add_vxlan vxlan-1001 1001 172.31.0.2 1450 1") < actions.index(f"set_master vxlan-1001 {brx}")
     assert f"set_master {tap(P1)} {brx}" in actions and f"set_up {tap(P1)} 1450" in actions
     assert f"set_master eth1 {bp.bridge_name(NET_F)}" in actions
     assert "fdb_add vxlan-1001 00:00:00:00:00:00 172.31.0.3" in actions
@@ -141,5 +141,14 @@ def test_a_vxlan_device_with_another_vni_or_local_address_is_replaced():
     have = converged(layout)
     have.links["vxlan-1001"] = link("vxlan-1001", "vxlan", bp.bridge_name(NET_X), mtu=1450, vni=1001, local="172.31.0.99")
     actions = [str(a) for a in bp.plan(layout, have, "172.31.0.2")]
-    assert actions[:3] == ["del_link vxlan-1001", "add_vxlan vxlan-1001 1001 172.31.0.2 1450",
+    assert actions[:3] == ["del_link vxlan-1001", "add_vxlan vxlan-1001 1001 172.31.0.2 1450 1",
                            f"set_master vxlan-1001 {bp.bridge_name(NET_X)}"]  # fmt: skip
+
+
+def test_without_arp_proxy_no_neighbour_entries_and_the_device_floods_arp():
+    """A mixed cloud: the kernel's proxy would swallow ARP replies to OVS hosts."""
+    cfg = bp.Settings({"physnet1": "eth1"}, "172.31.0.2", vlan_capable=False, arp_proxy=False)
+    layout = bp.desired(STATE, {tap(P1)}, cfg)
+    assert layout.neighbours["vxlan-1001"] == frozenset() and len(layout.fdb["vxlan-1001"]) == 4
+    have = bp.KernelView({tap(P1): link(tap(P1), "veth")}, {}, {})
+    assert "add_vxlan vxlan-1001 1001 172.31.0.2 1450 0" in [str(a) for a in bp.plan(layout, have, "172.31.0.2", False)]

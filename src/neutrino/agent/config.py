@@ -38,6 +38,9 @@ class AgentConfig:
     bridge_mappings: dict[str, str] = field(default_factory=dict)
     physical_interface_mappings: dict[str, str] = field(default_factory=dict)
     """linuxbridge: physnet -> the interface its networks' bridges take as uplink."""
+    arp_proxy: bool = True
+    """linuxbridge: answer ARP/ND for remote ports locally (l2population). Off in a cloud with
+    OVS hosts: the kernel's proxy swallows ARP replies to them (docs/dataplane.md)."""
     tunnel_types: tuple[str, ...] = ()
     tunneling_ip: str | None = None
     datapath_type: str | None = None
@@ -79,8 +82,8 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         return dict(value)
     if key == "mechanism" and value not in MECHANISMS:
         raise ValueError(f"{source}: mechanism must be one of {', '.join(MECHANISMS)}, not {value!r}")
-    if key == "firewall" and not isinstance(value, bool):
-        raise ValueError(f"{source}: firewall must be true or false")
+    if key in ("firewall", "arp_proxy") and not isinstance(value, bool):
+        raise ValueError(f"{source}: {key} must be true or false")
     if key == "metrics_bind":
         parse_bind(value, source)
     if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):

@@ -51,6 +51,7 @@ class AgentSettings:
     mechanism: str = "openvswitch"
     interface_mappings: dict[str, str] = field(default_factory=dict)
     """linuxbridge: physnet -> uplink interface."""
+    arp_proxy: bool = True
 
 
 class HostAgent:
@@ -69,7 +70,7 @@ class HostAgent:
         adapters = adapters or self._real_adapters()
         self.switch = adapters.get("switch")
         self.monitor = adapters.get("monitor_factory", lambda cb: None)(lambda: self.queue.add("l2"))
-        firewall = self._firewall_applier(adapters["nftables"], adapters["netlink"]) if settings.firewall else None
+        firewall = self._firewall_applier(adapters["nftables"], adapters["netlink"], adapters.get("conntrack")) if settings.firewall else None
         if settings.mechanism == "linuxbridge":
             self.l2: Any = self._linuxbridge(adapters, firewall)
             plug = adapters.get("plug") or BridgePlug()
@@ -111,17 +112,20 @@ class HostAgent:
         if not vlan:
             LOG.warning("agent %s: this kernel has no 8021q (VLAN subinterfaces): VLAN networks will not "
                         "bind to this Linux bridge agent", self.host.name)  # fmt: skip
-        cfg = BridgeConfig(dict(self.settings.interface_mappings), self.settings.tunneling_ip, vlan)
+        cfg = BridgeConfig(dict(self.settings.interface_mappings), self.settings.tunneling_ip, vlan, self.settings.arp_proxy)
         return LinuxbridgeL2Reconciler(cfg, adapters["netlink"], vxlan, self.host.netns, firewall=firewall)
 
     def _real_adapters(self) -> dict[str, Any]:
         from neutrino.dataplane.garp import Announcer
+        from neutrino.dataplane.conntrack import Conntrack
         from neutrino.dataplane.kernel_vxlan import KernelVxlan
         from neutrino.dataplane.netlink import Netlink
         from neutrino.dataplane.nftables import Nftables
 
+        conntrack = Conntrack()
         if self.settings.mechanism == "linuxbridge":
-            return {"nftables": Nftables(), "netlink": Netlink(), "announcer": Announcer(), "vxlan": KernelVxlan()}
+            return {"nftables": Nftables(), "netlink": Netlink(), "announcer": Announcer(), "vxlan": KernelVxlan(),
+                    "conntrack": conntrack}  # fmt: skip
 
         from neutrino.dataplane.netlink import Netlink
         from neutrino.dataplane.nftables import Nftables
@@ -138,14 +142,16 @@ class HostAgent:
             "netlink": Netlink(),
             "announcer": Announcer(),
             "monitor_factory": lambda cb: OvsdbMonitor(self.host, cb),
+            "conntrack": conntrack,
         }
 
-    def _firewall_applier(self, nft: Any, netlink: Any) -> Any:
-        """Security groups as nftables in the host namespace: the constant conntrack table once,
-        then the ports' bridge table whenever its text changes. Checks the per-namespace
+    def _firewall_applier(self, nft: Any, netlink: Any, conntracks: Any = None) -> Any:
+        """Security groups as nftables in the host namespace: the conntrack table (a zone per
+        network, agent/firewall/conntrack.py) and the ports' bridge table whenever their text
+        changes; a rule removed also deletes the conntrack entries it matched. Checks the per-namespace
         br_netfilter sysctls first (docs/dataplane.md, "br_netfilter and the hybrid firewall") and fixes them in an emulated host's namespace;
         on a real host (root namespace) it only reports them."""
-        from neutrino.agent.firewall import rules, sysctls
+        from neutrino.agent.firewall import conntrack, rules, sysctls
 
         last: dict[str, str] = {}
 
@@ -162,16 +168,25 @@ class HostAgent:
             for problem in sysctls.problems(values):
                 LOG.error("agent %s: firewall: %s", self.host.name, problem)
 
+        previous: list[list[BoundPort]] = [[]]
+
         def apply(ports: list[BoundPort], remote_groups: tuple[Any, ...] = ()) -> bool:
             if "ct" not in last:
                 check_sysctls()
-                nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=self.host.netns)
-                last["ct"] = "applied"
+            ct = conntrack.ct_body(ports)  # the zones follow the networks present
+            if last.get("ct") != ct:
+                nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, ct, netns=self.host.netns)
+                last["ct"] = ct
             body = rules.render(ports, remote_groups)
             if last.get("body") == body:
+                previous[0] = ports
                 return False
             nft.apply_table(rules.FAMILY, rules.TABLE, body, netns=self.host.netns)
             last["body"] = body
+            flush = conntrack.removed_rule_filters(previous[0], ports)
+            if flush and conntracks is not None:
+                conntracks.delete(flush, netns=self.host.netns)
+            previous[0] = ports
             return True
 
         return apply

@@ -49,7 +49,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
         tunneling_ip=config.tunneling_ip, datapath_type=datapath or "netdev", firewall=config.firewall,
         report_interval=config.report_interval, resync_interval=config.resync_interval,
         state_dir=config.state_dir / config.host / "dhcp",
-        mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings),
+        mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
     )  # fmt: skip
 
 

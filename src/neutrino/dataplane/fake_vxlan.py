@@ -37,7 +37,7 @@ class FakeVxlan:
         live = set(self.vxlan_devices(netns=netns))
         return {n: frozenset(v) for (ns, n), v in self.neigh_entries.items() if ns == netns and n in live and v}
 
-    def add_vxlan(self, name: str, vni: int, local_ip: str, *, mtu: int | None, netns: str | None) -> None:
+    def add_vxlan(self, name: str, vni: int, local_ip: str, *, mtu: int | None, proxy: bool = True, netns: str | None) -> None:
         have = self.vxlan_devices(netns=netns).get(name)
         if have == (vni, local_ip):
             return

@@ -60,7 +60,7 @@ class KernelVxlan:
 
     # --- writes ------------------------------------------------------------------------------
 
-    def add_vxlan(self, name: str, vni: int, local_ip: str, *, mtu: int | None, netns: str | None) -> None:
+    def add_vxlan(self, name: str, vni: int, local_ip: str, *, mtu: int | None, proxy: bool = True, netns: str | None) -> None:
         check_ifname(name)
         have = self.vxlan_devices(netns=netns).get(name)
         if have == (vni, local_ip):
@@ -68,7 +68,7 @@ class KernelVxlan:
         if have is not None:
             raise PermanentError("add vxlan", name, f"exists with VNI {have[0]} local {have[1]}")
         argv = ["ip", "link", "add", name, *(["mtu", str(mtu)] if mtu else []), "type", "vxlan", "id", str(vni),
-                "local", local_ip, "dstport", str(VXLAN_UDP_PORT), "nolearning", "proxy"]  # fmt: skip
+                "local", local_ip, "dstport", str(VXLAN_UDP_PORT), "nolearning", *(["proxy"] if proxy else [])]  # fmt: skip
         self.run(argv, netns=netns)  # type: ignore[operator]
 
     def add_vlan(self, name: str, parent: str, vid: int, *, netns: str | None) -> None:

@@ -122,7 +122,7 @@ def create(
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
     try:
-        plug(h, vm, checksum_offload=kernel_only(lab))
+        plug(h, vm, checksum_offload=lab.kernel_only)
     except Exception:
         unplug(h, vm)
         (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
@@ -231,12 +231,6 @@ def _least_loaded_compute(lab: resolve.ResolvedLab) -> str:
         if vm.host in load:
             load[vm.host] += 1
     return min(computes, key=lambda c: (load[c], computes.index(c)))
-
-
-def kernel_only(lab: resolve.ResolvedLab) -> bool:
-    """Every host switches in the kernel (linuxbridge): no OVS userspace on any path, so
-    instances keep checksum offload and TSO (docs/dataplane.md, "Checksum offload")."""
-    return all(h.linuxbridge for h in lab.hosts if h.has_dataplane)
 
 
 def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = False) -> None:

@@ -160,6 +160,12 @@ class ResolvedLab:
     def vm_namespace(self, vm: str) -> str:
         return vm_namespace(self.name, vm)
 
+    @property
+    def kernel_only(self) -> bool:
+        """Every host switches in the kernel (linuxbridge): no packet crosses OVS userspace,
+        so checksum offload can stay on everywhere (docs/dataplane.md, "Checksum offload")."""
+        return all(h.linuxbridge for h in self.hosts if h.has_dataplane)
+
     def namespaces(self) -> list[str]:
         out = [h.netns for h in self.hosts]
         if self.outside:

@@ -84,6 +84,10 @@ class Settings:
     interface_mappings: Mapping[str, str]
     local_ip: str | None
     vlan_capable: bool
+    arp_proxy: bool = True
+    """Answer ARP/ND for remote ports on this host. The kernel's proxy also swallows every
+    ARP reply sent into the tunnel, so with peers that do not answer ARP themselves (an OVS
+    agent without ARP responder, in a mixed cloud) it must be off: requests then flood."""
 
 
 def uplink_for(port: BoundPort, cfg: Settings) -> Uplink | str:
@@ -150,7 +154,8 @@ def desired(state: DesiredHostState, present_taps: Iterable[str], cfg: Settings)
         if dev is None or rp.tunnel_ip == cfg.local_ip:
             continue
         fdb[dev].add((rp.mac_address.lower(), rp.tunnel_ip))
-        neigh[dev] |= {(ip, rp.mac_address.lower()) for ip in rp.ip_addresses}
+        if cfg.arp_proxy:
+            neigh[dev] |= {(ip, rp.mac_address.lower()) for ip in rp.ip_addresses}
     layout.fdb = {k: frozenset(v) for k, v in fdb.items()}
     layout.neighbours = {k: frozenset(v) for k, v in neigh.items()}
     layout.wired = frozenset(wired)
@@ -191,7 +196,7 @@ class Action:
         return f"{self.op} {' '.join(str(a) for a in self.args if a is not None)}"
 
 
-def plan(want: Layout, have: KernelView, local_ip: str | None) -> list[Action]:
+def plan(want: Layout, have: KernelView, local_ip: str | None, arp_proxy: bool = True) -> list[Action]:
     """Ordered actions: create bridges and uplinks, enslave, bring up, fix FDB and neighbours,
     then release and delete what is no longer wanted (owned names only)."""
     out: list[Action] = []
@@ -212,7 +217,7 @@ def plan(want: Layout, have: KernelView, local_ip: str | None) -> list[Action]:
                     out.append(Action("del_link", (up.name,)))
                     link = None
                 if link is None:
-                    out.append(Action("add_vxlan", (up.name, up.vni, local_ip, mtu)))
+                    out.append(Action("add_vxlan", (up.name, up.vni, local_ip, mtu, int(arp_proxy))))
             elif up.kind == "vlan" and link is None:
                 out.append(Action("add_vlan", (up.name, up.parent, up.vid)))
             elif up.kind == "physical" and link is None:

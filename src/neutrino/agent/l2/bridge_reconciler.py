@@ -28,6 +28,7 @@ class BridgeConfig:
     interface_mappings: dict[str, str]
     local_ip: str | None
     vlan_capable: bool = False
+    arp_proxy: bool = True
 
 
 class LinuxbridgeL2Reconciler:
@@ -44,7 +45,7 @@ class LinuxbridgeL2Reconciler:
 
     @property
     def settings(self) -> bridge_plan.Settings:
-        return bridge_plan.Settings(self.cfg.interface_mappings, self.cfg.local_ip, self.cfg.vlan_capable)
+        return bridge_plan.Settings(self.cfg.interface_mappings, self.cfg.local_ip, self.cfg.vlan_capable, self.cfg.arp_proxy)
 
     def resync(self) -> None:
         """Nothing cached to forget: every pass compares with the kernel."""
@@ -76,7 +77,7 @@ class LinuxbridgeL2Reconciler:
             if self._refused_logged.get(port_id) != why:
                 LOG.error("linuxbridge: port %s cannot be wired here: %s", port_id, why)
                 self._refused_logged[port_id] = why
-        actions = bridge_plan.plan(want, have, self.cfg.local_ip)
+        actions = bridge_plan.plan(want, have, self.cfg.local_ip, self.cfg.arp_proxy)
         self.apply(actions)
         result.ovsdb_commands = len(actions)
         if self.firewall is not None:
@@ -96,7 +97,7 @@ class LinuxbridgeL2Reconciler:
             if op == "add_bridge":
                 nl.add_bridge(str(a[0]), netns=ns)
             elif op == "add_vxlan":
-                self.vxlan.add_vxlan(str(a[0]), int(a[1] or 0), str(a[2]), mtu=a[3], netns=ns)  # type: ignore[arg-type]
+                self.vxlan.add_vxlan(str(a[0]), int(a[1] or 0), str(a[2]), mtu=a[3], proxy=bool(a[4]), netns=ns)  # type: ignore[arg-type]
             elif op == "add_vlan":
                 self.vxlan.add_vlan(str(a[0]), str(a[1]), int(a[2] or 0), netns=ns)
             elif op == "missing_interface":
