@@ -229,10 +229,8 @@ def plan(want: Layout, have: KernelView, local_ip: str | None, arp_proxy: bool =
             out += _member(tap, name, links.get(tap), mtu=br.mtu)
         if cur is None or not cur.up or cur.mtu != br.mtu:
             out.append(Action("set_up", (name, br.mtu)))
-    for dev in sorted(set(want.fdb) | {n for n in have.fdb if n in links and n.startswith(VXLAN_PREFIX)}):
-        wanted, got = want.fdb.get(dev, frozenset()), have.fdb.get(dev, frozenset())
-        if dev not in want.fdb:
-            continue  # the device itself goes below
+    for dev in sorted(want.fdb):  # devices no longer wanted go below, with their entries
+        wanted, got = want.fdb[dev], have.fdb.get(dev, frozenset())
         out += [Action("fdb_add", (dev, mac, dst)) for mac, dst in sorted(wanted - got)]
         out += [Action("fdb_del", (dev, mac, dst)) for mac, dst in sorted(got - wanted)]
         nw, ng = want.neighbours.get(dev, frozenset()), have.neighbours.get(dev, frozenset())

@@ -89,33 +89,33 @@ class LinuxbridgeL2Reconciler:
         return result
 
     def apply(self, actions: list[bridge_plan.Action]) -> None:
-        nl, ns = self.netlink, self.netns
+        netlink, netns = self.netlink, self.netns
         entries: dict[str, list[tuple[str, str, str]]] = {"fdb_add": [], "fdb_del": [], "neigh_add": [], "neigh_del": []}
         for action in actions:
             LOG.debug("linuxbridge: %s", action)
-            op, a = action.op, action.args
+            op, args = action.op, action.args
             if op == "add_bridge":
-                nl.add_bridge(str(a[0]), netns=ns)
+                netlink.add_bridge(str(args[0]), netns=netns)
             elif op == "add_vxlan":
-                self.vxlan.add_vxlan(str(a[0]), int(a[1] or 0), str(a[2]), mtu=a[3], proxy=bool(a[4]), netns=ns)  # type: ignore[arg-type]
+                self.vxlan.add_vxlan(str(args[0]), int(args[1] or 0), str(args[2]), mtu=args[3], proxy=bool(args[4]), netns=netns)  # type: ignore[arg-type]
             elif op == "add_vlan":
-                self.vxlan.add_vlan(str(a[0]), str(a[1]), int(a[2] or 0), netns=ns)
+                self.vxlan.add_vlan(str(args[0]), str(args[1]), int(args[2] or 0), netns=netns)
             elif op == "missing_interface":
-                LOG.error("linuxbridge: physical interface %s does not exist on this host", a[0])
+                LOG.error("linuxbridge: physical interface %s does not exist on this host", args[0])
             elif op == "set_master":
-                nl.set_link(str(a[0]), netns=ns, master=str(a[1]))
+                netlink.set_link(str(args[0]), netns=netns, master=str(args[1]))
             elif op == "release":
-                nl.set_link(str(a[0]), netns=ns, master="")
+                netlink.set_link(str(args[0]), netns=netns, master="")
             elif op == "set_up":
-                nl.set_link(str(a[0]), netns=ns, up=True, mtu=a[1])  # type: ignore[arg-type]
+                netlink.set_link(str(args[0]), netns=netns, up=True, mtu=args[1])  # type: ignore[arg-type]
             elif op == "del_link":
-                nl.del_link(str(a[0]), netns=ns)
+                netlink.del_link(str(args[0]), netns=netns)
             elif op in entries:
-                entries[op].append((str(a[0]), str(a[1]), str(a[2])))
+                entries[op].append((str(args[0]), str(args[1]), str(args[2])))
             else:
                 raise ValueError(f"unknown action {action}")
         if any(entries.values()):
-            self.vxlan.change_entries(**entries, netns=ns)
+            self.vxlan.change_entries(**entries, netns=netns)
 
     def reported(self, result: PassResult) -> None:
         self.reported_up |= set(result.wired)
