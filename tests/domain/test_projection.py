@@ -194,3 +194,15 @@ def test_router_interfaces_carry_their_address_scope(sessions):
     assert (router.interfaces[0].address_scope_v4, router.interfaces[0].address_scope_v6) == (scope_id, None)
     assert router.gateway is not None and router.gateway.address_scope_v4 is None
     assert after.fingerprint != before.fingerprint
+
+
+def test_remote_ports_are_the_l2population_view(sessions):
+    """The Linux bridge agent's FDB and ARP proxy data: the ports of the shared tunnelled
+    network bound on the peers, with their addresses (allowed pairs too) and tunnel endpoint."""
+    ids = run_in_transaction(sessions, _cloud)
+    state = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
+    by_ip = {ip: p for p in state.remote_ports for ip in p.ip_addresses}
+    assert {p.network_id for p in state.remote_ports} == {ids["net"]}
+    assert by_ip["10.0.0.12"].tunnel_ip == "192.168.100.12" and "10.0.0.200" in by_ip["10.0.0.12"].ip_addresses
+    assert by_ip["10.0.0.1"].tunnel_ip == "192.168.100.10"  # the router interface on the network node
+    assert "10.0.0.11" not in by_ip  # this host's own port is not remote

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
+from neutrino.agent.l2.bridge_reconciler import BridgeConfig, LinuxbridgeL2Reconciler
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
+from neutrino.agent.plug import BridgePlug
 from neutrino.agent.workqueue import WorkQueue
 from neutrino.bus.broker_errors import backoff
 from neutrino.bus.client import AgentClient
@@ -46,6 +48,10 @@ class AgentSettings:
     firewall: bool = True
     state_dir: Path | None = None
     """Where the DHCP role keeps dnsmasq's files (one directory per network)."""
+    mechanism: str = "openvswitch"
+    interface_mappings: dict[str, str] = field(default_factory=dict)
+    """linuxbridge: physnet -> uplink interface."""
+    arp_proxy: bool = True
 
 
 class HostAgent:
@@ -62,19 +68,25 @@ class HostAgent:
         self.last_result: PassResult | None = None
         self.converged = threading.Condition()
         adapters = adapters or self._real_adapters()
-        self.switch = adapters["switch"]
+        self.switch = adapters.get("switch")
         self.monitor = adapters.get("monitor_factory", lambda cb: None)(lambda: self.queue.add("l2"))
-        self.l2 = OvsL2Reconciler(
-            L2Config(
-                bridge_mappings=settings.bridge_mappings,
-                tunnel_types=settings.tunnel_types,
-                local_ip=settings.tunneling_ip,
-                datapath_type=settings.datapath_type,
-            ),
-            adapters["ovsdb"],
-            adapters["openflow"],
-            firewall=self._firewall_applier(adapters["nftables"], adapters["netlink"]) if settings.firewall else None,
-        )
+        firewall = self._firewall_applier(adapters["nftables"], adapters["netlink"], adapters.get("conntrack")) if settings.firewall else None
+        if settings.mechanism == "linuxbridge":
+            self.l2: Any = self._linuxbridge(adapters, firewall)
+            plug = adapters.get("plug") or BridgePlug()
+        else:
+            self.l2 = OvsL2Reconciler(
+                L2Config(
+                    bridge_mappings=settings.bridge_mappings,
+                    tunnel_types=settings.tunnel_types,
+                    local_ip=settings.tunneling_ip,
+                    datapath_type=settings.datapath_type,
+                ),
+                adapters["ovsdb"],
+                adapters["openflow"],
+                firewall=firewall,
+            )
+            plug = adapters["ovsdb"]
         self._vswitchd_pid: int | None = None
         self._start_reported = False
         self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
@@ -85,16 +97,36 @@ class HostAgent:
             from neutrino.agent.dhcp.reconciler import DhcpReconciler
 
             state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
-            self.dhcp = DhcpReconciler(host, adapters["netlink"], adapters["ovsdb"], state_dir, self.client.create_dhcp_port,
+            self.dhcp = DhcpReconciler(host, adapters["netlink"], plug, state_dir, self.client.create_dhcp_port,
                                        announcer=adapters.get("announcer"))  # fmt: skip
         if "l3" in settings.roles:
             from neutrino.agent.l3.reconciler import L3Reconciler
 
-            self.l3 = L3Reconciler(host, adapters["netlink"], adapters["ovsdb"], adapters["nftables"],
+            self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"],
                                    announcer=adapters.get("announcer"))  # fmt: skip
+
+    def _linuxbridge(self, adapters: dict[str, Any], firewall: Any) -> LinuxbridgeL2Reconciler:
+        """The Linux bridge L2 agent; VLAN networks only where the kernel makes VLAN subinterfaces."""
+        vxlan = adapters["vxlan"]
+        vlan = vxlan.vlan_supported(netns=self.host.netns)
+        if not vlan:
+            LOG.warning("agent %s: this kernel has no 8021q (VLAN subinterfaces): VLAN networks will not "
+                        "bind to this Linux bridge agent", self.host.name)  # fmt: skip
+        cfg = BridgeConfig(dict(self.settings.interface_mappings), self.settings.tunneling_ip, vlan, self.settings.arp_proxy)
+        return LinuxbridgeL2Reconciler(cfg, adapters["netlink"], vxlan, self.host.netns, firewall=firewall)
 
     def _real_adapters(self) -> dict[str, Any]:
         from neutrino.dataplane.garp import Announcer
+        from neutrino.dataplane.conntrack import Conntrack
+        from neutrino.dataplane.kernel_vxlan import KernelVxlan
+        from neutrino.dataplane.netlink import Netlink
+        from neutrino.dataplane.nftables import Nftables
+
+        conntrack = Conntrack()
+        if self.settings.mechanism == "linuxbridge":
+            return {"nftables": Nftables(), "netlink": Netlink(), "announcer": Announcer(), "vxlan": KernelVxlan(),
+                    "conntrack": conntrack}  # fmt: skip
+
         from neutrino.dataplane.netlink import Netlink
         from neutrino.dataplane.nftables import Nftables
         from neutrino.dataplane.openflow import OpenFlow
@@ -110,14 +142,16 @@ class HostAgent:
             "netlink": Netlink(),
             "announcer": Announcer(),
             "monitor_factory": lambda cb: OvsdbMonitor(self.host, cb),
+            "conntrack": conntrack,
         }
 
-    def _firewall_applier(self, nft: Any, netlink: Any) -> Any:
-        """Security groups as nftables in the host namespace: the constant conntrack table once,
-        then the ports' bridge table whenever its text changes. Checks the per-namespace
+    def _firewall_applier(self, nft: Any, netlink: Any, conntracks: Any = None) -> Any:
+        """Security groups as nftables in the host namespace: the conntrack table (a zone per
+        network, agent/firewall/conntrack.py) and the ports' bridge table whenever their text
+        changes; a rule removed also deletes the conntrack entries it matched. Checks the per-namespace
         br_netfilter sysctls first (docs/dataplane.md, "br_netfilter and the hybrid firewall") and fixes them in an emulated host's namespace;
         on a real host (root namespace) it only reports them."""
-        from neutrino.agent.firewall import rules, sysctls
+        from neutrino.agent.firewall import conntrack, rules, sysctls
 
         last: dict[str, str] = {}
 
@@ -134,16 +168,25 @@ class HostAgent:
             for problem in sysctls.problems(values):
                 LOG.error("agent %s: firewall: %s", self.host.name, problem)
 
+        previous: list[list[BoundPort]] = [[]]
+
         def apply(ports: list[BoundPort], remote_groups: tuple[Any, ...] = ()) -> bool:
             if "ct" not in last:
                 check_sysctls()
-                nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=self.host.netns)
-                last["ct"] = "applied"
+            ct = conntrack.ct_body(ports)  # the zones follow the networks present
+            if last.get("ct") != ct:
+                nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, ct, netns=self.host.netns)
+                last["ct"] = ct
             body = rules.render(ports, remote_groups)
             if last.get("body") == body:
+                previous[0] = ports
                 return False
             nft.apply_table(rules.FAMILY, rules.TABLE, body, netns=self.host.netns)
             last["body"] = body
+            flush = conntrack.removed_rule_filters(previous[0], ports)
+            if flush and conntracks is not None:
+                conntracks.delete(flush, netns=self.host.netns)
+            previous[0] = ports
             return True
 
         return apply
@@ -202,18 +245,25 @@ class HostAgent:
             t.join(timeout=10)
 
     def report(self, start: bool = False) -> None:
+        linuxbridge = self.settings.mechanism == "linuxbridge"
         for role in self.settings.roles:
-            kind = {"l2": "ovs"}.get(role, role)
+            kind = {"l2": "linuxbridge" if linuxbridge else "ovs"}.get(role, role)
             agent_type, binary, topic, zone = AGENT_KINDS[kind]
+            l2 = kind in ("ovs", "linuxbridge")
             conf = configurations_for(
                 kind,
                 bridge_mappings=self.settings.bridge_mappings if kind == "ovs" else {},
-                tunnel_types=self.settings.tunnel_types if kind == "ovs" else [],
-                tunneling_ip=self.settings.tunneling_ip if kind == "ovs" else None,
+                tunnel_types=self.settings.tunnel_types if l2 else [],
+                tunneling_ip=self.settings.tunneling_ip if l2 else None,
             )
             if kind == "ovs":
                 conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=True,
                             devices=len(self.l2.reported_up))  # fmt: skip
+            elif kind == "linuxbridge":
+                conf.update(interface_mappings=dict(self.settings.interface_mappings), l2_population=True,
+                            vlan_subinterfaces=self.l2.cfg.vlan_capable, devices=len(self.l2.reported_up))  # fmt: skip
+            elif linuxbridge and kind in ("dhcp", "l3"):
+                conf["interface_driver"] = "linuxbridge"
             self.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
                                      start_flag=start, availability_zone=zone)  # fmt: skip
         self.metrics.reported()
@@ -240,6 +290,8 @@ class HostAgent:
             LOG.warning("agent %s: the server answers again; resyncing", self.host.name)
 
     def _vswitchd_restarted(self) -> bool:
+        if self.switch is None:
+            return False
         pid = self.switch.pids().get("ovs-vswitchd")
         restarted = self._vswitchd_pid is not None and pid is not None and pid != self._vswitchd_pid
         if pid is not None:
@@ -261,6 +313,11 @@ class HostAgent:
                 self.l2.resync()
                 last_full = time.monotonic()
                 key = key or "l2"
+            if key is None and isinstance(self.l2, LinuxbridgeL2Reconciler):
+                try:  # a tap plugged or gone: Neutron's Linux bridge agent polls for them too
+                    key = "l2" if self.l2.taps_changed() else None
+                except DataplaneError as exc:
+                    LOG.debug("agent %s: tap scan: %s", self.host.name, exc)
             if key is None:
                 continue
             try:

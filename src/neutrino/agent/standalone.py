@@ -40,15 +40,16 @@ def _credentials(config: AgentConfig) -> dict[str, Any]:
 
 def settings_for(config: AgentConfig) -> AgentSettings:
     datapath = config.datapath_type
-    if datapath is None:
+    if datapath is None and config.mechanism == "openvswitch":
         from neutrino.dataplane.ovs import detect_datapath_type
 
         datapath = detect_datapath_type()
     return AgentSettings(
         roles=config.roles, bridge_mappings=dict(config.bridge_mappings), tunnel_types=list(config.tunnel_types),
-        tunneling_ip=config.tunneling_ip, datapath_type=datapath, firewall=config.firewall,
+        tunneling_ip=config.tunneling_ip, datapath_type=datapath or "netdev", firewall=config.firewall,
         report_interval=config.report_interval, resync_interval=config.resync_interval,
         state_dir=config.state_dir / config.host / "dhcp",
+        mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
     )  # fmt: skip
 
 

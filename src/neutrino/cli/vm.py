@@ -61,9 +61,10 @@ def create(name: str, network: str | None, api_port: str | None, static: bool, s
         _print_json(inst.to_dict())
         return
     d = inst.devices
+    path = f"{d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → br-int" if "qbr" in d else f"{d['tap']} → its network's brq bridge"
     click.echo(
         f"instance {name} on {inst.host}: namespace {inst.netns}, eth0 {inst.mac} {inst.ip or '(no address)'}\n"
-        f"  {d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → br-int"
+        f"  {path}"
         + (f" tag {tag}" if tag else "")
         + f"  (iface-id {inst.port_id})"
     )

@@ -196,6 +196,18 @@ class TunnelPeer:
 
 
 @dataclass(frozen=True)
+class RemotePort:
+    """A port of a tunnelled network bound on another host (the l2population view): the tunnel
+    endpoint its MAC lives behind, for a static forwarding entry, and its addresses, so that ARP
+    and neighbour discovery for it are answered on this host instead of flooded."""
+
+    network_id: str
+    mac_address: str
+    ip_addresses: tuple[str, ...]
+    tunnel_ip: str
+
+
+@dataclass(frozen=True)
 class DesiredHostState:
     host: str
     ports: tuple[BoundPort, ...] = ()
@@ -204,6 +216,9 @@ class DesiredHostState:
     tunnel_peers: tuple[TunnelPeer, ...] = ()
     local_tunnel_ip: str | None = None
     remote_groups: tuple[RemoteGroup, ...] = ()
+    remote_ports: tuple[RemotePort, ...] = ()
+    """Ports on the tunnel peers' side of this host's tunnelled networks (the Linux bridge
+    agent's FDB and ARP/ND proxy entries; the OVS agent learns instead)."""
     format_version: int = FORMAT_VERSION
     fingerprint: str = field(default="", compare=False)
 

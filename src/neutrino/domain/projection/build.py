@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.contract.desired import DesiredHostState, RemoteGroup
 from neutrino.domain.projection.dhcp import dhcp_networks
+from neutrino.domain.projection.l2pop import remote_ports
 from neutrino.domain.projection.ports import bound_ports, group_members
 from neutrino.domain.projection.routers import routers_of
 from neutrino.domain.projection.tunnels import tunnel_peers
@@ -48,5 +49,6 @@ def project_host(session: Session, host: str) -> DesiredHostState:
         tunnel_peers=peers,
         local_tunnel_ip=local_ip,
         remote_groups=remote_groups,
+        remote_ports=remote_ports(session, peers),
     )
     return state.with_fingerprint()
