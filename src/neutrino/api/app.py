@@ -20,6 +20,7 @@ from neutrino.api.identity.routes import router as identity_router
 from neutrino.api.input_guard import RejectNulInUrl
 from neutrino.api.routes import discovery, quotas, resources, tags
 from neutrino.api.routes import security_groups
+from neutrino.api.routes import address_groups as address_group_routes
 from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import segments as segment_routes
@@ -90,7 +91,7 @@ def create_app(state: AppState) -> Any:
             resources.build_router(spec, service, extra_filters.get(spec.collection, frozenset()))
         )
         app.include_router(tags.build_router(spec, service))
-    for router in security_groups.build_routers():
+    for router in [*security_groups.build_routers(), *address_group_routes.build_routers()]:
         app.include_router(router)
     for plugin in state.service_plugins:
         for router in plugin.routers():

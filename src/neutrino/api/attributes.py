@@ -246,6 +246,7 @@ SECURITY_GROUP_RULE = _spec(
     Attr("port_range_max", post=True, default=None, convert=sg_rules.convert_port, json_type="integer"),
     Attr("remote_ip_prefix", post=True, default=None, convert=sg_rules.convert_prefix),
     Attr("remote_group_id", post=True, default=None, validate=validators.validate_string_or_none, validate_arg=36),
+    Attr("remote_address_group_id", post=True, default=None, validate=validators.validate_string_or_none, validate_arg=36),
     Attr("normalized_cidr", filter=False, sort=False),
 )
 

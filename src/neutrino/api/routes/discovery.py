@@ -14,6 +14,7 @@ from neutrino import errors
 from neutrino.api import respond
 from neutrino.api.attributes import RESOURCES
 from neutrino.api.auth import context_for, state_of
+from neutrino.api.security_attributes import ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE
 
 router = APIRouter(tags=["discovery"])
 
@@ -83,7 +84,7 @@ async def resources(request: Request) -> Response:
             "collection": spec.collection,
             "links": [{"rel": "self", "href": f"{url}/v2.0/{spec.path}"}],
         }
-        for spec in [*RESOURCES.values(), *(r for p in state_of(request).service_plugins for r in p.resources())]
+        for spec in [*RESOURCES.values(), ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, *(r for p in state_of(request).service_plugins for r in p.resources())]
     ]
     return respond.json({"resources": out})
 

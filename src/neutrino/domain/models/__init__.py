@@ -1,9 +1,12 @@
 """SQLAlchemy 2 mappings. Importing this package registers every table on ``Base.metadata``."""
 
+from neutrino.domain.models.address_group import AddressGroup, AddressGroupAddress
 from neutrino.domain.models.agent import Agent, NetworkDhcpAgentBinding, RouterL3AgentBinding
 from neutrino.domain.models.base import Base
 from neutrino.domain.models.bus_log import BusEvent, BusFingerprint
 from neutrino.domain.models.binding import PortBinding, PortBindingLevel, ProvisioningBlock
+from neutrino.domain.models.default_sg_rule import DefaultSecurityGroupRule
+from neutrino.domain.models.dns import NetworkDNSDomain, PortDNS
 from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAssignment, SigningKey, User
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
@@ -28,6 +31,11 @@ from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRou
 from neutrino.domain.models.tag import Tag
 
 __all__ = [
+    "AddressGroup",
+    "AddressGroupAddress",
+    "DefaultSecurityGroupRule",
+    "NetworkDNSDomain",
+    "PortDNS",
     "Agent",
     "BusEvent",
     "BusFingerprint",
