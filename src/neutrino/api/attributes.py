@@ -12,6 +12,7 @@ from typing import Any
 
 from neutrino.api import validators
 from neutrino.api.l3_validators import validate_external_gateway_info
+from neutrino.domain import dns_names
 from neutrino.domain.ml2.api import VNIC_TYPES
 from neutrino.domain.secgroups import protocols as sg_protocols
 from neutrino.domain.secgroups import rules as sg_rules
@@ -111,6 +112,9 @@ NETWORK = _spec(
     Attr("provider:physical_network", post=True, put=True, validate=validators.validate_string, validate_arg=64, sort=False),
     Attr("provider:segmentation_id", post=True, put=True, convert=validators.convert_to_int, sort=False, json_type="integer"),
     Attr("router:external", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
+    # dns-integration: stored by domain/services/dns_ext.py
+    Attr("dns_domain", post=True, put=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
 )
 
 SUBNET = _spec(
@@ -218,6 +222,12 @@ PORT = _spec(
          validate=validators.validate_dict, filter=False, sort=False, json_type="object"),
     Attr("binding:vif_type", filter=False, sort=False),
     Attr("binding:vif_details", filter=False, sort=False, json_type="object"),
+    # dns-integration, dns-domain-ports: dns_name is checked against the server's dns_domain there
+    Attr("dns_name", post=True, put=True, default="", convert=dns_names.lower, validate=validators.validate_string,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_domain", post=True, put=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_assignment", filter=False, sort=False, json_type="array"),
 )
 
 SECURITY_GROUP = _spec(

@@ -118,6 +118,9 @@ class DhcpPort:
     """(opt_name, opt_value, ip_version)"""
     revision_number: int = 0
     """The DHCP agent reports the port ready again when it changes (a binding adds a DHCP block)."""
+    dns_name: str = ""
+    """The port's ``dns_name`` (dns-integration): its hostname in DHCP answers and in dnsmasq's
+    DNS; empty means ``host-<ip with dashes>``."""
 
 
 @dataclass(frozen=True)
