@@ -26,7 +26,8 @@ from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import segments as segment_routes
 from neutrino.api.background import lifespan
 from neutrino.api.state import AppState
-from neutrino.domain.services import extensions, networks, ports, subnets
+from neutrino.api.security_attributes import NETWORK_SEGMENT_RANGE
+from neutrino.domain.services import extensions, networks, ports, segment_ranges, subnets
 
 LOG = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def create_app(state: AppState) -> Any:
     app.include_router(quotas.router)
     app.include_router(agent_routes.router)
     app.include_router(segment_routes.router)
+    app.include_router(resources.build_router(NETWORK_SEGMENT_RANGE, segment_ranges))
     app.include_router(bus_routes.router)
     app.include_router(identity_router, prefix="/identity")
     app.add_middleware(RejectNulInUrl)

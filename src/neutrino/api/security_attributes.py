@@ -57,3 +57,27 @@ DEFAULT_SECURITY_GROUP_RULE = ResourceSpec(
         )
     },
 )
+
+# network-segment-range (admin only; checked by domain/services/segment_ranges.py)
+NETWORK_SEGMENT_RANGE = ResourceSpec(
+    "network_segment_range",
+    "network_segment_ranges",
+    "network_segment_ranges",
+    {
+        a.name: a
+        for a in (
+            *_standard(),
+            _name(),
+            Attr("default", convert=validators.convert_to_boolean, json_type="boolean"),
+            Attr("shared", post=True, default=True, convert=validators.convert_to_boolean, json_type="boolean"),
+            Attr("network_type", post=True, validate=validators.validate_values,
+                 validate_arg=["vlan", "vxlan", "gre", "geneve"]),
+            Attr("physical_network", post=True, validate=validators.validate_string_or_none, validate_arg=64),
+            Attr("minimum", post=True, put=True, convert=validators.convert_to_int, json_type="integer"),
+            Attr("maximum", post=True, put=True, convert=validators.convert_to_int, json_type="integer"),
+            Attr("used", filter=False, sort=False, json_type="object"),
+            Attr("available", filter=False, sort=False, json_type="array"),
+        )
+    },
+    tag_type="network_segment_range",
+)

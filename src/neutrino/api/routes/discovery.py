@@ -14,7 +14,7 @@ from neutrino import errors
 from neutrino.api import respond
 from neutrino.api.attributes import RESOURCES
 from neutrino.api.auth import context_for, state_of
-from neutrino.api.security_attributes import ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE
+from neutrino.api.security_attributes import ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, NETWORK_SEGMENT_RANGE
 
 router = APIRouter(tags=["discovery"])
 
@@ -42,6 +42,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
     ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
+    ("network-segment-range", "Neutron Network Segment Range", "Provides support for the network segment range management"),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
     ("subnet-external-network", "Subnet belongs to an external network", "Informs if the subnet belongs to an external network"),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
@@ -89,7 +90,7 @@ async def resources(request: Request) -> Response:
             "collection": spec.collection,
             "links": [{"rel": "self", "href": f"{url}/v2.0/{spec.path}"}],
         }
-        for spec in [*RESOURCES.values(), ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, *(r for p in state_of(request).service_plugins for r in p.resources())]
+        for spec in [*RESOURCES.values(), ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, NETWORK_SEGMENT_RANGE, *(r for p in state_of(request).service_plugins for r in p.resources())]
     ]
     return respond.json({"resources": out})
 

@@ -91,9 +91,9 @@ class ProviderNetworkExtension(Extension):
             if NETWORK_TYPE not in given:
                 raise errors.InvalidInput(error_message="network_type required")
             requested = Segment(given[NETWORK_TYPE], given.get(PHYSICAL_NETWORK) or None, given.get(SEGMENTATION_ID))
-            segment = mgr.reserve_provider_segment(session, requested)
+            segment = mgr.reserve_provider_segment(session, requested, obj.project_id)
         else:
-            segment = mgr.allocate_tenant_segment(session)
+            segment = mgr.allocate_tenant_segment(session, obj.project_id)
         stored = segments.store(session, obj.id, segment)
         mtu = network_mtu.choose(data.get("mtu"), mgr.network_mtu([stored]))
         if mtu != obj.mtu:

@@ -27,6 +27,7 @@ from neutrino.domain.models.segment import (
     VlanAllocation,
     VxlanAllocation,
 )
+from neutrino.domain.models.segment_range import NetworkSegmentRange
 from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRoute, Subnet
 from neutrino.domain.models.tag import Tag
 
@@ -47,6 +48,7 @@ __all__ = [
     "GeneveAllocation",
     "NetworkDhcpAgentBinding",
     "NetworkSegment",
+    "NetworkSegmentRange",
     "PortBinding",
     "PortBindingLevel",
     "ProvisioningBlock",

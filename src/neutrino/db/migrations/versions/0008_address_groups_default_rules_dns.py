@@ -1,5 +1,5 @@
 """address groups, remote_address_group_id of rules, default security group rule templates
-(with Neutron's four legacy rules), DNS attributes of networks and ports
+(with Neutron's four legacy rules), DNS attributes of networks and ports, network segment ranges
 
 Revision ID: 0008
 Revises: 0004
@@ -93,8 +93,30 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('port_id', name=op.f('pk_port_dns'))
     )
 
+    op.create_table('network_segment_ranges',
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('default', sa.Boolean(), nullable=False),
+    sa.Column('shared', sa.Boolean(), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=True),
+    sa.Column('network_type', sa.String(length=32), nullable=False),
+    sa.Column('physical_network', sa.String(length=64), nullable=False),
+    sa.Column('minimum', sa.Integer(), nullable=False),
+    sa.Column('maximum', sa.Integer(), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('description', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('revision_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_segment_ranges'))
+    )
+    with op.batch_alter_table('network_segment_ranges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_segment_ranges_project_id'), ['project_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('network_segment_ranges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_segment_ranges_project_id'))
+    op.drop_table('network_segment_ranges')
     op.drop_table('port_dns')
     op.drop_table('network_dns_domains')
     op.drop_table('default_security_group_rules')

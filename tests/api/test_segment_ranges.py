@@ -1,0 +1,65 @@
+"""network-segment-range through the HTTP API: the default ranges from the configuration,
+admin CRUD, project networks taking ids from their project's range first, and the refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.ml2_support import ml2_server
+
+pytestmark = pytest.mark.api
+
+RANGES = "/v2.0/network_segment_ranges"
+
+
+def _err(r):  # type: ignore[no-untyped-def]
+    return r.status_code, r.json()["NeutronError"]["type"]
+
+
+def _seg(api, net_id):  # type: ignore[no-untyped-def]
+    return api.get(f"/v2.0/networks/{net_id}").json()["network"]["provider:segmentation_id"]
+
+
+def test_default_ranges_crud_and_project_allocation(tmp_path):
+    with ml2_server(tmp_path, None, vni_ranges=["1:100"], tenant_network_types=["vxlan"]) as (api, _state):
+        listed = api.get(RANGES).json()["network_segment_ranges"]
+        defaults = {(r["network_type"], r["physical_network"], r["minimum"], r["maximum"]) for r in listed}
+        assert ("vxlan", None, 1, 100) in defaults and ("vlan", "physnet1", 100, 199) in defaults
+        assert all(r["default"] and r["shared"] and r["project_id"] is None for r in listed)
+        default_vxlan = next(r for r in listed if r["network_type"] == "vxlan")
+        assert _err(api.delete(f"{RANGES}/{default_vxlan['id']}")) == (400, "NetworkSegmentRangeDefaultReadOnly")
+
+        member = api.as_project("pa")
+        assert member.get(RANGES).json()["network_segment_ranges"] == []
+        body = {"network_type": "vxlan", "minimum": 500, "maximum": 502, "shared": False, "project_id": "pa"}
+        assert _err(member.post(RANGES, {"network_segment_range": body}))[0] == 403
+        r = api.post(RANGES, {"network_segment_range": {"name": "pa", **body}})
+        assert r.status_code == 201, r.text
+        created = r.json()["network_segment_range"]
+        assert (created["default"], created["shared"], created["project_id"]) == (False, False, "pa")
+        assert created["available"] == [500, 501, 502] and created["used"] == {}
+        overlapping = dict(body, minimum=502, maximum=510)
+        assert _err(api.post(RANGES, {"network_segment_range": overlapping})) == (409, "NetworkSegmentRangeOverlaps")
+        assert _err(api.post(RANGES, {"network_segment_range": dict(body, network_type="flat")}))[0] == 400
+
+        # the project's networks take their ids from its range, out of the configured ones
+        nets = [member.network()["id"] for _ in range(3)]
+        assert sorted(_seg(api, n) for n in nets) == [500, 501, 502]
+        other = api.as_project("pb").network()
+        assert 1 <= _seg(api, other["id"]) <= 100
+        shown = api.get(f"{RANGES}/{created['id']}").json()["network_segment_range"]
+        assert shown["available"] == [] and set(shown["used"].values()) == {"pa"}
+        # a range holding segments cannot shrink past them nor go
+        path = f"{RANGES}/{created['id']}"
+        assert _err(api.put(path, {"network_segment_range": {"minimum": 501}})) == (
+            409, "NetworkSegmentRangeReferencedByProject",
+        )  # fmt: skip
+        r = api.put(path, {"network_segment_range": {"name": "wider", "minimum": 500, "maximum": 505}})
+        assert r.status_code == 200 and r.json()["network_segment_range"]["maximum"] == 505
+        assert _err(api.delete(path)) == (409, "NetworkSegmentRangeReferencedByProject")
+        for n in nets:
+            assert member.delete(f"/v2.0/networks/{n}").status_code == 204
+        assert api.delete(path).status_code == 204
+        assert api.get(path).status_code == 404
+        # its ids are gone from the allocation table: the project now takes configured ids
+        assert 1 <= _seg(api, member.network()["id"]) <= 100
