@@ -9,7 +9,7 @@ from tests.api.ml2_support import ml2_server
 
 pytestmark = pytest.mark.api
 
-RANGES = "/v2.0/network_segment_ranges"
+RANGES = "/v2.0/network-segment-ranges"
 
 
 def _err(r):  # type: ignore[no-untyped-def]
@@ -63,3 +63,37 @@ def test_default_ranges_crud_and_project_allocation(tmp_path):
         assert api.get(path).status_code == 404
         # its ids are gone from the allocation table: the project now takes configured ids
         assert 1 <= _seg(api, member.network()["id"]) <= 100
+
+
+def test_multi_provider_network(tmp_path):
+    with ml2_server(tmp_path, None) as (api, _state):
+        segs = [
+            {"provider:network_type": "vlan", "provider:physical_network": "physnet1", "provider:segmentation_id": 150},
+            {"provider:network_type": "vxlan"},
+        ]
+        r = api.post("/v2.0/networks", {"network": {"name": "mp", "segments": segs}})
+        assert r.status_code == 201, r.text
+        net = r.json()["network"]
+        assert "provider:network_type" not in net
+        [vlan, vxlan] = net["segments"]
+        assert vlan == segs[0]
+        assert vxlan["provider:network_type"] == "vxlan" and vxlan["provider:physical_network"] is None
+        assert 1 <= vxlan["provider:segmentation_id"] <= 1000
+        assert api.get(f"/v2.0/networks/{net['id']}").json()["network"]["segments"] == net["segments"]
+        segments = api.get("/v2.0/segments", params={"network_id": net["id"]}).json()["segments"]
+        assert {s["network_type"] for s in segments} == {"vlan", "vxlan"}
+        # the MTU is the smallest the segments carry (VXLAN's overhead)
+        assert net["mtu"] == 1450
+        # the same VLAN again is in use; both forms at once, duplicates and members are refused
+        again = api.post("/v2.0/networks", {"network": {"segments": segs[:1]}})
+        assert _err(again) == (409, "VlanIdInUse")
+        both = {"segments": segs[1:], "provider:network_type": "vxlan"}
+        assert _err(api.post("/v2.0/networks", {"network": both})) == (400, "SegmentsSetInConjunctionWithProviders")
+        dup = {"segments": [segs[0], segs[0]]}
+        assert _err(api.post("/v2.0/networks", {"network": dup})) == (400, "SegmentsContainDuplicateEntry")
+        assert _err(api.as_project("pa").post("/v2.0/networks", {"network": {"segments": segs[1:]}}))[0] == 403
+        # a one-segment network shows the provider attributes, not the list
+        single = api.post("/v2.0/networks", {"network": {"segments": segs[1:]}}).json()["network"]
+        assert "segments" not in single and single["provider:network_type"] == "vxlan"
+        assert api.delete(f"/v2.0/networks/{net['id']}").status_code == 204
+        assert api.post("/v2.0/networks", {"network": {"segments": segs[:1]}}).status_code == 201

@@ -112,6 +112,8 @@ NETWORK = _spec(
     Attr("provider:physical_network", post=True, put=True, validate=validators.validate_string, validate_arg=64, sort=False),
     Attr("provider:segmentation_id", post=True, put=True, convert=validators.convert_to_int, sort=False, json_type="integer"),
     Attr("router:external", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
+    # multi-provider: checked by domain/ml2/network_ext.py
+    Attr("segments", post=True, filter=False, sort=False, json_type="array"),
     # dns-integration: stored by domain/services/dns_ext.py
     Attr("dns_domain", post=True, put=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
          validate_arg=255, filter=False, sort=False),

@@ -62,7 +62,7 @@ DEFAULT_SECURITY_GROUP_RULE = ResourceSpec(
 NETWORK_SEGMENT_RANGE = ResourceSpec(
     "network_segment_range",
     "network_segment_ranges",
-    "network_segment_ranges",
+    "network-segment-ranges",
     {
         a.name: a
         for a in (

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from neutrino.errors.base import BadRequest, Conflict, InUse, NotFound, ServiceUnavailable
+from neutrino.errors.base import BadRequest, Conflict, InUse, InvalidInput, NotFound, ServiceUnavailable
 
 
 class NoNetworkAvailable(ServiceUnavailable):
@@ -57,3 +57,11 @@ class NetworkSegmentRangeDefaultReadOnly(BadRequest):
 
 class NetworkSegmentRangeOverlaps(Conflict):
     template = "Network segment range overlaps with range(s) with id %(range_id)s"
+
+
+class SegmentsSetInConjunctionWithProviders(InvalidInput):
+    template = "Segments and provider values cannot both be set."
+
+
+class SegmentsContainDuplicateEntry(InvalidInput):
+    template = "Duplicate segment entry in request."

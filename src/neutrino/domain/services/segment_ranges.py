@@ -1,4 +1,4 @@
-"""Network segment ranges (``/v2.0/network_segment_ranges``): admin CRUD, as Neutron's
+"""Network segment ranges (``/v2.0/network-segment-ranges``): admin CRUD, as Neutron's
 network_segment_range service plugin.
 
 Types: vlan (with a physical network), vxlan and geneve among the configured type drivers
