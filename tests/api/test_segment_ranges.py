@@ -97,3 +97,31 @@ def test_multi_provider_network(tmp_path):
         assert "segments" not in single and single["provider:network_type"] == "vxlan"
         assert api.delete(f"/v2.0/networks/{net['id']}").status_code == 204
         assert api.post("/v2.0/networks", {"network": {"segments": segs[:1]}}).status_code == 201
+
+
+def test_segments_write_api(tmp_path):
+    with ml2_server(tmp_path, None) as (api, _state):
+        net = api.post("/v2.0/networks", {"network": {"provider:network_type": "vxlan"}}).json()["network"]
+        [first] = api.get("/v2.0/segments", params={"network_id": net["id"]}).json()["segments"]
+        assert first["name"] is None and first["revision_number"] == 0 and first["created_at"]
+        body = {"network_id": net["id"], "network_type": "vlan", "physical_network": "physnet1", "name": "s2"}
+        member = api.as_project("pa")
+        assert _err(member.post("/v2.0/segments", {"segment": body}))[0] == 403
+        r = api.post("/v2.0/segments", {"segment": body})
+        assert r.status_code == 201, r.text
+        added = r.json()["segment"]
+        assert added["name"] == "s2" and 100 <= added["segmentation_id"] <= 199
+        shown = api.get(f"/v2.0/networks/{net['id']}").json()["network"]
+        assert [s["provider:network_type"] for s in shown["segments"]] == ["vxlan", "vlan"]
+        r = api.put(f"/v2.0/segments/{first['id']}", {"segment": {"name": "first", "description": "d"}})
+        assert r.json()["segment"]["name"] == "first" and r.json()["segment"]["revision_number"] == 1
+        assert _err(api.put(f"/v2.0/segments/{first['id']}", {"segment": {"segmentation_id": 5}}))[0] == 400
+        missing = dict(body, network_id="9a0e7d5f-0000-4000-8000-000000000000")
+        assert _err(api.post("/v2.0/segments", {"segment": missing})) == (404, "NetworkNotFound")
+        taken = dict(body, segmentation_id=added["segmentation_id"])
+        assert _err(api.post("/v2.0/segments", {"segment": taken})) == (409, "VlanIdInUse")
+        assert api.delete(f"/v2.0/segments/{added['id']}").status_code == 204
+        assert _err(api.get(f"/v2.0/segments/{added['id']}")) == (404, "SegmentNotFound")
+        # its VLAN went back to the pool
+        again = api.post("/v2.0/segments", {"segment": dict(body, segmentation_id=added["segmentation_id"])})
+        assert again.status_code == 201

@@ -65,3 +65,11 @@ class SegmentsSetInConjunctionWithProviders(InvalidInput):
 
 class SegmentsContainDuplicateEntry(InvalidInput):
     template = "Duplicate segment entry in request."
+
+
+class SegmentNotFound(NotFound):
+    template = "Segment %(segment_id)s could not be found."
+
+
+class SegmentInUse(InUse):
+    template = "Segment '%(segment_id)s' cannot be deleted: %(reason)s."

@@ -1,5 +1,6 @@
 """address groups, remote_address_group_id of rules, default security group rule templates
-(with Neutron's four legacy rules), DNS attributes of networks and ports, network segment ranges
+(with Neutron's four legacy rules), DNS attributes of networks and ports, network segment ranges,
+name and standard attributes of segments
 
 Revision ID: 0008
 Revises: 0004
@@ -112,8 +113,19 @@ def upgrade() -> None:
     with op.batch_alter_table('network_segment_ranges', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_network_segment_ranges_project_id'), ['project_id'], unique=False)
 
+    epoch = sa.text("'2026-01-01 00:00:00'")
+    with op.batch_alter_table('network_segments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('description', sa.String(length=255), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('created_at', sa.DateTime(), nullable=False, server_default=epoch))
+        batch_op.add_column(sa.Column('updated_at', sa.DateTime(), nullable=False, server_default=epoch))
+        batch_op.add_column(sa.Column('revision_number', sa.Integer(), nullable=False, server_default='0'))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('network_segments', schema=None) as batch_op:
+        for column in ('revision_number', 'updated_at', 'created_at', 'description', 'name'):
+            batch_op.drop_column(column)
     with op.batch_alter_table('network_segment_ranges', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_network_segment_ranges_project_id'))
     op.drop_table('network_segment_ranges')
