@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.ml2_support import ml2_server
+from tests.api.ml2_support import add_agent, ml2_server
 
 pytestmark = pytest.mark.api
 
@@ -125,3 +125,22 @@ def test_segments_write_api(tmp_path):
         # its VLAN went back to the pool
         again = api.post("/v2.0/segments", {"segment": dict(body, segmentation_id=added["segmentation_id"])})
         assert again.status_code == 201
+
+
+def test_a_bound_segment_cannot_be_deleted_and_binding_picks_a_reachable_segment(tmp_path):
+    with ml2_server(tmp_path, None) as (api, state):
+        add_agent(state, "compute1", bridge_mappings={"physnet1": "br-eth1"})  # no tunnels: VLAN only
+        segs = [{"provider:network_type": "vxlan"},
+                {"provider:network_type": "vlan", "provider:physical_network": "physnet1"}]  # fmt: skip
+        net = api.post("/v2.0/networks", {"network": {"segments": segs}}).json()["network"]
+        body = {"network_id": net["id"], "binding:host_id": "compute1", "device_owner": "compute:nova"}
+        port = api.post("/v2.0/ports", {"port": body}).json()["port"]
+        assert port["binding:vif_type"] == "ovs", port
+        listed = api.get("/v2.0/segments", params={"network_id": net["id"]}).json()["segments"]
+        vxlan, vlan = sorted(listed, key=lambda s: s["network_type"], reverse=True)
+        assert (vxlan["network_type"], vlan["network_type"]) == ("vxlan", "vlan")
+        r = api.delete(f"/v2.0/segments/{vlan['id']}")
+        assert _err(r) == (409, "SegmentInUse") and "still bound with 1 port(s)" in r.json()["NeutronError"]["message"]
+        assert api.delete(f"/v2.0/segments/{vxlan['id']}").status_code == 204
+        assert api.delete(f"/v2.0/ports/{port['id']}").status_code == 204
+        assert api.delete(f"/v2.0/segments/{vlan['id']}").status_code == 204
