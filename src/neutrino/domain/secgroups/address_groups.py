@@ -9,6 +9,7 @@ create a list item must carry its prefix length (``type:subnet_list``: ``10.20.3
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,8 +30,8 @@ def validate_subnet_list(value: Any, arg: Any = None) -> str | None:
     """The create body's ``addresses``: a list of distinct CIDRs, each with its prefix length."""
     if not isinstance(value, list):
         return f"'{value}' is not a list"
-    seen: set[str] = set()
-    dups = [str(v) for v in value if (str(v) in seen or seen.add(str(v)))]  # type: ignore[func-returns-value]
+    counts = Counter(str(v) for v in value)
+    dups = [item for item, n in counts.items() if n > 1]
     if dups:
         return f"Duplicate items in the list: '{', '.join(dups)}'"
     for item in value:
