@@ -120,3 +120,15 @@ def test_default_rule_templates_legacy_set_and_new_groups(api):
     assert _err(api.get(f"{TEMPLATES}/{created['id']}")) == (404, "DefaultSecurityGroupRuleNotFound")
     only_default = api.get(TEMPLATES, params={"used_in_non_default_sg": "false"}).json()["default_security_group_rules"]
     assert {r["direction"] for r in only_default} == {"ingress"}
+
+
+def test_extensions_and_resources_are_announced(api):
+    aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    assert {
+        "address-group", "security-groups-remote-address-group", "security-groups-default-rules",
+        "dns-integration", "dns-domain-ports", "multi-provider", "segment", "standard-attr-segment",
+        "network-segment-range",
+    } <= aliases  # fmt: skip
+    assert "rbac-address-group" not in aliases and "dns-integration-domain-keywords" not in aliases
+    names = {r["collection"] for r in api.get("/v2.0/").json()["resources"]}
+    assert {"address_groups", "default_security_group_rules", "network_segment_ranges"} <= names
