@@ -20,8 +20,8 @@ def _seg(api, net_id):  # type: ignore[no-untyped-def]
     return api.get(f"/v2.0/networks/{net_id}").json()["network"]["provider:segmentation_id"]
 
 
-def test_default_ranges_crud_and_project_allocation(tmp_path):
-    with ml2_server(tmp_path, None, vni_ranges=["1:100"], tenant_network_types=["vxlan"]) as (api, _state):
+def test_default_ranges_crud_and_project_allocation(tmp_path, database_url):
+    with ml2_server(tmp_path, database_url, vni_ranges=["1:100"], tenant_network_types=["vxlan"]) as (api, _state):
         listed = api.get(RANGES).json()["network_segment_ranges"]
         defaults = {(r["network_type"], r["physical_network"], r["minimum"], r["maximum"]) for r in listed}
         assert ("vxlan", None, 1, 100) in defaults and ("vlan", "physnet1", 100, 199) in defaults
@@ -65,8 +65,8 @@ def test_default_ranges_crud_and_project_allocation(tmp_path):
         assert 1 <= _seg(api, member.network()["id"]) <= 100
 
 
-def test_multi_provider_network(tmp_path):
-    with ml2_server(tmp_path, None) as (api, _state):
+def test_multi_provider_network(tmp_path, database_url):
+    with ml2_server(tmp_path, database_url) as (api, _state):
         segs = [
             {"provider:network_type": "vlan", "provider:physical_network": "physnet1", "provider:segmentation_id": 150},
             {"provider:network_type": "vxlan"},
@@ -99,8 +99,8 @@ def test_multi_provider_network(tmp_path):
         assert api.post("/v2.0/networks", {"network": {"segments": segs[:1]}}).status_code == 201
 
 
-def test_segments_write_api(tmp_path):
-    with ml2_server(tmp_path, None) as (api, _state):
+def test_segments_write_api(tmp_path, database_url):
+    with ml2_server(tmp_path, database_url) as (api, _state):
         net = api.post("/v2.0/networks", {"network": {"provider:network_type": "vxlan"}}).json()["network"]
         [first] = api.get("/v2.0/segments", params={"network_id": net["id"]}).json()["segments"]
         assert first["name"] is None and first["revision_number"] == 0 and first["created_at"]
@@ -127,8 +127,8 @@ def test_segments_write_api(tmp_path):
         assert again.status_code == 201
 
 
-def test_a_bound_segment_cannot_be_deleted_and_binding_picks_a_reachable_segment(tmp_path):
-    with ml2_server(tmp_path, None) as (api, state):
+def test_a_bound_segment_cannot_be_deleted_and_binding_picks_a_reachable_segment(tmp_path, database_url):
+    with ml2_server(tmp_path, database_url) as (api, state):
         add_agent(state, "compute1", bridge_mappings={"physnet1": "br-eth1"})  # no tunnels: VLAN only
         segs = [{"provider:network_type": "vxlan"},
                 {"provider:network_type": "vlan", "provider:physical_network": "physnet1"}]  # fmt: skip
