@@ -84,3 +84,19 @@ def test_port_names_under_a_set_server_domain(gate):
     status, _, message = _err(gate.put(path, {"port": {"dns_name": "a_b"}}))
     assert status == 400 and "must be 1-63 characters long" in message
     assert gate.get(path).json()["port"]["dns_name"] == "vm.openstackgate.local."
+
+
+def test_floating_ip_dns_attributes_are_checked_and_not_kept(api):
+    """Without an external DNS service Neutron validates a floating IP's dns_name/dns_domain
+    and reports both as ''."""
+    ext = api.network(**{"router:external": True})
+    api.subnet(ext["id"], "172.24.4.0/24")
+    body = {"floating_network_id": ext["id"], "dns_name": "vm1", "dns_domain": "example.org."}
+    r = api.post("/v2.0/floatingips", {"floatingip": body})
+    assert r.status_code == 201, r.text
+    fip = r.json()["floatingip"]
+    assert (fip["dns_name"], fip["dns_domain"]) == ("", "")
+    status, _, message = _err(api.post("/v2.0/floatingips", {"floatingip": dict(body, dns_name="vm1.example.org.")}))
+    assert status == 400 and "It should be a relative domain name" in message
+    r = api.put(f"/v2.0/floatingips/{fip['id']}", {"floatingip": {"dns_name": "x"}})
+    assert r.status_code == 400  # POST only

@@ -336,6 +336,11 @@ FLOATINGIP = _spec(
     Attr("fixed_ip_address", post=True, put=True, default=None, convert=validators.convert_ip_to_canonical,
          validate=validators.validate_ip_address_or_none),
     Attr("status"),
+    # dns-integration: checked, then dropped without an external DNS service (domain/dns_names.py)
+    Attr("dns_name", post=True, default="", convert=dns_names.lower, validate=dns_names.validate_fip_name,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_domain", post=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
 )
 
 RESOURCES: dict[str, ResourceSpec] = {s.collection: s for s in (NETWORK, SUBNET, PORT)}

@@ -8,6 +8,8 @@ port's hostname is ``host-<ip with dashes>``. A relative name plus the server's 
 in 255 characters; an absolute name (trailing dot) must end with the server's domain.
 ``dns_assignment`` is one ``{hostname, ip_address, fqdn}`` per fixed IP, built with the server's
 ``dns_domain`` (a network's or port's own ``dns_domain`` is for an external DNS service only).
+A floating IP's ``dns_name`` and ``dns_domain`` are checked and, without an external DNS
+service (neutrino has none), not kept: they read as ''.
 """
 
 from __future__ import annotations
@@ -76,6 +78,26 @@ def validate_domain(data: Any, max_len: int | None = FQDN_MAX) -> str | None:
         return (
             f"'{data}' contains {len(data)} characters. Adding a sub-domain will cause it to exceed "
             f"the maximum length of a FQDN of '{max_len}'"
+        )
+    return None
+
+
+def validate_fip_name(data: Any, max_len: int | None = FQDN_MAX) -> str | None:
+    """A floating IP's ``dns_name``: a relative name with room for a domain."""
+    max_len = max_len or FQDN_MAX
+    if not isinstance(data, str):
+        return f"'{data}' is not a valid string"
+    if not data:
+        return None
+    if data.endswith("."):
+        return f"'{data}' is a FQDN. It should be a relative domain name"
+    found = _format_error(data, max_len)
+    if found:
+        return found
+    if len(data) > max_len - 3:
+        return (
+            f"'{data}' contains {len(data)} characters. Adding a domain name will cause it to exceed the "
+            f"maximum length of a FQDN of '{max_len}'"
         )
     return None
 

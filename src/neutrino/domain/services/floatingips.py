@@ -243,6 +243,9 @@ def render(session: Session, cfg: DomainConfig, fips: list[FloatingIP], fresh: b
             "port_id": f.fixed_port_id,
             "fixed_ip_address": f.fixed_ip_address,
             "status": f.status,
+            # dns-integration without an external DNS service: nothing is kept (docs/neutron-behaviour.md)
+            "dns_name": "",
+            "dns_domain": "",
         }
         d.update(common.standard_fields(f, tags.get(f.id, [])))
         out.append(d)
