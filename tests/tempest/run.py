@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         **os.environ,
         "NEUTRINO_QUOTAS": json.dumps({**conf.DEFAULT_QUOTAS, **conf.GATE_QUOTAS}),
         "NEUTRINO_DNS_DOMAIN": conf.GATE_DNS_DOMAIN,
+        "NEUTRINO_VNI_RANGES": json.dumps(conf.GATE_VNI_RANGES),
     }
     name = "tp" + uuid.uuid4().hex[:5]
     started = time.monotonic()
