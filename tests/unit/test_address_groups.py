@@ -84,3 +84,4 @@ def test_new_groups_take_their_rules_from_the_templates() -> None:
         ("ingress", "IPv6", "sg-new", None, None),
         ("ingress", "IPv4", None, "tcp", 22),
     ]
+

@@ -20,7 +20,10 @@ from typing import Any
 
 FQDN_MAX = 255
 DEFAULT_DOMAIN = "openstacklocal."
-_LABEL = re.compile(r"^[a-z0-9-]{1,63}$")
+KEYWORDS = ("project_id", "project_name", "user_name", "user_id")
+_LABEL = re.compile(r"^([a-z0-9-]{1,63}|" + "|".join(f"<{k}>" for k in KEYWORDS) + ")$")
+"""A label, or one of the keywords an external DNS service would replace (neutron-lib's
+``DNS_LABEL_REGEX``, which accepts them whether or not a keyword extension is loaded)."""
 
 
 def server_domain(configured: str) -> str:
