@@ -155,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     lab_dir = Path(tempfile.mkdtemp(prefix="nt-", dir="/tmp"))
     lab_dir.chmod(0o755)  # dnsmasq reads its files in the lab's state as nobody
     os.environ["NEUTRINO_LAB_DIR"] = str(lab_dir)  # before neutrino.lab is imported: its state root
-    env = {**os.environ, "NEUTRINO_QUOTAS": json.dumps({**conf.DEFAULT_QUOTAS, **conf.GATE_QUOTAS})}
+    env = {
+        **os.environ,
+        "NEUTRINO_QUOTAS": json.dumps({**conf.DEFAULT_QUOTAS, **conf.GATE_QUOTAS}),
+        "NEUTRINO_DNS_DOMAIN": conf.GATE_DNS_DOMAIN,
+        "NEUTRINO_VNI_RANGES": json.dumps(conf.GATE_VNI_RANGES),
+    }
     name = "tp" + uuid.uuid4().hex[:5]
     started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)

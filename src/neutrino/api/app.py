@@ -22,13 +22,15 @@ from neutrino.api.input_guard import RejectNulInUrl
 from neutrino.api.routes import discovery, quotas, resources, tags
 from neutrino.api.routes import security_groups
 from neutrino.api.routes import subnet_pools as subnet_pool_routes
+from neutrino.api.routes import address_groups as address_group_routes
 from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import trace as trace_routes
 from neutrino.api.routes import segments as segment_routes
 from neutrino.api.background import lifespan
 from neutrino.api.state import AppState
-from neutrino.domain.services import extensions, networks, ports, subnets
+from neutrino.api.security_attributes import NETWORK_SEGMENT_RANGE
+from neutrino.domain.services import extensions, networks, ports, segment_ranges, subnets
 
 LOG = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ def create_app(state: AppState) -> Any:
             resources.build_router(spec, service, extra_filters.get(spec.collection, frozenset()))
         )
         app.include_router(tags.build_router(spec, service))
-    for router in security_groups.build_routers():
+    for router in [*security_groups.build_routers(), *address_group_routes.build_routers()]:
         app.include_router(router)
     for router in subnet_pool_routes.build_routers():
         app.include_router(router)
@@ -103,6 +105,7 @@ def create_app(state: AppState) -> Any:
     app.include_router(quotas.router)
     app.include_router(agent_routes.router)
     app.include_router(segment_routes.router)
+    app.include_router(resources.build_router(NETWORK_SEGMENT_RANGE, segment_ranges))
     app.include_router(bus_routes.router)
     app.include_router(trace_routes.router)
     app.include_router(identity_router, prefix="/identity")

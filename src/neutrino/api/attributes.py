@@ -12,6 +12,7 @@ from typing import Any
 
 from neutrino.api import validators
 from neutrino.api.l3_validators import validate_external_gateway_info
+from neutrino.domain import dns_names
 from neutrino.domain.ml2.api import VNIC_TYPES
 from neutrino.domain.secgroups import protocols as sg_protocols
 from neutrino.domain.secgroups import rules as sg_rules
@@ -116,6 +117,11 @@ NETWORK = _spec(
     Attr("ipv6_address_scope", filter=False, sort=False),
     # auto-allocated-topology: the default external network (domain/services/default_external.py)
     Attr("is_default", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
+    # multi-provider: checked by domain/ml2/network_ext.py
+    Attr("segments", post=True, filter=False, sort=False, json_type="array"),
+    # dns-integration: stored by domain/services/dns_ext.py
+    Attr("dns_domain", post=True, put=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
 )
 
 SUBNET = _spec(
@@ -229,6 +235,12 @@ PORT = _spec(
          validate=validators.validate_dict, filter=False, sort=False, json_type="object"),
     Attr("binding:vif_type", filter=False, sort=False),
     Attr("binding:vif_details", filter=False, sort=False, json_type="object"),
+    # dns-integration, dns-domain-ports: dns_name is checked against the server's dns_domain there
+    Attr("dns_name", post=True, put=True, default="", convert=dns_names.lower, validate=validators.validate_string,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_domain", post=True, put=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_assignment", filter=False, sort=False, json_type="array"),
 )
 
 SECURITY_GROUP = _spec(
@@ -257,6 +269,7 @@ SECURITY_GROUP_RULE = _spec(
     Attr("port_range_max", post=True, default=None, convert=sg_rules.convert_port, json_type="integer"),
     Attr("remote_ip_prefix", post=True, default=None, convert=sg_rules.convert_prefix),
     Attr("remote_group_id", post=True, default=None, validate=validators.validate_string_or_none, validate_arg=36),
+    Attr("remote_address_group_id", post=True, default=None, validate=validators.validate_string_or_none, validate_arg=36),
     Attr("normalized_cidr", filter=False, sort=False),
 )
 
@@ -334,6 +347,11 @@ FLOATINGIP = _spec(
     Attr("fixed_ip_address", post=True, put=True, default=None, convert=validators.convert_ip_to_canonical,
          validate=validators.validate_ip_address_or_none),
     Attr("status"),
+    # dns-integration: checked, then dropped without an external DNS service (domain/dns_names.py)
+    Attr("dns_name", post=True, default="", convert=dns_names.lower, validate=dns_names.validate_fip_name,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_domain", post=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
 )
 
 RESOURCES: dict[str, ResourceSpec] = {s.collection: s for s in (NETWORK, SUBNET, PORT)}

@@ -14,8 +14,10 @@ from typing import Any
 
 import orjson
 
-FORMAT_VERSION = 2
-"""2: remote groups are listed once per host (``remote_groups``), not expanded into every rule."""
+FORMAT_VERSION = 3
+"""2: remote groups are listed once per host (``remote_groups``), not expanded into every rule.
+3: a rule may name a remote address group (``remote_address_group_id``), listed in
+``remote_groups`` too; an agent of format 2 would read such a rule as "any remote"."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,9 @@ class FixedIP:
 class SecurityRule:
     """One rule. ``remote_ip_prefixes`` is the rule's own prefix, or empty; a rule with a
     ``remote_group_id`` matches that group's members, listed once per host in
-    ``DesiredHostState.remote_groups`` (so that N ports in a group cost N, not N squared)."""
+    ``DesiredHostState.remote_groups`` (so that N ports in a group cost N, not N squared); a
+    rule with a ``remote_address_group_id`` matches that address group's CIDRs, listed there
+    the same way. A rule whose remote group has no address of its family matches nothing."""
 
     security_group_id: str
     direction: str
@@ -52,11 +56,18 @@ class SecurityRule:
     port_range_max: int | None
     remote_ip_prefixes: tuple[str, ...]
     remote_group_id: str | None = None
+    remote_address_group_id: str | None = None
+
+    @property
+    def remote_set_id(self) -> str | None:
+        """The id of the ``RemoteGroup`` this rule matches (a security or an address group)."""
+        return self.remote_group_id or self.remote_address_group_id
 
 
 @dataclass(frozen=True)
 class RemoteGroup:
-    """The addresses of a security group's members (fixed IPs and allowed address pairs)."""
+    """The addresses of a security group's members (fixed IPs and allowed address pairs), or
+    the CIDRs of an address group (ids never collide: both are UUIDs)."""
 
     group_id: str
     ipv4: tuple[str, ...]
@@ -107,6 +118,9 @@ class DhcpPort:
     """(opt_name, opt_value, ip_version)"""
     revision_number: int = 0
     """The DHCP agent reports the port ready again when it changes (a binding adds a DHCP block)."""
+    dns_name: str = ""
+    """The port's ``dns_name`` (dns-integration): its hostname in DHCP answers and in dnsmasq's
+    DNS; empty means ``host-<ip with dashes>``."""
 
 
 @dataclass(frozen=True)

@@ -161,12 +161,14 @@ def remote_sets(groups: Iterable[RemoteGroup]) -> tuple[dict[tuple[str, int], st
 
 def rule_match(rule: SecurityRule, sets: Sets | None = None) -> str | None:
     """The nft match of one rule, seen from the port (ingress: the remote is the source);
-    ``None`` when it matches nothing (a remote group without members of its ethertype)."""
+    ``None`` when it matches nothing (a remote group, or address group, without members of its
+    ethertype)."""
     version = 6 if rule.ethertype == "IPv6" else 4
     fam = "ip6" if version == 6 else "ip"
     parts = [f"meta protocol {fam}"]
-    if rule.remote_group_id and not rule.remote_ip_prefixes:
-        name = (sets or {}).get((rule.remote_group_id, version))
+    remote_set = rule.remote_set_id
+    if remote_set and not rule.remote_ip_prefixes:
+        name = (sets or {}).get((remote_set, version))
         if name is None:
             return None
         parts.append(f"{fam} {'saddr' if rule.direction == 'ingress' else 'daddr'} @{name}")
@@ -176,7 +178,7 @@ def rule_match(rule: SecurityRule, sets: Sets | None = None) -> str | None:
             return None
         if nets is not None:
             parts.append(f"{fam} {'saddr' if rule.direction == 'ingress' else 'daddr'} {nft_set(nets)}")
-    elif rule.remote_group_id:
+    elif remote_set:
         return None
     number = protocols.number(protocols.canonical_for(rule.protocol, rule.ethertype))
     if number:  # None and 0 (hopopt, as Neutron) mean any protocol

@@ -15,6 +15,7 @@ from neutrino.api import respond
 from neutrino.api.attributes import RESOURCES
 from neutrino.api.ipam_attributes import IPAM_RESOURCES
 from neutrino.api.auth import context_for, state_of
+from neutrino.api.security_attributes import ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, NETWORK_SEGMENT_RANGE
 
 router = APIRouter(tags=["discovery"])
 
@@ -42,12 +43,21 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
     ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
+    ("multi-provider", "Multi Provider Network", "Expose mapping of virtual networks to multiple physical networks"),
+    ("segment", "Segment", "Segments extension."),
+    ("standard-attr-segment", "Standard Attribute Segment Extension", "Add standard attributes to Segment resource"),
+    ("network-segment-range", "Neutron Network Segment Range", "Provides support for the network segment range management"),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
     ("subnet-external-network", "Subnet belongs to an external network", "Informs if the subnet belongs to an external network"),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
     ("security-group", "security-group", "The security groups extension."),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
     ("security-groups-normalized-cidr", "Security group rule normalized CIDR", "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+    ("address-group", "Address group", "Support address group"),
+    ("security-groups-remote-address-group", "Remote address group id field for security group rules", "Add new field of remote address group id in SG rules"),
+    ("security-groups-default-rules", "Default rules for security groups", "Configure set of security group rules used as default rules for every new security group"),
+    ("dns-integration", "DNS Integration", "Provides integration with DNS."),
+    ("dns-domain-ports", "dns_domain for ports", "Allows the DNS domain to be specified for a network port."),
     ("port-security", "Port Security", "Provides port security"),
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
@@ -93,6 +103,7 @@ async def resources(request: Request) -> Response:
             "links": [{"rel": "self", "href": f"{url}/v2.0/{spec.path}"}],
         }
         for spec in [*RESOURCES.values(), *IPAM_RESOURCES.values(), *(r for p in state_of(request).service_plugins for r in p.resources())]
+        for spec in [*RESOURCES.values(), ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, NETWORK_SEGMENT_RANGE, *(r for p in state_of(request).service_plugins for r in p.resources())]
     ]
     return respond.json({"resources": out})
 

@@ -1,10 +1,13 @@
 """SQLAlchemy 2 mappings. Importing this package registers every table on ``Base.metadata``."""
 
 from neutrino.domain.models.auto_allocate import AutoAllocatedTopology, ExternalNetworkDefault
+from neutrino.domain.models.address_group import AddressGroup, AddressGroupAddress
 from neutrino.domain.models.agent import Agent, NetworkDhcpAgentBinding, RouterL3AgentBinding
 from neutrino.domain.models.base import Base
 from neutrino.domain.models.bus_log import BusEvent, BusFingerprint
 from neutrino.domain.models.binding import PortBinding, PortBindingLevel, ProvisioningBlock
+from neutrino.domain.models.default_sg_rule import DefaultSecurityGroupRule
+from neutrino.domain.models.dns import NetworkDNSDomain, PortDNS
 from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAssignment, SigningKey, User
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
@@ -26,6 +29,7 @@ from neutrino.domain.models.segment import (
     VlanAllocation,
     VxlanAllocation,
 )
+from neutrino.domain.models.segment_range import NetworkSegmentRange
 from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRoute, Subnet
 from neutrino.domain.models.subnet_pool import AddressScope, SubnetPool, SubnetPoolPrefix
 from neutrino.domain.models.tag import Tag
@@ -37,6 +41,11 @@ __all__ = [
     "AutoAllocatedTopology",
     "ExternalNetworkDefault",
     "PortForwarding",
+    "AddressGroup",
+    "AddressGroupAddress",
+    "DefaultSecurityGroupRule",
+    "NetworkDNSDomain",
+    "PortDNS",
     "Agent",
     "BusEvent",
     "BusFingerprint",
@@ -48,6 +57,7 @@ __all__ = [
     "GeneveAllocation",
     "NetworkDhcpAgentBinding",
     "NetworkSegment",
+    "NetworkSegmentRange",
     "PortBinding",
     "PortBindingLevel",
     "ProvisioningBlock",

@@ -305,6 +305,9 @@ def render(session: Session, cfg: DomainConfig, fips: list[FloatingIP], fresh: b
             "status": f.status,
             "port_details": details.get(f.fixed_port_id) if f.fixed_port_id else None,
             "port_forwardings": forwardings.get(f.id, []),
+            # dns-integration without an external DNS service: nothing is kept (docs/neutron-behaviour.md)
+            "dns_name": "",
+            "dns_domain": "",
         }
         d.update(common.standard_fields(f, tags.get(f.id, [])))
         out.append(d)

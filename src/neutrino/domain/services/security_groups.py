@@ -1,7 +1,8 @@
 """Security groups: create, read, update, delete, and each project's ``default`` group.
 
-Every project has a group named ``default`` (description "Default security group") that
-admits traffic between its members and lets everything out. Neutron creates it lazily, the
+Every project has a group named ``default`` (description "Default security group"); its
+rules, and those of every new group, come from the template (``default_sg_rules``), by
+default: traffic between the default group's members in, everything out. Neutron creates it lazily, the
 first time the project lists groups, creates a network or creates or updates a port; so does
 ``ensure_default_security_group``. Its row in ``default_security_groups`` (primary key: the
 project) makes that safe when two requests race: the loser's insert fails, its transaction
@@ -23,7 +24,7 @@ from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_pa
 from neutrino.domain.models import DefaultSecurityGroup, SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule
 from neutrino.domain.models.base import new_id
 from neutrino.domain.secgroups import rules as pure
-from neutrino.domain.services import common
+from neutrino.domain.services import common, default_sg_rules
 from neutrino.domain.services import security_group_rules as sg_rules
 from neutrino.domain.config import DomainConfig
 
@@ -67,9 +68,8 @@ def ensure_default_security_group(session: Session, ctx_or_project_id: Context |
     # a concurrent creator makes this insert fail: the retried transaction then finds its group
     session.add(DefaultSecurityGroup(project_id=project, security_group_id=group.id))
     session.flush()
-    sg_rules.insert_rules(
-        session, group_id=group.id, project_id=project, specs=pure.initial_rules(group.id, default_group=True)
-    )
+    specs = pure.from_templates(default_sg_rules.templates(session, default_group=True), group.id)
+    sg_rules.insert_rules(session, group_id=group.id, project_id=project, specs=specs)
     return group.id
 
 
@@ -116,14 +116,15 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     ctx.require_write("create_security_group")
     _check_name(data.get("name"))
     project = data["project_id"]
-    initial = pure.initial_rules("", default_group=False)
+    templates = default_sg_rules.templates(session, default_group=False)
     common.enforce_quota(session, cfg, project, "security_group", SecurityGroup)
-    common.enforce_quota(session, cfg, project, "security_group_rule", SecurityGroupRule, adding=len(initial))
+    common.enforce_quota(session, cfg, project, "security_group_rule", SecurityGroupRule, adding=len(templates))
     ensure_default_security_group(session, project)
     group = _insert_group(
         session, project, data.get("name", ""), data.get("description", ""), stateful=data.get("stateful", True)
     )
-    sg_rules.insert_rules(session, group_id=group.id, project_id=project, specs=initial)
+    specs = pure.from_templates(templates, group.id)
+    sg_rules.insert_rules(session, group_id=group.id, project_id=project, specs=specs)
     return group
 
 
