@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.ml2_support import ml2_server
 from tests.api.test_floatingips import create as create_fip
-from tests.api.test_floatingips import err, topology
+from tests.api.test_floatingips import ZERO, err, topology
 
 pytestmark = pytest.mark.api
 
@@ -176,3 +177,16 @@ def test_update_ranges_and_port(api):
     assert moved.json()["port_forwarding"]["internal_port_id"] == other["id"]
     stray = api.put(pf_url(fip["id"], pf["id"]), {"port_forwarding": {"internal_ip_address": "10.0.0.250"}})
     assert stray.status_code == 400 and "does not correspond" in stray.text
+
+
+def test_plugin_on_by_default_and_optional(tmp_path, database_url):
+    def aliases(api):  # type: ignore[no-untyped-def]
+        return {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+
+    with ml2_server(tmp_path / "a", database_url) as (api, _state):
+        assert {"floating-ip-port-forwarding", "expose-port-forwarding-in-fip", "fip-port-details",
+                "floatingip-pools"} <= aliases(api)  # fmt: skip
+        assert "port_forwardings" in {r["collection"] for r in api.get("/v2.0/").json()["resources"]}
+    with ml2_server(tmp_path / "b", database_url, service_plugins=["router"]) as (api, _state):
+        assert "floating-ip-port-forwarding" not in aliases(api) and "fip-port-details" in aliases(api)
+        assert api.get(f"/v2.0/floatingips/{ZERO}/port_forwardings").status_code == 404
