@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.ml2_support import ml2_server
 from tests.api.test_floatingips import create as create_fip
-from tests.api.test_floatingips import err, topology
+from tests.api.test_floatingips import ZERO, err, topology
 
 pytestmark = pytest.mark.api
 
@@ -154,3 +155,38 @@ def test_port_update_dropping_the_address_removes_its_forwardings(api):
     left = api.get(pf_url(fip["id"])).json()["port_forwardings"]
     assert [p["internal_ip_address"] for p in left] == [second["ip_address"]]
     assert api.get(f"/v2.0/floatingips/{fip['id']}").json()["floatingip"]["router_id"] == t["router"]["id"]
+
+
+def test_update_ranges_and_port(api):
+    t = topology(api)
+    fip = free_fip(api, t)
+    other = api.port(t["net"]["id"])
+    pf = make_pf(api, fip["id"], t["port"], internal_port=None, external_port=None,
+                 internal_port_range="4000:4009", external_port_range="5000:5009").json()["port_forwarding"]
+    described = api.put(pf_url(fip["id"], pf["id"]), {"port_forwarding": {"description": "d"}})
+    assert described.status_code == 200, described.text
+    assert described.json()["port_forwarding"]["external_port_range"] == "5000:5009"
+    narrowed = api.put(pf_url(fip["id"], pf["id"]), {"port_forwarding": {"external_port": 5000}})
+    assert narrowed.status_code == 400 and "N-N or 1-N" in narrowed.text
+    single = api.put(pf_url(fip["id"], pf["id"]), {"port_forwarding": {"external_port": 5000, "internal_port": 80}})
+    assert single.status_code == 200, single.text
+    assert single.json()["port_forwarding"]["internal_port_range"] == "80:80"
+    moved = api.put(pf_url(fip["id"], pf["id"]), {"port_forwarding": {
+        "internal_port_id": other["id"], "internal_ip_address": other["fixed_ips"][0]["ip_address"]}})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["port_forwarding"]["internal_port_id"] == other["id"]
+    stray = api.put(pf_url(fip["id"], pf["id"]), {"port_forwarding": {"internal_ip_address": "10.0.0.250"}})
+    assert stray.status_code == 400 and "does not correspond" in stray.text
+
+
+def test_plugin_on_by_default_and_optional(tmp_path, database_url):
+    def aliases(api):  # type: ignore[no-untyped-def]
+        return {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+
+    with ml2_server(tmp_path / "a", database_url) as (api, _state):
+        assert {"floating-ip-port-forwarding", "expose-port-forwarding-in-fip", "fip-port-details",
+                "floatingip-pools"} <= aliases(api)  # fmt: skip
+        assert "port_forwardings" in {r["collection"] for r in api.get("/v2.0/").json()["resources"]}
+    with ml2_server(tmp_path / "b", database_url, service_plugins=["router"]) as (api, _state):
+        assert "floating-ip-port-forwarding" not in aliases(api) and "fip-port-details" in aliases(api)
+        assert api.get(f"/v2.0/floatingips/{ZERO}/port_forwardings").status_code == 404

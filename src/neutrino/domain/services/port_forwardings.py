@@ -172,9 +172,9 @@ def update(
     external_given = data.get("external_port") is not None or data.get("external_port_range") is not None
     internal_given = data.get("internal_port") is not None or data.get("internal_port_range") is not None
     external, internal = pf_rules.resolve_ranges(
-        data.get("external_port") if external_given else old_external[0],
+        data.get("external_port") if external_given else None,
         data.get("external_port_range") if external_given else pf_rules.range_text(old_external),
-        data.get("internal_port") if internal_given else old_internal[0],
+        data.get("internal_port") if internal_given else None,
         data.get("internal_port_range") if internal_given else pf_rules.range_text(old_internal),
     )
     internal_ip = data.get("internal_ip_address") or pf.internal_ip_address
@@ -183,8 +183,7 @@ def update(
         if not data.get("internal_ip_address"):
             internal_ip = pf_rules.internal_address(port.id, _port_ips(port), None)[1]
         subnet_id = pf_rules.internal_address(port.id, _port_ips(port), internal_ip)[0]
-        if (fip.router_id or "") != _router_for(session, fip, port, subnet_id):
-            raise _bad(f"The internal Neutron port {port.id} can not reach the Floating IP {fip.id}")
+        fip.router_id = _router_for(session, fip, port, subnet_id)
     if internal_ip not in {ip for _, ip in _port_ips(port)}:
         listed = [{"subnet_id": s, "ip_address": ip} for s, ip in _port_ips(port)]
         raise _bad(
