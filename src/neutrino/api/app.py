@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from neutrino import __version__, errors
 from neutrino.api import faults
-from neutrino.api.attributes import NETWORK, PORT, SUBNET
+from neutrino.api.attributes import NETWORK, PORT, RBAC_POLICY, SUBNET
 from neutrino.api.auth import Unauthenticated
 from neutrino.api.identity.routes import router as identity_router
 from neutrino.api.input_guard import RejectNulInUrl
@@ -25,7 +25,7 @@ from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import segments as segment_routes
 from neutrino.api.background import lifespan
 from neutrino.api.state import AppState
-from neutrino.domain.services import extensions, networks, ports, subnets
+from neutrino.domain.services import extensions, networks, ports, rbac_policies, subnets
 
 LOG = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ def create_app(state: AppState) -> Any:
             resources.build_router(spec, service, extra_filters.get(spec.collection, frozenset()))
         )
         app.include_router(tags.build_router(spec, service))
+    app.include_router(resources.build_router(RBAC_POLICY, rbac_policies))
     for router in security_groups.build_routers():
         app.include_router(router)
     for plugin in state.service_plugins:

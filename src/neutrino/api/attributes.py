@@ -325,8 +325,29 @@ FLOATINGIP = _spec(
     Attr("status"),
 )
 
+# rbac-policies: no standard attributes; object_type and action checked by domain/rbac/
+RBAC_POLICY = ResourceSpec(
+    "rbac_policy",
+    "rbac_policies",
+    "rbac-policies",
+    {
+        a.name: a
+        for a in (
+            Attr("id", validate=validators.validate_uuid),
+            Attr("project_id", post=True, validate=validators.validate_string, validate_arg=255),
+            Attr("tenant_id", post=True, validate=validators.validate_string, validate_arg=255),
+            Attr("object_type", post=True, default=REQUIRED, convert=lambda v: v.strip().lower() if isinstance(v, str) else v,
+                 validate=validators.validate_string, validate_arg=255),
+            Attr("object_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
+            Attr("action", post=True, default=REQUIRED, validate=validators.validate_string, validate_arg=255),
+            Attr("target_tenant", post=True, put=True, default=REQUIRED, validate=validators.validate_target_project),
+        )
+    },
+)
+
 RESOURCES: dict[str, ResourceSpec] = {s.collection: s for s in (NETWORK, SUBNET, PORT)}
 RESOURCES["agents"] = AGENT
 RESOURCES["security_groups"] = SECURITY_GROUP
 RESOURCES["security_group_rules"] = SECURITY_GROUP_RULE
+RESOURCES["rbac_policies"] = RBAC_POLICY
 # routers and floatingips are listed by the router service plugin while it is loaded

@@ -116,7 +116,22 @@ from neutrino.errors.agents import (
     RouterNotHostedByL3Agent,
 )
 
+from neutrino.errors.rbac import (
+    AvailabilityZoneNotFound,
+    DuplicateRbacPolicy,
+    InvalidActionForType,
+    InvalidSubnetServiceType,
+    RbacPolicyInUse,
+    RbacPolicyNotFound,
+)
+
 __all__ = [
+    "AvailabilityZoneNotFound",
+    "DuplicateRbacPolicy",
+    "InvalidActionForType",
+    "InvalidSubnetServiceType",
+    "RbacPolicyInUse",
+    "RbacPolicyNotFound",
     "NeutronError",
     "BadRequest",
     "HTTPBadRequest",

@@ -52,6 +52,8 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
     ("agent", "agent", "The agent management extension."),
     ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control project access to resources."),
+    ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
 ]
 
 

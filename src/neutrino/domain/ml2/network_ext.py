@@ -26,6 +26,7 @@ from neutrino.domain.ml2 import network_mtu, segments
 from neutrino.domain.ml2.api import NetworkContext, Segment
 from neutrino.domain.ml2.manager import Manager
 from neutrino.domain.models import Network, NetworkSegment, Port, Subnet
+from neutrino.domain.rbac import access
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
@@ -173,6 +174,7 @@ class ExternalNetworkExtension(Extension):
             if not ctx.is_admin:
                 raise _denied("create", EXTERNAL)
             session.connection().execute(update(NETWORKS).where(NETWORKS.c.id == obj.id).values(router_external=True))
+            access.add_policy(session, "network", obj.id, obj.project_id, access.ACCESS_EXTERNAL)
         obj.router_external = external
 
     def before_update(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> bool:
@@ -186,6 +188,9 @@ class ExternalNetworkExtension(Extension):
             )
             if gateway is not None:
                 raise errors.ExternalNetworkInUse(net_id=obj.id)
+            access.remove_policies(session, "network", obj.id, access.ACCESS_EXTERNAL)
+        else:
+            access.add_policy(session, "network", obj.id, obj.project_id, access.ACCESS_EXTERNAL)
         obj.router_external = bool(data[EXTERNAL])
         return True
 

@@ -9,6 +9,7 @@ from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
 from neutrino.domain.models.quota import Quota
+from neutrino.domain.models.rbac import RbacPolicy
 from neutrino.domain.models.router import FloatingIP, Router, RouterPort, RouterRoute
 from neutrino.domain.models.secgroup import (
     DefaultSecurityGroup,
@@ -25,6 +26,7 @@ from neutrino.domain.models.segment import (
     VxlanAllocation,
 )
 from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRoute, Subnet
+from neutrino.domain.models.subnet_service_type import SubnetServiceType
 from neutrino.domain.models.tag import Tag
 
 __all__ = [
@@ -61,11 +63,13 @@ __all__ = [
     "Port",
     "Project",
     "Quota",
+    "RbacPolicy",
     "RevokedToken",
     "Role",
     "RoleAssignment",
     "SigningKey",
     "Subnet",
+    "SubnetServiceType",
     "Tag",
     "User",
 ]

@@ -17,6 +17,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import Network, Port, Subnet, Tag
 from neutrino.domain.models.base import new_id, utcnow
+from neutrino.domain.rbac import access
 from neutrino.domain.services import common, extensions
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.wiring import Domain
@@ -66,15 +67,32 @@ CORE_READS = True
 
 def fetch(db: Session | Connection, ctx: Context, network_id: str) -> Any:
     """Read path: a plain row (no ORM identity map), for show."""
-    row = connection_of(db).execute(_FETCH, {"id": network_id}).first()
-    if row is None or not (ctx.is_admin or row.shared or row.router_external or row.project_id == ctx.project_id):
+    conn = connection_of(db)
+    row = conn.execute(_FETCH, {"id": network_id}).first()
+    if row is None or not visible_to(conn, ctx, row):
         raise errors.NetworkNotFound(net_id=network_id)
     return row
 
 
+# a project sees its own networks and those an RBAC policy (shared or external, for it or for
+# '*') opens to it; an external network is visible to all through its '*' access_as_external
+VISIBLE_ACTIONS = (access.ACCESS_SHARED, access.ACCESS_EXTERNAL)
+
+
+def visible_to(db: Any, ctx: Context, net: Any, actions: tuple[str, ...] = VISIBLE_ACTIONS) -> bool:
+    if ctx.is_admin or net.project_id == ctx.project_id:
+        return True
+    if net.shared and access.ACCESS_SHARED in actions:
+        return True
+    return access.has_grant(db, "network", net.id, ctx.project_id, actions)
+
+
 def _visible(ctx: Context):  # type: ignore[no-untyped-def]
-    # external networks (router:external) are visible to every project, as in Neutron
-    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True), Network.router_external.is_(True))
+    return or_(
+        Network.project_id == ctx.project_id,
+        Network.shared.is_(True),
+        access.granted("network", Network.id, ctx.project_id, VISIBLE_ACTIONS),
+    )
 
 
 def get(
@@ -82,7 +100,7 @@ def get(
 ) -> Network:
     """``lock``: SELECT ... FOR UPDATE (or a dict of its flags); a no-op on SQLite."""
     net = session.get(Network, network_id, with_for_update=lock or None)
-    if net is None or not (ctx.is_admin or net.shared or net.router_external or net.project_id == ctx.project_id):
+    if net is None or not visible_to(session, ctx, net):
         raise errors.NetworkNotFound(net_id=network_id)
     return net
 
@@ -131,6 +149,8 @@ def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) ->
         "revision_number": 0,
     }
     session.connection().execute(insert(NETWORKS), row)
+    if row["shared"]:
+        access.add_policy(session, "network", row["id"], row["project_id"], access.ACCESS_SHARED)
     net = SimpleNamespace(**row)
     extensions.after_create(cfg.network_extensions, session, ctx, cfg, net, data)
     return net
@@ -146,6 +166,9 @@ def update(
         raise errors.PolicyNotAuthorized(action="(rule:update_network and rule:update_network:shared)")
     if "shared" in data and not data["shared"] and net.shared:
         _check_unshare(session, net)
+        access.remove_policies(session, "network", net.id, access.ACCESS_SHARED, access.WILDCARD)
+    elif data.get("shared") and not net.shared:
+        access.add_policy(session, "network", net.id, net.project_id, access.ACCESS_SHARED)
     changed = extensions.before_update(cfg.network_extensions, session, ctx, cfg, net, data)
     if common.apply_updates(
         net, data, ("name", "description", "admin_state_up", "shared", "port_security_enabled")
@@ -156,10 +179,12 @@ def update(
 
 
 def _check_unshare(session: Session, net: Network) -> None:
+    # projects a policy of their own lets in keep their access without the '*' policy
+    allowed = access.targets_of(session, "network", net.id, access.ACCESS_SHARED) - {access.WILDCARD}
     other = session.scalar(
         select(Port.id).where(
             Port.network_id == net.id,
-            Port.project_id != net.project_id,
+            Port.project_id.notin_(allowed | {net.project_id}),
             Port.device_owner.notin_(AUTO_DELETE_PORT_OWNERS),
         ).limit(1)
     )
@@ -191,6 +216,7 @@ def delete(
     ids += list(session.scalars(select(Port.id).where(Port.network_id == net.id)))
     for rid in ids:
         common.delete_tags(session, rid)
+    access.delete_policies_of(session, "network", net.id)
     session.execute(sql_delete(Port).where(Port.network_id == net.id))
     session.execute(sql_delete(Subnet).where(Subnet.network_id == net.id))
     session.delete(net)

@@ -17,6 +17,7 @@ from neutrino.domain.ipam import allocator, mac as macs
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import IPAllocation, Network, Port
 from neutrino.domain.models.base import new_id, utcnow
+from neutrino.domain.rbac import access
 from neutrino.domain.services import common, extensions, networks
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.wiring import Domain
@@ -130,7 +131,8 @@ def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) ->
     """Port creation is the hottest write path, so it runs as plain Core statements."""
     ctx.require_write("create_port")
     net = networks.fetch(session, ctx, data["network_id"])
-    if not ctx.is_admin and not net.shared and net.project_id != ctx.project_id:
+    # a port needs the network's owner, an admin, or access_as_shared (external is not enough)
+    if not networks.visible_to(session, ctx, net, (access.ACCESS_SHARED,)):
         raise errors.NetworkNotFound(net_id=net.id)
     common.enforce_quota(session, cfg, data["project_id"], "port", Port)
     mac = _choose_mac(session, cfg, net.id, data.get("mac_address"))

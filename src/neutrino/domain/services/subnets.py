@@ -17,6 +17,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.ipam import addresses, pools
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.ml2 import network_mtu
+from neutrino.domain.rbac import access
 from neutrino.domain.models import (
     AllocationPool,
     DNSNameServer,
@@ -78,7 +79,7 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
         raise errors.SubnetNotFound(subnet_id=subnet_id)
     if not ctx.is_admin and sub.project_id != ctx.project_id:
         net = session.get(Network, sub.network_id)
-        if net is None or not (net.shared or net.router_external):
+        if net is None or not networks.visible_to(session, ctx, net):
             raise errors.SubnetNotFound(subnet_id=subnet_id)
     return sub
 
@@ -86,9 +87,11 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
 def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[Subnet]:
     stmt = select(Subnet)
     if not ctx.is_admin:
-        # subnets of shared and of external networks are visible to every project, as in
-        # Neutron (where an external network carries an access_as_external RBAC entry for '*')
-        shared_nets = select(Network.id).where(or_(Network.shared.is_(True), Network.router_external.is_(True)))
+        # subnets of the networks an RBAC policy opens to the project (shared or external; an
+        # external network carries an access_as_external policy for '*'), as in Neutron
+        shared_nets = select(Network.id).where(
+            or_(Network.shared.is_(True), access.granted("network", Network.id, ctx.project_id, networks.VISIBLE_ACTIONS))
+        )
         stmt = stmt.where(
             or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(shared_nets))
         )

@@ -1,0 +1,29 @@
+"""RBAC policies, availability zones and subnet service types (neutron-lib's and Neutron's templates)."""
+
+from __future__ import annotations
+
+from neutrino.errors.base import BadRequest, Conflict, NotFound
+
+
+class RbacPolicyNotFound(NotFound):
+    template = "RBAC policy of type %(object_type)s with ID %(id)s not found"
+
+
+class RbacPolicyInUse(Conflict):
+    template = "RBAC policy on object %(object_id)s cannot be removed because other objects depend on it.\nDetails: %(details)s"
+
+
+class DuplicateRbacPolicy(Conflict):
+    template = "An RBAC policy already exists with those values."
+
+
+class InvalidActionForType(BadRequest):
+    template = "Invalid action '%(action)s' for object type '%(object_type)s'. Valid actions: %(valid_actions)s"
+
+
+class AvailabilityZoneNotFound(NotFound):
+    template = "AvailabilityZone %(availability_zone)s could not be found."
+
+
+class InvalidSubnetServiceType(BadRequest):
+    template = "Subnet service type %(service_type)s does not correspond to a valid device owner."
