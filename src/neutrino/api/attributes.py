@@ -198,8 +198,11 @@ PORT = _spec(
         post=True,
         put=True,
         convert=validators.convert_to_lowercase_mac,
-        validate=validators.validate_mac_address,
+        # port-mac-address-regenerate: null asks for a new random MAC
+        validate=lambda value: None if value is None else validators.validate_mac_address(value),
     ),
+    # tag-ports-during-bulk-creation: tags given on POST (single and bulk)
+    Attr("tags", post=True, filter=False, sort=False, json_type="array"),
     Attr("fixed_ips", post=True, put=True, validate=validators.validate_fixed_ips, sort=False, json_type="array"),
     Attr("device_id", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),
     Attr("device_owner", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),

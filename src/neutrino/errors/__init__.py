@@ -121,11 +121,15 @@ from neutrino.errors.rbac import (
     DuplicateRbacPolicy,
     InvalidActionForType,
     InvalidSubnetServiceType,
+    PortBound,
     RbacPolicyInUse,
     RbacPolicyNotFound,
+    UnsupportedPortDeviceOwner,
 )
 
 __all__ = [
+    "PortBound",
+    "UnsupportedPortDeviceOwner",
     "AvailabilityZoneNotFound",
     "DuplicateRbacPolicy",
     "InvalidActionForType",

@@ -1,8 +1,9 @@
-"""RBAC policies, availability zones and subnet service types (neutron-lib's and Neutron's templates)."""
+"""RBAC policies, availability zones, subnet service types and MAC changes (neutron-lib's and
+Neutron's templates)."""
 
 from __future__ import annotations
 
-from neutrino.errors.base import BadRequest, Conflict, NotFound
+from neutrino.errors.base import BadRequest, Conflict, InUse, NotFound
 
 
 class RbacPolicyNotFound(NotFound):
@@ -27,3 +28,14 @@ class AvailabilityZoneNotFound(NotFound):
 
 class InvalidSubnetServiceType(BadRequest):
     template = "Subnet service type %(service_type)s does not correspond to a valid device owner."
+
+
+class PortBound(InUse):
+    template = (
+        "Unable to complete operation on port %(port_id)s, port is already bound, port type: %(vif_type)s, "
+        "old_mac %(old_mac)s, new_mac %(new_mac)s."
+    )
+
+
+class UnsupportedPortDeviceOwner(Conflict):
+    template = "Operation %(op)s is not supported for device_owner %(device_owner)s on port %(port_id)s."

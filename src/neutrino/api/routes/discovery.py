@@ -53,6 +53,8 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("agent", "agent", "The agent management extension."),
     ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
     ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control project access to resources."),
+    ("tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports during bulk creation"),
+    ("port-mac-address-regenerate", "Neutron Port MAC address regenerate", "Network port MAC address regenerate"),
     ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
 ]
 
