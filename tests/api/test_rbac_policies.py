@@ -136,3 +136,17 @@ def test_rbac_policy_quota(api):
     _policy(a, net["id"], uuid.uuid4().hex)
     r = _policy(a, net["id"], uuid.uuid4().hex, status=409)
     assert r["NeutronError"]["type"] == "OverQuota"
+
+
+def test_default_external_network_keeps_its_wildcard(api):
+    ext = api.network(**{"router:external": True})
+    assert ext["is_default"] is False and "is_default" not in api.network()
+    r = api.put(f"/v2.0/networks/{ext['id']}", {"network": {"is_default": True}})
+    assert r.status_code == 200 and r.json()["network"]["is_default"] is True
+    other = api.network(**{"router:external": True})
+    r = api.put(f"/v2.0/networks/{other['id']}", {"network": {"is_default": True}})
+    assert r.status_code == 409 and r.json()["NeutronError"]["type"] == "DefaultExternalNetworkExists"
+    q = f"/v2.0/rbac-policies?object_id={ext['id']}&action=access_as_external&target_tenant=*"
+    wildcard = api.get(q).json()["rbac_policies"][0]
+    r = api.delete(f"/v2.0/rbac-policies/{wildcard['id']}")
+    assert r.status_code == 409 and "Default external networks" in r.json()["NeutronError"]["message"]

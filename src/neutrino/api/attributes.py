@@ -111,6 +111,7 @@ NETWORK = _spec(
     Attr("provider:physical_network", post=True, put=True, validate=validators.validate_string, validate_arg=64, sort=False),
     Attr("provider:segmentation_id", post=True, put=True, convert=validators.convert_to_int, sort=False, json_type="integer"),
     Attr("router:external", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
+    Attr("is_default", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
 )
 
 SUBNET = _spec(

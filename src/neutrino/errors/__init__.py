@@ -118,6 +118,7 @@ from neutrino.errors.agents import (
 
 from neutrino.errors.rbac import (
     AvailabilityZoneNotFound,
+    DefaultExternalNetworkExists,
     DuplicateRbacPolicy,
     InvalidActionForType,
     InvalidSubnetServiceType,
@@ -128,6 +129,7 @@ from neutrino.errors.rbac import (
 )
 
 __all__ = [
+    "DefaultExternalNetworkExists",
     "PortBound",
     "UnsupportedPortDeviceOwner",
     "AvailabilityZoneNotFound",

@@ -39,3 +39,7 @@ class PortBound(InUse):
 
 class UnsupportedPortDeviceOwner(Conflict):
     template = "Operation %(op)s is not supported for device_owner %(device_owner)s on port %(port_id)s."
+
+
+class DefaultExternalNetworkExists(Conflict):
+    template = "Default external network %(net_id)s already exists"

@@ -36,6 +36,7 @@ PHYSICAL_NETWORK = "provider:physical_network"
 SEGMENTATION_ID = "provider:segmentation_id"
 PROVIDER_ATTRS = (NETWORK_TYPE, PHYSICAL_NETWORK, SEGMENTATION_ID)
 EXTERNAL = "router:external"
+IS_DEFAULT = "is_default"
 ROUTER_GATEWAY = "network:router_gateway"
 
 NETWORKS = Network.__table__
@@ -164,6 +165,17 @@ def _notify_update(
     mgr.notify(session, "update_network", NetworkContext(updated, segs, session, cfg, original=original))
 
 
+def _make_default(session: Session, ctx: Context, network_id: str) -> None:
+    """Only an admin names the default external network, and there is one at most."""
+    if not ctx.is_admin:
+        raise _denied("update", IS_DEFAULT)
+    other = session.scalar(
+        select(Network.id).where(Network.is_default.is_(True), Network.id != network_id).limit(1)
+    )
+    if other is not None:
+        raise errors.DefaultExternalNetworkExists(net_id=other)
+
+
 class ExternalNetworkExtension(Extension):
     name = "external-net"
     filters = {EXTERNAL: lambda values: Network.router_external.in_(values)}
@@ -176,8 +188,25 @@ class ExternalNetworkExtension(Extension):
             session.connection().execute(update(NETWORKS).where(NETWORKS.c.id == obj.id).values(router_external=True))
             access.add_policy(session, "network", obj.id, obj.project_id, access.ACCESS_EXTERNAL)
         obj.router_external = external
+        obj.is_default = False
+        if external and data.get(IS_DEFAULT):
+            _make_default(session, ctx, obj.id)
+            session.connection().execute(update(NETWORKS).where(NETWORKS.c.id == obj.id).values(is_default=True))
+            obj.is_default = True
 
     def before_update(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> bool:
+        changed = self._update_external(session, ctx, obj, data)
+        wanted = data.get(IS_DEFAULT)
+        if wanted is None or not obj.router_external or bool(wanted) == obj.is_default:
+            return changed
+        if wanted:
+            _make_default(session, ctx, obj.id)
+        elif not ctx.is_admin:
+            raise _denied("update", IS_DEFAULT)
+        obj.is_default = bool(wanted)
+        return True
+
+    def _update_external(self, session: Session, ctx: Context, obj: Any, data: dict[str, Any]) -> bool:
         if EXTERNAL not in data or bool(data[EXTERNAL]) == obj.router_external:
             return False
         if not ctx.is_admin:
@@ -189,6 +218,7 @@ class ExternalNetworkExtension(Extension):
             if gateway is not None:
                 raise errors.ExternalNetworkInUse(net_id=obj.id)
             access.remove_policies(session, "network", obj.id, access.ACCESS_EXTERNAL)
+            obj.is_default = False  # Neutron's externalnetworks row (and its flag) goes
         else:
             access.add_policy(session, "network", obj.id, obj.project_id, access.ACCESS_EXTERNAL)
         obj.router_external = bool(data[EXTERNAL])
@@ -197,3 +227,5 @@ class ExternalNetworkExtension(Extension):
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
         for row, d in zip(rows, dicts, strict=True):
             d[EXTERNAL] = bool(getattr(row, "router_external", False))
+            if d[EXTERNAL]:  # is_default belongs to the external network (auto_allocate's extend)
+                d[IS_DEFAULT] = bool(getattr(row, "is_default", False))

@@ -24,6 +24,8 @@ class Network(HasId, HasProject, StandardAttrs, Base):
     mtu: Mapped[int] = mapped_column(Integer, default=1500, nullable=False)
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     router_external: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # the default external network (auto-allocated-topology's is_default; one at most)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # availability_zone_hints, comma-separated as Neutron stores them ('' for none)
     az_hints: Mapped[str] = mapped_column(String(255), default="", nullable=False)
 

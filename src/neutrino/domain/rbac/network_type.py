@@ -58,6 +58,8 @@ def _check_gateways(session: Session, net: Network, losing: str, remaining: set[
     gateways = select(Port.id).where(Port.network_id == net.id, Port.device_owner == ROUTER_GATEWAY)
     stmt = select(Router.id).where(Router.gw_port_id.in_(gateways))
     if losing == WILDCARD:
+        if net.is_default:
+            raise _in_use(net, "Default external networks must be shared to everyone.")
         stmt = stmt.where(Router.project_id.notin_(remaining - {WILDCARD}))
     else:
         if WILDCARD in remaining:

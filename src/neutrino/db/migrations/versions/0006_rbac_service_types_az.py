@@ -1,5 +1,5 @@
 """rbac_policies (with the wildcard policies of shared and external networks), subnet_service_types,
-availability zone hints of networks and routers
+availability zone hints of networks and routers, is_default of networks
 
 Revision ID: 0006
 Revises: 0004
@@ -42,6 +42,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('networks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('az_hints', sa.String(length=255), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('is_default', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('routers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('az_hints', sa.String(length=255), nullable=False, server_default=''))
     # shared and external networks of before get the wildcard policies Neutron would have made
@@ -62,6 +63,7 @@ def downgrade() -> None:
     with op.batch_alter_table('routers', schema=None) as batch_op:
         batch_op.drop_column('az_hints')
     with op.batch_alter_table('networks', schema=None) as batch_op:
+        batch_op.drop_column('is_default')
         batch_op.drop_column('az_hints')
     op.drop_table('subnet_service_types')
     op.drop_index(op.f('ix_rbac_policies_target_project'), table_name='rbac_policies')
