@@ -55,6 +55,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control project access to resources."),
     ("tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports during bulk creation"),
     ("port-mac-address-regenerate", "Neutron Port MAC address regenerate", "Network port MAC address regenerate"),
+    ("network-ip-availability", "Network IP Availability", "Provides IP availability data for each network and subnet."),
     ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
 ]
 
