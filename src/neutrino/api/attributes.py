@@ -180,7 +180,8 @@ SUBNET = _spec(
     ),
     Attr("subnetpool_id", post=True, default=None, validate=validators.validate_values, validate_arg=[None]),
     Attr("segment_id", default=None, sort=False),
-    Attr("service_types", filter=False, sort=False, json_type="array"),
+    # subnet-service-types: validated by domain/ipam/service_types.py
+    Attr("service_types", post=True, put=True, filter=False, sort=False, json_type="array"),
     Attr("shared", visible=False, convert=validators.convert_to_boolean, json_type="boolean"),
     # subnet-external-network: read-only, the network's router:external (domain/services/subnets.py)
     Attr("router:external", default=False, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),

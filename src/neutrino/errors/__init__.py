@@ -122,6 +122,7 @@ from neutrino.errors.rbac import (
     DuplicateRbacPolicy,
     InvalidActionForType,
     InvalidSubnetServiceType,
+    IpAddressGenerationFailureNoMatchingSubnet,
     PortBound,
     RbacPolicyInUse,
     RbacPolicyNotFound,
@@ -129,6 +130,7 @@ from neutrino.errors.rbac import (
 )
 
 __all__ = [
+    "IpAddressGenerationFailureNoMatchingSubnet",
     "DefaultExternalNetworkExists",
     "PortBound",
     "UnsupportedPortDeviceOwner",

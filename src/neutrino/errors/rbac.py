@@ -27,7 +27,11 @@ class AvailabilityZoneNotFound(NotFound):
 
 
 class InvalidSubnetServiceType(BadRequest):
-    template = "Subnet service type %(service_type)s does not correspond to a valid device owner."
+    template = "Invalid input for operation: Subnet service type %(service_type)s does not correspond to a valid device owner."
+
+
+class IpAddressGenerationFailureNoMatchingSubnet(Conflict):
+    template = "No valid service subnet for the given device owner, network %(network_id)s, service type %(service_type)s."
 
 
 class PortBound(InUse):

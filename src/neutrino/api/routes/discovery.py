@@ -56,6 +56,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports during bulk creation"),
     ("port-mac-address-regenerate", "Neutron Port MAC address regenerate", "Network port MAC address regenerate"),
     ("network-ip-availability", "Network IP Availability", "Provides IP availability data for each network and subnet."),
+    ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet service_types field"),
     ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
 ]
 

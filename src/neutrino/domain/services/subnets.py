@@ -27,7 +27,7 @@ from neutrino.domain.models import (
     Port,
     Subnet,
 )
-from neutrino.domain.services import common, networks
+from neutrino.domain.services import common, networks, subnet_service_types
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import schedule_network
 
@@ -177,6 +177,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     _set_routes(sub, data.get("host_routes", []))
     session.add(sub)
     session.flush()
+    subnet_service_types.replace(session, sub.id, data.get("service_types"))
     if is_auto_address(sub):
         _add_auto_addresses(session, sub)
     net.bump_revision()
@@ -286,6 +287,7 @@ def update(
     if "host_routes" in data:
         _set_routes(sub, data["host_routes"])
         changed = True
+    changed |= "service_types" in data and subnet_service_types.replace(session, sub.id, data["service_types"])
     if changed:
         sub.bump_revision()
     session.flush()
@@ -368,6 +370,7 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
     tags = {} if fresh else common.tags_by_resource(session, ids)
     details = _details(session, ids)
     external = _external_networks(session, {s.network_id for s in subs})
+    typed = subnet_service_types.by_subnet(session, ids)
     out = []
     for s in subs:
         extra = details[s.id]
@@ -386,7 +389,7 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
             "ipv6_address_mode": s.ipv6_address_mode,
             "subnetpool_id": None,
             "segment_id": None,
-            "service_types": [],
+            "service_types": typed.get(s.id, []),
             EXTERNAL: s.network_id in external,
         }
         d.update(common.standard_fields(s, tags.get(s.id, [])))
