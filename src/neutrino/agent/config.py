@@ -46,6 +46,8 @@ class AgentConfig:
     state_dir: Path = DEFAULT_STATE_DIR
     report_interval: float = 30.0
     resync_interval: float = 60.0
+    availability_zone: str = "nova"
+    """The zone the DHCP and L3 agents report (Neutron's [AGENT] availability_zone)."""
 
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
@@ -68,6 +70,8 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         return dict(value)
     if key == "firewall" and not isinstance(value, bool):
         raise ValueError(f"{source}: firewall must be true or false")
+    if key == "availability_zone" and (not isinstance(value, str) or not value.strip() or len(value) > 255):
+        raise ValueError(f"{source}: availability_zone must be a name of at most 255 characters")
     if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):
         raise ValueError(f"{source}: {key} must be a positive number of seconds")
     return value

@@ -45,6 +45,8 @@ class AgentSettings:
     firewall: bool = True
     state_dir: Path | None = None
     """Where the DHCP role keeps dnsmasq's files (one directory per network)."""
+    availability_zone: str = "nova"
+    """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
 
 
 class HostAgent:
@@ -190,7 +192,7 @@ class HostAgent:
                 conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=True,
                             devices=len(self.l2.reported_up))  # fmt: skip
             self.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
-                                     start_flag=start, availability_zone=zone)  # fmt: skip
+                                     start_flag=start, availability_zone=zone and self.settings.availability_zone)  # fmt: skip
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.settings.report_interval if self._start_reported else 2.0):

@@ -23,7 +23,7 @@ from neutrino.api.routes import security_groups
 from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import segments as segment_routes
-from neutrino.api.routes import ip_availability
+from neutrino.api.routes import availability_zones, ip_availability
 from neutrino.api.background import lifespan
 from neutrino.api.state import AppState
 from neutrino.domain.services import extensions, networks, ports, rbac_policies, subnets
@@ -101,6 +101,7 @@ def create_app(state: AppState) -> Any:
     app.include_router(agent_routes.router)
     app.include_router(segment_routes.router)
     app.include_router(ip_availability.router)
+    app.include_router(availability_zones.router)
     app.include_router(bus_routes.router)
     app.include_router(identity_router, prefix="/identity")
     app.add_middleware(RejectNulInUrl)

@@ -92,6 +92,14 @@ def _bool(name: str, default: Any = NOT_SPECIFIED, post: bool = True, put: bool 
     return Attr(name, post=post, put=put, default=default, convert=validators.convert_to_boolean, json_type="boolean")
 
 
+def _az_attrs() -> tuple[Attr, ...]:
+    """network_availability_zone / router_availability_zone: hints on POST only, as Neutron."""
+    return (
+        Attr("availability_zone_hints", post=True, filter=False, sort=False, json_type="array"),
+        Attr("availability_zones", filter=False, sort=False, json_type="array"),
+    )
+
+
 NETWORK = _spec(
     "network",
     "networks",
@@ -112,6 +120,7 @@ NETWORK = _spec(
     Attr("provider:segmentation_id", post=True, put=True, convert=validators.convert_to_int, sort=False, json_type="integer"),
     Attr("router:external", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
     Attr("is_default", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
+    *_az_attrs(),
 )
 
 SUBNET = _spec(
@@ -301,6 +310,7 @@ ROUTER = _spec(
         sort=False,
         json_type="object",
     ),
+    *_az_attrs(),
     # extraroute: PUT only, as in Neutron
     Attr(
         "routes",

@@ -33,6 +33,7 @@ class RouterPlugin(ServicePlugin):
             "Edit extra routes of a router on server side by atomically adding/removing extra routes",
         ),
         ApiExtension("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
+        ApiExtension("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),
     )
 
     def routers(self) -> list[Any]:

@@ -57,6 +57,8 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("port-mac-address-regenerate", "Neutron Port MAC address regenerate", "Network port MAC address regenerate"),
     ("network-ip-availability", "Network IP Availability", "Provides IP availability data for each network and subnet."),
     ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet service_types field"),
+    ("availability_zone", "Availability Zone", "The availability zone extension."),
+    ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),
     ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
 ]
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.ml2 import network_ext, port_ext
 from neutrino.domain.ml2.manager import Manager
-from neutrino.domain.services import port_security, port_status
+from neutrino.domain.services import availability_zones, port_security, port_status
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
 from neutrino.entrypoints import EntryPoints
@@ -30,6 +30,7 @@ def assemble(
         *plugin_network_exts,
         network_ext.ProviderNetworkExtension(),
         network_ext.ExternalNetworkExtension(),
+        availability_zones.NetworkAvailabilityZones(),
         port_security.DefaultSecurityGroupOnNetwork(),
         port_status.NetworkBlocksCleanup(),
     ]
