@@ -150,3 +150,23 @@ def test_default_external_network_keeps_its_wildcard(api):
     wildcard = api.get(q).json()["rbac_policies"][0]
     r = api.delete(f"/v2.0/rbac-policies/{wildcard['id']}")
     assert r.status_code == 409 and "Default external networks" in r.json()["NeutronError"]["message"]
+
+
+def test_dhcp_projection_serves_ports_of_projects_a_policy_lets_in(api):
+    """Another project's port on a network shared with it by RBAC gets DHCP like any other:
+    the DHCP agent's projection lists every port of the networks it serves, whoever owns them."""
+    from neutrino.domain.projection import project_host
+
+    from tests.api.agent_support import report, run
+
+    report(api, "net1", "dhcp")
+    net = api.network()
+    api.subnet(net["id"])
+    _policy(api, net["id"], A)
+    theirs = api.as_project(A).port(net["id"])
+    state = run(api, lambda s: project_host(s, "net1"))
+    [served] = state.dhcp_networks
+    assert served.network_id == net["id"]
+    entries = {p.port_id: p for p in served.ports}
+    assert theirs["id"] in entries
+    assert [f.ip_address for f in entries[theirs["id"]].fixed_ips] == [theirs["fixed_ips"][0]["ip_address"]]
