@@ -29,3 +29,17 @@ def test_totals_and_used(api):
     member = api.as_project("p-admin")
     assert member.get("/v2.0/network-ip-availabilities").json()["network_ip_availabilities"] == []
     assert member.get(f"/v2.0/network-ip-availabilities/{net['id']}").status_code == 404
+
+
+def test_segments_have_standard_attributes(api):
+    """standard-attr-segment: description, timestamps, revision; name and description change."""
+    net = api.network()
+    [seg] = api.get(f"/v2.0/segments?network_id={net['id']}").json()["segments"]
+    assert seg["name"] is None and seg["description"] == "" and seg["revision_number"] == 0
+    assert seg["created_at"].endswith("Z") and seg["updated_at"] == seg["created_at"]
+    r = api.put(f"/v2.0/segments/{seg['id']}", {"segment": {"name": "s1", "description": "d"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["segment"]["name"] == "s1" and r.json()["segment"]["revision_number"] == 1
+    assert api.get(f"/v2.0/segments/{seg['id']}").json()["segment"]["description"] == "d"
+    assert api.put(f"/v2.0/segments/{seg['id']}", {"segment": {"network_type": "vlan"}}).status_code == 400
+    assert api.as_project("p-x").put(f"/v2.0/segments/{seg['id']}", {"segment": {"name": "x"}}).status_code == 404

@@ -59,6 +59,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet service_types field"),
     ("availability_zone", "Availability Zone", "The availability zone extension."),
     ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),
+    ("standard-attr-segment", "Standard Attribute Segment Extension", "Add standard attributes to Segment resource"),
     ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
 ]
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.ml2.api import Segment
 from neutrino.domain.models import NetworkSegment
-from neutrino.domain.models.base import new_id
+from neutrino.domain.models.base import new_id, utcnow
 
 SEGMENTS = NetworkSegment.__table__
 _COLUMNS = (SEGMENTS.c.network_id, SEGMENTS.c.id, SEGMENTS.c.network_type, SEGMENTS.c.physical_network,
@@ -102,16 +102,35 @@ def get_view(db: Session | Connection, ctx: Context, segment_id: str) -> Any:
     return row
 
 
+def update_view(db: Session | Connection, ctx: Context, segment_id: str, data: dict[str, Any]) -> Any:
+    """name and description (standard-attr-segment); a change bumps revision and updated_at."""
+    row = get_view(db, ctx, segment_id)
+    changes = {k: data[k] for k in ("name", "description") if k in data and data[k] != getattr(row, k)}
+    if changes:
+        connection_of(db).execute(
+            update(SEGMENTS).where(SEGMENTS.c.id == segment_id)
+            .values(**changes, revision_number=row.revision_number + 1, updated_at=utcnow())
+        )
+    return get_view(db, ctx, segment_id)
+
+
+def _ts(value: Any) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds") + "Z"
+
+
 def render_view(rows: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "id": r.id,
             "network_id": r.network_id,
-            "name": None,
-            "description": "",
+            "name": r.name,
+            "description": r.description,
             "network_type": r.network_type,
             "physical_network": r.physical_network,
             "segmentation_id": r.segmentation_id,
+            "created_at": _ts(r.created_at),
+            "updated_at": _ts(r.updated_at),
+            "revision_number": r.revision_number,
         }
         for r in rows
     ]

@@ -9,10 +9,12 @@ deleted on release, as Neutron does.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from neutrino.domain.models.base import Base, HasId
+from neutrino.domain.models.base import Base, HasId, utcnow
 
 
 class NetworkSegment(HasId, Base):
@@ -26,6 +28,13 @@ class NetworkSegment(HasId, Base):
     segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     segment_index: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     is_dynamic: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # standard-attr-segment: name, description, timestamps and revision (no ORM version counter:
+    # segments change through Core statements; timestamps null on segments from before 0006)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    description: Mapped[str] = mapped_column(String(255), default="", nullable=False)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow, nullable=True)
+    revision_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
 
 class VlanAllocation(Base):

@@ -1,5 +1,5 @@
 """rbac_policies (with the wildcard policies of shared and external networks), subnet_service_types,
-availability zone hints of networks and routers, is_default of networks
+availability zone hints of networks and routers, is_default of networks, standard attributes of segments
 
 Revision ID: 0006
 Revises: 0004
@@ -43,6 +43,12 @@ def upgrade() -> None:
     with op.batch_alter_table('networks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('az_hints', sa.String(length=255), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('is_default', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table('network_segments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('description', sa.String(length=255), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('created_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('updated_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('revision_number', sa.Integer(), nullable=False, server_default='0'))
     with op.batch_alter_table('routers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('az_hints', sa.String(length=255), nullable=False, server_default=''))
     # shared and external networks of before get the wildcard policies Neutron would have made
@@ -62,6 +68,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('routers', schema=None) as batch_op:
         batch_op.drop_column('az_hints')
+    with op.batch_alter_table('network_segments', schema=None) as batch_op:
+        for column in ('revision_number', 'updated_at', 'created_at', 'description', 'name'):
+            batch_op.drop_column(column)
     with op.batch_alter_table('networks', schema=None) as batch_op:
         batch_op.drop_column('is_default')
         batch_op.drop_column('az_hints')
