@@ -136,6 +136,8 @@ def test_rbac_policy_quota(api):
     _policy(a, net["id"], uuid.uuid4().hex)
     r = _policy(a, net["id"], uuid.uuid4().hex, status=409)
     assert r["NeutronError"]["type"] == "OverQuota"
+    details = api.get(f"/v2.0/quotas/{A}/details").json()["quota"]["rbac_policy"]
+    assert details["used"] == 2 and details["limit"] == 2
 
 
 def test_default_external_network_keeps_its_wildcard(api):
