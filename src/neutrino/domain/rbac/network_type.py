@@ -19,14 +19,13 @@ from neutrino.domain.context import Context
 from neutrino.domain.models import Network, Port, Router
 from neutrino.domain.models.rbac import ACCESS_EXTERNAL, ACCESS_SHARED, WILDCARD
 from neutrino.domain.rbac import access
-from neutrino.domain.rbac.registry import ObjectType
+from neutrino.domain.rbac.object_type import ObjectType
+from neutrino.domain.services import networks
 
 ROUTER_GATEWAY = "network:router_gateway"
 
 
 def _find(session: Session, ctx: Context, network_id: str) -> Network:
-    from neutrino.domain.services import networks
-
     return networks.get(session, ctx, network_id)
 
 

@@ -14,7 +14,7 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.models import Port, SecurityGroup, SecurityGroupPortBinding
 from neutrino.domain.models.rbac import ACCESS_SHARED, WILDCARD
-from neutrino.domain.rbac.registry import ObjectType
+from neutrino.domain.rbac.object_type import ObjectType
 
 
 def _find(session: Session, ctx: Context, group_id: str) -> SecurityGroup:
