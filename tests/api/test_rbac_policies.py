@@ -26,7 +26,11 @@ def test_share_network_with_one_project(api):
     assert a.get(f"/v2.0/networks/{net['id']}").status_code == 404
     pol = _policy(api, net["id"], A)
     assert set(pol) == {"id", "project_id", "tenant_id", "object_type", "object_id", "action", "target_tenant"}
-    assert a.get(f"/v2.0/networks/{net['id']}").json()["network"]["shared"] is False
+    # shared as the caller sees it: a policy for its own project counts, as in Neutron
+    assert a.get(f"/v2.0/networks/{net['id']}").json()["network"]["shared"] is True
+    assert api.get(f"/v2.0/networks/{net['id']}").json()["network"]["shared"] is False
+    assert [n["id"] for n in a.get("/v2.0/networks?shared=true").json()["networks"]] == [net["id"]]
+    assert api.get("/v2.0/networks?shared=true").json()["networks"] == []
     assert a.get(f"/v2.0/subnets/{sub['id']}").status_code == 200
     assert [n["id"] for n in a.get("/v2.0/networks").json()["networks"]] == [net["id"]]
     assert b.get(f"/v2.0/networks/{net['id']}").status_code == 404

@@ -18,10 +18,11 @@ __all__ = ["ACCESS_EXTERNAL", "ACCESS_SHARED", "WILDCARD", "granted", "has_grant
 
 
 def granted(
-    object_type: str, id_column: Any, project_id: str | None, actions: tuple[str, ...] = (ACCESS_SHARED,)
+    object_type: str, id_column: Any, project_id: str | None, actions: tuple[str, ...] = (ACCESS_SHARED,),
+    *, wildcard: bool = True,
 ) -> ColumnElement[bool]:
-    """EXISTS a policy of one of ``actions`` on the row's object for ``project_id`` or ``*``."""
-    targets = [WILDCARD] if not project_id else [WILDCARD, project_id]
+    """EXISTS a policy of one of ``actions`` on the row's object for ``project_id`` (or ``*``)."""
+    targets = ([WILDCARD] if wildcard else []) + ([project_id] if project_id else [])
     return exists().where(
         and_(
             RbacPolicy.object_type == object_type,
@@ -86,3 +87,18 @@ def remove_policies(session: Session, object_type: str, object_id: str, action: 
     if target is not None:
         stmt = stmt.where(RbacPolicy.target_project == target)
     session.execute(stmt)
+
+
+def shared_with(conn: Any, object_type: str, ids: list[str], project_id: str) -> set[str]:
+    """Which of ``ids`` an access_as_shared policy opens to ``project_id`` itself (not ``*``)."""
+    out: set[str] = set()
+    for start in range(0, len(ids), 500):
+        out.update(conn.execute(
+            select(RbacPolicy.object_id).where(
+                RbacPolicy.object_type == object_type,
+                RbacPolicy.object_id.in_(ids[start : start + 500]),
+                RbacPolicy.action == ACCESS_SHARED,
+                RbacPolicy.target_project == project_id,
+            )
+        ).scalars())
+    return out

@@ -1,8 +1,9 @@
 """RBAC on networks: ``access_as_shared`` (ports, subnets) and ``access_as_external`` (gateways,
 floating IPs), with Neutron's rules for taking access away and the cached flags.
 
-``networks.shared`` is true exactly when a ``*`` access_as_shared policy exists, as Neutron
-computes it; ``networks.router_external`` is Neutron's externalnetworks row: set by the first
+The column ``networks.shared`` is true exactly when a ``*`` access_as_shared policy exists (the
+API's ``shared`` also counts a policy for the caller's project: ``services/networks.py``);
+``networks.router_external`` is Neutron's externalnetworks row: set by the first
 access_as_external policy, cleared when the last one goes. Both are columns so that lists
 filter on them without a join; this module keeps them in step with the policies.
 """

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import bindparam, insert, literal, or_, select, union_all
+from sqlalchemy import bindparam, false, insert, literal, or_, select, true, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.engine import connection_of
-from neutrino.domain.context import Context
+from neutrino.domain.context import Context, current
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import Network, Port, Subnet, Tag
 from neutrino.domain.models.base import new_id, utcnow
@@ -114,11 +115,31 @@ def get_for_update(
     return net
 
 
+def _shared_to(ctx: Context) -> Any:
+    """Neutron's ``shared`` of a network as the caller sees it: an access_as_shared policy for
+    '*' (the ``shared`` column) or for the caller's own project."""
+    if not ctx.project_id:
+        return Network.shared.is_(True)
+    return or_(Network.shared.is_(True), access.granted("network", Network.id, ctx.project_id, (access.ACCESS_SHARED,), wildcard=False))
+
+
+def _shared_filter(ctx: Context, values: list[Any]) -> Any:
+    wanted = {bool(v) for v in values}
+    if wanted == {True}:
+        return _shared_to(ctx)
+    if wanted == {False}:
+        return ~_shared_to(ctx)
+    return true() if wanted else false()
+
+
 def list_(db: Session | Connection, ctx: Context, cfg: Domain, q: ListQuery) -> list[Any]:
     conn = connection_of(db)
     stmt = select(NETWORKS)
     if not ctx.is_admin:
         stmt = stmt.where(_visible(ctx))
+    if "shared" in q.filters:
+        stmt = stmt.where(_shared_filter(ctx, q.filters["shared"]))
+        q = replace(q, filters={k: v for k, v in q.filters.items() if k != "shared"})
     stmt = apply_filters(stmt, Network, q, COLUMNS)
     for clause in extensions.filter_clauses(cfg.network_extensions, q.filters):
         stmt = stmt.where(clause)
@@ -250,6 +271,14 @@ def _subnets_and_tags(
     return subnets, tags
 
 
+def _shared_to_caller(db: Session | Connection, ids: list[str]) -> set[str]:
+    """Which of these networks a policy shares with the requesting project itself."""
+    ctx = current()
+    if ctx is None or not ctx.project_id or not ids:
+        return set()
+    return access.shared_with(connection_of(db), "network", ids, ctx.project_id)
+
+
 def render(db: Session | Connection, cfg: Domain, nets: list[Any], fresh: bool = False) -> list[dict[str, Any]]:
     """Neutron's JSON shape. ``fresh`` rows were just created: no subnets or tags to look up."""
     if fresh:
@@ -257,6 +286,7 @@ def render(db: Session | Connection, cfg: Domain, nets: list[Any], fresh: bool =
         tags: dict[str, list[str]] = {}
     else:
         subnets, tags = _subnets_and_tags(db, [n.id for n in nets])
+    shared_to_caller = _shared_to_caller(db, [n.id for n in nets if not n.shared])
     out = []
     for n in nets:
         d = {
@@ -265,7 +295,7 @@ def render(db: Session | Connection, cfg: Domain, nets: list[Any], fresh: bool =
             "admin_state_up": n.admin_state_up,
             "status": n.status,
             "subnets": subnets.get(n.id, []),
-            "shared": n.shared,
+            "shared": bool(n.shared) or n.id in shared_to_caller,
             "mtu": n.mtu,
             "port_security_enabled": n.port_security_enabled,
         }
