@@ -36,3 +36,15 @@ def test_mac_regenerate_only_when_unbound(api):
     dhcp = api.port(net["id"], device_owner="network:dhcp")
     r = api.put(f"/v2.0/ports/{dhcp['id']}", {"port": {"mac_address": None}})
     assert r.status_code == 409 and r.json()["NeutronError"]["type"] == "UnsupportedPortDeviceOwner"
+
+
+def test_mac_of_a_bound_port_does_not_change(api):
+    from tests.api.agent_support import bind
+
+    net = api.network()
+    port = api.port(net["id"])
+    bind(api, port["id"], "compute1")
+    r = api.put(f"/v2.0/ports/{port['id']}", {"port": {"mac_address": None}})
+    assert r.status_code == 409 and r.json()["NeutronError"]["type"] == "PortBound"
+    bind(api, port["id"], "compute1", vif_type="unbound")
+    assert api.put(f"/v2.0/ports/{port['id']}", {"port": {"mac_address": None}}).status_code == 200
