@@ -98,6 +98,8 @@ def render(cloud: LabCloud) -> str:
     conf["neutron_plugin_options"] = {
         "available_type_drivers": ",".join(cloud.type_drivers),
         "provider_vlans": ",".join(cloud.provider_vlans),
+        # every DHCP and L3 agent of the lab reports the default zone (agent setting availability_zone)
+        "agent_availability_zone": "nova",
     }
     conf["validation"] = {"run_validation": "False"}
     conf["service_available"] = {"neutron": "True", **{name: "False" for name in OTHER_SERVICES}}

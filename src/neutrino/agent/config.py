@@ -59,6 +59,8 @@ class AgentConfig:
     metrics_bind: str | None = None
     """``ADDRESS:PORT`` of the agent's Prometheus endpoint (``/metrics``, admin token); None: off.
     The lab binds each agent to its host's management address, port 9110."""
+    availability_zone: str = "nova"
+    """The zone the DHCP and L3 agents report (Neutron's [AGENT] availability_zone)."""
 
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
@@ -86,6 +88,8 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         raise ValueError(f"{source}: {key} must be true or false")
     if key == "metrics_bind":
         parse_bind(value, source)
+    if key == "availability_zone" and (not isinstance(value, str) or not value.strip() or len(value) > 255):
+        raise ValueError(f"{source}: availability_zone must be a name of at most 255 characters")
     if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):
         raise ValueError(f"{source}: {key} must be a positive number of seconds")
     return value

@@ -52,6 +52,8 @@ class AgentSettings:
     interface_mappings: dict[str, str] = field(default_factory=dict)
     """linuxbridge: physnet -> uplink interface."""
     arp_proxy: bool = True
+    availability_zone: str = "nova"
+    """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
 
 
 class HostAgent:
@@ -265,7 +267,7 @@ class HostAgent:
             elif linuxbridge and kind in ("dhcp", "l3"):
                 conf["interface_driver"] = "linuxbridge"
             self.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
-                                     start_flag=start, availability_zone=zone)  # fmt: skip
+                                     start_flag=start, availability_zone=zone and self.settings.availability_zone)  # fmt: skip
         self.metrics.reported()
 
     def _heartbeat(self) -> None:

@@ -48,7 +48,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
         roles=config.roles, bridge_mappings=dict(config.bridge_mappings), tunnel_types=list(config.tunnel_types),
         tunneling_ip=config.tunneling_ip, datapath_type=datapath or "netdev", firewall=config.firewall,
         report_interval=config.report_interval, resync_interval=config.resync_interval,
-        state_dir=config.state_dir / config.host / "dhcp",
+        state_dir=config.state_dir / config.host / "dhcp", availability_zone=config.availability_zone,
         mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
     )  # fmt: skip
 

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from neutrino import __version__, errors
 from neutrino.api import faults
 from neutrino.api import metrics as api_metrics
-from neutrino.api.attributes import NETWORK, PORT, SUBNET
+from neutrino.api.attributes import NETWORK, PORT, RBAC_POLICY, SUBNET
 from neutrino.api.auth import Unauthenticated
 from neutrino.api.identity.routes import router as identity_router
 from neutrino.api.input_guard import RejectNulInUrl
@@ -27,10 +27,11 @@ from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import trace as trace_routes
 from neutrino.api.routes import segments as segment_routes
+from neutrino.api.routes import availability_zones, ip_availability
 from neutrino.api.background import lifespan
 from neutrino.api.state import AppState
 from neutrino.api.security_attributes import NETWORK_SEGMENT_RANGE
-from neutrino.domain.services import extensions, networks, ports, segment_ranges, subnets
+from neutrino.domain.services import extensions, networks, ports, rbac_policies, segment_ranges, subnets
 
 LOG = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def create_app(state: AppState) -> Any:
             resources.build_router(spec, service, extra_filters.get(spec.collection, frozenset()))
         )
         app.include_router(tags.build_router(spec, service))
+    app.include_router(resources.build_router(RBAC_POLICY, rbac_policies))
     for router in [*security_groups.build_routers(), *address_group_routes.build_routers()]:
         app.include_router(router)
     for router in subnet_pool_routes.build_routers():
@@ -106,6 +108,8 @@ def create_app(state: AppState) -> Any:
     app.include_router(agent_routes.router)
     app.include_router(segment_routes.router)
     app.include_router(resources.build_router(NETWORK_SEGMENT_RANGE, segment_ranges))
+    app.include_router(ip_availability.router)
+    app.include_router(availability_zones.router)
     app.include_router(bus_routes.router)
     app.include_router(trace_routes.router)
     app.include_router(identity_router, prefix="/identity")

@@ -93,6 +93,14 @@ def _bool(name: str, default: Any = NOT_SPECIFIED, post: bool = True, put: bool 
     return Attr(name, post=post, put=put, default=default, convert=validators.convert_to_boolean, json_type="boolean")
 
 
+def _az_attrs() -> tuple[Attr, ...]:
+    """network_availability_zone / router_availability_zone: hints on POST only, as Neutron."""
+    return (
+        Attr("availability_zone_hints", post=True, filter=False, sort=False, json_type="array"),
+        Attr("availability_zones", filter=False, sort=False, json_type="array"),
+    )
+
+
 NETWORK = _spec(
     "network",
     "networks",
@@ -122,6 +130,7 @@ NETWORK = _spec(
     # dns-integration: stored by domain/services/dns_ext.py
     Attr("dns_domain", post=True, put=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
          validate_arg=255, filter=False, sort=False),
+    *_az_attrs(),
 )
 
 SUBNET = _spec(
@@ -196,7 +205,8 @@ SUBNET = _spec(
     Attr("use_default_subnetpool", post=True, default=False, convert=validators.convert_to_boolean, visible=False,
          filter=False, sort=False, json_type="boolean"),
     Attr("segment_id", default=None, sort=False),
-    Attr("service_types", filter=False, sort=False, json_type="array"),
+    # subnet-service-types: validated by domain/ipam/service_types.py
+    Attr("service_types", post=True, put=True, filter=False, sort=False, json_type="array"),
     Attr("shared", visible=False, convert=validators.convert_to_boolean, json_type="boolean"),
     # subnet-external-network: read-only, the network's router:external (domain/services/subnets.py)
     Attr("router:external", default=False, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
@@ -215,8 +225,11 @@ PORT = _spec(
         post=True,
         put=True,
         convert=validators.convert_to_lowercase_mac,
-        validate=validators.validate_mac_address,
+        # port-mac-address-regenerate: null asks for a new random MAC
+        validate=lambda value: None if value is None else validators.validate_mac_address(value),
     ),
+    # tag-ports-during-bulk-creation: tags given on POST (single and bulk)
+    Attr("tags", post=True, filter=False, sort=False, json_type="array"),
     Attr("fixed_ips", post=True, put=True, validate=validators.validate_fixed_ips, sort=False, json_type="array"),
     Attr("device_id", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),
     Attr("device_owner", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),
@@ -320,6 +333,7 @@ ROUTER = _spec(
         sort=False,
         json_type="object",
     ),
+    *_az_attrs(),
     # extraroute: PUT only, as in Neutron
     Attr(
         "routes",
@@ -354,8 +368,29 @@ FLOATINGIP = _spec(
          validate_arg=255, filter=False, sort=False),
 )
 
+# rbac-policies: no standard attributes; object_type and action checked by domain/rbac/
+RBAC_POLICY = ResourceSpec(
+    "rbac_policy",
+    "rbac_policies",
+    "rbac-policies",
+    {
+        a.name: a
+        for a in (
+            Attr("id", validate=validators.validate_uuid),
+            Attr("project_id", post=True, validate=validators.validate_string, validate_arg=255),
+            Attr("tenant_id", post=True, validate=validators.validate_string, validate_arg=255),
+            Attr("object_type", post=True, default=REQUIRED, convert=lambda v: v.strip().lower() if isinstance(v, str) else v,
+                 validate=validators.validate_string, validate_arg=255),
+            Attr("object_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
+            Attr("action", post=True, default=REQUIRED, validate=validators.validate_string, validate_arg=255),
+            Attr("target_tenant", post=True, put=True, default=REQUIRED, validate=validators.validate_target_project),
+        )
+    },
+)
+
 RESOURCES: dict[str, ResourceSpec] = {s.collection: s for s in (NETWORK, SUBNET, PORT)}
 RESOURCES["agents"] = AGENT
 RESOURCES["security_groups"] = SECURITY_GROUP
 RESOURCES["security_group_rules"] = SECURITY_GROUP_RULE
+RESOURCES["rbac_policies"] = RBAC_POLICY
 # routers and floatingips are listed by the router service plugin while it is loaded

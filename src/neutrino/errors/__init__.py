@@ -163,6 +163,18 @@ from neutrino.errors.subnet_pools import (
     AddressScopeUpdateError,
 )
 
+from neutrino.errors.rbac import (
+    AvailabilityZoneNotFound,
+    DuplicateRbacPolicy,
+    InvalidActionForType,
+    InvalidSubnetServiceType,
+    IpAddressGenerationFailureNoMatchingSubnet,
+    PortBound,
+    RbacPolicyInUse,
+    RbacPolicyNotFound,
+    UnsupportedPortDeviceOwner,
+)
+
 from neutrino.errors.trace import TraceNotPossible
 
 __all__ = [
@@ -174,6 +186,15 @@ __all__ = [
     "AutoAllocationFailure",
     "DefaultExternalNetworkExists",
     "TraceNotPossible",
+    "IpAddressGenerationFailureNoMatchingSubnet",
+    "PortBound",
+    "UnsupportedPortDeviceOwner",
+    "AvailabilityZoneNotFound",
+    "DuplicateRbacPolicy",
+    "InvalidActionForType",
+    "InvalidSubnetServiceType",
+    "RbacPolicyInUse",
+    "RbacPolicyNotFound",
     "NeutronError",
     "BadRequest",
     "HTTPBadRequest",

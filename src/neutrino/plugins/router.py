@@ -37,6 +37,7 @@ class RouterPlugin(ServicePlugin):
             "fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource"
         ),
         ApiExtension("floatingip-pools", "Floating IP Pools Extension", "Provides a floating IP pools API."),
+        ApiExtension("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),
     )
 
     def routers(self) -> list[Any]:

@@ -71,6 +71,15 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     # this project's own: GET /v2.0/trace (docs/trace.md)
     ("neutrino-trace", "Packet trace", "Explains one packet's path hop by hop (bridges, flows, VIDs, VNIs, routes, "
      "NAT, security groups) from the API's intent and each host's live dataplane, and where the two disagree."),
+    ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control project access to resources."),
+    ("tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports during bulk creation"),
+    ("port-mac-address-regenerate", "Neutron Port MAC address regenerate", "Network port MAC address regenerate"),
+    ("network-ip-availability", "Network IP Availability", "Provides IP availability data for each network and subnet."),
+    ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet service_types field"),
+    ("availability_zone", "Availability Zone", "The availability zone extension."),
+    ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),
+    ("standard-attr-segment", "Standard Attribute Segment Extension", "Add standard attributes to Segment resource"),
+    ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
 ]
 
 

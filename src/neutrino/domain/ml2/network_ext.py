@@ -27,6 +27,7 @@ from neutrino.domain.ml2 import network_mtu, segments
 from neutrino.domain.ml2.api import NetworkContext, Segment
 from neutrino.domain.ml2.manager import Manager
 from neutrino.domain.models import Network, NetworkSegment, Port, Subnet
+from neutrino.domain.rbac import access
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
@@ -209,9 +210,13 @@ class ExternalNetworkExtension(Extension):
             if not ctx.is_admin:
                 raise _denied("create", EXTERNAL)
             session.connection().execute(update(NETWORKS).where(NETWORKS.c.id == obj.id).values(router_external=True))
+            access.add_policy(session, "network", obj.id, obj.project_id, access.ACCESS_EXTERNAL)
         obj.router_external = external
 
     def before_update(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> bool:
+        return self._update_external(session, ctx, obj, data)
+
+    def _update_external(self, session: Session, ctx: Context, obj: Any, data: dict[str, Any]) -> bool:
         if EXTERNAL not in data or bool(data[EXTERNAL]) == obj.router_external:
             return False
         if not ctx.is_admin:
@@ -222,6 +227,9 @@ class ExternalNetworkExtension(Extension):
             )
             if gateway is not None:
                 raise errors.ExternalNetworkInUse(net_id=obj.id)
+            access.remove_policies(session, "network", obj.id, access.ACCESS_EXTERNAL)
+        else:
+            access.add_policy(session, "network", obj.id, obj.project_id, access.ACCESS_EXTERNAL)
         obj.router_external = bool(data[EXTERNAL])
         return True
 

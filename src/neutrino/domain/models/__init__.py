@@ -14,6 +14,7 @@ from neutrino.domain.models.port import IPAllocation, Port
 from neutrino.domain.models.port_forwarding import PortForwarding
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
 from neutrino.domain.models.quota import Quota
+from neutrino.domain.models.rbac import RbacPolicy
 from neutrino.domain.models.router import FloatingIP, Router, RouterPort, RouterRoute
 from neutrino.domain.models.secgroup import (
     DefaultSecurityGroup,
@@ -32,6 +33,7 @@ from neutrino.domain.models.segment import (
 from neutrino.domain.models.segment_range import NetworkSegmentRange
 from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRoute, Subnet
 from neutrino.domain.models.subnet_pool import AddressScope, SubnetPool, SubnetPoolPrefix
+from neutrino.domain.models.subnet_service_type import SubnetServiceType
 from neutrino.domain.models.tag import Tag
 
 __all__ = [
@@ -80,11 +82,13 @@ __all__ = [
     "Port",
     "Project",
     "Quota",
+    "RbacPolicy",
     "RevokedToken",
     "Role",
     "RoleAssignment",
     "SigningKey",
     "Subnet",
+    "SubnetServiceType",
     "Tag",
     "User",
 ]

@@ -48,6 +48,12 @@ def _set(session: Session, network_id: str, value: bool) -> bool:
     return True
 
 
+def is_default(session: Session, network_id: str) -> bool:
+    """Whether ``network_id`` is the default external network."""
+    row = session.get(ExternalNetworkDefault, network_id)
+    return bool(row is not None and row.is_default)
+
+
 class DefaultExternalNetwork(Extension):
     name = "auto-allocated-topology"
     filters = {

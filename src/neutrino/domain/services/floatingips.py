@@ -34,7 +34,7 @@ from neutrino.domain.models import (
     Subnet,
 )
 from neutrino.domain.models.base import new_id
-from neutrino.domain.services import common, l3_ports, ports
+from neutrino.domain.services import common, l3_ports, networks, ports
 from neutrino.domain.config import DomainConfig
 
 COLUMNS = {
@@ -79,8 +79,12 @@ def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> li
     return list(session.scalars(stmt))
 
 
-def _floating_network(session: Session, network_id: str) -> None:
+def _floating_network(session: Session, ctx: Context, network_id: str) -> None:
     net = session.get(Network, network_id)
+    # an external network no policy opens to the caller is not found (as in Neutron); an
+    # unknown or internal one is not a valid external network (400)
+    if net is not None and net.router_external and not networks.visible_to(session, ctx, net):
+        raise errors.NetworkNotFound(net_id=network_id)
     if net is None or not net.router_external:
         raise _bad(f"Network {network_id} is not a valid external network")
     v4 = session.scalar(select(Subnet.id).where(Subnet.network_id == network_id, Subnet.ip_version == 4).limit(1))
@@ -170,7 +174,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     ctx.require_write("create_floatingip")
     common.enforce_quota(session, cfg, data["project_id"], "floatingip", FloatingIP)
     network_id = data["floating_network_id"]
-    _floating_network(session, network_id)
+    _floating_network(session, ctx, network_id)
     if data.get("fixed_ip_address") and not data.get("port_id"):
         raise _bad("fixed_ip_address cannot be specified without a port_id")
     wanted: dict[str, str] = {}

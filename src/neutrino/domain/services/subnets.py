@@ -17,6 +17,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.ipam import addresses, pools
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.ml2 import network_mtu
+from neutrino.domain.rbac import access
 from neutrino.domain.models import (
     AllocationPool,
     DNSNameServer,
@@ -26,7 +27,7 @@ from neutrino.domain.models import (
     Port,
     Subnet,
 )
-from neutrino.domain.services import common, networks, subnet_allocation, subnet_gateway
+from neutrino.domain.services import common, networks, subnet_allocation, subnet_gateway, subnet_service_types
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import schedule_network
 
@@ -70,7 +71,7 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
         raise errors.SubnetNotFound(subnet_id=subnet_id)
     if not ctx.is_admin and sub.project_id != ctx.project_id:
         net = session.get(Network, sub.network_id)
-        if net is None or not (net.shared or net.router_external):
+        if net is None or not networks.visible_to(session, ctx, net):
             raise errors.SubnetNotFound(subnet_id=subnet_id)
     return sub
 
@@ -78,9 +79,11 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
 def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[Subnet]:
     stmt = select(Subnet)
     if not ctx.is_admin:
-        # subnets of shared and of external networks are visible to every project, as in
-        # Neutron (where an external network carries an access_as_external RBAC entry for '*')
-        shared_nets = select(Network.id).where(or_(Network.shared.is_(True), Network.router_external.is_(True)))
+        # subnets of the networks an RBAC policy opens to the project (shared or external; an
+        # external network carries an access_as_external policy for '*'), as in Neutron
+        shared_nets = select(Network.id).where(
+            or_(Network.shared.is_(True), access.granted("network", Network.id, ctx.project_id, networks.VISIBLE_ACTIONS))
+        )
         stmt = stmt.where(
             or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(shared_nets))
         )
@@ -172,6 +175,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     _set_routes(sub, data.get("host_routes", []))
     session.add(sub)
     session.flush()
+    subnet_service_types.replace(session, sub.id, data.get("service_types"))
     if is_auto_address(sub):
         _add_auto_addresses(session, sub)
     net.bump_revision()
@@ -262,6 +266,7 @@ def update(
     if "host_routes" in data:
         _set_routes(sub, data["host_routes"])
         changed = True
+    changed |= "service_types" in data and subnet_service_types.replace(session, sub.id, data["service_types"])
     if changed:
         sub.bump_revision()
     session.flush()
@@ -344,6 +349,7 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
     tags = {} if fresh else common.tags_by_resource(session, ids)
     details = _details(session, ids)
     external = _external_networks(session, {s.network_id for s in subs})
+    typed = subnet_service_types.by_subnet(session, ids)
     out = []
     for s in subs:
         extra = details[s.id]
@@ -362,7 +368,7 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
             "ipv6_address_mode": s.ipv6_address_mode,
             "subnetpool_id": s.subnetpool_id,
             "segment_id": None,
-            "service_types": [],
+            "service_types": typed.get(s.id, []),
             EXTERNAL: s.network_id in external,
         }
         d.update(common.standard_fields(s, tags.get(s.id, [])))
