@@ -27,11 +27,13 @@ from neutrino.db.migrate import HEAD_REVISION, require_head, upgrade_if_needed
 from neutrino.domain.identity.bootstrap import bootstrap
 from neutrino.domain.identity.tokens import TokenService
 from neutrino.domain.ml2.manager import start as ml2_start
-from neutrino.domain.models import Project
+from neutrino.domain.models import Agent, Project
+from neutrino.domain.models.base import utcnow
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling.periodic import AgentStatusCheck
 from neutrino.domain.services.enabled import assemble
 from neutrino.domain.wiring import Domain
+from neutrino.metrics.server import AgentAge, ServerMetrics
 from neutrino.periodic import Periodic
 from neutrino.plugins.api import load_service_plugins
 
@@ -83,6 +85,7 @@ def build(
     sqlite = is_sqlite(settings.db_url)
     read_engine = make_engine(settings.db_url, read_only=True) if sqlite else engine
     read_sessions = make_sessionmaker(read_engine)
+    metrics = ServerMetrics(agent_ages=lambda: _agent_ages(read_sessions))
     state = AppState(
         settings=settings,
         engine=engine,
@@ -93,10 +96,19 @@ def build(
         domain=domain,
         default_project_id=admin_project,
         service_plugins=plugins,
-        bus=ServerBus(sessions, domain, read_sessions, transport=bus_transport(settings)),
+        bus=ServerBus(sessions, domain, read_sessions, transport=bus_transport(settings), metrics=metrics),
+        metrics=metrics,
         periodic=_periodic_jobs(sessions, domain, engine),
     )
     return Built(app=create_app(state), state=state, admin_password=password)
+
+
+def _agent_ages(read_sessions: Any) -> list[AgentAge]:
+    """Each agent's seconds since its last heartbeat, for ``/metrics`` (read when scraped)."""
+    now = utcnow()
+    with read_sessions() as session:
+        rows = session.execute(select(Agent.host, Agent.agent_type, Agent.heartbeat_timestamp)).all()
+    return [(host, kind, max(0.0, (now - beat).total_seconds())) for host, kind, beat in rows]
 
 
 def assemble_domain(settings: ServerSettings) -> tuple[Domain, list[Any]]:

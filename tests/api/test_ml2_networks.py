@@ -268,4 +268,4 @@ def test_segments_view(api):
     assert member.get(f"/v2.0/segments/{seg['id']}").status_code == 404
     assert api.get("/v2.0/segments/nope").status_code == 404
     assert api.get("/v2.0/segments?bogus=1").status_code == 400
-    assert api.post("/v2.0/segments", {"segment": {}}).status_code == 405
+    assert api.post("/v2.0/segments", {"segment": {}}).status_code == 400  # network_id, network_type required

@@ -21,7 +21,7 @@ def test_extensions_list_and_probe(api):
     aliases = {e["alias"] for e in exts}
     assert "standard-attr-tag" in aliases and "quotas" in aliases
     assert api.get("/v2.0/extensions/quotas").json()["extension"]["alias"] == "quotas"
-    r = api.get("/v2.0/extensions/tag-ports-during-bulk-creation")
+    r = api.get("/v2.0/extensions/no-such-extension")
     assert r.status_code == 404
 
 

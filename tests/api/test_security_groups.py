@@ -280,7 +280,7 @@ def test_duplicate_rules(api):
         ({"protocol": "ipv6-icmp"}, 400, "SecurityGroupEthertypeConflictWithProtocol"),
         ({"ethertype": "IPv5"}, 400, "SecurityGroupRuleInvalidEtherType"),
         ({"remote_ip_prefix": "10.0.0.0/40"}, 400, "InvalidCIDR"),
-        ({"remote_ip_prefix": "10.0.0.0/8", "remote_group_id": "SELF"}, 400, "SecurityGroupRemoteGroupAndRemoteIpPrefix"),
+        ({"remote_ip_prefix": "10.0.0.0/8", "remote_group_id": "SELF"}, 400, "SecurityGroupMultipleRemoteEntites"),
         ({"remote_group_id": "4a2a8d2c-3bc5-4a31-a5a6-9d0c8e8a4f00"}, 404, "SecurityGroupNotFound"),
         ({"direction": "sideways"}, 400, "HTTPBadRequest"),
         ({"bogus": 1}, 400, "HTTPBadRequest"),

@@ -167,3 +167,67 @@ def test_fingerprint_is_stable_and_tracks_changes(sessions):
     c = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
     assert c.fingerprint != a.fingerprint and c.ports[0].admin_state_up is False
     assert run_in_transaction(sessions, lambda s: project_host(s, "nowhere")).ports == ()
+
+
+def test_router_interfaces_carry_their_address_scope(sessions):
+    """A router interface on a subnet from a pool in an address scope carries the scope (the L3
+    agent separates scopes with it); re-scoping the pool changes the host's fingerprint."""
+    from sqlalchemy import select
+
+    from neutrino.domain.models import Subnet
+    from neutrino.domain.services import address_scopes, subnet_pools
+
+    ids = run_in_transaction(sessions, _cloud)
+    before = run_in_transaction(sessions, lambda s: project_host(s, "network"))
+    assert before.routers[0].interfaces[0].address_scope_v4 is None
+
+    def scope_it(s):  # type: ignore[no-untyped-def]
+        scope = address_scopes.create(s, CTX, CFG, {"project_id": "p1", "name": "as", "ip_version": 4})
+        pool = subnet_pools.create(s, CTX, CFG, {"project_id": "p1", "name": "sp", "prefixes": ["10.0.0.0/16"],
+                                                 "address_scope_id": scope.id})  # fmt: skip
+        s.scalars(select(Subnet).where(Subnet.network_id == ids["net"])).one().subnetpool_id = pool.id
+        return scope.id
+
+    scope_id = run_in_transaction(sessions, scope_it)
+    after = run_in_transaction(sessions, lambda s: project_host(s, "network"))
+    [router] = after.routers
+    assert (router.interfaces[0].address_scope_v4, router.interfaces[0].address_scope_v6) == (scope_id, None)
+    assert router.gateway is not None and router.gateway.address_scope_v4 is None
+    assert after.fingerprint != before.fingerprint
+
+
+def test_remote_ports_are_the_l2population_view(sessions):
+    """The Linux bridge agent's FDB and ARP proxy data: the ports of the shared tunnelled
+    network bound on the peers, with their addresses (allowed pairs too) and tunnel endpoint."""
+    ids = run_in_transaction(sessions, _cloud)
+    state = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
+    by_ip = {ip: p for p in state.remote_ports for ip in p.ip_addresses}
+    assert {p.network_id for p in state.remote_ports} == {ids["net"]}
+    assert by_ip["10.0.0.12"].tunnel_ip == "192.168.100.12" and "10.0.0.200" in by_ip["10.0.0.12"].ip_addresses
+    assert by_ip["10.0.0.1"].tunnel_ip == "192.168.100.10"  # the router interface on the network node
+    assert "10.0.0.11" not in by_ip  # this host's own port is not remote
+
+
+def test_an_address_group_rule_reaches_the_hosts_and_follows_the_group(sessions):
+    """A rule naming an address group: the group's CIDRs are listed once per host, and adding an
+    address changes the host's fingerprint (the notifier then tells its agents)."""
+    from neutrino.domain.services import address_groups
+
+    ids = run_in_transaction(sessions, _cloud)
+
+    def with_group(s):  # type: ignore[no-untyped-def]
+        group = address_groups.create(s, CTX, CFG, {"project_id": "p1", "name": "ag", "addresses": ["192.0.2.0/24"]})
+        s.add(SecurityGroupRule(project_id="p1", security_group_id=ids["sg"], direction="ingress", ethertype="IPv4",
+                                protocol="tcp", port_range_min=443, port_range_max=443,
+                                remote_address_group_id=group.id))  # fmt: skip
+        return group.id
+
+    gid = run_in_transaction(sessions, with_group)
+    before = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
+    [rule] = [r for r in before.ports[0].rules if r.protocol == "tcp" and r.port_range_min == 443]
+    assert rule.remote_address_group_id == gid and rule.remote_ip_prefixes == () and rule.remote_set_id == gid
+    assert {g.group_id: g.ipv4 for g in before.remote_groups}[gid] == ("192.0.2.0/24",)
+    run_in_transaction(sessions, lambda s: address_groups.add_addresses(s, CTX, gid, ["198.51.100.7"]))
+    after = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
+    assert after.fingerprint != before.fingerprint
+    assert {g.group_id: g.ipv4 for g in after.remote_groups}[gid] == ("192.0.2.0/24", "198.51.100.7/32")

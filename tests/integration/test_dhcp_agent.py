@@ -42,7 +42,7 @@ DHCP = DhcpPort("d0c0ffee-1111-4000-8000-000000000002", "fa:16:3e:00:00:02", "ne
 VM1 = DhcpPort("a1000000-0001-4000-8000-000000000005", "fa:16:3e:00:00:05", "compute:nova",
                (FixedIP(SUB, "10.0.0.5", CIDR, GW),), ())  # fmt: skip
 VM2 = DhcpPort("a2000000-0002-4000-8000-000000000006", "fa:16:3e:00:00:06", "compute:nova",
-               (FixedIP(SUB, "10.0.0.6", CIDR, GW),), ())  # fmt: skip
+               (FixedIP(SUB, "10.0.0.6", CIDR, GW),), (), dns_name="web2")  # fmt: skip
 LEASE = re.compile(r"udhcpc\.sh: bound ip=(\S*) mask=(\S*) router=(\S*) mtu=(\S*)")
 
 
@@ -77,13 +77,26 @@ def plug_client(netlink: Netlink, host: HostContext, name: str, port: DhcpPort) 
     return vm
 
 
-def lease(vm: str) -> tuple[str, str, str, str]:
+def _udhcpc(vm: str) -> str:
     done = programs.run(["busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "5", "-T", "1", "-O", "staticroutes",
                    "-s", str(SCRIPT)],
                   netns=vm, timeout=30, check=False)  # fmt: skip
-    found = LEASE.search(done.stdout)
-    assert found, f"no lease: {done.stdout}{done.stderr}"
+    assert LEASE.search(done.stdout), f"no lease: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def lease(vm: str) -> tuple[str, str, str, str]:
+    found = LEASE.search(_udhcpc(vm))
+    assert found is not None
     return found.groups()  # type: ignore[return-value]
+
+
+def leased_name(vm: str) -> tuple[str, str]:
+    """(address, hostname option) of a lease."""
+    out = _udhcpc(vm)
+    found, named = LEASE.search(out), re.search(r"hostname=(\S*)", out)
+    assert found is not None and named is not None
+    return found.group(1), named.group(1)
 
 
 def hup_count(log: Path) -> int:
@@ -164,11 +177,13 @@ def test_dhcp_agent_serves_leases_reloads_and_removes(dhcp_host: HostContext) ->
         wait_reads(log, reads + 1)
         clients.append(host.namespace("vm2"))
         vm2 = plug_client(netlink, host, "vm2", VM2)
-        assert lease(vm2)[0] == "10.0.0.6"
+        assert leased_name(vm2) == ("10.0.0.6", "web2")  # its dns_name is its hostname (dns-integration)
 
         # the leased name resolves from the qdhcp namespace
         answer = resolve(ns, "host-10-0-0-5.openstacklocal", "10.0.0.2")
         assert "10.0.0.5" in answer, answer
+        answer = resolve(ns, "web2.openstacklocal", "10.0.0.2")
+        assert "10.0.0.6" in answer, answer
 
         # agent restart: a new reconciler adopts everything and keeps dnsmasq
         rec = DhcpReconciler(host, netlink, ovsdb, state_dir, asked.append)

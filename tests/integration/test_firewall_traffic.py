@@ -306,3 +306,26 @@ def test_ipv6_rule_neighbour_discovery_and_spoofing(lab: Lab) -> None:
     assert ping6(lab.a, "2001:db8::b", "2001:db8::a")
     assert not ping6(lab.b, "2001:db8::a")
     assert not ping6(lab.a, "2001:db8::b", "2001:db8::66")
+
+
+def test_remote_address_group_follows_its_addresses(lab: Lab) -> None:
+    """A rule naming an address group admits exactly the group's CIDRs; a changed group (the
+    server's projection lists it anew) takes effect at the next apply; an empty one admits none."""
+    from neutrino.contract.desired import RemoteGroup
+
+    group = "a9d0e1f2-0000-4000-8000-0000000000a9"
+    ssh = SecurityRule("sg", "ingress", "IPv4", "tcp", 5001, 5001, (), None, group)
+    ports = [port_a(), port_b(ssh)]
+
+    def with_group(*addresses: str) -> None:
+        body = rules.render(ports, [RemoteGroup(group, addresses, ())])
+        Nftables().apply_table(rules.FAMILY, rules.TABLE, body, netns=lab.host)
+
+    with_group(f"{IP_A}/32")
+    assert tcp(lab.a, lab.b, IP_B, 5001)
+    assert not tcp(lab.out, lab.b, IP_B, 5001, blocked=True)
+    with_group("10.20.0.96/28")  # IP_OUT's network, not A's
+    assert tcp(lab.out, lab.b, IP_B, 5001)
+    assert not tcp(lab.a, lab.b, IP_B, 5001, blocked=True)
+    with_group()
+    assert not tcp(lab.out, lab.b, IP_B, 5001, blocked=True)

@@ -232,3 +232,40 @@ def test_ipv6_slaac(cl, objs):
     server = next(f["ip_address"] for p in cl.api.request("GET", f"ports?network_id={net['id']}")["ports"]
                   if p["device_owner"] == "network:dhcp" for f in p["fixed_ips"] if ":" in f["ip_address"])  # fmt: skip
     assert probes.ping(vm.netns, server).ok  # IPv6 on the wire (probes.transfer is IPv4 only)
+
+
+def test_port_forwarding_tcp_and_udp(cl, objs):
+    """floating IP port forwarding: the outside reaches floating_ip:2222/tcp and :2223/udp at the
+    instance's 8080/tcp and 5353/udp (DNAT in the qrouter namespace, source kept); removing a
+    forwarding cuts its port only."""
+    sg = cl.api.request("POST", "security-groups", {"security_group": {"name": "pf"}})["security_group"]
+    for proto, port in (("tcp", 8080), ("udp", 5353)):
+        cl.api.request("POST", "security-group-rules", {"security_group_rule": {
+            "security_group_id": sg["id"], "direction": "ingress", "protocol": proto,
+            "port_range_min": port, "port_range_max": port}})  # fmt: skip
+    vm = _vm(cl, objs, "vpf", "vxlan", "compute1", sg["id"])
+    outside = cl.lab.outside
+    assert outside is not None
+    outside_ip = outside.address.split("/")[0]
+    fip = cl.api.request("POST", "floatingips", {"floatingip": {"floating_network_id": objs["ext"]["id"]}})["floatingip"]
+    addr, url = fip["floating_ip_address"], f"floatingips/{fip['id']}/port_forwardings"
+    made = {}
+    for proto, external, internal in (("tcp", 2222, 8080), ("udp", 2223, 5353)):
+        made[proto] = cl.api.request("POST", url, {"port_forwarding": {
+            "protocol": proto, "internal_port_id": vm.port_id, "internal_ip_address": _ip(vm),
+            "internal_port": internal, "external_port": external}})["port_forwarding"]  # fmt: skip
+    tcp = _poll(lambda: probes.transfer(outside.netns, vm.netns, addr, port=2222, serve_port=8080, timeout=3),
+                lambda c: c.ok)  # fmt: skip
+    assert tcp.ok and tcp.peer == outside_ip, tcp
+    udp = _poll(lambda: probes.transfer(outside.netns, vm.netns, addr, port=2223, serve_port=5353, udp=True, timeout=3),
+                lambda c: c.ok)  # fmt: skip
+    assert udp.ok and udp.peer == outside_ip, udp
+    assert not probes.transfer(outside.netns, vm.netns, addr, port=8080, timeout=2).ok  # only the forwarded port
+    cl.api.request("DELETE", f"{url}/{made['tcp']['id']}")
+    cut = _poll(lambda: probes.transfer(outside.netns, vm.netns, addr, port=2222, serve_port=8080, timeout=2),
+                lambda c: not c.ok)  # fmt: skip
+    assert not cut.ok, f"{addr}:2222 still forwarded after its forwarding was deleted: {cut}"
+    still = probes.transfer(outside.netns, vm.netns, addr, port=2223, serve_port=5353, udp=True, timeout=3)
+    assert still.ok, still
+    cl.api.request("DELETE", f"{url}/{made['udp']['id']}")
+    cl.api.request("DELETE", f"floatingips/{fip['id']}")

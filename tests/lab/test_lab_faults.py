@@ -26,7 +26,7 @@ from neutrino.dataplane.nftables import Nftables
 from neutrino.dataplane.openflow import COOKIE, OpenFlow
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import instances, probes, process_control
-from tests.lab.cloud_support import ProcessCloud, ip_of, process_lab
+from tests.lab.cloud_support import ProcessCloud, ip_of, poll, process_lab
 
 pytestmark = pytest.mark.root
 BATCH = 40
@@ -190,3 +190,40 @@ def test_server_restarted_and_killed_leaves_the_dataplane_and_agents_reconnect(p
     alive = {(a["host"], a["agent_type"]) for a in cl.api.request("GET", "agents")["agents"] if a["alive"]}
     assert {h for h, _ in alive} >= {"network", "compute1", "compute2"}
     instances.delete(cl.lab, "se")
+
+
+def test_server_and_agents_expose_metrics_to_an_admin(plab: ProcessCloud) -> None:
+    """Each agent process serves /metrics on its host's management address (admin token, checked
+    with the identity service), and the server's /metrics counts ports turning ACTIVE."""
+    import urllib.error
+    import urllib.request
+
+    from neutrino.lab.nodes import AGENT_METRICS_PORT
+    from tests.unit.test_metrics import sample
+
+    net = plab.api.request("POST", "networks", {"network": {"name": "metrics"}})["network"]
+    plab.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": "10.77.0.0/24", "ip_version": 4}})
+    vm = instances.create_from_api(plab.lab, "mvm", network=net["id"], host="compute1")
+    assert poll(lambda: plab.api.request("GET", f"ports/{vm.port_id}")["port"]["status"], lambda s: s == "ACTIVE") == "ACTIVE"
+
+    def scrape(url: str, token: str | None) -> tuple[int, bytes]:
+        req = urllib.request.Request(url, headers={"X-Auth-Token": token} if token else {})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    agent_url = f"http://{plab.lab.host('compute1').address}:{AGENT_METRICS_PORT}/metrics"
+    assert scrape(agent_url, None)[0] == 401
+    assert scrape(agent_url, "not-a-token")[0] == 403
+    status, text = scrape(agent_url, plab.api.token)
+    assert status == 200
+    assert (sample(text, "neutrino_agent_reconcile_seconds_count") or 0) >= 1
+    assert (sample(text, "neutrino_agent_changes_applied_total", kind="ovsdb_commands", role="l2") or 0) >= 1
+    assert 0 <= (sample(text, "neutrino_agent_heartbeat_age_seconds_local") or -1) < 60
+    status, text = scrape(plab.api.url + "/metrics", plab.api.token)
+    assert status == 200
+    assert (sample(text, "neutrino_port_create_to_active_seconds_count") or 0) >= 1
+    assert sample(text, "neutrino_agent_heartbeat_age_seconds", agent_type="Open vSwitch agent", host="compute1") is not None
+    instances.delete(plab.lab, "mvm")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from neutrino.config import DEFAULT_QUOTAS
 
-__all__ = ["DEFAULT_QUOTAS", "GATE_QUOTAS", "LabCloud", "render"]
+__all__ = ["DEFAULT_QUOTAS", "GATE_DNS_DOMAIN", "GATE_QUOTAS", "GATE_VNI_RANGES", "LabCloud", "render"]
 
 # Quotas of neutron-tempest-plugin's upstream gate jobs (its zuul job's [QUOTAS] in neutron.conf);
 # the lab's server gets them through its settings (NEUTRINO_QUOTAS)
@@ -24,6 +24,15 @@ GATE_QUOTAS: dict[str, int] = {
     "security_group": 150,
     "security_group_rule": 1000,
 }
+
+# the upstream gate's [DEFAULT] dns_domain (neutron-tempest-plugin's port DNS tests say so): under
+# the default 'openstacklocal' a port's dns_name is not honoured (docs/neutron-behaviour.md, "DNS")
+GATE_DNS_DOMAIN = "openstackgate.local"
+
+# the gate's VXLAN range (the plugin's segment range tests say "default vxlan network segment range:
+# 1-2000"): project networks take low ids, clear of the ranges those tests create at 1050-1155; with
+# the lab's own 1000:1999 a concurrent test's network there blocks a range's deletion (409)
+GATE_VNI_RANGES = ["1:2000"]
 
 # the services tempest may probe: only the network service is there
 OTHER_SERVICES = ("nova", "glance", "cinder", "swift", "horizon", "heat", "aodh", "ironic", "designate",
@@ -89,6 +98,8 @@ def render(cloud: LabCloud) -> str:
     conf["neutron_plugin_options"] = {
         "available_type_drivers": ",".join(cloud.type_drivers),
         "provider_vlans": ",".join(cloud.provider_vlans),
+        # every DHCP and L3 agent of the lab reports the default zone (agent setting availability_zone)
+        "agent_availability_zone": "nova",
     }
     conf["validation"] = {"run_validation": "False"}
     conf["service_available"] = {"neutron": "True", **{name: "False" for name in OTHER_SERVICES}}

@@ -41,7 +41,7 @@ class HarnessError(RuntimeError):
 
 def suite_regex(user: str | None) -> str:
     """The suites' tests, narrowed to those matching ``user`` anywhere in their id."""
-    return f"^(?=.*{user})" + SUITES if user else "^" + SUITES
+    return f"^(?=.*(?:{user}))" + SUITES if user else "^" + SUITES
 
 
 def _neutrino(*args: str, env: dict[str, str], detach: bool = False) -> subprocess.CompletedProcess[str]:
@@ -58,6 +58,20 @@ def _public_network(api: Any, lab: Any) -> str:
     return str(public_network(api, lab, last_address=250)["id"])
 
 
+DEFAULT_SUBNET_POOLS = (
+    ("shared-default-subnetpool-v4", "10.0.0.0/16", 26),
+    ("shared-default-subnetpool-v6", "2001:db8:8000::/48", 64),
+)
+"""What devstack gives a gate deployment (its SUBNETPOOL_* settings, a roomier IPv4 prefix): shared
+default pools, which get-me-a-network's tests need (without one they skip)."""
+
+
+def _default_subnet_pools(api: Any) -> None:
+    for name, prefix, size in DEFAULT_SUBNET_POOLS:
+        api.request("POST", "subnetpools", {"subnetpool": {
+            "name": name, "prefixes": [prefix], "default_prefixlen": size, "shared": True, "is_default": True}})  # fmt: skip
+
+
 def _write_conf(name: str, workspace: Path) -> Path:
     import yaml
 
@@ -68,6 +82,7 @@ def _write_conf(name: str, workspace: Path) -> Path:
     api = LabApi(lab)
     cloud_auth = yaml.safe_load(nodes.clouds_yaml(lab).read_text())["clouds"]["neutrino"]
     extensions = [e["alias"] for e in api.request("GET", "extensions")["extensions"]]
+    _default_subnet_pools(api)
     ml2 = nodes.ml2_settings(lab)
     lab_cloud = conf.LabCloud(
         auth_url=cloud_auth["auth"]["auth_url"], username=cloud_auth["auth"]["username"],
@@ -140,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     lab_dir = Path(tempfile.mkdtemp(prefix="nt-", dir="/tmp"))
     lab_dir.chmod(0o755)  # dnsmasq reads its files in the lab's state as nobody
     os.environ["NEUTRINO_LAB_DIR"] = str(lab_dir)  # before neutrino.lab is imported: its state root
-    env = {**os.environ, "NEUTRINO_QUOTAS": json.dumps({**conf.DEFAULT_QUOTAS, **conf.GATE_QUOTAS})}
+    env = {
+        **os.environ,
+        "NEUTRINO_QUOTAS": json.dumps({**conf.DEFAULT_QUOTAS, **conf.GATE_QUOTAS}),
+        "NEUTRINO_DNS_DOMAIN": conf.GATE_DNS_DOMAIN,
+        "NEUTRINO_VNI_RANGES": json.dumps(conf.GATE_VNI_RANGES),
+    }
     name = "tp" + uuid.uuid4().hex[:5]
     started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)

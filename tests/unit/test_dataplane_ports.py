@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from neutrino.dataplane import fake, fake_ovs, garp, netlink, nftables, openflow, ovs, ovsdb, ports
+from neutrino.dataplane import fake, fake_ovs, fake_vxlan, garp, kernel_vxlan, netlink, nftables, openflow, ovs, ovsdb, ports
 
 pytestmark = pytest.mark.unit
 
@@ -17,6 +17,7 @@ PAIRS = [
     (ports.Switch, ovs.OvsInstance, fake_ovs.FakeOvsInstance),
     (ports.Firewall, nftables.Nftables, fake.FakeNftables),
     (ports.NeighbourAnnouncer, garp.Announcer, fake.FakeAnnouncer),
+    (ports.VxlanDevices, kernel_vxlan.KernelVxlan, fake_vxlan.FakeVxlan),
 ]
 
 

@@ -58,6 +58,8 @@ def test_agent_tomls_load() -> None:
     assert compute.clouds_yaml == Path("/etc/neutrino/clouds.yaml")
     network = load_agent_config(DEPLOY / "agent-network.toml")
     assert network.roles == ("l2", "dhcp", "l3") and network.bridge_mappings["extnet"] == "br-ex"
+    assert network.availability_zone == "nova" and compute.availability_zone == "nova"
+    assert load_agent_config(DEPLOY / "agent-network.toml", availability_zone="az2").availability_zone == "az2"
     # the command line wins over the file
     assert load_agent_config(DEPLOY / "agent-compute.toml", host="compute7", roles="l2,dhcp").host == "compute7"
 
@@ -86,3 +88,6 @@ def test_agent_config_round_trips_and_rejects_mistakes(tmp_path: Path) -> None:
         load_agent_config(path)
     with pytest.raises(ValueError, match="no host"):
         load_agent_config(None)
+    path.write_text('[agent]\nhost = "h"\navailability_zone = ""\n')
+    with pytest.raises(ValueError, match="availability_zone"):
+        load_agent_config(path)

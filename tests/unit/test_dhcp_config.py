@@ -71,6 +71,26 @@ def test_ipv4_with_gateway_and_dns() -> None:
     assert cfg.ready_port_ids == [VM.port_id]
 
 
+def test_hosts_files_name_ports_by_their_dns_name() -> None:
+    """dns-integration: a port's dns_name is its hostname (a relative one with the agent's
+    domain, an absolute one as given without the root dot); without one, host-<ip>."""
+    named = dataclasses.replace(VM, dns_name="web1")
+    absolute = port("vm000002-0000", "fa:16:3e:00:00:06", ip("s4", "10.0.0.6"))
+    absolute = dataclasses.replace(absolute, dns_name="db.example.org.")
+    plain = port("vm000003-0000", "fa:16:3e:00:00:07", ip("s4", "10.0.0.7"))
+    cfg = render(network((subnet4(),), (DHCP, named, absolute, plain)), domain="lab.test")
+    assert cfg.files["host"] == (
+        "fa:16:3e:00:00:05,web1.lab.test,10.0.0.5\n"
+        "fa:16:3e:00:00:06,db.example.org,10.0.0.6\n"
+        "fa:16:3e:00:00:07,host-10-0-0-7.lab.test,10.0.0.7\n"
+    )
+    assert cfg.files["addn_hosts"] == (
+        "10.0.0.5\tweb1.lab.test web1\n"
+        "10.0.0.6\tdb.example.org db.example.org\n"
+        "10.0.0.7\thost-10-0-0-7.lab.test host-10-0-0-7\n"
+    )
+
+
 def test_no_gateway_and_dns_from_the_dhcp_port() -> None:
     cfg = render(network((subnet4(gw=None),), (DHCP, VM), mtu=1500))
     assert cfg.files["opts"] == "tag:subnet-s4,option:dns-server,10.0.0.2\ntag:subnet-s4,option:router\n"

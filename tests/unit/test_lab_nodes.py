@@ -53,3 +53,30 @@ def test_a_lab_without_controller_role_serves_from_its_first_host(tmp_path: Path
                      name="ab", root=tmp_path)  # fmt: skip
     assert lab.controller.name == "c1"
     assert [(s.name, s.node) for s in nodes.specs(lab)] == [("server", "c1"), ("agent-c1", "c1"), ("agent-c2", "c2")]
+
+
+def test_a_mixed_lab_runs_linuxbridge_agents_where_the_lab_file_says(tmp_path: Path) -> None:
+    """Per-host ``mechanism:``: compute2 on Linux bridges (no OVS, interfaces as mappings, the
+    tunnel address on the tunnel wire), the rest on OVS; the server loads both drivers."""
+    base = topology.default_lab()
+    hosts = dict(base.hosts)
+    hosts["compute2"] = hosts["compute2"].model_copy(update={"mechanism": topology.Mechanism.linuxbridge})
+    lab = resolve.resolve(base.model_copy(update={"hosts": hosts}), name="ab", root=tmp_path)
+    c2 = lab.host("compute2")
+    assert c2.linuxbridge and not c2.has_ovs and c2.has_dataplane and c2.tunnel_device == "eth2"
+    assert c2.bridge_mappings == {"physnet1": "eth1"} and all(w.bridge is None for w in c2.wires)
+    assert [s.node for s in nodes.specs(lab)] == ["controller", "network", "compute1", "compute2"]
+    nodes.write_configs(lab)
+    server = tomllib.loads((tmp_path / "ab" / "server.toml").read_text())["server"]
+    assert server["mechanism_drivers"] == ["openvswitch", "linuxbridge"]
+    agent = load_agent_config(tmp_path / "ab" / "compute2" / "agent.toml")
+    assert agent.mechanism == "linuxbridge" and agent.physical_interface_mappings == {"physnet1": "eth1"}
+    assert agent.bridge_mappings == {} and agent.ovs_dir is None and agent.tunneling_ip == "172.31.0.3"
+    assert load_agent_config(tmp_path / "ab" / "compute1" / "agent.toml").mechanism == "openvswitch"
+
+
+def test_unknown_mechanism_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "agent.toml"
+    path.write_text('[agent]\nhost = "h"\nmechanism = "macvtap"\n')
+    with pytest.raises(ValueError, match="mechanism must be one of openvswitch, linuxbridge"):
+        load_agent_config(path)

@@ -270,3 +270,15 @@ def test_postcommit_after_commit_only():
         with session.begin():
             session.execute(text("select 1"))
     assert ran == ["committed"]
+
+
+def test_linuxbridge_agent_without_8021q_binds_no_vlan_segment():
+    """An agent whose kernel cannot make VLAN subinterfaces says so; its VLAN ports fail to bind."""
+    lb = LinuxbridgeMechanismDriver(CFG)
+    agent = _ovs(interface_mappings={"p2": "eth2"}, tunnel_types=["vxlan"], vlan_subinterfaces=False)
+    assert not lb.can_bind_segment(agent, Segment("vlan", "p2", 5))
+    assert lb.can_bind_segment(agent, Segment("flat", "p2")) and lb.can_bind_segment(agent, Segment("vxlan", None, 9))
+    mgr = ml2_manager.Manager(DomainConfig(mechanism_drivers=("linuxbridge",)))
+    agents = {("h1", "Linux bridge agent"): [agent]}
+    assert mgr.bind_port(_port([Segment("vlan", "p2", 5, "s-v")], agents=agents)).vif_type == "binding_failed"
+    assert mgr.bind_port(_port([Segment("flat", "p2", None, "s-f")], agents=agents)).vif_type == "bridge"

@@ -26,6 +26,7 @@ def test_create_fills_defaults_and_project():
         "shared": False,
         "port_security_enabled": True,
         "mtu": 0,  # net-mtu-writable: 0 is "the largest the segment carries"
+        "dns_domain": "",  # dns-integration
         "project_id": "p1",
     }
 

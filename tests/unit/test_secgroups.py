@@ -147,7 +147,7 @@ def test_invalid_prefix(bad):
 
 
 def test_only_one_remote():
-    with pytest.raises(errors.SecurityGroupRemoteGroupAndRemoteIpPrefix):
+    with pytest.raises(errors.SecurityGroupMultipleRemoteEntites):
         rule(remote_ip_prefix="10.0.0.0/8", remote_group_id="g")
     assert rule(remote_group_id="g").remote_group_id == "g"
 

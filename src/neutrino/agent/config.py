@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 ROLES = ("l2", "dhcp", "l3")
+MECHANISMS = ("openvswitch", "linuxbridge")
 DEFAULT_STATE_DIR = Path("/var/lib/neutrino/agent")
 DEFAULT_CLOUDS_YAML = Path("/var/lib/neutrino/clouds.yaml")
 """Where `neutrino server` writes it on its own host; agent hosts get a copy (docs/deployment.md)."""
@@ -30,7 +31,16 @@ class AgentConfig:
     must have the same ``transport_url``."""
     clouds_yaml: Path = DEFAULT_CLOUDS_YAML
     """Credentials of an admin (cloud ``neutrino``), as the openstack CLI reads them."""
+    mechanism: str = "openvswitch"
+    """How this host switches: Open vSwitch (br-int, hybrid plug) or Linux bridges (a brq
+    bridge per network, kernel VXLAN devices); the ML2 mechanism driver of the same name binds
+    ports to it."""
     bridge_mappings: dict[str, str] = field(default_factory=dict)
+    physical_interface_mappings: dict[str, str] = field(default_factory=dict)
+    """linuxbridge: physnet -> the interface its networks' bridges take as uplink."""
+    arp_proxy: bool = True
+    """linuxbridge: answer ARP/ND for remote ports locally (l2population). Off in a cloud with
+    OVS hosts: the kernel's proxy swallows ARP replies to them (docs/dataplane.md)."""
     tunnel_types: tuple[str, ...] = ()
     tunneling_ip: str | None = None
     datapath_type: str | None = None
@@ -46,10 +56,16 @@ class AgentConfig:
     state_dir: Path = DEFAULT_STATE_DIR
     report_interval: float = 30.0
     resync_interval: float = 60.0
+    metrics_bind: str | None = None
+    """``ADDRESS:PORT`` of the agent's Prometheus endpoint (``/metrics``, admin token); None: off.
+    The lab binds each agent to its host's management address, port 9110."""
+    availability_zone: str = "nova"
+    """The zone the DHCP and L3 agents report (Neutron's [AGENT] availability_zone)."""
 
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
 _TUPLES = {"roles", "tunnel_types"}
+_TABLES = {"bridge_mappings": "bridge", "physical_interface_mappings": "interface"}
 
 
 def _normalise(key: str, value: Any, source: str) -> Any:
@@ -62,15 +78,30 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
             raise ValueError(f"{source}: {key} must be a list of strings")
         return tuple(i.strip().lower() for i in items if i.strip())
-    if key == "bridge_mappings":
+    if key in _TABLES:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise ValueError(f"{source}: bridge_mappings must be a table of physnet = \"bridge\"")
+            raise ValueError(f"{source}: {key} must be a table of physnet = \"{_TABLES[key]}\"")
         return dict(value)
-    if key == "firewall" and not isinstance(value, bool):
-        raise ValueError(f"{source}: firewall must be true or false")
+    if key == "mechanism" and value not in MECHANISMS:
+        raise ValueError(f"{source}: mechanism must be one of {', '.join(MECHANISMS)}, not {value!r}")
+    if key in ("firewall", "arp_proxy") and not isinstance(value, bool):
+        raise ValueError(f"{source}: {key} must be true or false")
+    if key == "metrics_bind":
+        parse_bind(value, source)
+    if key == "availability_zone" and (not isinstance(value, str) or not value.strip() or len(value) > 255):
+        raise ValueError(f"{source}: availability_zone must be a name of at most 255 characters")
     if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):
         raise ValueError(f"{source}: {key} must be a positive number of seconds")
     return value
+
+
+def parse_bind(value: Any, source: str = "metrics_bind") -> tuple[str, int]:
+    """``"ADDRESS:PORT"`` (IPv6 in brackets) as (address, port); ValueError in one line."""
+    text = str(value)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{source}: metrics_bind must be ADDRESS:PORT, not {text!r}")
+    return host.strip("[]"), int(port)
 
 
 def read_file(path: Path) -> dict[str, Any]:
@@ -117,21 +148,22 @@ def render(config: AgentConfig) -> str:
     import json
 
     lines = ["[agent]"]
-    mappings: dict[str, str] = {}
+    tables: dict[str, dict[str, str]] = {}
     for f in fields(AgentConfig):
         value = getattr(config, f.name)
         if value is None:
             continue
-        if f.name == "bridge_mappings":
-            mappings = value
+        if f.name in _TABLES:
+            tables[f.name] = value
             continue
         if isinstance(value, Path):
             value = str(value)
         if isinstance(value, tuple):
             value = list(value)
         lines.append(f"{f.name} = {json.dumps(value)}")
-    if mappings:
-        lines.append("")
-        lines.append("[agent.bridge_mappings]")
-        lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in mappings.items()]
+    for name, mappings in tables.items():
+        if mappings:
+            lines.append("")
+            lines.append(f"[agent.{name}]")
+            lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in mappings.items()]
     return "\n".join(lines) + "\n"

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
+from neutrino.agent.l2.bridge_reconciler import BridgeConfig, LinuxbridgeL2Reconciler
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
+from neutrino.agent.plug import BridgePlug
 from neutrino.agent.workqueue import WorkQueue
 from neutrino.bus.broker_errors import backoff
 from neutrino.bus.client import AgentClient
@@ -28,6 +30,7 @@ from neutrino.contract.messages import VersionMismatch
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
 from neutrino.contract.desired import BoundPort
+from neutrino.metrics.agent import AgentMetrics
 
 LOG = logging.getLogger(__name__)
 
@@ -45,11 +48,18 @@ class AgentSettings:
     firewall: bool = True
     state_dir: Path | None = None
     """Where the DHCP role keeps dnsmasq's files (one directory per network)."""
+    mechanism: str = "openvswitch"
+    interface_mappings: dict[str, str] = field(default_factory=dict)
+    """linuxbridge: physnet -> uplink interface."""
+    arp_proxy: bool = True
+    availability_zone: str = "nova"
+    """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
 
 
 class HostAgent:
     def __init__(self, host: HostContext, transport: Transport, settings: AgentSettings, adapters: dict[str, Any] | None = None) -> None:
         self.host = host
+        self.metrics = AgentMetrics(host.name)
         self.settings = settings
         self.client = AgentClient(transport, host.name)
         self.queue = WorkQueue()
@@ -60,19 +70,25 @@ class HostAgent:
         self.last_result: PassResult | None = None
         self.converged = threading.Condition()
         adapters = adapters or self._real_adapters()
-        self.switch = adapters["switch"]
+        self.switch = adapters.get("switch")
         self.monitor = adapters.get("monitor_factory", lambda cb: None)(lambda: self.queue.add("l2"))
-        self.l2 = OvsL2Reconciler(
-            L2Config(
-                bridge_mappings=settings.bridge_mappings,
-                tunnel_types=settings.tunnel_types,
-                local_ip=settings.tunneling_ip,
-                datapath_type=settings.datapath_type,
-            ),
-            adapters["ovsdb"],
-            adapters["openflow"],
-            firewall=self._firewall_applier(adapters["nftables"], adapters["netlink"]) if settings.firewall else None,
-        )
+        firewall = self._firewall_applier(adapters["nftables"], adapters["netlink"], adapters.get("conntrack")) if settings.firewall else None
+        if settings.mechanism == "linuxbridge":
+            self.l2: Any = self._linuxbridge(adapters, firewall)
+            plug = adapters.get("plug") or BridgePlug()
+        else:
+            self.l2 = OvsL2Reconciler(
+                L2Config(
+                    bridge_mappings=settings.bridge_mappings,
+                    tunnel_types=settings.tunnel_types,
+                    local_ip=settings.tunneling_ip,
+                    datapath_type=settings.datapath_type,
+                ),
+                adapters["ovsdb"],
+                adapters["openflow"],
+                firewall=firewall,
+            )
+            plug = adapters["ovsdb"]
         self._vswitchd_pid: int | None = None
         self._start_reported = False
         self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
@@ -83,16 +99,36 @@ class HostAgent:
             from neutrino.agent.dhcp.reconciler import DhcpReconciler
 
             state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
-            self.dhcp = DhcpReconciler(host, adapters["netlink"], adapters["ovsdb"], state_dir, self.client.create_dhcp_port,
+            self.dhcp = DhcpReconciler(host, adapters["netlink"], plug, state_dir, self.client.create_dhcp_port,
                                        announcer=adapters.get("announcer"))  # fmt: skip
         if "l3" in settings.roles:
             from neutrino.agent.l3.reconciler import L3Reconciler
 
-            self.l3 = L3Reconciler(host, adapters["netlink"], adapters["ovsdb"], adapters["nftables"],
+            self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"],
                                    announcer=adapters.get("announcer"))  # fmt: skip
+
+    def _linuxbridge(self, adapters: dict[str, Any], firewall: Any) -> LinuxbridgeL2Reconciler:
+        """The Linux bridge L2 agent; VLAN networks only where the kernel makes VLAN subinterfaces."""
+        vxlan = adapters["vxlan"]
+        vlan = vxlan.vlan_supported(netns=self.host.netns)
+        if not vlan:
+            LOG.warning("agent %s: this kernel has no 8021q (VLAN subinterfaces): VLAN networks will not "
+                        "bind to this Linux bridge agent", self.host.name)  # fmt: skip
+        cfg = BridgeConfig(dict(self.settings.interface_mappings), self.settings.tunneling_ip, vlan, self.settings.arp_proxy)
+        return LinuxbridgeL2Reconciler(cfg, adapters["netlink"], vxlan, self.host.netns, firewall=firewall)
 
     def _real_adapters(self) -> dict[str, Any]:
         from neutrino.dataplane.garp import Announcer
+        from neutrino.dataplane.conntrack import Conntrack
+        from neutrino.dataplane.kernel_vxlan import KernelVxlan
+        from neutrino.dataplane.netlink import Netlink
+        from neutrino.dataplane.nftables import Nftables
+
+        conntrack = Conntrack()
+        if self.settings.mechanism == "linuxbridge":
+            return {"nftables": Nftables(), "netlink": Netlink(), "announcer": Announcer(), "vxlan": KernelVxlan(),
+                    "conntrack": conntrack}  # fmt: skip
+
         from neutrino.dataplane.netlink import Netlink
         from neutrino.dataplane.nftables import Nftables
         from neutrino.dataplane.openflow import OpenFlow
@@ -108,14 +144,16 @@ class HostAgent:
             "netlink": Netlink(),
             "announcer": Announcer(),
             "monitor_factory": lambda cb: OvsdbMonitor(self.host, cb),
+            "conntrack": conntrack,
         }
 
-    def _firewall_applier(self, nft: Any, netlink: Any) -> Any:
-        """Security groups as nftables in the host namespace: the constant conntrack table once,
-        then the ports' bridge table whenever its text changes. Checks the per-namespace
+    def _firewall_applier(self, nft: Any, netlink: Any, conntracks: Any = None) -> Any:
+        """Security groups as nftables in the host namespace: the conntrack table (a zone per
+        network, agent/firewall/conntrack.py) and the ports' bridge table whenever their text
+        changes; a rule removed also deletes the conntrack entries it matched. Checks the per-namespace
         br_netfilter sysctls first (docs/dataplane.md, "br_netfilter and the hybrid firewall") and fixes them in an emulated host's namespace;
         on a real host (root namespace) it only reports them."""
-        from neutrino.agent.firewall import rules, sysctls
+        from neutrino.agent.firewall import conntrack, rules, sysctls
 
         last: dict[str, str] = {}
 
@@ -132,16 +170,25 @@ class HostAgent:
             for problem in sysctls.problems(values):
                 LOG.error("agent %s: firewall: %s", self.host.name, problem)
 
+        previous: list[list[BoundPort]] = [[]]
+
         def apply(ports: list[BoundPort], remote_groups: tuple[Any, ...] = ()) -> bool:
             if "ct" not in last:
                 check_sysctls()
-                nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=self.host.netns)
-                last["ct"] = "applied"
+            ct = conntrack.ct_body(ports)  # the zones follow the networks present
+            if last.get("ct") != ct:
+                nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, ct, netns=self.host.netns)
+                last["ct"] = ct
             body = rules.render(ports, remote_groups)
             if last.get("body") == body:
+                previous[0] = ports
                 return False
             nft.apply_table(rules.FAMILY, rules.TABLE, body, netns=self.host.netns)
             last["body"] = body
+            flush = conntrack.removed_rule_filters(previous[0], ports)
+            if flush and conntracks is not None:
+                conntracks.delete(flush, netns=self.host.netns)
+            previous[0] = ports
             return True
 
         return apply
@@ -154,7 +201,8 @@ class HostAgent:
             self._start_reported = True
         except TransportError as exc:  # the bus is down: the heartbeat reports the start later
             self._bus_trouble("state report", exc)
-        self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"))
+        self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"), sent_at=self.metrics.notified,
+                                             trace=self._trace)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
         for target, name in ((self._work, "work"), (self._heartbeat, "heartbeat")):
@@ -162,6 +210,28 @@ class HostAgent:
             t.start()
             self._threads.append(t)
         self.queue.add("l2")
+
+    def _trace(self, msg: dict[str, Any]) -> None:
+        """Run a trace request's read-only probes (``agent/trace.py``) in a thread of their own,
+        so a reconcile pass never waits for them, and answer the server."""
+
+        def work() -> None:
+            from neutrino.agent.trace import run_probes
+            from neutrino.dataplane import exec as programs
+
+            appctl = getattr(self.switch, "appctl", None)
+            if appctl is None:
+                result: dict[str, Any] = {"error": "this agent's switch cannot trace"}
+            else:
+                result = run_probes(list(msg.get("probes") or []), appctl,
+                                    lambda argv, ns: programs.run(argv, netns=ns, timeout=10).stdout,
+                                    self.host.namespace)  # fmt: skip
+            try:
+                self.client.trace_result(str(msg.get("request_id", "")), result)
+            except TransportError as exc:
+                LOG.warning("agent %s: could not answer a trace request: %s", self.host.name, exc)
+
+        threading.Thread(target=work, name=f"agent-{self.host.name}-trace", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -177,20 +247,28 @@ class HostAgent:
             t.join(timeout=10)
 
     def report(self, start: bool = False) -> None:
+        linuxbridge = self.settings.mechanism == "linuxbridge"
         for role in self.settings.roles:
-            kind = {"l2": "ovs"}.get(role, role)
+            kind = {"l2": "linuxbridge" if linuxbridge else "ovs"}.get(role, role)
             agent_type, binary, topic, zone = AGENT_KINDS[kind]
+            l2 = kind in ("ovs", "linuxbridge")
             conf = configurations_for(
                 kind,
                 bridge_mappings=self.settings.bridge_mappings if kind == "ovs" else {},
-                tunnel_types=self.settings.tunnel_types if kind == "ovs" else [],
-                tunneling_ip=self.settings.tunneling_ip if kind == "ovs" else None,
+                tunnel_types=self.settings.tunnel_types if l2 else [],
+                tunneling_ip=self.settings.tunneling_ip if l2 else None,
             )
             if kind == "ovs":
                 conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=True,
                             devices=len(self.l2.reported_up))  # fmt: skip
+            elif kind == "linuxbridge":
+                conf.update(interface_mappings=dict(self.settings.interface_mappings), l2_population=True,
+                            vlan_subinterfaces=self.l2.cfg.vlan_capable, devices=len(self.l2.reported_up))  # fmt: skip
+            elif linuxbridge and kind in ("dhcp", "l3"):
+                conf["interface_driver"] = "linuxbridge"
             self.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
-                                     start_flag=start, availability_zone=zone)  # fmt: skip
+                                     start_flag=start, availability_zone=zone and self.settings.availability_zone)  # fmt: skip
+        self.metrics.reported()
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.settings.report_interval if self._start_reported else 2.0):
@@ -214,6 +292,8 @@ class HostAgent:
             LOG.warning("agent %s: the server answers again; resyncing", self.host.name)
 
     def _vswitchd_restarted(self) -> bool:
+        if self.switch is None:
+            return False
         pid = self.switch.pids().get("ovs-vswitchd")
         restarted = self._vswitchd_pid is not None and pid is not None and pid != self._vswitchd_pid
         if pid is not None:
@@ -235,6 +315,11 @@ class HostAgent:
                 self.l2.resync()
                 last_full = time.monotonic()
                 key = key or "l2"
+            if key is None and isinstance(self.l2, LinuxbridgeL2Reconciler):
+                try:  # a tap plugged or gone: Neutron's Linux bridge agent polls for them too
+                    key = "l2" if self.l2.taps_changed() else None
+                except DataplaneError as exc:
+                    LOG.debug("agent %s: tap scan: %s", self.host.name, exc)
             if key is None:
                 continue
             try:
@@ -244,6 +329,7 @@ class HostAgent:
             except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
                 self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
             except Exception as exc:  # noqa: BLE001 - retry on the next wake-up (dataplane or bus)
+                self.metrics.failures.inc()
                 if isinstance(exc, TransportError):
                     self._bus_trouble("fetching the desired state", exc)
                 else:
@@ -255,6 +341,7 @@ class HostAgent:
                 self.queue.done(key)
 
     def reconcile_once(self) -> PassResult:
+        started = time.monotonic()
         desired = self.client.desired_state()
         retry = False
         # DHCP and router ports are plugged first, so that the L2 pass tags them at once
@@ -268,6 +355,7 @@ class HostAgent:
                 self.client.dhcp_ready(ready)
             self._dhcp_ready = now_ready
             retry = bool(dhcp.failed)
+            self.metrics.applied("dhcp", {"networks_removed": len(dhcp.removed), "ports_ready": len(ready)})
         if self.l3 is not None:
             # the router ports of routers scheduled here are bound here (as Neutron's sync_routers)
             local = {p.port_id for p in desired.ports}
@@ -281,10 +369,14 @@ class HostAgent:
                 self.client.update_floatingip_statuses(changed)
             self._fip_status = dict(l3.fip_statuses)
             retry = retry or bool(l3.failed)
+            self.metrics.applied("l3", {"changes": l3.changes, "routers_removed": len(l3.removed)})
         result = self.l2.reconcile(desired)
         if result.wired or result.unwired:
             self.client.update_device_list(up=result.wired, down=result.unwired)
         self.l2.reported(result)
+        self.metrics.applied("l2", {"ovsdb_commands": result.ovsdb_commands, "flow_changes": result.flow_changes,
+                                    "firewall_tables": int(result.firewall_applied)})  # fmt: skip
+        self.metrics.pass_duration.observe(time.monotonic() - started)
         if retry:  # a network or router failed: look again soon, without blocking the others
             threading.Timer(1.0, self.queue.add, args=("l2",)).start()
         with self.converged:

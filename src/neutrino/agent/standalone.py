@@ -40,15 +40,16 @@ def _credentials(config: AgentConfig) -> dict[str, Any]:
 
 def settings_for(config: AgentConfig) -> AgentSettings:
     datapath = config.datapath_type
-    if datapath is None:
+    if datapath is None and config.mechanism == "openvswitch":
         from neutrino.dataplane.ovs import detect_datapath_type
 
         datapath = detect_datapath_type()
     return AgentSettings(
         roles=config.roles, bridge_mappings=dict(config.bridge_mappings), tunnel_types=list(config.tunnel_types),
-        tunneling_ip=config.tunneling_ip, datapath_type=datapath, firewall=config.firewall,
+        tunneling_ip=config.tunneling_ip, datapath_type=datapath or "netdev", firewall=config.firewall,
         report_interval=config.report_interval, resync_interval=config.resync_interval,
-        state_dir=config.state_dir / config.host / "dhcp",
+        state_dir=config.state_dir / config.host / "dhcp", availability_zone=config.availability_zone,
+        mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
     )  # fmt: skip
 
 
@@ -93,6 +94,7 @@ def run_agent(config: AgentConfig, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     started = False
+    endpoint = _metrics_endpoint(config, agent)
     try:
         # over RabbitMQ the agent starts at once: the transport reconnects by itself
         if config.transport_url or wait_for_server(config, url, stop):
@@ -106,4 +108,23 @@ def run_agent(config: AgentConfig, stop: threading.Event | None = None) -> None:
     finally:
         if started:
             agent.stop()
+        if endpoint is not None:
+            endpoint.stop()
         transport.close()
+
+
+def _metrics_endpoint(config: AgentConfig, agent: HostAgent) -> Any:
+    """The agent's ``/metrics`` listener when ``metrics_bind`` is set (tokens checked with the
+    identity service of the clouds.yaml), started; None when off."""
+    if not config.metrics_bind:
+        return None
+    from neutrino.agent.config import parse_bind
+    from neutrino.metrics.endpoint import KeystoneAdminCheck, MetricsEndpoint
+
+    address, port = parse_bind(config.metrics_bind)
+    auth_url = _credentials(config)["auth_url"]
+    check = KeystoneAdminCheck(auth_url, lambda: password_token(_credentials(config)))
+    endpoint = MetricsEndpoint(address, port, agent.metrics.render, check)
+    endpoint.start()
+    LOG.info("agent %s: metrics at http://%s/metrics", config.host, config.metrics_bind)
+    return endpoint

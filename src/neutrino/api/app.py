@@ -15,18 +15,24 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from neutrino import __version__, errors
 from neutrino.api import faults
-from neutrino.api.attributes import NETWORK, PORT, SUBNET
+from neutrino.api import metrics as api_metrics
+from neutrino.api.attributes import NETWORK, PORT, RBAC_POLICY, SUBNET
 from neutrino.api.auth import Unauthenticated
 from neutrino.api.identity.routes import router as identity_router
 from neutrino.api.input_guard import RejectNulInUrl
 from neutrino.api.routes import discovery, quotas, resources, tags
 from neutrino.api.routes import security_groups
+from neutrino.api.routes import subnet_pools as subnet_pool_routes
+from neutrino.api.routes import address_groups as address_group_routes
 from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
+from neutrino.api.routes import trace as trace_routes
 from neutrino.api.routes import segments as segment_routes
+from neutrino.api.routes import availability_zones, ip_availability
 from neutrino.api.background import lifespan
 from neutrino.api.state import AppState
-from neutrino.domain.services import extensions, networks, ports, subnets
+from neutrino.api.security_attributes import NETWORK_SEGMENT_RANGE
+from neutrino.domain.services import extensions, networks, ports, rbac_policies, segment_ranges, subnets
 
 LOG = logging.getLogger(__name__)
 
@@ -94,7 +100,10 @@ def create_app(state: AppState) -> Any:
             resources.build_router(spec, service, extra_filters.get(spec.collection, frozenset()))
         )
         app.include_router(tags.build_router(spec, service))
-    for router in security_groups.build_routers():
+    app.include_router(resources.build_router(RBAC_POLICY, rbac_policies))
+    for router in [*security_groups.build_routers(), *address_group_routes.build_routers()]:
+        app.include_router(router)
+    for router in subnet_pool_routes.build_routers():
         app.include_router(router)
     for plugin in state.service_plugins:
         for router in plugin.routers():
@@ -102,7 +111,14 @@ def create_app(state: AppState) -> Any:
     app.include_router(quotas.router)
     app.include_router(agent_routes.router)
     app.include_router(segment_routes.router)
+    app.include_router(resources.build_router(NETWORK_SEGMENT_RANGE, segment_ranges))
+    app.include_router(ip_availability.router)
+    app.include_router(availability_zones.router)
     app.include_router(bus_routes.router)
+    app.include_router(trace_routes.router)
     app.include_router(identity_router, prefix="/identity")
+    app.include_router(api_metrics.router)
+    if state.metrics is not None:
+        app.add_middleware(api_metrics.ObserveLatency, metrics=state.metrics)
     app.add_middleware(RejectNulInUrl)
     return JsonSuffix(app)

@@ -12,6 +12,7 @@ from typing import Any
 
 from neutrino.api import validators
 from neutrino.api.l3_validators import validate_external_gateway_info
+from neutrino.domain import dns_names
 from neutrino.domain.ml2.api import VNIC_TYPES
 from neutrino.domain.secgroups import protocols as sg_protocols
 from neutrino.domain.secgroups import rules as sg_rules
@@ -92,6 +93,14 @@ def _bool(name: str, default: Any = NOT_SPECIFIED, post: bool = True, put: bool 
     return Attr(name, post=post, put=put, default=default, convert=validators.convert_to_boolean, json_type="boolean")
 
 
+def _az_attrs() -> tuple[Attr, ...]:
+    """network_availability_zone / router_availability_zone: hints on POST only, as Neutron."""
+    return (
+        Attr("availability_zone_hints", post=True, filter=False, sort=False, json_type="array"),
+        Attr("availability_zones", filter=False, sort=False, json_type="array"),
+    )
+
+
 NETWORK = _spec(
     "network",
     "networks",
@@ -111,6 +120,17 @@ NETWORK = _spec(
     Attr("provider:physical_network", post=True, put=True, validate=validators.validate_string, validate_arg=64, sort=False),
     Attr("provider:segmentation_id", post=True, put=True, convert=validators.convert_to_int, sort=False, json_type="integer"),
     Attr("router:external", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
+    # address-scope: read-only, from the pools of the network's subnets (services/address_scopes.py)
+    Attr("ipv4_address_scope", filter=False, sort=False),
+    Attr("ipv6_address_scope", filter=False, sort=False),
+    # auto-allocated-topology: the default external network (domain/services/default_external.py)
+    Attr("is_default", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
+    # multi-provider: checked by domain/ml2/network_ext.py
+    Attr("segments", post=True, filter=False, sort=False, json_type="array"),
+    # dns-integration: stored by domain/services/dns_ext.py
+    Attr("dns_domain", post=True, put=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
+    *_az_attrs(),
 )
 
 SUBNET = _spec(
@@ -129,7 +149,9 @@ SUBNET = _spec(
         validate_arg=[4, 6],
         json_type="integer",
     ),
-    Attr("cidr", post=True, default=REQUIRED, convert=validators.convert_cidr_to_canonical, validate=validators.validate_subnet),
+    # cidr, or a subnet pool to allocate it from (domain/services/subnet_allocation.py)
+    Attr("cidr", post=True, convert=lambda v: None if v is None else validators.convert_cidr_to_canonical(v),
+         validate=validators.validate_subnet_or_none),
     Attr("gateway_ip", post=True, put=True, validate=validators.validate_ip_address_or_none),
     Attr(
         "allocation_pools",
@@ -177,9 +199,14 @@ SUBNET = _spec(
         validate=validators.validate_values,
         validate_arg=[None, "slaac", "dhcpv6-stateful", "dhcpv6-stateless"],
     ),
-    Attr("subnetpool_id", post=True, default=None, validate=validators.validate_values, validate_arg=[None]),
+    Attr("subnetpool_id", post=True, default=None, validate=validators.validate_uuid_or_none),
+    Attr("prefixlen", post=True, convert=validators.convert_to_int, validate=validators.validate_non_negative,
+         visible=False, filter=False, sort=False, json_type="integer"),
+    Attr("use_default_subnetpool", post=True, default=False, convert=validators.convert_to_boolean, visible=False,
+         filter=False, sort=False, json_type="boolean"),
     Attr("segment_id", default=None, sort=False),
-    Attr("service_types", filter=False, sort=False, json_type="array"),
+    # subnet-service-types: validated by domain/ipam/service_types.py
+    Attr("service_types", post=True, put=True, filter=False, sort=False, json_type="array"),
     Attr("shared", visible=False, convert=validators.convert_to_boolean, json_type="boolean"),
     # subnet-external-network: read-only, the network's router:external (domain/services/subnets.py)
     Attr("router:external", default=False, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
@@ -198,8 +225,11 @@ PORT = _spec(
         post=True,
         put=True,
         convert=validators.convert_to_lowercase_mac,
-        validate=validators.validate_mac_address,
+        # port-mac-address-regenerate: null asks for a new random MAC
+        validate=lambda value: None if value is None else validators.validate_mac_address(value),
     ),
+    # tag-ports-during-bulk-creation: tags given on POST (single and bulk)
+    Attr("tags", post=True, filter=False, sort=False, json_type="array"),
     Attr("fixed_ips", post=True, put=True, validate=validators.validate_fixed_ips, sort=False, json_type="array"),
     Attr("device_id", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),
     Attr("device_owner", post=True, put=True, default="", validate=validators.validate_string, validate_arg=255),
@@ -218,6 +248,12 @@ PORT = _spec(
          validate=validators.validate_dict, filter=False, sort=False, json_type="object"),
     Attr("binding:vif_type", filter=False, sort=False),
     Attr("binding:vif_details", filter=False, sort=False, json_type="object"),
+    # dns-integration, dns-domain-ports: dns_name is checked against the server's dns_domain there
+    Attr("dns_name", post=True, put=True, default="", convert=dns_names.lower, validate=validators.validate_string,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_domain", post=True, put=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_assignment", filter=False, sort=False, json_type="array"),
 )
 
 SECURITY_GROUP = _spec(
@@ -246,6 +282,7 @@ SECURITY_GROUP_RULE = _spec(
     Attr("port_range_max", post=True, default=None, convert=sg_rules.convert_port, json_type="integer"),
     Attr("remote_ip_prefix", post=True, default=None, convert=sg_rules.convert_prefix),
     Attr("remote_group_id", post=True, default=None, validate=validators.validate_string_or_none, validate_arg=36),
+    Attr("remote_address_group_id", post=True, default=None, validate=validators.validate_string_or_none, validate_arg=36),
     Attr("normalized_cidr", filter=False, sort=False),
 )
 
@@ -296,6 +333,7 @@ ROUTER = _spec(
         sort=False,
         json_type="object",
     ),
+    *_az_attrs(),
     # extraroute: PUT only, as in Neutron
     Attr(
         "routes",
@@ -323,10 +361,36 @@ FLOATINGIP = _spec(
     Attr("fixed_ip_address", post=True, put=True, default=None, convert=validators.convert_ip_to_canonical,
          validate=validators.validate_ip_address_or_none),
     Attr("status"),
+    # dns-integration: checked, then dropped without an external DNS service (domain/dns_names.py)
+    Attr("dns_name", post=True, default="", convert=dns_names.lower, validate=dns_names.validate_fip_name,
+         validate_arg=255, filter=False, sort=False),
+    Attr("dns_domain", post=True, default="", convert=dns_names.lower, validate=dns_names.validate_domain,
+         validate_arg=255, filter=False, sort=False),
+)
+
+# rbac-policies: no standard attributes; object_type and action checked by domain/rbac/
+RBAC_POLICY = ResourceSpec(
+    "rbac_policy",
+    "rbac_policies",
+    "rbac-policies",
+    {
+        a.name: a
+        for a in (
+            Attr("id", validate=validators.validate_uuid),
+            Attr("project_id", post=True, validate=validators.validate_string, validate_arg=255),
+            Attr("tenant_id", post=True, validate=validators.validate_string, validate_arg=255),
+            Attr("object_type", post=True, default=REQUIRED, convert=lambda v: v.strip().lower() if isinstance(v, str) else v,
+                 validate=validators.validate_string, validate_arg=255),
+            Attr("object_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
+            Attr("action", post=True, default=REQUIRED, validate=validators.validate_string, validate_arg=255),
+            Attr("target_tenant", post=True, put=True, default=REQUIRED, validate=validators.validate_target_project),
+        )
+    },
 )
 
 RESOURCES: dict[str, ResourceSpec] = {s.collection: s for s in (NETWORK, SUBNET, PORT)}
 RESOURCES["agents"] = AGENT
 RESOURCES["security_groups"] = SECURITY_GROUP
 RESOURCES["security_group_rules"] = SECURITY_GROUP_RULE
+RESOURCES["rbac_policies"] = RBAC_POLICY
 # routers and floatingips are listed by the router service plugin while it is loaded

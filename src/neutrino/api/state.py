@@ -31,6 +31,8 @@ class AppState:
     """Loaded ``neutrino.plugins.api.ServicePlugin`` objects, in configured order."""
     bus: Any = None
     """The agent bus the /bus/v1 routes expose (``bus.server.ServerBus``), when there is one."""
+    metrics: Any = None
+    """The server's ``metrics.server.ServerMetrics`` (``/metrics``), when it keeps them."""
     periodic: list[Any] = field(default_factory=list)
     """Jobs the server runs while it serves (``neutrino.periodic.Periodic``), started and
     stopped by the app's lifespan."""

@@ -73,10 +73,6 @@ def validate_string(value: Any, arg: int | None = None) -> str | None:
     return None
 
 
-def validate_uuid_or_none(value: Any, arg: Any = None) -> str | None:
-    return None if value is None else validate_uuid(value)
-
-
 def validate_uuid(value: Any, arg: Any = None) -> str | None:
     """UUID-like as oslo's ``is_uuid_like``: any case, dashes/braces/urn prefix optional."""
     msg = f"'{value}' is not a valid UUID"
@@ -348,3 +344,12 @@ VALIDATORS: dict[str, Callable[..., str | None]] = {
     "type:tags": validate_tags,
 }
 """neutron-lib's registry names, for key specs inside :func:`validate_dict`."""
+
+
+def validate_target_project(value: Any, arg: Any = None) -> str | None:
+    """rbac-policies' target_tenant: a project id (UUID-like, as Keystone's) or ``*``."""
+    if value == "*":
+        return None
+    if validate_uuid(value) is None:
+        return None
+    return f"'{value}' is not a valid target project ID; expected a UUID or '*'"

@@ -192,13 +192,13 @@ class EventLog:
 
     # --- reading ----------------------------------------------------------------------------
 
-    def since(self, topic: str, after: int, timeout: float) -> dict[str, Any]:
+    def since(self, topic: str, after: int, timeout: float, from_now: bool = True) -> dict[str, Any]:
         """{"events": [...], "last": seq, "reset": bool} for messages on ``topic`` after
         ``after``, waiting up to ``timeout`` seconds for one. ``after`` 0 (a new poller) is
         answered at once with the newest number, so an agent starts from now instead of reading
-        the past hour."""
+        the past hour; unless ``from_now`` is false (a reader that knows the topic is new)."""
         deadline = time.monotonic() + timeout
-        if after <= 0:
+        if after <= 0 and from_now:
             after = 0
             newest = self._newest()
             if newest > 0:
@@ -210,6 +210,10 @@ class EventLog:
             if doc["events"] or doc["reset"] or remaining <= 0:
                 return doc
             self.wakeup.wait(seen, min(remaining, RECHECK))
+
+    def newest(self) -> int:
+        """The number of the newest entry (0 for none): read from there to see only what follows."""
+        return self._newest()
 
     def _newest(self) -> int:
         with self.read_engine.connect() as conn:

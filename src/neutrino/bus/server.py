@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from neutrino import errors
 from neutrino.bus.events import EventLog
 from neutrino.bus.inproc import InProcTransport
+from neutrino.bus.trace_requests import TraceRequests
 from neutrino.bus.transport import Transport
 from neutrino.contract import messages
 from neutrino.db.engine import run_in_transaction
@@ -42,9 +44,13 @@ class RpcServer:
     agent can log it and retry, never a half-applied change (the transaction rolls back).
     """
 
-    def __init__(self, transport: Transport, sessions: sessionmaker[Session], cfg: DomainConfig) -> None:
+    def __init__(
+        self, transport: Transport, sessions: sessionmaker[Session], cfg: DomainConfig, metrics: Any = None
+    ) -> None:
+        """``metrics``: the server's ``metrics.server.ServerMetrics`` (ports turning ACTIVE)."""
         self.sessions = sessions
         self.cfg = cfg
+        self.metrics = metrics
         self.methods: dict[str, Callable[[Session, dict[str, Any]], dict[str, Any]]] = {
             messages.GET_DESIRED_STATE: lambda s, msg: {"state": messages.encode_state(project_host(s, msg["host"]))},
             messages.REPORT_STATE: self._report_state,
@@ -59,6 +65,8 @@ class RpcServer:
             messages.UPDATE_FIP_STATUSES: lambda s, msg: {
                 "updated": agent_requests.update_floatingip_statuses(s, msg["statuses"])},
         }  # fmt: skip
+        self.direct: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        """Methods that need no transaction of their own (a trace's answers)."""
         transport.serve(messages.PLUGIN_TOPIC, self.handle)
 
     def handle(self, msg: dict[str, Any]) -> dict[str, Any]:
@@ -67,13 +75,26 @@ class RpcServer:
         except messages.VersionMismatch as exc:
             LOG.warning("dropped an agent call: %s", exc)
             return {"error": {"type": "VersionMismatch", "message": str(exc)}}
+        if msg["method"] in self.direct:
+            return self.direct[msg["method"]](msg)
         method = self.methods.get(msg["method"])
         if method is None:
             return {"error": {"type": "UnknownMethod", "message": f"no method {msg['method']!r}"}}
+        activated: list[str] = []
+
+        def work(session: Session) -> dict[str, Any]:
+            session.info.pop(port_status.ACTIVATED, None)  # a retried transaction starts afresh
+            out = method(session, msg)
+            activated[:] = session.info.pop(port_status.ACTIVATED, [])
+            return out
+
         try:
-            return run_in_transaction(self.sessions, lambda session: method(session, msg))  # type: ignore[no-any-return]
+            reply: dict[str, Any] = run_in_transaction(self.sessions, work)
         except errors.NeutronError as exc:
             return {"error": {"type": type(exc).__name__, "message": str(exc)}}
+        if activated and self.metrics is not None:
+            self.metrics.ports_activated(activated)
+        return reply
 
     def _report_state(self, session: Session, msg: dict[str, Any]) -> dict[str, Any]:
         result = agents.report_state(
@@ -93,6 +114,7 @@ class Notifier:
         sessions: sessionmaker[Session],
         read_sessions: sessionmaker[Session] | None = None,
         log: EventLog | None = None,
+        metrics: Any = None,
     ) -> None:
         """``sessions``: the writers' sessionmaker, whose commits wake the notifier;
         ``read_sessions``: what it reads the projections with (no write lock on SQLite);
@@ -102,6 +124,8 @@ class Notifier:
         self.sessions = sessions
         self.read_sessions = read_sessions or sessions
         self.log = log
+        self.metrics = metrics
+        self._dirty_since: float | None = None  # the first commit not yet covered by a pass
         self.revision = 0
         self._fingerprints: dict[str, str] = {}
         self._wake = threading.Event()
@@ -109,6 +133,8 @@ class Notifier:
         self._thread: threading.Thread | None = None
 
     def _after_commit(self, session: Session) -> None:
+        if self._dirty_since is None:
+            self._dirty_since = time.monotonic()
         self._wake.set()
 
     def start(self) -> None:
@@ -144,6 +170,7 @@ class Notifier:
 
     def pass_once(self) -> list[str]:
         """One comparison of every agent host's fingerprint; returns the hosts notified."""
+        dirty_since, self._dirty_since = self._dirty_since, None
         with self.read_sessions() as session:
             hosts = sorted(set(session.scalars(select(Agent.host))))
             prints = {h: project_host(session, h).fingerprint for h in hosts}
@@ -151,7 +178,8 @@ class Notifier:
         revision = self.revision + 1
 
         def message(host: str) -> tuple[str, dict[str, Any]]:
-            return messages.host_topic(host), messages.message(messages.HOST_CHANGED, host=host, revision=revision)
+            return messages.host_topic(host), messages.message(
+                messages.HOST_CHANGED, host=host, revision=revision, sent_at=time.time())
 
         if self.log is not None:
             changed = self.log.announce(prints, message)
@@ -162,6 +190,8 @@ class Notifier:
             self.revision = revision
             for host in changed:
                 self.transport.publish(*message(host))
+            if dirty_since is not None and self.metrics is not None:
+                self.metrics.notify_lag.observe(time.monotonic() - dirty_since)
         return changed
 
 
@@ -171,15 +201,18 @@ class ServerBus:
 
     def __init__(
         self, sessions: sessionmaker[Session], cfg: DomainConfig, read_sessions: sessionmaker[Session] | None = None,
-        transport: Transport | None = None,
+        transport: Transport | None = None, metrics: Any = None,
     ) -> None:
-        """``transport``: RabbitMQ (``bus.amqp``) when configured; default in-process."""
+        """``transport``: RabbitMQ (``bus.amqp``) when configured; default in-process.
+        ``metrics``: the server's ``metrics.server.ServerMetrics``, if it keeps any."""
         self.transport = transport or InProcTransport()
-        self.rpc = RpcServer(self.transport, sessions, cfg)
+        self.rpc = RpcServer(self.transport, sessions, cfg, metrics)
         engine = sessions.kw["bind"]
         read_engine = (read_sessions or sessions).kw["bind"]
         self.events = EventLog(engine, read_engine)
-        self.notifier = Notifier(self.transport, sessions, read_sessions, log=self.events)
+        self.notifier = Notifier(self.transport, sessions, read_sessions, log=self.events, metrics=metrics)
+        self.traces = TraceRequests(self.transport, self.events)
+        self.rpc.direct[messages.TRACE_RESULT] = self.traces.answer
         self._started = False
 
     def start(self) -> None:

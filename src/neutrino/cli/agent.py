@@ -55,10 +55,12 @@ def parse_mappings(text: str) -> dict[str, str]:
 @click.option("--ovs-dir", type=click.Path(path_type=Path), help="a private OVS run directory (default: the system's)")
 @click.option("--prefix", default="", help="prefix of the namespaces this host creates (qdhcp-, qrouter-)")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None, help="[/var/lib/neutrino/agent]")
+@click.option("--availability-zone", default=None, help="the zone the DHCP and L3 agents report  [nova]")
 @click.pass_context
 def agent(ctx: click.Context, run_host: str | None, roles: str | None, config_file: Path | None, server_url: str | None,
           transport_url: str | None, clouds_yaml: Path | None, bridge_mappings: str, tunnel_types: str, tunneling_ip: str | None,
-          netns: str | None, ovs_dir: Path | None, prefix: str, state_dir: Path | None) -> None:  # fmt: skip
+          netns: str | None, ovs_dir: Path | None, prefix: str, state_dir: Path | None,
+          availability_zone: str | None) -> None:  # fmt: skip
     """Run the agents of a host (``neutrino agent --host H --roles l2,dhcp,l3`` or
     ``neutrino agent --config agent.toml``) against a server over HTTP or RabbitMQ
     (``--transport-url``); or, with a subcommand,
@@ -75,7 +77,7 @@ def agent(ctx: click.Context, run_host: str | None, roles: str | None, config_fi
             config_file, host=run_host, roles=roles, server_url=server_url, transport_url=transport_url,
             clouds_yaml=clouds_yaml,
             bridge_mappings=parse_mappings(bridge_mappings), tunnel_types=tunnel_types, tunneling_ip=tunneling_ip,
-            netns=netns, ovs_dir=ovs_dir, prefix=prefix, state_dir=state_dir,
+            netns=netns, ovs_dir=ovs_dir, prefix=prefix, state_dir=state_dir, availability_zone=availability_zone,
         )  # fmt: skip
         run_agent(config)
     except (ValueError, OSError) as exc:

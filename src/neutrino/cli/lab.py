@@ -115,13 +115,19 @@ def plan(file: Path | None, name: str | None, as_json: bool) -> None:
               help="the agents' bus: HTTP to the server, or RabbitMQ on the controller  [http]")
 @click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default=None,
               help="the server's database: SQLite, or PostgreSQL on the controller  [sqlite]")
-def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool, bus: str | None, db: str | None) -> None:
+@click.option("--mechanism", type=click.Choice(["openvswitch", "linuxbridge"]), default=None,
+              help="how hosts switch (the lab file's defaults.mechanism; a host's own mechanism: wins)")
+def up(file: Path | None, name: str | None, as_json: bool, no_cloud: bool, bus: str | None, db: str | None,
+       mechanism: str | None) -> None:  # fmt: skip
     """Build the lab (idempotent); returns when every host's OVS, the server and the agents are up."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import cloud, realize
     from neutrino.lab.status import status
 
     lab_file = _load(file)
+    if mechanism:
+        defaults = lab_file.defaults.model_copy(update={"mechanism": topology.Mechanism(mechanism)})
+        lab_file = lab_file.model_copy(update={"defaults": defaults})
     hints.say_if_reused(name or lab_file.name, ERR)
     started = time.monotonic()
     try:
@@ -254,7 +260,9 @@ def schema() -> None:
               help="the agents' bus: HTTP to the server, or RabbitMQ on the controller")
 @click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True,
               help="the server's database: SQLite, or PostgreSQL on the controller")
-def demo(name: str, as_json: bool, bus: str, db: str) -> None:
+@click.option("--mechanism", type=click.Choice(["openvswitch", "linuxbridge"]), default="openvswitch", show_default=True,
+              help="how the hosts switch: Open vSwitch, or Linux bridges with kernel VXLAN")
+def demo(name: str, as_json: bool, bus: str, db: str, mechanism: str) -> None:
     """The seed's whole cloud: build it through the API, verify it with real traffic, keep it."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import demo as lab_demo
@@ -265,7 +273,7 @@ def demo(name: str, as_json: bool, bus: str, db: str) -> None:
 
     try:
         with _steps(as_json) as progress:
-            result = lab_demo.run(name, progress=progress, bus=bus, db=db)
+            result = lab_demo.run(name, progress=progress, bus=bus, db=db, mechanism=mechanism)
     except (lab_demo.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
         raise click.ClickException(f"{exc} (remove what was built with: ./dev neutrino lab down --name {name})") from exc
     info = lab_demo.cloud.info(result.lab) or {}
@@ -321,7 +329,7 @@ def _add_process_commands() -> None:
     """``lab agent``, ``lab server`` and the hidden ``lab supervise`` (cli/lab_processes.py)."""
     from neutrino.cli import lab_processes
 
-    for command in (lab_processes.agent_group, lab_processes.server_group, lab_processes.supervise):
+    for command in (lab_processes.agent_group, lab_processes.server_group, lab_processes.metrics, lab_processes.supervise):
         lab.add_command(command)
 
 

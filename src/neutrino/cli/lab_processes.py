@@ -1,5 +1,6 @@
-"""``neutrino lab agent|server stop|start``: one of a lab's processes, through its supervisor,
-and the hidden ``neutrino lab supervise`` that ``lab up`` starts (lab/supervisor.py)."""
+"""``neutrino lab agent|server stop|start``: one of a lab's processes, through its supervisor;
+``lab metrics``: what one of them measures; and the hidden ``neutrino lab supervise`` that
+``lab up`` starts (lab/supervisor.py)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,18 @@ def server_stop(name: str | None) -> None:
 def server_start(name: str | None) -> None:
     """Start the server again after `lab server stop`."""
     _process_command("start", name, "server")
+
+
+@click.command("metrics")
+@click.argument("target", default="server")
+@click.option("--name", help="which lab (default: the only one up)")
+def metrics(target: str, name: str | None) -> None:
+    """Print the Prometheus metrics of the lab's server (default) or of TARGET host's agents."""
+    from neutrino.lab import cloud
+    from neutrino.lab import metrics as lab_metrics
+
+    lab_ = _lab(name)
+    try:
+        click.echo(lab_metrics.scrape(lab_, target), nl=False)
+    except (lab_metrics.MetricsError, cloud.CloudError) as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -23,8 +23,8 @@ def plan_tables(lab: resolve.ResolvedLab) -> None:
             ",".join(h.roles),
             h.netns,
             f"{h.management_ip} (eth0)" if h.management_ip else "-",
-            " ".join(h.bridges()) or "-",
-            "\n".join(f"{w.host_end} ({w.bridge}) ↔ {w.root_end} on {w.switch}" for w in h.wires) or "-",
+            " ".join(h.bridges()) or ("Linux bridges (brq per network)" if h.linuxbridge else "-"),
+            "\n".join(f"{w.host_end} ({w.bridge or 'kernel'}) ↔ {w.root_end} on {w.switch}" for w in h.wires) or "-",
             h.tunnel_ip or "-",
             ",".join(f"{k}:{v}" for k, v in h.bridge_mappings.items()) or "-",
         )

@@ -59,6 +59,7 @@ class Neutrino(LazyGroup):
         "agent": "neutrino.cli.agent:agent",
         "lab": "neutrino.cli.lab:lab",
         "vm": "neutrino.cli.vm:vm",
+        "trace": "neutrino.cli.trace:trace",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -119,6 +119,9 @@ def _app(settings: ServerSettings) -> tuple[Any, str | None]:
             return built.app, built.admin_password
         # once here, then each worker process builds its own app (neutrino.server.worker_app)
         password = prepare(settings, isolated_migrations=True)
+        from neutrino.metrics.server import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings.state_dir / "metrics")  # the workers' metrics, summed
         os.environ[WORKER_SETTINGS_ENV] = settings.model_dump_json()
         return "neutrino.server:worker_app", password
     except (LoadError, SchemaNotCurrent) as exc:  # a wrong name or range; a schema to upgrade

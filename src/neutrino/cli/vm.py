@@ -75,10 +75,11 @@ def create(name: str, network: str | None, api_port: str | None, static: bool, s
         _print_json(inst.to_dict())
         return
     d = inst.devices
+    bridge = f"tbr-{inst.trunk_id[:10]} (trunk {inst.trunk_id})" if inst.trunk_id else "br-int"
+    path = f"{d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → {bridge}" if "qbr" in d else f"{d['tap']} → its network's brq bridge"
     click.echo(
         f"instance {name} on {inst.host}: namespace {inst.netns}, eth0 {inst.mac} {inst.ip or '(no address)'}\n"
-        f"  {d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → "
-        + (f"tbr-{inst.trunk_id[:10]} (trunk {inst.trunk_id})" if inst.trunk_id else "br-int")
+        f"  {path}"
         + (f" tag {tag}" if tag else "")
         + f"  (iface-id {inst.port_id})"
     )

@@ -14,8 +14,10 @@ from typing import Any
 
 import orjson
 
-FORMAT_VERSION = 2
-"""2: remote groups are listed once per host (``remote_groups``), not expanded into every rule."""
+FORMAT_VERSION = 3
+"""2: remote groups are listed once per host (``remote_groups``), not expanded into every rule.
+3: a rule may name a remote address group (``remote_address_group_id``), listed in
+``remote_groups`` too; an agent of format 2 would read such a rule as "any remote"."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,9 @@ class FixedIP:
 class SecurityRule:
     """One rule. ``remote_ip_prefixes`` is the rule's own prefix, or empty; a rule with a
     ``remote_group_id`` matches that group's members, listed once per host in
-    ``DesiredHostState.remote_groups`` (so that N ports in a group cost N, not N squared)."""
+    ``DesiredHostState.remote_groups`` (so that N ports in a group cost N, not N squared); a
+    rule with a ``remote_address_group_id`` matches that address group's CIDRs, listed there
+    the same way. A rule whose remote group has no address of its family matches nothing."""
 
     security_group_id: str
     direction: str
@@ -52,11 +56,18 @@ class SecurityRule:
     port_range_max: int | None
     remote_ip_prefixes: tuple[str, ...]
     remote_group_id: str | None = None
+    remote_address_group_id: str | None = None
+
+    @property
+    def remote_set_id(self) -> str | None:
+        """The id of the ``RemoteGroup`` this rule matches (a security or an address group)."""
+        return self.remote_group_id or self.remote_address_group_id
 
 
 @dataclass(frozen=True)
 class RemoteGroup:
-    """The addresses of a security group's members (fixed IPs and allowed address pairs)."""
+    """The addresses of a security group's members (fixed IPs and allowed address pairs), or
+    the CIDRs of an address group (ids never collide: both are UUIDs)."""
 
     group_id: str
     ipv4: tuple[str, ...]
@@ -121,6 +132,9 @@ class DhcpPort:
     """(opt_name, opt_value, ip_version)"""
     revision_number: int = 0
     """The DHCP agent reports the port ready again when it changes (a binding adds a DHCP block)."""
+    dns_name: str = ""
+    """The port's ``dns_name`` (dns-integration): its hostname in DHCP answers and in dnsmasq's
+    DNS; empty means ``host-<ip with dashes>``."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,9 @@ class RouterInterface:
     mac_address: str
     fixed_ips: tuple[FixedIP, ...]
     segment: Segment | None
+    address_scope_v4: str | None = None
+    """The address scope of the interface's IPv4 subnets (their pool's), None for none."""
+    address_scope_v6: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,8 @@ class RouterGateway:
     fixed_ips: tuple[FixedIP, ...]
     segment: Segment | None
     enable_snat: bool
+    address_scope_v4: str | None = None
+    address_scope_v6: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +185,22 @@ class FloatingIPState:
 
 
 @dataclass(frozen=True)
+class PortForwardingState:
+    """A floating IP port forwarding: ``floating_ip_address:external ports`` of ``protocol`` to
+    ``internal_ip_address:internal ports`` (inclusive ranges; one internal port serves a whole
+    external range, or both ranges are equally wide and map port to port)."""
+
+    floatingip_id: str
+    floating_ip_address: str
+    protocol: str
+    external_port_start: int
+    external_port_end: int
+    internal_ip_address: str
+    internal_port_start: int
+    internal_port_end: int
+
+
+@dataclass(frozen=True)
 class RouterState:
     router_id: str
     admin_state_up: bool
@@ -175,6 +210,7 @@ class RouterState:
     """(destination, nexthop)"""
     floating_ips: tuple[FloatingIPState, ...]
     revision_number: int
+    port_forwardings: tuple[PortForwardingState, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +246,18 @@ class TrunkState:
 
 
 @dataclass(frozen=True)
+class RemotePort:
+    """A port of a tunnelled network bound on another host (the l2population view): the tunnel
+    endpoint its MAC lives behind, for a static forwarding entry, and its addresses, so that ARP
+    and neighbour discovery for it are answered on this host instead of flooded."""
+
+    network_id: str
+    mac_address: str
+    ip_addresses: tuple[str, ...]
+    tunnel_ip: str
+
+
+@dataclass(frozen=True)
 class DesiredHostState:
     host: str
     ports: tuple[BoundPort, ...] = ()
@@ -218,6 +266,9 @@ class DesiredHostState:
     tunnel_peers: tuple[TunnelPeer, ...] = ()
     local_tunnel_ip: str | None = None
     remote_groups: tuple[RemoteGroup, ...] = ()
+    remote_ports: tuple[RemotePort, ...] = ()
+    """Ports on the tunnel peers' side of this host's tunnelled networks (the Linux bridge
+    agent's FDB and ARP/ND proxy entries; the OVS agent learns instead)."""
     trunks: tuple[TrunkState, ...] = ()
     format_version: int = FORMAT_VERSION
     fingerprint: str = field(default="", compare=False)

@@ -30,9 +30,15 @@ DHCP_READY = "dhcp_ready_on_ports"
 CREATE_DHCP_PORT = "create_dhcp_port"
 UPDATE_FIP_STATUSES = "update_floatingip_statuses"
 BIND_PORTS = "bind_router_ports"
+TRACE_RESULT = "trace_result"
+"""An agent's answer to a trace request: the request id and what its probes printed."""
 
-# notification
+# notifications
 HOST_CHANGED = "host_changed"
+TRACE_REQUEST = "trace_request"
+"""Run these read-only probes and answer with TRACE_RESULT (``neutrino trace``, docs/trace.md)."""
+TRACE_TOPIC = "trace.{request_id}"
+"""Where the server keeps one trace request's answers (its event log), for the waiting request."""
 
 
 class VersionMismatch(ValueError):

@@ -62,6 +62,10 @@ class DomainConfig(BaseModel):
     router_auto_schedule: bool = True
     allow_automatic_l3agent_failover: bool = False
 
+    # DNS (Neutron's [DEFAULT] dns_domain): the domain of ports' names; under the default a
+    # port's dns_name is not honoured (domain/dns_names.py)
+    dns_domain: str = "openstacklocal"
+
     # L3 and ports
     max_routes: int = 30
     max_allowed_address_pair: int = 10

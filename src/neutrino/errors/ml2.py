@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from neutrino.errors.base import Conflict, InUse, ServiceUnavailable
+from neutrino.errors.base import BadRequest, Conflict, InUse, InvalidInput, NotFound, ServiceUnavailable
 
 
 class NoNetworkAvailable(ServiceUnavailable):
@@ -34,3 +34,42 @@ class ExternalNetworkInUse(InUse):
 
 class NetworkMTUSubnetConflict(Conflict):
     template = "MTU of %(net_id)s is not valid, subnet requires a minimum of %(mtu)s"
+
+
+# --- network segment ranges (neutron-lib's exceptions/network_segment_range.py) -----------------
+
+
+class NetworkSegmentRangeNetTypeNotSupported(BadRequest):
+    template = "Network type %(type)s does not support network segment ranges."
+
+
+class NetworkSegmentRangeNotFound(NotFound):
+    template = "Network Segment Range %(range_id)s could not be found."
+
+
+class NetworkSegmentRangeReferencedByProject(InUse):
+    template = "Network Segment Range %(range_id)s is referenced by one or more project networks."
+
+
+class NetworkSegmentRangeDefaultReadOnly(BadRequest):
+    template = "Network Segment Range %(range_id)s is a default segment range which could not be updated or deleted."
+
+
+class NetworkSegmentRangeOverlaps(Conflict):
+    template = "Network segment range overlaps with range(s) with id %(range_id)s"
+
+
+class SegmentsSetInConjunctionWithProviders(InvalidInput):
+    template = "Segments and provider values cannot both be set."
+
+
+class SegmentsContainDuplicateEntry(InvalidInput):
+    template = "Duplicate segment entry in request."
+
+
+class SegmentNotFound(NotFound):
+    template = "Segment %(segment_id)s could not be found."
+
+
+class SegmentInUse(InUse):
+    template = "Segment '%(segment_id)s' cannot be deleted: %(reason)s."

@@ -30,14 +30,3 @@ class NeutronDbObjectDuplicateEntry(Conflict):
         "Failed to create a duplicate %(object_type)s: for attribute(s) %(attributes)s with value(s) %(values)s"
     )
 
-
-class RbacPolicyNotFound(NotFound):
-    template = "RBAC policy of type %(object_type)s with ID %(id)s not found"
-
-
-class RbacPolicyInUse(Conflict):
-    template = "RBAC policy on object %(object_id)s cannot be removed because other objects depend on it.\nDetails: %(details)s"
-
-
-class DuplicateRbacPolicy(Conflict):
-    template = "An RBAC policy already exists with those values."

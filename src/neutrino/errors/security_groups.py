@@ -48,8 +48,8 @@ class SecurityGroupRuleParameterConflict(InvalidInput):
     template = "Conflicting value ethertype %(ethertype)s for CIDR %(cidr)s"
 
 
-class SecurityGroupRemoteGroupAndRemoteIpPrefix(InvalidInput):
-    template = "Only remote_ip_prefix or remote_group_id may be provided."
+class SecurityGroupMultipleRemoteEntites(InvalidInput):
+    template = "Only one of remote_ip_prefix or remote_group_id or remote_address_group_id may be provided."
 
 
 class SecurityGroupProtocolRequiredWithPorts(InvalidInput):
@@ -136,3 +136,37 @@ class ExtraDhcpOptBadData(InvalidInput):
 
 class SecurityGroupConflict(Conflict):
     template = "Error %(reason)s while attempting the operation."
+
+
+# --- address groups (neutron-lib's exceptions/address_group.py) ------------------------------
+
+
+class AddressGroupNotFound(NotFound):
+    template = "Address group %(address_group_id)s could not be found."
+
+
+class AddressGroupInUse(InUse):
+    template = "Address group %(address_group_id)s is in use on one or more security group rules."
+
+
+class AddressesNotFound(NotFound):
+    template = "Addresses %(addresses)s not found in the address group %(address_group_id)s."
+
+
+class AddressesAlreadyExist(BadRequest):
+    template = "Addresses %(addresses)s already exist in the address group %(address_group_id)s."
+
+
+# --- default security group rules (Neutron's extensions/security_groups_default_rules.py) -------
+
+
+class DefaultSecurityGroupRuleNotFound(NotFound):
+    template = "Default Security Group rule %(id)s does not exist"
+
+
+class DefaultSecurityGroupRuleExists(InUse):
+    template = "Default Security group rule already exists. Rule id is %(rule_id)s."
+
+
+class DuplicateDefaultSgRuleInPost(InUse):
+    template = "Duplicate Default Security Group Rule in POST."

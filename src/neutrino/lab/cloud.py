@@ -168,7 +168,7 @@ class ControlPlane:
     def start(self) -> None:
         self.bus.start()
         for h in self.lab.hosts:
-            if h.has_ovs:
+            if h.has_dataplane:
                 self.start_agent(h.name)
 
     def close(self) -> None:

@@ -7,6 +7,10 @@ and compute2 on both networks, addressed by DHCP; a floating IP; a security grou
 instance to instance across hosts (TCP), VLAN to VXLAN through the router, SNAT seen from the
 outside, DNAT to the floating IP, a port that stays blocked, the VID and VNI on the wire, and
 the VXLAN MTU (a 1422-byte don't-fragment ping).
+
+``mechanism="linuxbridge"`` builds the same cloud on Linux bridges (brq bridges, kernel VXLAN).
+Where the kernel has no 8021q a Linux bridge host cannot carry a VLAN network: the first
+network is then flat on physnet1, and the VID check is skipped with that reason.
 """
 
 from __future__ import annotations
@@ -57,12 +61,14 @@ def public_network(api: LabApi, lab: resolve.ResolvedLab, *, last_address: int) 
     return network  # type: ignore[no-any-return]
 
 
-def _build(api: LabApi, lab: resolve.ResolvedLab) -> dict[str, Any]:
-    """The seed's scenario through the Neutron API; returns the objects' ids."""
+def _build(api: LabApi, lab: resolve.ResolvedLab, vlan_ok: bool = True) -> dict[str, Any]:
+    """The seed's scenario through the Neutron API; returns the objects' ids. Without
+    ``vlan_ok`` the first network is flat (a Linux bridge host on a kernel without 8021q)."""
     ext = public_network(api, lab, last_address=99)
+    provider = {"provider:network_type": "vlan", "provider:segmentation_id": VLAN_ID} if vlan_ok else {
+        "provider:network_type": "flat"}  # fmt: skip
     vlan = api.request("POST", "networks", {"network": {
-        "name": "vlan-net", "provider:network_type": "vlan", "provider:physical_network": "physnet1",
-        "provider:segmentation_id": VLAN_ID}})["network"]  # fmt: skip
+        "name": "vlan-net" if vlan_ok else "flat-net", "provider:physical_network": "physnet1", **provider}})["network"]  # fmt: skip
     vlan_sub = api.request("POST", "subnets", {"subnet": {
         "network_id": vlan["id"], "name": "vlan-subnet", "cidr": "10.0.1.0/24", "ip_version": 4}})["subnet"]  # fmt: skip
     vx = api.request("POST", "networks", {"network": {"name": "vxlan-net", "provider:network_type": "vxlan"}})["network"]
@@ -81,14 +87,14 @@ def _build(api: LabApi, lab: resolve.ResolvedLab) -> dict[str, Any]:
 
 
 def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *, bus: str = "http",
-        db: str = "sqlite") -> DemoResult:  # fmt: skip
+        db: str = "sqlite", mechanism: str = "openvswitch") -> DemoResult:  # fmt: skip
     """``bus``/``db``: ``rabbitmq``/``postgresql`` run the broker and the database on the
     controller too (lab/services.py); the checks are the same."""
     started = time.monotonic()
     if name in state.labs():
         raise DemoError(f"lab {name} is already up: `./dev neutrino lab down --name {name}` first, or give --name")
-    progress("lab: hosts, underlay, Open vSwitch per host")
-    lab = realize.up(topology.default_lab(), name=name, progress=progress).lab
+    progress("lab: hosts, underlay, " + ("Linux bridges" if mechanism == "linuxbridge" else "Open vSwitch per host"))
+    lab = realize.up(lab_file(mechanism), name=name, progress=progress).lab
     result = DemoResult(lab=lab)
     result.seconds["lab up"] = time.monotonic() - started
     progress("API server and agents")
@@ -97,7 +103,8 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *
     api = LabApi(lab)
     t = time.monotonic()
     progress("networks, subnets, router, security group (through the API)")
-    objs = _build(api, lab)
+    vlan_ok = vlan_supported(lab)
+    objs = _build(api, lab, vlan_ok)
     progress("instances on compute1 and compute2, addressed by DHCP")
     specs = [("vm1", "vlan", "compute1"), ("vm2", "vlan", "compute2"), ("vm3", "vxlan", "compute1"), ("vm4", "vxlan", "compute2")]
     vms = {}
@@ -124,6 +131,19 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *
     return result
 
 
+def lab_file(mechanism: str = "openvswitch") -> topology.LabFile:
+    base = topology.default_lab()
+    defaults = base.defaults.model_copy(update={"mechanism": topology.Mechanism(mechanism)})
+    return base.model_copy(update={"defaults": defaults})
+
+
+def vlan_supported(lab: resolve.ResolvedLab) -> bool:
+    """Whether every Linux bridge host can make VLAN subinterfaces (OVS hosts always can)."""
+    from neutrino.dataplane.kernel_vxlan import KernelVxlan
+
+    return all(KernelVxlan().vlan_supported(netns=h.netns) for h in lab.hosts if h.linuxbridge)
+
+
 def _ip(vm: instances.Instance) -> str:
     return (vm.ip or "").split("/")[0]
 
@@ -137,9 +157,11 @@ def checks(lab: resolve.ResolvedLab, api: LabApi, objs: dict[str, Any], vms: dic
         ok = _ip(vm) == want and ports[vm.port_id]["status"] == "ACTIVE"
         out.append(Check(f"DHCP lease {vm.name} on {vm.host}", ok, f"{vm.ip} via {vm.gateway}, MTU {vm.mtu}"))
     v1, v2, v3, v4 = (vms[n] for n in ("vm1", "vm2", "vm3", "vm4"))
-    out.append(probes.transfer(v1.netns, v2.netns, _ip(v2), name="vlan-net: vm1@compute1 → vm2@compute2, TCP"))
+    first = objs["vlan"]["name"]
+    vlan_ok = objs["vlan"]["provider:network_type"] == "vlan"
+    out.append(probes.transfer(v1.netns, v2.netns, _ip(v2), name=f"{first}: vm1@compute1 → vm2@compute2, TCP"))
     out.append(probes.transfer(v3.netns, v4.netns, _ip(v4), name="vxlan-net: vm3@compute1 → vm4@compute2, TCP"))
-    out.append(probes.transfer(v1.netns, v4.netns, _ip(v4), name="router: vm1 (VLAN) → vm4 (VXLAN), TCP"))
+    out.append(probes.transfer(v1.netns, v4.netns, _ip(v4), name=f"router: vm1 ({first}) → vm4 (VXLAN), TCP"))
     assert lab.outside is not None
     outside_ip = lab.outside.address.split("/")[0]
     gw_ip = objs_gateway_ip(api, objs["router"]["id"])
@@ -152,12 +174,16 @@ def checks(lab: resolve.ResolvedLab, api: LabApi, objs: dict[str, Any], vms: dic
     out.append(Check(f"security group: outside → {addr}:23 stays blocked", not blocked.ok,
                      "refused by the ssh/default groups" if not blocked.ok else "port 23 was reachable"))  # fmt: skip
     switch = next(s.name for s in lab.switches if s.purpose.startswith("physnet"))
-    with probes.Capture(switch, "vlan and icmp", count=2) as cap:
-        probes.ping(v1.netns, _ip(v2), count=2)
-    tag = Ovsdb(lab.host("compute1").context).port(v1.devices["qvo"]).tag
-    seen = sorted({w for line in cap.lines for w in _vids(line)})
-    out.append(Check(f"wire: {switch} carries VID {VLAN_ID}", seen == [VLAN_ID],
-                     f"VIDs seen {seen}; br-int on compute1 uses local VLAN {tag}"))  # fmt: skip
+    if vlan_ok:
+        with probes.Capture(switch, "vlan and icmp", count=2) as cap:
+            probes.ping(v1.netns, _ip(v2), count=2)
+        where = (f"br-int on compute1 uses local VLAN {Ovsdb(lab.host('compute1').context).port(v1.devices['qvo']).tag}"
+                 if "qvo" in v1.devices else "a VLAN subinterface on compute1")  # fmt: skip
+        seen = sorted({w for line in cap.lines for w in _vids(line)})
+        out.append(Check(f"wire: {switch} carries VID {VLAN_ID}", seen == [VLAN_ID], f"VIDs seen {seen}; {where}"))
+    else:
+        out.append(Check(f"wire: {switch} carries VID {VLAN_ID}", True,
+                         "skipped: this kernel has no 8021q, so Linux bridge hosts carry no VLAN network"))  # fmt: skip
     vni = objs["vxlan"]["provider:segmentation_id"]
     tunnel = next(s.name for s in lab.switches if s.purpose == "tunnel")
     with probes.Capture(tunnel, "udp port 4789", count=2) as cap:

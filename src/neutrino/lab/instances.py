@@ -1,4 +1,6 @@
-"""Emulated instances (VMs): a namespace whose eth0 is plugged the hybrid way of the seed.
+"""Emulated instances (VMs): a namespace whose eth0 is plugged the hybrid way of the seed, or
+on a Linux bridge host as Nova's linuxbridge VIF does: just the tap, which the Linux bridge
+agent makes a port of the network's brq bridge (no qbr, qvb or qvo).
 
 As Nova and os-vif do it: tap<11> (the VM's NIC, here a veth whose other end is the instance's
 eth0), a per-port Linux bridge qbr<11> (where security group rules apply), a veth qvb<11>/qvo<11>
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.dataplane import exec as programs
-from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, hybrid_devices, trunk_bridge
+from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, device, hybrid_devices, trunk_bridge
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.dataplane.ovsdb import Ovsdb
@@ -103,8 +105,8 @@ def create(
         h = lab.host(name=host)
     except KeyError as exc:
         raise InstanceError(str(exc.args[0])) from None
-    if not h.has_ovs:
-        raise InstanceError(f"host {host} runs no Open vSwitch (roles: {', '.join(h.roles)}); use a compute host")
+    if not h.has_dataplane:
+        raise InstanceError(f"host {host} runs no L2 agent (roles: {', '.join(h.roles)}); use a compute host")
     if (_dir(lab) / f"{name}.json").exists():
         raise InstanceError(f"instance {name!r} exists in lab {lab.name}")
     port_id = port_id or str(uuid.uuid4())
@@ -119,14 +121,14 @@ def create(
         gateway=gateway,
         mtu=mtu,
         tag=tag,
-        devices=hybrid_devices(port_id),
+        devices={TAP: device(TAP, port_id)} if h.linuxbridge else hybrid_devices(port_id),
         api_port=api_port,
         trunk_id=trunk_id,
     )
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
     try:
-        plug(h, vm)
+        plug(h, vm, checksum_offload=lab.kernel_only)
     except Exception:
         unplug(h, vm)
         (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
@@ -237,13 +239,17 @@ def _least_loaded_compute(lab: resolve.ResolvedLab) -> str:
     return min(computes, key=lambda c: (load[c], computes.index(c)))
 
 
-def plug(host: resolve.ResolvedHost, vm: Instance) -> None:
+def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = False) -> None:
     d = vm.devices
     host_ns = host.netns
     with Netlink() as netlink:
         netlink.add_netns(vm.netns)
         netlink.set_link("lo", netns=vm.netns, up=True)
         netlink.add_veth(d[TAP], "eth0", netns=host_ns, peer_netns=vm.netns, mtu=vm.mtu)
+        _instance_side(netlink, vm, checksum_offload)
+        if QBR not in d:  # linuxbridge: the agent puts the tap on the network's bridge
+            netlink.set_link(d[TAP], netns=host_ns, up=True)
+            return
         netlink.add_bridge(d[QBR], netns=host_ns)
         netlink.add_veth(d[QVB], d[QVO], netns=host_ns, mtu=vm.mtu)
         if vm.mtu:
@@ -252,13 +258,6 @@ def plug(host: resolve.ResolvedHost, vm: Instance) -> None:
             netlink.set_link(dev, netns=host_ns, master=d[QBR], up=True)
         netlink.set_link(d[QBR], netns=host_ns, up=True)
         netlink.set_link(d[QVO], netns=host_ns, up=True)
-        netlink.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm.netns)
-        netlink.set_link("eth0", netns=vm.netns, address=vm.mac, up=True)
-        if vm.ip:
-            netlink.add_address("eth0", vm.ip, netns=vm.netns)
-        if vm.gateway:
-            netlink.replace_route("default", gateway=vm.gateway, netns=vm.netns)
-    programs.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm.netns)
     with Ovsdb(host.context).transaction() as txn:
         txn.add_bridge(resolve.INTEGRATION_BRIDGE, datapath_type=host.datapath, protocols=PROTOCOLS)
         bridge = resolve.INTEGRATION_BRIDGE
@@ -278,10 +277,21 @@ def plug(host: resolve.ResolvedHost, vm: Instance) -> None:
         )
 
 
+def _instance_side(netlink: Netlink, vm: Instance, checksum_offload: bool) -> None:
+    netlink.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm.netns)
+    netlink.set_link("eth0", netns=vm.netns, address=vm.mac, up=True)
+    if vm.ip:
+        netlink.add_address("eth0", vm.ip, netns=vm.netns)
+    if vm.gateway:
+        netlink.replace_route("default", gateway=vm.gateway, netns=vm.netns)
+    if not checksum_offload:
+        programs.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm.netns)
+
+
 def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
     """Remove the instance's port, devices and namespace; each step tolerates absence."""
     d = vm.devices
-    if host.has_ovs:
+    if host.has_ovs and QVO in d:
         try:
             with Ovsdb(host.context).transaction() as txn:
                 txn.del_port(d[QVO], if_exists=True)
@@ -296,8 +306,9 @@ def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
             kill_inside(vm.netns)
             netlink.del_netns(vm.netns)
         if netlink.netns_exists(host.netns):
-            for dev in (d[QVB], d[QBR], d[TAP]):
-                netlink.del_link(dev, netns=host.netns)
+            for dev in (d.get(QVB), d.get(QBR), d[TAP]):
+                if dev:
+                    netlink.del_link(dev, netns=host.netns)
 
 
 def delete(lab: resolve.ResolvedLab, name: str) -> Instance:

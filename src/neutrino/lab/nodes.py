@@ -25,6 +25,8 @@ from neutrino.lab import services
 
 SERVER = "server"
 API_PORT = 9696
+AGENT_METRICS_PORT = 9110
+"""Each agent's Prometheus endpoint, on its host's management address (docs/observability.md)."""
 VLAN_RANGE = "100:199"
 VNI_RANGE = "1000:1999"
 LAB_SCHEDULING: dict[str, Any] = {"allow_automatic_l3agent_failover": True}
@@ -75,7 +77,7 @@ def specs(lab: resolve.ResolvedLab) -> list[ProcessSpec]:
     # logs where a host's other logs are (its OVS daemons', its dnsmasq's), the server's at the top
     out = [spec(SERVER, SERVER, lab.controller, lab.state_dir / "server.toml", lab.state_dir / "server.log")]
     for h in lab.hosts:
-        if h.has_ovs:
+        if h.has_dataplane:
             host_dir = lab.state_dir / h.name
             out.append(spec(f"agent-{h.name}", "agent", h, host_dir / "agent.toml", host_dir / "agent.log"))
     return out
@@ -96,7 +98,7 @@ def ml2_settings(lab: resolve.ResolvedLab) -> dict[str, Any]:
     return {
         "type_drivers": ["flat", "vlan", "vxlan"],
         "tenant_network_types": ["vxlan"] if lab.tunnel_cidr else (["vlan"] if physnets else ["flat"]),
-        "mechanism_drivers": ["openvswitch"],
+        "mechanism_drivers": sorted({h.mechanism for h in lab.hosts if h.has_dataplane}, reverse=True) or ["openvswitch"],
         "network_vlan_ranges": [f"{p}:{VLAN_RANGE}" for p in physnets],
         "flat_networks": sorted({p for h in lab.hosts for p in h.bridge_mappings}),
         "vni_ranges": [VNI_RANGE] if lab.tunnel_cidr else [],
@@ -136,16 +138,20 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
         server_url=url or api_url(lab),
         transport_url=transport_url,
         clouds_yaml=clouds_yaml(lab),
-        bridge_mappings=dict(host.bridge_mappings),
+        mechanism=host.mechanism,
+        bridge_mappings={} if host.linuxbridge else dict(host.bridge_mappings),
+        physical_interface_mappings=dict(host.bridge_mappings) if host.linuxbridge else {},
+        arp_proxy=lab.kernel_only,
         tunnel_types=("vxlan",) if host.tunnel_ip else (),
         tunneling_ip=host.tunnel_ip.split("/")[0] if host.tunnel_ip else None,
-        datapath_type=host.datapath,
+        datapath_type=None if host.linuxbridge else host.datapath,
         # NEUTRINO_LAB_FIREWALL=0 runs without security groups (Neutron's noop firewall driver)
         firewall=os.environ.get("NEUTRINO_LAB_FIREWALL", "1") != "0",
         netns=host.netns,
         ovs_dir=host.ovs_dir,
         prefix=host.prefix,
         state_dir=lab.state_dir,
+        metrics_bind=f"{host.address}:{AGENT_METRICS_PORT}" if host.address else None,
     )
 
 

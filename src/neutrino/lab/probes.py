@@ -51,13 +51,15 @@ def transfer(
     name: str | None = None,
     timeout: float = 10.0,
     duration: float = 0.0,
+    serve_port: int | None = None,
 ) -> Check:
-    """Send ``size`` random bytes from ``src_ns`` to a probe in ``dst_ns``; the digest must match."""
+    """Send ``size`` random bytes from ``src_ns`` to a probe in ``dst_ns``; the digest must match.
+    ``serve_port``: where the probe listens when a DNAT on the way changes the port (default ``port``)."""
     proto = "udp" if udp else "tcp"
     size = size if size is not None else (1200 if udp else 1 << 20)  # one datagram, or 1 MiB of stream
     label = name or f"{proto} {src_ns} → {dst_ip}:{port}"
     probe = [sys.executable, "-m", "neutrino.tools.tcpcheck"]
-    serve = programs.netns_argv([*probe, "serve", "--port", str(port), "--timeout", str(timeout), *(["--udp"] if udp else [])], dst_ns)
+    serve = programs.netns_argv([*probe, "serve", "--port", str(serve_port or port), "--timeout", str(timeout), *(["--udp"] if udp else [])], dst_ns)
     server = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None

@@ -113,6 +113,13 @@ def build_host(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> None:
             netlink.add_address(host.management.host_end, host.management_ip, netns=host.netns)
         for wire in host.wires:
             _wire(netlink, wire, host.netns, lab.mtu)
+        if host.linuxbridge and host.tunnel_ip:
+            # the kernel's VXLAN devices route by this address: it sits on the tunnel wire itself
+            netlink.add_address(host.tunnel_device, host.tunnel_ip, netns=host.netns)
+            if not lab.kernel_only:
+                # OVS userspace on the other end checks the outer UDP checksum the kernel's
+                # VXLAN leaves to offload: fill it in here (docs/dataplane.md, "Checksum offload")
+                programs.run(["ethtool", "-K", host.tunnel_device, "tx", "off"], netns=host.netns)
         if not host.has_ovs:
             return
         ctx = host.context

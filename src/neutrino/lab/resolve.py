@@ -72,6 +72,9 @@ class ResolvedHost:
     external: bool
     management: Wire | None = None
     management_ip: str | None = None  # CIDR on eth0, the management network
+    mechanism: str = "openvswitch"
+    """linuxbridge: no OVS; ``bridge_mappings`` map physnets to the wires' interfaces and the
+    tunnel address sits on the tunnel wire itself (the kernel's VXLAN routes by it)."""
 
     @property
     def address(self) -> str | None:
@@ -85,6 +88,22 @@ class ResolvedHost:
     @property
     def has_ovs(self) -> bool:
         return self.ovs_dir is not None
+
+    @property
+    def has_dataplane(self) -> bool:
+        """Runs an L2 agent and can host instances (a network or compute host)."""
+        return self.has_ovs or self.mechanism == "linuxbridge"
+
+    @property
+    def linuxbridge(self) -> bool:
+        return self.mechanism == "linuxbridge"
+
+    @property
+    def tunnel_device(self) -> str:
+        """Where the tunnel address is: br-phy's internal port (OVS), the tunnel wire (linuxbridge)."""
+        if self.linuxbridge:
+            return next(w.host_end for w in self.wires if w.switch.endswith("-sw-tun"))
+        return TUNNEL_BRIDGE
 
     def bridges(self) -> list[str]:
         """The OVS bridges the lab builds on this host (the agent adds br-int's peers later)."""
@@ -140,6 +159,12 @@ class ResolvedLab:
 
     def vm_namespace(self, vm: str) -> str:
         return vm_namespace(self.name, vm)
+
+    @property
+    def kernel_only(self) -> bool:
+        """Every host switches in the kernel (linuxbridge): no packet crosses OVS userspace,
+        so checksum offload can stay on everywhere (docs/dataplane.md, "Checksum offload")."""
+        return all(h.linuxbridge for h in self.hosts if h.has_dataplane)
 
     def namespaces(self) -> list[str]:
         out = [h.netns for h in self.hosts]
@@ -205,22 +230,27 @@ def resolve(lab: LabFile, *, name: str | None = None, detected_datapath: str = "
         tunnel_ip = None
         external = False
 
-        def wire(switch: str, code: str, bridge: str | None) -> None:
+        mechanism = (spec.mechanism or lab.defaults.mechanism).value
+        kernel = mechanism == "linuxbridge"
+
+        def wire(switch: str, code: str, bridge: str | None) -> str:
             root_end = check_ifname(f"{lab_name}-{number}{code}")
-            wires.append(Wire(switch=switch, root_end=root_end, host_end=f"eth{len(wires) + 1}", bridge=bridge))
+            host_end = f"eth{len(wires) + 1}"
+            wires.append(Wire(switch=switch, root_end=root_end, host_end=host_end, bridge=None if kernel else bridge))
+            return host_end
 
         if spec.has_dataplane:
             for i, p in enumerate(physnets, 1):
                 if spec.physical_networks is None or p in spec.physical_networks:
-                    mappings[p] = physnet_bridge(p)
-                    wire(f"{lab_name}-sw-p{i}", f"p{i}", mappings[p])
+                    nic = wire(f"{lab_name}-sw-p{i}", f"p{i}", physnet_bridge(p))
+                    mappings[p] = nic if kernel else physnet_bridge(p)
             if lab.tunnel_network:
                 tunnel_ip = tunnel_ips[host_name]
                 wire(f"{lab_name}-sw-tun", "t", TUNNEL_BRIDGE)
             external = spec.external if spec.external is not None else Role.network in spec.roles
             if external and lab.external_network:
-                mappings[lab.external_network.physical_network] = EXTERNAL_BRIDGE
-                wire(f"{lab_name}-sw-ext", "x", EXTERNAL_BRIDGE)
+                nic = wire(f"{lab_name}-sw-ext", "x", EXTERNAL_BRIDGE)
+                mappings[lab.external_network.physical_network] = nic if kernel else EXTERNAL_BRIDGE
         datapath = (spec.datapath or lab.defaults.datapath).value
         if datapath == Datapath.auto.value:
             datapath = detected_datapath
@@ -231,7 +261,7 @@ def resolve(lab: LabFile, *, name: str | None = None, detected_datapath: str = "
                 roles=tuple(r.value for r in spec.roles),
                 netns=f"{lab_name}-{host_name}",
                 prefix=f"{lab_name}-{host_name}-",
-                ovs_dir=base / host_name / "ovs" if spec.has_dataplane else None,
+                ovs_dir=base / host_name / "ovs" if spec.has_dataplane and not kernel else None,
                 datapath=datapath,
                 wires=tuple(wires),
                 bridge_mappings=mappings,
@@ -240,6 +270,7 @@ def resolve(lab: LabFile, *, name: str | None = None, detected_datapath: str = "
                 management=Wire(switch=management.switch, root_end=check_ifname(f"{lab_name}-{number}m"),
                                 host_end=MANAGEMENT_INTERFACE, bridge=None),
                 management_ip=f"{mgmt_net.network_address + 1 + number}/{mgmt_net.prefixlen}",
+                mechanism=mechanism if spec.has_dataplane else "openvswitch",
             )  # fmt: skip
         )
 

@@ -26,13 +26,14 @@ def status(lab: resolve.ResolvedLab) -> dict[str, Any]:
                 "netns": h.netns,
                 "netns_present": h.netns in present,
                 "datapath": h.datapath if h.has_ovs else None,
+                "mechanism": h.mechanism if h.has_dataplane else None,
                 "tunnel_ip": h.tunnel_ip,
                 "management_ip": h.management_ip,
                 "bridge_mappings": h.bridge_mappings,
                 "wires": [f"{w.host_end}→{w.switch}" for w in h.wires],
             }
             if h.tunnel_ip and h.netns in present:
-                entry["tunnel_addresses"] = netlink.addresses(resolve.TUNNEL_BRIDGE, netns=h.netns)
+                entry["tunnel_addresses"] = netlink.addresses(h.tunnel_device, netns=h.netns)
             if h.has_ovs:
                 ovs = OvsInstance(h.context)
                 entry["ovs"] = {"pids": ovs.pids(), "running": ovs.running(), "sockets": _str(ovs.sockets())}

@@ -36,6 +36,11 @@ class Datapath(str, Enum):
     system = "system"
 
 
+class Mechanism(str, Enum):
+    openvswitch = "openvswitch"
+    linuxbridge = "linuxbridge"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,6 +48,7 @@ class _Strict(BaseModel):
 class Defaults(_Strict):
     datapath: Datapath = Field(Datapath.auto, description="OVS datapath: auto detects the kernel module")
     mtu: Annotated[int, Field(ge=1280, le=9000)] = Field(1500, description="MTU of the underlay links")
+    mechanism: Mechanism = Field(Mechanism.openvswitch, description="how hosts switch: Open vSwitch or Linux bridges")
 
 
 class PhysicalNetwork(_Strict):
@@ -106,6 +112,7 @@ class Host(_Strict):
     tunnel_ip: str | None = Field(None, description="tunnel endpoint address (default: allocated in order)")
     external: bool | None = Field(None, description="wired to the external network (default: network hosts)")
     datapath: Datapath | None = None
+    mechanism: Mechanism | None = Field(None, description="this host's switching (default: defaults.mechanism)")
 
     @property
     def has_dataplane(self) -> bool:

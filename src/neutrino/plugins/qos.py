@@ -1,9 +1,9 @@
 """The ``qos`` service plugin: QoS policies and rules, ``qos_policy_id`` on networks and ports.
 
-On by default, as the trunk plugin. It also serves ``/v2.0/rbac-policies`` for QoS policies
-(the tempest tests of ``qos`` share policies that way), without announcing ``rbac-policies``,
-which would promise RBAC on networks too. The OVS agent enforces the bandwidth limits and DSCP
-marks of the ports bound to its host (docs/dataplane.md, "QoS").
+On by default, as the trunk plugin. QoS policies are shared through the core
+``/v2.0/rbac-policies`` (object type ``qos_policy``, domain/rbac/qos_policy_type.py). The OVS
+agent enforces the bandwidth limits and DSCP marks of the ports bound to its host
+(docs/dataplane.md, "QoS").
 """
 
 from __future__ import annotations
@@ -31,13 +31,12 @@ class QosPlugin(ServicePlugin):
     def routers(self) -> list[Any]:
         from neutrino.api.routes import qos as qos_routes
         from neutrino.api.routes import resources, tags
-        from neutrino.domain.services import qos_policies, qos_rbac
+        from neutrino.domain.services import qos_policies
 
         # the rules' routes last: /qos/policies/{id}/tags is the tags router's. Neutron's tag
         # extension also answers /v2.0/policies/{id}/tags (its resource name, without the prefix)
         return [resources.build_router(qos_routes.POLICY, qos_policies), tags.build_router(qos_routes.POLICY, qos_policies),
-                tags.build_router(qos_routes.POLICY_TAGS, qos_policies), qos_routes.router,
-                resources.build_router(qos_routes.RBAC_POLICY, qos_rbac)]  # fmt: skip
+                tags.build_router(qos_routes.POLICY_TAGS, qos_policies), qos_routes.router]  # fmt: skip
 
     def attributes(self) -> dict[str, list[Any]]:
         from neutrino.api.routes import qos as qos_routes

@@ -33,11 +33,16 @@ class RouterPlugin(ServicePlugin):
             "Edit extra routes of a router on server side by atomically adding/removing extra routes",
         ),
         ApiExtension("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
+        ApiExtension(
+            "fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource"
+        ),
+        ApiExtension("floatingip-pools", "Floating IP Pools Extension", "Provides a floating IP pools API."),
+        ApiExtension("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),
     )
 
     def routers(self) -> list[Any]:
         from neutrino.api.attributes import FLOATINGIP, ROUTER
-        from neutrino.api.routes import resources, tags
+        from neutrino.api.routes import floatingip_pools, resources, tags
         from neutrino.api.routes import routers as router_actions
         from neutrino.domain.services import floatingips
         from neutrino.domain.services import routers as l3_routers
@@ -46,6 +51,7 @@ class RouterPlugin(ServicePlugin):
         for spec, service in ((ROUTER, l3_routers), (FLOATINGIP, floatingips)):
             out += [resources.build_router(spec, service), tags.build_router(spec, service)]
         out.append(router_actions.router)
+        out.append(floatingip_pools.router)
         return out
 
     def resources(self) -> list[Any]:

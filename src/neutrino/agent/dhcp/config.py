@@ -103,6 +103,17 @@ def _literal(ip: str) -> str:
     return f"[{ip}]" if ipaddress.ip_address(ip).version == 6 else ip
 
 
+def names_of(dns_name: str, ip_address: str, domain: str) -> tuple[str, str]:
+    """(hostname, fqdn) of one address of a port: its ``dns_name`` when it has one (an absolute
+    name is its own fqdn, without the root dot dnsmasq does not take), else ``host-<ip>``; a
+    relative name gets this agent's domain, as Neutron's DHCP agent does."""
+    if dns_name.endswith("."):
+        name = dns_name.rstrip(".")
+        return name, name
+    hostname = dns_name or "host-" + ip_address.replace(".", "-").replace(":", "-")
+    return hostname, f"{hostname}.{domain}" if domain else hostname
+
+
 def host_entries(network: DhcpNetwork, settings: DhcpSettings) -> list[HostEntry]:
     subnets = {s.subnet_id: s for s in network.subnets if s.enable_dhcp}
     out = []
@@ -113,10 +124,10 @@ def host_entries(network: DhcpNetwork, settings: DhcpSettings) -> list[HostEntry
             subnet = subnets.get(fixed.subnet_id)
             if subnet is None:
                 continue
-            hostname = "host-" + fixed.ip_address.replace(".", "-").replace(":", "-")
+            hostname, fqdn = names_of(port.dns_name, fixed.ip_address, settings.domain)
             mode = _mode(subnet)
-            out.append(HostEntry(port.port_id, port.mac_address, fixed.ip_address, hostname,
-                                 f"{hostname}.{settings.domain}", mode not in (SLAAC, STATELESS), mode != SLAAC))
+            out.append(HostEntry(port.port_id, port.mac_address, fixed.ip_address, hostname, fqdn,
+                                 mode not in (SLAAC, STATELESS), mode != SLAAC))
     return out
 
 

@@ -40,16 +40,21 @@ CT_MASK = 0x0300_0000
 CT_ESTABLISHED = 0x0100_0000  # conntrack says established or related
 CT_INVALID = 0x0200_0000
 KEEP = 0xFFFF_FFFF & ~CT_MASK
+TRUSTED_OWNER_PREFIX = "network:"
 CHAIN_ID_CHARS = 10  # as Neutron: i/o/s + the first 10 characters of the port id
 _CHAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{%d}" % (CHAIN_ID_CHARS - 1))
 
-CT_BODY = f"""\
-\tchain prerouting {{
-\t\ttype filter hook prerouting priority -150; policy accept;
-\t\tiifname "{QBR}*" meta mark set meta mark and {KEEP:#010x}
-\t\tiifname "{QBR}*" ct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}
-\t\tiifname "{QBR}*" ct state invalid meta mark set meta mark or {CT_INVALID:#010x}
-\t}}"""
+CT_BRIDGES = (QBR, "brq")
+"""Bridges whose IP traffic is tracked: the hybrid plug's per-port qbr, the Linux bridge agent's per-network brq."""
+CT_BODY = "\n".join(
+    ["\tchain prerouting {", "\t\ttype filter hook prerouting priority -150; policy accept;"]
+    + [line for prefix in CT_BRIDGES for line in (
+        f'\t\tiifname "{prefix}*" meta mark set meta mark and {KEEP:#010x}',
+        f'\t\tiifname "{prefix}*" ct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}',
+        f'\t\tiifname "{prefix}*" ct state invalid meta mark set meta mark or {CT_INVALID:#010x}',
+    )]
+    + ["\t}"]
+)  # fmt: skip
 """Runs after conntrack (-200) for IP bridged through a qbr; constant, so apply it once."""
 
 STATE = [
@@ -158,12 +163,14 @@ def remote_sets(groups: Iterable[RemoteGroup]) -> tuple[dict[tuple[str, int], st
 
 def rule_match(rule: SecurityRule, sets: Sets | None = None) -> str | None:
     """The nft match of one rule, seen from the port (ingress: the remote is the source);
-    ``None`` when it matches nothing (a remote group without members of its ethertype)."""
+    ``None`` when it matches nothing (a remote group, or address group, without members of its
+    ethertype)."""
     version = 6 if rule.ethertype == "IPv6" else 4
     fam = "ip6" if version == 6 else "ip"
     parts = [f"meta protocol {fam}"]
-    if rule.remote_group_id and not rule.remote_ip_prefixes:
-        name = (sets or {}).get((rule.remote_group_id, version))
+    remote_set = rule.remote_set_id
+    if remote_set and not rule.remote_ip_prefixes:
+        name = (sets or {}).get((remote_set, version))
         if name is None:
             return None
         parts.append(f"{fam} {'saddr' if rule.direction == 'ingress' else 'daddr'} @{name}")
@@ -173,7 +180,7 @@ def rule_match(rule: SecurityRule, sets: Sets | None = None) -> str | None:
             return None
         if nets is not None:
             parts.append(f"{fam} {'saddr' if rule.direction == 'ingress' else 'daddr'} {nft_set(nets)}")
-    elif rule.remote_group_id:
+    elif remote_set:
         return None
     number = protocols.number(protocols.canonical_for(rule.protocol, rule.ethertype))
     if number:  # None and 0 (hopopt, as Neutron) mean any protocol
@@ -250,6 +257,13 @@ def _vmap(name: str, elements: dict[str, str]) -> list[str]:
     return [*out, "\t}"]
 
 
+def filtered(port: BoundPort) -> bool:
+    """Whether the port's traffic is filtered: not without port security, and not for the
+    network's own ports (DHCP, router: ``network:*`` owners), which Neutron trusts. On the
+    hybrid plug those never pass a bridge hook; on a brq bridge their taps do."""
+    return port.port_security_enabled and not port.device_owner.startswith(TRUSTED_OWNER_PREFIX)
+
+
 # --- the table --------------------------------------------------------------------------------
 
 
@@ -268,7 +282,7 @@ def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()
         if tap in seen or names["ingress"] in seen:
             raise ValueError(f"two ports share the device or chain names of {port.port_id!r}")
         seen |= {tap, names["ingress"]}
-        if not port.port_security_enabled:
+        if not filtered(port):
             to_vm[tap] = from_vm[tap] = "accept"
             continue
         to_vm[tap], from_vm[tap] = f"jump {names['ingress']}", f"jump {names['egress']}"

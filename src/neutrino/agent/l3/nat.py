@@ -5,7 +5,10 @@ table is Neutron's L3 rule set (docs/neutron-behaviour.md, "L3 agent") written f
 (docs/dataplane.md, "nftables: one backend, whole tables, and its quirks"):
 
 * prerouting and output: ``ip daddr <fip> dnat to <fixed>`` per associated floating IP (the
-  output chain covers traffic the router itself originates);
+  output chain covers traffic the router itself originates), and per port forwarding
+  ``ip daddr <fip> <proto> dport <ports> dnat to <internal ip>:<port>`` (one internal port for a
+  whole external range; equal ranges map port to port through an anonymous map, which nft's
+  plain ``dnat to ip:a-b`` would not: it picks any port of the range);
 * postrouting: floating-IP SNAT ``ip saddr <fixed> oifname <qg> snat to <fip>`` first, then with
   ``enable_snat`` the gateway SNAT ``oifname <qg> ct status & dnat == 0 snat to <gateway ip>``.
   Only traffic leaving through qg- is translated (no SNAT east-west), and a connection already
@@ -20,8 +23,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from neutrino.agent.l3 import scopes
 from neutrino.dataplane.naming import QG, QR, device
-from neutrino.contract.desired import RouterState
+from neutrino.contract.desired import PortForwardingState, RouterState
 
 TABLE = "neutrino-nat"
 FAMILY = "ip"
@@ -54,6 +58,30 @@ def floating_ips(router: RouterState) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: ipaddress.ip_address(p[0]))
 
 
+def port_forwardings(router: RouterState) -> list[PortForwardingState]:
+    """The IPv4 port forwardings to program, sorted; none without a gateway."""
+    if router.gateway is None:
+        return []
+    wanted = [p for p in router.port_forwardings if _v4(p.floating_ip_address) and _v4(p.internal_ip_address)]
+    return sorted(wanted, key=lambda p: (ipaddress.ip_address(p.floating_ip_address), p.protocol, p.external_port_start))
+
+
+def _ports(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}-{end}"
+
+
+def forwarding_rule(pf: PortForwardingState) -> str:
+    """One nft rule for one forwarding (a 1-N or N-N range stays one rule)."""
+    match = f"ip daddr {pf.floating_ip_address} {pf.protocol} dport {_ports(pf.external_port_start, pf.external_port_end)}"
+    if pf.internal_port_start == pf.internal_port_end:
+        return f"{match} dnat to {pf.internal_ip_address}:{pf.internal_port_start}"
+    pairs = ", ".join(
+        f"{pf.external_port_start + i} : {pf.internal_port_start + i}"
+        for i in range(pf.external_port_end - pf.external_port_start + 1)
+    )
+    return f"{match} dnat to {pf.internal_ip_address} : {pf.protocol} dport map {{ {pairs} }}"
+
+
 def _chain(name: str, hook: str, priority: str, rules: list[str]) -> list[str]:
     return [
         f"\tchain {name} {{",
@@ -67,12 +95,14 @@ def render(router: RouterState, qg_device: str) -> str:
     """The body of ``table ip neutrino-nat``: three base chains, empty without a gateway."""
     fips = floating_ips(router)
     dnat = [f"ip daddr {fip} dnat to {fixed}" for fip, fixed in fips]
+    dnat += [forwarding_rule(pf) for pf in port_forwardings(router)]
     snat: list[str] = []
     if router.gateway is not None and qg_device:
         oif = f'oifname "{qg_device}"'
         snat = [f"ip saddr {fixed} {oif} snat to {fip}" for fip, fixed in fips]
         gw = gateway_ip(router)
         if router.gateway.enable_snat and gw:
+            snat += scopes.nat_accept_rule(router, oif)  # same address scope: routed, not SNATed
             snat.append(f"{oif} ct status & dnat == 0 snat to {gw}")
     lines = [
         *_chain("prerouting", "prerouting", "dstnat", dnat),
@@ -84,14 +114,17 @@ def render(router: RouterState, qg_device: str) -> str:
 
 def addresses(router: RouterState) -> dict[str, list[str]]:
     """Device → addresses with prefix: each qr- its fixed IPs, qg- its fixed IPs and the
-    associated floating IPs as /32."""
+    floating IPs it serves (associated or forwarding ports) as /32."""
     out: dict[str, list[str]] = {}
     for iface in router.interfaces:
         out[device(QR, iface.port_id)] = [f"{f.ip_address}/{f.prefixlen}" for f in iface.fixed_ips]
     if router.gateway is not None:
         qg = device(QG, router.gateway.port_id)
         out[qg] = [f"{f.ip_address}/{f.prefixlen}" for f in router.gateway.fixed_ips]
-        out[qg] += [f"{fip}/32" for fip, _fixed in floating_ips(router) if f"{fip}/32" not in out[qg]]
+        served = [fip for fip, _fixed in floating_ips(router)] + [p.floating_ip_address for p in port_forwardings(router)]
+        for fip in served:
+            if f"{fip}/32" not in out[qg]:
+                out[qg].append(f"{fip}/32")
     return out
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from neutrino.agent.l3 import nat
+from neutrino.agent.l3 import nat, scopes
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import DataplaneError, ProgramMissing
 from neutrino.dataplane.garp import Announcer
@@ -79,6 +79,7 @@ class L3Reconciler:
         self.announcer = announcer if announcer is not None else Announcer(run)
         self._prepared: set[str] = set()
         self._nat: dict[str, str] = {}
+        self._scopes: dict[str, str | None] = {}
         self._fips: dict[str, dict[str, str]] = {}
         self._changes = 0
 
@@ -132,6 +133,7 @@ class L3Reconciler:
         added = self._addresses(ns, router)
         self._routes(ns, router)
         self._nat_table(ns, router)
+        self._scope_table(ns, router)
         if ns not in self._prepared:
             for key, value in OPTIONAL_SYSCTLS:  # exists once conntrack is in use in the namespace
                 try:
@@ -239,6 +241,8 @@ class L3Reconciler:
     def _nat_table(self, ns: str, router: RouterState) -> None:
         body = nat.render(router, nat.qg_device(router) or "")
         mapping = dict(nat.floating_ips(router))
+        for pf in nat.port_forwardings(router):  # a changed forwarding flushes its address's flows too
+            mapping[pf.floating_ip_address] = mapping.get(pf.floating_ip_address, "") + "|" + nat.forwarding_rule(pf)
         if self._nat.get(ns) != body:
             self.nftables.apply_table(nat.FAMILY, nat.TABLE, body, netns=ns)
             self._nat[ns] = body
@@ -247,6 +251,20 @@ class L3Reconciler:
             if mapping.get(fip) != fixed:  # a moved or removed floating IP: its old flows must go
                 self._flush_conntrack(ns, fip)
         self._fips[ns] = mapping
+
+    def _scope_table(self, ns: str, router: RouterState) -> None:
+        """``inet neutrino-scope`` (``scopes.render``) when address scopes separate interfaces,
+        absent otherwise; after a restart an old one is found by listing the tables once."""
+        body = scopes.render(router)
+        if ns in self._scopes and self._scopes[ns] == body:
+            return
+        if body is not None:
+            self.nftables.apply_table(scopes.FAMILY, scopes.TABLE, body, netns=ns)
+            self._changes += 1
+        elif (scopes.FAMILY, scopes.TABLE) in self.nftables.list_tables(netns=ns):
+            self.nftables.delete_table(scopes.FAMILY, scopes.TABLE, netns=ns)
+            self._changes += 1
+        self._scopes[ns] = body
 
     def _flush_conntrack(self, ns: str, address: str) -> None:
         for direction in ("-d", "-q"):  # original destination (DNAT), reply destination (SNAT)
@@ -283,6 +301,7 @@ class L3Reconciler:
     def _forget(self, ns: str) -> None:
         self._prepared.discard(ns)
         self._nat.pop(ns, None)
+        self._scopes.pop(ns, None)
         self._fips.pop(ns, None)
 
 
@@ -290,9 +309,12 @@ def fip_statuses(router: RouterState) -> dict[str, str]:
     """After a successful pass: ACTIVE when address and rules are in place, DOWN when not
     associated, ERROR when it cannot be served (no gateway, IPv6)."""
     active = {fip for fip, _ in nat.floating_ips(router)}
+    forwarding = {p.floatingip_id for p in nat.port_forwardings(router)}
     out = {}
     for f in router.floating_ips:
-        if not f.port_id or not f.fixed_ip_address:
+        if f.floatingip_id in forwarding:
+            out[f.floatingip_id] = "ACTIVE"
+        elif not f.port_id or not f.fixed_ip_address:
             out[f.floatingip_id] = "DOWN"
         else:
             out[f.floatingip_id] = "ACTIVE" if f.floating_ip_address in active else "ERROR"

@@ -13,7 +13,9 @@ from starlette.responses import Response
 from neutrino import errors
 from neutrino.api import respond
 from neutrino.api.attributes import RESOURCES
+from neutrino.api.ipam_attributes import IPAM_RESOURCES
 from neutrino.api.auth import context_for, state_of
+from neutrino.api.security_attributes import ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, NETWORK_SEGMENT_RANGE
 
 router = APIRouter(tags=["discovery"])
 
@@ -41,17 +43,43 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
     ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
+    ("multi-provider", "Multi Provider Network", "Expose mapping of virtual networks to multiple physical networks"),
+    ("segment", "Segment", "Segments extension."),
+    ("standard-attr-segment", "Standard Attribute Segment Extension", "Add standard attributes to Segment resource"),
+    ("network-segment-range", "Neutron Network Segment Range", "Provides support for the network segment range management"),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
     ("subnet-external-network", "Subnet belongs to an external network", "Informs if the subnet belongs to an external network"),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
     ("security-group", "security-group", "The security groups extension."),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
     ("security-groups-normalized-cidr", "Security group rule normalized CIDR", "Add new field with normalized remote_ip_prefix cidr in SG rule"),
+    ("address-group", "Address group", "Support address group"),
+    ("security-groups-remote-address-group", "Remote address group id field for security group rules", "Add new field of remote address group id in SG rules"),
+    ("security-groups-default-rules", "Default rules for security groups", "Configure set of security group rules used as default rules for every new security group"),
+    ("dns-integration", "DNS Integration", "Provides integration with DNS."),
+    ("dns-domain-ports", "dns_domain for ports", "Allows the DNS domain to be specified for a network port."),
     ("port-security", "Port Security", "Provides port security"),
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
     ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
     ("agent", "agent", "The agent management extension."),
     ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),
+    # subnet pools and address scopes (api/routes/subnet_pools.py)
+    ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
+    ("default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a subnetpool as the default."),
+    ("subnetpool-prefix-ops", "Subnet Pool Prefix Operations", "Provides support for adjusting the prefix list of subnet pools"),
+    ("address-scope", "Address scope", "Address scopes extension."),
+    # this project's own: GET /v2.0/trace (docs/trace.md)
+    ("neutrino-trace", "Packet trace", "Explains one packet's path hop by hop (bridges, flows, VIDs, VNIs, routes, "
+     "NAT, security groups) from the API's intent and each host's live dataplane, and where the two disagree."),
+    ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control project access to resources."),
+    ("tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports during bulk creation"),
+    ("port-mac-address-regenerate", "Neutron Port MAC address regenerate", "Network port MAC address regenerate"),
+    ("network-ip-availability", "Network IP Availability", "Provides IP availability data for each network and subnet."),
+    ("subnet-service-types", "Subnet service types", "Provides ability to set the subnet service_types field"),
+    ("availability_zone", "Availability Zone", "The availability zone extension."),
+    ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),
+    ("standard-attr-segment", "Standard Attribute Segment Extension", "Add standard attributes to Segment resource"),
+    ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
 ]
 
 
@@ -83,7 +111,8 @@ async def resources(request: Request) -> Response:
             "collection": spec.collection,
             "links": [{"rel": "self", "href": f"{url}/v2.0/{spec.path}"}],
         }
-        for spec in [*RESOURCES.values(), *(r for p in state_of(request).service_plugins for r in p.resources())]
+        for spec in [*RESOURCES.values(), *IPAM_RESOURCES.values(), *(r for p in state_of(request).service_plugins for r in p.resources())]
+        for spec in [*RESOURCES.values(), ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, NETWORK_SEGMENT_RANGE, *(r for p in state_of(request).service_plugins for r in p.resources())]
     ]
     return respond.json({"resources": out})
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from neutrino import errors
 from neutrino.api import body, respond, validators
-from neutrino.api.attributes import REQUIRED, Attr, ResourceSpec, _bool, _name, _standard
+from neutrino.api.attributes import Attr, ResourceSpec, _bool, _name, _standard
 from neutrino.api.auth import context_for
 from neutrino.api.routes.common import in_transaction
 from neutrino.domain.qos import rules as qos_rules
@@ -30,24 +30,6 @@ POLICY = ResourceSpec(
                          Attr("rules", filter=False, sort=False, json_type="array"))},
     tag_type="policy",
 )
-
-RBAC_POLICY = ResourceSpec(
-    "rbac_policy",
-    "rbac_policies",
-    "rbac-policies",
-    {a.name: a for a in (
-        Attr("id", validate=validators.validate_uuid),
-        Attr("project_id", post=True, validate=validators.validate_string, validate_arg=255),
-        Attr("tenant_id", post=True, validate=validators.validate_string, validate_arg=255),
-        Attr("object_type", post=True, default=None),
-        Attr("object_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
-        Attr("target_tenant", post=True, put=True, default=REQUIRED, validate=validators.validate_string, validate_arg=255),
-        Attr("action", post=True, default=REQUIRED, validate=validators.validate_string, validate_arg=255),
-    )},  # fmt: skip
-    tag_type="",
-)
-"""RBAC policies, for QoS policies only (domain/services/qos_rbac.py): not announced as the
-``rbac-policies`` extension, which would promise RBAC on networks too."""
 
 NETWORK_ATTRS = [Attr("qos_policy_id", post=True, put=True, validate=validators.validate_uuid_or_none, sort=False)]
 PORT_ATTRS = [*NETWORK_ATTRS, Attr("qos_network_policy_id", sort=False)]

@@ -80,6 +80,8 @@ def build_router(spec: ResourceSpec, service: ModuleType, extra_filters: frozens
             return service.render(session, state.domain, rows, fresh=True)  # type: ignore[no-any-return]
 
         created = await in_transaction(request, work)
+        if spec.collection == "ports" and state.metrics is not None:
+            state.metrics.ports_created(d["id"] for d in created)
         if bulk:
             return respond.json({spec.collection: created}, status=201)
         return respond.json({spec.singular: created[0]}, status=201)

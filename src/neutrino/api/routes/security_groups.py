@@ -4,7 +4,8 @@ with two differences from Neutron's other resources.
 * Listing groups (or rules) first makes sure the project has its ``default`` group, as
   Neutron does: the list itself is a read, so the check is a read too, and only a project
   without its group pays for a write transaction before the list.
-* Rules have no update: there is no PUT route (405), as in Neutron.
+* Rules have no update: there is no PUT route (405), as in Neutron; nor have the default rule
+  templates (``/v2.0/default-security-group-rules``), served here too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from neutrino.api.attributes import SECURITY_GROUP, SECURITY_GROUP_RULE, Resourc
 from neutrino.api.auth import context_for
 from neutrino.api.routes import resources, tags
 from neutrino.api.routes.common import in_transaction
-from neutrino.domain.services import security_group_rules, security_groups
+from neutrino.api.security_attributes import DEFAULT_SECURITY_GROUP_RULE
+from neutrino.domain.services import default_sg_rules, security_group_rules, security_groups
 from sqlalchemy.orm import Session
 
 
@@ -49,7 +51,7 @@ async def ensure_default_group(request: Request) -> None:
 
 
 def _with_default_group(
-    router: APIRouter, spec: ResourceSpec, *, drop_update: bool = False
+    router: APIRouter, spec: ResourceSpec, *, drop_update: bool = False, ensure: bool = True
 ) -> APIRouter:
     """Wrap the generic list route so it ensures the default group first; drop PUT if asked."""
     out = APIRouter(tags=[spec.collection])
@@ -58,7 +60,7 @@ def _with_default_group(
         if drop_update and route.name == f"update_{spec.singular}":
             continue
         endpoint = route.endpoint
-        if route.name == f"list_{spec.collection}":
+        if ensure and route.name == f"list_{spec.collection}":
             endpoint = _ensuring(route.endpoint)
         out.add_api_route(
             route.path,
@@ -86,4 +88,10 @@ def build_routers() -> list[APIRouter]:
         _with_default_group(resources.build_router(SECURITY_GROUP, groups), SECURITY_GROUP),
         tags.build_router(SECURITY_GROUP, groups),
         _with_default_group(resources.build_router(SECURITY_GROUP_RULE, rules), SECURITY_GROUP_RULE, drop_update=True),
+        _with_default_group(
+            resources.build_router(DEFAULT_SECURITY_GROUP_RULE, default_sg_rules),
+            DEFAULT_SECURITY_GROUP_RULE,
+            drop_update=True,
+            ensure=False,
+        ),
     ]

@@ -1,26 +1,14 @@
-"""``GET /v2.0/segments[/{id}]``: the network segments, read-only and admin-only.
-
-A view for operators (which VLAN or VNI a network got); segments are created and released
-with their networks (provider attributes), so there is no POST, PUT or DELETE here, and the
-``segment`` extension (which has them) is not announced.
-"""
+"""``/v2.0/segments``: network segments as a resource (Neutron's ``segment`` extension), admin
+only; the generic resource routes over domain/services/network_segments.py."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from sqlalchemy.engine import Connection
-from starlette.requests import Request
-from starlette.responses import Response
 
-from neutrino.api import respond
 from neutrino.api import validators
-from neutrino.api.attributes import Attr, ResourceSpec
-from neutrino.api.auth import context_for
-from neutrino.api.query import parse_list_query, select_fields
-from neutrino.api.routes.common import in_transaction
-from neutrino.domain.ml2 import segments
+from neutrino.api.attributes import REQUIRED, Attr, ResourceSpec
+from neutrino.api.routes import resources
+from neutrino.domain.services import network_segments
 
 SEGMENT = ResourceSpec(
     "segment",
@@ -29,42 +17,23 @@ SEGMENT = ResourceSpec(
     {
         a.name: a
         for a in (
-            Attr("id"),
-            Attr("network_id"),
-            Attr("network_type"),
-            Attr("physical_network"),
-            Attr("segmentation_id", convert=validators.convert_to_int, json_type="integer"),
-            Attr("name", filter=False, sort=False),
-            Attr("description", filter=False, sort=False),
+            Attr("id", validate=validators.validate_uuid),
+            Attr("tenant_id", post=True, validate=validators.validate_string, validate_arg=255, visible=False,
+                 filter=False, sort=False),
+            Attr("project_id", post=True, validate=validators.validate_string, validate_arg=255, visible=False,
+                 filter=False, sort=False),
+            Attr("network_id", post=True, default=REQUIRED, validate=validators.validate_uuid),
+            Attr("network_type", post=True, default=REQUIRED, validate=validators.validate_string, validate_arg=32),
+            Attr("physical_network", post=True, validate=validators.validate_string_or_none, validate_arg=64),
+            Attr("segmentation_id", post=True, convert=validators.convert_to_int, json_type="integer"),
+            Attr("name", post=True, put=True, validate=validators.validate_string_or_none, validate_arg=255),
+            Attr("description", post=True, put=True, default="", validate=validators.validate_string,
+                 validate_arg=255),
+            Attr("created_at", filter=False),
+            Attr("updated_at", filter=False),
+            Attr("revision_number", convert=validators.convert_to_int, json_type="integer"),
         )
     },
 )
 
-router = APIRouter(tags=["segments"])
-
-
-@router.get("/v2.0/segments", name="list_segments")
-async def list_segments(request: Request) -> Response:
-    ctx = context_for(request)
-    q, fields = parse_list_query(SEGMENT, list(request.query_params.multi_items()))
-
-    def work(conn: Connection) -> list[dict[str, Any]]:
-        rows = segments.list_view(conn, ctx, q)
-        if q.page_reverse:
-            rows.reverse()
-        return segments.render_view(rows)
-
-    found = await in_transaction(request, work, readonly=True, core_reads=True)  # type: ignore[arg-type]
-    return respond.json({"segments": [select_fields(d, fields) for d in found]})
-
-
-@router.get("/v2.0/segments/{segment_id}", name="show_segment")
-async def show_segment(request: Request, segment_id: str) -> Response:
-    ctx = context_for(request)
-    fields = [f for k, val in request.query_params.multi_items() if k == "fields" for f in val.split(",") if f]
-
-    def work(conn: Connection) -> dict[str, Any]:
-        return segments.render_view([segments.get_view(conn, ctx, segment_id)])[0]
-
-    found = await in_transaction(request, work, readonly=True, core_reads=True)  # type: ignore[arg-type]
-    return respond.json({"segment": select_fields(found, fields)})
+router: APIRouter = resources.build_router(SEGMENT, network_segments)

@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.domain.ipam import addresses, pools
-from neutrino.domain.models import AllocationPool, IPAllocation, Subnet
+from neutrino.domain.ipam import addresses, pools, service_types
+from neutrino.domain.models import AllocationPool, IPAllocation, Subnet, SubnetServiceType
 
 PREFER_LOWEST_OWNERS = frozenset({"network:dhcp", "network:distributed"})
 ROUTER_OWNERS = frozenset(
@@ -50,6 +50,8 @@ class SubnetInfo:
     ipv6_address_mode: str | None
     ipv6_ra_mode: str | None
     pools: tuple[tuple[str, str], ...]
+    service_types: tuple[str, ...] = ()
+    enable_dhcp: bool = True
 
 
 _SUBNETS_WITH_POOLS = (
@@ -59,12 +61,16 @@ _SUBNETS_WITH_POOLS = (
         Subnet.ip_version,
         Subnet.ipv6_address_mode,
         Subnet.ipv6_ra_mode,
+        Subnet.enable_dhcp,
         AllocationPool.first_ip,
         AllocationPool.last_ip,
     )
     .outerjoin(AllocationPool, AllocationPool.subnet_id == Subnet.id)
     .where(Subnet.network_id == bindparam("network_id"))
     .order_by(Subnet.created_at, Subnet.id, AllocationPool.position)
+)
+_SERVICE_TYPES = select(SubnetServiceType.subnet_id, SubnetServiceType.service_type).where(
+    SubnetServiceType.subnet_id.in_(bindparam("ids", expanding=True))
 )
 _ALLOCATED = select(IPAllocation.ip_address).where(IPAllocation.subnet_id == bindparam("subnet_id"))
 _TAKEN = select(IPAllocation.port_id).where(
@@ -75,11 +81,21 @@ _TAKEN = select(IPAllocation.port_id).where(
 def load_subnets(session: Session, network_id: str) -> list[SubnetInfo]:
     """The network's subnets in creation order, each with its pools in order."""
     found: dict[str, tuple[tuple[object, ...], list[tuple[str, str]]]] = {}
-    for row in session.connection().execute(_SUBNETS_WITH_POOLS, {"network_id": network_id}):
+    dhcp: dict[str, bool] = {}
+    conn = session.connection()
+    for row in conn.execute(_SUBNETS_WITH_POOLS, {"network_id": network_id}):
         head, pool_list = found.setdefault(row[0], (tuple(row[:5]), []))
-        if row[5] is not None:
-            pool_list.append((row[5], row[6]))
-    return [SubnetInfo(*head, tuple(pool_list)) for head, pool_list in found.values()]  # type: ignore[arg-type]
+        dhcp[row[0]] = bool(row[5])
+        if row[6] is not None:
+            pool_list.append((row[6], row[7]))
+    types: dict[str, list[str]] = {}
+    if found:
+        for sid, kind in conn.execute(_SERVICE_TYPES, {"ids": list(found)}):
+            types.setdefault(sid, []).append(kind)
+    return [
+        SubnetInfo(*head, tuple(pool_list), tuple(sorted(types.get(sid, ()))), dhcp[sid])  # type: ignore[arg-type]
+        for sid, (head, pool_list) in found.items()
+    ]
 
 
 def _is_auto(sub: SubnetInfo) -> bool:
@@ -123,6 +139,9 @@ def allocate(
     ``keep`` are addresses the port already holds (on update): asking for them again is not a
     conflict with itself.
     """
+    if requested == []:
+        return []
+    subnets = service_types.eligible(subnets, device_owner, network_id)
     if requested is None:
         return _allocate_default(session, network_id, subnets, mac, device_owner)
     by_id = {s.id: s for s in subnets}

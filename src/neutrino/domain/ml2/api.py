@@ -72,13 +72,15 @@ class TypeDriver(ABC):
         """Raise InvalidInput if an admin's segment is not valid for this type."""
 
     @abstractmethod
-    def reserve_provider_segment(self, session: Session, segment: Segment) -> Segment:
-        """Reserve a validated provider segment (completing a partial one) or raise
-        (VlanIdInUse, TunnelIdInUse, FlatNetworkInUse, NoNetworkAvailable)."""
+    def reserve_provider_segment(self, session: Session, segment: Segment, project_id: str | None = None) -> Segment:
+        """Reserve a validated provider segment (completing a partial one, from the project's
+        segment ranges first) or raise (VlanIdInUse, TunnelIdInUse, FlatNetworkInUse,
+        NoNetworkAvailable)."""
 
     @abstractmethod
-    def allocate_tenant_segment(self, session: Session) -> Segment | None:
-        """A free segment for a project network, or None if this type has none left."""
+    def allocate_tenant_segment(self, session: Session, project_id: str | None = None) -> Segment | None:
+        """A free segment for a project network (from the project's segment ranges first), or
+        None if this type has none left."""
 
     @abstractmethod
     def release_segment(self, session: Session, segment: Segment) -> None:

@@ -92,15 +92,15 @@ class Manager:
             raise errors.InvalidInput(error_message=f"network_type value '{network_type}' not supported")
         return driver
 
-    def reserve_provider_segment(self, session: Session, segment: Segment) -> Segment:
+    def reserve_provider_segment(self, session: Session, segment: Segment, project_id: str | None = None) -> Segment:
         driver = self.type_driver(segment.network_type)
         driver.validate_provider_segment(segment)
-        return driver.reserve_provider_segment(session, segment)
+        return driver.reserve_provider_segment(session, segment, project_id)
 
-    def allocate_tenant_segment(self, session: Session) -> Segment:
+    def allocate_tenant_segment(self, session: Session, project_id: str | None = None) -> Segment:
         """From the first of ``tenant_network_types`` that still has a free segment."""
         for net_type in self.cfg.tenant_network_types:
-            segment = self.type_drivers[net_type].allocate_tenant_segment(session)
+            segment = self.type_drivers[net_type].allocate_tenant_segment(session, project_id)
             if segment is not None:
                 return segment
         raise errors.NoNetworkAvailable()

@@ -2,7 +2,8 @@
 
 ``provider:network_type`` / ``provider:physical_network`` / ``provider:segmentation_id``
 (Neutron's ``provider`` extension) are an admin's choice of segment: a member sending any of
-them is refused (403) and never sees them. Without them the network gets a project segment
+them is refused (403) and never sees them. ``segments`` (``multi-provider``) asks for several
+segments at once; such a network shows the list instead of the provider attributes. Without them the network gets a project segment
 from ``tenant_network_types`` (first type with a free one), else 503 NoNetworkAvailable.
 The network's ``mtu`` follows its segment's type, or is what the user asked for within it
 (``net-mtu-writable``, checked by domain/ml2/network_mtu.py). The segment is released when the network
@@ -26,6 +27,7 @@ from neutrino.domain.ml2 import network_mtu, segments
 from neutrino.domain.ml2.api import NetworkContext, Segment
 from neutrino.domain.ml2.manager import Manager
 from neutrino.domain.models import Network, NetworkSegment, Port, Subnet
+from neutrino.domain.rbac import access
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
@@ -34,6 +36,7 @@ NETWORK_TYPE = "provider:network_type"
 PHYSICAL_NETWORK = "provider:physical_network"
 SEGMENTATION_ID = "provider:segmentation_id"
 PROVIDER_ATTRS = (NETWORK_TYPE, PHYSICAL_NETWORK, SEGMENTATION_ID)
+SEGMENTS = "segments"
 EXTERNAL = "router:external"
 ROUTER_GATEWAY = "network:router_gateway"
 
@@ -84,24 +87,30 @@ class ProviderNetworkExtension(Extension):
 
     def after_create(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> None:
         given = {k: data[k] for k in PROVIDER_ATTRS if k in data}
-        if given and not ctx.is_admin:
-            raise _denied("create", next(iter(given)))
+        multi = data.get(SEGMENTS)
+        if (given or multi is not None) and not ctx.is_admin:
+            raise _denied("create", next(iter(given)) if given else SEGMENTS)
+        if given and multi is not None:
+            raise errors.SegmentsSetInConjunctionWithProviders()
         mgr = cfg.ml2
-        if given:
+        if multi is not None:
+            requests = requested_segments(multi)
+            chosen = [mgr.reserve_provider_segment(session, r, obj.project_id) for r in requests]
+        elif given:
             if NETWORK_TYPE not in given:
                 raise errors.InvalidInput(error_message="network_type required")
             requested = Segment(given[NETWORK_TYPE], given.get(PHYSICAL_NETWORK) or None, given.get(SEGMENTATION_ID))
-            segment = mgr.reserve_provider_segment(session, requested)
+            chosen = [mgr.reserve_provider_segment(session, requested, obj.project_id)]
         else:
-            segment = mgr.allocate_tenant_segment(session)
-        stored = segments.store(session, obj.id, segment)
-        mtu = network_mtu.choose(data.get("mtu"), mgr.network_mtu([stored]))
+            chosen = [mgr.allocate_tenant_segment(session, obj.project_id)]
+        stored = [segments.store(session, obj.id, segment, index) for index, segment in enumerate(chosen)]
+        mtu = network_mtu.choose(data.get("mtu"), mgr.network_mtu(stored))
         if mtu != obj.mtu:
             session.connection().execute(update(NETWORKS).where(NETWORKS.c.id == obj.id).values(mtu=mtu))
             obj.mtu = mtu
-        obj.ml2_segments = [stored]
+        obj.ml2_segments = stored
         if mgr.wants("create_network"):
-            mgr.notify(session, "create_network", NetworkContext(network_dict(obj, [stored]), [stored], session, cfg))
+            mgr.notify(session, "create_network", NetworkContext(network_dict(obj, stored), stored, session, cfg))
 
     def before_update(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> bool:
         given = {k: data[k] for k in PROVIDER_ATTRS if k in data}
@@ -141,7 +150,35 @@ class ProviderNetworkExtension(Extension):
             segs = getattr(row, "ml2_segments", None)
             if segs is None:
                 segs = loaded.get(row.id, [])
-            d.update(_provider_values(segs[0] if segs else None))
+            if len(segs) > 1:  # multi-provider: the list instead of the provider attributes
+                d[SEGMENTS] = [_provider_values(seg) for seg in segs]
+            else:
+                d.update(_provider_values(segs[0] if segs else None))
+
+
+def requested_segments(value: Any) -> list[Segment]:
+    """A ``segments`` request (multi-provider) as segments to reserve, checked as Neutron does:
+    a list of objects with only the three provider keys, each with a ``network_type``, no two
+    fully specified ones equal."""
+    if not isinstance(value, list) or not value or not all(isinstance(s, dict) for s in value):
+        raise errors.InvalidInput(error_message="segments must be a non-empty list of objects")
+    out = []
+    for item in value:
+        unknown = set(item) - set(PROVIDER_ATTRS)
+        if unknown:
+            raise errors.HTTPBadRequest(msg=f"Unrecognized attribute(s) '{', '.join(sorted(unknown))}'")
+        if not item.get(NETWORK_TYPE):
+            raise errors.InvalidInput(error_message="network_type required")
+        seg_id = item.get(SEGMENTATION_ID)
+        try:
+            seg_id = int(seg_id) if seg_id not in (None, "") else None
+        except (TypeError, ValueError):
+            raise errors.InvalidInput(error_message=f"'{seg_id}' is not an integer") from None
+        out.append(Segment(str(item[NETWORK_TYPE]), item.get(PHYSICAL_NETWORK) or None, seg_id))
+    full = [(s.network_type, s.physical_network, s.segmentation_id) for s in out if s.segmentation_id is not None]
+    if len(set(full)) != len(full):
+        raise errors.SegmentsContainDuplicateEntry()
+    return out
 
 
 def _update_mtu(session: Session, mgr: Manager, obj: Any, requested: int) -> bool:
@@ -173,9 +210,13 @@ class ExternalNetworkExtension(Extension):
             if not ctx.is_admin:
                 raise _denied("create", EXTERNAL)
             session.connection().execute(update(NETWORKS).where(NETWORKS.c.id == obj.id).values(router_external=True))
+            access.add_policy(session, "network", obj.id, obj.project_id, access.ACCESS_EXTERNAL)
         obj.router_external = external
 
     def before_update(self, session: Session, ctx: Context, cfg: Domain, obj: Any, data: dict[str, Any]) -> bool:
+        return self._update_external(session, ctx, obj, data)
+
+    def _update_external(self, session: Session, ctx: Context, obj: Any, data: dict[str, Any]) -> bool:
         if EXTERNAL not in data or bool(data[EXTERNAL]) == obj.router_external:
             return False
         if not ctx.is_admin:
@@ -186,6 +227,9 @@ class ExternalNetworkExtension(Extension):
             )
             if gateway is not None:
                 raise errors.ExternalNetworkInUse(net_id=obj.id)
+            access.remove_policies(session, "network", obj.id, access.ACCESS_EXTERNAL)
+        else:
+            access.add_policy(session, "network", obj.id, obj.project_id, access.ACCESS_EXTERNAL)
         obj.router_external = bool(data[EXTERNAL])
         return True
 

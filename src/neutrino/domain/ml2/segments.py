@@ -1,24 +1,20 @@
 """Network segments in the database (``network_segments``), read in batches for rendering.
 
 Only static segments are the network's own (provider attributes, binding candidates);
-dynamic ones (hierarchical binding) are left out of these reads. ``/v2.0/segments`` shows the
-table as it is, to admins, read-only.
+dynamic ones (hierarchical binding) are left out of these reads. ``/v2.0/segments`` is
+domain/services/network_segments.py.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from neutrino import errors
 from neutrino.db.engine import connection_of
-from neutrino.domain.context import Context
-from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.ml2.api import Segment
 from neutrino.domain.models import NetworkSegment
 from neutrino.domain.models.base import new_id
@@ -73,45 +69,3 @@ def of_network(db: Session | Connection, network_id: str) -> list[Segment]:
 
 def delete_all(session: Session, network_id: str) -> None:
     session.connection().execute(delete(SEGMENTS).where(SEGMENTS.c.network_id == network_id))
-
-
-# --- the read-only /v2.0/segments view (admin) ------------------------------------------------
-
-VIEW_COLUMNS = {
-    "id": NetworkSegment.id,
-    "network_id": NetworkSegment.network_id,
-    "network_type": NetworkSegment.network_type,
-    "physical_network": NetworkSegment.physical_network,
-    "segmentation_id": NetworkSegment.segmentation_id,
-}
-
-
-def list_view(db: Session | Connection, ctx: Context, q: ListQuery) -> list[Any]:
-    """Every segment for an admin; nothing for anyone else (Neutron's policy is admin-only)."""
-    if not ctx.is_admin:
-        return []
-    conn = connection_of(db)
-    stmt = apply_filters(select(SEGMENTS), NetworkSegment, q, VIEW_COLUMNS)
-    return list(conn.execute(apply_order_and_page(conn, stmt, NetworkSegment, q, VIEW_COLUMNS)))
-
-
-def get_view(db: Session | Connection, ctx: Context, segment_id: str) -> Any:
-    row = connection_of(db).execute(select(SEGMENTS).where(SEGMENTS.c.id == segment_id)).first()
-    if row is None or not ctx.is_admin:
-        raise errors.HTTPNotFound(msg=f"Segment {segment_id} could not be found.")
-    return row
-
-
-def render_view(rows: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": r.id,
-            "network_id": r.network_id,
-            "name": None,
-            "description": "",
-            "network_type": r.network_type,
-            "physical_network": r.physical_network,
-            "segmentation_id": r.segmentation_id,
-        }
-        for r in rows
-    ]

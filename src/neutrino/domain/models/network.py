@@ -24,6 +24,8 @@ class Network(HasId, HasProject, StandardAttrs, Base):
     mtu: Mapped[int] = mapped_column(Integer, default=1500, nullable=False)
     port_security_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     router_external: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # availability_zone_hints, comma-separated as Neutron stores them ('' for none)
+    az_hints: Mapped[str] = mapped_column(String(255), default="", nullable=False)
 
     subnets: Mapped[list[Subnet]] = relationship(
         back_populates="network", order_by="Subnet.created_at", lazy="raise_on_sql"

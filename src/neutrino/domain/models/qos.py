@@ -8,7 +8,7 @@ service, as Neutron does (docs/neutron-behaviour.md, "QoS").
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neutrino.domain.models.base import Base, HasId, HasProject, StandardAttrs
@@ -54,15 +54,3 @@ class QosNetworkBinding(Base):
 
     network_id: Mapped[str] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"), primary_key=True)
     qos_policy_id: Mapped[str] = mapped_column(ForeignKey("qos_policies.id"), index=True, nullable=False)
-
-
-class QosPolicyRbac(HasId, HasProject, Base):
-    """Who else may use a policy (``access_as_shared``): one project, or ``*`` for all. The
-    policy's ``shared`` is the wildcard entry (kept mirrored in ``QosPolicy.shared``)."""
-
-    __tablename__ = "qos_policy_rbacs"
-    __table_args__ = (UniqueConstraint("object_id", "action", "target_tenant"),)
-
-    object_id: Mapped[str] = mapped_column(ForeignKey("qos_policies.id", ondelete="CASCADE"), index=True, nullable=False)
-    action: Mapped[str] = mapped_column(String(255), nullable=False)
-    target_tenant: Mapped[str] = mapped_column(String(255), nullable=False)

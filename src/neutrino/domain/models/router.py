@@ -18,6 +18,8 @@ class Router(HasId, HasProject, StandardAttrs, Base):
         ForeignKey("ports.id", ondelete="SET NULL"), nullable=True
     )
     enable_snat: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # availability_zone_hints, comma-separated as Neutron stores them ('' for none)
+    az_hints: Mapped[str] = mapped_column(String(255), default="", nullable=False)
 
 
 class RouterPort(Base):

@@ -30,6 +30,8 @@ class SecurityGroupRule(HasId, HasProject, StandardAttrs, Base):
     port_range_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
     port_range_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
     remote_ip_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # an address group in use by a rule cannot be deleted (409, checked by the service)
+    remote_address_group_id: Mapped[str | None] = mapped_column(ForeignKey("address_groups.id"), nullable=True)
 
 
 class SecurityGroupPortBinding(Base):

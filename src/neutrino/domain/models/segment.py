@@ -12,10 +12,13 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from neutrino.domain.models.base import Base, HasId
+from neutrino.domain.models.base import Base, HasId, StandardAttrs
 
 
-class NetworkSegment(HasId, Base):
+class NetworkSegment(HasId, StandardAttrs, Base):
+    """A segment; ``name`` and the standard attributes are the ``segment`` API's
+    (``/v2.0/segments``, domain/services/segments.py)."""
+
     __tablename__ = "network_segments"
 
     network_id: Mapped[str] = mapped_column(
@@ -26,6 +29,7 @@ class NetworkSegment(HasId, Base):
     segmentation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     segment_index: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     is_dynamic: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class VlanAllocation(Base):

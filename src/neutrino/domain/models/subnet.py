@@ -26,6 +26,8 @@ class Subnet(HasId, HasProject, StandardAttrs, Base):
     enable_dhcp: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     ipv6_ra_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
     ipv6_address_mode: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # the pool it was allocated from (domain/models/subnet_pool.py: no foreign key, as Neutron)
+    subnetpool_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
 
     network: Mapped[Network] = relationship(back_populates="subnets", lazy="raise_on_sql")
     allocation_pools: Mapped[list[AllocationPool]] = relationship(

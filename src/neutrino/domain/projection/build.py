@@ -1,7 +1,7 @@
 """DB rows → DesiredHostState for one host (read-only; one transaction; batched queries).
 
 What a host must realise: its bound ports (with segment, addresses, security rules with remote
-groups resolved, allowed address pairs), the DHCP networks and routers scheduled to its agents,
+groups and address groups resolved, allowed address pairs), the DHCP networks and routers scheduled to its agents,
 and the tunnel endpoints of the other hosts that share a tunnelled network with it (the
 l2population view: flood only to hosts that need the traffic). Each part has its module here:
 ``ports``, ``dhcp``, ``routers``, ``tunnels``, and the ``lookups`` they share.
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from neutrino.contract.desired import DesiredHostState, RemoteGroup
 from neutrino.domain.projection.dhcp import dhcp_networks
-from neutrino.domain.projection.ports import bound_ports, group_members
+from neutrino.domain.projection.l2pop import remote_ports
+from neutrino.domain.projection.ports import address_group_members, bound_ports, group_members
 from neutrino.domain.projection.routers import routers_of
 from neutrino.domain.projection.trunks import trunks_of
 from neutrino.domain.projection.tunnels import tunnel_peers
@@ -32,14 +33,15 @@ def project_host(session: Session, host: str) -> DesiredHostState:
             local_networks.add(r.gateway.network_id)
     peers, local_ip = tunnel_peers(session, host, local_networks)
     group_ids = {r.remote_group_id for p in ports for r in p.rules if r.remote_group_id}
-    members = group_members(session, group_ids)
+    address_group_ids = {r.remote_address_group_id for p in ports for r in p.rules if r.remote_address_group_id}
+    members = {**group_members(session, group_ids), **address_group_members(session, address_group_ids)}
     remote_groups = tuple(
         RemoteGroup(
             gid,
             ipv4=tuple(sorted(a for a in members.get(gid, ()) if ipaddress.ip_network(a, strict=False).version == 4)),
             ipv6=tuple(sorted(a for a in members.get(gid, ()) if ipaddress.ip_network(a, strict=False).version == 6)),
         )
-        for gid in sorted(group_ids)
+        for gid in sorted(group_ids | address_group_ids)
     )
     state = DesiredHostState(
         host=host,
@@ -49,6 +51,7 @@ def project_host(session: Session, host: str) -> DesiredHostState:
         tunnel_peers=peers,
         local_tunnel_ip=local_ip,
         remote_groups=remote_groups,
+        remote_ports=remote_ports(session, peers),
         trunks=trunks_of(session, host),
     )
     return state.with_fingerprint()

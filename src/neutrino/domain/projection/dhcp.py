@@ -1,4 +1,5 @@
-"""The DHCP networks scheduled to a host's DHCP agent, with subnets, options and ports."""
+"""The DHCP networks scheduled to a host's DHCP agent, with subnets, options and ports (and
+each port's ``dns_name``, the hostname dnsmasq gives it)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from neutrino.domain.models import (
     Network,
     NetworkDhcpAgentBinding,
     Port,
+    PortDNS,
     Subnet,
 )
 from neutrino.domain.projection.lookups import segments_of, fixed_ips_of
@@ -55,7 +57,11 @@ def dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
             routes[sid].append((dest, hop))
     ports_by_net: dict[str, list[Any]] = defaultdict(list)
     for row in session.execute(
-        select(Port.id, Port.network_id, Port.mac_address, Port.device_owner, Port.device_id, Port.revision_number)
+        select(
+            Port.id, Port.network_id, Port.mac_address, Port.device_owner, Port.device_id, Port.revision_number,
+            PortDNS.dns_name,
+        )
+        .outerjoin(PortDNS, PortDNS.port_id == Port.id)
         .where(Port.network_id.in_(ids))
     ):
         ports_by_net[row.network_id].append(row)
@@ -93,7 +99,7 @@ def dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
                 ),
                 ports=tuple(
                     DhcpPort(p.id, p.mac_address, p.device_owner, ips.get(p.id, ()), tuple(opts.get(p.id, [])),
-                             p.revision_number)
+                             p.revision_number, p.dns_name or "")
                     for p in ports
                 ),
                 # this host's own DHCP port only: another agent's is not ours to serve from, and

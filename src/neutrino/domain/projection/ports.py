@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from neutrino.contract.desired import BoundPort, SecurityRule, Segment
 from neutrino.domain.models import (
+    AddressGroupAddress,
     AllowedAddressPair,
     IPAllocation,
     Port,
@@ -102,7 +103,8 @@ def _rules(session: Session, group_ids: set[str]) -> dict[str, tuple[SecurityRul
     out: dict[str, list[SecurityRule]] = defaultdict(list)
     for r in rows:
         # a remote group's members are listed once per host (remote_groups), not per rule
-        prefixes = (r.remote_ip_prefix,) if r.remote_ip_prefix and not r.remote_group_id else ()
+        remote_set = r.remote_group_id or r.remote_address_group_id
+        prefixes = (r.remote_ip_prefix,) if r.remote_ip_prefix and not remote_set else ()
         out[r.security_group_id].append(
             SecurityRule(
                 security_group_id=r.security_group_id,
@@ -113,9 +115,23 @@ def _rules(session: Session, group_ids: set[str]) -> dict[str, tuple[SecurityRul
                 port_range_max=r.port_range_max,
                 remote_ip_prefixes=prefixes,
                 remote_group_id=r.remote_group_id,
+                remote_address_group_id=r.remote_address_group_id,
             )
         )
     return {k: tuple(v) for k, v in out.items()}
+
+
+def address_group_members(session: Session, group_ids: set[str]) -> dict[str, set[str]]:
+    """The CIDRs of each address group."""
+    out: dict[str, set[str]] = defaultdict(set)
+    if group_ids:
+        for gid, address in session.execute(
+            select(AddressGroupAddress.address_group_id, AddressGroupAddress.address).where(
+                AddressGroupAddress.address_group_id.in_(group_ids)
+            )
+        ):
+            out[gid].add(address)
+    return out
 
 
 def group_members(session: Session, group_ids: set[str]) -> dict[str, set[str]]:

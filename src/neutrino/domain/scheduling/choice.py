@@ -33,6 +33,21 @@ class AgentView:
     admin_state_up: bool
     heartbeat: datetime
     configurations: Mapping[str, Any] = field(default_factory=dict)
+    availability_zone: str | None = None
+
+
+def in_zones(agent: AgentView, hints: Sequence[str]) -> bool:
+    """An agent may take a resource with availability_zone_hints only in one of those zones."""
+    return not hints or agent.availability_zone in hints
+
+
+def spread_over_zones(ranked: Sequence[AgentView], count: int, taken: Iterable[str | None] = ()) -> list[str]:
+    """The first ``count`` of ``ranked``, taking agents of zones not used yet first (Neutron's
+    AZ-aware DHCP scheduler: a network's agents in as many zones as possible)."""
+    zones = set(taken)
+    first = [a for a in ranked if a.availability_zone not in zones and not zones.add(a.availability_zone)]  # type: ignore[func-returns-value]
+    rest = [a for a in ranked if a not in first]
+    return [a.id for a in (first + rest)[:count]]
 
 
 def is_alive(heartbeat: datetime, now: datetime, down_time: int) -> bool:
@@ -75,11 +90,13 @@ def choose_dhcp_agents(
     per_network: int,
     now: datetime,
     down_time: int,
+    hints: Sequence[str] = (),
 ) -> list[str]:
     """DHCP agents to add to a network so that ``per_network`` agents host it.
 
     Agents already hosting count (even dead ones: they are moved by failover, not here); new
-    ones must be live, enabled DHCP agents not hosting it yet.
+    ones must be live, enabled DHCP agents not hosting it yet, in the network's hinted zones
+    (any zone without hints), spread over zones.
     """
     hosting = set(hosting)
     wanted = per_network - len(hosting)
@@ -87,9 +104,10 @@ def choose_dhcp_agents(
         return []
     candidates = [
         a for a in agents
-        if a.agent_type == DHCP_AGENT and a.id not in hosting and usable(a, now, down_time)
+        if a.agent_type == DHCP_AGENT and a.id not in hosting and usable(a, now, down_time) and in_zones(a, hints)
     ]
-    return least_loaded(candidates, loads, wanted)
+    ranked = sorted(candidates, key=lambda a: (loads.get(a.id, 0), a.host, a.id))
+    return spread_over_zones(ranked, wanted, (a.availability_zone for a in agents if a.id in hosting))
 
 
 def can_host_router(agent: AgentView, gateway_network_id: str | None, router_id: str) -> bool:
@@ -119,13 +137,16 @@ def choose_l3_agent(
     now: datetime,
     down_time: int,
     exclude: Iterable[str] = (),
+    hints: Sequence[str] = (),
 ) -> str | None:
-    """The live, enabled, suitable L3 agent hosting the fewest routers (or None)."""
+    """The live, enabled, suitable L3 agent hosting the fewest routers (or None), in one of
+    the router's hinted zones if it has any."""
     excluded = set(exclude)
     candidates = [
         a for a in agents
         if a.id not in excluded
         and usable(a, now, down_time)
+        and in_zones(a, hints)
         and can_host_router(a, gateway_network_id, router_id)
     ]
     chosen = least_loaded(candidates, loads, 1)

@@ -39,6 +39,7 @@ def as_view(agent: Agent) -> AgentView:
         admin_state_up=agent.admin_state_up,
         heartbeat=agent.heartbeat_timestamp,
         configurations=agent.configurations or {},
+        availability_zone=agent.availability_zone,
     )
 
 

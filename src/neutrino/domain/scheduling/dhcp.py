@@ -70,10 +70,16 @@ def _hosting_map(session: Session, network_ids: Iterable[str]) -> dict[str, list
     return out
 
 
+def _zone_hints(session: Session, network_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    rows = session.execute(select(Network.id, Network.az_hints).where(Network.id.in_(network_ids))) if network_ids else []
+    return {nid: tuple(z for z in (hints or "").split(",") if z) for nid, hints in rows}
+
+
 def place_networks(session: Session, cfg: DomainConfig, network_ids: list[str], now: datetime) -> dict[str, list[str]]:
     """Bind each network (which must need DHCP) to agents until it has enough; one read of the
     agents and their loads for the whole batch, loads kept current as choices are made."""
     hosting = _hosting_map(session, network_ids)
+    hints = _zone_hints(session, network_ids)
 
     def choose(agents: list[AgentView], loads: dict[str, int], network_id: str) -> list[str]:
         return choice.choose_dhcp_agents(
@@ -83,6 +89,7 @@ def place_networks(session: Session, cfg: DomainConfig, network_ids: list[str], 
             per_network=cfg.dhcp_agents_per_network,
             now=now,
             down_time=cfg.agent_down_time,
+            hints=hints.get(network_id, ()),
         )
 
     return DHCP_BINDINGS.place(session, network_ids, now, cfg.agent_down_time, choose)

@@ -87,6 +87,7 @@ def _l3_failover(session: Session, cfg: DomainConfig, now: datetime) -> list[Mov
     for agent_view in dead:
         routers = l3.hosted_router_ids(session, agent_view.id)
         gateways = l3.gateway_networks(session, routers)
+        hints = l3.zone_hints(session, routers)
         for router_id in routers:
             target = choice.choose_l3_agent(
                 agents,
@@ -96,6 +97,7 @@ def _l3_failover(session: Session, cfg: DomainConfig, now: datetime) -> list[Mov
                 now=now,
                 down_time=cfg.agent_down_time,
                 exclude=l3.hosting_agent_ids(session, router_id),
+                hints=hints.get(router_id, ()),
             )
             if target is None:
                 LOG.warning("failed rescheduling router %s: no eligible L3 agent found", router_id)

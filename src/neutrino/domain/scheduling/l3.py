@@ -54,9 +54,16 @@ def gateway_networks(session: Session, router_ids: Iterable[str]) -> dict[str, s
     return {rid: net for rid, net in rows}
 
 
+def zone_hints(session: Session, router_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each router's availability_zone_hints (router_availability_zone)."""
+    rows = session.execute(select(Router.id, Router.az_hints).where(Router.id.in_(router_ids))) if router_ids else []
+    return {rid: tuple(z for z in (value or "").split(",") if z) for rid, value in rows}
+
+
 def _place(session: Session, cfg: DomainConfig, router_ids: list[str], now: datetime) -> dict[str, str]:
     """Put each (unhosted) router on the best agent; loads kept current across the batch."""
     gateways = gateway_networks(session, router_ids)
+    hints = zone_hints(session, router_ids)
 
     def choose(agents: list[AgentView], current: dict[str, int], router_id: str) -> list[str]:
         agent_id = choice.choose_l3_agent(
@@ -66,6 +73,7 @@ def _place(session: Session, cfg: DomainConfig, router_ids: list[str], now: date
             gateway_network_id=gateways.get(router_id),
             now=now,
             down_time=cfg.agent_down_time,
+            hints=hints.get(router_id, ()),
         )
         return [] if agent_id is None else [agent_id]
 

@@ -10,7 +10,7 @@ the ICMPv6 spelling, port range by protocol, prefix family, protocol family, one
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ class RuleSpec:
     port_range_max: int | None = None
     remote_ip_prefix: str | None = None
     remote_group_id: str | None = None
+    remote_address_group_id: str | None = None
 
 
 # --- conversions (Neutron's attribute converters) ---------------------------------------------
@@ -133,11 +134,12 @@ def normalise(data: Mapping[str, Any]) -> RuleSpec:
     _check_prefix_family(prefix, ethertype, given_prefix)
     _check_protocol_family(protocol, ethertype)
     remote_group = data.get("remote_group_id")
-    if prefix is not None and remote_group is not None:
-        raise errors.SecurityGroupRemoteGroupAndRemoteIpPrefix()
+    remote_address_group = data.get("remote_address_group_id")
+    if sum(1 for remote in (prefix, remote_group, remote_address_group) if remote) > 1:
+        raise errors.SecurityGroupMultipleRemoteEntites()
     if protocols.number(protocol) in protocols.PORT_PROTOCOL_NUMBERS and (low, high) == (1, 65535):
         low = high = None  # every port: the same rule as no range at all
-    return RuleSpec(direction, ethertype, protocol, low, high, prefix, remote_group)
+    return RuleSpec(direction, ethertype, protocol, low, high, prefix, remote_group, remote_address_group or None)
 
 
 # --- duplicates -------------------------------------------------------------------------------
@@ -163,15 +165,37 @@ def rule_key(rule: RuleSpec | Any, security_group_id: str) -> tuple[Any, ...]:
         rule.port_range_max,
         network,
         rule.remote_group_id,
+        getattr(rule, "remote_address_group_id", None),
     )
 
 
-# --- the rules every new group starts with (Neutron's securitygroupdefaultrules) ----------------
+# --- the rules every new group starts with (Neutron's security-groups-default-rules) ----------
+
+PARENT = "PARENT"
+"""A template's ``remote_group_id`` naming the new group itself."""
+
+
+def from_templates(templates: Iterable[Any], group_id: str) -> list[RuleSpec]:
+    """A new group's rules from the template rows that apply to it, ``PARENT`` replaced by
+    the group's own id."""
+    return [
+        RuleSpec(
+            t.direction,
+            t.ethertype,
+            t.protocol,
+            t.port_range_min,
+            t.port_range_max,
+            t.remote_ip_prefix,
+            group_id if t.remote_group_id == PARENT else t.remote_group_id,
+            t.remote_address_group_id,
+        )
+        for t in templates
+    ]
 
 
 def initial_rules(group_id: str, *, default_group: bool) -> list[RuleSpec]:
-    """Egress to anywhere for both families; the project's ``default`` group also admits
-    ingress from its own members."""
+    """The legacy template as data (what the migration stores): egress to anywhere for both
+    families; the project's ``default`` group also admits ingress from its own members."""
     out = [RuleSpec("egress", ethertype) for ethertype in ETHERTYPES]
     if default_group:
         out += [RuleSpec("ingress", ethertype, remote_group_id=group_id) for ethertype in ETHERTYPES]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.ml2 import network_ext, port_ext
 from neutrino.domain.ml2.manager import Manager
-from neutrino.domain.services import port_security, port_status
+from neutrino.domain.services import address_scopes, availability_zones, dns_ext, port_security, port_status
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
 from neutrino.entrypoints import EntryPoints
@@ -30,13 +30,17 @@ def assemble(
         *plugin_network_exts,
         network_ext.ProviderNetworkExtension(),
         network_ext.ExternalNetworkExtension(),
+        dns_ext.NetworkDNSDomainExtension(),
+        availability_zones.NetworkAvailabilityZones(),
         port_security.DefaultSecurityGroupOnNetwork(),
         port_status.NetworkBlocksCleanup(),
+        address_scopes.NetworkAddressScopes(),
     ]
     port_exts: list[Extension] = [
         *plugin_port_exts,
         port_ext.PortBindingExtension(),
         port_security.PortSecurity(),
+        dns_ext.PortDNSExtension(config.dns_domain),
         port_status.PortBlocksCleanup(),
     ]
     return Domain(

@@ -5,7 +5,9 @@ project ``''``, status ``N/A``). Associating finds the router that links the fix
 to the floating network (an interface on the subnet and the gateway on that network); with none,
 404 ExternalGatewayForFloatingIPNotFound, as in Neutron. Status is DOWN until an L3 agent
 reports otherwise. An update without attributes (``{"floatingip": {}}``) disassociates, as
-``port_id: null`` does. Everything happens in one transaction: a refused association leaves no
+``port_id: null`` does. A floating IP shows its port's details (``fip-port-details``) and its
+port forwardings (services/port_forwardings.py), and one with forwardings is neither associated
+nor deleted (409). Everything happens in one transaction: a refused association leaves no
 floating IP and no port behind.
 """
 
@@ -21,9 +23,18 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.l3 import rules
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
-from neutrino.domain.models import FloatingIP, IPAllocation, Network, Port, Router, RouterPort, Subnet
+from neutrino.domain.models import (
+    FloatingIP,
+    IPAllocation,
+    Network,
+    Port,
+    PortForwarding,
+    Router,
+    RouterPort,
+    Subnet,
+)
 from neutrino.domain.models.base import new_id
-from neutrino.domain.services import common, l3_ports, ports
+from neutrino.domain.services import common, l3_ports, networks, ports
 from neutrino.domain.config import DomainConfig
 
 COLUMNS = {
@@ -68,8 +79,12 @@ def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> li
     return list(session.scalars(stmt))
 
 
-def _floating_network(session: Session, network_id: str) -> None:
+def _floating_network(session: Session, ctx: Context, network_id: str) -> None:
     net = session.get(Network, network_id)
+    # an external network no policy opens to the caller is not found (as in Neutron); an
+    # unknown or internal one is not a valid external network (400)
+    if net is not None and net.router_external and not networks.visible_to(session, ctx, net):
+        raise errors.NetworkNotFound(net_id=network_id)
     if net is None or not net.router_external:
         raise _bad(f"Network {network_id} is not a valid external network")
     v4 = session.scalar(select(Subnet.id).where(Subnet.network_id == network_id, Subnet.ip_version == 4).limit(1))
@@ -77,7 +92,7 @@ def _floating_network(session: Session, network_id: str) -> None:
         raise _bad(f"Network {network_id} does not contain any IPv4 subnet")
 
 
-def _router_for(session: Session, port: Port, subnet_id: str, network_id: str) -> str:
+def router_for(session: Session, port: Port, subnet_id: str, network_id: str) -> str:
     """The router linking ``subnet_id`` (where the port's address is) to the floating network."""
     gw = aliased(Port)
     candidates = (
@@ -127,7 +142,7 @@ def _association(
     subnet_id, ip = rules.fip_fixed_address(
         port.id, [(a.subnet_id, a.ip_address) for a in port.fixed_ips], fixed_ip_address
     )
-    router_id = _router_for(session, port, subnet_id, fip.floating_network_id)
+    router_id = router_for(session, port, subnet_id, fip.floating_network_id)
     taken = session.scalar(
         select(FloatingIP.id).where(
             FloatingIP.fixed_port_id == port.id,
@@ -159,7 +174,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     ctx.require_write("create_floatingip")
     common.enforce_quota(session, cfg, data["project_id"], "floatingip", FloatingIP)
     network_id = data["floating_network_id"]
-    _floating_network(session, network_id)
+    _floating_network(session, ctx, network_id)
     if data.get("fixed_ip_address") and not data.get("port_id"):
         raise _bad("fixed_ip_address cannot be specified without a port_id")
     wanted: dict[str, str] = {}
@@ -206,6 +221,8 @@ def update(
     fip = _get_for_write(session, ctx, floatingip_id, "update_floatingip")
     common.check_revision(fip, if_match)
     changed = False
+    if data.get("port_id") and _has_port_forwardings(session, fip.id):
+        raise errors.FipInUseByPortForwarding(id=fip.id)
     if not data or "port_id" in data:
         # an empty update disassociates, as in Neutron (its l3_db, bug 1610045)
         assoc = _association(session, ctx, fip, data.get("port_id"), data.get("fixed_ip_address"))
@@ -224,6 +241,8 @@ def delete(
 ) -> None:
     fip = _get_for_write(session, ctx, floatingip_id, "delete_floatingip")
     common.check_revision(fip, if_match)
+    if _has_port_forwardings(session, fip.id):
+        raise errors.FipInUseByPortForwarding(id=fip.id)
     port_id = fip.floating_port_id
     common.delete_tags(session, fip.id)
     session.delete(fip)
@@ -231,8 +250,53 @@ def delete(
     l3_ports.delete_port(session, cfg, port_id)
 
 
+def _has_port_forwardings(session: Session, floatingip_id: str) -> bool:
+    """A floating IP serving port forwardings is neither associated nor deleted (409, Neutron's
+    FipInUseByPortForwarding): its forwardings go first."""
+    found = select(PortForwarding.id).where(PortForwarding.floatingip_id == floatingip_id).limit(1)
+    return session.scalar(found) is not None
+
+
+PORT_DETAILS = ("name", "network_id", "mac_address", "admin_state_up", "status", "device_id", "device_owner")
+
+
+def _port_details(session: Session, fips: list[FloatingIP]) -> dict[str, dict[str, Any]]:
+    """fip-port-details: a few attributes of each associated port, read in one query."""
+    ids = sorted({f.fixed_port_id for f in fips if f.fixed_port_id})
+    if not ids:
+        return {}
+    cols = [getattr(Port, name) for name in PORT_DETAILS]
+    rows = session.execute(select(Port.id, *cols).where(Port.id.in_(ids))).all()
+    return {row[0]: dict(zip(PORT_DETAILS, row[1:], strict=True)) for row in rows}
+
+
+def _port_forwardings(session: Session, fips: list[FloatingIP]) -> dict[str, list[dict[str, Any]]]:
+    """expose-port-forwarding-in-fip with floating-ip-port-forwarding-detail."""
+    ids = [f.id for f in fips]
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not ids:
+        return out
+    rows = session.scalars(
+        select(PortForwarding).where(PortForwarding.floatingip_id.in_(ids)).order_by(PortForwarding.id)
+    )
+    for pf in rows:
+        out.setdefault(pf.floatingip_id, []).append(
+            {
+                "id": pf.id,
+                "protocol": pf.protocol,
+                "internal_ip_address": pf.internal_ip_address,
+                "internal_port_id": pf.internal_port_id,
+                "internal_port": pf.internal_port_start if pf.internal_port_start == pf.internal_port_end else None,
+                "external_port": pf.external_port_start if pf.external_port_start == pf.external_port_end else None,
+            }
+        )
+    return out
+
+
 def render(session: Session, cfg: DomainConfig, fips: list[FloatingIP], fresh: bool = False) -> list[dict[str, Any]]:
     tags = {} if fresh else common.tags_by_resource(session, [f.id for f in fips])
+    details = _port_details(session, fips)
+    forwardings = _port_forwardings(session, fips)
     out = []
     for f in fips:
         d = {
@@ -243,6 +307,11 @@ def render(session: Session, cfg: DomainConfig, fips: list[FloatingIP], fresh: b
             "port_id": f.fixed_port_id,
             "fixed_ip_address": f.fixed_ip_address,
             "status": f.status,
+            "port_details": details.get(f.fixed_port_id) if f.fixed_port_id else None,
+            "port_forwardings": forwardings.get(f.id, []),
+            # dns-integration without an external DNS service: nothing is kept (docs/neutron-behaviour.md)
+            "dns_name": "",
+            "dns_domain": "",
         }
         d.update(common.standard_fields(f, tags.get(f.id, [])))
         out.append(d)

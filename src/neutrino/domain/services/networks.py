@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import bindparam, insert, literal, or_, select, union_all
+from sqlalchemy import bindparam, false, insert, literal, or_, select, true, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.db.engine import connection_of
-from neutrino.domain.context import Context
+from neutrino.domain.context import Context, current
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import Network, Port, Subnet, Tag
 from neutrino.domain.models.base import new_id, utcnow
+from neutrino.domain.rbac import access
 from neutrino.domain.services import common, extensions
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.wiring import Domain
@@ -66,15 +68,32 @@ CORE_READS = True
 
 def fetch(db: Session | Connection, ctx: Context, network_id: str) -> Any:
     """Read path: a plain row (no ORM identity map), for show."""
-    row = connection_of(db).execute(_FETCH, {"id": network_id}).first()
-    if row is None or not (ctx.is_admin or row.shared or row.router_external or row.project_id == ctx.project_id):
+    conn = connection_of(db)
+    row = conn.execute(_FETCH, {"id": network_id}).first()
+    if row is None or not visible_to(conn, ctx, row):
         raise errors.NetworkNotFound(net_id=network_id)
     return row
 
 
+# a project sees its own networks and those an RBAC policy (shared or external, for it or for
+# '*') opens to it; an external network is visible to all through its '*' access_as_external
+VISIBLE_ACTIONS = (access.ACCESS_SHARED, access.ACCESS_EXTERNAL)
+
+
+def visible_to(db: Any, ctx: Context, net: Any, actions: tuple[str, ...] = VISIBLE_ACTIONS) -> bool:
+    if ctx.is_admin or net.project_id == ctx.project_id:
+        return True
+    if net.shared and access.ACCESS_SHARED in actions:
+        return True
+    return access.has_grant(db, "network", net.id, ctx.project_id, actions)
+
+
 def _visible(ctx: Context):  # type: ignore[no-untyped-def]
-    # external networks (router:external) are visible to every project, as in Neutron
-    return or_(Network.project_id == ctx.project_id, Network.shared.is_(True), Network.router_external.is_(True))
+    return or_(
+        Network.project_id == ctx.project_id,
+        Network.shared.is_(True),
+        access.granted("network", Network.id, ctx.project_id, VISIBLE_ACTIONS),
+    )
 
 
 def get(
@@ -82,7 +101,7 @@ def get(
 ) -> Network:
     """``lock``: SELECT ... FOR UPDATE (or a dict of its flags); a no-op on SQLite."""
     net = session.get(Network, network_id, with_for_update=lock or None)
-    if net is None or not (ctx.is_admin or net.shared or net.router_external or net.project_id == ctx.project_id):
+    if net is None or not visible_to(session, ctx, net):
         raise errors.NetworkNotFound(net_id=network_id)
     return net
 
@@ -96,11 +115,31 @@ def get_for_update(
     return net
 
 
+def _shared_to(ctx: Context) -> Any:
+    """Neutron's ``shared`` of a network as the caller sees it: an access_as_shared policy for
+    '*' (the ``shared`` column) or for the caller's own project."""
+    if not ctx.project_id:
+        return Network.shared.is_(True)
+    return or_(Network.shared.is_(True), access.granted("network", Network.id, ctx.project_id, (access.ACCESS_SHARED,), wildcard=False))
+
+
+def _shared_filter(ctx: Context, values: list[Any]) -> Any:
+    wanted = {bool(v) for v in values}
+    if wanted == {True}:
+        return _shared_to(ctx)
+    if wanted == {False}:
+        return ~_shared_to(ctx)
+    return true() if wanted else false()
+
+
 def list_(db: Session | Connection, ctx: Context, cfg: Domain, q: ListQuery) -> list[Any]:
     conn = connection_of(db)
     stmt = select(NETWORKS)
     if not ctx.is_admin:
         stmt = stmt.where(_visible(ctx))
+    if "shared" in q.filters:
+        stmt = stmt.where(_shared_filter(ctx, q.filters["shared"]))
+        q = replace(q, filters={k: v for k, v in q.filters.items() if k != "shared"})
     stmt = apply_filters(stmt, Network, q, COLUMNS)
     for clause in extensions.filter_clauses(cfg.network_extensions, q.filters):
         stmt = stmt.where(clause)
@@ -131,6 +170,8 @@ def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) ->
         "revision_number": 0,
     }
     session.connection().execute(insert(NETWORKS), row)
+    if row["shared"]:
+        access.add_policy(session, "network", row["id"], row["project_id"], access.ACCESS_SHARED)
     net = SimpleNamespace(**row)
     extensions.after_create(cfg.network_extensions, session, ctx, cfg, net, data)
     return net
@@ -146,6 +187,9 @@ def update(
         raise errors.PolicyNotAuthorized(action="(rule:update_network and rule:update_network:shared)")
     if "shared" in data and not data["shared"] and net.shared:
         _check_unshare(session, net)
+        access.remove_policies(session, "network", net.id, access.ACCESS_SHARED, access.WILDCARD)
+    elif data.get("shared") and not net.shared:
+        access.add_policy(session, "network", net.id, net.project_id, access.ACCESS_SHARED)
     changed = extensions.before_update(cfg.network_extensions, session, ctx, cfg, net, data)
     if common.apply_updates(
         net, data, ("name", "description", "admin_state_up", "shared", "port_security_enabled")
@@ -156,10 +200,12 @@ def update(
 
 
 def _check_unshare(session: Session, net: Network) -> None:
+    # projects a policy of their own lets in keep their access without the '*' policy
+    allowed = access.targets_of(session, "network", net.id, access.ACCESS_SHARED) - {access.WILDCARD}
     other = session.scalar(
         select(Port.id).where(
             Port.network_id == net.id,
-            Port.project_id != net.project_id,
+            Port.project_id.notin_(allowed | {net.project_id}),
             Port.device_owner.notin_(AUTO_DELETE_PORT_OWNERS),
         ).limit(1)
     )
@@ -191,6 +237,7 @@ def delete(
     ids += list(session.scalars(select(Port.id).where(Port.network_id == net.id)))
     for rid in ids:
         common.delete_tags(session, rid)
+    access.delete_policies_of(session, "network", net.id)
     session.execute(sql_delete(Port).where(Port.network_id == net.id))
     session.execute(sql_delete(Subnet).where(Subnet.network_id == net.id))
     session.delete(net)
@@ -224,6 +271,14 @@ def _subnets_and_tags(
     return subnets, tags
 
 
+def _shared_to_caller(db: Session | Connection, ids: list[str]) -> set[str]:
+    """Which of these networks a policy shares with the requesting project itself."""
+    ctx = current()
+    if ctx is None or not ctx.project_id or not ids:
+        return set()
+    return access.shared_with(connection_of(db), "network", ids, ctx.project_id)
+
+
 def render(db: Session | Connection, cfg: Domain, nets: list[Any], fresh: bool = False) -> list[dict[str, Any]]:
     """Neutron's JSON shape. ``fresh`` rows were just created: no subnets or tags to look up."""
     if fresh:
@@ -231,6 +286,7 @@ def render(db: Session | Connection, cfg: Domain, nets: list[Any], fresh: bool =
         tags: dict[str, list[str]] = {}
     else:
         subnets, tags = _subnets_and_tags(db, [n.id for n in nets])
+    shared_to_caller = _shared_to_caller(db, [n.id for n in nets if not n.shared])
     out = []
     for n in nets:
         d = {
@@ -239,7 +295,7 @@ def render(db: Session | Connection, cfg: Domain, nets: list[Any], fresh: bool =
             "admin_state_up": n.admin_state_up,
             "status": n.status,
             "subnets": subnets.get(n.id, []),
-            "shared": n.shared,
+            "shared": bool(n.shared) or n.id in shared_to_caller,
             "mtu": n.mtu,
             "port_security_enabled": n.port_security_enabled,
         }

@@ -34,6 +34,7 @@ from neutrino.domain.models import (
     SecurityGroupPortBinding,
 )
 from neutrino.domain.models.base import new_id
+from neutrino.domain.rbac import access
 from neutrino.domain.secgroups import address_pairs, dhcp_opts
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.services.extensions import Extension
@@ -77,7 +78,12 @@ def _visible_groups(session: Session, ctx: Context, project_id: str, wanted: lis
     rows = session.execute(
         select(SecurityGroup.id, SecurityGroup.project_id, SecurityGroup.stateful).where(SecurityGroup.id.in_(wanted))
     )
-    usable = {gid: stateful for gid, owner, stateful in rows if ctx.is_admin or not project_id or owner == project_id}
+    usable = {
+        gid: stateful
+        for gid, owner, stateful in rows
+        if ctx.is_admin or not project_id or owner == project_id
+        or access.has_grant(session, "security_group", gid, project_id)
+    }
     missing = [g for g in wanted if g not in usable]
     if missing:
         raise errors.SecurityGroupNotFound(id=", ".join(missing))

@@ -31,6 +31,8 @@ from neutrino.domain.services.extensions import Extension
 
 L2, DHCP = "L2", "DHCP"
 ACTIVE, DOWN = "ACTIVE", "DOWN"
+ACTIVATED = "neutrino.ports_activated"
+"""Key in ``Session.info``: ports this transaction turned ACTIVE (the server's metrics read it)."""
 UNBOUND_VIF_TYPES = ("unbound", "binding_failed")
 
 # owners whose ports nobody blocks on the L2 agent for (Neutron's no-provisioning-block list)
@@ -156,6 +158,8 @@ def _complete(session: Session, port_id: str, entity: str, port: Any) -> str:
         bound=bound,
     )
     _set_status(session, port_id, new)
+    if new == ACTIVE and port.status != ACTIVE:  # for the create -> ACTIVE metric (bus/server.py)
+        session.info.setdefault(ACTIVATED, []).append(port_id)
     return new
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +15,12 @@ from neutrino.db.engine import RetryRequest
 from neutrino.domain.context import Context
 from neutrino.domain.ipam import allocator, mac as macs
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
-from neutrino.domain.models import IPAllocation, Network, Port
+from neutrino.domain.models import IPAllocation, Network, Port, PortBinding, Tag
+from neutrino.domain.ml2.api import VIF_TYPE_BINDING_FAILED, VIF_TYPE_UNBOUND
 from neutrino.domain.models.base import new_id, utcnow
+from neutrino.domain.rbac import access
 from neutrino.domain.services import common, extensions, networks
+from neutrino.domain.services import tags as tag_service
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.wiring import Domain
 
@@ -124,13 +127,15 @@ class NewPort:
     updated_at: datetime
     revision_number: int
     fixed_ips: list[IPAllocation]
+    tags: list[str] = field(default_factory=list)
 
 
 def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) -> NewPort:
     """Port creation is the hottest write path, so it runs as plain Core statements."""
     ctx.require_write("create_port")
     net = networks.fetch(session, ctx, data["network_id"])
-    if not ctx.is_admin and not net.shared and net.project_id != ctx.project_id:
+    # a port needs the network's owner, an admin, or access_as_shared (external is not enough)
+    if not networks.visible_to(session, ctx, net, (access.ACCESS_SHARED,)):
         raise errors.NetworkNotFound(net_id=net.id)
     common.enforce_quota(session, cfg, data["project_id"], "port", Port)
     mac = _choose_mac(session, cfg, net.id, data.get("mac_address"))
@@ -164,8 +169,12 @@ def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) ->
         ],
     )
     conn = session.connection()
-    row = {k: v for k, v in vars(port).items() if k != "fixed_ips"}
+    row = {k: v for k, v in vars(port).items() if k not in ("fixed_ips", "tags")}
     conn.execute(insert(PORTS), row)
+    if data.get("tags"):
+        # tag-ports-during-bulk-creation: stored as the tags API would (sorted when shown)
+        port.tags = sorted(tag_service.validate_tags(data["tags"]))
+        conn.execute(insert(Tag.__table__), [{"resource_id": port.id, "tag": t, "resource_type": "port"} for t in port.tags])
     if pairs:
         conn.execute(
             insert(IPALLOCATIONS),
@@ -190,7 +199,11 @@ def update(
     if "mac_address" in data and data["mac_address"] != port.mac_address:
         if not ctx.is_admin:
             raise errors.PolicyNotAuthorized(action="rule:update_port:mac_address")
-        port.mac_address = _choose_mac(session, cfg, port.network_id, data["mac_address"])
+        # null regenerates (port-mac-address-regenerate); either way only an unbound port's MAC
+        # may change, and never a network:* port's (as Neutron)
+        new_mac = _choose_mac(session, cfg, port.network_id, data["mac_address"])
+        _check_mac_change(session, port, new_mac, data.get("device_owner", port.device_owner))
+        port.mac_address = new_mac
         changed = True
     if "fixed_ips" in data:
         held = {(a.subnet_id, a.ip_address) for a in port.fixed_ips}
@@ -223,6 +236,20 @@ def update(
     return port
 
 
+UNPLUGGED = (VIF_TYPE_UNBOUND, VIF_TYPE_BINDING_FAILED)
+
+
+def _check_mac_change(session: Session, port: Port, new_mac: str, owner: str) -> None:
+    if owner.startswith("network:"):
+        raise errors.UnsupportedPortDeviceOwner(op="mac address update", port_id=port.id, device_owner=owner)
+    bound = session.scalar(
+        select(PortBinding.vif_type).where(PortBinding.port_id == port.id, PortBinding.vif_type.notin_(UNPLUGGED))
+        .limit(1)
+    )
+    if bound is not None:
+        raise errors.PortBound(port_id=port.id, vif_type=bound, old_mac=port.mac_address, new_mac=new_mac)
+
+
 _PORT_ROW = select(PORTS.c.id, PORTS.c.project_id, PORTS.c.network_id, PORTS.c.revision_number).where(
     PORTS.c.id == bindparam("id")
 )
@@ -252,7 +279,7 @@ def delete(
 
 
 def render(session: Session, cfg: Domain, ports: list[Port], fresh: bool = False) -> list[dict[str, Any]]:
-    tags = {} if fresh else common.tags_by_resource(session, [p.id for p in ports])
+    tags = {p.id: list(getattr(p, "tags", [])) for p in ports} if fresh else common.tags_by_resource(session, [p.id for p in ports])
     out = []
     for p in ports:
         d = {

@@ -22,7 +22,9 @@ from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_pa
 from neutrino.domain.models import QosDefaultPolicy, QosNetworkBinding, QosPolicy, QosPortBinding, QosRule
 from neutrino.domain.models.base import new_id
 from neutrino.domain.qos import rules as qos_rules
-from neutrino.domain.services import common, qos_rbac
+from neutrino.domain.models.rbac import ACCESS_SHARED, WILDCARD
+from neutrino.domain.rbac import access, qos_policy_type
+from neutrino.domain.services import common
 from neutrino.domain.wiring import Domain
 
 COLUMNS = {
@@ -40,7 +42,7 @@ COLUMNS = {
 
 def visible(session: Session, ctx: Context, policy: QosPolicy) -> bool:
     """Its owner's, an admin's, or shared with the caller's project (or everyone) by RBAC."""
-    return ctx.owns(policy.project_id) or qos_rbac.shared_with(session, policy.id, ctx.project_id)
+    return ctx.owns(policy.project_id) or access.has_grant(session, qos_policy_type.NAME, policy.id, ctx.project_id)
 
 
 def get(session: Session, ctx: Context, policy_id: str) -> QosPolicy:
@@ -60,7 +62,8 @@ def writable(session: Session, ctx: Context, policy_id: str, action: str) -> Qos
 def list_(session: Session, ctx: Context, cfg: Domain, q: ListQuery) -> list[QosPolicy]:
     stmt = select(QosPolicy)
     if not ctx.is_admin:
-        stmt = stmt.where(or_(QosPolicy.project_id == ctx.project_id, QosPolicy.id.in_(qos_rbac.shared_ids_clause(ctx.project_id))))
+        stmt = stmt.where(or_(QosPolicy.project_id == ctx.project_id,
+                              access.granted(qos_policy_type.NAME, QosPolicy.id, ctx.project_id)))
     if "is_default" in q.filters:
         defaults = select(QosDefaultPolicy.qos_policy_id)
         wanted = {str(v).lower() in ("true", "1") for v in q.filters["is_default"]}
@@ -101,8 +104,8 @@ def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) ->
     session.add(policy)
     session.flush()
     if data.get("shared"):
-        qos_rbac.add_wildcard(session, policy, policy.project_id)
-        session.flush()
+        access.add_policy(session, qos_policy_type.NAME, policy.id, policy.project_id, ACCESS_SHARED)
+        policy.shared = True
     if data.get("is_default"):
         _set_default(session, policy, True)
         session.flush()
@@ -115,12 +118,15 @@ def update(
     policy = writable(session, ctx, policy_id, "update_policy")
     common.check_revision(policy, if_match)
     changed = common.apply_updates(policy, data, ("name", "description"))
-    wildcard = qos_rbac.shared_with(session, policy.id, None)
-    if "shared" in data and bool(data["shared"]) != wildcard:
+    targets = access.targets_of(session, qos_policy_type.NAME, policy.id, ACCESS_SHARED)
+    if "shared" in data and bool(data["shared"]) != (WILDCARD in targets):
         if data["shared"]:
-            qos_rbac.add_wildcard(session, policy, ctx.project_id or policy.project_id)
+            access.add_policy(session, qos_policy_type.NAME, policy.id, ctx.project_id or policy.project_id,
+                              ACCESS_SHARED)  # fmt: skip
         else:
-            qos_rbac.remove_wildcard(session, policy)
+            qos_policy_type.check_losing(session, policy, ACCESS_SHARED, WILDCARD, targets - {WILDCARD})
+            access.remove_policies(session, qos_policy_type.NAME, policy.id, ACCESS_SHARED, WILDCARD)
+        policy.shared = bool(data["shared"])
         changed = True
     if "is_default" in data:
         changed = _set_default(session, policy, bool(data["is_default"])) or changed
@@ -139,6 +145,7 @@ def delete(session: Session, ctx: Context, cfg: Domain, policy_id: str, if_match
         if user is not None:
             raise errors.QosPolicyInUse(policy_id=policy.id, object_type=kind, object_id=user)
     common.delete_tags(session, policy.id)
+    access.delete_policies_of(session, qos_policy_type.NAME, policy.id)
     session.delete(policy)
     session.flush()
 
@@ -176,7 +183,7 @@ def render(session: Session, cfg: Domain, policies: list[QosPolicy], fresh: bool
     out = []
     for p in policies:
         # as Neutron: shared means shared with the viewer's project (or with every project)
-        shared = qos_rbac.shared_with(session, p.id, project)
+        shared = access.has_grant(session, qos_policy_type.NAME, p.id, project)
         d = {"id": p.id, "name": p.name, "shared": shared, "is_default": p.id in defaults,
              "rules": [rule_dict(r, full=True) for r in rules.get(p.id, [])]}  # fmt: skip
         d.update(common.standard_fields(p, tags.get(p.id, [])))

@@ -12,7 +12,7 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.models import Network, Port, Quota, Subnet
 from neutrino.domain.models import SecurityGroup, SecurityGroupRule
-from neutrino.domain.models import FloatingIP, Router, RouterRoute
+from neutrino.domain.models import FloatingIP, RbacPolicy, Router, RouterRoute, SubnetPool
 from neutrino.domain.config import DomainConfig
 
 # the resources this server counts; later services register theirs here
@@ -21,13 +21,14 @@ TRACKED["security_group"] = SecurityGroup
 TRACKED["security_group_rule"] = SecurityGroupRule
 TRACKED["router"] = Router
 TRACKED["floatingip"] = FloatingIP
+TRACKED["subnetpool"] = SubnetPool
+TRACKED["rbac_policy"] = RbacPolicy
 MAX_LIMIT = 2**31 - 1
 
 # Neutron's other quotas, shown and settable like the rest so that clients (``openstack quota
 # show``) see every resource: ``router_route`` limits the routes of one router (checked by
-# routers.set_routes, as Neutron's limit_check); RBAC policies and subnet pools do not exist
-# here, so none is ever used
-LIMIT_ONLY = ("rbac_policy", "subnetpool", "router_route")
+# routers.set_routes, as Neutron's limit_check)
+LIMIT_ONLY = ("router_route",)
 ALL = (*TRACKED, *LIMIT_ONLY)
 
 

@@ -21,17 +21,14 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.l3 import rules
 from neutrino.domain.models import FloatingIP, Network, Port, Router, RouterPort, Subnet
-from neutrino.domain.services import l3_ports
+from neutrino.domain.services import l3_ports, networks
 from neutrino.domain.config import DomainConfig
 
 
 def external_network(session: Session, ctx: Context, network_id: str, *, resource: str) -> Network:
     """The network if it is external; a network the caller cannot see is not found."""
     net = session.get(Network, network_id)
-    visible = net is not None and (
-        ctx.is_admin or net.shared or net.router_external or net.project_id == ctx.project_id
-    )
-    if not visible:
+    if net is None or not networks.visible_to(session, ctx, net):
         raise errors.NetworkNotFound(net_id=network_id)
     assert net is not None
     if not net.router_external:

@@ -21,7 +21,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.l3 import rules
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import IPAllocation, Port, Router, RouterPort, RouterRoute, Subnet
-from neutrino.domain.services import common, l3_ports, router_gateway
+from neutrino.domain.services import availability_zones, common, l3_ports, router_gateway
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import schedule_router
 
@@ -81,6 +81,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
         status="ACTIVE",
         enable_snat=True,
     )
+    availability_zones.store_hints(session, "router", router, data)
     session.add(router)
     session.flush()
     info = data.get("external_gateway_info")
@@ -233,6 +234,7 @@ def render(session: Session, cfg: DomainConfig, routers: list[Router], fresh: bo
     tags = {} if fresh else common.tags_by_resource(session, ids)
     gateways = _gateway_details(session, routers)
     routes = {} if fresh else _routes(session, ids)
+    zones = availability_zones.router_zones(session, ids)
     out = []
     for r in routers:
         d = {
@@ -242,6 +244,8 @@ def render(session: Session, cfg: DomainConfig, routers: list[Router], fresh: bo
             "status": r.status,
             "external_gateway_info": gateways.get(r.id),
             "routes": routes.get(r.id, []),
+            availability_zones.HINTS: availability_zones.split(r.az_hints),
+            availability_zones.ZONES: zones.get(r.id, []),
         }
         d.update(common.standard_fields(r, tags.get(r.id, [])))
         out.append(d)

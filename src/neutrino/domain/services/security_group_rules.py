@@ -2,7 +2,8 @@
 
 A rule belongs to a group; adding or removing one is a change of the group (its
 revision_number goes up). Rules are validated by the pure ``secgroups.rules`` module; here are
-the checks that need the database: the group and the remote group exist and are visible,
+the checks that need the database: the group and the remote group (or remote address group)
+exist and are visible,
 the project's quota, and no other rule of the group allows the same traffic (409).
 Visibility: an admin sees every rule, a member the rules of its own groups and its own rules.
 """
@@ -22,7 +23,7 @@ from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_pa
 from neutrino.domain.models import SecurityGroup, SecurityGroupRule
 from neutrino.domain.models.base import new_id, utcnow
 from neutrino.domain.secgroups import rules as pure
-from neutrino.domain.services import common
+from neutrino.domain.services import address_groups, common
 from neutrino.domain.config import DomainConfig
 
 RULES = SecurityGroupRule.__table__
@@ -39,6 +40,7 @@ COLUMNS = {
     "port_range_max": SecurityGroupRule.port_range_max,
     "remote_ip_prefix": SecurityGroupRule.remote_ip_prefix,
     "remote_group_id": SecurityGroupRule.remote_group_id,
+    "remote_address_group_id": SecurityGroupRule.remote_address_group_id,
     "revision_number": SecurityGroupRule.revision_number,
     "created_at": SecurityGroupRule.created_at,
     "updated_at": SecurityGroupRule.updated_at,
@@ -92,6 +94,7 @@ def insert_rules(
             "port_range_max": s.port_range_max,
             "remote_ip_prefix": s.remote_ip_prefix,
             "remote_group_id": s.remote_group_id,
+            "remote_address_group_id": s.remote_address_group_id,
             "description": description,
             "created_at": now,
             "updated_at": now,
@@ -109,6 +112,8 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     spec = pure.normalise(data)
     if spec.remote_group_id is not None:
         _group(session, ctx, spec.remote_group_id)
+    if spec.remote_address_group_id is not None:
+        address_groups.check_visible(session, ctx, spec.remote_address_group_id)
     # locked (PostgreSQL): two identical rules created at once are checked one after the other
     group = _group(session, ctx, data.get("security_group_id"), lock=True)
     project = data["project_id"]
@@ -152,6 +157,7 @@ def _as_dict(r: Any) -> dict[str, Any]:
         "remote_ip_prefix": r.remote_ip_prefix,
         "normalized_cidr": pure.normalized_cidr(r.remote_ip_prefix),
         "remote_group_id": r.remote_group_id,
+        "remote_address_group_id": r.remote_address_group_id,
         "tenant_id": r.project_id,
         "project_id": r.project_id,
         "description": r.description,

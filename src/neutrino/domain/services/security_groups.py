@@ -1,7 +1,8 @@
 """Security groups: create, read, update, delete, and each project's ``default`` group.
 
-Every project has a group named ``default`` (description "Default security group") that
-admits traffic between its members and lets everything out. Neutron creates it lazily, the
+Every project has a group named ``default`` (description "Default security group"); its
+rules, and those of every new group, come from the template (``default_sg_rules``), by
+default: traffic between the default group's members in, everything out. Neutron creates it lazily, the
 first time the project lists groups, creates a network or creates or updates a port; so does
 ``ensure_default_security_group``. Its row in ``default_security_groups`` (primary key: the
 project) makes that safe when two requests race: the loser's insert fails, its transaction
@@ -14,16 +15,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, false, select
+from sqlalchemy import bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.domain.context import Context
+from neutrino.domain.context import Context, current
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import DefaultSecurityGroup, SecurityGroup, SecurityGroupPortBinding, SecurityGroupRule
 from neutrino.domain.models.base import new_id
+from neutrino.domain.rbac import access
 from neutrino.domain.secgroups import rules as pure
-from neutrino.domain.services import common
+from neutrino.domain.services import common, default_sg_rules
 from neutrino.domain.services import security_group_rules as sg_rules
 from neutrino.domain.config import DomainConfig
 
@@ -67,9 +69,8 @@ def ensure_default_security_group(session: Session, ctx_or_project_id: Context |
     # a concurrent creator makes this insert fail: the retried transaction then finds its group
     session.add(DefaultSecurityGroup(project_id=project, security_group_id=group.id))
     session.flush()
-    sg_rules.insert_rules(
-        session, group_id=group.id, project_id=project, specs=pure.initial_rules(group.id, default_group=True)
-    )
+    specs = pure.from_templates(default_sg_rules.templates(session, default_group=True), group.id)
+    sg_rules.insert_rules(session, group_id=group.id, project_id=project, specs=specs)
     return group.id
 
 
@@ -84,8 +85,11 @@ def _insert_group(session: Session, project: str, name: str, description: str, *
 
 
 def get(session: Session, ctx: Context, group_id: str, *, lock: bool = False) -> SecurityGroup:
+    """The group if the caller owns it or an access_as_shared policy opens it to its project."""
     group = session.get(SecurityGroup, group_id, with_for_update=lock or None)
-    if group is None or not ctx.owns(group.project_id):
+    if group is None or not (
+        ctx.owns(group.project_id) or access.has_grant(session, "security_group", group.id, ctx.project_id)
+    ):
         raise errors.SecurityGroupNotFound(id=group_id)
     return group
 
@@ -93,15 +97,27 @@ def get(session: Session, ctx: Context, group_id: str, *, lock: bool = False) ->
 def _writable(session: Session, ctx: Context, group_id: str, action: str) -> SecurityGroup:
     group = get(session, ctx, group_id)
     ctx.require_write(action)
+    common.ensure_owner_or_admin(ctx, group.project_id, action)
     return group
+
+
+def _shared_with(ctx: Context) -> Any:
+    """Neutron's ``shared`` of a group: a policy opens it to the caller's project or to all."""
+    return access.granted("security_group", SecurityGroup.id, ctx.project_id)
 
 
 def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[SecurityGroup]:
     stmt = select(SecurityGroup)
     if not ctx.is_admin:
-        stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
-    if "shared" in q.filters and False not in q.filters["shared"]:
-        stmt = stmt.where(false())  # without RBAC no group is shared
+        stmt = stmt.where(or_(SecurityGroup.project_id == ctx.project_id, _shared_with(ctx)))
+    if "shared" in q.filters:
+        wanted = set(q.filters["shared"])
+        if wanted == {True}:
+            stmt = stmt.where(_shared_with(ctx))
+        elif wanted == {False}:
+            stmt = stmt.where(~_shared_with(ctx))
+        elif not wanted:
+            stmt = stmt.where(false())
     stmt = apply_filters(stmt, SecurityGroup, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, SecurityGroup, q, COLUMNS)
     return list(session.scalars(stmt))
@@ -116,14 +132,15 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     ctx.require_write("create_security_group")
     _check_name(data.get("name"))
     project = data["project_id"]
-    initial = pure.initial_rules("", default_group=False)
+    templates = default_sg_rules.templates(session, default_group=False)
     common.enforce_quota(session, cfg, project, "security_group", SecurityGroup)
-    common.enforce_quota(session, cfg, project, "security_group_rule", SecurityGroupRule, adding=len(initial))
+    common.enforce_quota(session, cfg, project, "security_group_rule", SecurityGroupRule, adding=len(templates))
     ensure_default_security_group(session, project)
     group = _insert_group(
         session, project, data.get("name", ""), data.get("description", ""), stateful=data.get("stateful", True)
     )
-    sg_rules.insert_rules(session, group_id=group.id, project_id=project, specs=initial)
+    specs = pure.from_templates(templates, group.id)
+    sg_rules.insert_rules(session, group_id=group.id, project_id=project, specs=specs)
     return group
 
 
@@ -162,6 +179,7 @@ def delete(
     # its rules, rules of other groups naming it as remote, and its default_security_groups
     # row go with it (ON DELETE CASCADE); a port binding would block it (no cascade)
     common.delete_tags(session, group.id)
+    access.delete_policies_of(session, "security_group", group.id)
     session.delete(group)
     session.flush()
 
@@ -170,13 +188,19 @@ def render(session: Session, cfg: DomainConfig, groups: list[SecurityGroup], fre
     ids = [g.id for g in groups]
     rules = sg_rules.rules_by_group(session, ids)
     tags = {} if fresh else common.tags_by_resource(session, ids)
+    ctx = current()
+    shared = set() if fresh or not ids else set(
+        session.scalars(
+            select(SecurityGroup.id).where(SecurityGroup.id.in_(ids), _shared_with(ctx or Context(project_id=None)))
+        )
+    )
     out = []
     for g in groups:
         d = {
             "id": g.id,
             "name": g.name,
             "stateful": g.stateful,
-            "shared": False,
+            "shared": g.id in shared,
             "security_group_rules": rules.get(g.id, []),
         }
         d.update(common.standard_fields(g, tags.get(g.id, [])))

@@ -17,6 +17,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.ipam import addresses, pools
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.ml2 import network_mtu
+from neutrino.domain.rbac import access
 from neutrino.domain.models import (
     AllocationPool,
     DNSNameServer,
@@ -26,7 +27,7 @@ from neutrino.domain.models import (
     Port,
     Subnet,
 )
-from neutrino.domain.services import common, networks
+from neutrino.domain.services import common, networks, subnet_allocation, subnet_gateway, subnet_service_types
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import schedule_network
 
@@ -36,15 +37,6 @@ ROUTER_OWNERS = frozenset(
         "network:router_interface_distributed",
         "network:ha_router_replicated_interface",
         "network:router_centralized_snat",
-    }
-)
-
-# The owners whose address on a subnet may be its gateway (Neutron's ROUTER_INTERFACE_OWNERS).
-INTERFACE_OWNERS = frozenset(
-    {
-        "network:router_interface",
-        "network:router_interface_distributed",
-        "network:ha_router_replicated_interface",
     }
 )
 
@@ -62,6 +54,7 @@ COLUMNS = {
     "enable_dhcp": Subnet.enable_dhcp,
     "ipv6_ra_mode": Subnet.ipv6_ra_mode,
     "ipv6_address_mode": Subnet.ipv6_address_mode,
+    "subnetpool_id": Subnet.subnetpool_id,
     "revision_number": Subnet.revision_number,
     "created_at": Subnet.created_at,
     "updated_at": Subnet.updated_at,
@@ -78,7 +71,7 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
         raise errors.SubnetNotFound(subnet_id=subnet_id)
     if not ctx.is_admin and sub.project_id != ctx.project_id:
         net = session.get(Network, sub.network_id)
-        if net is None or not (net.shared or net.router_external):
+        if net is None or not networks.visible_to(session, ctx, net):
             raise errors.SubnetNotFound(subnet_id=subnet_id)
     return sub
 
@@ -86,9 +79,11 @@ def get(session: Session, ctx: Context, subnet_id: str, *, lock: bool = False) -
 def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[Subnet]:
     stmt = select(Subnet)
     if not ctx.is_admin:
-        # subnets of shared and of external networks are visible to every project, as in
-        # Neutron (where an external network carries an access_as_external RBAC entry for '*')
-        shared_nets = select(Network.id).where(or_(Network.shared.is_(True), Network.router_external.is_(True)))
+        # subnets of the networks an RBAC policy opens to the project (shared or external; an
+        # external network carries an access_as_external policy for '*'), as in Neutron
+        shared_nets = select(Network.id).where(
+            or_(Network.shared.is_(True), access.granted("network", Network.id, ctx.project_id, networks.VISIBLE_ACTIONS))
+        )
         stmt = stmt.where(
             or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(shared_nets))
         )
@@ -129,9 +124,13 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     net = networks.get(session, ctx, data["network_id"], lock={"key_share": True})
     if not ctx.is_admin and net.project_id != ctx.project_id:
         raise errors.PolicyNotAuthorized(action="rule:create_subnet")
+    # a cidr from a subnet pool: Neutron checks only a requested cidr, not an allocated one
+    requested = data.get("cidr")
+    data, pool = subnet_allocation.resolve(session, ctx, data)
     ip_version, cidr = data["ip_version"], data["cidr"]
     enable_dhcp = data.get("enable_dhcp", True)
-    pools.validate_subnet_cidr(cidr, ip_version, enable_dhcp)
+    if requested:
+        pools.validate_subnet_cidr(cidr, ip_version, enable_dhcp)
     network_mtu.check_subnets(net.id, net.mtu, [ip_version])
     ra_mode, addr_mode = data.get("ipv6_ra_mode"), data.get("ipv6_address_mode")
     if ra_mode or addr_mode:
@@ -143,6 +142,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
             error_message=f"Requested subnet with cidr: {cidr} for network: {net.id} "
             f"overlaps with another subnet"
         )
+    subnet_allocation.check_network_affinity(session, net.id, ip_version, pool)
     gateway = data["gateway_ip"] if "gateway_ip" in data else pools.default_gateway(cidr)
     if gateway is not None:
         pools.validate_gateway(cidr, gateway)
@@ -166,6 +166,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
         enable_dhcp=enable_dhcp,
         ipv6_ra_mode=ra_mode,
         ipv6_address_mode=addr_mode,
+        subnetpool_id=data.get("subnetpool_id"),
     )
     sub.allocation_pools = [
         AllocationPool(position=i, first_ip=a, last_ip=b) for i, (a, b) in enumerate(pool_list)
@@ -174,6 +175,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     _set_routes(sub, data.get("host_routes", []))
     session.add(sub)
     session.flush()
+    subnet_service_types.replace(session, sub.id, data.get("service_types"))
     if is_auto_address(sub):
         _add_auto_addresses(session, sub)
     net.bump_revision()
@@ -217,25 +219,6 @@ def _add_auto_addresses(session: Session, sub: Subnet) -> None:
         port.bump_revision()
 
 
-def _ensure_gateway_free(session: Session, sub: Subnet) -> None:
-    """A router interface holding the current gateway address pins it: changing or removing
-    the gateway is ``GatewayIpInUse`` (409), as in Neutron."""
-    if not sub.gateway_ip:
-        return
-    holder = session.scalar(
-        select(IPAllocation.port_id)
-        .join(Port, Port.id == IPAllocation.port_id)
-        .where(
-            IPAllocation.subnet_id == sub.id,
-            IPAllocation.ip_address == sub.gateway_ip,
-            Port.device_owner.in_(INTERFACE_OWNERS),
-        )
-        .limit(1)
-    )
-    if holder is not None:
-        raise errors.GatewayIpInUse(ip_address=sub.gateway_ip, port_id=holder)
-
-
 def update(
     session: Session, ctx: Context, cfg: DomainConfig, subnet_id: str, data: dict[str, Any],
     if_match: int | None = None,
@@ -256,7 +239,7 @@ def update(
         if "gateway_ip" in data and gateway is not None:
             pools.validate_pools(sub.cidr, current, gateway)
     if "gateway_ip" in data and gateway != sub.gateway_ip:
-        _ensure_gateway_free(session, sub)
+        subnet_gateway.ensure_gateway_free(session, sub)
     _validate_extras(cfg, sub.cidr, sub.ip_version, data, sub.id)
     if "enable_dhcp" in data and data["enable_dhcp"] is False and sub.ip_version == 6 and (
         sub.ipv6_address_mode or sub.ipv6_ra_mode
@@ -283,6 +266,7 @@ def update(
     if "host_routes" in data:
         _set_routes(sub, data["host_routes"])
         changed = True
+    changed |= "service_types" in data and subnet_service_types.replace(session, sub.id, data["service_types"])
     if changed:
         sub.bump_revision()
     session.flush()
@@ -365,6 +349,7 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
     tags = {} if fresh else common.tags_by_resource(session, ids)
     details = _details(session, ids)
     external = _external_networks(session, {s.network_id for s in subs})
+    typed = subnet_service_types.by_subnet(session, ids)
     out = []
     for s in subs:
         extra = details[s.id]
@@ -381,9 +366,9 @@ def render(session: Session, cfg: DomainConfig, subs: list[Subnet], fresh: bool 
             "enable_dhcp": s.enable_dhcp,
             "ipv6_ra_mode": s.ipv6_ra_mode,
             "ipv6_address_mode": s.ipv6_address_mode,
-            "subnetpool_id": None,
+            "subnetpool_id": s.subnetpool_id,
             "segment_id": None,
-            "service_types": [],
+            "service_types": typed.get(s.id, []),
             EXTERNAL: s.network_id in external,
         }
         d.update(common.standard_fields(s, tags.get(s.id, [])))

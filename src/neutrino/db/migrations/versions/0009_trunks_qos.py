@@ -1,7 +1,7 @@
 """trunks and trunk_subports (the trunk service); QoS policies, rules, defaults and bindings
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-04 23:40:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0004'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
@@ -89,22 +89,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('network_id', name=op.f('pk_qos_network_bindings'))
     )
     op.create_index(op.f('ix_qos_network_bindings_qos_policy_id'), 'qos_network_bindings', ['qos_policy_id'], unique=False)
-    op.create_table('qos_policy_rbacs',
-    sa.Column('object_id', sa.String(length=36), nullable=False),
-    sa.Column('action', sa.String(length=255), nullable=False),
-    sa.Column('target_tenant', sa.String(length=255), nullable=False),
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('project_id', sa.String(length=255), nullable=False),
-    sa.ForeignKeyConstraint(['object_id'], ['qos_policies.id'], name=op.f('fk_qos_policy_rbacs_object_id_qos_policies'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_qos_policy_rbacs')),
-    sa.UniqueConstraint('object_id', 'action', 'target_tenant', name=op.f('uq_qos_policy_rbacs_object_id_action_target_tenant'))
-    )
-    op.create_index(op.f('ix_qos_policy_rbacs_object_id'), 'qos_policy_rbacs', ['object_id'], unique=False)
-    op.create_index(op.f('ix_qos_policy_rbacs_project_id'), 'qos_policy_rbacs', ['project_id'], unique=False)
-
 
 def downgrade() -> None:
-    for table in ('qos_policy_rbacs', 'qos_network_bindings', 'qos_port_bindings', 'qos_default_policies', 'qos_rules', 'qos_policies'):
+    for table in ('qos_network_bindings', 'qos_port_bindings', 'qos_default_policies', 'qos_rules', 'qos_policies'):
         op.drop_table(table)
     op.drop_index(op.f('ix_trunk_subports_trunk_id'), table_name='trunk_subports')
     op.drop_table('trunk_subports')

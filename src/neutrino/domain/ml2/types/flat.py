@@ -42,7 +42,7 @@ class FlatTypeDriver(TypeDriver):
         if segment.segmentation_id is not None:
             raise _invalid("segmentation_id prohibited for flat provider network")
 
-    def reserve_provider_segment(self, session: Session, segment: Segment) -> Segment:
+    def reserve_provider_segment(self, session: Session, segment: Segment, project_id: str | None = None) -> Segment:
         physnet = segment.physical_network
         conn = session.connection()
         if conn.execute(select(FLAT.c.physical_network).where(FLAT.c.physical_network == physnet)).first():
@@ -50,7 +50,7 @@ class FlatTypeDriver(TypeDriver):
         conn.execute(insert(FLAT).values(physical_network=physnet))
         return Segment(TYPE_FLAT, physnet)
 
-    def allocate_tenant_segment(self, session: Session) -> Segment | None:
+    def allocate_tenant_segment(self, session: Session, project_id: str | None = None) -> Segment | None:
         return None
 
     def release_segment(self, session: Session, segment: Segment) -> None:

@@ -16,10 +16,10 @@ class LocalTypeDriver(TypeDriver):
             if getattr(segment, key) is not None:
                 raise errors.InvalidInput(error_message=f"{key} prohibited for local provider network")
 
-    def reserve_provider_segment(self, session: Session, segment: Segment) -> Segment:
+    def reserve_provider_segment(self, session: Session, segment: Segment, project_id: str | None = None) -> Segment:
         return Segment(TYPE_LOCAL)
 
-    def allocate_tenant_segment(self, session: Session) -> Segment | None:
+    def allocate_tenant_segment(self, session: Session, project_id: str | None = None) -> Segment | None:
         return Segment(TYPE_LOCAL)
 
     def release_segment(self, session: Session, segment: Segment) -> None:

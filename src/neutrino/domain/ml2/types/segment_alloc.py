@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from neutrino.db.engine import RetryRequest
 from neutrino.domain.ml2.types import ranges
@@ -44,14 +45,18 @@ class AllocTable:
 
 
 def allocate_free(
-    session: Session, t: AllocTable, filters: Mapping[str, Any] | None = None, rng: random.Random | None = None
+    session: Session, t: AllocTable, filters: Mapping[str, Any] | None = None, rng: random.Random | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> tuple[Key, int] | None:
-    """Claim a random free id (optionally within ``filters``, e.g. one physnet); None if none
-    is free. Raises RetryRequest when a concurrent transaction claimed the chosen row first."""
+    """Claim a random free id (optionally within ``filters``, e.g. one physnet, and ``where``,
+    e.g. a project's segment ranges); None if none is free. Raises RetryRequest when a
+    concurrent transaction claimed the chosen row first."""
     c = t.table.c
     stmt = select(*[c[k] for k in t.key_columns], c[t.id_column]).where(c.allocated.is_(False))
     for name, value in (filters or {}).items():
         stmt = stmt.where(c[name] == value)
+    if where is not None:
+        stmt = stmt.where(where)
     conn = session.connection()
     rows = [tuple(r) for r in conn.execute(stmt.limit(SELECT_SIZE))]
     pick = ranges.choose(rows, rng)

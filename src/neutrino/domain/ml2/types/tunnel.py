@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.ml2.api import Segment, TypeDriver
+from neutrino.domain.ml2 import segment_ranges
 from neutrino.domain.ml2.types import ranges, segment_alloc
 from neutrino.domain.config import DomainConfig
 
@@ -39,10 +40,10 @@ class TunnelTypeDriver(TypeDriver):
                 error_message=f"segmentation_id out of range ({ranges.MIN_VNI} through {self.max_id})"
             )
 
-    def reserve_provider_segment(self, session: Session, segment: Segment) -> Segment:
+    def reserve_provider_segment(self, session: Session, segment: Segment, project_id: str | None = None) -> Segment:
         seg_id = segment.segmentation_id
         if seg_id is None:
-            found = self.allocate_tenant_segment(session)
+            found = self.allocate_tenant_segment(session, project_id)
             if found is None:
                 raise errors.NoNetworkAvailable()
             return found
@@ -50,15 +51,23 @@ class TunnelTypeDriver(TypeDriver):
             raise errors.TunnelIdInUse(tunnel_id=seg_id)
         return Segment(self.network_type, None, seg_id)
 
-    def allocate_tenant_segment(self, session: Session) -> Segment | None:
-        found = segment_alloc.allocate_free(session, self.table)
-        return None if found is None else Segment(self.network_type, None, found[1])
+    def allocate_tenant_segment(self, session: Session, project_id: str | None = None) -> Segment | None:
+        for where in segment_ranges.tiers(session, self.network_type, self.table, project_id):
+            found = segment_alloc.allocate_free(session, self.table, where=where)
+            if found is not None:
+                return Segment(self.network_type, None, found[1])
+        return None
 
     def release_segment(self, session: Session, segment: Segment) -> None:
-        if segment.segmentation_id is None:
+        seg_id = segment.segmentation_id
+        if seg_id is None:
             return
-        in_range = ranges.covered(segment.segmentation_id, self.ranges)
-        segment_alloc.release(session, self.table, (), segment.segmentation_id, in_range=in_range)
+        in_range = ranges.covered(seg_id, self.ranges) or segment_ranges.covers(session, self.network_type, None, seg_id)
+        segment_alloc.release(session, self.table, (), seg_id, in_range=in_range)
 
     def sync_allocations(self, session: Session) -> None:
-        segment_alloc.sync(session, self.table, {(): ranges.ids_in(self.ranges)})
+        """Rows for the configured ranges and the stored segment ranges; the ``default``
+        segment ranges mirror the configured ones."""
+        segment_ranges.sync_defaults(session, self.network_type, {"": self.ranges})
+        wanted = ranges.ids_in(self.ranges) | segment_ranges.stored_ids(session, self.network_type).get("", set())
+        segment_alloc.sync(session, self.table, {(): wanted})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.ml2.api import TYPE_VLAN, Segment, TypeDriver
+from neutrino.domain.ml2 import segment_ranges
 from neutrino.domain.ml2.types import mtu, ranges, segment_alloc
 from neutrino.domain.models import VlanAllocation
 from neutrino.domain.config import DomainConfig
@@ -43,31 +44,44 @@ class VlanTypeDriver(TypeDriver):
         elif seg_id is not None:
             raise _invalid("segmentation_id requires physical_network for VLAN provider network")
 
-    def reserve_provider_segment(self, session: Session, segment: Segment) -> Segment:
+    def reserve_provider_segment(self, session: Session, segment: Segment, project_id: str | None = None) -> Segment:
         physnet, seg_id = segment.physical_network, segment.segmentation_id
         if seg_id is not None:
             if not segment_alloc.reserve_specific(session, TABLE, (physnet,), seg_id):
                 raise errors.VlanIdInUse(vlan_id=seg_id, physical_network=physnet)
             return Segment(TYPE_VLAN, physnet, seg_id)
-        found = segment_alloc.allocate_free(session, TABLE, {"physical_network": physnet} if physnet else None)
+        found = self._allocate(session, {"physical_network": physnet} if physnet else None, project_id)
         if found is None:
             raise errors.NoNetworkAvailable()
-        return Segment(TYPE_VLAN, str(found[0][0]), found[1])
+        return found
 
-    def allocate_tenant_segment(self, session: Session) -> Segment | None:
-        found = segment_alloc.allocate_free(session, TABLE)
-        return None if found is None else Segment(TYPE_VLAN, str(found[0][0]), found[1])
+    def _allocate(self, session: Session, filters: dict[str, str] | None, project_id: str | None) -> Segment | None:
+        for where in segment_ranges.tiers(session, TYPE_VLAN, TABLE, project_id):
+            found = segment_alloc.allocate_free(session, TABLE, filters, where=where)
+            if found is not None:
+                return Segment(TYPE_VLAN, str(found[0][0]), found[1])
+        return None
+
+    def allocate_tenant_segment(self, session: Session, project_id: str | None = None) -> Segment | None:
+        return self._allocate(session, None, project_id)
 
     def release_segment(self, session: Session, segment: Segment) -> None:
         physnet, seg_id = segment.physical_network, segment.segmentation_id
         if seg_id is None:
             return
-        in_range = ranges.covered(seg_id, self.ranges.get(physnet or "", []))
+        in_range = ranges.covered(seg_id, self.ranges.get(physnet or "", [])) or segment_ranges.covers(
+            session, TYPE_VLAN, physnet, seg_id
+        )
         segment_alloc.release(session, TABLE, (physnet,), seg_id, in_range=in_range)
 
     def get_mtu(self, physical_network: str | None = None) -> int:
         return mtu.physical_mtu(self.cfg.global_physnet_mtu, self.cfg.physical_network_mtus, physical_network)
 
     def sync_allocations(self, session: Session) -> None:
+        """Rows for the configured ranges and the stored segment ranges; the ``default``
+        segment ranges mirror the configured ones."""
+        segment_ranges.sync_defaults(session, TYPE_VLAN, self.ranges)
         wanted = {(physnet,): ranges.ids_in(r) for physnet, r in self.ranges.items()}
+        for physnet, ids in segment_ranges.stored_ids(session, TYPE_VLAN).items():
+            wanted[(physnet,)] = wanted.get((physnet,), set()) | ids
         segment_alloc.sync(session, TABLE, wanted)

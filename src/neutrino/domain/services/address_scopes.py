@@ -1,0 +1,157 @@
+"""Address scopes: CRUD, and the scope of a network derived from its subnets' pools.
+
+An address scope names an address space in which addresses are unique: the subnet pools it
+holds may not overlap, and (in Neutron's L3 agent) traffic between networks of one scope is
+routed without NAT. A network takes, per IP version, the scope of the pool its subnets were
+allocated from (``ipv4_address_scope`` / ``ipv6_address_scope``, read-only).
+
+Policy as Neutron's defaults (docs/neutron-behaviour.md, "Subnet pools and address scopes"):
+any member creates one, only an admin creates or marks one shared, a shared scope cannot be
+unshared, one with pools cannot be deleted (409). Others' scopes are invisible (404) unless
+shared. ``shared`` is a plain column; RBAC policies may later widen who sees a scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from neutrino import errors
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.context import Context
+from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
+from neutrino.domain.models import AddressScope, Subnet, SubnetPool
+from neutrino.domain.services.extensions import Extension
+
+COLUMNS = {
+    "id": AddressScope.id,
+    "name": AddressScope.name,
+    "project_id": AddressScope.project_id,
+    "shared": AddressScope.shared,
+    "ip_version": AddressScope.ip_version,
+}
+
+
+def get(session: Session, ctx: Context, scope_id: str) -> AddressScope:
+    scope = session.get(AddressScope, scope_id)
+    if scope is None or not (ctx.owns(scope.project_id) or scope.shared):
+        raise errors.AddressScopeNotFound(address_scope_id=scope_id)
+    return scope
+
+
+def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[AddressScope]:
+    stmt = select(AddressScope)
+    if not ctx.is_admin:
+        stmt = stmt.where(or_(AddressScope.project_id == ctx.project_id, AddressScope.shared.is_(True)))
+    stmt = apply_filters(stmt, AddressScope, q, COLUMNS)
+    stmt = apply_order_and_page(session, stmt, AddressScope, q, COLUMNS)
+    return list(session.scalars(stmt))
+
+
+def _shared_by_admin_only(ctx: Context, action: str) -> None:
+    if not ctx.is_admin:
+        raise errors.PolicyNotAuthorized(action=f"(rule:{action} and rule:{action}:shared)")
+
+
+def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> AddressScope:
+    ctx.require_write("create_address_scope")
+    if data.get("shared"):
+        _shared_by_admin_only(ctx, "create_address_scope")
+    scope = AddressScope(
+        project_id=data["project_id"],
+        name=data.get("name", ""),
+        shared=bool(data.get("shared", False)),
+        ip_version=data["ip_version"],
+    )
+    session.add(scope)
+    session.flush()
+    return scope
+
+
+def update(
+    session: Session, ctx: Context, cfg: DomainConfig, scope_id: str, data: dict[str, Any],
+    if_match: int | None = None,
+) -> AddressScope:
+    scope = get(session, ctx, scope_id)
+    ctx.require_write("update_address_scope")
+    if not ctx.owns(scope.project_id):
+        raise errors.PolicyNotAuthorized(action="rule:update_address_scope")
+    if "shared" in data:
+        _shared_by_admin_only(ctx, "update_address_scope")
+        if scope.shared and not data["shared"]:
+            raise errors.AddressScopeUpdateError(address_scope_id=scope_id, reason="Shared address scope can't be unshared")
+        scope.shared = bool(data["shared"])
+    if "name" in data:
+        scope.name = data["name"]
+    session.flush()
+    return scope
+
+
+def delete(
+    session: Session, ctx: Context, cfg: DomainConfig, scope_id: str, if_match: int | None = None
+) -> None:
+    scope = get(session, ctx, scope_id)
+    ctx.require_write("delete_address_scope")
+    if not ctx.owns(scope.project_id):
+        raise errors.PolicyNotAuthorized(action="rule:delete_address_scope")
+    if session.scalar(select(SubnetPool.id).where(SubnetPool.address_scope_id == scope_id).limit(1)):
+        raise errors.AddressScopeInUse(address_scope_id=scope_id)
+    session.delete(scope)
+    session.flush()
+
+
+def render(session: Session, cfg: DomainConfig, scopes: list[AddressScope], fresh: bool = False) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "shared": s.shared,
+            "ip_version": s.ip_version,
+            "project_id": s.project_id,
+            "tenant_id": s.project_id,
+        }
+        for s in scopes
+    ]
+
+
+# --- the scope of a network ------------------------------------------------------------------
+
+
+def network_scope(db: Session | Connection, network_id: str, ip_version: int) -> str | None:
+    """The scope of the network's subnets of this version (they all share one, or none)."""
+    found = db.execute(
+        select(SubnetPool.address_scope_id)
+        .join(Subnet, Subnet.subnetpool_id == SubnetPool.id)
+        .where(
+            Subnet.network_id == network_id,
+            SubnetPool.ip_version == ip_version,
+            SubnetPool.address_scope_id.is_not(None),
+        )
+        .limit(1)
+    ).scalar()
+    return str(found) if found is not None else None
+
+
+class NetworkAddressScopes(Extension):
+    """``ipv4_address_scope`` and ``ipv6_address_scope`` on networks, batched over a page."""
+
+    name = "address-scope"
+
+    def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
+        ids = [r.id for r in rows]
+        scopes: dict[tuple[str, int], str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for net_id, version, scope_id in db.execute(
+                select(Subnet.network_id, SubnetPool.ip_version, SubnetPool.address_scope_id)
+                .join(SubnetPool, SubnetPool.id == Subnet.subnetpool_id)
+                .where(Subnet.network_id.in_(chunk))
+            ):
+                if scope_id is not None:
+                    scopes[(net_id, version)] = scope_id
+        for row, d in zip(rows, dicts, strict=True):
+            d["ipv4_address_scope"] = scopes.get((row.id, 4))
+            d["ipv6_address_scope"] = scopes.get((row.id, 6))

@@ -1,0 +1,58 @@
+"""Conntrack zones per network and the entries a removed rule no longer allows."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from neutrino.agent.firewall import conntrack
+from neutrino.contract.desired import BoundPort, FixedIP, SecurityRule, Segment
+
+pytestmark = pytest.mark.unit
+
+NET_A, NET_B = "aaaaaaaa-0000-4000-8000-00000000000a", "bbbbbbbb-0000-4000-8000-00000000000b"
+TCP_8080 = SecurityRule("sg", "ingress", "IPv4", "tcp", 8080, 8080, ("0.0.0.0/0",))
+ICMP_ONE = SecurityRule("sg", "ingress", "IPv4", "icmp", None, None, ("10.0.0.9/32",))
+EGRESS = SecurityRule("sg", "egress", "IPv4", None, None, None, ())
+
+
+def port(pid: str, net: str, rules=(TCP_8080, ICMP_ONE, EGRESS), owner="compute:nova") -> BoundPort:  # type: ignore[no-untyped-def]
+    return BoundPort(pid, net, "fa:16:3e:00:00:01", True, owner, "vm", "bridge", Segment("vxlan", None, 5, 1450),
+                     (FixedIP("s", "10.0.0.5", "10.0.0.0/24", None),), True, ("sg",), tuple(rules), (), 1)  # fmt: skip
+
+
+def test_zones_differ_per_network_and_do_not_depend_on_order_or_others():
+    z = conntrack.zones([NET_B, NET_A, NET_A])
+    assert z[NET_A] != z[NET_B] and all(1 <= v <= conntrack.MAX_ZONE for v in z.values())
+    assert conntrack.zones([NET_A]) == {NET_A: z[NET_A]}
+
+
+def test_zone_collisions_probe_to_a_free_zone(monkeypatch):
+    monkeypatch.setattr(conntrack, "MAX_ZONE", 3)
+    z = conntrack.zones([NET_A, NET_B, "c" * 36])
+    assert sorted(z.values()) == [1, 2, 3]
+
+
+def test_ct_table_maps_brq_and_qbr_of_each_network_to_its_zone():
+    a, b = port("p1aaaaaaaa-1", NET_A), port("p2bbbbbbbb-2", NET_B)
+    body = conntrack.ct_body([a, b])
+    z = conntrack.zones([NET_A, NET_B])
+    assert f'"brq{NET_A[:11]}" : {z[NET_A]}' in body and f'"qbrp1aaaaaaaa-" : {z[NET_A]}' in body
+    assert f'"brq{NET_B[:11]}" : {z[NET_B]}' in body
+    assert "priority -300" in body and "ct zone set iifname map @zones" in body
+    assert "ct state established,related" in body  # the state marks stay
+
+
+def test_a_removed_rule_deletes_what_it_matched_in_the_ports_zone():
+    before = port("p1aaaaaaaa-1", NET_A)
+    after = dataclasses.replace(before, rules=(EGRESS,))
+    zone = str(conntrack.zones([NET_A])[NET_A])
+    assert conntrack.removed_rule_filters([before], [after]) == [
+        ["-w", zone, "-f", "ipv4", "-d", "10.0.0.5", "-p", "tcp", "--dport", "8080"],
+        ["-w", zone, "-f", "ipv4", "-d", "10.0.0.5", "-s", "10.0.0.9", "-p", "icmp"],
+    ]
+    assert conntrack.removed_rule_filters([before], [before]) == []
+    assert conntrack.removed_rule_filters([], [after]) == []  # a new port has nothing to forget
+    trusted = dataclasses.replace(after, device_owner="network:dhcp")
+    assert conntrack.removed_rule_filters([before], [trusted]) == []
