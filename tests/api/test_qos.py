@@ -133,10 +133,16 @@ def test_rbac_sharing(tmp_path, database_url):
         assert api.delete(f"/v2.0/rbac-policies/{entry['id']}").status_code == 204
         _fault(api.delete(f"/v2.0/rbac-policies/{wild['id']}"), 409, "RbacPolicyInUse")
         _fault(api.put(f"/v2.0/rbac-policies/{wild['id']}", {"rbac_policy": {"target_tenant": P2}}), 409, "RbacPolicyInUse")
+        # as Neutron, the retarget's new project does not count: P1 uses the policy through '*' now
+        _fault(api.put(f"/v2.0/rbac-policies/{wild['id']}", {"rbac_policy": {"target_tenant": P1}}), 409, "RbacPolicyInUse")
         _fault(api.put(f"/v2.0/qos/policies/{pol['id']}", {"policy": {"shared": False}}), 409, "RbacPolicyInUse")
         # shared=True on a policy is the wildcard entry
         other = _policy(api, shared=True)
         listed = api.get(f"/v2.0/rbac-policies?object_id={other['id']}").json()["rbac_policies"]
         assert [(e["target_tenant"], e["action"]) for e in listed] == [("*", "access_as_shared")]
         assert api.put(f"/v2.0/qos/policies/{other['id']}", {"policy": {"shared": False}}).json()["policy"]["shared"] is False
+        assert api.get(f"/v2.0/rbac-policies?object_id={other['id']}").json()["rbac_policies"] == []
+        # a policy's RBAC entries go with it (one rbac_policies table, no foreign key)
+        _rbac(api, other["id"], P2)
+        assert api.delete(f"/v2.0/qos/policies/{other['id']}").status_code == 204
         assert api.get(f"/v2.0/rbac-policies?object_id={other['id']}").json()["rbac_policies"] == []

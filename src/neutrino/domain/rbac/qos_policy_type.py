@@ -42,15 +42,21 @@ def bound_projects(session: Session, policy_id: str) -> set[str]:
 
 
 def check_losing(session: Session, policy: QosPolicy, action: str, losing: str, remaining: set[str]) -> None:
-    """May access for ``losing`` go, with ``remaining`` the targets left afterwards?"""
+    """May access for ``losing`` go? As Neutron's ``_validate_rbac_policy_delete``, the projects
+    that keep access are those of the policies stored before the change: a retarget's new
+    project does not count (retargeting ``*`` to the one project using the policy is still a
+    409, tempest ``test_network_presence_prevents_policy_rbac_policy_deletion``), and a
+    retarget to ``*`` is never checked."""
     if losing == policy.project_id:
         return
     users = bound_projects(session, policy.id)
     if losing != WILDCARD:
         if WILDCARD in remaining or losing not in users:
             return
-    elif users <= remaining - {WILDCARD}:
-        return
+    else:
+        others = access.targets_of(session, NAME, policy.id, action) - {losing, WILDCARD}
+        if users <= others:
+            return
     raise errors.RbacPolicyInUse(object_id=policy.id, details=f"project_id={losing}")
 
 
