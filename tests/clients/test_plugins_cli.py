@@ -38,5 +38,5 @@ def test_unknown_service_plugin_is_a_clean_start_error(tmp_path):
     env = clean_env(NEUTRINO_SERVICE_PLUGINS='["router", "nope"]')
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert "Error: unknown service plugin 'nope' (installed: router" in done.stderr
+    assert "Error: unknown service plugin 'nope' (installed: auto_allocate, port_forwarding, qos, router, trunk;" in done.stderr
     assert "Traceback" not in done.stderr

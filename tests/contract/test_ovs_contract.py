@@ -202,3 +202,18 @@ def test_vswitchd_restart_keeps_ovsdb_loses_flows(rig: Rig) -> None:
     rig.of.forget()
     rig.of.apply("br-int", FLOWS)
     assert rig.of.cookie_flows("br-int") == 3
+
+
+def test_meters_set_change_prune(rig: Rig) -> None:
+    """QoS meters (docs/dataplane.md, "QoS"): added and changed before the flows using them,
+    pruned after; pruning a meter takes its flows with it, as OpenFlow does."""
+    bridge(rig)
+    rig.db.transaction().add_port("br-int", "p1", iface_type="patch", options={"peer": "p2"}).commit()
+    assert rig.of.set_meters("br-int", {2: (50000, 40000)}) == 1
+    assert rig.of.set_meters("br-int", {2: (50000, 40000)}) == 0
+    rig.of.apply("br-int", [Flow(0, 10, "in_port=p1", "meter:2,NORMAL"), Flow(0, 0, "", "NORMAL")])
+    assert len(rig.of.dump("br-int")) == 2  # (an OpenFlow 1.0 dump does not show the meter)
+    assert rig.of.set_meters("br-int", {2: (20000, 16000), 3: (1000, 800)}) == 2
+    assert rig.of.prune_meters("br-int", [2, 3]) == 0
+    assert rig.of.prune_meters("br-int", [3]) == 1
+    assert len(rig.of.dump("br-int")) == 1  # the flow that used meter 2 went with it

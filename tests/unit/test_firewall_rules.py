@@ -70,6 +70,7 @@ GOLDEN_DEFAULT = """\
 	}
 	chain forward {
 		type filter hook forward priority -200; policy accept;
+		ether type vlan accept
 		oifname vmap @to_vm
 		iifname vmap @from_vm
 	}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -92,6 +93,9 @@ def create_app(state: AppState) -> Any:
         "ports": extensions.filter_names(state.domain.port_extensions),
     }
     for spec, service in ((NETWORK, networks), (SUBNET, subnets), (PORT, ports)):
+        added = {a.name: a for p in state.service_plugins for a in p.attributes().get(spec.collection, [])}
+        if added:  # a plugin's attributes (qos_policy_id) are accepted only where it is loaded
+            spec = dataclasses.replace(spec, attrs={**spec.attrs, **added})
         app.include_router(
             resources.build_router(spec, service, extra_filters.get(spec.collection, frozenset()))
         )

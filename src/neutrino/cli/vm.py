@@ -32,12 +32,19 @@ def vm(ctx: click.Context) -> None:
 @click.option("--mtu", type=int, help="MTU of eth0 and the VIF devices (1450 on VXLAN networks)")
 @click.option("--tag", type=int, help="local VLAN on br-int (normally set by the L2 agent)")
 @click.option("--port-id", help="the port's id (iface-id); default a new UUID")
+@click.option("--trunk", is_flag=True, help="with --network: the port is a trunk's parent (VLAN-aware instance)")
+@click.option("--subport", "subports", multiple=True, metavar="NETWORK:VID",
+              help="with --trunk: a subport on NETWORK, seen in the instance as eth0.VID (repeatable)")
 @click.option("--lab", "lab_name", help="which lab (default: the only one up)")
 @click.option("--json", "as_json", is_flag=True)
 def create(name: str, network: str | None, api_port: str | None, static: bool, security_groups: tuple[str, ...], host: str | None, mac: str | None,
            ip: str | None, gateway: str | None, mtu: int | None, tag: int | None, port_id: str | None,
-           lab_name: str | None, as_json: bool) -> None:  # fmt: skip
-    """Create instance NAME: from an API port (--network), or by hand (--host and --mac)."""
+           trunk: bool, subports: tuple[str, ...], lab_name: str | None, as_json: bool) -> None:  # fmt: skip
+    """Create instance NAME: from an API port (--network), or by hand (--host and --mac).
+
+    With --trunk the port is a trunk's parent and each --subport NETWORK:VID a VLAN
+    subinterface eth0.VID inside the instance (a userspace VLAN helper: this kernel has no
+    8021q)."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import instances
     from neutrino.lab.api import ApiError
@@ -45,7 +52,14 @@ def create(name: str, network: str | None, api_port: str | None, static: bool, s
 
     lab = _lookup(lab_name)
     try:
-        if network or api_port:
+        if trunk or subports:
+            from neutrino.lab import trunk_instances
+
+            if not trunk or not network or api_port or mac or ip or static or tag or port_id or mtu:
+                raise click.UsageError("--trunk takes --network (the parent's), --subport, --host, --security-group only")
+            inst = trunk_instances.create(lab, name, network=network, host=host, security_groups=security_groups,
+                                          subports=[trunk_instances.parse_subport(s) for s in subports])  # fmt: skip
+        elif network or api_port:
             if mac or gateway or tag or port_id or mtu:
                 raise click.UsageError("--network/--port take the MAC, gateway, MTU and VLAN from the API")
             inst = instances.create_from_api(lab, name, network=network, port_id=api_port, host=host,
@@ -61,13 +75,16 @@ def create(name: str, network: str | None, api_port: str | None, static: bool, s
         _print_json(inst.to_dict())
         return
     d = inst.devices
-    path = f"{d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → br-int" if "qbr" in d else f"{d['tap']} → its network's brq bridge"
+    bridge = f"tbr-{inst.trunk_id[:10]} (trunk {inst.trunk_id})" if inst.trunk_id else "br-int"
+    path = f"{d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → {bridge}" if "qbr" in d else f"{d['tap']} → its network's brq bridge"
     click.echo(
         f"instance {name} on {inst.host}: namespace {inst.netns}, eth0 {inst.mac} {inst.ip or '(no address)'}\n"
         f"  {path}"
         + (f" tag {tag}" if tag else "")
         + f"  (iface-id {inst.port_id})"
     )
+    for sub in inst.subports:
+        click.echo(f"  eth0.{sub['vid']} {sub['mac']} {sub.get('ip') or '(no address)'}  (subport {sub['port_id']})")
 
 
 @vm.command()

@@ -75,6 +75,19 @@ class RemoteGroup:
 
 
 @dataclass(frozen=True)
+class QosLimits:
+    """What a port's QoS policy (its own, else its network's) asks of the L2 agent: bandwidth
+    limits in kbit/s (egress: from the VM; ingress: to it; burst in kbit, None: the agent's
+    default) and the DSCP mark of the VM's IP traffic. None fields: no such rule."""
+
+    egress_kbps: int | None = None
+    egress_burst_kbps: int | None = None
+    ingress_kbps: int | None = None
+    ingress_burst_kbps: int | None = None
+    dscp_mark: int | None = None
+
+
+@dataclass(frozen=True)
 class BoundPort:
     """A port bound to this host: what the L2 agent and the firewall wire."""
 
@@ -93,6 +106,7 @@ class BoundPort:
     allowed_address_pairs: tuple[tuple[str, str], ...]
     """(ip_address or CIDR, mac_address) pairs the port may also send from."""
     revision_number: int
+    qos: QosLimits | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +224,28 @@ class TunnelPeer:
 
 
 @dataclass(frozen=True)
+class TrunkSubPort:
+    """A subport: frames the instance tags with ``segmentation_id`` belong to this port."""
+
+    port_id: str
+    mac_address: str
+    segmentation_id: int
+
+
+@dataclass(frozen=True)
+class TrunkState:
+    """A trunk whose parent port is bound to this host: the L2 agent patches the trunk bridge
+    the instance is plugged into (``tbr-<trunk id>``) to br-int, once for the parent (untagged)
+    and once per subport (its VLAN)."""
+
+    trunk_id: str
+    parent_port_id: str
+    parent_mac: str
+    admin_state_up: bool
+    subports: tuple[TrunkSubPort, ...]
+
+
+@dataclass(frozen=True)
 class RemotePort:
     """A port of a tunnelled network bound on another host (the l2population view): the tunnel
     endpoint its MAC lives behind, for a static forwarding entry, and its addresses, so that ARP
@@ -233,6 +269,7 @@ class DesiredHostState:
     remote_ports: tuple[RemotePort, ...] = ()
     """Ports on the tunnel peers' side of this host's tunnelled networks (the Linux bridge
     agent's FDB and ARP/ND proxy entries; the OVS agent learns instead)."""
+    trunks: tuple[TrunkState, ...] = ()
     format_version: int = FORMAT_VERSION
     fingerprint: str = field(default="", compare=False)
 

@@ -261,6 +261,23 @@ class FakeOpenFlow:
         self.applied: dict[str, tuple[Flow, ...]] = {}
         self.sent: list[tuple[str, list[str]]] = []
         """(bridge, lines) of every bundle that would have run, for assertions."""
+        self.meters: dict[str, dict[int, tuple[int, int]]] = {}
+
+    def set_meters(self, bridge: str, meters: dict[int, tuple[int, int]]) -> int:
+        self._table("set meters", bridge)
+        known = self.meters.setdefault(bridge, {})
+        changed = {k: v for k, v in meters.items() if known.get(k) != v}
+        known.update(changed)
+        return len(changed)
+
+    def prune_meters(self, bridge: str, keep: Iterable[int]) -> int:
+        known, wanted = self.meters.setdefault(bridge, {}), set(keep)
+        stale = [m for m in known if m not in wanted]
+        for meter_id in stale:
+            del known[meter_id]
+            for key in [k for k, f in self.state.flows.get(bridge, {}).items() if f"meter:{meter_id}," in f.actions + ","]:
+                del self.state.flows[bridge][key]  # as OpenFlow does: a meter's flows go with it
+        return len(stale)
 
     def _table(self, op: str, bridge: str) -> dict[FlowKey, Flow]:
         if not self.state.vswitchd_running:

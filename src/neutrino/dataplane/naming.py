@@ -69,3 +69,19 @@ def check_ifname(name: str) -> str:
     if not name or len(name) > IFNAMSIZ or "/" in name or any(c.isspace() for c in name):
         raise ValueError(f"invalid interface name {name!r} (1-{IFNAMSIZ} characters, no '/' or spaces)")
     return name
+
+
+TRUNK_BRIDGE_PREFIX = "tbr-"
+
+
+def trunk_bridge(trunk_id: str) -> str:
+    """``tbr-`` + the trunk id, cut to 14 characters (Neutron's ``gen_trunk_br_name``): the
+    bridge the instance's VIF is plugged into when its port is a trunk's parent."""
+    return (TRUNK_BRIDGE_PREFIX + trunk_id)[: IFNAMSIZ - 1]
+
+
+def trunk_patch_ports(prefix: str, port_id: str) -> tuple[str, str]:
+    """(br-int side, trunk bridge side) of the patch pair of a trunk's port: ``tpi-``/``tpt-``
+    for the parent (prefix ``tp``), ``spi-``/``spt-`` for a subport (``sp``), + the port id, cut
+    to 15 characters, as Neutron's OVS trunk manager names them."""
+    return (f"{prefix}i-{port_id}")[:IFNAMSIZ], (f"{prefix}t-{port_id}")[:IFNAMSIZ]

@@ -26,6 +26,28 @@ COOKIE = 0x6E65_7574_7269_6E6F  # "neutrino" in ASCII: marks every flow we insta
 PROTOCOLS = "OpenFlow10,OpenFlow13,OpenFlow14"
 
 FlowKey = tuple[int, int, str]
+Meter = tuple[int, int]
+"""(rate, burst) in kbit/s and kbit of a drop band: the QoS bandwidth limits (docs/dataplane.md, "QoS")."""
+
+
+def meter_spec(meter_id: int, meter: Meter) -> str:
+    rate, burst = meter
+    return f"meter={meter_id},kbps,burst,band=type=drop,rate={rate},burst_size={burst}"
+
+
+def parse_meters(text: str) -> dict[int, Meter]:
+    """``ovs-ofctl -O OpenFlow13 dump-meters`` output -> meter id -> (rate, burst) of its drop band."""
+    out: dict[int, Meter] = {}
+    current = None
+    for token in text.replace("\n", " ").split():
+        if token.startswith("meter="):
+            current = int(token.split("=", 1)[1])
+            out[current] = (0, 0)
+        elif current is not None and token.startswith("rate="):
+            out[current] = (int(token.split("=", 1)[1]), out[current][1])
+        elif current is not None and token.startswith("burst_size="):
+            out[current] = (out[current][0], int(token.split("=", 1)[1]))
+    return out
 
 
 @dataclass(frozen=True, order=True)
@@ -75,6 +97,7 @@ class OpenFlow:
     def __init__(self, host: HostContext, *, timeout: float = 10.0) -> None:
         self.host, self.timeout = host, timeout
         self.applied: dict[str, tuple[Flow, ...]] = {}
+        self.meters: dict[str, dict[int, Meter]] = {}
 
     def _ofctl(self, op: str, bridge: str, args: Sequence[str], stdin: str | None = None) -> str:
         argv = ["ovs-ofctl", f"--timeout={max(1, round(self.timeout))}", *args]
@@ -113,8 +136,37 @@ class OpenFlow:
         """Drop the record (of one bridge, or all) so the next ``apply`` replaces the whole table."""
         if bridge is None:
             self.applied.clear()
+            self.meters.clear()
         else:
             self.applied.pop(bridge, None)
+            self.meters.pop(bridge, None)
+
+    def _known_meters(self, bridge: str) -> dict[int, Meter]:
+        if bridge not in self.meters:
+            out = self._ofctl("dump meters", bridge, ["-O", "OpenFlow13", "dump-meters", bridge])
+            self.meters[bridge] = parse_meters(out)
+        return self.meters[bridge]
+
+    def set_meters(self, bridge: str, meters: dict[int, Meter]) -> int:
+        """Add or change ``meters`` (before the flows that use them); others stay (``prune_meters``
+        removes them once no flow needs them: deleting a meter deletes the flows using it)."""
+        known, done = self._known_meters(bridge), 0
+        for meter_id, meter in sorted(meters.items()):
+            if known.get(meter_id) != meter:
+                verb = "mod-meter" if meter_id in known else "add-meter"
+                known.pop(meter_id, None)
+                self._ofctl(verb, bridge, ["-O", "OpenFlow13", verb, bridge, meter_spec(meter_id, meter)])
+                known[meter_id] = meter
+                done += 1
+        return done
+
+    def prune_meters(self, bridge: str, keep: Iterable[int]) -> int:
+        known, wanted = self._known_meters(bridge), set(keep)
+        stale = sorted(m for m in known if m not in wanted)
+        for meter_id in stale:
+            self._ofctl("del-meter", bridge, ["-O", "OpenFlow13", "del-meter", bridge, f"meter={meter_id}"])
+            known.pop(meter_id)
+        return len(stale)
 
     def dump(self, bridge: str) -> list[str]:
         out = self._ofctl("dump flows", bridge, ["dump-flows", "--no-stats", bridge])

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -177,6 +177,29 @@ from neutrino.errors.rbac import (
 
 from neutrino.errors.trace import TraceNotPossible
 
+from neutrino.errors.trunks import (
+    TrunkPortInUse,
+    TrunkNotFound,
+    SubPortNotFound,
+    DuplicateSubPort,
+    ParentPortInUse,
+    SubPortMtuGreaterThanTrunkPortMtu,
+    PortInUseAsTrunkParent,
+    PortInUseAsSubPort,
+    TrunkInUse,
+    TrunkDisabled,
+    TrunkInErrorState,
+)
+
+from neutrino.errors.qos import (
+    QosPolicyNotFound,
+    QosRuleNotFound,
+    QoSPolicyDefaultAlreadyExists,
+    QosPolicyInUse,
+    PolicyRemoveAuthorizationError,
+    NeutronDbObjectDuplicateEntry,
+)
+
 __all__ = [
     "PortForwardingNotFound",
     "PortForwardingNotSupportFilterField",
@@ -195,6 +218,23 @@ __all__ = [
     "InvalidSubnetServiceType",
     "RbacPolicyInUse",
     "RbacPolicyNotFound",
+    "QosPolicyNotFound",
+    "QosRuleNotFound",
+    "QoSPolicyDefaultAlreadyExists",
+    "QosPolicyInUse",
+    "PolicyRemoveAuthorizationError",
+    "NeutronDbObjectDuplicateEntry",
+    "TrunkPortInUse",
+    "TrunkNotFound",
+    "SubPortNotFound",
+    "DuplicateSubPort",
+    "ParentPortInUse",
+    "SubPortMtuGreaterThanTrunkPortMtu",
+    "PortInUseAsTrunkParent",
+    "PortInUseAsSubPort",
+    "TrunkInUse",
+    "TrunkDisabled",
+    "TrunkInErrorState",
     "NeutronError",
     "BadRequest",
     "HTTPBadRequest",

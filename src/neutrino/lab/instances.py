@@ -19,12 +19,12 @@ import json
 import os
 import re
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from neutrino.dataplane import exec as programs
-from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, device, hybrid_devices
+from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, device, hybrid_devices, trunk_bridge
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.dataplane.ovsdb import Ovsdb
@@ -53,6 +53,10 @@ class Instance:
     devices: dict[str, str]
     api_port: bool = False
     """The port was created through the API (deleted with the instance)."""
+    trunk_id: str | None = None
+    """The port is this trunk's parent: eth0 is plugged into tbr-<trunk> (lab/trunk_instances.py)."""
+    subports: list[dict[str, Any]] = field(default_factory=list)
+    """Per VLAN subinterface eth0.<vid>: vid, port_id, mac, ip (lab/trunk_instances.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +92,7 @@ def create(
     tag: int | None = None,
     port_id: str | None = None,
     api_port: bool = False,
+    trunk_id: str | None = None,
 ) -> Instance:
     if not VM_NAME.match(name):
         raise InstanceError(f"instance name {name!r}: 1-31 characters, a-z then a-z0-9 and '-'")
@@ -118,6 +123,7 @@ def create(
         tag=tag,
         devices={TAP: device(TAP, port_id)} if h.linuxbridge else hybrid_devices(port_id),
         api_port=api_port,
+        trunk_id=trunk_id,
     )
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
@@ -254,8 +260,12 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
         netlink.set_link(d[QVO], netns=host_ns, up=True)
     with Ovsdb(host.context).transaction() as txn:
         txn.add_bridge(resolve.INTEGRATION_BRIDGE, datapath_type=host.datapath, protocols=PROTOCOLS)
+        bridge = resolve.INTEGRATION_BRIDGE
+        if vm.trunk_id:  # os-vif plugs a trunk's parent into the trunk bridge (NORMAL switching)
+            bridge = trunk_bridge(vm.trunk_id)
+            txn.add_bridge(bridge, datapath_type=host.datapath, protocols=PROTOCOLS)
         txn.add_port(
-            resolve.INTEGRATION_BRIDGE,
+            bridge,
             d[QVO],
             tag=vm.tag,
             iface_external_ids={
@@ -285,6 +295,8 @@ def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
         try:
             with Ovsdb(host.context).transaction() as txn:
                 txn.del_port(d[QVO], if_exists=True)
+                if vm.trunk_id:
+                    txn.del_bridge(trunk_bridge(vm.trunk_id))
         except Exception:  # noqa: BLE001 - a dead OVS must not stop the removal of the rest
             pass
     from neutrino.lab.teardown import kill_inside
@@ -302,7 +314,11 @@ def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
 def delete(lab: resolve.ResolvedLab, name: str) -> Instance:
     vm = get(lab, name)
     unplug(lab.host(vm.host), vm)
-    if vm.api_port:
+    if vm.api_port and vm.trunk_id:
+        from neutrino.lab import trunk_instances
+
+        trunk_instances.release(lab, vm)
+    elif vm.api_port:
         from neutrino.lab.api import ApiError, LabApi
 
         try:

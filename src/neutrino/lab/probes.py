@@ -93,8 +93,11 @@ class Capture:
     """tcpdump on an interface (the lab's switches in the root namespace, or inside a lab
     namespace) while a block runs; ``lines`` holds what it printed (with link-level headers)."""
 
-    def __init__(self, interface: str, bpf: str, *, netns: str | None = None, count: int = 20) -> None:
-        self.argv = programs.netns_argv(["tcpdump", "-l", "-nn", "-e", "-c", str(count), "-i", interface, bpf], netns)
+    def __init__(self, interface: str, bpf: str, *, netns: str | None = None, count: int = 20, verbose: bool = False) -> None:
+        """``verbose``: tcpdump -v (IP header fields such as the TOS byte); a packet may then
+        take two lines."""
+        flags = ["-v"] if verbose else []
+        self.argv = programs.netns_argv(["tcpdump", "-l", "-nn", "-e", *flags, "-c", str(count), "-i", interface, bpf], netns)
         self.lines: list[str] = []
         self._proc: subprocess.Popen[str] | None = None
 

@@ -2,7 +2,7 @@
 
 A plugin is constructed with the domain configuration once per server. What it returns is
 merged into the server at build time: ``routers()`` into the FastAPI app, ``extensions`` into
-the extension list, ``resources()`` into ``GET /v2.0/``, ``port_extensions()`` / ``network_extensions()`` into the hooks around core
+the extension list, ``resources()`` into ``GET /v2.0/``, ``attributes()`` into the core resources' request parsing, ``port_extensions()`` / ``network_extensions()`` into the hooks around core
 resources. Plugin hooks run before the core ones (a plugin usually guards its own resources,
 for example refusing to delete a router's interface port), in the configured plugin order.
 """
@@ -45,6 +45,11 @@ class ServicePlugin:
     def resources(self) -> list[Any]:
         """The ``ResourceSpec`` of each collection it serves (listed by ``GET /v2.0/``)."""
         return []
+
+    def attributes(self) -> dict[str, list[Any]]:
+        """Attributes (``api.attributes.Attr``) it adds to core collections, by collection
+        (``networks``, ``ports``): requests may carry them only when the plugin is loaded."""
+        return {}
 
     def port_extensions(self) -> list[Extension]:
         return []

@@ -15,6 +15,8 @@ Semantics follow Neutron's hybrid iptables driver: per port a chain ``i<id10>`` 
 the qbr through the tap, to the VM), ``o<id10>`` (frames entering from the tap) and ``s<id10>``
 (anti-spoofing), reached through the verdict maps ``to_vm`` / ``from_vm`` keyed by tap name. A
 port without port security is mapped to ``accept``; bridges and ports not listed are not touched.
+802.1Q-tagged frames (a trunk's subports, docs/dataplane.md "Trunks") pass unfiltered, as with
+Neutron's hybrid iptables driver, where br_netfilter does not hand tagged frames to iptables.
 """
 
 from __future__ import annotations
@@ -292,6 +294,7 @@ def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()
         "\t}",
         "\tchain forward {",
         "\t\ttype filter hook forward priority -200; policy accept;",
+        "\t\tether type vlan accept",
         "\t\toifname vmap @to_vm",
         "\t\tiifname vmap @from_vm",
         "\t}",

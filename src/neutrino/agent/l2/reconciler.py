@@ -18,6 +18,8 @@ from typing import Any
 
 from neutrino.agent.l2 import local_vlans
 from neutrino.agent.l2 import ovs_flows
+from neutrino.agent.l2 import qos
+from neutrino.agent.l2 import trunks
 from neutrino.dataplane.naming import tunnel_port
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.contract.desired import BoundPort, DesiredHostState
@@ -75,6 +77,9 @@ class OvsL2Reconciler:
         cfg = self.cfg
         tun = self.tunnel_type
         all_ports = self.ovsdb.find_ports()
+        if self._wire_trunks(desired, all_ports):
+            result.ovsdb_commands += 1
+            all_ports = self.ovsdb.find_ports()  # the new br-int ends are VIFs of this pass
         by_name = {p.name: p for p in all_ports}
         vifs = {p.iface_external_ids["iface-id"]: p for p in all_ports if p.bridge == cfg.integration_bridge and is_vif(p)}
         bound = {p.port_id: p for p in desired.ports}
@@ -123,17 +128,25 @@ class OvsL2Reconciler:
                     txn.set_port(vif.name, tag=vlan.lvid, other_config=want_other)
             elif vif.tag != local_vlans.DEAD_VLAN or any(k in vif.port_other_config for k in LV_KEYS):
                 txn.set_port(vif.name, tag=local_vlans.DEAD_VLAN, other_config=dict.fromkeys(LV_KEYS))
-        result.ovsdb_commands = len(txn.commands)
+        result.ovsdb_commands += len(txn.commands)
         if txn.commands:
             txn.commit()
 
-        for bridge, flows in ovs_flows.desired_flows(layout).items():
+        tables = ovs_flows.desired_flows(layout)
+        meters, qos_flows = qos.plan(
+            qos.QosPort(vifs[pid].name, vifs[pid].ofport, p.mac_address, p.qos)
+            for pid, p in wanted.items() if p.qos is not None
+        )
+        tables[cfg.integration_bridge] = sorted([*tables[cfg.integration_bridge], *qos_flows])
+        result.flow_changes += self.openflow.set_meters(cfg.integration_bridge, meters)
+        for bridge, flows in tables.items():
             if self._synced:
                 result.flow_changes += len(self.openflow.apply(bridge, flows))
             else:
                 self.openflow.replace(bridge, flows)
                 result.flow_changes += len(flows)
         self._synced = True
+        result.flow_changes += self.openflow.prune_meters(cfg.integration_bridge, meters)
 
         if self.firewall is not None:
             result.firewall_applied = self.firewall([bound[pid] for pid in sorted(wanted)], desired.remote_groups)
@@ -142,6 +155,32 @@ class OvsL2Reconciler:
         result.wired = sorted(now_up - self.reported_up)
         result.unwired = sorted(self.reported_up - now_up)
         return result
+
+    def _wire_trunks(self, desired: DesiredHostState, all_ports: list[Any]) -> bool:
+        """Patch every plugged trunk bridge to br-int (agent/l2/trunks.py), in one transaction;
+        True when something changed. Waits for br-int (the main transaction creates it)."""
+        cfg = self.cfg
+        bridges = {p.bridge for p in all_ports if p.bridge}
+        if cfg.integration_bridge not in bridges and self.ovsdb.bridge(cfg.integration_bridge) is None:
+            return False
+        seen = [trunks.PortSeen(p.name, p.bridge, p.iface_type, p.iface_options.get("peer"), p.tag,
+                                p.iface_external_ids) for p in all_ports]  # fmt: skip
+        want = trunks.wanted(desired.trunks, bridges, cfg.integration_bridge)
+        to_add, to_delete = trunks.plan(want, seen, cfg.integration_bridge)
+        if not to_add and not to_delete:
+            return False
+        where = {p.name: p.bridge for p in all_ports}
+        txn = self.ovsdb.transaction()
+        for name in to_delete:
+            txn.del_port(name)
+        for patch in to_add:
+            if where.get(patch.name) not in (None, patch.bridge):
+                txn.del_port(patch.name)
+            txn.add_port(patch.bridge, patch.name, iface_type="patch", options={"peer": patch.peer},
+                         iface_external_ids=patch.external_ids(), tag=patch.tag)  # fmt: skip
+        txn.commit()
+        LOG.info("trunks: %d patch ports added or fixed, %d removed", len(to_add), len(to_delete))
+        return True
 
     def reported(self, result: PassResult) -> None:
         """The server acknowledged the pass's device reports."""

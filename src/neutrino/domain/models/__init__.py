@@ -13,6 +13,13 @@ from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
 from neutrino.domain.models.port_forwarding import PortForwarding
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
+from neutrino.domain.models.qos import (
+    QosDefaultPolicy,
+    QosNetworkBinding,
+    QosPolicy,
+    QosPortBinding,
+    QosRule,
+)
 from neutrino.domain.models.quota import Quota
 from neutrino.domain.models.rbac import RbacPolicy
 from neutrino.domain.models.router import FloatingIP, Router, RouterPort, RouterRoute
@@ -35,6 +42,7 @@ from neutrino.domain.models.subnet import AllocationPool, DNSNameServer, HostRou
 from neutrino.domain.models.subnet_pool import AddressScope, SubnetPool, SubnetPoolPrefix
 from neutrino.domain.models.subnet_service_type import SubnetServiceType
 from neutrino.domain.models.tag import Tag
+from neutrino.domain.models.trunk import SubPort, Trunk
 
 __all__ = [
     "AddressScope",
@@ -81,6 +89,11 @@ __all__ = [
     "Network",
     "Port",
     "Project",
+    "QosDefaultPolicy",
+    "QosNetworkBinding",
+    "QosPolicy",
+    "QosPortBinding",
+    "QosRule",
     "Quota",
     "RbacPolicy",
     "RevokedToken",
@@ -90,5 +103,7 @@ __all__ = [
     "Subnet",
     "SubnetServiceType",
     "Tag",
+    "SubPort",
+    "Trunk",
     "User",
 ]

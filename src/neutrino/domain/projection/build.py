@@ -18,6 +18,7 @@ from neutrino.domain.projection.dhcp import dhcp_networks
 from neutrino.domain.projection.l2pop import remote_ports
 from neutrino.domain.projection.ports import address_group_members, bound_ports, group_members
 from neutrino.domain.projection.routers import routers_of
+from neutrino.domain.projection.trunks import trunks_of
 from neutrino.domain.projection.tunnels import tunnel_peers
 
 
@@ -51,5 +52,6 @@ def project_host(session: Session, host: str) -> DesiredHostState:
         local_tunnel_ip=local_ip,
         remote_groups=remote_groups,
         remote_ports=remote_ports(session, peers),
+        trunks=trunks_of(session, host),
     )
     return state.with_fingerprint()

@@ -19,6 +19,7 @@ from neutrino.domain.models import (
     SecurityGroupPortBinding,
     SecurityGroupRule,
 )
+from neutrino.domain.projection.qos import qos_of
 from neutrino.domain.projection.lookups import segments_of, segments_by_id, fixed_ips_of, UNBOUND
 
 
@@ -56,6 +57,7 @@ def bound_ports(session: Session, host: str) -> list[BoundPort]:
         )
     ):
         pairs[port_id].append((ip, mac))
+    limits = qos_of(session, [(p.id, p.network_id) for p, _ in rows])
     out = []
     for port, vif_type in rows:
         seg_row = bound_segments.get(levels.get(port.id) or "")
@@ -82,6 +84,7 @@ def bound_ports(session: Session, host: str) -> list[BoundPort]:
                 rules=tuple(r for g in sgs for r in rules.get(g, ())),
                 allowed_address_pairs=tuple(sorted(pairs.get(port.id, []))),
                 revision_number=port.revision_number,
+                qos=limits.get(port.id),
             )
         )
     return out

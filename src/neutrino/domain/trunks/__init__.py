@@ -1,0 +1,1 @@
+"""Trunks: the rules of subports (pure) and the status a trunk reports."""
