@@ -12,7 +12,12 @@ find=..., check_losing=...)``), one line in ``OBJECT_TYPES``, and in the type's 
 
 from __future__ import annotations
 
-from neutrino.domain.rbac import network_type, security_group_type
+from neutrino.domain.rbac import (
+    address_scope_type,
+    network_type,
+    security_group_type,
+    subnetpool_type,
+)
 from neutrino.domain.rbac.object_type import ObjectType
 
 OBJECT_TYPES: dict[str, ObjectType] = {
@@ -20,6 +25,8 @@ OBJECT_TYPES: dict[str, ObjectType] = {
     for t in (
         network_type.TYPE,
         security_group_type.TYPE,
+        subnetpool_type.TYPE,
+        address_scope_type.TYPE,
     )
 }
 
