@@ -13,6 +13,7 @@ A = uuid.uuid4().hex
 B = uuid.uuid4().hex
 POOLS = "/v2.0/subnetpools"
 SCOPES = "/v2.0/address-scopes"
+AGS = "/v2.0/address-groups"
 
 
 def _policy(api, object_type, object_id, target, status=201):  # type: ignore[no-untyped-def]
@@ -125,6 +126,38 @@ def test_address_scope_shared_flag_is_the_wildcard_policy(api):
     assert api.get(f"/v2.0/rbac-policies?object_id={scope['id']}").json()["rbac_policies"] == []
 
 
+def test_address_group_shared_with_one_project(api):
+    a, b = api.as_project(A), api.as_project(B)
+    ag = api.post(AGS, {"address_group": {"name": "ag", "addresses": ["10.9.0.0/24"]}}).json()["address_group"]
+    assert a.get(f"{AGS}/{ag['id']}").status_code == 404
+    pol = _policy(api, "address_group", ag["id"], A)
+    assert a.get(f"{AGS}/{ag['id']}").json()["address_group"]["addresses"] == ["10.9.0.0/24"]
+    assert [g["id"] for g in a.get(AGS).json()["address_groups"]] == [ag["id"]]
+    assert b.get(f"{AGS}/{ag['id']}").status_code == 404
+    # shared is not writable: changing it is 404, as in Neutron
+    assert a.put(f"{AGS}/{ag['id']}", {"address_group": {"name": "x"}}).status_code == 404
+    r = a.put(f"{AGS}/{ag['id']}/add_addresses", {"addresses": ["10.8.0.0/24"]})
+    assert r.status_code == 404
+    assert a.delete(f"{AGS}/{ag['id']}").status_code == 404
+    # A names it in a rule: the policy is in use
+    sg = a.post("/v2.0/security-groups", {"security_group": {"name": "web"}}).json()["security_group"]
+    body = {"security_group_id": sg["id"], "direction": "ingress", "protocol": "tcp", "remote_address_group_id": ag["id"]}
+    r = a.post("/v2.0/security-group-rules", {"security_group_rule": body})
+    assert r.status_code == 201, r.text
+    rule = r.json()["security_group_rule"]
+    r = b.post("/v2.0/security-group-rules", {"security_group_rule": dict(body, security_group_id=sg["id"])})
+    assert r.status_code == 404
+    r = api.delete(f"/v2.0/rbac-policies/{pol['id']}")
+    assert r.status_code == 409 and r.json()["NeutronError"]["type"] == "RbacPolicyInUse"
+    assert a.delete(f"/v2.0/security-group-rules/{rule['id']}").status_code == 204
+    assert api.delete(f"/v2.0/rbac-policies/{pol['id']}").status_code == 204
+    assert a.get(f"{AGS}/{ag['id']}").status_code == 404
+    pol = _policy(api, "address_group", ag["id"], "*")
+    assert b.get(f"{AGS}/{ag['id']}").status_code == 200
+    assert api.delete(f"{AGS}/{ag['id']}").status_code == 204
+    assert api.get(f"/v2.0/rbac-policies/{pol['id']}").status_code == 404
+
+
 def test_three_extensions_are_announced(api):
     aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
-    assert {"rbac-subnetpool", "rbac-address-scope"} <= aliases
+    assert {"rbac-subnetpool", "rbac-address-scope", "rbac-address-group"} <= aliases

@@ -82,6 +82,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
     ("rbac-subnetpool", "Add subnetpool RBAC support", "Support subnetpool RBAC."),
     ("rbac-address-scope", "Add address_scope RBAC support", "Support address scope RBAC."),
+    ("rbac-address-group", "Add address_group RBAC support", "Support address group RBAC."),
 ]
 
 

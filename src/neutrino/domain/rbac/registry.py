@@ -13,6 +13,7 @@ find=..., check_losing=...)``), one line in ``OBJECT_TYPES``, and in the type's 
 from __future__ import annotations
 
 from neutrino.domain.rbac import (
+    address_group_type,
     address_scope_type,
     network_type,
     security_group_type,
@@ -27,6 +28,7 @@ OBJECT_TYPES: dict[str, ObjectType] = {
         security_group_type.TYPE,
         subnetpool_type.TYPE,
         address_scope_type.TYPE,
+        address_group_type.TYPE,
     )
 }
 
