@@ -44,6 +44,9 @@ def test_subnetpool_shared_with_one_project(api):
     assert shown["shared"] is True
     assert api.get(f"{POOLS}/{pool['id']}").json()["subnetpool"]["shared"] is False
     assert [p["id"] for p in a.get(POOLS).json()["subnetpools"]] == [pool["id"]]
+    assert [p["id"] for p in a.get(f"{POOLS}?shared=true").json()["subnetpools"]] == [pool["id"]]
+    assert a.get(f"{POOLS}?shared=false").json()["subnetpools"] == []
+    assert pool["id"] in [p["id"] for p in api.get(f"{POOLS}?shared=false").json()["subnetpools"]]
     assert b.get(f"{POOLS}/{pool['id']}").status_code == 404
     # only the owner changes it
     assert a.put(f"{POOLS}/{pool['id']}", {"subnetpool": {"name": "x"}}).status_code == 403
@@ -101,6 +104,8 @@ def test_address_scope_shared_with_one_project(api):
     assert a.get(f"{SCOPES}/{scope['id']}").json()["address_scope"]["shared"] is True
     assert api.get(f"{SCOPES}/{scope['id']}").json()["address_scope"]["shared"] is False
     assert [s["id"] for s in a.get(SCOPES).json()["address_scopes"]] == [scope["id"]]
+    assert [s["id"] for s in a.get(f"{SCOPES}?shared=true").json()["address_scopes"]] == [scope["id"]]
+    assert scope["id"] not in [s["id"] for s in api.get(f"{SCOPES}?shared=true").json()["address_scopes"]]
     assert b.get(f"{SCOPES}/{scope['id']}").status_code == 404
     assert a.put(f"{SCOPES}/{scope['id']}", {"address_scope": {"name": "x"}}).status_code == 403
     # A puts its pool in the scope: the policy is in use until the pool leaves

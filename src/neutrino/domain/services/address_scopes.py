@@ -14,6 +14,7 @@ policy and the column caches it; the API's ``shared`` also counts a policy for t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -57,6 +58,9 @@ def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> li
                 access.granted("address_scope", AddressScope.id, ctx.project_id),
             )
         )
+    if "shared" in q.filters:
+        stmt = stmt.where(access.shared_filter("address_scope", AddressScope.id, AddressScope.shared, ctx.project_id, q.filters["shared"]))
+        q = replace(q, filters={k: v for k, v in q.filters.items() if k != "shared"})
     stmt = apply_filters(stmt, AddressScope, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, AddressScope, q, COLUMNS)
     return list(session.scalars(stmt))

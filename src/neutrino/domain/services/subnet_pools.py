@@ -17,6 +17,7 @@ address scopes"):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -77,6 +78,9 @@ def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> li
     stmt = select(SubnetPool)
     if not ctx.is_admin:
         stmt = stmt.where(visible(ctx))
+    if "shared" in q.filters:
+        stmt = stmt.where(access.shared_filter("subnetpool", SubnetPool.id, SubnetPool.shared, ctx.project_id, q.filters["shared"]))
+        q = replace(q, filters={k: v for k, v in q.filters.items() if k != "shared"})
     stmt = apply_filters(stmt, SubnetPool, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, SubnetPool, q, COLUMNS)
     return list(session.scalars(stmt))
