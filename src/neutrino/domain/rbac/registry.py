@@ -3,11 +3,11 @@
 Each entry says which actions the type takes and carries its hooks: how to find the object
 as the caller sees it, which projects would lose access that they still use (Neutron's
 RbacPolicyInUse) and what to recompute once the policies changed (a network's ``shared`` and
-``router:external``). Adding a type (subnet pools, address scopes) is a module like
-``security_group_type`` (its ``TYPE = ObjectType(name="subnetpool", actions=(ACCESS_SHARED,),
-find=..., check_losing=...)``), one line in ``OBJECT_TYPES``, and in the type's own service
-``access.granted("subnetpool", SubnetPool.id, ctx.project_id)`` in its visibility rule and
-``access.delete_policies_of`` when an object is deleted.
+``router:external``). Adding a type is a module like ``subnetpool_type`` (its
+``TYPE = ObjectType(name="subnetpool", actions=(ACCESS_SHARED,), find=..., check_losing=...)``;
+``rbac/bound.py`` holds Neutron's generic in-use rule), one line in ``OBJECT_TYPES``, and in
+the type's own service ``access.granted("subnetpool", SubnetPool.id, ctx.project_id)`` in its
+visibility rule and ``access.delete_policies_of`` when an object is deleted.
 """
 
 from __future__ import annotations
