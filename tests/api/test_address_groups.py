@@ -129,6 +129,6 @@ def test_extensions_and_resources_are_announced(api):
         "dns-integration", "dns-domain-ports", "multi-provider", "segment", "standard-attr-segment",
         "network-segment-range",
     } <= aliases  # fmt: skip
-    assert "rbac-address-group" not in aliases and "dns-integration-domain-keywords" not in aliases
+    assert "dns-integration-domain-keywords" not in aliases
     names = {r["collection"] for r in api.get("/v2.0/").json()["resources"]}
     assert {"address_groups", "default_security_group_rules", "network_segment_ranges"} <= names

@@ -78,8 +78,9 @@ def test_association_rules_for_members(api):
     admin_shared = _scope(api, shared=True)
     err = _pool(member, ["10.0.0.0/16"], expect=404, address_scope_id=admin_private["id"])
     assert err["type"] == "AddressScopeNotFound"
-    err = _pool(member, ["10.0.0.0/16"], expect=400, address_scope_id=admin_shared["id"])
-    assert err["type"] == "IllegalSubnetPoolAssociationToAddressScope"
+    # rbac-address-scope: a shared scope takes any project's pools (the pre-RBAC rule was 400)
+    joined = _pool(member, ["10.0.0.0/16"], address_scope_id=admin_shared["id"])
+    assert joined["address_scope_id"] == admin_shared["id"]
     # an admin puts the member's pool in the shared scope: the member can no longer change it
     sp = _pool(member, ["20.0.0.0/18"])
     assert api.put(f"{POOLS}/{sp['id']}", {"subnetpool": {"address_scope_id": admin_shared["id"]}}).status_code == 200

@@ -14,6 +14,10 @@ class RbacPolicyInUse(Conflict):
     template = "RBAC policy on object %(object_id)s cannot be removed because other objects depend on it.\nDetails: %(details)s"
 
 
+class RbacPolicyInitError(BadRequest):
+    template = "Failed to create RBAC policy on object %(object_id)s because %(reason)s."
+
+
 class DuplicateRbacPolicy(Conflict):
     template = "An RBAC policy already exists with those values."
 

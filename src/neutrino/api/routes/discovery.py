@@ -80,6 +80,9 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),
     ("standard-attr-segment", "Standard Attribute Segment Extension", "Add standard attributes to Segment resource"),
     ("rbac-security-groups", "RBAC Security Groups", "Add RBAC support to security groups."),
+    ("rbac-subnetpool", "Add subnetpool RBAC support", "Support subnetpool RBAC."),
+    ("rbac-address-scope", "Add address_scope RBAC support", "Support address scope RBAC."),
+    ("rbac-address-group", "Add address_group RBAC support", "Support address group RBAC."),
 ]
 
 

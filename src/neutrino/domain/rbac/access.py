@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import and_, delete, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -31,6 +31,22 @@ def granted(
             RbacPolicy.target_project.in_(targets),
         )
     )
+
+
+def shared_filter(
+    object_type: str, id_column: Any, shared_column: Any, project_id: str | None, values: list[Any]
+) -> ColumnElement[bool]:
+    """``?shared=`` as the caller reads ``shared``: a '*' policy (the cached column) or an
+    access_as_shared policy for its own project."""
+    shared: ColumnElement[bool] = shared_column.is_(True)
+    if project_id:
+        shared = or_(shared, granted(object_type, id_column, project_id, wildcard=False))
+    wanted = {bool(v) for v in values}
+    if wanted == {True}:
+        return shared
+    if wanted == {False}:
+        return ~shared
+    return true() if wanted else false()
 
 
 def has_grant(

@@ -17,6 +17,8 @@ Finder = Callable[[Session, Context, str], Any]
 LossCheck = Callable[[Session, Any, str, str, set[str]], None]
 # after_change(session, ctx, obj, action, event): event is "create", "update" or "delete"
 AfterChange = Callable[[Session, Context, Any, str, str], None]
+# check_target(session, obj, action, target): may the object be opened to this target (on create)?
+TargetCheck = Callable[[Session, Any, str, str], None]
 
 
 def _nothing(*_args: Any) -> None:
@@ -33,3 +35,4 @@ class ObjectType:
     check_losing: LossCheck = _nothing
     before_create: AfterChange = _nothing
     after_change: AfterChange = _nothing
+    check_target: TargetCheck = _nothing

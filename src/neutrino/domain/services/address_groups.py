@@ -1,7 +1,8 @@
 """Address groups: create, read, update, delete, and the add/remove addresses actions.
 
 A group belongs to a project; its owner (or an admin) sees and changes it, another project
-gets 404 (without RBAC nothing is shared). A group named by a security group rule
+gets 404 unless an RBAC policy (rbac-address-group) shares it: then that project sees it and
+may name it in its rules, but changing it is still 404, as in Neutron. A group named by a security group rule
 (``remote_address_group_id``) cannot be deleted (409 AddressGroupInUse). Changing its
 addresses changes what those rules match on every host: the projection lists the group's
 addresses, so the notifier's fingerprint comparison reaches the agents (docs/architecture.md).
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete as sql_delete, insert, select
+from sqlalchemy import delete as sql_delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
@@ -21,6 +22,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import AddressGroup, AddressGroupAddress, SecurityGroupRule
 from neutrino.domain.models.base import new_id
+from neutrino.domain.rbac import access
 from neutrino.domain.secgroups import address_groups as pure
 from neutrino.domain.services import common
 
@@ -37,7 +39,18 @@ COLUMNS = {
 }
 
 
-def get(session: Session, ctx: Context, group_id: str, *, lock: bool = False) -> AddressGroup:
+def get(session: Session, ctx: Context, group_id: str) -> AddressGroup:
+    """The group if the caller owns it or a policy shares it with its project (or '*')."""
+    group = session.get(AddressGroup, group_id) if isinstance(group_id, str) else None
+    if group is None or not (
+        ctx.owns(group.project_id) or access.has_grant(session, "address_group", group.id, ctx.project_id)
+    ):
+        raise errors.AddressGroupNotFound(address_group_id=group_id)
+    return group
+
+
+def _owned(session: Session, ctx: Context, group_id: str, *, lock: bool = False) -> AddressGroup:
+    """The group if the caller may change it: a project it is shared with gets 404 too."""
     group = session.get(AddressGroup, group_id, with_for_update=lock or None) if isinstance(group_id, str) else None
     if group is None or not ctx.owns(group.project_id):
         raise errors.AddressGroupNotFound(address_group_id=group_id)
@@ -52,7 +65,9 @@ def check_visible(session: Session, ctx: Context, group_id: str) -> None:
 def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[AddressGroup]:
     stmt = select(AddressGroup)
     if not ctx.is_admin:
-        stmt = stmt.where(AddressGroup.project_id == ctx.project_id)
+        stmt = stmt.where(
+            or_(AddressGroup.project_id == ctx.project_id, access.granted("address_group", AddressGroup.id, ctx.project_id))
+        )
     stmt = apply_filters(stmt, AddressGroup, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, AddressGroup, q, COLUMNS)
     return list(session.scalars(stmt))
@@ -94,7 +109,7 @@ def update(
     session: Session, ctx: Context, cfg: DomainConfig, group_id: str, data: dict[str, Any],
     if_match: int | None = None,
 ) -> AddressGroup:
-    group = get(session, ctx, group_id)
+    group = _owned(session, ctx, group_id)
     ctx.require_write("update_address_group")
     common.check_revision(group, if_match)
     if common.apply_updates(group, data, ("name", "description")):
@@ -104,7 +119,7 @@ def update(
 
 
 def add_addresses(session: Session, ctx: Context, group_id: str, addresses: Any) -> AddressGroup:
-    group = get(session, ctx, group_id, lock=True)
+    group = _owned(session, ctx, group_id, lock=True)
     ctx.require_write("add_addresses")
     _add(session, group, addresses)
     group.bump_revision()
@@ -113,7 +128,7 @@ def add_addresses(session: Session, ctx: Context, group_id: str, addresses: Any)
 
 
 def remove_addresses(session: Session, ctx: Context, group_id: str, addresses: Any) -> AddressGroup:
-    group = get(session, ctx, group_id, lock=True)
+    group = _owned(session, ctx, group_id, lock=True)
     ctx.require_write("remove_addresses")
     present, missing = pure.split_requested(addresses_of(session, [group.id])[group.id], addresses)
     if missing:
@@ -128,7 +143,7 @@ def remove_addresses(session: Session, ctx: Context, group_id: str, addresses: A
 
 
 def delete(session: Session, ctx: Context, cfg: DomainConfig, group_id: str, if_match: int | None = None) -> None:
-    group = get(session, ctx, group_id)
+    group = _owned(session, ctx, group_id)
     ctx.require_write("delete_address_group")
     common.check_revision(group, if_match)
     # any project's rule counts (Neutron looks with an elevated context)
@@ -136,6 +151,7 @@ def delete(session: Session, ctx: Context, cfg: DomainConfig, group_id: str, if_
     if session.scalar(used) is not None:
         raise errors.AddressGroupInUse(address_group_id=group.id)
     common.delete_tags(session, group.id)
+    access.delete_policies_of(session, "address_group", group.id)
     session.delete(group)
     session.flush()
 

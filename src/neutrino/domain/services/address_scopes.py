@@ -7,12 +7,14 @@ allocated from (``ipv4_address_scope`` / ``ipv6_address_scope``, read-only).
 
 Policy as Neutron's defaults (docs/neutron-behaviour.md, "Subnet pools and address scopes"):
 any member creates one, only an admin creates or marks one shared, a shared scope cannot be
-unshared, one with pools cannot be deleted (409). Others' scopes are invisible (404) unless
-shared. ``shared`` is a plain column; RBAC policies may later widen who sees a scope.
+unshared, one with pools cannot be deleted (409). Others' scopes are invisible (404) unless an
+RBAC policy opens them (rbac-address-scope): ``shared`` on create or update is the ``*``
+policy and the column caches it; the API's ``shared`` also counts a policy for the caller.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -21,9 +23,11 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.config import DomainConfig
-from neutrino.domain.context import Context
+from neutrino.db.engine import connection_of
+from neutrino.domain.context import Context, current
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import AddressScope, Subnet, SubnetPool
+from neutrino.domain.rbac import access
 from neutrino.domain.services.extensions import Extension
 
 COLUMNS = {
@@ -37,7 +41,9 @@ COLUMNS = {
 
 def get(session: Session, ctx: Context, scope_id: str) -> AddressScope:
     scope = session.get(AddressScope, scope_id)
-    if scope is None or not (ctx.owns(scope.project_id) or scope.shared):
+    if scope is None or not (
+        ctx.owns(scope.project_id) or scope.shared or access.has_grant(session, "address_scope", scope.id, ctx.project_id)
+    ):
         raise errors.AddressScopeNotFound(address_scope_id=scope_id)
     return scope
 
@@ -45,7 +51,16 @@ def get(session: Session, ctx: Context, scope_id: str) -> AddressScope:
 def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[AddressScope]:
     stmt = select(AddressScope)
     if not ctx.is_admin:
-        stmt = stmt.where(or_(AddressScope.project_id == ctx.project_id, AddressScope.shared.is_(True)))
+        stmt = stmt.where(
+            or_(
+                AddressScope.project_id == ctx.project_id,
+                AddressScope.shared.is_(True),
+                access.granted("address_scope", AddressScope.id, ctx.project_id),
+            )
+        )
+    if "shared" in q.filters:
+        stmt = stmt.where(access.shared_filter("address_scope", AddressScope.id, AddressScope.shared, ctx.project_id, q.filters["shared"]))
+        q = replace(q, filters={k: v for k, v in q.filters.items() if k != "shared"})
     stmt = apply_filters(stmt, AddressScope, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, AddressScope, q, COLUMNS)
     return list(session.scalars(stmt))
@@ -68,6 +83,8 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     )
     session.add(scope)
     session.flush()
+    if scope.shared:
+        access.add_policy(session, "address_scope", scope.id, scope.project_id, access.ACCESS_SHARED)
     return scope
 
 
@@ -83,6 +100,8 @@ def update(
         _shared_by_admin_only(ctx, "update_address_scope")
         if scope.shared and not data["shared"]:
             raise errors.AddressScopeUpdateError(address_scope_id=scope_id, reason="Shared address scope can't be unshared")
+        if data["shared"] and not scope.shared:
+            access.add_policy(session, "address_scope", scope.id, scope.project_id, access.ACCESS_SHARED)
         scope.shared = bool(data["shared"])
     if "name" in data:
         scope.name = data["name"]
@@ -99,16 +118,26 @@ def delete(
         raise errors.PolicyNotAuthorized(action="rule:delete_address_scope")
     if session.scalar(select(SubnetPool.id).where(SubnetPool.address_scope_id == scope_id).limit(1)):
         raise errors.AddressScopeInUse(address_scope_id=scope_id)
+    access.delete_policies_of(session, "address_scope", scope.id)
     session.delete(scope)
     session.flush()
 
 
+def _shared_to_caller(db: Session | Connection, ids: list[str]) -> set[str]:
+    """Which of these scopes a policy shares with the requesting project itself."""
+    ctx = current()
+    if ctx is None or not ctx.project_id or not ids:
+        return set()
+    return access.shared_with(connection_of(db), "address_scope", ids, ctx.project_id)
+
+
 def render(session: Session, cfg: DomainConfig, scopes: list[AddressScope], fresh: bool = False) -> list[dict[str, Any]]:
+    shared_to_caller = _shared_to_caller(session, [s.id for s in scopes if not s.shared])
     return [
         {
             "id": s.id,
             "name": s.name,
-            "shared": s.shared,
+            "shared": bool(s.shared) or s.id in shared_to_caller,
             "ip_version": s.ip_version,
             "project_id": s.project_id,
             "tenant_id": s.project_id,

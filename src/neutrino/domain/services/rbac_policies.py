@@ -81,6 +81,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     common.enforce_quota(session, cfg, data["project_id"], "rbac_policy", RbacPolicy)
     if target in access.targets_of(session, kind.name, obj.id, action):
         raise errors.DuplicateRbacPolicy()
+    kind.check_target(session, obj, action, target)
     kind.before_create(session, ctx, obj, action, "create")
     policy = RbacPolicy(
         id=new_id(), project_id=data["project_id"], object_type=kind.name, object_id=obj.id,

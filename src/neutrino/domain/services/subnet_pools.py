@@ -5,27 +5,32 @@ rows and applies Neutron's rules around them (docs/neutron-behaviour.md, "Subnet
 address scopes"):
 
 * any member creates a pool; only an admin makes it ``shared`` or ``is_default`` (403), and
-  there is one default pool per IP version; others' pools are invisible (404) unless shared;
+  there is one default pool per IP version; others' pools are invisible (404) unless an RBAC
+  policy shares them (rbac-subnetpool: ``shared`` at creation is the ``*`` policy, and the
+  column caches it; the API's ``shared`` also counts a policy for the caller's project);
 * prefixes may grow on update, never shrink (400); ``remove_prefixes`` takes out space no
   subnet uses; a pool with subnets cannot be deleted (400, SubnetPoolDeleteError);
-* a pool joins an address scope its owner (or an admin) owns, of its IP version, whose other
-  pools it does not overlap (409); a pool in a scope the caller does not own cannot be changed
-  by the caller (400).
+* a pool joins an address scope the caller can see (its own, or one an RBAC policy opens to
+  it), of its IP version, whose other pools it does not overlap (409); a pool in a scope the
+  caller does not own cannot be changed by the caller (400).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.engine import connection_of
 from neutrino.domain.config import DomainConfig
-from neutrino.domain.context import Context
+from neutrino.domain.context import Context, current
 from neutrino.domain.ipam import subnet_pools as prefixes
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import Subnet, SubnetPool, SubnetPoolPrefix
+from neutrino.domain.rbac import access
 from neutrino.domain.services import address_scopes, common
 
 COLUMNS = {
@@ -53,20 +58,29 @@ def get(session: Session, ctx: Context, pool_id: str, *, lock: bool = False) -> 
     """The pool if the caller may see it; ``lock`` (PostgreSQL: FOR UPDATE) makes concurrent
     allocations from one pool take turns, so each sees the others' subnets."""
     pool = session.get(SubnetPool, pool_id, with_for_update=lock or None)
-    if pool is None or not (ctx.owns(pool.project_id) or pool.shared):
+    if pool is None or not (
+        ctx.owns(pool.project_id) or pool.shared or access.has_grant(session, "subnetpool", pool.id, ctx.project_id)
+    ):
         raise errors.SubnetPoolNotFound(subnetpool_id=pool_id)
     return pool
 
 
 def visible(ctx: Context) -> Any:
     """The SQL condition of the pools the caller may see."""
-    return or_(SubnetPool.project_id == ctx.project_id, SubnetPool.shared.is_(True))
+    return or_(
+        SubnetPool.project_id == ctx.project_id,
+        SubnetPool.shared.is_(True),
+        access.granted("subnetpool", SubnetPool.id, ctx.project_id),
+    )
 
 
 def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> list[SubnetPool]:
     stmt = select(SubnetPool)
     if not ctx.is_admin:
         stmt = stmt.where(visible(ctx))
+    if "shared" in q.filters:
+        stmt = stmt.where(access.shared_filter("subnetpool", SubnetPool.id, SubnetPool.shared, ctx.project_id, q.filters["shared"]))
+        q = replace(q, filters={k: v for k, v in q.filters.items() if k != "shared"})
     stmt = apply_filters(stmt, SubnetPool, q, COLUMNS)
     stmt = apply_order_and_page(session, stmt, SubnetPool, q, COLUMNS)
     return list(session.scalars(stmt))
@@ -112,10 +126,8 @@ def _check_scope(
     network takes subnets from two pools of one scope fails; neutrino checks them on a move)."""
     if scope_id is None:
         return
+    # Neutron's is_accessible: owner, admin, or an RBAC policy for the caller or '*' (404 else)
     scope = address_scopes.get(session, ctx, scope_id)
-    # the pre-RBAC rule: the scope's owner (or an admin) only, even for a shared scope
-    if not ctx.owns(scope.project_id):
-        raise errors.IllegalSubnetPoolAssociationToAddressScope(subnetpool_id=pool_id, address_scope_id=scope_id)
     if scope.ip_version != ip_version:
         raise errors.IllegalSubnetPoolIpVersionAssociationToAddressScope(
             subnetpool_id=pool_id, address_scope_id=scope_id, ip_version=scope.ip_version
@@ -180,6 +192,8 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     _set_prefixes(pool, shape.prefixes)
     session.add(pool)
     session.flush()
+    if pool.shared:
+        access.add_policy(session, "subnetpool", pool.id, pool.project_id, access.ACCESS_SHARED)
     return pool
 
 
@@ -232,6 +246,7 @@ def delete(session: Session, ctx: Context, cfg: DomainConfig, pool_id: str, if_m
     if session.scalar(select(Subnet.id).where(Subnet.subnetpool_id == pool.id).limit(1)) is not None:
         raise errors.SubnetPoolDeleteError(reason="Subnet pool has existing allocations")
     common.delete_tags(session, pool.id)
+    access.delete_policies_of(session, "subnetpool", pool.id)
     session.delete(pool)
     session.flush()
 
@@ -260,9 +275,18 @@ def remove_prefixes(session: Session, ctx: Context, cfg: DomainConfig, pool_id: 
     return pool.cidrs
 
 
+def _shared_to_caller(session: Session, ids: list[str]) -> set[str]:
+    """Which of these pools a policy shares with the requesting project itself."""
+    ctx = current()
+    if ctx is None or not ctx.project_id or not ids:
+        return set()
+    return access.shared_with(connection_of(session), "subnetpool", ids, ctx.project_id)
+
+
 def render(session: Session, cfg: DomainConfig, pools: list[SubnetPool], fresh: bool = False) -> list[dict[str, Any]]:
     """Neutron's shape: the prefix lengths are strings."""
     tags = {} if fresh else common.tags_by_resource(session, [p.id for p in pools])
+    shared_to_caller = _shared_to_caller(session, [p.id for p in pools if not p.shared])
     out = []
     for p in pools:
         d = {
@@ -275,7 +299,7 @@ def render(session: Session, cfg: DomainConfig, pools: list[SubnetPool], fresh: 
             "max_prefixlen": str(p.max_prefixlen),
             "default_quota": p.default_quota,
             "is_default": p.is_default,
-            "shared": p.shared,
+            "shared": bool(p.shared) or p.id in shared_to_caller,
             "address_scope_id": p.address_scope_id,
         }
         d.update(common.standard_fields(p, tags.get(p.id, [])))
