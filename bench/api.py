@@ -15,10 +15,11 @@ Why: neutrino exists to be a Neutron API server that is cheap enough to run ever
 laptops, labs). Sequential latency is what a CLI user or a test suite feels, and it is the
 figure the target is stated in; concurrency is covered by the test suite, not here.
 
-With ``--with-neutron`` the same client then drives real Neutron 29 (``bench/neutron_ref.py``:
-installed from PyPI into ``.bench-neutron-venv`` on first use, SQLite, one process, tokens
-validated by keystonemiddleware against the neutrino server's identity API) through the same
-phases with the same token, and the comparison uses those figures instead of the recorded ones.
+With ``--with-neutron`` real Neutron 29 runs beside it (``bench/neutron_ref.py``: installed
+from PyPI into ``.bench-neutron-venv`` on first use, SQLite, one process, tokens validated by
+keystonemiddleware against the neutrino server's identity API) and the same client with the
+same token drives both, phase by phase in turn (so that both meet the same load on a shared
+machine); the comparison then uses Neutron's figures of this run instead of the recorded ones.
 
 Usage: ``./dev bench api [--state-dir DIR] [--json] [--with-neutron]``. Takes about 15 seconds;
 with Neutron about four minutes more.
@@ -42,6 +43,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 N_NETWORKS = 500
@@ -217,31 +219,31 @@ def get_token(client: Client, password: str) -> tuple[str, str]:
     return token, data["token"]["project"]["id"]
 
 
-def run_phases(client: Client, project_id: str, add_agent: Any) -> list[Phase]:
-    """The measured sequence; ``add_agent(host)`` puts a live OVS agent in the server's database."""
+def run_phases(client: Client, project_id: str, add_agent: Any) -> Iterator[Phase]:
+    """The measured sequence, one phase per step (so that two servers can take turns);
+    ``add_agent(host)`` puts a live OVS agent in the server's database."""
     rng = random.Random(42)
     # Setup (not measured): lift the admin project's quotas so 500 networks / ports fit.
     client.expect(200, "PUT", f"/v2.0/quotas/{project_id}",
                   {"quota": {"network": -1, "subnet": -1, "port": -1}})  # fmt: skip
 
-    phases: list[Phase] = []
     net_ids: list[str] = []
 
     def create_network(i: int) -> None:
         data = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": f"bench-net-{i}"}})
         net_ids.append(data["network"]["id"])
 
-    phases.append(timed("network_create", list(range(N_NETWORKS)), create_network))
+    yield timed("network_create", list(range(N_NETWORKS)), create_network)
 
     gets = [rng.choice(net_ids) for _ in range(N_GETS)]
-    phases.append(timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}")))
+    yield timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}"))
 
     def list_all(_: int) -> None:
         found = client.expect(200, "GET", "/v2.0/networks")["networks"]
         if len(found) != N_NETWORKS:
             raise BenchError(f"list returned {len(found)} networks, expected {N_NETWORKS}")
 
-    phases.append(timed("network_list_500", list(range(N_LISTS)), list_all))
+    yield timed("network_list_500", list(range(N_LISTS)), list_all)
 
     # Setup (not measured): one more network with a /16 subnet for the ports.
     port_net = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": "bench-ports"}})["network"]
@@ -255,10 +257,10 @@ def run_phases(client: Client, project_id: str, add_agent: Any) -> list[Phase]:
             raise BenchError("port created without an IP address")
         port_ids.append(data["port"]["id"])
 
-    phases.append(timed("port_create", list(range(N_PORTS)), create_port))
+    yield timed("port_create", list(range(N_PORTS)), create_port)
 
     doomed = rng.sample(port_ids, N_PORT_DELETES)
-    phases.append(timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}")))
+    yield timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}"))
 
     # Port binding: a live OVS agent on BIND_HOST (inserted before timing), every port created
     # with binding:host_id, so each create also runs the mechanism drivers and writes the binding.
@@ -270,8 +272,7 @@ def run_phases(client: Client, project_id: str, add_agent: Any) -> list[Phase]:
         if data["port"]["binding:vif_type"] != "ovs":
             raise BenchError(f"port not bound: {data['port']['binding:vif_type']}")
 
-    phases.append(timed("port_create_bound", list(range(N_BOUND_PORTS)), create_bound_port))
-    return phases
+    yield timed("port_create_bound", list(range(N_BOUND_PORTS)), create_bound_port)
 
 
 def add_live_ovs_agent(state_dir: Path, host: str) -> None:
@@ -356,28 +357,18 @@ def as_json(phases: list[Phase], rss: float, hwm: float, ref: Reference) -> dict
     }
 
 
-def measure_neutron(port: int, password: str, token: str, project_id: str) -> tuple[list[Phase], float, float]:
-    """Real Neutron through the same phases, with the same client and token."""
-    from neutron_ref import NeutronServer
-
-    neutron = NeutronServer(f"http://127.0.0.1:{port}/identity", password, free_port())
-    client: Client | None = None
-    try:
-        log("starting Neutron 29 (keystonemiddleware validating against neutrino's identity API)")
-        neutron.start()
-        assert neutron.proc is not None
-        log(f"neutron pid {neutron.proc.pid} on 127.0.0.1:{neutron.port}")
-        client = Client(neutron.port)
-        client.headers["X-Auth-Token"] = token
-        phases = run_phases(client, project_id, neutron.add_live_ovs_agent)
-        return phases, proc_status_mib(neutron.proc.pid, "VmRSS"), proc_status_mib(neutron.proc.pid, "VmHWM")
-    except BenchError:
-        log("--- neutron log (tail)\n" + neutron.tail())
-        raise
-    finally:
-        if client is not None:
-            client.close()
-        neutron.stop()
+def take_turns(runs: dict[str, Iterator[Phase]]) -> dict[str, list[Phase]]:
+    """Each phase on each server in turn (neutrino's, then Neutron's), so that both meet the
+    same load on a shared machine."""
+    out: dict[str, list[Phase]] = {name: [] for name in runs}
+    while True:
+        for name, run in runs.items():
+            if len(runs) > 1:
+                log(f"  [{name}]")
+            phase = next(run, None)
+            if phase is None:
+                return out
+            out[name].append(phase)
 
 
 def main() -> int:
@@ -405,6 +396,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     proc: subprocess.Popen[bytes] | None = None
     client: Client | None = None
+    neutron: Any = None
+    n_client: Client | None = None
     try:
         log(f"starting neutrino server (state dir {state_dir})")
         proc, port = start_server(state_dir, password, log_path)
@@ -412,12 +405,25 @@ def main() -> int:
         client = Client(port)
         token, project_id = get_token(client, password)
         client.headers["X-Auth-Token"] = token
-        phases = run_phases(client, project_id, lambda host: add_live_ovs_agent(state_dir, host))
+        runs = {"neutrino": run_phases(client, project_id, lambda host: add_live_ovs_agent(state_dir, host))}
+        if args.with_neutron:
+            from neutron_ref import NeutronServer
+
+            log("starting Neutron 29 (keystonemiddleware validating tokens against neutrino's identity API)")
+            neutron = NeutronServer(f"http://127.0.0.1:{port}/identity", password, free_port())
+            neutron.start()
+            log(f"neutron pid {neutron.proc.pid} on 127.0.0.1:{neutron.port}")
+            n_client = Client(neutron.port)
+            n_client.headers["X-Auth-Token"] = token
+            runs["neutron"] = run_phases(n_client, project_id, neutron.add_live_ovs_agent)
+        results = take_turns(runs)
+        phases = results["neutrino"]
         rss = proc_status_mib(proc.pid, "VmRSS")
         hwm = proc_status_mib(proc.pid, "VmHWM")
         ref = Reference.recorded()
-        if args.with_neutron:
-            n_phases, n_rss, n_hwm = measure_neutron(port, password, token, project_id)
+        if neutron is not None:
+            n_phases = results["neutron"]
+            n_rss, n_hwm = proc_status_mib(neutron.proc.pid, "VmRSS"), proc_status_mib(neutron.proc.pid, "VmHWM")
             ref = Reference.measured(n_phases, n_hwm)
     except BaseException as exc:
         if isinstance(exc, BenchError | OSError | KeyError | RuntimeError):
@@ -426,11 +432,16 @@ def main() -> int:
                 log("--- server log (tail)\n" + "".join(log_path.read_text(errors="replace").splitlines(True)[-40:]))
             except OSError:
                 pass
+            if neutron is not None:
+                log("--- neutron log (tail)\n" + neutron.tail())
             return 1
         raise
     finally:
-        if client is not None:
-            client.close()
+        for c in (client, n_client):
+            if c is not None:
+                c.close()
+        if neutron is not None:
+            neutron.stop()
         if proc is not None:
             stop_server(proc)
         if tmp is not None:
