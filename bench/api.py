@@ -57,7 +57,8 @@ START_TIMEOUT = 30.0
 IDLE_RECONNECT = 2.0
 
 # Real Neutron 29 (ML2/OVS, SQLite, one API worker) on this machine, same client and sequence,
-# recorded; ``--with-neutron`` measures it in the same run instead (bench/neutron_ref.py).
+# recorded on a quiet machine (no figure for bound ports); ``--with-neutron`` measures it in the
+# same run instead (bench/neutron_ref.py), which on a shared machine is the fairer comparison.
 NEUTRON_REFERENCE = {
     "network_create": 24.0,
     "network_get": 75.0,
