@@ -15,7 +15,14 @@ Why: neutrino exists to be a Neutron API server that is cheap enough to run ever
 laptops, labs). Sequential latency is what a CLI user or a test suite feels, and it is the
 figure the target is stated in; concurrency is covered by the test suite, not here.
 
-Usage: ``./dev bench api [--state-dir DIR] [--json]``. Takes about 15 seconds.
+With ``--with-neutron`` real Neutron 29 runs beside it (``bench/neutron_ref.py``: installed
+from PyPI into ``.bench-neutron-venv`` on first use, SQLite, one process, tokens validated by
+keystonemiddleware against the neutrino server's identity API) and the same client with the
+same token drives both, phase by phase in turn (so that both meet the same load on a shared
+machine); the comparison then uses Neutron's figures of this run instead of the recorded ones.
+
+Usage: ``./dev bench api [--state-dir DIR] [--json] [--with-neutron]``. Takes about 15 seconds;
+with Neutron about four minutes more.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import math
 import os
 import random
 import secrets
+import signal
 import shutil
 import socket
 import subprocess
@@ -35,6 +43,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 N_NETWORKS = 500
@@ -45,8 +54,11 @@ N_PORT_DELETES = 200
 N_BOUND_PORTS = 500
 BIND_HOST = "bench-host"
 START_TIMEOUT = 30.0
+IDLE_RECONNECT = 2.0
 
-# Real Neutron 29 (ML2/OVS, SQLite, one API worker) on this machine, same client and sequence.
+# Real Neutron 29 (ML2/OVS, SQLite, one API worker) on this machine, same client and sequence,
+# recorded on a quiet machine (no figure for bound ports); ``--with-neutron`` measures it in the
+# same run instead (bench/neutron_ref.py), which on a shared machine is the fairer comparison.
 NEUTRON_REFERENCE = {
     "network_create": 24.0,
     "network_get": 75.0,
@@ -66,8 +78,6 @@ LABELS = {
     "port_delete": f"{N_PORT_DELETES} port deletes",
     "port_create_bound": f"{N_BOUND_PORTS} port creates, bound",
 }
-# phases with no Neutron figure (not measured on the reference server)
-UNREFERENCED = {"port_create_bound"}
 
 
 class BenchError(RuntimeError):
@@ -115,8 +125,16 @@ class Client:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        self.last_used = time.monotonic()
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any, http.client.HTTPResponse]:
+        # a connection idle for a while (the other server's turn) may have been closed by the
+        # server's keep-alive timeout (uvicorn's is 5 s): start a new one (a connect, well under a
+        # millisecond, in the phase's first request)
+        now = time.monotonic()
+        if now - self.last_used > IDLE_RECONNECT:
+            self.conn.close()
+        self.last_used = now
         data = json.dumps(body).encode() if body is not None else None
         self.conn.request(method, path, body=data, headers=self.headers)
         resp = self.conn.getresponse()
@@ -211,30 +229,31 @@ def get_token(client: Client, password: str) -> tuple[str, str]:
     return token, data["token"]["project"]["id"]
 
 
-def run_phases(client: Client, project_id: str, state_dir: Path) -> list[Phase]:
+def run_phases(client: Client, project_id: str, add_agent: Any) -> Iterator[Phase]:
+    """The measured sequence, one phase per step (so that two servers can take turns);
+    ``add_agent(host)`` puts a live OVS agent in the server's database."""
     rng = random.Random(42)
     # Setup (not measured): lift the admin project's quotas so 500 networks / ports fit.
     client.expect(200, "PUT", f"/v2.0/quotas/{project_id}",
                   {"quota": {"network": -1, "subnet": -1, "port": -1}})  # fmt: skip
 
-    phases: list[Phase] = []
     net_ids: list[str] = []
 
     def create_network(i: int) -> None:
         data = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": f"bench-net-{i}"}})
         net_ids.append(data["network"]["id"])
 
-    phases.append(timed("network_create", list(range(N_NETWORKS)), create_network))
+    yield timed("network_create", list(range(N_NETWORKS)), create_network)
 
     gets = [rng.choice(net_ids) for _ in range(N_GETS)]
-    phases.append(timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}")))
+    yield timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}"))
 
     def list_all(_: int) -> None:
         found = client.expect(200, "GET", "/v2.0/networks")["networks"]
         if len(found) != N_NETWORKS:
             raise BenchError(f"list returned {len(found)} networks, expected {N_NETWORKS}")
 
-    phases.append(timed("network_list_500", list(range(N_LISTS)), list_all))
+    yield timed("network_list_500", list(range(N_LISTS)), list_all)
 
     # Setup (not measured): one more network with a /16 subnet for the ports.
     port_net = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": "bench-ports"}})["network"]
@@ -248,22 +267,22 @@ def run_phases(client: Client, project_id: str, state_dir: Path) -> list[Phase]:
             raise BenchError("port created without an IP address")
         port_ids.append(data["port"]["id"])
 
-    phases.append(timed("port_create", list(range(N_PORTS)), create_port))
+    yield timed("port_create", list(range(N_PORTS)), create_port)
 
     doomed = rng.sample(port_ids, N_PORT_DELETES)
-    phases.append(timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}")))
+    yield timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}"))
 
     # Port binding: a live OVS agent on BIND_HOST (inserted before timing), every port created
     # with binding:host_id, so each create also runs the mechanism drivers and writes the binding.
-    add_live_ovs_agent(state_dir, BIND_HOST)
+    add_agent(BIND_HOST)
+
     def create_bound_port(i: int) -> None:
         body = {"port": {"network_id": port_net["id"], "name": f"b{i}", "binding:host_id": BIND_HOST}}
         data = client.expect(201, "POST", "/v2.0/ports", body)
         if data["port"]["binding:vif_type"] != "ovs":
             raise BenchError(f"port not bound: {data['port']['binding:vif_type']}")
 
-    phases.append(timed("port_create_bound", list(range(N_BOUND_PORTS)), create_bound_port))
-    return phases
+    yield timed("port_create_bound", list(range(N_BOUND_PORTS)), create_bound_port)
 
 
 def add_live_ovs_agent(state_dir: Path, host: str) -> None:
@@ -283,57 +302,91 @@ def add_live_ovs_agent(state_dir: Path, host: str) -> None:
         engine.dispose()
 
 
-def report(phases: list[Phase], rss: float, hwm: float) -> None:
-    print()
+@dataclass
+class Reference:
+    """Neutron's figures the run compares with: measured in this run, or the recorded ones."""
+
+    source: str
+    rates: dict[str, float]
+    rss_mib: float
+
+    @classmethod
+    def recorded(cls) -> Reference:
+        return cls("Neutron 29, recorded", dict(NEUTRON_REFERENCE), NEUTRON_RSS_MIB)
+
+    @classmethod
+    def measured(cls, phases: list[Phase], hwm: float) -> Reference:
+        return cls("Neutron 29, this run", {p.name: p.ops_per_s for p in phases}, hwm)
+
+
+def print_phases(title: str, phases: list[Phase], rss: float, hwm: float) -> None:
+    print(f"\n{title}")
     print(f"{'phase':<31}{'ops':>6}{'seconds':>9}{'ops/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
     for p in phases:
         print(f"{LABELS[p.name]:<31}{p.ops:>6}{p.seconds:>9.2f}{p.ops_per_s:>10.1f}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}")
-    print(f"\nserver memory: VmRSS {rss:.1f} MiB, VmHWM (peak) {hwm:.1f} MiB")
+    print(f"server memory: VmRSS {rss:.1f} MiB, VmHWM (peak) {hwm:.1f} MiB")
 
-    print(f"\n{'vs Neutron 29 (SQLite)':<31}{'neutron':>9}{'neutrino':>10}{'ratio':>8}"
+
+def report(phases: list[Phase], rss: float, hwm: float, ref: Reference) -> None:
+    print_phases("neutrino", phases, rss, hwm)
+    print(f"\n{'vs ' + ref.source + ' (SQLite)':<31}{'neutron':>9}{'neutrino':>10}{'ratio':>8}"
           f"{'target':>9}  met?")  # fmt: skip
     for p in phases:
-        if p.name in UNREFERENCED:
+        rate = ref.rates.get(p.name)
+        if rate is None:
             print(f"{LABELS[p.name]:<31}{'-':>9}{p.ops_per_s:>10.1f}{'-':>8}{'-':>9}  (no Neutron figure)")
             continue
-        ref = NEUTRON_REFERENCE[p.name]
-        ratio = p.ops_per_s / ref
-        target = ref * TARGET_FACTOR
+        ratio = p.ops_per_s / rate
+        target = rate * TARGET_FACTOR
         ok = "yes" if p.ops_per_s >= target else "NO"
-        print(f"{LABELS[p.name]:<31}{ref:>9.1f}{p.ops_per_s:>10.1f}{ratio:>7.1f}x{target:>9.0f}  {ok}")
+        print(f"{LABELS[p.name]:<31}{rate:>9.1f}{p.ops_per_s:>10.1f}{ratio:>7.1f}x{target:>9.0f}  {ok}")
     ok = "yes" if hwm < TARGET_RSS_MIB else "NO"
-    print(f"{'server RSS MiB (peak)':<31}{NEUTRON_RSS_MIB:>9.0f}{hwm:>10.1f}"
-          f"{NEUTRON_RSS_MIB / hwm:>7.1f}x{'< ' + str(int(TARGET_RSS_MIB)):>9}  {ok}")  # fmt: skip
+    print(f"{'server RSS MiB (peak)':<31}{ref.rss_mib:>9.0f}{hwm:>10.1f}"
+          f"{ref.rss_mib / hwm:>7.1f}x{'< ' + str(int(TARGET_RSS_MIB)):>9}  {ok}")  # fmt: skip
     print(f"(ratio = neutrino / neutron for rates, neutron / neutrino for memory; "
           f"target = {TARGET_FACTOR:.0f}x each rate at < {TARGET_RSS_MIB:.0f} MiB)")  # fmt: skip
 
 
-def as_json(phases: list[Phase], rss: float, hwm: float) -> dict[str, Any]:
+def as_json(phases: list[Phase], rss: float, hwm: float, ref: Reference) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in phases:
+        doc: dict[str, Any] = {k: v for k, v in asdict(p).items() if k != "name"}
+        rate = ref.rates.get(p.name)
+        if rate is not None:
+            doc.update(neutron_ops_per_s=rate, ratio=round(p.ops_per_s / rate, 2),
+                       target_ops_per_s=rate * TARGET_FACTOR, target_met=p.ops_per_s >= rate * TARGET_FACTOR)  # fmt: skip
+        out[p.name] = doc
     return {
-        "phases": {
-            p.name: {
-                **{k: v for k, v in asdict(p).items() if k != "name"},
-                "neutron_ops_per_s": NEUTRON_REFERENCE[p.name],
-                "ratio": round(p.ops_per_s / NEUTRON_REFERENCE[p.name], 2),
-                "target_ops_per_s": NEUTRON_REFERENCE[p.name] * TARGET_FACTOR,
-                "target_met": p.ops_per_s >= NEUTRON_REFERENCE[p.name] * TARGET_FACTOR,
-            }
-            if p.name not in UNREFERENCED
-            else {k: v for k, v in asdict(p).items() if k != "name"}
-            for p in phases
-        },
+        "phases": out,
         "rss_mib": round(rss, 1),
         "peak_rss_mib": round(hwm, 1),
-        "neutron_rss_mib": NEUTRON_RSS_MIB,
+        "neutron_source": ref.source,
+        "neutron_rss_mib": ref.rss_mib,
         "target_rss_mib": TARGET_RSS_MIB,
         "rss_target_met": hwm < TARGET_RSS_MIB,
     }
+
+
+def take_turns(runs: dict[str, Iterator[Phase]]) -> dict[str, list[Phase]]:
+    """Each phase on each server in turn (neutrino's, then Neutron's), so that both meet the
+    same load on a shared machine."""
+    out: dict[str, list[Phase]] = {name: [] for name in runs}
+    while True:
+        for name, run in runs.items():
+            if len(runs) > 1:
+                log(f"  [{name}]")
+            phase = next(run, None)
+            if phase is None:
+                return out
+            out[name].append(phase)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--state-dir", type=Path, help="empty directory for the server's state (default: a tmp dir)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--with-neutron", action="store_true",
+                        help="also measure real Neutron 29 in this run (installs it into .bench-neutron-venv once)")  # fmt: skip
     args = parser.parse_args()
 
     tmp: str | None = None
@@ -349,8 +402,12 @@ def main() -> int:
         log_path = Path(tmp) / "server.log"
 
     password = secrets.token_urlsafe(12)
+    # SIGTERM (a CI timeout) unwinds like Ctrl-C, so the servers are stopped and the state removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     proc: subprocess.Popen[bytes] | None = None
     client: Client | None = None
+    neutron: Any = None
+    n_client: Client | None = None
     try:
         log(f"starting neutrino server (state dir {state_dir})")
         proc, port = start_server(state_dir, password, log_path)
@@ -358,30 +415,54 @@ def main() -> int:
         client = Client(port)
         token, project_id = get_token(client, password)
         client.headers["X-Auth-Token"] = token
-        phases = run_phases(client, project_id, state_dir)
+        runs = {"neutrino": run_phases(client, project_id, lambda host: add_live_ovs_agent(state_dir, host))}
+        if args.with_neutron:
+            from neutron_ref import NeutronServer
+
+            log("starting Neutron 29 (keystonemiddleware validating tokens against neutrino's identity API)")
+            neutron = NeutronServer(f"http://127.0.0.1:{port}/identity", password, free_port())
+            neutron.start()
+            log(f"neutron pid {neutron.proc.pid} on 127.0.0.1:{neutron.port}")
+            n_client = Client(neutron.port)
+            n_client.headers["X-Auth-Token"] = token
+            runs["neutron"] = run_phases(n_client, project_id, neutron.add_live_ovs_agent)
+        results = take_turns(runs)
+        phases = results["neutrino"]
         rss = proc_status_mib(proc.pid, "VmRSS")
         hwm = proc_status_mib(proc.pid, "VmHWM")
+        ref = Reference.recorded()
+        if neutron is not None:
+            n_phases = results["neutron"]
+            n_rss, n_hwm = proc_status_mib(neutron.proc.pid, "VmRSS"), proc_status_mib(neutron.proc.pid, "VmHWM")
+            ref = Reference.measured(n_phases, n_hwm)
     except BaseException as exc:
-        if isinstance(exc, BenchError | OSError | KeyError):
+        if isinstance(exc, BenchError | OSError | KeyError | RuntimeError):
             log(f"bench failed: {exc}")
             try:
                 log("--- server log (tail)\n" + "".join(log_path.read_text(errors="replace").splitlines(True)[-40:]))
             except OSError:
                 pass
+            if neutron is not None:
+                log("--- neutron log (tail)\n" + neutron.tail())
             return 1
         raise
     finally:
-        if client is not None:
-            client.close()
+        for c in (client, n_client):
+            if c is not None:
+                c.close()
+        if neutron is not None:
+            neutron.stop()
         if proc is not None:
             stop_server(proc)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     if args.json:
-        print(json.dumps(as_json(phases, rss, hwm), indent=2))
+        print(json.dumps(as_json(phases, rss, hwm, ref), indent=2))
     else:
-        report(phases, rss, hwm)
+        if args.with_neutron:
+            print_phases("Neutron 29", n_phases, n_rss, n_hwm)
+        report(phases, rss, hwm, ref)
     return 0
 
 

@@ -180,7 +180,10 @@ WORKER_SETTINGS_ENV = "NEUTRINO_WORKER_SETTINGS"
 def worker_app() -> Any:
     """The ASGI app of one API worker of ``neutrino server --workers N`` (uvicorn's factory,
     run in each worker process): the settings come from the parent in the environment."""
+    from neutrino.malloc import tune_malloc
+
     _exit_with_parent()
+    tune_malloc()
     settings = ServerSettings.model_validate_json(os.environ[WORKER_SETTINGS_ENV])
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"

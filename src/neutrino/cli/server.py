@@ -83,6 +83,9 @@ def server(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from neutrino.malloc import tune_malloc
+
+    tune_malloc()
     try:
         app, password = _app(settings)
         _banner(settings, password)

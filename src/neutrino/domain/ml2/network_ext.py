@@ -29,6 +29,7 @@ from neutrino.domain.ml2.manager import Manager
 from neutrino.domain.models import Network, NetworkSegment, Port, Subnet
 from neutrino.domain.rbac import access
 from neutrino.domain.config import DomainConfig
+from neutrino.domain.rows import preloaded
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
 
@@ -144,10 +145,10 @@ class ProviderNetworkExtension(Extension):
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
         if not _sees_admin_attrs():
             return
-        missing = [r.id for r in rows if getattr(r, "ml2_segments", None) is None]
+        missing = [r.id for r in rows if preloaded(r, "ml2_segments") is None]
         loaded = segments.of_networks(db, missing) if missing else {}
         for row, d in zip(rows, dicts, strict=True):
-            segs = getattr(row, "ml2_segments", None)
+            segs = preloaded(row, "ml2_segments")
             if segs is None:
                 segs = loaded.get(row.id, [])
             if len(segs) > 1:  # multi-provider: the list instead of the provider attributes

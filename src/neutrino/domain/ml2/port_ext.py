@@ -38,6 +38,7 @@ from neutrino.domain.models import Network, Port, PortBinding, PortBindingLevel
 from neutrino.domain.services import agents
 from neutrino.domain.services import port_status
 from neutrino.domain.config import DomainConfig
+from neutrino.domain.rows import preloaded
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
 
@@ -217,11 +218,11 @@ class PortBindingExtension(Extension):
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
         viewer = current()
         admin = viewer is None or viewer.is_admin
-        missing = [r.id for r in rows if getattr(r, "ml2_binding", None) is None]
+        missing = [r.id for r in rows if preloaded(r, "ml2_binding") is None]
         loaded = binding_of(db, missing) if missing else {}
         default = BindingState()
         for row, d in zip(rows, dicts, strict=True):
-            state = getattr(row, "ml2_binding", None) or loaded.get(row.id, default)
+            state = preloaded(row, "ml2_binding") or loaded.get(row.id, default)
             if admin:
                 d.update(state.attributes())
             else:
