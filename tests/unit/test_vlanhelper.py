@@ -41,3 +41,16 @@ def test_subport_spec():
     for bad in ("net", "net:0", "net:4095", ":5", "net:x"):
         with pytest.raises(InstanceError):
             parse_subport(bad)
+
+
+def test_a_frame_the_tap_refuses_is_dropped_and_the_helper_goes_on() -> None:
+    """A TAP that is not up refuses writes (EIO); a broadcast on the VLAN arriving before the
+    lab brings eth0.<vid> up must not end the helper (it did: CI saw eth0.101 vanish)."""
+    import os
+
+    r, w = os.pipe()
+    os.close(r)  # any refusing descriptor will do: writing here raises BrokenPipeError
+    try:
+        vlanhelper._deliver(w, b"\xff" * 14)
+    finally:
+        os.close(w)

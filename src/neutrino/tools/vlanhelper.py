@@ -66,6 +66,17 @@ def _aux_tci(ancdata: list[tuple[int, int, bytes]]) -> int | None:
     return None
 
 
+def _deliver(tap: int, frame: bytes) -> None:
+    """Hand ``frame`` to a TAP device. Until the device is up the kernel refuses it (EIO): a frame
+    for a VLAN interface not yet up is dropped, as a NIC that is down drops it, and the helper
+    keeps running (before, a broadcast arriving between "ready" and the link coming up ended it
+    and took the TAP devices with it)."""
+    try:
+        os.write(tap, frame)
+    except OSError:
+        pass
+
+
 def run(nic: str, vids: list[int]) -> int:
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
@@ -83,10 +94,13 @@ def run(nic: str, vids: list[int]) -> int:
                     continue
                 vid, inner = pop_tag(frame, _aux_tci(ancdata))
                 if vid is not None and vid in taps:
-                    os.write(taps[vid], inner)
+                    _deliver(taps[vid], inner)
             else:
                 frame = os.read(source, 65535)
-                sock.send(push_tag(frame, by_fd[source]))
+                try:
+                    sock.send(push_tag(frame, by_fd[source]))
+                except OSError:  # the NIC is down or gone for a moment: the frame is lost, as on a wire
+                    pass
 
 
 def main(argv: list[str] | None = None) -> int:
