@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.models import AutoAllocatedTopology, ExternalNetworkDefault, Network, Router, Subnet
-from neutrino.domain.services import networks, router_interfaces, routers, subnets
+from neutrino.domain.services import networks, router_interfaces, routers, subnet_pools, subnets
 from neutrino.domain.wiring import Domain
 
 DRY_RUN = "dry-run"
@@ -56,8 +56,6 @@ def default_subnet_requests(session: Session, ctx: Context) -> list[dict[str, An
     """The subnets to create, one per default subnet pool ``ctx`` sees (IPv4 first): Neutron
     asks each default pool for a prefix of its default length (network_id and project_id are
     filled in by the caller)."""
-    from neutrino.domain.services import subnet_pools
-
     requests = []
     for version in (4, 6):
         pool = subnet_pools.default_pool(session, ctx, version)
