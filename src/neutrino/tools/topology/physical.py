@@ -1,0 +1,146 @@
+"""The physical view: one box per host (its agents and how long since each last reported), the
+Open vSwitch bridges the L2 agent runs (br-int, br-tun when it tunnels, the bridge of each
+physical network it maps), the patch ports between them, the tunnels between hosts, the router
+and DHCP namespaces, each instance's VIF, and the wires: one per physical network, joining the
+hosts that map it (and the outside, for an external network's). Host borders say agent
+liveness; an audit's drift is listed in the host's box.
+
+The names are the dataplane's (``dataplane/naming.py``): what an operator finds with
+``ovs-vsctl show`` and ``ip netns``.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from neutrino.dataplane import naming
+from neutrino.tools.topology.graph import ALIVE, DEAD, Graph, short, status_fill
+from neutrino.tools.topology.logical import OUTSIDE
+from neutrino.tools.topology.state import DHCP_OWNER, ROUTER_GATEWAY, TopologyState
+
+BR_INT, BR_TUN = "br-int", "br-tun"
+MAX_DRIFT_LINES = 8
+TUNNEL_COLOUR = "#1565c0"
+
+
+def bridge_node(host: str, bridge: str) -> str:
+    return f"{host}/{bridge}"
+
+
+def namespace_node(host: str, namespace: str) -> str:
+    return f"{host}/{namespace}"
+
+
+def vif_node(host: str, port_id: str) -> str:
+    return f"{host}/vif-{port_id}"
+
+
+def wire_node(physnet: str) -> str:
+    return f"wire/{physnet}"
+
+
+def router_namespace(router_id: str) -> str:
+    return naming.router_namespace(router_id)
+
+
+def dhcp_namespace(network_id: str) -> str:
+    return naming.dhcp_namespace(network_id)
+
+
+def _host_label(state: TopologyState, host: str) -> str:
+    lines = [host]
+    for a in sorted((a for a in state.agents if a.host == host), key=lambda a: a.agent_type):
+        health = "alive" if a.alive else "DOWN"
+        lines.append(f"{a.agent_type}: {health}, heartbeat {a.heartbeat_age:.0f} s ago")
+    if not any(a.host == host for a in state.agents):
+        lines.append("no agent")
+    return "\n".join(lines)
+
+
+def _host_alive(state: TopologyState, host: str) -> bool:
+    agents = [a for a in state.agents if a.host == host]
+    return bool(agents) and all(a.alive for a in agents)
+
+
+def build(state: TopologyState) -> Graph:
+    g = Graph("physical", attrs={"rankdir": "TB", "nodesep": "0.3", "ranksep": "0.7", "fontname": "sans-serif",
+                                 "compound": "true"})  # fmt: skip
+    external_physnets = {s.physical_network for n in state.networks if n.external for s in n.segments
+                         if s.physical_network}  # fmt: skip
+    tunnel_hosts: list[str] = []
+    for host in state.hosts():
+        alive = _host_alive(state, host)
+        box = g.cluster(f"cluster_host_{host}", _host_label(state, host), color=ALIVE if alive else DEAD, penwidth="2",
+                        style="rounded", labeljust="l", fontname="sans-serif")  # fmt: skip
+        l2 = state.l2_agent(host)
+        if l2 is not None:
+            br_int = bridge_node(host, BR_INT)
+            g.add(br_int, BR_INT, "bridge", tooltip=f"{host}: the integration bridge")
+            box.members.append(br_int)
+            if state.tunnel_types(host) and state.tunnel_ip(host):
+                br_tun = bridge_node(host, BR_TUN)
+                g.add(br_tun, f"{BR_TUN}\n{state.tunnel_ip(host)}", "bridge", tooltip=f"{host}: the tunnel bridge")
+                box.members.append(br_tun)
+                g.link(br_int, br_tun, "patch-tun / patch-int")
+                tunnel_hosts.append(host)
+            for physnet, bridge in state.bridge_mappings(host).items():
+                node = bridge_node(host, bridge)
+                g.add(node, bridge, "bridge", tooltip=f"{host}: the bridge of {physnet}")
+                box.members.append(node)
+                g.link(br_int, node, " / ".join(naming.patch_ports(bridge)))
+                g.add(wire_node(physnet), f"{physnet}\nwire", "wire", tooltip=f"the physical network {physnet}")
+                g.link(node, wire_node(physnet), "NIC")
+        for r in state.routers:
+            if host in r.hosts:
+                ns = namespace_node(host, router_namespace(r.id))
+                g.add(ns, f"qrouter-{short(r.id)}\n{r.name}", "namespace", tooltip=router_namespace(r.id))
+                box.members.append(ns)
+                for p in state.ports:
+                    if p.device_id == r.id and p.is_router and l2 is not None:
+                        prefix = naming.QG if p.device_owner == ROUTER_GATEWAY else naming.QR
+                        g.link(ns, bridge_node(host, BR_INT), prefix + p.id[: naming.ID_CHARS], key=p.id,
+                               color=status_fill(p.status))  # fmt: skip
+        for network_id, hosts in sorted(state.dhcp_hosts.items()):
+            if host in hosts:
+                ns = namespace_node(host, dhcp_namespace(network_id))
+                net = state.network(network_id)
+                g.add(ns, f"qdhcp-{short(network_id)}\n{net.name if net else ''}", "namespace",
+                      tooltip=dhcp_namespace(network_id))  # fmt: skip
+                box.members.append(ns)
+                port = next((p for p in state.ports if p.device_owner == DHCP_OWNER and p.network_id == network_id
+                             and p.host == host), None)  # fmt: skip
+                if l2 is not None:
+                    label = naming.device("tap", port.id) if port else ""
+                    g.link(ns, bridge_node(host, BR_INT), label, key=port.id if port else "",
+                           color=status_fill(port.status) if port else "black")  # fmt: skip
+        for device_id, ports in state.instances().items():
+            for p in ports:
+                if p.host != host:
+                    continue
+                node = vif_node(host, p.id)
+                g.add(node, f"{p.name or short(device_id)}\n{p.addresses()}", "vif", tooltip=f"port {p.id} {p.status}",
+                      fillcolor=status_fill(p.status))  # fmt: skip
+                box.members.append(node)
+                if l2 is not None:
+                    g.link(node, bridge_node(host, BR_INT), naming.device(naming.QVO, p.id), key=p.id,
+                           color=status_fill(p.status))  # fmt: skip
+        if state.drift is not None:
+            found = [d for d in state.drift if d.host == host]
+            if found:
+                lines = [f"drift: {len(found)}"] + [f"{d.what} {d.detail}".strip() for d in found[:MAX_DRIFT_LINES]]
+                node = f"{host}/drift"
+                g.add(node, "\n".join(lines), "drift", tooltip=f"{host}: what the audit found")
+                box.members.append(node)
+    for a, b in combinations(tunnel_hosts, 2):
+        types = sorted(set(state.tunnel_types(a)) & set(state.tunnel_types(b)))
+        if not types:
+            continue
+        ip_a, ip_b = state.tunnel_ip(a), state.tunnel_ip(b)
+        label = f"{naming.tunnel_port(types[0], ip_b or '0.0.0.0')} / {naming.tunnel_port(types[0], ip_a or '0.0.0.0')}"
+        g.link(bridge_node(a, BR_TUN), bridge_node(b, BR_TUN), label, style="dashed", color=TUNNEL_COLOUR,
+               fontcolor=TUNNEL_COLOUR)  # fmt: skip
+    for physnet in sorted(external_physnets):
+        if wire_node(physnet) in g.nodes:
+            g.add(OUTSIDE, "outside", "wire", tooltip="the external network's upstream")
+            g.link(wire_node(physnet), OUTSIDE)
+    return g
