@@ -51,13 +51,13 @@ def read(session: Session, cfg: DomainConfig, now: datetime | None = None) -> st
         st.Subnet(s.id, s.name, s.network_id, s.cidr, s.gateway_ip)
         for s in session.scalars(select(Subnet).order_by(Subnet.network_id, Subnet.cidr))
     )
-    hosts = dict(session.execute(select(PortBinding.port_id, PortBinding.host)).tuples().all())
+    hosts = {pid: host for pid, host in session.execute(select(PortBinding.port_id, PortBinding.host))}
     ports = tuple(
         st.Port(p.id, p.name, p.network_id, p.device_owner, p.device_id, p.status, p.admin_state_up, hosts.get(p.id, ""),
                 p.mac_address, tuple((a.subnet_id, a.ip_address) for a in p.fixed_ips))  # fmt: skip
         for p in session.scalars(select(Port).options(selectinload(Port.fixed_ips)).order_by(Port.id))
     )
-    agent_hosts = dict(session.execute(select(Agent.id, Agent.host)).tuples().all())
+    agent_hosts = {aid: host for aid, host in session.execute(select(Agent.id, Agent.host))}
     router_hosts: dict[str, list[str]] = {}
     for router_id, agent_id in session.execute(select(RouterL3AgentBinding.router_id, RouterL3AgentBinding.l3_agent_id)):
         router_hosts.setdefault(router_id, []).append(agent_hosts.get(agent_id, "?"))
