@@ -202,11 +202,12 @@ def test_dot_quotes_every_name():
 
 def test_page_embeds_both_views_legend_form_and_trace():
     state = lab_state()
-    traced = page.Traced("vm1", "vm3", ROUTED_TRACE, text="vm1 -> vm3 ...")
+    traced = page.Traced("vm1", "vm3", ROUTED_TRACE, text="vm1 -> vm3 ...", protocol="tcp", port="22")
     text = draw.html(state, lambda d: f"<svg><!--{len(d)}--></svg>", traced=traced, generated_at="now")
     assert text.count("<svg>") == 2 and 'id="logical"' in text and 'id="physical"' in text
     assert "3 networks" in text and "no audit data" in text and "4 of 5 agents alive" in text
     assert 'id="trace-verdict" class="verdict-delivered"' in text and "vm1 -&gt; vm3 ..." in text
+    assert "<option selected>tcp</option>" in text and 'value="22"' in text and 'value="vm3"' in text
     assert 'id="trace-form"' in text and "http" not in re.sub(r"<svg>.*?</svg>", "", text)  # nothing from elsewhere
     errored = draw.html(state, lambda d: "<svg></svg>", traced=page.Traced("x", "y", error="x names nothing"))
     assert 'id="trace-error"' in errored and "x names nothing" in errored

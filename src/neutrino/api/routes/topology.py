@@ -35,7 +35,7 @@ async def _traced(request: Request) -> Traced | None:
     q = request.query_params
     if not q.get("trace_from") and not q.get("trace_to"):
         return None
-    traced = Traced(q.get("trace_from", ""), q.get("trace_to", ""))
+    traced = Traced(q.get("trace_from", ""), q.get("trace_to", ""), protocol=q.get("protocol", "icmp"), port=q.get("port", ""))
     params = {name: q[key] for key, name in TRACE_PARAMS.items() if q.get(key)}
     try:
         traced.doc = await trace_routes.answer(request, params)

@@ -66,6 +66,8 @@ class Traced:
     doc: dict[str, Any] | None = None
     text: str = ""
     error: str = ""
+    protocol: str = "icmp"
+    port: str = ""
 
 
 def _summary(state: TopologyState) -> str:
@@ -94,11 +96,14 @@ def _legend() -> str:
 def _form(traced: Traced | None) -> str:
     src = html.escape(traced.source if traced else "")
     dst = html.escape(traced.destination if traced else "")
+    chosen = traced.protocol if traced else "icmp"
+    options = "".join(f"<option{' selected' if p == chosen else ''}>{p}</option>" for p in ("icmp", "tcp", "udp"))
+    port = html.escape(traced.port if traced else "")
     return (
         '<form id="trace-form"><label>trace from <input name="trace_from" value="' + src + '"></label> '
         '<label>to <input name="trace_to" value="' + dst + '"></label> '
-        '<label>protocol <select name="protocol"><option>icmp</option><option>tcp</option><option>udp</option>'
-        '</select></label> <label>port <input name="port" style="width:4em"></label> '
+        '<label>protocol <select name="protocol">' + options + '</select></label> '
+        '<label>port <input name="port" style="width:4em" value="' + port + '"></label> '
         '<label>admin token <input id="token" type="password" autocomplete="off"></label> '
         '<button type="submit">trace</button> <span id="form-error" class="error"></span></form>'
     )
@@ -136,3 +141,8 @@ def render(state: TopologyState, logical_svg: str, physical_svg: str, *, traced:
         f"<script>{SCRIPT}</script>",
         "</body></html>",
     ])  # fmt: skip
+
+
+def with_api_base(text: str, url: str) -> str:
+    """The page saved to a file: its trace form asks ``url`` (the server) instead of its own origin."""
+    return text.replace('<body data-api="">', f'<body data-api="{html.escape(url)}">', 1)
