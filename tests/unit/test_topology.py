@@ -230,3 +230,18 @@ def test_only_the_router_ports_on_the_path_are_lit_in_the_physical_view():
     _, pg = draw.graphs(lab_state(), page.Traced("vm1", "vm3", ROUTED_TRACE))
     lit = {e.label for e in pg.edges if e.attrs.get("class") == "hl" and e.a == f"network/qrouter-{R}"}
     assert lit == {"qr-p-qr1", "qr-p-qr2"}  # not the gateway's qg-
+
+
+def test_a_linux_bridge_host_has_a_brq_bridge_per_network_and_its_uplinks():
+    lb = Agent("compute2", "Linux bridge agent", True, 2.0, True,
+               {"interface_mappings": {"physnet1": "eth1"}, "tunnel_types": ["vxlan"], "tunneling_ip": "10.0.0.2"})  # fmt: skip
+    agents = tuple(a for a in lab_state().agents if a.host != "compute2") + (lb,)
+    g = physical.build(lab_state(agents=agents))
+    members = next(c for c in g.clusters if c.id == "cluster_host_compute2").members
+    brq_vlan, brq_vx = f"compute2/brq{VLAN[:11]}", f"compute2/brq{VX[:11]}"
+    assert {brq_vlan, brq_vx} <= set(members) and "compute2/br-int" not in g.nodes
+    labels = {frozenset((e.a, e.b)): e.label for e in g.edges}
+    assert labels[frozenset((brq_vlan, "wire/physnet1"))] == "eth1.100"
+    assert labels[frozenset((brq_vx, physical.TUNNELS))] == "vxlan-1037"
+    assert labels[frozenset(("compute2/vif-p-vm3", brq_vx))] == "tapp-vm3"
+    assert not any("compute2/br-tun" in (e.a, e.b) for e in g.edges)

@@ -6,7 +6,9 @@ hosts that map it (and the outside, for an external network's). Host borders say
 liveness; an audit's drift is listed in the host's box.
 
 The names are the dataplane's (``dataplane/naming.py``): what an operator finds with
-``ovs-vsctl show`` and ``ip netns``.
+``ovs-vsctl show`` and ``ip netns``. A host whose L2 agent is the Linux bridge agent has no
+Open vSwitch: each network present there is its ``brq`` bridge instead, its uplink the mapped
+interface (``<if>.<vid>`` for VLAN) or the kernel's ``vxlan-<vni>`` device.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from __future__ import annotations
 from itertools import combinations
 
 from neutrino.dataplane import naming
-from neutrino.tools.topology.graph import ALIVE, DEAD, Graph, short, status_fill
+from neutrino.tools.topology.graph import ALIVE, DEAD, Cluster, Graph, short, status_fill
 from neutrino.tools.topology.logical import OUTSIDE
 from neutrino.tools.topology.state import DHCP_OWNER, ROUTER_GATEWAY, TopologyState
 
 BR_INT, BR_TUN = "br-int", "br-tun"
 MAX_DRIFT_LINES = 8
 TUNNEL_COLOUR = "#1565c0"
+LINUX_BRIDGE = "Linux bridge agent"
+TUNNELS = "wire/tunnels"
 
 
 def bridge_node(host: str, bridge: str) -> str:
@@ -62,6 +66,28 @@ def _host_alive(state: TopologyState, host: str) -> bool:
     return bool(agents) and all(a.alive for a in agents)
 
 
+def _linuxbridge(g: Graph, box: Cluster, state: TopologyState, host: str, network_id: str) -> str:
+    """The ``brq`` bridge of ``network_id`` on a Linux bridge host, drawn with its uplink once."""
+    node = bridge_node(host, naming.device("brq", network_id))
+    if node in g.nodes:
+        return node
+    net = state.network(network_id)
+    g.add(node, f"{naming.device('brq', network_id)}\n{net.name if net else ''}", "bridge", tooltip=f"{host}: Linux bridge")
+    box.members.append(node)
+    agent = state.l2_agent(host)
+    mappings = (agent.configurations if agent else {}).get("interface_mappings") or {}
+    for seg in net.segments if net else ():
+        if seg.network_type in ("flat", "vlan") and seg.physical_network in mappings:
+            nic = str(mappings[seg.physical_network])
+            label = f"{nic}.{seg.segmentation_id}" if seg.network_type == "vlan" else nic
+            g.add(wire_node(seg.physical_network), f"{seg.physical_network}\nwire", "wire")
+            g.link(node, wire_node(seg.physical_network), label)
+        elif seg.network_type == "vxlan" and seg.segmentation_id is not None:
+            g.add(TUNNELS, "tunnel network", "wire", tooltip="the hosts' tunnel addresses")
+            g.link(node, TUNNELS, f"vxlan-{seg.segmentation_id}", style="dashed", color=TUNNEL_COLOUR)
+    return node
+
+
 def build(state: TopologyState) -> Graph:
     g = Graph("physical", attrs={"rankdir": "TB", "nodesep": "0.3", "ranksep": "0.7", "fontname": "sans-serif",
                                  "compound": "true"})  # fmt: skip
@@ -73,7 +99,13 @@ def build(state: TopologyState) -> Graph:
         box = g.cluster(f"cluster_host_{host}", _host_label(state, host), color=ALIVE if alive else DEAD, penwidth="2",
                         style="rounded", labeljust="l", fontname="sans-serif")  # fmt: skip
         l2 = state.l2_agent(host)
-        if l2 is not None:
+        linuxbridge = l2 is not None and l2.agent_type == LINUX_BRIDGE
+
+        def plug(network_id: str, box: Cluster = box, host: str = host, lb: bool = linuxbridge) -> str:
+            """The bridge a port of ``network_id`` is plugged into on this host."""
+            return _linuxbridge(g, box, state, host, network_id) if lb else bridge_node(host, BR_INT)
+
+        if l2 is not None and not linuxbridge:
             br_int = bridge_node(host, BR_INT)
             g.add(br_int, BR_INT, "bridge", tooltip=f"{host}: the integration bridge")
             box.members.append(br_int)
@@ -98,7 +130,7 @@ def build(state: TopologyState) -> Graph:
                 for p in state.ports:
                     if p.device_id == r.id and p.is_router and l2 is not None:
                         prefix = naming.QG if p.device_owner == ROUTER_GATEWAY else naming.QR
-                        g.link(ns, bridge_node(host, BR_INT), prefix + p.id[: naming.ID_CHARS], key=p.id,
+                        g.link(ns, plug(p.network_id), prefix + p.id[: naming.ID_CHARS], key=p.id,
                                color=status_fill(p.status))  # fmt: skip
         for network_id, hosts in sorted(state.dhcp_hosts.items()):
             if host in hosts:
@@ -111,7 +143,7 @@ def build(state: TopologyState) -> Graph:
                              and p.host == host), None)  # fmt: skip
                 if l2 is not None:
                     label = naming.device("tap", port.id) if port else ""
-                    g.link(ns, bridge_node(host, BR_INT), label, key=port.id if port else "",
+                    g.link(ns, plug(network_id), label, key=port.id if port else "",
                            color=status_fill(port.status) if port else "black")  # fmt: skip
         for device_id, ports in state.instances().items():
             for p in ports:
@@ -122,7 +154,8 @@ def build(state: TopologyState) -> Graph:
                       fillcolor=status_fill(p.status))  # fmt: skip
                 box.members.append(node)
                 if l2 is not None:
-                    g.link(node, bridge_node(host, BR_INT), naming.device(naming.QVO, p.id), key=p.id,
+                    vif = naming.device(naming.TAP if linuxbridge else naming.QVO, p.id)
+                    g.link(node, plug(p.network_id), vif, key=p.id,
                            color=status_fill(p.status))  # fmt: skip
         if state.drift is not None:
             found = [d for d in state.drift if d.host == host]
