@@ -20,6 +20,13 @@ from tests.conftest import make_settings
 pytestmark = [pytest.mark.api, pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")]
 
 
+@pytest.fixture(autouse=True)
+def _quick(request):  # type: ignore[no-untyped-def]
+    """Agents that do not answer here are not waited for long (the page asks for dpif/show)."""
+    if "api" in request.fixturenames:
+        state_of(request.getfixturevalue("api")).bus.traces.timeout = 0.3
+
+
 def _cloud(api: Any) -> tuple[dict, dict]:  # type: ignore[type-arg]
     report(api, "h1", "ovs", tunnel_types=["vxlan"], tunneling_ip="172.31.9.1", bridge_mappings={"physnet1": "br-physnet1"})
     report(api, "h2", "ovs", tunnel_types=["vxlan"], tunneling_ip="172.31.9.2")
@@ -47,6 +54,34 @@ def test_the_page_draws_both_views_from_live_state(api):
     assert "vxlan-ac1f0902 / vxlan-ac1f0901" in text  # the tunnel between h1 and h2
     assert re.search(r'<g id="cluster_host_h3" class="cluster">.*?stroke="#c62828"', text, re.S)  # h3's agent is down
     assert "no audit data" in text and 'class="node hl"' not in text
+    assert "live state unknown: the agent on h1 did not answer" in text and "live state unknown: the agent is down" in text
+
+
+def test_the_hosts_live_bridges_come_from_their_agents(api):
+    from neutrino.bus.client import AgentClient
+
+    a, _ = _cloud(api)
+    client = AgentClient(state_of(api).bus.transport, "h1")
+    dpif = ("netdev@ovs-netdev: hit:1 missed:1\n  br-int:\n    br-int 65534/1: (tap)\n"
+            f"    patch-tun 2/none: (patch: peer=patch-int)\n    qvo{a['id'][:11]} 3/7: (system)\n"
+            "  br-tun:\n    br-tun 65534/6: (tap)\n    patch-int 1/none: (patch: peer=patch-tun)\n"
+            "  br-phy:\n    br-phy 65534/5: (tap)\n    eth2 1/4: (system)\n")  # fmt: skip
+    asked: list[Any] = []
+
+    def on_trace(msg: dict[str, Any]) -> None:
+        asked.append(msg["probes"])
+        client.trace_result(msg["request_id"], {"dpif": dpif, "results": {}})
+
+    state_of(api).bus.traces.timeout = 5.0
+    cancel = client.on_change(lambda _rev: None, trace=on_trace)
+    try:
+        text = _text(api.get("/topology"))
+    finally:
+        cancel()
+    assert asked == [[]]  # no probes: dpif/show only
+    assert "live (dpif/show): 3 bridges, 7 ports" in text and 'id="h1/br-phy"' in text and "(live only)" in text
+    assert "int-br-physnet1 / phy-br-physnet1 (missing)" in text  # mapped, but not on the host
+    assert f"qvo{a['id'][:11]}" in text and f"qvo{a['id'][:11]} (missing)" not in text
 
 
 def test_a_trace_is_drawn_on_the_page(api):

@@ -16,6 +16,7 @@ from neutrino.tools.topology.state import (
     Agent,
     Drift,
     FloatingIP,
+    LivePort,
     Network,
     Port,
     Router,
@@ -23,6 +24,7 @@ from neutrino.tools.topology.state import (
     Subnet,
     TopologyState,
     drift_from_answers,
+    live_from_answers,
 )
 
 pytestmark = pytest.mark.unit
@@ -245,3 +247,43 @@ def test_a_linux_bridge_host_has_a_brq_bridge_per_network_and_its_uplinks():
     assert labels[frozenset((brq_vx, physical.TUNNELS))] == "vxlan-1037"
     assert labels[frozenset(("compute2/vif-p-vm3", brq_vx))] == "tapp-vm3"
     assert not any("compute2/br-tun" in (e.a, e.b) for e in g.edges)
+
+
+DPIF_COMPUTE1 = """netdev@ovs-netdev: hit:5278 missed:189
+  br-int:
+    br-int 65534/1: (tap)
+    int-br-physnet1 1/none: (patch: peer=phy-br-physnet1)
+    qvop-vm1 3/7: (system)
+  br-phy:
+    br-phy 65534/5: (tap)
+    eth2 1/4: (system)
+  br-physnet1:
+    br-physnet1 65534/3: (tap)
+    eth1 1/2: (system)
+    phy-br-physnet1 2/none: (patch: peer=int-br-physnet1)
+  br-tun:
+    br-tun 65534/6: (tap)
+    patch-int 1/none: (patch: peer=patch-tun)
+    vxlan-0a000002 2/8: (vxlan: key=flow, local_ip=10.0.0.1, remote_ip=10.0.0.2)
+"""
+
+
+def test_live_ports_confirm_the_intent_and_missing_ones_are_red():
+    live, errors = live_from_answers({"compute1": {"dpif": DPIF_COMPUTE1, "results": {}},
+                                      "network": {"error": "the agent on network did not answer within 3 s (down?)"}})  # fmt: skip
+    assert errors == {"network": "the agent on network did not answer within 3 s (down?)"}
+    assert LivePort("br-tun", "vxlan-0a000002", "vxlan") in live["compute1"]
+    g = physical.build(lab_state(live=live, live_errors=errors))
+    edge = {frozenset((e.a, e.b)): e for e in g.edges}
+    patch_tun = edge[frozenset(("compute1/br-int", "compute1/br-tun"))]
+    assert patch_tun.label == "patch-tun / patch-int (missing)" and patch_tun.attrs["color"] == DEAD  # patch-tun is gone
+    assert edge[frozenset(("compute1/br-int", "compute1/br-physnet1"))].label == "int-br-physnet1 / phy-br-physnet1"
+    assert edge[frozenset(("compute1/vif-p-vm1", "compute1/br-int"))].label == "qvop-vm1"
+    assert edge[frozenset(("compute1/br-physnet1", "wire/physnet1"))].label == "eth1"  # the real NIC
+    assert edge[frozenset(("compute1/br-tun", "compute2/br-tun"))].label == "vxlan-0a000002 / vxlan-0a000001"
+    assert edge[frozenset(("compute1/br-tun", "network/br-tun"))].label.endswith("(missing)")  # no vxlan-0a000003
+    assert "(live only)" in g.nodes["compute1/br-phy"].label
+    labels = {c.id: c.label for c in g.clusters}
+    assert "live (dpif/show): 4 bridges, 11 ports" in labels["cluster_host_compute1"]
+    assert "live state unknown: the agent on network did not answer" in labels["cluster_host_network"]
+    assert "(missing)" not in " ".join(e.label for e in edge.values() if "network/" in e.a and "network/" in e.b)

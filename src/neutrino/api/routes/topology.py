@@ -22,11 +22,13 @@ from neutrino.dataplane import graphviz
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.domain.services import topology_state
 from neutrino.tools.topology import draw
-from neutrino.tools.topology.state import TopologyState, drift_from_answers
+from neutrino.tools.topology.state import TopologyState, drift_from_answers, live_from_answers
 from neutrino.tools.topology.page import Traced
 from neutrino.tools.trace import render as trace_text
 
 router = APIRouter(tags=["topology"])
+LIVE_TIMEOUT = 3.0
+"""How long the page waits for the agents' ``dpif/show`` (a trace request with no probes)."""
 TRACE_PARAMS = {"trace_from": "from", "trace_to": "to", "protocol": "protocol", "port": "port", "source_ip": "source_ip"}
 
 
@@ -68,6 +70,22 @@ async def _drift(request: Request, found: TopologyState) -> TopologyState:
     return dataclasses.replace(found, drift=drift_from_answers(answers))
 
 
+async def _live(request: Request, found: TopologyState) -> TopologyState:
+    """Each live Open vSwitch host's bridges and ports as its agent sees them now: a trace
+    request with no probes, whose answer always carries ``dpif/show`` (docs/trace.md). Hosts
+    whose agent is down are not asked; ``?live=0`` asks none."""
+    bus = state_of(request).bus
+    if bus is None or request.query_params.get("live") in ("0", "false"):
+        return found
+    ovs = {a.host for a in found.agents if a.agent_type == "Open vSwitch agent"}
+    alive = {a.host for a in found.agents if a.agent_type == "Open vSwitch agent" and a.alive}
+    down = {h: "the agent is down" for h in sorted(ovs - alive)}
+    timeout = min(LIVE_TIMEOUT, bus.traces.timeout)
+    answers = await asyncio.to_thread(bus.traces.ask, {h: [] for h in sorted(alive)}, timeout)
+    live, why = live_from_answers(answers)
+    return dataclasses.replace(found, live=live, live_errors={**down, **why})
+
+
 @router.get("/topology", include_in_schema=False)
 async def topology(request: Request) -> Response:
     ctx = context_for(request)
@@ -76,6 +94,7 @@ async def topology(request: Request) -> Response:
     state = state_of(request)
     traced = await _traced(request)
     found = await in_transaction(request, lambda s: topology_state.read(s, state.domain), readonly=True)
+    found = await _live(request, found)
     found = await _drift(request, found)
     drawn = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     text = await asyncio.to_thread(draw.html, found, _svg, traced=traced, generated_at=drawn)

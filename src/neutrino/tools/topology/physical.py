@@ -18,7 +18,7 @@ from itertools import combinations
 from neutrino.dataplane import naming
 from neutrino.tools.topology.graph import ALIVE, DEAD, Cluster, Graph, short, status_fill
 from neutrino.tools.topology.logical import OUTSIDE
-from neutrino.tools.topology.state import DHCP_OWNER, ROUTER_GATEWAY, TopologyState
+from neutrino.tools.topology.state import DHCP_OWNER, ROUTER_GATEWAY, LivePort, TopologyState
 
 BR_INT, BR_TUN = "br-int", "br-tun"
 MAX_DRIFT_LINES = 8
@@ -51,6 +51,35 @@ def dhcp_namespace(network_id: str) -> str:
     return naming.dhcp_namespace(network_id)
 
 
+class _Live:
+    """One host's live Open vSwitch ports (``dpif/show``), or None when it is not known: then
+    nothing is checked and the intent is drawn as it is."""
+
+    def __init__(self, ports: tuple[LivePort, ...] | None) -> None:
+        self.ports = ports
+
+    def has(self, bridge: str, name: str = "", suffix: str = "") -> bool | None:
+        if self.ports is None:
+            return None
+        return any(p.bridge == bridge and (p.name == name if name else p.name.endswith(suffix)) for p in self.ports)
+
+    def nic(self, bridge: str) -> str | None:
+        """The bridge's NIC: its one port that is neither its own internal port nor a patch or tunnel."""
+        found = [p.name for p in self.ports or () if p.bridge == bridge and p.name != bridge
+                 and not p.type.startswith(("patch", "vxlan", "gre", "geneve"))]  # fmt: skip
+        return found[0] if len(found) == 1 else None
+
+    def bridges(self) -> list[str]:
+        return sorted({p.bridge for p in self.ports or ()})
+
+
+def _checked(label: str, *found: bool | None) -> dict[str, str]:
+    """An edge's label and colours: red and dashed when the live state lacks one of its ports."""
+    if any(f is False for f in found):
+        return {"label": f"{label} (missing)", "color": DEAD, "fontcolor": DEAD, "style": "dashed"}
+    return {"label": label}
+
+
 def _host_label(state: TopologyState, host: str) -> str:
     lines = [host]
     for a in sorted((a for a in state.agents if a.host == host), key=lambda a: a.agent_type):
@@ -58,6 +87,10 @@ def _host_label(state: TopologyState, host: str) -> str:
         lines.append(f"{a.agent_type}: {health}, heartbeat {a.heartbeat_age:.0f} s ago")
     if not any(a.host == host for a in state.agents):
         lines.append("no agent")
+    if host in state.live:
+        lines.append(f"live (dpif/show): {len({p.bridge for p in state.live[host]})} bridges, {len(state.live[host])} ports")
+    elif host in state.live_errors:
+        lines.append(f"live state unknown: {state.live_errors[host]}")
     return "\n".join(lines)
 
 
@@ -105,6 +138,7 @@ def build(state: TopologyState) -> Graph:
             """The bridge a port of ``network_id`` is plugged into on this host."""
             return _linuxbridge(g, box, state, host, network_id) if lb else bridge_node(host, BR_INT)
 
+        live = _Live(state.live.get(host))
         if l2 is not None and not linuxbridge:
             br_int = bridge_node(host, BR_INT)
             g.add(br_int, BR_INT, "bridge", tooltip=f"{host}: the integration bridge")
@@ -113,15 +147,24 @@ def build(state: TopologyState) -> Graph:
                 br_tun = bridge_node(host, BR_TUN)
                 g.add(br_tun, f"{BR_TUN}\n{state.tunnel_ip(host)}", "bridge", tooltip=f"{host}: the tunnel bridge")
                 box.members.append(br_tun)
-                g.link(br_int, br_tun, "patch-tun / patch-int")
+                g.link(br_int, br_tun, **_checked("patch-tun / patch-int", live.has(BR_INT, "patch-tun"),
+                                                  live.has(BR_TUN, "patch-int")))  # fmt: skip
                 tunnel_hosts.append(host)
             for physnet, bridge in state.bridge_mappings(host).items():
                 node = bridge_node(host, bridge)
                 g.add(node, bridge, "bridge", tooltip=f"{host}: the bridge of {physnet}")
                 box.members.append(node)
-                g.link(br_int, node, " / ".join(naming.patch_ports(bridge)))
+                int_side, phy_side = naming.patch_ports(bridge)
+                g.link(br_int, node, **_checked(f"{int_side} / {phy_side}", live.has(BR_INT, int_side),
+                                                live.has(bridge, phy_side)))  # fmt: skip
                 g.add(wire_node(physnet), f"{physnet}\nwire", "wire", tooltip=f"the physical network {physnet}")
-                g.link(node, wire_node(physnet), "NIC")
+                g.link(node, wire_node(physnet), live.nic(bridge) or "NIC")
+            for bridge in live.bridges():
+                node = bridge_node(host, bridge)
+                if node not in g.nodes:  # on the host, not in neutrino's intent (the lab's underlay, a trunk's, another's)
+                    g.add(node, f"{bridge}\n(live only)", "bridge", tooltip=f"{host}: a bridge dpif/show lists",
+                          style="filled,dashed", fillcolor="#f4f4f4")  # fmt: skip
+                    box.members.append(node)
         for r in state.routers:
             if host in r.hosts:
                 ns = namespace_node(host, router_namespace(r.id))
@@ -130,8 +173,9 @@ def build(state: TopologyState) -> Graph:
                 for p in state.ports:
                     if p.device_id == r.id and p.is_router and l2 is not None:
                         prefix = naming.QG if p.device_owner == ROUTER_GATEWAY else naming.QR
-                        g.link(ns, plug(p.network_id), prefix + p.id[: naming.ID_CHARS], key=p.id,
-                               color=status_fill(p.status))  # fmt: skip
+                        where = live.has(BR_INT, suffix=p.id[: naming.ID_CHARS]) if not linuxbridge else None
+                        g.link(ns, plug(p.network_id), key=p.id,
+                               **{"color": status_fill(p.status), **_checked(prefix + p.id[: naming.ID_CHARS], where)})
         for network_id, hosts in sorted(state.dhcp_hosts.items()):
             if host in hosts:
                 ns = namespace_node(host, dhcp_namespace(network_id))
@@ -143,8 +187,9 @@ def build(state: TopologyState) -> Graph:
                              and p.host == host), None)  # fmt: skip
                 if l2 is not None:
                     label = naming.device("tap", port.id) if port else ""
-                    g.link(ns, plug(network_id), label, key=port.id if port else "",
-                           color=status_fill(port.status) if port else "black")  # fmt: skip
+                    where = live.has(BR_INT, suffix=port.id[: naming.ID_CHARS]) if port and not linuxbridge else None
+                    g.link(ns, plug(network_id), key=port.id if port else "",
+                           **{"color": status_fill(port.status) if port else "black", **_checked(label, where)})
         for device_id, ports in state.instances().items():
             for p in ports:
                 if p.host != host:
@@ -155,8 +200,8 @@ def build(state: TopologyState) -> Graph:
                 box.members.append(node)
                 if l2 is not None:
                     vif = naming.device(naming.TAP if linuxbridge else naming.QVO, p.id)
-                    g.link(node, plug(p.network_id), vif, key=p.id,
-                           color=status_fill(p.status))  # fmt: skip
+                    where = live.has(BR_INT, vif) if not linuxbridge else None
+                    g.link(node, plug(p.network_id), key=p.id, **{"color": status_fill(p.status), **_checked(vif, where)})
         if state.drift is not None:
             found = [d for d in state.drift if d.host == host]
             if found:
@@ -168,10 +213,11 @@ def build(state: TopologyState) -> Graph:
         types = sorted(set(state.tunnel_types(a)) & set(state.tunnel_types(b)))
         if not types:
             continue
-        ip_a, ip_b = state.tunnel_ip(a), state.tunnel_ip(b)
-        label = f"{naming.tunnel_port(types[0], ip_b or '0.0.0.0')} / {naming.tunnel_port(types[0], ip_a or '0.0.0.0')}"
-        g.link(bridge_node(a, BR_TUN), bridge_node(b, BR_TUN), label, style="dashed", color=TUNNEL_COLOUR,
-               fontcolor=TUNNEL_COLOUR)  # fmt: skip
+        to_b = naming.tunnel_port(types[0], state.tunnel_ip(b) or "0.0.0.0")
+        to_a = naming.tunnel_port(types[0], state.tunnel_ip(a) or "0.0.0.0")
+        found = _Live(state.live.get(a)).has(BR_TUN, to_b), _Live(state.live.get(b)).has(BR_TUN, to_a)
+        g.link(bridge_node(a, BR_TUN), bridge_node(b, BR_TUN),
+               **{"style": "dashed", "color": TUNNEL_COLOUR, "fontcolor": TUNNEL_COLOUR, **_checked(f"{to_b} / {to_a}", *found)})
     for physnet in sorted(external_physnets):
         if wire_node(physnet) in g.nodes:
             g.add(OUTSIDE, "outside", "wire", tooltip="the external network's upstream")

@@ -126,6 +126,15 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class LivePort:
+    """A port of an Open vSwitch bridge as the host's ``ovs-appctl dpif/show`` lists it."""
+
+    bridge: str
+    name: str
+    type: str = ""
+
+
+@dataclass(frozen=True)
 class TopologyState:
     networks: tuple[Network, ...] = ()
     subnets: tuple[Subnet, ...] = ()
@@ -138,6 +147,10 @@ class TopologyState:
     drift: tuple[Drift, ...] | None = None
     """What the audit reports; None when no audit is available (the page then says so)."""
     drift_error: str = ""
+    live: dict[str, tuple[LivePort, ...]] = field(default_factory=dict)
+    """host -> its bridges' ports as its agent reported them just now (``dpif/show``)."""
+    live_errors: dict[str, str] = field(default_factory=dict)
+    """host -> why its live state is not known (agent down, no answer)."""
     agent_down_time: int = 75
 
     def hosts(self) -> list[str]:
@@ -192,3 +205,18 @@ def drift_from_answers(answers: dict[str, Any]) -> tuple[Drift, ...]:
             else:
                 out.append(Drift(host, str(d)))
     return tuple(out)
+
+
+def live_from_answers(answers: dict[str, Any]) -> tuple[dict[str, tuple[LivePort, ...]], dict[str, str]]:
+    """Agents' answers to a trace request with no probes (host -> ``{"dpif": text}`` or
+    ``{"error": why}``) -> (host -> the ports ``dpif/show`` lists, host -> why none)."""
+    from neutrino.tools.trace.ofproto import parse_dpif
+
+    live: dict[str, tuple[LivePort, ...]] = {}
+    errors: dict[str, str] = {}
+    for host, answer in sorted(answers.items()):
+        if not isinstance(answer, dict) or answer.get("error") or "dpif" not in answer:
+            errors[host] = str(answer.get("error") if isinstance(answer, dict) else answer) or "no answer"
+            continue
+        live[host] = tuple(LivePort(p.bridge, p.name, p.type) for p in parse_dpif(str(answer["dpif"])))
+    return live, errors
