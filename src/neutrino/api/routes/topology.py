@@ -22,7 +22,7 @@ from neutrino.dataplane import graphviz
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.domain.services import topology_state
 from neutrino.tools.topology import draw
-from neutrino.tools.topology.state import TopologyState, drift_from_answers, live_from_answers
+from neutrino.tools.topology.state import OVS_AGENT, TopologyState, drift_from_answers, live_from_answers
 from neutrino.tools.topology.page import Traced
 from neutrino.tools.trace import render as trace_text
 
@@ -77,8 +77,8 @@ async def _live(request: Request, found: TopologyState) -> TopologyState:
     bus = state_of(request).bus
     if bus is None or request.query_params.get("live") in ("0", "false"):
         return found
-    ovs = {a.host for a in found.agents if a.agent_type == "Open vSwitch agent"}
-    alive = {a.host for a in found.agents if a.agent_type == "Open vSwitch agent" and a.alive}
+    ovs = {a.host for a in found.agents if a.agent_type == OVS_AGENT}
+    alive = {a.host for a in found.agents if a.agent_type == OVS_AGENT and a.alive}
     down = {h: "the agent is down" for h in sorted(ovs - alive)}
     timeout = min(LIVE_TIMEOUT, bus.traces.timeout)
     answers = await asyncio.to_thread(bus.traces.ask, {h: [] for h in sorted(alive)}, timeout)
@@ -92,10 +92,11 @@ async def topology(request: Request) -> Response:
     if not ctx.is_admin:
         raise errors.PolicyNotAuthorized(action="get_topology")
     state = state_of(request)
-    traced = await _traced(request)
     found = await in_transaction(request, lambda s: topology_state.read(s, state.domain), readonly=True)
-    found = await _live(request, found)
-    found = await _drift(request, found)
+    # the trace, the hosts' dpif/show and their audits wait on the agents: all at once
+    traced, live, audited = await asyncio.gather(_traced(request), _live(request, found), _drift(request, found))
+    found = dataclasses.replace(found, live=live.live, live_errors=live.live_errors, drift=audited.drift,
+                                drift_error=audited.drift_error)  # fmt: skip
     drawn = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     text = await asyncio.to_thread(draw.html, found, _svg, traced=traced, generated_at=drawn)
     return HTMLResponse(text)

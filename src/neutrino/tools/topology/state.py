@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-L2_AGENT_TYPES = ("Open vSwitch agent", "Linux bridge agent")
+OVS_AGENT = "Open vSwitch agent"
+L2_AGENT_TYPES = (OVS_AGENT, "Linux bridge agent")
 DHCP_AGENT = "DHCP agent"
 L3_AGENT = "L3 agent"
 COMPUTE_PREFIX = "compute:"
