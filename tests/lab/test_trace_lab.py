@@ -8,17 +8,25 @@ node with its gateway on the outside's network, a floating IP, a group opening T
 
 from __future__ import annotations
 
+import html
+import os
 import re
+import shutil
+import subprocess
+import sys
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from typing import Any
 
 import pytest
 
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.lab import demo, probes
+from neutrino.lab import cloud, demo, nodes, probes
 from tests.lab.cloud_support import cloud_lab, ip_of, poll
+from tests.lab.topology_support import png_size, screenshot, svg_node_ids
 
 pytestmark = pytest.mark.root
 
@@ -215,17 +223,6 @@ def test_bad_input_is_one_line(cl):
 def test_topology_page_in_a_browser(cl, tmp_path):
     """The topology page of this cloud with a routed trace on it (docs/topology.md): fetched over
     HTTP with the admin's token, saved by ``neutrino topology --html``, shot by headless Chromium."""
-    import html
-    import os
-    import shutil
-    import subprocess
-    import sys
-    import urllib.error
-    import urllib.request
-
-    from neutrino.lab import cloud, nodes
-    from tests.lab.topology_support import png_size, screenshot, svg_node_ids
-
     url, token = cloud.admin_token(cl.lab)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{url}/topology", timeout=30)

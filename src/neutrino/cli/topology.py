@@ -4,6 +4,7 @@ opened). Credentials as ``neutrino trace`` finds them (clouds.yaml, or ``--lab``
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,8 +22,6 @@ def fetch(url: str, token: str, params: dict[str, str]) -> str:
         with urllib.request.urlopen(req, timeout=120) as resp:
             return str(resp.read().decode())
     except urllib.error.HTTPError as exc:
-        import json
-
         body = exc.read().decode(errors="replace")
         try:
             body = json.loads(body)["NeutronError"]["message"]

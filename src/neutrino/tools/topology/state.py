@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from neutrino.tools.trace.ofproto import parse_dpif
+
 OVS_AGENT = "Open vSwitch agent"
 L2_AGENT_TYPES = (OVS_AGENT, "Linux bridge agent")
 DHCP_AGENT = "DHCP agent"
@@ -211,8 +213,6 @@ def drift_from_answers(answers: dict[str, Any]) -> tuple[Drift, ...]:
 def live_from_answers(answers: dict[str, Any]) -> tuple[dict[str, tuple[LivePort, ...]], dict[str, str]]:
     """Agents' answers to a trace request with no probes (host -> ``{"dpif": text}`` or
     ``{"error": why}``) -> (host -> the ports ``dpif/show`` lists, host -> why none)."""
-    from neutrino.tools.trace.ofproto import parse_dpif
-
     live: dict[str, tuple[LivePort, ...]] = {}
     errors: dict[str, str] = {}
     for host, answer in sorted(answers.items()):
