@@ -8,16 +8,25 @@ node with its gateway on the outside's network, a floating IP, a group opening T
 
 from __future__ import annotations
 
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from typing import Any
 
 import pytest
 
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.lab import demo, probes
+from neutrino.lab import cloud, demo, nodes, probes
 from tests.lab.cloud_support import cloud_lab, ip_of, poll
+from tests.lab.topology_support import png_size, screenshot, svg_node_ids
 
 pytestmark = pytest.mark.root
 
@@ -209,3 +218,38 @@ def test_bad_input_is_one_line(cl):
                            ("outside", "vm2", "only through a floating IP")):  # fmt: skip
         with pytest.raises(ApiError, match=words):
             trace(cl, frm, to)
+
+
+def test_topology_page_in_a_browser(cl, tmp_path):
+    """The topology page of this cloud with a routed trace on it (docs/topology.md): fetched over
+    HTTP with the admin's token, saved by ``neutrino topology --html``, shot by headless Chromium."""
+    url, token = cloud.admin_token(cl.lab)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{url}/topology", timeout=30)
+    assert refused.value.code == 401
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/topology", headers={"X-Auth-Token": token}), timeout=60) as r:
+        served = r.read().decode()
+    assert r.status == 200 and served.count("<svg") == 2
+    page = tmp_path / "topology.html"
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(nodes.clouds_yaml(cl.lab)), "OS_CLOUD": "neutrino"}
+    done = subprocess.run([sys.executable, "-m", "neutrino.cli.main", "topology", "--html", str(page), "--trace-from", "vm1",
+                           "--trace-to", "vm4", "--proto", "tcp", "--dport", "22"],
+                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = page.read_text()
+    ids, lit = svg_node_ids(text)
+    ports = {n: cl.vms[n].port_id for n in ("vm1", "vm4")}
+    names = html.unescape(text)
+    for word in ("vlan-net", "vxlan-net", "r1", "compute1", "compute2", "network", "br-int", "br-tun"):
+        assert word in names, word
+    assert {f"cluster_host_{h}" for h in ("compute1", "compute2", "network")} <= set(re.findall(r'<g id="([^"]+)" class="cluster"', text))
+    assert {f"port-{ports['vm1']}", f"port-{ports['vm4']}", f"compute1/vif-{ports['vm1']}", f"compute2/vif-{ports['vm4']}",
+            "compute2/br-tun"} <= lit, lit  # fmt: skip
+    assert any(i.startswith("router-") for i in lit) and any("/qrouter-" in i for i in lit)
+    assert 'class="verdict-delivered"' in text
+    png = tmp_path / "topology.png"
+    screenshot(page, png, tmp_path / "chromium")
+    width, height = png_size(png)
+    assert (width, height) == (1400, 2200) and png.stat().st_size > 50_000, (width, height, png.stat().st_size)
+    if os.environ.get("NEUTRINO_TOPOLOGY_SCREENSHOT"):  # to refresh docs/topology.png
+        shutil.copy(png, os.environ["NEUTRINO_TOPOLOGY_SCREENSHOT"])

@@ -27,7 +27,13 @@ async def trace_packet(request: Request) -> Response:
     ctx = context_for(request)
     if not ctx.is_admin:
         raise errors.PolicyNotAuthorized(action="get_trace")
-    query = trace.parse(dict(request.query_params))
+    return respond.json({"trace": await answer(request, dict(request.query_params))})
+
+
+async def answer(request: Request, params: dict[str, str]) -> dict[str, Any]:
+    """The trace's answer for ``params`` (the query's names), the caller's rights checked before:
+    also what the topology page draws."""
+    query = trace.parse(params)
     state = state_of(request)
     prepared = await in_transaction(request, lambda s: trace.prepare(s, state.domain, query), readonly=True)
     wanted = {h: p for h, p in probes.by_host(prepared.probes).items() if h not in prepared.down}
@@ -36,4 +42,4 @@ async def trace_packet(request: Request) -> Response:
         live.update({h: {"error": "this server runs no agent bus"} for h in wanted})
     else:  # a dead host's agent is not waited for
         live.update(await asyncio.to_thread(state.bus.traces.ask, wanted))
-    return respond.json({"trace": report.build(prepared.world, prepared.plan, prepared.probes, live)})
+    return report.build(prepared.world, prepared.plan, prepared.probes, live)
