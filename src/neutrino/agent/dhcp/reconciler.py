@@ -199,9 +199,10 @@ class DhcpReconciler:
             netlink.set_link(tap, netns=host_ns, up=True, mtu=mtu)
         want = {f"{f.ip_address}/{f.prefixlen}" for f in port.fixed_ips}
         have = set(netlink.addresses(dev, netns=ns))
-        for cidr in sorted(have - want):
+        metadata = {config.METADATA_CIDR} if self.settings.metadata else set()  # the proxy's address (docs/metadata.md)
+        for cidr in sorted(have - want - metadata):
             netlink.del_address(dev, cidr, netns=ns)
-        for cidr in sorted(want - have):
+        for cidr in sorted((want | metadata) - have):
             netlink.add_address(dev, cidr, netns=ns)
         if want - have:  # a network taken over from a dead agent: the tunnels must learn where it is now
             self.announcer.announce(dev, sorted(want - have), netns=ns)
