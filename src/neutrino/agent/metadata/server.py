@@ -51,7 +51,7 @@ class MetadataServer:
             protocol_version = "HTTP/1.0"
 
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-                status, ctype, body = owner.answer(self.path, {k: v for k, v in self.headers.items()},
+                status, ctype, body = owner.answer(self.path, dict(self.headers.items()),
                                                    self.headers.get_all("X-Forwarded-For") or [])  # fmt: skip
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -76,9 +76,11 @@ class MetadataServer:
         self.socket_path.unlink(missing_ok=True)
 
     def answer(self, path: str, headers: dict[str, str], forwarded: list[str]) -> tuple[int, str, bytes]:
-        """(status, content type, body) for one request."""
+        """(status, content type, body) for one request (header names in any case: haproxy
+        sends them lower-case)."""
         remote = forwarded[-1].split(",")[-1].strip() if forwarded else ""  # haproxy's, appended last
-        router_id, network_id = headers.get(ROUTER_HEADER), headers.get(NETWORK_HEADER)
+        lower = {k.lower(): v for k, v in headers.items()}
+        router_id, network_id = lower.get(ROUTER_HEADER.lower()), lower.get(NETWORK_HEADER.lower())
         if router_id and network_id:
             return 400, "text/plain", b"400 Bad Request\n\nBoth a network and a router.\n"
         networks = [network_id] if network_id else self.router_networks().get(router_id or "", [])
