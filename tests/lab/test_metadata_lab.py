@@ -6,12 +6,14 @@ or a forged X-Forwarded-For header)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 
 import pytest
 
-from neutrino.dataplane import exec as programs
+from neutrino.dataplane import daemons, exec as programs
 from neutrino.dataplane.errors import CommandTimeout
 from tests.lab.cloud_support import cloud_lab, ip_of, poll
 
@@ -100,3 +102,16 @@ def test_a_request_claiming_another_address_gets_nothing(vms) -> None:
     finally:
         programs.run(["ip", "addr", "del", "10.0.7.250/24", "dev", "eth0"], netns=a.netns, check=False)
     assert '"uuid"' not in spoofed and a.vm_uuid not in spoofed and b.vm_uuid not in spoofed, spoofed
+
+
+def test_a_killed_proxy_is_restarted_by_its_agent(cl, vms) -> None:
+    """The network node's agent restarts a dead haproxy (found by its pidfile) within seconds."""
+    _meta(vms["a"])
+    conf_dir = cl.lab.state_dir / "network" / "metadata"
+    pidfile = next(conf_dir.glob("router-*.pid"))
+    old = daemons.read_pid(pidfile)
+    assert old is not None and daemons.alive(old, "haproxy")
+    os.kill(old, signal.SIGKILL)
+    new = poll(lambda: daemons.read_pid(pidfile), lambda p: p not in (None, old) and daemons.alive(p, "haproxy"), timeout=20)
+    assert new not in (None, old)
+    assert _meta(vms["a"])["uuid"] == vms["a"].vm_uuid
