@@ -61,6 +61,7 @@ def test_instances_behind_a_router_get_their_own_metadata(vms) -> None:
         print(f"{vm.name} meta_data.json: {json.dumps(meta)}")
         assert meta["uuid"] == vm.vm_uuid and meta["name"] == vm.name and meta["hostname"] == vm.name
     net = json.loads(_wget(vms["a"], "http://169.254.169.254/openstack/latest/network_data.json").stdout)
+    print(f"mda network_data.json: {json.dumps(net)}")
     assert net["links"][0]["ethernet_mac_address"] == vms["a"].mac and net["networks"][0]["type"] == "ipv4_dhcp"
     ec2 = _wget(vms["b"], "http://169.254.169.254/latest/meta-data/local-ipv4")
     assert ec2.stdout.strip() == ip_of(vms["b"])
@@ -101,6 +102,7 @@ def test_a_request_claiming_another_address_gets_nothing(vms) -> None:
         spoofed = programs.run([sys.executable, "-c", RAW, "10.0.7.250", "10.0.7.250"], netns=a.netns, timeout=20).stdout
     finally:
         programs.run(["ip", "addr", "del", "10.0.7.250/24", "dev", "eth0"], netns=a.netns, check=False)
+    print(f"forged X-Forwarded-For: {forged.splitlines()[0]}; spoofed source: {spoofed.strip()[:120]}")
     assert '"uuid"' not in spoofed and a.vm_uuid not in spoofed and b.vm_uuid not in spoofed, spoofed
 
 

@@ -228,3 +228,22 @@ def test_supervisor_starts_restarts_and_stops_proxies(tmp_path: Path, monkeypatc
     assert "router-r1" in FakeProxy.alive and not sup.dead()
     sup.reconcile(DesiredHostState(host="n"), [])
     assert FakeProxy.alive == {} and not list(tmp_path.glob("*.cfg"))
+
+
+def test_agent_settings_carry_the_metadata_switches(tmp_path: Path):
+    from neutrino.agent.config import load_agent_config, render
+    from neutrino.agent.standalone import settings_for
+
+    path = tmp_path / "agent.toml"
+    path.write_text('[agent]\nhost = "n1"\nroles = ["l2", "dhcp", "l3"]\nenable_isolated_metadata = true\n'
+                    'datapath_type = "netdev"\nnova_metadata_url = "http://nova:8775"\n'
+                    'metadata_proxy_shared_secret = "s"\nmetadata_port = 9000\n')  # fmt: skip
+    config = load_agent_config(path)
+    md = settings_for(config).metadata
+    assert (md.enable_isolated_metadata, md.force_metadata, md.metadata_port) == (True, False, 9000)
+    assert (md.nova_metadata_url, md.shared_secret) == ("http://nova:8775", "s")
+    path.write_text(render(config))
+    assert load_agent_config(path) == config
+    path.write_text('[agent]\nhost = "n1"\nforce_metadata = "yes"\n')
+    with pytest.raises(ValueError, match="force_metadata must be true or false"):
+        load_agent_config(path)
