@@ -103,6 +103,8 @@ def test_a_request_claiming_another_address_gets_nothing(vms) -> None:
     finally:
         programs.run(["ip", "addr", "del", "10.0.7.250/24", "dev", "eth0"], netns=a.netns, check=False)
     print(f"forged X-Forwarded-For: {forged.splitlines()[0]}; spoofed source: {spoofed.strip()[:120]}")
+    direct = _wget(a, f"http://{a.gateway}:9697/openstack/latest/meta_data.json")  # the proxy's port, not redirected
+    assert direct.returncode != 0 and a.vm_uuid not in direct.stdout, direct
     assert '"uuid"' not in spoofed and a.vm_uuid not in spoofed and b.vm_uuid not in spoofed, spoofed
 
 

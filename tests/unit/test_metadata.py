@@ -127,7 +127,8 @@ def _router() -> RouterState:
 def test_router_redirects_metadata_to_its_proxy():
     text = nat.render(_router(), "", 9697)
     assert 'iifname "qr-*" ip daddr 169.254.169.254 tcp dport 80 redirect to :9697' in text
-    assert "169.254" not in nat.render(_router(), "")
+    assert "tcp dport 9697 ct status & dnat == 0 drop" in text  # not reachable but through the redirect
+    assert "169.254" not in nat.render(_router(), "") and "9697" not in nat.render(_router(), "")
 
 
 def test_proxies_wanted_and_their_haproxy_configuration(tmp_path: Path):

@@ -120,6 +120,9 @@ def render(router: RouterState, qg_device: str, metadata_port: int | None = None
         *_chain("output", "output", "-100", dnat),
         *_chain("postrouting", "postrouting", "srcnat", snat),
     ]
+    if metadata_port:  # the proxy only through the redirect, as Neutron's INPUT rules (docs/metadata.md)
+        lines += ["\tchain metadata-input {", "\t\ttype filter hook input priority filter; policy accept;",
+                  f"\t\ttcp dport {metadata_port} ct status & dnat == 0 drop", "\t}"]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
