@@ -43,3 +43,17 @@ def test_nothing_for_an_unknown_address_another_network_or_a_network_port(api):
     assert lookup(api, [other["id"]], "10.6.0.10") is None  # not on the networks the request came from
     assert lookup(api, [net["id"]], "10.6.0.1") is None  # the router's own address
     assert lookup(api, [], "10.6.0.10") is None
+
+
+def test_the_floating_ips_of_the_port(api):
+    from tests.api.l3_support import add_if, ext_net, make_router
+
+    ext, _ = ext_net(api)
+    router = make_router(api, external_gateway_info={"network_id": ext["id"]})
+    net = api.network()
+    sub = api.subnet(net["id"], "10.4.0.0/24")
+    assert add_if(api, router["id"], subnet_id=sub["id"]).status_code == 200
+    vm = api.port(net["id"], device_owner="compute:nova", fixed_ips=[{"subnet_id": sub["id"], "ip_address": "10.4.0.10"}])
+    r = api.post("/v2.0/floatingips", {"floatingip": {"floating_network_id": ext["id"], "port_id": vm["id"]}})
+    assert r.status_code == 201, r.text
+    assert lookup(api, [net["id"]], "10.4.0.10")["floating_ips"] == [r.json()["floatingip"]["floating_ip_address"]]
