@@ -248,3 +248,4 @@ def test_agent_settings_carry_the_metadata_switches(tmp_path: Path):
     path.write_text('[agent]\nhost = "n1"\nforce_metadata = "yes"\n')
     with pytest.raises(ValueError, match="force_metadata must be true or false"):
         load_agent_config(path)
+

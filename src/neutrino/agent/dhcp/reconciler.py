@@ -84,7 +84,6 @@ class DhcpReconciler:
         self.settings = settings or config.DhcpSettings()
         self.announcer = announcer if announcer is not None else Announcer()
         self._adopted: set[str] = set()
-        self._metadata_address: set[tuple[str, str]] = set()
         """Networks whose running dnsmasq this object has made current (reloaded once if found running)."""
 
     def namespace(self, network_id: str) -> str:
@@ -204,11 +203,8 @@ class DhcpReconciler:
             netlink.del_address(dev, cidr, netns=ns)
         for cidr in sorted(want - have):
             netlink.add_address(dev, cidr, netns=ns)
-        if self.settings.metadata and (ns, dev) not in self._metadata_address:
-            # the metadata proxy's address (docs/metadata.md); link-local, so netlink.addresses
-            # does not list it: `ip addr replace` is idempotent, once per device and agent
-            programs.run(["ip", "addr", "replace", config.METADATA_CIDR, "dev", dev], netns=ns)
-            self._metadata_address.add((ns, dev))
+        if self.settings.metadata and config.METADATA_CIDR not in netlink.addresses(dev, netns=ns, link_local=True):
+            netlink.add_address(dev, config.METADATA_CIDR, netns=ns)  # the metadata proxy's (docs/metadata.md)
         if want - have:  # a network taken over from a dead agent: the tunnels must learn where it is now
             self.announcer.announce(dev, sorted(want - have), netns=ns)
         ids = {"iface-id": port.port_id, "attached-mac": port.mac_address, "iface-status": "active",
