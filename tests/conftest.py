@@ -202,7 +202,7 @@ def api(client: TestClient) -> Api:
 
 # --- root tests: skipped without root (failed under CI); the machine must be left as found ---------
 
-DAEMONS = ("ovsdb-server", "ovs-vswitchd", "dnsmasq", "beam.smp", "epmd")
+DAEMONS = ("ovsdb-server", "ovs-vswitchd", "dnsmasq", "haproxy", "beam.smp", "epmd")
 
 
 def _machine_snapshot() -> dict[str, set[str]]:

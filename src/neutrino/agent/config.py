@@ -61,6 +61,16 @@ class AgentConfig:
     The lab binds each agent to its host's management address, port 9110."""
     availability_zone: str = "nova"
     """The zone the DHCP and L3 agents report (Neutron's [AGENT] availability_zone)."""
+    enable_metadata_proxy: bool = True
+    """A metadata proxy in every router's namespace (Neutron's l3 agent setting; docs/metadata.md)."""
+    metadata_port: int = 9697
+    enable_isolated_metadata: bool = False
+    """A metadata proxy in the DHCP namespace of networks without a router (Neutron's, default off)."""
+    force_metadata: bool = False
+    """The same in the DHCP namespace of every network."""
+    nova_metadata_url: str | None = None
+    """An upstream metadata API (Nova's, http://host:8775) to forward to, signed; None: answer here."""
+    metadata_proxy_shared_secret: str = ""
 
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
@@ -84,8 +94,11 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         return dict(value)
     if key == "mechanism" and value not in MECHANISMS:
         raise ValueError(f"{source}: mechanism must be one of {', '.join(MECHANISMS)}, not {value!r}")
-    if key in ("firewall", "arp_proxy") and not isinstance(value, bool):
+    if key in ("firewall", "arp_proxy", "enable_metadata_proxy", "enable_isolated_metadata", "force_metadata") \
+            and not isinstance(value, bool):
         raise ValueError(f"{source}: {key} must be true or false")
+    if key == "metadata_port" and (not isinstance(value, int) or not 0 < value < 65536):
+        raise ValueError(f"{source}: metadata_port must be a port number")
     if key == "metrics_bind":
         parse_bind(value, source)
     if key == "availability_zone" and (not isinstance(value, str) or not value.strip() or len(value) > 255):

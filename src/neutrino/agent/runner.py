@@ -21,6 +21,7 @@ from typing import Any
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.agent.l2.bridge_reconciler import BridgeConfig, LinuxbridgeL2Reconciler
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
+from neutrino.agent.metadata.proxies import MetadataSettings
 from neutrino.agent.plug import BridgePlug
 from neutrino.agent.workqueue import WorkQueue
 from neutrino.bus.broker_errors import backoff
@@ -54,6 +55,7 @@ class AgentSettings:
     arp_proxy: bool = True
     availability_zone: str = "nova"
     """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
+    metadata: MetadataSettings = field(default_factory=MetadataSettings)
 
 
 class HostAgent:
@@ -92,20 +94,25 @@ class HostAgent:
         self._vswitchd_pid: int | None = None
         self._start_reported = False
         self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
-        self.dhcp = self.l3 = None
+        self.dhcp = self.l3 = self.metadata = None
+        state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
         self._dhcp_ready: dict[str, int] = {}
         self._fip_status: dict[str, str] = {}
         if "dhcp" in settings.roles:
             from neutrino.agent.dhcp.reconciler import DhcpReconciler
 
-            state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
             self.dhcp = DhcpReconciler(host, adapters["netlink"], plug, state_dir, self.client.create_dhcp_port,
-                                       announcer=adapters.get("announcer"))  # fmt: skip
+                                       settings=settings.metadata.dhcp_settings(), announcer=adapters.get("announcer"))  # fmt: skip
         if "l3" in settings.roles:
             from neutrino.agent.l3.reconciler import L3Reconciler
 
-            self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"],
-                                   announcer=adapters.get("announcer"))  # fmt: skip
+            self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"], announcer=adapters.get("announcer"),
+                                   metadata_port=settings.metadata.metadata_port if settings.metadata.enable_metadata_proxy else None)  # fmt: skip
+        if adapters.get("metadata_proxy") is not None and (self.dhcp or self.l3):  # docs/metadata.md
+            from neutrino.agent.metadata.supervisor import MetadataSupervisor
+
+            self.metadata = MetadataSupervisor(host, settings.metadata, state_dir.parent / "metadata", self.client,
+                                               self.l3 is not None, adapters["metadata_proxy"])  # fmt: skip
 
     def _linuxbridge(self, adapters: dict[str, Any], firewall: Any) -> LinuxbridgeL2Reconciler:
         """The Linux bridge L2 agent; VLAN networks only where the kernel makes VLAN subinterfaces."""
@@ -120,6 +127,7 @@ class HostAgent:
     def _real_adapters(self) -> dict[str, Any]:
         from neutrino.dataplane.garp import Announcer
         from neutrino.dataplane.conntrack import Conntrack
+        from neutrino.dataplane.haproxy import Haproxy
         from neutrino.dataplane.kernel_vxlan import KernelVxlan
         from neutrino.dataplane.netlink import Netlink
         from neutrino.dataplane.nftables import Nftables
@@ -127,10 +135,8 @@ class HostAgent:
         conntrack = Conntrack()
         if self.settings.mechanism == "linuxbridge":
             return {"nftables": Nftables(), "netlink": Netlink(), "announcer": Announcer(), "vxlan": KernelVxlan(),
-                    "conntrack": conntrack}  # fmt: skip
+                    "conntrack": conntrack, "metadata_proxy": Haproxy}  # fmt: skip
 
-        from neutrino.dataplane.netlink import Netlink
-        from neutrino.dataplane.nftables import Nftables
         from neutrino.dataplane.openflow import OpenFlow
         from neutrino.dataplane.ovs import OvsInstance
         from neutrino.dataplane.ovsdb import Ovsdb
@@ -145,6 +151,7 @@ class HostAgent:
             "announcer": Announcer(),
             "monitor_factory": lambda cb: OvsdbMonitor(self.host, cb),
             "conntrack": conntrack,
+            "metadata_proxy": Haproxy,
         }
 
     def _firewall_applier(self, nft: Any, netlink: Any, conntracks: Any = None) -> Any:
@@ -240,6 +247,8 @@ class HostAgent:
             self._cancel()
         if self.monitor is not None:
             self.monitor.stop()
+        if self.metadata is not None:
+            self.metadata.stop()
         for reconciler in (self.dhcp, self.l3):
             if reconciler is not None:
                 reconciler.announcer.close()
@@ -320,6 +329,7 @@ class HostAgent:
                     key = "l2" if self.l2.taps_changed() else None
                 except DataplaneError as exc:
                     LOG.debug("agent %s: tap scan: %s", self.host.name, exc)
+            key = key or ("l2" if self.metadata is not None and self.metadata.dead() else None)  # a proxy died
             if key is None:
                 continue
             try:
@@ -343,7 +353,7 @@ class HostAgent:
     def reconcile_once(self) -> PassResult:
         started = time.monotonic()
         desired = self.client.desired_state()
-        retry = False
+        retry, served = False, []
         # DHCP and router ports are plugged first, so that the L2 pass tags them at once
         if self.dhcp is not None:
             dhcp = self.dhcp.reconcile(desired)
@@ -354,7 +364,7 @@ class HostAgent:
             if ready:
                 self.client.dhcp_ready(ready)
             self._dhcp_ready = now_ready
-            retry = bool(dhcp.failed)
+            retry, served = bool(dhcp.failed), dhcp.networks
             self.metrics.applied("dhcp", {"networks_removed": len(dhcp.removed), "ports_ready": len(ready)})
         if self.l3 is not None:
             # the router ports of routers scheduled here are bound here (as Neutron's sync_routers)
@@ -370,6 +380,8 @@ class HostAgent:
             self._fip_status = dict(l3.fip_statuses)
             retry = retry or bool(l3.failed)
             self.metrics.applied("l3", {"changes": l3.changes, "routers_removed": len(l3.removed)})
+        if self.metadata is not None:  # after DHCP and L3: their namespaces and addresses exist
+            retry = bool(self.metadata.reconcile(desired, served)) or retry
         result = self.l2.reconcile(desired)
         if result.wired or result.unwired:
             self.client.update_device_list(up=result.wired, down=result.unwired)

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from neutrino.agent.config import AgentConfig
+from neutrino.agent.metadata.proxies import MetadataSettings
 from neutrino.agent.runner import AgentSettings, HostAgent
 from neutrino.bus.http import HttpTransport, password_token
 from neutrino.dataplane.host import HostContext
@@ -50,6 +51,10 @@ def settings_for(config: AgentConfig) -> AgentSettings:
         report_interval=config.report_interval, resync_interval=config.resync_interval,
         state_dir=config.state_dir / config.host / "dhcp", availability_zone=config.availability_zone,
         mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
+        metadata=MetadataSettings(
+            enable_metadata_proxy=config.enable_metadata_proxy, metadata_port=config.metadata_port,
+            enable_isolated_metadata=config.enable_isolated_metadata, force_metadata=config.force_metadata,
+            nova_metadata_url=config.nova_metadata_url, shared_secret=config.metadata_proxy_shared_secret),
     )  # fmt: skip
 
 

@@ -48,6 +48,11 @@ class AgentClient:
     def update_floatingip_statuses(self, statuses: dict[str, str]) -> list[str]:
         return list(self._call(messages.UPDATE_FIP_STATUSES, statuses=statuses)["updated"])
 
+    def metadata_port(self, network_ids: Iterable[str], ip_address: str) -> dict[str, Any] | None:
+        """The instance port behind a metadata request (``domain/services/metadata_ports.py``)."""
+        port = self._call(messages.GET_METADATA_PORT, network_ids=list(network_ids), ip_address=ip_address)["port"]
+        return dict(port) if port else None
+
     def trace_result(self, request_id: str, result: dict[str, Any]) -> None:
         self._call(messages.TRACE_RESULT, request_id=request_id, result=result)
 

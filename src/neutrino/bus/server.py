@@ -34,7 +34,7 @@ from neutrino.contract import messages
 from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import Agent
 from neutrino.domain.projection.build import project_host
-from neutrino.domain.services import agent_requests, agents, dhcp_ports, port_status
+from neutrino.domain.services import agent_requests, agents, dhcp_ports, metadata_ports, port_status
 from neutrino.domain.config import DomainConfig
 
 LOG = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ class RpcServer:
                 "bound": agent_requests.bind_router_ports(s, cfg, msg["host"], msg["port_ids"])},
             messages.UPDATE_FIP_STATUSES: lambda s, msg: {
                 "updated": agent_requests.update_floatingip_statuses(s, msg["statuses"])},
+            messages.GET_METADATA_PORT: lambda s, msg: {
+                "port": metadata_ports.metadata_port(s, list(msg["network_ids"]), str(msg["ip_address"]))},
         }  # fmt: skip
         self.direct: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         """Methods that need no transaction of their own (a trace's answers)."""

@@ -31,6 +31,8 @@ CREATE_DHCP_PORT = "create_dhcp_port"
 UPDATE_FIP_STATUSES = "update_floatingip_statuses"
 BIND_PORTS = "bind_router_ports"
 TRACE_RESULT = "trace_result"
+GET_METADATA_PORT = "get_metadata_port"
+"""The one instance port with an address on some networks (a metadata request's source)."""
 """An agent's answer to a trace request: the request id and what its probes printed."""
 
 # notifications

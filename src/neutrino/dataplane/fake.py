@@ -165,7 +165,7 @@ class FakeNetlink:
 
     # --- addresses and routes ----------------------------------------------------------------
 
-    def addresses(self, name: str, *, netns: str | None = None) -> list[str]:
+    def addresses(self, name: str, *, netns: str | None = None, link_local: bool = False) -> list[str]:
         link = self._ns(netns).links.get(name)
         return list(link.addresses) if link else []
 

@@ -222,21 +222,22 @@ class Netlink:
 
     # --- addresses and routes ----------------------------------------------------------------
 
-    def addresses(self, name: str, *, netns: str | None = None) -> list[str]:
-        """The addresses we can own: IPv6 link-local ones (the kernel's) are left out."""
+    def addresses(self, name: str, *, netns: str | None = None, link_local: bool = False) -> list[str]:
+        """The addresses we can own: link-local ones (IPv6's are the kernel's) are left out
+        unless ``link_local`` (the metadata address 169.254.169.254 is one of ours)."""
         index = self._index(name, netns)
         if index is None:
             return []
         out = []
         for msg in self._ipr(netns).get_addr(index=index):
             addr = msg.get("IFA_ADDRESS")
-            if not ipaddress.ip_address(addr).is_link_local:
+            if link_local or not ipaddress.ip_address(addr).is_link_local:
                 out.append(f"{addr}/{msg['prefixlen']}")
         return out
 
     def add_address(self, name: str, cidr: str, *, netns: str | None = None) -> None:
         iface = ipaddress.ip_interface(cidr)
-        if str(iface) in {str(ipaddress.ip_interface(a)) for a in self.addresses(name, netns=netns)}:
+        if str(iface) in {str(ipaddress.ip_interface(a)) for a in self.addresses(name, netns=netns, link_local=True)}:
             return
         index = self._index(name, netns)
         if index is None:

@@ -160,8 +160,9 @@ def create_from_api(
     host = host or _least_loaded_compute(lab)
     vm_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"neutrino-lab:{lab.name}:{name}"))
     binding = {"device_owner": "compute:nova", "device_id": vm_uuid, "binding:host_id": host}
-    if port_id is not None:
-        port = api.request("PUT", f"ports/{port_id}", {"port": binding})["port"]
+    if port_id is not None:  # an unnamed port takes the instance's name (the metadata's "name", docs/metadata.md)
+        named = {} if api.request("GET", f"ports/{port_id}")["port"].get("name") else {"name": name}
+        port = api.request("PUT", f"ports/{port_id}", {"port": {**binding, **named}})["port"]
         created = False
     else:
         body: dict[str, Any] = {"network_id": api.find("networks", network)["id"], "name": name, **binding}  # type: ignore[arg-type]

@@ -152,6 +152,7 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
         prefix=host.prefix,
         state_dir=lab.state_dir,
         metrics_bind=f"{host.address}:{AGENT_METRICS_PORT}" if host.address else None,
+        enable_isolated_metadata=True,  # the lab's instances reach metadata on networks without a router too
     )
 
 

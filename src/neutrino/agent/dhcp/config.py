@@ -29,6 +29,7 @@ SLAAC, STATEFUL, STATELESS = "slaac", "dhcpv6-stateful", "dhcpv6-stateless"
 CLIENT_ID = "client-id"
 WIN2K3_STATIC_ROUTE = "249"
 IPV4_ANY = "0.0.0.0/0"
+METADATA_CIDR = "169.254.169.254/32"
 FILES = ("host", "addn_hosts", "opts", "interface")
 """The files rewritten on every change; dnsmasq rereads the first three on SIGHUP."""
 
@@ -40,6 +41,14 @@ class DhcpSettings:
     """Seconds; -1 is ``infinite``."""
     lease_max: int = 2**24
     log_dhcp: bool = True
+    enable_isolated_metadata: bool = False
+    """Serve metadata in the DHCP namespace of networks without a router (docs/metadata.md)."""
+    force_metadata: bool = False
+    """... of every network, routed or not."""
+
+    @property
+    def metadata(self) -> bool:
+        return self.enable_isolated_metadata or self.force_metadata
 
 
 @dataclass(frozen=True)
@@ -196,6 +205,7 @@ def render_opts(network: DhcpNetwork, port: DhcpPort | None, settings: DhcpSetti
     for fixed in port.fixed_ips if port else ():
         dhcp_ips.setdefault(fixed.subnet_id, []).append(fixed.ip_address)
     lines = []
+    isolated = isolated_subnets(network) if settings.metadata else set()
     for subnet in network.subnets:
         v = subnet.ip_version
         if not subnet.enable_dhcp or _mode(subnet) == SLAAC:
@@ -215,6 +225,10 @@ def render_opts(network: DhcpNetwork, port: DhcpPort | None, settings: DhcpSetti
                 gateway = gateway or nexthop
             else:
                 routes.append(f"{destination},{nexthop}")
+        if settings.metadata:  # the metadata address: via the DHCP port when isolated, else the router
+            via = dhcp_ips.get(subnet.subnet_id, [None])[0] if settings.force_metadata or subnet.subnet_id in isolated else gateway
+            if via:
+                routes.append(f"{METADATA_CIDR},{via}")
         for other in network.subnets:  # the network's other subnets are on-link
             if other.ip_version == 4 and other.cidr != subnet.cidr:
                 routes.insert(0, f"{other.cidr},0.0.0.0")
@@ -292,3 +306,31 @@ def render(network: DhcpNetwork, port: DhcpPort, conf_dir: Path, interface: str,
 def needs_restart(old_argv: Sequence[str] | None, new_argv: Sequence[str]) -> bool:
     """A changed argv (or none running) needs a restart; changed files only need SIGHUP."""
     return old_argv is None or list(old_argv) != list(new_argv)
+
+
+ROUTER_INTERFACE_OWNERS = frozenset({
+    "network:router_interface", "network:ha_router_replicated_interface", "network:router_interface_distributed",
+})  # fmt: skip
+
+
+def isolated_subnets(network: DhcpNetwork) -> set[str]:
+    """Subnets no router serves: no router interface port holds their gateway address
+    (Neutron's ``get_isolated_subnets``, docs/neutron-behaviour.md, "Metadata")."""
+    gateways = {s.subnet_id: s.gateway_ip for s in network.subnets}
+    routed = {
+        f.subnet_id
+        for p in network.ports if p.device_owner in ROUTER_INTERFACE_OWNERS
+        for f in p.fixed_ips if gateways.get(f.subnet_id) == f.ip_address
+    }  # fmt: skip
+    return {s.subnet_id for s in network.subnets} - routed
+
+
+def should_enable_metadata(network: DhcpNetwork, isolated_metadata: bool, force_metadata: bool) -> bool:
+    """A metadata proxy in this network's DHCP namespace: with ``force_metadata`` for every
+    network with a DHCP subnet, with ``enable_isolated_metadata`` when one of them is isolated."""
+    dhcp_subnets = [s.subnet_id for s in network.subnets if s.enable_dhcp]
+    if not dhcp_subnets:
+        return False
+    if force_metadata:
+        return True
+    return isolated_metadata and bool(set(dhcp_subnets) & isolated_subnets(network))

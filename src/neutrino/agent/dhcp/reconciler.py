@@ -203,6 +203,8 @@ class DhcpReconciler:
             netlink.del_address(dev, cidr, netns=ns)
         for cidr in sorted(want - have):
             netlink.add_address(dev, cidr, netns=ns)
+        if self.settings.metadata and config.METADATA_CIDR not in netlink.addresses(dev, netns=ns, link_local=True):
+            netlink.add_address(dev, config.METADATA_CIDR, netns=ns)  # the metadata proxy's (docs/metadata.md)
         if want - have:  # a network taken over from a dead agent: the tunnels must learn where it is now
             self.announcer.announce(dev, sorted(want - have), netns=ns)
         ids = {"iface-id": port.port_id, "attached-mac": port.mac_address, "iface-status": "active",

@@ -91,8 +91,18 @@ def _chain(name: str, hook: str, priority: str, rules: list[str]) -> list[str]:
     ]
 
 
-def render(router: RouterState, qg_device: str) -> str:
-    """The body of ``table ip neutrino-nat``: three base chains, empty without a gateway."""
+METADATA_IP = "169.254.169.254"
+
+
+def metadata_redirect(port: int) -> str:
+    """Neutron's metadata NAT rule: 169.254.169.254 tcp 80 arriving on a qr- device goes to the
+    proxy listening on ``port`` in the namespace (docs/neutron-behaviour.md, "Metadata")."""
+    return f'iifname "{QR}*" ip daddr {METADATA_IP} tcp dport 80 redirect to :{port}'
+
+
+def render(router: RouterState, qg_device: str, metadata_port: int | None = None) -> str:
+    """The body of ``table ip neutrino-nat``: three base chains, empty without a gateway (but
+    for the metadata redirect, with ``metadata_port``)."""
     fips = floating_ips(router)
     dnat = [f"ip daddr {fip} dnat to {fixed}" for fip, fixed in fips]
     dnat += [forwarding_rule(pf) for pf in port_forwardings(router)]
@@ -104,11 +114,15 @@ def render(router: RouterState, qg_device: str) -> str:
         if router.gateway.enable_snat and gw:
             snat += scopes.nat_accept_rule(router, oif)  # same address scope: routed, not SNATed
             snat.append(f"{oif} ct status & dnat == 0 snat to {gw}")
+    redirect = [metadata_redirect(metadata_port)] if metadata_port else []
     lines = [
-        *_chain("prerouting", "prerouting", "dstnat", dnat),
+        *_chain("prerouting", "prerouting", "dstnat", redirect + dnat),
         *_chain("output", "output", "-100", dnat),
         *_chain("postrouting", "postrouting", "srcnat", snat),
     ]
+    if metadata_port:  # the proxy only through the redirect, as Neutron's INPUT rules (docs/metadata.md)
+        lines += ["\tchain metadata-input {", "\t\ttype filter hook input priority filter; policy accept;",
+                  f"\t\ttcp dport {metadata_port} ct status & dnat == 0 drop", "\t}"]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,8 @@ kernel and OVS hold and applies only the difference. Per router (docs/neutron-be
   and ``qr-<11>`` / ``qg-<11>`` in the router namespace with the port's MAC, its segment's MTU,
   its addresses and ``tx off`` (docs/dataplane.md, "Checksum offload"). The L2 agent tags the tap like any VIF;
 * addresses (floating IPs as /32 on qg-), the default route and extra routes, stale ones removed;
-* the ``ip neutrino-nat`` nftables table (``nat.render``), replaced atomically when its text changed;
+* the ``ip neutrino-nat`` nftables table (``nat.render``), replaced atomically when its text changed
+  (with the metadata redirect to ``metadata_port``, docs/metadata.md);
 * a gratuitous ARP (``dataplane.garp``, in the background) for every IPv4 address newly added
   on a qr- or qg- device: a floating IP just associated, or the whole router when it has just
   moved here from a dead agent, so that the outside's neighbour caches and the switches' and
@@ -72,8 +73,10 @@ class _Plug:
 
 class L3Reconciler:
     def __init__(self, host: HostContext, netlink: Any, ovsdb: Any, nftables: Any, integration_bridge: str = "br-int",
-                 *, run: Callable[..., Any] = programs.run, announcer: Any = None) -> None:  # fmt: skip
+                 *, run: Callable[..., Any] = programs.run, announcer: Any = None, metadata_port: int | None = None) -> None:  # fmt: skip
         self.host, self.netlink, self.ovsdb, self.nftables = host, netlink, ovsdb, nftables
+        self.metadata_port = metadata_port
+        """Where 169.254.169.254:80 from the qr- devices is redirected (the metadata proxy); None: not."""
         self.integration_bridge = integration_bridge
         self.run = run
         self.announcer = announcer if announcer is not None else Announcer(run)
@@ -239,7 +242,7 @@ class L3Reconciler:
                 self._changes += 1
 
     def _nat_table(self, ns: str, router: RouterState) -> None:
-        body = nat.render(router, nat.qg_device(router) or "")
+        body = nat.render(router, nat.qg_device(router) or "", self.metadata_port)
         mapping = dict(nat.floating_ips(router))
         for pf in nat.port_forwardings(router):  # a changed forwarding flushes its address's flows too
             mapping[pf.floating_ip_address] = mapping.get(pf.floating_ip_address, "") + "|" + nat.forwarding_rule(pf)
