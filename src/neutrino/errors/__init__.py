@@ -199,6 +199,7 @@ from neutrino.errors.qos import (
     QosPolicyInUse,
     PolicyRemoveAuthorizationError,
     NeutronDbObjectDuplicateEntry,
+    QoSRuleParameterConflict,
 )
 
 __all__ = [
@@ -226,6 +227,7 @@ __all__ = [
     "QosPolicyInUse",
     "PolicyRemoveAuthorizationError",
     "NeutronDbObjectDuplicateEntry",
+    "QoSRuleParameterConflict",
     "TrunkPortInUse",
     "TrunkNotFound",
     "SubPortNotFound",
