@@ -130,6 +130,9 @@ from neutrino.errors.l3_extensions import (
     PortHasBindingFloatingIP,
     AutoAllocationFailure,
     DefaultExternalNetworkExists,
+    ConntrackHelperNotFound,
+    ConntrackHelperNotAllowed,
+    InvalidProtocolForHelper,
 )
 from neutrino.errors.agents import (
     AgentNotFound,
@@ -203,6 +206,9 @@ from neutrino.errors.qos import (
 )
 
 __all__ = [
+    "ConntrackHelperNotFound",
+    "ConntrackHelperNotAllowed",
+    "InvalidProtocolForHelper",
     "PortForwardingNotFound",
     "PortForwardingNotSupportFilterField",
     "PortHasPortForwarding",
