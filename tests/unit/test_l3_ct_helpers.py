@@ -24,7 +24,7 @@ def test_one_object_per_helper_and_protocol_and_one_rule_per_port() -> None:
     body = ct_helpers.render(_router(ConntrackHelperState("udp", 69, "tftp"), ConntrackHelperState("tcp", 21, "ftp"),
                                      ConntrackHelperState("tcp", 2121, "ftp")))  # fmt: skip
     assert body is not None
-    assert body.count('ct helper "ftp-tcp" {') == 1 and 'type "tftp" protocol udp' in body
+    assert body.count('ct helper ftp-tcp {') == 1 and 'type "tftp" protocol udp' in body
     assert "type filter hook prerouting priority filter; policy accept;" in body
     rules = [line.strip() for line in body.splitlines() if "ct helper set" in line]
     assert rules == ['ct state new tcp dport 21 ct helper set "ftp-tcp"', 'ct state new tcp dport 2121 ct helper set "ftp-tcp"',

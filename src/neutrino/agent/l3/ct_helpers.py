@@ -28,7 +28,7 @@ def render(router: RouterState) -> str | None:
         return None
     lines: list[str] = []
     for helper, protocol in sorted({(h.helper, h.protocol) for h in helpers}):
-        lines += [f'\tct helper "{object_name(helper, protocol)}" {{',
+        lines += [f"\tct helper {object_name(helper, protocol)} {{",
                   f'\t\ttype "{helper}" protocol {protocol}', "\t}"]  # fmt: skip
     lines += ["\tchain prerouting {", "\t\ttype filter hook prerouting priority filter; policy accept;"]
     lines += [f'\t\tct state new {h.protocol} dport {h.port} ct helper set "{object_name(h.helper, h.protocol)}"'
