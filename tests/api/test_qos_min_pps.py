@@ -97,3 +97,9 @@ def test_port_resource_request(tmp_path, database_url):
         assert api.get(f"/v2.0/ports/{plain['id']}").json()["port"]["resource_request"] is None
         fields = api.get(f"/v2.0/ports/{plain['id']}?fields=resource_request").json()["port"]
         assert fields == {"resource_request": None}
+        # the vnic type's trait follows the port's binding:vnic_type
+        direct = api.post("/v2.0/ports", {"port": {"network_id": vlan["id"], "qos_policy_id": pol["id"],
+                                                   "binding:vnic_type": "direct"}}).json()["port"]  # fmt: skip
+        groups = direct["resource_request"]["request_groups"]
+        assert {tuple(g["required"]) for g in groups} == {("CUSTOM_PHYSNET_PHYSNET1", "CUSTOM_VNIC_TYPE_DIRECT"),
+                                                          ("CUSTOM_VNIC_TYPE_DIRECT",)}  # fmt: skip

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.context import Context, current
-from neutrino.domain.models import Network, NetworkSegment, Port, QosNetworkBinding, QosPolicy, QosPortBinding, QosRule
+from neutrino.domain.models import (Network, NetworkSegment, Port, PortBinding, QosNetworkBinding, QosPolicy,
+                                    QosPortBinding, QosRule)
 from neutrino.domain.qos import resource_request
 from neutrino.domain.qos.rules import MINIMUM_BANDWIDTH, MINIMUM_PACKET_RATE
 from neutrino.domain.services import qos_policies
@@ -136,7 +137,11 @@ def _render_resource_requests(conn: Connection, rows: list[Any], dicts: list[dic
         stmt = (select(NetworkSegment.network_id, NetworkSegment.physical_network)
                 .where(NetworkSegment.network_id.in_(nets)).order_by(NetworkSegment.segment_index.desc()))  # fmt: skip
         first = {net: (physnet,) for net, physnet in conn.execute(stmt).all()}  # the lowest index wins
+    # the vnic type from the binding row: this extension renders before ML2's (plugin hooks first)
+    wanted_ports = [row.id for row in rows if policies[row.id] in rules]
+    vnic = dict(conn.execute(select(PortBinding.port_id, PortBinding.vnic_type)
+                             .where(PortBinding.port_id.in_(wanted_ports))).all()) if wanted_ports else {}  # fmt: skip
     for row, d in zip(rows, dicts, strict=True):
         found = rules.get(policies[row.id] or "")
         d["resource_request"] = None if not found else resource_request.build(
-            row.id, d.get("binding:vnic_type") or "normal", found, first.get(row.network_id))
+            row.id, vnic.get(row.id) or "normal", found, first.get(row.network_id))
