@@ -51,7 +51,7 @@ def test_policies_and_rules(tmp_path, database_url):
         _fault(api.post("/v2.0/qos/policies/nope/dscp_marking_rules", {"dscp_marking_rule": {"dscp_mark": 8}}), 404,
                "QosPolicyNotFound")
         assert [t["type"] for t in api.get("/v2.0/qos/rule-types").json()["rule_types"]] == [
-            "bandwidth_limit", "dscp_marking", "minimum_bandwidth"]
+            "bandwidth_limit", "dscp_marking", "minimum_bandwidth", "minimum_packet_rate"]
         details = api.get("/v2.0/qos/rule-types/bandwidth_limit").json()["rule_type"]
         assert sorted(details) == ["drivers", "type"] and details["drivers"][0]["name"] == "openvswitch"
         user = api.as_project("p-user")

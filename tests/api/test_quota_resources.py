@@ -43,21 +43,22 @@ def test_router_route_quota_limits_one_routers_routes(api):
     assert api.get("/v2.0/quotas/p-admin/details").json()["quota"]["router_route"]["used"] == 1
 
 
-def test_check_limit_refuses_a_limit_below_usage(api):
-    """``check_limit: true`` refuses a limit below current usage with 400 and changes nothing,
-    as Neutron's quotasv2 update does; without it (or at -1, unlimited) the limit is set."""
-    assert "quota-check-limit" in {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+def test_a_limit_below_usage_is_refused_unless_forced(api):
+    """A limit below current usage is refused with 400 and changes nothing, by default
+    (quota-check-limit-default; ``check_limit`` is accepted and ignored); ``force: true`` sets
+    it; -1 (unlimited) is never below usage."""
+    aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
+    assert {"quota-check-limit", "quota-check-limit-default"} <= aliases
     api.network()
     api.network()
     assert api.put("/v2.0/quotas/p-admin", {"quota": {"network": 3}}).status_code == 200
-    r = api.put("/v2.0/quotas/p-admin", {"quota": {"network": 1, "subnet": 5, "check_limit": True}})
-    assert r.status_code == 400, r.text
-    assert "Quota limit 1 for network must be greater than or equal to already used 2" in r.text
+    for extra in ({}, {"check_limit": True}, {"check_limit": False}, {"force": False}, {"force": "true"}):
+        r = api.put("/v2.0/quotas/p-admin", {"quota": {"network": 1, "subnet": 5, **extra}})
+        assert r.status_code == 400, (extra, r.text)
+        assert "Quota limit 1 for network must be greater than or equal to already used 2" in r.text
     assert api.get("/v2.0/quotas/p-admin").json()["quota"]["subnet"] == 100
     for limit in (2, -1):
-        ok = api.put("/v2.0/quotas/p-admin", {"quota": {"network": limit, "check_limit": "true"}})
+        ok = api.put("/v2.0/quotas/p-admin", {"quota": {"network": limit, "check_limit": "maybe"}})
         assert ok.status_code == 200 and ok.json()["quota"]["network"] == limit
-    bad = api.put("/v2.0/quotas/p-admin", {"quota": {"network": 5, "check_limit": "maybe"}})
-    assert bad.status_code == 400
-    forced = api.put("/v2.0/quotas/p-admin", {"quota": {"network": 1, "check_limit": False}})
+    forced = api.put("/v2.0/quotas/p-admin", {"quota": {"network": 1, "force": True}})
     assert forced.status_code == 200 and forced.json()["quota"]["network"] == 1

@@ -269,3 +269,46 @@ def test_port_forwarding_tcp_and_udp(cl, objs):
     assert still.ok, still
     cl.api.request("DELETE", f"{url}/{made['udp']['id']}")
     cl.api.request("DELETE", f"floatingips/{fip['id']}")
+
+
+def _qrouter(cl, router_id: str) -> str:  # type: ignore[no-untyped-def]
+    """The namespace of the router on whichever host's L3 agent holds it."""
+    names = [h.context.namespace(f"qrouter-{router_id}") for h in cl.lab.hosts]
+    found = _poll(lambda: [n for n in names if programs.run(["ip", "netns", "pids", n], check=False).returncode == 0],
+                  bool)  # fmt: skip
+    assert found, f"no qrouter namespace for {router_id}"
+    return found[0]  # type: ignore[no-any-return]
+
+
+def _helpers_seen(ns: str, port: int) -> list[str]:
+    listed = programs.run(["conntrack", "-L", "-p", "tcp", "--dport", str(port)], netns=ns, check=False).stdout
+    return [line for line in listed.splitlines() if "helper=" in line]
+
+
+def test_conntrack_helper_on_router_connections(cl, objs, vms):
+    """l3-conntrack-helper: with an ftp helper on tcp/21, a TCP connection an instance opens to
+    the outside's port 21 through the router gets the ftp helper in the router's conntrack
+    table; a connection to another port does not, nor one after the helper is deleted."""
+    b, outside = vms["b"], cl.lab.outside
+    assert outside is not None
+    outside_ip = outside.address.split("/")[0]
+    rid = objs["router"]["id"]
+    ns = _qrouter(cl, rid)
+    cth = cl.api.request("POST", f"routers/{rid}/conntrack_helpers", {"conntrack_helper": {
+        "protocol": "tcp", "port": 21, "helper": "ftp"}})["conntrack_helper"]  # fmt: skip
+    _poll(lambda: programs.run(["nft", "list", "table", "inet", "neutrino-cthelper"], netns=ns, check=False).returncode,
+          lambda rc: rc == 0)  # fmt: skip
+    ftp = probes.transfer(b.netns, outside.netns, outside_ip, port=21, timeout=5)
+    assert ftp.ok, ftp
+    seen = _helpers_seen(ns, 21)
+    assert seen and "helper=ftp" in seen[0], seen
+    print(f"conntrack in the router: {seen[0]}")
+    other = probes.transfer(b.netns, outside.netns, outside_ip, port=2121, timeout=5)
+    assert other.ok and not _helpers_seen(ns, 2121), _helpers_seen(ns, 2121)
+    cl.api.request("DELETE", f"routers/{rid}/conntrack_helpers/{cth['id']}")
+    gone = _poll(lambda: programs.run(["nft", "list", "table", "inet", "neutrino-cthelper"], netns=ns, check=False).returncode,
+                 lambda rc: rc != 0)  # fmt: skip
+    assert gone != 0, "the helper table stayed after the last helper was deleted"
+    programs.run(["conntrack", "-D", "-p", "tcp", "--dport", "21"], netns=ns, check=False)
+    again = probes.transfer(b.netns, outside.netns, outside_ip, port=21, timeout=5)
+    assert again.ok and not _helpers_seen(ns, 21), _helpers_seen(ns, 21)

@@ -1,6 +1,7 @@
 """Trunks in the lab: a VLAN-aware instance on compute1 whose tagged frames (VID 101) reach an
 instance on the subport's network on compute2, TCP and UDP both ways; untagged frames stay on
-the parent's network; removing the subport cuts it (docs/dataplane.md, "Trunks")."""
+the parent's network; a subport added to the running instance's trunk carries VID 102 too;
+removing a subport cuts it (docs/dataplane.md, "Trunks")."""
 
 from __future__ import annotations
 
@@ -73,6 +74,21 @@ def test_vlan_aware_instance(cl):
     assert plain.ok and plain.peer == ip_of(t), plain
     assert wire.lines and "vlan 200," in wire.lines[0], wire.lines
 
+    # a subport added to the running instance's trunk (VID 102 → VLAN 301): the server binds it
+    # beside the parent, the agent patches it, the instance's VLAN helper learns the VID
+    late_net = cl.network("trunk-late", "10.64.0.0/24", **PHYSNET, **{"provider:segmentation_id": 301})
+    d = cl.vm("tlate", late_net["id"], "compute2")
+    t = trunk_instances.add_subports(cl.lab, "tvm", [(late_net["id"], 102)])
+    late = t.subports[-1]
+    cl.wait_active([late["port_id"]])
+    assert _until(lambda: getattr(db.port("spt-" + late["port_id"][:11]), "tag", None) == 102)
+    with probes.Capture(cl.lab.switches[0].name, "vlan 301 and tcp", count=2) as wire:
+        later = probes.transfer(t.netns, d.netns, ip_of(d), port=5008, size=64 << 10)
+    assert later.ok and later.peer == late["ip"].split("/")[0], later
+    assert wire.lines and "vlan 301," in wire.lines[0], wire.lines
+    assert probes.transfer(d.netns, t.netns, late["ip"].split("/")[0], port=5009, udp=True).ok
+    assert probes.transfer(t.netns, b.netns, ip_of(b), port=5010, size=64 << 10).ok  # VID 101 still there
+
     # the subport leaves the trunk: its patch ports go and VID 101 reaches nothing
     cl.api.request("PUT", f"trunks/{t.trunk_id}/remove_subports", {"sub_ports": [{"port_id": sub["port_id"]}]})
     assert _until(lambda: db.port("spt-" + sub["port_id"][:11]) is None)
@@ -83,5 +99,5 @@ def test_vlan_aware_instance(cl):
     assert db.bridge(trunk_bridge(t.trunk_id)) is None
     assert _until(lambda: db.port("tpi-" + t.port_id[:11]) is None)
     ids = {p["id"] for p in cl.api.request("GET", "ports")["ports"]}
-    assert t.port_id not in ids and sub["port_id"] not in ids
+    assert t.port_id not in ids and sub["port_id"] not in ids and late["port_id"] not in ids
     assert cl.api.request("GET", "trunks")["trunks"] == []

@@ -100,6 +100,9 @@ def render(cloud: LabCloud) -> str:
         "provider_vlans": ",".join(cloud.provider_vlans),
         # every DHCP and L3 agent of the lab reports the default zone (agent setting availability_zone)
         "agent_availability_zone": "nova",
+        # the plugin's QoS tests that share a policy with a project (an admin sets shared=True on
+        # it): QoS policies are shared through RBAC here as in Neutron
+        "create_shared_resources": "True",
     }
     conf["validation"] = {"run_validation": "False"}
     conf["service_available"] = {"neutron": "True", **{name: "False" for name in OTHER_SERVICES}}

@@ -30,6 +30,7 @@ def test_conf_has_dynamic_credentials_ipv6_extensions_and_only_neutron() -> None
     assert parsed["network-feature-enabled"]["ipv6"] == "True"
     assert parsed["network-feature-enabled"]["api_extensions"] == "port-security,quotas,router"
     assert parsed["network-feature-enabled"]["port_security"] == "True"
+    assert parsed["neutron_plugin_options"]["create_shared_resources"] == "True"
     flags = {k: v for k, v in parsed["service_available"].items() if k not in parsed.defaults()}
     assert flags.pop("neutron") == "True"
     assert set(flags.values()) == {"False"}

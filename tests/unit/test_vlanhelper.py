@@ -54,3 +54,11 @@ def test_a_frame_the_tap_refuses_is_dropped_and_the_helper_goes_on() -> None:
         vlanhelper._deliver(w, b"\xff" * 14)
     finally:
         os.close(w)
+
+
+def test_control_requests() -> None:
+    assert vlanhelper.parse_add(b"add 102 103") == [102, 103]
+    for bad in (b"add", b"del 5", b"add 0", b"add 4095", b"add x"):
+        with pytest.raises(ValueError):
+            vlanhelper.parse_add(bad)
+    assert vlanhelper.control_address("eth0").startswith("\0")  # abstract: private to the namespace

@@ -344,6 +344,7 @@ ROUTER = _spec(
         sort=False,
         json_type="array",
     ),
+    Attr("conntrack_helpers", filter=False, sort=False, json_type="array"),  # expose-l3-conntrack-helper
 )
 
 FLOATINGIP = _spec(

@@ -101,6 +101,23 @@ def dhcp(name: str, lab_name: str | None) -> None:
     click.echo(f"instance {name}: {vm.ip} router {vm.gateway or '-'} mtu {vm.mtu or '-'}")
 
 
+@vm.command("add-subport")
+@click.argument("name")
+@click.argument("subports", nargs=-1, required=True, metavar="NETWORK:VID...")
+@click.option("--lab", "lab_name", help="which lab (default: the only one up)")
+def add_subport(name: str, subports: tuple[str, ...], lab_name: str | None) -> None:
+    """Add subports to the trunk of instance NAME (made with --trunk): each a port on NETWORK,
+    seen in the instance as eth0.VID, as a guest configures a new VLAN."""
+    from neutrino.lab import instances, trunk_instances
+
+    try:
+        vm = trunk_instances.add_subports(_lookup(lab_name), name, [trunk_instances.parse_subport(s) for s in subports])
+    except instances.InstanceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for sub in vm.subports:
+        click.echo(f"  eth0.{sub['vid']} {sub['mac']} {sub.get('ip') or '(no address)'}  (subport {sub['port_id']})")
+
+
 @vm.command("list")
 @click.option("--lab", "lab_name", help="which lab (default: the only one up)")
 @click.option("--json", "as_json", is_flag=True)

@@ -201,6 +201,15 @@ class PortForwardingState:
 
 
 @dataclass(frozen=True)
+class ConntrackHelperState:
+    """Connections entering the router for ``protocol``/``port`` get the conntrack ``helper``."""
+
+    protocol: str
+    port: int
+    helper: str
+
+
+@dataclass(frozen=True)
 class RouterState:
     router_id: str
     admin_state_up: bool
@@ -211,6 +220,7 @@ class RouterState:
     floating_ips: tuple[FloatingIPState, ...]
     revision_number: int
     port_forwardings: tuple[PortForwardingState, ...] = ()
+    conntrack_helpers: tuple[ConntrackHelperState, ...] = ()
 
 
 @dataclass(frozen=True)

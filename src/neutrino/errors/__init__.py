@@ -130,6 +130,9 @@ from neutrino.errors.l3_extensions import (
     PortHasBindingFloatingIP,
     AutoAllocationFailure,
     DefaultExternalNetworkExists,
+    ConntrackHelperNotFound,
+    ConntrackHelperNotAllowed,
+    InvalidProtocolForHelper,
 )
 from neutrino.errors.agents import (
     AgentNotFound,
@@ -199,9 +202,13 @@ from neutrino.errors.qos import (
     QosPolicyInUse,
     PolicyRemoveAuthorizationError,
     NeutronDbObjectDuplicateEntry,
+    QoSRuleParameterConflict,
 )
 
 __all__ = [
+    "ConntrackHelperNotFound",
+    "ConntrackHelperNotAllowed",
+    "InvalidProtocolForHelper",
     "PortForwardingNotFound",
     "PortForwardingNotSupportFilterField",
     "PortHasPortForwarding",
@@ -226,6 +233,7 @@ __all__ = [
     "QosPolicyInUse",
     "PolicyRemoveAuthorizationError",
     "NeutronDbObjectDuplicateEntry",
+    "QoSRuleParameterConflict",
     "TrunkPortInUse",
     "TrunkNotFound",
     "SubPortNotFound",

@@ -1,5 +1,6 @@
-"""Errors of the floating IP port forwarding and auto-allocated topology service plugins
-(neutron's services/portforwarding/common/exceptions.py and services/auto_allocate/exceptions.py).
+"""Errors of the floating IP port forwarding and auto-allocated topology service plugins and of
+conntrack helpers (neutron's services/portforwarding/common/exceptions.py,
+services/auto_allocate/exceptions.py and services/conntrack_helper/common/exceptions.py).
 """
 
 from __future__ import annotations
@@ -38,3 +39,17 @@ class AutoAllocationFailure(Conflict):
 
 class DefaultExternalNetworkExists(Conflict):
     template = "A default external network already exists: %(net_id)s."
+
+
+class ConntrackHelperNotFound(NotFound):
+    template = "Conntrack Helper %(id)s could not be found."
+
+
+class ConntrackHelperNotAllowed(BadRequest):
+    template = "Conntrack Helper %(helper)s is not allowed."
+
+
+class InvalidProtocolForHelper(BadRequest):
+    template = (
+        "Conntrack Helper %(helper)s does not support: %(protocol)s. Supported protocols are: %(supported_protocols)s"
+    )

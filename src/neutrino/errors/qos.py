@@ -30,3 +30,10 @@ class NeutronDbObjectDuplicateEntry(Conflict):
         "Failed to create a duplicate %(object_type)s: for attribute(s) %(attributes)s with value(s) %(values)s"
     )
 
+
+
+class QoSRuleParameterConflict(Conflict):
+    template = (
+        "Unable to add the rule with value %(rule_value)s to the policy %(policy_id)s as the existing rule of "
+        "type %(existing_rule)s has value %(existing_value)s."
+    )

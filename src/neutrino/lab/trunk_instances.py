@@ -114,8 +114,7 @@ def _plug(lab: resolve.ResolvedLab, name: str, api: Any, host: str, parent_id: s
 
 
 def start_vlans(vm: Instance) -> None:
-    """Start the VLAN helper in the instance and address each eth0.<vid> (MAC and IP of its
-    subport, TX checksum offload off as on every lab NIC, docs/dataplane.md)."""
+    """Start the VLAN helper in the instance and address each eth0.<vid>."""
     if not vm.subports:
         return
     argv = [sys.executable, "-m", "neutrino.tools.vlanhelper", "eth0", *(str(s["vid"]) for s in vm.subports)]
@@ -126,13 +125,65 @@ def start_vlans(vm: Instance) -> None:
         helper.kill()
         raise InstanceError(f"instance {vm.name}: the VLAN helper did not start")
     helper.stdout.close()
+    _configure(vm, vm.subports)
+
+
+def _configure(vm: Instance, subports: list[dict[str, Any]]) -> None:
+    """MAC and IP of each subport on its eth0.<vid>, TX checksum offload off as on every lab NIC
+    (docs/dataplane.md)."""
     with Netlink() as netlink:
-        for sub in vm.subports:
+        for sub in subports:
             dev = f"eth0.{sub['vid']}"
             netlink.set_link(dev, netns=vm.netns, address=sub["mac"], mtu=sub.get("mtu") or None, up=True)
             if sub.get("ip"):
                 netlink.add_address(dev, sub["ip"], netns=vm.netns)
             programs.run(["ethtool", "-K", dev, "tx", "off"], netns=vm.netns, check=False)
+
+
+def add_subports(lab: resolve.ResolvedLab, name: str, subports: list[tuple[str, int]]) -> Instance:
+    """Subports added to a running trunk instance, as a guest would configure new VLANs: a port on
+    each network (the parent's security groups), ``add_subports`` on the trunk (the server binds
+    them beside the parent), then the VLAN helper learns the VIDs (started if it was not) and
+    eth0.<vid> gets the subport's MAC and IP. On an error the ports made here are removed."""
+    from neutrino.lab.api import LabApi
+
+    vm = instances.get(lab, name)
+    if vm.trunk_id is None:
+        raise InstanceError(f"instance {name!r} is not a trunk instance")
+    taken = {s["vid"] for s in vm.subports}
+    if any(vid in taken for _, vid in subports):
+        raise InstanceError(f"instance {name!r} has VLAN {sorted(taken & {v for _, v in subports})} already")
+    api = LabApi(lab)
+    groups = api.request("GET", f"ports/{vm.port_id}")["port"].get("security_groups") or []
+    made: list[str] = []
+    added = False
+    try:
+        subs = []
+        for net, vid in subports:
+            port = api.request("POST", "ports", {"port": {"network_id": api.find("networks", net)["id"],
+                                                          "name": f"{name}.{vid}", "security_groups": groups}})["port"]  # fmt: skip
+            made.append(port["id"])
+            mtu = api.request("GET", f"networks/{port['network_id']}")["network"].get("mtu")
+            subs.append({"vid": vid, "port_id": port["id"], "mac": port["mac_address"], "ip": _cidr(api, port), "mtu": mtu})
+        api.request("PUT", f"trunks/{vm.trunk_id}/add_subports", {"sub_ports": [
+            {"port_id": s["port_id"], "segmentation_type": "vlan", "segmentation_id": s["vid"]} for s in subs]})
+        added = True
+        if vm.subports:
+            argv = [sys.executable, "-m", "neutrino.tools.vlanhelper", "--add", "eth0", *(str(s["vid"]) for s in subs)]
+            done = programs.run(argv, netns=vm.netns, check=False)
+            if done.returncode != 0:
+                raise InstanceError(f"instance {name}: the VLAN helper did not take VLANs {[s['vid'] for s in subs]}")
+            _configure(vm, subs)
+        else:
+            start_vlans(replace(vm, subports=subs))
+    except Exception:
+        if added:
+            api.request("PUT", f"trunks/{vm.trunk_id}/remove_subports", {"sub_ports": [{"port_id": p} for p in made]})
+        _cleanup(api, None, None, made)
+        raise
+    vm = replace(vm, subports=[*vm.subports, *subs])
+    (instances._dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
+    return vm
 
 
 def _cleanup(api: Any, parent_id: str | None, trunk_id: str | None, port_ids: list[str]) -> None:

@@ -26,6 +26,13 @@ class QosPlugin(ServicePlugin):
                      "Allow to configure QoS minumum bandwidth rule with ingress direction."),
         ApiExtension("qos-port-network-policy", "QoS port network policy ID",
                      "Adds a the QoS network ID to the port definition"),
+        ApiExtension("qos-pps-minimum", "QoS minimum packet rate rule",
+                     "Allow to configure QoS minimum packet rate rule."),
+        ApiExtension("port-resource-request", "Port Resource",
+                     "Expose resource request to Port"),
+        ApiExtension("port-resource-request-groups", "Port Resource Request Groups",
+                     "Support requesting multiple groups of resources and traits from the same RP subtree in "
+                     "resource_request field"),
     )  # fmt: skip
 
     def routers(self) -> list[Any]:

@@ -38,11 +38,16 @@ class RouterPlugin(ServicePlugin):
         ),
         ApiExtension("floatingip-pools", "Floating IP Pools Extension", "Provides a floating IP pools API."),
         ApiExtension("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),
+        # Neutron's conntrack_helper service plugin; here part of the router plugin (the helpers
+        # are router sub-resources, set by the L3 agent in the router's namespace)
+        ApiExtension("l3-conntrack-helper", "L3 Conntrack helper", "Allow adding CT target rules for conntrack helper"),
+        ApiExtension("expose-l3-conntrack-helper", "Expose CT target rules for conntrack helper",
+                     "Expose allow adding CT target rules for conntrack helper"),
     )
 
     def routers(self) -> list[Any]:
         from neutrino.api.attributes import FLOATINGIP, ROUTER
-        from neutrino.api.routes import floatingip_pools, resources, tags
+        from neutrino.api.routes import conntrack_helpers, floatingip_pools, resources, tags
         from neutrino.api.routes import routers as router_actions
         from neutrino.domain.services import floatingips
         from neutrino.domain.services import routers as l3_routers
@@ -52,6 +57,7 @@ class RouterPlugin(ServicePlugin):
             out += [resources.build_router(spec, service), tags.build_router(spec, service)]
         out.append(router_actions.router)
         out.append(floatingip_pools.router)
+        out.append(conntrack_helpers.router)
         return out
 
     def resources(self) -> list[Any]:

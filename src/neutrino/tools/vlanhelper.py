@@ -12,7 +12,10 @@ UDP, ARP, iperf3 and tcpdump work on them as on a VLAN subinterface.
 
 Run inside the instance's namespace: ``python -m neutrino.tools.vlanhelper eth0 101 102``;
 prints ``ready`` once the TAP devices exist, and runs until killed (the devices go with it).
-Standard library only. ``push_tag``/``pop_tag`` are pure and unit-tested.
+A subport added to the trunk later is a new VID: ``python -m neutrino.tools.vlanhelper --add eth0
+103``, run in the same namespace, asks the running helper over its control socket (an abstract
+Unix socket, so private to the namespace) to open ``eth0.103`` too, and returns once it exists.
+Standard library only. ``push_tag``/``pop_tag`` and the control protocol are pure and unit-tested.
 """
 
 from __future__ import annotations
@@ -51,6 +54,19 @@ def pop_tag(frame: bytes, aux_tci: int | None = None) -> tuple[int | None, bytes
     return None, frame
 
 
+def control_address(nic: str) -> str:
+    """The helper's control socket: abstract (leading NUL), so each network namespace has its own."""
+    return f"\0neutrino-vlanhelper-{nic}"
+
+
+def parse_add(line: bytes) -> list[int]:
+    """The VIDs of a control request ``add VID...``; ValueError when it is not one."""
+    words = line.decode("ascii", "replace").split()
+    if len(words) < 2 or words[0] != "add" or not all(w.isdigit() and 1 <= int(w) <= 4094 for w in words[1:]):
+        raise ValueError(f"not a request: {line!r}")
+    return [int(w) for w in words[1:]]
+
+
 def open_tap(name: str) -> int:
     fd = os.open("/dev/net/tun", os.O_RDWR)
     fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
@@ -77,18 +93,42 @@ def _deliver(tap: int, frame: bytes) -> None:
         pass
 
 
+def _serve_control(control: socket.socket, nic: str, taps: dict[int, int], by_fd: dict[int, int]) -> None:
+    """One request on the control socket: open the TAP devices of new VIDs, answer ``ok``."""
+    conn, _ = control.accept()
+    with conn:
+        conn.settimeout(5)
+        try:
+            vids = parse_add(conn.recv(512))
+            for vid in vids:
+                if vid not in taps:
+                    taps[vid] = open_tap(f"{nic}.{vid}")
+                    by_fd[taps[vid]] = vid
+            conn.sendall(b"ok\n")
+        except (OSError, ValueError) as exc:
+            try:
+                conn.sendall(f"error {exc}\n".encode())
+            except OSError:
+                pass
+
+
 def run(nic: str, vids: list[int]) -> int:
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
     sock.bind((nic, ETH_P_ALL))
+    control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    control.bind(control_address(nic))
+    control.listen(4)
     taps = {vid: open_tap(f"{nic}.{vid}") for vid in vids}
     by_fd = {fd: vid for vid, fd in taps.items()}
     print("ready", flush=True)
     space = socket.CMSG_SPACE(AUXDATA.size)
     while True:
-        readable, _, _ = select.select([sock, *taps.values()], [], [])
+        readable, _, _ = select.select([sock, control, *taps.values()], [], [])
         for source in readable:
-            if source is sock:
+            if source is control:
+                _serve_control(control, nic, taps, by_fd)
+            elif source is sock:
                 frame, ancdata, _, addr = sock.recvmsg(65535, space)
                 if addr[2] == PACKET_OUTGOING:
                     continue
@@ -103,14 +143,34 @@ def run(nic: str, vids: list[int]) -> int:
                     pass
 
 
+def add(nic: str, vids: list[int]) -> int:
+    """Ask the helper running on ``nic`` in this namespace for more VIDs; 0 once they exist,
+    1 when no helper answers (then nothing changed)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(10)
+        try:
+            conn.connect(control_address(nic))
+            conn.sendall(("add " + " ".join(str(v) for v in vids)).encode())
+            answer = conn.recv(512).decode(errors="replace").strip()
+        except OSError as exc:
+            print(f"no VLAN helper on {nic}: {exc}", file=sys.stderr)
+            return 1
+    if answer != "ok":
+        print(answer or "no answer", file=sys.stderr)
+        return 1
+    print("ok", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vlanhelper", description=__doc__.splitlines()[0])
+    parser.add_argument("--add", action="store_true", help="ask the helper running on NIC for more VIDs")
     parser.add_argument("nic")
     parser.add_argument("vids", nargs="+", type=int)
     args = parser.parse_args(argv)
     if any(not 1 <= v <= 4094 for v in args.vids):
         parser.error("VLAN ids are 1-4094")
-    return run(args.nic, args.vids)
+    return add(args.nic, args.vids) if args.add else run(args.nic, args.vids)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ kernel and OVS hold and applies only the difference. Per router (docs/neutron-be
   its addresses and ``tx off`` (docs/dataplane.md, "Checksum offload"). The L2 agent tags the tap like any VIF;
 * addresses (floating IPs as /32 on qg-), the default route and extra routes, stale ones removed;
 * the ``ip neutrino-nat`` nftables table (``nat.render``), replaced atomically when its text changed
-  (with the metadata redirect to ``metadata_port``, docs/metadata.md);
+  (with the metadata redirect to ``metadata_port``, docs/metadata.md), and ``inet neutrino-scope`` /
+  ``inet neutrino-cthelper`` where address scopes or conntrack helpers need them
+  (``scopes.render``, ``ct_helpers.render``);
 * a gratuitous ARP (``dataplane.garp``, in the background) for every IPv4 address newly added
   on a qr- or qg- device: a floating IP just associated, or the whole router when it has just
   moved here from a dead agent, so that the outside's neighbour caches and the switches' and
@@ -30,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from neutrino.agent.l3 import nat, scopes
+from neutrino.agent.l3 import ct_helpers, nat, scopes
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import DataplaneError, ProgramMissing
 from neutrino.dataplane.garp import Announcer
@@ -83,6 +85,7 @@ class L3Reconciler:
         self._prepared: set[str] = set()
         self._nat: dict[str, str] = {}
         self._scopes: dict[str, str | None] = {}
+        self._helpers: dict[str, str | None] = {}
         self._fips: dict[str, dict[str, str]] = {}
         self._changes = 0
 
@@ -137,6 +140,7 @@ class L3Reconciler:
         self._routes(ns, router)
         self._nat_table(ns, router)
         self._scope_table(ns, router)
+        self._helper_table(ns, router)
         if ns not in self._prepared:
             for key, value in OPTIONAL_SYSCTLS:  # exists once conntrack is in use in the namespace
                 try:
@@ -269,6 +273,20 @@ class L3Reconciler:
             self._changes += 1
         self._scopes[ns] = body
 
+    def _helper_table(self, ns: str, router: RouterState) -> None:
+        """``inet neutrino-cthelper`` (``ct_helpers.render``) when the router has conntrack
+        helpers, absent otherwise; after a restart an old one is found by listing the tables once."""
+        body = ct_helpers.render(router)
+        if ns in self._helpers and self._helpers[ns] == body:
+            return
+        if body is not None:
+            self.nftables.apply_table(ct_helpers.FAMILY, ct_helpers.TABLE, body, netns=ns)
+            self._changes += 1
+        elif (ct_helpers.FAMILY, ct_helpers.TABLE) in self.nftables.list_tables(netns=ns):
+            self.nftables.delete_table(ct_helpers.FAMILY, ct_helpers.TABLE, netns=ns)
+            self._changes += 1
+        self._helpers[ns] = body
+
     def _flush_conntrack(self, ns: str, address: str) -> None:
         for direction in ("-d", "-q"):  # original destination (DNAT), reply destination (SNAT)
             try:
@@ -305,6 +323,7 @@ class L3Reconciler:
         self._prepared.discard(ns)
         self._nat.pop(ns, None)
         self._scopes.pop(ns, None)
+        self._helpers.pop(ns, None)
         self._fips.pop(ns, None)
 
 

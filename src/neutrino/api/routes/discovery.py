@@ -28,12 +28,19 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),
     ("revision-if-match", "If-Match constraints based on revision_number", "Extension indicating that If-Match based on revision_number is supported."),
     ("standard-attr-tag", "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip", "Enables to set tag on resources with standard attribute."),
+    # the older alias of network tags, kept for clients that probe it (tempest's TagsTest)
+    ("tag", "Tag support", "Enables to set tag on resources."),
     ("quotas", "Quota management support", "Expose functions for quotas management per project"),
     ("quota_details", "Quota details management support", "Expose functions for quotas usage statistics per project"),
     (
         "quota-check-limit",
         "Quota engine limit check",
         "Support for checking the resource usage before applying a new quota limit value",
+    ),
+    (
+        "quota-check-limit-default",
+        "Quota engine limit check by default",
+        "By default, the Neutron quota engine checks the resource usage before applying a new quota limit",
     ),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),

@@ -1,6 +1,6 @@
 """``/v2.0/qos/...``: policies (the generic resource routes), their rules per type
 (``/qos/policies/{id}/bandwidth_limit_rules[/{rule_id}]``, ``dscp_marking_rules``,
-``minimum_bandwidth_rules``: list, show, create, update, delete) and the rule types
+``minimum_bandwidth_rules``, ``minimum_packet_rate_rules``: list, show, create, update, delete) and the rule types
 (``/qos/rule-types[/{type}]``; the details are admin-only, as in Neutron).
 """
 
@@ -32,7 +32,8 @@ POLICY = ResourceSpec(
 )
 
 NETWORK_ATTRS = [Attr("qos_policy_id", post=True, put=True, validate=validators.validate_uuid_or_none, sort=False)]
-PORT_ATTRS = [*NETWORK_ATTRS, Attr("qos_network_policy_id", sort=False)]
+PORT_ATTRS = [*NETWORK_ATTRS, Attr("qos_network_policy_id", sort=False),
+              Attr("resource_request", filter=False, sort=False, json_type="object")]
 """What the qos plugin adds to networks and ports (stored by domain/services/qos_bindings.py)."""
 
 POLICY_TAGS = dataclasses.replace(POLICY, path="policies")

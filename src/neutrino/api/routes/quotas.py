@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from neutrino.api import body, respond
 from neutrino.api.auth import context_for, state_of
-from neutrino.api.converters import ConversionError, convert_to_boolean
 from neutrino.api.routes.common import in_transaction
 from neutrino.domain.services import quotas as quota_service
 
@@ -51,14 +50,11 @@ async def show_details(request: Request, project_id: str) -> Response:
     return respond.json({"quota": await in_transaction(request, lambda s: quota_service.details(s, ctx, cfg, project_id))})
 
 
-def _check_limit_flag(changes: dict[str, object]) -> bool:
-    """The request's ``check_limit`` flag (quota-check-limit extension), false when absent."""
-    if "check_limit" not in changes:
-        return False
-    try:
-        return convert_to_boolean(changes["check_limit"])
-    except ConversionError as exc:
-        raise body.bad(f"Invalid input for check_limit. Reason: {exc.message}.") from None
+def _forced(changes: dict[str, object]) -> bool:
+    """The request's ``force``: only JSON ``true`` skips the usage check (quota-check-limit-default;
+    Neutron compares ``force is not True``). ``check_limit``, the older opt-in, is accepted and
+    ignored: the check is the default (docs/neutron-behaviour.md, "Quotas: the limit check")."""
+    return changes.get("force") is True
 
 
 @router.put(
@@ -91,7 +87,7 @@ async def update_quota(request: Request, project_id: str) -> Response:
     if not isinstance(data, dict) or "quota" not in data:
         raise body.bad("Unable to find 'quota' in request body")
     changes = quota_service.validate_changes(data["quota"])
-    check_limit = _check_limit_flag(data["quota"])
+    check_limit = not _forced(data["quota"])
     found = await in_transaction(
         request, lambda s: quota_service.update(s, ctx, cfg, project_id, changes, check_limit)
     )

@@ -12,6 +12,7 @@ from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAss
 from neutrino.domain.models.network import Network
 from neutrino.domain.models.port import IPAllocation, Port
 from neutrino.domain.models.port_forwarding import PortForwarding
+from neutrino.domain.models.conntrack_helper import ConntrackHelper
 from neutrino.domain.models.port_extras import AllowedAddressPair, ExtraDhcpOpt
 from neutrino.domain.models.qos import (
     QosDefaultPolicy,
@@ -51,6 +52,7 @@ __all__ = [
     "AutoAllocatedTopology",
     "ExternalNetworkDefault",
     "PortForwarding",
+    "ConntrackHelper",
     "AddressGroup",
     "AddressGroupAddress",
     "DefaultSecurityGroupRule",

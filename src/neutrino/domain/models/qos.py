@@ -30,6 +30,7 @@ class QosRule(HasId, Base):
     max_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_burst_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     min_kbps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_kpps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     dscp_mark: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 

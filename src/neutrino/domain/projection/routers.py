@@ -1,4 +1,5 @@
-"""The routers scheduled to a host's L3 agent: interfaces, gateway, routes, floating IPs."""
+"""The routers scheduled to a host's L3 agent: interfaces, gateway, routes, floating IPs, port
+forwardings and conntrack helpers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from neutrino.contract.desired import (
+    ConntrackHelperState,
     FloatingIPState,
     PortForwardingState,
     RouterGateway,
@@ -17,6 +19,7 @@ from neutrino.contract.desired import (
 from neutrino.contract.desired import FixedIP
 from neutrino.domain.models import (
     Agent,
+    ConntrackHelper,
     FloatingIP,
     Port,
     PortForwarding,
@@ -90,6 +93,10 @@ def routers_of(session: Session, host: str) -> list[RouterState]:
             FloatingIPState(fip.id, fip.floating_ip_address, fip.fixed_ip_address, fip.fixed_port_id, fip.status)
         )
     forwardings = _port_forwardings(session, ids)
+    helpers: dict[str, list[ConntrackHelperState]] = defaultdict(list)
+    for h in session.scalars(select(ConntrackHelper).where(ConntrackHelper.router_id.in_(ids))
+                             .order_by(ConntrackHelper.protocol, ConntrackHelper.port, ConntrackHelper.helper)):  # fmt: skip
+        helpers[h.router_id].append(ConntrackHelperState(h.protocol, h.port, h.helper))
     out = []
     for r in routers:
         gw = gw_ports.get(r.gw_port_id or "")
@@ -109,6 +116,7 @@ def routers_of(session: Session, host: str) -> list[RouterState]:
                 floating_ips=tuple(fips.get(r.id, [])),
                 revision_number=r.revision_number,
                 port_forwardings=tuple(forwardings.get(r.id, [])),
+                conntrack_helpers=tuple(helpers.get(r.id, [])),
             )
         )
     return out

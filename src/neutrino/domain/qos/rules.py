@@ -2,7 +2,7 @@
 
 Pure, so the API routes, the services and the unit tests share one definition. Types,
 parameters, ranges and defaults follow neutron-lib's ``api/definitions/qos.py`` and its
-extensions (qos-bw-limit-direction, qos-bw-minimum-ingress), the DSCP marks its
+extensions (qos-bw-limit-direction, qos-bw-minimum-ingress, qos-pps-minimum), the DSCP marks its
 ``VALID_DSCP_MARKS`` (docs/neutron-behaviour.md, "QoS").
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 from neutrino.contract.desired import QosLimits
 
 BANDWIDTH_LIMIT, DSCP_MARKING, MINIMUM_BANDWIDTH = "bandwidth_limit", "dscp_marking", "minimum_bandwidth"
-EGRESS, INGRESS = "egress", "ingress"
+MINIMUM_PACKET_RATE = "minimum_packet_rate"
+EGRESS, INGRESS, ANY = "egress", "ingress", "any"
 DB_INT_MAX = 2**31 - 1
 VALID_DSCP_MARKS = (0, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 44, 46, 48, 56)
 
@@ -51,6 +52,8 @@ RULE_TYPES = {
     DSCP_MARKING: RuleType(DSCP_MARKING, "dscp_marking_rules", (Param("dscp_mark", required=True, values=VALID_DSCP_MARKS),)),
     MINIMUM_BANDWIDTH: RuleType(MINIMUM_BANDWIDTH, "minimum_bandwidth_rules", (
         Param("min_kbps", required=True), Param("direction", default=EGRESS, values=(EGRESS, INGRESS)))),
+    MINIMUM_PACKET_RATE: RuleType(MINIMUM_PACKET_RATE, "minimum_packet_rate_rules", (
+        Param("min_kpps", required=True), Param("direction", default=EGRESS, values=(ANY, EGRESS, INGRESS)))),
 }  # fmt: skip
 BY_COLLECTION = {t.collection: t for t in RULE_TYPES.values()}
 
@@ -111,7 +114,7 @@ def check_body(rule_type: RuleType, body: Any, *, create: bool) -> dict[str, Any
 
 
 def port_qos(rules: list[dict[str, Any]]) -> QosLimits | None:
-    """The limits of a policy's rules; minimum_bandwidth is a scheduling hint, not enforced."""
+    """The limits of a policy's rules; the minimum rules are scheduling hints, not enforced."""
     found: dict[str, Any] = {}
     for r in rules:
         if r["type"] == BANDWIDTH_LIMIT and r["max_kbps"]:
@@ -121,3 +124,12 @@ def port_qos(rules: list[dict[str, Any]]) -> QosLimits | None:
         elif r["type"] == DSCP_MARKING:
             found["dscp_mark"] = r["dscp_mark"]
     return QosLimits(**found) if found else None
+
+
+def mixes_any_direction(rule_type: str, new_direction: str | None, other_direction: str | None) -> bool:
+    """Whether a minimum packet rate rule for ``any`` direction meets one for ``ingress`` or
+    ``egress`` in the same policy, which Neutron refuses (QoSRuleParameterConflict): the
+    directionless and the directed forms of the rule cannot be combined."""
+    if rule_type != MINIMUM_PACKET_RATE or not new_direction or not other_direction:
+        return False
+    return (new_direction == ANY) != (other_direction == ANY)

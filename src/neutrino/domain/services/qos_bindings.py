@@ -5,6 +5,8 @@ Neutron's rules (docs/neutron-behaviour.md, "QoS"): the policy must be visible t
 cannot see is PolicyRemoveAuthorizationError (403); a network created without one gets its
 project's default policy. A port without its own policy follows its network's, which the port
 shows as ``qos_network_policy_id``; the agent enforces the port's own policy, else the network's.
+An admin also sees the port's ``resource_request``, built from that policy's minimum rules
+(domain/qos/resource_request.py; a project member does not see the attribute, as in Neutron).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.domain.context import Context
-from neutrino.domain.models import Network, Port, QosNetworkBinding, QosPolicy, QosPortBinding
+from neutrino.domain.context import Context, current
+from neutrino.domain.models import (Network, NetworkSegment, Port, PortBinding, QosNetworkBinding, QosPolicy,
+                                    QosPortBinding, QosRule)
+from neutrino.domain.qos import resource_request
+from neutrino.domain.qos.rules import MINIMUM_BANDWIDTH, MINIMUM_PACKET_RATE
 from neutrino.domain.services import qos_policies
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
@@ -109,3 +114,34 @@ class PortQos(_Binding):
         for row, d in zip(rows, dicts, strict=True):
             d[KEY] = own.get(row.id)
             d["qos_network_policy_id"] = by_net.get(row.network_id)
+        viewer = current()
+        if viewer is None or viewer.is_admin:
+            _render_resource_requests(_conn(db), rows, dicts)
+
+
+def _render_resource_requests(conn: Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
+    """``resource_request`` of each port: from the minimum rules of its effective policy (its own,
+    else its network's), the first segment of its network and its vnic type."""
+    policies = {row.id: d[KEY] or d["qos_network_policy_id"] for row, d in zip(rows, dicts, strict=True)}
+    wanted = {p for p in policies.values() if p}
+    rules: dict[str, list[resource_request.MinimumRule]] = {}
+    if wanted:
+        stmt = select(QosRule).where(QosRule.qos_policy_id.in_(wanted),
+                                     QosRule.type.in_((MINIMUM_BANDWIDTH, MINIMUM_PACKET_RATE)))  # fmt: skip
+        for r in conn.execute(stmt).all():
+            value = r.min_kbps if r.type == MINIMUM_BANDWIDTH else r.min_kpps
+            rules.setdefault(r.qos_policy_id, []).append(resource_request.MinimumRule(r.id, r.type, r.direction, value))
+    nets = {row.network_id for row in rows if policies[row.id] in rules}
+    first: dict[str, tuple[str | None]] = {}
+    if nets:
+        stmt = (select(NetworkSegment.network_id, NetworkSegment.physical_network)
+                .where(NetworkSegment.network_id.in_(nets)).order_by(NetworkSegment.segment_index.desc()))  # fmt: skip
+        first = {net: (physnet,) for net, physnet in conn.execute(stmt).all()}  # the lowest index wins
+    # the vnic type from the binding row: this extension renders before ML2's (plugin hooks first)
+    wanted_ports = [row.id for row in rows if policies[row.id] in rules]
+    vnic = dict(conn.execute(select(PortBinding.port_id, PortBinding.vnic_type)
+                             .where(PortBinding.port_id.in_(wanted_ports))).all()) if wanted_ports else {}  # fmt: skip
+    for row, d in zip(rows, dicts, strict=True):
+        found = rules.get(policies[row.id] or "")
+        d["resource_request"] = None if not found else resource_request.build(
+            row.id, vnic.get(row.id) or "normal", found, first.get(row.network_id))

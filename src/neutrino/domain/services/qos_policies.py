@@ -203,6 +203,9 @@ def _check_unique(session: Session, policy: QosPolicy, rule_type: qos_rules.Rule
     for other in rules_of(session, [policy.id]).get(policy.id, []):
         if other.id == skip or other.type != rule_type.name:
             continue
+        if qos_rules.mixes_any_direction(rule_type.name, values.get("direction"), other.direction):
+            raise errors.QoSRuleParameterConflict(rule_value=values["direction"], policy_id=policy.id,
+                                                  existing_rule=other.type, existing_value=other.direction)  # fmt: skip
         if not rule_type.directional or other.direction == values.get("direction"):
             attrs = ["qos_policy_id", *(["direction"] if rule_type.directional else [])]
             vals = [policy.id, *([values["direction"]] if rule_type.directional else [])]

@@ -123,8 +123,9 @@ def update(
     session: Session, ctx: Context, cfg: DomainConfig, project_id: str, changes: dict[str, int],
     check_limit: bool = False,
 ) -> dict[str, int]:
-    """``check_limit`` refuses a limit below what the project already uses (400), as Neutron's
-    quotasv2 ``update`` does; -1 (unlimited) is never below usage (docs/neutron-behaviour.md)."""
+    """``check_limit`` (the default: the request did not say ``force: true``) refuses a limit
+    below what the project already uses (400), as Neutron's quotasv2 ``update`` does; -1
+    (unlimited) is never below usage (docs/neutron-behaviour.md)."""
     _require_admin(ctx)
     if check_limit:
         for resource, limit in changes.items():

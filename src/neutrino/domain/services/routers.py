@@ -20,7 +20,7 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.l3 import rules
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
-from neutrino.domain.models import IPAllocation, Port, Router, RouterPort, RouterRoute, Subnet
+from neutrino.domain.models import ConntrackHelper, IPAllocation, Port, Router, RouterPort, RouterRoute, Subnet
 from neutrino.domain.services import availability_zones, common, l3_ports, router_gateway
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import schedule_router
@@ -235,6 +235,7 @@ def render(session: Session, cfg: DomainConfig, routers: list[Router], fresh: bo
     gateways = _gateway_details(session, routers)
     routes = {} if fresh else _routes(session, ids)
     zones = availability_zones.router_zones(session, ids)
+    helpers = _conntrack_helpers(session, ids)
     out = []
     for r in routers:
         d = {
@@ -246,7 +247,20 @@ def render(session: Session, cfg: DomainConfig, routers: list[Router], fresh: bo
             "routes": routes.get(r.id, []),
             availability_zones.HINTS: availability_zones.split(r.az_hints),
             availability_zones.ZONES: zones.get(r.id, []),
+            "conntrack_helpers": helpers.get(r.id, []),
         }
         d.update(common.standard_fields(r, tags.get(r.id, [])))
         out.append(d)
+    return out
+
+
+def _conntrack_helpers(session: Session, router_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """``conntrack_helpers`` of each router as the router shows them (expose-l3-conntrack-helper):
+    protocol, port and helper only (the sub-resource, services/conntrack_helpers.py, has the ids)."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if router_ids:
+        stmt = (select(ConntrackHelper).where(ConntrackHelper.router_id.in_(router_ids))
+                .order_by(ConntrackHelper.protocol, ConntrackHelper.port, ConntrackHelper.helper))  # fmt: skip
+        for h in session.scalars(stmt):
+            out[h.router_id].append({"protocol": h.protocol, "port": h.port, "helper": h.helper})
     return out
