@@ -27,6 +27,7 @@ from neutrino.api.routes import address_groups as address_group_routes
 from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import trace as trace_routes
+from neutrino.api.routes import audit as audit_routes
 from neutrino.api.routes import segments as segment_routes
 from neutrino.api.routes import availability_zones, ip_availability
 from neutrino.api.background import lifespan
@@ -116,6 +117,7 @@ def create_app(state: AppState) -> Any:
     app.include_router(availability_zones.router)
     app.include_router(bus_routes.router)
     app.include_router(trace_routes.router)
+    app.include_router(audit_routes.router)
     app.include_router(identity_router, prefix="/identity")
     app.include_router(api_metrics.router)
     if state.metrics is not None:

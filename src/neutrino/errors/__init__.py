@@ -177,6 +177,7 @@ from neutrino.errors.rbac import (
 )
 
 from neutrino.errors.trace import TraceNotPossible
+from neutrino.errors.audit import AuditBadQuery, AuditHostNotFound, AuditRepairRefused
 
 from neutrino.errors.trunks import (
     TrunkPortInUse,
@@ -202,6 +203,9 @@ from neutrino.errors.qos import (
 )
 
 __all__ = [
+    "AuditBadQuery",
+    "AuditHostNotFound",
+    "AuditRepairRefused",
     "PortForwardingNotFound",
     "PortForwardingNotSupportFilterField",
     "PortHasPortForwarding",

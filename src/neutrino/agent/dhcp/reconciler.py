@@ -86,6 +86,10 @@ class DhcpReconciler:
         self._adopted: set[str] = set()
         """Networks whose running dnsmasq this object has made current (reloaded once if found running)."""
 
+    def forget(self) -> None:
+        """Reload every running dnsmasq on the next pass (the audit's repair)."""
+        self._adopted.clear()
+
     def namespace(self, network_id: str) -> str:
         return self.host.namespace(NS_BASE + network_id)
 

@@ -83,6 +83,14 @@ class L3Reconciler:
         self._fips: dict[str, dict[str, str]] = {}
         self._changes = 0
 
+    def forget(self) -> None:
+        """Apply every router's NAT and scope tables and sysctls again on the next pass (the
+        audit's repair: a table flushed by hand is not in what was remembered)."""
+        for ns in list(self._prepared | set(self._nat) | set(self._scopes)):
+            self._prepared.discard(ns)
+            self._nat.pop(ns, None)
+            self._scopes.pop(ns, None)
+
     def namespace(self, router_id: str) -> str:
         return self.host.namespace(f"qrouter-{router_id}")
 
