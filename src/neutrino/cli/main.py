@@ -60,6 +60,7 @@ class Neutrino(LazyGroup):
         "lab": "neutrino.cli.lab:lab",
         "vm": "neutrino.cli.vm:vm",
         "trace": "neutrino.cli.trace:trace",
+        "audit": "neutrino.cli.audit:audit",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
