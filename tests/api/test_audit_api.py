@@ -80,7 +80,7 @@ def test_audit_finds_drift_with_what_differs_and_repair_removes_it(api):
         assert {(d["kind"], d["object"]) for d in answer["repaired"]} >= {("port_tag", qvo), ("tunnel_port", f"br-tun/{tun}")}
         assert db.port(qvo).tag == 1 and db.port(tun) is not None
         assert agent.metrics.drift_repaired.labels("tunnel_port")._value.get() == 1
-        # the replaced br-int table took the foreign flow with it? No: its cookie is not ours
+        assert state.flows["br-int"][FOREIGN.key()] == FOREIGN  # the repair replaced our cookie's flows only
         assert api.get("/v2.0/audit", params={"host": HOST}).json()["audit"]["drift_count"] == 0
     finally:
         agent.stop()

@@ -139,3 +139,20 @@ def test_port_status_and_subset_and_sets():
     assert d.actual == "missing default via 1.1.1.1"
     assert drift.sets("address", "ns/dev", ["10.0.0.2/24"], ["10.0.0.2/24"], "dhcp") == []
     assert drift.by_kind([d, d]) == {"route": 2}
+
+
+def test_a_repair_replaces_only_our_cookies_flows_in_one_bundle():
+    from neutrino.dataplane.host import ROOT
+    from neutrino.dataplane.openflow import OpenFlow
+
+    sent: list[tuple[list[str], str | None]] = []
+    of = OpenFlow(ROOT)
+    of._ofctl = lambda op, bridge, args, stdin=None: sent.append((list(args), stdin)) or ""  # type: ignore[method-assign]
+    of.replace("br-int", FLOWS[:1])
+    of.forget(keep_foreign=True)
+    of.apply("br-int", FLOWS[:1])
+    of.forget()
+    of.apply("br-int", FLOWS[:1])
+    assert [args[:2] for args, _ in sent] == [["--bundle", "replace-flows"], ["--bundle", "add-flows"],
+                                              ["--bundle", "replace-flows"]]  # fmt: skip
+    assert sent[1][1] == f"delete cookie={COOKIE:#x}/-1\nadd {FLOWS[0].render()}\n"

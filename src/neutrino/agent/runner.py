@@ -223,7 +223,7 @@ class HostAgent:
     def forget_applied(self) -> None:
         """Forget what the reconcilers remember having applied: the next pass compares against
         the host itself and repairs whatever drifted (the audit's repair)."""
-        self.l2.resync()
+        self.l2.resync(keep_foreign=True)
         getattr(self, "_forget_firewall", lambda: None)()
         for reconciler in (self.dhcp, self.l3):
             if reconciler is not None:

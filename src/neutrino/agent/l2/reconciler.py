@@ -81,9 +81,10 @@ class OvsL2Reconciler:
     def tunnel_type(self) -> str | None:
         return self.cfg.tunnel_types[0] if self.cfg.tunnel_types and self.cfg.local_ip else None
 
-    def resync(self) -> None:
-        """Forget what was applied: the next pass replaces whole flow tables (vswitchd restart)."""
-        self.openflow.forget()
+    def resync(self, keep_foreign: bool = False) -> None:
+        """Forget what was applied: the next pass replaces whole flow tables (vswitchd restart),
+        or only our cookie's flows of them with ``keep_foreign`` (the audit's repair)."""
+        self.openflow.forget(keep_foreign=keep_foreign)
         self._synced = False
 
     def plan(self, desired: DesiredHostState, all_ports: list[Any]) -> L2Plan:
