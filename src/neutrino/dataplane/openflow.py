@@ -183,7 +183,9 @@ class OpenFlow:
         return len(stale)
 
     def dump(self, bridge: str) -> list[str]:
-        out = self._ofctl("dump flows", bridge, ["dump-flows", "--no-stats", bridge])
+        """Every flow of ``bridge``, ports by name (as the flows we render name them; ovs-ofctl
+        prints numbers when its output is not a terminal)."""
+        out = self._ofctl("dump flows", bridge, ["dump-flows", "--no-stats", "--names", bridge])
         return [line.strip() for line in out.splitlines() if line.strip() and not line.startswith(("NXST", "OFPST"))]
 
     def cookie_flows(self, bridge: str) -> int:

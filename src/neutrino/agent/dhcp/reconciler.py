@@ -180,6 +180,10 @@ class DhcpReconciler:
             self._unplug(stale, ns, ovs_ports)
         mtu = network.mtu or None
         if netlink.link(dev, netns=ns) is None:
+            if tap in ovs_ports:  # its own transaction first: OVS must close the dead device (docs/audit.md)
+                with self.ovsdb.transaction() as unplug:
+                    unplug.del_port(tap)
+                ovs_ports.pop(tap)
             netlink.del_link(tap, netns=host_ns)  # half a pair left over
             netlink.add_veth(tap, dev, netns=host_ns, peer_netns=ns, mtu=mtu)
             try:

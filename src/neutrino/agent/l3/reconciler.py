@@ -167,7 +167,12 @@ class L3Reconciler:
     def _plug(self, ns: str, plug: _Plug, router_id: str, port: Any, txn: Any) -> None:
         netlink, host_ns = self.netlink, self.host.netns
         inner, outer = netlink.link(plug.dev, netns=ns), netlink.link(plug.tap, netns=host_ns)
-        if inner is None or outer is None:
+        fresh = inner is None or outer is None
+        if fresh:
+            if port is not None:  # its own transaction first: OVS must close the dead device (docs/audit.md)
+                with self.ovsdb.transaction() as unplug:
+                    unplug.del_port(plug.tap)
+                port = None
             netlink.del_link(plug.tap, netns=host_ns)
             netlink.del_link(plug.dev, netns=ns)
             netlink.add_veth(plug.tap, plug.dev, netns=host_ns, peer_netns=ns, mtu=plug.mtu)

@@ -66,9 +66,11 @@ def norm_match(match: str) -> tuple[str, ...]:
 def norm_actions(actions: str) -> str:
     """Actions with numbers in decimal; ``learn(...)`` compared by its presence only (OVS
     rewrites its fields' spelling)."""
+    actions = actions.replace('"', "")
     if actions.startswith("learn("):
-        return "learn(...)" + actions[actions.rfind(")") + 1:]
-    return re.sub(r"(?<=[:=])(0x[0-9a-fA-F]+)", lambda m: str(int(m.group(1), 16)), actions.replace('"', "")).lower()
+        return "learn(...)" + actions[actions.rfind(")") + 1:].lower()
+    actions = re.sub(r"set_tunnel:([0-9a-fx]+)", r"load:\1->NXM_NX_TUN_ID[]", actions)  # how OVS prints it back
+    return re.sub(r"(?<=[:=])(0x[0-9a-fA-F]+)", lambda m: str(int(m.group(1), 16)), actions).lower()
 
 
 def _split(text: str) -> list[str]:
