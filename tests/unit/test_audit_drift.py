@@ -156,3 +156,18 @@ def test_a_repair_replaces_only_our_cookies_flows_in_one_bundle():
     assert [args[:2] for args, _ in sent] == [["--bundle", "replace-flows"], ["--bundle", "add-flows"],
                                               ["--bundle", "replace-flows"]]  # fmt: skip
     assert sent[1][1] == f"delete cookie={COOKIE:#x}/-1\nadd {FLOWS[0].render()}\n"
+
+
+def test_agent_settings_audit_interval_and_repair(tmp_path):
+    from neutrino.agent.config import load_agent_config
+
+    cfg = load_agent_config(host="h1")
+    assert (cfg.audit_interval, cfg.audit_repair) == (60.0, True)
+    path = tmp_path / "agent.toml"
+    path.write_text('[agent]\nhost = "h1"\naudit_interval = 0\naudit_repair = false\n')
+    cfg = load_agent_config(path)
+    assert (cfg.audit_interval, cfg.audit_repair) == (0, False)
+    for bad in ("audit_interval = -1", 'audit_interval = "x"', 'audit_repair = "yes"'):
+        path.write_text(f'[agent]\nhost = "h1"\n{bad}\n')
+        with pytest.raises(ValueError, match="audit_"):
+            load_agent_config(path)

@@ -4,7 +4,8 @@ Repair is level-triggered and changes only what the reconcilers own: the agent f
 remembers having applied (flow tables, the NAT and firewall tables' text, dnsmasq adopted), so
 its next pass compares against the host itself, and runs that pass. The reconcilers never touch
 a bridge, port, flow (another cookie), table or namespace that is not theirs, so neither does
-the repair. The audit is run again after the pass; what it no longer finds was repaired.
+the repair. The audit is run again after the pass (a second pass runs if drift is left); what
+it no longer finds was repaired.
 Runs periodically (``audit_interval``; repairing when ``audit_repair``) and on a request from
 the server (``neutrino audit``, ``GET /v2.0/audit``), never at the same time as a pass.
 """
@@ -19,6 +20,7 @@ from neutrino.tools.audit import drift
 from neutrino.agent.audit.host import audit
 
 LOG = logging.getLogger(__name__)
+REPAIR_PASSES = 2
 
 
 class Auditor:
@@ -39,9 +41,12 @@ class Auditor:
             remaining = found
             repair_seconds = None
             if repair and found:
-                agent.forget_applied()
-                agent.reconcile_once()
-                remaining, wired = audit(agent, agent.client.desired_state())
+                for _ in range(REPAIR_PASSES):  # a second pass sees what the first created (a new port's ofport)
+                    agent.forget_applied()
+                    agent.reconcile_once()
+                    remaining, wired = audit(agent, agent.client.desired_state())
+                    if not remaining:
+                        break
                 repaired = sorted(set(found) - set(remaining))
                 repair_seconds = round(time.monotonic() - audited, 3)
                 for kind, n in drift.by_kind(repaired).items():
