@@ -145,6 +145,16 @@ def test_audit_detects_and_repairs_each_drift_class_and_leaves_foreign_objects(l
                 took[host] = result.output.split("repair ", 1)[1].split(" s)", 1)[0]
             repair = time.monotonic() - t1
             assert api.request("GET", "audit")["audit"]["drift_count"] == 0
+
+            # the periodic audit repairing by itself (audit_repair on): a flow deleted again
+            agents["compute1"].settings.audit_repair = True
+            flow = f"cookie={COOKIE:#x}/-1,table=4,priority=1,tun_id={vni}"
+            t2 = time.monotonic()
+            ofctl(compute, "--strict", "del-flows", "br-tun", flow)
+            dump = f"cookie={COOKIE:#x}/-1,table=4,tun_id={vni}"
+            back = poll(lambda: ofctl(compute, "dump-flows", "br-tun", dump), lambda out: "tun_id" in out, timeout=15, every=0.1)
+            periodic = time.monotonic() - t2
+            assert "tun_id" in back
             for agent in agents.values():  # the agents' own passes again
                 del agent.queue.add
             assert poll(lambda: traffic_ok(c), lambda bad: not bad, timeout=20) == []
@@ -158,7 +168,8 @@ def test_audit_detects_and_repairs_each_drift_class_and_leaves_foreign_objects(l
             print(f"\naudit lab: drift found per host {found_before}; time to detect (periodic audit every "
                   f"{settings['audit_interval']:g} s, 6 classes on 2 hosts): {detect:.1f} s; "
                   f"time to repair (audit --repair on both hosts, CLI to API to agent and back): {repair:.1f} s, "
-                  f"of which the agents' repair passes took {took} s")
+                  f"of which the agents' repair passes took {took} s; a flow deleted again with audit_repair on was back "
+                  f"after {periodic:.1f} s (periodic audit and repair)")
         finally:
             nl.del_netns(foreign_ns)
             vsctl(compute, "--if-exists", "del-br", "br-audx")
