@@ -15,7 +15,8 @@ from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.naming import hybrid_devices, tunnel_port
 from neutrino.dataplane.openflow import Flow
-from tests.api.agent_support import ago, report, state_of
+from neutrino.domain.models.port import Port
+from tests.api.agent_support import ago, report, run, state_of
 
 pytestmark = pytest.mark.api
 HOST = "aud1"
@@ -82,6 +83,11 @@ def test_audit_finds_drift_with_what_differs_and_repair_removes_it(api):
         assert agent.metrics.drift_repaired.labels("tunnel_port")._value.get() == 1
         assert state.flows["br-int"][FOREIGN.key()] == FOREIGN  # the repair replaced our cookie's flows only
         assert api.get("/v2.0/audit", params={"host": HOST}).json()["audit"]["drift_count"] == 0
+        # the API's side: a port the agent wired whose status is not ACTIVE
+        run(api, lambda s: setattr(s.get(Port, p["id"]), "status", "DOWN"))
+        doc = api.get("/v2.0/audit", params={"host": HOST}).json()["audit"]
+        assert {"kind": "port_status", "object": f"port {p['id']}", "expected": "ACTIVE", "actual": "DOWN",
+                "role": "api"} in doc["hosts"][HOST]["drift"] and doc["drift_count"] == 1  # fmt: skip
     finally:
         agent.stop()
 
