@@ -133,7 +133,7 @@ def l3(rec: Any, desired: DesiredHostState) -> tuple[list[Drift], list[PortExpec
         expected_ns.append(ns)
         if ns not in namespaces:
             continue
-        for plug in rec._plugs(router):
+        for plug in rec.plugs(router):
             out += _veth(netlink, plug.dev, ns, plug.tap, host_ns, "l3")
             taps.append(PortExpect(plug.tap, rec.integration_bridge))
         for dev, cidrs in nat.addresses(router).items():

@@ -131,7 +131,7 @@ class L3Reconciler:
         if ns not in self._prepared:
             for key, value in SYSCTLS:
                 netlink.set_sysctl(key, value, netns=ns)
-        plugs = self._plugs(router)
+        plugs = self.plugs(router)
         txn = self.ovsdb.transaction()
         for plug in plugs:
             self._plug(ns, plug, router.router_id, ports.get(plug.tap), txn)
@@ -152,7 +152,8 @@ class L3Reconciler:
         for dev, addresses in sorted(added.items()):
             self.announcer.announce(dev, addresses, netns=ns)
 
-    def _plugs(self, router: RouterState) -> list[_Plug]:
+    def plugs(self, router: RouterState) -> list[_Plug]:
+        """The veths of a router: each interface's qr- and the gateway's qg-, with their taps (the audit reads them too)."""
         out = [
             _Plug(device(QR, i.port_id), device(TAP, i.port_id), i.port_id, i.mac_address.lower(),
                   i.segment.mtu if i.segment else None)
