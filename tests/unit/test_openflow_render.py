@@ -134,7 +134,7 @@ def test_dump_and_cookie_count_parse_ofctl_output(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(openflow.programs, "run", rec)
     of = OpenFlow(HOST)
     assert of.dump("br-int") == [f"cookie={C}, priority=5,in_port=1 actions=drop", "priority=0 actions=NORMAL"]
-    assert rec.calls[-1]["argv"] == ["ovs-ofctl", "--timeout=10", "dump-flows", "--no-stats", "br-int"]
+    assert rec.calls[-1]["argv"] == ["ovs-ofctl", "--timeout=10", "dump-flows", "--no-stats", "--names", "br-int"]
     rec.stdout = f" cookie={C}, priority=5,in_port=1 actions=drop\n"
     assert of.cookie_flows("br-int") == 1
     assert rec.calls[-1]["argv"][-1] == f"cookie={C}/-1"

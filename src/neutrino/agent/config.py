@@ -56,6 +56,10 @@ class AgentConfig:
     state_dir: Path = DEFAULT_STATE_DIR
     report_interval: float = 30.0
     resync_interval: float = 60.0
+    audit_interval: float = 60.0
+    """Seconds between audits of the host's dataplane against the desired state (docs/audit.md); 0: none."""
+    audit_repair: bool = True
+    """Repair the drift a periodic audit finds (docs/audit.md, "Why repair is on by default")."""
     metrics_bind: str | None = None
     """``ADDRESS:PORT`` of the agent's Prometheus endpoint (``/metrics``, admin token); None: off.
     The lab binds each agent to its host's management address, port 9110."""
@@ -94,8 +98,8 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         return dict(value)
     if key == "mechanism" and value not in MECHANISMS:
         raise ValueError(f"{source}: mechanism must be one of {', '.join(MECHANISMS)}, not {value!r}")
-    if key in ("firewall", "arp_proxy", "enable_metadata_proxy", "enable_isolated_metadata", "force_metadata") \
-            and not isinstance(value, bool):
+    if key in ("firewall", "arp_proxy", "audit_repair", "enable_metadata_proxy", "enable_isolated_metadata",
+               "force_metadata") and not isinstance(value, bool):
         raise ValueError(f"{source}: {key} must be true or false")
     if key == "metadata_port" and (not isinstance(value, int) or not 0 < value < 65536):
         raise ValueError(f"{source}: metadata_port must be a port number")
@@ -105,6 +109,8 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         raise ValueError(f"{source}: availability_zone must be a name of at most 255 characters")
     if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):
         raise ValueError(f"{source}: {key} must be a positive number of seconds")
+    if key == "audit_interval" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+        raise ValueError(f"{source}: audit_interval must be a number of seconds (0: no periodic audit)")
     return value
 
 

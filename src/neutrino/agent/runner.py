@@ -14,15 +14,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.agent.l2.bridge_reconciler import BridgeConfig, LinuxbridgeL2Reconciler
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
-from neutrino.agent.metadata.proxies import MetadataSettings
 from neutrino.agent.plug import BridgePlug
+from neutrino.agent.settings import AgentSettings
 from neutrino.agent.workqueue import WorkQueue
 from neutrino.bus.broker_errors import backoff
 from neutrino.bus.client import AgentClient
@@ -30,32 +29,9 @@ from neutrino.bus.transport import Transport, TransportError
 from neutrino.contract.messages import VersionMismatch
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
-from neutrino.contract.desired import BoundPort
 from neutrino.metrics.agent import AgentMetrics
 
 LOG = logging.getLogger(__name__)
-
-
-@dataclass
-class AgentSettings:
-    roles: tuple[str, ...] = ("l2",)
-    bridge_mappings: dict[str, str] = field(default_factory=dict)
-    tunnel_types: list[str] = field(default_factory=list)
-    tunneling_ip: str | None = None
-    datapath_type: str = "netdev"
-    report_interval: float = 30.0
-    resync_interval: float = 60.0
-    idle_check: float = 2.0
-    firewall: bool = True
-    state_dir: Path | None = None
-    """Where the DHCP role keeps dnsmasq's files (one directory per network)."""
-    mechanism: str = "openvswitch"
-    interface_mappings: dict[str, str] = field(default_factory=dict)
-    """linuxbridge: physnet -> uplink interface."""
-    arp_proxy: bool = True
-    availability_zone: str = "nova"
-    """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
-    metadata: MetadataSettings = field(default_factory=MetadataSettings)
 
 
 class HostAgent:
@@ -71,7 +47,11 @@ class HostAgent:
         self.passes = 0
         self.last_result: PassResult | None = None
         self.converged = threading.Condition()
+        self.lock = threading.RLock()
+        """Held by a pass and by an audit: an audit never reads a half-applied pass."""
         adapters = adapters or self._real_adapters()
+        self.nftables = adapters.get("nftables")
+        self.firewall_tables: Any = None
         self.switch = adapters.get("switch")
         self.monitor = adapters.get("monitor_factory", lambda cb: None)(lambda: self.queue.add("l2"))
         firewall = self._firewall_applier(adapters["nftables"], adapters["netlink"], adapters.get("conntrack")) if settings.firewall else None
@@ -98,6 +78,9 @@ class HostAgent:
         state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
         self._dhcp_ready: dict[str, int] = {}
         self._fip_status: dict[str, str] = {}
+        from neutrino.agent.audit.periodic import Auditor
+
+        self.auditor = Auditor(self)
         if "dhcp" in settings.roles:
             from neutrino.agent.dhcp.reconciler import DhcpReconciler
 
@@ -155,50 +138,12 @@ class HostAgent:
         }
 
     def _firewall_applier(self, nft: Any, netlink: Any, conntracks: Any = None) -> Any:
-        """Security groups as nftables in the host namespace: the conntrack table (a zone per
-        network, agent/firewall/conntrack.py) and the ports' bridge table whenever their text
-        changes; a rule removed also deletes the conntrack entries it matched. Checks the per-namespace
-        br_netfilter sysctls first (docs/dataplane.md, "br_netfilter and the hybrid firewall") and fixes them in an emulated host's namespace;
-        on a real host (root namespace) it only reports them."""
-        from neutrino.agent.firewall import conntrack, rules, sysctls
+        from neutrino.agent.firewall.applier import FirewallApplier
 
-        last: dict[str, str] = {}
-
-        def check_sysctls() -> None:
-            values: dict[str, str | None] = {}
-            for key in sysctls.KEYS:
-                try:
-                    values[key] = netlink.get_sysctl(key, netns=self.host.netns)
-                except DataplaneError:
-                    values[key] = None
-            for key, want in sysctls.corrections(values).items():
-                if self.host.netns is not None:
-                    netlink.set_sysctl(key, want, netns=self.host.netns)
-            for problem in sysctls.problems(values):
-                LOG.error("agent %s: firewall: %s", self.host.name, problem)
-
-        previous: list[list[BoundPort]] = [[]]
-
-        def apply(ports: list[BoundPort], remote_groups: tuple[Any, ...] = ()) -> bool:
-            if "ct" not in last:
-                check_sysctls()
-            ct = conntrack.ct_body(ports)  # the zones follow the networks present
-            if last.get("ct") != ct:
-                nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, ct, netns=self.host.netns)
-                last["ct"] = ct
-            body = rules.render(ports, remote_groups)
-            if last.get("body") == body:
-                previous[0] = ports
-                return False
-            nft.apply_table(rules.FAMILY, rules.TABLE, body, netns=self.host.netns)
-            last["body"] = body
-            flush = conntrack.removed_rule_filters(previous[0], ports)
-            if flush and conntracks is not None:
-                conntracks.delete(flush, netns=self.host.netns)
-            previous[0] = ports
-            return True
-
-        return apply
+        applier = FirewallApplier(self.host, nft, netlink, conntracks)
+        self._forget_firewall = applier.forget
+        self.firewall_tables = applier.tables
+        return applier
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -209,7 +154,7 @@ class HostAgent:
         except TransportError as exc:  # the bus is down: the heartbeat reports the start later
             self._bus_trouble("state report", exc)
         self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"), sent_at=self.metrics.notified,
-                                             trace=self._trace)  # fmt: skip
+                                             trace=self._trace, audit=self._audit_request)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
         for target, name in ((self._work, "work"), (self._heartbeat, "heartbeat")):
@@ -239,6 +184,30 @@ class HostAgent:
                 LOG.warning("agent %s: could not answer a trace request: %s", self.host.name, exc)
 
         threading.Thread(target=work, name=f"agent-{self.host.name}-trace", daemon=True).start()
+
+    def _audit_request(self, msg: dict[str, Any]) -> None:
+        """Audit (and repair when asked) in a thread of its own and answer the server."""
+
+        def work() -> None:
+            try:
+                result = self.auditor.run(bool(msg.get("repair")))
+            except Exception as exc:  # noqa: BLE001 - the answer says why
+                result = {"error": f"the audit on {self.host.name} failed: {exc}"}
+            try:
+                self.client.audit_result(str(msg.get("request_id", "")), result)
+            except TransportError as exc:
+                LOG.warning("agent %s: could not answer an audit request: %s", self.host.name, exc)
+
+        threading.Thread(target=work, name=f"agent-{self.host.name}-audit", daemon=True).start()
+
+    def forget_applied(self) -> None:
+        """Forget what the reconcilers remember having applied: the next pass compares against
+        the host itself and repairs whatever drifted (the audit's repair)."""
+        self.l2.resync(keep_foreign=True)
+        getattr(self, "_forget_firewall", lambda: None)()
+        for reconciler in (self.dhcp, self.l3):
+            if reconciler is not None:
+                reconciler.forget()
 
     def stop(self) -> None:
         self._stop.set()
@@ -310,12 +279,18 @@ class HostAgent:
         return restarted
 
     def _work(self) -> None:
-        last_full = time.monotonic()
+        last_full = last_audit = time.monotonic()
         failures = 0
         while not self._stop.is_set():
             key = self.queue.get(timeout=self.settings.idle_check)
             if self._stop.is_set():
                 return
+            if self.settings.audit_interval and time.monotonic() - last_audit > self.settings.audit_interval:
+                last_audit = time.monotonic()
+                try:
+                    self.auditor.run(self.settings.audit_repair)
+                except Exception as exc:  # noqa: BLE001 - the next audit tries again
+                    LOG.warning("agent %s: audit failed: %s", self.host.name, exc)
             if self._vswitchd_restarted():
                 LOG.warning("agent %s: ovs-vswitchd restarted, resyncing flows", self.host.name)
                 self.l2.resync()
@@ -351,6 +326,10 @@ class HostAgent:
                 self.queue.done(key)
 
     def reconcile_once(self) -> PassResult:
+        with self.lock:
+            return self._reconcile()
+
+    def _reconcile(self) -> PassResult:
         started = time.monotonic()
         desired = self.client.desired_state()
         retry, served = False, []

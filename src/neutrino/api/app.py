@@ -28,6 +28,7 @@ from neutrino.api.routes import agents as agent_routes
 from neutrino.api.routes import bus as bus_routes
 from neutrino.api.routes import topology as topology_routes
 from neutrino.api.routes import trace as trace_routes
+from neutrino.api.routes import audit as audit_routes
 from neutrino.api.routes import segments as segment_routes
 from neutrino.api.routes import availability_zones, ip_availability
 from neutrino.api.background import lifespan
@@ -118,6 +119,7 @@ def create_app(state: AppState) -> Any:
     app.include_router(bus_routes.router)
     app.include_router(trace_routes.router)
     app.include_router(topology_routes.router)
+    app.include_router(audit_routes.router)
     app.include_router(identity_router, prefix="/identity")
     app.include_router(api_metrics.router)
     if state.metrics is not None:

@@ -56,20 +56,25 @@ class AgentClient:
     def trace_result(self, request_id: str, result: dict[str, Any]) -> None:
         self._call(messages.TRACE_RESULT, request_id=request_id, result=result)
 
+    def audit_result(self, request_id: str, result: dict[str, Any]) -> None:
+        self._call(messages.AUDIT_RESULT, request_id=request_id, result=result)
+
     def on_change(
         self, callback: Callable[[int], None], sent_at: Callable[[float | None], None] | None = None,
-        trace: Callable[[dict[str, Any]], None] | None = None,
+        trace: Callable[[dict[str, Any]], None] | None = None, audit: Callable[[dict[str, Any]], None] | None = None,
     ) -> Callable[[], None]:  # fmt: skip
         """Call ``callback(revision)`` whenever the server says this host changed (and
         ``sent_at`` with the server's publish time, for the bus-lag metric), ``trace(msg)`` for a
-        trace request (without ``trace``, a request is only a reason to look again). Transports
+        trace request, ``audit(msg)`` for an audit request (without them, a request is only a
+        reason to look again). Transports
         drop messages of another version already; this check keeps a listener from ever acting
         on one (``versions.accept`` logs it once)."""
 
         def listener(msg: dict[str, Any]) -> None:
-            if msg.get("method") == messages.TRACE_REQUEST and trace is not None:
+            handler = {messages.TRACE_REQUEST: trace, messages.AUDIT_REQUEST: audit}.get(msg.get("method"))
+            if handler is not None:
                 if versions.accept(msg, messages.host_topic(self.host)):
-                    trace(msg)
+                    handler(msg)
                 return
             if versions.accept(msg, messages.host_topic(self.host)):
                 if sent_at is not None:

@@ -39,6 +39,8 @@ from neutrino.domain.config import DomainConfig
 
 LOG = logging.getLogger(__name__)
 
+AUDIT_TIMEOUT = 60.0
+"""How long `GET /v2.0/audit` waits for an agent: a repair runs a whole pass (docs/audit.md)."""
 MAX_SHARE = 0.2
 """The share of the time the notifier's passes may take (it rests (1 - MAX_SHARE) / MAX_SHARE
 times each pass's duration before the next)."""
@@ -230,6 +232,9 @@ class ServerBus:
         self.notifier = Notifier(self.transport, sessions, read_sessions, log=self.events, metrics=metrics)
         self.traces = TraceRequests(self.transport, self.events)
         self.rpc.direct[messages.TRACE_RESULT] = self.traces.answer
+        self.audits = TraceRequests(self.transport, self.events, AUDIT_TIMEOUT, request=messages.AUDIT_REQUEST,
+                                    result=messages.AUDIT_RESULT, topic=messages.AUDIT_TOPIC, field="repair")  # fmt: skip
+        self.rpc.direct[messages.AUDIT_RESULT] = self.audits.answer
         self._started = False
 
     def start(self) -> None:

@@ -5,7 +5,8 @@ in-process bus or RabbitMQ) and appended to the database's event log (agents tha
 HTTP). Each agent answers with a ``trace_result`` call, which whichever API worker receives it
 appends to the event log under the request's own topic; the waiting request reads that topic, so
 it needs no memory shared between workers. A host that has not answered by the deadline is
-reported as such (``{"error": ...}``), never waited for longer.
+reported as such (``{"error": ...}``), never waited for longer. The audit (docs/audit.md) asks
+its question the same way, with its own method names and a longer deadline (a repair runs a pass).
 """
 
 from __future__ import annotations
@@ -22,30 +23,33 @@ DEFAULT_TIMEOUT = 5.0
 
 
 class TraceRequests:
-    def __init__(self, transport: Transport, events: EventLog, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, transport: Transport, events: EventLog, timeout: float = DEFAULT_TIMEOUT, *,
+                 request: str = messages.TRACE_REQUEST, result: str = messages.TRACE_RESULT,
+                 topic: str = messages.TRACE_TOPIC, field: str = "probes") -> None:  # fmt: skip
         self.transport = transport
         self.events = events
         self.timeout = timeout
+        self.request, self.result, self.topic, self.field = request, result, topic, field
 
     def answer(self, msg: dict[str, Any]) -> dict[str, Any]:
         """The RPC method: keep one agent's answer where the waiting request looks."""
         request_id = str(msg.get("request_id", ""))
         if not request_id or len(request_id) > 64:
-            return {"error": {"type": "BadRequest", "message": "trace_result without a request id"}}
-        body = messages.message(messages.TRACE_RESULT, host=msg.get("host"), result=msg.get("result") or {})
-        self.events.publish(messages.TRACE_TOPIC.format(request_id=request_id), body)
+            return {"error": {"type": "BadRequest", "message": f"{self.result} without a request id"}}
+        body = messages.message(self.result, host=msg.get("host"), result=msg.get("result") or {})
+        self.events.publish(self.topic.format(request_id=request_id), body)
         return {"ok": True}
 
-    def ask(self, probes_by_host: dict[str, list[dict[str, Any]]], timeout: float | None = None) -> dict[str, Any]:
+    def ask(self, probes_by_host: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         """host -> its agent's answer (``{"dpif", "results"}``) or ``{"error": why}``."""
         timeout = self.timeout if timeout is None else timeout
         if not probes_by_host:
             return {}
         request_id = uuid.uuid4().hex
-        topic = messages.TRACE_TOPIC.format(request_id=request_id)
+        topic = self.topic.format(request_id=request_id)
         after = self.events.newest()
         for host, probes in probes_by_host.items():
-            msg = messages.message(messages.TRACE_REQUEST, host=host, request_id=request_id, probes=probes)
+            msg = messages.message(self.request, host=host, request_id=request_id, **{self.field: probes})
             try:
                 self.transport.publish(messages.host_topic(host), msg)
             except TransportError:

@@ -61,6 +61,7 @@ class Neutrino(LazyGroup):
         "vm": "neutrino.cli.vm:vm",
         "trace": "neutrino.cli.trace:trace",
         "topology": "neutrino.cli.topology:topology",
+        "audit": "neutrino.cli.audit:audit",
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -34,6 +34,8 @@ TRACE_RESULT = "trace_result"
 GET_METADATA_PORT = "get_metadata_port"
 """The one instance port with an address on some networks (a metadata request's source)."""
 """An agent's answer to a trace request: the request id and what its probes printed."""
+AUDIT_RESULT = "audit_result"
+"""An agent's answer to an audit request: the request id and the drift found (and repaired)."""
 
 # notifications
 HOST_CHANGED = "host_changed"
@@ -41,6 +43,9 @@ TRACE_REQUEST = "trace_request"
 """Run these read-only probes and answer with TRACE_RESULT (``neutrino trace``, docs/trace.md)."""
 TRACE_TOPIC = "trace.{request_id}"
 """Where the server keeps one trace request's answers (its event log), for the waiting request."""
+AUDIT_REQUEST = "audit_request"
+"""Audit this host's dataplane (repair when ``repair``) and answer with AUDIT_RESULT (docs/audit.md)."""
+AUDIT_TOPIC = "audit.{request_id}"
 
 
 class VersionMismatch(ValueError):

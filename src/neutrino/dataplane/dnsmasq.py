@@ -18,7 +18,7 @@ import os
 import signal
 import stat
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from neutrino.dataplane import daemons
@@ -116,6 +116,16 @@ class Dnsmasq:
         """Write each ``name: text`` under the directory; the names whose content changed."""
         self.prepare()
         return [name for name, text in files.items() if write_atomic(self.conf_dir / name, text)]
+
+    def read_files(self, names: Iterable[str]) -> dict[str, str | None]:
+        """name -> the file's text under the directory, None when it is missing (the audit)."""
+        out: dict[str, str | None] = {}
+        for name in names:
+            try:
+                out[name] = (self.conf_dir / name).read_text()
+            except (FileNotFoundError, NotADirectoryError):
+                out[name] = None
+        return out
 
     def write_leases(self, text: str) -> None:
         """Replace the lease file (only while dnsmasq is stopped: it owns the file while it runs)."""

@@ -262,6 +262,7 @@ class FakeOpenFlow:
         self.sent: list[tuple[str, list[str]]] = []
         """(bridge, lines) of every bundle that would have run, for assertions."""
         self.meters: dict[str, dict[int, tuple[int, int]]] = {}
+        self.scoped: set[str] = set()
 
     def set_meters(self, bridge: str, meters: dict[int, tuple[int, int]]) -> int:
         self._table("set meters", bridge)
@@ -289,8 +290,10 @@ class FakeOpenFlow:
     def replace(self, bridge: str, flows: Iterable[Flow]) -> None:
         desired = tuple(flows)
         self.applied.pop(bridge, None)
-        self._table("replace flows", bridge)
-        self.state.flows[bridge] = index(desired, bridge)
+        table = self._table("replace flows", bridge)
+        foreign = {k: f for k, f in table.items() if f.cookie != COOKIE} if bridge in self.scoped else {}
+        self.scoped.discard(bridge)
+        self.state.flows[bridge] = {**foreign, **index(desired, bridge)}
         self.sent.append((bridge, table_text(desired).splitlines()))
         self.applied[bridge] = desired
 
@@ -312,10 +315,14 @@ class FakeOpenFlow:
             self.applied[bridge] = desired
         return lines
 
-    def forget(self, bridge: str | None = None) -> None:
+    def forget(self, bridge: str | None = None, *, keep_foreign: bool = False) -> None:
         if bridge is None:
+            if keep_foreign:
+                self.scoped |= set(self.applied)
             self.applied.clear()
         else:
+            if keep_foreign:
+                self.scoped.add(bridge)
             self.applied.pop(bridge, None)
 
     def dump(self, bridge: str) -> list[str]:

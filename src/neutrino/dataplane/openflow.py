@@ -6,7 +6,9 @@ replaced as a whole with ``--bundle replace-flows``; afterwards only the differe
 was last applied goes out, as one ``--bundle add-flows`` file of ``add`` and ``delete_strict`` lines
 (ovs-ofctl 3.1 accepts per-line commands there, and a bundle applies all or nothing). Deletes carry
 ``cookie=<ours>/-1`` so a flow someone else put on the same key is left alone. Note that
-replace-flows also removes flows that were not ours (learned flows, another cookie).
+replace-flows also removes flows that were not ours (learned flows, another cookie); after
+``forget(keep_foreign=True)`` (the audit's repair, docs/audit.md) the replace is one bundle of
+``delete cookie=<ours>/-1`` and the adds instead, which leaves every other cookie's flows alone.
 
 Bundles need OpenFlow 1.4: bridges must allow it, so ``Ovsdb.add_bridge`` callers pass
 ``protocols=PROTOCOLS``. ovs-ofctl finds ``<rundir>/<bridge>.mgmt`` through OVS_RUNDIR.
@@ -98,6 +100,8 @@ class OpenFlow:
         self.host, self.timeout = host, timeout
         self.applied: dict[str, tuple[Flow, ...]] = {}
         self.meters: dict[str, dict[int, Meter]] = {}
+        self.scoped: set[str] = set()
+        """Bridges whose next replace removes only our cookie's flows."""
 
     def _ofctl(self, op: str, bridge: str, args: Sequence[str], stdin: str | None = None) -> str:
         argv = ["ovs-ofctl", f"--timeout={max(1, round(self.timeout))}", *args]
@@ -115,7 +119,12 @@ class OpenFlow:
         desired = tuple(flows)
         text = table_text(desired)
         self.applied.pop(bridge, None)  # unknown state until it succeeded
-        self._ofctl("replace flows", bridge, ["--bundle", "replace-flows", bridge, "-"], text)
+        if bridge in self.scoped:
+            lines = f"delete cookie={COOKIE:#x}/-1\n" + "".join(f"add {line}\n" for line in text.splitlines())
+            self._ofctl("replace our flows", bridge, ["--bundle", "add-flows", bridge, "-"], lines)
+            self.scoped.discard(bridge)
+        else:
+            self._ofctl("replace flows", bridge, ["--bundle", "replace-flows", bridge, "-"], text)
         self.applied[bridge] = desired
 
     def apply(self, bridge: str, flows: Iterable[Flow]) -> list[str]:
@@ -132,12 +141,17 @@ class OpenFlow:
             self.applied[bridge] = desired
         return lines
 
-    def forget(self, bridge: str | None = None) -> None:
-        """Drop the record (of one bridge, or all) so the next ``apply`` replaces the whole table."""
+    def forget(self, bridge: str | None = None, *, keep_foreign: bool = False) -> None:
+        """Drop the record (of one bridge, or all) so the next ``apply`` replaces the whole table
+        (only our cookie's flows of it with ``keep_foreign``)."""
         if bridge is None:
+            if keep_foreign:
+                self.scoped |= set(self.applied)
             self.applied.clear()
             self.meters.clear()
         else:
+            if keep_foreign:
+                self.scoped.add(bridge)
             self.applied.pop(bridge, None)
             self.meters.pop(bridge, None)
 
@@ -169,7 +183,9 @@ class OpenFlow:
         return len(stale)
 
     def dump(self, bridge: str) -> list[str]:
-        out = self._ofctl("dump flows", bridge, ["dump-flows", "--no-stats", bridge])
+        """Every flow of ``bridge``, ports by name (as the flows we render name them; ovs-ofctl
+        prints numbers when its output is not a terminal)."""
+        out = self._ofctl("dump flows", bridge, ["dump-flows", "--no-stats", "--names", bridge])
         return [line.strip() for line in out.splitlines() if line.strip() and not line.startswith(("NXST", "OFPST"))]
 
     def cookie_flows(self, bridge: str) -> int:

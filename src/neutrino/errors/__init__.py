@@ -180,6 +180,7 @@ from neutrino.errors.rbac import (
 )
 
 from neutrino.errors.trace import TraceNotPossible
+from neutrino.errors.audit import AuditBadQuery, AuditHostNotFound, AuditRepairRefused
 
 from neutrino.errors.trunks import (
     TrunkPortInUse,
@@ -209,6 +210,9 @@ __all__ = [
     "ConntrackHelperNotFound",
     "ConntrackHelperNotAllowed",
     "InvalidProtocolForHelper",
+    "AuditBadQuery",
+    "AuditHostNotFound",
+    "AuditRepairRefused",
     "PortForwardingNotFound",
     "PortForwardingNotSupportFilterField",
     "PortHasPortForwarding",

@@ -36,6 +36,13 @@ class AgentMetrics:
             "neutrino_agent_bus_lag_seconds", "From the server publishing host_changed to this agent receiving it",
             buckets=SECONDS, registry=self.registry,
         )  # fmt: skip
+        self.drift_found = Counter(
+            "neutrino_drift_found", "Drift the audit found on this host (desired state vs dataplane), per kind",
+            ["kind"], registry=self.registry,
+        )  # fmt: skip
+        self.drift_repaired = Counter(
+            "neutrino_drift_repaired", "Drift the audit's repair removed, per kind", ["kind"], registry=self.registry
+        )
         self._last_report: float | None = None
         age = Gauge(
             "neutrino_agent_heartbeat_age_seconds_local",

@@ -86,6 +86,10 @@ class DhcpReconciler:
         self._adopted: set[str] = set()
         """Networks whose running dnsmasq this object has made current (reloaded once if found running)."""
 
+    def forget(self) -> None:
+        """Reload every running dnsmasq on the next pass (the audit's repair)."""
+        self._adopted.clear()
+
     def namespace(self, network_id: str) -> str:
         return self.host.namespace(NS_BASE + network_id)
 
@@ -176,6 +180,10 @@ class DhcpReconciler:
             self._unplug(stale, ns, ovs_ports)
         mtu = network.mtu or None
         if netlink.link(dev, netns=ns) is None:
+            if tap in ovs_ports:  # its own transaction first: OVS must close the dead device (docs/audit.md)
+                with self.ovsdb.transaction() as unplug:
+                    unplug.del_port(tap)
+                ovs_ports.pop(tap)
             netlink.del_link(tap, netns=host_ns)  # half a pair left over
             netlink.add_veth(tap, dev, netns=host_ns, peer_netns=ns, mtu=mtu)
             try:

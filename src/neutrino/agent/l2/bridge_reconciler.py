@@ -47,7 +47,7 @@ class LinuxbridgeL2Reconciler:
     def settings(self) -> bridge_plan.Settings:
         return bridge_plan.Settings(self.cfg.interface_mappings, self.cfg.local_ip, self.cfg.vlan_capable, self.cfg.arp_proxy)
 
-    def resync(self) -> None:
+    def resync(self, keep_foreign: bool = False) -> None:
         """Nothing cached to forget: every pass compares with the kernel."""
 
     def taps_changed(self) -> bool:

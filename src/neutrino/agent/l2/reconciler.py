@@ -49,6 +49,20 @@ class PassResult:
     firewall_applied: bool = False
 
 
+@dataclass
+class L2Plan:
+    by_name: dict[str, Any]
+    vifs: dict[str, Any]
+    """port id -> its plugged OVS port on br-int."""
+    bound: dict[str, BoundPort]
+    wanted: dict[str, BoundPort]
+    """The VIFs to wire (bound here, with a segment, admin up)."""
+    vlans: dict[str, Any]
+    """network id -> LocalVlan."""
+    tunnel_ports: dict[str, str]
+    layout: ovs_flows.L2Layout
+
+
 def is_vif(port: Any) -> bool:
     ids = port.iface_external_ids
     return bool(ids.get("iface-id") and ids.get("attached-mac")) and port.ofport not in (None, -1)
@@ -67,26 +81,24 @@ class OvsL2Reconciler:
     def tunnel_type(self) -> str | None:
         return self.cfg.tunnel_types[0] if self.cfg.tunnel_types and self.cfg.local_ip else None
 
-    def resync(self) -> None:
-        """Forget what was applied: the next pass replaces whole flow tables (vswitchd restart)."""
-        self.openflow.forget()
+    def resync(self, keep_foreign: bool = False) -> None:
+        """Forget what was applied: the next pass replaces whole flow tables (vswitchd restart),
+        or only our cookie's flows of them with ``keep_foreign`` (the audit's repair)."""
+        self.openflow.forget(keep_foreign=keep_foreign)
         self._synced = False
 
-    def reconcile(self, desired: DesiredHostState) -> PassResult:
-        result = PassResult()
+    def plan(self, desired: DesiredHostState, all_ports: list[Any]) -> L2Plan:
+        """What this host's OVS should hold for ``desired`` given the ports plugged now: the
+        VIFs and their local VLANs, the tunnel ports and the flow layout (used by ``reconcile``
+        and by the audit, ``agent/audit/expect.py``)."""
         cfg = self.cfg
         tun = self.tunnel_type
-        all_ports = self.ovsdb.find_ports()
-        if self._wire_trunks(desired, all_ports):
-            result.ovsdb_commands += 1
-            all_ports = self.ovsdb.find_ports()  # the new br-int ends are VIFs of this pass
         by_name = {p.name: p for p in all_ports}
         vifs = {p.iface_external_ids["iface-id"]: p for p in all_ports if p.bridge == cfg.integration_bridge and is_vif(p)}
         bound = {p.port_id: p for p in desired.ports}
         wanted = {pid: p for pid, p in bound.items() if pid in vifs and p.segment is not None and p.admin_state_up}
         existing = local_vlans.existing_lvids(vifs[pid].port_other_config for pid in vifs)
         vlans = local_vlans.allocate({p.network_id: p.segment for p in wanted.values()}, existing)  # type: ignore[misc]
-
         peers = [p for p in desired.tunnel_peers if tun and p.tunnel_type == tun]
         tunnel_ports = {p.ip_address: tunnel_port(tun, p.ip_address) for p in peers} if tun else {}
         layout = ovs_flows.L2Layout(
@@ -98,6 +110,30 @@ class OvsL2Reconciler:
             flood=ovs_flows.flood_from_peers(peers, tun) if tun else {},
             tunnel_type=tun or "vxlan",
         )
+        return L2Plan(by_name, vifs, bound, wanted, vlans, tunnel_ports, layout)
+
+    def flow_tables(self, plan: L2Plan) -> tuple[dict[str, list[Any]], dict[int, Any]]:
+        """bridge -> its whole desired flow table, and br-int's QoS meters."""
+        cfg = self.cfg
+        tables = ovs_flows.desired_flows(plan.layout)
+        meters, qos_flows = qos.plan(
+            qos.QosPort(plan.vifs[pid].name, plan.vifs[pid].ofport, p.mac_address, p.qos)
+            for pid, p in plan.wanted.items() if p.qos is not None
+        )
+        tables[cfg.integration_bridge] = sorted([*tables[cfg.integration_bridge], *qos_flows])
+        return tables, meters
+
+    def reconcile(self, desired: DesiredHostState) -> PassResult:
+        result = PassResult()
+        cfg = self.cfg
+        tun = self.tunnel_type
+        all_ports = self.ovsdb.find_ports()
+        if self._wire_trunks(desired, all_ports):
+            result.ovsdb_commands += 1
+            all_ports = self.ovsdb.find_ports()  # the new br-int ends are VIFs of this pass
+        plan = self.plan(desired, all_ports)
+        by_name, vifs, bound, wanted, vlans = plan.by_name, plan.vifs, plan.bound, plan.wanted, plan.vlans
+        tunnel_ports, layout = plan.tunnel_ports, plan.layout
 
         txn = self.ovsdb.transaction()
         bridges = [cfg.integration_bridge, *cfg.bridge_mappings.values()] + ([cfg.tunnel_bridge] if tun else [])
@@ -132,12 +168,7 @@ class OvsL2Reconciler:
         if txn.commands:
             txn.commit()
 
-        tables = ovs_flows.desired_flows(layout)
-        meters, qos_flows = qos.plan(
-            qos.QosPort(vifs[pid].name, vifs[pid].ofport, p.mac_address, p.qos)
-            for pid, p in wanted.items() if p.qos is not None
-        )
-        tables[cfg.integration_bridge] = sorted([*tables[cfg.integration_bridge], *qos_flows])
+        tables, meters = self.flow_tables(plan)
         result.flow_changes += self.openflow.set_meters(cfg.integration_bridge, meters)
         for bridge, flows in tables.items():
             if self._synced:

@@ -89,6 +89,14 @@ class L3Reconciler:
         self._fips: dict[str, dict[str, str]] = {}
         self._changes = 0
 
+    def forget(self) -> None:
+        """Apply every router's NAT and scope tables and sysctls again on the next pass (the
+        audit's repair: a table flushed by hand is not in what was remembered)."""
+        for ns in list(self._prepared | set(self._nat) | set(self._scopes)):
+            self._prepared.discard(ns)
+            self._nat.pop(ns, None)
+            self._scopes.pop(ns, None)
+
     def namespace(self, router_id: str) -> str:
         return self.host.namespace(f"qrouter-{router_id}")
 
@@ -129,7 +137,7 @@ class L3Reconciler:
         if ns not in self._prepared:
             for key, value in SYSCTLS:
                 netlink.set_sysctl(key, value, netns=ns)
-        plugs = self._plugs(router)
+        plugs = self.plugs(router)
         txn = self.ovsdb.transaction()
         for plug in plugs:
             self._plug(ns, plug, router.router_id, ports.get(plug.tap), txn)
@@ -151,7 +159,8 @@ class L3Reconciler:
         for dev, addresses in sorted(added.items()):
             self.announcer.announce(dev, addresses, netns=ns)
 
-    def _plugs(self, router: RouterState) -> list[_Plug]:
+    def plugs(self, router: RouterState) -> list[_Plug]:
+        """The veths of a router: each interface's qr- and the gateway's qg-, with their taps (the audit reads them too)."""
         out = [
             _Plug(device(QR, i.port_id), device(TAP, i.port_id), i.port_id, i.mac_address.lower(),
                   i.segment.mtu if i.segment else None)
@@ -166,7 +175,12 @@ class L3Reconciler:
     def _plug(self, ns: str, plug: _Plug, router_id: str, port: Any, txn: Any) -> None:
         netlink, host_ns = self.netlink, self.host.netns
         inner, outer = netlink.link(plug.dev, netns=ns), netlink.link(plug.tap, netns=host_ns)
-        if inner is None or outer is None:
+        fresh = inner is None or outer is None
+        if fresh:
+            if port is not None:  # its own transaction first: OVS must close the dead device (docs/audit.md)
+                with self.ovsdb.transaction() as unplug:
+                    unplug.del_port(plug.tap)
+                port = None
             netlink.del_link(plug.tap, netns=host_ns)
             netlink.del_link(plug.dev, netns=ns)
             netlink.add_veth(plug.tap, plug.dev, netns=host_ns, peer_netns=ns, mtu=plug.mtu)

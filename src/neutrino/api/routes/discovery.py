@@ -78,6 +78,10 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     # this project's own: GET /v2.0/trace (docs/trace.md)
     ("neutrino-trace", "Packet trace", "Explains one packet's path hop by hop (bridges, flows, VIDs, VNIs, routes, "
      "NAT, security groups) from the API's intent and each host's live dataplane, and where the two disagree."),
+    # this project's own: GET/POST /v2.0/audit (docs/audit.md)
+    ("neutrino-audit", "Dataplane audit", "Compares each host's dataplane with the desired state object by object "
+     "(OVSDB ports, flows, tunnels, namespaces, veths, nftables, dnsmasq, routes, NAT, port status) and repairs what "
+     "neutrino owns on request."),
     ("rbac-policies", "RBAC Policies", "Allows creation and modification of policies that control project access to resources."),
     ("tag-ports-during-bulk-creation", "Tag Ports During Bulk Creation", "Allow to tag ports during bulk creation"),
     ("port-mac-address-regenerate", "Neutron Port MAC address regenerate", "Network port MAC address regenerate"),

@@ -1,0 +1,36 @@
+"""What an agent process is told about its host: roles, bridge mappings, intervals and the
+switches of its optional features. Read from agent.toml (agent/config.py) or given by the lab;
+kept apart from the runner so that the settings can grow without the runner growing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from neutrino.agent.metadata.proxies import MetadataSettings
+
+
+@dataclass
+class AgentSettings:
+    roles: tuple[str, ...] = ("l2",)
+    bridge_mappings: dict[str, str] = field(default_factory=dict)
+    tunnel_types: list[str] = field(default_factory=list)
+    tunneling_ip: str | None = None
+    datapath_type: str = "netdev"
+    report_interval: float = 30.0
+    resync_interval: float = 60.0
+    idle_check: float = 2.0
+    firewall: bool = True
+    state_dir: Path | None = None
+    """Where the DHCP role keeps dnsmasq's files (one directory per network)."""
+    mechanism: str = "openvswitch"
+    interface_mappings: dict[str, str] = field(default_factory=dict)
+    """linuxbridge: physnet -> uplink interface."""
+    arp_proxy: bool = True
+    availability_zone: str = "nova"
+    """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
+    metadata: MetadataSettings = field(default_factory=MetadataSettings)
+    audit_interval: float = 60.0
+    """Seconds between audits of this host's dataplane (docs/audit.md); 0: none."""
+    audit_repair: bool = True
+    """Repair the drift a periodic audit finds (docs/audit.md says why this is the default)."""
