@@ -61,6 +61,9 @@ class AgentConfig:
     The lab binds each agent to its host's management address, port 9110."""
     availability_zone: str = "nova"
     """The zone the DHCP and L3 agents report (Neutron's [AGENT] availability_zone)."""
+    dhcp_lease_duration: int = 86400
+    """Seconds a DHCP lease lasts (Neutron's ``dhcp_lease_duration``; -1: infinite). dnsmasq
+    rounds anything under 120 up to 120."""
 
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
@@ -92,6 +95,8 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         raise ValueError(f"{source}: availability_zone must be a name of at most 255 characters")
     if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):
         raise ValueError(f"{source}: {key} must be a positive number of seconds")
+    if key == "dhcp_lease_duration" and (isinstance(value, bool) or not isinstance(value, int) or not (value > 0 or value == -1)):
+        raise ValueError(f"{source}: dhcp_lease_duration must be a positive number of seconds or -1 (infinite)")
     return value
 
 

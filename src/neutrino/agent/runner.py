@@ -54,6 +54,7 @@ class AgentSettings:
     arp_proxy: bool = True
     availability_zone: str = "nova"
     """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
+    dhcp_lease_duration: int = 86400
 
 
 class HostAgent:
@@ -96,10 +97,12 @@ class HostAgent:
         self._dhcp_ready: dict[str, int] = {}
         self._fip_status: dict[str, str] = {}
         if "dhcp" in settings.roles:
+            from neutrino.agent.dhcp.config import DhcpSettings
             from neutrino.agent.dhcp.reconciler import DhcpReconciler
 
             state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
             self.dhcp = DhcpReconciler(host, adapters["netlink"], plug, state_dir, self.client.create_dhcp_port,
+                                       settings=DhcpSettings(lease_duration=settings.dhcp_lease_duration),
                                        announcer=adapters.get("announcer"))  # fmt: skip
         if "l3" in settings.roles:
             from neutrino.agent.l3.reconciler import L3Reconciler
@@ -264,7 +267,9 @@ class HostAgent:
             elif kind == "linuxbridge":
                 conf.update(interface_mappings=dict(self.settings.interface_mappings), l2_population=True,
                             vlan_subinterfaces=self.l2.cfg.vlan_capable, devices=len(self.l2.reported_up))  # fmt: skip
-            elif linuxbridge and kind in ("dhcp", "l3"):
+            if kind == "dhcp":
+                conf["dhcp_lease_duration"] = self.settings.dhcp_lease_duration
+            if linuxbridge and kind in ("dhcp", "l3"):
                 conf["interface_driver"] = "linuxbridge"
             self.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
                                      start_flag=start, availability_zone=zone and self.settings.availability_zone)  # fmt: skip

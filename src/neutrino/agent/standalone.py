@@ -50,6 +50,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
         report_interval=config.report_interval, resync_interval=config.resync_interval,
         state_dir=config.state_dir / config.host / "dhcp", availability_zone=config.availability_zone,
         mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
+        dhcp_lease_duration=config.dhcp_lease_duration,
     )  # fmt: skip
 
 
