@@ -15,6 +15,9 @@ Semantics follow Neutron's hybrid iptables driver: per port a chain ``i<id10>`` 
 the qbr through the tap, to the VM), ``o<id10>`` (frames entering from the tap) and ``s<id10>``
 (anti-spoofing), reached through the verdict maps ``to_vm`` / ``from_vm`` keyed by tap name. A
 port without port security is mapped to ``accept``; bridges and ports not listed are not touched.
+DHCP replies reach a port only from its network's DHCP ports (``BoundPort.dhcp_servers``, each
+from its own MAC and address), stricter than Neutron's provider rule (docs/neutron-behaviour.md,
+"Several DHCP agents per network").
 802.1Q-tagged frames (a trunk's subports, docs/dataplane.md "Trunks") pass unfiltered, as with
 Neutron's hybrid iptables driver, where br_netfilter does not hand tagged frames to iptables.
 """
