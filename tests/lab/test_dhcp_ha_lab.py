@@ -81,6 +81,7 @@ def _two_agents(cl: ProcessCloud) -> None:
     client = DhcpClient(cl.lab, a.name)
     try:
         bound = client.start()
+        leased = time.monotonic()
         assert bound.ip == ip_of(a), bound
         # both servers' addresses as DNS servers, in port order, whichever server answered
         assert bound.fields["dns"] == ",".join(p["fixed_ips"][0]["ip_address"] for p in sorted(ports, key=lambda p: p["id"]))
@@ -112,7 +113,8 @@ def _two_agents(cl: ProcessCloud) -> None:
         udp = probes.transfer(a.netns, b.netns, ip_of(b), udp=True, port=5002, timeout=5)
         assert tcp.ok and udp.ok, (tcp, udp)
         times["TCP and UDP between the instances"] = since()
-        print(f"\n{victim}'s DHCP agent and dnsmasq killed (lease {LEASE}s, udhcpc's own timers):")
+        print(f"\n{victim}'s DHCP agent and dnsmasq killed {killed - leased:.1f} s after the lease began "
+              f"(lease {LEASE}s, udhcpc's own timers):")
         for step, seconds in times.items():
             print(f"  {seconds:5.1f} s  {step}")
     finally:
