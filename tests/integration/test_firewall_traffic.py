@@ -282,6 +282,7 @@ def test_dhcp_server_from_vm_dropped_replies_to_vm_allowed(lab: Lab) -> None:
     assert datagram(lab.a, lab.out, IP_OUT, 68, sport=6767) is not None
     assert datagram(lab.out, lab.a, IP_A, 68, sport=67) == f"{IP_OUT}:67"
     assert datagram(lab.out, lab.a, IP_A, 69, sport=6767) is None  # anything else: no ingress rule
+    assert datagram(lab.out, lab.b, IP_B, 68, sport=67) == f"{IP_OUT}:67"  # B's network has no DHCP port: Neutron's rule
     udp_in = allow("ingress", "udp")
     apply(lab, [replace(port_a(udp_in), dhcp_servers=(("10.20.0.2", MAC_OUT),)), port_b()])
     assert datagram(lab.out, lab.a, IP_A, 69, sport=6767) is not None  # the rule lets UDP in ...

@@ -83,6 +83,8 @@ GOLDEN_DEFAULT = """\
 	chain ia1b2c3d4-0 {
 		comment "port a1b2c3d4-0000-4000-8000-00000000000a: to the VM"
 		meta protocol != { ip, ip6 } accept
+		meta protocol ip ip daddr { 10.0.0.10, 255.255.255.255 } udp sport 67 udp dport 68 accept
+		meta protocol ip6 ip6 daddr fe80::/64 udp sport 547 udp dport 546 accept
 		meta protocol ip udp sport 67 udp dport 68 drop
 		meta protocol ip6 udp sport 547 udp dport 546 drop
 		meta protocol ip6 icmpv6 type { mld-listener-query, nd-neighbor-solicit, nd-neighbor-advert } accept
@@ -191,7 +193,7 @@ def test_port_security_off_is_accepted_both_ways_without_chains() -> None:
 def test_no_groups_leaves_anti_spoofing_and_dhcp_and_drops_the_rest() -> None:
     body = rules.render([port(groups=())])
     ingress, egress = chain(body, "ia1b2c3d4-0"), chain(body, "oa1b2c3d4-0")
-    assert ingress == [rules.NOT_IP, *rules.DHCP_REPLY_DROP, *rules.TO_VM_FIXED, *rules.STATE, "drop"]
+    assert ingress == [rules.NOT_IP, *rules.dhcp_reply_lines(port()), *rules.TO_VM_FIXED, *rules.STATE, "drop"]
     assert egress[2:] == ["jump sa1b2c3d4-0", *rules.FROM_VM_FIXED, *rules.STATE, "drop"]
 
 
@@ -254,6 +256,16 @@ def test_dhcp_replies_only_from_the_networks_dhcp_ports() -> None:
     ]
     assert ingress.index("meta protocol ip udp sport 67 udp dport 68 drop") < ingress.index(rules.STATE[0])
     assert ingress.index(rules.STATE[0]) < ingress.index("meta protocol ip meta l4proto udp accept")
+
+
+def test_network_without_dhcp_ports_keeps_neutrons_rule() -> None:
+    """DHCP off on the network (a provider network's own server outside the cloud): replies
+    from anywhere, but only to the port's own addresses or broadcast (v6: or link-local)."""
+    assert rules.dhcp_reply_lines(port(ips=(IP, "2001:db8::10"))) == [
+        f"meta protocol ip ip daddr {{ {IP}, 255.255.255.255 }} udp sport 67 udp dport 68 accept",
+        "meta protocol ip6 ip6 daddr { 2001:db8::10, fe80::/64 } udp sport 547 udp dport 546 accept",
+        *rules.DHCP_REPLY_DROP,
+    ]
 
 
 def test_dhcp_servers_change_only_the_ports_of_their_network() -> None:

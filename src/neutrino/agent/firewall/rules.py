@@ -253,18 +253,22 @@ def dhcp_reply_lines(port: BoundPort) -> list[str]:
     address, to the port's own fixed addresses or broadcast (v4; Neutron's provider rule) and
     to them or link-local (v6, where the server answers from its link-local address). One
     line per server: a second DHCP agent of the network is a second line, and a rogue server
-    on another port (port security off, or on another host) is dropped by ``DHCP_REPLY_DROP``."""
+    on another port (port security off, or on another host) is dropped by ``DHCP_REPLY_DROP``.
+    A network without DHCP ports (DHCP disabled: a provider network's own DHCP server outside
+    the cloud) keeps Neutron's rule, any source to those destinations."""
     own4 = [f.ip_address for f in port.fixed_ips if ":" not in f.ip_address]
     own6 = [f.ip_address for f in port.fixed_ips if ":" in f.ip_address]
+    to4, to6 = nft_set([*own4, "255.255.255.255"]), nft_set([*own6, "fe80::/64"])
+    v4 = "udp sport 67 udp dport 68 accept"
+    v6 = "udp sport 547 udp dport 546 accept"
+    if not port.dhcp_servers:
+        return [f"meta protocol ip ip daddr {to4} {v4}", f"meta protocol ip6 ip6 daddr {to6} {v6}", *DHCP_REPLY_DROP]
     out = []
     for ip, mac in port.dhcp_servers:
         if ":" in ip:
-            to = nft_set([*own6, "fe80::/64"])
-            out.append(f"ether saddr {mac} meta protocol ip6 ip6 saddr {{ fe80::/10, {ip} }} ip6 daddr {to} "
-                       "udp sport 547 udp dport 546 accept")  # fmt: skip
+            out.append(f"ether saddr {mac} meta protocol ip6 ip6 saddr {{ fe80::/10, {ip} }} ip6 daddr {to6} {v6}")
         else:
-            to = nft_set([*own4, "255.255.255.255"])
-            out.append(f"ether saddr {mac} meta protocol ip ip saddr {ip} ip daddr {to} udp sport 67 udp dport 68 accept")
+            out.append(f"ether saddr {mac} meta protocol ip ip saddr {ip} ip daddr {to4} {v4}")
     return [*dict.fromkeys(out), *DHCP_REPLY_DROP]
 
 
