@@ -17,6 +17,7 @@ dnsmasq's shortest, 120 s: udhcpc renews at half of it and rebinds once 30 s or 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -57,9 +58,8 @@ def _vm(cl: ProcessCloud, name: str, network_id: str) -> instances.Instance:
     return cl.vm(name, network_id, "compute1", security_groups=("default",))  # type: ignore[no-any-return]
 
 
-def _nft_map(cl: ProcessCloud, name: str) -> str:
-    ns = cl.lab.host("compute1").netns
-    return programs.run(["nft", "list", "map", "bridge", "neutrino-fw", name], netns=ns, check=False).stdout
+def _nft_map(netns: str, name: str) -> str:
+    return programs.run(["nft", "list", "map", "bridge", "neutrino-fw", name], netns=netns, check=False).stdout
 
 
 def test_two_dhcp_agents_serve_a_network_and_one_dies(lab_root):
@@ -126,18 +126,27 @@ def _dnsmasq_file(cl: ProcessCloud, host: str, network_id: str, name: str) -> st
 
 
 def _rogue_not_heard(cl: ProcessCloud, net: dict[str, Any], victim: instances.Instance) -> None:
-    """A dnsmasq in an instance without port security offers its own addresses: its replies
-    reach ``victim``'s bridge, not its NIC; the victim's discovery gets its own address from
-    the real servers. The rogue is stopped (by pid) before the function returns."""
     rogue = _vm(cl, "ha-rogue", net["id"])
+    rogue_dhcp_not_heard(cl, rogue, victim, victim.devices[QBR])
+
+
+def rogue_dhcp_not_heard(cl: Any, rogue: instances.Instance, victim: instances.Instance, control: str) -> None:
+    """``rogue`` (on ``victim``'s host and network) loses port security and runs a dnsmasq
+    offering addresses of its own: its replies are seen on ``control`` (a device in the host's
+    namespace they cross before the victim's firewall: the victim's qbr, or the rogue's tap on
+    a brq bridge), never at the victim's NIC, and the victim's discovery gets its own address
+    from the real servers. The rogue is stopped (by pid) before the function returns."""
     cl.api.request("PUT", f"ports/{rogue.port_id}", {"port": {"security_groups": [], "port_security_enabled": False}})
+    host_ns = cl.lab.host(victim.host).netns
     tap = rogue.devices[TAP]
-    unfiltered = poll(lambda: _nft_map(cl, "from_vm"), lambda text: f'"{tap}" : accept' in text, timeout=30)
+    unfiltered = poll(lambda: _nft_map(host_ns, "from_vm"), lambda text: f'"{tap}" : accept' in text, timeout=30)
     assert f'"{tap}" : accept' in unfiltered, unfiltered
+    subnet = ipaddress.ip_interface(str(victim.ip)).network
+    first, last = subnet[200], subnet[210]
     work = cl.lab.state_dir / "instances"
     argv = ["dnsmasq", "-k", "--conf-file=/dev/null", "--port=0", "--no-resolv", "--no-hosts", "--user=root",
             "--interface=eth0", "--except-interface=lo", "--bind-interfaces", "--dhcp-authoritative", "--no-ping",
-            "--dhcp-range=10.61.0.200,10.61.0.210,120", f"--dhcp-leasefile={work / 'rogue.leases'}",
+            f"--dhcp-range={first},{last},120", f"--dhcp-leasefile={work / 'rogue.leases'}",
             f"--pid-file={work / 'rogue.pid'}", f"--log-facility={work / 'rogue.log'}", "--log-dhcp"]  # fmt: skip
     proc = subprocess.Popen(programs.netns_argv(argv, rogue.netns), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
@@ -145,18 +154,17 @@ def _rogue_not_heard(cl: ProcessCloud, net: dict[str, Any], victim: instances.In
         time.sleep(0.5)
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         bpf = f"udp and src port 67 and ether src {rogue.mac.lower()}"
-        host_ns = cl.lab.host("compute1").netns
-        with probes.Capture(victim.devices[QBR], bpf, netns=host_ns) as at_bridge, \
+        with probes.Capture(control, bpf, netns=host_ns) as at_control, \
                 probes.Capture("eth0", bpf, netns=victim.netns) as at_nic:  # fmt: skip
             lease = instances.dhcp_lease(cl.lab, victim.name)
             time.sleep(1.0)  # the rogue's late answers too
     finally:
         proc.kill()  # ip netns exec execs dnsmasq: this pid is the rogue's
         proc.wait(timeout=5)
-    seen_bridge, seen_nic = [x for x in at_bridge.lines if x.strip()], [x for x in at_nic.lines if x.strip()]
+    seen, seen_nic = [x for x in at_control.lines if x.strip()], [x for x in at_nic.lines if x.strip()]
     assert lease.ip == victim.ip, f"{victim.name} took {lease.ip} (its port has {victim.ip})"
     log = (work / "rogue.log").read_text(errors="replace") if (work / "rogue.log").exists() else "(no log)"
-    assert seen_bridge, f"the rogue's offer never reached the victim's bridge: the check proves nothing; its log: {log[-1500:]}"
+    assert seen, f"the rogue's offer never reached {control}: the check proves nothing; its log: {log[-1500:]}"
     assert not seen_nic, f"the rogue's replies reached {victim.name}: {seen_nic}"
-    print(f"\nrogue DHCP server: {len(seen_bridge)} of its replies at {victim.name}'s bridge, none at its NIC:")
-    print("\n".join(f"  {line}" for line in seen_bridge))
+    print(f"\nrogue DHCP server: {len(seen)} of its replies at {control}, none at {victim.name}'s NIC:")
+    print("\n".join(f"  {line}" for line in seen))
