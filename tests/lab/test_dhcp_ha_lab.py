@@ -87,13 +87,16 @@ def _two_agents(cl: ProcessCloud) -> None:
         assert bound.fields["dns"] == ",".join(p["fixed_ips"][0]["ip_address"] for p in sorted(ports, key=lambda p: p["id"]))
         assert bound.fields["server"] in servers.values(), bound
         for host in servers:  # the same host line in both dnsmasqs
-            assert a.mac.lower() in _dnsmasq_file(cl, host, net["id"], "host"), host
+            hosts = poll(lambda h=host: _dnsmasq_file(cl, h, net["id"], "host"), lambda text: a.mac.lower() in text)
+            assert a.mac.lower() in hosts, (host, hosts)
 
         _rogue_not_heard(cl, net, b)
 
         victim = next(h for h, ip in servers.items() if ip == bound.fields["server"])
         [survivor] = [h for h in servers if h != victim]
         dnsmasq_pid = int(_dnsmasq_file(cl, victim, net["id"], "pid").strip())
+        cmdline = Path(f"/proc/{dnsmasq_pid}/cmdline").read_bytes().decode(errors="replace")
+        assert cmdline.startswith("dnsmasq") and net["id"] in cmdline, cmdline  # the pid is still that dnsmasq
         killed = time.monotonic()
         cl.stop_agent_for_good(victim)
         os.kill(dnsmasq_pid, signal.SIGKILL)
