@@ -74,3 +74,22 @@ def test_new_then_own_then_reserved_and_claimed(sessions):  # noqa: F811
     run_in_transaction(sessions, lambda s: _host(s, net, "net3"))  # an admin's move reserves the port too
     again = run_in_transaction(sessions, lambda s: ensure_dhcp_port(s, CFG, host="net3", network_id=net))
     assert again == first and run_in_transaction(sessions, lambda s: len(_dhcp_ports(s, net))) == 1
+
+
+def test_two_agents_hosting_a_network_get_one_port_each(sessions):  # noqa: F811
+    """dhcp_agents_per_network 2: each hosting agent's port carries its own device id
+    (``dhcp<uuid5 of the host>-<network>``) and its own address."""
+    net = run_in_transaction(sessions, _network)
+
+    def host_both(s):
+        for host in ("net1", "net2"):
+            add_network(s, agent=s.scalar(select(Agent).where(Agent.host == host)), network_id=net)
+
+    run_in_transaction(sessions, host_both)
+    one = run_in_transaction(sessions, lambda s: ensure_dhcp_port(s, CFG, host="net1", network_id=net))
+    two = run_in_transaction(sessions, lambda s: ensure_dhcp_port(s, CFG, host="net2", network_id=net))
+    assert one != two
+    found = run_in_transaction(sessions, lambda s: {p.id: (p.device_id, binding_of(s, [p.id])[p.id].host,
+                                                           [a.ip_address for a in p.fixed_ips]) for p in _dhcp_ports(s, net)})  # fmt: skip
+    assert found[one][:2] == (dhcp_device_id(net, "net1"), "net1") and found[two][:2] == (dhcp_device_id(net, "net2"), "net2")
+    assert found[one][2] != found[two][2]

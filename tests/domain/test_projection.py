@@ -8,7 +8,7 @@ gateway and a floating IP on the network node.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from neutrino.db.engine import make_engine, make_sessionmaker, run_in_transaction
 from neutrino.db.migrate import upgrade_if_needed
@@ -19,6 +19,7 @@ from neutrino.domain.models import (
     FloatingIP,
     NetworkDhcpAgentBinding,
     NetworkSegment,
+    Port,
     PortBinding,
     PortBindingLevel,
     Router,
@@ -231,3 +232,18 @@ def test_an_address_group_rule_reaches_the_hosts_and_follows_the_group(sessions)
     after = run_in_transaction(sessions, lambda s: project_host(s, "compute1"))
     assert after.fingerprint != before.fingerprint
     assert {g.group_id: g.ipv4 for g in after.remote_groups}[gid] == ("192.0.2.0/24", "198.51.100.7/32")
+
+
+def test_bound_ports_name_every_dhcp_port_of_their_network_as_dhcp_server(sessions):
+    """The firewall lets DHCP replies in only from these (one DHCP port per agent serving the
+    network, a reserved one included: the next agent takes it over with its address)."""
+    ids = run_in_transaction(sessions, _cloud)
+
+    def dhcp_ports(s):
+        rows = s.scalars(select(Port).where(Port.network_id == ids["net"], Port.device_owner == "network:dhcp"))
+        return sorted((a.ip_address, p.mac_address) for p in rows for a in p.fixed_ips)
+
+    expected = run_in_transaction(sessions, dhcp_ports)
+    assert len(expected) == 3
+    [port] = run_in_transaction(sessions, lambda s: project_host(s, "compute1")).ports
+    assert port.dhcp_servers == tuple(expected)

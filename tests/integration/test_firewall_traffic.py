@@ -33,7 +33,7 @@ pytestmark = pytest.mark.root
 SUBNET = "10.20.0.0/24"
 PORT_A, MAC_A, IP_A = "a7f3c1d2-0b1e-4c55-9a00-00000000000a", "fa:16:3e:20:00:0a", "10.20.0.10"
 PORT_B, MAC_B, IP_B = "b7f3c1d2-0b1e-4c55-9a00-00000000000b", "fa:16:3e:20:00:0b", "10.20.0.11"
-IP_OUT = "10.20.0.100"
+IP_OUT, MAC_OUT = "10.20.0.100", "fa:16:3e:20:00:64"
 BLOCKED = 2.0  # seconds a blocked probe waits
 
 
@@ -62,7 +62,7 @@ def _build(netlink: Netlink, lab: Lab) -> None:
         _vm_nic(netlink, vm, mac, ip)
     netlink.add_veth("c-port", "eth0", netns=lab.host, peer_netns=lab.out)
     netlink.set_link("c-port", netns=lab.host, master="br-int", up=True)
-    _vm_nic(netlink, lab.out, "fa:16:3e:20:00:64", IP_OUT)
+    _vm_nic(netlink, lab.out, MAC_OUT, IP_OUT)
     for key in sysctls.KEYS:  # a new namespace has them at 1 here; say so anyway (docs/dataplane.md)
         netlink.set_sysctl(key, 1, netns=lab.host)
     assert sysctls.problems({key: netlink.get_sysctl(key, netns=lab.host) for key in sysctls.KEYS}) == []
@@ -271,14 +271,22 @@ def test_changed_mac_dropped_unless_allowed_pair(lab: Lab) -> None:
 
 def test_dhcp_server_from_vm_dropped_replies_to_vm_allowed(lab: Lab) -> None:
     """A VM answering as a DHCP server sends *from* port 67: dropped, whatever its egress rules
-    say (A allows all egress; the same datagram from another source port passes). A server's
-    reply *to* a VM (67 -> 68) is let in without any ingress rule: conntrack cannot match it to
-    the broadcast DISCOVER, so the firewall admits it explicitly, as Neutron does."""
-    apply(lab, [port_a(), port_b()])
+    say (A allows all egress; the same datagram from another source port passes). A reply of
+    the network's DHCP server *to* a VM (67 -> 68) is let in without any ingress rule: conntrack
+    cannot match it to the broadcast DISCOVER, so the firewall admits it explicitly; a reply
+    from anything that is not one of the network's DHCP ports is dropped, even with an ingress
+    rule that allows all UDP."""
+    server = (IP_OUT, MAC_OUT)
+    apply(lab, [replace(port_a(), dhcp_servers=(server,)), port_b()])
     assert datagram(lab.a, lab.out, IP_OUT, 68, sport=67) is None
     assert datagram(lab.a, lab.out, IP_OUT, 68, sport=6767) is not None
     assert datagram(lab.out, lab.a, IP_A, 68, sport=67) == f"{IP_OUT}:67"
     assert datagram(lab.out, lab.a, IP_A, 69, sport=6767) is None  # anything else: no ingress rule
+    assert datagram(lab.out, lab.b, IP_B, 68, sport=67) == f"{IP_OUT}:67"  # B's network has no DHCP port: Neutron's rule
+    udp_in = allow("ingress", "udp")
+    apply(lab, [replace(port_a(udp_in), dhcp_servers=(("10.20.0.2", MAC_OUT),)), port_b()])
+    assert datagram(lab.out, lab.a, IP_A, 69, sport=6767) is not None  # the rule lets UDP in ...
+    assert datagram(lab.out, lab.a, IP_A, 68, sport=67) is None  # ... but no DHCP reply from a non-server
 
 
 def test_port_security_off_and_no_groups(lab: Lab) -> None:

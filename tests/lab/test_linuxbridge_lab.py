@@ -234,3 +234,15 @@ def test_a_rule_removed_cuts_an_established_connection(cl, nets):
     t.join(timeout=30)
     assert result and not result[0].ok, result
     assert not _tcp(cli, srv, port=7100).ok
+
+
+def test_a_rogue_dhcp_server_is_not_heard(cl, nets):
+    """DHCP replies reach an instance only from its network's DHCP port on the brq bridges'
+    firewall too: a dnsmasq in an instance without port security is not heard by its
+    neighbour on the same bridge (tests/lab/test_dhcp_ha_lab.py does it on the OVS hybrid plug)."""
+    from neutrino.dataplane.naming import TAP
+    from tests.lab.test_dhcp_ha_lab import rogue_dhcp_not_heard
+
+    victim = cl.vm("lb-dv", nets["vx"]["id"], "compute1", security_groups=("default",))
+    rogue = cl.vm("lb-rogue", nets["vx"]["id"], "compute1", security_groups=("default",))
+    rogue_dhcp_not_heard(cl, rogue, victim, rogue.devices[TAP])

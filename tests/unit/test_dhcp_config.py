@@ -51,7 +51,7 @@ BASE = [
     "dnsmasq", "--no-hosts", "--no-resolv", f"--pid-file={D}/pid", f"--dhcp-hostsfile={D}/host",
     f"--addn-hosts={D}/addn_hosts", f"--dhcp-optsfile={D}/opts", f"--dhcp-leasefile={D}/leases",
     "--dhcp-match=set:ipxe,175", "--dhcp-userclass=set:ipxe6,iPXE", "--local-service", "--bind-dynamic",
-    f"--interface={DEV}", "--except-interface=lo",
+    f"--interface={DEV}", "--except-interface=lo", "--dhcp-authoritative",
 ]  # fmt: skip
 TAIL = ["--conf-file=/dev/null", "--domain=openstacklocal", f"--log-facility={D}/dnsmasq.log", "--log-dhcp"]
 
@@ -229,3 +229,32 @@ def test_initial_lease_file_lists_every_ipv4_dhcp_address() -> None:
     assert c.render_init_leases(net, c.DhcpSettings(lease_duration=-1), now=1000).startswith("0 fa:16:3e:00:00:05 ")
     no_dhcp = network((subnet4(enable=False),), (DHCP, VM))
     assert c.render_init_leases(no_dhcp, c.DhcpSettings(), now=1000) == ""
+
+
+# --- several DHCP agents per network ------------------------------------------------------------
+
+DHCP2 = port("dhcp0000-0001", "fa:16:3e:00:00:03", ip("s4", "10.0.0.3"), owner="network:dhcp")
+
+
+def test_two_dhcp_ports_both_handed_out_as_dns_servers_by_both_agents() -> None:
+    """Neutron: with more than one DHCP port on a subnet without name servers, every DHCP
+    port's address is a DNS server, in port order; both agents write the same options."""
+    net = network((subnet4(),), (DHCP, DHCP2, VM))
+    mine, theirs = render(net, DHCP), render(dataclasses.replace(net, dhcp_port_ids=(DHCP2.port_id,)), DHCP2)
+    assert mine.files["opts"].splitlines()[0] == "tag:subnet-s4,option:dns-server,10.0.0.2,10.0.0.3"
+    assert mine.files["opts"] == theirs.files["opts"]
+    assert mine.files["host"] == theirs.files["host"] == "fa:16:3e:00:00:05,host-10-0-0-5.openstacklocal,10.0.0.5\n"
+    assert mine.files["addn_hosts"] == theirs.files["addn_hosts"]
+
+
+def test_two_dhcp_ports_and_subnet_name_servers_the_subnet_wins() -> None:
+    cfg = render(network((subnet4(dns=("8.8.8.8",)),), (DHCP, DHCP2, VM)))
+    assert cfg.files["opts"].splitlines()[0] == "tag:subnet-s4,option:dns-server,8.8.8.8"
+
+
+def test_both_agents_start_with_the_same_leases_and_are_authoritative() -> None:
+    """A rebinding client's broadcast reaches every server; a dnsmasq that did not hand the
+    lease out answers it only as authoritative (or with a lease of it from the init file)."""
+    net = network((subnet4(),), (DHCP, DHCP2, VM))
+    assert c.render_init_leases(net, c.DhcpSettings(lease_duration=120), 1000) == "1120 fa:16:3e:00:00:05 10.0.0.5 * *\n"
+    assert "--dhcp-authoritative" in render(net).argv

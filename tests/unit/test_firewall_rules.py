@@ -3,6 +3,8 @@ script (tests/fixtures/firewall_full.nft, which nft itself checks in tests/integ
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from pathlib import Path
 
@@ -81,8 +83,10 @@ GOLDEN_DEFAULT = """\
 	chain ia1b2c3d4-0 {
 		comment "port a1b2c3d4-0000-4000-8000-00000000000a: to the VM"
 		meta protocol != { ip, ip6 } accept
-		meta protocol ip udp sport 67 udp dport 68 accept
-		meta protocol ip6 udp sport 547 udp dport 546 accept
+		meta protocol ip ip daddr { 10.0.0.10, 255.255.255.255 } udp sport 67 udp dport 68 accept
+		meta protocol ip6 ip6 daddr fe80::/64 udp sport 547 udp dport 546 accept
+		meta protocol ip udp sport 67 udp dport 68 drop
+		meta protocol ip6 udp sport 547 udp dport 546 drop
 		meta protocol ip6 icmpv6 type { mld-listener-query, nd-neighbor-solicit, nd-neighbor-advert } accept
 		meta protocol ip6 ip6 saddr fe80::/10 icmpv6 type nd-router-advert accept
 		meta mark and 0x03000000 == 0x01000000 accept
@@ -189,7 +193,7 @@ def test_port_security_off_is_accepted_both_ways_without_chains() -> None:
 def test_no_groups_leaves_anti_spoofing_and_dhcp_and_drops_the_rest() -> None:
     body = rules.render([port(groups=())])
     ingress, egress = chain(body, "ia1b2c3d4-0"), chain(body, "oa1b2c3d4-0")
-    assert ingress == [*rules.TO_VM_FIXED, *rules.STATE, "drop"]
+    assert ingress == [rules.NOT_IP, *rules.dhcp_reply_lines(port()), *rules.TO_VM_FIXED, *rules.STATE, "drop"]
     assert egress[2:] == ["jump sa1b2c3d4-0", *rules.FROM_VM_FIXED, *rules.STATE, "drop"]
 
 
@@ -230,7 +234,46 @@ def test_dhcp_client_out_server_dropped_replies_in() -> None:
     assert discover < spoof < renew < server < state and server6 < state < egress.index("meta protocol ip accept")
     assert egress.index("meta protocol ip6 udp sport 546 udp dport 547 accept") < server6
     assert egress.index("meta protocol ip6 icmpv6 type nd-router-advert drop") < egress.index("meta protocol ip6 meta l4proto ipv6-icmp accept")
-    assert ingress.index("meta protocol ip udp sport 67 udp dport 68 accept") < ingress.index("drop")
+    assert ingress.index("meta protocol ip udp sport 67 udp dport 68 drop") < ingress.index(rules.STATE[0])
+
+
+DHCP_A, DHCP_B = ("10.0.0.2", "fa:16:3e:00:00:02"), ("10.0.0.3", "fa:16:3e:00:00:03")
+
+
+def test_dhcp_replies_only_from_the_networks_dhcp_ports() -> None:
+    """One accept line per DHCP port (its MAC with its address), to the port's own address or
+    broadcast; every other DHCP reply dropped before the security group rules and conntrack,
+    so an ingress rule allowing all UDP does not let a rogue server in."""
+    servers = (DHCP_A, DHCP_B, ("2001:db8::2", "fa:16:3e:00:00:02"))
+    vm = dataclasses.replace(port(rule("ingress", protocol="udp")), dhcp_servers=servers)
+    ingress = chain(rules.render([vm]), "ia1b2c3d4-0")
+    assert ingress[:6] == [
+        rules.NOT_IP,
+        f"ether saddr {DHCP_A[1]} meta protocol ip ip saddr 10.0.0.2 ip daddr {{ {IP}, 255.255.255.255 }} udp sport 67 udp dport 68 accept",
+        f"ether saddr {DHCP_B[1]} meta protocol ip ip saddr 10.0.0.3 ip daddr {{ {IP}, 255.255.255.255 }} udp sport 67 udp dport 68 accept",
+        "ether saddr fa:16:3e:00:00:02 meta protocol ip6 ip6 saddr { fe80::/10, 2001:db8::2 } ip6 daddr fe80::/64 udp sport 547 udp dport 546 accept",
+        *rules.DHCP_REPLY_DROP,
+    ]
+    assert ingress.index("meta protocol ip udp sport 67 udp dport 68 drop") < ingress.index(rules.STATE[0])
+    assert ingress.index(rules.STATE[0]) < ingress.index("meta protocol ip meta l4proto udp accept")
+
+
+def test_network_without_dhcp_ports_keeps_neutrons_rule() -> None:
+    """DHCP off on the network (a provider network's own server outside the cloud): replies
+    from anywhere, but only to the port's own addresses or broadcast (v6: or link-local)."""
+    assert rules.dhcp_reply_lines(port(ips=(IP, "2001:db8::10"))) == [
+        f"meta protocol ip ip daddr {{ {IP}, 255.255.255.255 }} udp sport 67 udp dport 68 accept",
+        "meta protocol ip6 ip6 daddr { 2001:db8::10, fe80::/64 } udp sport 547 udp dport 546 accept",
+        *rules.DHCP_REPLY_DROP,
+    ]
+
+
+def test_dhcp_servers_change_only_the_ports_of_their_network() -> None:
+    """A second DHCP agent's port on the network renders a new line for that network's ports."""
+    one = dataclasses.replace(port(), dhcp_servers=(DHCP_A,))
+    two = dataclasses.replace(one, dhcp_servers=(DHCP_A, DHCP_B))
+    assert rules.render([one]) != rules.render([two])
+    assert rules.dhcp_reply_lines(two)[:2] == [line for line in rules.dhcp_reply_lines(two) if "10.0.0." in line]
 
 
 def test_link_local_and_ct_table() -> None:
@@ -268,8 +311,9 @@ def realistic_ports() -> list[BoundPort]:
         )
         pairs = (("10.0.0.200", mac), ("172.16.0.0/12", "fa:16:3e:ff:00:01")) if n % 4 == 0 else ()
         grouped = n % 5 != 4
-        out.append(port(*((*group, *extra) if grouped else ()), pid=pid, mac=mac, ips=ips, pairs=pairs,
-                        security=n % 7 != 6, groups=("sg-1",) if grouped else ()))  # fmt: skip
+        vm = port(*((*group, *extra) if grouped else ()), pid=pid, mac=mac, ips=ips, pairs=pairs,
+                  security=n % 7 != 6, groups=("sg-1",) if grouped else ())  # fmt: skip
+        out.append(dataclasses.replace(vm, dhcp_servers=(DHCP_A, DHCP_B, ("2001:db8::2", DHCP_A[1]))))
     return out
 
 

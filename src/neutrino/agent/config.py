@@ -75,6 +75,9 @@ class AgentConfig:
     nova_metadata_url: str | None = None
     """An upstream metadata API (Nova's, http://host:8775) to forward to, signed; None: answer here."""
     metadata_proxy_shared_secret: str = ""
+    dhcp_lease_duration: int = 86400
+    """Seconds a DHCP lease lasts (Neutron's ``dhcp_lease_duration``; -1: infinite). dnsmasq
+    rounds anything under 120 up to 120."""
 
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
@@ -111,6 +114,8 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         raise ValueError(f"{source}: {key} must be a positive number of seconds")
     if key == "audit_interval" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
         raise ValueError(f"{source}: audit_interval must be a number of seconds (0: no periodic audit)")
+    if key == "dhcp_lease_duration" and (isinstance(value, bool) or not isinstance(value, int) or not (value > 0 or value == -1)):
+        raise ValueError(f"{source}: dhcp_lease_duration must be a positive number of seconds or -1 (infinite)")
     return value
 
 

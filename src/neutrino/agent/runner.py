@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +83,12 @@ class HostAgent:
 
         self.auditor = Auditor(self)
         if "dhcp" in settings.roles:
+            from neutrino.agent.dhcp.config import DhcpSettings
             from neutrino.agent.dhcp.reconciler import DhcpReconciler
 
             self.dhcp = DhcpReconciler(host, adapters["netlink"], plug, state_dir, self.client.create_dhcp_port,
-                                       settings=settings.metadata.dhcp_settings(), announcer=adapters.get("announcer"))  # fmt: skip
+                                       settings=replace(settings.metadata.dhcp_settings(), lease_duration=settings.dhcp_lease_duration),
+                                       announcer=adapters.get("announcer"))  # fmt: skip
         if "l3" in settings.roles:
             from neutrino.agent.l3.reconciler import L3Reconciler
 
@@ -242,7 +245,9 @@ class HostAgent:
             elif kind == "linuxbridge":
                 conf.update(interface_mappings=dict(self.settings.interface_mappings), l2_population=True,
                             vlan_subinterfaces=self.l2.cfg.vlan_capable, devices=len(self.l2.reported_up))  # fmt: skip
-            elif linuxbridge and kind in ("dhcp", "l3"):
+            if kind == "dhcp":
+                conf["dhcp_lease_duration"] = self.settings.dhcp_lease_duration
+            if linuxbridge and kind in ("dhcp", "l3"):
                 conf["interface_driver"] = "linuxbridge"
             self.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
                                      start_flag=start, availability_zone=zone and self.settings.availability_zone)  # fmt: skip

@@ -29,6 +29,7 @@ class AgentSettings:
     arp_proxy: bool = True
     availability_zone: str = "nova"
     """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
+    dhcp_lease_duration: int = 86400
     metadata: MetadataSettings = field(default_factory=MetadataSettings)
     audit_interval: float = 60.0
     """Seconds between audits of this host's dataplane (docs/audit.md); 0: none."""

@@ -56,6 +56,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
             enable_metadata_proxy=config.enable_metadata_proxy, metadata_port=config.metadata_port,
             enable_isolated_metadata=config.enable_isolated_metadata, force_metadata=config.force_metadata,
             nova_metadata_url=config.nova_metadata_url, shared_secret=config.metadata_proxy_shared_secret),
+        dhcp_lease_duration=config.dhcp_lease_duration,
     )  # fmt: skip
 
 

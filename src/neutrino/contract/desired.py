@@ -107,6 +107,9 @@ class BoundPort:
     """(ip_address or CIDR, mac_address) pairs the port may also send from."""
     revision_number: int
     qos: QosLimits | None = None
+    dhcp_servers: tuple[tuple[str, str], ...] = ()
+    """(address, MAC) of each of the network's DHCP ports (one per DHCP agent serving it): the
+    only sources of DHCP replies the firewall lets through to this port."""
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,11 @@ class DhcpClient:
         os.kill(self._proc.pid, signal.SIGUSR1)
         return self._next({"renew", "bound", "nak"}, timeout)
 
+    def next_report(self, timeout: float) -> LeaseEvent:
+        """The next report that ends an attempt (``renew``, ``bound`` or ``nak``), whenever
+        udhcpc's own timers make one: a renewal at half the lease, a rebinding later."""
+        return self._next({"renew", "bound", "nak"}, timeout)
+
     def events(self) -> list[LeaseEvent]:
         try:
             lines = self.log.read_text(errors="replace").splitlines()

@@ -1,7 +1,7 @@
 #!/bin/sh
 # busybox udhcpc -s script for the lab's instances (busybox ships none; docs/dataplane.md, "dnsmasq per network"):
 # applies the lease's address, mask, MTU and routes with `ip`, and prints one line
-# "udhcpc.sh: <event> ip=... mask=... router=... mtu=... dns=... domain=... hostname=... staticroutes=..."
+# "udhcpc.sh: <event> ip=... mask=... router=... mtu=... dns=a,b domain=... hostname=... server=... staticroutes=..."
 # that tests read. Classless static routes (option 121) replace the router option (RFC 3442);
 # a next hop 0.0.0.0 means on-link; busybox asks for them only when run with `-O staticroutes`.
 # Nothing outside the interface is touched (no resolv.conf). Use:
@@ -35,7 +35,7 @@ case "$event" in
             set -- $router
             ip route replace default via "$1" dev "$dev" proto static
         fi
-        echo "udhcpc.sh: $event ip=$ip mask=${mask:-$subnet} router=$router mtu=$mtu dns=$dns domain=$domain hostname=$hostname staticroutes=$staticroutes"
+        echo "udhcpc.sh: $event ip=$ip mask=${mask:-$subnet} router=$router mtu=$mtu dns=$(echo $dns | tr ' ' ,) domain=$domain hostname=$hostname server=$serverid staticroutes=$staticroutes"
         ;;
     leasefail|nak)
         echo "udhcpc.sh: $event ${message:-}"

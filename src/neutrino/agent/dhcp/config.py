@@ -7,7 +7,11 @@ HA, floating IP, DVR) get no lines.
 IPv6 SLAAC addresses get no host line (the client does not ask), DHCPv6-stateless ones only a
 ``set:port-<id>`` tag line when the port has extra options. Differences from Neutron: the
 ``dns-server`` option names the DHCP port's own address(es) when the subnet has no name servers
-(Neutron leaves it to dnsmasq's default when there is one DHCP port: same answer on the wire);
+(Neutron leaves it to dnsmasq's default when there is one DHCP port: same answer on the wire;
+with several DHCP ports, one per agent, both name all of them, in port order);
+``--dhcp-authoritative``: every server of a network ACKs a rebinding client's broadcast for a
+port it has a host line for, even without a lease of its own (docs/neutron-behaviour.md,
+"Several DHCP agents per network");
 ``--interface``/``--except-interface=lo`` pin dnsmasq to the ns- device (docs/dataplane.md, "dnsmasq per network");
 ``--enable-ra`` when a subnet has an ``ipv6_ra_mode`` (Neutron leaves RAs to radvd in qrouter).
 """
@@ -200,10 +204,24 @@ def format_option(ip_version: int, tag: str, option: str, *values: str) -> str:
     return ",".join([f"tag:{tag}", *([extra] if extra else []), option, *values])
 
 
-def render_opts(network: DhcpNetwork, port: DhcpPort | None, settings: DhcpSettings) -> str:
-    dhcp_ips: dict[str, list[str]] = {}
+def dhcp_server_ips(network: DhcpNetwork, port: DhcpPort | None) -> dict[str, list[str]]:
+    """Subnet id -> the addresses handed out as DNS servers when the subnet names none: every
+    DHCP port's (one per agent serving the network, in port order, so that every agent gives
+    the same answer) when there are several, else this agent's own (Neutron's
+    ``_generate_opts_per_port``)."""
+    own: dict[str, list[str]] = {}
     for fixed in port.fixed_ips if port else ():
-        dhcp_ips.setdefault(fixed.subnet_id, []).append(fixed.ip_address)
+        own.setdefault(fixed.subnet_id, []).append(fixed.ip_address)
+    every: dict[str, list[str]] = {}
+    for p in network.ports:
+        if p.device_owner == DEVICE_OWNER_DHCP:
+            for fixed in p.fixed_ips:
+                every.setdefault(fixed.subnet_id, []).append(fixed.ip_address)
+    return {sid: every[sid] if len(every.get(sid, ())) > 1 else own.get(sid, []) for sid in {*own, *every}}
+
+
+def render_opts(network: DhcpNetwork, port: DhcpPort | None, settings: DhcpSettings) -> str:
+    dhcp_ips = dhcp_server_ips(network, port)
     lines = []
     isolated = isolated_subnets(network) if settings.metadata else set()
     for subnet in network.subnets:
@@ -255,7 +273,7 @@ def dnsmasq_argv(network: DhcpNetwork, conf_dir: Path, interface: str, settings:
         f"--dhcp-hostsfile={paths / 'host'}", f"--addn-hosts={paths / 'addn_hosts'}",
         f"--dhcp-optsfile={paths / 'opts'}", f"--dhcp-leasefile={paths.leases}",
         "--dhcp-match=set:ipxe,175", "--dhcp-userclass=set:ipxe6,iPXE", "--local-service", "--bind-dynamic",
-        f"--interface={interface}", "--except-interface=lo",
+        f"--interface={interface}", "--except-interface=lo", "--dhcp-authoritative",
     ]  # fmt: skip
     lease = "infinite" if settings.lease_duration == -1 else f"{settings.lease_duration}s"
     possible = 0

@@ -15,6 +15,9 @@ Semantics follow Neutron's hybrid iptables driver: per port a chain ``i<id10>`` 
 the qbr through the tap, to the VM), ``o<id10>`` (frames entering from the tap) and ``s<id10>``
 (anti-spoofing), reached through the verdict maps ``to_vm`` / ``from_vm`` keyed by tap name. A
 port without port security is mapped to ``accept``; bridges and ports not listed are not touched.
+DHCP replies reach a port only from its network's DHCP ports (``BoundPort.dhcp_servers``, each
+from its own MAC and address), stricter than Neutron's provider rule (docs/neutron-behaviour.md,
+"Several DHCP agents per network").
 802.1Q-tagged frames (a trunk's subports, docs/dataplane.md "Trunks") pass unfiltered, as with
 Neutron's hybrid iptables driver, where br_netfilter does not hand tagged frames to iptables.
 """
@@ -61,10 +64,14 @@ STATE = [
     f"meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept",
     f"meta mark and {CT_MASK:#010x} == {CT_INVALID:#010x} drop",
 ]
+NOT_IP = "meta protocol != { ip, ip6 } accept"
+DHCP_REPLY_DROP = [
+    "meta protocol ip udp sport 67 udp dport 68 drop",
+    "meta protocol ip6 udp sport 547 udp dport 546 drop",
+]
+"""After the replies of the network's own DHCP ports (``dhcp_reply_lines``): any other DHCP
+reply is dropped, whatever the security groups allow and whatever conntrack says."""
 TO_VM_FIXED = [
-    "meta protocol != { ip, ip6 } accept",
-    "meta protocol ip udp sport 67 udp dport 68 accept",
-    "meta protocol ip6 udp sport 547 udp dport 546 accept",
     "meta protocol ip6 icmpv6 type { mld-listener-query, nd-neighbor-solicit, nd-neighbor-advert } accept",
     "meta protocol ip6 ip6 saddr fe80::/10 icmpv6 type nd-router-advert accept",
 ]
@@ -241,8 +248,32 @@ def egress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
     return [*unspec, f"jump {chain_names(port.port_id)['spoof']}", *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress", sets), "drop"]
 
 
+def dhcp_reply_lines(port: BoundPort) -> list[str]:
+    """Accept DHCP replies only from the network's DHCP ports, each from its own MAC and
+    address, to the port's own fixed addresses or broadcast (v4; Neutron's provider rule) and
+    to them or link-local (v6, where the server answers from its link-local address). One
+    line per server: a second DHCP agent of the network is a second line, and a rogue server
+    on another port (port security off, or on another host) is dropped by ``DHCP_REPLY_DROP``.
+    A network without DHCP ports (DHCP disabled: a provider network's own DHCP server outside
+    the cloud) keeps Neutron's rule, any source to those destinations."""
+    own4 = [f.ip_address for f in port.fixed_ips if ":" not in f.ip_address]
+    own6 = [f.ip_address for f in port.fixed_ips if ":" in f.ip_address]
+    to4, to6 = nft_set([*own4, "255.255.255.255"]), nft_set([*own6, "fe80::/64"])
+    v4 = "udp sport 67 udp dport 68 accept"
+    v6 = "udp sport 547 udp dport 546 accept"
+    if not port.dhcp_servers:
+        return [f"meta protocol ip ip daddr {to4} {v4}", f"meta protocol ip6 ip6 daddr {to6} {v6}", *DHCP_REPLY_DROP]
+    out = []
+    for ip, mac in port.dhcp_servers:
+        if ":" in ip:
+            out.append(f"ether saddr {mac} meta protocol ip6 ip6 saddr {{ fe80::/10, {ip} }} ip6 daddr {to6} {v6}")
+        else:
+            out.append(f"ether saddr {mac} meta protocol ip ip saddr {ip} ip daddr {to4} {v4}")
+    return [*dict.fromkeys(out), *DHCP_REPLY_DROP]
+
+
 def ingress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
-    return [*TO_VM_FIXED, *STATE, *rule_lines(port, "ingress", sets), "drop"]
+    return [NOT_IP, *dhcp_reply_lines(port), *TO_VM_FIXED, *STATE, *rule_lines(port, "ingress", sets), "drop"]
 
 
 def _chain(name: str, comment: str, lines: Sequence[str]) -> list[str]:

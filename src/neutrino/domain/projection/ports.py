@@ -20,6 +20,7 @@ from neutrino.domain.models import (
     SecurityGroupRule,
 )
 from neutrino.domain.projection.qos import qos_of
+from neutrino.domain.scheduling.dhcp import DHCP_OWNER
 from neutrino.domain.projection.lookups import segments_of, segments_by_id, fixed_ips_of, UNBOUND
 
 
@@ -58,6 +59,7 @@ def bound_ports(session: Session, host: str) -> list[BoundPort]:
     ):
         pairs[port_id].append((ip, mac))
     limits = qos_of(session, [(p.id, p.network_id) for p, _ in rows])
+    servers = dhcp_servers(session, {p.network_id for p, _ in rows})
     out = []
     for port, vif_type in rows:
         seg_row = bound_segments.get(levels.get(port.id) or "")
@@ -85,9 +87,23 @@ def bound_ports(session: Session, host: str) -> list[BoundPort]:
                 allowed_address_pairs=tuple(sorted(pairs.get(port.id, []))),
                 revision_number=port.revision_number,
                 qos=limits.get(port.id),
+                dhcp_servers=servers.get(port.network_id, ()),
             )
         )
     return out
+
+
+def dhcp_servers(session: Session, network_ids: set[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Network id -> (address, MAC) of each of its DHCP ports' fixed IPs, sorted."""
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if network_ids:
+        for network_id, ip, mac in session.execute(
+            select(Port.network_id, IPAllocation.ip_address, Port.mac_address)
+            .join(IPAllocation, IPAllocation.port_id == Port.id)
+            .where(Port.network_id.in_(network_ids), Port.device_owner == DHCP_OWNER)
+        ):
+            out[network_id].append((ip, mac.lower()))
+    return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
 def _rules(session: Session, group_ids: set[str]) -> dict[str, tuple[SecurityRule, ...]]:
