@@ -130,6 +130,7 @@ from neutrino.errors.l3_extensions import (
     PortHasBindingFloatingIP,
     AutoAllocationFailure,
     DefaultExternalNetworkExists,
+    NoVRIDAvailable,
 )
 from neutrino.errors.agents import (
     AgentNotFound,
@@ -209,6 +210,7 @@ __all__ = [
     "PortHasBindingFloatingIP",
     "AutoAllocationFailure",
     "DefaultExternalNetworkExists",
+    "NoVRIDAvailable",
     "TraceNotPossible",
     "IpAddressGenerationFailureNoMatchingSubnet",
     "PortBound",

@@ -38,3 +38,12 @@ class AutoAllocationFailure(Conflict):
 
 class DefaultExternalNetworkExists(Conflict):
     template = "A default external network already exists: %(net_id)s."
+
+
+class NoVRIDAvailable(Conflict):
+    """An HA router's project has all 254 VRRP ids of its HA network in use (l3-ha)."""
+
+    template = (
+        "No more Virtual Router Identifier (VRID) available when creating router %(router_id)s. "
+        "The limit of number of HA Routers per tenant is 254."
+    )
