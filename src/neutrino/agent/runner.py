@@ -54,6 +54,11 @@ class AgentSettings:
     arp_proxy: bool = True
     availability_zone: str = "nova"
     """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
+    ha_vrrp_advert_int: int = 2
+    """Seconds between VRRP adverts of HA routers (Neutron's default 2); a standby takes over
+    after about three missed ones."""
+    ha_state_poll: float = 0.2
+    """How often the L3 role looks at its keepalived state files, to report a change at once."""
 
 
 class HostAgent:
@@ -104,8 +109,14 @@ class HostAgent:
         if "l3" in settings.roles:
             from neutrino.agent.l3.reconciler import L3Reconciler
 
+            from neutrino.agent.l3.ha import HaRouters
+            from neutrino.agent.l3.keepalived import VrrpSettings
+
+            ha_dir = (settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name) / "ha_confs"
+            ha = adapters.get("ha") or HaRouters(ha_dir, VrrpSettings(advert_int=settings.ha_vrrp_advert_int))
             self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"],
-                                   announcer=adapters.get("announcer"))  # fmt: skip
+                                   announcer=adapters.get("announcer"), ha=ha)  # fmt: skip
+        self._ha_states: dict[str, str] = {}
 
     def _linuxbridge(self, adapters: dict[str, Any], firewall: Any) -> LinuxbridgeL2Reconciler:
         """The Linux bridge L2 agent; VLAN networks only where the kernel makes VLAN subinterfaces."""
@@ -205,11 +216,24 @@ class HostAgent:
                                              trace=self._trace)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
-        for target, name in ((self._work, "work"), (self._heartbeat, "heartbeat")):
+        loops = [(self._work, "work"), (self._heartbeat, "heartbeat")]
+        if self.l3 is not None:
+            loops.append((self._watch_ha, "ha-states"))
+        for target, name in loops:
             t = threading.Thread(target=target, name=f"agent-{self.host.name}-{name}", daemon=True)
             t.start()
             self._threads.append(t)
         self.queue.add("l2")
+
+    def _watch_ha(self) -> None:
+        """A keepalived transition wakes the worker at once (it reports the new state), instead
+        of waiting for the next notification or resync: the ports follow the active side."""
+        while not self._stop.wait(self.settings.ha_state_poll):
+            ha = getattr(self.l3, "ha", None)
+            if ha is None:
+                continue
+            if any(ha.state(rid) not in (None, seen) for rid, seen in list(self._ha_states.items())):
+                self.queue.add("l2")
 
     def _trace(self, msg: dict[str, Any]) -> None:
         """Run a trace request's read-only probes (``agent/trace.py``) in a thread of their own,
@@ -357,13 +381,20 @@ class HostAgent:
             retry = bool(dhcp.failed)
             self.metrics.applied("dhcp", {"networks_removed": len(dhcp.removed), "ports_ready": len(ready)})
         if self.l3 is not None:
-            # the router ports of routers scheduled here are bound here (as Neutron's sync_routers)
+            # the router ports of routers scheduled here are bound here (as Neutron's sync_routers);
+            # an HA router's only where it is active (the server binds them when told the state)
             local = {p.port_id for p in desired.ports}
-            wanted = [i.port_id for r in desired.routers for i in r.interfaces]
-            wanted += [r.gateway.port_id for r in desired.routers if r.gateway is not None]
+            mine = [r for r in desired.routers if r.ha is None or self._ha_states.get(r.router_id) == "active"]
+            wanted = [i.port_id for r in mine for i in r.interfaces]
+            wanted += [r.gateway.port_id for r in mine if r.gateway is not None]
             if set(wanted) - local:
                 self.client.bind_ports(sorted(set(wanted) - local))
             l3 = self.l3.reconcile(desired)
+            states = {k: v for k, v in l3.ha_states.items() if self._ha_states.get(k) != v}
+            if states:
+                self.client.update_ha_states(states)
+                retry = True  # an active router's ports are bound now: look again
+            self._ha_states = dict(l3.ha_states)
             changed = {k: v for k, v in l3.fip_statuses.items() if self._fip_status.get(k) != v}
             if changed:
                 self.client.update_floatingip_statuses(changed)

@@ -48,6 +48,10 @@ class AgentClient:
     def update_floatingip_statuses(self, statuses: dict[str, str]) -> list[str]:
         return list(self._call(messages.UPDATE_FIP_STATUSES, statuses=statuses)["updated"])
 
+    def update_ha_states(self, states: dict[str, str]) -> list[str]:
+        """This host's HA routers' states (router id: active|standby); the routers that changed."""
+        return list(self._call(messages.UPDATE_HA_STATES, states=states)["updated"])
+
     def trace_result(self, request_id: str, result: dict[str, Any]) -> None:
         self._call(messages.TRACE_RESULT, request_id=request_id, result=result)
 

@@ -73,6 +73,8 @@ class RpcServer:
                 "bound": agent_requests.bind_router_ports(s, cfg, msg["host"], msg["port_ids"])},
             messages.UPDATE_FIP_STATUSES: lambda s, msg: {
                 "updated": agent_requests.update_floatingip_statuses(s, msg["statuses"])},
+            messages.UPDATE_HA_STATES: lambda s, msg: {
+                "updated": agent_requests.update_ha_states(s, cfg, msg["host"], msg["states"])},
         }  # fmt: skip
         self.direct: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         """Methods that need no transaction of their own (a trace's answers)."""

@@ -27,6 +27,7 @@ from neutrino.domain.models import (
     Subnet,
     SubnetPool,
 )
+from neutrino.domain.projection.ha import ha_of
 from neutrino.domain.projection.lookups import segments_of, fixed_ips_of, INTERFACE_OWNERS
 
 
@@ -90,6 +91,7 @@ def routers_of(session: Session, host: str) -> list[RouterState]:
             FloatingIPState(fip.id, fip.floating_ip_address, fip.fixed_ip_address, fip.fixed_port_id, fip.status)
         )
     forwardings = _port_forwardings(session, ids)
+    ha = ha_of(session, host, ids)
     out = []
     for r in routers:
         gw = gw_ports.get(r.gw_port_id or "")
@@ -109,6 +111,7 @@ def routers_of(session: Session, host: str) -> list[RouterState]:
                 floating_ips=tuple(fips.get(r.id, [])),
                 revision_number=r.revision_number,
                 port_forwardings=tuple(forwardings.get(r.id, [])),
+                ha=ha.get(r.id),
             )
         )
     return out
