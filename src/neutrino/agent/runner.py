@@ -112,7 +112,8 @@ class HostAgent:
             from neutrino.agent.l3.ha import HaRouters
             from neutrino.agent.l3.keepalived import VrrpSettings
 
-            ha_dir = (settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name) / "ha_confs"
+            # beside the DHCP role's directory: <state>/<host>/ha_confs/<router id>/
+            ha_dir = (settings.state_dir.parent if settings.state_dir else Path("/var/lib/neutrino") / host.name) / "ha_confs"
             ha = adapters.get("ha") or HaRouters(ha_dir, VrrpSettings(advert_int=settings.ha_vrrp_advert_int))
             self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"],
                                    announcer=adapters.get("announcer"), ha=ha)  # fmt: skip

@@ -49,6 +49,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
         tunneling_ip=config.tunneling_ip, datapath_type=datapath or "netdev", firewall=config.firewall,
         report_interval=config.report_interval, resync_interval=config.resync_interval,
         state_dir=config.state_dir / config.host / "dhcp", availability_zone=config.availability_zone,
+        ha_vrrp_advert_int=config.ha_vrrp_advert_int,
         mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
     )  # fmt: skip
 
