@@ -136,3 +136,11 @@ def test_supervision_start_reload_restart_and_stop(tmp_path: Path):
     gone = ha.remove_stale(set(), lambda rid: f"ns-{rid}")
     assert gone == ["left-over", "r1"] and daemon.stops == 1 and made["left-over"].stops == 1
     assert not (tmp_path / "r1").exists()
+
+
+def test_sub_second_adverts_use_vrrp_version_3_without_authentication():
+    text = keepalived.render(ha_router(), keepalived.VrrpSettings(advert_int=0.5), "/n")
+    lines = [line.strip() for line in text.splitlines()]
+    assert "version 3" in lines and "advert_int 0.5" in lines and "authentication {" not in lines
+    whole = keepalived.render(ha_router(), keepalived.VrrpSettings(advert_int=1), "/n")
+    assert "version 3" not in whole and "    advert_int 1\n" in whole

@@ -54,7 +54,7 @@ class AgentSettings:
     arp_proxy: bool = True
     availability_zone: str = "nova"
     """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
-    ha_vrrp_advert_int: int = 2
+    ha_vrrp_advert_int: float = 2
     """Seconds between VRRP adverts of HA routers (Neutron's default 2); a standby takes over
     after about three missed ones."""
     ha_state_poll: float = 0.2

@@ -230,7 +230,8 @@ class Netlink:
         out = []
         for msg in self._ipr(netns).get_addr(index=index):
             addr = msg.get("IFA_ADDRESS")
-            if not ipaddress.ip_address(addr).is_link_local:
+            ip = ipaddress.ip_address(addr)
+            if not (ip.version == 6 and ip.is_link_local):  # IPv4 169.254/16 (HA networks) is ours
                 out.append(f"{addr}/{msg['prefixlen']}")
         return out
 

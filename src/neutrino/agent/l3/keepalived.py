@@ -29,9 +29,14 @@ PRIMARY_VIP_NET = "169.254.0.0/24"
 
 @dataclass(frozen=True)
 class VrrpSettings:
-    """Neutron's ``ha_vrrp_*`` agent options."""
+    """Neutron's ``ha_vrrp_*`` agent options. A fractional ``advert_int`` (below a second)
+    needs VRRP version 3, which has no authentication: the instance is rendered so."""
 
-    advert_int: int = 2
+    advert_int: float = 2
+
+    @property
+    def version3(self) -> bool:
+        return self.advert_int != int(self.advert_int)
     auth_type: str = "PASS"
     auth_password: str = "neutrino"
 
@@ -84,9 +89,10 @@ def render(router: RouterState, settings: VrrpSettings, notify_script: str) -> s
         f"    garp_master_delay {GARP_MASTER_DELAY}",
         f"    garp_master_repeat {GARP_MASTER_REPEAT}",
         "    nopreempt",
-        f"    advert_int {settings.advert_int}",
+        *(["    version 3"] if settings.version3 else []),
+        f"    advert_int {settings.advert_int:g}",
     ]
-    if settings.auth_password:
+    if settings.auth_password and not settings.version3:
         lines += [
             "    authentication {",
             f"        auth_type {settings.auth_type}",
