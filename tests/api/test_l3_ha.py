@@ -113,3 +113,42 @@ def test_max_agents_and_later_agents(api):
     assert hosts == ["net1", "net2"]
     ports = api.get(f"/v2.0/ports?device_id={r['id']}&device_owner=network:router_ha_interface").json()["ports"]
     assert len(ports) == 2
+
+
+def test_dead_active_agent_shown_standby_or_unknown(api):
+    from tests.api.agent_support import ago
+
+    report(api, "net1", "l3", start=True)
+    report(api, "net2", "l3", start=True)
+    r = _router(api, ha=True)
+    run(api, lambda s: l3_ha.update_states(s, cfg_of(api), "net1", {r["id"]: "active"}))
+
+    def shown():  # type: ignore[no-untyped-def]
+        return {a["host"]: a["ha_state"] for a in api.get(f"/v2.0/routers/{r['id']}/l3-agents").json()["agents"]}
+
+    assert shown() == {"net1": "active", "net2": "standby"}
+    report(api, "net1", "l3", now=ago(100))  # net1 fell silent
+    assert shown() == {"net1": "standby", "net2": "standby"}
+    report(api, "net2", "l3", now=ago(100))
+    assert shown() == {"net1": "unknown", "net2": "standby"}
+
+
+def test_router_ports_follow_the_active_agent(api):
+    for host in ("net1", "net2"):
+        report(api, host, "ovs", start=True)
+        report(api, host, "l3", start=True)
+    r = _router(api, ha=True)
+    net = api.network()
+    sub = api.subnet(net["id"], "10.9.0.0/24")
+    assert api.put(f"/v2.0/routers/{r['id']}/add_router_interface", {"subnet_id": sub["id"]}).status_code == 200
+
+    def hosts():  # type: ignore[no-untyped-def]
+        ports = api.get(f"/v2.0/ports?device_id={r['id']}&network_id={net['id']}").json()["ports"]
+        return [p["binding:host_id"] for p in ports]
+
+    assert hosts() == [""]  # no side is active yet
+    run(api, lambda s: l3_ha.update_states(s, cfg_of(api), "net2", {r["id"]: "active"}))
+    assert hosts() == ["net2"]
+    run(api, lambda s: l3_ha.update_states(s, cfg_of(api), "net2", {r["id"]: "standby"}))
+    run(api, lambda s: l3_ha.update_states(s, cfg_of(api), "net1", {r["id"]: "master"}))
+    assert hosts() == ["net1"]

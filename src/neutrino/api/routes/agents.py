@@ -199,7 +199,7 @@ async def list_router_agents(request: Request, router_id: str) -> Response:
 
     def work(session: Session) -> list[dict[str, Any]]:
         found = agents.render(sched.l3_agents_of_router(session, ctx, router_id), cfg)
-        states = sched.l3_agent_states(session, router_id)
+        states = sched.l3_agent_states(session, cfg, router_id)
         if states:  # an HA router: each agent's VRRP state (l3-ha)
             for d in found:
                 d["ha_state"] = states.get(d["id"], "standby")

@@ -13,6 +13,7 @@ HA_PORT_NAME = "HA port tenant %s"
 HA_INTERFACE = "network:router_ha_interface"
 ACTIVE = "active"
 STANDBY = "standby"
+UNKNOWN = "unknown"
 STATES = (ACTIVE, STANDBY)
 VR_IDS = range(1, 255)
 """VRRP virtual router ids keepalived accepts (docs/neutron-behaviour.md, "L3 HA")."""

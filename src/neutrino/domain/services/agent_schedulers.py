@@ -99,6 +99,6 @@ def remove_router(session: Session, ctx: Context, cfg: DomainConfig, agent_id: s
     l3_ha.sync_ports(session, cast(Domain, cfg), [router_id])
 
 
-def l3_agent_states(session: Session, router_id: str) -> dict[str, str]:
+def l3_agent_states(session: Session, cfg: DomainConfig, router_id: str) -> dict[str, str]:
     """{agent id: ha_state} shown by ``GET /routers/{id}/l3-agents`` for an HA router."""
-    return l3_ha.states(session, router_id)
+    return l3_ha.states(session, cfg, router_id)

@@ -19,7 +19,8 @@ from neutrino import errors
 from neutrino.domain.context import Context, current
 from neutrino.domain.l3 import ha as rules
 from neutrino.domain.models import Agent, HaNetwork, HaPortBinding, HaRouter, Port, Router, RouterL3AgentBinding
-from neutrino.domain.services import l3_ports, networks, subnets
+from neutrino.domain.config import DomainConfig
+from neutrino.domain.services import agents, l3_ports, networks, subnets
 from neutrino.domain.wiring import Domain
 
 HA = "ha"
@@ -180,22 +181,24 @@ def sync_ports(session: Session, cfg: Domain, router_ids: list[str]) -> None:
             l3_ports.update_port(session, cfg, port.id, {"binding:host_id": host})
 
 
-def states(session: Session, router_id: str) -> dict[str, str]:
-    """{L3 agent id: active|standby} of an HA router (empty for a legacy one)."""
+def states(session: Session, cfg: DomainConfig, router_id: str) -> dict[str, str]:
+    """{L3 agent id: active|standby|unknown} of an HA router (empty for a legacy one).
+
+    A dead (or disabled) agent's last "active" is shown as standby while another agent lives,
+    as unknown when none does (Neutron's ``_get_bindings_and_update_router_state_for_dead_agents``;
+    shown, not stored: the agent's next report sets it)."""
     rows = session.execute(
-        select(HaPortBinding.l3_agent_id, HaPortBinding.state).where(HaPortBinding.router_id == router_id)
-    )
-    return {agent_id: state for agent_id, state in rows if agent_id}
-
-
-def active_host(session: Session, router_id: str) -> str | None:
-    return session.scalar(
-        select(Agent.host)
-        .join(HaPortBinding, HaPortBinding.l3_agent_id == Agent.id)
-        .where(HaPortBinding.router_id == router_id, HaPortBinding.state == rules.ACTIVE)
-        .order_by(Agent.host)
-        .limit(1)
-    )
+        select(HaPortBinding.state, Agent)
+        .join(Agent, Agent.id == HaPortBinding.l3_agent_id)
+        .where(HaPortBinding.router_id == router_id)
+    ).all()
+    live = {agent.id for _, agent in rows if agent.admin_state_up and agents.is_alive(agent, cfg)}
+    shown = {}
+    for state, agent in rows:
+        if state == rules.ACTIVE and agent.id not in live:
+            state = rules.STANDBY if live else rules.UNKNOWN
+        shown[agent.id] = state
+    return shown
 
 
 def update_states(session: Session, cfg: Domain, host: str, reported: dict[str, str]) -> list[str]:
