@@ -152,3 +152,12 @@ def test_router_ports_follow_the_active_agent(api):
     run(api, lambda s: l3_ha.update_states(s, cfg_of(api), "net2", {r["id"]: "standby"}))
     run(api, lambda s: l3_ha.update_states(s, cfg_of(api), "net1", {r["id"]: "master"}))
     assert hosts() == ["net1"]
+
+
+def test_ha_networks_count_against_no_quota(api):
+    from neutrino.domain.context import Context
+    from neutrino.domain.services import routers
+
+    cfg = cfg_of(api, quotas={"network": 0, "subnet": 0, "router": 10})
+    made = run(api, lambda s: routers.create(s, Context.admin("p9"), cfg, {"project_id": "p9", "ha": True}).id)
+    assert _ha_network(api, "p9") is not None and api.get(f"/v2.0/routers/{made}").json()["router"]["ha"] is True

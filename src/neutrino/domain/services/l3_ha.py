@@ -102,6 +102,8 @@ def ensure_network(session: Session, cfg: Domain, project_id: str) -> str:
     if existing is not None:
         return existing
     admin = Context.admin(project_id)
+    # not counted against any quota, as Neutron creates it through the plugin, not the API
+    cfg = cast(Domain, cfg.model_copy(update={"quotas": {**cfg.quotas, "network": -1, "subnet": -1}}))
     net = networks.create(
         session, admin, cfg,
         {"project_id": "", "name": rules.HA_NETWORK_NAME % project_id, "admin_state_up": True, "shared": False},
