@@ -161,3 +161,26 @@ def test_ha_networks_count_against_no_quota(api):
     cfg = cfg_of(api, quotas={"network": 0, "subnet": 0, "router": 10})
     made = run(api, lambda s: routers.create(s, Context.admin("p9"), cfg, {"project_id": "p9", "ha": True}).id)
     assert _ha_network(api, "p9") is not None and api.get(f"/v2.0/routers/{made}").json()["router"]["ha"] is True
+
+
+def test_ha_router_interfaces_are_replicated_and_migrate(api):
+    r = _router(api, ha=False, admin_state_up=False)
+    net = api.network()
+    sub = api.subnet(net["id"], "10.8.0.0/24")
+    added = api.put(f"/v2.0/routers/{r['id']}/add_router_interface", {"subnet_id": sub["id"]})
+    assert added.status_code == 200, added.text
+
+    def owners():  # type: ignore[no-untyped-def]
+        return [p["device_owner"] for p in api.get(f"/v2.0/ports?device_id={r['id']}&network_id={net['id']}").json()["ports"]]
+
+    assert owners() == ["network:router_interface"]
+    assert api.put(f"/v2.0/routers/{r['id']}", {"router": {"ha": True}}).status_code == 200
+    assert owners() == ["network:ha_router_replicated_interface"]
+    other = api.subnet(api.network()["id"], "10.7.0.0/24")
+    assert api.put(f"/v2.0/routers/{r['id']}/add_router_interface", {"subnet_id": other["id"]}).status_code == 200
+    ports = api.get(f"/v2.0/ports?device_id={r['id']}&device_owner=network:ha_router_replicated_interface").json()["ports"]
+    assert len(ports) == 2
+    assert api.put(f"/v2.0/routers/{r['id']}", {"router": {"ha": False}}).status_code == 200
+    assert owners() == ["network:router_interface"]
+    gone = api.put(f"/v2.0/routers/{r['id']}/remove_router_interface", {"subnet_id": sub["id"]})
+    assert gone.status_code == 200 and owners() == []

@@ -34,6 +34,7 @@ AGENTS = {"report_interval": 1.0}
 HANG_GUARD = 60.0
 STREAM_S = 20.0
 PORT = 5003
+INTERFACES = "network:ha_router_replicated_interface"
 
 
 def _states(cl: ProcessCloud, router_id: str) -> dict[str, str]:
@@ -92,7 +93,7 @@ def _failover(cl: ProcessCloud) -> None:
 
     inbound = poll(dnat, lambda c: c.ok, timeout=HANG_GUARD)
     assert inbound.ok and inbound.peer == outside_ip, inbound
-    ports = cl.api.request("GET", f"ports?device_id={router}&device_owner=network:router_interface")["ports"]
+    ports = cl.api.request("GET", f"ports?device_id={router}&device_owner={INTERFACES}")["ports"]
     assert [p["binding:host_id"] for p in ports] == [victim] and ports[0]["status"] == "ACTIVE", ports
 
     probe = [sys.executable, "-m", "neutrino.tools.tcpcheck"]
@@ -126,7 +127,7 @@ def _failover(cl: ProcessCloud) -> None:
               f"TCP stream gap {gap:.2f} s; API shows {survivor} active {api_s:.1f} s after the kill")  # fmt: skip
         assert gap < 5.0, f"the stream stalled {gap:.2f} s"
 
-        ports = poll(lambda: cl.api.request("GET", f"ports?device_id={router}&device_owner=network:router_interface")["ports"],
+        ports = poll(lambda: cl.api.request("GET", f"ports?device_id={router}&device_owner={INTERFACES}")["ports"],
                      lambda ps: [p["binding:host_id"] for p in ps] == [survivor], timeout=HANG_GUARD)  # fmt: skip
         assert [p["binding:host_id"] for p in ports] == [survivor], ports
         back = poll(dnat, lambda c: c.ok, timeout=HANG_GUARD)

@@ -27,7 +27,7 @@ HA = "ha"
 
 
 def is_ha(session: Session, router_id: str) -> bool:
-    return session.get(HaRouter, router_id) is not None
+    return session.scalar(select(HaRouter.router_id).where(HaRouter.router_id == router_id)) is not None
 
 
 def ha_ids(session: Session, router_ids: list[str]) -> set[str]:
@@ -67,6 +67,7 @@ def on_update(session: Session, ctx: Context, cfg: Domain, router: Router, data:
         make_ha(session, cfg, router)
     else:
         drop_ha(session, cfg, router)
+    l3_ports.migrate_interfaces(session, cfg, router.id, l3_ports.interface_owner(session, router.id))
     return True
 
 
