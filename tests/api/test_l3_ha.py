@@ -184,3 +184,12 @@ def test_ha_router_interfaces_are_replicated_and_migrate(api):
     assert owners() == ["network:router_interface"]
     gone = api.put(f"/v2.0/routers/{r['id']}/remove_router_interface", {"subnet_id": sub["id"]})
     assert gone.status_code == 200 and owners() == []
+
+
+def test_ha_port_not_deleted_through_the_port_api(api):
+    report(api, "net1", "l3", start=True)
+    r = _router(api, ha=True)
+    [port] = api.get(f"/v2.0/ports?device_id={r['id']}&device_owner=network:router_ha_interface").json()["ports"]
+    _error(api.delete(f"/v2.0/ports/{port['id']}"), 409, "ServicePortInUse")
+    assert api.delete(f"/v2.0/routers/{r['id']}").status_code == 204
+    assert api.get(f"/v2.0/ports/{port['id']}").status_code == 404

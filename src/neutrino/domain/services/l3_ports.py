@@ -33,7 +33,8 @@ HA_REPLICATED_INTERFACE = "network:ha_router_replicated_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
 INTERFACE_OWNERS = frozenset({ROUTER_INTERFACE, HA_REPLICATED_INTERFACE})
-L3_OWNERS = INTERFACE_OWNERS | {ROUTER_GATEWAY, FLOATINGIP}
+HA_INTERFACE = "network:router_ha_interface"
+L3_OWNERS = INTERFACE_OWNERS | {ROUTER_GATEWAY, FLOATINGIP, HA_INTERFACE}
 
 def interface_owner(session: Session, router_id: str) -> str:
     """The device_owner of a router's interfaces: HA routers' are "replicated" (Neutron's
