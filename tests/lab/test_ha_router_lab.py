@@ -7,7 +7,8 @@ real one does: its agent stopped for good, its keepalived killed by pid (SIGKILL
 advert), and every wire of the host cut at the switch. The standby's keepalived misses three
 adverts (every 0.5 s in this lab), takes the addresses and sends gratuitous ARPs; its agent
 reports the state and the server binds the router's ports there. The longest silence the TCP
-receiver saw is printed (the failover gap) and must stay under 5 s.
+receiver saw is printed (the failover gap) and must stay under 5 s. Before that, the standby's
+keepalived is killed and its agent starts it again.
 """
 
 from __future__ import annotations
@@ -79,6 +80,14 @@ def _failover(cl: ProcessCloud) -> None:
     assert sorted(states.values()) == ["active", "standby"], states
     [victim] = [h for h, s in states.items() if s == "active"]
     [survivor] = [h for h, s in states.items() if s == "standby"]
+    # supervision: the standby's keepalived killed is started again by its agent (the active stays)
+    old = _keepalived_pids(cl, survivor, router)
+    assert len(old) == 2, old
+    for pid in old:
+        os.kill(pid, signal.SIGKILL)
+    again = poll(lambda: _keepalived_pids(cl, survivor, router), lambda p: len(p) == 2 and not set(p) & set(old),
+                 timeout=HANG_GUARD)  # fmt: skip
+    assert len(again) == 2 and not set(again) & set(old), (old, again)
     vm = instances.create_from_api(cl.lab, "ha1", network=objs["net"]["id"], host="compute1",
                                    security_groups=("default", objs["sg"]["id"]))  # fmt: skip
     cl.wait_active([vm.port_id])

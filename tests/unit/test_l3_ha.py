@@ -109,7 +109,11 @@ class FakeKeepalived:
         self.alive = False
         return True
 
-    pid = vrrp_pid = None
+    vrrp_pid = None
+
+    @property
+    def pid(self) -> int | None:
+        return 42 if self.alive else None
 
 
 def test_supervision_start_reload_restart_and_stop(tmp_path: Path):
@@ -130,8 +134,9 @@ def test_supervision_start_reload_restart_and_stop(tmp_path: Path):
     assert daemon.reloads == 1
     daemon.recorded = "MASTER"
     assert ha.state("r1") == "active"
-    daemon.alive = False  # it died: started again, as BACKUP
-    assert ha.apply("ns-r1", r) == "standby" and daemon.starts == 2
+    daemon.alive = False  # it died: seen, and started again, as BACKUP
+    assert ha.stopped() == ["r1"]
+    assert ha.apply("ns-r1", r) == "standby" and daemon.starts == 2 and ha.stopped() == []
     (tmp_path / "left-over").mkdir()  # a router of an earlier agent run
     gone = ha.remove_stale(set(), lambda rid: f"ns-{rid}")
     assert gone == ["left-over", "r1"] and daemon.stops == 1 and made["left-over"].stops == 1

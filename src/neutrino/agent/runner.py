@@ -228,12 +228,17 @@ class HostAgent:
 
     def _watch_ha(self) -> None:
         """A keepalived transition wakes the worker at once (it reports the new state), instead
-        of waiting for the next notification or resync: the ports follow the active side."""
+        of waiting for the next notification or resync: the ports follow the active side. So
+        does a keepalived that died (at most once a second): the pass starts it again."""
+        restarted_at = 0.0
         while not self._stop.wait(self.settings.ha_state_poll):
             ha = getattr(self.l3, "ha", None)
             if ha is None:
                 continue
             if any(ha.state(rid) not in (None, seen) for rid, seen in list(self._ha_states.items())):
+                self.queue.add("l2")
+            elif ha.stopped() and time.monotonic() - restarted_at > 1.0:  # a keepalived died: start it again
+                restarted_at = time.monotonic()
                 self.queue.add("l2")
 
     def _trace(self, msg: dict[str, Any]) -> None:

@@ -59,6 +59,10 @@ class HaRouters:
         daemon = self._daemons.get(router_id)
         return None if daemon is None else conf.state_of(daemon.state())
 
+    def stopped(self) -> list[str]:
+        """Routers whose keepalived is not running (died, or killed): the next pass starts it."""
+        return sorted(rid for rid, daemon in self._daemons.items() if daemon.pid is None)
+
     def pids(self, router_id: str) -> tuple[int | None, int | None]:
         """(keepalived's pid, its VRRP child's pid) for a router, for tests and tools."""
         daemon = self._daemons.get(router_id)
