@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from neutrino import errors
 from neutrino.domain.context import Context, current
 from neutrino.domain.l3 import ha as rules
+from neutrino.domain.scheduling import choice
 from neutrino.domain.models import Agent, HaNetwork, HaPortBinding, HaRouter, Port, Router, RouterL3AgentBinding
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.services import agents, l3_ports, networks, subnets
@@ -209,7 +210,7 @@ def update_states(session: Session, cfg: Domain, host: str, reported: dict[str, 
     The router's ports follow the active side: bound to its host, so that only there they
     become ACTIVE. Returns the routers whose state on this host changed."""
     changed = []
-    agent_id = session.scalar(select(Agent.id).where(Agent.host == host, Agent.agent_type == "L3 agent"))
+    agent_id = session.scalar(select(Agent.id).where(Agent.host == host, Agent.agent_type == choice.L3_AGENT))
     if agent_id is None:
         return changed
     for router_id, raw in sorted(reported.items()):
