@@ -149,3 +149,47 @@ def test_sub_second_adverts_use_vrrp_version_3_without_authentication():
     assert "version 3" in lines and "advert_int 0.5" in lines and "authentication {" not in lines
     whole = keepalived.render(ha_router(), keepalived.VrrpSettings(advert_int=1), "/n")
     assert "version 3" not in whole and "    advert_int 1\n" in whole
+
+
+def test_reporter_binds_only_active_routers_and_reports_changes():
+    import threading
+
+    from neutrino.agent.l3.ha_report import HaReporter
+
+    class Client:
+        def __init__(self) -> None:
+            self.sent: list[dict[str, str]] = []
+
+        def update_ha_states(self, states: dict[str, str]) -> list[str]:
+            self.sent.append(states)
+            return list(states)
+
+    class Ha:
+        recorded: dict[str, str] = {}
+        dead: list[str] = []
+
+        def state(self, rid: str) -> str | None:
+            return self.recorded.get(rid)
+
+        def stopped(self) -> list[str]:
+            return self.dead
+
+    client, ha, woken = Client(), Ha(), threading.Event()
+    reporter = HaReporter(ha, client, woken.set, poll=0.01)
+    legacy, r1 = router(), dataclasses.replace(ha_router(), router_id="r1")
+    assert reporter.bindable([legacy, r1]) == [legacy]
+    assert reporter.after_pass({"r1": "standby"}) and client.sent == [{"r1": "standby"}]
+    assert not reporter.after_pass({"r1": "standby"}) and len(client.sent) == 1
+    assert reporter.after_pass({"r1": "active"}) and reporter.bindable([r1]) == [r1]
+    stop = threading.Event()
+    watcher = threading.Thread(target=reporter.watch, args=(stop,))
+    watcher.start()
+    try:
+        ha.recorded = {"r1": "standby"}  # keepalived moved: the worker is woken
+        assert woken.wait(2)
+        woken.clear()
+        ha.recorded, ha.dead = {"r1": "active"}, ["r1"]  # a keepalived died: woken too
+        assert woken.wait(2)
+    finally:
+        stop.set()
+        watcher.join(2)

@@ -107,17 +107,13 @@ class HostAgent:
             self.dhcp = DhcpReconciler(host, adapters["netlink"], plug, state_dir, self.client.create_dhcp_port,
                                        announcer=adapters.get("announcer"))  # fmt: skip
         if "l3" in settings.roles:
+            from neutrino.agent.l3.ha_report import HaReporter, ha_routers
             from neutrino.agent.l3.reconciler import L3Reconciler
 
-            from neutrino.agent.l3.ha import HaRouters
-            from neutrino.agent.l3.keepalived import VrrpSettings
-
-            # beside the DHCP role's directory: <state>/<host>/ha_confs/<router id>/
-            ha_dir = (settings.state_dir.parent if settings.state_dir else Path("/var/lib/neutrino") / host.name) / "ha_confs"
-            ha = adapters.get("ha") or HaRouters(ha_dir, VrrpSettings(advert_int=settings.ha_vrrp_advert_int))
+            ha = adapters.get("ha") or ha_routers(settings.state_dir, host.name, settings.ha_vrrp_advert_int)
             self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"],
                                    announcer=adapters.get("announcer"), ha=ha)  # fmt: skip
-        self._ha_states: dict[str, str] = {}
+            self.ha_report = HaReporter(ha, self.client, lambda: self.queue.add("l2"), settings.ha_state_poll)
 
     def _linuxbridge(self, adapters: dict[str, Any], firewall: Any) -> LinuxbridgeL2Reconciler:
         """The Linux bridge L2 agent; VLAN networks only where the kernel makes VLAN subinterfaces."""
@@ -219,27 +215,12 @@ class HostAgent:
             self.monitor.start()
         loops = [(self._work, "work"), (self._heartbeat, "heartbeat")]
         if self.l3 is not None:
-            loops.append((self._watch_ha, "ha-states"))
+            loops.append((lambda: self.ha_report.watch(self._stop), "ha-states"))
         for target, name in loops:
             t = threading.Thread(target=target, name=f"agent-{self.host.name}-{name}", daemon=True)
             t.start()
             self._threads.append(t)
         self.queue.add("l2")
-
-    def _watch_ha(self) -> None:
-        """A keepalived transition wakes the worker at once (it reports the new state), instead
-        of waiting for the next notification or resync: the ports follow the active side. So
-        does a keepalived that died (at most once a second): the pass starts it again."""
-        restarted_at = 0.0
-        while not self._stop.wait(self.settings.ha_state_poll):
-            ha = getattr(self.l3, "ha", None)
-            if ha is None:
-                continue
-            if any(ha.state(rid) not in (None, seen) for rid, seen in list(self._ha_states.items())):
-                self.queue.add("l2")
-            elif ha.stopped() and time.monotonic() - restarted_at > 1.0:  # a keepalived died: start it again
-                restarted_at = time.monotonic()
-                self.queue.add("l2")
 
     def _trace(self, msg: dict[str, Any]) -> None:
         """Run a trace request's read-only probes (``agent/trace.py``) in a thread of their own,
@@ -390,17 +371,13 @@ class HostAgent:
             # the router ports of routers scheduled here are bound here (as Neutron's sync_routers);
             # an HA router's only where it is active (the server binds them when told the state)
             local = {p.port_id for p in desired.ports}
-            mine = [r for r in desired.routers if r.ha is None or self._ha_states.get(r.router_id) == "active"]
+            mine = self.ha_report.bindable(desired.routers)
             wanted = [i.port_id for r in mine for i in r.interfaces]
             wanted += [r.gateway.port_id for r in mine if r.gateway is not None]
             if set(wanted) - local:
                 self.client.bind_ports(sorted(set(wanted) - local))
             l3 = self.l3.reconcile(desired)
-            states = {k: v for k, v in l3.ha_states.items() if self._ha_states.get(k) != v}
-            if states:
-                self.client.update_ha_states(states)
-                retry = True  # an active router's ports are bound now: look again
-            self._ha_states = dict(l3.ha_states)
+            retry = self.ha_report.after_pass(l3.ha_states) or retry  # ports moved: look again
             changed = {k: v for k, v in l3.fip_statuses.items() if self._fip_status.get(k) != v}
             if changed:
                 self.client.update_floatingip_statuses(changed)
