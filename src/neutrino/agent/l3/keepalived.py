@@ -38,7 +38,8 @@ class VrrpSettings:
     def version3(self) -> bool:
         return self.advert_int != int(self.advert_int)
     auth_type: str = "PASS"
-    auth_password: str = "neutrino"
+    auth_password: str = ""
+    """Empty: no authentication block (Neutron's ``ha_vrrp_auth_password`` has no default)."""
 
 
 def ha_device(router: RouterState) -> str:
