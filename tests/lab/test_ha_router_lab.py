@@ -106,12 +106,12 @@ def _failover(cl: ProcessCloud) -> None:
     assert [p["binding:host_id"] for p in ports] == [victim] and ports[0]["status"] == "ACTIVE", ports
 
     probe = [sys.executable, "-m", "neutrino.tools.tcpcheck"]
-    server = subprocess.Popen(programs.netns_argv([*probe, "serve", "--port", str(PORT), "--timeout", "30"], outside.netns),
+    server = subprocess.Popen(programs.netns_argv([*probe, "serve", "--port", str(PORT), "--timeout", "90"], outside.netns),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     sender = None
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        sender = subprocess.Popen(programs.netns_argv([*probe, "send", outside_ip, "--port", str(PORT), "--timeout", "30",
+        sender = subprocess.Popen(programs.netns_argv([*probe, "send", outside_ip, "--port", str(PORT), "--timeout", "90",
                                                        "--duration", str(STREAM_S)], vm.netns),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
         wait_established(vm.netns, outside_ip, PORT)
@@ -128,7 +128,7 @@ def _failover(cl: ProcessCloud) -> None:
         moved = poll(lambda: _states(cl, router), lambda s: s.get(survivor) == "active", timeout=HANG_GUARD)
         assert moved.get(survivor) == "active", moved
         api_s = time.monotonic() - killed
-        out, err = sender.communicate(timeout=STREAM_S + HANG_GUARD)
+        out, err = sender.communicate(timeout=STREAM_S + 2 * HANG_GUARD)
         assert sender.returncode == 0, f"the stream broke: {out} {err}"
         rest, _ = server.communicate(timeout=10)
         gap = next(float(line.split()[1]) for line in rest.splitlines() if line.startswith("gap "))
