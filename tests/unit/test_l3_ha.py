@@ -193,3 +193,12 @@ def test_reporter_binds_only_active_routers_and_reports_changes():
     finally:
         stop.set()
         watcher.join(2)
+
+
+def test_agents_wanted_per_router():
+    from neutrino.domain.config import DomainConfig
+    from neutrino.domain.scheduling.l3 import agents_wanted
+
+    assert agents_wanted(DomainConfig(), is_ha=False) == 1
+    assert agents_wanted(DomainConfig(), is_ha=True) == 3  # max_l3_agents_per_router's default
+    assert agents_wanted(DomainConfig(max_l3_agents_per_router=0), is_ha=True) == 0  # every suitable agent
