@@ -80,3 +80,18 @@ def test_unknown_mechanism_is_refused(tmp_path: Path) -> None:
     path.write_text('[agent]\nhost = "h"\nmechanism = "macvtap"\n')
     with pytest.raises(ValueError, match="mechanism must be one of openvswitch, linuxbridge"):
         load_agent_config(path)
+
+
+def test_the_ha_lab_file_carries_server_and_agent_settings(tmp_path: Path) -> None:
+    """examples/ha.yaml: l3_ha and two DHCP agents per network for the server, sub-second VRRP
+    adverts for every agent, through the files the processes load."""
+    lab = resolve.resolve(topology.load(Path(__file__).parents[2] / "examples" / "ha.yaml"), name="ab", root=tmp_path)
+    assert [s.node for s in nodes.specs(lab)] == ["controller", "network1", "network2", "compute1", "compute2"]
+    nodes.write_configs(lab)
+    server = tomllib.loads((tmp_path / "ab" / "server.toml").read_text())["server"]
+    assert server["l3_ha"] is True and server["dhcp_agents_per_network"] == 2 and server["max_l3_agents_per_router"] == 2
+    network = load_agent_config(tmp_path / "ab" / "network2" / "agent.toml")
+    assert network.ha_vrrp_advert_int == 0.5 and network.roles == ("l2", "dhcp", "l3")
+    from neutrino.config import load_server_settings
+
+    assert load_server_settings(tmp_path / "ab" / "server.toml").l3_ha is True

@@ -78,6 +78,9 @@ class AgentConfig:
     dhcp_lease_duration: int = 86400
     """Seconds a DHCP lease lasts (Neutron's ``dhcp_lease_duration``; -1: infinite). dnsmasq
     rounds anything under 120 up to 120."""
+    ha_vrrp_advert_int: float = 2
+    """Seconds between the VRRP adverts of HA routers' keepalived (Neutron's default 2; below
+    a second, or fractional, uses VRRP version 3)."""
 
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
@@ -110,6 +113,10 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         parse_bind(value, source)
     if key == "availability_zone" and (not isinstance(value, str) or not value.strip() or len(value) > 255):
         raise ValueError(f"{source}: availability_zone must be a name of at most 255 characters")
+    if key == "ha_vrrp_advert_int" and (
+        not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.01 <= value <= 255
+    ):
+        raise ValueError(f"{source}: ha_vrrp_advert_int must be seconds from 0.01 to 255")
     if key in ("report_interval", "resync_interval") and (not isinstance(value, (int, float)) or value <= 0):
         raise ValueError(f"{source}: {key} must be a positive number of seconds")
     if key == "audit_interval" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):

@@ -90,10 +90,13 @@ class HostAgent:
                                        settings=replace(settings.metadata.dhcp_settings(), lease_duration=settings.dhcp_lease_duration),
                                        announcer=adapters.get("announcer"))  # fmt: skip
         if "l3" in settings.roles:
+            from neutrino.agent.l3.ha_report import HaReporter, ha_routers
             from neutrino.agent.l3.reconciler import L3Reconciler
 
-            self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"], announcer=adapters.get("announcer"),
+            ha = adapters.get("ha") or ha_routers(settings.state_dir, host.name, settings.ha_vrrp_advert_int)
+            self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"], announcer=adapters.get("announcer"), ha=ha,
                                    metadata_port=settings.metadata.metadata_port if settings.metadata.enable_metadata_proxy else None)  # fmt: skip
+            self.ha_report = HaReporter(ha, self.client, lambda: self.queue.add("l2"), settings.ha_state_poll)
         if adapters.get("metadata_proxy") is not None and (self.dhcp or self.l3):  # docs/metadata.md
             from neutrino.agent.metadata.supervisor import MetadataSupervisor
 
@@ -160,7 +163,10 @@ class HostAgent:
                                              trace=self._trace, audit=self._audit_request)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
-        for target, name in ((self._work, "work"), (self._heartbeat, "heartbeat")):
+        loops = [(self._work, "work"), (self._heartbeat, "heartbeat")]
+        if self.l3 is not None:
+            loops.append((lambda: self.ha_report.watch(self._stop), "ha-states"))
+        for target, name in loops:
             t = threading.Thread(target=target, name=f"agent-{self.host.name}-{name}", daemon=True)
             t.start()
             self._threads.append(t)
@@ -351,13 +357,16 @@ class HostAgent:
             retry, served = bool(dhcp.failed), dhcp.networks
             self.metrics.applied("dhcp", {"networks_removed": len(dhcp.removed), "ports_ready": len(ready)})
         if self.l3 is not None:
-            # the router ports of routers scheduled here are bound here (as Neutron's sync_routers)
+            # the router ports of routers scheduled here are bound here (as Neutron's sync_routers);
+            # an HA router's only where it is active (the server binds them when told the state)
             local = {p.port_id for p in desired.ports}
-            wanted = [i.port_id for r in desired.routers for i in r.interfaces]
-            wanted += [r.gateway.port_id for r in desired.routers if r.gateway is not None]
+            mine = self.ha_report.bindable(desired.routers)
+            wanted = [i.port_id for r in mine for i in r.interfaces]
+            wanted += [r.gateway.port_id for r in mine if r.gateway is not None]
             if set(wanted) - local:
                 self.client.bind_ports(sorted(set(wanted) - local))
             l3 = self.l3.reconcile(desired)
+            retry = self.ha_report.after_pass(l3.ha_states) or retry  # ports moved: look again
             changed = {k: v for k, v in l3.fip_statuses.items() if self._fip_status.get(k) != v}
             if changed:
                 self.client.update_floatingip_statuses(changed)

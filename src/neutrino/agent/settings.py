@@ -35,3 +35,8 @@ class AgentSettings:
     """Seconds between audits of this host's dataplane (docs/audit.md); 0: none."""
     audit_repair: bool = True
     """Repair the drift a periodic audit finds (docs/audit.md says why this is the default)."""
+    ha_vrrp_advert_int: float = 2
+    """Seconds between VRRP adverts of HA routers (Neutron's default 2); a standby takes over
+    after about three missed ones."""
+    ha_state_poll: float = 0.2
+    """How often the L3 role looks at its keepalived state files, to report a change at once."""

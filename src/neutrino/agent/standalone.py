@@ -51,6 +51,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
         report_interval=config.report_interval, resync_interval=config.resync_interval,
         audit_interval=config.audit_interval, audit_repair=config.audit_repair,
         state_dir=config.state_dir / config.host / "dhcp", availability_zone=config.availability_zone,
+        ha_vrrp_advert_int=config.ha_vrrp_advert_int,
         mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
         metadata=MetadataSettings(
             enable_metadata_proxy=config.enable_metadata_proxy, metadata_port=config.metadata_port,

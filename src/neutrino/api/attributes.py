@@ -334,6 +334,8 @@ ROUTER = _spec(
         json_type="object",
     ),
     *_az_attrs(),
+    # l3-ha: admin-only to set and see (domain/services/l3_ha.py); unset means the l3_ha setting
+    Attr("ha", post=True, put=True, convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
     # extraroute: PUT only, as in Neutron
     Attr(
         "routes",

@@ -52,6 +52,9 @@ class AgentClient:
         """The instance port behind a metadata request (``domain/services/metadata_ports.py``)."""
         port = self._call(messages.GET_METADATA_PORT, network_ids=list(network_ids), ip_address=ip_address)["port"]
         return dict(port) if port else None
+    def update_ha_states(self, states: dict[str, str]) -> list[str]:
+        """This host's HA routers' states (router id: active|standby); the routers that changed."""
+        return list(self._call(messages.UPDATE_HA_STATES, states=states)["updated"])
 
     def trace_result(self, request_id: str, result: dict[str, Any]) -> None:
         self._call(messages.TRACE_RESULT, request_id=request_id, result=result)

@@ -77,6 +77,8 @@ class RpcServer:
                 "updated": agent_requests.update_floatingip_statuses(s, msg["statuses"])},
             messages.GET_METADATA_PORT: lambda s, msg: {
                 "port": metadata_ports.metadata_port(s, list(msg["network_ids"]), str(msg["ip_address"]))},
+            messages.UPDATE_HA_STATES: lambda s, msg: {
+                "updated": agent_requests.update_ha_states(s, cfg, msg["host"], msg["states"])},
         }  # fmt: skip
         self.direct: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         """Methods that need no transaction of their own (a trace's answers)."""

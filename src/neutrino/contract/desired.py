@@ -213,6 +213,18 @@ class ConntrackHelperState:
 
 
 @dataclass(frozen=True)
+class RouterHa:
+    """This host's part of an HA router: its HA port (the ``ha-`` device VRRP speaks on) and
+    the router's VRRP id; keepalived then owns the router's addresses and routes."""
+
+    vr_id: int
+    port_id: str
+    mac_address: str
+    fixed_ips: tuple[FixedIP, ...]
+    segment: Segment | None
+
+
+@dataclass(frozen=True)
 class RouterState:
     router_id: str
     admin_state_up: bool
@@ -224,6 +236,8 @@ class RouterState:
     revision_number: int
     port_forwardings: tuple[PortForwardingState, ...] = ()
     conntrack_helpers: tuple[ConntrackHelperState, ...] = ()
+    ha: RouterHa | None = None
+    """Set for an HA router (l3-ha); None for a legacy one."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ ID_CHARS = 11
 
 TAP, QBR, QVB, QVO = "tap", "qbr", "qvb", "qvo"
 QR, QG, DHCP_NS_DEV = "qr-", "qg-", "ns-"
+HA_DEV = "ha-"
 
 
 def device(prefix: str, port_id: str) -> str:

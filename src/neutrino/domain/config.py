@@ -62,6 +62,12 @@ class DomainConfig(BaseModel):
     router_auto_schedule: bool = True
     allow_automatic_l3agent_failover: bool = False
 
+    # L3 HA (Neutron's l3_ha options): the default of a new router's ``ha``, how many L3 agents
+    # an HA router is scheduled to, and the CIDR of every project's HA network
+    l3_ha: bool = False
+    max_l3_agents_per_router: int = 3
+    l3_ha_net_cidr: str = "169.254.192.0/18"
+
     # DNS (Neutron's [DEFAULT] dns_domain): the domain of ports' names; under the default a
     # port's dns_name is not honoured (domain/dns_names.py)
     dns_domain: str = "openstacklocal"

@@ -133,6 +133,7 @@ from neutrino.errors.l3_extensions import (
     ConntrackHelperNotFound,
     ConntrackHelperNotAllowed,
     InvalidProtocolForHelper,
+    NoVRIDAvailable,
 )
 from neutrino.errors.agents import (
     AgentNotFound,
@@ -220,6 +221,7 @@ __all__ = [
     "PortHasBindingFloatingIP",
     "AutoAllocationFailure",
     "DefaultExternalNetworkExists",
+    "NoVRIDAvailable",
     "TraceNotPossible",
     "IpAddressGenerationFailureNoMatchingSubnet",
     "PortBound",

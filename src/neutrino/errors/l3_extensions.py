@@ -53,3 +53,12 @@ class InvalidProtocolForHelper(BadRequest):
     template = (
         "Conntrack Helper %(helper)s does not support: %(protocol)s. Supported protocols are: %(supported_protocols)s"
     )
+
+
+class NoVRIDAvailable(Conflict):
+    """An HA router's project has all 254 VRRP ids of its HA network in use (l3-ha)."""
+
+    template = (
+        "No more Virtual Router Identifier (VRID) available when creating router %(router_id)s. "
+        "The limit of number of HA Routers per tenant is 254."
+    )

@@ -135,7 +135,8 @@ class ControlPlane:
 
         self.lab = lab
         self.port = port or _free_port()
-        wanted = {**nodes.LAB_SCHEDULING, **nodes.ml2_settings(lab), **(server_settings or {})}
+        wanted = {**nodes.LAB_SCHEDULING, **nodes.ml2_settings(lab), **nodes.lab_server_settings(lab),
+                  **(server_settings or {})}  # fmt: skip
         self.settings = load_server_settings(
             None, host="127.0.0.1", port=self.port, state_dir=nodes.server_dir(lab), auth="keystone", **wanted
         )

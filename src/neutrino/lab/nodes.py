@@ -105,6 +105,16 @@ def ml2_settings(lab: resolve.ResolvedLab) -> dict[str, Any]:
     }
 
 
+def lab_server_settings(lab: resolve.ResolvedLab) -> dict[str, Any]:
+    """The lab file's own ``server:`` settings (an HA lab turns ``l3_ha`` on, say)."""
+    return dict(lab.source.get("server") or {})
+
+
+def lab_agent_settings(lab: resolve.ResolvedLab) -> dict[str, Any]:
+    """The lab file's own ``agents:`` settings, for every agent of the lab."""
+    return dict(lab.source.get("agents") or {})
+
+
 def server_settings(lab: resolve.ResolvedLab, chosen: services.Services | None = None,
                     transport_url: str | None = None) -> dict[str, Any]:  # fmt: skip
     """The ``[server]`` table of the lab's server.toml: on the controller's management address;
@@ -117,6 +127,7 @@ def server_settings(lab: resolve.ResolvedLab, chosen: services.Services | None =
         "auth": "keystone",
         **LAB_SCHEDULING,
         **ml2_settings(lab),
+        **lab_server_settings(lab),
     }
     database_url = services.database_url(lab, chosen)
     if database_url:
@@ -131,8 +142,8 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
                  transport_url: str | None = None) -> AgentConfig:  # fmt: skip
     """The agents of ``host``: l2 everywhere, dhcp and l3 on network nodes, in the host's
     namespace with its private OVS. ``url``: the server (default: the lab's API);
-    ``transport_url``: RabbitMQ instead of HTTP."""
-    return AgentConfig(
+    ``transport_url``: RabbitMQ instead of HTTP; the lab file's ``agents:`` settings last."""
+    config = AgentConfig(
         host=host.name,
         roles=("l2", "dhcp", "l3") if "network" in host.roles else ("l2",),
         server_url=url or api_url(lab),
@@ -154,6 +165,7 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
         metrics_bind=f"{host.address}:{AGENT_METRICS_PORT}" if host.address else None,
         enable_isolated_metadata=True,  # the lab's instances reach metadata on networks without a router too
     )
+    return dataclasses.replace(config, **lab_agent_settings(lab))
 
 
 def render_server_toml(settings: dict[str, Any]) -> str:

@@ -128,6 +128,16 @@ class LabFile(_Strict):
     external_network: ExternalNetwork | None = ExternalNetwork()
     management_network: ManagementNetwork = ManagementNetwork()
     hosts: dict[str, Host] = Field(min_length=1)
+    server: dict[str, Any] = Field(
+        default_factory=dict,
+        description="settings of the lab's server over the lab's own (server settings' names: l3_ha, "
+        "dhcp_agents_per_network, ...)",
+    )
+    agents: dict[str, Any] = Field(
+        default_factory=dict,
+        description="settings of every agent of the lab over the lab's own (agent settings' names: "
+        "ha_vrrp_advert_int, report_interval, ...)",
+    )
 
     @field_validator("name")
     @classmethod

@@ -33,6 +33,7 @@ class RouterPlugin(ServicePlugin):
             "Edit extra routes of a router on server side by atomically adding/removing extra routes",
         ),
         ApiExtension("l3_agent_scheduler", "L3 Agent Scheduler", "Schedule routers among l3 agents"),
+        ApiExtension("l3-ha", "HA Router extension", "Adds HA capability to routers."),
         ApiExtension(
             "fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource"
         ),

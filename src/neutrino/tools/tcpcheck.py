@@ -2,7 +2,8 @@
 
 ``serve`` listens, prints ``ready`` once bound, receives one message and answers with its
 SHA-256 (TCP: the whole stream until the client shuts down its side; UDP: one datagram).
-``send`` sends N random bytes and checks that digest. A broken checksum path (docs/dataplane.md, "Checksum offload") makes
+``send`` sends N random bytes and checks that digest. For a TCP stream the server also prints
+``gap <seconds>``: the longest silence between two received chunks (a failover's cost). A broken checksum path (docs/dataplane.md, "Checksum offload") makes
 TCP and UDP fail while ping still works; this catches it. Run inside a namespace with
 ``ip netns exec``; no dependencies beyond the standard library.
 """
@@ -14,6 +15,7 @@ import hashlib
 import os
 import socket
 import sys
+import time
 
 
 def serve(port: int, udp: bool, timeout: float) -> int:
@@ -35,8 +37,12 @@ def serve(port: int, udp: bool, timeout: float) -> int:
         with conn:
             conn.settimeout(timeout)
             digest = hashlib.sha256()
+            last = gap = 0.0
             while chunk := conn.recv(65536):
+                now = time.monotonic()
+                gap, last = (max(gap, now - last) if last else 0.0), now
                 digest.update(chunk)
+            print(f"gap {gap:.3f}", flush=True)
             conn.sendall(digest.hexdigest().encode())
     return 0
 
@@ -69,8 +75,6 @@ def send(host: str, port: int, size: int, udp: bool, timeout: float, duration: f
 def stream(host: str, port: int, duration: float, timeout: float) -> int:
     """Keep one TCP connection busy for ``duration`` seconds (a chunk every 10 ms), then check
     the digest: proves a flow survived whatever happened meanwhile (an agent restart, say)."""
-    import time
-
     digest = hashlib.sha256()
     sent = 0
     with socket.create_connection((host, port), timeout=timeout) as sock:

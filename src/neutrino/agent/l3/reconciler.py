@@ -19,6 +19,11 @@ kernel and OVS hold and applies only the difference. Per router (docs/neutron-be
   moved here from a dead agent, so that the outside's neighbour caches and the switches' and
   tunnel bridges' learned MACs follow it.
 
+An HA router (``RouterState.ha``) also gets its ``ha-`` device; its other addresses, its routes
+and the gratuitous ARPs are keepalived's (``agent/l3/ha.py``), so only the active node holds
+them, while the NAT table is the same on every node. Its qr-/qg- devices generate no IPv6
+link-local address: the standby's copies, same MAC as the active ones, must stay silent.
+
 Routers no longer desired (or administratively down) lose their OVS ports and their namespace.
 A pass with nothing to do makes no change (``L3Result.changes`` counts them); the text of each
 applied NAT table and the namespaces already prepared are remembered between passes.
@@ -32,12 +37,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from neutrino.agent.l3 import ct_helpers, nat, scopes
+from neutrino.agent.l3 import ct_helpers, keepalived, nat, scopes
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import DataplaneError, ProgramMissing
 from neutrino.dataplane.garp import Announcer
 from neutrino.dataplane.host import HostContext
-from neutrino.dataplane.naming import QG, QR, TAP, device
+from neutrino.dataplane.naming import HA_DEV, QG, QR, TAP, device
 from neutrino.contract.desired import DesiredHostState, RouterState
 
 LOG = logging.getLogger(__name__)
@@ -62,6 +67,8 @@ class L3Result:
     """router id → the error that stopped its configuration (retried next pass)."""
     removed: list[str] = field(default_factory=list)
     changes: int = 0
+    ha_states: dict[str, str] = field(default_factory=dict)
+    """HA router id → active | standby, as this host's keepalived last recorded."""
 
 
 @dataclass(frozen=True)
@@ -71,14 +78,17 @@ class _Plug:
     port_id: str
     mac: str
     mtu: int | None
+    quiet: bool = False
+    """No IPv6 link-local address (an HA router's qr-/qg- devices)."""
 
 
 class L3Reconciler:
     def __init__(self, host: HostContext, netlink: Any, ovsdb: Any, nftables: Any, integration_bridge: str = "br-int",
-                 *, run: Callable[..., Any] = programs.run, announcer: Any = None, metadata_port: int | None = None) -> None:  # fmt: skip
+                 *, run: Callable[..., Any] = programs.run, announcer: Any = None, metadata_port: int | None = None,
+                 ha: Any = None) -> None:  # fmt: skip
         self.host, self.netlink, self.ovsdb, self.nftables = host, netlink, ovsdb, nftables
-        self.metadata_port = metadata_port
-        """Where 169.254.169.254:80 from the qr- devices is redirected (the metadata proxy); None: not."""
+        self.metadata_port, self.ha = metadata_port, ha
+        """Where 169.254.169.254:80 from qr- devices goes (the metadata proxy), and ``agent.l3.ha.HaRouters``; None: not here."""
         self.integration_bridge = integration_bridge
         self.run = run
         self.announcer = announcer if announcer is not None else Announcer(run)
@@ -118,6 +128,10 @@ class L3Reconciler:
                 continue
             result.routers.append(router_id)
             result.fip_statuses.update(fip_statuses(router))
+            if router.ha is not None and self.ha is not None:
+                result.ha_states[router_id] = self.ha.state(router_id) or "standby"
+        if self.ha is not None:
+            self.ha.remove_stale({r for r, router in wanted.items() if router.ha is not None}, self.namespace)
         result.removed = self._remove_stale(set(wanted), ports)
         result.changes = self._changes
         return result
@@ -144,8 +158,11 @@ class L3Reconciler:
         self._unplug_stale(ns, router.router_id, {p.dev for p in plugs}, ports, txn)
         self._changes += len(txn.commands)
         txn.commit()
-        added = self._addresses(ns, router)
-        self._routes(ns, router)
+        if router.ha is not None:
+            added = self._ha_addresses(ns, router)
+        else:
+            added = self._addresses(ns, nat.addresses(router))
+            self._routes(ns, router)
         self._nat_table(ns, router)
         self._scope_table(ns, router)
         self._helper_table(ns, router)
@@ -156,8 +173,23 @@ class L3Reconciler:
                 except DataplaneError as exc:
                     LOG.debug("%s in %s: %s", key, ns, exc)
             self._prepared.add(ns)
+        if router.ha is not None:
+            self._keepalived(ns, router)
+            return  # keepalived announces the addresses it takes
         for dev, addresses in sorted(added.items()):
             self.announcer.announce(dev, addresses, netns=ns)
+
+    def _ha_addresses(self, ns: str, router: RouterState) -> dict[str, list[str]]:
+        """Only the ha- device's own address; keepalived's addresses are left alone."""
+        assert router.ha is not None
+        dev = device(HA_DEV, router.ha.port_id)
+        own = [f"{f.ip_address}/{f.prefixlen}" for f in router.ha.fixed_ips]
+        return self._addresses(ns, {dev: own}, keep=frozenset({keepalived.primary_vip(router.ha.vr_id)}))
+
+    def _keepalived(self, ns: str, router: RouterState) -> None:
+        if self.ha is None:
+            raise DataplaneError("keepalived", router.router_id, "this agent has no HA state directory")
+        self.ha.apply(ns, router)
 
     def plugs(self, router: RouterState) -> list[_Plug]:
         """The veths of a router: each interface's qr- and the gateway's qg-, with their taps (the audit reads them too)."""
@@ -170,6 +202,11 @@ class L3Reconciler:
         if gw is not None:
             out.append(_Plug(device(QG, gw.port_id), device(TAP, gw.port_id), gw.port_id, gw.mac_address.lower(),
                              gw.segment.mtu if gw.segment else None))  # fmt: skip
+        ha = router.ha
+        if ha is not None:
+            out = [_Plug(p.dev, p.tap, p.port_id, p.mac, p.mtu, quiet=True) for p in out]
+            out.append(_Plug(device(HA_DEV, ha.port_id), device(TAP, ha.port_id), ha.port_id, ha.mac_address.lower(),
+                             ha.segment.mtu if ha.segment else None))  # fmt: skip
         return out
 
     def _plug(self, ns: str, plug: _Plug, router_id: str, port: Any, txn: Any) -> None:
@@ -184,6 +221,8 @@ class L3Reconciler:
             netlink.del_link(plug.tap, netns=host_ns)
             netlink.del_link(plug.dev, netns=ns)
             netlink.add_veth(plug.tap, plug.dev, netns=host_ns, peer_netns=ns, mtu=plug.mtu)
+            if plug.quiet:
+                self.run(["ip", "link", "set", "dev", plug.dev, "addrgenmode", "none"], netns=ns)
             netlink.set_link(plug.dev, netns=ns, address=plug.mac, up=True)
             netlink.set_link(plug.tap, netns=host_ns, up=True)
             self.run(["ethtool", "-K", plug.dev, "tx", "off"], netns=ns)  # docs/dataplane.md, "Checksum offload"
@@ -208,7 +247,7 @@ class L3Reconciler:
         taps = {TAP + d[len(QR):] for d in devs}
         gone = {name for name, port in ports.items() if port.iface_external_ids.get(ROUTER_KEY) == router_id} - taps
         for link in self.netlink.links(netns=ns):
-            if link.name.startswith((QR, QG)) and link.name not in devs:
+            if link.name.startswith((QR, QG, HA_DEV)) and link.name not in devs:
                 self.netlink.del_link(link.name, netns=ns)  # its tap goes with it
                 self._changes += 1
                 gone |= {TAP + link.name[len(QR):]} & set(ports)
@@ -216,12 +255,16 @@ class L3Reconciler:
             txn.del_port(name)
             self.netlink.del_link(name, netns=self.host.netns)
 
-    def _addresses(self, ns: str, router: RouterState) -> dict[str, list[str]]:
-        """Converge every device's addresses; returns the addresses newly added, by device."""
+    def _addresses(
+        self, ns: str, wanted: dict[str, list[str]], keep: frozenset[str] = frozenset()
+    ) -> dict[str, list[str]]:
+        """Converge each device's addresses (``keep``: others left in place); returns the
+        addresses newly added, by device."""
         netlink, added = self.netlink, {}
-        for dev, cidrs in nat.addresses(router).items():
+        for dev, cidrs in wanted.items():
             want = {str(ipaddress.ip_interface(c)): c for c in cidrs}
-            have = {str(ipaddress.ip_interface(a)) for a in netlink.addresses(dev, netns=ns)}
+            listed = (ipaddress.ip_interface(a) for a in netlink.addresses(dev, netns=ns, link_local=True))
+            have = {str(a) for a in listed if not (a.version == 6 and a.is_link_local)} - keep  # 169.254/16: HA's
             for key, cidr in want.items():
                 if key not in have:
                     netlink.add_address(dev, cidr, netns=ns)
@@ -319,7 +362,7 @@ class L3Reconciler:
         owner = {name: port.iface_external_ids.get(ROUTER_KEY) for name, port in ports.items()}
         taps = {name for name, router_id in owner.items() if router_id and router_id not in wanted}
         for ns in gone_ns:
-            taps |= {TAP + link.name[len(QR):] for link in netlink.links(netns=ns) if link.name.startswith((QR, QG))} & set(ports)
+            taps |= {TAP + link.name[len(QR):] for link in netlink.links(netns=ns) if link.name.startswith((QR, QG, HA_DEV))} & set(ports)
         if taps:
             with self.ovsdb.transaction() as txn:
                 for name in sorted(taps):

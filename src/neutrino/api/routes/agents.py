@@ -194,4 +194,16 @@ async def remove_agent_router(request: Request, agent_id: str, router_id: str) -
 @router.get("/v2.0/routers/{router_id}/l3-agents", name="list_l3_agents_of_router")
 async def list_router_agents(request: Request, router_id: str) -> Response:
     ctx = context_for(request)
-    return await _agents_of(request, lambda session: sched.l3_agents_of_router(session, ctx, router_id))
+    cfg = state_of(request).domain
+    fields = fields_of(request)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        found = agents.render(sched.l3_agents_of_router(session, ctx, router_id), cfg)
+        states = sched.l3_agent_states(session, cfg, router_id)
+        if states:  # an HA router: each agent's VRRP state (l3-ha)
+            for d in found:
+                d["ha_state"] = states.get(d["id"], "standby")
+        return found
+
+    found = await in_transaction(request, work, readonly=True)
+    return respond.json({"agents": [select_fields(d, fields) for d in found]})

@@ -19,7 +19,9 @@ from neutrino.domain.models import (
 
 TUNNEL_TYPES = frozenset({"vxlan", "geneve", "gre"})
 UNBOUND = ("unbound", "binding_failed")
-INTERFACE_OWNERS = ("network:router_interface", "network:router_interface_distributed")
+INTERFACE_OWNERS = (
+    "network:router_interface", "network:router_interface_distributed", "network:ha_router_replicated_interface",
+)
 
 
 def segments_of(session: Session, network_ids: Iterable[str]) -> dict[str, Segment]:

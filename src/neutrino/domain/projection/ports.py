@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from neutrino.contract.desired import BoundPort, SecurityRule, Segment
@@ -19,24 +19,31 @@ from neutrino.domain.models import (
     SecurityGroupPortBinding,
     SecurityGroupRule,
 )
+from neutrino.domain.projection.ha import shared_port_ids
 from neutrino.domain.projection.qos import qos_of
 from neutrino.domain.scheduling.dhcp import DHCP_OWNER
 from neutrino.domain.projection.lookups import segments_of, segments_by_id, fixed_ips_of, UNBOUND
 
 
 def bound_ports(session: Session, host: str) -> list[BoundPort]:
+    """Ports bound to ``host``, and the ports of the HA routers it hosts wherever they are
+    bound (projection/ha.py)."""
+    shared = shared_port_ids(session, host)
+    here = PortBinding.host == host
     rows = session.execute(
         select(Port, PortBinding.vif_type)
         .join(PortBinding, PortBinding.port_id == Port.id)
-        .where(PortBinding.host == host, PortBinding.vif_type.notin_(UNBOUND))
+        .where(or_(here, Port.id.in_(shared)) if shared else here, PortBinding.vif_type.notin_(UNBOUND))
     ).all()
     if not rows:
         return []
     port_ids = [p.id for p, _ in rows]
+    level_here = PortBindingLevel.host == host
     levels = dict(
         session.execute(
             select(PortBindingLevel.port_id, PortBindingLevel.segment_id)
-            .where(PortBindingLevel.port_id.in_(port_ids), PortBindingLevel.host == host)
+            .where(PortBindingLevel.port_id.in_(port_ids),
+                   or_(level_here, PortBindingLevel.port_id.in_(shared)) if shared else level_here)
             .order_by(PortBindingLevel.level)
         ).all()
     )

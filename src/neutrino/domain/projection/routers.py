@@ -30,6 +30,7 @@ from neutrino.domain.models import (
     Subnet,
     SubnetPool,
 )
+from neutrino.domain.projection.ha import ha_of
 from neutrino.domain.projection.lookups import segments_of, fixed_ips_of, INTERFACE_OWNERS
 
 
@@ -97,6 +98,7 @@ def routers_of(session: Session, host: str) -> list[RouterState]:
     for h in session.scalars(select(ConntrackHelper).where(ConntrackHelper.router_id.in_(ids))
                              .order_by(ConntrackHelper.protocol, ConntrackHelper.port, ConntrackHelper.helper)):  # fmt: skip
         helpers[h.router_id].append(ConntrackHelperState(h.protocol, h.port, h.helper))
+    ha = ha_of(session, host, ids)
     out = []
     for r in routers:
         gw = gw_ports.get(r.gw_port_id or "")
@@ -117,6 +119,7 @@ def routers_of(session: Session, host: str) -> list[RouterState]:
                 revision_number=r.revision_number,
                 port_forwardings=tuple(forwardings.get(r.id, [])),
                 conntrack_helpers=tuple(helpers.get(r.id, [])),
+                ha=ha.get(r.id),
             )
         )
     return out

@@ -85,7 +85,10 @@ def _l3_failover(session: Session, cfg: DomainConfig, now: datetime) -> list[Mov
     loads = l3.loads(session)
     moves = []
     for agent_view in dead:
-        routers = l3.hosted_router_ids(session, agent_view.id)
+        # HA routers stay: their other agents take over by VRRP (Neutron's failover skips them)
+        hosted = l3.hosted_router_ids(session, agent_view.id)
+        ha = l3.ha_router_ids(session, hosted)
+        routers = [r for r in hosted if r not in ha]
         gateways = l3.gateway_networks(session, routers)
         hints = l3.zone_hints(session, routers)
         for router_id in routers:

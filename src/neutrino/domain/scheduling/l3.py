@@ -5,6 +5,11 @@ fewest routers among those whose configuration accepts it (agent_mode, a pinned 
 handle_internal_only_routers, gateway_external_network_id). A router already on an agent,
 even a disabled or dead one, stays there: moving it is the admins' call (the ``l3-routers``
 API) or failover's, never a side effect of an update.
+
+An HA router (``ha_routers`` row) lives on up to ``max_l3_agents_per_router`` agents at once
+(0 means every suitable agent), each running keepalived for it; when fewer were usable at
+creation, later scheduling passes (an agent's report) add agents up to that number, as
+Neutron's HA scheduler does.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from neutrino import errors
-from neutrino.domain.models import Agent, Port, Router, RouterL3AgentBinding
+from neutrino.domain.models import Agent, HaRouter, Port, Router, RouterL3AgentBinding
 from neutrino.domain.scheduling import choice
 from neutrino.domain.scheduling.bindings import AgentBindings
 from neutrino.domain.scheduling.choice import AgentView
@@ -60,25 +65,49 @@ def zone_hints(session: Session, router_ids: list[str]) -> dict[str, tuple[str, 
     return {rid: tuple(z for z in (value or "").split(",") if z) for rid, value in rows}
 
 
-def _place(session: Session, cfg: DomainConfig, router_ids: list[str], now: datetime) -> dict[str, str]:
-    """Put each (unhosted) router on the best agent; loads kept current across the batch."""
+def ha_router_ids(session: Session, router_ids: Iterable[str]) -> set[str]:
+    """Which of these routers are HA."""
+    ids = list(router_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(HaRouter.router_id).where(HaRouter.router_id.in_(ids))))
+
+
+def agents_wanted(cfg: DomainConfig, is_ha: bool) -> int:
+    """How many L3 agents a router should be on (0: as many as are suitable)."""
+    return max(cfg.max_l3_agents_per_router, 0) if is_ha else 1
+
+
+def _place(session: Session, cfg: DomainConfig, router_ids: list[str], now: datetime) -> dict[str, list[str]]:
+    """Put each router on the best agents it still lacks (one for a legacy router, up to
+    ``max_l3_agents_per_router`` for an HA one); loads kept current across the batch."""
     gateways = gateway_networks(session, router_ids)
     hints = zone_hints(session, router_ids)
+    ha = ha_router_ids(session, router_ids)
+    hosting = {rid: set(hosting_agent_ids(session, rid)) for rid in router_ids}
 
     def choose(agents: list[AgentView], current: dict[str, int], router_id: str) -> list[str]:
-        agent_id = choice.choose_l3_agent(
-            agents,
-            current,
-            router_id=router_id,
-            gateway_network_id=gateways.get(router_id),
-            now=now,
-            down_time=cfg.agent_down_time,
-            hints=hints.get(router_id, ()),
-        )
-        return [] if agent_id is None else [agent_id]
+        wanted = agents_wanted(cfg, router_id in ha)
+        taken = set(hosting[router_id])
+        picked: list[str] = []
+        while not wanted or len(taken) < wanted:
+            agent_id = choice.choose_l3_agent(
+                agents,
+                {**current, **{a: current.get(a, 0) + 1 for a in picked}},
+                router_id=router_id,
+                gateway_network_id=gateways.get(router_id),
+                now=now,
+                down_time=cfg.agent_down_time,
+                exclude=taken,
+                hints=hints.get(router_id, ()),
+            )
+            if agent_id is None:
+                break
+            picked.append(agent_id)
+            taken.add(agent_id)
+        return picked
 
-    placed = L3_BINDINGS.place(session, router_ids, now, cfg.agent_down_time, choose)
-    return {router_id: agent_ids[0] for router_id, agent_ids in placed.items()}
+    return L3_BINDINGS.place(session, router_ids, now, cfg.agent_down_time, choose)
 
 
 def schedule_router(session: Session, cfg: DomainConfig, router_id: str, *, now: datetime | None = None) -> str | None:
@@ -89,25 +118,38 @@ def schedule_router(session: Session, cfg: DomainConfig, router_id: str, *, now:
     """
     take_turns(session, "l3")
     hosting = hosting_agent_ids(session, router_id)
-    if hosting:
+    wanted = agents_wanted(cfg, bool(ha_router_ids(session, [router_id])))
+    if hosting and (wanted == 1 or 0 < wanted <= len(hosting)):
         return hosting[0]
     if not cfg.router_auto_schedule or session.get(Router, router_id) is None:
-        return None
-    return _place(session, cfg, [router_id], now_or_current(now)).get(router_id)
+        return hosting[0] if hosting else None
+    placed = _place(session, cfg, [router_id], now_or_current(now)).get(router_id, [])
+    return (hosting + placed or [None])[0]
 
 
-def schedule_unhosted_routers(session: Session, cfg: DomainConfig, *, now: datetime | None = None) -> dict[str, str]:
-    """Routers that no agent hosts (created while no L3 agent was up) get one; an L3 agent's
-    report triggers this when ``router_auto_schedule`` is on. Returns {router id: agent id}."""
+def schedule_unhosted_routers(
+    session: Session, cfg: DomainConfig, *, now: datetime | None = None
+) -> dict[str, list[str]]:
+    """Routers that no agent hosts (created while no L3 agent was up) get one, and HA routers
+    on fewer agents than wanted get more; an L3 agent's report triggers this when
+    ``router_auto_schedule`` is on. Returns {router id: agent ids added}."""
     take_turns(session, "l3")
-    unhosted = list(
-        session.scalars(
-            select(Router.id).where(~Router.id.in_(select(BINDINGS.c.router_id))).order_by(Router.id)
-        )
+    unhosted = set(
+        session.scalars(select(Router.id).where(~Router.id.in_(select(BINDINGS.c.router_id))))
     )
-    if not unhosted:
+    counts = dict(
+        session.execute(
+            select(HaRouter.router_id, func.count(BINDINGS.c.l3_agent_id))
+            .outerjoin(BINDINGS, BINDINGS.c.router_id == HaRouter.router_id)
+            .group_by(HaRouter.router_id)
+        ).all()
+    )
+    wanted = agents_wanted(cfg, True)
+    short = {rid for rid, n in counts.items() if not wanted or n < wanted}
+    todo = sorted(unhosted | short)
+    if not todo:
         return {}
-    return _place(session, cfg, unhosted, now_or_current(now))
+    return _place(session, cfg, todo, now_or_current(now))
 
 
 def add_router(session: Session, *, agent: Agent, router_id: str) -> None:
@@ -120,7 +162,7 @@ def add_router(session: Session, *, agent: Agent, router_id: str) -> None:
     hosting = hosting_agent_ids(session, router_id)
     if agent.id in hosting:
         return  # already there: nothing to do, as in Neutron
-    if hosting:
+    if hosting and not ha_router_ids(session, [router_id]):
         raise errors.RouterHostedByL3Agent(router_id=router_id, agent_id=hosting[0])
     L3_BINDINGS.bind(session, [(router_id, agent.id)])
 

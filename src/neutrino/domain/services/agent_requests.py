@@ -7,7 +7,7 @@ how device reports and floating IP statuses change the database.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from neutrino.domain.context import Context
 from neutrino.domain.ml2.port_ext import binding_of
 from neutrino.domain.models import FloatingIP, Port
-from neutrino.domain.services import ports, port_status
+from neutrino.domain.services import l3_ha, ports, port_status
 from neutrino.domain.config import DomainConfig
+from neutrino.domain.wiring import Domain
 
 def bind_router_ports(session: Session, cfg: DomainConfig, host: str, port_ids: list[str]) -> list[str]:
     """Bind the router ports of a router scheduled to ``host`` there, as Neutron's L3 RPC does
@@ -45,6 +46,12 @@ def update_floatingip_statuses(session: Session, statuses: dict[str, str]) -> li
             fip.status = status
             changed.append(fip_id)
     return changed
+
+
+def update_ha_states(session: Session, cfg: DomainConfig, host: str, states: dict[str, str]) -> list[str]:
+    """An L3 agent's HA routers' states (Neutron's update_ha_routers_states); the active
+    side's host gets the router's ports (domain/services/l3_ha.py)."""
+    return l3_ha.update_states(session, cast(Domain, cfg), host, states)
 
 
 def update_device_list(

@@ -8,7 +8,7 @@ live in ``domain.scheduling``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +17,9 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.models import Agent, Router
 from neutrino.domain.scheduling import dhcp, l3
-from neutrino.domain.services import agents, networks
+from neutrino.domain.services import agents, l3_ha, networks
 from neutrino.domain.config import DomainConfig
+from neutrino.domain.wiring import Domain
 
 
 def _admin(ctx: Context, action: str) -> None:
@@ -87,6 +88,7 @@ def add_router(session: Session, ctx: Context, cfg: DomainConfig, agent_id: str,
         raise errors.HTTPBadRequest(msg="Failed to parse request. Required attribute 'router_id' not specified")
     _router(session, router_id)
     l3.add_router(session, agent=agents.find(session, agent_id), router_id=router_id)
+    l3_ha.sync_ports(session, cast(Domain, cfg), [router_id])
 
 
 def remove_router(session: Session, ctx: Context, cfg: DomainConfig, agent_id: str, router_id: str) -> None:
@@ -94,3 +96,9 @@ def remove_router(session: Session, ctx: Context, cfg: DomainConfig, agent_id: s
     agent = agents.find(session, agent_id)
     _router(session, router_id)
     l3.remove_router(session, agent=agent, router_id=router_id)
+    l3_ha.sync_ports(session, cast(Domain, cfg), [router_id])
+
+
+def l3_agent_states(session: Session, cfg: DomainConfig, router_id: str) -> dict[str, str]:
+    """{agent id: ha_state} shown by ``GET /routers/{id}/l3-agents`` for an HA router."""
+    return l3_ha.states(session, cfg, router_id)

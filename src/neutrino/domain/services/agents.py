@@ -13,7 +13,7 @@ empty and any single agent is "not found" to them, so nothing about the deployme
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -134,7 +134,13 @@ def report_state(
     if agent_type == choice.DHCP_AGENT and cfg.network_auto_schedule:
         scheduling.schedule_unhosted_networks(session, cfg, now=now)
     if agent_type == choice.L3_AGENT and cfg.router_auto_schedule:
-        scheduling.schedule_unhosted_routers(session, cfg, now=now)
+        placed = scheduling.schedule_unhosted_routers(session, cfg, now=now)
+        if placed:
+            # here, not at the top: l3_ha reaches the port service, whose binding asks this module
+            from neutrino.domain.services import l3_ha
+            from neutrino.domain.wiring import Domain
+
+            l3_ha.sync_ports(session, cast(Domain, cfg), sorted(placed))
     return status
 
 

@@ -22,17 +22,37 @@ from neutrino import errors
 from neutrino.domain.context import Context
 from neutrino.domain.ipam import allocator, mac as macs
 from neutrino.domain.l3.rules import SubnetRef
-from neutrino.domain.models import FloatingIP, IPAllocation, Port, Router, RouterPort, Subnet
+from neutrino.domain.models import FloatingIP, HaRouter, IPAllocation, Port, Router, RouterPort, Subnet
 from neutrino.domain.models.base import new_id, utcnow
 from neutrino.domain.services import common, extensions, ports
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.wiring import Domain
 
 ROUTER_INTERFACE = "network:router_interface"
+HA_REPLICATED_INTERFACE = "network:ha_router_replicated_interface"
 ROUTER_GATEWAY = "network:router_gateway"
 FLOATINGIP = "network:floatingip"
-INTERFACE_OWNERS = frozenset({ROUTER_INTERFACE, "network:ha_router_replicated_interface"})
-L3_OWNERS = INTERFACE_OWNERS | {ROUTER_GATEWAY, FLOATINGIP}
+INTERFACE_OWNERS = frozenset({ROUTER_INTERFACE, HA_REPLICATED_INTERFACE})
+HA_INTERFACE = "network:router_ha_interface"
+L3_OWNERS = INTERFACE_OWNERS | {ROUTER_GATEWAY, FLOATINGIP, HA_INTERFACE}
+
+def interface_owner(session: Session, router_id: str) -> str:
+    """The device_owner of a router's interfaces: HA routers' are "replicated" (Neutron's
+    ``_get_device_owner``)."""
+    ha = session.scalar(select(HaRouter.router_id).where(HaRouter.router_id == router_id))
+    return HA_REPLICATED_INTERFACE if ha is not None else ROUTER_INTERFACE
+
+
+def migrate_interfaces(session: Session, cfg: Domain, router_id: str, owner: str) -> None:
+    """Give a router's interfaces ``owner`` (its ``ha`` changed): ports and router_ports rows."""
+    links = session.scalars(
+        select(RouterPort).where(RouterPort.router_id == router_id, RouterPort.port_type.in_(INTERFACE_OWNERS))
+    ).all()
+    for link in links:
+        if link.port_type != owner:
+            link.port_type = owner
+            update_port(session, cfg, link.port_id, {"device_owner": owner})
+
 
 def _service_context(project_id: str) -> Context:
     return Context.admin(project_id or None)

@@ -102,7 +102,7 @@ def _add_by_subnet(
         cfg,
         network_id=sub.network_id,
         project_id=router.project_id,
-        device_owner=l3_ports.ROUTER_INTERFACE,
+        device_owner=l3_ports.interface_owner(session, router.id),
         device_id=router.id,
         fixed_ips=[wanted],
     )
@@ -131,7 +131,7 @@ def _add_by_port(
     if sum(1 for s in subs if s.ip_version == 4) > 1:
         raise _bad("Cannot have multiple IPv4 subnets on router port")
     l3_ports.update_port(
-        session, cfg, port.id, {"device_id": router.id, "device_owner": l3_ports.ROUTER_INTERFACE}
+        session, cfg, port.id, {"device_id": router.id, "device_owner": l3_ports.interface_owner(session, router.id)}
     )
     return port, subnet_ids
 
@@ -149,7 +149,7 @@ def add(
         assert subnet_id is not None
         port, subnet_ids, new = _add_by_subnet(session, ctx, cfg, router, subnet_id)
     if new:
-        session.add(RouterPort(router_id=router.id, port_id=port.id, port_type=l3_ports.ROUTER_INTERFACE))
+        session.add(RouterPort(router_id=router.id, port_id=port.id, port_type=port.device_owner))
     router.bump_revision()
     session.flush()
     return _info(router, port, subnet_ids, last=True)

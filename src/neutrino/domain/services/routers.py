@@ -10,7 +10,7 @@ ports or routes bumps the router's revision, as Neutron's revision plugin does.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert, select
@@ -21,9 +21,10 @@ from neutrino.domain.context import Context
 from neutrino.domain.l3 import rules
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import ConntrackHelper, IPAllocation, Port, Router, RouterPort, RouterRoute, Subnet
-from neutrino.domain.services import availability_zones, common, l3_ports, router_gateway
+from neutrino.domain.services import availability_zones, common, l3_ha, l3_ports, router_gateway
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.scheduling import schedule_router
+from neutrino.domain.wiring import Domain
 
 ROUTES = RouterRoute.__table__
 
@@ -66,8 +67,10 @@ def list_(session: Session, ctx: Context, cfg: DomainConfig, q: ListQuery) -> li
 
 
 def schedule(session: Session, cfg: DomainConfig, router_id: str) -> None:
-    """Hand the router to the L3 agent scheduler (after create and after a gateway change)."""
+    """Hand the router to the L3 agent scheduler (after create and after a gateway change);
+    an HA router's new agents get their HA ports."""
     schedule_router(session, cfg, router_id)
+    l3_ha.sync_ports(session, cast(Domain, cfg), [router_id])
 
 
 def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, Any]) -> Router:
@@ -84,6 +87,7 @@ def create(session: Session, ctx: Context, cfg: DomainConfig, data: dict[str, An
     availability_zones.store_hints(session, "router", router, data)
     session.add(router)
     session.flush()
+    l3_ha.on_create(session, ctx, cast(Domain, cfg), router, data)
     info = data.get("external_gateway_info")
     if info:
         router_gateway.apply(session, ctx, cfg, router, info, action="create_router")
@@ -99,19 +103,19 @@ def update(
     router = get_for_write(session, ctx, router_id, "update_router")
     common.check_revision(router, if_match)
     changed = False
-    gateway_changed = False
+    reschedule = l3_ha.on_update(session, ctx, cast(Domain, cfg), router, data)
     if "external_gateway_info" in data:
-        gateway_changed = router_gateway.apply(
+        reschedule = router_gateway.apply(
             session, ctx, cfg, router, data["external_gateway_info"], action="update_router"
-        )
-        changed = gateway_changed
+        ) or reschedule
+    changed = reschedule
     if "routes" in data:
         changed = set_routes(session, cfg, router, data["routes"] or []) or changed
     changed = common.apply_updates(router, data, ("name", "description", "admin_state_up")) or changed
     if changed:
         router.bump_revision()
     session.flush()
-    if gateway_changed:
+    if reschedule:
         schedule(session, cfg, router.id)
     return router
 
@@ -128,6 +132,7 @@ def delete(
     )
     if busy is not None:
         raise errors.RouterInUse(router_id=router.id)
+    l3_ha.before_delete(session, cast(Domain, cfg), router)
     router_gateway.apply(session, ctx, cfg, router, None, action="delete_router")
     for port_id in list(session.scalars(select(RouterPort.port_id).where(RouterPort.router_id == router.id))):
         l3_ports.delete_port(session, cfg, port_id)
@@ -251,6 +256,7 @@ def render(session: Session, cfg: DomainConfig, routers: list[Router], fresh: bo
         }
         d.update(common.standard_fields(r, tags.get(r.id, [])))
         out.append(d)
+    l3_ha.render(session, routers, out)
     return out
 
 

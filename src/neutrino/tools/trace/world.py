@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from neutrino.contract.desired import BoundPort, DesiredHostState, FloatingIPState, RouterState
 
 OUTSIDE = "outside"
-ROUTER_OWNERS = ("network:router_interface", "network:router_gateway", "network:router_interface_distributed")
+ROUTER_OWNERS = (
+    "network:router_interface", "network:router_gateway", "network:router_interface_distributed",
+    "network:ha_router_replicated_interface",
+)
 
 
 class TraceInputError(ValueError):
