@@ -150,6 +150,13 @@ class EventLog:
         run_in_transaction(self.sessions, lambda s: self._append(s, [(topic, msg)]))
         self.wakeup.ring()
 
+    def append(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Append notifications (topic, message) as they are, in one transaction (the
+        notifier's pass: one per host it touched)."""
+        if events:
+            run_in_transaction(self.sessions, lambda s: self._append(s, events))
+            self.wakeup.ring()
+
     def _announce(self, session: Session, prints: dict[str, str], message: Any) -> list[str]:
         self._take_turns(session)
         stored = {host: fp for host, fp in session.execute(select(BusFingerprint.host, BusFingerprint.fingerprint))}
