@@ -76,6 +76,7 @@ class RpcServer:
                 "bound": agent_requests.bind_router_ports(s, cfg, msg["host"], msg["port_ids"])},
             messages.UPDATE_FIP_STATUSES: lambda s, msg: {
                 "updated": agent_requests.update_floatingip_statuses(s, msg["statuses"])},
+            messages.REPORT_PASS: lambda s, msg: self._report_pass(s, cfg, msg),
         }  # fmt: skip
         self.direct: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         """Methods that need no transaction of their own (a trace's answers)."""
@@ -107,6 +108,20 @@ class RpcServer:
         if activated and self.metrics is not None:
             self.metrics.ports_activated(activated)
         return reply
+
+    @staticmethod
+    def _report_pass(session: Session, cfg: DomainConfig, msg: dict[str, Any]) -> dict[str, Any]:
+        """One pass's reports in this one transaction: DHCP readiness first, floating IP
+        statuses, then the L2 devices (the order the agent used to send them in)."""
+        out: dict[str, Any] = {"dhcp_ready": {}, "fips_updated": [], "devices_up": [], "devices_down": []}
+        if msg.get("dhcp_ready"):
+            out["dhcp_ready"] = port_status.dhcp_ready(session, msg["dhcp_ready"])
+        if msg.get("fip_statuses"):
+            out["fips_updated"] = agent_requests.update_floatingip_statuses(session, msg["fip_statuses"])
+        if msg.get("devices_up") or msg.get("devices_down"):
+            out.update(agent_requests.update_device_list(
+                session, cfg, msg["host"], msg.get("devices_up", []), msg.get("devices_down", []), port_status.L2))
+        return out
 
     def _report_state(self, session: Session, msg: dict[str, Any]) -> dict[str, Any]:
         result = agents.report_state(

@@ -30,6 +30,9 @@ DHCP_READY = "dhcp_ready_on_ports"
 CREATE_DHCP_PORT = "create_dhcp_port"
 UPDATE_FIP_STATUSES = "update_floatingip_statuses"
 BIND_PORTS = "bind_router_ports"
+REPORT_PASS = "report_pass"
+"""One agent pass's status reports in one call (one transaction on the server): ports wired and
+unwired, ports ready in DHCP, floating IP statuses."""
 TRACE_RESULT = "trace_result"
 """An agent's answer to a trace request: the request id and what its probes printed."""
 
