@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,11 @@ class Api:
         req = urllib.request.Request(self.url + path, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})  # fmt: skip
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            return json.loads(resp.read() or b"{}")
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{method} {path}: {exc.code} {exc.read().decode(errors='replace')[:300]}") from None
 
 
 # --- the server, in a process of its own ------------------------------------------------------
@@ -90,6 +94,7 @@ def serve(state_dir: str, db_url: str, transport_url: str, port: int) -> None:
     settings = load_server_settings(
         None, state_dir=Path(state_dir), auth="noauth", port=port, database_url=db_url, transport_url=transport_url,
         network_vlan_ranges=[f"{PHYSNET}:1:4000"], tenant_network_types=["vlan"], access_log=False,
+        quotas={"network": -1, "subnet": -1, "port": -1},
     )  # fmt: skip
     built = build(settings, write_files=False)
     uvicorn.Server(uvicorn.Config(built.app, host="127.0.0.1", port=port, log_level="warning")).run()
