@@ -162,12 +162,13 @@ class Notifier:
         self._thread: threading.Thread | None = None
 
     def _committed(self, harvest: Harvest) -> None:
-        """A writer's transaction is committing (its harvest is handed over just before the
-        database's commit: the session's ``after_commit`` then wakes the pass)."""
+        """A writer's transaction committed (its connection went back to the pool): what it
+        touched waits for the next pass, which this wakes."""
         with self._lock:
             self._pending.merge(harvest)
             if self._dirty_since is None:
                 self._dirty_since = time.monotonic()
+        self._wake.set()
 
     def _after_commit(self, session: Session) -> None:
         self._wake.set()

@@ -31,6 +31,7 @@ from neutrino.domain.notify.hosts import Hints, resolve
 LOG = logging.getLogger(__name__)
 
 INFO_KEY = "neutrino.notify.harvest"
+COMMITTED_KEY = "neutrino.notify.committed"
 
 
 @dataclass
@@ -91,8 +92,10 @@ def _insert_rows(stmt: Insert, table: Table, sets: list[dict[str, Any]]) -> list
 
 
 class Capture:
-    """Listens to one engine's writes; ``take(conn)`` hands over a committed transaction's
-    harvest (``on_commit`` is called with it)."""
+    """Listens to one engine's writes and calls ``on_commit(harvest)`` once a transaction's
+    commit is done: the engine's ``commit`` event comes before the database commits, so the
+    harvest waits on the connection until it goes back to the pool (``checkin``), when what it
+    wrote is visible to every reader."""
 
     def __init__(self, engine: Engine, on_commit: Callable[[Harvest], None]) -> None:
         self.engine = engine
@@ -104,12 +107,14 @@ class Capture:
             event.listen(self.engine, "before_execute", self._before_execute)
             event.listen(self.engine, "commit", self._commit)
             event.listen(self.engine, "rollback", self._rollback)
+            event.listen(self.engine, "checkin", self._checkin)
 
     def stop(self) -> None:
         if event.contains(self.engine, "before_execute", self._before_execute):
             event.remove(self.engine, "before_execute", self._before_execute)
             event.remove(self.engine, "commit", self._commit)
             event.remove(self.engine, "rollback", self._rollback)
+            event.remove(self.engine, "checkin", self._checkin)
 
     def _harvest(self, conn: Connection) -> Harvest:
         found = conn.info.get(INFO_KEY)
@@ -119,6 +124,11 @@ class Capture:
 
     def _commit(self, conn: Connection) -> None:
         harvest = conn.info.pop(INFO_KEY, None)
+        if harvest:
+            conn.info.setdefault(COMMITTED_KEY, Harvest()).merge(harvest)
+
+    def _checkin(self, dbapi_connection: Any, record: Any) -> None:
+        harvest = record.info.pop(COMMITTED_KEY, None) if record is not None else None
         if harvest:
             self.on_commit(harvest)
 
