@@ -25,7 +25,9 @@ What it measures, once every host has done its first pass:
 Targets (issue 12): every affected host applied in under 1.5 s; only affected hosts woken.
 
 Usage: ``./dev bench scale [--hosts 1000] [--ports 30] [--networks 500] [--per-process 250]
-[--json]``; no root needed. ``tests/api/test_scale_bench.py`` runs it small, for correctness.
+[--before] [--json]``; no root needed. ``--before`` swaps in the notifier as it was before
+targeted notifications (project every host after commits, compare fingerprints), to compare.
+``tests/api/test_scale_bench.py`` runs it small, for correctness.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.api.notify_oracle (--before)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale_hosts import run_hosts  # noqa: E402
@@ -84,7 +86,33 @@ class Api:
 # --- the server, in a process of its own ------------------------------------------------------
 
 
-def serve(state_dir: str, db_url: str, transport_url: str, port: int) -> None:
+def _full_projection_notifier(notifier: Any) -> None:
+    """``--before``: the notifier as it was before targeted notifications, for comparison:
+    after commits, project every agent host and notify those whose fingerprint changed (the
+    tests keep the same as their oracle, ``tests/api/notify_oracle.py``)."""
+    from neutrino.contract import messages
+    from tests.api.notify_oracle import fingerprints
+
+    known: dict[str, str] = {}
+
+    def pass_once() -> list[str]:
+        with notifier._lock:
+            pending, notifier._pending = notifier._pending, type(notifier._pending)()
+        if not pending:
+            return []
+        prints = fingerprints(notifier.read_sessions)
+        changed = sorted(h for h, fp in prints.items() if known.get(h) != fp)
+        known.update(prints)
+        notifier.revision += 1
+        for host in changed:
+            notifier.transport.publish(messages.host_topic(host), messages.message(
+                messages.HOST_CHANGED, host=host, revision=notifier.revision, sent_at=time.time()))  # fmt: skip
+        return changed
+
+    notifier.pass_once = pass_once
+
+
+def serve(state_dir: str, db_url: str, transport_url: str, port: int, before: bool = False) -> None:
     """The ``--serve`` mode: one server process (noauth) on the given database and broker."""
     import uvicorn
 
@@ -97,6 +125,8 @@ def serve(state_dir: str, db_url: str, transport_url: str, port: int) -> None:
         quotas={"network": -1, "subnet": -1, "port": -1},
     )  # fmt: skip
     built = build(settings, write_files=False)
+    if before:
+        _full_projection_notifier(built.state.bus.notifier)
     uvicorn.Server(uvicorn.Config(built.app, host="127.0.0.1", port=port, log_level="warning")).run()
 
 
@@ -295,7 +325,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if reason is not None:
         raise SystemExit(f"bench scale needs PostgreSQL and RabbitMQ: {reason}")
     server = hosts = broker = None
-    result: dict[str, Any] = {"hosts": args.hosts, "ports_per_host": args.ports, "networks": args.networks}
+    result: dict[str, Any] = {"notifier": "full projection (before)" if args.before else "targeted",
+                              "hosts": args.hosts, "ports_per_host": args.ports, "networks": args.networks}
     try:
         log("starting PostgreSQL and RabbitMQ ...")
         cluster.start()
@@ -303,7 +334,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         broker = rabbitmq.start(work / "rabbitmq", die_with_parent=True)
         port = _free_port()
         server = subprocess.Popen([sys.executable, __file__, "--serve", str(work / "server"), db_url, broker.url,
-                                   str(port)], start_new_session=True)  # fmt: skip
+                                   str(port), "before" if args.before else ""], start_new_session=True)  # fmt: skip
         api = Api(f"http://127.0.0.1:{port}")
         for _ in range(600):
             try:
@@ -374,7 +405,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(result: dict[str, Any]) -> None:
-    print(f"\nneutrino at scale: {result['hosts']} hosts, {result['hosts'] * result['ports_per_host']} ports, "
+    print(f"\nneutrino at scale ({result['notifier']} notifier): {result['hosts']} hosts, {result['hosts'] * result['ports_per_host']} ports, "
           f"{result['networks']} networks (PostgreSQL, RabbitMQ, fake dataplane)")  # fmt: skip
     print(f"  first pass on every host: {result['first_pass_all_s']} s; server at rest: "
           f"{result['server_cpu_at_rest_pct']}% CPU, {result['server_rss_mib']} MiB RSS")  # fmt: skip
@@ -394,7 +425,7 @@ def report(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve"]:
-        serve(*argv[1:4], int(argv[4]))
+        serve(*argv[1:4], int(argv[4]), before=argv[5:6] == ["before"])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--hosts", type=int, default=1000)
@@ -404,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after the first passes")
     parser.add_argument("--timeout", type=float, default=1800.0, help="for every host's first pass")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--before", action="store_true",
+                        help="the notifier as before targeted notifications (projects every host), to compare")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args)

@@ -32,7 +32,7 @@ def test_scale_bench_small_wakes_only_affected_hosts_and_all_apply():
         pytest.skip(reason)
     bench = _bench()
     args = argparse.Namespace(hosts=50, ports=4, networks=20, per_process=50, settle=1.0, timeout=120.0, seed=3,
-                              json=False)  # fmt: skip
+                              before=False, json=False)  # fmt: skip
     result = bench.run(args)
     for change in ("join_group", "router_interface"):
         r = result[change]
