@@ -94,8 +94,8 @@ def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorde
         return last["desired"]
 
     def woken(sent_at: float | None) -> None:
-        with rec.lock:
-            if rec.watch is not None:
+        with rec.lock:  # a reconnect's own "look again" carries no send time: not the server's
+            if rec.watch is not None and sent_at is not None:
                 rec.woken[name] = rec.woken.get(name, 0) + 1
         notified(sent_at)
 
