@@ -69,3 +69,26 @@ def test_tables_no_projection_reads_change_nothing():
     assert keys_of(RowChange("tags", new={"resource_id": "p1", "tag": "x"})) == set()
     assert keys_of(RowChange("bus_events", new={"seq": 1})) == set()
     assert not moves(RowChange("tags", old={"resource_id": "p1"}))
+
+
+def test_every_kind_a_table_maps_to_has_a_resolver():
+    from neutrino.domain.notify.changes import TABLES
+    from neutrino.domain.notify.hosts import RESOLVERS
+
+    columns = {c: "x" for c in ("id", "port_id", "network_id", "security_group_id", "remote_group_id", "host",
+                                "address_group_id", "subnet_id", "router_id", "l3_agent_id", "dhcp_agent_id",
+                                "floatingip_id", "qos_policy_id", "trunk_id", "address_scope_id")}  # fmt: skip
+    kinds = set()
+    for table in TABLES:
+        for change in (RowChange(table, new=columns), RowChange(table, old=columns),
+                       RowChange(table, old=columns, new=columns, changed=frozenset(columns))):  # fmt: skip
+            kinds |= {kind for kind, _ in keys_of(change)}
+    assert kinds and kinds <= set(RESOLVERS), kinds - set(RESOLVERS)
+
+
+def test_hints_become_sorted_capped_message_fields():
+    from neutrino.domain.notify.hosts import Hints
+
+    hints = Hints(ports={"b", "a"}, security_groups={"g"})
+    hints.merge(Hints(routers={"r"}, ports={"c"}))
+    assert hints.as_message(limit=2) == {"ports": ["a", "b"], "networks": [], "security_groups": ["g"], "routers": ["r"]}
