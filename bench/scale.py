@@ -20,7 +20,8 @@ What it measures, once every host has done its first pass:
   holds it, and the hosts woken (told ``host_changed``) against the hosts affected;
 - change 2: a new router interface (only the L3 host is affected);
 - for each: the server's CPU time and RSS, and bus messages (notifications received plus
-  agents' calls, request and reply) per change; and the server's CPU at rest (heartbeats).
+  agents' calls but heartbeats, request and reply) per change; and the server's CPU at rest
+  (heartbeats).
 
 Targets (issue 12): every affected host applied in under 1.5 s; only affected hosts woken.
 
