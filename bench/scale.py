@@ -378,9 +378,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         # change 1: a port of the last host joins web, whose members sit on half the hosts
         newcomer = plan[names[-2]][2]
-        web_hosts = {h for h, ports in plan.items() if any("web" in p["groups"] for p in ports)}
-        affected = web_hosts | {names[-2]}
-        log(f"change 1: a port joins a group used on {len(web_hosts)} hosts ...")
+        # web's rule and db's name web: the hosts of both groups' members have web's members
+        users = {h for h, ports in plan.items() if any({"web", "db"} & set(p["groups"]) for p in ports)}
+        affected = users | {names[-2]}
+        log(f"change 1: a port joins a group used on {len(users)} hosts ...")
         result["join_group"] = _change(
             hosts, server.pid, {"kind": "member", "group": groups["web"], "ip": newcomer["ip"]}, affected,
             lambda: api("PUT", f"/v2.0/ports/{newcomer['id']}",
