@@ -201,8 +201,8 @@ def main() -> int:
     for r in results:
         print(f"{names[r['transport']]:<20}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['mean_ms']:>9.2f}"
               f"{r['max_ms']:>9.2f}{r['publish_p50_ms']:>10.2f}{r['publish_p99_ms']:>9.2f}{r['missed']:>8}")  # fmt: skip
-    print("(commit -> listener includes the notifier's pass: projecting the host and comparing its"
-          " fingerprint; publish -> listener is the transport alone)")
+    print("(commit -> listener includes the notifier's pass: finding the hosts the commit touched;"
+          " publish -> listener is the transport alone)")
     print("\ncontext: issue 10 asks for p50/p99 per transport; issue 5's end-to-end target for a port is"
           " p50 < 100 ms (API call to ACTIVE with TCP through it), of which this is one hop;"
           " Neutron's OVS agent polls every 2 s.")

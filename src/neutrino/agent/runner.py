@@ -344,6 +344,10 @@ class HostAgent:
         started = time.monotonic()
         desired = self.client.desired_state()
         retry, served = False, []
+        ready: list[str] = []
+        now_ready = self._dhcp_ready
+        fip_changed: dict[str, str] = {}
+        fip_statuses = self._fip_status
         # DHCP and router ports are plugged first, so that the L2 pass tags them at once
         if self.dhcp is not None:
             dhcp = self.dhcp.reconcile(desired)
@@ -351,9 +355,6 @@ class HostAgent:
             now_ready = {pid: revisions.get(pid, 0) for pid in dhcp.ready_port_ids}
             # (re)report ports new in dnsmasq's config, or changed since (a binding adds a DHCP block)
             ready = sorted(pid for pid, rev in now_ready.items() if self._dhcp_ready.get(pid) != rev)
-            if ready:
-                self.client.dhcp_ready(ready)
-            self._dhcp_ready = now_ready
             retry, served = bool(dhcp.failed), dhcp.networks
             self.metrics.applied("dhcp", {"networks_removed": len(dhcp.removed), "ports_ready": len(ready)})
         if self.l3 is not None:
@@ -367,17 +368,18 @@ class HostAgent:
                 self.client.bind_ports(sorted(set(wanted) - local))
             l3 = self.l3.reconcile(desired)
             retry = self.ha_report.after_pass(l3.ha_states) or retry  # ports moved: look again
-            changed = {k: v for k, v in l3.fip_statuses.items() if self._fip_status.get(k) != v}
-            if changed:
-                self.client.update_floatingip_statuses(changed)
-            self._fip_status = dict(l3.fip_statuses)
+            fip_changed = {k: v for k, v in l3.fip_statuses.items() if self._fip_status.get(k) != v}
+            fip_statuses = dict(l3.fip_statuses)
             retry = retry or bool(l3.failed)
             self.metrics.applied("l3", {"changes": l3.changes, "routers_removed": len(l3.removed)})
         if self.metadata is not None:  # after DHCP and L3: their namespaces and addresses exist
             retry = bool(self.metadata.reconcile(desired, served)) or retry
         result = self.l2.reconcile(desired)
-        if result.wired or result.unwired:
-            self.client.update_device_list(up=result.wired, down=result.unwired)
+        # every status this pass learnt, in one call and one transaction on the server; what
+        # was reported is remembered only once it was (a failed pass reports it next time)
+        if result.wired or result.unwired or ready or fip_changed:
+            self.client.report_pass(up=result.wired, down=result.unwired, dhcp_ready=ready, fip_statuses=fip_changed)
+        self._dhcp_ready, self._fip_status = now_ready, fip_statuses
         self.l2.reported(result)
         self.metrics.applied("l2", {"ovsdb_commands": result.ovsdb_commands, "flow_changes": result.flow_changes,
                                     "firewall_tables": int(result.firewall_applied)})  # fmt: skip

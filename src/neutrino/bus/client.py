@@ -36,6 +36,15 @@ class AgentClient:
     def update_device_list(self, up: Iterable[str] = (), down: Iterable[str] = (), entity: str = "L2") -> dict[str, Any]:
         return self._call(messages.UPDATE_DEVICE_LIST, devices_up=list(up), devices_down=list(down), entity=entity)
 
+    def report_pass(
+        self, up: Iterable[str] = (), down: Iterable[str] = (), dhcp_ready: Iterable[str] = (),
+        fip_statuses: dict[str, str] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Everything one pass has to report, in one call (``update_device_list``,
+        ``dhcp_ready`` and ``update_floatingip_statuses`` together)."""
+        return self._call(messages.REPORT_PASS, devices_up=list(up), devices_down=list(down),
+                          dhcp_ready=list(dhcp_ready), fip_statuses=dict(fip_statuses or {}))  # fmt: skip
+
     def dhcp_ready(self, port_ids: Iterable[str]) -> dict[str, Any]:
         return self._call(messages.DHCP_READY, port_ids=list(port_ids))
 

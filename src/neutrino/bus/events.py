@@ -15,9 +15,10 @@ a smaller number committed behind it. The table is pruned to ``KEEP_ROWS`` rows 
 ``KEEP_SECONDS`` of age. Losing old entries is harmless: notifications only say "look again",
 and an agent that fell behind is told so (``reset``) and resyncs.
 
-The same transaction compares each host's desired-state fingerprint with the one last
-announced (``bus_fingerprints``), so a change is announced once by the worker that committed
-it, and a worker never trusts a stale memory of what others announced.
+The notifier appends one pass's notifications in one transaction (``append``); each worker
+announces the commits it made itself (``bus/server.py``). ``announce`` (compare each host's
+desired-state fingerprint with the one last announced, ``bus_fingerprints``) is what the
+notifier used before notifications were targeted; nothing in the server calls it now.
 """
 
 from __future__ import annotations
@@ -149,6 +150,13 @@ class EventLog:
         ``publish`` is for the agents that long-poll over HTTP."""
         run_in_transaction(self.sessions, lambda s: self._append(s, [(topic, msg)]))
         self.wakeup.ring()
+
+    def append(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Append notifications (topic, message) as they are, in one transaction (the
+        notifier's pass: one per host it touched)."""
+        if events:
+            run_in_transaction(self.sessions, lambda s: self._append(s, events))
+            self.wakeup.ring()
 
     def _announce(self, session: Session, prints: dict[str, str], message: Any) -> list[str]:
         self._take_turns(session)

@@ -3,15 +3,16 @@
 Calls (topic ``q-plugin``): the desired state of a host (the projection), state reports
 (heartbeats), device up/down lists and DHCP readiness; each runs in its own transaction.
 
-Notifications are level-triggered. Every committed write transaction wakes the ``Notifier``,
-which recomputes the desired-state fingerprint of each host that has agents and publishes
-``host_changed`` (with a revision number that only grows) to the hosts whose fingerprint
-changed. Bursts of commits coalesce into one pass, and after each pass the notifier rests
-four times as long as the pass took, so that it never takes more than a fifth of the
-process's time from the API (a pass projects every bound port of each host: under a stream of
-writes to a big host, passes after every commit would cost more than the writes). There is no per-change bookkeeping of
-"which hosts does this change affect" to get wrong: the projection decides, and an agent that
-missed a message still converges at its periodic resync.
+Notifications are targeted. The ``Notifier`` listens to the writers' engine
+(``domain/notify/capture.py``): from the rows each committed transaction wrote it knows the keys
+it touched (a port, a network, a security group's members, a router...), and after a burst of
+commits it resolves them to hosts with index queries (``domain/notify/hosts.py``), never by
+projecting a host, and publishes ``host_changed`` to those hosts only, with the ids that reached
+each (``ports``, ``networks``, ``security_groups``, ``routers``) and a revision number that only
+grows. Bursts of commits coalesce into one pass; after each pass the notifier rests four times
+as long as the pass took, so that it never takes more than a fifth of the process's time from
+the API. Each API worker announces its own commits. Notifications still only say "look again":
+an agent that missed one converges at its periodic resync.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from neutrino.bus.transport import Transport
 from neutrino.contract import messages
 from neutrino.db.engine import run_in_transaction
 from neutrino.domain.models import Agent
+from neutrino.domain.notify.capture import Capture, Harvest
+from neutrino.domain.notify.hosts import resolve
 from neutrino.domain.projection.build import project_host
 from neutrino.domain.services import agent_requests, agents, dhcp_ports, metadata_ports, port_status
 from neutrino.domain.config import DomainConfig
@@ -79,6 +82,7 @@ class RpcServer:
                 "port": metadata_ports.metadata_port(s, list(msg["network_ids"]), str(msg["ip_address"]))},
             messages.UPDATE_HA_STATES: lambda s, msg: {
                 "updated": agent_requests.update_ha_states(s, cfg, msg["host"], msg["states"])},
+            messages.REPORT_PASS: lambda s, msg: self._report_pass(s, cfg, msg),
         }  # fmt: skip
         self.direct: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         """Methods that need no transaction of their own (a trace's answers)."""
@@ -111,6 +115,20 @@ class RpcServer:
             self.metrics.ports_activated(activated)
         return reply
 
+    @staticmethod
+    def _report_pass(session: Session, cfg: DomainConfig, msg: dict[str, Any]) -> dict[str, Any]:
+        """One pass's reports in this one transaction: DHCP readiness first, floating IP
+        statuses, then the L2 devices (the order the agent used to send them in)."""
+        out: dict[str, Any] = {"dhcp_ready": {}, "fips_updated": [], "devices_up": [], "devices_down": []}
+        if msg.get("dhcp_ready"):
+            out["dhcp_ready"] = port_status.dhcp_ready(session, msg["dhcp_ready"])
+        if msg.get("fip_statuses"):
+            out["fips_updated"] = agent_requests.update_floatingip_statuses(session, msg["fip_statuses"])
+        if msg.get("devices_up") or msg.get("devices_down"):
+            out.update(agent_requests.update_device_list(
+                session, cfg, msg["host"], msg.get("devices_up", []), msg.get("devices_down", []), port_status.L2))
+        return out
+
     def _report_state(self, session: Session, msg: dict[str, Any]) -> dict[str, Any]:
         result = agents.report_state(
             session, self.cfg, agent_type=msg["agent_type"], binary=msg["binary"], topic=msg["topic"],
@@ -121,7 +139,7 @@ class RpcServer:
 
 
 class Notifier:
-    """Publishes ``host_changed`` to hosts whose desired state changed since the last pass."""
+    """Publishes ``host_changed`` to the hosts that committed transactions touched."""
 
     def __init__(
         self,
@@ -131,10 +149,9 @@ class Notifier:
         log: EventLog | None = None,
         metrics: Any = None,
     ) -> None:
-        """``sessions``: the writers' sessionmaker, whose commits wake the notifier;
-        ``read_sessions``: what it reads the projections with (no write lock on SQLite);
-        ``log``: the database's event log, which also holds the fingerprints last announced
-        by any worker (without it, this notifier remembers its own)."""
+        """``sessions``: the writers' sessionmaker, whose engine's writes are captured and whose
+        commits wake the notifier; ``read_sessions``: what it resolves hosts with (no write
+        lock on SQLite); ``log``: the database's event log, which agents that long-poll read."""
         self.transport = transport
         self.sessions = sessions
         self.read_sessions = read_sessions or sessions
@@ -142,14 +159,24 @@ class Notifier:
         self.metrics = metrics
         self._dirty_since: float | None = None  # the first commit not yet covered by a pass
         self.revision = 0
-        self._fingerprints: dict[str, str] = {}
+        self._pending = Harvest()
+        self._lock = threading.Lock()
+        engine = sessions.kw.get("bind")
+        self.capture = Capture(engine, self._committed) if engine is not None else None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _committed(self, harvest: Harvest) -> None:
+        """A writer's transaction committed (its connection went back to the pool): what it
+        touched waits for the next pass, which this wakes."""
+        with self._lock:
+            self._pending.merge(harvest)
+            if self._dirty_since is None:
+                self._dirty_since = time.monotonic()
+        self._wake.set()
+
     def _after_commit(self, session: Session) -> None:
-        if self._dirty_since is None:
-            self._dirty_since = time.monotonic()
         self._wake.set()
 
     def start(self) -> None:
@@ -157,6 +184,8 @@ class Notifier:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
+        if self.capture is not None:
+            self.capture.start()
         event.listen(self.sessions, "after_commit", self._after_commit)
         self._thread = threading.Thread(target=self._loop, name="notifier", daemon=True)
         self._thread.start()
@@ -169,6 +198,8 @@ class Notifier:
         self._wake.set()
         self._thread.join(timeout=5)
         self._thread = None
+        if self.capture is not None:
+            self.capture.stop()
         if event.contains(self.sessions, "after_commit", self._after_commit):
             event.remove(self.sessions, "after_commit", self._after_commit)
 
@@ -188,32 +219,33 @@ class Notifier:
             self._stop.wait(min(MAX_REST, spent * (1 - MAX_SHARE) / MAX_SHARE))
 
     def pass_once(self) -> list[str]:
-        """One comparison of every agent host's fingerprint; returns the hosts notified."""
-        dirty_since, self._dirty_since = self._dirty_since, None
-        with self.read_sessions() as session:
-            hosts = sorted(set(session.scalars(select(Agent.host))))
-            prints = {h: project_host(session, h).fingerprint for h in hosts}
-            session.rollback()
-        if not prints:  # no agent anywhere: nothing to announce (and no write transaction)
+        """Resolve what the commits since the last pass touched; returns the hosts notified."""
+        with self._lock:
+            harvest, self._pending = self._pending, Harvest()
+            dirty_since, self._dirty_since = self._dirty_since, None
+        if not harvest:
             return []
-        revision = self.revision + 1
-
-        def message(host: str) -> tuple[str, dict[str, Any]]:
-            return messages.host_topic(host), messages.message(
-                messages.HOST_CHANGED, host=host, revision=revision, sent_at=time.time())
-
+        with self.read_sessions() as session:
+            harvest.add_hosts(resolve(session, harvest.keys))
+            with_agents = set(session.scalars(select(Agent.host).where(Agent.host.in_(sorted(harvest.hosts)))))
+            session.rollback()
+        hosts = sorted(h for h in harvest.hosts if h in with_agents)
+        if not hosts:
+            return []
+        self.revision += 1
+        now = time.time()
+        events = [
+            (messages.host_topic(h), messages.message(
+                messages.HOST_CHANGED, host=h, revision=self.revision, sent_at=now, **harvest.hosts[h].as_message()))
+            for h in hosts
+        ]  # fmt: skip
         if self.log is not None:
-            changed = self.log.announce(prints, message)
-        else:
-            changed = [h for h, fp in prints.items() if self._fingerprints.get(h) != fp]
-            self._fingerprints.update((h, prints[h]) for h in changed)
-        if changed:
-            self.revision = revision
-            for host in changed:
-                self.transport.publish(*message(host))
-            if dirty_since is not None and self.metrics is not None:
-                self.metrics.notify_lag.observe(time.monotonic() - dirty_since)
-        return changed
+            self.log.append(events)
+        for topic, msg in events:
+            self.transport.publish(topic, msg)
+        if dirty_since is not None and self.metrics is not None:
+            self.metrics.notify_lag.observe(time.monotonic() - dirty_since)
+        return hosts
 
 
 class ServerBus:

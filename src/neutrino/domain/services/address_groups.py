@@ -5,7 +5,7 @@ gets 404 unless an RBAC policy (rbac-address-group) shares it: then that project
 may name it in its rules, but changing it is still 404, as in Neutron. A group named by a security group rule
 (``remote_address_group_id``) cannot be deleted (409 AddressGroupInUse). Changing its
 addresses changes what those rules match on every host: the projection lists the group's
-addresses, so the notifier's fingerprint comparison reaches the agents (docs/architecture.md).
+addresses, and the notifier reaches the hosts whose rules name the group (docs/architecture.md).
 """
 
 from __future__ import annotations

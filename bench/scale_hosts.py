@@ -1,0 +1,176 @@
+"""The simulated hosts of ``bench/scale.py``: many ``HostAgent``s with the fake dataplane in one
+process, each with its own identity, heartbeats and RabbitMQ connection, driven over a pipe.
+
+Commands (dicts with ``cmd``): ``status`` (how many hosts started and did a first pass),
+``watch`` (start watching for a change: forget what was woken and applied, and from now on
+record each host's first pass whose desired state holds it, and every ``host_changed`` and
+call), ``collect`` (what was recorded since the watch), ``stop``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from neutrino.agent.firewall.sysctls import REQUIRED
+from neutrino.agent.kinds import AGENT_KINDS, configurations_for
+from neutrino.agent.runner import AgentSettings, HostAgent
+from neutrino.bus.amqp import AmqpTransport
+from neutrino.contract import messages
+from neutrino.dataplane.fake import FakeNetlink, FakeNftables
+from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
+from neutrino.dataplane.host import HostContext
+from neutrino.dataplane.naming import hybrid_devices
+
+PHYSNET_BRIDGE = "br-physnet1"
+
+
+def holds(watch: dict[str, Any] | None, desired: Any) -> bool:
+    """Whether a host's desired state holds the watched change."""
+    if watch is None or desired is None:
+        return False
+    if watch["kind"] == "member":
+        if any(watch["group"] in p.security_groups and any(f.ip_address == watch["ip"] for f in p.fixed_ips)
+               for p in desired.ports):  # fmt: skip
+            return True
+        return any(g.group_id == watch["group"] and watch["ip"] in g.ipv4 for g in desired.remote_groups)
+    if watch["kind"] == "router_subnet":
+        return any(f.subnet_id == watch["subnet"] for r in desired.routers for i in r.interfaces for f in i.fixed_ips)
+    return False
+
+
+class Recorder:
+    """What the hosts of this process did since the last watch."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.watch: dict[str, Any] | None = None
+        self.applied: dict[str, float] = {}
+        self.woken: dict[str, int] = {}
+        self.calls = 0
+        self.passed: set[str] = set()
+        self.errors: list[str] = []
+
+    def start_watch(self, watch: dict[str, Any]) -> None:
+        with self.lock:
+            self.watch, self.applied, self.woken, self.calls = watch, {}, {}, 0
+
+    def answer(self, started: int) -> dict[str, Any]:
+        with self.lock:
+            return {"applied": dict(self.applied), "woken": dict(self.woken), "calls": self.calls,
+                    "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:])}  # fmt: skip
+
+
+def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorder) -> HostAgent:
+    state, netlink = FakeOvsState(), FakeNetlink()
+    ovsdb = FakeOvsdb(state=state)
+    adapters = {"switch": FakeOvsInstance(state=state), "ovsdb": ovsdb, "openflow": FakeOpenFlow(state=state),
+                "nftables": FakeNftables(netlink), "netlink": netlink}  # fmt: skip
+    adapters["switch"].start()
+    netlink._ns(None).sysctls.update(REQUIRED)  # a real host's br_netfilter settings, set by its operator
+    with ovsdb.transaction() as txn:  # what a deployment's host already has, and Nova's plugs
+        txn.add_bridge(PHYSNET_BRIDGE, datapath_type="netdev")
+        txn.add_bridge("br-int", datapath_type="netdev")
+        for p in ports:
+            txn.add_port("br-int", hybrid_devices(p["id"])["qvo"], iface_external_ids={
+                "iface-id": p["id"], "attached-mac": p["mac"], "iface-status": "active", "vm-uuid": "vm"})  # fmt: skip
+    transport = AmqpTransport(broker_url, name=name, max_backoff=2.0)
+    settings = AgentSettings(roles=("l2",), bridge_mappings={"physnet1": PHYSNET_BRIDGE},
+                             report_interval=30, resync_interval=3600, idle_check=1.0, firewall=True)  # fmt: skip
+    agent = HostAgent(HostContext(name=name), transport, settings, adapters)
+    fetch, call, notified = agent.client.desired_state, transport.call, agent.metrics.notified
+    reconcile = agent.reconcile_once
+    last: dict[str, Any] = {}
+
+    def counted_call(topic: str, msg: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        with rec.lock:  # heartbeats come every report_interval whatever changes: not counted
+            if rec.watch is not None and msg.get("method") != messages.REPORT_STATE:
+                rec.calls += 1
+        return call(topic, msg, *args, **kwargs)
+
+    def recorded_fetch() -> Any:
+        last["desired"] = fetch()
+        return last["desired"]
+
+    def woken(sent_at: float | None) -> None:
+        with rec.lock:  # a reconnect's own "look again" carries no send time: not the server's
+            if rec.watch is not None and sent_at is not None:
+                rec.woken[name] = rec.woken.get(name, 0) + 1
+        notified(sent_at)
+
+    def recorded_pass() -> Any:
+        try:
+            result = reconcile()
+        except Exception as exc:
+            with rec.lock:
+                rec.errors.append(f"{name}: {exc}")
+            raise
+        with rec.lock:
+            rec.passed.add(name)
+            if name not in rec.applied and holds(rec.watch, last.get("desired")):
+                rec.applied[name] = time.time()
+        return result
+
+    transport.call = counted_call  # type: ignore[method-assign]
+    agent.client.desired_state = recorded_fetch  # type: ignore[method-assign]
+    agent.metrics.notified = woken  # type: ignore[method-assign]
+    agent.reconcile_once = recorded_pass  # type: ignore[method-assign]
+    return agent
+
+
+def _l3_heartbeats(agent: HostAgent, stop: threading.Event) -> None:
+    """The L3 host's L3 agent, as far as the server sees it: its heartbeats (so that routers are
+    scheduled to it and its desired state holds them). Its L2 agent applies that state; the L3
+    role itself runs programs in namespaces, which simulated hosts have none of."""
+    agent_type, binary, topic, zone = AGENT_KINDS["l3"]
+    conf = configurations_for("l3", bridge_mappings={}, tunnel_types=[], tunneling_ip=None)
+    start = True
+    while not stop.is_set():
+        try:
+            agent.client.report_state(agent_type=agent_type, binary=binary, topic=topic, configurations=conf,
+                                      start_flag=start, availability_zone=zone)  # fmt: skip
+            start = False
+        except Exception as exc:  # noqa: BLE001 - the next beat retries
+            logging.getLogger(__name__).warning("L3 heartbeat of %s: %s", agent.host.name, exc)
+        stop.wait(10.0)
+
+
+def run_hosts(pipe: Any, plan: dict[str, list[dict[str, Any]]], broker_url: str, l3_host: str) -> None:
+    """A host process: start its agents, then answer the driver's commands until ``stop``."""
+    logging.basicConfig(level=logging.WARNING)
+    rec = Recorder()
+    agents: list[HostAgent] = []
+    stop = threading.Event()
+    starting = threading.Thread(target=lambda: _start_all(plan, broker_url, l3_host, rec, agents, stop), daemon=True)
+    starting.start()
+    while True:
+        command = pipe.recv()
+        if command["cmd"] == "watch":
+            rec.start_watch(command["watch"])
+            pipe.send({})
+        elif command["cmd"] in ("status", "collect"):
+            pipe.send(rec.answer(len(agents)))
+        elif command["cmd"] == "stop":
+            starting.join(timeout=60)
+            stop.set()
+            for agent in agents:
+                agent.stop()
+                agent.client.transport.close()
+            pipe.send({})
+            return
+
+
+def _start_all(plan: dict[str, list[dict[str, Any]]], broker_url: str, l3_host: str, rec: Recorder,
+               agents: list[HostAgent], stop: threading.Event) -> None:  # fmt: skip
+    for name, ports in plan.items():
+        try:
+            agent = _agent(name, ports, broker_url, rec)
+            agent.start()
+            agents.append(agent)
+            if name == l3_host:
+                threading.Thread(target=_l3_heartbeats, args=(agent, stop), daemon=True).start()
+        except Exception as exc:  # noqa: BLE001 - reported to the driver, which gives up in time
+            with rec.lock:
+                rec.errors.append(f"{name}: start: {exc}")

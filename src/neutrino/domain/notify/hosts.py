@@ -1,0 +1,301 @@
+"""Keys (``changes.py``) -> the hosts they reach, each with what to look at there.
+
+Every kind is answered with index queries over the bindings (ports bound to a host, DHCP and L3
+agents hosting a network or router, the members and rules of security groups); none projects a
+host. The answer maps each host to its ``Hints``: the ports, networks, security groups and
+routers whose change reached it, which the notification carries to the agent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from neutrino.domain.models import (
+    Agent,
+    FloatingIP,
+    NetworkDhcpAgentBinding,
+    NetworkSegment,
+    Port,
+    PortBinding,
+    QosNetworkBinding,
+    QosPortBinding,
+    Router,
+    RouterL3AgentBinding,
+    RouterPort,
+    SecurityGroupPortBinding,
+    SecurityGroupRule,
+    SubPort,
+    Subnet,
+    Trunk,
+)
+from neutrino.domain.notify.changes import Key
+from neutrino.domain.projection.lookups import TUNNEL_TYPES, UNBOUND
+
+CHUNK = 500
+"""Ids per IN list (SQLite's limit on bound parameters is far above; PostgreSQL plans stay cheap)."""
+
+
+@dataclass
+class Hints:
+    """What reached one host: the ids an agent can start looking from."""
+
+    ports: set[str] = field(default_factory=set)
+    networks: set[str] = field(default_factory=set)
+    security_groups: set[str] = field(default_factory=set)
+    routers: set[str] = field(default_factory=set)
+
+    def merge(self, other: Hints) -> None:
+        self.ports |= other.ports
+        self.networks |= other.networks
+        self.security_groups |= other.security_groups
+        self.routers |= other.routers
+
+    def as_message(self, limit: int = 100) -> dict[str, list[str]]:
+        """The message's fields: sorted ids, at most ``limit`` of each (a bigger change is a
+        full look anyway)."""
+        return {name: sorted(getattr(self, name))[:limit] for name in ("ports", "networks", "security_groups", "routers")}
+
+
+HINT_OF = {"port": "ports", "network": "networks", "sg": "security_groups", "router": "routers"}
+"""Which hint field a kind's ids fill (by the kind's first word)."""
+
+Found = dict[str, set[str]]  # host -> the ids (of the kind asked) that reached it
+
+
+def _rows(db: Any, query: Any, ids: Iterable[str]) -> list[Any]:
+    """``query(chunk)`` run over ``ids`` in chunks; the rows, concatenated."""
+    ids = sorted(set(ids))
+    out: list[Any] = []
+    for start in range(0, len(ids), CHUNK):
+        out.extend(db.execute(query(ids[start : start + CHUNK])).all())
+    return out
+
+
+def _collect(found: Found, rows: Iterable[tuple[str, str]]) -> Found:
+    for host, origin in rows:
+        if host:
+            found[host].add(origin)
+    return found
+
+
+def _pairs(db: Any, query: Any, ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(related id, origin id) pairs; ``query`` selects them for a chunk of origin ids."""
+    return [(a, b) for a, b in _rows(db, query, ids)]
+
+
+def _via(db: Any, kind_ids: list[tuple[str, str]], resolve: Any) -> Found:
+    """Resolve the related ids of ``kind_ids`` (related, origin) and report origins."""
+    by_related: dict[str, set[str]] = defaultdict(set)
+    for related, origin in kind_ids:
+        by_related[related].add(origin)
+    out: Found = defaultdict(set)
+    for host, related in resolve(db, by_related).items():
+        for r in related:
+            out[host] |= by_related.get(r, set())
+    return out
+
+
+# --- the kinds --------------------------------------------------------------------------------
+
+
+def bound_hosts(db: Any, port_ids: Iterable[str]) -> Found:
+    return _collect(defaultdict(set), ((h, p) for p, h in _rows(db, lambda c: select(PortBinding.port_id, PortBinding.host).where(
+        PortBinding.port_id.in_(c), PortBinding.vif_type.notin_(UNBOUND)), port_ids)))  # fmt: skip
+
+
+def agent_hosts(db: Any, agent_ids: Iterable[str]) -> Found:
+    rows = _rows(db, lambda c: select(Agent.id, Agent.host).where(Agent.id.in_(c)), agent_ids)
+    return _collect(defaultdict(set), ((h, a) for a, h in rows))
+
+
+def dhcp_hosts(db: Any, network_ids: Iterable[str]) -> Found:
+    rows = _rows(db, lambda c: select(NetworkDhcpAgentBinding.network_id, Agent.host)
+                 .join(Agent, Agent.id == NetworkDhcpAgentBinding.dhcp_agent_id)
+                 .where(NetworkDhcpAgentBinding.network_id.in_(c)), network_ids)  # fmt: skip
+    return _collect(defaultdict(set), ((h, n) for n, h in rows))
+
+
+def router_hosts(db: Any, router_ids: Iterable[str]) -> Found:
+    rows = _rows(db, lambda c: select(RouterL3AgentBinding.router_id, Agent.host)
+                 .join(Agent, Agent.id == RouterL3AgentBinding.l3_agent_id)
+                 .where(RouterL3AgentBinding.router_id.in_(c)), router_ids)  # fmt: skip
+    return _collect(defaultdict(set), ((h, r) for r, h in rows))
+
+
+def present_hosts(db: Any, network_ids: Iterable[str]) -> Found:
+    """Hosts with a presence on each network: bound ports, DHCP agents, L3 agents of routers
+    with a port on it (what ``projection/tunnels.py`` counts as sharing the network)."""
+    ids = list(network_ids)
+    found = _collect(defaultdict(set), ((h, n) for n, h in _rows(db, lambda c: select(Port.network_id, PortBinding.host)
+        .join(PortBinding, PortBinding.port_id == Port.id)
+        .where(Port.network_id.in_(c), PortBinding.vif_type.notin_(UNBOUND)).distinct(), ids)))  # fmt: skip
+    for host, nets in dhcp_hosts(db, ids).items():
+        found[host] |= nets
+    rows = _rows(db, lambda c: select(Port.network_id, Agent.host)
+                 .join(RouterPort, RouterPort.port_id == Port.id)
+                 .join(RouterL3AgentBinding, RouterL3AgentBinding.router_id == RouterPort.router_id)
+                 .join(Agent, Agent.id == RouterL3AgentBinding.l3_agent_id)
+                 .where(Port.network_id.in_(c)).distinct(), ids)  # fmt: skip
+    return _collect(found, ((h, n) for n, h in rows))
+
+
+def tunnelled(db: Any, network_ids: Iterable[str]) -> set[str]:
+    rows = _rows(db, lambda c: select(NetworkSegment.network_id).where(
+        NetworkSegment.network_id.in_(c), NetworkSegment.network_type.in_(TUNNEL_TYPES)), network_ids)  # fmt: skip
+    return {r[0] for r in rows}
+
+
+def peer_hosts(db: Any, network_ids: Iterable[str]) -> Found:
+    """Hosts present on the tunnelled ones among ``network_ids`` (their tunnel peers and remote
+    ports change when a host or a bound port comes or goes there)."""
+    return present_hosts(db, tunnelled(db, network_ids))
+
+
+def rule_hosts(db: Any, group_ids: Iterable[str]) -> Found:
+    """Hosts with a bound port in each group (the group's rules are theirs)."""
+    pairs = _pairs(db, lambda c: select(SecurityGroupPortBinding.port_id, SecurityGroupPortBinding.security_group_id)
+                   .where(SecurityGroupPortBinding.security_group_id.in_(c)), group_ids)  # fmt: skip
+    return _via(db, pairs, bound_hosts)
+
+
+def member_hosts(db: Any, group_ids: Iterable[str]) -> Found:
+    """Hosts whose rules name each group as remote group (its members are in their sets)."""
+    pairs = _pairs(db, lambda c: select(SecurityGroupRule.security_group_id, SecurityGroupRule.remote_group_id)
+                   .where(SecurityGroupRule.remote_group_id.in_(c)).distinct(), group_ids)  # fmt: skip
+    return _via(db, pairs, rule_hosts)
+
+
+def address_group_hosts(db: Any, ag_ids: Iterable[str]) -> Found:
+    pairs = _pairs(db, lambda c: select(SecurityGroupRule.security_group_id, SecurityGroupRule.remote_address_group_id)
+                   .where(SecurityGroupRule.remote_address_group_id.in_(c)).distinct(), ag_ids)  # fmt: skip
+    return _via(db, pairs, rule_hosts)
+
+
+def _port_networks(db: Any, port_ids: Iterable[str]) -> list[tuple[str, str]]:
+    return _pairs(db, lambda c: select(Port.network_id, Port.id).where(Port.id.in_(c)), port_ids)
+
+
+def port_router_hosts(db: Any, port_ids: Iterable[str]) -> Found:
+    pairs = _pairs(db, lambda c: select(RouterPort.router_id, RouterPort.port_id).where(RouterPort.port_id.in_(c)), port_ids)
+    pairs += _pairs(db, lambda c: select(Router.id, Router.gw_port_id).where(Router.gw_port_id.in_(c)), port_ids)
+    return _via(db, pairs, router_hosts)
+
+
+def port_member_hosts(db: Any, port_ids: Iterable[str]) -> Found:
+    pairs = _pairs(db, lambda c: select(SecurityGroupPortBinding.security_group_id, SecurityGroupPortBinding.port_id)
+                   .where(SecurityGroupPortBinding.port_id.in_(c)), port_ids)  # fmt: skip
+    return _via(db, pairs, member_hosts)
+
+
+def trunk_parent_hosts(db: Any, trunk_ids: Iterable[str]) -> Found:
+    pairs = _pairs(db, lambda c: select(Trunk.port_id, Trunk.id).where(Trunk.id.in_(c)), trunk_ids)
+    return _via(db, pairs, bound_hosts)
+
+
+def subport_hosts(db: Any, port_ids: Iterable[str]) -> Found:
+    pairs = _pairs(db, lambda c: select(SubPort.trunk_id, SubPort.port_id).where(SubPort.port_id.in_(c)), port_ids)
+    return _via(db, pairs, trunk_parent_hosts)
+
+
+def network_port_hosts(db: Any, network_ids: Iterable[str]) -> Found:
+    rows = _rows(db, lambda c: select(Port.network_id, PortBinding.host).join(PortBinding, PortBinding.port_id == Port.id)
+                 .where(Port.network_id.in_(c), PortBinding.vif_type.notin_(UNBOUND)).distinct(), network_ids)  # fmt: skip
+    return _collect(defaultdict(set), ((h, n) for n, h in rows))
+
+
+def qos_hosts(db: Any, policy_ids: Iterable[str]) -> Found:
+    ids = list(policy_ids)
+    out = _via(db, _pairs(db, lambda c: select(QosPortBinding.port_id, QosPortBinding.qos_policy_id)
+                          .where(QosPortBinding.qos_policy_id.in_(c)), ids), bound_hosts)  # fmt: skip
+    nets = _via(db, _pairs(db, lambda c: select(QosNetworkBinding.network_id, QosNetworkBinding.qos_policy_id)
+                           .where(QosNetworkBinding.qos_policy_id.in_(c)), ids), network_port_hosts)  # fmt: skip
+    for host, found in nets.items():
+        out[host] |= found
+    return out
+
+
+def agent_peer_hosts(db: Any, agent_ids: Iterable[str]) -> Found:
+    """An agent that goes takes its host off the networks it served: their peers change."""
+    ids = list(agent_ids)
+    nets = _pairs(db, lambda c: select(NetworkDhcpAgentBinding.network_id, NetworkDhcpAgentBinding.dhcp_agent_id)
+                  .where(NetworkDhcpAgentBinding.dhcp_agent_id.in_(c)), ids)  # fmt: skip
+    nets += _pairs(db, lambda c: select(Port.network_id, RouterL3AgentBinding.l3_agent_id)
+                   .join(RouterPort, RouterPort.port_id == Port.id)
+                   .join(RouterL3AgentBinding, RouterL3AgentBinding.router_id == RouterPort.router_id)
+                   .where(RouterL3AgentBinding.l3_agent_id.in_(c)), ids)  # fmt: skip
+    out = _via(db, nets, peer_hosts)
+    for host, found in agent_hosts(db, ids).items():
+        out[host] |= found
+    return out
+
+
+def host_peer_hosts(db: Any, hosts: Iterable[str]) -> Found:
+    """A host's tunnel endpoint changed: the hosts sharing a tunnelled network with it."""
+    names = list(hosts)
+    nets = _pairs(db, lambda c: select(Port.network_id, PortBinding.host).join(PortBinding, PortBinding.port_id == Port.id)
+                  .where(PortBinding.host.in_(c), PortBinding.vif_type.notin_(UNBOUND)).distinct(), names)  # fmt: skip
+    nets += _pairs(db, lambda c: select(NetworkDhcpAgentBinding.network_id, Agent.host)
+                   .join(Agent, Agent.id == NetworkDhcpAgentBinding.dhcp_agent_id).where(Agent.host.in_(c)), names)  # fmt: skip
+    nets += _pairs(db, lambda c: select(Port.network_id, Agent.host).join(RouterPort, RouterPort.port_id == Port.id)
+                   .join(RouterL3AgentBinding, RouterL3AgentBinding.router_id == RouterPort.router_id)
+                   .join(Agent, Agent.id == RouterL3AgentBinding.l3_agent_id).where(Agent.host.in_(c)), names)  # fmt: skip
+    return _via(db, nets, peer_hosts)
+
+
+def _network_of(query: Any, resolve: Any) -> Any:
+    def kind(db: Any, ids: Iterable[str]) -> Found:
+        return _via(db, _pairs(db, query, ids), resolve)
+
+    return kind
+
+
+RESOLVERS: dict[str, Any] = {
+    "host": lambda db, ids: {h: {h} for h in ids},
+    "port_host": bound_hosts,
+    "port_dhcp": lambda db, ids: _via(db, _port_networks(db, ids), dhcp_hosts),
+    "port_router": port_router_hosts,
+    "port_peers": lambda db, ids: _via(db, _port_networks(db, ids), peer_hosts),
+    "port_members": port_member_hosts,
+    "port_trunk": subport_hosts,
+    "sg_rules": rule_hosts,
+    "sg_members": member_hosts,
+    "address_group": address_group_hosts,
+    "network": present_hosts,
+    "network_dhcp": dhcp_hosts,
+    "network_peers": peer_hosts,
+    "network_ports": network_port_hosts,
+    "subnet_dhcp": _network_of(lambda c: select(Subnet.network_id, Subnet.id).where(Subnet.id.in_(c)), dhcp_hosts),
+    "subnetpool": _network_of(lambda c: select(Subnet.network_id, Subnet.subnetpool_id).where(Subnet.subnetpool_id.in_(c)),
+                              present_hosts),
+    "router": router_hosts,
+    "router_peers": _network_of(lambda c: select(Port.network_id, RouterPort.router_id)
+                                .join(RouterPort, RouterPort.port_id == Port.id).where(RouterPort.router_id.in_(c)), peer_hosts),
+    "floatingip": _network_of(lambda c: select(FloatingIP.router_id, FloatingIP.id).where(FloatingIP.id.in_(c)), router_hosts),
+    "qos": qos_hosts,
+    "trunk": trunk_parent_hosts,
+    "agent": agent_peer_hosts,
+    "agent_only": agent_hosts,
+    "host_peers": host_peer_hosts,
+}  # fmt: skip
+"""Kind -> ``resolve(db, ids) -> {host: ids that reached it}``. ``db`` is a Session or a
+Connection (``capture.py`` resolves old rows on the writer's connection, before they change)."""
+
+
+def resolve(db: Any, keys: Iterable[Key]) -> dict[str, Hints]:
+    """The hosts the keys reach, each with its hints."""
+    by_kind: dict[str, set[str]] = defaultdict(set)
+    for kind, ident in keys:
+        by_kind[kind].add(ident)
+    out: dict[str, Hints] = defaultdict(Hints)
+    for kind, ids in by_kind.items():
+        hint = HINT_OF.get(kind.split("_")[0])
+        for host, origins in RESOLVERS[kind](db, ids).items():
+            hints = out[host]
+            if hint is not None:
+                getattr(hints, hint).update(origins)
+    return dict(out)

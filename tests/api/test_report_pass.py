@@ -1,0 +1,41 @@
+"""An agent pass's status reports arrive in one call and one transaction (``report_pass``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from neutrino.contract import messages
+from tests.api.agent_support import report, state_of
+from tests.api.test_bus_rpc import call
+from tests.api.test_port_status import bound_port, status
+
+pytestmark = pytest.mark.api
+
+
+def test_one_call_clears_dhcp_and_l2_blocks_of_many_ports(api):
+    report(api, "net1", kind="dhcp")
+    net = api.network()
+    api.subnet(net["id"])
+    report(api, "net1", kind="dhcp")
+    ports = [bound_port(api, net["id"])[0]["id"] for _ in range(3)]
+    commits: list[object] = []
+    sessions = state_of(api).sessions
+    from sqlalchemy import event
+
+    def count(session: object) -> None:
+        commits.append(session)
+
+    event.listen(sessions, "after_commit", count)
+    try:
+        reply = call(api, messages.REPORT_PASS, host="c1", devices_up=ports, devices_down=[], dhcp_ready=ports,
+                     fip_statuses={"no-such-fip": "ACTIVE"})  # fmt: skip
+    finally:
+        event.remove(sessions, "after_commit", count)
+    assert len(commits) == 1
+    assert sorted(reply["devices_up"]) == sorted(ports) and reply["fips_updated"] == []
+    assert all(status(api, p) == "ACTIVE" for p in ports)
+
+
+def test_an_empty_report_changes_nothing(api):
+    reply = call(api, messages.REPORT_PASS, host="c1", devices_up=[], devices_down=[], dhcp_ready=[], fip_statuses={})
+    assert reply == {"dhcp_ready": {}, "fips_updated": [], "devices_up": [], "devices_down": []}
