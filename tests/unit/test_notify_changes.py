@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from neutrino.domain.notify.changes import PORT_ALL, RowChange, keys_of, moves
+import neutrino.domain.models  # noqa: F401  (registers every table)
+from neutrino.domain.models.base import Base
+from neutrino.domain.notify.changes import NOT_PROJECTED, PORT_ALL, TABLES, RowChange, keys_of, moves
 
 pytestmark = pytest.mark.unit
 
@@ -92,3 +94,21 @@ def test_hints_become_sorted_capped_message_fields():
     hints = Hints(ports={"b", "a"}, security_groups={"g"})
     hints.merge(Hints(routers={"r"}, ports={"c"}))
     assert hints.as_message(limit=2) == {"ports": ["a", "b"], "networks": [], "security_groups": ["g"], "routers": ["r"]}
+
+
+def test_every_table_is_mapped_or_known_unprojected():
+    """A table added without a mapping would leave its changes unannounced (hosts would see
+    them only at their periodic resync): each must be placed in TABLES or NOT_PROJECTED."""
+    tables = set(Base.metadata.tables)
+    assert tables - set(TABLES) - NOT_PROJECTED == set()
+    assert set(TABLES) & NOT_PROJECTED == set()
+    assert (set(TABLES) | NOT_PROJECTED) - tables == set()
+
+
+def test_ha_and_conntrack_helper_rows_reach_the_router():
+    ha = RowChange("ha_router_agent_port_bindings", old=None, new={"router_id": "r1", "port_id": "p", "l3_agent_id": "a"})
+    assert keys_of(ha) == {("router", "r1")}
+    state = RowChange("ha_router_agent_port_bindings", old={"router_id": "r1", "state": "standby"},
+                      new={"router_id": "r1", "state": "active"}, changed=frozenset({"state"}))  # fmt: skip
+    assert keys_of(state) == set()
+    assert keys_of(RowChange("conntrack_helpers", new={"router_id": "r2", "port": 21})) == {("router", "r2")}

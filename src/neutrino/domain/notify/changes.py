@@ -150,10 +150,25 @@ TABLES: dict[str, Any] = {
     "qos_network_bindings": _by_column(("network_id", ("network_ports",))),
     "trunks": _by_column(("port_id", ("port_host",))),
     "trunk_subports": _by_column(("trunk_id", ("trunk",))),
+    "conntrack_helpers": _by_column(("router_id", ("router",))),
+    "ha_routers": _by_column(("router_id", ("router",))),
+    "ha_router_agent_port_bindings": lambda c: set() if _only(c, frozenset({"state"})) else _keys(("router",), c.values("router_id")),
     "agents": _agents,
     "ml2_tunnel_endpoints": _by_column(("host", ("host", "host_peers"))),
 }  # fmt: skip
 """Table -> its mapping. A table not listed is read by no projection."""
+
+NOT_PROJECTED = frozenset({
+    "address_groups", "address_scopes", "auto_allocated_topologies", "bus_events", "bus_fingerprints",
+    "default_security_group_rules", "default_security_groups", "external_network_defaults", "ha_router_networks",
+    "identity_projects", "identity_revoked_tokens", "identity_role_assignments", "identity_roles",
+    "identity_signing_keys", "identity_users", "ml2_flat_allocations", "ml2_geneve_allocations",
+    "ml2_vlan_allocations", "ml2_vxlan_allocations", "network_dns_domains", "network_segment_ranges",
+    "provisioning_blocks", "qos_default_policies", "qos_policies", "quotas", "rbac_policies",
+    "subnet_allocation_pools", "subnet_service_types", "subnetpool_prefixes", "tags",
+})  # fmt: skip
+"""Tables no projection reads (what they hold reaches hosts through other tables, or never).
+Every table is in ``TABLES`` or here, a unit test checks: a new table must be placed."""
 
 
 def keys_of(change: RowChange) -> set[Key]:
