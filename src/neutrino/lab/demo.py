@@ -99,7 +99,8 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *
     if name in state.labs():
         raise DemoError(f"lab {name} is already up: `./dev neutrino lab down --name {name}` first, or give --name")
     chosen = lab_file(mechanism, file)
-    progress("lab: hosts, underlay, " + ("Linux bridges" if chosen.defaults.mechanism == "linuxbridge" else "Open vSwitch per host"))
+    switching = "Linux bridges" if chosen.defaults.mechanism == "linuxbridge" else "Open vSwitch per host"
+    progress(f"lab: hosts, underlay, {switching}")
     lab = realize.up(chosen, name=name, progress=progress).lab
     result = DemoResult(lab=lab)
     result.seconds["lab up"] = time.monotonic() - started
