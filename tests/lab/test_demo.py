@@ -1,5 +1,6 @@
 """``neutrino lab demo``, the README's main command, run as a user runs it; every check passes,
-with the default bus and database and with RabbitMQ and PostgreSQL on the controller."""
+with the default bus and database and with RabbitMQ and PostgreSQL on the controller, on Linux
+bridges, and on the HA lab (examples/ha.yaml: two network nodes)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +37,7 @@ def test_lab_demo(lab_root, bus, db):
         assert doc["ok"] and not failed, failed
         names = [c["name"] for c in doc["checks"]]
         for wanted in ("DHCP lease vm4", "vlan-net:", "vxlan-net:", "router:", "SNAT:", "DNAT:", "stays blocked",
-                       "carries VID 100", "carries VXLAN VNI", "MTU: 1422"):  # fmt: skip
+                       "carries VID 100", "carries VXLAN VNI", "MTU: 1422", "metadata: vm4"):  # fmt: skip
             assert any(wanted in n for n in names), (wanted, names)
         assert (doc["cloud"]["bus"], doc["cloud"]["db"]) == (bus, db)
         if bus != "http":
@@ -61,6 +63,25 @@ def test_lab_demo_on_linuxbridge(lab_root):
         names = [c["name"] for c in doc["checks"]]
         for wanted in ("DHCP lease vm4", "vxlan-net:", "router:", "SNAT:", "DNAT:", "stays blocked", "carries VXLAN VNI",
                        "MTU: 1422"):  # fmt: skip
+            assert any(wanted in n for n in names), (wanted, names)
+    finally:
+        teardown.down(name, root=lab_root)
+
+
+def test_lab_demo_on_the_ha_lab(lab_root):
+    """The same scenario on two network nodes: the router HA (one active, one standby agent),
+    each network served by two DHCP agents, and every other check as on the seed's lab."""
+    name = unique_name()
+    ha = Path(__file__).parents[2] / "examples" / "ha.yaml"
+    cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--file", str(ha), "--name", name, "--json"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        doc = json.loads(done.stdout)
+        assert doc["ok"] and not [c for c in doc["checks"] if not c["ok"]], doc["checks"]
+        names = [c["name"] for c in doc["checks"]]
+        for wanted in ("one active, one standby", "vlan-net: served by 2 DHCP agents", "vxlan-net: served by 2 DHCP agents",
+                       "metadata: vm4", "SNAT:", "DNAT:", "carries VID 100"):  # fmt: skip
             assert any(wanted in n for n in names), (wanted, names)
     finally:
         teardown.down(name, root=lab_root)

@@ -254,15 +254,17 @@ def schema() -> None:
 
 
 @lab.command()
-@click.option("--name", default="seed", show_default=True, help="lab name")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="lab file to build (default: the seed's lab; examples/ha.yaml: two network nodes, HA routers)")
+@click.option("--name", help="lab name (default: the file's name, else 'seed')")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--bus", type=click.Choice(["http", "rabbitmq"]), default="http", show_default=True,
               help="the agents' bus: HTTP to the server, or RabbitMQ on the controller")
 @click.option("--db", type=click.Choice(["sqlite", "postgresql"]), default="sqlite", show_default=True,
               help="the server's database: SQLite, or PostgreSQL on the controller")
-@click.option("--mechanism", type=click.Choice(["openvswitch", "linuxbridge"]), default="openvswitch", show_default=True,
-              help="how the hosts switch: Open vSwitch, or Linux bridges with kernel VXLAN")
-def demo(name: str, as_json: bool, bus: str, db: str, mechanism: str) -> None:
+@click.option("--mechanism", type=click.Choice(["openvswitch", "linuxbridge"]),
+              help="how the hosts switch: Open vSwitch, or Linux bridges with kernel VXLAN (default: the lab file's)")
+def demo(file: Path | None, name: str | None, as_json: bool, bus: str, db: str, mechanism: str | None) -> None:
     """The seed's whole cloud: build it through the API, verify it with real traffic, keep it."""
     from neutrino.dataplane.errors import DataplaneError
     from neutrino.lab import demo as lab_demo
@@ -271,9 +273,11 @@ def demo(name: str, as_json: bool, bus: str, db: str, mechanism: str) -> None:
     from neutrino.lab.instances import InstanceError
     from neutrino.lab.realize import LabError
 
+    lab_file = _load(file)
+    name = name or lab_file.name
     try:
         with _steps(as_json) as progress:
-            result = lab_demo.run(name, progress=progress, bus=bus, db=db, mechanism=mechanism)
+            result = lab_demo.run(name, progress=progress, bus=bus, db=db, mechanism=mechanism, file=lab_file)
     except (lab_demo.DemoError, LabError, CloudError, ApiError, InstanceError, DataplaneError) as exc:
         raise click.ClickException(f"{exc} (remove what was built with: ./dev neutrino lab down --name {name})") from exc
     info = lab_demo.cloud.info(result.lab) or {}
@@ -281,7 +285,8 @@ def demo(name: str, as_json: bool, bus: str, db: str, mechanism: str) -> None:
         _print_json({"ok": result.ok, "name": name, "seconds": {k: round(v, 2) for k, v in result.seconds.items()},
                      "checks": [c.__dict__ for c in result.checks], "facts": result.facts, "cloud": info})  # fmt: skip
     else:
-        t = Table("check", "result", "detail", title=f"lab {name}: the seed's cloud, verified")
+        on = "" if file is None else f" on {file.name}"
+        t = Table("check", "result", "detail", title=f"lab {name}: the seed's cloud{on}, verified")
         for c in result.checks:
             t.add_row(c.name, "[green]pass[/]" if c.ok else "[red]FAIL[/]", c.detail)
         OUT.print(t)

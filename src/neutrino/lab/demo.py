@@ -11,6 +11,10 @@ the VXLAN MTU (a 1422-byte don't-fragment ping).
 ``mechanism="linuxbridge"`` builds the same cloud on Linux bridges (brq bridges, kernel VXLAN).
 Where the kernel has no 8021q a Linux bridge host cannot carry a VLAN network: the first
 network is then flat on physnet1, and the VID check is skipped with that reason.
+
+``file`` runs the same scenario on another lab file (examples/ha.yaml): the instances go to
+the lab's first two compute hosts, and on a lab with two network nodes the table also checks
+the HA router's active and standby agents and each network's DHCP agents (lab/demo_ha.py).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import cloud, instances, probes, realize, state, topology
-from neutrino.lab import resolve
+from neutrino.lab import demo_ha, resolve
 from neutrino.lab.api import LabApi
 from neutrino.lab.probes import Check
 
@@ -87,14 +91,17 @@ def _build(api: LabApi, lab: resolve.ResolvedLab, vlan_ok: bool = True) -> dict[
 
 
 def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *, bus: str = "http",
-        db: str = "sqlite", mechanism: str = "openvswitch") -> DemoResult:  # fmt: skip
+        db: str = "sqlite", mechanism: str | None = None, file: topology.LabFile | None = None) -> DemoResult:  # fmt: skip
     """``bus``/``db``: ``rabbitmq``/``postgresql`` run the broker and the database on the
-    controller too (lab/services.py); the checks are the same."""
+    controller too (lab/services.py); the checks are the same. ``file``: the lab to build (the
+    seed's by default); ``mechanism`` overrides its hosts' switching."""
     started = time.monotonic()
     if name in state.labs():
         raise DemoError(f"lab {name} is already up: `./dev neutrino lab down --name {name}` first, or give --name")
-    progress("lab: hosts, underlay, " + ("Linux bridges" if mechanism == "linuxbridge" else "Open vSwitch per host"))
-    lab = realize.up(lab_file(mechanism), name=name, progress=progress).lab
+    chosen = lab_file(mechanism, file)
+    switching = "Linux bridges" if chosen.defaults.mechanism == "linuxbridge" else "Open vSwitch per host"
+    progress(f"lab: hosts, underlay, {switching}")
+    lab = realize.up(chosen, name=name, progress=progress).lab
     result = DemoResult(lab=lab)
     result.seconds["lab up"] = time.monotonic() - started
     progress("API server and agents")
@@ -105,8 +112,9 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *
     progress("networks, subnets, router, security group (through the API)")
     vlan_ok = vlan_supported(lab)
     objs = _build(api, lab, vlan_ok)
-    progress("instances on compute1 and compute2, addressed by DHCP")
-    specs = [("vm1", "vlan", "compute1"), ("vm2", "vlan", "compute2"), ("vm3", "vxlan", "compute1"), ("vm4", "vxlan", "compute2")]
+    c1, c2 = compute_hosts(lab)
+    progress(f"instances on {c1} and {c2}, addressed by DHCP")
+    specs = [("vm1", "vlan", c1), ("vm2", "vlan", c2), ("vm3", "vxlan", c1), ("vm4", "vxlan", c2)]
     vms = {}
     lease_s = {}
     for vm_name, net, host in specs:
@@ -131,10 +139,22 @@ def run(name: str = "seed", progress: Callable[[str], None] = lambda _s: None, *
     return result
 
 
-def lab_file(mechanism: str = "openvswitch") -> topology.LabFile:
-    base = topology.default_lab()
+def lab_file(mechanism: str | None = None, file: topology.LabFile | None = None) -> topology.LabFile:
+    """The lab to build: ``file`` or the seed's, with ``mechanism`` (if given) as its default."""
+    base = file or topology.default_lab()
+    if mechanism is None:
+        return base
     defaults = base.defaults.model_copy(update={"mechanism": topology.Mechanism(mechanism)})
     return base.model_copy(update={"defaults": defaults})
+
+
+def compute_hosts(lab: resolve.ResolvedLab) -> tuple[str, str]:
+    """The lab's first two compute hosts (the seed's compute1 and compute2), where the
+    instances go: each network then spans two hosts."""
+    computes = demo_ha.hosts_with(lab, "compute")
+    if len(computes) < 2:
+        raise DemoError(f"lab {lab.name} has {len(computes)} compute host(s): the demo needs two")
+    return computes[0], computes[1]
 
 
 def vlan_supported(lab: resolve.ResolvedLab) -> bool:
@@ -157,10 +177,12 @@ def checks(lab: resolve.ResolvedLab, api: LabApi, objs: dict[str, Any], vms: dic
         ok = _ip(vm) == want and ports[vm.port_id]["status"] == "ACTIVE"
         out.append(Check(f"DHCP lease {vm.name} on {vm.host}", ok, f"{vm.ip} via {vm.gateway}, MTU {vm.mtu}"))
     v1, v2, v3, v4 = (vms[n] for n in ("vm1", "vm2", "vm3", "vm4"))
+    out += demo_ha.ha_checks(lab, api, objs["router"]["id"], [objs["vlan"], objs["vxlan"]])
+    out.append(demo_ha.metadata(v4.netns, v4.name, v4.vm_uuid))
     first = objs["vlan"]["name"]
     vlan_ok = objs["vlan"]["provider:network_type"] == "vlan"
-    out.append(probes.transfer(v1.netns, v2.netns, _ip(v2), name=f"{first}: vm1@compute1 → vm2@compute2, TCP"))
-    out.append(probes.transfer(v3.netns, v4.netns, _ip(v4), name="vxlan-net: vm3@compute1 → vm4@compute2, TCP"))
+    out.append(probes.transfer(v1.netns, v2.netns, _ip(v2), name=f"{first}: vm1@{v1.host} → vm2@{v2.host}, TCP"))
+    out.append(probes.transfer(v3.netns, v4.netns, _ip(v4), name=f"vxlan-net: vm3@{v3.host} → vm4@{v4.host}, TCP"))
     out.append(probes.transfer(v1.netns, v4.netns, _ip(v4), name=f"router: vm1 ({first}) → vm4 (VXLAN), TCP"))
     assert lab.outside is not None
     outside_ip = lab.outside.address.split("/")[0]
@@ -177,8 +199,8 @@ def checks(lab: resolve.ResolvedLab, api: LabApi, objs: dict[str, Any], vms: dic
     if vlan_ok:
         with probes.Capture(switch, "vlan and icmp", count=2) as cap:
             probes.ping(v1.netns, _ip(v2), count=2)
-        where = (f"br-int on compute1 uses local VLAN {Ovsdb(lab.host('compute1').context).port(v1.devices['qvo']).tag}"
-                 if "qvo" in v1.devices else "a VLAN subinterface on compute1")  # fmt: skip
+        where = (f"br-int on {v1.host} uses local VLAN {Ovsdb(lab.host(v1.host).context).port(v1.devices['qvo']).tag}"
+                 if "qvo" in v1.devices else f"a VLAN subinterface on {v1.host}")  # fmt: skip
         seen = sorted({w for line in cap.lines for w in _vids(line)})
         out.append(Check(f"wire: {switch} carries VID {VLAN_ID}", seen == [VLAN_ID], f"VIDs seen {seen}; {where}"))
     else:
