@@ -73,6 +73,15 @@ def test_exhausted_subnet(api):
     assert len(api.get("/v2.0/ports").json()["ports"]) == 5
 
 
+def test_several_addresses_of_one_subnet_in_one_request(api):
+    """Each address picked for a request is free of the ones the same request already picked:
+    a /29 has five, and a port asking for all five gets five different ones (every time)."""
+    net = api.network()
+    sub = api.subnet(net["id"], "10.0.0.0/29")
+    port = api.port(net["id"], fixed_ips=[{"subnet_id": sub["id"]}] * 5)
+    assert len({f["ip_address"] for f in port["fixed_ips"]}) == 5
+
+
 def test_slaac_addresses(api):
     net = api.network()
     v4 = api.subnet(net["id"], "10.0.0.0/24")

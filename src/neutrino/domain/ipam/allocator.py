@@ -106,9 +106,10 @@ def _allocated(session: Session, subnet_id: str) -> set[str]:
     return {r[0] for r in session.connection().execute(_ALLOCATED, {"subnet_id": subnet_id})}
 
 
-def _pick(session: Session, sub: SubnetInfo, owner: str) -> str | None:
+def _pick(session: Session, sub: SubnetInfo, owner: str, chosen: frozenset[str] = frozenset()) -> str | None:
+    """A free address of ``sub``; ``chosen``: addresses this request already took (not yet written)."""
     return addresses.pick_address(
-        list(sub.pools), _allocated(session, sub.id), prefer_lowest=owner in PREFER_LOWEST_OWNERS, rng=_rng
+        list(sub.pools), _allocated(session, sub.id) | chosen, prefer_lowest=owner in PREFER_LOWEST_OWNERS, rng=_rng
     )
 
 
@@ -177,7 +178,7 @@ def allocate(
             if held:
                 ip = held[0][1]
             else:
-                picked = _pick(session, sub, device_owner)
+                picked = _pick(session, sub, device_owner, frozenset(i for s_id, i in result if s_id == sub.id))
                 if picked is None:
                     raise errors.IpAddressGenerationFailure(subnet_id=sub.id)
                 ip = picked
