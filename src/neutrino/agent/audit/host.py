@@ -142,7 +142,7 @@ def l3(rec: Any, desired: DesiredHostState) -> tuple[list[Drift], list[PortExpec
         have = [f"{r['dst']} via {r['gateway']}" if r["gateway"] else r["dst"] for r in netlink.routes(netns=ns)]
         want = [f"{dst} via {gw}" if gw else dst for dst, gw in nat.routes(router)]
         out += drift.subset("route", ns, want, have, "l3")
-        body = nat.render(router, nat.qg_device(router) or "")
+        body = nat.render(router, nat.qg_device(router) or "", rec.metadata_port)  # as the reconciler renders it
         out += drift.nft_table(f"{ns} {nat.FAMILY} {nat.TABLE}", body, rec.nftables.table(nat.FAMILY, nat.TABLE, netns=ns), "l3")
     stale = [n for n in namespaces if n.startswith(prefix) and n not in expected_ns]
     out += drift.presence("namespace", expected_ns, namespaces, "l3", stale)
