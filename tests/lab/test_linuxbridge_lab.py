@@ -243,6 +243,9 @@ def test_a_rogue_dhcp_server_is_not_heard(cl, nets):
     from neutrino.dataplane.naming import TAP
     from tests.lab.test_dhcp_ha_lab import rogue_dhcp_not_heard
 
-    victim = cl.vm("lb-dv", nets["vx"]["id"], "compute1", security_groups=("default",))
-    rogue = cl.vm("lb-rogue", nets["vx"]["id"], "compute1", security_groups=("default",))
+    # by id: another test of this module may have made a second project's "default" group
+    query = f"security-groups?name=default&project_id={nets['vx']['project_id']}"
+    default = cl.api.request("GET", query)["security_groups"][0]["id"]
+    victim = cl.vm("lb-dv", nets["vx"]["id"], "compute1", security_groups=(default,))
+    rogue = cl.vm("lb-rogue", nets["vx"]["id"], "compute1", security_groups=(default,))
     rogue_dhcp_not_heard(cl, rogue, victim, rogue.devices[TAP])
