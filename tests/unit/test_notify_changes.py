@@ -112,3 +112,18 @@ def test_ha_and_conntrack_helper_rows_reach_the_router():
                       new={"router_id": "r1", "state": "active"}, changed=frozenset({"state"}))  # fmt: skip
     assert keys_of(state) == set()
     assert keys_of(RowChange("conntrack_helpers", new={"router_id": "r2", "port": 21})) == {("router", "r2")}
+
+
+def test_in_lists_take_few_lengths_and_keep_their_ids():
+    """Padding bounds the distinct IN statements (each one prepared and kept by SQLite's
+    driver) without changing which ids a chunk asks for."""
+    from neutrino.domain.notify.hosts import CHUNK, padded
+
+    assert padded([]) == []
+    assert padded(["a"]) == ["a"]
+    assert padded(["a", "b", "c"]) == ["a", "b", "c", "c"]
+    lengths = {len(padded([str(i) for i in range(n)])) for n in range(1, CHUNK + 1)}
+    assert lengths == {1, 2, 4, 8, 16, 32, 64, 128, 256, CHUNK}
+    for n in (5, 300, CHUNK):
+        ids = [str(i) for i in range(n)]
+        assert set(padded(ids)) == set(ids) and padded(ids)[:n] == ids

@@ -17,8 +17,6 @@ from neutrino import errors
 from neutrino.api import respond
 from neutrino.api.auth import context_for, state_of
 from neutrino.api.routes.common import in_transaction
-from neutrino.domain.services import audit
-from neutrino.tools.audit import drift
 
 router = APIRouter(tags=["audit"])
 ALIAS = "neutrino-audit"
@@ -37,6 +35,12 @@ async def post_audit(request: Request) -> Response:
 
 
 async def _audit(request: Request, repair: bool) -> Response:
+    """The audit's code (``domain/services/audit.py``, ``tools/audit``) is imported here, at the
+    first audit, not with the server: no other route needs it, and the server's memory at start
+    is what ``bench/api.py`` holds to 100 MiB (docs/conformance.md, "API speed")."""
+    from neutrino.domain.services import audit
+    from neutrino.tools.audit import drift
+
     ctx = context_for(request)
     if not ctx.is_admin:
         raise errors.PolicyNotAuthorized(action="get_audit")

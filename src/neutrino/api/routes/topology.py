@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import html
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -18,13 +18,15 @@ from neutrino import errors
 from neutrino.api.auth import context_for, state_of
 from neutrino.api.routes import trace as trace_routes
 from neutrino.api.routes.common import in_transaction
-from neutrino.dataplane import graphviz
-from neutrino.dataplane.errors import DataplaneError
-from neutrino.domain.services import topology_state
-from neutrino.tools.topology import draw
-from neutrino.tools.topology.state import OVS_AGENT, TopologyState, drift_from_answers, live_from_answers
-from neutrino.tools.topology.page import Traced
-from neutrino.tools.trace import render as trace_text
+
+if TYPE_CHECKING:
+    from neutrino.tools.topology.page import Traced
+    from neutrino.tools.topology.state import TopologyState
+
+# The page's code (``tools/topology``, Graphviz, the trace's text) is imported in the functions
+# that use it, at the first page, not with the server: no other route needs it, and the
+# server's memory at start is what ``bench/api.py`` holds to 100 MiB (docs/conformance.md,
+# "API speed").
 
 router = APIRouter(tags=["topology"])
 LIVE_TIMEOUT = 3.0
@@ -34,6 +36,9 @@ TRACE_PARAMS = {"trace_from": "from", "trace_to": "to", "protocol": "protocol", 
 
 async def _traced(request: Request) -> Traced | None:
     """The trace the query asks for, or None; bad input is shown on the page, not an error page."""
+    from neutrino.tools.topology.page import Traced
+    from neutrino.tools.trace import render as trace_text
+
     q = request.query_params
     if not q.get("trace_from") and not q.get("trace_to"):
         return None
@@ -49,6 +54,9 @@ async def _traced(request: Request) -> Traced | None:
 
 def _svg(dot_text: str) -> str:
     """Graphviz's drawing; without Graphviz the page still shows the graph, as DOT text."""
+    from neutrino.dataplane import graphviz
+    from neutrino.dataplane.errors import DataplaneError
+
     try:
         return graphviz.svg(dot_text)
     except DataplaneError as exc:
@@ -58,6 +66,8 @@ def _svg(dot_text: str) -> str:
 async def _drift(request: Request, found: TopologyState) -> TopologyState:
     """With ``?audit=1``, each live host's audit (read-only) through the bus's audit requests,
     when this server has them (docs/topology.md); otherwise the page shows no drift data."""
+    from neutrino.tools.topology.state import drift_from_answers
+
     bus = state_of(request).bus
     audits: Any = getattr(bus, "audits", None) if bus is not None else None
     if request.query_params.get("audit") not in ("1", "true") or audits is None:
@@ -74,6 +84,8 @@ async def _live(request: Request, found: TopologyState) -> TopologyState:
     """Each live Open vSwitch host's bridges and ports as its agent sees them now: a trace
     request with no probes, whose answer always carries ``dpif/show`` (docs/trace.md). Hosts
     whose agent is down are not asked; ``?live=0`` asks none."""
+    from neutrino.tools.topology.state import OVS_AGENT, live_from_answers
+
     bus = state_of(request).bus
     if bus is None or request.query_params.get("live") in ("0", "false"):
         return found
@@ -88,6 +100,9 @@ async def _live(request: Request, found: TopologyState) -> TopologyState:
 
 @router.get("/topology", include_in_schema=False)
 async def topology(request: Request) -> Response:
+    from neutrino.domain.services import topology_state
+    from neutrino.tools.topology import draw
+
     ctx = context_for(request)
     if not ctx.is_admin:
         raise errors.PolicyNotAuthorized(action="get_topology")

@@ -14,8 +14,6 @@ from neutrino import errors
 from neutrino.api import respond
 from neutrino.api.auth import context_for, state_of
 from neutrino.api.routes.common import in_transaction
-from neutrino.domain.services import trace
-from neutrino.tools.trace import probes, report
 
 router = APIRouter(tags=["trace"])
 ALIAS = "neutrino-trace"
@@ -32,7 +30,14 @@ async def trace_packet(request: Request) -> Response:
 
 async def answer(request: Request, params: dict[str, str]) -> dict[str, Any]:
     """The trace's answer for ``params`` (the query's names), the caller's rights checked before:
-    also what the topology page draws."""
+    also what the topology page draws.
+
+    The trace's code (``domain/services/trace.py``, ``tools/trace``) is imported here, at the
+    first trace, not with the server: no other route needs it, and the server's memory at start
+    is what ``bench/api.py`` holds to 100 MiB (docs/conformance.md, "API speed")."""
+    from neutrino.domain.services import trace
+    from neutrino.tools.trace import probes, report
+
     query = trace.parse(params)
     state = state_of(request)
     prepared = await in_transaction(request, lambda s: trace.prepare(s, state.domain, query), readonly=True)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from neutrino.domain.models import (
@@ -100,8 +100,14 @@ _REMAINING = select(BLOCKS.c.entity).where(BLOCKS.c.resource_id == bindparam("po
 
 
 def _insert_ignoring_existing(session: Session, rows: list[dict[str, str]]) -> None:
+    """An insert that skips the rows already there, in the dialect's own words.
+
+    PostgreSQL's dialect is imported here, not with the module: a server on SQLite never
+    loads it otherwise, and it is 2 MiB of the server's memory (docs/conformance.md)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         stmt: Any = postgresql.insert(BLOCKS).on_conflict_do_nothing()
     elif dialect == "sqlite":
         stmt = sqlite.insert(BLOCKS).on_conflict_do_nothing()
