@@ -5,12 +5,15 @@ node with a floating IP for vm1), captured into tests/fixtures/trace/."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import urllib.error
 from pathlib import Path
 
 import pytest
 
 from neutrino.agent import trace as agent_trace
+from neutrino.cli.trace import error_line
 from neutrino.contract import messages
 from neutrino.tools.trace import intent, ofproto, probes, render, report, secgroups
 from neutrino.tools.trace.world import TraceInputError, World, resolve
@@ -252,3 +255,13 @@ def test_agent_answers_each_probe_and_says_why_one_failed() -> None:
         [{"id": "a", "kind": "ofproto", "bridge": "br-int", "in_port": "qvo1", "flow": "icmp"}, {"id": "b", "kind": "x"}],
         appctl, lambda argv, ns: "", lambda base: "lab-" + base)  # fmt: skip
     assert answer["results"] == {"a": {"ok": True, "output": "trace"}, "b": {"ok": False, "output": "unknown probe kind 'x'"}}
+
+
+def test_an_api_error_is_one_line():
+    """trace, audit and topology print Neutron's message, else the body's first line, else the reason."""
+    def err(body: bytes) -> urllib.error.HTTPError:
+        return urllib.error.HTTPError("http://server/v2.0/audit", 409, "Conflict", {}, io.BytesIO(body))  # type: ignore[arg-type]
+
+    assert error_line(err(b'{"NeutronError": {"type": "AuditRepairRefused", "message": "agent down", "detail": ""}}')) == "agent down"
+    assert error_line(err(b"bad gateway\nsecond line")) == "bad gateway"
+    assert error_line(err(b"")) == "Conflict"

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from neutrino.cli.trace import TraceError, _credentials, _lab
+from neutrino.cli.trace import TraceError, _credentials, _lab, error_line
 
 
 class AuditError(TraceError):
@@ -28,12 +28,7 @@ def fetch(url: str, token: str, host: str | None, repair: bool) -> dict[str, Any
         with urllib.request.urlopen(req, timeout=120) as resp:
             return json.loads(resp.read())["audit"]  # type: ignore[no-any-return]
     except urllib.error.HTTPError as exc:
-        body = exc.read().decode(errors="replace")
-        try:
-            body = json.loads(body)["NeutronError"]["message"]
-        except (ValueError, KeyError, TypeError):
-            body = body.strip().splitlines()[0] if body.strip() else exc.reason
-        raise AuditError(f"audit: {body}") from None
+        raise AuditError(f"audit: {error_line(exc)}") from None
 
 
 def text(doc: dict[str, Any]) -> str:

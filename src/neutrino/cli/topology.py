@@ -4,7 +4,6 @@ opened). Credentials as ``neutrino trace`` finds them (clouds.yaml, or ``--lab``
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from neutrino.cli.trace import TraceError, _credentials, _lab
+from neutrino.cli.trace import TraceError, _credentials, _lab, error_line
 
 
 def fetch(url: str, token: str, params: dict[str, str]) -> str:
@@ -22,12 +21,7 @@ def fetch(url: str, token: str, params: dict[str, str]) -> str:
         with urllib.request.urlopen(req, timeout=120) as resp:
             return str(resp.read().decode())
     except urllib.error.HTTPError as exc:
-        body = exc.read().decode(errors="replace")
-        try:
-            body = json.loads(body)["NeutronError"]["message"]
-        except (ValueError, KeyError, TypeError):
-            body = body.strip().splitlines()[0] if body.strip() else str(exc.reason)
-        raise TraceError(f"topology: {body}") from None
+        raise TraceError(f"topology: {error_line(exc)}") from None
 
 
 @click.command()

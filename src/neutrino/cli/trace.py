@@ -62,12 +62,16 @@ def fetch(url: str, token: str, params: dict[str, Any]) -> dict[str, Any]:
         with urllib.request.urlopen(req, timeout=60) as resp:
             return json.loads(resp.read())["trace"]  # type: ignore[no-any-return]
     except urllib.error.HTTPError as exc:
-        body = exc.read().decode(errors="replace")
-        try:
-            body = json.loads(body)["NeutronError"]["message"]
-        except (ValueError, KeyError, TypeError):
-            body = body.strip().splitlines()[0] if body.strip() else exc.reason
-        raise TraceError(f"trace: {body}") from None
+        raise TraceError(f"trace: {error_line(exc)}") from None
+
+
+def error_line(exc: urllib.error.HTTPError) -> str:
+    """The one line to show for an API error: Neutron's message, else the body's first line."""
+    body = exc.read().decode(errors="replace")
+    try:
+        return str(json.loads(body)["NeutronError"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return body.strip().splitlines()[0] if body.strip() else str(exc.reason)
 
 
 @click.command()
