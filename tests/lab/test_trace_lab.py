@@ -125,8 +125,9 @@ def case_routed(cl: Any) -> None:
     vlan, router, vx = doc["path"]
     assert doc["verdict"] == "delivered" and not doc["disagreements"], doc["disagreements"]
     assert router["host"] == "network" and router["nat"] is None and router["route"].split()[0] == ip_of(v4)
+    tunnel = f"udp port 4789 and src host {vx['tunnel']['src']} and dst host {vx['tunnel']['dst']}"  # this leg only
     with probes.Capture(switch(cl, "physnet"), "vlan and tcp port 22", count=2) as vcap, \
-         probes.Capture(switch(cl, "tunnel"), "udp port 4789", count=2) as tcap:  # fmt: skip
+         probes.Capture(switch(cl, "tunnel"), tunnel, count=2) as tcap:  # fmt: skip
         assert probes.transfer(v1.netns, v4.netns, ip_of(v4), port=22, size=4096).ok
     assert wire(vlan)["vid"] in _vids(vcap.lines)
     outer = f"{vx['tunnel']['src']}."
