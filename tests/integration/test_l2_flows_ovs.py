@@ -102,3 +102,23 @@ def test_incremental_apply_of_a_changed_layout(ovs_host: HostContext) -> None:  
     # dumps name the ports (``--names``, what the audit compares)
     assert len(flood) == 1 and flood[0].endswith(f'output:"{PORTS[P3]}",output:"{PORTS[P4]}"'), flood
     assert not any("dl_vlan=100" in line for line in of.dump("br-int"))
+
+
+def test_arp_responder_answers_on_br_tun(ovs_host: HostContext) -> None:  # noqa: F811
+    """OVS 3.1 accepts table 21 and turns a request for a known remote address into its reply,
+    sent back to br-int; a request for an unknown address floods to the peers."""
+    layout = L2Layout(local_vlans=NETS, tunnel_ports=PORTS, flood={"net-vx": (P2, P3)}, arp_responder=True,
+                      arp_entries={"net-vx": (("10.0.0.5", "fa:16:3e:00:00:05"),)})
+    build(ovs_host, layout)
+    of, ovs = OpenFlow(ovs_host), OvsInstance(ovs_host)
+    for bridge, flows in desired_flows(layout).items():
+        of.replace(bridge, flows)
+    asks = f"in_port=patch-int,dl_vlan=11,{BCAST},arp,arp_op=1,arp_spa=10.0.0.7,arp_sha=fa:16:3e:00:00:01"
+    trace = ovs.appctl("ofproto/trace", "br-tun", f"{asks},arp_tpa=10.0.0.5")
+    final = next(line for line in trace.splitlines() if line.startswith("Final flow:"))
+    for field in ("dl_src=fa:16:3e:00:00:05", "dl_dst=fa:16:3e:00:00:01", "arp_spa=10.0.0.5", "arp_tpa=10.0.0.7",
+                  "arp_op=2", "arp_sha=fa:16:3e:00:00:05", "arp_tha=fa:16:3e:00:00:01"):
+        assert field in final, trace
+    assert "tunnel" not in datapath_actions(ovs, "br-tun", f"{asks},arp_tpa=10.0.0.5"), trace  # back to br-int only
+    trace = ovs.appctl("ofproto/trace", "br-tun", f"{asks},arp_tpa=10.0.0.6")
+    assert "set_field:0x3e8->tun_id" in trace, trace

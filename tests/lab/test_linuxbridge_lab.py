@@ -12,6 +12,7 @@ import time
 import pytest
 
 from neutrino.dataplane import exec as programs
+from neutrino.dataplane.openflow import OpenFlow
 from neutrino.lab import probes, topology
 from tests.lab.cloud_support import cloud_lab, ip_of, poll
 
@@ -71,11 +72,12 @@ def test_vxlan_across_linuxbridge_hosts_with_dhcp_and_l2population(cl, nets):
     vni = cl.api.request("GET", f"networks/{nets['vx']['id']}")["network"]["provider:segmentation_id"]
     fdb = programs.run(["bridge", "fdb", "show", "dev", f"vxlan-{vni}"], netns=host).stdout
     assert f"{b.mac} dst " in fdb and "00:00:00:00:00:00 dst" in fdb
-    # a cloud with OVS hosts runs without the ARP proxy (it would swallow ARP replies to them):
-    # ARP floods to the peers instead (the proxy's entries: tests/unit/test_bridge_plan.py, the
-    # linuxbridge demo)
+    # the ARP proxy is on even with OVS hosts in the cloud: they answer ARP for remote ports on
+    # br-tun, so no ARP reply has to cross the tunnel (docs/dataplane.md, "ARP responder")
     details = programs.run(["ip", "-d", "link", "show", f"vxlan-{vni}"], netns=host).stdout
-    assert "nolearning" in details and "nolearning proxy" not in details
+    assert "nolearning proxy" in details
+    neigh = programs.run(["ip", "neigh", "show", "dev", f"vxlan-{vni}"], netns=host).stdout
+    assert f"{b.ip.split('/')[0]} lladdr {b.mac} PERMANENT" in neigh, neigh
 
 
 def test_flat_network_on_the_mapped_interface(cl, nets):
@@ -95,6 +97,10 @@ def test_mixed_cloud_linuxbridge_and_ovs_on_one_vxlan_network_and_the_router(cl,
     far = cl.vm("mf", nets["other"]["id"], "compute2")
     _until(lambda: _tcp(ovs, far))  # OVS host → router on the Linux bridge network node → Linux bridge host
     assert _tcp(lb, far).ok and probes.ping(lb.netns, lb.gateway or "", count=2).ok
+    # the OVS host answered its instance's ARP for the Linux bridge instance on br-tun (table 21)
+    answered = [f for f in OpenFlow(cl.lab.host("compute3").context).dump("br-tun")
+                if "table=21" in f and f"arp_tpa={lb.ip.split('/')[0]}" in f]
+    assert answered and "n_packets=0," not in answered[0], answered
 
 
 def test_agent_restart_changes_nothing_and_keeps_traffic(cl, nets):

@@ -8,6 +8,8 @@ from neutrino.agent.l2.local_vlans import LocalVlan
 from neutrino.agent.l2.ovs_flows import (
     LEARN_COOKIE,
     L2Layout,
+    arp_entries_from_remote_ports,
+    arp_reply_actions,
     desired_flows,
     flood_from_peers,
     patch_ports_needed,
@@ -15,7 +17,7 @@ from neutrino.agent.l2.ovs_flows import (
 )
 from neutrino.dataplane.naming import tunnel_port
 from neutrino.dataplane.openflow import COOKIE, Flow, table_text
-from neutrino.contract.desired import TunnelPeer
+from neutrino.contract.desired import RemotePort, TunnelPeer
 
 pytestmark = pytest.mark.unit
 
@@ -163,3 +165,39 @@ def test_flood_from_peers() -> None:
         TunnelPeer("g", "geneve", P4, ("net-vx",)),
     ]
     assert flood_from_peers(peers) == {"net-vx": (P3, "172.31.0.10"), "net-vx2": (P3,)}
+
+
+def test_arp_responder_flows() -> None:
+    """Broadcast ARP from br-int goes through table 21, which answers the remote ports it knows
+    (per local VLAN) and floods the rest; without the switch no table 21 exists."""
+    entries = {"net-vx": (("10.0.0.5", "fa:16:3e:00:00:05"),), "net-vlan": (("10.9.0.9", "fa:16:3e:00:00:09"),)}
+    on = L2Layout(local_vlans=NETS, tunnel_ports=PORTS, flood=LAYOUT.flood, arp_responder=True, arp_entries=entries)
+    tun = desired_flows(on)["br-tun"]
+    assert Flow(2, 1, "arp,dl_dst=ff:ff:ff:ff:ff:ff", "resubmit(,21)") in tun
+    assert Flow(21, 0, "", "resubmit(,22)") in tun
+    answers = [f for f in tun if f.table == 21 and f.priority == 1]
+    assert answers == [Flow(21, 1, "arp,dl_vlan=11,arp_op=1,arp_tpa=10.0.0.5", arp_reply_actions("10.0.0.5", "fa:16:3e:00:00:05"))]
+    off = desired_flows(L2Layout(local_vlans=NETS, tunnel_ports=PORTS, flood=LAYOUT.flood, arp_entries=entries))["br-tun"]
+    assert not [f for f in off if f.table == 21 or "arp" in f.match]
+
+
+def test_arp_reply_actions() -> None:
+    assert arp_reply_actions("10.0.0.5", "fa:16:3e:00:00:05") == (
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:fa:16:3e:00:00:05,load:0x2->NXM_OF_ARP_OP[],"
+        "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+        "load:0xfa163e000005->NXM_NX_ARP_SHA[],load:0xa000005->NXM_OF_ARP_SPA[],in_port"
+    )
+
+
+def test_arp_entries_from_remote_ports() -> None:
+    """IPv4 only; an address two MACs claim is left to flooding."""
+    ports = [
+        RemotePort("n1", "FA:16:3E:00:00:01", ("10.0.0.10", "fd00::10"), P2),
+        RemotePort("n1", "fa:16:3e:00:00:02", ("10.0.0.2", "10.0.0.99"), P3),
+        RemotePort("n1", "fa:16:3e:00:00:03", ("10.0.0.99",), P3),
+        RemotePort("n2", "fa:16:3e:00:00:04", ("10.0.0.2",), P4),
+    ]
+    assert arp_entries_from_remote_ports(ports) == {
+        "n1": (("10.0.0.2", "fa:16:3e:00:00:02"), ("10.0.0.10", "fa:16:3e:00:00:01")),
+        "n2": (("10.0.0.2", "fa:16:3e:00:00:04"),),
+    }

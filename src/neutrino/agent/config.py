@@ -39,8 +39,12 @@ class AgentConfig:
     physical_interface_mappings: dict[str, str] = field(default_factory=dict)
     """linuxbridge: physnet -> the interface its networks' bridges take as uplink."""
     arp_proxy: bool = True
-    """linuxbridge: answer ARP/ND for remote ports locally (l2population). Off in a cloud with
-    OVS hosts: the kernel's proxy swallows ARP replies to them (docs/dataplane.md)."""
+    """linuxbridge: answer ARP/ND for remote ports locally (l2population). The kernel's proxy
+    swallows ARP replies sent into the tunnel, so in a cloud with OVS hosts those must run
+    their ARP responder (docs/dataplane.md)."""
+    arp_responder: bool = True
+    """openvswitch: answer ARP requests for remote ports on br-tun (Neutron's ``arp_responder``
+    with l2population; Neutron's default is off, docs/dataplane.md says why it is on here)."""
     tunnel_types: tuple[str, ...] = ()
     tunneling_ip: str | None = None
     datapath_type: str | None = None
@@ -104,7 +108,7 @@ def _normalise(key: str, value: Any, source: str) -> Any:
         return dict(value)
     if key == "mechanism" and value not in MECHANISMS:
         raise ValueError(f"{source}: mechanism must be one of {', '.join(MECHANISMS)}, not {value!r}")
-    if key in ("firewall", "arp_proxy", "audit_repair", "enable_metadata_proxy", "enable_isolated_metadata",
+    if key in ("firewall", "arp_proxy", "arp_responder", "audit_repair", "enable_metadata_proxy", "enable_isolated_metadata",
                "force_metadata") and not isinstance(value, bool):
         raise ValueError(f"{source}: {key} must be true or false")
     if key == "metadata_port" and (not isinstance(value, int) or not 0 < value < 65536):

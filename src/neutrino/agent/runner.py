@@ -66,6 +66,7 @@ class HostAgent:
                     tunnel_types=settings.tunnel_types,
                     local_ip=settings.tunneling_ip,
                     datapath_type=settings.datapath_type,
+                    arp_responder=settings.arp_responder,
                 ),
                 adapters["ovsdb"],
                 adapters["openflow"],

@@ -27,6 +27,8 @@ class AgentSettings:
     interface_mappings: dict[str, str] = field(default_factory=dict)
     """linuxbridge: physnet -> uplink interface."""
     arp_proxy: bool = True
+    arp_responder: bool = True
+    """OVS: answer ARP for remote ports on br-tun (docs/dataplane.md, "ARP responder")."""
     availability_zone: str = "nova"
     """Reported by the DHCP and L3 roles (the L2 agents report none, as Neutron's)."""
     dhcp_lease_duration: int = 86400

@@ -53,6 +53,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
         state_dir=config.state_dir / config.host / "dhcp", availability_zone=config.availability_zone,
         ha_vrrp_advert_int=config.ha_vrrp_advert_int,
         mechanism=config.mechanism, interface_mappings=dict(config.physical_interface_mappings), arp_proxy=config.arp_proxy,
+        arp_responder=config.arp_responder,
         metadata=MetadataSettings(
             enable_metadata_proxy=config.enable_metadata_proxy, metadata_port=config.metadata_port,
             enable_isolated_metadata=config.enable_isolated_metadata, force_metadata=config.force_metadata,

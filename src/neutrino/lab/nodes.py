@@ -152,7 +152,6 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
         mechanism=host.mechanism,
         bridge_mappings={} if host.linuxbridge else dict(host.bridge_mappings),
         physical_interface_mappings=dict(host.bridge_mappings) if host.linuxbridge else {},
-        arp_proxy=lab.kernel_only,
         tunnel_types=("vxlan",) if host.tunnel_ip else (),
         tunneling_ip=host.tunnel_ip.split("/")[0] if host.tunnel_ip else None,
         datapath_type=None if host.linuxbridge else host.datapath,

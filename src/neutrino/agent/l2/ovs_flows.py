@@ -13,8 +13,10 @@ userspace datapath (docs/neutron-behaviour.md, "OVS agent: bridges and OpenFlow 
 * br-<physnet> 0: lvid -> segment (VLAN id, or untagged for flat) from the patch (prio 4), other
   patch traffic dropped (prio 2), the NIC side NORMAL.
 * br-tun 0: from br-int -> 2, from a tunnel -> 4 (vxlan) / 6 (geneve) / 3 (gre). 2: unicast -> 20,
-  multicast -> 22. 4: VNI -> lvid -> 10. 10: learn the source MAC into 20, then to br-int.
-  20: learned unicast, default -> 22. 22: flood to the tunnels of the peers sharing the network.
+  multicast -> 22, broadcast ARP -> 21 (with the ARP responder). 4: VNI -> lvid -> 10. 10: learn
+  the source MAC into 20, then to br-int. 20: learned unicast, default -> 22. 21: ARP requests for
+  remote ports' addresses answered here, back to br-int; the rest -> 22. 22: flood to the tunnels
+  of the peers sharing the network.
 
 Port names (``in_port=patch-int``) are resolved by ovs-ofctl, so the ports must exist before the
 flows are applied: create ``patch_ports_needed`` and the tunnel ports first.
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from neutrino.agent.l2.local_vlans import DEAD_VLAN, LocalVlan
 from neutrino.dataplane.naming import patch_ports
 from neutrino.dataplane.openflow import Flow
-from neutrino.contract.desired import TunnelPeer
+from neutrino.contract.desired import RemotePort, TunnelPeer
 
 INT_PEER_PATCH_PORT = "patch-tun"  # on br-int
 TUN_PEER_PATCH_PORT = "patch-int"  # on br-tun
@@ -40,12 +42,16 @@ VXLAN_UDP_PORT = 4789
 # br-int
 LOCAL_SWITCHING, CANARY_TABLE, TRANSIENT_TABLE = 0, 23, 60
 # br-tun
-PATCH_LV_TO_TUN, LEARN_FROM_TUN, UCAST_TO_TUN, FLOOD_TO_TUN = 2, 10, 20, 22
+PATCH_LV_TO_TUN, LEARN_FROM_TUN, UCAST_TO_TUN, ARP_RESPONDER, FLOOD_TO_TUN = 2, 10, 20, 21, 22
 TUN_TO_LV = {"gre": 3, "vxlan": 4, "geneve": 6}
 TUNNEL_TYPES = frozenset(TUN_TO_LV)
 
 UNICAST = "dl_dst=00:00:00:00:00:00/01:00:00:00:00:00"
 MULTICAST = "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00"
+BROADCAST_ARP = "arp,dl_dst=ff:ff:ff:ff:ff:ff"
+
+ArpEntries = Mapping[str, tuple[tuple[str, str], ...]]
+"""network_id -> sorted (IPv4 address, MAC) of the ports bound on the tunnel peers (l2population)."""
 UNTAGGED = "vlan_tci=0x0000/0x1fff"
 
 
@@ -57,7 +63,8 @@ class L2Layout:
     OVS port name on br-tun. ``flood``: network_id -> remote IPs of the peers that share it.
     ``tunnel_bridge=None``: no tunnelling on this host. A vlan/flat network whose physnet has no
     bridge, and a tunnel network of another type than ``tunnel_type``, get no flows (nothing here
-    could carry them)."""
+    could carry them). ``arp_entries``: answered by br-tun's ARP responder (table 21) when
+    ``arp_responder`` is on, so those requests never cross a tunnel (docs/dataplane.md)."""
 
     integration_bridge: str = "br-int"
     tunnel_bridge: str | None = "br-tun"
@@ -66,6 +73,8 @@ class L2Layout:
     tunnel_ports: Mapping[str, str] = field(default_factory=dict)
     flood: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     tunnel_type: str = "vxlan"
+    arp_responder: bool = False
+    arp_entries: ArpEntries = field(default_factory=dict)
 
 
 def _check(layout: L2Layout) -> None:
@@ -129,6 +138,18 @@ def learn_action() -> str:
     )
 
 
+def arp_reply_actions(ip: str, mac: str) -> str:
+    """Turn an ARP request for ``ip`` into the reply ``mac`` would send, back out where it came
+    from (Neutron's ARP responder, docs/neutron-behaviour.md): Ethernet and ARP source become the
+    owner, the asker becomes the target."""
+    return (
+        f"move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:{mac},load:0x2->NXM_OF_ARP_OP[],"
+        f"move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+        f"load:{int(mac.replace(':', ''), 16):#x}->NXM_NX_ARP_SHA[],"
+        f"load:{int(ipaddress.IPv4Address(ip)):#x}->NXM_OF_ARP_SPA[],in_port"
+    )
+
+
 def tunnel_flows(layout: L2Layout) -> list[Flow]:
     tun_table = TUN_TO_LV[layout.tunnel_type]
     flows = [
@@ -142,7 +163,13 @@ def tunnel_flows(layout: L2Layout) -> list[Flow]:
         Flow(FLOOD_TO_TUN, 0, "", "drop"),
     ]
     flows += [Flow(0, 1, f"in_port={port}", f"resubmit(,{tun_table})") for port in set(layout.tunnel_ports.values())]
+    if layout.arp_responder:
+        flows += [Flow(PATCH_LV_TO_TUN, 1, BROADCAST_ARP, f"resubmit(,{ARP_RESPONDER})"),
+                  Flow(ARP_RESPONDER, 0, "", f"resubmit(,{FLOOD_TO_TUN})")]
     for lv in _tunnel_networks(layout):
+        if layout.arp_responder:
+            flows += [Flow(ARP_RESPONDER, 1, f"arp,dl_vlan={lv.lvid},arp_op=1,arp_tpa={ip}", arp_reply_actions(ip, mac))
+                      for ip, mac in layout.arp_entries.get(lv.network_id, ())]
         flows.append(Flow(tun_table, 1, f"tun_id={lv.segmentation_id}",
                           f"mod_vlan_vid:{lv.lvid},resubmit(,{LEARN_FROM_TUN})"))
         ports = sorted({layout.tunnel_ports[ip] for ip in layout.flood.get(lv.network_id, ()) if ip in layout.tunnel_ports})
@@ -197,6 +224,21 @@ def flood_from_peers(peers: Iterable[TunnelPeer], tunnel_type: str = "vxlan") ->
             for network_id in peer.network_ids:
                 out.setdefault(network_id, set()).add(peer.ip_address)
     return {network_id: tuple(sorted(ips, key=_ip_order)) for network_id, ips in sorted(out.items())}
+
+
+def arp_entries_from_remote_ports(remote_ports: Iterable[RemotePort]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """``arp_entries`` from the l2population view: every IPv4 address of every remote port (an
+    address claimed by two MACs is left out: flooding finds the live one)."""
+    owners: dict[tuple[str, str], set[str]] = {}
+    for rp in remote_ports:
+        for ip in rp.ip_addresses:
+            if ipaddress.ip_address(ip).version == 4:
+                owners.setdefault((rp.network_id, ip), set()).add(rp.mac_address.lower())
+    out: dict[str, list[tuple[str, str]]] = {}
+    for (network_id, ip), macs in owners.items():
+        if len(macs) == 1:
+            out.setdefault(network_id, []).append((ip, next(iter(macs))))
+    return {n: tuple(sorted(e, key=lambda pair: _ip_order(pair[0]))) for n, e in sorted(out.items())}
 
 
 def _ip_order(ip: str) -> tuple[int, int]:

@@ -36,6 +36,7 @@ class L2Config:
     datapath_type: str
     integration_bridge: str = "br-int"
     tunnel_bridge: str = "br-tun"
+    arp_responder: bool = True
 
 
 @dataclass
@@ -109,6 +110,8 @@ class OvsL2Reconciler:
             tunnel_ports=tunnel_ports,
             flood=ovs_flows.flood_from_peers(peers, tun) if tun else {},
             tunnel_type=tun or "vxlan",
+            arp_responder=bool(tun) and cfg.arp_responder,
+            arp_entries=ovs_flows.arp_entries_from_remote_ports(desired.remote_ports) if tun and cfg.arp_responder else {},
         )
         return L2Plan(by_name, vifs, bound, wanted, vlans, tunnel_ports, layout)
 
