@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.agent.dhcp import config
-from neutrino.dataplane import exec as programs
 from neutrino.dataplane.dnsmasq import Dnsmasq, stop_pidfile
-from neutrino.dataplane.errors import DataplaneError
-from neutrino.dataplane.garp import Announcer
+from neutrino.dataplane.errors import DataplaneError, TemporaryError
 from neutrino.dataplane.host import HostContext
+from neutrino.dataplane.ports import Links, NeighbourAnnouncer, PortPlug
 from neutrino.dataplane.naming import DHCP_NS_DEV, TAP, device
 from neutrino.contract.desired import DesiredHostState, DhcpNetwork, DhcpPort
 
@@ -67,13 +66,13 @@ class DhcpReconciler:
     def __init__(
         self,
         host: HostContext,
-        netlink: Any,
-        ovsdb: Any,
+        netlink: Links,
+        ovsdb: PortPlug,
         state_dir: Path,
         create_port: Callable[[str], object],
         integration_bridge: str = "br-int",
         settings: config.DhcpSettings | None = None,
-        announcer: Any = None,
+        announcer: NeighbourAnnouncer | None = None,
     ) -> None:
         self.host = host
         self.netlink = netlink
@@ -82,7 +81,11 @@ class DhcpReconciler:
         self.create_port = create_port
         self.bridge = integration_bridge
         self.settings = settings or config.DhcpSettings()
-        self.announcer = announcer if announcer is not None else Announcer()
+        if announcer is None:
+            from neutrino.dataplane.garp import Announcer
+
+            announcer = Announcer()
+        self.announcer: NeighbourAnnouncer = announcer
         self._adopted: set[str] = set()
         """Networks whose running dnsmasq this object has made current (reloaded once if found running)."""
 
@@ -188,11 +191,13 @@ class DhcpReconciler:
             netlink.add_veth(tap, dev, netns=host_ns, peer_netns=ns, mtu=mtu)
             try:
                 netlink.set_link(dev, netns=ns, address=port.mac_address)
-                programs.run(["ethtool", "-K", dev, "tx", "off"], netns=ns)  # else DHCP replies are dropped (docs/dataplane.md, "Checksum offload")
+                netlink.disable_tx_checksum(dev, netns=ns)  # else DHCP replies are dropped (docs/dataplane.md, "Checksum offload")
             except BaseException:
                 netlink.del_link(dev, netns=ns)
                 raise
         info = netlink.link(dev, netns=ns)
+        if info is None:
+            raise TemporaryError("plug", dev, f"vanished from {ns}")
         changes: dict[str, Any] = {}
         if info.address.lower() != port.mac_address.lower():
             changes["address"] = port.mac_address
