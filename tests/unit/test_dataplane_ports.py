@@ -8,7 +8,7 @@ import pytest
 
 from neutrino.agent import plug
 
-from neutrino.dataplane import conntrack, fake, fake_ovs, fake_vxlan, garp, kernel_vxlan, netlink, nftables, openflow, ovs, ovsdb, ports
+from neutrino.dataplane import conntrack, dnsmasq, fake, fake_dnsmasq, fake_ovs, fake_vxlan, garp, kernel_vxlan, netlink, nftables, openflow, ovs, ovsdb, ports
 
 pytestmark = pytest.mark.unit
 
@@ -22,6 +22,8 @@ PAIRS = [
     (ports.VxlanDevices, kernel_vxlan.KernelVxlan, fake_vxlan.FakeVxlan),
     (ports.ConnectionTracking, conntrack.Conntrack, fake.FakeConntrack),
     (ports.PortPlug, ovsdb.Ovsdb, plug.BridgePlug),
+    (ports.DhcpServers, dnsmasq.DnsmasqServers, fake_dnsmasq.FakeDhcpServers),
+    (ports.DhcpServer, dnsmasq.Dnsmasq, fake_dnsmasq.FakeDhcpServer),
 ]
 
 

@@ -8,6 +8,7 @@ ones in ``netlink``, ``ovs``, ``ovsdb``, ``openflow`` and ``nftables``, or the i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -100,6 +101,26 @@ class ConnectionTracking(Protocol):
     """Deleting conntrack entries by filter (``conntrack -D`` arguments); the filters run."""
 
     def delete(self, filters: Iterable[Sequence[str]], *, netns: str | None) -> int: ...
+
+
+@runtime_checkable
+class DhcpServer(Protocol):
+    """One network's DHCP server (dnsmasq): its files, lease file and process."""
+
+    def running_argv(self) -> list[str] | None: ...
+    def write_files(self, files: Mapping[str, str]) -> list[str]: ...
+    def write_leases(self, text: str) -> None: ...
+    def ensure(self, timeout: float = 10.0) -> int: ...
+    def reload(self) -> int: ...
+    def stop(self, timeout: float = 5.0) -> bool: ...
+
+
+@runtime_checkable
+class DhcpServers(Protocol):
+    """Makes a network's ``DhcpServer`` (netns, directory, argv); stops one by its directory alone."""
+
+    def server(self, netns: str | None, conf_dir: Path, argv: Sequence[str]) -> DhcpServer: ...
+    def stop(self, conf_dir: Path) -> bool: ...
 
 
 @runtime_checkable

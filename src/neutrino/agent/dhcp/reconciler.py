@@ -33,10 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.agent.dhcp import config
-from neutrino.dataplane.dnsmasq import Dnsmasq, stop_pidfile
 from neutrino.dataplane.errors import DataplaneError, TemporaryError
 from neutrino.dataplane.host import HostContext
-from neutrino.dataplane.ports import Links, NeighbourAnnouncer, PortPlug
+from neutrino.dataplane.ports import DhcpServers, Links, NeighbourAnnouncer, PortPlug
 from neutrino.dataplane.naming import DHCP_NS_DEV, TAP, device
 from neutrino.contract.desired import DesiredHostState, DhcpNetwork, DhcpPort
 
@@ -73,6 +72,7 @@ class DhcpReconciler:
         integration_bridge: str = "br-int",
         settings: config.DhcpSettings | None = None,
         announcer: NeighbourAnnouncer | None = None,
+        servers: DhcpServers | None = None,
     ) -> None:
         self.host = host
         self.netlink = netlink
@@ -86,6 +86,11 @@ class DhcpReconciler:
 
             announcer = Announcer()
         self.announcer: NeighbourAnnouncer = announcer
+        if servers is None:
+            from neutrino.dataplane.dnsmasq import DnsmasqServers
+
+            servers = DnsmasqServers()
+        self.servers: DhcpServers = servers
         self._adopted: set[str] = set()
         """Networks whose running dnsmasq this object has made current (reloaded once if found running)."""
 
@@ -153,7 +158,7 @@ class DhcpReconciler:
         self._plug(network, port, ns, dev, ovs_ports)
         conf_dir = self.state_dir / network.network_id
         cfg = config.render(network, port, conf_dir, dev, self.settings)
-        dnsmasq = Dnsmasq(ns, conf_dir, cfg.argv)
+        dnsmasq = self.servers.server(ns, conf_dir, cfg.argv)
         changed = dnsmasq.write_files(cfg.files)
         running = dnsmasq.running_argv()
         if running is None:
@@ -259,7 +264,7 @@ class DhcpReconciler:
         LOG.info("dhcp %s: removing", network_id)
         ns = self.namespace(network_id)
         conf_dir = self.state_dir / network_id
-        stop_pidfile(conf_dir / "pid")
+        self.servers.stop(conf_dir)
         devices = set()
         if self.netlink.netns_exists(ns):
             devices |= {link.name for link in self.netlink.links(netns=ns) if link.name.startswith(DHCP_NS_DEV)}
