@@ -63,7 +63,8 @@ class FirewallApplier:
             changed[(rules.CT_FAMILY, rules.CT_TABLE)] = ct
         if self.last.get("body") != body:
             changed[(rules.FAMILY, rules.TABLE)] = body
-        self.nft.apply_tables(changed, netns=netns)
+        if changed:
+            self.nft.apply_tables(changed, netns=netns)
         self.last["ct"] = ct
         if (rules.FAMILY, rules.TABLE) not in changed:
             self.previous = ports
