@@ -50,12 +50,13 @@ def real(host: HostContext, mechanism: str) -> AgentAdapters:
     from neutrino.dataplane.netlink import Netlink
     from neutrino.dataplane.nftables import Nftables
 
-    common: dict[str, Any] = {"netlink": Netlink(), "nftables": Nftables(), "announcer": Announcer(),
+    netlink = Netlink()
+    common: dict[str, Any] = {"netlink": netlink, "nftables": Nftables(), "announcer": Announcer(),
                               "conntrack": Conntrack(), "dhcp_servers": DnsmasqServers(), "metadata_proxy": Haproxy}  # fmt: skip
     if mechanism == "linuxbridge":
         from neutrino.dataplane.kernel_vxlan import KernelVxlan
 
-        return AgentAdapters(vxlan=KernelVxlan(), **common)
+        return AgentAdapters(vxlan=KernelVxlan(netlink=netlink), **common)
 
     from neutrino.dataplane.openflow import OpenFlow
     from neutrino.dataplane.ovs import OvsInstance

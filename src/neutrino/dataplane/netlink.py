@@ -52,6 +52,10 @@ class Netlink:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def socket(self, netns: str | None) -> Any:
+        """The namespace's pyroute2 socket, for adapters reading what this class does not wrap."""
+        return self._ipr(netns)
+
     def _ipr(self, netns: str | None) -> Any:
         sock = self._sockets.get(netns)
         if sock is None:
