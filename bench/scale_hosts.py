@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from neutrino.agent.adapters import AgentAdapters
 from neutrino.agent.firewall.sysctls import REQUIRED
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.agent.runner import AgentSettings, HostAgent
@@ -66,9 +67,10 @@ class Recorder:
 def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorder) -> HostAgent:
     state, netlink = FakeOvsState(), FakeNetlink()
     ovsdb = FakeOvsdb(state=state)
-    adapters = {"switch": FakeOvsInstance(state=state), "ovsdb": ovsdb, "openflow": FakeOpenFlow(state=state),
-                "nftables": FakeNftables(netlink), "netlink": netlink}  # fmt: skip
-    adapters["switch"].start()
+    switch = FakeOvsInstance(state=state)
+    adapters = AgentAdapters(switch=switch, ovsdb=ovsdb, openflow=FakeOpenFlow(state=state),
+                             nftables=FakeNftables(netlink), netlink=netlink)  # fmt: skip
+    switch.start()
     netlink._ns(None).sysctls.update(REQUIRED)  # a real host's br_netfilter settings, set by its operator
     with ovsdb.transaction() as txn:  # what a deployment's host already has, and Nova's plugs
         txn.add_bridge(PHYSNET_BRIDGE, datapath_type="netdev")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from neutrino.agent.adapters import AgentAdapters
 from neutrino.agent.runner import AgentSettings, HostAgent
 from neutrino.dataplane.fake import FakeNetlink, FakeNftables
 from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
@@ -25,9 +26,10 @@ FOREIGN = Flow(0, 100, "in_port=9", "drop", cookie=0xF00D)
 
 def _agent(api: Any) -> tuple[HostAgent, FakeOvsState]:
     state, netlink = FakeOvsState(), FakeNetlink()
-    adapters = {"switch": FakeOvsInstance(state=state), "ovsdb": FakeOvsdb(state=state),
-                "openflow": FakeOpenFlow(state=state), "nftables": FakeNftables(netlink), "netlink": netlink}  # fmt: skip
-    adapters["switch"].start()
+    switch = FakeOvsInstance(state=state)
+    adapters = AgentAdapters(switch=switch, ovsdb=FakeOvsdb(state=state), openflow=FakeOpenFlow(state=state),
+                             nftables=FakeNftables(netlink), netlink=netlink)  # fmt: skip
+    switch.start()
     settings = AgentSettings(roles=("l2",), tunnel_types=["vxlan"], tunneling_ip="172.31.8.1", report_interval=5,
                              resync_interval=3600, idle_check=0.2, firewall=False, audit_interval=0)  # fmt: skip
     return HostAgent(HostContext(name=HOST), state_of(api).bus.transport, settings, adapters), state

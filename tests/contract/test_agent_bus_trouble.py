@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from neutrino.agent.adapters import AgentAdapters
 from neutrino.agent.runner import AgentSettings, HostAgent
 from neutrino.bus.inproc import InProcTransport
 from neutrino.contract import desired
@@ -20,9 +21,10 @@ from neutrino.dataplane.host import HostContext
 
 def _agent(transport: Any, state: FakeOvsState) -> HostAgent:
     netlink = FakeNetlink()
-    adapters = {"switch": FakeOvsInstance(state=state), "ovsdb": FakeOvsdb(state=state),
-                "openflow": FakeOpenFlow(state=state), "nftables": FakeNftables(netlink), "netlink": netlink}  # fmt: skip
-    adapters["switch"].start()
+    switch = FakeOvsInstance(state=state)
+    adapters = AgentAdapters(switch=switch, ovsdb=FakeOvsdb(state=state), openflow=FakeOpenFlow(state=state),
+                             nftables=FakeNftables(netlink), netlink=netlink)  # fmt: skip
+    switch.start()
     settings = AgentSettings(roles=("l2",), report_interval=0.5, resync_interval=3600, idle_check=0.2, firewall=False)
     return HostAgent(HostContext(name="trouble-host"), transport, settings, adapters)
 

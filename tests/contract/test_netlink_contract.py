@@ -122,3 +122,29 @@ def test_sysctls_are_per_namespace(world):
     netlink.set_sysctl("net.ipv4.ip_forward", 1, netns=a)
     assert netlink.get_sysctl("net.ipv4.ip_forward", netns=a) == "1"
     assert netlink.get_sysctl("net.ipv4.ip_forward", netns=b) == "0"
+
+
+def test_no_ipv6_link_local_on_one_device(world):
+    netlink, a, _b = world
+    netlink.add_veth("s0", "t0", netns=a)
+    netlink.disable_ipv6_link_local("s0", netns=a)  # before it comes up: no link-local address
+    assert netlink.get_sysctl("net.ipv6.conf.s0.addr_gen_mode", netns=a) == "1"
+    with pytest.raises(DataplaneError):  # a missing key (no such device) is a typed error
+        netlink.disable_ipv6_link_local("nope0", netns=a)
+
+
+def test_tx_checksum_off_and_route_deletion(world):
+    netlink, a, _b = world
+    netlink.add_veth("c0", "d0", netns=a)
+    netlink.disable_tx_checksum("c0", netns=a)
+    netlink.disable_tx_checksum("c0", netns=a)  # idempotent
+    with pytest.raises(DataplaneError):
+        netlink.disable_tx_checksum("nope0", netns=a)
+    netlink.set_link("c0", netns=a, up=True)
+    netlink.set_link("d0", netns=a, up=True)
+    netlink.add_address("c0", "10.2.0.5/24", netns=a)
+    netlink.replace_route("192.168.9.0/24", gateway="10.2.0.1", netns=a)
+    assert {"dst": "192.168.9.0/24", "gateway": "10.2.0.1"} in netlink.routes(netns=a)
+    netlink.del_route("192.168.9.0/24", gateway="10.2.0.1", netns=a)
+    netlink.del_route("192.168.9.0/24", gateway="10.2.0.1", netns=a)  # absent is fine
+    assert {"dst": "192.168.9.0/24", "gateway": "10.2.0.1"} not in netlink.routes(netns=a)

@@ -68,3 +68,15 @@ def test_refuses_foreign_tables_and_bad_namespaces(nft):
         adapter.apply_table("ip", "nat", BODY_V1, netns=ns)
     with pytest.raises(DataplaneError):
         adapter.apply_table("ip", "neutrino-nat", BODY_V1, netns=ns + "-missing")
+
+
+def test_several_tables_in_one_script(nft):
+    adapter, ns = nft
+    adapter.apply_table("inet", "neutrino-scope", "chain forward {\n}\n", netns=ns)
+    adapter.apply_tables({("ip", "neutrino-nat"): BODY_V1, ("inet", "neutrino-scope"): None,
+                          ("inet", "neutrino-cthelper"): None}, netns=ns)  # fmt: skip
+    assert adapter.list_tables(netns=ns) == [("ip", "neutrino-nat")]  # deleted whether there or not
+    adapter.apply_tables({}, netns=ns)
+    with pytest.raises(PermanentError, match="not a neutrino table"):
+        adapter.apply_tables({("ip", "neutrino-nat"): BODY_V2, ("ip", "nat"): None}, netns=ns)
+    assert "snat to 198.51.100.10" in adapter.table("ip", "neutrino-nat", netns=ns)  # nothing applied

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from neutrino.agent.adapters import AgentAdapters
 from neutrino.agent.runner import AgentSettings, HostAgent
 from neutrino.dataplane.fake import FakeNetlink, FakeNftables
 from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
@@ -25,9 +26,10 @@ HOST = "rq-host"
 
 def _agent(transport: Any) -> HostAgent:
     state, netlink = FakeOvsState(), FakeNetlink()
-    adapters = {"switch": FakeOvsInstance(state=state), "ovsdb": FakeOvsdb(state=state),
-                "openflow": FakeOpenFlow(state=state), "nftables": FakeNftables(netlink), "netlink": netlink}  # fmt: skip
-    adapters["switch"].start()
+    switch = FakeOvsInstance(state=state)
+    adapters = AgentAdapters(switch=switch, ovsdb=FakeOvsdb(state=state), openflow=FakeOpenFlow(state=state),
+                             nftables=FakeNftables(netlink), netlink=netlink)  # fmt: skip
+    switch.start()
     # no periodic resync within the test: only notifications (and the reconnect's) wake the agent
     settings = AgentSettings(roles=("l2",), report_interval=5, resync_interval=3600, idle_check=0.2, firewall=False)
     return HostAgent(HostContext(name=HOST), transport, settings, adapters)

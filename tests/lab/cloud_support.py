@@ -211,3 +211,29 @@ def wait_established(netns: str, dst_ip: str, port: int, timeout: float = 5.0) -
         if time.monotonic() > deadline:
             raise AssertionError(f"no TCP connection to {dst_ip}:{port} established within {timeout:g} s")
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def programs_started() -> Iterator[dict[str, int]]:
+    """Count the programs the calling thread starts (argv[0]'s name, under ``ip netns exec``),
+    by wrapping ``subprocess.Popen``; other threads (the other agents' passes) are not counted."""
+    import subprocess
+
+    counts: dict[str, int] = {}
+    me, popen = threading.current_thread(), subprocess.Popen
+
+    class Counting(popen):  # type: ignore[misc,valid-type]
+        def __init__(self, args: Any, *rest: Any, **kw: Any) -> None:
+            if threading.current_thread() is me:
+                argv = [args] if isinstance(args, str) else [str(a) for a in args]
+                if argv[:3] == ["ip", "netns", "exec"]:
+                    argv = argv[4:]
+                name = Path(argv[0]).name
+                counts[name] = counts.get(name, 0) + 1
+            super().__init__(args, *rest, **kw)
+
+    subprocess.Popen = Counting  # type: ignore[misc]
+    try:
+        yield counts
+    finally:
+        subprocess.Popen = popen  # type: ignore[misc]

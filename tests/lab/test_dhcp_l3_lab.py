@@ -18,7 +18,7 @@ import pytest
 
 from neutrino.dataplane import exec as programs
 from neutrino.lab import demo, instances, probes
-from tests.lab.cloud_support import cloud_lab, poll
+from tests.lab.cloud_support import cloud_lab, poll, programs_started
 
 pytestmark = pytest.mark.root
 T = TypeVar("T")
@@ -201,6 +201,20 @@ def test_agent_restart_keeps_established_flow(cl, vms):
     assert check.detail.startswith("ok stream"), check
     # and new flows still go through the router
     assert probes.transfer(a.netns, b.netns, _ip(b)).ok
+
+
+def test_a_steady_pass_starts_no_program(cl, vms):
+    """With DHCP, a router with a gateway, instances and security groups in place, a pass of the
+    network host's agent (DHCP, L3, L2) and of a compute's (L2, firewall) that finds nothing to
+    change starts no program: no ``ip``, ``ethtool``, ``sysctl``, ``nft`` or ``conntrack``."""
+    for host in ("network", "compute1"):
+        cl.plane.agents[host].reconcile_once()  # settle what the earlier tests changed
+    with programs_started() as started:
+        for host in ("network", "compute1"):
+            result = cl.plane.agents[host].reconcile_once()
+            assert (result.ovsdb_commands, result.wired, result.unwired) == (0, [], []), host
+    print(f"programs started by two steady passes (OVS): {started}")
+    assert not {"ip", "ethtool", "sysctl", "nft", "conntrack", "ovs-ofctl"} & set(started), started
 
 
 def _dnsmasq_argv(cl, network_id: str) -> list[str]:  # type: ignore[no-untyped-def]

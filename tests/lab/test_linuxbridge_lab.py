@@ -14,7 +14,7 @@ import pytest
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.openflow import OpenFlow
 from neutrino.lab import probes, topology
-from tests.lab.cloud_support import cloud_lab, ip_of, poll
+from tests.lab.cloud_support import cloud_lab, ip_of, poll, programs_started
 
 pytestmark = pytest.mark.root
 
@@ -216,6 +216,20 @@ def test_two_networks_with_the_same_addresses_on_one_host_never_share_conntrack(
     assert codes == [0, 0], codes
     zones = {w for line in listed.splitlines() if "sport=40000" in line for w in line.split() if w.startswith("zone=")}
     assert len(zones) == 2, listed
+
+
+def test_a_steady_pass_starts_no_program(cl, nets):
+    """A Linux bridge host's pass (L2 with its VXLAN FDB and neighbour reads, firewall; DHCP and
+    L3 on the network host) that finds nothing to change starts no program."""
+    cl.vm("vs", nets["vx"]["id"], "compute1")
+    for host in ("network", "compute1"):
+        cl.plane.agents[host].reconcile_once()
+    with programs_started() as started:
+        for host in ("network", "compute1"):
+            result = cl.plane.agents[host].reconcile_once()
+            assert (result.ovsdb_commands, result.wired, result.unwired) == (0, [], []), host
+    print(f"programs started by two steady passes (Linux bridge): {started}")
+    assert started == {}, started
 
 
 def test_a_rule_removed_cuts_an_established_connection(cl, nets):

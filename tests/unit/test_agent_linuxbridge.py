@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from neutrino.agent.adapters import AgentAdapters
+from neutrino.dataplane.fake_dnsmasq import FakeDhcpServers
 from neutrino.agent.l2.bridge_reconciler import LinuxbridgeL2Reconciler
 from neutrino.agent.plug import BridgePlug
 from neutrino.agent.runner import AgentSettings, HostAgent
@@ -28,8 +30,8 @@ class Reports:
 
 def test_linuxbridge_agent_reports_as_neutrons_and_plugs_without_ovs(tmp_path):
     netlink = FakeNetlink()
-    adapters = {"netlink": netlink, "nftables": FakeNftables(netlink), "vxlan": FakeVxlan(netlink, vlan=False),
-                "announcer": FakeAnnouncer()}  # fmt: skip
+    adapters = AgentAdapters(netlink=netlink, nftables=FakeNftables(netlink), vxlan=FakeVxlan(netlink, vlan=False),
+                             announcer=FakeAnnouncer(), dhcp_servers=FakeDhcpServers())  # fmt: skip
     settings = AgentSettings(roles=("l2", "dhcp", "l3"), tunnel_types=["vxlan"], tunneling_ip="172.31.0.2",
                              mechanism="linuxbridge", interface_mappings={"physnet1": "eth1"}, state_dir=tmp_path,
                              arp_proxy=False)  # fmt: skip

@@ -6,7 +6,9 @@ import inspect
 
 import pytest
 
-from neutrino.dataplane import fake, fake_ovs, fake_vxlan, garp, kernel_vxlan, netlink, nftables, openflow, ovs, ovsdb, ports
+from neutrino.agent import plug
+
+from neutrino.dataplane import conntrack, dnsmasq, fake, fake_dnsmasq, fake_ovs, fake_vxlan, garp, kernel_vxlan, netlink, nftables, openflow, ovs, ovsdb, ports
 
 pytestmark = pytest.mark.unit
 
@@ -18,6 +20,10 @@ PAIRS = [
     (ports.Firewall, nftables.Nftables, fake.FakeNftables),
     (ports.NeighbourAnnouncer, garp.Announcer, fake.FakeAnnouncer),
     (ports.VxlanDevices, kernel_vxlan.KernelVxlan, fake_vxlan.FakeVxlan),
+    (ports.ConnectionTracking, conntrack.Conntrack, fake.FakeConntrack),
+    (ports.PortPlug, ovsdb.Ovsdb, plug.BridgePlug),
+    (ports.DhcpServers, dnsmasq.DnsmasqServers, fake_dnsmasq.FakeDhcpServers),
+    (ports.DhcpServer, dnsmasq.Dnsmasq, fake_dnsmasq.FakeDhcpServer),
 ]
 
 

@@ -10,7 +10,7 @@ import pytest
 from neutrino.agent.l3 import nat, scopes
 from neutrino.agent.l3.reconciler import L3Reconciler
 from neutrino.contract.desired import FixedIP, RouterGateway, RouterInterface, RouterState, Segment
-from neutrino.dataplane.fake import FakeNftables
+from neutrino.dataplane.fake import FakeAnnouncer, FakeConntrack, FakeNftables
 from neutrino.dataplane.host import HostContext
 
 pytestmark = pytest.mark.unit
@@ -72,15 +72,16 @@ def test_same_scope_as_the_external_network_is_not_snatted():
 
 def test_reconciler_applies_and_removes_the_table():
     nft = FakeNftables()
-    agent = L3Reconciler(HostContext("h"), None, None, nft)
-    agent._scope_table("ns", router("s1", "s2"))
+    agent = L3Reconciler(HostContext("h"), None, None, nft, announcer=FakeAnnouncer(), conntrack=FakeConntrack())  # type: ignore[arg-type]
+    agent._nat_tables("ns", router("s1", "s2"))
     assert nft.table("inet", "neutrino-scope", netns="ns") == scopes.render(router("s1", "s2"))
-    agent._scope_table("ns", router("s1", "s1", "s1"))
-    assert nft.list_tables(netns="ns") == []
-    # a restarted agent finds a table left behind and removes it
+    agent._nat_tables("ns", router("s1", "s1", "s1"))
+    assert ("inet", "neutrino-scope") not in nft.list_tables(netns="ns")
+    assert len(nft.scripts) == 2  # one script per pass that changed something, whatever the tables
+    # a restarted agent removes a table left behind, in the same script as the NAT table
     nft.apply_table("inet", "neutrino-scope", "\tchain forward {\n\t}\n", netns="ns")
-    L3Reconciler(HostContext("h"), None, None, nft)._scope_table("ns", router(None, None))
-    assert nft.list_tables(netns="ns") == []
+    L3Reconciler(HostContext("h"), None, None, nft, announcer=FakeAnnouncer(), conntrack=FakeConntrack())._nat_tables("ns", router(None, None))  # type: ignore[arg-type]
+    assert nft.list_tables(netns="ns") == [("ip", "neutrino-nat")]
 
 
 def test_contract_defaults_keep_old_documents_readable():

@@ -36,7 +36,7 @@ class _NoTransaction:
 class BridgePlug:
     """The Linux bridge mechanism's plug: taps are found by name, nothing is registered."""
 
-    def find_ports(self, **_other_config: str) -> list[Any]:
+    def find_ports(self, **other_config: str) -> list[Any]:
         return []
 
     def transaction(self) -> _NoTransaction:

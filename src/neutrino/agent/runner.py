@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from neutrino.agent.adapters import AgentAdapters, real as real_adapters
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.agent.l2.bridge_reconciler import BridgeConfig, LinuxbridgeL2Reconciler
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
@@ -30,13 +31,14 @@ from neutrino.bus.transport import Transport, TransportError
 from neutrino.contract.messages import VersionMismatch
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
+from neutrino.dataplane.ports import ConnectionTracking, Firewall, Links, PortPlug
 from neutrino.metrics.agent import AgentMetrics
 
 LOG = logging.getLogger(__name__)
 
 
 class HostAgent:
-    def __init__(self, host: HostContext, transport: Transport, settings: AgentSettings, adapters: dict[str, Any] | None = None) -> None:
+    def __init__(self, host: HostContext, transport: Transport, settings: AgentSettings, adapters: AgentAdapters | None = None) -> None:
         self.host = host
         self.metrics = AgentMetrics(host.name)
         self.settings = settings
@@ -50,16 +52,19 @@ class HostAgent:
         self.converged = threading.Condition()
         self.lock = threading.RLock()
         """Held by a pass and by an audit: an audit never reads a half-applied pass."""
-        adapters = adapters or self._real_adapters()
-        self.nftables = adapters.get("nftables")
+        adapters = adapters or real_adapters(host, settings.mechanism)
+        self.nftables = adapters.nftables
         self.firewall_tables: Any = None
-        self.switch = adapters.get("switch")
-        self.monitor = adapters.get("monitor_factory", lambda cb: None)(lambda: self.queue.add("l2"))
-        firewall = self._firewall_applier(adapters["nftables"], adapters["netlink"], adapters.get("conntrack")) if settings.firewall else None
+        self.switch = adapters.switch
+        self.monitor = adapters.monitor_factory(lambda: self.queue.add("l2")) if adapters.monitor_factory else None
+        firewall = self._firewall_applier(adapters.nftables, adapters.netlink, adapters.conntrack) if settings.firewall else None
+        plug: PortPlug
         if settings.mechanism == "linuxbridge":
-            self.l2: Any = self._linuxbridge(adapters, firewall)
-            plug = adapters.get("plug") or BridgePlug()
+            self.l2: OvsL2Reconciler | LinuxbridgeL2Reconciler = self._linuxbridge(adapters, firewall)
+            plug = adapters.plug or BridgePlug()
         else:
+            if adapters.ovsdb is None or adapters.openflow is None:
+                raise ValueError("the OVS mechanism needs the ovsdb and openflow adapters")
             self.l2 = OvsL2Reconciler(
                 L2Config(
                     bridge_mappings=settings.bridge_mappings,
@@ -68,11 +73,11 @@ class HostAgent:
                     datapath_type=settings.datapath_type,
                     arp_responder=settings.arp_responder,
                 ),
-                adapters["ovsdb"],
-                adapters["openflow"],
+                adapters.ovsdb,
+                adapters.openflow,
                 firewall=firewall,
             )
-            plug = adapters["ovsdb"]
+            plug = adapters.plug or adapters.ovsdb
         self._vswitchd_pid: int | None = None
         self._start_reported = False
         self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
@@ -87,64 +92,37 @@ class HostAgent:
             from neutrino.agent.dhcp.config import DhcpSettings
             from neutrino.agent.dhcp.reconciler import DhcpReconciler
 
-            self.dhcp = DhcpReconciler(host, adapters["netlink"], plug, state_dir, self.client.create_dhcp_port,
+            self.dhcp = DhcpReconciler(host, adapters.netlink, plug, state_dir, self.client.create_dhcp_port,
                                        settings=replace(settings.metadata.dhcp_settings(), lease_duration=settings.dhcp_lease_duration),
-                                       announcer=adapters.get("announcer"))  # fmt: skip
+                                       announcer=adapters.announcer, servers=adapters.dhcp_servers)  # fmt: skip
         if "l3" in settings.roles:
             from neutrino.agent.l3.ha_report import HaReporter, ha_routers
             from neutrino.agent.l3.reconciler import L3Reconciler
 
-            ha = adapters.get("ha") or ha_routers(settings.state_dir, host.name, settings.ha_vrrp_advert_int)
-            self.l3 = L3Reconciler(host, adapters["netlink"], plug, adapters["nftables"], announcer=adapters.get("announcer"), ha=ha,
+            ha = adapters.ha or ha_routers(settings.state_dir, host.name, settings.ha_vrrp_advert_int)
+            self.l3 = L3Reconciler(host, adapters.netlink, plug, adapters.nftables, announcer=adapters.announcer, ha=ha,
+                                   conntrack=adapters.conntrack,
                                    metadata_port=settings.metadata.metadata_port if settings.metadata.enable_metadata_proxy else None)  # fmt: skip
             self.ha_report = HaReporter(ha, self.client, lambda: self.queue.add("l2"), settings.ha_state_poll)
-        if adapters.get("metadata_proxy") is not None and (self.dhcp or self.l3):  # docs/metadata.md
+        if adapters.metadata_proxy is not None and (self.dhcp or self.l3):  # docs/metadata.md
             from neutrino.agent.metadata.supervisor import MetadataSupervisor
 
             self.metadata = MetadataSupervisor(host, settings.metadata, state_dir.parent / "metadata", self.client,
-                                               self.l3 is not None, adapters["metadata_proxy"])  # fmt: skip
+                                               self.l3 is not None, adapters.metadata_proxy)  # fmt: skip
 
-    def _linuxbridge(self, adapters: dict[str, Any], firewall: Any) -> LinuxbridgeL2Reconciler:
+    def _linuxbridge(self, adapters: AgentAdapters, firewall: Any) -> LinuxbridgeL2Reconciler:
         """The Linux bridge L2 agent; VLAN networks only where the kernel makes VLAN subinterfaces."""
-        vxlan = adapters["vxlan"]
+        vxlan = adapters.vxlan
+        if vxlan is None:
+            raise ValueError("the Linux bridge mechanism needs the vxlan adapter")
         vlan = vxlan.vlan_supported(netns=self.host.netns)
         if not vlan:
             LOG.warning("agent %s: this kernel has no 8021q (VLAN subinterfaces): VLAN networks will not "
                         "bind to this Linux bridge agent", self.host.name)  # fmt: skip
         cfg = BridgeConfig(dict(self.settings.interface_mappings), self.settings.tunneling_ip, vlan, self.settings.arp_proxy)
-        return LinuxbridgeL2Reconciler(cfg, adapters["netlink"], vxlan, self.host.netns, firewall=firewall)
+        return LinuxbridgeL2Reconciler(cfg, adapters.netlink, vxlan, self.host.netns, firewall=firewall)
 
-    def _real_adapters(self) -> dict[str, Any]:
-        from neutrino.dataplane.garp import Announcer
-        from neutrino.dataplane.conntrack import Conntrack
-        from neutrino.dataplane.haproxy import Haproxy
-        from neutrino.dataplane.kernel_vxlan import KernelVxlan
-        from neutrino.dataplane.netlink import Netlink
-        from neutrino.dataplane.nftables import Nftables
-
-        conntrack = Conntrack()
-        if self.settings.mechanism == "linuxbridge":
-            return {"nftables": Nftables(), "netlink": Netlink(), "announcer": Announcer(), "vxlan": KernelVxlan(),
-                    "conntrack": conntrack, "metadata_proxy": Haproxy}  # fmt: skip
-
-        from neutrino.dataplane.openflow import OpenFlow
-        from neutrino.dataplane.ovs import OvsInstance
-        from neutrino.dataplane.ovsdb import Ovsdb
-        from neutrino.dataplane.ovsdb_monitor import OvsdbMonitor
-
-        return {
-            "ovsdb": Ovsdb(self.host),
-            "openflow": OpenFlow(self.host),
-            "switch": OvsInstance(self.host),
-            "nftables": Nftables(),
-            "netlink": Netlink(),
-            "announcer": Announcer(),
-            "monitor_factory": lambda cb: OvsdbMonitor(self.host, cb),
-            "conntrack": conntrack,
-            "metadata_proxy": Haproxy,
-        }
-
-    def _firewall_applier(self, nft: Any, netlink: Any, conntracks: Any = None) -> Any:
+    def _firewall_applier(self, nft: Firewall, netlink: Links, conntracks: ConnectionTracking | None = None) -> Any:
         from neutrino.agent.firewall.applier import FirewallApplier
 
         applier = FirewallApplier(self.host, nft, netlink, conntracks)

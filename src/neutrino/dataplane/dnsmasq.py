@@ -155,3 +155,14 @@ class Dnsmasq:
 
     def stop(self, timeout: float = 5.0) -> bool:
         return self._daemon.stop(timeout)
+
+
+class DnsmasqServers:
+    """The DHCP agent's servers, one dnsmasq per network (``ports.DhcpServers``)."""
+
+    def server(self, netns: str | None, conf_dir: Path, argv: Sequence[str]) -> Dnsmasq:
+        return Dnsmasq(netns, conf_dir, argv)
+
+    def stop(self, conf_dir: Path) -> bool:
+        """Stop the network's dnsmasq found by its pidfile (its argv may be unknown now)."""
+        return stop_pidfile(Path(conf_dir) / "pid")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,6 +47,8 @@ class FakeNetlink:
     def __init__(self) -> None:
         self.namespaces: dict[str | None, _Namespace] = {None: _Namespace()}
         self.namespaces[None].links["lo"] = _new_link("lo", None)
+        self.tx_checksum_off: set[tuple[str | None, str]] = set()
+        """(netns, device) of links whose transmit checksum offload was turned off."""
 
     def close(self) -> None:
         return None
@@ -130,6 +132,7 @@ class FakeNetlink:
         if ns is None or name not in ns.links:
             return
         link = ns.links.pop(name)
+        self.tx_checksum_off.discard((netns, name))
         for other in ns.links.values():
             if other.info.master == name:
                 other.info = replace(other.info, master=None)
@@ -189,6 +192,12 @@ class FakeNetlink:
             raise from_errno("route via", dev, errno.ENODEV)
         ns.routes["default" if dst in ("default", "0.0.0.0/0") else dst] = gateway
 
+    def del_route(self, dst: str, *, gateway: str | None = None, netns: str | None = None) -> None:
+        routes = self._ns(netns).routes
+        key = "default" if dst in ("default", "0.0.0.0/0") else dst
+        if key in routes and (gateway is None or routes[key] == gateway):
+            del routes[key]
+
     def routes(self, *, netns: str | None = None) -> list[dict[str, Any]]:
         return [{"dst": d, "gateway": g} for d, g in self._ns(netns).routes.items()]
 
@@ -202,6 +211,16 @@ class FakeNetlink:
     def get_sysctl(self, key: str, *, netns: str | None) -> str:
         return self._ns(netns).sysctls.get(key, "0")
 
+    def disable_ipv6_link_local(self, name: str, *, netns: str) -> None:
+        if name not in self._ns(netns).links:
+            raise from_errno("sysctl", f"net.ipv6.conf.{name}.addr_gen_mode", errno.ENOENT)
+        self.set_sysctl(f"net.ipv6.conf.{name}.addr_gen_mode", 1, netns=netns)
+
+    def disable_tx_checksum(self, name: str, *, netns: str | None) -> None:
+        if name not in self._ns(netns).links:
+            raise from_errno("tx checksum off", name, errno.ENODEV)
+        self.tx_checksum_off.add((netns, name))
+
 
 class FakeNftables:
     """Tables per namespace, replaced whole; checks names as the real adapter does. The body is
@@ -210,6 +229,8 @@ class FakeNftables:
     def __init__(self, netlink: FakeNetlink | None = None) -> None:
         self.netlink = netlink
         self.tables: dict[tuple[str | None, str, str], str] = {}
+        self.scripts: list[str | None] = []
+        """The namespace of every script run (one ``nft -f`` each), for tests counting them."""
 
     def _check_ns(self, netns: str | None) -> None:
         if self.netlink is not None and netns is not None and not self.netlink.netns_exists(netns):
@@ -220,13 +241,29 @@ class FakeNftables:
 
         replace_script(family, table, body)  # the same name checks
         self._check_ns(netns)
+        self.scripts.append(netns)
         self.tables[(netns, family, table)] = body
+
+    def apply_tables(self, tables: dict[tuple[str, str], str | None], *, netns: str | None) -> None:
+        from neutrino.dataplane.nftables import tables_script
+
+        if not tables:
+            return
+        tables_script(tables)  # the same name checks
+        self._check_ns(netns)
+        self.scripts.append(netns)
+        for (family, table), body in tables.items():
+            if body is None:
+                self.tables.pop((netns, family, table), None)
+            else:
+                self.tables[(netns, family, table)] = body
 
     def delete_table(self, family: str, table: str, *, netns: str | None) -> None:
         from neutrino.dataplane.nftables import check_table
 
         check_table(family, table)
         self._check_ns(netns)
+        self.scripts.append(netns)
         self.tables.pop((netns, family, table), None)
 
     def list_tables(self, *, netns: str | None) -> list[tuple[str, str]]:
@@ -248,3 +285,15 @@ class FakeAnnouncer:
 
     def close(self) -> None:
         pass
+
+
+class FakeConntrack:
+    """Records the deletions instead of running them: (netns, filter argv)."""
+
+    def __init__(self) -> None:
+        self.deleted: list[tuple[str | None, tuple[str, ...]]] = []
+
+    def delete(self, filters: Iterable[Sequence[str]], *, netns: str | None) -> int:
+        batch = [(netns, tuple(argv)) for argv in filters]
+        self.deleted.extend(batch)
+        return len(batch)

@@ -3,59 +3,75 @@
 What the Linux bridge agent needs beyond ``netlink.Netlink``: ``vxlan-<vni>`` devices created
 without learning and with the ARP/ND proxy (``nolearning proxy``: entries come from the server,
 nothing is flooded to learn), VLAN subinterfaces, and the permanent FDB and neighbour entries,
-read as JSON and changed in one ``bridge -batch`` / ``ip -batch`` each (one process per change
-set, not one per entry). Creates are idempotent (an existing device with the same VNI and local
+read through netlink (pyroute2: a pass that changes nothing starts no program) and changed in
+one ``bridge -batch`` / ``ip -batch`` each (one process per change set, not one per entry). Creates are idempotent (an existing device with the same VNI and local
 address is kept); ``-force`` lets a batch go on past an entry already there or already gone.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import socket as sockets
 from collections.abc import Iterable
+from typing import Any
 
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import PermanentError
 from neutrino.dataplane.naming import check_ifname
+from neutrino.dataplane.netlink import Netlink
 
 LOG = logging.getLogger(__name__)
 VXLAN_UDP_PORT = 4789
+NUD_PERMANENT = 0x80
+NTF_SELF = 0x02
 
 
 class KernelVxlan:
-    def __init__(self, run: object = programs.run) -> None:
+    def __init__(self, run: object = programs.run, netlink: Netlink | None = None) -> None:
         self.run = run
+        self.netlink = netlink if netlink is not None else Netlink()
+        """Its sockets carry the reads."""
 
-    def _json(self, argv: list[str], netns: str | None) -> list[dict]:  # type: ignore[type-arg]
-        done = self.run(argv, netns=netns)  # type: ignore[operator]
-        text = done.stdout.strip()
-        return json.loads(text) if text else []
+    def close(self) -> None:
+        self.netlink.close()
+
+    def _names(self, ipr: Any) -> dict[int, str]:
+        return {msg["index"]: msg.get("ifname") for msg in ipr.get_links()}
 
     # --- reads -------------------------------------------------------------------------------
 
     def vxlan_devices(self, *, netns: str | None) -> dict[str, tuple[int, str | None]]:
         """name -> (VNI, local address) of every VXLAN device."""
         out = {}
-        for link in self._json(["ip", "-j", "-d", "link", "show", "type", "vxlan"], netns):
-            data = (link.get("linkinfo") or {}).get("info_data") or {}
-            out[link["ifname"]] = (int(data.get("id", -1)), data.get("local"))
+        for link in self.netlink.socket(netns).get_links():
+            if link.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND") != "vxlan":
+                continue
+            data = link.get_nested("IFLA_LINKINFO", "IFLA_INFO_DATA")
+            vni = data.get("IFLA_VXLAN_ID") if data is not None else None
+            out[link.get("ifname")] = (int(vni if vni is not None else -1), data.get("IFLA_VXLAN_LOCAL") if data is not None else None)
         return out
 
     def fdb(self, *, netns: str | None) -> dict[str, frozenset[tuple[str, str]]]:
         """device -> permanent remote entries (mac, dst) of the VXLAN devices."""
+        ipr = self.netlink.socket(netns)
+        names = self._names(ipr)
         out: dict[str, set[tuple[str, str]]] = {}
-        for entry in self._json(["bridge", "-j", "fdb", "show"], netns):
-            if entry.get("dst") and entry.get("state") == "permanent" and "self" in (entry.get("flags") or []):
-                out.setdefault(entry["ifname"], set()).add((entry["mac"].lower(), entry["dst"]))
+        for entry in ipr.get_neighbours(family=sockets.AF_BRIDGE):
+            dst, mac, name = entry.get("NDA_DST"), entry.get("NDA_LLADDR"), names.get(entry["ifindex"])
+            if dst and mac and name and entry["state"] & NUD_PERMANENT and entry["flags"] & NTF_SELF:
+                out.setdefault(name, set()).add((mac.lower(), dst))
         return {k: frozenset(v) for k, v in out.items()}
 
     def neighbours(self, *, netns: str | None) -> dict[str, frozenset[tuple[str, str]]]:
         """device -> permanent neighbour entries (ip, mac)."""
+        ipr = self.netlink.socket(netns)
+        names = self._names(ipr)
         out: dict[str, set[tuple[str, str]]] = {}
-        for family in ("-4", "-6"):
-            for entry in self._json(["ip", family, "-j", "neigh", "show", "nud", "permanent"], netns):
-                if entry.get("lladdr") and entry.get("dev"):
-                    out.setdefault(entry["dev"], set()).add((entry["dst"], entry["lladdr"].lower()))
+        for family in (sockets.AF_INET, sockets.AF_INET6):
+            for entry in ipr.get_neighbours(family=family):
+                dst, mac, name = entry.get("NDA_DST"), entry.get("NDA_LLADDR"), names.get(entry["ifindex"])
+                if dst and mac and name and entry["state"] & NUD_PERMANENT:
+                    out.setdefault(name, set()).add((dst, mac.lower()))
         return {k: frozenset(v) for k, v in out.items()}
 
     # --- writes ------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ One pyroute2 socket per namespace is opened on first use and kept (opening one c
 10 ms); ``close()`` releases them. Every create takes ``may_exist`` and every delete
 ``if_exists``, so a reconciler can call them again and again. Kernel errors arrive as errno
 codes and leave as typed errors (``errors.from_errno``). Sysctls are per namespace (docs/dataplane.md)
-and are set with ``sysctl`` inside the namespace, since netlink has no call for them.
+and netlink has no call for them: they are read and written as ``/proc/sys/net`` files from a
+thread switched into the namespace (``in_netns``), as is the ethtool ioctl that turns transmit
+checksum offload off; no program is started.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from pyroute2 import IPRoute, netns as pr_netns
 from pyroute2.netlink.exceptions import NetlinkError
 
-from neutrino.dataplane import exec as programs
+from neutrino.dataplane.in_netns import call_in
 from neutrino.dataplane.errors import PermanentError, from_errno
 from neutrino.dataplane.naming import check_ifname
 
@@ -49,6 +51,10 @@ class Netlink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def socket(self, netns: str | None) -> Any:
+        """The namespace's pyroute2 socket, for adapters reading what this class does not wrap."""
+        return self._ipr(netns)
 
     def _ipr(self, netns: str | None) -> Any:
         sock = self._sockets.get(netns)
@@ -269,6 +275,17 @@ class Netlink:
             spec["oif"] = index
         self._call("replace route", dst, self._ipr(netns).route, "replace", **spec)
 
+    def del_route(self, dst: str, *, gateway: str | None = None, netns: str | None = None) -> None:
+        """Delete the IPv4 route to ``dst`` (through ``gateway`` when given); absent is fine."""
+        spec: dict[str, Any] = {"dst": "0.0.0.0/0" if dst == "default" else dst, "table": 254}
+        if gateway:
+            spec["gateway"] = gateway
+        try:
+            self._ipr(netns).route("del", **spec)
+        except NetlinkError as exc:
+            if exc.code not in (errno.ESRCH, errno.ENOENT):
+                raise from_errno("del route", dst, exc.code) from exc
+
     def routes(self, *, netns: str | None = None) -> list[dict[str, Any]]:
         out = []
         for msg in self._ipr(netns).get_routes(family=2, table=254):
@@ -279,13 +296,68 @@ class Netlink:
             })
         return out
 
-    # --- sysctls -----------------------------------------------------------------------------
+    # --- sysctls and offloads ------------------------------------------------------------------
 
     def set_sysctl(self, key: str, value: str | int, *, netns: str | None) -> None:
         """Per-namespace sysctls only: refuses the root namespace, whose settings are not ours."""
         if netns is None:
             raise PermanentError("sysctl", key, "refusing to change the root namespace")
-        programs.run(["sysctl", "-qw", f"{key}={value}"], netns=netns)
+        path, text = _sysctl_path(key), f"{value}\n"
+
+        def write() -> None:
+            with open(path, "w") as fh:
+                fh.write(text)
+
+        _sysctl_call(key, netns, write)
 
     def get_sysctl(self, key: str, *, netns: str | None) -> str:
-        return programs.run(["sysctl", "-n", key], netns=netns).stdout.strip()
+        path = _sysctl_path(key)
+
+        def read() -> str:
+            with open(path) as fh:
+                return fh.read().strip()
+
+        return _sysctl_call(key, netns, read)
+
+    def disable_ipv6_link_local(self, name: str, *, netns: str) -> None:
+        """No IPv6 link-local address on ``name`` when it comes up (``addrgenmode none``)."""
+        check_ifname(name)
+        self.set_sysctl(f"net.ipv6.conf.{name}.addr_gen_mode", 1, netns=netns)
+
+    def disable_tx_checksum(self, name: str, *, netns: str | None) -> None:
+        """Transmit checksum offload off (``ethtool -K tx off``, docs/dataplane.md, "Checksum
+        offload") through pyroute2's ethtool ioctl; nothing is written when it is off already."""
+
+        def change() -> None:
+            from pyroute2.ethtool import Ethtool
+
+            tool = Ethtool()
+            try:
+                features = tool.get_features(name)
+                on = [f for n, f in features.features.items() if n.startswith("tx-checksum") and f.enable]
+                if on:
+                    for feature in on:
+                        feature.enable = False
+                    tool.set_features(name, features)
+            finally:
+                tool.close()
+
+        try:
+            call_in(netns, change)
+        except NetlinkError as exc:
+            raise from_errno("tx checksum off", name, exc.code) from exc
+        except OSError as exc:
+            raise from_errno("tx checksum off", name, exc.errno or errno.EIO) from exc
+
+
+def _sysctl_path(key: str) -> str:
+    if not key or ".." in key or "/" in key:
+        raise PermanentError("sysctl", key, "not a sysctl key")
+    return "/proc/sys/" + key.replace(".", "/")
+
+
+def _sysctl_call(key: str, netns: str | None, fn: Any) -> Any:
+    try:
+        return call_in(netns, fn)
+    except OSError as exc:
+        raise from_errno("sysctl", key, exc.errno or errno.EIO) from exc

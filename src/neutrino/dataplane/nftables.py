@@ -3,12 +3,14 @@
 A table is rendered as text (by pure renderers elsewhere) and applied in one transaction that
 declares the table, deletes it and recreates it with its full content, so that packets never
 see a half-applied rule set and nothing of the old content survives. Tables neutrino owns are
-named ``neutrino-*``; nothing else in a namespace is touched.
+named ``neutrino-*``; nothing else in a namespace is touched. ``apply_tables`` replaces or
+deletes several tables of one namespace in one script, one ``nft -f`` and one transaction.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import PermanentError
@@ -30,7 +32,24 @@ def replace_script(family: str, table: str, body: str) -> str:
     return f"table {family} {table}\ndelete table {family} {table}\ntable {family} {table} {{\n{body.rstrip()}\n}}\n"
 
 
+def tables_script(tables: Mapping[tuple[str, str], str | None]) -> str:
+    """One script for (family, table) -> body: replaced by the body, or deleted when None (a
+    table declared and then deleted: absent or not before, it is absent after)."""
+    out = []
+    for (family, table), body in sorted(tables.items()):
+        if body is None:
+            check_table(family, table)
+            out.append(f"table {family} {table}\ndelete table {family} {table}\n")
+        else:
+            out.append(replace_script(family, table, body))
+    return "".join(out)
+
+
 class Nftables:
+    def apply_tables(self, tables: Mapping[tuple[str, str], str | None], *, netns: str | None) -> None:
+        if tables:
+            programs.run(["nft", "-f", "-"], input=tables_script(tables), netns=netns)
+
     def apply_table(self, family: str, table: str, body: str, *, netns: str | None) -> None:
         programs.run(["nft", "-f", "-"], input=replace_script(family, table, body), netns=netns)
 

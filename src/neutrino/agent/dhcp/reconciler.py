@@ -33,11 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.agent.dhcp import config
-from neutrino.dataplane import exec as programs
-from neutrino.dataplane.dnsmasq import Dnsmasq, stop_pidfile
-from neutrino.dataplane.errors import DataplaneError
-from neutrino.dataplane.garp import Announcer
+from neutrino.dataplane.errors import DataplaneError, TemporaryError
 from neutrino.dataplane.host import HostContext
+from neutrino.dataplane.ports import DhcpServers, Links, NeighbourAnnouncer, PortPlug
 from neutrino.dataplane.naming import DHCP_NS_DEV, TAP, device
 from neutrino.contract.desired import DesiredHostState, DhcpNetwork, DhcpPort
 
@@ -67,13 +65,14 @@ class DhcpReconciler:
     def __init__(
         self,
         host: HostContext,
-        netlink: Any,
-        ovsdb: Any,
+        netlink: Links,
+        ovsdb: PortPlug,
         state_dir: Path,
         create_port: Callable[[str], object],
         integration_bridge: str = "br-int",
         settings: config.DhcpSettings | None = None,
-        announcer: Any = None,
+        announcer: NeighbourAnnouncer | None = None,
+        servers: DhcpServers | None = None,
     ) -> None:
         self.host = host
         self.netlink = netlink
@@ -82,7 +81,16 @@ class DhcpReconciler:
         self.create_port = create_port
         self.bridge = integration_bridge
         self.settings = settings or config.DhcpSettings()
-        self.announcer = announcer if announcer is not None else Announcer()
+        if announcer is None:
+            from neutrino.dataplane.garp import Announcer
+
+            announcer = Announcer()
+        self.announcer: NeighbourAnnouncer = announcer
+        if servers is None:
+            from neutrino.dataplane.dnsmasq import DnsmasqServers
+
+            servers = DnsmasqServers()
+        self.servers: DhcpServers = servers
         self._adopted: set[str] = set()
         """Networks whose running dnsmasq this object has made current (reloaded once if found running)."""
 
@@ -150,7 +158,7 @@ class DhcpReconciler:
         self._plug(network, port, ns, dev, ovs_ports)
         conf_dir = self.state_dir / network.network_id
         cfg = config.render(network, port, conf_dir, dev, self.settings)
-        dnsmasq = Dnsmasq(ns, conf_dir, cfg.argv)
+        dnsmasq = self.servers.server(ns, conf_dir, cfg.argv)
         changed = dnsmasq.write_files(cfg.files)
         running = dnsmasq.running_argv()
         if running is None:
@@ -188,11 +196,13 @@ class DhcpReconciler:
             netlink.add_veth(tap, dev, netns=host_ns, peer_netns=ns, mtu=mtu)
             try:
                 netlink.set_link(dev, netns=ns, address=port.mac_address)
-                programs.run(["ethtool", "-K", dev, "tx", "off"], netns=ns)  # else DHCP replies are dropped (docs/dataplane.md, "Checksum offload")
+                netlink.disable_tx_checksum(dev, netns=ns)  # else DHCP replies are dropped (docs/dataplane.md, "Checksum offload")
             except BaseException:
                 netlink.del_link(dev, netns=ns)
                 raise
         info = netlink.link(dev, netns=ns)
+        if info is None:
+            raise TemporaryError("plug", dev, f"vanished from {ns}")
         changes: dict[str, Any] = {}
         if info.address.lower() != port.mac_address.lower():
             changes["address"] = port.mac_address
@@ -254,7 +264,7 @@ class DhcpReconciler:
         LOG.info("dhcp %s: removing", network_id)
         ns = self.namespace(network_id)
         conf_dir = self.state_dir / network_id
-        stop_pidfile(conf_dir / "pid")
+        self.servers.stop(conf_dir)
         devices = set()
         if self.netlink.netns_exists(ns):
             devices |= {link.name for link in self.netlink.links(netns=ns) if link.name.startswith(DHCP_NS_DEV)}

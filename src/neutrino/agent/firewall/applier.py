@@ -18,12 +18,13 @@ from neutrino.agent.firewall import conntrack, rules, sysctls
 from neutrino.contract.desired import BoundPort
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
+from neutrino.dataplane.ports import ConnectionTracking, Firewall, Links
 
 LOG = logging.getLogger(__name__)
 
 
 class FirewallApplier:
-    def __init__(self, host: HostContext, nft: Any, netlink: Any, conntracks: Any = None) -> None:
+    def __init__(self, host: HostContext, nft: Firewall, netlink: Links, conntracks: ConnectionTracking | None = None) -> None:
         self.host, self.nft, self.netlink, self.conntracks = host, nft, netlink, conntracks
         self.last: dict[str, str] = {}
         self.previous: list[BoundPort] = []
@@ -51,18 +52,23 @@ class FirewallApplier:
         self.last.clear()
 
     def __call__(self, ports: list[BoundPort], remote_groups: tuple[Any, ...] = ()) -> bool:
-        nft, netns = self.nft, self.host.netns
+        """Apply the tables whose text changed, both in one script; True when the rules did."""
+        netns = self.host.netns
         if "ct" not in self.last:
             self.check_sysctls()
         ct = conntrack.ct_body(ports)  # the zones follow the networks present
-        if self.last.get("ct") != ct:
-            nft.apply_table(rules.CT_FAMILY, rules.CT_TABLE, ct, netns=netns)
-            self.last["ct"] = ct
         body = rules.render(ports, remote_groups)
-        if self.last.get("body") == body:
+        changed: dict[tuple[str, str], str | None] = {}
+        if self.last.get("ct") != ct:
+            changed[(rules.CT_FAMILY, rules.CT_TABLE)] = ct
+        if self.last.get("body") != body:
+            changed[(rules.FAMILY, rules.TABLE)] = body
+        if changed:
+            self.nft.apply_tables(changed, netns=netns)
+        self.last["ct"] = ct
+        if (rules.FAMILY, rules.TABLE) not in changed:
             self.previous = ports
             return False
-        nft.apply_table(rules.FAMILY, rules.TABLE, body, netns=netns)
         self.last["body"] = body
         flush = conntrack.removed_rule_filters(self.previous, ports)
         if flush and self.conntracks is not None:

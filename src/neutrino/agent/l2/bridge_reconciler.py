@@ -19,6 +19,7 @@ from neutrino.agent.l2 import bridge_plan
 from neutrino.agent.l2.reconciler import PassResult
 from neutrino.contract.desired import BoundPort, DesiredHostState
 from neutrino.dataplane.naming import TAP
+from neutrino.dataplane.ports import Links, VxlanDevices
 
 LOG = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class BridgeConfig:
 
 
 class LinuxbridgeL2Reconciler:
-    def __init__(self, cfg: BridgeConfig, netlink: Any, vxlan: Any, netns: str | None,
+    def __init__(self, cfg: BridgeConfig, netlink: Links, vxlan: VxlanDevices, netns: str | None,
                  firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None) -> None:  # fmt: skip
         self.cfg = cfg
         self.netlink = netlink

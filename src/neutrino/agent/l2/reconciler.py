@@ -1,7 +1,8 @@
 """The OVS L2 agent's reconciliation: desired host state in, bridges, tags and flows out.
 
 Level-triggered: every pass computes the whole desired dataplane from the server's projection
-and what is plugged on br-int, reads what OVS has, and applies only the difference: one OVSDB
+and what is plugged on br-int, reads what OVS has, plans the difference purely (``plan``,
+``ovs_changes.changes``, ``flow_tables``) and applies only that: one OVSDB
 transaction (bridges, patch and tunnel ports, VIF tags and other_config), a bundled flow diff
 per bridge (a whole-table ``replace-flows`` on the first pass and after a vswitchd restart),
 and the firewall table when its text changed. Local VLANs are read back from the VIF ports'
@@ -17,15 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neutrino.agent.l2 import local_vlans
+from neutrino.agent.l2 import ovs_changes
 from neutrino.agent.l2 import ovs_flows
 from neutrino.agent.l2 import qos
 from neutrino.agent.l2 import trunks
 from neutrino.dataplane.naming import tunnel_port
 from neutrino.dataplane.openflow import PROTOCOLS
+from neutrino.dataplane.ports import Flows, OvsDatabase
 from neutrino.contract.desired import BoundPort, DesiredHostState
 
 LOG = logging.getLogger(__name__)
-LV_KEYS = ("net_uuid", "network_type", "physical_network", "tag", "segmentation_id")
 
 
 @dataclass
@@ -50,7 +52,7 @@ class PassResult:
     firewall_applied: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class L2Plan:
     by_name: dict[str, Any]
     vifs: dict[str, Any]
@@ -70,7 +72,8 @@ def is_vif(port: Any) -> bool:
 
 
 class OvsL2Reconciler:
-    def __init__(self, cfg: L2Config, ovsdb: Any, openflow: Any, firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None) -> None:
+    def __init__(self, cfg: L2Config, ovsdb: OvsDatabase, openflow: Flows,
+                 firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None) -> None:  # fmt: skip
         self.cfg = cfg
         self.ovsdb = ovsdb
         self.openflow = openflow
@@ -127,68 +130,53 @@ class OvsL2Reconciler:
         return tables, meters
 
     def reconcile(self, desired: DesiredHostState) -> PassResult:
+        """Plan (pure: ``plan``, ``ovs_changes.changes``, ``flow_tables``), then apply: one OVSDB
+        transaction, the flow diffs, the firewall; then what to report."""
         result = PassResult()
-        cfg = self.cfg
-        tun = self.tunnel_type
         all_ports = self.ovsdb.find_ports()
         if self._wire_trunks(desired, all_ports):
             result.ovsdb_commands += 1
             all_ports = self.ovsdb.find_ports()  # the new br-int ends are VIFs of this pass
         plan = self.plan(desired, all_ports)
-        by_name, vifs, bound, wanted, vlans = plan.by_name, plan.vifs, plan.bound, plan.wanted, plan.vlans
-        tunnel_ports, layout = plan.tunnel_ports, plan.layout
-
-        txn = self.ovsdb.transaction()
-        bridges = [cfg.integration_bridge, *cfg.bridge_mappings.values()] + ([cfg.tunnel_bridge] if tun else [])
-        for bridge in dict.fromkeys(bridges):
-            info = self.ovsdb.bridge(bridge)
-            if info is None or info.fail_mode != "secure" or info.datapath_type != cfg.datapath_type:
-                txn.add_bridge(bridge, datapath_type=cfg.datapath_type, fail_mode="secure", protocols=PROTOCOLS)
-        for bridge, port, peer in ovs_flows.patch_ports_needed(layout):
-            have = by_name.get(port)
-            if have is None or have.bridge != bridge or have.iface_type != "patch" or have.iface_options.get("peer") != peer:
-                txn.add_port(bridge, port, iface_type="patch", options={"peer": peer})
-        if tun:
-            for ip, name in tunnel_ports.items():
-                opts = ovs_flows.tunnel_port_options(ip, cfg.local_ip or "", tun)
-                have = by_name.get(name)
-                if have is None or have.bridge != cfg.tunnel_bridge or have.iface_options != opts:
-                    txn.add_port(cfg.tunnel_bridge, name, iface_type=tun, options=opts)
-            for p in all_ports:
-                if p.bridge == cfg.tunnel_bridge and p.iface_type == tun and p.name not in tunnel_ports.values():
-                    txn.del_port(p.name)
-        for port_id, vif in vifs.items():
-            port = wanted.get(port_id)
-            if port is not None:
-                vlan = vlans[port.network_id]
-                other = local_vlans.port_other_config(vlan)
-                want_other: dict[str, str | None] = {k: other.get(k) for k in LV_KEYS}
-                if vif.tag != vlan.lvid or any(vif.port_other_config.get(k) != v for k, v in want_other.items()):
-                    txn.set_port(vif.name, tag=vlan.lvid, other_config=want_other)
-            elif vif.tag != local_vlans.DEAD_VLAN or any(k in vif.port_other_config for k in LV_KEYS):
-                txn.set_port(vif.name, tag=local_vlans.DEAD_VLAN, other_config=dict.fromkeys(LV_KEYS))
-        result.ovsdb_commands += len(txn.commands)
-        if txn.commands:
-            txn.commit()
-
-        tables, meters = self.flow_tables(plan)
-        result.flow_changes += self.openflow.set_meters(cfg.integration_bridge, meters)
-        for bridge, flows in tables.items():
-            if self._synced:
-                result.flow_changes += len(self.openflow.apply(bridge, flows))
-            else:
-                self.openflow.replace(bridge, flows)
-                result.flow_changes += len(flows)
-        self._synced = True
-        result.flow_changes += self.openflow.prune_meters(cfg.integration_bridge, meters)
-
+        bridges = {name: self.ovsdb.bridge(name) for name in ovs_changes.bridges_wanted(self.cfg, self.tunnel_type)}
+        result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
+        result.flow_changes += self._apply_flows(*self.flow_tables(plan))
         if self.firewall is not None:
-            result.firewall_applied = self.firewall([bound[pid] for pid in sorted(wanted)], desired.remote_groups)
-
-        now_up = set(wanted)
+            result.firewall_applied = self.firewall([plan.bound[pid] for pid in sorted(plan.wanted)], desired.remote_groups)
+        now_up = set(plan.wanted)
         result.wired = sorted(now_up - self.reported_up)
         result.unwired = sorted(self.reported_up - now_up)
         return result
+
+    def _apply_ovsdb(self, changes: ovs_changes.L2Changes) -> int:
+        """The changes as one transaction (none when empty); the number of commands."""
+        if not changes.count:
+            return 0
+        txn = self.ovsdb.transaction()
+        for bridge in changes.bridges:
+            txn.add_bridge(bridge, datapath_type=self.cfg.datapath_type, fail_mode="secure", protocols=PROTOCOLS)
+        for port in changes.ports:
+            txn.add_port(port.bridge, port.name, iface_type=port.iface_type, options=dict(port.options))
+        for name in changes.removed_ports:
+            txn.del_port(name)
+        for tag in changes.tags:
+            txn.set_port(tag.name, tag=tag.tag, other_config=dict(tag.other_config))
+        txn.commit()
+        return changes.count
+
+    def _apply_flows(self, tables: dict[str, list[Any]], meters: dict[int, Any]) -> int:
+        """Every bridge's table (whole on the first pass and after a resync, else a bundled
+        diff) and br-int's meters; the number of flows and meters changed."""
+        bridge = self.cfg.integration_bridge
+        changed = self.openflow.set_meters(bridge, meters)
+        for name, flows in tables.items():
+            if self._synced:
+                changed += len(self.openflow.apply(name, flows))
+            else:
+                self.openflow.replace(name, flows)
+                changed += len(flows)
+        self._synced = True
+        return changed + self.openflow.prune_meters(bridge, meters)
 
     def _wire_trunks(self, desired: DesiredHostState, all_ports: list[Any]) -> bool:
         """Patch every plugged trunk bridge to br-int (agent/l2/trunks.py), in one transaction;

@@ -10,10 +10,10 @@ kernel and OVS hold and applies only the difference. Per router (docs/neutron-be
   and ``qr-<11>`` / ``qg-<11>`` in the router namespace with the port's MAC, its segment's MTU,
   its addresses and ``tx off`` (docs/dataplane.md, "Checksum offload"). The L2 agent tags the tap like any VIF;
 * addresses (floating IPs as /32 on qg-), the default route and extra routes, stale ones removed;
-* the ``ip neutrino-nat`` nftables table (``nat.render``), replaced atomically when its text changed
-  (with the metadata redirect to ``metadata_port``, docs/metadata.md), and ``inet neutrino-scope`` /
-  ``inet neutrino-cthelper`` where address scopes or conntrack helpers need them
-  (``scopes.render``, ``ct_helpers.render``);
+* the ``ip neutrino-nat`` nftables table (``nat.render``, with the metadata redirect to
+  ``metadata_port``, docs/metadata.md), and ``inet neutrino-scope`` / ``inet neutrino-cthelper``
+  where address scopes or conntrack helpers need them (``scopes.render``, ``ct_helpers.render``),
+  absent otherwise: the tables whose text changed go in one ``nft -f`` per namespace;
 * a gratuitous ARP (``dataplane.garp``, in the background) for every IPv4 address newly added
   on a qr- or qg- device: a floating IP just associated, or the whole router when it has just
   moved here from a dead agent, so that the outside's neighbour caches and the switches' and
@@ -25,23 +25,24 @@ them, while the NAT table is the same on every node. Its qr-/qg- devices generat
 link-local address: the standby's copies, same MAC as the active ones, must stay silent.
 
 Routers no longer desired (or administratively down) lose their OVS ports and their namespace.
-A pass with nothing to do makes no change (``L3Result.changes`` counts them); the text of each
-applied NAT table and the namespaces already prepared are remembered between passes.
+A pass with nothing to do makes no change and starts no program (``L3Result.changes`` counts
+the changes); the text of each applied table and the namespaces already prepared are remembered
+between passes. Everything reaches the kernel through the ``dataplane/ports.py`` adapters:
+netlink for links, addresses, routes, sysctls and checksum offload, nftables, the OVS plug.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from neutrino.agent.l3 import ct_helpers, keepalived, nat, scopes
-from neutrino.dataplane import exec as programs
-from neutrino.dataplane.errors import DataplaneError, ProgramMissing
-from neutrino.dataplane.garp import Announcer
+from neutrino.agent.l3.ha import HaRouters
+from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
+from neutrino.dataplane.ports import ConnectionTracking, Firewall, Links, NeighbourAnnouncer, PortPlug
 from neutrino.dataplane.naming import HA_DEV, QG, QR, TAP, device
 from neutrino.contract.desired import DesiredHostState, RouterState
 
@@ -83,29 +84,34 @@ class _Plug:
 
 
 class L3Reconciler:
-    def __init__(self, host: HostContext, netlink: Any, ovsdb: Any, nftables: Any, integration_bridge: str = "br-int",
-                 *, run: Callable[..., Any] = programs.run, announcer: Any = None, metadata_port: int | None = None,
-                 ha: Any = None) -> None:  # fmt: skip
+    def __init__(self, host: HostContext, netlink: Links, ovsdb: PortPlug, nftables: Firewall, integration_bridge: str = "br-int",
+                 *, announcer: NeighbourAnnouncer | None = None, conntrack: ConnectionTracking | None = None,
+                 metadata_port: int | None = None, ha: HaRouters | None = None) -> None:  # fmt: skip
         self.host, self.netlink, self.ovsdb, self.nftables = host, netlink, ovsdb, nftables
         self.metadata_port, self.ha = metadata_port, ha
-        """Where 169.254.169.254:80 from qr- devices goes (the metadata proxy), and ``agent.l3.ha.HaRouters``; None: not here."""
+        """Where 169.254.169.254:80 from qr- devices goes (the metadata proxy), and the HA routers' keepalived; None: not here."""
         self.integration_bridge = integration_bridge
-        self.run = run
-        self.announcer = announcer if announcer is not None else Announcer(run)
+        if announcer is None:
+            from neutrino.dataplane.garp import Announcer
+
+            announcer = Announcer()
+        if conntrack is None:
+            from neutrino.dataplane.conntrack import Conntrack
+
+            conntrack = Conntrack()
+        self.announcer: NeighbourAnnouncer = announcer
+        self.conntrack: ConnectionTracking = conntrack
         self._prepared: set[str] = set()
-        self._nat: dict[str, str] = {}
-        self._scopes: dict[str, str | None] = {}
-        self._helpers: dict[str, str | None] = {}
+        self._tables: dict[str, dict[tuple[str, str], str | None]] = {}
+        """namespace -> (family, table) -> the text applied (None: deleted)."""
         self._fips: dict[str, dict[str, str]] = {}
         self._changes = 0
 
     def forget(self) -> None:
-        """Apply every router's NAT and scope tables and sysctls again on the next pass (the
-        audit's repair: a table flushed by hand is not in what was remembered)."""
-        for ns in list(self._prepared | set(self._nat) | set(self._scopes)):
-            self._prepared.discard(ns)
-            self._nat.pop(ns, None)
-            self._scopes.pop(ns, None)
+        """Apply every router's tables and sysctls again on the next pass (the audit's repair:
+        a table flushed by hand is not in what was remembered)."""
+        self._prepared.clear()
+        self._tables.clear()
 
     def namespace(self, router_id: str) -> str:
         return self.host.namespace(f"qrouter-{router_id}")
@@ -163,9 +169,7 @@ class L3Reconciler:
         else:
             added = self._addresses(ns, nat.addresses(router))
             self._routes(ns, router)
-        self._nat_table(ns, router)
-        self._scope_table(ns, router)
-        self._helper_table(ns, router)
+        self._nat_tables(ns, router)
         if ns not in self._prepared:
             for key, value in OPTIONAL_SYSCTLS:  # exists once conntrack is in use in the namespace
                 try:
@@ -222,10 +226,10 @@ class L3Reconciler:
             netlink.del_link(plug.dev, netns=ns)
             netlink.add_veth(plug.tap, plug.dev, netns=host_ns, peer_netns=ns, mtu=plug.mtu)
             if plug.quiet:
-                self.run(["ip", "link", "set", "dev", plug.dev, "addrgenmode", "none"], netns=ns)
+                netlink.disable_ipv6_link_local(plug.dev, netns=ns)
             netlink.set_link(plug.dev, netns=ns, address=plug.mac, up=True)
             netlink.set_link(plug.tap, netns=host_ns, up=True)
-            self.run(["ethtool", "-K", plug.dev, "tx", "off"], netns=ns)  # docs/dataplane.md, "Checksum offload"
+            netlink.disable_tx_checksum(plug.dev, netns=ns)  # docs/dataplane.md, "Checksum offload"
             self._changes += 1
         else:
             if inner.address.lower() != plug.mac:
@@ -299,58 +303,35 @@ class L3Reconciler:
             stale_gw = gateway is not None and dst not in wanted_dsts
             stale_onlink = gateway is None and dst.endswith("/32") and dst not in wanted_dsts
             if stale_gw or stale_onlink:
-                self.run(["ip", "-4", "route", "del", dst, *(["via", gateway] if gateway else [])], netns=ns, check=False)
+                netlink.del_route(dst, gateway=gateway, netns=ns)
                 self._changes += 1
 
-    def _nat_table(self, ns: str, router: RouterState) -> None:
-        body = nat.render(router, nat.qg_device(router) or "", self.metadata_port)
+    def _nat_tables(self, ns: str, router: RouterState) -> None:
+        """The NAT table, and the scope and helper tables (None: absent), applied in one script
+        with only those whose text differs from what this object last applied; conntrack
+        entries of floating IPs moved or removed are flushed."""
+        wanted = {
+            (nat.FAMILY, nat.TABLE): nat.render(router, nat.qg_device(router) or "", self.metadata_port),
+            (scopes.FAMILY, scopes.TABLE): scopes.render(router),
+            (ct_helpers.FAMILY, ct_helpers.TABLE): ct_helpers.render(router),
+        }
+        applied = self._tables.setdefault(ns, {})
+        changed = {key: body for key, body in wanted.items() if key not in applied or applied[key] != body}
+        if changed:
+            self.nftables.apply_tables(changed, netns=ns)
+            applied.update(changed)
+            self._changes += 1
         mapping = dict(nat.floating_ips(router))
         for pf in nat.port_forwardings(router):  # a changed forwarding flushes its address's flows too
             mapping[pf.floating_ip_address] = mapping.get(pf.floating_ip_address, "") + "|" + nat.forwarding_rule(pf)
-        if self._nat.get(ns) != body:
-            self.nftables.apply_table(nat.FAMILY, nat.TABLE, body, netns=ns)
-            self._nat[ns] = body
-            self._changes += 1
         for fip, fixed in self._fips.get(ns, {}).items():
             if mapping.get(fip) != fixed:  # a moved or removed floating IP: its old flows must go
                 self._flush_conntrack(ns, fip)
         self._fips[ns] = mapping
 
-    def _scope_table(self, ns: str, router: RouterState) -> None:
-        """``inet neutrino-scope`` (``scopes.render``) when address scopes separate interfaces,
-        absent otherwise; after a restart an old one is found by listing the tables once."""
-        body = scopes.render(router)
-        if ns in self._scopes and self._scopes[ns] == body:
-            return
-        if body is not None:
-            self.nftables.apply_table(scopes.FAMILY, scopes.TABLE, body, netns=ns)
-            self._changes += 1
-        elif (scopes.FAMILY, scopes.TABLE) in self.nftables.list_tables(netns=ns):
-            self.nftables.delete_table(scopes.FAMILY, scopes.TABLE, netns=ns)
-            self._changes += 1
-        self._scopes[ns] = body
-
-    def _helper_table(self, ns: str, router: RouterState) -> None:
-        """``inet neutrino-cthelper`` (``ct_helpers.render``) when the router has conntrack
-        helpers, absent otherwise; after a restart an old one is found by listing the tables once."""
-        body = ct_helpers.render(router)
-        if ns in self._helpers and self._helpers[ns] == body:
-            return
-        if body is not None:
-            self.nftables.apply_table(ct_helpers.FAMILY, ct_helpers.TABLE, body, netns=ns)
-            self._changes += 1
-        elif (ct_helpers.FAMILY, ct_helpers.TABLE) in self.nftables.list_tables(netns=ns):
-            self.nftables.delete_table(ct_helpers.FAMILY, ct_helpers.TABLE, netns=ns)
-            self._changes += 1
-        self._helpers[ns] = body
-
     def _flush_conntrack(self, ns: str, address: str) -> None:
-        for direction in ("-d", "-q"):  # original destination (DNAT), reply destination (SNAT)
-            try:
-                self.run(["conntrack", "-D", direction, address], netns=ns, check=False)
-            except ProgramMissing:
-                LOG.debug("conntrack not installed: established flows of %s stay", address)
-                return
+        """Original destination (DNAT) and reply destination (SNAT) entries of ``address``."""
+        self.conntrack.delete([["-d", address], ["-q", address]], netns=ns)
 
     # --- routers that went away --------------------------------------------------------------
 
@@ -378,9 +359,7 @@ class L3Reconciler:
 
     def _forget(self, ns: str) -> None:
         self._prepared.discard(ns)
-        self._nat.pop(ns, None)
-        self._scopes.pop(ns, None)
-        self._helpers.pop(ns, None)
+        self._tables.pop(ns, None)
         self._fips.pop(ns, None)
 
 
