@@ -226,6 +226,7 @@ class HostAgent:
             )
             if kind == "ovs":
                 conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=True,
+                            arp_responder_enabled=self.settings.arp_responder and bool(self.settings.tunneling_ip),
                             devices=len(self.l2.reported_up))  # fmt: skip
             elif kind == "linuxbridge":
                 conf.update(interface_mappings=dict(self.settings.interface_mappings), l2_population=True,
