@@ -278,8 +278,17 @@ def test_dhcp_servers_change_only_the_ports_of_their_network() -> None:
 
 def test_link_local_and_ct_table() -> None:
     assert rules.link_local("fa:16:3e:00:00:11") == "fe80::f816:3eff:fe00:11"
-    assert 'iifname "qbr*" ct state established,related meta mark set meta mark or 0x01000000' in rules.CT_BODY
+    assert 'iifname "qbr*" jump state_mark' in rules.CT_BODY and 'iifname "brq*" jump state_mark' in rules.CT_BODY
+    assert "ct state established,related meta mark set meta mark or 0x01000000" in rules.CT_BODY
     assert rules.script([]).count("delete table") == 2
+
+
+def test_the_hosts_own_vxlan_underlay_is_not_tracked() -> None:
+    """Locally sent UDP 4789 (the kernel's VXLAN) is NOTRACK at raw priority; arriving UDP 4789
+    only when it does not enter a tracked bridge, so a tenant's own VXLAN stays stateful."""
+    out = rules.CT_BODY.split("chain tunnel_out {")[1]
+    assert "hook output priority -300" in out and "udp dport 4789 notrack" in out
+    assert rules.TUNNEL_IN == 'udp dport 4789 iifname != "qbr*" iifname != "brq*" notrack'
 
 
 def test_sysctl_check() -> None:

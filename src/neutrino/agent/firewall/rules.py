@@ -49,15 +49,28 @@ _CHAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{%d}" % (CHAIN_ID_CHARS - 1))
 
 CT_BRIDGES = (QBR, "brq")
 """Bridges whose IP traffic is tracked: the hybrid plug's per-port qbr, the Linux bridge agent's per-network brq."""
+TUNNEL_UDP_PORT = 4789
+"""The VXLAN underlay's UDP port: the host's own tunnel packets are not tracked (``CT_BODY``)."""
+# Per packet and per bridge hop, one interface-name test per bridge kind, then the state marks
+# in their own chain; the host's VXLAN underlay (outer UDP 4789 not entering a tracked bridge,
+# and every locally sent one) is NOTRACK: its entries served nothing and cost two conntrack
+# passes per tunnelled packet on each host (docs/dataplane.md, "Throughput").
 CT_BODY = "\n".join(
     ["\tchain prerouting {", "\t\ttype filter hook prerouting priority -150; policy accept;"]
-    + [line for prefix in CT_BRIDGES for line in (
-        f'\t\tiifname "{prefix}*" meta mark set meta mark and {KEEP:#010x}',
-        f'\t\tiifname "{prefix}*" ct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}',
-        f'\t\tiifname "{prefix}*" ct state invalid meta mark set meta mark or {CT_INVALID:#010x}',
-    )]
-    + ["\t}"]
+    + [f'\t\tiifname "{prefix}*" jump state_mark' for prefix in CT_BRIDGES]
+    + ["\t}", "\tchain state_mark {",
+       f"\t\tmeta mark set meta mark and {KEEP:#010x}",
+       f"\t\tct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}",
+       f"\t\tct state invalid meta mark set meta mark or {CT_INVALID:#010x}",
+       "\t}",
+       "\tchain tunnel_out {",
+       "\t\ttype filter hook output priority -300; policy accept;",
+       f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
+       "\t}"]
 )  # fmt: skip
+TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} " + " ".join(f'iifname != "{prefix}*"' for prefix in CT_BRIDGES) + " notrack"
+"""The raw-priority rule (in ``conntrack.ct_body``'s zone chain) that leaves the arriving
+underlay untracked; a tenant's own VXLAN inside a bridge stays tracked like any UDP."""
 """Runs after conntrack (-200) for IP bridged through a qbr; constant, so apply it once."""
 
 STATE = [
