@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ from neutrino.dataplane import exec as programs  # noqa: E402
 from neutrino.lab import cloud, instances, realize, state, teardown, topology  # noqa: E402
 from neutrino.lab.api import LabApi  # noqa: E402
 
+RUN = uuid.uuid4().hex[:5]
+"""In every name this run creates: two benches at once (another checkout) must not share a lab or
+a namespace, or one's teardown removes the other's."""
 OVS_RECIPE_GBPS = 0.35  # the recipe's hand-built OVS userspace figure (its lower end)
 
 
@@ -53,7 +57,7 @@ def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float) -> flo
         return 0.0
 
 
-BARE = ("nt-bench-va", "nt-bench-vb")
+BARE = (f"nt-bench-{RUN}-a", f"nt-bench-{RUN}-b")
 
 
 def bare_veth_up() -> None:
@@ -115,7 +119,7 @@ Sample = tuple[float, float]
 
 
 def run_lab(mechanism: str, seconds: float, rounds: int) -> dict[str, list[Sample]]:
-    name = "bdp" + mechanism[:2]
+    name = f"bd{mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
     out: dict[str, list[Sample]] = {}
     try:
         lab = realize.up(lab_file(mechanism), name=name).lab
