@@ -8,8 +8,14 @@ other, each of a controller and two computes (static addresses, no DHCP), so tha
 bridge lab keeps checksum offload (docs/dataplane.md, "The linuxbridge mechanism"). iperf3 from
 Debian's package, one stream, ``--seconds`` each. Targets (issue 14): Linux bridge VXLAN with
 security groups at least 0.8x of bare veth; OVS paths no slower than the recipe's hand-built
-OVS figures (about 0.35-1.0 Gb/s). Usage: ``./dev bench dataplane [--json] [--seconds N]`` as
-root. Figures depend on the machine and its load; nothing asserts them.
+OVS figures (about 0.35-1.0 Gb/s). Usage: ``./dev bench dataplane [--json] [--seconds N]
+[--rounds N]`` as root. Figures depend on the machine and its load; nothing asserts them.
+
+Like with like: the bare veth pair stays up for the whole run, and each path's measurement is
+paired with a bare veth measurement taken just before it (same lab up, same load), ``--rounds``
+times; a path's ratio is the median of its per-round ratios, and the table shows their spread.
+On a shared machine the load changes within seconds, so a baseline measured once at the start
+(as before) could halve or double a ratio on its own (docs/dataplane.md, "Throughput").
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,9 @@ from neutrino.dataplane import exec as programs  # noqa: E402
 from neutrino.lab import cloud, instances, realize, state, teardown, topology  # noqa: E402
 from neutrino.lab.api import LabApi  # noqa: E402
 
+RUN = uuid.uuid4().hex[:5]
+"""In every name this run creates: two benches at once (another checkout) must not share a lab or
+a namespace, or one's teardown removes the other's."""
 OVS_RECIPE_GBPS = 0.35  # the recipe's hand-built OVS userspace figure (its lower end)
 
 
@@ -47,20 +57,30 @@ def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float) -> flo
         return 0.0
 
 
+BARE = (f"nt-bench-{RUN}-a", f"nt-bench-{RUN}-b")
+
+
+def bare_veth_up() -> None:
+    """The machine's ceiling: a veth pair between two namespaces, set up as an instance's eth0
+    is (IPv6 off, offloads at their defaults: on), kept for the whole run."""
+    a, b = BARE
+    for ns in (a, b):
+        programs.run(["ip", "netns", "add", ns])
+    programs.run(["ip", "-n", a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", b])
+    for ns, ip in ((a, "10.99.0.1/24"), (b, "10.99.0.2/24")):
+        programs.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+        programs.run(["ip", "-n", ns, "addr", "add", ip, "dev", "eth0"])
+        programs.run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        programs.run(["ip", "-n", ns, "link", "set", "lo", "up"])
+
+
+def bare_veth_down() -> None:
+    for ns in BARE:
+        programs.run(["ip", "netns", "del", ns], check=False)
+
+
 def bare_veth(seconds: float) -> float:
-    a, b = "nt-bench-va", "nt-bench-vb"
-    try:
-        for ns in (a, b):
-            programs.run(["ip", "netns", "add", ns])
-        programs.run(["ip", "-n", a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", b])
-        for ns, ip in ((a, "10.99.0.1/24"), (b, "10.99.0.2/24")):
-            programs.run(["ip", "-n", ns, "addr", "add", ip, "dev", "eth0"])
-            programs.run(["ip", "-n", ns, "link", "set", "eth0", "up"])
-            programs.run(["ip", "-n", ns, "link", "set", "lo", "up"])
-        return iperf(a, b, "10.99.0.2", seconds)
-    finally:
-        for ns in (a, b):
-            programs.run(["ip", "netns", "del", ns], check=False)
+    return iperf(BARE[0], BARE[1], "10.99.0.2", seconds)
 
 
 def lab_file(mechanism: str) -> topology.LabFile:
@@ -94,9 +114,13 @@ def wait_active(api: LabApi, vms: list[Any], timeout: float = 30.0) -> None:
         time.sleep(0.2)
 
 
-def run_lab(mechanism: str, seconds: float) -> dict[str, float]:
-    name = "bdp" + mechanism[:2]
-    out: dict[str, float] = {}
+Sample = tuple[float, float]
+"""(path Gb/s, the adjacent bare veth's Gb/s)"""
+
+
+def run_lab(mechanism: str, seconds: float, rounds: int) -> dict[str, list[Sample]]:
+    name = f"bd{mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
+    out: dict[str, list[Sample]] = {}
     try:
         lab = realize.up(lab_file(mechanism), name=name).lab
         cloud.start(lab)
@@ -112,13 +136,17 @@ def run_lab(mechanism: str, seconds: float) -> dict[str, float]:
                                                        "enable_dhcp": False}})  # fmt: skip
             nets[kind] = net
         label = "OVS" if mechanism == "openvswitch" else "linuxbridge"
+        pairs = {}
         for kind, net in nets.items():
             for secured in (False, True):
                 a, b = pair(lab, api, net, f"{kind[:2]}{'s' if secured else 'n'}", secured)
                 wait_active(api, [a, b])
                 programs.run(["ping", "-c", "3", "-i", "0.2", "-W", "1", b.ip.split("/")[0]], netns=a.netns, check=False)
-                gbps = iperf(a.netns, b.netns, b.ip.split("/")[0], seconds)
-                out[f"{label} {kind}{' + security groups' if secured else ''}"] = gbps
+                pairs[f"{label} {kind}{' + security groups' if secured else ''}"] = (a, b)
+        for _ in range(rounds):
+            for path, (a, b) in pairs.items():
+                base = bare_veth(seconds)
+                out.setdefault(path, []).append((iperf(a.netns, b.netns, b.ip.split("/")[0], seconds), base))
     finally:
         if name in state.labs():
             cloud.stop(state.load(name))
@@ -126,29 +154,57 @@ def run_lab(mechanism: str, seconds: float) -> dict[str, float]:
     return out
 
 
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def summary(samples: dict[str, list[Sample]]) -> dict[str, dict[str, float]]:
+    """Per path: median Gb/s, and the median and spread of its ratios to the adjacent bare veth."""
+    out = {}
+    bases = [base for runs in samples.values() for _, base in runs]
+    if bases:
+        out["bare veth"] = {"gbps": median(bases), "ratio": 1.0, "ratio_min": 1.0, "ratio_max": 1.0,
+                            "gbps_min": min(bases), "gbps_max": max(bases)}  # fmt: skip
+    for path, runs in samples.items():
+        ratios = [gbps / base if base else 0.0 for gbps, base in runs]
+        out[path] = {"gbps": median([g for g, _ in runs]), "ratio": median(ratios), "ratio_min": min(ratios),
+                     "ratio_max": max(ratios), "gbps_min": min(g for g, _ in runs), "gbps_max": max(g for g, _ in runs)}  # fmt: skip
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=("openvswitch", "linuxbridge"), help="one mechanism's lab only")
     args = parser.parse_args()
+    samples: dict[str, list[Sample]] = {}
     try:
-        results = {"bare veth": bare_veth(args.seconds)}
-        results.update(run_lab("openvswitch", args.seconds))
-        results.update(run_lab("linuxbridge", args.seconds))
+        bare_veth_up()
+        for mechanism in ("openvswitch", "linuxbridge"):
+            if args.only in (None, mechanism):
+                samples.update(run_lab(mechanism, args.seconds, args.rounds))
     finally:
+        bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)
-    base = results["bare veth"] or 1.0
+    results = summary(samples)
     if args.json:
-        print(json.dumps({k: {"gbps": round(v, 2), "ratio": round(v / base, 3)} for k, v in results.items()}, indent=2))
+        print(json.dumps({k: {f: round(v, 3) for f, v in r.items()} for k, r in results.items()}, indent=2))
         return 0
-    print(f"{'path':<40}{'Gb/s':>8}{'x veth':>9}  target")
-    for path, gbps in results.items():
+    print(f"{args.rounds} rounds of {args.seconds:g} s; ratio: median of (path / the bare veth measured just before it)")
+    print(f"{'path':<40}{'Gb/s':>7}{'(min-max)':>14}{'x veth':>8}{'(min-max)':>12}  target")
+    for path, r in results.items():
         target = ""
-        if path == "linuxbridge vxlan + security groups":
-            target = f">= 0.80x: {'met' if gbps / base >= 0.8 else 'NOT met'}"
+        if path in ("linuxbridge vxlan + security groups", "linuxbridge flat + security groups"):
+            target = f">= 0.80x: {'met' if r['ratio'] >= 0.8 else 'NOT met'}"
         elif path.startswith("OVS"):
-            target = f">= {OVS_RECIPE_GBPS} Gb/s (recipe): {'met' if gbps >= OVS_RECIPE_GBPS else 'NOT met'}"
-        print(f"{path:<40}{gbps:>8.2f}{gbps / base:>9.2f}  {target}")
+            target = f">= {OVS_RECIPE_GBPS} Gb/s (recipe): {'met' if r['gbps'] >= OVS_RECIPE_GBPS else 'NOT met'}"
+        spread = f"{r['gbps_min']:.2f}-{r['gbps_max']:.2f}"
+        ratios = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
+        print(f"{path:<40}{r['gbps']:>7.2f}{spread:>14}{r['ratio']:>8.2f}{ratios:>12}  {target}")
     return 0
 
 

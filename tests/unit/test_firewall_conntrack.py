@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from neutrino.agent.firewall import conntrack
+from neutrino.agent.firewall import conntrack, rules
 from neutrino.contract.desired import BoundPort, FixedIP, SecurityRule, Segment
 
 pytestmark = pytest.mark.unit
@@ -41,6 +41,8 @@ def test_ct_table_maps_brq_and_qbr_of_each_network_to_its_zone():
     assert f'"brq{NET_A[:11]}" : {z[NET_A]}' in body and f'"qbrp1aaaaaaaa-" : {z[NET_A]}' in body
     assert f'"brq{NET_B[:11]}" : {z[NET_B]}' in body
     assert "priority -300" in body and "ct zone set iifname map @zones" in body
+    zone_chain = body.split("chain zone {")[1].split("}")[0]
+    assert zone_chain.index(rules.TUNNEL_IN) < zone_chain.index("ct zone set")  # NOTRACK before a zone
     assert "ct state established,related" in body  # the state marks stay
 
 

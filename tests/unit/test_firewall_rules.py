@@ -82,6 +82,7 @@ GOLDEN_DEFAULT = """\
 	}
 	chain ia1b2c3d4-0 {
 		comment "port a1b2c3d4-0000-4000-8000-00000000000a: to the VM"
+		meta l4proto tcp meta mark and 0x03000000 == 0x01000000 accept
 		meta protocol != { ip, ip6 } accept
 		meta protocol ip ip daddr { 10.0.0.10, 255.255.255.255 } udp sport 67 udp dport 68 accept
 		meta protocol ip6 ip6 daddr fe80::/64 udp sport 547 udp dport 546 accept
@@ -99,6 +100,7 @@ GOLDEN_DEFAULT = """\
 		ether saddr fa:16:3e:00:00:0a meta protocol ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept
 		ether saddr fa:16:3e:00:00:0a meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type { mld-listener-report, nd-neighbor-solicit, mld2-listener-report } accept
 		jump sa1b2c3d4-0
+		meta l4proto tcp meta mark and 0x03000000 == 0x01000000 accept
 		meta protocol arp accept
 		meta protocol ip udp sport 68 udp dport 67 accept
 		meta protocol ip udp sport 67 drop
@@ -193,8 +195,8 @@ def test_port_security_off_is_accepted_both_ways_without_chains() -> None:
 def test_no_groups_leaves_anti_spoofing_and_dhcp_and_drops_the_rest() -> None:
     body = rules.render([port(groups=())])
     ingress, egress = chain(body, "ia1b2c3d4-0"), chain(body, "oa1b2c3d4-0")
-    assert ingress == [rules.NOT_IP, *rules.dhcp_reply_lines(port()), *rules.TO_VM_FIXED, *rules.STATE, "drop"]
-    assert egress[2:] == ["jump sa1b2c3d4-0", *rules.FROM_VM_FIXED, *rules.STATE, "drop"]
+    assert ingress == [rules.TCP_ESTABLISHED, rules.NOT_IP, *rules.dhcp_reply_lines(port()), *rules.TO_VM_FIXED, *rules.STATE, "drop"]
+    assert egress[2:] == ["jump sa1b2c3d4-0", rules.TCP_ESTABLISHED, *rules.FROM_VM_FIXED, *rules.STATE, "drop"]
 
 
 def test_allowed_address_pairs_ip_and_cidr_with_their_macs() -> None:
@@ -247,7 +249,8 @@ def test_dhcp_replies_only_from_the_networks_dhcp_ports() -> None:
     servers = (DHCP_A, DHCP_B, ("2001:db8::2", "fa:16:3e:00:00:02"))
     vm = dataclasses.replace(port(rule("ingress", protocol="udp")), dhcp_servers=servers)
     ingress = chain(rules.render([vm]), "ia1b2c3d4-0")
-    assert ingress[:6] == [
+    assert ingress[:7] == [
+        rules.TCP_ESTABLISHED,
         rules.NOT_IP,
         f"ether saddr {DHCP_A[1]} meta protocol ip ip saddr 10.0.0.2 ip daddr {{ {IP}, 255.255.255.255 }} udp sport 67 udp dport 68 accept",
         f"ether saddr {DHCP_B[1]} meta protocol ip ip saddr 10.0.0.3 ip daddr {{ {IP}, 255.255.255.255 }} udp sport 67 udp dport 68 accept",
@@ -278,8 +281,28 @@ def test_dhcp_servers_change_only_the_ports_of_their_network() -> None:
 
 def test_link_local_and_ct_table() -> None:
     assert rules.link_local("fa:16:3e:00:00:11") == "fe80::f816:3eff:fe00:11"
-    assert 'iifname "qbr*" ct state established,related meta mark set meta mark or 0x01000000' in rules.CT_BODY
+    assert 'iifname "qbr*" jump state_mark' in rules.CT_BODY and 'iifname "brq*" jump state_mark' in rules.CT_BODY
+    assert "ct state established,related meta mark set meta mark or 0x01000000" in rules.CT_BODY
     assert rules.script([]).count("delete table") == 2
+
+
+def test_established_tcp_is_accepted_before_rules_that_cannot_match_it() -> None:
+    """The fast path sits where every rule above it either must run first (anti-spoofing) or
+    cannot match TCP: non-IP, UDP (DHCP) and ICMPv6 only."""
+    vm = port(*default_group(("10.0.0.11",)))
+    ingress, egress = rules.ingress_lines(vm), rules.egress_lines(vm)
+    assert ingress[0] == egress[egress.index(f"jump {rules.chain_names(vm.port_id)['spoof']}") + 1] == rules.TCP_ESTABLISHED
+    before_state = ingress[1 : ingress.index(rules.STATE[0])] + egress[egress.index(rules.TCP_ESTABLISHED) + 1 : egress.index(rules.STATE[0])]
+    assert before_state and all(("udp" in line or "icmpv6" in line or "ipv6-icmp" in line or "arp" in line
+                                 or line == rules.NOT_IP) for line in before_state)  # fmt: skip
+
+
+def test_the_hosts_own_vxlan_underlay_is_not_tracked() -> None:
+    """Locally sent UDP 4789 (the kernel's VXLAN) is NOTRACK at raw priority; arriving UDP 4789
+    only when it does not enter a tracked bridge, so a tenant's own VXLAN stays stateful."""
+    out = rules.CT_BODY.split("chain tunnel_out {")[1]
+    assert "hook output priority -300" in out and "udp dport 4789 notrack" in out
+    assert rules.TUNNEL_IN == 'udp dport 4789 iifname != "qbr*" iifname != "brq*" notrack'
 
 
 def test_sysctl_check() -> None:

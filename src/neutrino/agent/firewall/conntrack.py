@@ -64,6 +64,7 @@ def ct_body(ports: Sequence[BoundPort]) -> str:
         "\t}",
         "\tchain zone {",
         "\t\ttype filter hook prerouting priority -300; policy accept;",
+        f"\t\t{rules.TUNNEL_IN}",
         "\t\tct zone set iifname map @zones",
         "\t}",
     ]

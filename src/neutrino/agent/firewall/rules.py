@@ -49,21 +49,40 @@ _CHAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{%d}" % (CHAIN_ID_CHARS - 1))
 
 CT_BRIDGES = (QBR, "brq")
 """Bridges whose IP traffic is tracked: the hybrid plug's per-port qbr, the Linux bridge agent's per-network brq."""
+TUNNEL_UDP_PORT = 4789
+"""The VXLAN underlay's UDP port: the host's own tunnel packets are not tracked (``CT_BODY``)."""
+# Per packet and per bridge hop, one interface-name test per bridge kind, then the state marks
+# in their own chain; the host's VXLAN underlay (outer UDP 4789 not entering a tracked bridge,
+# and every locally sent one) is NOTRACK: its entries served nothing and cost two conntrack
+# passes per tunnelled packet on each host (docs/dataplane.md, "Throughput").
 CT_BODY = "\n".join(
     ["\tchain prerouting {", "\t\ttype filter hook prerouting priority -150; policy accept;"]
-    + [line for prefix in CT_BRIDGES for line in (
-        f'\t\tiifname "{prefix}*" meta mark set meta mark and {KEEP:#010x}',
-        f'\t\tiifname "{prefix}*" ct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}',
-        f'\t\tiifname "{prefix}*" ct state invalid meta mark set meta mark or {CT_INVALID:#010x}',
-    )]
-    + ["\t}"]
+    + [f'\t\tiifname "{prefix}*" jump state_mark' for prefix in CT_BRIDGES]
+    + ["\t}", "\tchain state_mark {",
+       f"\t\tmeta mark set meta mark and {KEEP:#010x}",
+       f"\t\tct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}",
+       f"\t\tct state invalid meta mark set meta mark or {CT_INVALID:#010x}",
+       "\t}",
+       "\tchain tunnel_out {",
+       "\t\ttype filter hook output priority -300; policy accept;",
+       f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
+       "\t}"]
 )  # fmt: skip
+TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} " + " ".join(f'iifname != "{prefix}*"' for prefix in CT_BRIDGES) + " notrack"
+"""The raw-priority rule (in ``conntrack.ct_body``'s zone chain) that leaves the arriving
+underlay untracked; a tenant's own VXLAN inside a bridge stays tracked like any UDP."""
 """Runs after conntrack (-200) for IP bridged through a qbr; constant, so apply it once."""
 
 STATE = [
     f"meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept",
     f"meta mark and {CT_MASK:#010x} == {CT_INVALID:#010x} drop",
 ]
+TCP_ESTABLISHED = f"meta l4proto tcp meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept"
+"""The fast path of an established TCP stream: first in a port's ingress chain, first after the
+anti-spoofing jump in its egress chain. The rules it skips only match non-IP, UDP (DHCP) and
+ICMPv6, so the verdict is the one ``STATE`` gives further down; only fewer rules are evaluated
+per packet (docs/dataplane.md, "Throughput"). Not for UDP: an established UDP flow must still
+meet the DHCP reply drop."""
 NOT_IP = "meta protocol != { ip, ip6 } accept"
 DHCP_REPLY_DROP = [
     "meta protocol ip udp sport 67 udp dport 68 drop",
@@ -245,7 +264,8 @@ def egress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
         f"ether saddr {macs} meta protocol ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept",
         f"ether saddr {macs} meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type {UNSPEC_ICMPV6} accept",
     ]
-    return [*unspec, f"jump {chain_names(port.port_id)['spoof']}", *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress", sets), "drop"]
+    spoof = f"jump {chain_names(port.port_id)['spoof']}"
+    return [*unspec, spoof, TCP_ESTABLISHED, *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress", sets), "drop"]
 
 
 def dhcp_reply_lines(port: BoundPort) -> list[str]:
@@ -273,7 +293,7 @@ def dhcp_reply_lines(port: BoundPort) -> list[str]:
 
 
 def ingress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
-    return [NOT_IP, *dhcp_reply_lines(port), *TO_VM_FIXED, *STATE, *rule_lines(port, "ingress", sets), "drop"]
+    return [TCP_ESTABLISHED, NOT_IP, *dhcp_reply_lines(port), *TO_VM_FIXED, *STATE, *rule_lines(port, "ingress", sets), "drop"]
 
 
 def _chain(name: str, comment: str, lines: Sequence[str]) -> list[str]:
