@@ -128,17 +128,17 @@ class HostAgent:
 
         from neutrino.dataplane.openflow import OpenFlow
         from neutrino.dataplane.ovs import OvsInstance
-        from neutrino.dataplane.ovsdb import Ovsdb
-        from neutrino.dataplane.ovsdb_monitor import OvsdbMonitor
+        from neutrino.dataplane.ovsdb_idl import IdlOvsdb
 
+        ovsdb = IdlOvsdb(self.host)  # one persistent connection: reads, monitor and transactions
         return {
-            "ovsdb": Ovsdb(self.host),
+            "ovsdb": ovsdb,
             "openflow": OpenFlow(self.host),
             "switch": OvsInstance(self.host),
             "nftables": Nftables(),
             "netlink": Netlink(),
             "announcer": Announcer(),
-            "monitor_factory": lambda cb: OvsdbMonitor(self.host, cb),
+            "monitor_factory": ovsdb.monitor,
             "conntrack": conntrack,
             "metadata_proxy": Haproxy,
         }
