@@ -40,16 +40,17 @@ def _optional(value: Any) -> Any:
 
 
 class RowEditor:
-    """One transaction's view of the rows by name (the rows it inserts included)."""
+    """One transaction's view of the rows by name (the rows it inserts included); ``idl.view``
+    gives a replicated row's plain values (``plain``)."""
 
     def __init__(self, idl: Any, txn: Any) -> None:
         self.idl, self.txn = idl, txn
-        tables = idl.tables
+        tables, view = idl.tables, idl.view  # names and ownership from the replica's cached views
         self.root = _optional(list(tables["Open_vSwitch"].rows.values()))
-        self.bridges = {r.name: r for r in tables["Bridge"].rows.values()}
-        self.ports = {r.name: r for r in tables["Port"].rows.values()}
-        self.ifaces = {r.name: r for r in tables["Interface"].rows.values()}
-        self.owner = {p.uuid: b.name for b in self.bridges.values() for p in b.ports}
+        self.bridges = {view(r)["name"]: r for r in tables["Bridge"].rows.values()}
+        self.ports = {view(r)["name"]: r for r in tables["Port"].rows.values()}
+        self.ifaces = {view(r)["name"]: r for r in tables["Interface"].rows.values()}
+        self.owner = {u: name for name, b in self.bridges.items() for u in view(b)["ports"]}
         self.new: set[Any] = set()
 
     def apply(self, commands: Iterable[Command]) -> None:
@@ -200,28 +201,43 @@ class RowEditor:
 
 # --- reads (the caller holds the connection's lock) --------------------------------------------
 
+REFERENCES = {"bridges", "ports", "interfaces"}
 
-def bridge_info(row: Any) -> BridgeInfo:
-    return BridgeInfo(row.name, row.datapath_type, _optional(row.fail_mode), dict(row.external_ids),
-                      dict(row.other_config), tuple(sorted(row.protocols)))  # fmt: skip
+
+def plain(row: Any) -> dict[str, Any]:
+    """A replicated row's columns as plain Python values, references as lists of uuids."""
+    out = {}
+    for column in COLUMNS[row._table.name]:
+        value = getattr(row, column)
+        out[column] = [r.uuid for r in value] if column in REFERENCES else value
+    return out
+
+
+def bridge_info(row: Mapping[str, Any]) -> BridgeInfo:
+    return BridgeInfo(row["name"], row["datapath_type"], _optional(row["fail_mode"]), dict(row["external_ids"]),
+                      dict(row["other_config"]), tuple(sorted(row["protocols"])))  # fmt: skip
 
 
 def port_infos(idl: Any, other_config: Mapping[str, str], name: str | None = None) -> list[PortInfo]:
-    """The ports (named ``name``, or whose other_config holds all the given pairs) with their interface."""
-    rows = idl.tables["Port"].rows.values()
-    if name is not None:
-        rows = [p for p in rows if p.name == name]
-        if not rows:
-            return []
-    owner = {p.uuid: b.name for b in idl.tables["Bridge"].rows.values() for p in b.ports}
+    """The ports (named ``name``, or whose other_config holds all the given pairs) with their interface;
+    ``idl.view`` gives a row's plain values."""
+    view = idl.view
+    wanted = {k: str(v) for k, v in other_config.items()}
+    owner: dict[Any, str] = {}
+    for bridge in idl.tables["Bridge"].rows.values():
+        b = view(bridge)
+        owner.update(dict.fromkeys(b["ports"], b["name"]))
+    iface_rows = idl.tables["Interface"].rows
     out = []
-    for port in rows:
-        config = port.other_config
-        if any(config.get(k) != str(v) for k, v in other_config.items()):
+    for port_row in idl.tables["Port"].rows.values():
+        port = view(port_row)
+        if name is not None and port["name"] != name:
             continue
-        ifaces = sorted(port.interfaces, key=lambda i: i.name != port.name)
-        iface = ifaces[0] if ifaces else None
-        out.append(PortInfo(port.name, owner.get(port.uuid), _optional(port.tag), dict(config),
-                            iface.type if iface else "", dict(iface.options) if iface else {},
-                            dict(iface.external_ids) if iface else {}, _optional(iface.ofport) if iface else None))  # fmt: skip
+        config = port["other_config"]
+        if any(config.get(k) != v for k, v in wanted.items()):
+            continue
+        ifaces = sorted((view(iface_rows[u]) for u in port["interfaces"] if u in iface_rows), key=lambda i: i["name"] != port["name"])
+        iface = ifaces[0] if ifaces else {"type": "", "options": {}, "external_ids": {}, "ofport": []}
+        out.append(PortInfo(port["name"], owner.get(port_row.uuid), _optional(port["tag"]), dict(config), iface["type"],
+                            dict(iface["options"]), dict(iface["external_ids"]), _optional(iface["ofport"])))  # fmt: skip
     return sorted(out, key=lambda info: info.name)
