@@ -24,14 +24,16 @@ from neutrino.dataplane.ovsdb import (AddBridge, AddPort, BridgeInfo, Command, D
                                       SetPort)  # fmt: skip
 
 OP = "ovsdb transaction"
-"""The columns this adapter reads or writes; registering only these keeps vswitchd's statistics
-updates (every few seconds per interface) off the connection."""
 COLUMNS = {
     "Open_vSwitch": ["bridges", "next_cfg", "cur_cfg"],
     "Bridge": ["name", "ports", "datapath_type", "fail_mode", "protocols", "external_ids", "other_config"],
     "Port": ["name", "interfaces", "tag", "other_config"],
-    "Interface": ["name", "type", "options", "external_ids", "ofport"],
+    "Interface": ["name", "type", "options", "external_ids", "ofport", "ifindex"],
 }
+"""The columns this adapter reads or writes; registering only these keeps vswitchd's statistics
+updates (every few seconds per interface) off the connection. ``ifindex`` is read by nobody: a
+restarted vswitchd recreates the bridges' internal ports, whose new ifindex wakes the monitor's
+listeners, so the agent notices the restart (and reinstalls the lost flows) at once."""
 
 
 def _optional(value: Any) -> Any:
