@@ -37,7 +37,7 @@ from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.backend.ovs_idl import transaction as ovsdbapp_transaction
 
-from neutrino.dataplane import ovsdb_rows
+from neutrino.dataplane import ovs_json, ovsdb_rows
 from neutrino.dataplane.errors import PermanentError, TemporaryError
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.ovs import SCHEMA
@@ -158,6 +158,7 @@ class IdlOvsdb:
             if self._closed:
                 raise PermanentError("ovsdb", self.host.name, "the OVSDB connection was closed")
             if self._connection is None:
+                ovs_json.install()  # the PyPI wheel's parser is pure Python: 1.5 s for a thousand ports
                 helper = ovs_idl.SchemaHelper(location=str(SCHEMA))
                 for table, columns in ovsdb_rows.COLUMNS.items():
                     helper.register_columns(table, columns)
