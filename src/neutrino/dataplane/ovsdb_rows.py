@@ -28,12 +28,12 @@ COLUMNS = {
     "Open_vSwitch": ["bridges", "next_cfg", "cur_cfg"],
     "Bridge": ["name", "ports", "datapath_type", "fail_mode", "protocols", "external_ids", "other_config"],
     "Port": ["name", "interfaces", "tag", "other_config"],
-    "Interface": ["name", "type", "options", "external_ids", "ofport", "ifindex"],
+    "Interface": ["name", "type", "options", "external_ids", "ofport"],
 }
 """The columns this adapter reads or writes; registering only these keeps vswitchd's statistics
-updates (every few seconds per interface) off the connection. ``ifindex`` is read by nobody: a
-restarted vswitchd recreates the bridges' internal ports, whose new ifindex wakes the monitor's
-listeners, so the agent notices the restart (and reinstalls the lost flows) at once."""
+updates (every few seconds per interface) off the connection. A vswitchd restart changes none of
+them (with the userspace datapath its taps survive, ifindex included), so the agent still learns
+of it from vswitchd's pid (``agent/runner.py``)."""
 
 
 def _optional(value: Any) -> Any:
