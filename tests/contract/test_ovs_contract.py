@@ -1,7 +1,8 @@
-"""One suite, two adapters: the in-memory fakes must behave like the real ovs-vsctl/ovs-ofctl.
+"""One suite, three adapters: the in-memory fakes must behave like the real ovs-vsctl/ovs-ofctl, and
+the persistent IDL connection (``ovsdb_idl``) like ovs-vsctl.
 
-The ``fake`` variant is a unit test; the ``real`` one (root) runs against a private OVS in a
-throwaway namespace (``tests/integration/ovs_fixtures.py``). Only observable behaviour is compared:
+The ``fake`` variant is a unit test; the ``real`` and ``idl`` ones (root) run against a private OVS
+in a throwaway namespace (``tests/integration/ovs_fixtures.py``). Only observable behaviour is compared:
 read-back values, idempotency, error types, flow counts (not ovs-ofctl's text).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.openflow import COOKIE, PROTOCOLS, Flow, OpenFlow
 from neutrino.dataplane.ovs import OvsInstance, detect_datapath_type
 from neutrino.dataplane.ovsdb import Ovsdb
+from neutrino.dataplane.ovsdb_idl import IdlOvsdb
 from tests.integration.ovs_fixtures import ovs_host  # noqa: F401
 
 
@@ -44,16 +46,25 @@ def _kill_real_vswitchd(instance: OvsInstance) -> None:
         time.sleep(0.02)
 
 
-@pytest.fixture(params=[pytest.param("fake", marks=pytest.mark.unit), pytest.param("real", marks=pytest.mark.root)])
-def rig(request: pytest.FixtureRequest) -> Rig:
+@pytest.fixture(params=[pytest.param("fake", marks=pytest.mark.unit), pytest.param("real", marks=pytest.mark.root),
+                        pytest.param("idl", marks=pytest.mark.root)])  # fmt: skip
+def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
     if request.param == "fake":
         host = HostContext("fake", netns="nt-fake", ovs_dir=Path("/tmp/nt-ovs-fake"))
         state = FakeOvsState()
         fake = FakeOvsInstance(host, state)
-        return Rig(fake, FakeOvsdb(host, state), FakeOpenFlow(host, state), fake.kill_vswitchd)
+        yield Rig(fake, FakeOvsdb(host, state), FakeOpenFlow(host, state), fake.kill_vswitchd)
+        return
     host = request.getfixturevalue("ovs_host")
     real = OvsInstance(host)
-    return Rig(real, Ovsdb(host, timeout=3), OpenFlow(host), lambda: _kill_real_vswitchd(real))
+    if request.param == "real":
+        yield Rig(real, Ovsdb(host, timeout=3), OpenFlow(host), lambda: _kill_real_vswitchd(real))
+        return
+    idl = IdlOvsdb(host, timeout=3)
+    try:
+        yield Rig(real, idl, OpenFlow(host), lambda: _kill_real_vswitchd(real))
+    finally:
+        idl.close()
 
 
 def bridge(rig: Rig, name: str = "br-int") -> None:

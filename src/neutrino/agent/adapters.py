@@ -60,8 +60,8 @@ def real(host: HostContext, mechanism: str) -> AgentAdapters:
 
     from neutrino.dataplane.openflow import OpenFlow
     from neutrino.dataplane.ovs import OvsInstance
-    from neutrino.dataplane.ovsdb import Ovsdb
-    from neutrino.dataplane.ovsdb_monitor import OvsdbMonitor
+    from neutrino.dataplane.ovsdb_idl import IdlOvsdb
 
-    return AgentAdapters(ovsdb=Ovsdb(host), openflow=OpenFlow(host), switch=OvsInstance(host),
-                         monitor_factory=lambda wake: OvsdbMonitor(host, wake), **common)  # fmt: skip
+    ovsdb = IdlOvsdb(host)  # one persistent connection: reads, monitor and transactions (docs/dataplane.md)
+    return AgentAdapters(ovsdb=ovsdb, openflow=OpenFlow(host), switch=OvsInstance(host),
+                         monitor_factory=ovsdb.monitor, **common)  # fmt: skip
