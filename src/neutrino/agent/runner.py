@@ -20,6 +20,7 @@ from typing import Any
 
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.agent.l2.bridge_reconciler import BridgeConfig, LinuxbridgeL2Reconciler
+from neutrino.agent.l2.offload_applier import OffloadApplier
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
 from neutrino.agent.plug import BridgePlug
 from neutrino.agent.settings import AgentSettings
@@ -70,6 +71,7 @@ class HostAgent:
                 adapters["ovsdb"],
                 adapters["openflow"],
                 firewall=firewall,
+                offloads=adapters.get("offloads") and OffloadApplier(host.name, adapters["offloads"], adapters["netlink"], host.netns, settings.datapath_type),
             )
             plug = adapters["ovsdb"]
         self._vswitchd_pid: int | None = None
@@ -126,6 +128,7 @@ class HostAgent:
             return {"nftables": Nftables(), "netlink": Netlink(), "announcer": Announcer(), "vxlan": KernelVxlan(),
                     "conntrack": conntrack, "metadata_proxy": Haproxy}  # fmt: skip
 
+        from neutrino.dataplane.offloads import HostOffloads
         from neutrino.dataplane.openflow import OpenFlow
         from neutrino.dataplane.ovs import OvsInstance
         from neutrino.dataplane.ovsdb import Ovsdb
@@ -135,6 +138,7 @@ class HostAgent:
             "ovsdb": Ovsdb(self.host),
             "openflow": OpenFlow(self.host),
             "switch": OvsInstance(self.host),
+            "offloads": HostOffloads(self.host),
             "nftables": Nftables(),
             "netlink": Netlink(),
             "announcer": Announcer(),

@@ -128,7 +128,7 @@ def create(
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
     try:
-        plug(h, vm, checksum_offload=lab.kernel_only)
+        plug(h, vm, checksum_offload=lab.kernel_only or _ovs_takes_offloads(h, vm))
     except Exception:
         unplug(h, vm)
         (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
@@ -276,6 +276,18 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
                 "vm-uuid": vm.vm_uuid,
             },
         )
+
+
+def _ovs_takes_offloads(host: resolve.ResolvedHost, vm: Instance) -> bool:
+    """An instance on an OVS host keeps TX checksum offload and TSO when the running vswitchd
+    has userspace TSO on and the L2 agent wires the port: the agent then turns offloads off on
+    the plug's qvb where OVS cannot take them (tunnelled networks; docs/dataplane.md,
+    "Userspace TSO"). Trunk parents (on a trunk bridge) and hand-tagged ports keep them off."""
+    if not host.has_ovs or host.linuxbridge or vm.tag is not None or vm.trunk_id or QVB not in vm.devices:
+        return False
+    from neutrino.dataplane.offloads import HostOffloads
+
+    return bool(HostOffloads(host.context).tso_active(resolve.INTEGRATION_BRIDGE))
 
 
 def _instance_side(netlink: Netlink, vm: Instance, checksum_offload: bool) -> None:

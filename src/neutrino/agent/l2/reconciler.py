@@ -69,11 +69,14 @@ def is_vif(port: Any) -> bool:
 
 
 class OvsL2Reconciler:
-    def __init__(self, cfg: L2Config, ovsdb: Any, openflow: Any, firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None) -> None:
+    def __init__(self, cfg: L2Config, ovsdb: Any, openflow: Any, firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None,
+                 offloads: Any = None) -> None:  # fmt: skip
         self.cfg = cfg
         self.ovsdb = ovsdb
         self.openflow = openflow
         self.firewall = firewall
+        self.offloads = offloads
+        """An ``agent/l2/offload_applier.OffloadApplier`` (None: leave the plugs' offloads alone)."""
         self.reported_up: set[str] = set()
         self._synced = False
 
@@ -86,6 +89,8 @@ class OvsL2Reconciler:
         or only our cookie's flows of them with ``keep_foreign`` (the audit's repair)."""
         self.openflow.forget(keep_foreign=keep_foreign)
         self._synced = False
+        if self.offloads is not None:
+            self.offloads.forget()
 
     def plan(self, desired: DesiredHostState, all_ports: list[Any]) -> L2Plan:
         """What this host's OVS should hold for ``desired`` given the ports plugged now: the
@@ -179,6 +184,8 @@ class OvsL2Reconciler:
         self._synced = True
         result.flow_changes += self.openflow.prune_meters(cfg.integration_bridge, meters)
 
+        if self.offloads is not None:  # before the ports are reported up (docs/dataplane.md, "Userspace TSO")
+            self.offloads([(vifs[pid].name, p.segment.network_type if p.segment else None) for pid, p in wanted.items()])
         if self.firewall is not None:
             result.firewall_applied = self.firewall([bound[pid] for pid in sorted(wanted)], desired.remote_groups)
 

@@ -1,0 +1,112 @@
+"""Which offloads Open vSwitch can take on this host, decided from detected facts (pure).
+
+The userspace datapath (no openvswitch kernel module) reads ports through packet sockets and,
+without userspace TSO, forwards a partial checksum as it is: receivers drop such TCP and UDP.
+With ``other_config:userspace-tso-enable=true`` (read once, when ovs-vswitchd starts) it takes
+partial checksums and 64 KB segments and lets the kernel finish them on output, which is about
+five times faster here; but OVS 3.1 drops every such packet it has to put into a tunnel
+(docs/dataplane.md, "Userspace TSO"). So the decision is made per host (enable TSO where the
+version was verified, unless the operator set the key) and per port (a hybrid plug's ``qvb``
+hands OVS offloaded packets only where the running vswitchd takes them and the network is not
+tunnelled; elsewhere the kernel finishes checksum and segmentation on the ``qvb`` before OVS).
+The kernel datapath needs none of it. ``agent/l2/offload_applier.py`` applies the decisions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SETTING = "userspace-tso-enable"
+"""The Open_vSwitch table's other_config key (ovs-vswitchd.conf.db(5))."""
+TSO_VERIFIED = (3, 1)
+"""The oldest OVS whose userspace TSO was measured to work here (docs/dataplane.md)."""
+TUNNEL_TYPES = frozenset({"vxlan", "geneve", "gre"})
+"""Network types whose frames OVS puts into a tunnel port."""
+HYBRID_OVS_END, HYBRID_BRIDGE_END = "qvo", "qvb"
+
+
+@dataclass(frozen=True)
+class SwitchFacts:
+    """What was detected on the host (``dataplane/offloads.py`` reads each)."""
+
+    kernel_module: bool
+    """The openvswitch kernel module exists: the kernel datapath (``system``) is used."""
+    version: tuple[int, ...] | None
+    """``ovs-vswitchd --version``; None if it could not be read."""
+    setting: str | None
+    """The ``userspace-tso-enable`` value in OVSDB now; None if unset."""
+    tso_active: bool | None
+    """Whether the running vswitchd has userspace TSO on (its internal ports' taps then offer
+    TSO); None when no internal port could be read yet."""
+
+
+@dataclass(frozen=True)
+class OffloadDecision:
+    datapath_type: str
+    write_setting: str | None
+    """The value to write to OVSDB, or None to leave the key alone."""
+    tso_active: bool
+    """Offloaded packets may be handed to OVS (on ports that are not tunnelled)."""
+    message: str
+    """One log line that says what was decided and why."""
+
+
+def datapath_for(kernel_module: bool) -> str:
+    return "system" if kernel_module else "netdev"
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    """``ovs-vswitchd (Open vSwitch) 3.1.0`` -> (3, 1, 0)."""
+    found = re.search(r"Open vSwitch\)\s+(\d+(?:\.\d+)*)", text)
+    return tuple(int(part) for part in found.group(1).split(".")) if found else None
+
+
+def _dotted(version: tuple[int, ...] | None) -> str:
+    return ".".join(map(str, version)) if version else "of unknown version"
+
+
+def decide(facts: SwitchFacts) -> OffloadDecision:
+    if facts.kernel_module:
+        return OffloadDecision("system", None, False, "kernel datapath (openvswitch module present): the kernel "
+                               "handles checksum offload and TSO itself; userspace TSO not used")  # fmt: skip
+    version = _dotted(facts.version)
+    active = bool(facts.tso_active)
+    if facts.version is None or facts.version < TSO_VERIFIED:
+        return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: userspace TSO left as it is "
+                               f"(verified from {_dotted(TSO_VERIFIED)} on); ports without it get checksums from the kernel")  # fmt: skip
+    if facts.setting is None:
+        when = "active" if active else "takes effect when ovs-vswitchd restarts"
+        return OffloadDecision("netdev", "true", active, f"userspace datapath, OVS {version}: {SETTING}=true written ({when}); "
+                               "ports of tunnelled networks keep TSO off (OVS drops offloaded packets into tunnels)")  # fmt: skip
+    if facts.setting.lower() != "true":
+        return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: {SETTING}={facts.setting} set "
+                               "by the operator, left alone; ports get checksums from the kernel")  # fmt: skip
+    state = "active" if active else "configured, not active until ovs-vswitchd restarts"
+    return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: userspace TSO {state}; "
+                           "ports of tunnelled networks keep TSO off (OVS drops offloaded packets into tunnels)")  # fmt: skip
+
+
+def port_offload(decision: OffloadDecision, network_type: str | None) -> bool:
+    """May the bridge end of this port's plug hand OVS packets with a partial checksum or TSO?"""
+    if decision.datapath_type == "system":
+        return True
+    return decision.tso_active and network_type is not None and network_type not in TUNNEL_TYPES
+
+
+def bridge_end(vif_name: str) -> str | None:
+    """The hybrid plug's kernel side of an OVS port (``qvo<id>`` -> ``qvb<id>``); None otherwise."""
+    if vif_name.startswith(HYBRID_OVS_END):
+        return HYBRID_BRIDGE_END + vif_name[len(HYBRID_OVS_END):]
+    return None
+
+
+def wanted_tx(decision: OffloadDecision, ports: list[tuple[str, str | None]]) -> dict[str, bool]:
+    """``{bridge-end device: TX offload on?}`` for the (OVS port name, network type) of the
+    wired ports that have a hybrid plug."""
+    out = {}
+    for vif, network_type in ports:
+        dev = bridge_end(vif)
+        if dev is not None:
+            out[dev] = port_offload(decision, network_type)
+    return out
