@@ -9,7 +9,7 @@ import pytest
 from neutrino.agent.l2 import offloads
 from neutrino.agent.l2.offload_applier import OffloadApplier
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler
-from neutrino.dataplane.offloads import features
+from neutrino.dataplane.offloads import features, vnethdr
 from tests.unit.test_l2_reconciler import VLAN, VXLAN, desired, plug, port, world  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.unit
@@ -94,7 +94,7 @@ class FakeHost:
         self.calls.append(f"write {value}")
         self.setting = value
 
-    def tso_active(self, bridge: str):
+    def tso_active(self):
         return self.active
 
     def set_tx(self, dev: str, on: bool) -> bool:
@@ -142,7 +142,7 @@ def test_applier_waits_for_br_int_and_kernel_datapath_needs_no_detection(world):
     host = FakeHost(setting="true", active=None)
     applier = OffloadApplier("c1", host, host, "ns", "netdev")
     applier([])
-    assert applier.decision is None  # br-int's tap not readable yet: decided again next time
+    assert applier.decision is None  # no packet socket yet: decided again next time
     kernel = FakeHost()
     applier = OffloadApplier("c1", kernel, kernel, None, "system")
     kernel.macs = {"qvbx": "02:00:00:00:00:01"}
@@ -154,3 +154,14 @@ def test_applier_waits_for_br_int_and_kernel_datapath_needs_no_detection(world):
 def test_reconciler_without_applier_is_unchanged(world):  # noqa: F811
     state, db, of, cfg = world
     assert OvsL2Reconciler(L2Config({}, [], None, "netdev"), db, of).offloads is None
+
+
+def test_vnethdr_reads_the_flags_of_vswitchds_packet_sockets():
+    head = "Netid Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\n"
+    sock = 'p_raw 0 0 *:{dev} * users:(("{prog}",pid=7,fd=3)) ino:1 sk:2\n\tver:0 cpy_thresh:0 flags( running auxdata{extra} )\n'
+    on = head + sock.format(dev="qvo1", prog="ovs-vswitchd", extra=" vnethdr")
+    off = head + sock.format(dev="qvo1", prog="ovs-vswitchd", extra="")
+    other = head + sock.format(dev="eth0", prog="tcpdump", extra=" vnethdr")
+    assert vnethdr(on, "ovs-vswitchd") is True
+    assert vnethdr(off + sock.format(dev="eth1", prog="tcpdump", extra=" vnethdr"), "ovs-vswitchd") is False
+    assert vnethdr(other, "ovs-vswitchd") is None and vnethdr(head, "ovs-vswitchd") is None

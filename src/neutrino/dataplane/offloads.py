@@ -2,9 +2,9 @@
 
 The facts ``agent/l2/offloads.py`` decides from: the openvswitch kernel module, the version of
 ovs-vswitchd, the ``userspace-tso-enable`` key in OVSDB, and whether the running vswitchd has
-userspace TSO on. OVS 3.1 offers no command that says the last one; a userspace bridge's
-internal port is a tap whose TSO feature vswitchd turns on only with userspace TSO, so
-``ethtool -k`` on it tells (docs/dataplane.md, "Userspace TSO"). The side effects: writing the
+userspace TSO on. OVS 3.1 offers no command that says the last one, and its taps keep the
+offloads a previous vswitchd gave them; but with userspace TSO vswitchd opens every packet
+socket with a virtio-net header, which ``ss -0 -e`` shows (docs/dataplane.md, "Userspace TSO"). The side effects: writing the
 key (one ``ovs-vsctl`` call) and ``ethtool -K <dev> tx on|off`` on a device of the host, only
 when it differs (idempotent).
 """
@@ -19,6 +19,7 @@ from neutrino.dataplane.host import HostContext
 
 KERNEL_MODULE = Path("/sys/module/openvswitch")
 TSO_KEY = "userspace-tso-enable"
+VSWITCHD = "ovs-vswitchd"
 
 
 def features(ethtool_k: str) -> dict[str, bool]:
@@ -30,6 +31,20 @@ def features(ethtool_k: str) -> dict[str, bool]:
         if sep and words and words[0] in ("on", "off"):
             out[name] = words[0] == "on"
     return out
+
+
+def vnethdr(ss_output: str, program: str) -> bool | None:
+    """From ``ss -0 -e -p``: do ``program``'s packet sockets use a virtio-net header? None if
+    it has none. Each socket is a line naming its process, then a line of flags."""
+    found = None
+    owner = False
+    for line in ss_output.splitlines():
+        if line.startswith("p_"):
+            owner = f'(("{program}",' in line
+        elif owner and "flags(" in line:
+            flags = line.split("flags(", 1)[1].split(")", 1)[0].split()
+            found = bool(found) or "vnethdr" in flags
+    return found
 
 
 class HostOffloads:
@@ -65,11 +80,11 @@ class HostOffloads:
         except CommandFailed:
             return None
 
-    def tso_active(self, internal_port: str) -> bool | None:
-        """Has the running vswitchd userspace TSO on? Read from a userspace bridge's internal
-        port; None when that port is not there (yet)."""
-        found = self.device_features(internal_port)
-        return None if found is None else found.get("tcp-segmentation-offload", False)
+    def tso_active(self) -> bool | None:
+        """Has the running vswitchd userspace TSO on? Its packet sockets then carry a virtio-net
+        header (``ss -0 -e``: flag ``vnethdr``); None when it has no packet socket (yet)."""
+        out = programs.run(["ss", "-0", "-e", "-p"], netns=self.host.netns, timeout=10).stdout
+        return vnethdr(out, VSWITCHD)
 
     def set_tx(self, dev: str, on: bool) -> bool:
         """TX checksum offload (and with it TSO) of ``dev`` on or off; True if it changed,

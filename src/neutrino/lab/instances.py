@@ -287,7 +287,7 @@ def _ovs_takes_offloads(host: resolve.ResolvedHost, vm: Instance) -> bool:
         return False
     from neutrino.dataplane.offloads import HostOffloads
 
-    return bool(HostOffloads(host.context).tso_active(resolve.INTEGRATION_BRIDGE))
+    return bool(HostOffloads(host.context).tso_active())
 
 
 def _instance_side(netlink: Netlink, vm: Instance, checksum_offload: bool) -> None:

@@ -18,10 +18,9 @@ LOG = logging.getLogger(__name__)
 
 
 class OffloadApplier:
-    def __init__(self, host_name: str, adapter: Any, netlink: Any, netns: str | None, datapath_type: str,
-                 integration_bridge: str = "br-int") -> None:  # fmt: skip
+    def __init__(self, host_name: str, adapter: Any, netlink: Any, netns: str | None, datapath_type: str) -> None:
         self.host_name, self.adapter, self.netlink, self.netns = host_name, adapter, netlink, netns
-        self.datapath_type, self.integration_bridge = datapath_type, integration_bridge
+        self.datapath_type = datapath_type
         self.decision: offloads.OffloadDecision | None = None
         self._version: tuple[int, ...] | None = None
         self._logged = ""
@@ -41,7 +40,7 @@ class OffloadApplier:
             self._version = offloads.parse_version(self.adapter.vswitchd_version())
         facts = offloads.SwitchFacts(
             kernel_module=kernel, version=self._version, setting=None if kernel else self.adapter.tso_setting(),
-            tso_active=None if kernel else self.adapter.tso_active(self.integration_bridge),
+            tso_active=None if kernel else self.adapter.tso_active(),
         )  # fmt: skip
         decision = offloads.decide(facts)
         if decision.write_setting is not None:
@@ -49,7 +48,7 @@ class OffloadApplier:
         if decision.message != self._logged:
             LOG.info("agent %s: %s", self.host_name, decision.message)
             self._logged = decision.message
-        if kernel or facts.tso_active is not None:  # else br-int is not there yet: look again next pass
+        if kernel or facts.tso_active is not None:  # else no packet socket yet: look again next pass
             self.decision = decision
         return decision
 

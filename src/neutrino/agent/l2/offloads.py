@@ -37,8 +37,8 @@ class SwitchFacts:
     setting: str | None
     """The ``userspace-tso-enable`` value in OVSDB now; None if unset."""
     tso_active: bool | None
-    """Whether the running vswitchd has userspace TSO on (its internal ports' taps then offer
-    TSO); None when no internal port could be read yet."""
+    """Whether the running vswitchd has userspace TSO on (read from its packet sockets); None
+    when it has none yet."""
 
 
 @dataclass(frozen=True)
