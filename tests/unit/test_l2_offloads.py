@@ -39,10 +39,13 @@ def test_userspace_datapath_on_a_verified_version_writes_the_key_once():
     assert (d.datapath_type, d.write_setting, d.tso_active) == ("netdev", "true", False)
     assert "restarts" in d.message
     assert not offloads.port_offload(d, "vlan")  # not active yet: checksums from the kernel
-    again = offloads.decide(facts(setting="true", active=True))
-    assert again.write_setting is None and again.tso_active
+    again = offloads.decide(facts(setting="true", active=True), tso_ports=True)
+    assert again.write_setting is None and again.tso_active and "use it" in again.message
     assert offloads.port_offload(again, "vlan") and offloads.port_offload(again, "flat")
     assert not offloads.port_offload(again, "vxlan") and not offloads.port_offload(again, "geneve")
+    # without the operator's word that no router joins networks of different MTUs: kernel segments
+    default = offloads.decide(facts(setting="true", active=True))
+    assert default.tso_active and not offloads.port_offload(default, "vlan")
 
 
 def test_operator_false_and_unverified_or_unknown_versions_are_left_alone():
@@ -52,11 +55,11 @@ def test_operator_false_and_unverified_or_unknown_versions_are_left_alone():
         d = offloads.decide(facts(version=version, active=False))
         assert d.write_setting is None and not offloads.port_offload(d, "vlan")
     # a vswitchd someone started with TSO is still used as it is
-    assert offloads.port_offload(offloads.decide(facts(version=(2, 17), setting="true", active=True)), "vlan")
+    assert offloads.port_offload(offloads.decide(facts(version=(2, 17), setting="true", active=True), True), "vlan")
 
 
 def test_wanted_tx_only_for_hybrid_plugs():
-    d = offloads.decide(facts(setting="true", active=True))
+    d = offloads.decide(facts(setting="true", active=True), tso_ports=True)
     want = offloads.wanted_tx(d, [("qvoaaaa-1", "vlan"), ("qvobbbb-2", "vxlan"), ("tapdhcp", "vlan"), ("spi-x", None)])
     assert want == {"qvbaaaa-1": True, "qvbbbbb-2": False}
 
@@ -110,7 +113,7 @@ class FakeHost:
 def test_applier_writes_the_key_sets_qvb_per_network_type_and_is_idempotent(world):  # noqa: F811
     state, db, of, cfg = world
     host = FakeHost(setting=None, active=False)
-    applier = OffloadApplier("c1", host, host, "ns", "netdev")
+    applier = OffloadApplier("c1", host, host, "ns", "netdev", tso_ports=True)
     r = OvsL2Reconciler(cfg, db, of, offloads=applier)
     a, b = "aaaaaaaa-0000-0000-0000-000000000001", "bbbbbbbb-0000-0000-0000-000000000002"
     qa, qb = plug(db, a), plug(db, b)

@@ -71,7 +71,8 @@ class HostAgent:
                 adapters["ovsdb"],
                 adapters["openflow"],
                 firewall=firewall,
-                offloads=adapters.get("offloads") and OffloadApplier(host.name, adapters["offloads"], adapters["netlink"], host.netns, settings.datapath_type),
+                offloads=adapters.get("offloads") and OffloadApplier(host.name, adapters["offloads"], adapters["netlink"], host.netns,
+                                                                     settings.datapath_type, settings.userspace_tso_ports),
             )
             plug = adapters["ovsdb"]
         self._vswitchd_pid: int | None = None

@@ -18,9 +18,10 @@ LOG = logging.getLogger(__name__)
 
 
 class OffloadApplier:
-    def __init__(self, host_name: str, adapter: Any, netlink: Any, netns: str | None, datapath_type: str) -> None:
+    def __init__(self, host_name: str, adapter: Any, netlink: Any, netns: str | None, datapath_type: str,
+                 tso_ports: bool = False) -> None:  # fmt: skip
         self.host_name, self.adapter, self.netlink, self.netns = host_name, adapter, netlink, netns
-        self.datapath_type = datapath_type
+        self.datapath_type, self.tso_ports = datapath_type, tso_ports
         self.decision: offloads.OffloadDecision | None = None
         self._version: tuple[int, ...] | None = None
         self._logged = ""
@@ -42,7 +43,7 @@ class OffloadApplier:
             kernel_module=kernel, version=self._version, setting=None if kernel else self.adapter.tso_setting(),
             tso_active=None if kernel else self.adapter.tso_active(),
         )  # fmt: skip
-        decision = offloads.decide(facts)
+        decision = offloads.decide(facts, self.tso_ports)
         if decision.write_setting is not None:
             self.adapter.write_tso_setting(decision.write_setting)
         if decision.message != self._logged:

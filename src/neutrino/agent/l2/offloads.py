@@ -4,12 +4,15 @@ The userspace datapath (no openvswitch kernel module) reads ports through packet
 without userspace TSO, forwards a partial checksum as it is: receivers drop such TCP and UDP.
 With ``other_config:userspace-tso-enable=true`` (read once, when ovs-vswitchd starts) it takes
 partial checksums and 64 KB segments and lets the kernel finish them on output, which is about
-five times faster here; but OVS 3.1 drops every such packet it has to put into a tunnel
-(docs/dataplane.md, "Userspace TSO"). So the decision is made per host (enable TSO where the
-version was verified, unless the operator set the key) and per port (a hybrid plug's ``qvb``
-hands OVS offloaded packets only where the running vswitchd takes them and the network is not
-tunnelled; elsewhere the kernel finishes checksum and segmentation on the ``qvb`` before OVS).
-The kernel datapath needs none of it. ``agent/l2/offload_applier.py`` applies the decisions.
+five times faster here. But OVS 3.1 drops every such packet it has to put into a tunnel, and
+it cuts the others by the MTU of the port it sends them out of, not by the packet's MSS: a
+router that joins networks of different MTUs then gets segments too big for the smaller one,
+and TCP across it stalls (docs/dataplane.md, "Userspace TSO"). So the decision is made per
+host (enable TSO where the version was verified, unless the operator set the key) and per port:
+a hybrid plug's ``qvb`` hands OVS offloaded packets only where the running vswitchd takes them,
+the network is not tunnelled, and the operator said that no router joins networks of
+different MTUs (``userspace_tso_ports``); elsewhere the kernel finishes checksum and
+segmentation on the ``qvb`` before OVS, honouring the MSS. The kernel datapath needs none of it. ``agent/l2/offload_applier.py`` applies the decisions.
 """
 
 from __future__ import annotations
@@ -47,9 +50,12 @@ class OffloadDecision:
     write_setting: str | None
     """The value to write to OVSDB, or None to leave the key alone."""
     tso_active: bool
-    """Offloaded packets may be handed to OVS (on ports that are not tunnelled)."""
+    """The running vswitchd takes offloaded packets."""
     message: str
     """One log line that says what was decided and why."""
+    tso_ports: bool = False
+    """Instances on flat and VLAN networks may hand it offloaded packets (the operator's
+    ``userspace_tso_ports``: no router joins networks of different MTUs)."""
 
 
 def datapath_for(kernel_module: bool) -> str:
@@ -66,32 +72,40 @@ def _dotted(version: tuple[int, ...] | None) -> str:
     return ".".join(map(str, version)) if version else "of unknown version"
 
 
-def decide(facts: SwitchFacts) -> OffloadDecision:
+def decide(facts: SwitchFacts, tso_ports: bool = False) -> OffloadDecision:
+    decision = _decide(facts)
+    if decision.datapath_type == "system" or not tso_ports:
+        return decision
+    use = ("instances on flat and VLAN networks use it (not those of tunnelled networks: OVS drops offloaded "
+           "packets into tunnels)") if decision.tso_active else "no use until vswitchd runs with it"
+    return OffloadDecision(decision.datapath_type, decision.write_setting, decision.tso_active,
+                           f"{decision.message}; userspace_tso_ports: {use}", tso_ports=True)  # fmt: skip
+
+
+def _decide(facts: SwitchFacts) -> OffloadDecision:
     if facts.kernel_module:
-        return OffloadDecision("system", None, False, "kernel datapath (openvswitch module present): the kernel "
+        return OffloadDecision("system", None, False, message="kernel datapath (openvswitch module present): the kernel "
                                "handles checksum offload and TSO itself; userspace TSO not used")  # fmt: skip
     version = _dotted(facts.version)
     active = bool(facts.tso_active)
     if facts.version is None or facts.version < TSO_VERIFIED:
-        return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: userspace TSO left as it is "
+        return OffloadDecision("netdev", None, active, message=f"userspace datapath, OVS {version}: userspace TSO left as it is "
                                f"(verified from {_dotted(TSO_VERIFIED)} on); ports without it get checksums from the kernel")  # fmt: skip
     if facts.setting is None:
         when = "active" if active else "takes effect when ovs-vswitchd restarts"
-        return OffloadDecision("netdev", "true", active, f"userspace datapath, OVS {version}: {SETTING}=true written ({when}); "
-                               "ports of tunnelled networks keep TSO off (OVS drops offloaded packets into tunnels)")  # fmt: skip
+        return OffloadDecision("netdev", "true", active, message=f"userspace datapath, OVS {version}: {SETTING}=true written ({when})")  # fmt: skip
     if facts.setting.lower() != "true":
-        return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: {SETTING}={facts.setting} set "
+        return OffloadDecision("netdev", None, active, message=f"userspace datapath, OVS {version}: {SETTING}={facts.setting} set "
                                "by the operator, left alone; ports get checksums from the kernel")  # fmt: skip
     state = "active" if active else "configured, not active until ovs-vswitchd restarts"
-    return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: userspace TSO {state}; "
-                           "ports of tunnelled networks keep TSO off (OVS drops offloaded packets into tunnels)")  # fmt: skip
+    return OffloadDecision("netdev", None, active, message=f"userspace datapath, OVS {version}: userspace TSO {state}")  # fmt: skip
 
 
 def port_offload(decision: OffloadDecision, network_type: str | None) -> bool:
     """May the bridge end of this port's plug hand OVS packets with a partial checksum or TSO?"""
     if decision.datapath_type == "system":
         return True
-    return decision.tso_active and network_type is not None and network_type not in TUNNEL_TYPES
+    return decision.tso_active and decision.tso_ports and network_type is not None and network_type not in TUNNEL_TYPES
 
 
 def bridge_end(vif_name: str) -> str | None:
