@@ -34,25 +34,27 @@ def test_kernel_module_means_kernel_datapath_and_no_userspace_tso():
     assert offloads.port_offload(d, "vxlan") and offloads.port_offload(d, "vlan")  # the kernel finishes them
 
 
-def test_userspace_datapath_on_a_verified_version_writes_the_key_once():
-    d = offloads.decide(facts(active=False))
-    assert (d.datapath_type, d.write_setting, d.tso_active) == ("netdev", "true", False)
-    assert "restarts" in d.message
+def test_userspace_tso_is_written_only_for_userspace_tso_ports():
+    default = offloads.decide(facts(active=False))
+    assert (default.datapath_type, default.write_setting) == ("netdev", None)
+    assert "userspace_tso_ports" in default.message and not offloads.port_offload(default, "vlan")
+    d = offloads.decide(facts(active=False), tso_ports=True)
+    assert (d.write_setting, d.tso_active) == ("true", False) and "restarts" in d.message
     assert not offloads.port_offload(d, "vlan")  # not active yet: checksums from the kernel
     again = offloads.decide(facts(setting="true", active=True), tso_ports=True)
     assert again.write_setting is None and again.tso_active and "use it" in again.message
     assert offloads.port_offload(again, "vlan") and offloads.port_offload(again, "flat")
     assert not offloads.port_offload(again, "vxlan") and not offloads.port_offload(again, "geneve")
-    # without the operator's word that no router joins networks of different MTUs: kernel segments
-    default = offloads.decide(facts(setting="true", active=True))
-    assert default.tso_active and not offloads.port_offload(default, "vlan")
+    # a key someone else set true, without the setting: the kernel segments by the MSS
+    other = offloads.decide(facts(setting="true", active=True))
+    assert other.tso_active and not offloads.port_offload(other, "vlan") and "do not use" in other.message
 
 
 def test_operator_false_and_unverified_or_unknown_versions_are_left_alone():
-    off = offloads.decide(facts(setting="false", active=False))
+    off = offloads.decide(facts(setting="false", active=False), tso_ports=True)
     assert off.write_setting is None and "operator" in off.message and not offloads.port_offload(off, "vlan")
     for version in ((2, 17, 0), None):
-        d = offloads.decide(facts(version=version, active=False))
+        d = offloads.decide(facts(version=version, active=False), tso_ports=True)
         assert d.write_setting is None and not offloads.port_offload(d, "vlan")
     # a vswitchd someone started with TSO is still used as it is
     assert offloads.port_offload(offloads.decide(facts(version=(2, 17), setting="true", active=True), True), "vlan")
@@ -143,7 +145,7 @@ def test_applier_writes_the_key_sets_qvb_per_network_type_and_is_idempotent(worl
 def test_applier_waits_for_br_int_and_kernel_datapath_needs_no_detection(world):  # noqa: F811
     state, db, of, cfg = world
     host = FakeHost(setting="true", active=None)
-    applier = OffloadApplier("c1", host, host, "ns", "netdev")
+    applier = OffloadApplier("c1", host, host, "ns", "netdev", tso_ports=True)
     applier([])
     assert applier.decision is None  # no packet socket yet: decided again next time
     kernel = FakeHost()
@@ -168,3 +170,11 @@ def test_vnethdr_reads_the_flags_of_vswitchds_packet_sockets():
     assert vnethdr(on, "ovs-vswitchd") is True
     assert vnethdr(off + sock.format(dev="eth1", prog="tcpdump", extra=" vnethdr"), "ovs-vswitchd") is False
     assert vnethdr(other, "ovs-vswitchd") is None and vnethdr(head, "ovs-vswitchd") is None
+
+
+def test_applier_without_the_setting_writes_nothing_and_keeps_qvb_off(world):  # noqa: F811
+    host = FakeHost(setting=None, active=False)
+    host.macs = {"qvba": "02:00:00:00:00:01"}
+    applier = OffloadApplier("c1", host, host, "ns", "netdev")
+    applier([("qvoa", "vlan")])
+    assert host.tx == {"qvba": False} and not any(c.startswith("write") for c in host.calls)

@@ -7,12 +7,13 @@ partial checksums and 64 KB segments and lets the kernel finish them on output, 
 five times faster here. But OVS 3.1 drops every such packet it has to put into a tunnel, and
 it cuts the others by the MTU of the port it sends them out of, not by the packet's MSS: a
 router that joins networks of different MTUs then gets segments too big for the smaller one,
-and TCP across it stalls (docs/dataplane.md, "Userspace TSO"). So the decision is made per
-host (enable TSO where the version was verified, unless the operator set the key) and per port:
-a hybrid plug's ``qvb`` hands OVS offloaded packets only where the running vswitchd takes them,
-the network is not tunnelled, and the operator said that no router joins networks of
-different MTUs (``userspace_tso_ports``); elsewhere the kernel finishes checksum and
-segmentation on the ``qvb`` before OVS, honouring the MSS. The kernel datapath needs none of it. ``agent/l2/offload_applier.py`` applies the decisions.
+and TCP across it stalls (docs/dataplane.md, "Userspace TSO"). So TSO is enabled only
+where the operator said that no router joins networks of different MTUs (the agent setting
+``userspace_tso_ports``) and the OVS version was verified; then a hybrid plug's ``qvb`` hands
+OVS offloaded packets where the running vswitchd takes them and the network is not tunnelled;
+elsewhere the kernel finishes checksum and segmentation on the ``qvb`` before OVS, honouring
+the MSS. The kernel datapath needs none of it. ``agent/l2/offload_applier.py`` applies the
+decisions.
 """
 
 from __future__ import annotations
@@ -73,32 +74,34 @@ def _dotted(version: tuple[int, ...] | None) -> str:
 
 
 def decide(facts: SwitchFacts, tso_ports: bool = False) -> OffloadDecision:
-    decision = _decide(facts)
-    if decision.datapath_type == "system" or not tso_ports:
-        return decision
-    use = ("instances on flat and VLAN networks use it (not those of tunnelled networks: OVS drops offloaded "
-           "packets into tunnels)") if decision.tso_active else "no use until vswitchd runs with it"
-    return OffloadDecision(decision.datapath_type, decision.write_setting, decision.tso_active,
-                           f"{decision.message}; userspace_tso_ports: {use}", tso_ports=True)  # fmt: skip
-
-
-def _decide(facts: SwitchFacts) -> OffloadDecision:
+    """``tso_ports``: the operator's word that no router joins networks of different MTUs, the
+    one fact no host can detect. Without it the key is not written: with TSO on, vswitchd takes
+    GRO'd packets from a real NIC too and cuts them by its output port's MTU, which stalls TCP
+    routed into a network of smaller MTU even when no instance offloads."""
     if facts.kernel_module:
-        return OffloadDecision("system", None, False, message="kernel datapath (openvswitch module present): the kernel "
+        return OffloadDecision("system", None, False, "kernel datapath (openvswitch module present): the kernel "
                                "handles checksum offload and TSO itself; userspace TSO not used")  # fmt: skip
     version = _dotted(facts.version)
     active = bool(facts.tso_active)
+    now = "active" if active else "not active"
     if facts.version is None or facts.version < TSO_VERIFIED:
-        return OffloadDecision("netdev", None, active, message=f"userspace datapath, OVS {version}: userspace TSO left as it is "
-                               f"(verified from {_dotted(TSO_VERIFIED)} on); ports without it get checksums from the kernel")  # fmt: skip
+        return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: {SETTING} left alone "
+                               f"(userspace TSO verified from {_dotted(TSO_VERIFIED)} on); TSO {now}", tso_ports and active)  # fmt: skip
+    if facts.setting is None and not tso_ports:
+        return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: userspace TSO not enabled "
+                               "(OVS cuts offloaded packets by its output port's MTU, not their MSS: set userspace_tso_ports "
+                               "where no router joins networks of different MTUs)")  # fmt: skip
     if facts.setting is None:
         when = "active" if active else "takes effect when ovs-vswitchd restarts"
-        return OffloadDecision("netdev", "true", active, message=f"userspace datapath, OVS {version}: {SETTING}=true written ({when})")  # fmt: skip
+        return OffloadDecision("netdev", "true", active, f"userspace datapath, OVS {version}: {SETTING}=true written ({when}) "
+                               "for userspace_tso_ports; instances on tunnelled networks keep TSO off", True)  # fmt: skip
     if facts.setting.lower() != "true":
-        return OffloadDecision("netdev", None, active, message=f"userspace datapath, OVS {version}: {SETTING}={facts.setting} set "
-                               "by the operator, left alone; ports get checksums from the kernel")  # fmt: skip
+        return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: {SETTING}={facts.setting} set "
+                               f"by the operator, left alone; TSO {now}", tso_ports)  # fmt: skip
+    use = ("; instances on flat and VLAN networks use it (userspace_tso_ports)" if tso_ports
+           else "; instances do not use it (no userspace_tso_ports)")  # fmt: skip
     state = "active" if active else "configured, not active until ovs-vswitchd restarts"
-    return OffloadDecision("netdev", None, active, message=f"userspace datapath, OVS {version}: userspace TSO {state}")  # fmt: skip
+    return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: userspace TSO {state}{use}", tso_ports)
 
 
 def port_offload(decision: OffloadDecision, network_type: str | None) -> bool:
