@@ -37,6 +37,8 @@ class AgentAdapters:
     ha: HaRouters | None = None
     monitor_factory: Callable[[Callable[[], None]], Any] | None = None
     """Given the wake-up callback, an OVSDB monitor with ``start``/``stop``."""
+    offloads: Any = None
+    """Reads and writes the host's OVS offload facts (``dataplane.offloads.HostOffloads``); None: left alone."""
     metadata_proxy: Any = None
     """Makes a metadata proxy (``dataplane.haproxy.Haproxy``); None: no metadata service here."""
 
@@ -60,8 +62,9 @@ def real(host: HostContext, mechanism: str) -> AgentAdapters:
 
     from neutrino.dataplane.openflow import OpenFlow
     from neutrino.dataplane.ovs import OvsInstance
+    from neutrino.dataplane.offloads import HostOffloads
     from neutrino.dataplane.ovsdb_idl import IdlOvsdb
 
     ovsdb = IdlOvsdb(host)  # one persistent connection: reads, monitor and transactions (docs/dataplane.md)
-    return AgentAdapters(ovsdb=ovsdb, openflow=OpenFlow(host), switch=OvsInstance(host),
+    return AgentAdapters(ovsdb=ovsdb, openflow=OpenFlow(host), switch=OvsInstance(host), offloads=HostOffloads(host),
                          monitor_factory=ovsdb.monitor, **common)  # fmt: skip

@@ -21,6 +21,7 @@ from typing import Any
 from neutrino.agent.adapters import AgentAdapters, real as real_adapters
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.agent.l2.bridge_reconciler import BridgeConfig, LinuxbridgeL2Reconciler
+from neutrino.agent.l2.offload_applier import OffloadApplier
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
 from neutrino.agent.plug import BridgePlug
 from neutrino.agent.settings import AgentSettings
@@ -76,6 +77,8 @@ class HostAgent:
                 adapters.ovsdb,
                 adapters.openflow,
                 firewall=firewall,
+                offloads=adapters.offloads and OffloadApplier(host.name, adapters.offloads, adapters.netlink, host.netns,
+                                                              settings.datapath_type, settings.userspace_tso_ports),
             )
             plug = adapters.plug or adapters.ovsdb
         self._vswitchd_pid: int | None = None

@@ -17,6 +17,8 @@ class AgentSettings:
     tunnel_types: list[str] = field(default_factory=list)
     tunneling_ip: str | None = None
     datapath_type: str = "netdev"
+    userspace_tso_ports: bool = False
+    """Instances on flat and VLAN networks may hand OVS offloaded TCP (agent/config.py says when)."""
     report_interval: float = 30.0
     resync_interval: float = 60.0
     idle_check: float = 2.0

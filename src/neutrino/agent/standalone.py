@@ -48,6 +48,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
     return AgentSettings(
         roles=config.roles, bridge_mappings=dict(config.bridge_mappings), tunnel_types=list(config.tunnel_types),
         tunneling_ip=config.tunneling_ip, datapath_type=datapath or "netdev", firewall=config.firewall,
+        userspace_tso_ports=config.userspace_tso_ports,
         report_interval=config.report_interval, resync_interval=config.resync_interval,
         audit_interval=config.audit_interval, audit_repair=config.audit_repair,
         state_dir=config.state_dir / config.host / "dhcp", availability_zone=config.availability_zone,

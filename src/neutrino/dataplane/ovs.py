@@ -73,8 +73,10 @@ class OvsInstance:
         if not self.db.exists():
             programs.run(["ovsdb-tool", "create", str(self.db), str(SCHEMA)], env=self.host.ovs_env, timeout=timeout)
 
-    def start(self, timeout: float = 10.0) -> None:
-        """Bring up whichever daemon is missing; a no-op when both run."""
+    def start(self, timeout: float = 10.0, other_config: dict[str, str] | None = None) -> None:
+        """Bring up whichever daemon is missing; a no-op when both run. ``other_config`` keys
+        of the Open_vSwitch row are written before vswitchd starts (some, such as
+        ``userspace-tso-enable``, are read only then)."""
         self._check_paths()
         server, switch = self._daemon(OVSDB_SERVER), self._daemon(OVS_VSWITCHD)
         if server.running and switch.running:
@@ -88,6 +90,10 @@ class OvsInstance:
                 env=self.host.ovs_env,
                 timeout=timeout + 1,
             )
+        if other_config and not switch.running:
+            settings = [f"other_config:{k}={v}" for k, v in sorted(other_config.items())]
+            programs.run(["ovs-vsctl", f"--db={self.host.ovsdb_remote}", f"--timeout={max(1, int(timeout))}", "--no-wait",
+                          "set", "Open_vSwitch", ".", *settings], env=self.host.ovs_env, timeout=timeout + 1)  # fmt: skip
         switch.start(timeout)
 
     def stop(self, timeout: float = 5.0) -> None:

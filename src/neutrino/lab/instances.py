@@ -6,8 +6,8 @@ As Nova and os-vif do it: tap<11> (the VM's NIC, here a veth whose other end is 
 eth0), a per-port Linux bridge qbr<11> (where security group rules apply), a veth qvb<11>/qvo<11>
 from that bridge to br-int, and qvo's Interface row carrying external_ids iface-id (the port),
 attached-mac, iface-status and vm-uuid, which is how the L2 agent recognises the port. The
-instance's side has TX checksum offload off and IPv6 off (docs/dataplane.md, "Checksum offload",
-"IPv6 noise").
+instance's side has IPv6 off, and TX checksum offload off unless OVS takes offloads there
+(docs/dataplane.md, "Checksum offload", "Userspace TSO", "IPv6 noise").
 
 The address is static (``--ip``/``--gw``) for now; a later ``--port`` takes an API port and DHCP.
 """
@@ -128,7 +128,7 @@ def create(
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
     try:
-        plug(h, vm, checksum_offload=lab.kernel_only)
+        plug(h, vm, checksum_offload=lab.kernel_only or _ovs_takes_offloads(lab, h, vm))
     except Exception:
         unplug(h, vm)
         (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
@@ -276,6 +276,21 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
                 "vm-uuid": vm.vm_uuid,
             },
         )
+
+
+def _ovs_takes_offloads(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, vm: Instance) -> bool:
+    """An instance on an OVS host keeps TX checksum offload and TSO when the lab's agents run
+    with ``userspace_tso_ports``, the host's vswitchd has userspace TSO on and the L2 agent wires
+    the port: the agent then turns offloads off on the plug's qvb where OVS cannot take them
+    (tunnelled networks; docs/dataplane.md, "Userspace TSO"). Trunk parents (on a trunk bridge)
+    and hand-tagged ports keep them off."""
+    if not (lab.source.get("agents") or {}).get("userspace_tso_ports"):
+        return False
+    if not host.has_ovs or host.linuxbridge or vm.tag is not None or vm.trunk_id or QVB not in vm.devices:
+        return False
+    from neutrino.dataplane.offloads import HostOffloads
+
+    return bool(HostOffloads(host.context).tso_active())
 
 
 def _instance_side(netlink: Netlink, vm: Instance, checksum_offload: bool) -> None:

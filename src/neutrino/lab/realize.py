@@ -123,7 +123,7 @@ def build_host(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> None:
         if not host.has_ovs:
             return
         ctx = host.context
-        OvsInstance(ctx).start()
+        OvsInstance(ctx).start(other_config=switch_settings(lab, host))
         owner = {OWNER_KEY: lab.name}
         with Ovsdb(ctx).transaction() as txn:
             for bridge in host.bridges():
@@ -137,6 +137,19 @@ def build_host(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> None:
             _wait_link(netlink, resolve.TUNNEL_BRIDGE, host.netns)
             netlink.add_address(resolve.TUNNEL_BRIDGE, host.tunnel_ip, netns=host.netns)
             netlink.set_link(resolve.TUNNEL_BRIDGE, netns=host.netns, up=True, mtu=lab.mtu)
+
+
+def switch_settings(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> dict[str, str]:
+    """What vswitchd must find in OVSDB when it starts: userspace TSO where the agents' decision
+    (agent/l2/offloads.py: the detected datapath and OVS version, and the lab file's agent
+    setting ``userspace_tso_ports``) enables it."""
+    from neutrino.agent.l2 import offloads
+    from neutrino.dataplane.offloads import HostOffloads
+
+    version = offloads.parse_version(HostOffloads(host.context).vswitchd_version())
+    tso_ports = bool((lab.source.get("agents") or {}).get("userspace_tso_ports"))
+    decision = offloads.decide(offloads.SwitchFacts(host.datapath == "system", version, None, None), tso_ports)
+    return {offloads.SETTING: decision.write_setting} if decision.write_setting else {}
 
 
 def _wait_link(netlink: Netlink, name: str, netns: str, timeout: float = 5.0) -> None:

@@ -73,11 +73,14 @@ def is_vif(port: Any) -> bool:
 
 class OvsL2Reconciler:
     def __init__(self, cfg: L2Config, ovsdb: OvsDatabase, openflow: Flows,
-                 firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None) -> None:  # fmt: skip
+                 firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None,
+                 offloads: Any = None) -> None:  # fmt: skip
         self.cfg = cfg
         self.ovsdb = ovsdb
         self.openflow = openflow
         self.firewall = firewall
+        self.offloads = offloads
+        """An ``agent/l2/offload_applier.OffloadApplier`` (None: leave the plugs' offloads alone)."""
         self.reported_up: set[str] = set()
         self._synced = False
 
@@ -90,6 +93,8 @@ class OvsL2Reconciler:
         or only our cookie's flows of them with ``keep_foreign`` (the audit's repair)."""
         self.openflow.forget(keep_foreign=keep_foreign)
         self._synced = False
+        if self.offloads is not None:
+            self.offloads.forget()
 
     def plan(self, desired: DesiredHostState, all_ports: list[Any]) -> L2Plan:
         """What this host's OVS should hold for ``desired`` given the ports plugged now: the
@@ -141,6 +146,9 @@ class OvsL2Reconciler:
         bridges = {name: self.ovsdb.bridge(name) for name in ovs_changes.bridges_wanted(self.cfg, self.tunnel_type)}
         result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
         result.flow_changes += self._apply_flows(*self.flow_tables(plan))
+        if self.offloads is not None:  # before the ports are reported up (docs/dataplane.md, "Userspace TSO")
+            self.offloads([(plan.vifs[pid].name, p.segment.network_type if p.segment else None)
+                           for pid, p in plan.wanted.items()])  # fmt: skip
         if self.firewall is not None:
             result.firewall_applied = self.firewall([plan.bound[pid] for pid in sorted(plan.wanted)], desired.remote_groups)
         now_up = set(plan.wanted)

@@ -1,0 +1,99 @@
+"""Read and set what decides the offloads between the kernel and Open vSwitch on one host.
+
+The facts ``agent/l2/offloads.py`` decides from: the openvswitch kernel module, the version of
+ovs-vswitchd, the ``userspace-tso-enable`` key in OVSDB, and whether the running vswitchd has
+userspace TSO on. OVS 3.1 offers no command that says the last one, and its taps keep the
+offloads a previous vswitchd gave them; but with userspace TSO vswitchd opens every packet
+socket with a virtio-net header, which ``ss -0 -e`` shows (docs/dataplane.md, "Userspace TSO"). The side effects: writing the
+key (one ``ovs-vsctl`` call) and ``ethtool -K <dev> tx on|off`` on a device of the host, only
+when it differs (idempotent).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from neutrino.dataplane import exec as programs
+from neutrino.dataplane.errors import CommandFailed, DataplaneError
+from neutrino.dataplane.host import HostContext
+
+KERNEL_MODULE = Path("/sys/module/openvswitch")
+TSO_KEY = "userspace-tso-enable"
+VSWITCHD = "ovs-vswitchd"
+
+
+def features(ethtool_k: str) -> dict[str, bool]:
+    """``ethtool -k`` output -> {feature: on}; "[fixed]" and "[requested on]" notes ignored."""
+    out = {}
+    for line in ethtool_k.splitlines():
+        name, sep, rest = line.strip().partition(":")
+        words = rest.split()
+        if sep and words and words[0] in ("on", "off"):
+            out[name] = words[0] == "on"
+    return out
+
+
+def vnethdr(ss_output: str, program: str) -> bool | None:
+    """From ``ss -0 -e -p``: do ``program``'s packet sockets use a virtio-net header? None if
+    it has none. Each socket is a line naming its process, then a line of flags."""
+    found = None
+    owner = False
+    for line in ss_output.splitlines():
+        if line.startswith("p_"):
+            owner = f'(("{program}",' in line
+        elif owner and "flags(" in line:
+            flags = line.split("flags(", 1)[1].split(")", 1)[0].split()
+            found = bool(found) or "vnethdr" in flags
+    return found
+
+
+class HostOffloads:
+    def __init__(self, host: HostContext) -> None:
+        self.host = host
+
+    def kernel_module(self) -> bool:
+        return KERNEL_MODULE.exists()
+
+    def vswitchd_version(self) -> str:
+        """``ovs-vswitchd --version``'s first line ("" if it cannot be run)."""
+        try:
+            return programs.run(["ovs-vswitchd", "--version"], timeout=10).stdout.split("\n", 1)[0]
+        except DataplaneError:
+            return ""
+
+    def _vsctl(self, *args: str) -> str:
+        argv = ["ovs-vsctl", f"--db={self.host.ovsdb_remote}", "--timeout=10", *args]
+        return programs.run(argv, env=self.host.ovs_env, timeout=15).stdout
+
+    def tso_setting(self) -> str | None:
+        out = self._vsctl("--if-exists", "get", "Open_vSwitch", ".", f"other_config:{TSO_KEY}").strip()
+        return out.strip('"') or None
+
+    def write_tso_setting(self, value: str) -> None:
+        """Written with ``--no-wait``: vswitchd reads the key only when it starts."""
+        self._vsctl("--no-wait", "set", "Open_vSwitch", ".", f"other_config:{TSO_KEY}={value}")
+
+    def device_features(self, dev: str) -> dict[str, bool] | None:
+        """The device's ethtool features in the host's namespace; None if it does not exist."""
+        try:
+            return features(programs.run(["ethtool", "-k", dev], netns=self.host.netns, timeout=10).stdout)
+        except CommandFailed:
+            return None
+
+    def tso_active(self) -> bool | None:
+        """Has the running vswitchd userspace TSO on? Its packet sockets then carry a virtio-net
+        header (``ss -0 -e``: flag ``vnethdr``); None when it has no packet socket (yet)."""
+        out = programs.run(["ss", "-0", "-e", "-p"], netns=self.host.netns, timeout=10).stdout
+        return vnethdr(out, VSWITCHD)
+
+    def set_tx(self, dev: str, on: bool) -> bool:
+        """TX checksum offload (and with it TSO) of ``dev`` on or off; True if it changed,
+        False if it already was so or the device is gone."""
+        found = self.device_features(dev)
+        if found is None or found.get("tx-checksumming") == on:
+            return False
+        try:
+            programs.run(["ethtool", "-K", dev, "tx", "on" if on else "off"], netns=self.host.netns, timeout=10)
+        except CommandFailed:
+            return False  # removed meanwhile: the next pass no longer wants it
+        return True
