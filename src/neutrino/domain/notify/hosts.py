@@ -303,6 +303,54 @@ RESOLVERS: dict[str, Any] = {
 Connection (``capture.py`` resolves old rows on the writer's connection, before they change)."""
 
 
+STAGED: dict[str, tuple[str, str]] = {
+    "port_dhcp": ("port_network", "network_dhcp"),
+    "port_peers": ("port_network", "network_peers"),
+    "port_members": ("port_groups", "sg_members"),
+    "port_router": ("port_routers", "router"),
+    "port_trunk": ("port_trunk", "trunk"),
+}
+"""Port kinds answered in two stages before a write: kind -> (the hop, the kind it leads to).
+Only the hop reads rows that hang off the port (its network, groups, router interfaces, trunk),
+which its deletion cascades away; what lies beyond (a network's DHCP agents and peers, the
+users of a group, a router's agents, a trunk's parent) is not changed by the port's deletion
+or move, so the notifier answers it after the commit, once per pass for every port of a burst
+(what the port's own host loses, ``port_host``, is answered whole before the write)."""
+
+HOPS: dict[str, Any] = {
+    "port_network": _port_networks,
+    "port_groups": lambda db, ids: _pairs(db, lambda c: select(
+        SecurityGroupPortBinding.security_group_id, SecurityGroupPortBinding.port_id)
+        .where(SecurityGroupPortBinding.port_id.in_(c)), ids),
+    "port_routers": lambda db, ids: _pairs(db, lambda c: select(RouterPort.router_id, RouterPort.port_id)
+        .where(RouterPort.port_id.in_(c)), ids)
+        + _pairs(db, lambda c: select(Router.id, Router.gw_port_id).where(Router.gw_port_id.in_(c)), ids),
+    "port_trunk": lambda db, ids: _pairs(db, lambda c: select(SubPort.trunk_id, SubPort.port_id)
+        .where(SubPort.port_id.in_(c)), ids),
+}  # fmt: skip
+"""Hop -> ``pairs(db, port_ids) -> [(related id, port id)]``."""
+
+
+def resolve_before(db: Any, keys: Iterable[Key]) -> tuple[dict[str, Hints], set[Key]]:
+    """Keys of rows about to change or go: the hosts found now, and the keys (``STAGED``) to
+    answer after the commit. A port's deletion then costs a few index lookups on its own rows
+    instead of every chain from the port to its hosts."""
+    now: set[Key] = set()
+    hops: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for kind, ident in keys:
+        staged = STAGED.get(kind)
+        if staged is None:
+            now.add((kind, ident))
+        else:
+            hops[staged[0]][staged[1]].add(ident)
+    later: set[Key] = set()
+    for hop, by_next in hops.items():
+        pairs = HOPS[hop](db, set().union(*by_next.values()))
+        for next_kind, origins in by_next.items():
+            later |= {(next_kind, related) for related, origin in pairs if origin in origins}
+    return resolve(db, now), later
+
+
 def resolve(db: Any, keys: Iterable[Key]) -> dict[str, Hints]:
     """The hosts the keys reach, each with its hints."""
     by_kind: dict[str, set[str]] = defaultdict(set)
