@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, union_all
 
 from neutrino.domain.models import (
     Agent,
@@ -315,40 +315,55 @@ Only the hop reads rows that hang off the port (its network, groups, router inte
 which its deletion cascades away; what lies beyond (a network's DHCP agents and peers, the
 users of a group, a router's agents, a trunk's parent) is not changed by the port's deletion
 or move, so the notifier answers it after the commit, once per pass for every port of a burst
-(what the port's own host loses, ``port_host``, is answered whole before the write)."""
+(what the port's own host loses, ``port_host``, is answered before the write, in the same
+query as the hops)."""
 
-HOPS: dict[str, Any] = {
-    "port_network": _port_networks,
-    "port_groups": lambda db, ids: _pairs(db, lambda c: select(
-        SecurityGroupPortBinding.security_group_id, SecurityGroupPortBinding.port_id)
-        .where(SecurityGroupPortBinding.port_id.in_(c)), ids),
-    "port_routers": lambda db, ids: _pairs(db, lambda c: select(RouterPort.router_id, RouterPort.port_id)
-        .where(RouterPort.port_id.in_(c)), ids)
-        + _pairs(db, lambda c: select(Router.id, Router.gw_port_id).where(Router.gw_port_id.in_(c)), ids),
-    "port_trunk": lambda db, ids: _pairs(db, lambda c: select(SubPort.trunk_id, SubPort.port_id)
-        .where(SubPort.port_id.in_(c)), ids),
-}  # fmt: skip
-"""Hop -> ``pairs(db, port_ids) -> [(related id, port id)]``."""
+
+def _port_hops() -> Any:
+    """One statement for every hop and the bound host of a list of ports, built once (its
+    compiled form is cached): rows of (hop, related id, port id)."""
+    ids = [bindparam(f"ids{i}", expanding=True) for i in range(6)]
+    return union_all(
+        select(literal("port_host"), PortBinding.host, PortBinding.port_id)
+        .where(PortBinding.port_id.in_(ids[0]), PortBinding.vif_type.notin_(UNBOUND)),
+        select(literal("port_network"), Port.network_id, Port.id).where(Port.id.in_(ids[1])),
+        select(literal("port_groups"), SecurityGroupPortBinding.security_group_id, SecurityGroupPortBinding.port_id)
+        .where(SecurityGroupPortBinding.port_id.in_(ids[2])),
+        select(literal("port_routers"), RouterPort.router_id, RouterPort.port_id).where(RouterPort.port_id.in_(ids[3])),
+        select(literal("port_routers"), Router.id, Router.gw_port_id).where(Router.gw_port_id.in_(ids[4])),
+        select(literal("port_trunk"), SubPort.trunk_id, SubPort.port_id).where(SubPort.port_id.in_(ids[5])),
+    )  # fmt: skip
+
+
+PORT_HOPS = _port_hops()
 
 
 def resolve_before(db: Any, keys: Iterable[Key]) -> tuple[dict[str, Hints], set[Key]]:
     """Keys of rows about to change or go: the hosts found now, and the keys (``STAGED``) to
-    answer after the commit. A port's deletion then costs a few index lookups on its own rows
-    instead of every chain from the port to its hosts."""
+    answer after the commit. A port's deletion then costs one query on the rows that hang off
+    it instead of every chain from the port to its hosts."""
     now: set[Key] = set()
-    hops: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    wanted: dict[str, set[str]] = defaultdict(set)  # kind (port_host or STAGED) -> port ids
     for kind, ident in keys:
-        staged = STAGED.get(kind)
-        if staged is None:
-            now.add((kind, ident))
+        if kind in STAGED or kind == "port_host":
+            wanted[kind].add(ident)
         else:
-            hops[staged[0]][staged[1]].add(ident)
+            now.add((kind, ident))
+    hosts = resolve(db, now)
     later: set[Key] = set()
-    for hop, by_next in hops.items():
-        pairs = HOPS[hop](db, set().union(*by_next.values()))
-        for next_kind, origins in by_next.items():
-            later |= {(next_kind, related) for related, origin in pairs if origin in origins}
-    return resolve(db, now), later
+    port_ids = sorted(set().union(*wanted.values())) if wanted else []
+    for start in range(0, len(port_ids), CHUNK):
+        chunk = padded(port_ids[start : start + CHUNK])
+        found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for hop, related, port in db.execute(PORT_HOPS, {f"ids{i}": chunk for i in range(6)}):
+            if related:
+                found[hop].append((related, port))
+        for host, port in found["port_host"]:
+            if port in wanted["port_host"]:
+                hosts.setdefault(host, Hints()).ports.add(port)
+        for kind, (hop, next_kind) in STAGED.items():
+            later |= {(next_kind, related) for related, port in found[hop] if port in wanted[kind]}
+    return hosts, later
 
 
 def resolve(db: Any, keys: Iterable[Key]) -> dict[str, Hints]:
