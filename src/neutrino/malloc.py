@@ -1,9 +1,9 @@
 """glibc malloc settings for the long-running server process: a heap that gives memory back.
 
 glibc's malloc gives each thread that allocates its own arena, and raises its mmap threshold
-to the size of the largest block freed so far. In the API server, whose logins hash a password
-with scrypt (16 MiB, domain/identity/passwords.py), the second rule keeps the next 16 MiB on
-the heap for good after the first login, and the first multiplies the heap by the threads that
+to the size of the largest block freed so far. In the API server, where a login against a
+password hashed before PBKDF2 became the scheme verifies it with scrypt (16 MiB,
+domain/identity/passwords.py), the second rule would keep the next 16 MiB on the heap for good, and the first multiplies the heap by the threads that
 allocate (the notifier, the agents' long polls). Two arenas and a fixed 1 MiB threshold keep
 the resident size near what is in use (measured with bench/api.py: 18 MiB less after a login,
 docs/conformance.md, "API speed").

@@ -197,3 +197,38 @@ def test_a_port_joining_a_group_reaches_only_its_users(tmp_path, database_url):
         assert users and all(e["method"] == messages.HOST_CHANGED for e in events)
         for stop in unsubscribe:
             stop()
+
+
+def test_a_port_delete_reads_only_the_ports_own_rows_before_it_and_still_reaches_every_host(tmp_path, database_url):
+    """Before the delete the port's rows are read once (one statement, for its addresses and
+    itself); the far ends (the users of its groups, its network's DHCP agents and peers) are
+    answered by the pass after the commit, and still reach every host whose state changed."""
+    from sqlalchemy import event
+
+    with ml2_server(tmp_path, database_url) as (api, state):
+        cloud = Cloud(api, state, random.Random(3))
+        web = cloud.groups[0]["id"]
+        api.post("/v2.0/security-group-rules", {"security_group_rule": {
+            "security_group_id": web, "direction": "ingress", "ethertype": "IPv4", "remote_group_id": web}})  # fmt: skip
+        net = cloud.nets[0]["id"]  # VXLAN: l2population peers
+        ports = [api.port(net, security_groups=[web], **{HOST: h})["id"] for h in ("c1", "c2", "c3")]
+        cloud.notifier.pass_once()
+        statements: list[str] = []
+        engine = state.sessions.kw["bind"]
+
+        def seen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        before = notify_oracle.fingerprints(state.read_sessions)
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert api.delete(f"/v2.0/ports/{ports[0]}").status_code == 204
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        # the notifier's queries for a group's users and a network's DHCP hosts
+        far = [s for s in statements if "SELECT DISTINCT security_group_rules.security_group_id, security_group_rules.remote"
+               in s or "network_dhcp_agent_bindings.network_id, agents.host" in s]  # fmt: skip
+        assert far == [] and sum("UNION ALL" in s and "trunk_subports" in s for s in statements) == 1
+        targeted = set(cloud.notifier.pass_once())
+        changed = notify_oracle.changed(before, notify_oracle.fingerprints(state.read_sessions))
+        assert changed <= targeted and {"c1", "c2", "c3"} <= targeted

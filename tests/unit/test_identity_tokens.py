@@ -252,6 +252,20 @@ def test_password_hash_is_salted_and_verifies() -> None:
     assert not verify_password("", first)
 
 
-@pytest.mark.parametrize("stored", [None, "", "plain", "md5$x$y", "scrypt$1$2$3$$", "scrypt$a$b$c$d$e"])
+def test_new_hashes_are_keystones_pbkdf2_sha512_and_old_scrypt_ones_still_verify() -> None:
+    import base64
+    import hashlib
+
+    assert hash_password("s3cret").startswith("pbkdf2_sha512$100000$")
+    # a hash stored before the change (scrypt, n=2**14, r=8, p=1), made here the way it was made then
+    salt = bytes(range(16))
+    digest = hashlib.scrypt(b"s3cret", salt=salt, n=2**14, r=8, p=1, dklen=32, maxmem=64 * 1024 * 1024)
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+    old = f"scrypt${2**14}$8$1${b64(salt)}${b64(digest)}"
+    assert verify_password("s3cret", old) and not verify_password("s3cret!", old)
+
+
+@pytest.mark.parametrize("stored", [None, "", "plain", "md5$x$y", "scrypt$1$2$3$$", "scrypt$a$b$c$d$e",
+                                    "pbkdf2_sha512$x$y$z", "pbkdf2_sha512$1$$", "pbkdf2_sha512$100000$a$b$c"])  # fmt: skip
 def test_missing_or_malformed_hash_never_matches(stored: str | None) -> None:
     assert not verify_password("anything", stored)

@@ -227,6 +227,8 @@ class Notifier:
             return []
         with self.read_sessions() as session:
             harvest.add_hosts(resolve(session, harvest.keys))
+            if not harvest.hosts:
+                return []
             with_agents = set(session.scalars(select(Agent.host).where(Agent.host.in_(sorted(harvest.hosts)))))
             session.rollback()
         hosts = sorted(h for h in harvest.hosts if h in with_agents)

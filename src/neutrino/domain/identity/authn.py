@@ -36,7 +36,7 @@ def verify_user_password(user: User | None, password: object) -> User:
     """Return ``user`` if it is enabled and ``password`` is its password, else raise 401.
 
     Needs no session: the API checks the (deliberately slow) hash outside any transaction, so
-    a login never holds a database lock for the tens of milliseconds scrypt takes.
+    a login never holds a database lock for the tens of milliseconds a hash takes.
     """
     if not isinstance(password, str):
         raise bad_request("Expecting to find password in user.")

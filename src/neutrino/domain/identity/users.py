@@ -1,4 +1,4 @@
-"""Users: who logs in, with a salted scrypt password hash (the shared shape is in ``records``)."""
+"""Users: who logs in, with a salted password hash (``passwords``) (the shared shape is in ``records``)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def create_user(
     description: str | None = "",
     email: str | None = None,
 ) -> User:
-    """Create a user; the password is stored only as a salted scrypt hash (None: cannot log in)."""
+    """Create a user; the password is stored only as a salted hash (None: cannot log in)."""
     values = {
         "password": password,
         "enabled": enabled,

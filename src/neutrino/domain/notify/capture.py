@@ -7,9 +7,10 @@ alike, as INSERT/UPDATE/DELETE constructs with their parameters. An insert's row
 parameters. An update's or delete's rows are read first, with the statement's own WHERE
 clause, on the same connection: their old values (a port's old host, a deleted port's
 network) name hosts that the state after the commit no longer does, so keys from old rows
-are resolved right there, before the write and its cascades. What remains (the keys of new
-rows) is resolved after the commit, by the notifier. A rolled-back transaction's harvest is
-dropped.
+are resolved right there, before the write and its cascades, once per transaction; a port's
+only as far as the rows that hang off it (``hosts.STAGED``). What remains (the keys of new
+rows, and the far ends of a port's) is resolved after the commit, by the notifier. A
+rolled-back transaction's harvest is dropped.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 from sqlalchemy.sql.elements import BindParameter
 
 from neutrino.domain.notify.changes import TABLES, Key, RowChange, keys_of, moves
-from neutrino.domain.notify.hosts import Hints, resolve
+from neutrino.domain.notify.hosts import Hints, resolve_before
 
 LOG = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class Harvest:
 
     hosts: dict[str, Hints] = field(default_factory=dict)
     keys: set[Key] = field(default_factory=set)
+    resolved: set[Key] = field(default_factory=set)
+    """Keys already answered before a write of this transaction (``Capture._record``)."""
 
     def add_hosts(self, found: dict[str, Hints]) -> None:
         for host, hints in found.items():
@@ -178,5 +181,12 @@ class Capture:
             harvest.keys |= keys
             if moves(change):
                 before |= keys
+        # a key answered before an earlier write of this transaction (a port's addresses go
+        # before the port) saw the rows as committed or as this transaction left them, whose
+        # own writes were answered: agents never see the states in between
+        before -= harvest.resolved
         if before:
-            harvest.add_hosts(resolve(conn, before))
+            harvest.resolved |= before
+            hosts, later = resolve_before(conn, before)
+            harvest.add_hosts(hosts)
+            harvest.keys |= later

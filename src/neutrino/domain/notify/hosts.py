@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, union_all
 
 from neutrino.domain.models import (
     Agent,
@@ -301,6 +301,69 @@ RESOLVERS: dict[str, Any] = {
 }  # fmt: skip
 """Kind -> ``resolve(db, ids) -> {host: ids that reached it}``. ``db`` is a Session or a
 Connection (``capture.py`` resolves old rows on the writer's connection, before they change)."""
+
+
+STAGED: dict[str, tuple[str, str]] = {
+    "port_dhcp": ("port_network", "network_dhcp"),
+    "port_peers": ("port_network", "network_peers"),
+    "port_members": ("port_groups", "sg_members"),
+    "port_router": ("port_routers", "router"),
+    "port_trunk": ("port_trunk", "trunk"),
+}
+"""Port kinds answered in two stages before a write: kind -> (the hop, the kind it leads to).
+Only the hop reads rows that hang off the port (its network, groups, router interfaces, trunk),
+which its deletion cascades away; what lies beyond (a network's DHCP agents and peers, the
+users of a group, a router's agents, a trunk's parent) is not changed by the port's deletion
+or move, so the notifier answers it after the commit, once per pass for every port of a burst
+(what the port's own host loses, ``port_host``, is answered before the write, in the same
+query as the hops)."""
+
+
+def _port_hops() -> Any:
+    """One statement for every hop and the bound host of a list of ports, built once (its
+    compiled form is cached): rows of (hop, related id, port id)."""
+    ids = [bindparam(f"ids{i}", expanding=True) for i in range(6)]
+    return union_all(
+        select(literal("port_host"), PortBinding.host, PortBinding.port_id)
+        .where(PortBinding.port_id.in_(ids[0]), PortBinding.vif_type.notin_(UNBOUND)),
+        select(literal("port_network"), Port.network_id, Port.id).where(Port.id.in_(ids[1])),
+        select(literal("port_groups"), SecurityGroupPortBinding.security_group_id, SecurityGroupPortBinding.port_id)
+        .where(SecurityGroupPortBinding.port_id.in_(ids[2])),
+        select(literal("port_routers"), RouterPort.router_id, RouterPort.port_id).where(RouterPort.port_id.in_(ids[3])),
+        select(literal("port_routers"), Router.id, Router.gw_port_id).where(Router.gw_port_id.in_(ids[4])),
+        select(literal("port_trunk"), SubPort.trunk_id, SubPort.port_id).where(SubPort.port_id.in_(ids[5])),
+    )  # fmt: skip
+
+
+PORT_HOPS = _port_hops()
+
+
+def resolve_before(db: Any, keys: Iterable[Key]) -> tuple[dict[str, Hints], set[Key]]:
+    """Keys of rows about to change or go: the hosts found now, and the keys (``STAGED``) to
+    answer after the commit. A port's deletion then costs one query on the rows that hang off
+    it instead of every chain from the port to its hosts."""
+    now: set[Key] = set()
+    wanted: dict[str, set[str]] = defaultdict(set)  # kind (port_host or STAGED) -> port ids
+    for kind, ident in keys:
+        if kind in STAGED or kind == "port_host":
+            wanted[kind].add(ident)
+        else:
+            now.add((kind, ident))
+    hosts = resolve(db, now)
+    later: set[Key] = set()
+    port_ids = sorted(set().union(*wanted.values())) if wanted else []
+    for start in range(0, len(port_ids), CHUNK):
+        chunk = padded(port_ids[start : start + CHUNK])
+        found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for hop, related, port in db.execute(PORT_HOPS, {f"ids{i}": chunk for i in range(6)}):
+            if related:
+                found[hop].append((related, port))
+        for host, port in found["port_host"]:
+            if port in wanted["port_host"]:
+                hosts.setdefault(host, Hints()).ports.add(port)
+        for kind, (hop, next_kind) in STAGED.items():
+            later |= {(next_kind, related) for related, port in found[hop] if port in wanted[kind]}
+    return hosts, later
 
 
 def resolve(db: Any, keys: Iterable[Key]) -> dict[str, Hints]:
