@@ -250,9 +250,12 @@ class Hosts:
         return out
 
     def merged(self, command: dict[str, Any]) -> dict[str, Any]:
-        merged: dict[str, Any] = {"applied": {}, "woken": {}, "calls": 0, "started": 0, "passed": 0, "errors": []}
+        merged: dict[str, Any] = {"applied": {}, "woken": {}, "calls": 0, "started": 0, "passed": 0, "errors": [],
+                                  "methods": {}}  # fmt: skip
         for answer in self.ask(command):
             merged["applied"].update(answer.get("applied", {}))
+            for method, n in answer.get("methods", {}).items():
+                merged["methods"][method] = merged["methods"].get(method, 0) + n
             merged["woken"].update(answer.get("woken", {}))
             for key in ("calls", "started", "passed"):
                 merged[key] += answer.get(key, 0)
@@ -317,6 +320,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
         "applied": len(lags),
         "missing": sorted(affected - set(state["applied"]))[:10],
         "applied_p50_s": round(lags[len(lags) // 2], 3) if lags else None,
+        "applied_p99_s": round(lags[min(len(lags) - 1, len(lags) * 99 // 100)], 3) if lags else None,
         "applied_max_s": round(lags[-1], 3) if lags else None,
         "woken": len(woken),
         "woken_not_affected": len(woken - affected),
@@ -324,6 +328,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
         "bus_messages": sum(state["woken"].values()) + 2 * state["calls"],
         "notifications": sum(state["woken"].values()),
         "agent_calls": state["calls"],
+        "calls_by_method": dict(sorted(state["methods"].items())),
         "server_cpu_s": round(cpu, 2),
         "server_rss_mib": round(_rss_mib(server_pid), 1),
     }
@@ -431,11 +436,12 @@ def report(result: dict[str, Any]) -> None:
         ok_time = r["applied_max_s"] is not None and r["applied_max_s"] < TARGET_APPLIED and not r["missing"]
         print(f"  {title}:")
         print(f"    applied on {r['applied']} of {r['affected']} affected hosts; p50 {r['applied_p50_s']} s, "
-              f"last {r['applied_max_s']} s (target < {TARGET_APPLIED} s: {'met' if ok_time else 'NOT met'})")
+              f"p99 {r['applied_p99_s']} s, last {r['applied_max_s']} s (target < {TARGET_APPLIED} s: {'met' if ok_time else 'NOT met'})")
         print(f"    woken {r['woken']}: {r['woken_not_affected']} not affected, {r['affected_not_woken']} affected "
               f"but not woken (target: only affected hosts: {'met' if not r['woken_not_affected'] else 'NOT met'})")
         print(f"    bus messages {r['bus_messages']} ({r['notifications']} notifications, {r['agent_calls']} agent "
               f"calls); server {r['server_cpu_s']} s CPU, {r['server_rss_mib']} MiB RSS")  # fmt: skip
+        print(f"    agent calls by method: {r['calls_by_method']}")
 
 
 def main(argv: list[str] | None = None) -> int:
