@@ -251,9 +251,11 @@ class Hosts:
 
     def merged(self, command: dict[str, Any]) -> dict[str, Any]:
         merged: dict[str, Any] = {"applied": {}, "woken": {}, "calls": 0, "started": 0, "passed": 0, "errors": [],
-                                  "methods": {}}  # fmt: skip
+                                  "methods": {}, "why_whole": {}}  # fmt: skip
         for answer in self.ask(command):
             merged["applied"].update(answer.get("applied", {}))
+            for reason, n in answer.get("why_whole", {}).items():
+                merged["why_whole"][reason] = merged["why_whole"].get(reason, 0) + n
             for method, n in answer.get("methods", {}).items():
                 merged["methods"][method] = merged["methods"].get(method, 0) + n
             merged["woken"].update(answer.get("woken", {}))
@@ -292,8 +294,11 @@ def _settle(hosts: Hosts, quiet: float, timeout: float) -> float:
     while time.monotonic() - started < timeout:
         hosts.ask({"cmd": "watch", "watch": {"kind": "none"}})
         time.sleep(quiet)
-        if hosts.merged({"cmd": "collect"})["calls"] <= max(2, len(hosts.procs)):
+        state = hosts.merged({"cmd": "collect"})
+        if state["calls"] <= max(2, len(hosts.procs)):
             break
+        log(f"  {state['calls']} calls in {quiet:g} s: {state['methods']}; whole states since the start, why: "
+            f"{state['why_whole']}")
     return round(time.monotonic() - started, 1)
 
 
@@ -406,7 +411,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             hosts, server.pid, {"kind": "router_subnet", "subnet": subnet}, {l3_host},
             lambda: api("PUT", f"/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": subnet}),
         )  # fmt: skip
-        result["errors"] = hosts.merged({"cmd": "status"})["errors"][:5]
+        final = hosts.merged({"cmd": "status"})
+        result["errors"], result["why_whole"] = final["errors"][:5], final["why_whole"]
         return result
     finally:
         if hosts is not None:
@@ -442,6 +448,7 @@ def report(result: dict[str, Any]) -> None:
         print(f"    bus messages {r['bus_messages']} ({r['notifications']} notifications, {r['agent_calls']} agent "
               f"calls); server {r['server_cpu_s']} s CPU, {r['server_rss_mib']} MiB RSS")  # fmt: skip
         print(f"    agent calls by method: {r['calls_by_method']}")
+    print(f"  why passes fetched whole states (since the start): {result.get('why_whole')}")
 
 
 def main(argv: list[str] | None = None) -> int:

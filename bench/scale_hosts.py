@@ -59,9 +59,13 @@ class Recorder:
         with self.lock:
             self.watch, self.applied, self.woken, self.calls, self.methods = watch, {}, {}, 0, {}
 
-    def answer(self, started: int) -> dict[str, Any]:
+    def answer(self, started: int, agents: list[HostAgent] | None = None) -> dict[str, Any]:
+        why: dict[str, int] = {}
+        for agent in agents or []:  # since the start: why passes fetched whole states
+            for reason, n in agent.desired.why_whole.items():
+                why[reason] = why.get(reason, 0) + n
         with self.lock:
-            return {"applied": dict(self.applied), "woken": dict(self.woken), "calls": self.calls,
+            return {"why_whole": why, "applied": dict(self.applied), "woken": dict(self.woken), "calls": self.calls,
                     "methods": dict(self.methods), "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:])}  # fmt: skip
 
 
@@ -148,7 +152,7 @@ def run_hosts(pipe: Any, plan: dict[str, list[dict[str, Any]]], broker_url: str,
             rec.start_watch(command["watch"])
             pipe.send({})
         elif command["cmd"] in ("status", "collect"):
-            pipe.send(rec.answer(len(agents)))
+            pipe.send(rec.answer(len(agents), agents))
         elif command["cmd"] == "stop":
             starting.join(timeout=60)
             stop.set()

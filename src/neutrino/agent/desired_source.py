@@ -34,6 +34,10 @@ class DesiredSource:
         self.supported = True
         self.fetched = {"whole": 0, "parts": 0, "refused": 0}
         """How each pass got its state: whole, parts merged, parts the merge refused."""
+        self.why_whole: dict[str, int] = {}
+        """Why passes fetched whole: first, unhinted, hint (one it cannot take), invalidated,
+        unsupported, refused (the merge could not tell)."""
+        self._why = "first"
         self._lock = threading.Lock()
         self._full = True
         self._hinted = False
@@ -51,7 +55,7 @@ class DesiredSource:
         )  # fmt: skip
         with self._lock:
             if not usable:
-                self._full = True
+                self._full, self._why = True, "hint"
                 return
             self._hinted = True
             self._ports.update(str(p) for p in ports)  # type: ignore[union-attr]
@@ -60,11 +64,15 @@ class DesiredSource:
     def invalidate(self) -> None:
         """The next pass fetches the whole state (a failed pass, a resync)."""
         with self._lock:
-            self._full = True
+            self._full, self._why = True, "invalidated"
 
     def _take(self) -> tuple[bool, list[str], list[str]]:
         with self._lock:
             whole = self._full or not self._hinted or self.cached is None or not self.supported
+            why = ("first" if self.cached is None else "unsupported" if not self.supported
+                   else self._why if self._full else "unhinted")  # fmt: skip
+            if whole:
+                self.why_whole[why] = self.why_whole.get(why, 0) + 1
             ports, groups = sorted(self._ports), sorted(self._groups)
             self._full = self._hinted = False
             self._ports.clear()
@@ -92,6 +100,7 @@ class DesiredSource:
                 self.cached = merged
                 return merged
             self.fetched["refused"] += 1
+            self.why_whole["refused"] = self.why_whole.get("refused", 0) + 1
         try:
             self.cached = self.client.desired_state()
         except Exception:
