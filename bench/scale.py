@@ -19,9 +19,11 @@ What it measures, once every host has done its first pass:
   new member's address): the time until each affected host has applied a desired state that
   holds it, and the hosts woken (told ``host_changed``) against the hosts affected;
 - change 2: a new router interface (only the L3 host is affected);
-- for each: the server's CPU time and RSS, and bus messages (notifications received plus
-  agents' calls but heartbeats, request and reply) per change; and the server's CPU at rest
-  (heartbeats).
+- for each: the time applied at p50, p99 and on the last host, the server's CPU time and RSS,
+  and bus messages (notifications received plus agents' calls but heartbeats, request and
+  reply) per change, with the calls by method (``get_desired_parts``: a host that fetched only
+  what the notification named; ``get_desired_state``: a whole state); the server's CPU at rest
+  (heartbeats); and why the hosts' passes fetched whole states since they started.
 
 Targets (issue 12): every affected host applied in under 1.5 s; only affected hosts woken.
 
