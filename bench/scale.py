@@ -19,9 +19,11 @@ What it measures, once every host has done its first pass:
   new member's address): the time until each affected host has applied a desired state that
   holds it, and the hosts woken (told ``host_changed``) against the hosts affected;
 - change 2: a new router interface (only the L3 host is affected);
-- for each: the server's CPU time and RSS, and bus messages (notifications received plus
-  agents' calls but heartbeats, request and reply) per change; and the server's CPU at rest
-  (heartbeats).
+- for each: the time applied at p50, p99 and on the last host, the server's CPU time and RSS,
+  and bus messages (notifications received plus agents' calls but heartbeats, request and
+  reply) per change, with the calls by method (``get_desired_parts``: a host that fetched only
+  what the notification named; ``get_desired_state``: a whole state); the server's CPU at rest
+  (heartbeats); and why the hosts' passes fetched whole states since they started.
 
 Targets (issue 12): every affected host applied in under 1.5 s; only affected hosts woken.
 
@@ -250,9 +252,14 @@ class Hosts:
         return out
 
     def merged(self, command: dict[str, Any]) -> dict[str, Any]:
-        merged: dict[str, Any] = {"applied": {}, "woken": {}, "calls": 0, "started": 0, "passed": 0, "errors": []}
+        merged: dict[str, Any] = {"applied": {}, "woken": {}, "calls": 0, "started": 0, "passed": 0, "errors": [],
+                                  "methods": {}, "why_whole": {}}  # fmt: skip
         for answer in self.ask(command):
             merged["applied"].update(answer.get("applied", {}))
+            for reason, n in answer.get("why_whole", {}).items():
+                merged["why_whole"][reason] = merged["why_whole"].get(reason, 0) + n
+            for method, n in answer.get("methods", {}).items():
+                merged["methods"][method] = merged["methods"].get(method, 0) + n
             merged["woken"].update(answer.get("woken", {}))
             for key in ("calls", "started", "passed"):
                 merged[key] += answer.get(key, 0)
@@ -289,8 +296,11 @@ def _settle(hosts: Hosts, quiet: float, timeout: float) -> float:
     while time.monotonic() - started < timeout:
         hosts.ask({"cmd": "watch", "watch": {"kind": "none"}})
         time.sleep(quiet)
-        if hosts.merged({"cmd": "collect"})["calls"] <= max(2, len(hosts.procs)):
+        state = hosts.merged({"cmd": "collect"})
+        if state["calls"] <= max(2, len(hosts.procs)):
             break
+        log(f"  {state['calls']} calls in {quiet:g} s: {state['methods']}; whole states since the start, why: "
+            f"{state['why_whole']}")
     return round(time.monotonic() - started, 1)
 
 
@@ -317,6 +327,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
         "applied": len(lags),
         "missing": sorted(affected - set(state["applied"]))[:10],
         "applied_p50_s": round(lags[len(lags) // 2], 3) if lags else None,
+        "applied_p99_s": round(lags[min(len(lags) - 1, len(lags) * 99 // 100)], 3) if lags else None,
         "applied_max_s": round(lags[-1], 3) if lags else None,
         "woken": len(woken),
         "woken_not_affected": len(woken - affected),
@@ -324,6 +335,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
         "bus_messages": sum(state["woken"].values()) + 2 * state["calls"],
         "notifications": sum(state["woken"].values()),
         "agent_calls": state["calls"],
+        "calls_by_method": dict(sorted(state["methods"].items())),
         "server_cpu_s": round(cpu, 2),
         "server_rss_mib": round(_rss_mib(server_pid), 1),
     }
@@ -401,7 +413,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             hosts, server.pid, {"kind": "router_subnet", "subnet": subnet}, {l3_host},
             lambda: api("PUT", f"/v2.0/routers/{router['id']}/add_router_interface", {"subnet_id": subnet}),
         )  # fmt: skip
-        result["errors"] = hosts.merged({"cmd": "status"})["errors"][:5]
+        final = hosts.merged({"cmd": "status"})
+        result["errors"], result["why_whole"] = final["errors"][:5], final["why_whole"]
         return result
     finally:
         if hosts is not None:
@@ -431,11 +444,13 @@ def report(result: dict[str, Any]) -> None:
         ok_time = r["applied_max_s"] is not None and r["applied_max_s"] < TARGET_APPLIED and not r["missing"]
         print(f"  {title}:")
         print(f"    applied on {r['applied']} of {r['affected']} affected hosts; p50 {r['applied_p50_s']} s, "
-              f"last {r['applied_max_s']} s (target < {TARGET_APPLIED} s: {'met' if ok_time else 'NOT met'})")
+              f"p99 {r['applied_p99_s']} s, last {r['applied_max_s']} s (target < {TARGET_APPLIED} s: {'met' if ok_time else 'NOT met'})")
         print(f"    woken {r['woken']}: {r['woken_not_affected']} not affected, {r['affected_not_woken']} affected "
               f"but not woken (target: only affected hosts: {'met' if not r['woken_not_affected'] else 'NOT met'})")
         print(f"    bus messages {r['bus_messages']} ({r['notifications']} notifications, {r['agent_calls']} agent "
               f"calls); server {r['server_cpu_s']} s CPU, {r['server_rss_mib']} MiB RSS")  # fmt: skip
+        print(f"    agent calls by method: {r['calls_by_method']}")
+    print(f"  why passes fetched whole states (since the start): {result.get('why_whole')}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,17 +51,23 @@ class Recorder:
         self.applied: dict[str, float] = {}
         self.woken: dict[str, int] = {}
         self.calls = 0
+        self.methods: dict[str, int] = {}
+        """Calls per method since the watch (whole states against parts)."""
         self.passed: set[str] = set()
         self.errors: list[str] = []
 
     def start_watch(self, watch: dict[str, Any]) -> None:
         with self.lock:
-            self.watch, self.applied, self.woken, self.calls = watch, {}, {}, 0
+            self.watch, self.applied, self.woken, self.calls, self.methods = watch, {}, {}, 0, {}
 
-    def answer(self, started: int) -> dict[str, Any]:
+    def answer(self, started: int, agents: list[HostAgent] | None = None) -> dict[str, Any]:
+        why: dict[str, int] = {}
+        for agent in agents or []:  # since the start: why passes fetched whole states
+            for reason, n in agent.desired.why_whole.items():
+                why[reason] = why.get(reason, 0) + n
         with self.lock:
-            return {"applied": dict(self.applied), "woken": dict(self.woken), "calls": self.calls,
-                    "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:])}  # fmt: skip
+            return {"why_whole": why, "applied": dict(self.applied), "woken": dict(self.woken), "calls": self.calls,
+                    "methods": dict(self.methods), "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:])}  # fmt: skip
 
 
 def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorder) -> HostAgent:
@@ -82,19 +88,15 @@ def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorde
     settings = AgentSettings(roles=("l2",), bridge_mappings={"physnet1": PHYSNET_BRIDGE},
                              report_interval=30, resync_interval=3600, idle_check=1.0, firewall=True)  # fmt: skip
     agent = HostAgent(HostContext(name=name), transport, settings, adapters)
-    fetch, call, notified = agent.client.desired_state, transport.call, agent.metrics.notified
+    call, notified = transport.call, agent.metrics.notified
     reconcile = agent.reconcile_once
-    last: dict[str, Any] = {}
 
     def counted_call(topic: str, msg: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         with rec.lock:  # heartbeats come every report_interval whatever changes: not counted
             if rec.watch is not None and msg.get("method") != messages.REPORT_STATE:
                 rec.calls += 1
+                rec.methods[msg.get("method", "")] = rec.methods.get(msg.get("method", ""), 0) + 1
         return call(topic, msg, *args, **kwargs)
-
-    def recorded_fetch() -> Any:
-        last["desired"] = fetch()
-        return last["desired"]
 
     def woken(sent_at: float | None) -> None:
         with rec.lock:  # a reconnect's own "look again" carries no send time: not the server's
@@ -111,12 +113,11 @@ def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorde
             raise
         with rec.lock:
             rec.passed.add(name)
-            if name not in rec.applied and holds(rec.watch, last.get("desired")):
+            if name not in rec.applied and holds(rec.watch, agent.desired.cached):
                 rec.applied[name] = time.time()
         return result
 
     transport.call = counted_call  # type: ignore[method-assign]
-    agent.client.desired_state = recorded_fetch  # type: ignore[method-assign]
     agent.metrics.notified = woken  # type: ignore[method-assign]
     agent.reconcile_once = recorded_pass  # type: ignore[method-assign]
     return agent
@@ -153,7 +154,7 @@ def run_hosts(pipe: Any, plan: dict[str, list[dict[str, Any]]], broker_url: str,
             rec.start_watch(command["watch"])
             pipe.send({})
         elif command["cmd"] in ("status", "collect"):
-            pipe.send(rec.answer(len(agents)))
+            pipe.send(rec.answer(len(agents), agents))
         elif command["cmd"] == "stop":
             starting.join(timeout=60)
             stop.set()

@@ -93,7 +93,9 @@ def test_hints_become_sorted_capped_message_fields():
 
     hints = Hints(ports={"b", "a"}, security_groups={"g"})
     hints.merge(Hints(routers={"r"}, ports={"c"}))
-    assert hints.as_message(limit=2) == {"ports": ["a", "b"], "networks": [], "security_groups": ["g"], "routers": ["r"]}
+    assert hints.as_message(limit=2) == {"ports": ["a", "b"], "networks": [], "security_groups": ["g"], "routers": ["r"],
+                                         "more": True}  # c was cut: the agent must look at everything
+    assert "more" not in hints.as_message(limit=3)
 
 
 def test_every_table_is_mapped_or_known_unprojected():

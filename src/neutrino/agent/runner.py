@@ -3,7 +3,9 @@
 Wake-ups come from the server (``host_changed``), from OVSDB (a VIF plugged or unplugged),
 from a short idle timer that checks whether ovs-vswitchd restarted (flows lost: resync), and
 from a periodic full resync. Each wake-up adds the key ``"l2"`` to a deduplicating queue;
-one worker thread reconciles. Reports go back through the bus: device up/down after each
+one worker thread reconciles; a failed pass is retried from the queue (``agent/workqueue.py``).
+A pass woken only by notifications that name ports and security groups fetches just those
+parts of the desired state and merges them into the last one (``agent/desired_source.py``). Reports go back through the bus: device up/down after each
 pass, the state report every ``report_interval`` seconds.
 
 The composition root: it picks the real adapters (or fakes, in unit tests).
@@ -25,17 +27,23 @@ from neutrino.agent.l2.offload_applier import OffloadApplier
 from neutrino.agent.l2.reconciler import L2Config, OvsL2Reconciler, PassResult
 from neutrino.agent.plug import BridgePlug
 from neutrino.agent.settings import AgentSettings
+from neutrino.agent.desired_source import DesiredSource
+from neutrino.agent.requests import answer_audit, answer_trace
 from neutrino.agent.workqueue import WorkQueue
-from neutrino.bus.broker_errors import backoff
 from neutrino.bus.client import AgentClient
 from neutrino.bus.transport import Transport, TransportError
 from neutrino.contract.messages import VersionMismatch
-from neutrino.dataplane.errors import DataplaneError
+from neutrino.dataplane.errors import DataplaneError, PermanentError
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.ports import ConnectionTracking, Firewall, Links, PortPlug
 from neutrino.metrics.agent import AgentMetrics
 
 LOG = logging.getLogger(__name__)
+
+RETRY_FAILED_PARTS = 1.0
+"""Seconds before a pass in which a DHCP network or a router failed runs again."""
+PERMANENT_RETRY = 10.0
+"""Seconds before a pass that failed for good (``PermanentError``) is tried again anyway."""
 
 
 class HostAgent:
@@ -44,6 +52,7 @@ class HostAgent:
         self.metrics = AgentMetrics(host.name)
         self.settings = settings
         self.client = AgentClient(transport, host.name)
+        self.desired = DesiredSource(self.client, ports_hints=tuple(settings.roles) == ("l2",))
         self.queue = WorkQueue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -142,7 +151,8 @@ class HostAgent:
         except TransportError as exc:  # the bus is down: the heartbeat reports the start later
             self._bus_trouble("state report", exc)
         self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"), sent_at=self.metrics.notified,
-                                             trace=self._trace, audit=self._audit_request)  # fmt: skip
+                                             trace=lambda msg: answer_trace(self, msg),
+                                             audit=lambda msg: answer_audit(self, msg), hinted=self.desired.hinted)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
         loops = [(self._work, "work"), (self._heartbeat, "heartbeat")]
@@ -153,43 +163,6 @@ class HostAgent:
             t.start()
             self._threads.append(t)
         self.queue.add("l2")
-
-    def _trace(self, msg: dict[str, Any]) -> None:
-        """Run a trace request's read-only probes (``agent/trace.py``) in a thread of their own,
-        so a reconcile pass never waits for them, and answer the server."""
-
-        def work() -> None:
-            from neutrino.agent.trace import run_probes
-            from neutrino.dataplane import exec as programs
-
-            appctl = getattr(self.switch, "appctl", None)
-            if appctl is None:
-                result: dict[str, Any] = {"error": "this agent's switch cannot trace"}
-            else:
-                result = run_probes(list(msg.get("probes") or []), appctl,
-                                    lambda argv, ns: programs.run(argv, netns=ns, timeout=10).stdout,
-                                    self.host.namespace)  # fmt: skip
-            try:
-                self.client.trace_result(str(msg.get("request_id", "")), result)
-            except TransportError as exc:
-                LOG.warning("agent %s: could not answer a trace request: %s", self.host.name, exc)
-
-        threading.Thread(target=work, name=f"agent-{self.host.name}-trace", daemon=True).start()
-
-    def _audit_request(self, msg: dict[str, Any]) -> None:
-        """Audit (and repair when asked) in a thread of its own and answer the server."""
-
-        def work() -> None:
-            try:
-                result = self.auditor.run(bool(msg.get("repair")))
-            except Exception as exc:  # noqa: BLE001 - the answer says why
-                result = {"error": f"the audit on {self.host.name} failed: {exc}"}
-            try:
-                self.client.audit_result(str(msg.get("request_id", "")), result)
-            except TransportError as exc:
-                LOG.warning("agent %s: could not answer an audit request: %s", self.host.name, exc)
-
-        threading.Thread(target=work, name=f"agent-{self.host.name}-audit", daemon=True).start()
 
     def forget_applied(self) -> None:
         """Forget what the reconcilers remember having applied: the next pass compares against
@@ -274,7 +247,6 @@ class HostAgent:
 
     def _work(self) -> None:
         last_full = last_audit = time.monotonic()
-        failures = 0
         while not self._stop.is_set():
             key = self.queue.get(timeout=self.settings.idle_check)
             if self._stop.is_set():
@@ -288,9 +260,11 @@ class HostAgent:
             if self._vswitchd_restarted():
                 LOG.warning("agent %s: ovs-vswitchd restarted, resyncing flows", self.host.name)
                 self.l2.resync()
+                self.desired.invalidate()
                 key = key or "l2"
             if time.monotonic() - last_full > self.settings.resync_interval:
                 self.l2.resync()
+                self.desired.invalidate()
                 last_full = time.monotonic()
                 key = key or "l2"
             if key is None and isinstance(self.l2, LinuxbridgeL2Reconciler):
@@ -302,22 +276,31 @@ class HostAgent:
             if key is None:
                 continue
             try:
-                self.reconcile_once()
-                failures = 0
-                self._bus_ok()
-            except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
-                self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
-            except Exception as exc:  # noqa: BLE001 - retry on the next wake-up (dataplane or bus)
-                self.metrics.failures.inc()
-                if isinstance(exc, TransportError):
-                    self._bus_trouble("fetching the desired state", exc)
-                else:
-                    LOG.warning("agent %s: reconcile failed (%s); will retry", self.host.name, exc)
-                self._stop.wait(backoff(failures, cap=5.0))
-                failures += 1
-                self.queue.add("l2")
+                self._process(key)
             finally:
                 self.queue.done(key)
+
+    def _process(self, key: Any) -> None:
+        """One pass for ``key``; a failure is retried on the queue: a temporary one (a bus or
+        dataplane hiccup) after a backoff that doubles up to a cap, a permanent one (a bad
+        argument, a missing program) only after ``PERMANENT_RETRY``, or at the next change."""
+        try:
+            self.reconcile_once()
+            self.queue.forget(key)
+            self._bus_ok()
+        except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
+            self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
+        except Exception as exc:  # noqa: BLE001 - retried from the queue (dataplane or bus)
+            self.metrics.failures.inc()
+            self.desired.invalidate()
+            if isinstance(exc, TransportError):
+                self._bus_trouble("fetching the desired state", exc)
+            else:
+                LOG.warning("agent %s: reconcile failed (%s); will retry", self.host.name, exc)
+            if isinstance(exc, PermanentError):
+                self.queue.add_after(key, PERMANENT_RETRY)
+            else:
+                self.queue.add_rate_limited(key)
 
     def reconcile_once(self) -> PassResult:
         with self.lock:
@@ -325,7 +308,7 @@ class HostAgent:
 
     def _reconcile(self) -> PassResult:
         started = time.monotonic()
-        desired = self.client.desired_state()
+        desired = self.desired.next_state()
         retry, served = False, []
         ready: list[str] = []
         now_ready = self._dhcp_ready
@@ -368,7 +351,7 @@ class HostAgent:
                                     "firewall_tables": int(result.firewall_applied)})  # fmt: skip
         self.metrics.pass_duration.observe(time.monotonic() - started)
         if retry:  # a network or router failed: look again soon, without blocking the others
-            threading.Timer(1.0, self.queue.add, args=("l2",)).start()
+            self.queue.add_after("l2", RETRY_FAILED_PARTS)
         with self.converged:
             self.passes += 1
             self.last_result = result

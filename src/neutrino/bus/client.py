@@ -8,7 +8,11 @@ from typing import Any
 from neutrino.contract import messages
 from neutrino.bus import versions
 from neutrino.bus.transport import Transport, TransportError
-from neutrino.contract.desired import DesiredHostState
+from neutrino.contract.desired import DesiredHostState, DesiredParts
+
+
+class PartsUnsupported(TransportError):
+    """The server does not answer ``get_desired_parts`` (it is older than the agent)."""
 
 
 class AgentClient:
@@ -24,6 +28,17 @@ class AgentClient:
 
     def desired_state(self) -> DesiredHostState:
         return messages.decode_state(self._call(messages.GET_DESIRED_STATE)["state"])
+
+    def desired_parts(self, ports: Iterable[str] = (), security_groups: Iterable[str] = ()) -> DesiredParts:
+        """The parts of this host's desired state that the ports and groups reach; raises
+        ``PartsUnsupported`` if the server has no such call (an older one)."""
+        reply = self.transport.call(messages.PLUGIN_TOPIC, messages.message(
+            messages.GET_DESIRED_PARTS, host=self.host, ports=sorted(ports), security_groups=sorted(security_groups)))
+        if reply.get("error", {}).get("type") == "UnknownMethod":
+            raise PartsUnsupported(reply["error"]["message"])
+        if "error" in reply:
+            raise TransportError(f"{messages.GET_DESIRED_PARTS}: {reply['error']['type']}: {reply['error']['message']}")
+        return messages.decode_parts(reply["parts"])
 
     def report_state(self, *, agent_type: str, binary: str, topic: str, configurations: dict[str, Any],
                      start_flag: bool = False, availability_zone: str | None = None) -> str:  # fmt: skip
@@ -74,13 +89,15 @@ class AgentClient:
     def on_change(
         self, callback: Callable[[int], None], sent_at: Callable[[float | None], None] | None = None,
         trace: Callable[[dict[str, Any]], None] | None = None, audit: Callable[[dict[str, Any]], None] | None = None,
+        hinted: Callable[[dict[str, Any]], None] | None = None,
     ) -> Callable[[], None]:  # fmt: skip
         """Call ``callback(revision)`` whenever the server says this host changed (and
         ``sent_at`` with the server's publish time, for the bus-lag metric), ``trace(msg)`` for a
         trace request, ``audit(msg)`` for an audit request (without them, a request is only a
         reason to look again). Transports
         drop messages of another version already; this check keeps a listener from ever acting
-        on one (``versions.accept`` logs it once)."""
+        on one (``versions.accept`` logs it once). ``hinted(msg)`` sees each ``host_changed``
+        before ``callback`` does (what it names: ``agent/desired_source.py``)."""
 
         def listener(msg: dict[str, Any]) -> None:
             handler = {messages.TRACE_REQUEST: trace, messages.AUDIT_REQUEST: audit}.get(msg.get("method"))
@@ -92,6 +109,8 @@ class AgentClient:
                 if sent_at is not None:
                     stamp = msg.get("sent_at")
                     sent_at(float(stamp) if isinstance(stamp, (int, float)) else None)
+                if hinted is not None:
+                    hinted(msg)
                 callback(int(msg.get("revision", 0)))
 
         return self.transport.subscribe(messages.host_topic(self.host), listener)

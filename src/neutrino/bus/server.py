@@ -37,6 +37,7 @@ from neutrino.domain.models import Agent
 from neutrino.domain.notify.capture import Capture, Harvest
 from neutrino.domain.notify.hosts import resolve
 from neutrino.domain.projection.build import project_host
+from neutrino.domain.projection.parts import project_parts
 from neutrino.domain.services import agent_requests, agents, dhcp_ports, metadata_ports, port_status
 from neutrino.domain.config import DomainConfig
 
@@ -67,6 +68,8 @@ class RpcServer:
         self.metrics = metrics
         self.methods: dict[str, Callable[[Session, dict[str, Any]], dict[str, Any]]] = {
             messages.GET_DESIRED_STATE: lambda s, msg: {"state": messages.encode_state(project_host(s, msg["host"]))},
+            messages.GET_DESIRED_PARTS: lambda s, msg: {"parts": messages.encode_parts(project_parts(
+                s, msg["host"], list(msg.get("ports") or []), list(msg.get("security_groups") or [])))},
             messages.REPORT_STATE: self._report_state,
             messages.UPDATE_DEVICE_LIST: lambda s, msg: agent_requests.update_device_list(
                 s, cfg, msg["host"], msg.get("devices_up", []), msg.get("devices_down", []),

@@ -17,7 +17,9 @@ import orjson
 FORMAT_VERSION = 3
 """2: remote groups are listed once per host (``remote_groups``), not expanded into every rule.
 3: a rule may name a remote address group (``remote_address_group_id``), listed in
-``remote_groups`` too; an agent of format 2 would read such a rule as "any remote"."""
+``remote_groups`` too; an agent of format 2 would read such a rule as "any remote".
+``DesiredParts`` (the parts of a state a notification named) carries the same version: an agent
+merges parts only of the format its whole states have."""
 
 
 @dataclass(frozen=True)
@@ -308,3 +310,30 @@ class DesiredHostState:
         body = orjson.dumps(dataclasses.replace(self, fingerprint=""), option=orjson.OPT_SORT_KEYS)
         digest = hashlib.sha256(body).hexdigest()[:32]
         return dataclasses.replace(self, fingerprint=digest)
+
+
+@dataclass(frozen=True)
+class GroupRules:
+    """The rules of one security group, in the order a port's ``rules`` list them."""
+
+    group_id: str
+    rules: tuple[SecurityRule, ...]
+
+
+@dataclass(frozen=True)
+class DesiredParts:
+    """The parts of a host's desired state that a ``host_changed`` named (``get_desired_parts``).
+
+    ``ports``: those of ``asked_ports`` bound to the host now (an asked port not among them is
+    not bound there); ``group_rules``: the rules of each of ``asked_groups``; ``remote_groups``:
+    the members of the asked groups, of the returned ports' groups and of every remote group
+    their rules name. The agent merges them into its last whole state (``agent/desired_merge.py``);
+    what they cannot tell it, it fetches whole."""
+
+    host: str
+    asked_ports: tuple[str, ...] = ()
+    asked_groups: tuple[str, ...] = ()
+    ports: tuple[BoundPort, ...] = ()
+    group_rules: tuple[GroupRules, ...] = ()
+    remote_groups: tuple[RemoteGroup, ...] = ()
+    format_version: int = FORMAT_VERSION

@@ -13,6 +13,8 @@ import types
 import typing
 from typing import Any
 
+import orjson
+
 from neutrino.contract import desired
 
 VERSION = 1
@@ -24,6 +26,9 @@ HOST_TOPIC = "host.{host}"
 
 # call methods
 GET_DESIRED_STATE = "get_desired_state"
+GET_DESIRED_PARTS = "get_desired_parts"
+"""The parts of a host's desired state that some ports and security groups reach
+(``desired.DesiredParts``); a server without it answers ``UnknownMethod``."""
 REPORT_STATE = "report_state"
 UPDATE_DEVICE_LIST = "update_device_list"
 DHCP_READY = "dhcp_ready_on_ports"
@@ -101,6 +106,17 @@ def decode_state(doc: dict[str, Any]) -> desired.DesiredHostState:
     if state.format_version != desired.FORMAT_VERSION:
         raise VersionMismatch(f"desired state format {state.format_version}, this agent reads {desired.FORMAT_VERSION}")
     return state  # type: ignore[no-any-return]
+
+
+def decode_parts(doc: dict[str, Any]) -> desired.DesiredParts:
+    parts = _decode(desired.DesiredParts, doc)
+    if parts.format_version != desired.FORMAT_VERSION:
+        raise VersionMismatch(f"desired parts format {parts.format_version}, this agent reads {desired.FORMAT_VERSION}")
+    return parts  # type: ignore[no-any-return]
+
+
+def encode_parts(parts: desired.DesiredParts) -> dict[str, Any]:
+    return orjson.loads(orjson.dumps(parts))  # type: ignore[no-any-return]
 
 
 def encode_state(state: desired.DesiredHostState) -> dict[str, Any]:

@@ -28,12 +28,20 @@ class Auditor:
         self.agent = agent
         self.last: dict[str, Any] | None = None
 
+    def _desired(self) -> Any:
+        """What the dataplane should hold: the agent's last desired state, which notifications
+        keep current (and its periodic resync checks), else a whole fetch. A periodic audit on
+        every host fetching whole states would cost the server as much as the hosts' changes:
+        at a thousand hosts and one audit a minute, 17 whole projections a second."""
+        cached = getattr(getattr(self.agent, "desired", None), "cached", None)
+        return cached if cached is not None else self.agent.client.desired_state()
+
     def run(self, repair: bool) -> dict[str, Any]:
         """``{"host", "drift", "repaired", "remaining", "wired", "audit_seconds", "repair_seconds"}``."""
         agent = self.agent
         with agent.lock:
             started = time.monotonic()
-            found, wired = audit(agent, agent.client.desired_state())
+            found, wired = audit(agent, self._desired())
             audited = time.monotonic()
             for kind, n in drift.by_kind(found).items():
                 agent.metrics.drift_found.labels(kind).inc(n)
@@ -44,7 +52,7 @@ class Auditor:
                 for _ in range(REPAIR_PASSES):  # a second pass sees what the first created (a new port's ofport)
                     agent.forget_applied()
                     agent.reconcile_once()
-                    remaining, wired = audit(agent, agent.client.desired_state())
+                    remaining, wired = audit(agent, self._desired())
                     if not remaining:
                         break
                 repaired = sorted(set(found) - set(remaining))

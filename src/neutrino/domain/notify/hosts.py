@@ -55,10 +55,15 @@ class Hints:
         self.security_groups |= other.security_groups
         self.routers |= other.routers
 
-    def as_message(self, limit: int = 100) -> dict[str, list[str]]:
+    def as_message(self, limit: int = 100) -> dict[str, Any]:
         """The message's fields: sorted ids, at most ``limit`` of each (a bigger change is a
-        full look anyway)."""
-        return {name: sorted(getattr(self, name))[:limit] for name in ("ports", "networks", "security_groups", "routers")}
+        full look anyway), and ``more`` when some were left out: then the hints are not all
+        that changed, and an agent looks at everything."""
+        fields = ("ports", "networks", "security_groups", "routers")
+        out: dict[str, Any] = {name: sorted(getattr(self, name))[:limit] for name in fields}
+        if any(len(getattr(self, name)) > limit for name in fields):
+            out["more"] = True
+        return out
 
 
 HINT_OF = {"port": "ports", "network": "networks", "sg": "security_groups", "router": "routers"}

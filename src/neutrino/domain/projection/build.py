@@ -34,15 +34,7 @@ def project_host(session: Session, host: str) -> DesiredHostState:
     peers, local_ip = tunnel_peers(session, host, local_networks)
     group_ids = {r.remote_group_id for p in ports for r in p.rules if r.remote_group_id}
     address_group_ids = {r.remote_address_group_id for p in ports for r in p.rules if r.remote_address_group_id}
-    members = {**group_members(session, group_ids), **address_group_members(session, address_group_ids)}
-    remote_groups = tuple(
-        RemoteGroup(
-            gid,
-            ipv4=tuple(sorted(a for a in members.get(gid, ()) if ipaddress.ip_network(a, strict=False).version == 4)),
-            ipv6=tuple(sorted(a for a in members.get(gid, ()) if ipaddress.ip_network(a, strict=False).version == 6)),
-        )
-        for gid in sorted(group_ids | address_group_ids)
-    )
+    remote_groups = remote_sets(session, group_ids, address_group_ids)
     state = DesiredHostState(
         host=host,
         ports=tuple(sorted(ports, key=lambda p: p.port_id)),
@@ -55,3 +47,16 @@ def project_host(session: Session, host: str) -> DesiredHostState:
         trunks=trunks_of(session, host),
     )
     return state.with_fingerprint()
+
+
+def remote_sets(session: Session, group_ids: set[str], address_group_ids: set[str]) -> tuple[RemoteGroup, ...]:
+    """The addresses of each security group's members and each address group's CIDRs, by id."""
+    members = {**group_members(session, group_ids), **address_group_members(session, address_group_ids)}
+    return tuple(
+        RemoteGroup(
+            gid,
+            ipv4=tuple(sorted(a for a in members.get(gid, ()) if ipaddress.ip_network(a, strict=False).version == 4)),
+            ipv6=tuple(sorted(a for a in members.get(gid, ()) if ipaddress.ip_network(a, strict=False).version == 6)),
+        )
+        for gid in sorted(group_ids | address_group_ids)
+    )

@@ -4,6 +4,7 @@ remote groups those rules name."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -25,16 +26,19 @@ from neutrino.domain.scheduling.dhcp import DHCP_OWNER
 from neutrino.domain.projection.lookups import segments_of, segments_by_id, fixed_ips_of, UNBOUND
 
 
-def bound_ports(session: Session, host: str) -> list[BoundPort]:
+def bound_ports(session: Session, host: str, only: Collection[str] | None = None) -> list[BoundPort]:
     """Ports bound to ``host``, and the ports of the HA routers it hosts wherever they are
-    bound (projection/ha.py)."""
+    bound (projection/ha.py); of those, only the ports ``only`` names when it is given."""
     shared = shared_port_ids(session, host)
     here = PortBinding.host == host
-    rows = session.execute(
+    query = (
         select(Port, PortBinding.vif_type)
         .join(PortBinding, PortBinding.port_id == Port.id)
         .where(or_(here, Port.id.in_(shared)) if shared else here, PortBinding.vif_type.notin_(UNBOUND))
-    ).all()
+    )
+    if only is not None:
+        query = query.where(Port.id.in_(sorted(only)))
+    rows = session.execute(query).all()
     if not rows:
         return []
     port_ids = [p.id for p, _ in rows]
@@ -57,7 +61,7 @@ def bound_ports(session: Session, host: str) -> list[BoundPort]:
         )
     ):
         groups[port_id].append(sg_id)
-    rules = _rules(session, {g for gs in groups.values() for g in gs})
+    rules = group_rules(session, {g for gs in groups.values() for g in gs})
     pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for port_id, ip, mac in session.execute(
         select(AllowedAddressPair.port_id, AllowedAddressPair.ip_address, AllowedAddressPair.mac_address).where(
@@ -113,7 +117,8 @@ def dhcp_servers(session: Session, network_ids: set[str]) -> dict[str, tuple[tup
     return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
-def _rules(session: Session, group_ids: set[str]) -> dict[str, tuple[SecurityRule, ...]]:
+def group_rules(session: Session, group_ids: set[str]) -> dict[str, tuple[SecurityRule, ...]]:
+    """The rules of each group, ordered by id (as a port's ``rules`` list them, group by group)."""
     if not group_ids:
         return {}
     rows = list(

@@ -1,0 +1,66 @@
+"""An agent's last whole desired state + the parts a notification named -> its new state (pure).
+
+What ``merge`` can tell from parts (``contract.desired.DesiredParts``): which of the asked ports
+are bound here now and as what, the asked groups' rules, and the members of the groups either
+reaches. What it cannot, it refuses (None), and the agent fetches its whole state: a named port
+that neither was nor is bound here (it reached this host as a DHCP entry, a router port, an
+l2population peer or a remote-group member), a change to the networks the host's ports sit on
+(its tunnel peers follow them), a trunk, or a remote group no answer or cache holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from neutrino.contract.desired import BoundPort, DesiredHostState, DesiredParts, RemoteGroup, SecurityRule
+
+
+def _rules_with(port: BoundPort, fresh: dict[str, tuple[SecurityRule, ...]]) -> tuple[SecurityRule, ...]:
+    """The port's rules with the fresh groups' rules in place of its old ones (group by group,
+    in its groups' order, as the projection lists them)."""
+    return tuple(
+        r
+        for g in port.security_groups
+        for r in (fresh[g] if g in fresh else tuple(x for x in port.rules if x.security_group_id == g))
+    )
+
+
+def merge(cached: DesiredHostState, parts: DesiredParts) -> DesiredHostState | None:
+    """``cached`` with ``parts`` in it, or None when the parts cannot say (fetch it whole)."""
+    if parts.host != cached.host or parts.format_version != cached.format_version:
+        return None
+    returned = {p.port_id: p for p in parts.ports}
+    by_id = {p.port_id: p for p in cached.ports}
+    if set(returned) - set(parts.asked_ports):
+        return None
+    if any(pid not in by_id and pid not in returned for pid in parts.asked_ports):
+        return None  # it reached this host some other way than being bound here
+    if parts.asked_ports and cached.trunks:
+        return None  # a trunk's parent or subport may be among them
+    for pid in parts.asked_ports:
+        by_id.pop(pid, None)
+    by_id.update(returned)
+    fresh = {g.group_id: g.rules for g in parts.group_rules}
+    ports = []
+    for port in sorted(by_id.values(), key=lambda p: p.port_id):
+        if port.port_id not in returned and fresh.keys() & set(port.security_groups):
+            port = replace(port, rules=_rules_with(port, fresh))
+        ports.append(port)
+    if {p.network_id for p in ports} != {p.network_id for p in cached.ports}:
+        return None  # the host joined or left a network: its tunnel peers and remote ports move
+    groups = _remote_groups(ports, parts.remote_groups, cached.remote_groups)
+    if groups is None:
+        return None
+    return replace(cached, ports=tuple(ports), remote_groups=groups).with_fingerprint()
+
+
+def _remote_groups(
+    ports: list[BoundPort], fresh: tuple[RemoteGroup, ...], old: tuple[RemoteGroup, ...]
+) -> tuple[RemoteGroup, ...] | None:
+    """The remote groups the ports' rules name (as the projection lists them: by id), each
+    from the answer if it has it, else from the cache; None if neither has one."""
+    needed = {r.remote_set_id for p in ports for r in p.rules if r.remote_set_id}
+    have = {g.group_id: g for g in old} | {g.group_id: g for g in fresh}
+    if needed - set(have):
+        return None
+    return tuple(have[g] for g in sorted(needed))

@@ -1,0 +1,42 @@
+"""The parts of one host's desired state that some ports and security groups reach (read-only).
+
+An agent told ``host_changed`` with hints asks only for what they name (``get_desired_parts``)
+instead of its whole state: for a port joining a group whose members sit on 500 hosts, each of
+those hosts needs the group's new member list, not its 30 ports, tunnel peers and every other
+group again. The answer is computed by the same queries as the whole projection (``build.py``),
+restricted to the ids asked, so a merged state equals a whole one (an API test checks).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from neutrino.contract.desired import DesiredParts, GroupRules
+from neutrino.domain.projection.build import remote_sets
+from neutrino.domain.projection.ports import bound_ports, group_rules
+
+MAX_IDS = 100
+"""More ids than a notification carries of each kind: a caller asking for more asks for too much."""
+
+
+def project_parts(session: Session, host: str, port_ids: list[str], group_ids: list[str]) -> DesiredParts:
+    """The asked ports bound to ``host``, the asked groups' rules, and the members of every
+    group either names or reaches (``DesiredParts``)."""
+    asked_ports, asked_groups = tuple(sorted(set(port_ids))[:MAX_IDS]), tuple(sorted(set(group_ids))[:MAX_IDS])
+    ports = bound_ports(session, host, only=asked_ports) if asked_ports else []
+    rules = group_rules(session, set(asked_groups))
+    members = set(asked_groups) | {g for p in ports for g in p.security_groups}
+    addresses: set[str] = set()
+    for rule in [r for p in ports for r in p.rules] + [r for rs in rules.values() for r in rs]:
+        if rule.remote_group_id:
+            members.add(rule.remote_group_id)
+        elif rule.remote_address_group_id:
+            addresses.add(rule.remote_address_group_id)
+    return DesiredParts(
+        host=host,
+        asked_ports=asked_ports,
+        asked_groups=asked_groups,
+        ports=tuple(sorted(ports, key=lambda p: p.port_id)),
+        group_rules=tuple(GroupRules(g, rules.get(g, ())) for g in asked_groups),
+        remote_groups=remote_sets(session, members, addresses),
+    )
