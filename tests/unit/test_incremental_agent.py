@@ -175,6 +175,7 @@ def test_source_falls_back_to_whole_on_an_older_server_and_after_a_failed_pass()
 
 
 def test_a_pass_that_finds_nothing_to_change_writes_and_reports_nothing(tmp_path):
+    from neutrino.agent.adapters import AgentAdapters
     from neutrino.agent.firewall.sysctls import REQUIRED
     from neutrino.agent.runner import AgentSettings, HostAgent
     from neutrino.bus.inproc import InProcTransport
@@ -185,9 +186,9 @@ def test_a_pass_that_finds_nothing_to_change_writes_and_reports_nothing(tmp_path
 
     ovs, netlink = FakeOvsState(), FakeNetlink()
     ovsdb = FakeOvsdb(state=ovs)
-    adapters = {"switch": FakeOvsInstance(state=ovs), "ovsdb": ovsdb, "openflow": FakeOpenFlow(state=ovs),
-                "nftables": FakeNftables(netlink), "netlink": netlink}  # fmt: skip
-    adapters["switch"].start()
+    nft, switch = FakeNftables(netlink), FakeOvsInstance(state=ovs)
+    adapters = AgentAdapters(netlink=netlink, nftables=nft, ovsdb=ovsdb, openflow=FakeOpenFlow(state=ovs), switch=switch)
+    switch.start()
     netlink._ns(None).sysctls.update(REQUIRED)
     seg = c.Segment("vlan", "physnet1", 100, 1500)
     ports = [replace(p, port_id=f"{p.port_id}-0000-0000-0000", segment=seg,
@@ -210,8 +211,9 @@ def test_a_pass_that_finds_nothing_to_change_writes_and_reports_nothing(tmp_path
     commit = ovsdb._commit
     ovsdb._commit = lambda cmds: (commits.__setitem__(0, commits[0] + 1), commit(cmds))[1]  # type: ignore[method-assign]
     applied: list[str] = []
-    apply_table = adapters["nftables"].apply_table
-    adapters["nftables"].apply_table = lambda *a, **kw: (applied.append(a[1]), apply_table(*a, **kw))  # type: ignore[method-assign]
+    apply_table, apply_tables = nft.apply_table, nft.apply_tables
+    nft.apply_table = lambda *a, **kw: (applied.append(a[1]), apply_table(*a, **kw))  # type: ignore[method-assign]
+    nft.apply_tables = lambda *a, **kw: (applied.append("tables"), apply_tables(*a, **kw))  # type: ignore[method-assign]
     try:
         first = agent.reconcile_once()
         assert sorted(first.wired) == [p.port_id for p in ports] and len(reports) == 1 and applied
