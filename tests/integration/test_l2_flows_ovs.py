@@ -122,3 +122,7 @@ def test_arp_responder_answers_on_br_tun(ovs_host: HostContext) -> None:  # noqa
     assert "tunnel" not in datapath_actions(ovs, "br-tun", f"{asks},arp_tpa=10.0.0.5"), trace  # back to br-int only
     trace = ovs.appctl("ofproto/trace", "br-tun", f"{asks},arp_tpa=10.0.0.6")
     assert "set_field:0x3e8->tun_id" in trace, trace
+    # a gratuitous request for a known address (an HA router moving here) goes to the peers
+    garp = f"in_port=patch-int,dl_vlan=11,{BCAST},arp,arp_op=1,arp_spa=10.0.0.5,arp_tpa=10.0.0.5,arp_sha=fa:16:3e:00:00:05"
+    trace = ovs.appctl("ofproto/trace", "br-tun", garp)
+    assert "set_field:0x3e8->tun_id" in trace and "arp_op=2" not in trace, trace

@@ -177,6 +177,9 @@ def test_arp_responder_flows() -> None:
     assert Flow(21, 0, "", "resubmit(,22)") in tun
     answers = [f for f in tun if f.table == 21 and f.priority == 1]
     assert answers == [Flow(21, 1, "arp,dl_vlan=11,arp_op=1,arp_tpa=10.0.0.5", arp_reply_actions("10.0.0.5", "fa:16:3e:00:00:05"))]
+    # a gratuitous request for that address (keepalived on an HA router's new active side) floods
+    assert [f for f in tun if f.table == 21 and f.priority == 2] == [
+        Flow(21, 2, "arp,dl_vlan=11,arp_op=1,arp_tpa=10.0.0.5,arp_spa=10.0.0.5", "resubmit(,22)")]
     off = desired_flows(L2Layout(local_vlans=NETS, tunnel_ports=PORTS, flood=LAYOUT.flood, arp_entries=entries))["br-tun"]
     assert not [f for f in off if f.table == 21 or "arp" in f.match]
 

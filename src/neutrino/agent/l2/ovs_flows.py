@@ -168,8 +168,12 @@ def tunnel_flows(layout: L2Layout) -> list[Flow]:
                   Flow(ARP_RESPONDER, 0, "", f"resubmit(,{FLOOD_TO_TUN})")]
     for lv in _tunnel_networks(layout):
         if layout.arp_responder:
-            flows += [Flow(ARP_RESPONDER, 1, f"arp,dl_vlan={lv.lvid},arp_op=1,arp_tpa={ip}", arp_reply_actions(ip, mac))
-                      for ip, mac in layout.arp_entries.get(lv.network_id, ())]
+            for ip, mac in layout.arp_entries.get(lv.network_id, ()):
+                asks = f"arp,dl_vlan={lv.lvid},arp_op=1,arp_tpa={ip}"
+                flows.append(Flow(ARP_RESPONDER, 1, asks, arp_reply_actions(ip, mac)))
+                # a gratuitous request (sender = target: an HA router's new active side announcing
+                # its address) is news for the peers, not a question: it floods, never answered here
+                flows.append(Flow(ARP_RESPONDER, 2, f"{asks},arp_spa={ip}", f"resubmit(,{FLOOD_TO_TUN})"))
         flows.append(Flow(tun_table, 1, f"tun_id={lv.segmentation_id}",
                           f"mod_vlan_vid:{lv.lvid},resubmit(,{LEARN_FROM_TUN})"))
         ports = sorted({layout.tunnel_ports[ip] for ip in layout.flood.get(lv.network_id, ()) if ip in layout.tunnel_ports})
