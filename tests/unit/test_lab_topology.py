@@ -30,7 +30,7 @@ def test_default_lab_is_the_seed():
     assert [h.tunnel_ip for h in lab.hosts] == [None, "172.31.0.1/24", "172.31.0.2/24", "172.31.0.3/24"]
     assert c2.netns == "seed-compute2" and c2.prefix == "seed-compute2-"
     assert c2.context.namespace("qdhcp-x") == "seed-compute2-qdhcp-x"
-    assert c2.ovs_dir == Path("/run/neutrino/lab/seed/compute2/ovs")
+    assert c2.ovs_dir == resolve.STATE_ROOT / "seed" / "compute2" / "ovs"  # NEUTRINO_LAB_DIR moves the root
     assert lab.outside is not None and lab.outside.address == "198.51.100.1/24"
     assert lab.vm_namespace("vm1") == "seed-vm-vm1"
     # the management network: every host's eth0, the root namespace first
