@@ -47,9 +47,12 @@ def zones(network_ids: Iterable[str]) -> dict[str, int]:
     return out
 
 
-UNTRACKED = "iifname @untracked notrack accept"
-"""Before the zone: a bridge of ``untracked_devices`` is not tracked (``accept`` ends only this
-raw chain; the state-mark chain then finds no state and sets no bit)."""
+ZONE = "ct zone set iifname map @zones accept"
+"""A tracked bridge's packet gets its zone and ends the raw chain: one lookup, as before the
+untracked set existed. Any other packet misses the map and goes on to ``UNTRACKED``."""
+UNTRACKED = "iifname @untracked notrack"
+"""After the zone: a bridge of ``untracked_devices`` is not tracked (the state-mark chain then
+finds no state and sets no bit); the rest (the host's own traffic) is tracked in zone 0."""
 
 
 def untracked_devices(ports: Sequence[BoundPort]) -> list[str]:
@@ -94,8 +97,8 @@ def ct_body(ports: Sequence[BoundPort]) -> str:
         "\tchain zone {",
         "\t\ttype filter hook prerouting priority -300; policy accept;",
         f"\t\t{rules.TUNNEL_IN}",
+        f"\t\t{ZONE}",
         f"\t\t{UNTRACKED}",
-        "\t\tct zone set iifname map @zones",
         "\t}",
     ]
     return "\n".join(lines) + "\n" + rules.CT_BODY
