@@ -87,12 +87,15 @@ def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float) -> tup
 
 def ruleset(bridge: str, tap: str, untracked: bool = False) -> tuple[str, str]:
     """(conntrack table, bridge table) shaped as the agent's for one unfiltered port."""
+    zones = "" if untracked else f'elements = {{ "{bridge}" : 77 }}'
+    members = f'elements = {{ "{bridge}" }}' if untracked else ""
     ct = f"""table inet hb-ct {{
-  map zones {{ typeof iifname : ct zone; elements = {{ "{bridge}" : 77 }} }}
+  set untracked {{ type ifname; {members} }}
+  map zones {{ typeof iifname : ct zone; {zones} }}
   chain zone {{ type filter hook prerouting priority raw; policy accept;
-    udp dport 4789 iifname != "qbr*" iifname != "brq*" notrack
-    {f'iifname "{bridge}" notrack accept' if untracked else ""}
-    ct zone set iifname map @zones
+    udp dport 4789 iifname != "qbr*" iifname != "brq*" notrack accept
+    ct zone set iifname map @zones accept
+    iifname @untracked notrack
   }}
   chain prerouting {{ type filter hook prerouting priority mangle; policy accept;
     iifname "qbr*" jump state_mark
