@@ -11,7 +11,11 @@ security groups at least 0.8x of bare veth; OVS paths no slower than the recipe'
 OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
-[--seconds N] [--rounds N]`` as root. Figures depend on the machine and its load; nothing asserts them.
+[--seconds N] [--rounds N] [--only MECHANISM] [--handbuilt VARIANT]... [--separate-networks]``
+as root: ``--handbuilt`` adds bench/lb_handbuilt.py's hand-built VXLAN path (``base``, or the
+lab's pieces joined by ``+``) to the Linux bridge lab's run, ``--separate-networks`` puts the
+pairs without security groups on networks of their own (docs/dataplane.md, "Throughput").
+Figures depend on the machine and its load; nothing asserts them.
 
 Like with like: the bare veth pair stays up for the whole run, and each path's measurement is
 paired with a bare veth measurement taken just before it (same lab up, same load), ``--rounds``
@@ -123,36 +127,55 @@ Sample = tuple[float, float]
 """(path Gb/s, the adjacent bare veth's Gb/s)"""
 
 
-def run_lab(mechanism: str, seconds: float, rounds: int) -> dict[str, list[Sample]]:
+def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, ...] = (),
+            separate: bool = False) -> dict[str, list[Sample]]:  # fmt: skip
+    """``handbuilt``: bench/lb_handbuilt.py variants measured beside the Linux bridge lab's
+    paths; ``separate``: the pairs without security groups on networks of their own (so that
+    no filtered port shares their bridge)."""
+    import lb_handbuilt
+    from types import SimpleNamespace
+
     name = f"bd{mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
     out: dict[str, list[Sample]] = {}
+    built = [lb_handbuilt.Path(RUN[:3], i, [] if v == "base" else v.split("+")) for i, v in enumerate(handbuilt)]
     try:
         lab = realize.up(lab_file(mechanism), name=name).lab
         cloud.start(lab)
         api = LabApi(lab)
-        nets = {}
+        nets: dict[tuple[str, bool | None], Any] = {}
         first = ("vlan", {"provider:network_type": "vlan", "provider:physical_network": "physnet1",
                           "provider:segmentation_id": 100}) if mechanism == "openvswitch" else (
                  "flat", {"provider:network_type": "flat", "provider:physical_network": "physnet1"})  # fmt: skip
         for kind, provider in (first, ("vxlan", {"provider:network_type": "vxlan"})):
-            net = api.request("POST", "networks", {"network": {"name": kind, **provider}})["network"]
-            cidr = "10.51.0.0/24" if kind == "vxlan" else "10.50.0.0/24"
-            api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4,
-                                                       "enable_dhcp": False}})  # fmt: skip
-            nets[kind] = net
+            for secured in (False, True) if separate and kind != "vlan" else (None,):
+                if kind == "flat" and secured is True:  # one flat network per physical network
+                    nets[(kind, True)] = nets[(kind, False)]
+                    continue
+                net = api.request("POST", "networks", {"network": {"name": kind, **provider}})["network"]
+                cidr = f"10.{51 if kind == 'vxlan' else 50}.{int(bool(secured))}.0/24"
+                api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4,
+                                                           "enable_dhcp": False}})  # fmt: skip
+                nets[(kind, secured)] = net
         label = "OVS" if mechanism == "openvswitch" else "linuxbridge"
-        pairs = {}
-        for kind, net in nets.items():
+        pairs: dict[str, Any] = {}
+        for kind in dict.fromkeys(k for k, _ in nets):
             for secured in (False, True):
+                net = nets.get((kind, secured), nets.get((kind, None)))
                 a, b = pair(lab, api, net, f"{kind[:2]}{'s' if secured else 'n'}", secured)
                 wait_active(api, [a, b])
                 programs.run(["ping", "-c", "3", "-i", "0.2", "-W", "1", b.ip.split("/")[0]], netns=a.netns, check=False)
                 pairs[f"{label} {kind}{' + security groups' if secured else ''}"] = (a, b)
+        for variant, path in zip(handbuilt, built):
+            path.up()
+            vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(path.vms, path.inner)]
+            pairs[f"hand-built vxlan ({variant})"] = (vm[0], vm[1])
         for _ in range(rounds):
             for path, (a, b) in pairs.items():
                 base = bare_veth(seconds)
                 out.setdefault(path, []).append((iperf(a.netns, b.netns, b.ip.split("/")[0], seconds), base))
     finally:
+        for path in built:
+            path.down()
         if name in state.labs():
             cloud.stop(state.load(name))
         teardown.down(name)
@@ -185,13 +208,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=("openvswitch", "linuxbridge"), help="one mechanism's lab only")
+    parser.add_argument("--handbuilt", action="append", default=[], metavar="VARIANT",
+                        help="with the Linux bridge lab, also a hand-built VXLAN path (bench/lb_handbuilt.py: base, "
+                             "or pieces joined by +)")
+    parser.add_argument("--separate-networks", action="store_true",
+                        help="pairs without security groups on networks of their own (their bridges then carry "
+                             "no filtered port and are not tracked)")
     args = parser.parse_args()
     samples: dict[str, list[Sample]] = {}
     try:
         bare_veth_up()
         for mechanism in ("openvswitch", "linuxbridge"):
             if args.only in (None, mechanism):
-                samples.update(run_lab(mechanism, args.seconds, args.rounds))
+                extra = tuple(args.handbuilt) if mechanism == "linuxbridge" else ()
+                samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks))
     finally:
         bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)

@@ -58,3 +58,31 @@ def test_a_removed_rule_deletes_what_it_matched_in_the_ports_zone():
     assert conntrack.removed_rule_filters([], [after]) == []  # a new port has nothing to forget
     trusted = dataclasses.replace(after, device_owner="network:dhcp")
     assert conntrack.removed_rule_filters([before], [trusted]) == []
+
+
+def test_bridges_without_a_filtered_port_are_left_untracked():
+    """A network's brq is tracked while one of its ports on the host is filtered; an unfiltered
+    port's qbr never is; trusted (network:*) ports do not make a network tracked."""
+    filtered = port("p1aaaaaaaa-1", NET_A)
+    open_port = dataclasses.replace(port("p2bbbbbbbb-2", NET_B), port_security_enabled=False)
+    dhcp = port("p3bbbbbbbb-3", NET_B, owner="network:dhcp")
+    untracked = conntrack.untracked_devices([filtered, open_port, dhcp])
+    assert untracked == [f"brq{NET_B[:11]}", "qbrp2bbbbbbbb-", "qbrp3bbbbbbbb-"]
+    devices = conntrack.zone_devices([filtered, open_port, dhcp])
+    assert set(devices) == {f"brq{NET_A[:11]}", "qbrp1aaaaaaaa-"}
+    assert devices[f"brq{NET_A[:11]}"] == conntrack.zones([NET_A, NET_B])[NET_A]  # zones over every network
+    # a filtered port on the same network makes its brq tracked again; the open port's qbr stays untracked
+    both = conntrack.untracked_devices([filtered, open_port, dataclasses.replace(filtered, port_id="p4bbbbbbbb-4", network_id=NET_B)])
+    assert both == ["qbrp2bbbbbbbb-"]
+    assert conntrack.untracked_devices([]) == []
+
+
+def test_untracked_bridges_are_notrack_before_the_zone():
+    open_port = dataclasses.replace(port("p2bbbbbbbb-2", NET_B), port_security_enabled=False)
+    body = conntrack.ct_body([open_port])
+    untracked = body.split("set untracked {")[1].split("}")[0]
+    assert f'"brq{NET_B[:11]}"' in untracked and '"qbrp2bbbbbbbb-"' in untracked
+    zone_chain = body.split("chain zone {")[1].split("}")[0]
+    # a tracked bridge's packet takes one lookup (the zone, then accept); only a miss reaches the set
+    assert zone_chain.index(rules.TUNNEL_IN) < zone_chain.index(conntrack.ZONE) < zone_chain.index(conntrack.UNTRACKED)
+    assert "set untracked {\n\t\ttype ifname\n\t}" in conntrack.ct_body([])  # an empty set is still declared

@@ -302,7 +302,7 @@ def test_the_hosts_own_vxlan_underlay_is_not_tracked() -> None:
     only when it does not enter a tracked bridge, so a tenant's own VXLAN stays stateful."""
     out = rules.CT_BODY.split("chain tunnel_out {")[1]
     assert "hook output priority -300" in out and "udp dport 4789 notrack" in out
-    assert rules.TUNNEL_IN == 'udp dport 4789 iifname != "qbr*" iifname != "brq*" notrack'
+    assert rules.TUNNEL_IN == 'udp dport 4789 iifname != "qbr*" iifname != "brq*" notrack accept'
 
 
 def test_sysctl_check() -> None:

@@ -8,7 +8,9 @@ gets a chain at raw priority (before conntrack) that sets ``ct zone`` from the b
 enters: a network's ``brq`` bridge (Linux bridge agent) or a port's ``qbr`` (hybrid plug) map
 to that network's zone. Zones come from the network id (a hash into 1..65000, probing past a
 zone taken by another network on the host, networks in id order), so they need no state and
-an agent restart computes the same ones.
+an agent restart computes the same ones. A bridge that carries no filtered port's traffic
+(a network without a filtered port on this host, an unfiltered port's qbr) is not tracked at
+all: nothing reads its state (``untracked_devices``).
 
 Removal. When a port's rules lose one, its established connections would go on through the
 ``ct state established`` accept; as Neutron does, the entries that rule matched are deleted
@@ -45,27 +47,58 @@ def zones(network_ids: Iterable[str]) -> dict[str, int]:
     return out
 
 
+ZONE = "ct zone set iifname map @zones accept"
+"""A tracked bridge's packet gets its zone and ends the raw chain: one lookup, as before the
+untracked set existed. Any other packet misses the map and goes on to ``UNTRACKED``."""
+UNTRACKED = "iifname @untracked notrack"
+"""After the zone: a bridge of ``untracked_devices`` is not tracked (the state-mark chain then
+finds no state and sets no bit); the rest (the host's own traffic) is tracked in zone 0."""
+
+
+def untracked_devices(ports: Sequence[BoundPort]) -> list[str]:
+    """Bridges that carry no filtered port's traffic, left untracked (NOTRACK at raw priority):
+    the ``brq`` of a network none of whose ports on this host is filtered, and the ``qbr`` of
+    each unfiltered port. Every packet of a filtered port crosses its own ``qbr`` or its
+    network's ``brq`` in both directions, so its state is still complete; what goes is a
+    conntrack pass per packet and bridge for traffic no rule reads (docs/dataplane.md,
+    "Throughput")."""
+    filtered_nets = {p.network_id for p in ports if rules.filtered(p)}
+    out = {device(BRIDGE_PREFIX, p.network_id) for p in ports if p.network_id not in filtered_nets}
+    out.update(device(QBR, p.port_id) for p in ports if not rules.filtered(p))
+    return sorted(out)
+
+
 def zone_devices(ports: Sequence[BoundPort]) -> dict[str, int]:
-    """Bridge name -> zone: each network's brq and each port's qbr."""
+    """Bridge name -> zone: each network's brq and each port's qbr, those left untracked
+    aside. The zones are computed over every network present, so a network keeps its zone
+    when another one's ports change."""
     by_net = zones(p.network_id for p in ports)
     out = {device(BRIDGE_PREFIX, net): zone for net, zone in by_net.items()}
     out.update({device(QBR, p.port_id): by_net[p.network_id] for p in ports})
+    for name in untracked_devices(ports):
+        out.pop(name, None)
     return out
 
 
+def _elements(items: list[str]) -> list[str]:
+    if not items:
+        return []
+    return ["\t\telements = {", *(f"\t\t\t{item}," for item in items[:-1]), f"\t\t\t{items[-1]}", "\t\t}"]
+
+
 def ct_body(ports: Sequence[BoundPort]) -> str:
-    """The CT table: the zone map and chain, then the constant state-mark chain."""
+    """The CT table: the untracked set, the zone map and chain, then the constant state-mark chain."""
     devices = zone_devices(ports)
-    lines = ["\tmap zones {", "\t\ttypeof iifname : ct zone"]
-    if devices:
-        items = [f'"{dev}" : {zone}' for dev, zone in sorted(devices.items())]
-        lines += ["\t\telements = {", *(f"\t\t\t{item}," for item in items[:-1]), f"\t\t\t{items[-1]}", "\t\t}"]
+    lines = ["\tset untracked {", "\t\ttype ifname", *_elements([f'"{dev}"' for dev in untracked_devices(ports)]), "\t}"]
+    lines += ["\tmap zones {", "\t\ttypeof iifname : ct zone"]
+    lines += _elements([f'"{dev}" : {zone}' for dev, zone in sorted(devices.items())])
     lines += [
         "\t}",
         "\tchain zone {",
         "\t\ttype filter hook prerouting priority -300; policy accept;",
         f"\t\t{rules.TUNNEL_IN}",
-        "\t\tct zone set iifname map @zones",
+        f"\t\t{ZONE}",
+        f"\t\t{UNTRACKED}",
         "\t}",
     ]
     return "\n".join(lines) + "\n" + rules.CT_BODY

@@ -68,9 +68,10 @@ CT_BODY = "\n".join(
        f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
        "\t}"]
 )  # fmt: skip
-TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} " + " ".join(f'iifname != "{prefix}*"' for prefix in CT_BRIDGES) + " notrack"
+TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} " + " ".join(f'iifname != "{prefix}*"' for prefix in CT_BRIDGES) + " notrack accept"
 """The raw-priority rule (in ``conntrack.ct_body``'s zone chain) that leaves the arriving
-underlay untracked; a tenant's own VXLAN inside a bridge stays tracked like any UDP."""
+underlay untracked (``accept`` ends that chain: no zone lookup for it); a tenant's own VXLAN
+inside a bridge stays tracked like any UDP."""
 """Runs after conntrack (-200) for IP bridged through a qbr; constant, so apply it once."""
 
 STATE = [
