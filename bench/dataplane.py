@@ -11,7 +11,9 @@ security groups at least 0.8x of bare veth; OVS paths no slower than the recipe'
 OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
-[--seconds N] [--rounds N]`` as root. Figures depend on the machine and its load; nothing asserts them.
+[--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N]`` as root; ``--ovs-mtu 9000`` gives the
+OVS lab a jumbo underlay (its VXLAN network then has MTU 8950: fewer, larger packets through
+the userspace datapath, docs/dataplane.md, "Performance of the userspace datapath"). Figures depend on the machine and its load; nothing asserts them.
 
 Like with like: the bare veth pair stays up for the whole run, and each path's measurement is
 paired with a bare veth measurement taken just before it (same lab up, same load), ``--rounds``
@@ -85,9 +87,10 @@ def bare_veth(seconds: float) -> float:
     return iperf(BARE[0], BARE[1], "10.99.0.2", seconds)
 
 
-def lab_file(mechanism: str) -> topology.LabFile:
+def lab_file(mechanism: str, mtu: int = 1500) -> topology.LabFile:
+    """``mtu``: of the lab's underlay links, and so the server's ``global_physnet_mtu``."""
     doc: dict[str, Any] = {
-        "defaults": {"mechanism": mechanism},
+        "defaults": {"mechanism": mechanism, "mtu": mtu},
         "external_network": None,
         "hosts": {"controller": {"roles": ["controller"]}, "compute1": {"roles": ["compute"]},
                   "compute2": {"roles": ["compute"]}},
@@ -123,11 +126,11 @@ Sample = tuple[float, float]
 """(path Gb/s, the adjacent bare veth's Gb/s)"""
 
 
-def run_lab(mechanism: str, seconds: float, rounds: int) -> dict[str, list[Sample]]:
+def run_lab(mechanism: str, seconds: float, rounds: int, mtu: int = 1500) -> dict[str, list[Sample]]:
     name = f"bd{mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
     out: dict[str, list[Sample]] = {}
     try:
-        lab = realize.up(lab_file(mechanism), name=name).lab
+        lab = realize.up(lab_file(mechanism, mtu), name=name).lab
         cloud.start(lab)
         api = LabApi(lab)
         nets = {}
@@ -141,13 +144,14 @@ def run_lab(mechanism: str, seconds: float, rounds: int) -> dict[str, list[Sampl
                                                        "enable_dhcp": False}})  # fmt: skip
             nets[kind] = net
         label = "OVS" if mechanism == "openvswitch" else "linuxbridge"
+        jumbo = f" (MTU {mtu})" if mtu != 1500 else ""
         pairs = {}
         for kind, net in nets.items():
             for secured in (False, True):
                 a, b = pair(lab, api, net, f"{kind[:2]}{'s' if secured else 'n'}", secured)
                 wait_active(api, [a, b])
                 programs.run(["ping", "-c", "3", "-i", "0.2", "-W", "1", b.ip.split("/")[0]], netns=a.netns, check=False)
-                pairs[f"{label} {kind}{' + security groups' if secured else ''}"] = (a, b)
+                pairs[f"{label} {kind}{' + security groups' if secured else ''}{jumbo}"] = (a, b)
         for _ in range(rounds):
             for path, (a, b) in pairs.items():
                 base = bare_veth(seconds)
@@ -185,13 +189,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=("openvswitch", "linuxbridge"), help="one mechanism's lab only")
+    parser.add_argument("--ovs-mtu", type=int, default=1500,
+                        help="underlay MTU of the OVS lab (and its server's global_physnet_mtu): 9000 for a jumbo underlay")  # fmt: skip
     args = parser.parse_args()
     samples: dict[str, list[Sample]] = {}
     try:
         bare_veth_up()
         for mechanism in ("openvswitch", "linuxbridge"):
             if args.only in (None, mechanism):
-                samples.update(run_lab(mechanism, args.seconds, args.rounds))
+                mtu = args.ovs_mtu if mechanism == "openvswitch" else 1500
+                samples.update(run_lab(mechanism, args.seconds, args.rounds, mtu))
     finally:
         bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)
