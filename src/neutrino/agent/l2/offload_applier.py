@@ -1,7 +1,7 @@
 """Apply the offload decisions of ``agent/l2/offloads.py`` on the host, once per pass.
 
 Detects the facts (again after every resync, so a vswitchd restarted with userspace TSO is
-seen), writes ``userspace-tso-enable`` when the decision says so, logs the decision once per
+seen; the probe of the vswitchd binary once per agent), writes ``userspace-tso-enable`` when the decision says so, logs the decision once per
 change, and sets TX offload on each wired hybrid port's ``qvb`` device. A device is checked
 with ethtool only when it is new (its MAC differs: a fresh veth) or the wanted state changed,
 so a pass over unchanged ports costs one netlink dump.
@@ -24,6 +24,8 @@ class OffloadApplier:
         self.datapath_type, self.tso_ports = datapath_type, tso_ports
         self.decision: offloads.OffloadDecision | None = None
         self._version: tuple[int, ...] | None = None
+        self._probe: tuple[bool, bool] | None = None
+        self._probed = False
         self._logged = ""
         self._applied: dict[str, tuple[str, bool]] = {}
         """bridge-end device -> (its MAC when set, TX offload on)."""
@@ -38,10 +40,14 @@ class OffloadApplier:
             return self.decision
         kernel = self.datapath_type == "system"
         if self._version is None:
-            self._version = offloads.parse_version(self.adapter.vswitchd_version())
+            line = self.adapter.vswitchd_version()
+            self._version = offloads.parse_version(line)
+            if not kernel and not self._probed:  # once per agent: the binary's answer (cached per machine)
+                self._probe, self._probed = self.adapter.tso_probe(line), True
+        keeps, tunnels = self._probe if self._probe is not None else (None, None)
         facts = offloads.SwitchFacts(
             kernel_module=kernel, version=self._version, setting=None if kernel else self.adapter.tso_setting(),
-            tso_active=None if kernel else self.adapter.tso_active(),
+            tso_active=None if kernel else self.adapter.tso_active(), keeps_segment_size=keeps, tunnels_offloaded=tunnels,
         )  # fmt: skip
         decision = offloads.decide(facts, self.tso_ports)
         if decision.write_setting is not None:
