@@ -104,7 +104,9 @@ def test_the_server_takes_the_underlay_mtu_of_the_lab_file(tmp_path: Path) -> No
 
     seed = resolve.resolve(topology.default_lab(), name="ab", root=tmp_path)
     assert nodes.ml2_settings(seed)["global_physnet_mtu"] == 1500
-    jumbo = resolve.resolve(topology.parse({"defaults": {"mtu": 9000}, "hosts": {"c1": {"roles": ["compute"]}}}),
+    jumbo = resolve.resolve(topology.parse({"defaults": {"mtu": 9000}, "hosts": {"c1": {"roles": ["compute"]}},
+                                            "server": {"physical_network_mtus": {"physnet1": 1500}}}),
                             name="cd", root=tmp_path)  # fmt: skip
     nodes.write_configs(jumbo)
-    assert load_server_settings(tmp_path / "cd" / "server.toml").global_physnet_mtu == 9000
+    loaded = load_server_settings(tmp_path / "cd" / "server.toml")
+    assert loaded.global_physnet_mtu == 9000 and loaded.physical_network_mtus == {"physnet1": 1500}

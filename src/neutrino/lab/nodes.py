@@ -172,8 +172,15 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
 
 
 def render_server_toml(settings: dict[str, Any]) -> str:
-    """Strings, numbers and string lists: JSON's spelling of each is valid TOML."""
-    return "[server]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    """Strings, numbers and string lists: JSON's spelling of each is valid TOML; a table (such
+    as ``physical_network_mtus``) becomes an inline table of those."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{json.dumps(str(k))} = {json.dumps(x)}" for k, x in v.items()) + "}"
+        return json.dumps(v)
+
+    return "[server]\n" + "".join(f"{k} = {value(v)}\n" for k, v in settings.items())
 
 
 def write_configs(
