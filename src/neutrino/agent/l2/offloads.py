@@ -124,11 +124,11 @@ def _decide(facts: SwitchFacts, tso_ports: bool) -> OffloadDecision:
     if facts.setting is None:
         when = "active" if active else "takes effect when ovs-vswitchd restarts"
         return OffloadDecision("netdev", "true", active, f"userspace datapath, OVS {version}: {SETTING}=true written ({when}) "
-                               "for userspace_tso_ports; instances on tunnelled networks keep TSO off", True)  # fmt: skip
+                               "for instance offloads (userspace_tso_ports or the probe)", True)  # fmt: skip
     if facts.setting.lower() != "true":
         return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: {SETTING}={facts.setting} set "
                                f"by the operator, left alone; TSO {now}", tso_ports)  # fmt: skip
-    use = ("; instances on flat and VLAN networks use it (userspace_tso_ports)" if tso_ports
+    use = ("; instances use it (userspace_tso_ports or the probe)" if tso_ports
            else "; instances do not use it (no userspace_tso_ports)")  # fmt: skip
     state = "active" if active else "configured, not active until ovs-vswitchd restarts"
     return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: userspace TSO {state}{use}", tso_ports)
