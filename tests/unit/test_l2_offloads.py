@@ -207,3 +207,29 @@ def test_applier_probes_once_and_follows_what_the_probe_found(world):  # noqa: F
     kernel = FakeHost()
     OffloadApplier("c1", kernel, kernel, None, "system")([])
     assert "probe" not in kernel.calls
+
+
+def test_a_network_below_its_wires_mtu_keeps_qvb_offload_off_where_ovs_cuts_by_the_mtu():
+    """Measured: VLAN network at 1500 on 9000-byte links, TSO on: the stream stalled (OVS 3.1
+    gives offloaded packets the wire's MTU as segment size)."""
+    on = offloads.decide(facts(setting="true", active=True), tso_ports=True)
+    ports = [("qvoa", "vlan", 1500, "physnet1"), ("qvob", "vlan", 9000, "physnet1"), ("qvoc", "flat", 1500, "physnet2"),
+             ("qvod", "vlan")]  # fmt: skip
+    assert offloads.wanted_tx(on, ports, {"physnet1": 9000}) == {"qvba": False, "qvbb": True, "qvbc": True, "qvbd": True}
+    assert offloads.wanted_tx(on, ports)["qvba"]  # wire MTU unknown: as before
+    keeps = offloads.decide(offloads.SwitchFacts(False, OVS_31, "true", True, True, False))
+    assert offloads.wanted_tx(keeps, ports, {"physnet1": 9000})["qvba"]  # it keeps the segment size: no stall
+
+
+def test_applier_reads_the_wire_mtu_from_the_physnet_bridge_device(world):  # noqa: F811
+    @dataclass
+    class MtuLink:
+        name: str
+        address: str
+        mtu: int
+
+    host = FakeHost(setting="true", active=True)
+    host.links = lambda netns=None: [MtuLink("qvba", "02:00:00:00:00:01", 1500), MtuLink("br-physnet1", "02:00:00:00:00:09", 9000)]
+    applier = OffloadApplier("c1", host, host, "ns", "netdev", tso_ports=True, physnet_bridges={"physnet1": "br-physnet1"})
+    applier([("qvoa", "vlan", 1500, "physnet1")])
+    assert host.tx == {"qvba": False}

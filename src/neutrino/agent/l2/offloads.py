@@ -72,6 +72,9 @@ class OffloadDecision:
     that vswitchd keeps the sender's segment size)."""
     tso_tunnels: bool = False
     """Instances on tunnelled networks may too (the probe found that vswitchd tunnels them)."""
+    cuts_by_mtu: bool = True
+    """vswitchd gives an offloaded packet its output port's MTU as segment size (OVS 3.1; the
+    probe found otherwise: False). A flat or VLAN network below its wire's MTU then stalls TCP."""
 
 
 def datapath_for(kernel_module: bool) -> str:
@@ -104,7 +107,8 @@ def decide(facts: SwitchFacts, tso_ports: bool = False) -> OffloadDecision:
     instance offloads; so without it the key is not written."""
     decision = _decide(facts, tso_ports or bool(facts.keeps_segment_size))
     tunnels = bool(facts.tunnels_offloaded) and decision.tso_ports
-    return dataclasses.replace(decision, message=decision.message + _probed(facts), tso_tunnels=tunnels)
+    return dataclasses.replace(decision, message=decision.message + _probed(facts), tso_tunnels=tunnels,
+                               cuts_by_mtu=not facts.keeps_segment_size)  # fmt: skip
 
 
 def _decide(facts: SwitchFacts, tso_ports: bool) -> OffloadDecision:
@@ -134,13 +138,19 @@ def _decide(facts: SwitchFacts, tso_ports: bool) -> OffloadDecision:
     return OffloadDecision("netdev", None, active, f"userspace datapath, OVS {version}: userspace TSO {state}{use}", tso_ports)
 
 
-def port_offload(decision: OffloadDecision, network_type: str | None) -> bool:
-    """May the bridge end of this port's plug hand OVS packets with a partial checksum or TSO?"""
+def port_offload(decision: OffloadDecision, network_type: str | None, mtu: int | None = None,
+                 wire_mtu: int | None = None) -> bool:  # fmt: skip
+    """May the bridge end of this port's plug hand OVS packets with a partial checksum or TSO?
+    ``mtu``: the port's network's; ``wire_mtu``: its physical network's link (a flat or VLAN
+    network below it gets segments cut for the wire where vswitchd cuts by the output MTU:
+    docs/dataplane.md, "OVS VXLAN on the userspace datapath")."""
     if decision.datapath_type == "system":
         return True
     if not (decision.tso_active and decision.tso_ports and network_type is not None):
         return False
-    return network_type not in TUNNEL_TYPES or decision.tso_tunnels
+    if network_type in TUNNEL_TYPES:
+        return decision.tso_tunnels
+    return not (decision.cuts_by_mtu and mtu and wire_mtu and mtu < wire_mtu)
 
 
 def bridge_end(vif_name: str) -> str | None:
@@ -150,12 +160,17 @@ def bridge_end(vif_name: str) -> str | None:
     return None
 
 
-def wanted_tx(decision: OffloadDecision, ports: list[tuple[str, str | None]]) -> dict[str, bool]:
-    """``{bridge-end device: TX offload on?}`` for the (OVS port name, network type) of the
-    wired ports that have a hybrid plug."""
+PortPath = tuple  # (OVS port name, network type[, network MTU, physical network])
+
+
+def wanted_tx(decision: OffloadDecision, ports: list[PortPath], wire_mtus: dict[str, int] | None = None) -> dict[str, bool]:
+    """``{bridge-end device: TX offload on?}`` for the (OVS port name, network type, and
+    optionally network MTU and physical network) of the wired ports that have a hybrid plug;
+    ``wire_mtus``: the MTU of each physical network's link."""
     out = {}
-    for vif, network_type in ports:
+    for vif, network_type, *more in ports:
         dev = bridge_end(vif)
         if dev is not None:
-            out[dev] = port_offload(decision, network_type)
+            mtu, physnet = (more + [None, None])[:2]
+            out[dev] = port_offload(decision, network_type, mtu, (wire_mtus or {}).get(physnet) if physnet else None)
     return out
