@@ -221,7 +221,7 @@ def test_a_network_below_its_wires_mtu_keeps_qvb_offload_off_where_ovs_cuts_by_t
     assert offloads.wanted_tx(keeps, ports, {"physnet1": 9000})["qvba"]  # it keeps the segment size: no stall
 
 
-def test_applier_reads_the_wire_mtu_from_the_physnet_bridge_device(world):  # noqa: F811
+def test_applier_reads_the_wire_mtu_from_the_physnet_bridges_devices(world):  # noqa: F811
     @dataclass
     class MtuLink:
         name: str
@@ -229,7 +229,9 @@ def test_applier_reads_the_wire_mtu_from_the_physnet_bridge_device(world):  # no
         mtu: int
 
     host = FakeHost(setting="true", active=True)
-    host.links = lambda netns=None: [MtuLink("qvba", "02:00:00:00:00:01", 1500), MtuLink("br-physnet1", "02:00:00:00:00:09", 9000)]
-    applier = OffloadApplier("c1", host, host, "ns", "netdev", tso_ports=True, physnet_bridges={"physnet1": "br-physnet1"})
-    applier([("qvoa", "vlan", 1500, "physnet1")])
+    host.links = lambda netns=None: [MtuLink("qvba", "02:00:00:00:00:01", 1500), MtuLink("eth1", "02:00:00:00:00:09", 9000)]
+    applier = OffloadApplier("c1", host, host, "ns", "netdev", tso_ports=True)
+    applier([("qvoa", "vlan", 1500, "physnet1")], {"physnet1": ["eth1"]})
     assert host.tx == {"qvba": False}
+    applier([("qvoa", "vlan", 1500, "physnet1")], {"physnet1": ["gone"]})  # wire unknown: as before
+    assert host.tx == {"qvba": True}

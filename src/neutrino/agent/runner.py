@@ -87,8 +87,7 @@ class HostAgent:
                 adapters.openflow,
                 firewall=firewall,
                 offloads=adapters.offloads and OffloadApplier(host.name, adapters.offloads, adapters.netlink, host.netns,
-                                                              settings.datapath_type, settings.userspace_tso_ports,
-                                                              settings.bridge_mappings),
+                                                              settings.datapath_type, settings.userspace_tso_ports),
             )
             plug = adapters.plug or adapters.ovsdb
         self._vswitchd_pid: int | None = None

@@ -19,11 +19,9 @@ LOG = logging.getLogger(__name__)
 
 class OffloadApplier:
     def __init__(self, host_name: str, adapter: Any, netlink: Any, netns: str | None, datapath_type: str,
-                 tso_ports: bool = False, physnet_bridges: dict[str, str] | None = None) -> None:  # fmt: skip
+                 tso_ports: bool = False) -> None:  # fmt: skip
         self.host_name, self.adapter, self.netlink, self.netns = host_name, adapter, netlink, netns
         self.datapath_type, self.tso_ports = datapath_type, tso_ports
-        self.physnet_bridges = dict(physnet_bridges or {})
-        """physnet -> its OVS bridge, whose internal device takes the MTU of the bridge's wire."""
         self.decision: offloads.OffloadDecision | None = None
         self._version: tuple[int, ...] | None = None
         self._probe: tuple[bool, bool] | None = None
@@ -61,9 +59,10 @@ class OffloadApplier:
             self.decision = decision
         return decision
 
-    def __call__(self, ports: list[offloads.PortPath]) -> int:
+    def __call__(self, ports: list[offloads.PortPath], wires: dict[str, list[str]] | None = None) -> int:
         """(OVS port name, network type, network MTU, physical network) of the wired ports ->
-        how many devices changed."""
+        how many devices changed. ``wires``: per physical network, the kernel devices on its OVS
+        bridge (their smallest MTU is the wire's)."""
         decision = self._decide()
         want = offloads.wanted_tx(decision, ports)
         for gone in set(self._applied) - set(want):
@@ -71,8 +70,12 @@ class OffloadApplier:
         if not want:
             return 0
         links = {link.name: link for link in self.netlink.links(netns=self.netns)}
-        wires = {net: getattr(links.get(br), "mtu", None) for net, br in self.physnet_bridges.items()}
-        want = offloads.wanted_tx(decision, ports, {net: mtu for net, mtu in wires.items() if mtu})
+        wire_mtus = {}
+        for net, devs in (wires or {}).items():
+            found = [links[d].mtu for d in devs if d in links and getattr(links[d], "mtu", None)]
+            if found:
+                wire_mtus[net] = min(found)
+        want = offloads.wanted_tx(decision, ports, wire_mtus)
         macs = {name: link.address for name, link in links.items() if name in want}
         changed = 0
         for dev, on in sorted(want.items()):
