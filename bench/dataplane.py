@@ -11,11 +11,14 @@ security groups at least 0.8x of bare veth; OVS paths no slower than the recipe'
 OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
-[--seconds N] [--rounds N] [--only MECHANISM] [--handbuilt VARIANT]... [--separate-networks]``
-as root: ``--handbuilt`` adds bench/lb_handbuilt.py's hand-built VXLAN path (``base``, or the
-lab's pieces joined by ``+``) to the Linux bridge lab's run, ``--separate-networks`` puts the
-pairs without security groups on networks of their own (docs/dataplane.md, "Throughput").
-Figures depend on the machine and its load; nothing asserts them.
+[--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--handbuilt VARIANT]...
+[--separate-networks]`` as root: ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its VXLAN
+network then has MTU 8950: fewer, larger packets through the userspace datapath,
+docs/dataplane.md, "Performance of the userspace datapath"); ``--handbuilt`` adds
+bench/lb_handbuilt.py's hand-built VXLAN path (``base``, or the lab's pieces joined by ``+``) to
+the Linux bridge lab's run, ``--separate-networks`` puts the pairs without security groups on
+networks of their own (docs/dataplane.md, "Throughput"). Figures depend on the machine and its
+load; nothing asserts them.
 
 Like with like: the bare veth pair stays up for the whole run, and each path's measurement is
 paired with a bare veth measurement taken just before it (same lab up, same load), ``--rounds``
@@ -89,9 +92,10 @@ def bare_veth(seconds: float) -> float:
     return iperf(BARE[0], BARE[1], "10.99.0.2", seconds)
 
 
-def lab_file(mechanism: str) -> topology.LabFile:
+def lab_file(mechanism: str, mtu: int = 1500) -> topology.LabFile:
+    """``mtu``: of the lab's underlay links, and so the server's ``global_physnet_mtu``."""
     doc: dict[str, Any] = {
-        "defaults": {"mechanism": mechanism},
+        "defaults": {"mechanism": mechanism, "mtu": mtu},
         "external_network": None,
         "hosts": {"controller": {"roles": ["controller"]}, "compute1": {"roles": ["compute"]},
                   "compute2": {"roles": ["compute"]}},
@@ -128,10 +132,10 @@ Sample = tuple[float, float]
 
 
 def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, ...] = (),
-            separate: bool = False) -> dict[str, list[Sample]]:  # fmt: skip
+            separate: bool = False, mtu: int = 1500) -> dict[str, list[Sample]]:  # fmt: skip
     """``handbuilt``: bench/lb_handbuilt.py variants measured beside the Linux bridge lab's
     paths; ``separate``: the pairs without security groups on networks of their own (so that
-    no filtered port shares their bridge)."""
+    no filtered port shares their bridge); ``mtu``: the lab's underlay MTU."""
     import lb_handbuilt
     from types import SimpleNamespace
 
@@ -139,7 +143,7 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
     out: dict[str, list[Sample]] = {}
     built = [lb_handbuilt.Path(RUN[:3], i, [] if v == "base" else v.split("+")) for i, v in enumerate(handbuilt)]
     try:
-        lab = realize.up(lab_file(mechanism), name=name).lab
+        lab = realize.up(lab_file(mechanism, mtu), name=name).lab
         cloud.start(lab)
         api = LabApi(lab)
         nets: dict[tuple[str, bool | None], Any] = {}
@@ -157,6 +161,7 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
                                                            "enable_dhcp": False}})  # fmt: skip
                 nets[(kind, secured)] = net
         label = "OVS" if mechanism == "openvswitch" else "linuxbridge"
+        jumbo = {"vlan": f" (MTU {mtu})", "vxlan": f" (MTU {mtu - 50})"} if mtu != 1500 else {}
         pairs: dict[str, Any] = {}
         for kind in dict.fromkeys(k for k, _ in nets):
             for secured in (False, True):
@@ -164,7 +169,7 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
                 a, b = pair(lab, api, net, f"{kind[:2]}{'s' if secured else 'n'}", secured)
                 wait_active(api, [a, b])
                 programs.run(["ping", "-c", "3", "-i", "0.2", "-W", "1", b.ip.split("/")[0]], netns=a.netns, check=False)
-                pairs[f"{label} {kind}{' + security groups' if secured else ''}"] = (a, b)
+                pairs[f"{label} {kind}{' + security groups' if secured else ''}{jumbo.get(kind, '')}"] = (a, b)
         for variant, path in zip(handbuilt, built):
             path.up()
             vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(path.vms, path.inner)]
@@ -214,6 +219,8 @@ def main() -> int:
     parser.add_argument("--separate-networks", action="store_true",
                         help="pairs without security groups on networks of their own (their bridges then carry "
                              "no filtered port and are not tracked)")
+    parser.add_argument("--ovs-mtu", type=int, default=1500,
+                        help="underlay MTU of the OVS lab (and its server's global_physnet_mtu): 9000 for a jumbo underlay")  # fmt: skip
     args = parser.parse_args()
     samples: dict[str, list[Sample]] = {}
     try:
@@ -221,7 +228,8 @@ def main() -> int:
         for mechanism in ("openvswitch", "linuxbridge"):
             if args.only in (None, mechanism):
                 extra = tuple(args.handbuilt) if mechanism == "linuxbridge" else ()
-                samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks))
+                mtu = args.ovs_mtu if mechanism == "openvswitch" else 1500
+                samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu))
     finally:
         bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)

@@ -19,6 +19,20 @@ from fastapi.testclient import TestClient
 from neutrino.config import load_server_settings
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tso_probe_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Agents and labs started by tests (and their child processes, which inherit the
+    environment) keep the OVS TSO probe's answer in the session's temporary directory, not in
+    /run/neutrino: a test run leaves the host as it found it."""
+    old = os.environ.get("NEUTRINO_TSO_PROBE_CACHE")
+    os.environ["NEUTRINO_TSO_PROBE_CACHE"] = str(tmp_path_factory.mktemp("tso-probe") / "ovs-tso-probe.json")
+    yield
+    if old is None:
+        os.environ.pop("NEUTRINO_TSO_PROBE_CACHE", None)
+    else:
+        os.environ["NEUTRINO_TSO_PROBE_CACHE"] = old
+
+
 class Api:
     """A thin test client speaking as one project (noauth headers) to the in-process server."""
 

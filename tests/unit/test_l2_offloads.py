@@ -102,6 +102,12 @@ class FakeHost:
     def tso_active(self):
         return self.active
 
+    def tso_probe(self, version):
+        self.calls.append("probe")
+        return self.probe
+
+    probe: tuple[bool, bool] | None = None
+
     def set_tx(self, dev: str, on: bool) -> bool:
         self.calls.append(f"ethtool {dev}")
         changed = self.tx.get(dev, True) != on
@@ -178,3 +184,54 @@ def test_applier_without_the_setting_writes_nothing_and_keeps_qvb_off(world):  #
     applier = OffloadApplier("c1", host, host, "ns", "netdev")
     applier([("qvoa", "vlan")])
     assert host.tx == {"qvba": False} and not any(c.startswith("write") for c in host.calls)
+
+
+def test_applier_probes_once_and_follows_what_the_probe_found(world):  # noqa: F811
+    """A vswitchd binary that keeps segment sizes and tunnels offloaded packets (not OVS 3.1):
+    TSO without the operator's setting, and qvb offload on tunnelled networks too."""
+    host = FakeHost(setting=None, active=False)
+    host.probe = (True, True)
+    host.macs = {"qvba": "02:00:00:00:00:01", "qvbb": "02:00:00:00:00:02"}
+    applier = OffloadApplier("c1", host, host, "ns", "netdev")
+    applier([("qvoa", "vlan"), ("qvob", "vxlan")])
+    assert "write true" in host.calls and host.tx == {"qvba": False, "qvbb": False}  # not active yet
+    host.active, host.setting = True, "true"
+    applier.forget()
+    applier([("qvoa", "vlan"), ("qvob", "vxlan")])
+    assert host.tx == {"qvba": True, "qvbb": True} and host.calls.count("probe") == 1
+    ovs31 = FakeHost(setting="true", active=True)
+    ovs31.probe = (False, False)
+    ovs31.macs = {"qvba": "02:00:00:00:00:01", "qvbb": "02:00:00:00:00:02"}
+    OffloadApplier("c1", ovs31, ovs31, "ns", "netdev", tso_ports=True)([("qvoa", "vlan"), ("qvob", "vxlan")])
+    assert ovs31.tx == {"qvba": True, "qvbb": False}
+    kernel = FakeHost()
+    OffloadApplier("c1", kernel, kernel, None, "system")([])
+    assert "probe" not in kernel.calls
+
+
+def test_a_network_below_its_wires_mtu_keeps_qvb_offload_off_where_ovs_cuts_by_the_mtu():
+    """Measured: VLAN network at 1500 on 9000-byte links, TSO on: the stream stalled (OVS 3.1
+    gives offloaded packets the wire's MTU as segment size)."""
+    on = offloads.decide(facts(setting="true", active=True), tso_ports=True)
+    ports = [("qvoa", "vlan", 1500, "physnet1"), ("qvob", "vlan", 9000, "physnet1"), ("qvoc", "flat", 1500, "physnet2"),
+             ("qvod", "vlan")]  # fmt: skip
+    assert offloads.wanted_tx(on, ports, {"physnet1": 9000}) == {"qvba": False, "qvbb": True, "qvbc": True, "qvbd": True}
+    assert offloads.wanted_tx(on, ports)["qvba"]  # wire MTU unknown: as before
+    keeps = offloads.decide(offloads.SwitchFacts(False, OVS_31, "true", True, True, False))
+    assert offloads.wanted_tx(keeps, ports, {"physnet1": 9000})["qvba"]  # it keeps the segment size: no stall
+
+
+def test_applier_reads_the_wire_mtu_from_the_physnet_bridges_devices(world):  # noqa: F811
+    @dataclass
+    class MtuLink:
+        name: str
+        address: str
+        mtu: int
+
+    host = FakeHost(setting="true", active=True)
+    host.links = lambda netns=None: [MtuLink("qvba", "02:00:00:00:00:01", 1500), MtuLink("eth1", "02:00:00:00:00:09", 9000)]
+    applier = OffloadApplier("c1", host, host, "ns", "netdev", tso_ports=True)
+    applier([("qvoa", "vlan", 1500, "physnet1")], {"physnet1": ["eth1"]})
+    assert host.tx == {"qvba": False}
+    applier([("qvoa", "vlan", 1500, "physnet1")], {"physnet1": ["gone"]})  # wire unknown: as before
+    assert host.tx == {"qvba": True}

@@ -95,3 +95,18 @@ def test_the_ha_lab_file_carries_server_and_agent_settings(tmp_path: Path) -> No
     from neutrino.config import load_server_settings
 
     assert load_server_settings(tmp_path / "ab" / "server.toml").l3_ha is True
+
+
+def test_the_server_takes_the_underlay_mtu_of_the_lab_file(tmp_path: Path) -> None:
+    """``defaults.mtu`` is the MTU of every underlay link: the server's ``global_physnet_mtu``
+    (1500 by default, Neutron's own default), so a jumbo lab gives VXLAN networks 8950."""
+    from neutrino.config import load_server_settings
+
+    seed = resolve.resolve(topology.default_lab(), name="ab", root=tmp_path)
+    assert nodes.ml2_settings(seed)["global_physnet_mtu"] == 1500
+    jumbo = resolve.resolve(topology.parse({"defaults": {"mtu": 9000}, "hosts": {"c1": {"roles": ["compute"]}},
+                                            "server": {"physical_network_mtus": {"physnet1": 1500}}}),
+                            name="cd", root=tmp_path)  # fmt: skip
+    nodes.write_configs(jumbo)
+    loaded = load_server_settings(tmp_path / "cd" / "server.toml")
+    assert loaded.global_physnet_mtu == 9000 and loaded.physical_network_mtus == {"physnet1": 1500}

@@ -52,8 +52,10 @@ class AgentConfig:
     userspace_tso_ports: bool = False
     """OVS userspace datapath: enable its userspace TSO (OVS >= 3.1) and let instances on flat and
     VLAN networks hand it offloaded TCP (about five times faster). Only where no router joins
-    networks of different MTUs: OVS 3.1 cuts such packets by its output port's MTU, not their
-    MSS (docs/dataplane.md, "Userspace TSO")."""
+    networks of different MTUs and every flat and VLAN network has its physical network's MTU:
+    OVS 3.1 cuts such packets by its output port's MTU, not their MSS (docs/dataplane.md,
+    "Userspace TSO", "OVS VXLAN on the userspace datapath"). Not needed where the probe found
+    that vswitchd keeps the segment size."""
     firewall: bool = True
     """Security groups as nftables (False: Neutron's noop firewall driver)."""
     netns: str | None = None

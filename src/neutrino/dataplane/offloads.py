@@ -1,8 +1,8 @@
 """Read and set what decides the offloads between the kernel and Open vSwitch on one host.
 
 The facts ``agent/l2/offloads.py`` decides from: the openvswitch kernel module, the version of
-ovs-vswitchd, the ``userspace-tso-enable`` key in OVSDB, and whether the running vswitchd has
-userspace TSO on. OVS 3.1 offers no command that says the last one, and its taps keep the
+ovs-vswitchd, the ``userspace-tso-enable`` key in OVSDB, whether the running vswitchd has
+userspace TSO on, and what the probe found its binary does with offloaded packets. OVS 3.1 offers no command that says the last one, and its taps keep the
 offloads a previous vswitchd gave them; but with userspace TSO vswitchd opens every packet
 socket with a virtio-net header, which ``ss -0 -e`` shows (docs/dataplane.md, "Userspace TSO"). The side effects: writing the
 key (one ``ovs-vsctl`` call) and ``ethtool -K <dev> tx on|off`` on a device of the host, only
@@ -11,6 +11,7 @@ when it differs (idempotent).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from neutrino.dataplane import exec as programs
@@ -18,6 +19,11 @@ from neutrino.dataplane.errors import CommandFailed, DataplaneError
 from neutrino.dataplane.host import HostContext
 
 KERNEL_MODULE = Path("/sys/module/openvswitch")
+PROBE_CACHE_ENV = "NEUTRINO_TSO_PROBE_CACHE"
+PROBE_CACHE = Path("/run/neutrino/ovs-tso-probe.json")
+"""What ``dataplane/tso_probe.py`` found, per vswitchd version, for every agent and lab of the
+machine; ``$NEUTRINO_TSO_PROBE_CACHE`` moves it (the test suite keeps it in its own temporary
+directory, so that a test run leaves no file behind)."""
 TSO_KEY = "userspace-tso-enable"
 VSWITCHD = "ovs-vswitchd"
 
@@ -79,6 +85,16 @@ class HostOffloads:
             return features(programs.run(["ethtool", "-k", dev], netns=self.host.netns, timeout=10).stdout)
         except CommandFailed:
             return None
+
+    def tso_probe(self, version: str) -> tuple[bool, bool] | None:
+        """(keeps the sender's segment size, tunnels offloaded packets), asked of the vswitchd
+        binary by a throwaway instance (``dataplane/tso_probe.py``, once per version on the
+        machine); None when the probe could not tell."""
+        from neutrino.dataplane import tso_probe
+
+        cache = Path(os.environ.get(PROBE_CACHE_ENV) or PROBE_CACHE)
+        found = tso_probe.cached(version, cache) if version else None
+        return (found.keeps_segment_size, found.tunnels_offloaded) if found else None
 
     def tso_active(self) -> bool | None:
         """Has the running vswitchd userspace TSO on? Its packet sockets then carry a virtio-net

@@ -280,13 +280,16 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
 
 def _ovs_takes_offloads(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, vm: Instance) -> bool:
     """An instance on an OVS host keeps TX checksum offload and TSO when the lab's agents run
-    with ``userspace_tso_ports``, the host's vswitchd has userspace TSO on and the L2 agent wires
+    with ``userspace_tso_ports`` (or the probe found TSO safe: ``realize.offload_decision``),
+    the host's vswitchd has userspace TSO on and the L2 agent wires
     the port: the agent then turns offloads off on the plug's qvb where OVS cannot take them
     (tunnelled networks; docs/dataplane.md, "Userspace TSO"). Trunk parents (on a trunk bridge)
     and hand-tagged ports keep them off."""
-    if not (lab.source.get("agents") or {}).get("userspace_tso_ports"):
-        return False
     if not host.has_ovs or host.linuxbridge or vm.tag is not None or vm.trunk_id or QVB not in vm.devices:
+        return False
+    from neutrino.lab.realize import offload_decision
+
+    if not offload_decision(lab, host).tso_ports:
         return False
     from neutrino.dataplane.offloads import HostOffloads
 

@@ -93,9 +93,13 @@ def find(lab: resolve.ResolvedLab, name: str) -> ProcessSpec:
 
 
 def ml2_settings(lab: resolve.ResolvedLab) -> dict[str, Any]:
-    """ML2 ranges that match the lab's wiring: VLANs on its physnets, VXLAN if it has a tunnel."""
+    """ML2 ranges that match the lab's wiring: VLANs on its physnets, VXLAN if it has a tunnel;
+    and the MTU of its underlay links (the lab file's ``defaults.mtu``) as ``global_physnet_mtu``,
+    as a deployer sets it to the physical network's MTU: a jumbo underlay then gives tunnelled
+    networks 50 bytes less than the links (docs/dataplane.md, "MTU on tunnels")."""
     physnets = sorted({p for h in lab.hosts for p in h.bridge_mappings} - {lab.external_physnet})
     return {
+        "global_physnet_mtu": lab.mtu,
         "type_drivers": ["flat", "vlan", "vxlan"],
         "tenant_network_types": ["vxlan"] if lab.tunnel_cidr else (["vlan"] if physnets else ["flat"]),
         "mechanism_drivers": sorted({h.mechanism for h in lab.hosts if h.has_dataplane}, reverse=True) or ["openvswitch"],
@@ -168,8 +172,15 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
 
 
 def render_server_toml(settings: dict[str, Any]) -> str:
-    """Strings, numbers and string lists: JSON's spelling of each is valid TOML."""
-    return "[server]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    """Strings, numbers and string lists: JSON's spelling of each is valid TOML; a table (such
+    as ``physical_network_mtus``) becomes an inline table of those."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{json.dumps(str(k))} = {json.dumps(x)}" for k, x in v.items()) + "}"
+        return json.dumps(v)
+
+    return "[server]\n" + "".join(f"{k} = {value(v)}\n" for k, v in settings.items())
 
 
 def write_configs(

@@ -8,11 +8,13 @@ own netlink socket): the work is mostly waiting for the kernel and for OVS daemo
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.netlink import Netlink
@@ -141,15 +143,37 @@ def build_host(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> None:
 
 def switch_settings(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> dict[str, str]:
     """What vswitchd must find in OVSDB when it starts: userspace TSO where the agents' decision
-    (agent/l2/offloads.py: the detected datapath and OVS version, and the lab file's agent
-    setting ``userspace_tso_ports``) enables it."""
+    enables it."""
     from neutrino.agent.l2 import offloads
+
+    decision = offload_decision(lab, host)
+    return {offloads.SETTING: decision.write_setting} if decision.write_setting else {}
+
+
+def offload_decision(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> Any:
+    """The agents' decision (agent/l2/offloads.py) before they run: the detected datapath, OVS
+    version and probe of the vswitchd binary (the agents find the same, cached per machine), and
+    the lab file's agent setting ``userspace_tso_ports``."""
+    from neutrino.agent.l2 import offloads
+
+    kernel = host.datapath == "system"
+    line, probe = _switch_binary(probe=not kernel)
+    keeps, tunnels = probe or (None, None)
+    tso_ports = bool((lab.source.get("agents") or {}).get("userspace_tso_ports"))
+    facts = offloads.SwitchFacts(kernel, offloads.parse_version(line), None, None, keeps, tunnels)
+    return offloads.decide(facts, tso_ports)
+
+
+@functools.lru_cache(maxsize=2)
+def _switch_binary(probe: bool) -> tuple[str, tuple[bool, bool] | None]:
+    """The machine's ovs-vswitchd (the same binary on every emulated host): its version line and
+    the probe's answer, once per process (every instance plug asks)."""
+    from neutrino.dataplane.host import ROOT
     from neutrino.dataplane.offloads import HostOffloads
 
-    version = offloads.parse_version(HostOffloads(host.context).vswitchd_version())
-    tso_ports = bool((lab.source.get("agents") or {}).get("userspace_tso_ports"))
-    decision = offloads.decide(offloads.SwitchFacts(host.datapath == "system", version, None, None), tso_ports)
-    return {offloads.SETTING: decision.write_setting} if decision.write_setting else {}
+    adapter = HostOffloads(ROOT)
+    line = adapter.vswitchd_version()
+    return line, adapter.tso_probe(line) if probe else None
 
 
 def _wait_link(netlink: Netlink, name: str, netns: str, timeout: float = 5.0) -> None:

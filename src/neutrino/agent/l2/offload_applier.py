@@ -1,7 +1,7 @@
 """Apply the offload decisions of ``agent/l2/offloads.py`` on the host, once per pass.
 
 Detects the facts (again after every resync, so a vswitchd restarted with userspace TSO is
-seen), writes ``userspace-tso-enable`` when the decision says so, logs the decision once per
+seen; the probe of the vswitchd binary once per agent), writes ``userspace-tso-enable`` when the decision says so, logs the decision once per
 change, and sets TX offload on each wired hybrid port's ``qvb`` device. A device is checked
 with ethtool only when it is new (its MAC differs: a fresh veth) or the wanted state changed,
 so a pass over unchanged ports costs one netlink dump.
@@ -24,6 +24,8 @@ class OffloadApplier:
         self.datapath_type, self.tso_ports = datapath_type, tso_ports
         self.decision: offloads.OffloadDecision | None = None
         self._version: tuple[int, ...] | None = None
+        self._probe: tuple[bool, bool] | None = None
+        self._probed = False
         self._logged = ""
         self._applied: dict[str, tuple[str, bool]] = {}
         """bridge-end device -> (its MAC when set, TX offload on)."""
@@ -38,10 +40,14 @@ class OffloadApplier:
             return self.decision
         kernel = self.datapath_type == "system"
         if self._version is None:
-            self._version = offloads.parse_version(self.adapter.vswitchd_version())
+            line = self.adapter.vswitchd_version()
+            self._version = offloads.parse_version(line)
+            if not kernel and not self._probed:  # once per agent: the binary's answer (cached per machine)
+                self._probe, self._probed = self.adapter.tso_probe(line), True
+        keeps, tunnels = self._probe if self._probe is not None else (None, None)
         facts = offloads.SwitchFacts(
             kernel_module=kernel, version=self._version, setting=None if kernel else self.adapter.tso_setting(),
-            tso_active=None if kernel else self.adapter.tso_active(),
+            tso_active=None if kernel else self.adapter.tso_active(), keeps_segment_size=keeps, tunnels_offloaded=tunnels,
         )  # fmt: skip
         decision = offloads.decide(facts, self.tso_ports)
         if decision.write_setting is not None:
@@ -53,14 +59,24 @@ class OffloadApplier:
             self.decision = decision
         return decision
 
-    def __call__(self, ports: list[tuple[str, str | None]]) -> int:
-        """(OVS port name, network type) of the wired ports -> how many devices changed."""
-        want = offloads.wanted_tx(self._decide(), ports)
+    def __call__(self, ports: list[offloads.PortPath], wires: dict[str, list[str]] | None = None) -> int:
+        """(OVS port name, network type, network MTU, physical network) of the wired ports ->
+        how many devices changed. ``wires``: per physical network, the kernel devices on its OVS
+        bridge (their smallest MTU is the wire's)."""
+        decision = self._decide()
+        want = offloads.wanted_tx(decision, ports)
         for gone in set(self._applied) - set(want):
             del self._applied[gone]
         if not want:
             return 0
-        macs = {link.name: link.address for link in self.netlink.links(netns=self.netns) if link.name in want}
+        links = {link.name: link for link in self.netlink.links(netns=self.netns)}
+        wire_mtus = {}
+        for net, devs in (wires or {}).items():
+            found = [links[d].mtu for d in devs if d in links and getattr(links[d], "mtu", None)]
+            if found:
+                wire_mtus[net] = min(found)
+        want = offloads.wanted_tx(decision, ports, wire_mtus)
+        macs = {name: link.address for name, link in links.items() if name in want}
         changed = 0
         for dev, on in sorted(want.items()):
             mac = macs.get(dev)

@@ -147,8 +147,11 @@ class OvsL2Reconciler:
         result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
         result.flow_changes += self._apply_flows(*self.flow_tables(plan))
         if self.offloads is not None:  # before the ports are reported up (docs/dataplane.md, "Userspace TSO")
-            self.offloads([(plan.vifs[pid].name, p.segment.network_type if p.segment else None)
-                           for pid, p in plan.wanted.items()])  # fmt: skip
+            self.offloads([(plan.vifs[pid].name, *((p.segment.network_type, p.segment.mtu, p.segment.physical_network)
+                                                    if p.segment else (None,)))
+                           for pid, p in plan.wanted.items()],
+                          {net: [w.name for w in all_ports if w.bridge == br and w.iface_type in ("", "system")]
+                           for net, br in self.cfg.bridge_mappings.items()})  # fmt: skip
         if self.firewall is not None:
             result.firewall_applied = self.firewall([plan.bound[pid] for pid in sorted(plan.wanted)], desired.remote_groups)
         now_up = set(plan.wanted)
