@@ -60,6 +60,11 @@ class L2Plan:
     bound: dict[str, BoundPort]
     wanted: dict[str, BoundPort]
     """The VIFs to wire (bound here, with a segment, admin up)."""
+    firewalled: list[BoundPort]
+    """The ports whose firewall chains the host holds: those that are or will be wired (bound
+    here, with a segment, admin up), plugged or not yet. The rules name devices (``tap<id>``),
+    so a port's chains can be in place before its VIF appears: the pass that wires a freshly
+    plugged port then writes no firewall, and the port is filtered from its first frame."""
     vlans: dict[str, Any]
     """network id -> LocalVlan."""
     tunnel_ports: dict[str, str]
@@ -105,7 +110,8 @@ class OvsL2Reconciler:
         by_name = {p.name: p for p in all_ports}
         vifs = {p.iface_external_ids["iface-id"]: p for p in all_ports if p.bridge == cfg.integration_bridge and is_vif(p)}
         bound = {p.port_id: p for p in desired.ports}
-        wanted = {pid: p for pid, p in bound.items() if pid in vifs and p.segment is not None and p.admin_state_up}
+        wiring = {pid: p for pid, p in bound.items() if p.segment is not None and p.admin_state_up}
+        wanted = {pid: p for pid, p in wiring.items() if pid in vifs}
         existing = local_vlans.existing_lvids(vifs[pid].port_other_config for pid in vifs)
         vlans = local_vlans.allocate({p.network_id: p.segment for p in wanted.values()}, existing)  # type: ignore[misc]
         peers = [p for p in desired.tunnel_peers if tun and p.tunnel_type == tun]
@@ -121,7 +127,7 @@ class OvsL2Reconciler:
             arp_responder=bool(tun) and cfg.arp_responder,
             arp_entries=ovs_flows.arp_entries_from_remote_ports(desired.remote_ports) if tun and cfg.arp_responder else {},
         )
-        return L2Plan(by_name, vifs, bound, wanted, vlans, tunnel_ports, layout)
+        return L2Plan(by_name, vifs, bound, wanted, [wiring[pid] for pid in sorted(wiring)], vlans, tunnel_ports, layout)
 
     def flow_tables(self, plan: L2Plan) -> tuple[dict[str, list[Any]], dict[int, Any]]:
         """bridge -> its whole desired flow table, and br-int's QoS meters."""
@@ -150,7 +156,7 @@ class OvsL2Reconciler:
             self.offloads([(plan.vifs[pid].name, p.segment.network_type if p.segment else None)
                            for pid, p in plan.wanted.items()])  # fmt: skip
         if self.firewall is not None:
-            result.firewall_applied = self.firewall([plan.bound[pid] for pid in sorted(plan.wanted)], desired.remote_groups)
+            result.firewall_applied = self.firewall(plan.firewalled, desired.remote_groups)
         now_up = set(plan.wanted)
         result.wired = sorted(now_up - self.reported_up)
         result.unwired = sorted(self.reported_up - now_up)
