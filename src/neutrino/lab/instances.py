@@ -10,6 +10,10 @@ instance's side has IPv6 off, and TX checksum offload off unless OVS takes offlo
 (docs/dataplane.md, "Checksum offload", "Userspace TSO", "IPv6 noise").
 
 The address is static (``--ip``/``--gw``) for now; a later ``--port`` takes an API port and DHCP.
+
+The plug starts no program: links, sysctls and the instance's checksum offload go through netlink
+and the ethtool ioctl, and the OVS port is one OVSDB transaction on the host's connection, which
+this process keeps open as Nova's os-vif does (``_ovsdb``; closed when the lab is taken down).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import ipaddress
 import json
 import os
 import re
+import threading
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -27,7 +32,7 @@ from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, device, hybrid_devices, trunk_bridge
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
-from neutrino.dataplane.ovsdb import Ovsdb
+from neutrino.dataplane.ovsdb_idl import IdlOvsdb
 from neutrino.lab import resolve
 
 VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -36,6 +41,31 @@ MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 
 class InstanceError(ValueError):
     pass
+
+
+_CONNECTIONS: dict[tuple[str, str], IdlOvsdb] = {}
+_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _ovsdb(host: resolve.ResolvedHost) -> IdlOvsdb:
+    """The host's OVSDB through one IDL connection kept for this process (one transaction per
+    plug instead of an ``ovs-vsctl`` process), opened on first use."""
+    key = (host.context.prefix, host.context.ovsdb_remote)
+    with _CONNECTIONS_LOCK:
+        found = _CONNECTIONS.get(key)
+        if found is None:
+            found = _CONNECTIONS[key] = IdlOvsdb(host.context)
+        return found
+
+
+def close_connections(lab_name: str) -> None:
+    """Close the OVSDB connections this process opened to ``lab_name``'s hosts (its teardown)."""
+    prefix = resolve.lab_prefix(lab_name)
+    with _CONNECTIONS_LOCK:
+        mine = [key for key in _CONNECTIONS if key[0].startswith(prefix)]
+        closing = [_CONNECTIONS.pop(key) for key in mine]
+    for ovsdb in closing:
+        ovsdb.close()
 
 
 @dataclass(frozen=True)
@@ -259,7 +289,7 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
             netlink.set_link(dev, netns=host_ns, master=d[QBR], up=True)
         netlink.set_link(d[QBR], netns=host_ns, up=True)
         netlink.set_link(d[QVO], netns=host_ns, up=True)
-    with Ovsdb(host.context).transaction() as txn:
+    with _ovsdb(host).transaction() as txn:
         txn.add_bridge(resolve.INTEGRATION_BRIDGE, datapath_type=host.datapath, protocols=PROTOCOLS)
         bridge = resolve.INTEGRATION_BRIDGE
         if vm.trunk_id:  # os-vif plugs a trunk's parent into the trunk bridge (NORMAL switching)
@@ -301,7 +331,7 @@ def _instance_side(netlink: Netlink, vm: Instance, checksum_offload: bool) -> No
     if vm.gateway:
         netlink.replace_route("default", gateway=vm.gateway, netns=vm.netns)
     if not checksum_offload:
-        programs.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm.netns)
+        netlink.disable_tx_checksum("eth0", netns=vm.netns)
 
 
 def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
@@ -309,7 +339,7 @@ def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
     d = vm.devices
     if host.has_ovs and QVO in d:
         try:
-            with Ovsdb(host.context).transaction() as txn:
+            with _ovsdb(host).transaction() as txn:
                 txn.del_port(d[QVO], if_exists=True)
                 if vm.trunk_id:
                     txn.del_bridge(trunk_bridge(vm.trunk_id))
