@@ -13,7 +13,8 @@ The address is static (``--ip``/``--gw``) for now; a later ``--port`` takes an A
 
 The plug starts no program: links, sysctls and the instance's checksum offload go through netlink
 and the ethtool ioctl, and the OVS port is one OVSDB transaction on the host's connection, which
-this process keeps open as Nova's os-vif does (``_ovsdb``; closed when the lab is taken down).
+this process keeps open as Nova's os-vif does, as it keeps its netlink socket in the host's
+namespace (``lab/host_connections.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import ipaddress
 import json
 import os
 import re
-import threading
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -32,8 +32,8 @@ from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, device, hybrid_devices, trunk_bridge
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
-from neutrino.dataplane.ovsdb_idl import IdlOvsdb
 from neutrino.lab import resolve
+from neutrino.lab.host_connections import host_links as _host_links, ovsdb as _ovsdb
 
 VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
@@ -41,31 +41,6 @@ MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 
 class InstanceError(ValueError):
     pass
-
-
-_CONNECTIONS: dict[tuple[str, str], IdlOvsdb] = {}
-_CONNECTIONS_LOCK = threading.Lock()
-
-
-def _ovsdb(host: resolve.ResolvedHost) -> IdlOvsdb:
-    """The host's OVSDB through one IDL connection kept for this process (one transaction per
-    plug instead of an ``ovs-vsctl`` process), opened on first use."""
-    key = (host.context.prefix, host.context.ovsdb_remote)
-    with _CONNECTIONS_LOCK:
-        found = _CONNECTIONS.get(key)
-        if found is None:
-            found = _CONNECTIONS[key] = IdlOvsdb(host.context)
-        return found
-
-
-def close_connections(lab_name: str) -> None:
-    """Close the OVSDB connections this process opened to ``lab_name``'s hosts (its teardown)."""
-    prefix = resolve.lab_prefix(lab_name)
-    with _CONNECTIONS_LOCK:
-        mine = [key for key in _CONNECTIONS if key[0].startswith(prefix)]
-        closing = [_CONNECTIONS.pop(key) for key in mine]
-    for ovsdb in closing:
-        ovsdb.close()
 
 
 @dataclass(frozen=True)
@@ -273,11 +248,11 @@ def _least_loaded_compute(lab: resolve.ResolvedLab) -> str:
 def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = False) -> None:
     d = vm.devices
     host_ns = host.netns
-    with Netlink() as netlink:
-        netlink.add_netns(vm.netns)
-        netlink.set_link("lo", netns=vm.netns, up=True)
+    with Netlink() as inside, _host_links(host) as netlink:
+        inside.add_netns(vm.netns)
+        inside.set_link("lo", netns=vm.netns, up=True)
         netlink.add_veth(d[TAP], "eth0", netns=host_ns, peer_netns=vm.netns, mtu=vm.mtu)
-        _instance_side(netlink, vm, checksum_offload)
+        _instance_side(inside, vm, checksum_offload)
         if QBR not in d:  # linuxbridge: the agent puts the tap on the network's bridge
             netlink.set_link(d[TAP], netns=host_ns, up=True)
             return

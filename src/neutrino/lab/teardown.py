@@ -41,7 +41,7 @@ def down(name: str, root: Path = resolve.STATE_ROOT) -> DownResult:
     result = DownResult(name=name)
     base = resolve.state_dir(name, root)
     prefix = resolve.lab_prefix(name)
-    from neutrino.lab.instances import close_connections
+    from neutrino.lab.host_connections import close_connections
 
     close_connections(name)  # before its ovsdb-servers go: no connection left retrying
     if base.is_dir():
