@@ -226,6 +226,13 @@ class FakeNetlink:
             raise from_errno("tx checksum off", name, errno.ENODEV)
         self.tx_checksum_off.add((netns, name))
 
+    def set_tx_checksum(self, name: str, on: bool, *, netns: str | None) -> bool | None:
+        if name not in self._ns(netns).links:
+            return None
+        was_on = (netns, name) not in self.tx_checksum_off
+        (self.tx_checksum_off.discard if on else self.tx_checksum_off.add)((netns, name))
+        return was_on != on
+
 
 class FakeNftables:
     """Tables per namespace, replaced whole; checks names as the real adapter does. The body is

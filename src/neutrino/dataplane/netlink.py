@@ -343,8 +343,9 @@ class Netlink:
 
     def disable_tx_checksum(self, name: str, *, netns: str | None) -> None:
         """Transmit checksum offload off (``ethtool -K tx off``, docs/dataplane.md, "Checksum
-        offload"); nothing is written when it is off already."""
-        self.set_tx_checksum(name, False, netns=netns)
+        offload"); nothing is written when it is off already. A missing device is an error."""
+        if self.set_tx_checksum(name, False, netns=netns) is None:
+            raise from_errno("tx checksum off", name, errno.ENODEV)
 
     def set_tx_checksum(self, name: str, on: bool, *, netns: str | None) -> bool | None:
         """Transmit checksum offload (and with it TSO) on or off, as ``ethtool -K <dev> tx``
