@@ -39,3 +39,32 @@ def test_one_call_clears_dhcp_and_l2_blocks_of_many_ports(api):
 def test_an_empty_report_changes_nothing(api):
     reply = call(api, messages.REPORT_PASS, host="c1", devices_up=[], devices_down=[], dhcp_ready=[], fip_statuses={})
     assert reply == {"dhcp_ready": {}, "fips_updated": [], "devices_up": [], "devices_down": []}
+
+
+def test_a_report_costs_the_same_statements_for_two_ports_or_eight(api):
+    """The ports of a pass are completed together: a fixed number of statements, not six per port."""
+    from sqlalchemy import event
+
+    report(api, "net1", kind="dhcp")
+    net = api.network()
+    api.subnet(net["id"])
+    engine = state_of(api).sessions.kw["bind"]
+    counts = []
+    for n in (2, 8):
+        ports = [bound_port(api, net["id"])[0]["id"] for _ in range(n)]
+        other = bound_port(api, net["id"], host="c2")[0]["id"]  # bound elsewhere: ignored
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            reply = call(api, messages.REPORT_PASS, host="c1", devices_up=[*ports, other, "no-such-port"], devices_down=[],
+                         dhcp_ready=ports, fip_statuses={})  # fmt: skip
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert sorted(reply["devices_up"]) == sorted(ports) and sorted(reply["dhcp_ready"]) == sorted(ports)
+        assert all(status(api, p) == "ACTIVE" for p in ports) and status(api, other) == "DOWN"
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

@@ -148,3 +148,17 @@ def test_tx_checksum_off_and_route_deletion(world):
     netlink.del_route("192.168.9.0/24", gateway="10.2.0.1", netns=a)
     netlink.del_route("192.168.9.0/24", gateway="10.2.0.1", netns=a)  # absent is fine
     assert {"dst": "192.168.9.0/24", "gateway": "10.2.0.1"} not in netlink.routes(netns=a)
+
+
+def test_tx_checksum_both_ways_and_link_indexes(world):
+    netlink, a, _b = world
+    netlink.add_veth("e0", "f0", netns=a)
+    assert netlink.set_tx_checksum("e0", False, netns=a) is True
+    assert netlink.set_tx_checksum("e0", False, netns=a) is False  # already off: nothing written
+    assert netlink.set_tx_checksum("e0", True, netns=a) is True
+    assert netlink.set_tx_checksum("nope0", True, netns=a) is None
+    first = netlink.link_indexes(netns=a)
+    assert {"lo", "e0", "f0"} <= set(first)
+    netlink.del_link("e0", netns=a)
+    netlink.add_veth("e0", "f0", netns=a)
+    assert netlink.link_indexes(netns=a)["e0"] != first["e0"]  # a recreated device has a new index

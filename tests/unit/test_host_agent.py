@@ -83,7 +83,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
 def test_create_then_a_pass_with_nothing_to_do(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     result = world.agent.reconcile_once()
     assert result.wired == [VM.port_id]
-    assert world.reports == [{"up": [VM.port_id], "down": [], "dhcp_ready": [VM.port_id], "fip_statuses": {"f1": "ACTIVE"}}]
+    # DHCP readiness goes first, alone (the port waits for it, not for the L2 pass), then the rest
+    assert world.reports == [{"dhcp_ready": [VM.port_id]},
+                             {"up": [VM.port_id], "down": [], "dhcp_ready": [], "fip_statuses": {"f1": "ACTIVE"}}]  # fmt: skip
     assert world.agent.l2.ovsdb.port(hybrid_devices(VM.port_id)["qvo"]).tag == 1  # type: ignore[union-attr]
     assert world.servers.state.starts and world.agent.l3 is not None
 
@@ -96,7 +98,7 @@ def test_create_then_a_pass_with_nothing_to_do(world: World, monkeypatch: pytest
     again = world.agent.reconcile_once()
     assert (again.ovsdb_commands, again.flow_changes, again.wired, again.unwired, again.firewall_applied) == (0, 0, [], [], False)
     assert world.calls == [] and len(world.openflow.sent) == sent and world.servers.state.writes() == writes
-    assert len(world.reports) == 1
+    assert len(world.reports) == 2
 
 
 def test_a_change_is_applied_and_reported(world: World) -> None:

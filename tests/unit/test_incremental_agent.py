@@ -171,6 +171,20 @@ def test_source_falls_back_to_whole_on_an_older_server_and_after_a_failed_pass()
     assert source.fetched["parts"] == 0
 
 
+
+def test_an_l2_agent_woken_by_its_dataplane_alone_reuses_its_last_state():
+    client = FakeClient(c.DesiredParts("h"))
+    source = DesiredSource(client, ports_hints=True)  # type: ignore[arg-type]
+    first = source.next_state()
+    client.whole = replace(CACHED, ports=CACHED.ports[:1])  # the server would answer otherwise now
+    assert source.next_state() is first and source.reused == 1  # a VIF plugged: no round trip
+    assert source.fetched == {"whole": 1, "parts": 0, "refused": 0} and client.asked == []
+    source.invalidate()  # a failed pass, the periodic resync: whole again
+    assert source.next_state() is client.whole and source.fetched["whole"] == 2
+    source.hinted(hint(networks=["n1"]))  # a notification it cannot take: whole
+    source.next_state()
+    assert source.fetched["whole"] == 3 and source.reused == 1
+
 # --- a whole pass with nothing to change ---------------------------------------------------------
 
 

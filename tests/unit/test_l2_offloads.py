@@ -73,19 +73,14 @@ def test_features_parses_ethtool_k():
                               "tcp-segmentation-offload": False, "tx-tcp-segmentation": False}  # fmt: skip
 
 
-@dataclass
-class Link:
-    name: str
-    address: str
-
-
 class FakeHost:
     """The HostOffloads and Netlink calls the applier makes, recorded."""
 
     def __init__(self, setting=None, active=True) -> None:
         self.setting, self.active = setting, active
         self.tx: dict[str, bool] = {}
-        self.macs: dict[str, str] = {}
+        self.indexes: dict[str, int] = {}
+        """device -> its ifindex."""
         self.calls: list[str] = []
 
     def vswitchd_version(self) -> str:
@@ -114,8 +109,13 @@ class FakeHost:
         self.tx[dev] = on
         return changed
 
-    def links(self, netns=None):
-        return [Link(n, m) for n, m in self.macs.items()]
+    def link_indexes(self, netns=None):
+        return dict(self.indexes)
+
+    links_by_name: dict = {}
+
+    def link(self, name, netns=None):
+        return self.links_by_name.get(name)
 
 
 def test_applier_writes_the_key_sets_qvb_per_network_type_and_is_idempotent(world):  # noqa: F811
@@ -125,7 +125,7 @@ def test_applier_writes_the_key_sets_qvb_per_network_type_and_is_idempotent(worl
     r = OvsL2Reconciler(cfg, db, of, offloads=applier)
     a, b = "aaaaaaaa-0000-0000-0000-000000000001", "bbbbbbbb-0000-0000-0000-000000000002"
     qa, qb = plug(db, a), plug(db, b)
-    host.macs = {"qvb" + qa[3:]: "02:00:00:00:00:0a", "qvb" + qb[3:]: "02:00:00:00:00:0b"}
+    host.indexes = {"qvb" + qa[3:]: 10, "qvb" + qb[3:]: 11}
     want = desired(port(a, "net1", VLAN), port(b, "net2", VXLAN))
     r.reconcile(want)
     assert "write true" in host.calls
@@ -141,9 +141,9 @@ def test_applier_writes_the_key_sets_qvb_per_network_type_and_is_idempotent(worl
     assert host.tx == {"qvb" + qa[3:]: True, "qvb" + qb[3:]: False}
     assert not any(c.startswith("write") for c in host.calls)
 
-    # b re-plugged (a fresh veth, new MAC): checked again although the name is the same
+    # b re-plugged (a fresh veth, new ifindex): checked again although the name is the same
     host.calls.clear()
-    host.macs["qvb" + qb[3:]] = "02:00:00:00:00:0c"
+    host.indexes["qvb" + qb[3:]] = 12
     r.reconcile(want)
     assert host.calls == ["ethtool qvb" + qb[3:]]
 
@@ -156,7 +156,7 @@ def test_applier_waits_for_br_int_and_kernel_datapath_needs_no_detection(world):
     assert applier.decision is None  # no packet socket yet: decided again next time
     kernel = FakeHost()
     applier = OffloadApplier("c1", kernel, kernel, None, "system")
-    kernel.macs = {"qvbx": "02:00:00:00:00:01"}
+    kernel.indexes = {"qvbx": 1}
     assert applier([("qvox", "vxlan")]) == 0 and kernel.tx == {"qvbx": True}
     assert applier.decision is not None and applier.decision.datapath_type == "system"
     assert not any(c.startswith("write") for c in kernel.calls)
@@ -180,7 +180,7 @@ def test_vnethdr_reads_the_flags_of_vswitchds_packet_sockets():
 
 def test_applier_without_the_setting_writes_nothing_and_keeps_qvb_off(world):  # noqa: F811
     host = FakeHost(setting=None, active=False)
-    host.macs = {"qvba": "02:00:00:00:00:01"}
+    host.indexes = {"qvba": 1}
     applier = OffloadApplier("c1", host, host, "ns", "netdev")
     applier([("qvoa", "vlan")])
     assert host.tx == {"qvba": False} and not any(c.startswith("write") for c in host.calls)
@@ -191,7 +191,7 @@ def test_applier_probes_once_and_follows_what_the_probe_found(world):  # noqa: F
     TSO without the operator's setting, and qvb offload on tunnelled networks too."""
     host = FakeHost(setting=None, active=False)
     host.probe = (True, True)
-    host.macs = {"qvba": "02:00:00:00:00:01", "qvbb": "02:00:00:00:00:02"}
+    host.indexes = {"qvba": 1, "qvbb": 2}
     applier = OffloadApplier("c1", host, host, "ns", "netdev")
     applier([("qvoa", "vlan"), ("qvob", "vxlan")])
     assert "write true" in host.calls and host.tx == {"qvba": False, "qvbb": False}  # not active yet
@@ -201,7 +201,7 @@ def test_applier_probes_once_and_follows_what_the_probe_found(world):  # noqa: F
     assert host.tx == {"qvba": True, "qvbb": True} and host.calls.count("probe") == 1
     ovs31 = FakeHost(setting="true", active=True)
     ovs31.probe = (False, False)
-    ovs31.macs = {"qvba": "02:00:00:00:00:01", "qvbb": "02:00:00:00:00:02"}
+    ovs31.indexes = {"qvba": 1, "qvbb": 2}
     OffloadApplier("c1", ovs31, ovs31, "ns", "netdev", tso_ports=True)([("qvoa", "vlan"), ("qvob", "vxlan")])
     assert ovs31.tx == {"qvba": True, "qvbb": False}
     kernel = FakeHost()
@@ -229,7 +229,8 @@ def test_applier_reads_the_wire_mtu_from_the_physnet_bridges_devices(world):  # 
         mtu: int
 
     host = FakeHost(setting="true", active=True)
-    host.links = lambda netns=None: [MtuLink("qvba", "02:00:00:00:00:01", 1500), MtuLink("eth1", "02:00:00:00:00:09", 9000)]
+    host.links_by_name = {"qvba": MtuLink("qvba", "02:00:00:00:00:01", 1500), "eth1": MtuLink("eth1", "02:00:00:00:00:09", 9000)}
+    host.indexes = {"qvba": 5, "eth1": 6}
     applier = OffloadApplier("c1", host, host, "ns", "netdev", tso_ports=True)
     applier([("qvoa", "vlan", 1500, "physnet1")], {"physnet1": ["eth1"]})
     assert host.tx == {"qvba": False}

@@ -98,3 +98,25 @@ def test_restart_keeps_tags_and_vswitchd_loss_is_healed(world):
     fresh.resync()
     fresh.reconcile(want)
     assert any("mod_vlan_vid" in f for f in of.dump("br-int"))
+
+
+def test_a_bound_port_gets_its_firewall_before_its_vif_is_plugged(world):
+    """The chains name devices, so they go in with the binding: the pass that wires the plugged
+    port writes no firewall (and the port is filtered from its first frame)."""
+    state, db, of, cfg = world
+    seen: list[list[str]] = []
+
+    def firewall(ports, remote_groups=()):  # type: ignore[no-untyped-def]
+        ids = [p.port_id for p in ports]
+        changed = not seen or seen[-1] != ids
+        seen.append(ids)
+        return changed
+
+    r = OvsL2Reconciler(cfg, db, of, firewall=firewall)
+    a, b = "aaaaaaaa-0000-0000-0000-000000000001", "bbbbbbbb-0000-0000-0000-000000000002"
+    state_now = desired(port(a, "net1", VLAN), port(b, "net1", VLAN, admin=False))
+    first = r.reconcile(state_now)  # bound here, not plugged yet: chains, no wiring
+    assert seen == [[a]] and first.firewall_applied and first.wired == []
+    plug(db, a)
+    wired = r.reconcile(state_now)
+    assert wired.wired == [a] and not wired.firewall_applied and seen[-1] == [a]

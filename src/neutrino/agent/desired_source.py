@@ -1,14 +1,19 @@
 """Where each pass's desired state comes from: the last one with the parts a notification
-named merged in, or the whole state fetched again.
+named merged in, the last one as it is, or the whole state fetched again.
 
 ``host_changed`` names the ports and security groups whose change reached this host
 (``domain/notify/hosts.py``). When every notification since the last pass named only those,
 and this agent can take them (any agent for groups; an L2-only agent for ports too: a DHCP or
 L3 agent holds other hosts' ports), the pass asks the server for those parts alone
-(``get_desired_parts``) and merges them (``desired_merge.py``). Everything else fetches the
-whole state, as before: the first pass, a wake-up with no hint (OVSDB, a retry, the periodic
-resync), a reconnect's "look again", hints that were cut short or name networks or routers, a
-merge that cannot tell, an older server. Correctness first: in doubt, fetch all.
+(``get_desired_parts``) and merges them (``desired_merge.py``). An L2-only agent woken by
+nothing but its own dataplane (OVSDB: a VIF plugged or unplugged) reuses the last state as it
+is: the server's side did not change, or a notification would have said so, and the pass only
+has to read what OVS now holds. That is the pass that wires a freshly plugged port, so it
+makes no round trip to the server before its report. Everything else fetches the whole state,
+as before: the first pass, a retry and the periodic resync (both invalidate), a reconnect's
+"look again", hints that were cut short or name networks or routers, a merge that cannot
+tell, an older server, and any unhinted wake-up of an agent with DHCP or L3 (they have wake-ups
+of their own). Correctness first: in doubt, fetch all.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class DesiredSource:
         self.supported = True
         self.fetched = {"whole": 0, "parts": 0, "refused": 0}
         """How each pass got its state: whole, parts merged, parts the merge refused."""
+        self.reused = 0
+        """Passes that took the last state as it was (an L2-only agent woken by OVSDB alone)."""
         self.why_whole: dict[str, int] = {}
         """Why passes fetched whole: first, unhinted, hint (one it cannot take), invalidated,
         unsupported, refused (the merge could not tell)."""
@@ -66,23 +73,32 @@ class DesiredSource:
         with self._lock:
             self._full, self._why = True, "invalidated"
 
-    def _take(self) -> tuple[bool, list[str], list[str]]:
+    def _take(self) -> tuple[str, list[str], list[str]]:
+        """("whole" | "parts" | "reuse", ports, groups) for this pass; clears what was noted."""
         with self._lock:
-            whole = self._full or not self._hinted or self.cached is None or not self.supported
+            if self._full or self.cached is None or not self.supported:
+                how = "whole"
+            elif self._hinted:
+                how = "parts"
+            else:  # no notification since the last pass: the agent's own dataplane woke it
+                how = "reuse" if self.ports_hints else "whole"
             why = ("first" if self.cached is None else "unsupported" if not self.supported
                    else self._why if self._full else "unhinted")  # fmt: skip
-            if whole:
+            if how == "whole":
                 self.why_whole[why] = self.why_whole.get(why, 0) + 1
             ports, groups = sorted(self._ports), sorted(self._groups)
             self._full = self._hinted = False
             self._ports.clear()
             self._groups.clear()
-        return whole, ports, groups
+        return how, ports, groups
 
     def next_state(self) -> DesiredHostState:
         """The desired state for this pass (see the module's docstring for which way)."""
-        whole, ports, groups = self._take()
-        if not whole and self.cached is not None:
+        how, ports, groups = self._take()
+        if how == "reuse" and self.cached is not None:
+            self.reused += 1
+            return self.cached
+        if how == "parts" and self.cached is not None:
             merged = None
             try:
                 merged = merge(self.cached, self.client.desired_parts(ports, groups))

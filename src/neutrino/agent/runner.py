@@ -323,6 +323,9 @@ class HostAgent:
             ready = sorted(pid for pid, rev in now_ready.items() if self._dhcp_ready.get(pid) != rev)
             retry, served = bool(dhcp.failed), dhcp.networks
             self.metrics.applied("dhcp", {"networks_removed": len(dhcp.removed), "ports_ready": len(ready)})
+            if ready:  # at once: an instance's port waits for it, not for this host's L2 pass (flows)
+                self.client.report_pass(dhcp_ready=ready)
+                self._dhcp_ready, ready = now_ready, []
         if self.l3 is not None:
             # the router ports of routers scheduled here are bound here (as Neutron's sync_routers);
             # an HA router's only where it is active (the server binds them when told the state)

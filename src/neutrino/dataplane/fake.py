@@ -21,6 +21,7 @@ from neutrino.dataplane.naming import check_ifname
 from neutrino.dataplane.netlink import LinkInfo
 
 _MACS = itertools.count(1)
+_INDEXES = itertools.count(2)  # 1 is each namespace's lo in the kernel too
 
 
 @dataclass
@@ -28,6 +29,7 @@ class _Link:
     info: LinkInfo
     peer: tuple[str | None, str] | None = None  # (netns, name) of a veth's other end
     addresses: list[str] = field(default_factory=list)
+    index: int = field(default_factory=lambda: next(_INDEXES))
 
 
 @dataclass
@@ -99,6 +101,9 @@ class FakeNetlink:
 
     def links(self, *, netns: str | None = None) -> list[LinkInfo]:
         return [link.info for link in self._ns(netns).links.values()]
+
+    def link_indexes(self, *, netns: str | None = None) -> dict[str, int]:
+        return {name: link.index for name, link in self._ns(netns).links.items()}
 
     def _exists(self, op: str, name: str, netns: str | None, may_exist: bool) -> bool:
         if name in self._ns(netns).links:
@@ -220,6 +225,13 @@ class FakeNetlink:
         if name not in self._ns(netns).links:
             raise from_errno("tx checksum off", name, errno.ENODEV)
         self.tx_checksum_off.add((netns, name))
+
+    def set_tx_checksum(self, name: str, on: bool, *, netns: str | None) -> bool | None:
+        if name not in self._ns(netns).links:
+            return None
+        was_on = (netns, name) not in self.tx_checksum_off
+        (self.tx_checksum_off.discard if on else self.tx_checksum_off.add)((netns, name))
+        return was_on != on
 
 
 class FakeNftables:

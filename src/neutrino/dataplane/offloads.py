@@ -5,8 +5,9 @@ ovs-vswitchd, the ``userspace-tso-enable`` key in OVSDB, whether the running vsw
 userspace TSO on, and what the probe found its binary does with offloaded packets. OVS 3.1 offers no command that says the last one, and its taps keep the
 offloads a previous vswitchd gave them; but with userspace TSO vswitchd opens every packet
 socket with a virtio-net header, which ``ss -0 -e`` shows (docs/dataplane.md, "Userspace TSO"). The side effects: writing the
-key (one ``ovs-vsctl`` call) and ``ethtool -K <dev> tx on|off`` on a device of the host, only
-when it differs (idempotent).
+key (one ``ovs-vsctl`` call) and transmit checksum offload on or off on a device of the host,
+as ``ethtool -K <dev> tx on|off`` does but through the ethtool ioctl (``Netlink.set_tx_checksum``:
+no program in a pass), only when it differs (idempotent).
 """
 
 from __future__ import annotations
@@ -105,11 +106,6 @@ class HostOffloads:
     def set_tx(self, dev: str, on: bool) -> bool:
         """TX checksum offload (and with it TSO) of ``dev`` on or off; True if it changed,
         False if it already was so or the device is gone."""
-        found = self.device_features(dev)
-        if found is None or found.get("tx-checksumming") == on:
-            return False
-        try:
-            programs.run(["ethtool", "-K", dev, "tx", "on" if on else "off"], netns=self.host.netns, timeout=10)
-        except CommandFailed:
-            return False  # removed meanwhile: the next pass no longer wants it
-        return True
+        from neutrino.dataplane.netlink import Netlink
+
+        return bool(Netlink().set_tx_checksum(dev, on, netns=self.host.netns))

@@ -10,6 +10,11 @@ instance's side has IPv6 off, and TX checksum offload off unless OVS takes offlo
 (docs/dataplane.md, "Checksum offload", "Userspace TSO", "IPv6 noise").
 
 The address is static (``--ip``/``--gw``) for now; a later ``--port`` takes an API port and DHCP.
+
+The plug starts no program: links, sysctls and the instance's checksum offload go through netlink
+and the ethtool ioctl, and the OVS port is one OVSDB transaction on the host's connection, which
+this process keeps open as Nova's os-vif does, as it keeps its netlink socket in the host's
+namespace (``lab/host_connections.py``).
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, device, hybrid_devices, trunk_bridge
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
-from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import resolve
+from neutrino.lab.host_connections import host_links as _host_links, ovsdb as _ovsdb
 
 VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
@@ -243,11 +248,11 @@ def _least_loaded_compute(lab: resolve.ResolvedLab) -> str:
 def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = False) -> None:
     d = vm.devices
     host_ns = host.netns
-    with Netlink() as netlink:
-        netlink.add_netns(vm.netns)
-        netlink.set_link("lo", netns=vm.netns, up=True)
+    with Netlink() as inside, _host_links(host) as netlink:
+        inside.add_netns(vm.netns)
+        inside.set_link("lo", netns=vm.netns, up=True)
         netlink.add_veth(d[TAP], "eth0", netns=host_ns, peer_netns=vm.netns, mtu=vm.mtu)
-        _instance_side(netlink, vm, checksum_offload)
+        _instance_side(inside, vm, checksum_offload)
         if QBR not in d:  # linuxbridge: the agent puts the tap on the network's bridge
             netlink.set_link(d[TAP], netns=host_ns, up=True)
             return
@@ -259,7 +264,7 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
             netlink.set_link(dev, netns=host_ns, master=d[QBR], up=True)
         netlink.set_link(d[QBR], netns=host_ns, up=True)
         netlink.set_link(d[QVO], netns=host_ns, up=True)
-    with Ovsdb(host.context).transaction() as txn:
+    with _ovsdb(host).transaction() as txn:
         txn.add_bridge(resolve.INTEGRATION_BRIDGE, datapath_type=host.datapath, protocols=PROTOCOLS)
         bridge = resolve.INTEGRATION_BRIDGE
         if vm.trunk_id:  # os-vif plugs a trunk's parent into the trunk bridge (NORMAL switching)
@@ -304,7 +309,7 @@ def _instance_side(netlink: Netlink, vm: Instance, checksum_offload: bool) -> No
     if vm.gateway:
         netlink.replace_route("default", gateway=vm.gateway, netns=vm.netns)
     if not checksum_offload:
-        programs.run(["ethtool", "-K", "eth0", "tx", "off"], netns=vm.netns)
+        netlink.disable_tx_checksum("eth0", netns=vm.netns)
 
 
 def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
@@ -312,7 +317,7 @@ def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
     d = vm.devices
     if host.has_ovs and QVO in d:
         try:
-            with Ovsdb(host.context).transaction() as txn:
+            with _ovsdb(host).transaction() as txn:
                 txn.del_port(d[QVO], if_exists=True)
                 if vm.trunk_id:
                     txn.del_bridge(trunk_bridge(vm.trunk_id))

@@ -41,6 +41,9 @@ def down(name: str, root: Path = resolve.STATE_ROOT) -> DownResult:
     result = DownResult(name=name)
     base = resolve.state_dir(name, root)
     prefix = resolve.lab_prefix(name)
+    from neutrino.lab.host_connections import close_connections
+
+    close_connections(name)  # before its ovsdb-servers go: no connection left retrying
     if base.is_dir():
         from neutrino.lab import services
 

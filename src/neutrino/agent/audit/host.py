@@ -81,8 +81,7 @@ def l2(agent: Any, desired: DesiredHostState, ports: list[Any]) -> tuple[list[Dr
         out += drift.flows(bridge, flows, dumped, COOKIE)
     firewall = getattr(agent, "firewall_tables", None)
     if firewall is not None:
-        bound = [plan.bound[pid] for pid in sorted(plan.wanted)]
-        for family, table, body in firewall(bound, desired.remote_groups):
+        for family, table, body in firewall(plan.firewalled, desired.remote_groups):
             listed = agent.nftables.table(family, table, netns=agent.host.netns)
             out += drift.nft_table(f"{family} {table}", body, listed, "l2")
     return out, sorted(plan.wanted)

@@ -5,7 +5,7 @@ and what is plugged on br-int, reads what OVS has, plans the difference purely (
 ``ovs_changes.changes``, ``flow_tables``) and applies only that: one OVSDB
 transaction (bridges, patch and tunnel ports, VIF tags and other_config), a bundled flow diff
 per bridge (a whole-table ``replace-flows`` on the first pass and after a vswitchd restart),
-and the firewall table when its text changed. Local VLANs are read back from the VIF ports'
+and, alongside them on a thread of its own, the firewall table when its text changed. Local VLANs are read back from the VIF ports'
 other_config, so an agent restart keeps every tag and disturbs no traffic. Ports wired since
 the last report are reported up, ports gone or dead are reported down.
 """
@@ -13,6 +13,7 @@ the last report are reported up, ports gone or dead are reported down.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,10 +61,42 @@ class L2Plan:
     bound: dict[str, BoundPort]
     wanted: dict[str, BoundPort]
     """The VIFs to wire (bound here, with a segment, admin up)."""
+    firewalled: list[BoundPort]
+    """The ports whose firewall chains the host holds: those that are or will be wired (bound
+    here, with a segment, admin up), plugged or not yet. The rules name devices (``tap<id>``),
+    so a port's chains can be in place before its VIF appears: the pass that wires a freshly
+    plugged port then writes no firewall, and the port is filtered from its first frame."""
     vlans: dict[str, Any]
     """network id -> LocalVlan."""
     tunnel_ports: dict[str, str]
     layout: ovs_flows.L2Layout
+
+
+class _Started(threading.Thread):
+    """A call running on a thread of its own; ``result`` joins it and returns what it returned
+    or raises what it raised."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        super().__init__(name=f"{threading.current_thread().name}-firewall", daemon=True)
+        self.fn, self.args, self.value, self.error = fn, args, None, None
+
+    def run(self) -> None:
+        try:
+            self.value = self.fn(*self.args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self.error = exc
+
+    def result(self) -> Any:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _started(fn: Callable[..., Any], *args: Any) -> _Started:
+    thread = _Started(fn, *args)
+    thread.start()
+    return thread
 
 
 def is_vif(port: Any) -> bool:
@@ -105,7 +138,8 @@ class OvsL2Reconciler:
         by_name = {p.name: p for p in all_ports}
         vifs = {p.iface_external_ids["iface-id"]: p for p in all_ports if p.bridge == cfg.integration_bridge and is_vif(p)}
         bound = {p.port_id: p for p in desired.ports}
-        wanted = {pid: p for pid, p in bound.items() if pid in vifs and p.segment is not None and p.admin_state_up}
+        wiring = {pid: p for pid, p in bound.items() if p.segment is not None and p.admin_state_up}
+        wanted = {pid: p for pid, p in wiring.items() if pid in vifs}
         existing = local_vlans.existing_lvids(vifs[pid].port_other_config for pid in vifs)
         vlans = local_vlans.allocate({p.network_id: p.segment for p in wanted.values()}, existing)  # type: ignore[misc]
         peers = [p for p in desired.tunnel_peers if tun and p.tunnel_type == tun]
@@ -121,7 +155,7 @@ class OvsL2Reconciler:
             arp_responder=bool(tun) and cfg.arp_responder,
             arp_entries=ovs_flows.arp_entries_from_remote_ports(desired.remote_ports) if tun and cfg.arp_responder else {},
         )
-        return L2Plan(by_name, vifs, bound, wanted, vlans, tunnel_ports, layout)
+        return L2Plan(by_name, vifs, bound, wanted, [wiring[pid] for pid in sorted(wiring)], vlans, tunnel_ports, layout)
 
     def flow_tables(self, plan: L2Plan) -> tuple[dict[str, list[Any]], dict[int, Any]]:
         """bridge -> its whole desired flow table, and br-int's QoS meters."""
@@ -143,17 +177,26 @@ class OvsL2Reconciler:
             result.ovsdb_commands += 1
             all_ports = self.ovsdb.find_ports()  # the new br-int ends are VIFs of this pass
         plan = self.plan(desired, all_ports)
-        bridges = {name: self.ovsdb.bridge(name) for name in ovs_changes.bridges_wanted(self.cfg, self.tunnel_type)}
-        result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
-        result.flow_changes += self._apply_flows(*self.flow_tables(plan))
-        if self.offloads is not None:  # before the ports are reported up (docs/dataplane.md, "Userspace TSO")
-            self.offloads([(plan.vifs[pid].name, *((p.segment.network_type, p.segment.mtu, p.segment.physical_network)
-                                                    if p.segment else (None,)))
-                           for pid, p in plan.wanted.items()],
-                          {net: [w.name for w in all_ports if w.bridge == br and w.iface_type in ("", "system")]
-                           for net, br in self.cfg.bridge_mappings.items()})  # fmt: skip
-        if self.firewall is not None:
-            result.firewall_applied = self.firewall([plan.bound[pid] for pid in sorted(plan.wanted)], desired.remote_groups)
+        # the firewall goes in alongside the OVSDB and flow writes (its nft and they are programs
+        # and daemons of their own: with hundreds of ports each takes seconds), joined before
+        # anything is reported up
+        firewall = _started(self.firewall, plan.firewalled, desired.remote_groups) if self.firewall is not None else None
+        try:
+            bridges = {name: self.ovsdb.bridge(name) for name in ovs_changes.bridges_wanted(self.cfg, self.tunnel_type)}
+            result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
+            result.flow_changes += self._apply_flows(*self.flow_tables(plan))
+            if self.offloads is not None:  # before the ports are reported up (docs/dataplane.md, "Userspace TSO")
+                self.offloads([(plan.vifs[pid].name, *((p.segment.network_type, p.segment.mtu, p.segment.physical_network)
+                                                        if p.segment else (None,)))
+                               for pid, p in plan.wanted.items()],
+                              {net: [w.name for w in all_ports if w.bridge == br and w.iface_type in ("", "system")]
+                               for net, br in self.cfg.bridge_mappings.items()})  # fmt: skip
+        except BaseException:
+            if firewall is not None:
+                firewall.join()
+            raise
+        if firewall is not None:
+            result.firewall_applied = bool(firewall.result())
         now_up = set(plan.wanted)
         result.wired = sorted(now_up - self.reported_up)
         result.unwired = sorted(self.reported_up - now_up)

@@ -6,6 +6,9 @@ address on a DHCP-enabled subnet. Each agent completes its block (``device_up``,
 ``dhcp_ready``); once none remain the port becomes ACTIVE, if it is administratively up and
 bound. ``device_down`` sets it DOWN again. Completion locks the port row (PostgreSQL) so that
 two agents reporting at once cannot both see the other's block and leave the port DOWN.
+A pass's reports come as one list (``devices_up``, ``dhcp_ready``), completed in a fixed number
+of statements whatever its length (rows locked in id order, so two reporters cannot deadlock):
+an agent wiring 500 ports used to cost six statements per port.
 """
 
 from __future__ import annotations
@@ -181,6 +184,65 @@ def device_up(session: Session, cfg: DomainConfig, *, port_id: str, host: str, e
     return _complete(session, port_id, entity, port)
 
 
+CHUNK = 500
+"""Ports per statement of a batch (an IN list well under every database's parameter limit)."""
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _lock_ports(session: Session, port_ids: Iterable[str]) -> dict[str, Any]:
+    """port id -> (id, status, admin_state_up) of those that exist, locked in id order."""
+    out: dict[str, Any] = {}
+    for chunk in _chunks(sorted(set(port_ids))):
+        query = select(PORTS.c.id, PORTS.c.status, PORTS.c.admin_state_up).where(PORTS.c.id.in_(chunk))
+        out.update((row.id, row) for row in session.execute(query.order_by(PORTS.c.id).with_for_update()))
+    return out
+
+
+def _complete_many(session: Session, entity: str, ports: dict[str, Any]) -> dict[str, str]:
+    """``_complete`` for many locked ports (``_lock_ports``) at once: port id -> new status."""
+    ids = sorted(ports)
+    bound: set[str] = set()
+    blocked: set[str] = set()
+    for chunk in _chunks(ids):
+        session.execute(delete(BLOCKS).where(BLOCKS.c.resource_id.in_(chunk), BLOCKS.c.entity == entity))
+        bindings = session.execute(select(PortBinding.port_id, PortBinding.vif_type).where(PortBinding.port_id.in_(chunk)))
+        bound |= {row.port_id for row in bindings if row.vif_type not in UNBOUND_VIF_TYPES}
+        blocked |= set(session.scalars(select(BLOCKS.c.resource_id).where(BLOCKS.c.resource_id.in_(chunk))))
+    out: dict[str, str] = {}
+    changed: dict[str, list[str]] = {}
+    for pid in ids:
+        port = ports[pid]
+        new = status_when_complete(port.status, remaining=[pid] if pid in blocked else [],
+                                   admin_state_up=port.admin_state_up, bound=pid in bound)  # fmt: skip
+        out[pid] = new
+        if new != port.status:
+            changed.setdefault(new, []).append(pid)
+    for status, pids in changed.items():
+        for chunk in _chunks(pids):
+            session.execute(
+                update(PORTS)
+                .where(PORTS.c.id.in_(chunk), PORTS.c.status != status)
+                .values(status=status, revision_number=PORTS.c.revision_number + 1, updated_at=utcnow())
+            )
+        if status == ACTIVE:  # for the create -> ACTIVE metric (bus/server.py)
+            session.info.setdefault(ACTIVATED, []).extend(pids)
+    return out
+
+
+def devices_up(session: Session, cfg: DomainConfig, host: str, port_ids: Iterable[str], entity: str = L2) -> dict[str, str]:
+    """``device_up`` for a pass's list: port id -> status afterwards, for the ports that exist
+    and are bound to ``host`` (reports of others are ignored)."""
+    ports = _lock_ports(session, port_ids)
+    hosts: dict[str, str] = {}
+    for chunk in _chunks(sorted(ports)):
+        rows = session.execute(select(PortBinding.port_id, PortBinding.host).where(PortBinding.port_id.in_(chunk)))
+        hosts.update((row.port_id, row.host) for row in rows)
+    return _complete_many(session, entity, {pid: row for pid, row in ports.items() if hosts.get(pid) == host})
+
+
 def device_down(session: Session, cfg: DomainConfig, *, port_id: str, host: str) -> bool:
     """An agent on ``host`` reports the port unwired: DOWN. Returns whether the port exists
     (Neutron's ``exists``); a report from a host the port is not bound to changes nothing."""
@@ -196,12 +258,7 @@ def device_down(session: Session, cfg: DomainConfig, *, port_id: str, host: str)
 def dhcp_ready(session: Session, port_ids: Iterable[str]) -> dict[str, str]:
     """The DHCP agent has the ports in its configuration; returns {port id: status} for the
     ports that exist."""
-    out = {}
-    for port_id in dict.fromkeys(port_ids):
-        port = session.execute(_PORT_FOR_UPDATE, {"port_id": port_id}).first()
-        if port is not None:
-            out[port_id] = _complete(session, port_id, DHCP, port)
-    return out
+    return _complete_many(session, DHCP, _lock_ports(session, port_ids))
 
 
 # --- cleanup: blocks have no foreign key (Neutron keys them by standard attribute) -------------
