@@ -1,8 +1,8 @@
 """An agent for one host: heartbeats, a work queue, and the reconcilers of its roles.
 
 Wake-ups come from the server (``host_changed``), from OVSDB (a VIF plugged or unplugged),
-from a short idle timer that checks whether ovs-vswitchd restarted (flows lost: resync), and
-from a periodic full resync. Each wake-up adds the key ``"l2"`` to a deduplicating queue;
+from an OpenFlow connection to vswitchd that tells when a restarted vswitchd is up again (flows
+lost: resync, ``dataplane/vswitchd_watch.py``), and from a periodic full resync. Each wake-up adds the key ``"l2"`` to a deduplicating queue;
 one worker thread reconciles; a failed pass is retried from the queue (``agent/workqueue.py``).
 A pass woken only by notifications that name ports and security groups fetches just those
 parts of the desired state and merges them into the last one (``agent/desired_source.py``). Reports go back through the bus: device up/down after each
@@ -91,6 +91,8 @@ class HostAgent:
             )
             plug = adapters.plug or adapters.ovsdb
         self._vswitchd_pid: int | None = None
+        self._vswitchd_back = threading.Event()
+        self.switch_watch = adapters.switch_watch(self._on_vswitchd_back) if adapters.switch_watch else None
         self._start_reported = False
         self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
         self.dhcp = self.l3 = self.metadata = None
@@ -155,6 +157,8 @@ class HostAgent:
                                              audit=lambda msg: answer_audit(self, msg), hinted=self.desired.hinted)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
+        if self.switch_watch is not None:
+            self.switch_watch.start()
         loops = [(self._work, "work"), (self._heartbeat, "heartbeat")]
         if self.l3 is not None:
             loops.append((lambda: self.ha_report.watch(self._stop), "ha-states"))
@@ -180,6 +184,8 @@ class HostAgent:
             self._cancel()
         if self.monitor is not None:
             self.monitor.stop()
+        if self.switch_watch is not None:
+            self.switch_watch.stop()
         if self.metadata is not None:
             self.metadata.stop()
         for reconciler in (self.dhcp, self.l3):
@@ -236,7 +242,16 @@ class HostAgent:
             self._trouble = None
             LOG.warning("agent %s: the server answers again; resyncing", self.host.name)
 
+    def _on_vswitchd_back(self) -> None:
+        """The watcher's callback (its thread): a restarted vswitchd is up, resync now."""
+        self._vswitchd_back.set()
+        self.queue.add("l2")
+
     def _vswitchd_restarted(self) -> bool:
+        if self.switch_watch is not None:
+            back = self._vswitchd_back.is_set()
+            self._vswitchd_back.clear()
+            return back
         if self.switch is None:
             return False
         pid = self.switch.pids().get("ovs-vswitchd")
