@@ -89,3 +89,41 @@ def test_a_restart_is_reported_once_the_socket_serves_again() -> None:
             watch.stop()
             if switch.listener is not None and switch.listener.fileno() != -1:
                 switch.down()
+
+
+def test_the_agent_resyncs_when_its_watch_reports_vswitchd_back(tmp_path: Path) -> None:
+    from neutrino.agent.adapters import AgentAdapters
+    from neutrino.agent.runner import AgentSettings, HostAgent
+    from neutrino.bus.inproc import InProcTransport
+    from neutrino.dataplane.fake import FakeNetlink, FakeNftables
+    from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
+
+    class Watch:
+        def __init__(self, back: object) -> None:
+            self.back, self.started = back, False
+
+        def start(self) -> None:
+            self.started = True
+
+        def stop(self) -> None:
+            self.started = False
+
+    class NoPolls(FakeOvsInstance):
+        def pids(self) -> dict[str, int | None]:
+            raise AssertionError("vswitchd's pid is not polled when a watch runs")
+
+    state, netlink = FakeOvsState(), FakeNetlink()
+    watches: list[Watch] = []
+    adapters = AgentAdapters(netlink=netlink, nftables=FakeNftables(netlink), ovsdb=FakeOvsdb(state=state),
+                             openflow=FakeOpenFlow(state=state), switch=NoPolls(state=state),
+                             switch_watch=lambda back: watches.append(Watch(back)) or watches[-1])  # fmt: skip
+    transport = InProcTransport()
+    agent = HostAgent(HostContext(name="h"), transport, AgentSettings(roles=("l2",), firewall=False, state_dir=tmp_path), adapters)
+    try:
+        [watch] = watches
+        assert not agent._vswitchd_restarted()
+        watch.back()  # type: ignore[operator]
+        assert agent.queue.get(timeout=0) == "l2"
+        assert agent._vswitchd_restarted() and not agent._vswitchd_restarted()
+    finally:
+        transport.close()
