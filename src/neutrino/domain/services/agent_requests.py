@@ -59,6 +59,8 @@ def update_device_list(
 ) -> dict[str, Any]:
     """Ports an agent wired (up) or unwired (down) on ``host``; returns the ports whose state
     the report changed, as Neutron's ``update_device_list``."""
-    up = [p for p in devices_up if port_status.device_up(session, cfg, port_id=p, host=host, entity=entity) is not None]
+    done = port_status.already_up(session, devices_up, host)
+    up = [p for p in devices_up
+          if p in done or port_status.device_up(session, cfg, port_id=p, host=host, entity=entity) is not None]  # fmt: skip
     down = [p for p in devices_down if port_status.device_down(session, cfg, port_id=p, host=host)]
     return {"devices_up": up, "devices_down": down}
