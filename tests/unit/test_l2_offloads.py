@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import pytest
 
@@ -73,12 +72,6 @@ def test_features_parses_ethtool_k():
                               "tcp-segmentation-offload": False, "tx-tcp-segmentation": False}  # fmt: skip
 
 
-@dataclass
-class Link:
-    name: str
-    address: str
-
-
 class FakeHost:
     """The HostOffloads and Netlink calls the applier makes, recorded."""
 
@@ -108,8 +101,8 @@ class FakeHost:
         self.tx[dev] = on
         return changed
 
-    def links(self, netns=None):
-        return [Link(n, m) for n, m in self.macs.items()]
+    def link_addresses(self, netns=None):
+        return dict(self.macs)
 
 
 def test_applier_writes_the_key_sets_qvb_per_network_type_and_is_idempotent(world):  # noqa: F811

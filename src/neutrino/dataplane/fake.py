@@ -100,6 +100,9 @@ class FakeNetlink:
     def links(self, *, netns: str | None = None) -> list[LinkInfo]:
         return [link.info for link in self._ns(netns).links.values()]
 
+    def link_addresses(self, *, netns: str | None = None) -> dict[str, str]:
+        return {link.info.name: link.info.address or "" for link in self._ns(netns).links.values()}
+
     def _exists(self, op: str, name: str, netns: str | None, may_exist: bool) -> bool:
         if name in self._ns(netns).links:
             if may_exist:
