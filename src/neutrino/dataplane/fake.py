@@ -269,6 +269,13 @@ class FakeNftables:
         self.scripts.append(netns)
         self.tables.pop((netns, family, table), None)
 
+    def chains(self, *, netns: str | None) -> dict[tuple[str, str], set[str]]:
+        from neutrino.dataplane.nftables import parse_chains
+
+        self._check_ns(netns)
+        return {(f, t): parse_chains(f"table {f} {t}\n" + body).get((f, t), set())
+                for (ns, f, t), body in self.tables.items() if ns == netns}  # fmt: skip
+
     def list_tables(self, *, netns: str | None) -> list[tuple[str, str]]:
         self._check_ns(netns)
         return sorted((f, t) for (ns, f, t) in self.tables if ns == netns)
