@@ -171,6 +171,24 @@ def test_source_falls_back_to_whole_on_an_older_server_and_after_a_failed_pass()
     assert source.fetched["parts"] == 0
 
 
+def test_source_keeps_the_last_state_after_a_vswitchd_restart_unless_told_otherwise():
+    client = FakeClient(c.DesiredParts("h"))
+    source = DesiredSource(client, ports_hints=True)  # type: ignore[arg-type]
+    source.keep()
+    source.next_state()  # the first pass is whole, kept or not
+    source.keep()
+    assert source.next_state() is CACHED and source.fetched == {"whole": 1, "parts": 0, "refused": 0, "kept": 1}
+    source.keep()
+    source.invalidate()  # a failed pass meanwhile: whole
+    source.next_state()
+    source.keep()
+    source.hinted(hint(security_groups=["web"]))  # a hint meanwhile: its parts, merged as usual
+    source.next_state()
+    assert source.fetched == {"whole": 2, "parts": 1, "refused": 0, "kept": 1} and client.asked == [([], ["web"])]
+    source.next_state()  # kept once only: the next unhinted pass is whole again
+    assert source.fetched["whole"] == 3
+
+
 # --- a whole pass with nothing to change ---------------------------------------------------------
 
 

@@ -8,7 +8,9 @@ L3 agent holds other hosts' ports), the pass asks the server for those parts alo
 (``get_desired_parts``) and merges them (``desired_merge.py``). Everything else fetches the
 whole state, as before: the first pass, a wake-up with no hint (OVSDB, a retry, the periodic
 resync), a reconnect's "look again", hints that were cut short or name networks or routers, a
-merge that cannot tell, an older server. Correctness first: in doubt, fetch all.
+merge that cannot tell, an older server. Correctness first: in doubt, fetch all. One exception,
+``keep``: after a vswitchd restart only the switch lost its state, so that pass reuses the last
+state as it is (with what hints arrived meanwhile merged in as usual).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class DesiredSource:
         self._lock = threading.Lock()
         self._full = True
         self._hinted = False
+        self._keep = False
         self._ports: set[str] = set()
         self._groups: set[str] = set()
 
@@ -61,6 +64,12 @@ class DesiredSource:
             self._ports.update(str(p) for p in ports)  # type: ignore[union-attr]
             self._groups.update(str(g) for g in groups)  # type: ignore[union-attr]
 
+    def keep(self) -> None:
+        """The next pass may reuse the last state: nothing the server knows changed (a vswitchd
+        restart); a hint or an invalidation still wins."""
+        with self._lock:
+            self._keep = True
+
     def invalidate(self) -> None:
         """The next pass fetches the whole state (a failed pass, a resync)."""
         with self._lock:
@@ -68,13 +77,13 @@ class DesiredSource:
 
     def _take(self) -> tuple[bool, list[str], list[str]]:
         with self._lock:
-            whole = self._full or not self._hinted or self.cached is None or not self.supported
+            whole = self._full or not (self._hinted or self._keep) or self.cached is None or not self.supported
             why = ("first" if self.cached is None else "unsupported" if not self.supported
                    else self._why if self._full else "unhinted")  # fmt: skip
             if whole:
                 self.why_whole[why] = self.why_whole.get(why, 0) + 1
             ports, groups = sorted(self._ports), sorted(self._groups)
-            self._full = self._hinted = False
+            self._full = self._hinted = self._keep = False
             self._ports.clear()
             self._groups.clear()
         return whole, ports, groups
@@ -82,6 +91,9 @@ class DesiredSource:
     def next_state(self) -> DesiredHostState:
         """The desired state for this pass (see the module's docstring for which way)."""
         whole, ports, groups = self._take()
+        if not whole and self.cached is not None and not ports and not groups:
+            self.fetched["kept"] = self.fetched.get("kept", 0) + 1
+            return self.cached  # ``keep`` and no hint
         if not whole and self.cached is not None:
             merged = None
             try:

@@ -274,7 +274,8 @@ class HostAgent:
                     LOG.warning("agent %s: audit failed: %s", self.host.name, exc)
             if self._vswitchd_restarted():
                 LOG.warning("agent %s: ovs-vswitchd restarted, resyncing flows", self.host.name)
-                self.l2.resync()  # the desired state still holds: only the switch lost its flows
+                self.l2.resync()
+                self.desired.keep()  # the desired state still holds: only the switch lost its flows
                 key = key or "l2"
             if time.monotonic() - last_full > self.settings.resync_interval:
                 self.l2.resync()

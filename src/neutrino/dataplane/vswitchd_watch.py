@@ -24,6 +24,7 @@ import select
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,6 +75,8 @@ class VswitchdWatch:
         self.on_restart = on_restart
         self.connected = threading.Event()
         self.restarts = 0
+        self.back_at: float | None = None
+        """``time.monotonic()`` when the last restart was reported (for benchmarks)."""
         self._stop = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
         self._thread: threading.Thread | None = None
@@ -100,6 +103,7 @@ class VswitchdWatch:
             self.connected.set()
             if seen:
                 self.restarts += 1
+                self.back_at = time.monotonic()
                 LOG.warning("vswitchd watch %s: ovs-vswitchd is back (restarted)", self.name)
                 try:
                     self.on_restart()
