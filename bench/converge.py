@@ -17,9 +17,15 @@ agents as ``neutrino lab up`` runs them):
    was rewritten (flows' ``duration``), while a ping at 100/s and a TCP stream between
    an instance there and one on compute2 run across the restart: 0 lost.
 4. ovs-vswitchd restart on compute2 (killed, started again): time until the agent's flows are
-   back and TCP flows again through it.
+   back and TCP flows again through it, beside when br-int answered ``ovs-ofctl`` and when the
+   agent's watch (``dataplane/vswitchd_watch.py``) reported vswitchd back.
 
-Targets (issue 5): p50 < 100 ms for one port, 1000 ports converged < 10 s, resync < 2 s.
+``--phases 34`` runs phases 3 and 4 only (phase 3 still creates phase 2's ports, unreported);
+``--profile FILE`` writes cProfile data of a fresh agent's first pass (FILE) and of the pass
+after the vswitchd restart (FILE.vswitchd).
+
+Targets (issues 5 and 12): p50 < 100 ms for one port, 1000 ports converged < 10 s, resync
+< 2 s with nothing written and nothing lost, vswitchd restart < 1 s to traffic.
 For scale: Neutron's OVS agent polls every 2 s; OVN took 4-5 s to bind two ports at 1,000
 hypervisors. Usage: ``./dev bench converge [--json] [--ports 1000] [--phases 34]`` as root.
 """
