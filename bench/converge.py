@@ -292,7 +292,7 @@ def restart(cl: Any, profile: str | None = None) -> dict[str, Any]:
     flood_end = time.monotonic()
     check = stream.get("check")
     return {"ports_on_host": len(before), "resync_s": round(t1 - t0, 3), "start_call_s": round(started - t0, 3),
-            "tags_unchanged": before == after,
+            "tags_unchanged": before == after, "desired_fetches": dict(agent.desired.fetched),
             "ovsdb_writes": agent.last_result.ovsdb_commands if agent.last_result else None,
             "flows_rewritten": len(rewritten), "flows_removed": len(set(ages_before) - set(ages_after)),
             "ping_sent": sent, "ping_lost": sent - received, "ping_covered_restart": flood_end > t1,
@@ -404,7 +404,8 @@ def main() -> int:
     if r:
         print(f"agent restart with {r['ports_on_host']} ports on the host: first pass done in {r['resync_s']} s, "
               f"tags unchanged: {r['tags_unchanged']}, OVSDB writes: {r['ovsdb_writes']}, flows rewritten: "
-              f"{r['flows_rewritten']}, removed: {r['flows_removed']} (start() returned after {r['start_call_s']} s)")  # fmt: skip
+              f"{r['flows_rewritten']}, removed: {r['flows_removed']} (start() returned after {r['start_call_s']} s; "
+              f"desired state fetches {r['desired_fetches']})")  # fmt: skip
         print(f"  across it: ping -i 0.01 lost {r['ping_lost']} of {r['ping_sent']} (covered the restart: "
               f"{r['ping_covered_restart']}), TCP stream ok: {r['tcp_stream_ok']} ({r['tcp_stream']})")  # fmt: skip
     v = results.get("vswitchd")
