@@ -127,3 +127,53 @@ def test_the_agent_resyncs_when_its_watch_reports_vswitchd_back(tmp_path: Path) 
         assert agent._vswitchd_restarted() and not agent._vswitchd_restarted()
     finally:
         transport.close()
+
+
+def test_a_resync_that_meets_a_settling_vswitchd_retries_without_refetching(tmp_path: Path) -> None:
+    """vswitchd accepted the watch's connection but dropped ovs-ofctl's: the pass fails with a
+    TemporaryError and is retried from the queue, still with the last desired state."""
+    import time
+
+    from neutrino.agent.adapters import AgentAdapters
+    from neutrino.agent.runner import AgentSettings, HostAgent
+    from neutrino.bus.inproc import InProcTransport
+    from neutrino.dataplane.errors import TemporaryError
+    from neutrino.dataplane.fake import FakeNetlink, FakeNftables
+    from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
+    from tests.unit.test_incremental_agent import CACHED
+
+    state, netlink = FakeOvsState(), FakeNetlink()
+    openflow, watches = FakeOpenFlow(state=state), []
+    adapters = AgentAdapters(netlink=netlink, nftables=FakeNftables(netlink), ovsdb=FakeOvsdb(state=state), openflow=openflow,
+                             switch=FakeOvsInstance(state=state), switch_watch=lambda back: watches.append(back) or back)  # fmt: skip
+    transport = InProcTransport()
+    settings = AgentSettings(roles=("l2",), firewall=False, state_dir=tmp_path, idle_check=0.05, resync_interval=3600,
+                             audit_interval=0)  # fmt: skip
+    agent = HostAgent(HostContext(name="h"), transport, settings, adapters)
+    fetches: list[int] = []
+    agent.client.desired_state = lambda: fetches.append(1) or CACHED  # type: ignore[method-assign]
+    agent.client.report_pass = lambda **kw: None  # type: ignore[method-assign,assignment]
+    agent.reconcile_once()
+    replace, failed = openflow.replace, []
+
+    def settling(bridge: str, flows: object) -> None:
+        if not failed:
+            failed.append(bridge)
+            raise TemporaryError("replace flows", bridge, "Connection reset by peer")
+        replace(bridge, flows)  # type: ignore[arg-type]
+
+    openflow.replace = settling  # type: ignore[method-assign]
+    worker = threading.Thread(target=agent._work, daemon=True)
+    worker.start()
+    try:
+        watches[0]()  # vswitchd is back
+        deadline = time.monotonic() + 5
+        while agent.passes < 2:
+            assert time.monotonic() < deadline, "no pass after the retry"
+            time.sleep(0.02)
+        assert failed and fetches == [1]  # retried, with the state it had
+    finally:
+        agent._stop.set()
+        agent.queue.close()
+        worker.join(timeout=5)
+        transport.close()

@@ -33,7 +33,7 @@ from neutrino.agent.workqueue import WorkQueue
 from neutrino.bus.client import AgentClient
 from neutrino.bus.transport import Transport, TransportError
 from neutrino.contract.messages import VersionMismatch
-from neutrino.dataplane.errors import DataplaneError, PermanentError
+from neutrino.dataplane.errors import DataplaneError, PermanentError, TemporaryError
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.ports import ConnectionTracking, Firewall, Links, PortPlug
 from neutrino.metrics.agent import AgentMetrics
@@ -92,6 +92,7 @@ class HostAgent:
             plug = adapters.plug or adapters.ovsdb
         self._vswitchd_pid: int | None = None
         self._vswitchd_back = threading.Event()
+        self._switch_resync = False  # the pending pass reinstalls flows after a vswitchd restart
         self.switch_watch = adapters.switch_watch(self._on_vswitchd_back) if adapters.switch_watch else None
         self._start_reported = False
         self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
@@ -276,6 +277,7 @@ class HostAgent:
                 LOG.warning("agent %s: ovs-vswitchd restarted, resyncing flows", self.host.name)
                 self.l2.resync()
                 self.desired.keep()  # the desired state still holds: only the switch lost its flows
+                self._switch_resync = True
                 key = key or "l2"
             if time.monotonic() - last_full > self.settings.resync_interval:
                 self.l2.resync()
@@ -301,13 +303,17 @@ class HostAgent:
         argument, a missing program) only after ``PERMANENT_RETRY``, or at the next change."""
         try:
             self.reconcile_once()
+            self._switch_resync = False
             self.queue.forget(key)
             self._bus_ok()
         except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
             self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
         except Exception as exc:  # noqa: BLE001 - retried from the queue (dataplane or bus)
             self.metrics.failures.inc()
-            self.desired.invalidate()
+            if self._switch_resync and isinstance(exc, TemporaryError):
+                self.desired.keep()  # vswitchd still settling: only the switch is behind
+            else:
+                self.desired.invalidate()
             if isinstance(exc, TransportError):
                 self._bus_trouble("fetching the desired state", exc)
             else:
