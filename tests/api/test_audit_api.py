@@ -74,7 +74,7 @@ def test_audit_finds_drift_with_what_differs_and_repair_removes_it(api):
         found = {(d["kind"], d["object"], d["expected"], d["actual"]) for d in doc["hosts"][HOST]["drift"]}
         assert ("port_tag", qvo, "tag 1", "tag 9") in found
         assert ("tunnel_port", f"br-tun/{tun}", "present", "missing") in found
-        assert ("flow", "br-tun table=4,priority=1,tun_id=777", "actions=mod_vlan_vid:1,resubmit(,10)", "missing") in found
+        assert ("flow", "br-tun table=4,priority=1,tun_id=777", "actions=push_vlan:0x8100,set_field:4097->vlan_vid,resubmit(,10)", "missing") in found
         assert doc["drift_count"] == len(found) and not doc["repair"]
         assert agent.metrics.drift_found.labels("port_tag")._value.get() == 1
         fixed = api.post("/v2.0/audit", params={"host": HOST}).json()["audit"]

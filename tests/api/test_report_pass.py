@@ -68,3 +68,28 @@ def test_a_report_costs_the_same_statements_for_two_ports_or_eight(api):
         assert all(status(api, p) == "ACTIVE" for p in ports) and status(api, other) == "DOWN"
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_a_restarted_agents_report_of_active_ports_costs_one_query_and_changes_nothing(api):
+    net = api.network()
+    api.subnet(net["id"], enable_dhcp=False)
+    ports = [bound_port(api, net["id"])[0]["id"] for _ in range(3)]
+    call(api, messages.REPORT_PASS, host="c1", devices_up=ports[:2], devices_down=[], dhcp_ready=[], fip_statuses={})
+    revisions = {p: api.get(f"/v2.0/ports/{p}").json()["port"]["revision_number"] for p in ports}
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    engine = state_of(api).sessions.kw["bind"]
+    listener = lambda *args: statements.append(str(args[3]))  # noqa: E731 - the parameters
+    event.listen(engine, "before_cursor_execute", listener)
+    try:  # a fresh agent reports all three: two were ACTIVE already, one still waits for L2
+        reply = call(api, messages.REPORT_PASS, host="c1", devices_up=ports, devices_down=[], dhcp_ready=[], fip_statuses={})
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert sorted(reply["devices_up"]) == sorted(ports)
+    assert all(status(api, p) == "ACTIVE" for p in ports)
+    after = {p: api.get(f"/v2.0/ports/{p}").json()["port"]["revision_number"] for p in ports}
+    assert [after[p] - revisions[p] for p in ports] == [0, 0, 1]  # only the third changed
+    assert [sum(p in s for s in statements) for p in ports[:2]] == [1, 1]  # only in the one batched query
+    wrong_host = call(api, messages.REPORT_PASS, host="c2", devices_up=ports, devices_down=[], dhcp_ready=[], fip_statuses={})
+    assert wrong_host["devices_up"] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from neutrino.agent.l2.local_vlans import LocalVlan
@@ -126,3 +128,25 @@ def test_arp_responder_answers_on_br_tun(ovs_host: HostContext) -> None:  # noqa
     garp = f"in_port=patch-int,dl_vlan=11,{BCAST},arp,arp_op=1,arp_spa=10.0.0.5,arp_tpa=10.0.0.5,arp_sha=fa:16:3e:00:00:05"
     trace = ovs.appctl("ofproto/trace", "br-tun", garp)
     assert "set_field:0x3e8->tun_id" in trace and "arp_op=2" not in trace, trace
+
+
+def test_a_fresh_agents_replace_rewrites_no_flow(ovs_host: HostContext) -> None:  # noqa: F811
+    """A restarted agent replaces each whole table (``ovs-ofctl replace-flows``), which compares
+    the actions as decoded: a flow whose actions do not come back from the switch as written
+    (``mod_vlan_vid``, ``strip_vlan`` under OpenFlow 1.4) would be rewritten at every agent
+    restart, its counters reset. Every table must read back as written."""
+    import re
+    import time
+
+    from neutrino.dataplane import exec as programs
+
+    layout = dataclasses.replace(LAYOUT, arp_responder=True, arp_entries={"net-vx": (("10.0.0.5", "fa:16:3e:00:00:05"),)})
+    build(ovs_host, layout)
+    for bridge, flows in desired_flows(layout).items():
+        OpenFlow(ovs_host).replace(bridge, flows)
+    time.sleep(1.1)
+    for bridge, flows in desired_flows(layout).items():
+        OpenFlow(ovs_host).replace(bridge, flows)  # a fresh adapter: what a restarted agent does
+        out = programs.run(["ovs-ofctl", "-O", "OpenFlow14", "dump-flows", bridge], env=ovs_host.ovs_env).stdout
+        rewritten = [line.strip() for line in out.splitlines() if (m := re.search(r"duration=([\d.]+)s", line)) and float(m[1]) < 1]
+        assert not rewritten, "\n".join(rewritten)

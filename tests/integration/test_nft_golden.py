@@ -25,3 +25,22 @@ def test_nft_check_mode_accepts_the_golden_script() -> None:
             assert programs.run(["nft", "list", "tables"], netns=ns).stdout.strip() == ""  # check mode changed nothing
         finally:
             netlink.del_netns(ns)
+
+
+def test_marked_tables_apply_and_their_markers_list() -> None:
+    """The marker chain (``agent/firewall/applier.py``) is valid nft and ``chains`` reads it back."""
+    from neutrino.agent.firewall.applier import marked, marker
+    from neutrino.dataplane.nftables import Nftables
+
+    ns = f"nt-fw-{secrets.token_hex(4)}-mrk"
+    body = "\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t}\n"
+    with Netlink() as netlink:
+        netlink.add_netns(ns, may_exist=False)
+        try:
+            nft = Nftables()
+            nft.apply_tables({("bridge", "neutrino-fw"): marked(body), ("inet", "neutrino-ct"): marked("")}, netns=ns)
+            chains = nft.chains(netns=ns)
+            assert chains[("bridge", "neutrino-fw")] == {"forward", marker(body)}
+            assert chains[("inet", "neutrino-ct")] == {marker("")}
+        finally:
+            netlink.del_netns(ns)

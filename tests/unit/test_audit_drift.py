@@ -171,3 +171,17 @@ def test_agent_settings_audit_interval_and_repair(tmp_path):
         path.write_text(f'[agent]\nhost = "h1"\n{bad}\n')
         with pytest.raises(ValueError, match="audit_"):
             load_agent_config(path)
+
+
+def test_the_agents_openflow13_spellings_match_an_openflow10_dump() -> None:
+    from neutrino.tools.audit.drift import norm_actions
+
+    pairs = [
+        ("push_vlan:0x8100,set_field:4108->vlan_vid,resubmit(,60)", "mod_vlan_vid:12,resubmit(,60)"),
+        ("set_field:4196->vlan_vid,NORMAL", "mod_vlan_vid:100,NORMAL"),
+        ("pop_vlan,set_field:0x3e8->tun_id,output:2", "strip_vlan,load:0x3e8->NXM_NX_TUN_ID[],output:2"),
+        ("set_field:fa:16:3e:00:00:05->eth_src,IN_PORT", "mod_dl_src:fa:16:3e:00:00:05,IN_PORT"),
+    ]
+    for written, dumped in pairs:
+        assert norm_actions(written) == norm_actions(dumped)
+    assert norm_actions("set_field:4196->vlan_vid") != norm_actions("mod_vlan_vid:101")

@@ -185,6 +185,25 @@ def test_an_l2_agent_woken_by_its_dataplane_alone_reuses_its_last_state():
     source.next_state()
     assert source.fetched["whole"] == 3 and source.reused == 1
 
+def test_source_keeps_the_last_state_after_a_vswitchd_restart_unless_told_otherwise():
+    client = FakeClient(c.DesiredParts("h"))
+    source = DesiredSource(client, ports_hints=False)  # type: ignore[arg-type]  # DHCP/L3 too
+    source.keep()
+    source.next_state()  # the first pass is whole, kept or not
+    source.keep()
+    assert source.next_state() is CACHED and source.fetched == {"whole": 1, "parts": 0, "refused": 0}
+    assert source.reused == 1
+    source.keep()
+    source.invalidate()  # a failed pass meanwhile: whole
+    source.next_state()
+    source.keep()
+    source.hinted(hint(security_groups=["web"]))  # a hint meanwhile: its parts, merged as usual
+    source.next_state()
+    assert source.fetched == {"whole": 2, "parts": 1, "refused": 0} and source.reused == 1 and client.asked == [([], ["web"])]
+    source.next_state()  # kept once only: the next unhinted pass is whole again
+    assert source.fetched["whole"] == 3
+
+
 # --- a whole pass with nothing to change ---------------------------------------------------------
 
 

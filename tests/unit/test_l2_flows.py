@@ -54,8 +54,8 @@ def test_br_int_golden() -> None:
     assert desired_flows(LAYOUT)["br-int"] == [
         Flow(0, 0, "", "resubmit(,60)"),
         Flow(0, 2, "in_port=int-br-eth1", "drop"),
-        Flow(0, 3, "in_port=int-br-eth1,dl_vlan=100", "mod_vlan_vid:10,resubmit(,60)"),
-        Flow(0, 3, "in_port=int-br-eth1,vlan_tci=0x0000/0x1fff", "mod_vlan_vid:12,resubmit(,60)"),
+        Flow(0, 3, "in_port=int-br-eth1,dl_vlan=100", "set_field:4106->vlan_vid,resubmit(,60)"),
+        Flow(0, 3, "in_port=int-br-eth1,vlan_tci=0x0000/0x1fff", "push_vlan:0x8100,set_field:4108->vlan_vid,resubmit(,60)"),
         Flow(0, 65535, "dl_vlan=4095", "drop"),
         Flow(23, 0, "", "drop"),
         Flow(60, 1, "", "NORMAL"),
@@ -72,8 +72,8 @@ def test_physnet_bridge_golden() -> None:
     assert desired_flows(LAYOUT)["br-eth1"] == [
         Flow(0, 0, "", "NORMAL"),
         Flow(0, 2, "in_port=phy-br-eth1", "drop"),
-        Flow(0, 4, "in_port=phy-br-eth1,dl_vlan=10", "mod_vlan_vid:100,NORMAL"),
-        Flow(0, 4, "in_port=phy-br-eth1,dl_vlan=12", "strip_vlan,NORMAL"),
+        Flow(0, 4, "in_port=phy-br-eth1,dl_vlan=10", "set_field:4196->vlan_vid,NORMAL"),
+        Flow(0, 4, "in_port=phy-br-eth1,dl_vlan=12", "pop_vlan,NORMAL"),
     ]
 
 
@@ -87,19 +87,19 @@ def test_br_tun_golden() -> None:
         Flow(2, 0, "dl_dst=00:00:00:00:00:00/01:00:00:00:00:00", "resubmit(,20)"),
         Flow(2, 0, "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00", "resubmit(,22)"),
         Flow(4, 0, "", "drop"),
-        Flow(4, 1, "tun_id=1000", "mod_vlan_vid:11,resubmit(,10)"),
-        Flow(4, 1, "tun_id=1001", "mod_vlan_vid:13,resubmit(,10)"),
+        Flow(4, 1, "tun_id=1000", "push_vlan:0x8100,set_field:4107->vlan_vid,resubmit(,10)"),
+        Flow(4, 1, "tun_id=1001", "push_vlan:0x8100,set_field:4109->vlan_vid,resubmit(,10)"),
         Flow(10, 1, "", LEARN),
         Flow(20, 0, "", "resubmit(,22)"),
         Flow(22, 0, "", "drop"),
         # only the peers sharing net-vx, sorted; net-vx2 floods nowhere so it has no flow
-        Flow(22, 1, "dl_vlan=11", "strip_vlan,set_tunnel:1000,output:vxlan-ac1f0002,output:vxlan-ac1f0003"),
+        Flow(22, 1, "dl_vlan=11", "pop_vlan,set_field:0x3e8->tun_id,output:vxlan-ac1f0002,output:vxlan-ac1f0003"),
     ]
 
 
 def test_local_network_and_unbridged_physnet_get_no_flows() -> None:
     text = "".join(table_text(flows) for flows in desired_flows(LAYOUT).values())
-    for absent in ("dl_vlan=14", "mod_vlan_vid:14", "dl_vlan=15", "mod_vlan_vid:15", "333"):
+    for absent in ("dl_vlan=14", "set_field:4110->vlan_vid", "dl_vlan=15", "set_field:4111->vlan_vid", "333"):
         assert absent not in text
     only_local = L2Layout(local_vlans={"l": NETS["net-local"]}, tunnel_bridge=None)
     assert desired_flows(only_local) == desired_flows(L2Layout(tunnel_bridge=None))
@@ -117,8 +117,8 @@ def test_geneve_uses_table_6_and_ignores_vxlan_networks() -> None:
     )
     tun = desired_flows(layout)["br-tun"]
     assert Flow(0, 1, "in_port=geneve-ac1f0002", "resubmit(,6)") in tun
-    assert Flow(6, 1, "tun_id=77", "mod_vlan_vid:5,resubmit(,10)") in tun
-    assert Flow(22, 1, "dl_vlan=5", "strip_vlan,set_tunnel:77,output:geneve-ac1f0002") in tun
+    assert Flow(6, 1, "tun_id=77", "push_vlan:0x8100,set_field:4101->vlan_vid,resubmit(,10)") in tun
+    assert Flow(22, 1, "dl_vlan=5", "pop_vlan,set_field:0x4d->tun_id,output:geneve-ac1f0002") in tun
     assert not any("1000" in f.match or "1000" in f.actions for f in tun)
 
 
@@ -135,9 +135,9 @@ def test_rendered_strings() -> None:
     assert f"cookie={C},table=0,priority=65535,dl_vlan=4095,actions=drop" in rendered
     assert f"cookie={C},table=23,priority=0,actions=drop" in rendered
     assert (f"cookie={C},table=0,priority=3,in_port=int-br-eth1,vlan_tci=0x0000/0x1fff,"
-            "actions=mod_vlan_vid:12,resubmit(,60)") in rendered
-    assert f"cookie={C},table=0,priority=4,in_port=phy-br-eth1,dl_vlan=10,actions=mod_vlan_vid:100,NORMAL" in rendered
-    assert f"cookie={C},table=4,priority=1,tun_id=1000,actions=mod_vlan_vid:11,resubmit(,10)" in rendered
+            "actions=push_vlan:0x8100,set_field:4108->vlan_vid,resubmit(,60)") in rendered
+    assert f"cookie={C},table=0,priority=4,in_port=phy-br-eth1,dl_vlan=10,actions=set_field:4196->vlan_vid,NORMAL" in rendered
+    assert f"cookie={C},table=4,priority=1,tun_id=1000,actions=push_vlan:0x8100,set_field:4107->vlan_vid,resubmit(,10)" in rendered
     assert f"cookie={C},table=10,priority=1,actions={LEARN}" in rendered
     assert LEARN_COOKIE != COOKIE
 
@@ -186,7 +186,7 @@ def test_arp_responder_flows() -> None:
 
 def test_arp_reply_actions() -> None:
     assert arp_reply_actions("10.0.0.5", "fa:16:3e:00:00:05") == (
-        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:fa:16:3e:00:00:05,load:0x2->NXM_OF_ARP_OP[],"
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:fa:16:3e:00:00:05->eth_src,load:0x2->NXM_OF_ARP_OP[],"
         "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
         "load:0xfa163e000005->NXM_NX_ARP_SHA[],load:0xa000005->NXM_OF_ARP_SPA[],in_port"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
 import pytest
 
 from neutrino.agent.l2 import offloads

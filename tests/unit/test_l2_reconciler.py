@@ -65,8 +65,8 @@ def test_wires_vlan_and_vxlan_ports_and_reports_them(world):
     assert db.port("vxlan-ac1f0003").iface_options["remote_ip"] == "172.31.0.3"
     assert db.port("int-br-physnet1").iface_options == {"peer": "phy-br-physnet1"}
     flows = "\n".join(of.dump("br-int") + of.dump("br-physnet1") + of.dump("br-tun"))
-    assert "dl_vlan=100,actions=mod_vlan_vid:1" in flows.replace(" ", "")
-    assert "mod_vlan_vid:100" in flows and "set_tunnel:1001" in flows and "tun_id=1001" in flows
+    assert "dl_vlan=100,actions=set_field:4097->vlan_vid" in flows.replace(" ", "")
+    assert "set_field:4196->vlan_vid" in flows and "set_field:0x3e9->tun_id" in flows and "tun_id=1001" in flows
     r.reported(res)
 
     # nothing changed: nothing done
@@ -97,7 +97,7 @@ def test_restart_keeps_tags_and_vswitchd_loss_is_healed(world):
     FakeOvsInstance(state=state).start()
     fresh.resync()
     fresh.reconcile(want)
-    assert any("mod_vlan_vid" in f for f in of.dump("br-int"))
+    assert any("->vlan_vid" in f for f in of.dump("br-int"))
 
 
 def test_a_bound_port_gets_its_firewall_before_its_vif_is_plugged(world):

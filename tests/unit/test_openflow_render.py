@@ -115,6 +115,7 @@ def test_failed_apply_forgets_so_the_next_one_replaces(monkeypatch: pytest.Monke
     ("stderr", "vswitchd_alive", "error"),
     [
         ("ovs-ofctl: /tmp/x/br-int.mgmt: failed to open socket (Connection refused)", True, TemporaryError),
+        ("ovs-ofctl: br-int: failed to connect to socket (Connection reset by peer)", True, TemporaryError),
         ("ovs-ofctl: br-x is not a bridge or a socket", True, PermanentError),
         ("ovs-ofctl: br-int is not a bridge or a socket", False, TemporaryError),
         ("Error OFPBAC_BAD_OUT_GROUP for: OFPT_FLOW_MOD (OF1.4)", True, PermanentError),

@@ -1,8 +1,8 @@
 """The adapters a host agent works through, typed by ``dataplane/ports.py``; which ones it gets
 is the composition root's choice: ``real`` on a host or in the lab, fakes in tests.
 
-The OVS mechanism needs ``ovsdb`` and ``openflow`` (and ``switch`` to notice a vswitchd
-restart); the Linux bridge one needs ``vxlan``. Left None, ``announcer``, ``conntrack`` and
+The OVS mechanism needs ``ovsdb`` and ``openflow`` (and ``switch_watch``, or else ``switch``
+polled for vswitchd's pid, to notice a vswitchd restart); the Linux bridge one needs ``vxlan``. Left None, ``announcer``, ``conntrack`` and
 ``dhcp_servers`` get their real adapter where they are used, ``plug`` the OVS database (or
 ``agent.plug.BridgePlug`` with Linux bridges), ``ha`` the state directory's HA routers, and no
 OVSDB monitor or metadata proxy runs.
@@ -37,6 +37,9 @@ class AgentAdapters:
     ha: HaRouters | None = None
     monitor_factory: Callable[[Callable[[], None]], Any] | None = None
     """Given the wake-up callback, an OVSDB monitor with ``start``/``stop``."""
+    switch_watch: Callable[[Callable[[], None]], Any] | None = None
+    """Given the callback, a watcher with ``start``/``stop`` that calls it as soon as a restarted
+    ovs-vswitchd is up again (``dataplane.vswitchd_watch``); None: ``switch``'s pid is polled."""
     offloads: Any = None
     """Reads and writes the host's OVS offload facts (``dataplane.offloads.HostOffloads``); None: left alone."""
     metadata_proxy: Any = None
@@ -64,7 +67,9 @@ def real(host: HostContext, mechanism: str) -> AgentAdapters:
     from neutrino.dataplane.ovs import OvsInstance
     from neutrino.dataplane.offloads import HostOffloads
     from neutrino.dataplane.ovsdb_idl import IdlOvsdb
+    from neutrino.dataplane.vswitchd_watch import VswitchdWatch
 
     ovsdb = IdlOvsdb(host)  # one persistent connection: reads, monitor and transactions (docs/dataplane.md)
     return AgentAdapters(ovsdb=ovsdb, openflow=OpenFlow(host), switch=OvsInstance(host), offloads=HostOffloads(host),
-                         monitor_factory=ovsdb.monitor, **common)  # fmt: skip
+                         monitor_factory=ovsdb.monitor, switch_watch=lambda back: VswitchdWatch(host, back),
+                         **common)  # fmt: skip

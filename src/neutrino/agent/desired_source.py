@@ -13,7 +13,9 @@ makes no round trip to the server before its report. Everything else fetches the
 as before: the first pass, a retry and the periodic resync (both invalidate), a reconnect's
 "look again", hints that were cut short or name networks or routers, a merge that cannot
 tell, an older server, and any unhinted wake-up of an agent with DHCP or L3 (they have wake-ups
-of their own). Correctness first: in doubt, fetch all.
+of their own). Correctness first: in doubt, fetch all. One more reuse, ``keep``: after a
+vswitchd restart only the switch lost its state, so that pass reuses the last state as it is
+(with what hints arrived meanwhile merged in as usual).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class DesiredSource:
         self.fetched = {"whole": 0, "parts": 0, "refused": 0}
         """How each pass got its state: whole, parts merged, parts the merge refused."""
         self.reused = 0
-        """Passes that took the last state as it was (an L2-only agent woken by OVSDB alone)."""
+        """Passes that took the last state as it was (an L2-only agent woken by OVSDB alone, or
+        the pass after a vswitchd restart)."""
         self.why_whole: dict[str, int] = {}
         """Why passes fetched whole: first, unhinted, hint (one it cannot take), invalidated,
         unsupported, refused (the merge could not tell)."""
@@ -48,6 +51,7 @@ class DesiredSource:
         self._lock = threading.Lock()
         self._full = True
         self._hinted = False
+        self._keep = False
         self._ports: set[str] = set()
         self._groups: set[str] = set()
 
@@ -68,6 +72,12 @@ class DesiredSource:
             self._ports.update(str(p) for p in ports)  # type: ignore[union-attr]
             self._groups.update(str(g) for g in groups)  # type: ignore[union-attr]
 
+    def keep(self) -> None:
+        """The next pass may reuse the last state: nothing the server knows changed (a vswitchd
+        restart); a hint or an invalidation still wins."""
+        with self._lock:
+            self._keep = True
+
     def invalidate(self) -> None:
         """The next pass fetches the whole state (a failed pass, a resync)."""
         with self._lock:
@@ -80,14 +90,16 @@ class DesiredSource:
                 how = "whole"
             elif self._hinted:
                 how = "parts"
-            else:  # no notification since the last pass: the agent's own dataplane woke it
-                how = "reuse" if self.ports_hints else "whole"
+            elif self._keep or self.ports_hints:  # a vswitchd restart, or the L2 agent's own dataplane woke it
+                how = "reuse"
+            else:
+                how = "whole"
             why = ("first" if self.cached is None else "unsupported" if not self.supported
                    else self._why if self._full else "unhinted")  # fmt: skip
             if how == "whole":
                 self.why_whole[why] = self.why_whole.get(why, 0) + 1
             ports, groups = sorted(self._ports), sorted(self._groups)
-            self._full = self._hinted = False
+            self._full = self._hinted = self._keep = False
             self._ports.clear()
             self._groups.clear()
         return how, ports, groups

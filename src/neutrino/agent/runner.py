@@ -1,8 +1,8 @@
 """An agent for one host: heartbeats, a work queue, and the reconcilers of its roles.
 
 Wake-ups come from the server (``host_changed``), from OVSDB (a VIF plugged or unplugged),
-from a short idle timer that checks whether ovs-vswitchd restarted (flows lost: resync), and
-from a periodic full resync. Each wake-up adds the key ``"l2"`` to a deduplicating queue;
+from an OpenFlow connection to vswitchd that tells when a restarted vswitchd is up again (flows
+lost: resync, ``dataplane/vswitchd_watch.py``), and from a periodic full resync. Each wake-up adds the key ``"l2"`` to a deduplicating queue;
 one worker thread reconciles; a failed pass is retried from the queue (``agent/workqueue.py``).
 A pass woken only by notifications that name ports and security groups fetches just those
 parts of the desired state and merges them into the last one (``agent/desired_source.py``). Reports go back through the bus: device up/down after each
@@ -33,7 +33,7 @@ from neutrino.agent.workqueue import WorkQueue
 from neutrino.bus.client import AgentClient
 from neutrino.bus.transport import Transport, TransportError
 from neutrino.contract.messages import VersionMismatch
-from neutrino.dataplane.errors import DataplaneError, PermanentError
+from neutrino.dataplane.errors import DataplaneError, PermanentError, TemporaryError
 from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.ports import ConnectionTracking, Firewall, Links, PortPlug
 from neutrino.metrics.agent import AgentMetrics
@@ -91,6 +91,9 @@ class HostAgent:
             )
             plug = adapters.plug or adapters.ovsdb
         self._vswitchd_pid: int | None = None
+        self._vswitchd_back = threading.Event()
+        self._switch_resync = False  # the pending pass reinstalls flows after a vswitchd restart
+        self.switch_watch = adapters.switch_watch(self._on_vswitchd_back) if adapters.switch_watch else None
         self._start_reported = False
         self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
         self.dhcp = self.l3 = self.metadata = None
@@ -155,6 +158,8 @@ class HostAgent:
                                              audit=lambda msg: answer_audit(self, msg), hinted=self.desired.hinted)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
+        if self.switch_watch is not None:
+            self.switch_watch.start()
         loops = [(self._work, "work"), (self._heartbeat, "heartbeat")]
         if self.l3 is not None:
             loops.append((lambda: self.ha_report.watch(self._stop), "ha-states"))
@@ -180,6 +185,8 @@ class HostAgent:
             self._cancel()
         if self.monitor is not None:
             self.monitor.stop()
+        if self.switch_watch is not None:
+            self.switch_watch.stop()
         if self.metadata is not None:
             self.metadata.stop()
         for reconciler in (self.dhcp, self.l3):
@@ -236,7 +243,16 @@ class HostAgent:
             self._trouble = None
             LOG.warning("agent %s: the server answers again; resyncing", self.host.name)
 
+    def _on_vswitchd_back(self) -> None:
+        """The watcher's callback (its thread): a restarted vswitchd is up, resync now."""
+        self._vswitchd_back.set()
+        self.queue.add("l2")
+
     def _vswitchd_restarted(self) -> bool:
+        if self.switch_watch is not None:
+            back = self._vswitchd_back.is_set()
+            self._vswitchd_back.clear()
+            return back
         if self.switch is None:
             return False
         pid = self.switch.pids().get("ovs-vswitchd")
@@ -260,7 +276,8 @@ class HostAgent:
             if self._vswitchd_restarted():
                 LOG.warning("agent %s: ovs-vswitchd restarted, resyncing flows", self.host.name)
                 self.l2.resync()
-                self.desired.invalidate()
+                self.desired.keep()  # the desired state still holds: only the switch lost its flows
+                self._switch_resync = True
                 key = key or "l2"
             if time.monotonic() - last_full > self.settings.resync_interval:
                 self.l2.resync()
@@ -286,13 +303,17 @@ class HostAgent:
         argument, a missing program) only after ``PERMANENT_RETRY``, or at the next change."""
         try:
             self.reconcile_once()
+            self._switch_resync = False
             self.queue.forget(key)
             self._bus_ok()
         except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
             self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
         except Exception as exc:  # noqa: BLE001 - retried from the queue (dataplane or bus)
             self.metrics.failures.inc()
-            self.desired.invalidate()
+            if self._switch_resync and isinstance(exc, TemporaryError):
+                self.desired.keep()  # vswitchd still settling: only the switch is behind
+            else:
+                self.desired.invalidate()
             if isinstance(exc, TransportError):
                 self._bus_trouble("fetching the desired state", exc)
             else:

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -77,21 +78,44 @@ def host_topic(host: str) -> str:
 
 def _decode(tp: Any, value: Any) -> Any:
     """Rebuild a dataclass tree from ``dataclasses.asdict`` output, guided by the type hints."""
-    if value is None:
-        return None
+    return _decoder(tp)(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """A function decoding values of type ``tp``, the type hints read once per type: a whole
+    desired state is some 40,000 values, and a restarted agent's first pass waits for them."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _decode(inner[0], value) if len(inner) == 1 else value
+        if len(inner) != 1:
+            return _same
+        one = _decoder(inner[0])
+        return lambda value: None if value is None else one(value)
     if origin is tuple:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v) for v in value)
-        return tuple(_decode(a, v) for a, v in zip(args, value, strict=False))
+            each = _decoder(args[0])
+            if each is _same:
+                return lambda value: None if value is None else tuple(value)
+            return lambda value: None if value is None else tuple(map(each, value))
+        parts = tuple(_decoder(a) for a in args)
+        return lambda value: None if value is None else tuple(d(v) for d, v in zip(parts, value, strict=False))
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        fields = _fields(tp)
-        return tp(**{name: _decode(hint, value[name]) for name, hint in fields if name in value})
-    return value
+        fields = tuple((name, _decoder(hint)) for name, hint in _fields(tp))
+        cls = tp
+
+        def build(value: Any) -> Any:
+            if value is None:
+                return None
+            return cls(**{name: decode(value[name]) for name, decode in fields if name in value})
+
+        return build
+    return _same
 
 
 @functools.lru_cache(maxsize=None)

@@ -105,6 +105,9 @@ class FakeNetlink:
     def link_indexes(self, *, netns: str | None = None) -> dict[str, int]:
         return {name: link.index for name, link in self._ns(netns).links.items()}
 
+    def link_addresses(self, *, netns: str | None = None) -> dict[str, str]:
+        return {link.info.name: link.info.address or "" for link in self._ns(netns).links.values()}
+
     def _exists(self, op: str, name: str, netns: str | None, may_exist: bool) -> bool:
         if name in self._ns(netns).links:
             if may_exist:
@@ -277,6 +280,13 @@ class FakeNftables:
         self._check_ns(netns)
         self.scripts.append(netns)
         self.tables.pop((netns, family, table), None)
+
+    def chains(self, *, netns: str | None) -> dict[tuple[str, str], set[str]]:
+        from neutrino.dataplane.nftables import parse_chains
+
+        self._check_ns(netns)
+        return {(f, t): parse_chains(f"table {f} {t}\n" + body).get((f, t), set())
+                for (ns, f, t), body in self.tables.items() if ns == netns}  # fmt: skip
 
     def list_tables(self, *, netns: str | None) -> list[tuple[str, str]]:
         self._check_ns(netns)

@@ -20,6 +20,7 @@ from typing import Any
 from pyroute2 import IPRoute, netns as pr_netns
 from pyroute2.netlink.exceptions import NetlinkError
 
+from neutrino.dataplane import link_dump
 from neutrino.dataplane.in_netns import call_in
 from neutrino.dataplane.errors import PermanentError, from_errno
 from neutrino.dataplane.naming import check_ifname
@@ -136,6 +137,12 @@ class Netlink:
             return {name: index for index, name in call_in(netns, socket.if_nameindex)}
         except OSError as exc:
             raise from_errno("list links", netns or "root namespace", exc.errno or errno.EIO) from exc
+
+    def link_addresses(self, *, netns: str | None = None) -> dict[str, str]:
+        """name -> MAC of every link, from a dump that decodes nothing else (``link_dump``)."""
+        if netns is not None and not self.netns_exists(netns):
+            raise PermanentError("list links", f"namespace {netns}", "no such namespace")
+        return link_dump.link_addresses(netns)
 
     @staticmethod
     def _info(ipr: Any, msg: Any, names: dict[int, str] | None = None) -> LinkInfo:

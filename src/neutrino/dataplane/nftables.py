@@ -45,6 +45,19 @@ def tables_script(tables: Mapping[tuple[str, str], str | None]) -> str:
     return "".join(out)
 
 
+def parse_chains(text: str) -> dict[tuple[str, str], set[str]]:
+    """``nft list chains`` (or a table's text) -> (family, table) -> chain names."""
+    out: dict[tuple[str, str], set[str]] = {}
+    current: set[str] | None = None
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] == "table" and not line[:1].isspace():
+            current = out.setdefault((words[1], words[2]), set())
+        elif len(words) >= 2 and words[0] == "chain" and current is not None:
+            current.add(words[1])
+    return out
+
+
 class Nftables:
     def apply_tables(self, tables: Mapping[tuple[str, str], str | None], *, netns: str | None) -> None:
         if tables:
@@ -64,6 +77,11 @@ class Nftables:
             for item in out.get("nftables", [])
             if "table" in item
         ]
+
+    def chains(self, *, netns: str | None) -> dict[tuple[str, str], set[str]]:
+        """(family, table) -> its chains' names, for every table: ``nft list chains`` prints no
+        rules, so it takes milliseconds where listing a table of 500 ports takes a second."""
+        return parse_chains(programs.run(["nft", "list", "chains"], netns=netns).stdout)
 
     def table(self, family: str, table: str, *, netns: str | None) -> str | None:
         done = programs.run(["nft", "list", "table", family, table], netns=netns, check=False)

@@ -110,7 +110,8 @@ class OpenFlow:
         except CommandFailed as exc:
             detail = exc.stderr.strip() or str(exc)
             down = not daemons.alive(daemons.read_pid(self.host.rundir / "ovs-vswitchd.pid"), "ovs-vswitchd")
-            if down or "Connection refused" in detail or exc.returncode == -14:
+            # refused or reset: vswitchd is (re)starting, its socket there but not yet serving
+            if down or "Connection refused" in detail or "Connection reset" in detail or exc.returncode == -14:
                 raise TemporaryError(op, bridge, detail) from exc
             raise PermanentError(op, bridge, detail) from exc
 

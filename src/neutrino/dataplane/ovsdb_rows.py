@@ -32,8 +32,8 @@ COLUMNS = {
 }
 """The columns this adapter reads or writes; registering only these keeps vswitchd's statistics
 updates (every few seconds per interface) off the connection. A vswitchd restart changes none of
-them (with the userspace datapath its taps survive, ifindex included), so the agent still learns
-of it from vswitchd's pid (``agent/runner.py``)."""
+them (with the userspace datapath its taps survive, ifindex included), so the agent learns of it
+from an OpenFlow connection that drops with vswitchd (``dataplane/vswitchd_watch.py``)."""
 
 
 def _optional(value: Any) -> Any:

@@ -6,10 +6,17 @@ per-namespace br_netfilter sysctls first (docs/dataplane.md, "br_netfilter and t
 firewall") and fixes them in an emulated host's namespace; on a real host (root namespace) it
 only reports them. ``tables`` gives the same texts to the audit (docs/audit.md); ``forget``
 makes the next call apply them again (the audit's repair).
+
+Each table carries an empty chain named after its text's digest (``marker``). A fresh applier
+(an agent just restarted) lists the chain names, milliseconds with no rules printed, and skips a
+table whose marker matches what it would write: a restart rewrites no firewall
+(docs/dataplane.md, "A restarted agent rewrites no firewall"). Any difference, and the audit's
+repair, replace the table as before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -23,11 +30,22 @@ from neutrino.dataplane.ports import ConnectionTracking, Firewall, Links
 LOG = logging.getLogger(__name__)
 
 
+def marker(body: str) -> str:
+    """The name of the empty chain that records which text a table was written from."""
+    return "fp_" + hashlib.sha256(body.encode()).hexdigest()[:24]
+
+
+def marked(body: str) -> str:
+    return body.rstrip("\n") + f"\n\tchain {marker(body)} {{\n\t}}\n"
+
+
 class FirewallApplier:
     def __init__(self, host: HostContext, nft: Firewall, netlink: Links, conntracks: ConnectionTracking | None = None) -> None:
         self.host, self.nft, self.netlink, self.conntracks = host, nft, netlink, conntracks
         self.last: dict[str, str] = {}
         self.previous: list[BoundPort] = []
+        self._fresh = True
+        """Nothing applied yet by this applier: the tables in place may be trusted by their marker."""
 
     def check_sysctls(self) -> None:
         values: dict[str, str | None] = {}
@@ -50,6 +68,20 @@ class FirewallApplier:
 
     def forget(self) -> None:
         self.last.clear()
+        self._fresh = False  # the audit found drift: write whatever the markers say
+
+    def _adopt(self, ct: str, body: str) -> None:
+        """Take the tables in place as applied when their markers match the texts."""
+        self._fresh = False
+        try:
+            installed = self.nft.chains(netns=self.host.netns)
+        except DataplaneError as exc:
+            LOG.info("agent %s: firewall: cannot list chains (%s): writing the tables", self.host.name, exc)
+            return
+        if marker(ct) in installed.get((rules.CT_FAMILY, rules.CT_TABLE), ()):
+            self.last["ct"] = ct
+        if marker(body) in installed.get((rules.FAMILY, rules.TABLE), ()):
+            self.last["body"] = body
 
     def __call__(self, ports: list[BoundPort], remote_groups: tuple[Any, ...] = ()) -> bool:
         """Apply the tables whose text changed, both in one script; True when the rules did."""
@@ -58,11 +90,13 @@ class FirewallApplier:
             self.check_sysctls()
         ct = conntrack.ct_body(ports)  # the zones follow the networks present
         body = rules.render(ports, remote_groups)
+        if self._fresh:
+            self._adopt(ct, body)
         changed: dict[tuple[str, str], str | None] = {}
         if self.last.get("ct") != ct:
-            changed[(rules.CT_FAMILY, rules.CT_TABLE)] = ct
+            changed[(rules.CT_FAMILY, rules.CT_TABLE)] = marked(ct)
         if self.last.get("body") != body:
-            changed[(rules.FAMILY, rules.TABLE)] = body
+            changed[(rules.FAMILY, rules.TABLE)] = marked(body)
         if changed:
             self.nft.apply_tables(changed, netns=netns)
         self.last["ct"] = ct

@@ -2,7 +2,8 @@
 
 Detects the facts (again after every resync, so a vswitchd restarted with userspace TSO is
 seen; the probe of the vswitchd binary once per agent), writes ``userspace-tso-enable`` when
-the decision says so, logs the decision once per change, and sets TX offload on each wired hybrid port's ``qvb`` device. A device is checked
+the decision says so, logs the decision once per change, and sets TX offload on each wired
+hybrid port's ``qvb`` device. A device is checked
 through the ethtool ioctl only when it is new (its ifindex differs: a fresh veth) or the wanted
 state changed, so a pass over unchanged ports costs one ``if_nameindex`` (no attribute dump,
 which costs about a millisecond per link in pyroute2: seconds with a thousand ports).

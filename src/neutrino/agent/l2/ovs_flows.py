@@ -18,6 +18,14 @@ userspace datapath (docs/neutron-behaviour.md, "OVS agent: bridges and OpenFlow 
   remote ports' addresses answered here, back to br-int; the rest -> 22. 22: flood to the tunnels
   of the peers sharing the network.
 
+Actions are written as OpenFlow 1.3+ spells them: ``pop_vlan``, ``set_field:<4096|vid>->vlan_vid``
+(after ``push_vlan:0x8100`` where the packet arrives untagged), ``set_field:...->eth_src`` and
+``->tun_id``, not Neutron's ``strip_vlan``, ``mod_vlan_vid``, ``mod_dl_src`` and ``set_tunnel``:
+the bundles speak OpenFlow 1.4, and ``replace-flows`` compares the actions as the switch returns
+them, so the older spellings would make every agent restart rewrite those flows (docs/dataplane.md,
+"A restarted agent rewrites no flow"). The effect is the same: ovs-ofctl encodes the older
+spellings into exactly these actions.
+
 Port names (``in_port=patch-int``) are resolved by ovs-ofctl, so the ports must exist before the
 flows are applied: create ``patch_ports_needed`` and the tunnel ports first.
 """
@@ -53,6 +61,11 @@ BROADCAST_ARP = "arp,dl_dst=ff:ff:ff:ff:ff:ff"
 ArpEntries = Mapping[str, tuple[tuple[str, str], ...]]
 """network_id -> sorted (IPv4 address, MAC) of the ports bound on the tunnel peers (l2population)."""
 UNTAGGED = "vlan_tci=0x0000/0x1fff"
+
+
+def set_vlan(vid: int, *, push: bool) -> str:
+    """Give the packet VLAN ``vid``: rewrite its tag, or ``push`` one onto an untagged packet."""
+    return ("push_vlan:0x8100," if push else "") + f"set_field:{4096 | vid}->vlan_vid"
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,7 @@ def integration_flows(layout: L2Layout) -> list[Flow]:
         for lv in _physnet_networks(layout, physnet):
             wire = UNTAGGED if lv.network_type == "flat" else f"dl_vlan={lv.segmentation_id}"
             flows.append(Flow(LOCAL_SWITCHING, 3, f"in_port={int_port},{wire}",
-                              f"mod_vlan_vid:{lv.lvid},resubmit(,{TRANSIENT_TABLE})"))
+                              f"{set_vlan(lv.lvid, push=wire == UNTAGGED)},resubmit(,{TRANSIENT_TABLE})"))
     return sorted(flows)
 
 
@@ -124,7 +137,7 @@ def physnet_flows(layout: L2Layout, physnet: str) -> list[Flow]:
     _, phy_port = patch_ports(layout.physnet_bridges[physnet])
     flows = [Flow(0, 2, f"in_port={phy_port}", "drop"), Flow(0, 0, "", "NORMAL")]
     for lv in _physnet_networks(layout, physnet):
-        to_wire = "strip_vlan" if lv.network_type == "flat" else f"mod_vlan_vid:{lv.segmentation_id}"
+        to_wire = "pop_vlan" if lv.network_type == "flat" else set_vlan(lv.segmentation_id, push=False)  # type: ignore[arg-type]
         flows.append(Flow(0, 4, f"in_port={phy_port},dl_vlan={lv.lvid}", f"{to_wire},NORMAL"))
     return sorted(flows)
 
@@ -143,7 +156,7 @@ def arp_reply_actions(ip: str, mac: str) -> str:
     from (Neutron's ARP responder, docs/neutron-behaviour.md): Ethernet and ARP source become the
     owner, the asker becomes the target."""
     return (
-        f"move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:{mac},load:0x2->NXM_OF_ARP_OP[],"
+        f"move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:{mac}->eth_src,load:0x2->NXM_OF_ARP_OP[],"
         f"move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
         f"load:{int(mac.replace(':', ''), 16):#x}->NXM_NX_ARP_SHA[],"
         f"load:{int(ipaddress.IPv4Address(ip)):#x}->NXM_OF_ARP_SPA[],in_port"
@@ -175,12 +188,12 @@ def tunnel_flows(layout: L2Layout) -> list[Flow]:
                 # its address) is news for the peers, not a question: it floods, never answered here
                 flows.append(Flow(ARP_RESPONDER, 2, f"{asks},arp_spa={ip}", f"resubmit(,{FLOOD_TO_TUN})"))
         flows.append(Flow(tun_table, 1, f"tun_id={lv.segmentation_id}",
-                          f"mod_vlan_vid:{lv.lvid},resubmit(,{LEARN_FROM_TUN})"))
+                          f"{set_vlan(lv.lvid, push=True)},resubmit(,{LEARN_FROM_TUN})"))
         ports = sorted({layout.tunnel_ports[ip] for ip in layout.flood.get(lv.network_id, ()) if ip in layout.tunnel_ports})
         if ports:
             outputs = ",".join(f"output:{port}" for port in ports)
             flows.append(Flow(FLOOD_TO_TUN, 1, f"dl_vlan={lv.lvid}",
-                              f"strip_vlan,set_tunnel:{lv.segmentation_id},{outputs}"))
+                              f"pop_vlan,set_field:{lv.segmentation_id:#x}->tun_id,{outputs}"))
     return sorted(flows)
 
 

@@ -59,7 +59,8 @@ def update_device_list(
 ) -> dict[str, Any]:
     """Ports an agent wired (up) or unwired (down) on ``host``; returns the ports whose state
     the report changed, as Neutron's ``update_device_list``."""
-    wired = port_status.devices_up(session, cfg, host, devices_up, entity)
-    up = [p for p in devices_up if p in wired]
+    done = port_status.already_up(session, devices_up, host)  # a restarted agent's report: nearly all
+    wired = port_status.devices_up(session, cfg, host, [p for p in devices_up if p not in done], entity)
+    up = [p for p in devices_up if p in done or p in wired]
     down = [p for p in devices_down if port_status.device_down(session, cfg, port_id=p, host=host)]
     return {"devices_up": up, "devices_down": down}

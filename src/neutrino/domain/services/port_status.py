@@ -172,6 +172,23 @@ def _complete(session: Session, port_id: str, entity: str, port: Any) -> str:
     return new
 
 
+def already_up(session: Session, port_ids: Iterable[str], host: str) -> set[str]:
+    """Of ``port_ids``, those a ``device_up`` from ``host`` would leave exactly as they are:
+    ACTIVE, enabled, bound to ``host`` and blocked by nothing. One query per 500 ids: a
+    restarted agent reports every port it wired again, and those are nearly all of them."""
+    ids, out = list(dict.fromkeys(port_ids)), set()
+    for start in range(0, len(ids), 500):
+        query = (
+            select(PORTS.c.id)
+            .join(PortBinding.__table__, PortBinding.port_id == PORTS.c.id)
+            .where(PORTS.c.id.in_(ids[start : start + 500]), PORTS.c.status == ACTIVE, PORTS.c.admin_state_up.is_(True),
+                   PortBinding.host == host, PortBinding.vif_type.not_in(UNBOUND_VIF_TYPES),
+                   ~exists().where(BLOCKS.c.resource_id == PORTS.c.id))  # fmt: skip
+        )
+        out.update(session.scalars(query))
+    return out
+
+
 def device_up(session: Session, cfg: DomainConfig, *, port_id: str, host: str, entity: str = L2) -> str | None:
     """An agent on ``host`` reports the port wired. Returns the port's status afterwards, or
     None when the port does not exist or is not bound to that host (the report is ignored)."""

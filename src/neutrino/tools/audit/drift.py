@@ -70,7 +70,18 @@ def norm_actions(actions: str) -> str:
     if actions.startswith("learn("):
         return "learn(...)" + actions[actions.rfind(")") + 1:].lower()
     actions = re.sub(r"set_tunnel:([0-9a-fx]+)", r"load:\1->NXM_NX_TUN_ID[]", actions)  # how OVS prints it back
+    actions = _as_openflow10(actions)
     return re.sub(r"(?<=[:=])(0x[0-9a-fA-F]+)", lambda m: str(int(m.group(1), 16)), actions).lower()
+
+
+def _as_openflow10(actions: str) -> str:
+    """The agent's OpenFlow 1.3+ spellings (``agent/l2/ovs_flows.py``) as an OpenFlow 1.0 dump
+    prints the same actions back: ``mod_vlan_vid``, ``strip_vlan``, ``mod_dl_src``, a tunnel id load."""
+    actions = re.sub(r"(?:push_vlan:0x8100,)?set_field:(\w+)->vlan_vid",
+                     lambda m: f"mod_vlan_vid:{int(m.group(1), 0) & 0xFFF}", actions)  # the VID without OFPVID_PRESENT
+    actions = re.sub(r"set_field:(\w+)->tun_id", r"load:\1->NXM_NX_TUN_ID[]", actions)
+    actions = re.sub(r"set_field:([0-9a-fA-F:]{17})->eth_src", r"mod_dl_src:\1", actions)
+    return re.sub(r"(?<![\w:])pop_vlan(?![\w:])", "strip_vlan", actions)
 
 
 def _split(text: str) -> list[str]:
