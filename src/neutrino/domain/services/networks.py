@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.by_ids import ByIds
 from neutrino.db.engine import connection_of
 from neutrino.domain.context import Context, current
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
@@ -45,22 +46,10 @@ COLUMNS = {
 NETWORKS = Network.__table__
 # built once: constructing a select costs more than running it on SQLite
 _FETCH = select(NETWORKS).where(NETWORKS.c.id == bindparam("id"))
-_EXTRAS = union_all(
-    select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(
-        Subnet.network_id.in_(bindparam("ids", expanding=True))
-    ),
-    select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(
-        Tag.resource_id.in_(bindparam("ids", expanding=True))
-    ),
-)
-
-# the same for one network: no expanding IN, so the compiled form is reused as is (a show)
-_EXTRAS_ONE = union_all(
-    select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(
-        Subnet.network_id == bindparam("id")
-    ),
-    select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(Tag.resource_id == bindparam("id")),
-)
+_EXTRAS = ByIds(lambda cond: union_all(
+    select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(cond(Subnet.network_id)),
+    select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(cond(Tag.resource_id)),
+))
 
 CORE_READS = True
 """fetch, list_ and render take a Session or a bare Connection (see db.engine.run_read)."""
@@ -250,22 +239,14 @@ def _subnets_and_tags(
     """Subnet ids and tags of many networks in one round trip per 500 networks."""
     subnets: dict[str, list[str]] = defaultdict(list)
     tags: dict[str, list[str]] = defaultdict(list)
-    conn = connection_of(db)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found_subnets = []
-        rows = (
-            conn.execute(_EXTRAS_ONE, {"id": chunk[0]})
-            if len(chunk) == 1
-            else conn.execute(_EXTRAS, {"ids": chunk})
-        )
-        for kind, rid, value, created in rows:
-            if kind == "s":
-                found_subnets.append((created, value, rid))
-            else:
-                tags[rid].append(value)
-        for _created, sub_id, rid in sorted(found_subnets):
-            subnets[rid].append(sub_id)
+    found_subnets = []
+    for kind, rid, value, created in _EXTRAS.rows(connection_of(db), ids):
+        if kind == "s":
+            found_subnets.append((created, value, rid))
+        else:
+            tags[rid].append(value)
+    for _created, sub_id, rid in sorted(found_subnets):
+        subnets[rid].append(sub_id)
     for values in tags.values():
         values.sort()
     return subnets, tags
