@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
+from functools import lru_cache
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -55,10 +56,24 @@ CORE_READS = True
 """fetch, list_ and render take a Session or a bare Connection (see db.engine.run_read)."""
 
 
+@lru_cache(maxsize=8)
+def _row_type(fields: tuple[str, ...]) -> Any:
+    return namedtuple("NetworkRow", fields, rename=True)
+
+
+def _plain_rows(result: Any) -> list[Any]:
+    """The rows as named tuples: render and the extensions read some 25 attributes of each
+    network, and a named tuple answers them several times faster than SQLAlchemy's ``Row``
+    (half the time of rendering a list of 500)."""
+    make = _row_type(tuple(result.keys()))._make
+    return list(map(make, result.all()))
+
+
 def fetch(db: Session | Connection, ctx: Context, network_id: str) -> Any:
     """Read path: a plain row (no ORM identity map), for show."""
     conn = connection_of(db)
-    row = conn.execute(_FETCH, {"id": network_id}).first()
+    found = _plain_rows(conn.execute(_FETCH, {"id": network_id}))
+    row = found[0] if found else None
     if row is None or not visible_to(conn, ctx, row):
         raise errors.NetworkNotFound(net_id=network_id)
     return row
@@ -133,7 +148,7 @@ def list_(db: Session | Connection, ctx: Context, cfg: Domain, q: ListQuery) -> 
     for clause in extensions.filter_clauses(cfg.network_extensions, q.filters):
         stmt = stmt.where(clause)
     stmt = apply_order_and_page(conn, stmt, Network, q, COLUMNS)
-    return list(conn.execute(stmt))
+    return _plain_rows(conn.execute(stmt))
 
 
 def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) -> Any:
