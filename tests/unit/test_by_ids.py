@@ -65,3 +65,10 @@ def test_reads_see_the_transactions_own_writes(conn: Connection) -> None:
     conn.execute(insert(ITEMS), {"id": "new", "owner": "a", "size": 1})
     assert list(SIZES.rows(conn, ["new"])) == [("new", 1)]
     assert len(list(SIZES.rows(conn, ["new", "i0000"]))) == 2
+
+
+def test_pages_are_padded_to_a_power_of_two(conn: Connection) -> None:
+    assert by_ids._padded(["a", "b", "c"]) == ["a", "b", "c", "c"]
+    assert by_ids._padded(["a", "b"]) == ["a", "b"]
+    assert len(by_ids._padded([str(n) for n in range(by_ids.CHUNK)])) == 512
+    assert sorted(SIZES.rows(conn, ["i0001", "i0002", "i0003"])) == [("i0001", 1), ("i0002", 2), ("i0003", 3)]
