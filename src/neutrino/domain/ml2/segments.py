@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from neutrino.db.by_ids import ByIds
 from neutrino.db.engine import connection_of
 from neutrino.domain.ml2.api import Segment
 from neutrino.domain.models import NetworkSegment
@@ -22,16 +23,9 @@ from neutrino.domain.models.base import new_id
 SEGMENTS = NetworkSegment.__table__
 _COLUMNS = (SEGMENTS.c.network_id, SEGMENTS.c.id, SEGMENTS.c.network_type, SEGMENTS.c.physical_network,
             SEGMENTS.c.segmentation_id)  # fmt: skip
-_OF_ONE = (
-    select(*_COLUMNS)
-    .where(SEGMENTS.c.network_id == bindparam("id"), SEGMENTS.c.is_dynamic.is_(False))
-    .order_by(SEGMENTS.c.segment_index)
-)
-_OF_MANY = (
-    select(*_COLUMNS)
-    .where(SEGMENTS.c.network_id.in_(bindparam("ids", expanding=True)), SEGMENTS.c.is_dynamic.is_(False))
-    .order_by(SEGMENTS.c.network_id, SEGMENTS.c.segment_index)
-)
+_OF = ByIds(lambda cond: select(*_COLUMNS)
+            .where(cond(SEGMENTS.c.network_id), SEGMENTS.c.is_dynamic.is_(False))
+            .order_by(SEGMENTS.c.network_id, SEGMENTS.c.segment_index))  # fmt: skip
 
 
 def store(session: Session, network_id: str, segment: Segment, index: int = 0) -> Segment:
@@ -54,12 +48,8 @@ def store(session: Session, network_id: str, segment: Segment, index: int = 0) -
 def of_networks(db: Session | Connection, network_ids: Iterable[str]) -> dict[str, list[Segment]]:
     ids = list(network_ids)
     out: dict[str, list[Segment]] = defaultdict(list)
-    conn = connection_of(db)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = conn.execute(_OF_ONE, {"id": chunk[0]}) if len(chunk) == 1 else conn.execute(_OF_MANY, {"ids": chunk})
-        for net_id, seg_id, net_type, physnet, seg in rows:
-            out[net_id].append(Segment(net_type, physnet, seg, seg_id))
+    for net_id, seg_id, net_type, physnet, seg in _OF.rows(connection_of(db), ids):
+        out[net_id].append(Segment(net_type, physnet, seg, seg_id))
     return out
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, false, or_, select, true
+from sqlalchemy import and_, bindparam, delete, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from neutrino.db.by_ids import ByIds
 from neutrino.domain.models.rbac import ACCESS_EXTERNAL, ACCESS_SHARED, WILDCARD, RbacPolicy
 
 __all__ = ["ACCESS_EXTERNAL", "ACCESS_SHARED", "WILDCARD", "granted", "has_grant", "delete_policies_of"]
@@ -105,16 +106,16 @@ def remove_policies(session: Session, object_type: str, object_id: str, action: 
     session.execute(stmt)
 
 
+_SHARED_WITH = ByIds(lambda cond: select(RbacPolicy.object_id).where(
+    RbacPolicy.object_type == bindparam("object_type"),
+    cond(RbacPolicy.object_id),
+    RbacPolicy.action == ACCESS_SHARED,
+    RbacPolicy.target_project == bindparam("project_id"),
+))
+
+
 def shared_with(conn: Any, object_type: str, ids: list[str], project_id: str) -> set[str]:
     """Which of ``ids`` an access_as_shared policy opens to ``project_id`` itself (not ``*``)."""
-    out: set[str] = set()
-    for start in range(0, len(ids), 500):
-        out.update(conn.execute(
-            select(RbacPolicy.object_id).where(
-                RbacPolicy.object_type == object_type,
-                RbacPolicy.object_id.in_(ids[start : start + 500]),
-                RbacPolicy.action == ACCESS_SHARED,
-                RbacPolicy.target_project == project_id,
-            )
-        ).scalars())
-    return out
+    if not ids:
+        return set()
+    return {oid for (oid,) in _SHARED_WITH.rows(conn, ids, object_type=object_type, project_id=project_id)}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from neutrino import errors
 from neutrino.domain.config import DomainConfig
+from neutrino.db.by_ids import ByIds
 from neutrino.db.engine import connection_of
 from neutrino.domain.context import Context, current
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
@@ -164,23 +165,20 @@ def network_scope(db: Session | Connection, network_id: str, ip_version: int) ->
     return str(found) if found is not None else None
 
 
+_NETWORK_SCOPES = ByIds(lambda cond: select(Subnet.network_id, SubnetPool.ip_version, SubnetPool.address_scope_id)
+                        .join(SubnetPool, SubnetPool.id == Subnet.subnetpool_id).where(cond(Subnet.network_id)))  # fmt: skip
+
+
 class NetworkAddressScopes(Extension):
     """``ipv4_address_scope`` and ``ipv6_address_scope`` on networks, batched over a page."""
 
     name = "address-scope"
 
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
-        ids = [r.id for r in rows]
         scopes: dict[tuple[str, int], str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for net_id, version, scope_id in db.execute(
-                select(Subnet.network_id, SubnetPool.ip_version, SubnetPool.address_scope_id)
-                .join(SubnetPool, SubnetPool.id == Subnet.subnetpool_id)
-                .where(Subnet.network_id.in_(chunk))
-            ):
-                if scope_id is not None:
-                    scopes[(net_id, version)] = scope_id
+        for net_id, version, scope_id in _NETWORK_SCOPES.rows(connection_of(db), [r.id for r in rows]):
+            if scope_id is not None:
+                scopes[(net_id, version)] = scope_id
         for row, d in zip(rows, dicts, strict=True):
             d["ipv4_address_scope"] = scopes.get((row.id, 4))
             d["ipv6_address_scope"] = scopes.get((row.id, 6))

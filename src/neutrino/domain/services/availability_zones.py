@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.by_ids import ByIds
 from neutrino.db.engine import connection_of
 from neutrino.domain.context import Context
 from neutrino.domain.models import Agent, Network, NetworkDhcpAgentBinding, RouterL3AgentBinding
@@ -79,29 +80,31 @@ def split(stored: str | None) -> list[str]:
     return [z for z in (stored or "").split(",") if z]
 
 
-def hosting_zones(db: Session | Connection, binding: Any, resource_col: Any, agent_col: Any,
-                  ids: list[str]) -> dict[str, list[str]]:
+def _zones_of(binding: Any, resource_col: Any, agent_col: Any) -> ByIds:
+    """(resource id, zone) of the agents hosting the resources, prebuilt (db.by_ids)."""
+    return ByIds(lambda cond: select(resource_col, Agent.availability_zone)
+                 .join(Agent, Agent.id == agent_col).where(cond(resource_col)))  # fmt: skip
+
+
+_NETWORK_ZONES = _zones_of(NetworkDhcpAgentBinding, NetworkDhcpAgentBinding.network_id,
+                           NetworkDhcpAgentBinding.dhcp_agent_id)  # fmt: skip
+_ROUTER_ZONES = _zones_of(RouterL3AgentBinding, RouterL3AgentBinding.router_id, RouterL3AgentBinding.l3_agent_id)
+
+
+def hosting_zones(db: Session | Connection, reads: ByIds, ids: list[str]) -> dict[str, list[str]]:
     out: dict[str, set[str]] = defaultdict(set)
-    conn = connection_of(db)
-    for start in range(0, len(ids), 500):
-        rows = conn.execute(
-            select(resource_col, Agent.availability_zone).join(Agent, Agent.id == agent_col)
-            .where(resource_col.in_(ids[start : start + 500]))
-        )
-        for rid, zone in rows:
-            if zone:
-                out[rid].add(zone)
+    for rid, zone in reads.rows(connection_of(db), ids):
+        if zone:
+            out[rid].add(zone)
     return {rid: sorted(zones) for rid, zones in out.items()}
 
 
 def network_zones(db: Session | Connection, ids: list[str]) -> dict[str, list[str]]:
-    b = NetworkDhcpAgentBinding
-    return hosting_zones(db, b, b.network_id, b.dhcp_agent_id, ids)
+    return hosting_zones(db, _NETWORK_ZONES, ids)
 
 
 def router_zones(db: Session | Connection, ids: list[str]) -> dict[str, list[str]]:
-    b = RouterL3AgentBinding
-    return hosting_zones(db, b, b.router_id, b.l3_agent_id, ids)
+    return hosting_zones(db, _ROUTER_ZONES, ids)
 
 
 def store_hints(session: Session, resource: str, obj: Any, data: dict[str, Any]) -> None:

@@ -83,12 +83,15 @@ def ts(value: Any) -> str:
 
 
 def standard_fields(obj: Any, tags: list[str]) -> dict[str, Any]:
+    project_id, created, updated = obj.project_id, obj.created_at, obj.updated_at
+    created_text = ts(created)
     return {
-        "tenant_id": obj.project_id,
-        "project_id": obj.project_id,
+        "tenant_id": project_id,
+        "project_id": project_id,
         "description": obj.description,
-        "created_at": ts(obj.created_at),
-        "updated_at": ts(obj.updated_at),
+        "created_at": created_text,
+        # most rows were never updated: one formatting for both (a list of 500 renders them all)
+        "updated_at": created_text if updated == created else ts(updated),
         "revision_number": obj.revision_number,
         "tags": tags,
     }

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.by_ids import ByIds
 from neutrino.db.engine import connection_of
 from neutrino.domain import dns_names
 from neutrino.domain.context import Context
@@ -27,12 +28,10 @@ from neutrino.domain.wiring import Domain
 DNS_NAME = "dns_name"
 DNS_DOMAIN = "dns_domain"
 
-_NET_DOMAINS = select(NetworkDNSDomain.network_id, NetworkDNSDomain.dns_domain).where(
-    NetworkDNSDomain.network_id.in_(bindparam("ids", expanding=True))
-)
-_PORT_NAMES = select(PortDNS.port_id, PortDNS.dns_name, PortDNS.dns_domain).where(
-    PortDNS.port_id.in_(bindparam("ids", expanding=True))
-)
+_NET_DOMAINS = ByIds(lambda cond: select(NetworkDNSDomain.network_id, NetworkDNSDomain.dns_domain)
+                     .where(cond(NetworkDNSDomain.network_id)))  # fmt: skip
+_PORT_NAMES = ByIds(lambda cond: select(PortDNS.port_id, PortDNS.dns_name, PortDNS.dns_domain)
+                    .where(cond(PortDNS.port_id)))  # fmt: skip
 
 
 def _invalid(attr: str, reason: str) -> errors.HTTPBadRequest:
@@ -64,7 +63,7 @@ class NetworkDNSDomainExtension(Extension):
         return True
 
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
-        found = dict(connection_of(db).execute(_NET_DOMAINS, {"ids": [r.id for r in rows]}).all())
+        found = dict(_NET_DOMAINS.rows(connection_of(db), [r.id for r in rows]))
         for row, d in zip(rows, dicts, strict=True):
             d[DNS_DOMAIN] = found.get(row.id, "")
 
@@ -111,7 +110,7 @@ class PortDNSExtension(Extension):
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
         found = {
             port_id: (name, domain)
-            for port_id, name, domain in connection_of(db).execute(_PORT_NAMES, {"ids": [r.id for r in rows]})
+            for port_id, name, domain in _PORT_NAMES.rows(connection_of(db), [r.id for r in rows])
         }
         for row, d in zip(rows, dicts, strict=True):
             name, domain = found.get(row.id, ("", ""))

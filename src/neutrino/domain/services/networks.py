@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
+from functools import lru_cache
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.by_ids import ByIds
 from neutrino.db.engine import connection_of
 from neutrino.domain.context import Context, current
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
@@ -45,31 +47,33 @@ COLUMNS = {
 NETWORKS = Network.__table__
 # built once: constructing a select costs more than running it on SQLite
 _FETCH = select(NETWORKS).where(NETWORKS.c.id == bindparam("id"))
-_EXTRAS = union_all(
-    select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(
-        Subnet.network_id.in_(bindparam("ids", expanding=True))
-    ),
-    select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(
-        Tag.resource_id.in_(bindparam("ids", expanding=True))
-    ),
-)
-
-# the same for one network: no expanding IN, so the compiled form is reused as is (a show)
-_EXTRAS_ONE = union_all(
-    select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(
-        Subnet.network_id == bindparam("id")
-    ),
-    select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(Tag.resource_id == bindparam("id")),
-)
+_EXTRAS = ByIds(lambda cond: union_all(
+    select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(cond(Subnet.network_id)),
+    select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(cond(Tag.resource_id)),
+))
 
 CORE_READS = True
 """fetch, list_ and render take a Session or a bare Connection (see db.engine.run_read)."""
 
 
+@lru_cache(maxsize=8)
+def _row_type(fields: tuple[str, ...]) -> Any:
+    return namedtuple("NetworkRow", fields, rename=True)
+
+
+def _plain_rows(result: Any) -> list[Any]:
+    """The rows as named tuples: render and the extensions read some 25 attributes of each
+    network, and a named tuple answers them several times faster than SQLAlchemy's ``Row``
+    (half the time of rendering a list of 500)."""
+    make = _row_type(tuple(result.keys()))._make
+    return list(map(make, result.all()))
+
+
 def fetch(db: Session | Connection, ctx: Context, network_id: str) -> Any:
     """Read path: a plain row (no ORM identity map), for show."""
     conn = connection_of(db)
-    row = conn.execute(_FETCH, {"id": network_id}).first()
+    found = _plain_rows(conn.execute(_FETCH, {"id": network_id}))
+    row = found[0] if found else None
     if row is None or not visible_to(conn, ctx, row):
         raise errors.NetworkNotFound(net_id=network_id)
     return row
@@ -144,7 +148,7 @@ def list_(db: Session | Connection, ctx: Context, cfg: Domain, q: ListQuery) -> 
     for clause in extensions.filter_clauses(cfg.network_extensions, q.filters):
         stmt = stmt.where(clause)
     stmt = apply_order_and_page(conn, stmt, Network, q, COLUMNS)
-    return list(conn.execute(stmt))
+    return _plain_rows(conn.execute(stmt))
 
 
 def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) -> Any:
@@ -250,22 +254,14 @@ def _subnets_and_tags(
     """Subnet ids and tags of many networks in one round trip per 500 networks."""
     subnets: dict[str, list[str]] = defaultdict(list)
     tags: dict[str, list[str]] = defaultdict(list)
-    conn = connection_of(db)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found_subnets = []
-        rows = (
-            conn.execute(_EXTRAS_ONE, {"id": chunk[0]})
-            if len(chunk) == 1
-            else conn.execute(_EXTRAS, {"ids": chunk})
-        )
-        for kind, rid, value, created in rows:
-            if kind == "s":
-                found_subnets.append((created, value, rid))
-            else:
-                tags[rid].append(value)
-        for _created, sub_id, rid in sorted(found_subnets):
-            subnets[rid].append(sub_id)
+    found_subnets = []
+    for kind, rid, value, created in _EXTRAS.rows(connection_of(db), ids):
+        if kind == "s":
+            found_subnets.append((created, value, rid))
+        else:
+            tags[rid].append(value)
+    for _created, sub_id, rid in sorted(found_subnets):
+        subnets[rid].append(sub_id)
     for values in tags.values():
         values.sort()
     return subnets, tags

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from neutrino import errors
+from neutrino.db.by_ids import ByIds
 from neutrino.domain.context import Context, current
 from neutrino.domain.models import (Network, NetworkSegment, Port, PortBinding, QosNetworkBinding, QosPolicy,
                                     QosPortBinding, QosRule)
@@ -29,6 +30,11 @@ from neutrino.domain.wiring import Domain
 
 KEY = "qos_policy_id"
 
+_NETWORK_POLICIES = ByIds(lambda cond: select(QosNetworkBinding.network_id, QosNetworkBinding.qos_policy_id)
+                          .where(cond(QosNetworkBinding.network_id)))  # fmt: skip
+_PORT_POLICIES = ByIds(lambda cond: select(QosPortBinding.port_id, QosPortBinding.qos_policy_id)
+                       .where(cond(QosPortBinding.port_id)))  # fmt: skip
+
 
 def _conn(db: Session | Connection) -> Connection:
     return db.connection() if isinstance(db, Session) else db
@@ -38,6 +44,8 @@ class _Binding(Extension):
     model: Any
     column: str
     """The binding's key column (its name: a mapped attribute is a descriptor on instances)."""
+    reads: ByIds
+    """(id, qos_policy_id) of the bound ids, prebuilt."""
 
     @property
     def key(self) -> Any:
@@ -70,13 +78,14 @@ class _Binding(Extension):
     def _policies(self, db: Session | Connection, ids: list[str]) -> dict[str, str]:
         if not ids:
             return {}
-        return dict(_conn(db).execute(select(self.key, self.model.qos_policy_id).where(self.key.in_(ids))).all())
+        return dict(self.reads.rows(_conn(db), ids))  # type: ignore[arg-type]
 
 
 class NetworkQos(_Binding):
     name = "qos-network"
     model = QosNetworkBinding
     column = "network_id"
+    reads = _NETWORK_POLICIES
     filters = {KEY: lambda values: Network.id.in_(
         select(QosNetworkBinding.network_id).where(QosNetworkBinding.qos_policy_id.in_(values)))}
 
@@ -100,6 +109,7 @@ class PortQos(_Binding):
     name = "qos-port"
     model = QosPortBinding
     column = "port_id"
+    reads = _PORT_POLICIES
     filters = {KEY: lambda values: Port.id.in_(
         select(QosPortBinding.port_id).where(QosPortBinding.qos_policy_id.in_(values)))}
 
@@ -109,8 +119,7 @@ class PortQos(_Binding):
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
         own = self._policies(db, [r.id for r in rows])
         nets = list({r.network_id for r in rows})
-        by_net = dict(_conn(db).execute(select(QosNetworkBinding.network_id, QosNetworkBinding.qos_policy_id)
-                                        .where(QosNetworkBinding.network_id.in_(nets))).all()) if nets else {}  # fmt: skip
+        by_net = dict(_NETWORK_POLICIES.rows(_conn(db), nets)) if nets else {}  # type: ignore[arg-type]
         for row, d in zip(rows, dicts, strict=True):
             d[KEY] = own.get(row.id)
             d["qos_network_policy_id"] = by_net.get(row.network_id)
