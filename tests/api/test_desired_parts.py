@@ -167,3 +167,41 @@ def test_a_members_address_or_a_new_member_elsewhere_comes_as_its_groups_parts(a
     assert merged == watch.whole() and any("10.8.0.88" in g.ipv4 for g in merged.remote_groups)
     assert watch.source.fetched == {"whole": 1, "parts": 2, "refused": 0}
     watch.cancel()
+
+
+def test_the_hosts_woken_by_one_change_share_its_groups_pieces_and_the_next_change_is_seen(api):
+    """A group's members are computed once for all the hosts one notification woke
+    (``projection/shared_parts.py``); a later change is announced under a newer event number,
+    so the next answers hold it."""
+    hosts = ("c1", "c2", "c3", "c4")
+    for host in hosts:
+        report(api, host, "ovs", bridge_mappings={"physnet1": "br-eth1"})
+    net = api.network()
+    api.subnet(net["id"], "10.9.0.0/24")
+    web, db = _group(api, "web"), _group(api, "db", remote=None)
+    _rule(api, db, web, 5432)
+    for host in hosts[1:]:
+        api.port(net["id"], security_groups=[db], **{HOST: host})
+    state = state_of(api)
+    rpc, notifier = state.bus.rpc, state.bus.notifier
+    notifier.stop()
+    notifier.capture.start()
+    notifier.pass_once()
+
+    def members() -> list[tuple[str, ...]]:
+        out = []
+        for host in hosts[1:]:
+            reply = rpc.handle(messages.message(messages.GET_DESIRED_PARTS, host=host, ports=[], security_groups=[web]))
+            out.append(next(g.ipv4 for g in messages.decode_parts(reply["parts"]).remote_groups if g.group_id == web))
+        return out
+
+    first = api.port(net["id"], security_groups=[web], **{HOST: "c1"})
+    assert set(notifier.pass_once()) >= set(hosts[1:])
+    computed = rpc.shared_parts.computed
+    got = members()
+    assert got == [tuple(ip["ip_address"] for ip in first["fixed_ips"])] * 3
+    assert rpc.shared_parts.computed - computed == 2  # the rules and the members, once for three hosts
+    second = api.port(net["id"], security_groups=[web], **{HOST: "c1"})
+    notifier.pass_once()
+    addresses = tuple(sorted(ip["ip_address"] for p in (first, second) for ip in p["fixed_ips"]))
+    assert members() == [addresses] * 3

@@ -38,6 +38,7 @@ from neutrino.domain.notify.capture import Capture, Harvest
 from neutrino.domain.notify.hosts import resolve
 from neutrino.domain.projection.build import project_host
 from neutrino.domain.projection.parts import project_parts
+from neutrino.domain.projection.shared_parts import SharedParts
 from neutrino.domain.services import agent_requests, agents, dhcp_ports, metadata_ports, port_status
 from neutrino.domain.config import DomainConfig
 
@@ -66,10 +67,13 @@ class RpcServer:
         self.sessions = sessions
         self.cfg = cfg
         self.metrics = metrics
+        self.shared_parts = SharedParts()
+        """What the answers of one notification wave share (``projection/shared_parts.py``)."""
         self.methods: dict[str, Callable[[Session, dict[str, Any]], dict[str, Any]]] = {
             messages.GET_DESIRED_STATE: lambda s, msg: {"state": messages.encode_state(project_host(s, msg["host"]))},
             messages.GET_DESIRED_PARTS: lambda s, msg: {"parts": messages.encode_parts(project_parts(
-                s, msg["host"], list(msg.get("ports") or []), list(msg.get("security_groups") or [])))},
+                s, msg["host"], list(msg.get("ports") or []), list(msg.get("security_groups") or []),
+                self.shared_parts))},
             messages.REPORT_STATE: self._report_state,
             messages.UPDATE_DEVICE_LIST: lambda s, msg: agent_requests.update_device_list(
                 s, cfg, msg["host"], msg.get("devices_up", []), msg.get("devices_down", []),
