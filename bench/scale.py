@@ -348,6 +348,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
     hosts.ask({"cmd": "watch", "watch": watch})
     time.sleep(0.5)  # let the watch settle everywhere
     cpu0 = _cpu_seconds(server_pid)
+    hosts_cpu0 = sum(_cpu_seconds(proc.pid) for proc in hosts.procs)
     t0 = time.time()
     act()
     deadline = time.monotonic() + timeout
@@ -359,6 +360,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
     time.sleep(2.0)  # stragglers: hosts woken late still count as woken
     state = hosts.merged({"cmd": "collect"})
     cpu = _cpu_seconds(server_pid) - cpu0
+    hosts_cpu = sum(_cpu_seconds(proc.pid) for proc in hosts.procs) - hosts_cpu0
     lags = sorted(state["applied"][h] - t0 for h in affected if h in state["applied"])
     woken = set(state["woken"])
     return {
@@ -376,6 +378,8 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
         "agent_calls": state["calls"],
         "calls_by_method": dict(sorted(state["methods"].items())),
         "server_cpu_s": round(cpu, 2),
+        "hosts_cpu_s": round(hosts_cpu, 2),
+        "hosts_cpu_per_affected_ms": round(hosts_cpu * 1000 / max(1, len(affected)), 1),
         "server_rss_mib": round(_rss_mib(server_pid), 1),
     }
 
@@ -400,7 +404,8 @@ def _at_rest(hosts: Hosts, server_pid: int, broker_pid: int, seconds: float = 10
             out["cpu_pct"] = round(out["cpu_pct"] + (row["ticks"] - was["ticks"]) * 100 / tick / seconds, 1)
             out["wakeups_per_s"] = round(out["wakeups_per_s"] + (row["wakeups"] - was["wakeups"]) / seconds, 1)
     return {"server_cpu_at_rest_pct": cpu["server"], "broker_cpu_at_rest_pct": cpu["broker"],
-            "hosts_cpu_at_rest_pct": cpu["hosts"], "host_threads_at_rest": dict(sorted(kinds.items()))}  # fmt: skip
+            "hosts_cpu_at_rest_pct": cpu["hosts"], "host_threads_at_rest": dict(sorted(kinds.items())),
+            "hosts_rss_mib": round(sum(_rss_mib(p) for p in pids["hosts"]), 1)}  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -499,7 +504,7 @@ def report(result: dict[str, Any]) -> None:
           f" server at rest: "
           f"{result['server_cpu_at_rest_pct']}% CPU, {result['server_rss_mib']} MiB RSS")  # fmt: skip
     print(f"  at rest: broker {result['broker_cpu_at_rest_pct']}% CPU, host processes "
-          f"{result['hosts_cpu_at_rest_pct']}% CPU; their threads by kind:")
+          f"{result['hosts_cpu_at_rest_pct']}% CPU, {result['hosts_rss_mib']} MiB RSS in all; their threads by kind:")
     for kind, row in result["host_threads_at_rest"].items():
         print(f"    {kind}: {row['threads']} threads, {row['cpu_pct']}% CPU, {row['wakeups_per_s']} wake-ups/s")
     for key, title in (("join_group", "a port joins a group used on half the hosts"),
@@ -512,7 +517,8 @@ def report(result: dict[str, Any]) -> None:
         print(f"    woken {r['woken']}: {r['woken_not_affected']} not affected, {r['affected_not_woken']} affected "
               f"but not woken (target: only affected hosts: {'met' if not r['woken_not_affected'] else 'NOT met'})")
         print(f"    bus messages {r['bus_messages']} ({r['notifications']} notifications, {r['agent_calls']} agent "
-              f"calls); server {r['server_cpu_s']} s CPU, {r['server_rss_mib']} MiB RSS")  # fmt: skip
+              f"calls); server {r['server_cpu_s']} s CPU, {r['server_rss_mib']} MiB RSS; host processes "
+              f"{r['hosts_cpu_s']} s CPU ({r['hosts_cpu_per_affected_ms']} ms per affected host)")  # fmt: skip
         print(f"    agent calls by method: {r['calls_by_method']}")
     print(f"  why passes fetched whole states (since the start): {result.get('why_whole')}")
 
