@@ -156,6 +156,7 @@ def test_a_members_address_or_a_new_member_elsewhere_comes_as_its_groups_parts(a
     api.put(f"/v2.0/ports/{member['id']}", {"port": {"fixed_ips": [{"subnet_id": subnet_id, "ip_address": "10.8.0.77"}]}})
     watch.settle()
     assert watch.hints[-1]["ports"] == [] and watch.hints[-1]["security_groups"] == [web]
+    assert watch.hints[-1]["logged"] > 0  # the event-log number, which the agent's call names
     merged = watch.source.next_state()
     assert merged == watch.whole() and any("10.8.0.77" in g.ipv4 for g in merged.remote_groups)
 

@@ -57,3 +57,26 @@ def test_answers_asking_at_once_wait_for_one_computation():
     for t in [first, *others]:
         t.join(5)
     assert out == ["members"] * 5 and calls == [1]
+
+
+class _Session:
+    """Stands for the answer's session: counts the event-number queries."""
+
+    def __init__(self, newest: int) -> None:
+        self.newest, self.queries = newest, 0
+
+    def scalar(self, _statement: object) -> int:
+        self.queries += 1
+        return self.newest
+
+
+def test_an_answer_naming_its_notifications_number_needs_no_query_while_the_kept_pieces_are_as_new():
+    shared = SharedParts()
+    session = _Session(newest=9)
+    assert shared.number(session, logged=9) == 9 and session.queries == 1  # nothing kept yet: read
+    shared.get(9, "g", lambda: "members")
+    assert shared.number(session, logged=9) == 9 and shared.number(session, logged=4) == 9
+    assert session.queries == 1  # kept pieces at least as new as the notification: no query
+    session.newest = 12
+    assert shared.number(session, logged=12) == 12 and session.queries == 2  # a newer notification: read
+    assert shared.number(session) == 12 and session.queries == 3  # an agent that names none: read

@@ -43,6 +43,7 @@ class DesiredSource:
         self._hinted = False
         self._ports: set[str] = set()
         self._groups: set[str] = set()
+        self._logged = 0  # the newest event-log number of the hints (the server's kept pieces)
 
     def hinted(self, msg: dict[str, Any]) -> None:
         """A ``host_changed``: remember what it names for the next pass, or that it must
@@ -58,6 +59,9 @@ class DesiredSource:
                 self._full, self._why = True, "hint"
                 return
             self._hinted = True
+            logged = msg.get("logged")
+            if isinstance(logged, int) and logged > self._logged:
+                self._logged = logged
             self._ports.update(str(p) for p in ports)  # type: ignore[union-attr]
             self._groups.update(str(g) for g in groups)  # type: ignore[union-attr]
 
@@ -66,26 +70,27 @@ class DesiredSource:
         with self._lock:
             self._full, self._why = True, "invalidated"
 
-    def _take(self) -> tuple[bool, list[str], list[str]]:
+    def _take(self) -> tuple[bool, list[str], list[str], int]:
         with self._lock:
             whole = self._full or not self._hinted or self.cached is None or not self.supported
             why = ("first" if self.cached is None else "unsupported" if not self.supported
                    else self._why if self._full else "unhinted")  # fmt: skip
             if whole:
                 self.why_whole[why] = self.why_whole.get(why, 0) + 1
-            ports, groups = sorted(self._ports), sorted(self._groups)
+            ports, groups, logged = sorted(self._ports), sorted(self._groups), self._logged
             self._full = self._hinted = False
             self._ports.clear()
             self._groups.clear()
-        return whole, ports, groups
+            self._logged = 0
+        return whole, ports, groups, logged
 
     def next_state(self) -> DesiredHostState:
         """The desired state for this pass (see the module's docstring for which way)."""
-        whole, ports, groups = self._take()
+        whole, ports, groups, logged = self._take()
         if not whole and self.cached is not None:
             merged = None
             try:
-                merged = merge(self.cached, self.client.desired_parts(ports, groups))
+                merged = merge(self.cached, self.client.desired_parts(ports, groups, logged=logged))
             except PartsUnsupported as exc:
                 LOG.warning("agent %s: the server does not answer desired parts (%s): fetching whole states",
                             self.client.host, exc)  # fmt: skip

@@ -26,12 +26,13 @@ MAX_IDS = 100
 
 
 def project_parts(session: Session, host: str, port_ids: list[str], group_ids: list[str],
-                  shared: SharedParts | None = None) -> DesiredParts:  # fmt: skip
+                  shared: SharedParts | None = None, logged: int = 0) -> DesiredParts:  # fmt: skip
     """The asked ports bound to ``host``, the asked groups' rules, and the members of every
     group either names or reaches (``DesiredParts``). ``shared``: where the answers of one
-    notification wave share the pieces that do not depend on the host (``shared_parts.py``)."""
+    notification wave share the pieces that do not depend on the host (``shared_parts.py``);
+    ``logged``: the event-log number of the notification the asking agent acts on."""
     asked_ports, asked_groups = tuple(sorted(set(port_ids))[:MAX_IDS]), tuple(sorted(set(group_ids))[:MAX_IDS])
-    number = shared.number(session) if shared is not None else 0
+    number = shared.number(session, logged) if shared is not None else 0
 
     def piece(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         return shared.get(number, key, compute) if shared is not None else compute()

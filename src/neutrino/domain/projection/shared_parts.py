@@ -15,7 +15,9 @@ own transaction; pieces are kept under that number and reused only by answers th
 same number. A piece kept under N was computed after event N was appended, so it holds every
 commit announced by events up to N, the one that woke the asking agent among them. A commit
 announced later raises the number first, and the old pieces are dropped. With no event yet
-(an empty log), nothing is kept.
+(an empty log), nothing is kept. The notifier publishes each notification with the number it
+was logged under (``logged``) and the agent names it in its call: when the kept pieces are at
+least that new, the answer needs no query at all.
 """
 
 from __future__ import annotations
@@ -44,8 +46,14 @@ class SharedParts:
         self.computed = 0
         self.reused = 0
 
-    def number(self, session: Session) -> int:
-        """The newest event number, read in the answer's transaction (0: the log is empty)."""
+    def number(self, session: Session, logged: int = 0) -> int:
+        """The event number to answer under: the kept pieces' if they are at least as new as
+        ``logged`` (the number the asking agent's notification was logged under: no query),
+        else the newest, read in the answer's transaction (0: the log is empty)."""
+        with self._lock:
+            kept = self._number
+        if logged and kept >= logged:
+            return kept
         return int(session.scalar(select(func.max(BusEvent.seq))) or 0)
 
     def get(self, number: int, key: Hashable, compute: Callable[[], T]) -> T:
