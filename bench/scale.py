@@ -4,8 +4,8 @@ What runs: a private PostgreSQL cluster (``dataplane/postgres.py``) and RabbitMQ
 (``dataplane/rabbitmq.py``), both removed at the end; one neutrino server in a process of its
 own (so its CPU time and RSS are its own), on that database and broker; N simulated hosts
 (default 1000), each a real ``HostAgent`` with the fake dataplane (``dataplane/fake*.py``) and
-its own identity, heartbeats and ``AmqpTransport`` connection, many per process
-(``--per-process``). The cloud: ``--networks`` VLAN networks (default 500), ``--ports``
+its own identity, heartbeats and notification queue, many per process (``--per-process``),
+the hosts of one process sharing one RabbitMQ connection (``bus/shared.py``). The cloud: ``--networks`` VLAN networks (default 500), ``--ports``
 ports per host (default 30) on random networks, plugged in the host's fake OVSDB, and three
 security groups: ``base`` (no remote group; most ports), ``web`` (its rule names itself, as the
 default group's do: one member port on each of the first half of the hosts) and ``db`` (a rule
@@ -22,8 +22,11 @@ What it measures, once every host has done its first pass:
 - for each: the time applied at p50, p99 and on the last host, the server's CPU time and RSS,
   and bus messages (notifications received plus agents' calls but heartbeats, request and
   reply) per change, with the calls by method (``get_desired_parts``: a host that fetched only
-  what the notification named; ``get_desired_state``: a whole state); the server's CPU at rest
-  (heartbeats); and why the hosts' passes fetched whole states since they started.
+  what the notification named; ``get_desired_state``: a whole state), and the host processes'
+  CPU per affected host; the server's, the broker's and the host processes' CPU at rest
+  (heartbeats, idle checks, audits), with the hosts' threads by kind (count, CPU, wake-ups);
+  and why the hosts' passes fetched whole states since they started. ``--profile`` samples the
+  busy threads of the server and the host processes at rest and during change 1.
 
 Targets (issue 12): every affected host applied in under 1.5 s; only affected hosts woken.
 

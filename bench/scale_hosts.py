@@ -1,10 +1,12 @@
 """The simulated hosts of ``bench/scale.py``: many ``HostAgent``s with the fake dataplane in one
-process, each with its own identity, heartbeats and RabbitMQ connection, driven over a pipe.
+process, each with its own identity, heartbeats and notification queue on one RabbitMQ
+connection per process (``bus/shared.py``), driven over a pipe.
 
 Commands (dicts with ``cmd``): ``status`` (how many hosts started and did a first pass),
 ``watch`` (start watching for a change: forget what was woken and applied, and from now on
 record each host's first pass whose desired state holds it, and every ``host_changed`` and
-call), ``collect`` (what was recorded since the watch), ``stop``.
+call), ``collect`` (what was recorded since the watch), ``threads`` (this process's threads by
+kind), ``profile`` (start, or ``stop`` and answer, the sampling of busy threads), ``stop``.
 """
 
 from __future__ import annotations
