@@ -295,7 +295,7 @@ class Hosts:
 
     def merged(self, command: dict[str, Any]) -> dict[str, Any]:
         merged: dict[str, Any] = {"applied": {}, "woken": {}, "calls": 0, "started": 0, "passed": 0, "errors": [],
-                                  "methods": {}, "why_whole": {}}  # fmt: skip
+                                  "methods": {}, "why_whole": {}, "pass_cpu": []}  # fmt: skip
         for answer in self.ask(command):
             merged["applied"].update(answer.get("applied", {}))
             for reason, n in answer.get("why_whole", {}).items():
@@ -306,6 +306,7 @@ class Hosts:
             for key in ("calls", "started", "passed"):
                 merged[key] += answer.get(key, 0)
             merged["errors"] += answer.get("errors", [])
+            merged["pass_cpu"] += answer.get("pass_cpu", [])
         return merged
 
     def stop(self) -> None:
@@ -383,6 +384,8 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
         "server_cpu_s": round(cpu, 2),
         "hosts_cpu_s": round(hosts_cpu, 2),
         "hosts_cpu_per_affected_ms": round(hosts_cpu * 1000 / max(1, len(affected)), 1),
+        "passes": len(state["pass_cpu"]),
+        "pass_cpu_p50_ms": round(sorted(state["pass_cpu"])[len(state["pass_cpu"]) // 2] * 1000, 1) if state["pass_cpu"] else None,
         "server_rss_mib": round(_rss_mib(server_pid), 1),
     }
 
@@ -521,7 +524,8 @@ def report(result: dict[str, Any]) -> None:
               f"but not woken (target: only affected hosts: {'met' if not r['woken_not_affected'] else 'NOT met'})")
         print(f"    bus messages {r['bus_messages']} ({r['notifications']} notifications, {r['agent_calls']} agent "
               f"calls); server {r['server_cpu_s']} s CPU, {r['server_rss_mib']} MiB RSS; host processes "
-              f"{r['hosts_cpu_s']} s CPU ({r['hosts_cpu_per_affected_ms']} ms per affected host)")  # fmt: skip
+              f"{r['hosts_cpu_s']} s CPU ({r['hosts_cpu_per_affected_ms']} ms per affected host; {r['passes']} passes, "
+              f"{r['pass_cpu_p50_ms']} ms CPU each at p50)")  # fmt: skip
         print(f"    agent calls by method: {r['calls_by_method']}")
     print(f"  why passes fetched whole states (since the start): {result.get('why_whole')}")
 

@@ -59,10 +59,13 @@ class Recorder:
         """Calls per method since the watch (whole states against parts)."""
         self.passed: set[str] = set()
         self.errors: list[str] = []
+        self.pass_cpu: list[float] = []
+        """The CPU time of each pass since the watch (its thread's: fetch, merge, apply)."""
 
     def start_watch(self, watch: dict[str, Any]) -> None:
         with self.lock:
             self.watch, self.applied, self.woken, self.calls, self.methods = watch, {}, {}, 0, {}
+            self.pass_cpu = []
 
     def answer(self, started: int, agents: list[HostAgent] | None = None) -> dict[str, Any]:
         why: dict[str, int] = {}
@@ -71,7 +74,8 @@ class Recorder:
                 why[reason] = why.get(reason, 0) + n
         with self.lock:
             return {"why_whole": why, "applied": dict(self.applied), "woken": dict(self.woken), "calls": self.calls,
-                    "methods": dict(self.methods), "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:])}  # fmt: skip
+                    "methods": dict(self.methods), "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:]),
+                    "pass_cpu": list(self.pass_cpu)}  # fmt: skip
 
 
 def _agent(name: str, ports: list[dict[str, Any]], shared: AmqpTransport, rec: Recorder) -> HostAgent:
@@ -109,6 +113,7 @@ def _agent(name: str, ports: list[dict[str, Any]], shared: AmqpTransport, rec: R
         notified(sent_at)
 
     def recorded_pass() -> Any:
+        cpu0 = time.thread_time()
         try:
             result = reconcile()
         except Exception as exc:
@@ -116,6 +121,8 @@ def _agent(name: str, ports: list[dict[str, Any]], shared: AmqpTransport, rec: R
                 rec.errors.append(f"{name}: {exc}")
             raise
         with rec.lock:
+            if rec.watch is not None:
+                rec.pass_cpu.append(time.thread_time() - cpu0)
             rec.passed.add(name)
             if name not in rec.applied and holds(rec.watch, agent.desired.cached):
                 rec.applied[name] = time.time()
