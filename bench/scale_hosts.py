@@ -60,6 +60,9 @@ class Recorder:
         self.passed: set[str] = set()
         self.errors: list[str] = []
         self.pass_cpu: list[float] = []
+        self.profile_passes = False
+        self.profiles: list[Any] = []
+        """cProfile of each pass while profiling (``--profile``), merged when it stops."""
         """The CPU time of each pass since the watch (its thread's: fetch, merge, apply)."""
 
     def start_watch(self, watch: dict[str, Any]) -> None:
@@ -114,13 +117,23 @@ def _agent(name: str, ports: list[dict[str, Any]], shared: AmqpTransport, rec: R
 
     def recorded_pass() -> Any:
         cpu0 = time.thread_time()
+        profile = None
+        if rec.watch is not None and rec.profile_passes:
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
         try:
             result = reconcile()
         except Exception as exc:
             with rec.lock:
                 rec.errors.append(f"{name}: {exc}")
             raise
+        if profile is not None:
+            profile.disable()
         with rec.lock:
+            if profile is not None:
+                rec.profiles.append(profile)
             if rec.watch is not None:
                 rec.pass_cpu.append(time.thread_time() - cpu0)
             rec.passed.add(name)
@@ -247,8 +260,21 @@ def run_hosts(pipe: Any, plan: dict[str, list[dict[str, Any]]], broker_url: str,
             pipe.send(thread_costs())
         elif command["cmd"] == "profile":
             if command.get("stop"):
+                rec.profile_passes = False
+                if rec.profiles:
+                    import io
+                    import pstats
+
+                    out = io.StringIO()
+                    stats = pstats.Stats(rec.profiles[0], stream=out)
+                    for extra in rec.profiles[1:]:
+                        stats.add(extra)
+                    stats.sort_stats("cumulative").print_stats(30)
+                    logging.getLogger(__name__).warning("%d passes profiled:\n%s", len(rec.profiles), out.getvalue())
+                    rec.profiles = []
                 pipe.send(sampler.stop())
             else:
+                rec.profile_passes = True
                 sampler.start()
                 pipe.send({})
         elif command["cmd"] == "stop":
