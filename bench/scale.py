@@ -4,8 +4,8 @@ What runs: a private PostgreSQL cluster (``dataplane/postgres.py``) and RabbitMQ
 (``dataplane/rabbitmq.py``), both removed at the end; one neutrino server in a process of its
 own (so its CPU time and RSS are its own), on that database and broker; N simulated hosts
 (default 1000), each a real ``HostAgent`` with the fake dataplane (``dataplane/fake*.py``) and
-its own identity, heartbeats and ``AmqpTransport`` connection, many per process
-(``--per-process``). The cloud: ``--networks`` VLAN networks (default 500), ``--ports``
+its own identity, heartbeats and notification queue, many per process (``--per-process``),
+the hosts of one process sharing one RabbitMQ connection (``bus/shared.py``). The cloud: ``--networks`` VLAN networks (default 500), ``--ports``
 ports per host (default 30) on random networks, plugged in the host's fake OVSDB, and three
 security groups: ``base`` (no remote group; most ports), ``web`` (its rule names itself, as the
 default group's do: one member port on each of the first half of the hosts) and ``db`` (a rule
@@ -22,8 +22,11 @@ What it measures, once every host has done its first pass:
 - for each: the time applied at p50, p99 and on the last host, the server's CPU time and RSS,
   and bus messages (notifications received plus agents' calls but heartbeats, request and
   reply) per change, with the calls by method (``get_desired_parts``: a host that fetched only
-  what the notification named; ``get_desired_state``: a whole state); the server's CPU at rest
-  (heartbeats); and why the hosts' passes fetched whole states since they started.
+  what the notification named; ``get_desired_state``: a whole state), and the host processes'
+  CPU per affected host; the server's, the broker's and the host processes' CPU at rest
+  (heartbeats, idle checks, audits), with the hosts' threads by kind (count, CPU, wake-ups);
+  and why the hosts' passes fetched whole states since they started. ``--profile`` samples the
+  busy threads of the server and the host processes at rest and during change 1.
 
 Targets (issue 12): every affected host applied in under 1.5 s; only affected hosts woken.
 
@@ -107,9 +110,12 @@ def _full_projection_notifier(notifier: Any) -> None:
         changed = sorted(h for h, fp in prints.items() if known.get(h) != fp)
         known.update(prints)
         notifier.revision += 1
-        for host in changed:
-            notifier.transport.publish(messages.host_topic(host), messages.message(
-                messages.HOST_CHANGED, host=host, revision=notifier.revision, sent_at=time.time()))  # fmt: skip
+        events = [(messages.host_topic(host), messages.message(
+            messages.HOST_CHANGED, host=host, revision=notifier.revision, sent_at=time.time())) for host in changed]  # fmt: skip
+        if notifier.log is not None:  # as the notifier: logged before published (projection/shared_parts.py)
+            notifier.log.append(events)
+        for topic, msg in events:
+            notifier.transport.publish(topic, msg)
         return changed
 
     notifier.pass_once = pass_once
@@ -130,7 +136,43 @@ def serve(state_dir: str, db_url: str, transport_url: str, port: int, before: bo
     built = build(settings, write_files=False)
     if before:
         _full_projection_notifier(built.state.bus.notifier)
+    _profile_on_signals(Path(state_dir) / "profile.json")
     uvicorn.Server(uvicorn.Config(built.app, host="127.0.0.1", port=port, log_level="warning")).run()
+
+
+def _profile_on_signals(out: Path) -> None:
+    """``--profile``: SIGUSR1 starts sampling the server's threads, SIGUSR2 writes the profile
+    to ``out`` (``scale_hosts.Sampler``)."""
+    from scale_hosts import Sampler
+
+    sampler = Sampler()
+    signal.signal(signal.SIGUSR1, lambda *_: sampler.start())
+    signal.signal(signal.SIGUSR2, lambda *_: out.write_text(json.dumps(sampler.stop())))
+
+
+def _profiled(hosts: Any, server: Any, work: Path, enabled: bool, what: Any) -> Any:
+    """Run ``what()``; with ``enabled``, profile the server and the host processes meanwhile
+    and print the profiles to stderr."""
+    if not enabled:
+        return what()
+    out = work / "server" / "profile.json"
+    out.unlink(missing_ok=True)
+    server.send_signal(signal.SIGUSR1)
+    hosts.ask({"cmd": "profile"})
+    try:
+        return what()
+    finally:
+        profiles = hosts.ask({"cmd": "profile", "stop": True})
+        server.send_signal(signal.SIGUSR2)
+        for _ in range(50):
+            if out.exists():
+                break
+            time.sleep(0.1)
+        for name, prof in [("server", json.loads(out.read_text()) if out.exists() else {})] + [
+                (f"hosts {i}", p) for i, p in enumerate(profiles)]:  # fmt: skip
+            log(f"profile of {name}: {prof.get('samples')} samples of busy threads")
+            for kind in ("own", "inclusive"):
+                log(f"  {kind}: " + ", ".join(f"{n} {c}" for n, c in prof.get(kind, [])))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -253,7 +295,7 @@ class Hosts:
 
     def merged(self, command: dict[str, Any]) -> dict[str, Any]:
         merged: dict[str, Any] = {"applied": {}, "woken": {}, "calls": 0, "started": 0, "passed": 0, "errors": [],
-                                  "methods": {}, "why_whole": {}}  # fmt: skip
+                                  "methods": {}, "why_whole": {}, "pass_cpu": []}  # fmt: skip
         for answer in self.ask(command):
             merged["applied"].update(answer.get("applied", {}))
             for reason, n in answer.get("why_whole", {}).items():
@@ -264,6 +306,7 @@ class Hosts:
             for key in ("calls", "started", "passed"):
                 merged[key] += answer.get(key, 0)
             merged["errors"] += answer.get("errors", [])
+            merged["pass_cpu"] += answer.get("pass_cpu", [])
         return merged
 
     def stop(self) -> None:
@@ -309,6 +352,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
     hosts.ask({"cmd": "watch", "watch": watch})
     time.sleep(0.5)  # let the watch settle everywhere
     cpu0 = _cpu_seconds(server_pid)
+    hosts_cpu0 = sum(_cpu_seconds(proc.pid) for proc in hosts.procs)
     t0 = time.time()
     act()
     deadline = time.monotonic() + timeout
@@ -320,6 +364,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
     time.sleep(2.0)  # stragglers: hosts woken late still count as woken
     state = hosts.merged({"cmd": "collect"})
     cpu = _cpu_seconds(server_pid) - cpu0
+    hosts_cpu = sum(_cpu_seconds(proc.pid) for proc in hosts.procs) - hosts_cpu0
     lags = sorted(state["applied"][h] - t0 for h in affected if h in state["applied"])
     woken = set(state["woken"])
     return {
@@ -337,8 +382,36 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
         "agent_calls": state["calls"],
         "calls_by_method": dict(sorted(state["methods"].items())),
         "server_cpu_s": round(cpu, 2),
+        "hosts_cpu_s": round(hosts_cpu, 2),
+        "hosts_cpu_per_affected_ms": round(hosts_cpu * 1000 / max(1, len(affected)), 1),
+        "passes": len(state["pass_cpu"]),
+        "pass_cpu_p50_ms": round(sorted(state["pass_cpu"])[len(state["pass_cpu"]) // 2] * 1000, 1) if state["pass_cpu"] else None,
         "server_rss_mib": round(_rss_mib(server_pid), 1),
     }
+
+
+def _at_rest(hosts: Hosts, server_pid: int, broker_pid: int, seconds: float = 10.0) -> dict[str, Any]:
+    """What the cloud costs when nothing changes, over ``seconds``: the server's, the broker's
+    and the host processes' CPU (in % of one CPU), and the hosts' threads by kind (how many,
+    their CPU and wake-ups per second, from /proc/self/task)."""
+    pids = {"server": [server_pid], "broker": [broker_pid], "hosts": [p.pid for p in hosts.procs]}
+    cpu0 = {k: sum(_cpu_seconds(p) for p in v) for k, v in pids.items()}
+    before = hosts.ask({"cmd": "threads"})
+    time.sleep(seconds)
+    after = hosts.ask({"cmd": "threads"})
+    cpu = {k: round((sum(_cpu_seconds(p) for p in v) - cpu0[k]) * 100 / seconds, 1) for k, v in pids.items()}
+    kinds: dict[str, dict[str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for old, new in zip(before, after):
+        for kind, row in new.items():
+            was = old.get(kind, {"ticks": 0, "wakeups": 0})
+            out = kinds.setdefault(kind, {"threads": 0, "cpu_pct": 0.0, "wakeups_per_s": 0.0})
+            out["threads"] += row["threads"]
+            out["cpu_pct"] = round(out["cpu_pct"] + (row["ticks"] - was["ticks"]) * 100 / tick / seconds, 1)
+            out["wakeups_per_s"] = round(out["wakeups_per_s"] + (row["wakeups"] - was["wakeups"]) / seconds, 1)
+    return {"server_cpu_at_rest_pct": cpu["server"], "broker_cpu_at_rest_pct": cpu["broker"],
+            "hosts_cpu_at_rest_pct": cpu["hosts"], "host_threads_at_rest": dict(sorted(kinds.items())),
+            "hosts_rss_mib": round(sum(_rss_mib(p) for p in pids["hosts"]), 1)}  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -383,9 +456,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["first_pass_all_s"] = round(time.monotonic() - started, 1)
         log(f"every host did its first pass in {result['first_pass_all_s']} s; waiting for the cloud to settle ...")
         result["settled_after_s"] = _settle(hosts, args.settle, args.timeout)
-        cpu0 = _cpu_seconds(server.pid)
-        time.sleep(10)
-        result["server_cpu_at_rest_pct"] = round((_cpu_seconds(server.pid) - cpu0) * 10, 1)
+        result.update(_profiled(hosts, server, work, getattr(args, "profile", False), lambda: _at_rest(hosts, server.pid, broker.pid)))
         result["server_rss_mib"] = round(_rss_mib(server.pid), 1)
 
         # change 1: a port of the last host joins web, whose members sit on half the hosts
@@ -394,11 +465,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         users = {h for h, ports in plan.items() if any({"web", "db"} & set(p["groups"]) for p in ports)}
         affected = users | {names[-2]}
         log(f"change 1: a port joins a group used on {len(users)} hosts ...")
-        result["join_group"] = _change(
+        result["join_group"] = _profiled(hosts, server, work, getattr(args, "profile", False), lambda: _change(
             hosts, server.pid, {"kind": "member", "group": groups["web"], "ip": newcomer["ip"]}, affected,
             lambda: api("PUT", f"/v2.0/ports/{newcomer['id']}",
                         {"port": {"security_groups": [groups["base"], groups["web"]]}}),
-        )  # fmt: skip
+        ))  # fmt: skip
 
         # change 2: a new router interface (the router is hosted by the L3 host)
         ext = api("POST", "/v2.0/networks", {"network": {"name": "ext", "router:external": True,
@@ -438,6 +509,10 @@ def report(result: dict[str, Any]) -> None:
     print(f"  first pass on every host: {result['first_pass_all_s']} s, quiet {result['settled_after_s']} s later;"
           f" server at rest: "
           f"{result['server_cpu_at_rest_pct']}% CPU, {result['server_rss_mib']} MiB RSS")  # fmt: skip
+    print(f"  at rest: broker {result['broker_cpu_at_rest_pct']}% CPU, host processes "
+          f"{result['hosts_cpu_at_rest_pct']}% CPU, {result['hosts_rss_mib']} MiB RSS in all; their threads by kind:")
+    for kind, row in result["host_threads_at_rest"].items():
+        print(f"    {kind}: {row['threads']} threads, {row['cpu_pct']}% CPU, {row['wakeups_per_s']} wake-ups/s")
     for key, title in (("join_group", "a port joins a group used on half the hosts"),
                        ("router_interface", "a new router interface")):  # fmt: skip
         r = result[key]
@@ -448,7 +523,9 @@ def report(result: dict[str, Any]) -> None:
         print(f"    woken {r['woken']}: {r['woken_not_affected']} not affected, {r['affected_not_woken']} affected "
               f"but not woken (target: only affected hosts: {'met' if not r['woken_not_affected'] else 'NOT met'})")
         print(f"    bus messages {r['bus_messages']} ({r['notifications']} notifications, {r['agent_calls']} agent "
-              f"calls); server {r['server_cpu_s']} s CPU, {r['server_rss_mib']} MiB RSS")  # fmt: skip
+              f"calls); server {r['server_cpu_s']} s CPU, {r['server_rss_mib']} MiB RSS; host processes "
+              f"{r['hosts_cpu_s']} s CPU ({r['hosts_cpu_per_affected_ms']} ms per affected host; {r['passes']} passes, "
+              f"{r['pass_cpu_p50_ms']} ms CPU each at p50)")  # fmt: skip
         print(f"    agent calls by method: {r['calls_by_method']}")
     print(f"  why passes fetched whole states (since the start): {result.get('why_whole')}")
 
@@ -469,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--before", action="store_true",
                         help="the notifier as before targeted notifications (projects every host), to compare")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the server's and the host processes' busy threads at rest and during change 1")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(args)

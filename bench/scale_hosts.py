@@ -1,10 +1,12 @@
 """The simulated hosts of ``bench/scale.py``: many ``HostAgent``s with the fake dataplane in one
-process, each with its own identity, heartbeats and RabbitMQ connection, driven over a pipe.
+process, each with its own identity, heartbeats and notification queue on one RabbitMQ
+connection per process (``bus/shared.py``), driven over a pipe.
 
 Commands (dicts with ``cmd``): ``status`` (how many hosts started and did a first pass),
 ``watch`` (start watching for a change: forget what was woken and applied, and from now on
 record each host's first pass whose desired state holds it, and every ``host_changed`` and
-call), ``collect`` (what was recorded since the watch), ``stop``.
+call), ``collect`` (what was recorded since the watch), ``threads`` (this process's threads by
+kind), ``profile`` (start, or ``stop`` and answer, the sampling of busy threads), ``stop``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from neutrino.agent.adapters import AgentAdapters
@@ -19,6 +22,7 @@ from neutrino.agent.firewall.sysctls import REQUIRED
 from neutrino.agent.kinds import AGENT_KINDS, configurations_for
 from neutrino.agent.runner import AgentSettings, HostAgent
 from neutrino.bus.amqp import AmqpTransport
+from neutrino.bus.shared import HostTransport
 from neutrino.contract import messages
 from neutrino.dataplane.fake import FakeNetlink, FakeNftables
 from neutrino.dataplane.fake_ovs import FakeOpenFlow, FakeOvsdb, FakeOvsInstance, FakeOvsState
@@ -55,10 +59,16 @@ class Recorder:
         """Calls per method since the watch (whole states against parts)."""
         self.passed: set[str] = set()
         self.errors: list[str] = []
+        self.pass_cpu: list[float] = []
+        self.profile_passes = False
+        self.profiles: list[Any] = []
+        """cProfile of each pass while profiling (``--profile``), merged when it stops."""
+        """The CPU time of each pass since the watch (its thread's: fetch, merge, apply)."""
 
     def start_watch(self, watch: dict[str, Any]) -> None:
         with self.lock:
             self.watch, self.applied, self.woken, self.calls, self.methods = watch, {}, {}, 0, {}
+            self.pass_cpu = []
 
     def answer(self, started: int, agents: list[HostAgent] | None = None) -> dict[str, Any]:
         why: dict[str, int] = {}
@@ -67,10 +77,11 @@ class Recorder:
                 why[reason] = why.get(reason, 0) + n
         with self.lock:
             return {"why_whole": why, "applied": dict(self.applied), "woken": dict(self.woken), "calls": self.calls,
-                    "methods": dict(self.methods), "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:])}  # fmt: skip
+                    "methods": dict(self.methods), "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:]),
+                    "pass_cpu": list(self.pass_cpu)}  # fmt: skip
 
 
-def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorder) -> HostAgent:
+def _agent(name: str, ports: list[dict[str, Any]], shared: AmqpTransport, rec: Recorder) -> HostAgent:
     state, netlink = FakeOvsState(), FakeNetlink()
     ovsdb = FakeOvsdb(state=state)
     switch = FakeOvsInstance(state=state)
@@ -84,9 +95,9 @@ def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorde
         for p in ports:
             txn.add_port("br-int", hybrid_devices(p["id"])["qvo"], iface_external_ids={
                 "iface-id": p["id"], "attached-mac": p["mac"], "iface-status": "active", "vm-uuid": "vm"})  # fmt: skip
-    transport = AmqpTransport(broker_url, name=name, max_backoff=2.0)
+    transport = HostTransport(shared, name)
     settings = AgentSettings(roles=("l2",), bridge_mappings={"physnet1": PHYSNET_BRIDGE},
-                             report_interval=30, resync_interval=3600, idle_check=1.0, firewall=True)  # fmt: skip
+                             report_interval=30, resync_interval=3600, idle_check=2.0, firewall=True)  # fmt: skip
     agent = HostAgent(HostContext(name=name), transport, settings, adapters)
     call, notified = transport.call, agent.metrics.notified
     reconcile = agent.reconcile_once
@@ -105,13 +116,26 @@ def _agent(name: str, ports: list[dict[str, Any]], broker_url: str, rec: Recorde
         notified(sent_at)
 
     def recorded_pass() -> Any:
+        cpu0 = time.thread_time()
+        profile = None
+        if rec.watch is not None and rec.profile_passes:
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
         try:
             result = reconcile()
         except Exception as exc:
             with rec.lock:
                 rec.errors.append(f"{name}: {exc}")
             raise
+        if profile is not None:
+            profile.disable()
         with rec.lock:
+            if profile is not None:
+                rec.profiles.append(profile)
+            if rec.watch is not None:
+                rec.pass_cpu.append(time.thread_time() - cpu0)
             rec.passed.add(name)
             if name not in rec.applied and holds(rec.watch, agent.desired.cached):
                 rec.applied[name] = time.time()
@@ -140,13 +164,90 @@ def _l3_heartbeats(agent: HostAgent, stop: threading.Event) -> None:
         stop.wait(10.0)
 
 
+def thread_costs() -> dict[str, dict[str, int]]:
+    """This process's threads by kind (the name without the host's): how many, and their CPU
+    ticks and voluntary context switches (wake-ups) so far. Two snapshots make a rate."""
+    import os
+    import re
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, dict[str, int]] = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            stat = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+            status = Path(f"/proc/self/task/{tid}/status").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        kind = re.sub(r"h\d{4,}", "H", names.get(int(tid), "other"))
+        kind = re.sub(r"[._-][0-9a-f]{12}|_\d+$", "", kind)
+        row = out.setdefault(kind, {"threads": 0, "ticks": 0, "wakeups": 0})
+        row["threads"] += 1
+        row["ticks"] += int(stat[11]) + int(stat[12])
+        row["wakeups"] += int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return out
+
+
+class Sampler:
+    """A sampling profile of this process's threads (``--profile``): every ``interval`` the
+    stack of each thread that is not waiting, counted per function (inclusive) and per
+    innermost function (self). Waiting threads (in a lock, an event, a select) are skipped."""
+
+    IDLE = frozenset({"wait", "select", "poll", "_wait_for_tstate_lock", "acquire", "sleep", "recv", "recv_into",
+                      "get", "wait_for", "readinto", "_read_bytes", "_worker", "_read", "_recv", "run"})  # fmt: skip
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.inclusive: dict[str, int] = {}
+        self.own: dict[str, int] = {}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.inclusive, self.own, self.samples = {}, {}, 0
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import sys
+
+        me = threading.get_ident()
+        while not self._stop.wait(self.interval):
+            for ident, frame in sys._current_frames().items():
+                if ident == me or frame.f_code.co_name in self.IDLE:
+                    continue
+                self.samples += 1
+                seen: set[str] = set()
+                name = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
+                self.own[name] = self.own.get(name, 0) + 1
+                while frame is not None:
+                    name = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
+                    if name not in seen:
+                        seen.add(name)
+                        self.inclusive[name] = self.inclusive.get(name, 0) + 1
+                    frame = frame.f_back  # type: ignore[assignment]
+
+    def stop(self, top: int = 25) -> dict[str, Any]:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        def best(d: dict[str, int]) -> list[tuple[str, int]]:
+            return sorted(d.items(), key=lambda kv: -kv[1])[:top]
+        return {"samples": self.samples, "inclusive": best(self.inclusive), "own": best(self.own)}
+
+
 def run_hosts(pipe: Any, plan: dict[str, list[dict[str, Any]]], broker_url: str, l3_host: str) -> None:
     """A host process: start its agents, then answer the driver's commands until ``stop``."""
     logging.basicConfig(level=logging.WARNING)
     rec = Recorder()
+    sampler = Sampler()
     agents: list[HostAgent] = []
     stop = threading.Event()
-    starting = threading.Thread(target=lambda: _start_all(plan, broker_url, l3_host, rec, agents, stop), daemon=True)
+    # one connection (a consumer thread and a publisher) for all the hosts of this process;
+    # each host keeps its identity and its own notification queue (bus/shared.py)
+    shared = AmqpTransport(broker_url, name=f"hosts-{min(plan)}", max_backoff=2.0, handler_threads=1)
+    starting = threading.Thread(target=lambda: _start_all(plan, shared, l3_host, rec, agents, stop), daemon=True)
     starting.start()
     while True:
         command = pipe.recv()
@@ -155,21 +256,43 @@ def run_hosts(pipe: Any, plan: dict[str, list[dict[str, Any]]], broker_url: str,
             pipe.send({})
         elif command["cmd"] in ("status", "collect"):
             pipe.send(rec.answer(len(agents), agents))
+        elif command["cmd"] == "threads":
+            pipe.send(thread_costs())
+        elif command["cmd"] == "profile":
+            if command.get("stop"):
+                rec.profile_passes = False
+                if rec.profiles:
+                    import io
+                    import pstats
+
+                    out = io.StringIO()
+                    stats = pstats.Stats(rec.profiles[0], stream=out)
+                    for extra in rec.profiles[1:]:
+                        stats.add(extra)
+                    stats.sort_stats("cumulative").print_stats(30)
+                    logging.getLogger(__name__).warning("%d passes profiled:\n%s", len(rec.profiles), out.getvalue())
+                    rec.profiles = []
+                pipe.send(sampler.stop())
+            else:
+                rec.profile_passes = True
+                sampler.start()
+                pipe.send({})
         elif command["cmd"] == "stop":
             starting.join(timeout=60)
             stop.set()
             for agent in agents:
                 agent.stop()
                 agent.client.transport.close()
+            shared.close()
             pipe.send({})
             return
 
 
-def _start_all(plan: dict[str, list[dict[str, Any]]], broker_url: str, l3_host: str, rec: Recorder,
+def _start_all(plan: dict[str, list[dict[str, Any]]], shared: AmqpTransport, l3_host: str, rec: Recorder,
                agents: list[HostAgent], stop: threading.Event) -> None:  # fmt: skip
     for name, ports in plan.items():
         try:
-            agent = _agent(name, ports, broker_url, rec)
+            agent = _agent(name, ports, shared, rec)
             agent.start()
             agents.append(agent)
             if name == l3_host:

@@ -137,3 +137,75 @@ def test_parts_of_ports_not_bound_here_and_unknown_ids(api):
     assert parts.ports == () and parts.asked_ports == tuple(sorted([elsewhere["id"], "nope"]))
     assert [(g.group_id, g.rules) for g in parts.group_rules] == [("nope", ())]
     assert [(g.group_id, g.ipv4) for g in parts.remote_groups] == [("nope", ())]
+
+
+def test_a_members_address_or_a_new_member_elsewhere_comes_as_its_groups_parts(api):
+    """A port bound on another host reaches the hosts that hold its group as remote group as
+    that group (security_groups), not as the port: they fetch the group's members (parts), not
+    their whole state. On a network that is not tunnelled (no l2population peer hint with it)."""
+    for host in ("c1", "c2"):
+        report(api, host, "ovs", bridge_mappings={"physnet1": "br-eth1"})
+    net = api.network()  # the tests' tenant type, local: not tunnelled
+    api.subnet(net["id"], "10.8.0.0/24")
+    web, db = _group(api, "web"), _group(api, "db", remote=None)
+    _rule(api, db, web, 5432)
+    member = api.port(net["id"], security_groups=[web], **{HOST: "c1"})
+    api.port(net["id"], security_groups=[db], **{HOST: "c2"})
+    watch = Watcher(api, "c2")
+    watch.settle()
+    assert watch.source.next_state() == watch.whole()
+
+    subnet_id = member["fixed_ips"][0]["subnet_id"]
+    api.put(f"/v2.0/ports/{member['id']}", {"port": {"fixed_ips": [{"subnet_id": subnet_id, "ip_address": "10.8.0.77"}]}})
+    watch.settle()
+    assert watch.hints[-1]["ports"] == [] and watch.hints[-1]["security_groups"] == [web]
+    assert watch.hints[-1]["logged"] > 0  # the event-log number, which the agent's call names
+    merged = watch.source.next_state()
+    assert merged == watch.whole() and any("10.8.0.77" in g.ipv4 for g in merged.remote_groups)
+
+    api.port(net["id"], security_groups=[web], fixed_ips=[{"subnet_id": subnet_id, "ip_address": "10.8.0.88"}],
+             **{HOST: "c1"})  # fmt: skip
+    watch.settle()
+    assert watch.hints[-1]["ports"] == [] and watch.hints[-1]["security_groups"] == [web]
+    merged = watch.source.next_state()
+    assert merged == watch.whole() and any("10.8.0.88" in g.ipv4 for g in merged.remote_groups)
+    assert watch.source.fetched == {"whole": 1, "parts": 2, "refused": 0}
+    watch.cancel()
+
+
+def test_the_hosts_woken_by_one_change_share_its_groups_pieces_and_the_next_change_is_seen(api):
+    """A group's members are computed once for all the hosts one notification woke
+    (``projection/shared_parts.py``); a later change is announced under a newer event number,
+    so the next answers hold it."""
+    hosts = ("c1", "c2", "c3", "c4")
+    for host in hosts:
+        report(api, host, "ovs", bridge_mappings={"physnet1": "br-eth1"})
+    net = api.network()
+    api.subnet(net["id"], "10.9.0.0/24")
+    web, db = _group(api, "web"), _group(api, "db", remote=None)
+    _rule(api, db, web, 5432)
+    for host in hosts[1:]:
+        api.port(net["id"], security_groups=[db], **{HOST: host})
+    state = state_of(api)
+    rpc, notifier = state.bus.rpc, state.bus.notifier
+    notifier.stop()
+    notifier.capture.start()
+    notifier.pass_once()
+
+    def members() -> list[tuple[str, ...]]:
+        out = []
+        for host in hosts[1:]:
+            reply = rpc.handle(messages.message(messages.GET_DESIRED_PARTS, host=host, ports=[], security_groups=[web]))
+            out.append(next(g.ipv4 for g in messages.decode_parts(reply["parts"]).remote_groups if g.group_id == web))
+        return out
+
+    first = api.port(net["id"], security_groups=[web], **{HOST: "c1"})
+    assert set(notifier.pass_once()) >= set(hosts[1:])
+    computed = rpc.shared_parts.computed
+    got = members()
+    assert got == [tuple(ip["ip_address"] for ip in first["fixed_ips"])] * 3
+    assert rpc.shared_parts.computed - computed == 2  # the rules and the members, once for three hosts
+    second = api.port(net["id"], security_groups=[web], **{HOST: "c1"})
+    notifier.pass_once()
+    addresses = tuple(sorted(ip["ip_address"] for p in (first, second) for ip in p["fixed_ips"]))
+    assert members() == [addresses] * 3

@@ -232,3 +232,34 @@ def test_a_port_delete_reads_only_the_ports_own_rows_before_it_and_still_reaches
         targeted = set(cloud.notifier.pass_once())
         changed = notify_oracle.changed(before, notify_oracle.fingerprints(state.read_sessions))
         assert changed <= targeted and {"c1", "c2", "c3"} <= targeted
+
+
+def test_a_heartbeat_reads_its_agent_once_and_wakes_no_host(tmp_path, database_url):
+    """A heartbeat (a thousand hosts send 33 a second) changes no projection: the capture does
+    not read the agent's row before the update (the report reads it once), and no host is told."""
+    from sqlalchemy import event
+
+    with ml2_server(tmp_path, database_url) as (api, state):
+        _report(state, "c1", "ovs", 1)
+        state.bus.notifier.pass_once()
+        statements: list[str] = []
+        engine = state.sessions.kw["bind"]
+
+        def seen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        from neutrino.agent.kinds import AGENT_KINDS, configurations_for
+
+        agent_type, binary, topic, _zone = AGENT_KINDS["ovs"]
+        conf = configurations_for("ovs", bridge_mappings={"physnet1": "br-eth1"}, tunnel_types=["vxlan"],
+                                  tunneling_ip="192.0.2.1")  # fmt: skip
+        event.listen(engine, "before_cursor_execute", seen)
+        try:  # a new device count: the row is updated within the same second too
+            _rpc(state, messages.REPORT_STATE, host="c1", agent_type=agent_type, binary=binary, topic=topic,
+                 configurations={**conf, "devices": 7})  # fmt: skip
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM agents" in s]
+        assert len(reads) == 1, statements
+        assert any(s.lstrip().upper().startswith("UPDATE AGENTS") for s in statements), statements
+        assert state.bus.notifier.pass_once() == []

@@ -113,6 +113,18 @@ def _pair(kind: str, request: pytest.FixtureRequest) -> Iterator[Pair]:
         agent = HttpTransport(url, lambda: "noauth")
         yield Pair(HttpServerSide(bus), agent)
         agent.close()
+    elif kind == "amqp-shared":  # simulated hosts: one host's transport on a connection shared by many
+        from neutrino.bus.amqp import AmqpTransport
+        from neutrino.bus.shared import HostTransport
+
+        broker = request.getfixturevalue("rabbitmq_broker")
+        server, shared = AmqpTransport(broker.url, name="test-server"), AmqpTransport(broker.url, name="test-hosts")
+        neighbour = HostTransport(shared, "neighbour")
+        neighbour.subscribe(messages.host_topic("neighbour"), lambda msg: None)
+        yield Pair(server, HostTransport(shared, "test-agent"))
+        neighbour.close()
+        shared.close()
+        server.close()
     else:
         from neutrino.bus.amqp import AmqpTransport
 
@@ -127,6 +139,7 @@ def _pair(kind: str, request: pytest.FixtureRequest) -> Iterator[Pair]:
     pytest.param("inproc", marks=pytest.mark.unit),
     pytest.param("http", marks=pytest.mark.api),
     pytest.param("amqp", marks=pytest.mark.broker),
+    pytest.param("amqp-shared", marks=pytest.mark.broker),
 ])  # fmt: skip
 def pair(request: pytest.FixtureRequest) -> Iterator[Pair]:
     yield from _pair(request.param, request)

@@ -126,8 +126,9 @@ class FakeClient:
     def desired_state(self) -> c.DesiredHostState:
         return self.whole
 
-    def desired_parts(self, ports: list[str], security_groups: list[str]) -> c.DesiredParts:
+    def desired_parts(self, ports: list[str], security_groups: list[str], logged: int = 0) -> c.DesiredParts:
         self.asked.append((ports, security_groups))
+        self.logged = logged
         if isinstance(self.parts, Exception):
             raise self.parts
         return self.parts
@@ -143,8 +144,10 @@ def test_source_fetches_parts_only_for_hints_it_can_take():
     source = DesiredSource(client, ports_hints=False)  # type: ignore[arg-type]
     source.hinted(hint(security_groups=["web"]))
     assert source.next_state() is CACHED  # the first pass is whole, whatever the hints
-    source.hinted(hint(security_groups=["web"]))
+    source.hinted(hint(security_groups=["web"], logged=41))
+    source.hinted(hint(security_groups=["web"], logged=40))
     assert source.next_state().remote_groups == (WEB2,) and client.asked == [([], ["web"])]
+    assert client.logged == 41  # the newest event-log number of the hints, for the server's kept pieces
     assert source.next_state() is CACHED  # woken without a hint (OVSDB, retry): whole
     for unusable in (hint(ports=["p1"]), hint(networks=["n1"]), hint(routers=["r"]), hint(security_groups=["web"], more=True),
                      hint(), messages.message(messages.HOST_CHANGED, revision=0, resync=True)):  # fmt: skip

@@ -54,6 +54,7 @@ class DesiredSource:
         self._keep = False
         self._ports: set[str] = set()
         self._groups: set[str] = set()
+        self._logged = 0  # the newest event-log number of the hints (the server's kept pieces)
 
     def hinted(self, msg: dict[str, Any]) -> None:
         """A ``host_changed``: remember what it names for the next pass, or that it must
@@ -69,6 +70,9 @@ class DesiredSource:
                 self._full, self._why = True, "hint"
                 return
             self._hinted = True
+            logged = msg.get("logged")
+            if isinstance(logged, int) and logged > self._logged:
+                self._logged = logged
             self._ports.update(str(p) for p in ports)  # type: ignore[union-attr]
             self._groups.update(str(g) for g in groups)  # type: ignore[union-attr]
 
@@ -83,8 +87,9 @@ class DesiredSource:
         with self._lock:
             self._full, self._why = True, "invalidated"
 
-    def _take(self) -> tuple[str, list[str], list[str]]:
-        """("whole" | "parts" | "reuse", ports, groups) for this pass; clears what was noted."""
+    def _take(self) -> tuple[str, list[str], list[str], int]:
+        """("whole" | "parts" | "reuse", ports, groups, the hints' newest event-log number) for
+        this pass; clears what was noted."""
         with self._lock:
             if self._full or self.cached is None or not self.supported:
                 how = "whole"
@@ -98,22 +103,23 @@ class DesiredSource:
                    else self._why if self._full else "unhinted")  # fmt: skip
             if how == "whole":
                 self.why_whole[why] = self.why_whole.get(why, 0) + 1
-            ports, groups = sorted(self._ports), sorted(self._groups)
+            ports, groups, logged = sorted(self._ports), sorted(self._groups), self._logged
             self._full = self._hinted = self._keep = False
             self._ports.clear()
             self._groups.clear()
-        return how, ports, groups
+            self._logged = 0
+        return how, ports, groups, logged
 
     def next_state(self) -> DesiredHostState:
         """The desired state for this pass (see the module's docstring for which way)."""
-        how, ports, groups = self._take()
+        how, ports, groups, logged = self._take()
         if how == "reuse" and self.cached is not None:
             self.reused += 1
             return self.cached
         if how == "parts" and self.cached is not None:
             merged = None
             try:
-                merged = merge(self.cached, self.client.desired_parts(ports, groups))
+                merged = merge(self.cached, self.client.desired_parts(ports, groups, logged=logged))
             except PartsUnsupported as exc:
                 LOG.warning("agent %s: the server does not answer desired parts (%s): fetching whole states",
                             self.client.host, exc)  # fmt: skip

@@ -29,11 +29,14 @@ class AgentClient:
     def desired_state(self) -> DesiredHostState:
         return messages.decode_state(self._call(messages.GET_DESIRED_STATE)["state"])
 
-    def desired_parts(self, ports: Iterable[str] = (), security_groups: Iterable[str] = ()) -> DesiredParts:
+    def desired_parts(self, ports: Iterable[str] = (), security_groups: Iterable[str] = (), logged: int = 0) -> DesiredParts:
         """The parts of this host's desired state that the ports and groups reach; raises
-        ``PartsUnsupported`` if the server has no such call (an older one)."""
+        ``PartsUnsupported`` if the server has no such call (an older one). ``logged``: the
+        event-log number of the notifications that named them (the server may answer from
+        pieces it kept since, ``domain/projection/shared_parts.py``)."""
+        extra = {"logged": logged} if logged else {}
         reply = self.transport.call(messages.PLUGIN_TOPIC, messages.message(
-            messages.GET_DESIRED_PARTS, host=self.host, ports=sorted(ports), security_groups=sorted(security_groups)))
+            messages.GET_DESIRED_PARTS, host=self.host, ports=sorted(ports), security_groups=sorted(security_groups), **extra))
         if reply.get("error", {}).get("type") == "UnknownMethod":
             raise PartsUnsupported(reply["error"]["message"])
         if "error" in reply:

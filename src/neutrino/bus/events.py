@@ -151,12 +151,14 @@ class EventLog:
         run_in_transaction(self.sessions, lambda s: self._append(s, [(topic, msg)]))
         self.wakeup.ring()
 
-    def append(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+    def append(self, events: list[tuple[str, dict[str, Any]]]) -> int:
         """Append notifications (topic, message) as they are, in one transaction (the
-        notifier's pass: one per host it touched)."""
-        if events:
-            run_in_transaction(self.sessions, lambda s: self._append(s, events))
-            self.wakeup.ring()
+        notifier's pass: one per host it touched); the number of the last of them (0: none)."""
+        if not events:
+            return 0
+        number = run_in_transaction(self.sessions, lambda s: self._append(s, events))
+        self.wakeup.ring()
+        return number
 
     def _announce(self, session: Session, prints: dict[str, str], message: Any) -> list[str]:
         self._take_turns(session)
@@ -178,16 +180,17 @@ class EventLog:
         if self.postgres:  # held to the end of the transaction; once is enough
             session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK)))
 
-    def _append(self, session: Session, events: list[tuple[str, dict[str, Any]]]) -> None:
+    def _append(self, session: Session, events: list[tuple[str, dict[str, Any]]]) -> int:
         self._take_turns(session)
         now = utcnow()
         rows = [{"topic": topic, "body": orjson.dumps(msg).decode(), "created_at": now} for topic, msg in events]
         session.execute(insert(BusEvent), rows)
-        self._prune(session, now)
+        newest = self._prune(session, now)
         if self.postgres:
             session.execute(select(func.pg_notify(CHANNEL, "")))
+        return newest
 
-    def _prune(self, session: Session, now: Any) -> None:
+    def _prune(self, session: Session, now: Any) -> int:
         """Keep the newest ``KEEP_ROWS`` rows and none older than ``KEEP_SECONDS``, but always
         the newest row, so the numbering a reader compares against survives a quiet hour."""
         newest = session.scalar(select(func.max(BusEvent.seq))) or 0
@@ -197,6 +200,7 @@ class EventLog:
                 | ((BusEvent.created_at < now - timedelta(seconds=KEEP_SECONDS)) & (BusEvent.seq < newest))
             )
         )
+        return int(newest)
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from neutrino.domain.notify.capture import Capture, Harvest
 from neutrino.domain.notify.hosts import resolve
 from neutrino.domain.projection.build import project_host
 from neutrino.domain.projection.parts import project_parts
+from neutrino.domain.projection.shared_parts import SharedParts
 from neutrino.domain.services import agent_requests, agents, dhcp_ports, metadata_ports, port_status
 from neutrino.domain.config import DomainConfig
 
@@ -50,6 +51,10 @@ MAX_SHARE = 0.2
 times each pass's duration before the next)."""
 MAX_REST = 2.0
 """The longest rest, in seconds: a change reaches agents at most this much later."""
+
+
+def _number(value: Any) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 class RpcServer:
@@ -66,10 +71,13 @@ class RpcServer:
         self.sessions = sessions
         self.cfg = cfg
         self.metrics = metrics
+        self.shared_parts = SharedParts()
+        """What the answers of one notification wave share (``projection/shared_parts.py``)."""
         self.methods: dict[str, Callable[[Session, dict[str, Any]], dict[str, Any]]] = {
             messages.GET_DESIRED_STATE: lambda s, msg: {"state": messages.encode_state(project_host(s, msg["host"]))},
             messages.GET_DESIRED_PARTS: lambda s, msg: {"parts": messages.encode_parts(project_parts(
-                s, msg["host"], list(msg.get("ports") or []), list(msg.get("security_groups") or [])))},
+                s, msg["host"], list(msg.get("ports") or []), list(msg.get("security_groups") or []),
+                self.shared_parts, _number(msg.get("logged"))))},
             messages.REPORT_STATE: self._report_state,
             messages.UPDATE_DEVICE_LIST: lambda s, msg: agent_requests.update_device_list(
                 s, cfg, msg["host"], msg.get("devices_up", []), msg.get("devices_down", []),
@@ -244,10 +252,11 @@ class Notifier:
                 messages.HOST_CHANGED, host=h, revision=self.revision, sent_at=now, **harvest.hosts[h].as_message()))
             for h in hosts
         ]  # fmt: skip
-        if self.log is not None:
-            self.log.append(events)
+        # logged before published, and published with the log's number: an agent's call for
+        # parts names it, and pieces kept since that number answer it (projection/shared_parts.py)
+        logged = self.log.append(events) if self.log is not None else 0
         for topic, msg in events:
-            self.transport.publish(topic, msg)
+            self.transport.publish(topic, {**msg, "logged": logged} if logged else msg)
         if dirty_since is not None and self.metrics is not None:
             self.metrics.notify_lag.observe(time.monotonic() - dirty_since)
         return hosts

@@ -29,6 +29,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from neutrino.agent.firewall import merge as address_merge
 from neutrino.dataplane.naming import QBR, TAP, hybrid_devices
 from neutrino.dataplane.nftables import replace_script
 from neutrino.contract.desired import BoundPort, RemoteGroup, SecurityRule
@@ -129,17 +130,8 @@ def link_local(mac: str) -> str:
 def collapse(prefixes: Iterable[str], version: int) -> list[str] | None:
     """The prefixes of one IP version, merged (nft refuses overlapping set elements), host
     routes as bare addresses; ``None`` when one of them is "any" (``/0``)."""
-    nets = [ipaddress.ip_network(p, strict=False) for p in prefixes]
-    nets = [n for n in nets if n.version == version]
-    if len(nets) == 1:  # the common case (one fixed IP): nothing to merge
-        n = nets[0]
-        return None if n.prefixlen == 0 else [str(n.network_address) if n.prefixlen == n.max_prefixlen else str(n)]
-    if any(n.prefixlen == 0 for n in nets):
-        return None
-    return [
-        str(n.network_address) if n.prefixlen == n.max_prefixlen else str(n)
-        for n in ipaddress.collapse_addresses(nets)  # type: ignore[type-var]
-    ]
+    merged = address_merge.merged(tuple(prefixes), version)
+    return None if merged is None else list(merged)
 
 
 def nft_set(items: Sequence[str]) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Delete, Insert, Update
 from sqlalchemy.sql.elements import BindParameter
 
-from neutrino.domain.notify.changes import TABLES, Key, RowChange, keys_of, moves
+from neutrino.domain.notify.changes import TABLES, UPDATES_UNPROJECTED, Key, RowChange, keys_of, moves
 from neutrino.domain.notify.hosts import Hints, resolve_before
 
 LOG = logging.getLogger(__name__)
@@ -143,6 +143,8 @@ class Capture:
             return
         table = stmt.table
         if not isinstance(table, Table) or table.name not in TABLES:
+            return
+        if isinstance(stmt, Update) and table.name in UPDATES_UNPROJECTED:
             return
         self._local.busy = True
         try:

@@ -92,6 +92,11 @@ def _routers(c: RowChange) -> set[Key]:
     return _keys(("router",), c.values("id"))
 
 
+UPDATES_UNPROJECTED = frozenset({"agents"})
+"""Tables no update of which changes a projection (``_agents``): ``capture.py`` does not read
+their old rows (a heartbeat, 33 a second from a thousand hosts, would read its agent twice)."""
+
+
 def _agents(c: RowChange) -> set[Key]:
     if c.is_update:
         return set()  # heartbeats, configurations, admin state: none is projected

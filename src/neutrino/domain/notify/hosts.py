@@ -66,8 +66,9 @@ class Hints:
         return out
 
 
-HINT_OF = {"port": "ports", "network": "networks", "sg": "security_groups", "router": "routers"}
-"""Which hint field a kind's ids fill (by the kind's first word)."""
+HINT_OF = {"port": "ports", "network": "networks", "sg": "security_groups", "router": "routers",
+           "port_members": "security_groups"}  # fmt: skip
+"""Which hint field a kind's ids fill (by the kind, else by its first word)."""
 
 Found = dict[str, set[str]]  # host -> the ids (of the kind asked) that reached it
 
@@ -209,9 +210,12 @@ def port_router_hosts(db: Any, port_ids: Iterable[str]) -> Found:
 
 
 def port_member_hosts(db: Any, port_ids: Iterable[str]) -> Found:
+    """Hosts whose rules name a group of the ports as remote group; what reached each is those
+    groups, not the ports (bound elsewhere, they are not the host's): its agent fetches the
+    groups' members (``get_desired_parts``), as when the port's address changes (``STAGED``)."""
     pairs = _pairs(db, lambda c: select(SecurityGroupPortBinding.security_group_id, SecurityGroupPortBinding.port_id)
                    .where(SecurityGroupPortBinding.port_id.in_(c)), port_ids)  # fmt: skip
-    return _via(db, pairs, member_hosts)
+    return member_hosts(db, {group for group, _port in pairs})
 
 
 def trunk_parent_hosts(db: Any, trunk_ids: Iterable[str]) -> Found:
@@ -378,7 +382,7 @@ def resolve(db: Any, keys: Iterable[Key]) -> dict[str, Hints]:
         by_kind[kind].add(ident)
     out: dict[str, Hints] = defaultdict(Hints)
     for kind, ids in by_kind.items():
-        hint = HINT_OF.get(kind.split("_")[0])
+        hint = HINT_OF.get(kind, HINT_OF.get(kind.split("_")[0]))
         for host, origins in RESOLVERS[kind](db, ids).items():
             hints = out[host]
             if hint is not None:

@@ -9,22 +9,36 @@ restricted to the ids asked, so a merged state equals a whole one (an API test c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from sqlalchemy.orm import Session
 
 from neutrino.contract.desired import DesiredParts, GroupRules
 from neutrino.domain.projection.build import remote_sets
 from neutrino.domain.projection.ports import bound_ports, group_rules
+from neutrino.domain.projection.shared_parts import SharedParts
+
+T = TypeVar("T")
 
 MAX_IDS = 100
 """More ids than a notification carries of each kind: a caller asking for more asks for too much."""
 
 
-def project_parts(session: Session, host: str, port_ids: list[str], group_ids: list[str]) -> DesiredParts:
+def project_parts(session: Session, host: str, port_ids: list[str], group_ids: list[str],
+                  shared: SharedParts | None = None, logged: int = 0) -> DesiredParts:  # fmt: skip
     """The asked ports bound to ``host``, the asked groups' rules, and the members of every
-    group either names or reaches (``DesiredParts``)."""
+    group either names or reaches (``DesiredParts``). ``shared``: where the answers of one
+    notification wave share the pieces that do not depend on the host (``shared_parts.py``);
+    ``logged``: the event-log number of the notification the asking agent acts on."""
     asked_ports, asked_groups = tuple(sorted(set(port_ids))[:MAX_IDS]), tuple(sorted(set(group_ids))[:MAX_IDS])
+    number = shared.number(session, logged) if shared is not None else 0
+
+    def piece(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        return shared.get(number, key, compute) if shared is not None else compute()
+
     ports = bound_ports(session, host, only=asked_ports) if asked_ports else []
-    rules = group_rules(session, set(asked_groups))
+    rules = piece(("rules", asked_groups), lambda: group_rules(session, set(asked_groups)))
     members = set(asked_groups) | {g for p in ports for g in p.security_groups}
     addresses: set[str] = set()
     for rule in [r for p in ports for r in p.rules] + [r for rs in rules.values() for r in rs]:
@@ -38,5 +52,6 @@ def project_parts(session: Session, host: str, port_ids: list[str], group_ids: l
         asked_groups=asked_groups,
         ports=tuple(sorted(ports, key=lambda p: p.port_id)),
         group_rules=tuple(GroupRules(g, rules.get(g, ())) for g in asked_groups),
-        remote_groups=remote_sets(session, members, addresses),
+        remote_groups=piece(("members", frozenset(members), frozenset(addresses)),
+                            lambda: remote_sets(session, members, addresses)),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from neutrino.contract.desired import BoundPort, SecurityRule, Segment
@@ -163,10 +163,25 @@ def address_group_members(session: Session, group_ids: set[str]) -> dict[str, se
 
 
 def group_members(session: Session, group_ids: set[str]) -> dict[str, set[str]]:
-    """Addresses of every port in each group: fixed IPs and allowed-address-pair addresses."""
+    """Addresses of every port in each group: fixed IPs and allowed-address-pair addresses.
+
+    One statement joining from the groups (a group of 500 members used to cost three, the
+    last two with IN lists of its 500 port ids: 500 bound parameters, and a new SQL text for
+    every member count); every host whose rules name a group asks for it after a change."""
     out: dict[str, set[str]] = defaultdict(set)
     if not group_ids:
         return out
+    ids = sorted(group_ids)
+    member = SecurityGroupPortBinding
+    rows = session.execute(union_all(
+        select(member.security_group_id, IPAllocation.ip_address)
+        .join(IPAllocation, IPAllocation.port_id == member.port_id).where(member.security_group_id.in_(ids)),
+        select(member.security_group_id, AllowedAddressPair.ip_address)
+        .join(AllowedAddressPair, AllowedAddressPair.port_id == member.port_id).where(member.security_group_id.in_(ids)),
+    ))  # fmt: skip
+    for sg, ip in rows:
+        out[sg].add(ip)
+    return out
     member_ports = session.execute(
         select(SecurityGroupPortBinding.security_group_id, SecurityGroupPortBinding.port_id).where(
             SecurityGroupPortBinding.security_group_id.in_(group_ids)
