@@ -31,6 +31,7 @@ T = TypeVar("T")
 
 MAX_RETRIES = 10
 STATEMENT_CACHE = 32
+PAGE_CACHE_KIB = 200
 
 
 class RetryRequest(Exception):
@@ -68,6 +69,10 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # each connection has its own page cache (2 MB by default); in WAL mode another
+        # connection's commit empties it at the next transaction anyway, and the pages come back
+        # from the kernel's cache: a small one is as fast (bench/api.py) and 1 MiB less resident
+        cur.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         cur.close()
 
     if immediate:
