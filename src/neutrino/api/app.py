@@ -19,7 +19,7 @@ from neutrino.api import faults
 from neutrino.api import metrics as api_metrics
 from neutrino.api.attributes import NETWORK, PORT, RBAC_POLICY, SUBNET
 from neutrino.api.auth import Unauthenticated
-from neutrino.api.identity.routes import router as identity_router
+from neutrino.api.identity import ROUTERS as IDENTITY_ROUTERS
 from neutrino.api.input_guard import RejectNulInUrl
 from neutrino.api.routes import discovery, quotas, resources, tags
 from neutrino.api.routes import security_groups
@@ -134,7 +134,8 @@ def create_app(state: AppState) -> Any:
     _add_routes(app, trace_routes.router)
     _add_routes(app, topology_routes.router)
     _add_routes(app, audit_routes.router)
-    app.include_router(identity_router, prefix="/identity")
+    for router in IDENTITY_ROUTERS:
+        _add_routes(app, router)
     _add_routes(app, api_metrics.router)
     if state.metrics is not None:
         app.add_middleware(api_metrics.ObserveLatency, metrics=state.metrics)
