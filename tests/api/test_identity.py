@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from neutrino.api.identity import router
+from neutrino.api.identity import ROUTERS
 from neutrino.config import ServerSettings
 from neutrino.db.engine import make_engine, make_sessionmaker
 from neutrino.client_files import write_client_files
@@ -93,7 +93,8 @@ def build_app(settings: ServerSettings) -> tuple[FastAPI, Any, TokenService]:
     tokens = TokenService(sessions, settings.token_expiration)
     app = FastAPI()
     app.state.neutrino = SimpleNamespace(settings=settings, sessions=sessions, tokens=tokens)
-    app.include_router(router, prefix="/identity")
+    for router in ROUTERS:
+        app.include_router(router)
     return app, sessions, tokens
 
 

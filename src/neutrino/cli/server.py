@@ -97,6 +97,8 @@ def server(
             access_log=settings.access_log,
             loop="uvloop",
             http="httptools",
+            # no route is a WebSocket: without this uvicorn loads a WebSocket protocol (0.8 MiB)
+            ws="none",
             workers=settings.workers if settings.workers > 1 else None,
             factory=settings.workers > 1,
             # a worker starts a fresh interpreter and builds its app before it answers the

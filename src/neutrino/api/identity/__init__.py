@@ -1,5 +1,5 @@
 """Keystone v3-compatible identity API, served under ``/identity`` by the same process."""
 
-from neutrino.api.identity.routes import router
+from neutrino.api.identity.routes import ROUTERS
 
-__all__ = ["router"]
+__all__ = ["ROUTERS"]

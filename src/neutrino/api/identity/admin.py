@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from neutrino.api.identity import views
 from neutrino.api.identity.common import (
+    PREFIX,
     JsonBody,
     forget_cached_tokens,
     identity_url,
@@ -30,7 +31,7 @@ from neutrino.api.identity.common import (
 from neutrino.domain.identity import service
 from neutrino.domain.identity.service import bad_request
 
-router = APIRouter()
+router = APIRouter(prefix=PREFIX)
 
 
 # --- domains ----------------------------------------------------------------------------------

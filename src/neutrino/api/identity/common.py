@@ -23,6 +23,7 @@ from neutrino.domain.identity.service import IdentityError, bad_request, forbidd
 from neutrino.domain.identity.tokens import TokenInfo
 
 T = TypeVar("T")
+PREFIX = "/identity"  # where the application serves every identity route
 MAX_BODY_BYTES = 1024 * 1024
 
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from neutrino.api.identity import views
 from neutrino.api.identity.common import (
+    PREFIX,
     forget_cached_tokens,
     identity_url,
     json_response,
@@ -25,7 +26,7 @@ from neutrino.api.identity.common import (
 )
 from neutrino.domain.identity import service
 
-router = APIRouter()
+router = APIRouter(prefix=PREFIX)
 
 GRANT = "/v3/projects/{project_id}/users/{user_id}/roles/{role_id}"
 

@@ -1,6 +1,6 @@
 """The identity router: version discovery plus the token and administration endpoints.
 
-The application mounts ``router`` under ``/identity``, so the auth URL clients use is
+Every identity route is built under ``/identity`` (``PREFIX``), so the auth URL clients use is
 ``<server url>/identity/v3`` and the unversioned ``<server url>/identity`` lists the versions.
 Clients given an unversioned auth URL need that list (status 300, Keystone's ``values`` form);
 given ``.../v3`` they fetch the single version document.
@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from neutrino.api.identity import admin, roles, tokens
-from neutrino.api.identity.common import identity_url, json_response
+from neutrino.api.identity.common import PREFIX, identity_url, json_response
 
-router = APIRouter()
+router = APIRouter(prefix=PREFIX)
 
 V3_ID = "v3.14"
 V3_UPDATED = "2020-04-07T00:00:00Z"
@@ -45,6 +45,5 @@ def version_v3(request: Request) -> Response:
     return json_response({"version": _v3(request)})
 
 
-router.include_router(tokens.router)
-router.include_router(admin.router)
-router.include_router(roles.router)
+# the app adds these routes itself (api/app.py, ``_add_routes``), in this order
+ROUTERS = [router, tokens.router, admin.router, roles.router]

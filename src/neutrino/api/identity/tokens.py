@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from neutrino.api.identity import views
 from neutrino.api.identity.common import (
+    PREFIX,
     JsonBody,
     caller,
     identity_url,
@@ -31,7 +32,7 @@ from neutrino.domain.identity import service
 from neutrino.domain.identity.service import bad_request, unauthorized
 from neutrino.domain.identity.tokens import TokenInfo
 
-router = APIRouter()
+router = APIRouter(prefix=PREFIX)
 
 
 def _object(parent: dict[str, Any], key: str, required: bool = True) -> dict[str, Any]:
