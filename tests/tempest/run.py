@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     lab_dir = Path(tempfile.mkdtemp(prefix="nt-", dir="/tmp"))
     lab_dir.chmod(0o755)  # dnsmasq reads its files in the lab's state as nobody
     os.environ["NEUTRINO_LAB_DIR"] = str(lab_dir)  # before neutrino.lab is imported: its state root
+    # the OVS TSO probe's answer goes with the lab's directory, not into /run/neutrino
+    os.environ.setdefault("NEUTRINO_TSO_PROBE_CACHE", str(lab_dir / "ovs-tso-probe.json"))
     env = {
         **os.environ,
         "NEUTRINO_QUOTAS": json.dumps({**conf.DEFAULT_QUOTAS, **conf.GATE_QUOTAS}),
