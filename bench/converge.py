@@ -374,9 +374,9 @@ def main() -> int:
     parser.add_argument("--phases", default="1234", help="which phases to run, e.g. 34 (3 needs 2's ports: it runs them unseen)")
     parser.add_argument("--profile", help="also profile a fresh agent's first pass (phase 3) into this file, "
                         "and the pass after the vswitchd restart (phase 4) into FILE.vswitchd")
-    args = parser.parse_args()
     results: dict[str, Any] = {}
-    try:
+    try:  # from here on ROOT (made at import) is removed however the run ends, a bad argument too
+        args = parser.parse_args()
         lab_file = topology.parse({"hosts": {"network": {"roles": ["network"]}, "compute1": {"roles": ["compute"]},
                                              "compute2": {"roles": ["compute"]}}})  # fmt: skip
         with cloud_lab(ROOT, lab_file) as cl:
