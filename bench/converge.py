@@ -305,12 +305,12 @@ def profile_next_pass(agent: Any, path: str) -> None:
 
     original = agent.reconcile_once
 
-    def profiled() -> Any:
+    def profiled(*args: Any, **kwargs: Any) -> Any:  # the worker names the pass's roles
         agent.reconcile_once = original
         prof = cProfile.Profile()
         prof.enable()
         try:
-            return original()
+            return original(*args, **kwargs)
         finally:
             prof.disable()
             prof.dump_stats(path)
