@@ -21,6 +21,8 @@ agents as ``neutrino lab up`` runs them):
    agent's watch (``dataplane/vswitchd_watch.py``) reported vswitchd back.
 
 ``--phases 34`` runs phases 3 and 4 only (phase 3 still creates phase 2's ports, unreported);
+``--one-compute`` binds phase 2's ports all to compute1, so that phase 3 restarts an agent that
+holds them all (``--ports 1000 --one-compute``: the target's 1000 ports on one host);
 ``--profile FILE`` writes cProfile data of a fresh agent's first pass (FILE) and of the pass
 after the vswitchd restart (FILE.vswitchd).
 
@@ -162,12 +164,11 @@ def single_ports(cl: Any, n: int) -> dict[str, Any]:
     return out
 
 
-def scale(cl: Any, n: int, cidr: str) -> dict[str, Any]:
+def scale(cl: Any, n: int, cidr: str, hosts: tuple[str, ...] = ("compute1", "compute2")) -> dict[str, Any]:
     net = cl.network(f"scale{n}", cidr)
     cl.api.request("PUT", f"quotas/{net['project_id']}", {"quota": {"port": -1}})  # Neutron's default is 500
-    hosts = ("compute1", "compute2")
     t0 = time.monotonic()
-    body = {"ports": [{"network_id": net["id"], "device_owner": "compute:nova", "binding:host_id": hosts[i % 2],
+    body = {"ports": [{"network_id": net["id"], "device_owner": "compute:nova", "binding:host_id": hosts[i % len(hosts)],
                        "name": f"s{n}-{i}"} for i in range(n)]}  # fmt: skip
     ports = []
     for start in range(0, n, 250):
@@ -176,14 +177,14 @@ def scale(cl: Any, n: int, cidr: str) -> dict[str, Any]:
     for idx, host in enumerate(hosts):
         ctx = cl.lab.host(host).context
         with Ovsdb(ctx).transaction() as txn:
-            for p in ports[idx::2]:
+            for p in ports[idx :: len(hosts)]:
                 name = "vif" + p["id"][:11]
                 txn.add_port("br-int", name, iface_type="internal", iface_external_ids={
                     "iface-id": p["id"], "attached-mac": p["mac_address"], "iface-status": "active"})  # fmt: skip
     t2 = time.monotonic()
     wait_active(cl.api, {p["id"] for p in ports}, t2 + 120, poll=0.05)
     t3 = time.monotonic()
-    return {"ports": n, "api_s": round(t1 - t0, 2), "plug_s": round(t2 - t1, 2), "until_active_s": round(t3 - t2, 2),
+    return {"ports": n, "hosts": len(hosts), "api_s": round(t1 - t0, 2), "plug_s": round(t2 - t1, 2), "until_active_s": round(t3 - t2, 2),
             "total_s": round(t3 - t0, 2)}  # fmt: skip
 
 
@@ -226,6 +227,19 @@ def ping_result(proc: Any) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+class _InThisThread:
+    """``reconciler._started``'s stand-in for a profile: the call runs at once, in this thread."""
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self.value = fn(*args)
+
+    def join(self) -> None:
+        pass
+
+    def result(self) -> Any:
+        return self.value
+
+
 def profile_first_pass(cl: Any, path: str) -> None:
     """A fresh agent's first pass on compute1 under cProfile, in this thread (the agent is built
     but not started: no threads of its own), written to ``path`` (``python -m pstats``)."""
@@ -233,14 +247,21 @@ def profile_first_pass(cl: Any, path: str) -> None:
 
     from neutrino.agent.runner import HostAgent
 
+    from neutrino.agent.l2 import reconciler
+
     cl.plane.stop_agent("compute1")
     h = cl.lab.host("compute1")
     prof = cProfile.Profile()
+    started_on_thread = reconciler._started
+    reconciler._started = _InThisThread  # the firewall in this thread, where the profile sees it
     prof.enable()
     agent = HostAgent(h.context, cl.plane.transport, cl.plane.agent_settings(h))
     started = time.monotonic()
-    result = agent.reconcile_once()
-    prof.disable()
+    try:
+        result = agent.reconcile_once()
+    finally:
+        prof.disable()
+        reconciler._started = started_on_thread
     print(f"profiled first pass: {time.monotonic() - started:.3f} s, {result.ovsdb_commands} OVSDB commands", file=sys.stderr)
     agent.stop()
     prof.dump_stats(path)
@@ -277,12 +298,15 @@ def restart(cl: Any, profile: str | None = None) -> dict[str, Any]:
     sender.start()
     time.sleep(1.0)  # both running before the agent goes
     cl.plane.stop_agent("compute1")
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), os.times()
     agent = cl.plane.start_agent("compute1")
     started = time.monotonic()
     with agent.converged:
         agent.converged.wait_for(lambda: agent.passes >= 1, timeout=60)
-    t1 = time.monotonic()
+    t1, cpu1 = time.monotonic(), os.times()
+    # what load does not change: the CPU this process (server, bus, agents) and the programs it
+    # waited for (ovs-ofctl, nft) spent until the first pass was done
+    cpu = sum(cpu1[:4]) - sum(cpu0[:4])
     after = {p.name: p.tag for p in ovsdb.find_ports() if p.bridge == "br-int"}
     ages_after, elapsed = flow_ages(ctx), time.monotonic() - dumped
     # a flow left alone aged by ``elapsed`` (give or take the dumps' own time); a rewrite resets it
@@ -290,9 +314,12 @@ def restart(cl: Any, profile: str | None = None) -> dict[str, Any]:
     sent, received = ping_result(flood)
     sender.join(timeout=window + 30)
     flood_end = time.monotonic()
+    passes = agent.passes  # a quiet restart needs one pass: any more ran in the flood's window
     check = stream.get("check")
     return {"ports_on_host": len(before), "resync_s": round(t1 - t0, 3), "start_call_s": round(started - t0, 3),
+            "resync_cpu_s": round(cpu, 3),
             "tags_unchanged": before == after, "desired_fetches": dict(agent.desired.fetched),
+            "passes_in_window": passes, "whole_fetches_why": dict(agent.desired.why_whole),
             "ovsdb_writes": agent.last_result.ovsdb_commands if agent.last_result else None,
             "flows_rewritten": len(rewritten), "flows_removed": len(set(ages_before) - set(ages_after)),
             "ping_sent": sent, "ping_lost": sent - received, "ping_covered_restart": flood_end > t1,
@@ -305,12 +332,12 @@ def profile_next_pass(agent: Any, path: str) -> None:
 
     original = agent.reconcile_once
 
-    def profiled() -> Any:
+    def profiled(*args: Any, **kwargs: Any) -> Any:  # the worker names the pass's roles
         agent.reconcile_once = original
         prof = cProfile.Profile()
         prof.enable()
         try:
-            return original()
+            return original(*args, **kwargs)
         finally:
             prof.disable()
             prof.dump_stats(path)
@@ -371,6 +398,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--single", type=int, default=20)
     parser.add_argument("--ports", type=int, nargs="*", default=[100, 1000])
+    parser.add_argument("--one-compute", action="store_true", help="bind phase 2's ports all to compute1 (the "
+                        "restarted agent's host) instead of alternating over both computes")
     parser.add_argument("--phases", default="1234", help="which phases to run, e.g. 34 (3 needs 2's ports: it runs them unseen)")
     parser.add_argument("--profile", help="also profile a fresh agent's first pass (phase 3) into this file, "
                         "and the pass after the vswitchd restart (phase 4) into FILE.vswitchd")
@@ -383,7 +412,8 @@ def main() -> int:
             if "1" in args.phases:
                 results["single"] = single_ports(cl, args.single)
             if "2" in args.phases or "3" in args.phases:
-                results["scale"] = [scale(cl, n, f"10.{60 + i}.0.0/16") for i, n in enumerate(args.ports)]
+                hosts = ("compute1",) if args.one_compute else ("compute1", "compute2")
+                results["scale"] = [scale(cl, n, f"10.{60 + i}.0.0/16", hosts) for i, n in enumerate(args.ports)]
             if "3" in args.phases:
                 results["restart"] = restart(cl, args.profile)
             if "4" in args.phases:
@@ -399,13 +429,15 @@ def main() -> int:
         for k in ("api", "plug", "active", "tcp", "total"):
             print(f"  {k:<28}{s[k]['p50_ms']:>7}{s[k]['p99_ms']:>8}")
     for r in results.get("scale", []):
-        print(f"{r['ports']:>5} ports: API {r['api_s']} s, plug {r['plug_s']} s, until all ACTIVE {r['until_active_s']} s, total {r['total_s']} s")
+        print(f"{r['ports']:>5} ports on {r['hosts']} compute(s): API {r['api_s']} s, plug {r['plug_s']} s, until all ACTIVE {r['until_active_s']} s, total {r['total_s']} s")
     r = results.get("restart")
     if r:
-        print(f"agent restart with {r['ports_on_host']} ports on the host: first pass done in {r['resync_s']} s, "
+        print(f"agent restart with {r['ports_on_host']} ports on the host: first pass done in {r['resync_s']} s "
+              f"(CPU {r['resync_cpu_s']} s, this process and its programs), "
               f"tags unchanged: {r['tags_unchanged']}, OVSDB writes: {r['ovsdb_writes']}, flows rewritten: "
               f"{r['flows_rewritten']}, removed: {r['flows_removed']} (start() returned after {r['start_call_s']} s; "
-              f"desired state fetches {r['desired_fetches']})")  # fmt: skip
+              f"desired state fetches {r['desired_fetches']}, whole because {r['whole_fetches_why']}; "
+              f"passes until the flood ended: {r['passes_in_window']})")  # fmt: skip
         print(f"  across it: ping -i 0.01 lost {r['ping_lost']} of {r['ping_sent']} (covered the restart: "
               f"{r['ping_covered_restart']}), TCP stream ok: {r['tcp_stream_ok']} ({r['tcp_stream']})")  # fmt: skip
     v = results.get("vswitchd")

@@ -115,7 +115,7 @@ def _agent(name: str, ports: list[dict[str, Any]], shared: AmqpTransport, rec: R
                 rec.woken[name] = rec.woken.get(name, 0) + 1
         notified(sent_at)
 
-    def recorded_pass() -> Any:
+    def recorded_pass(*args: Any, **kwargs: Any) -> Any:  # the worker names the pass's roles
         cpu0 = time.thread_time()
         profile = None
         if rec.watch is not None and rec.profile_passes:
@@ -124,7 +124,7 @@ def _agent(name: str, ports: list[dict[str, Any]], shared: AmqpTransport, rec: R
             profile = cProfile.Profile()
             profile.enable()
         try:
-            result = reconcile()
+            result = reconcile(*args, **kwargs)
         except Exception as exc:
             with rec.lock:
                 rec.errors.append(f"{name}: {exc}")

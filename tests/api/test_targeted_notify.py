@@ -11,6 +11,7 @@ no other (c4, with a port on the same network, is not woken).
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import pytest
@@ -172,6 +173,40 @@ def test_targeted_hosts_cover_every_changed_projection(tmp_path, database_url):
         assert extra <= 70 * len(HOSTS) // 3, extra  # mostly precise, never blind
 
 
+def test_each_notification_names_every_role_whose_part_of_the_state_changed(tmp_path, database_url):
+    """``host_changed`` names the agent roles its changes concern (``domain/notify/roles.py``):
+    every role whose part of the host's projection changed is among them (the oracle cuts the
+    projections before and after into each role's parts), and DHCP-only changes name DHCP alone."""
+    rng = random.Random(20261206)
+    with ml2_server(tmp_path, database_url) as (api, state):
+        cloud = Cloud(api, state, rng)
+        for _ in range(6):
+            cloud.add_port()
+        cloud.add_router()
+        cloud.notifier.pass_once()
+        events: list[dict[str, Any]] = []
+        unsubscribe = [state.bus.transport.subscribe(messages.host_topic(h), events.append) for h in HOSTS]
+        named_alone: dict[str, int] = {}
+        for step in range(50):
+            change = rng.choice(CHANGES)
+            before = notify_oracle.role_parts(state.read_sessions)
+            events.clear()
+            getattr(cloud, change)()
+            targeted = set(cloud.notifier.pass_once())
+            deadline = time.monotonic() + 5
+            while {e["host"] for e in events} < targeted and time.monotonic() < deadline:
+                time.sleep(0.002)  # the in-process bus delivers on its own thread
+            named = {e["host"]: set(e.get("roles", ["l2", "dhcp", "l3"])) for e in events}
+            for host, roles in notify_oracle.changed_roles(before, notify_oracle.role_parts(state.read_sessions)).items():
+                assert roles <= named.get(host, set()), f"step {step} {change}: {host} missed {roles - named.get(host, set())}"
+            for roles in named.values():
+                key = ",".join(sorted(roles))
+                named_alone[key] = named_alone.get(key, 0) + 1
+        assert named_alone.get("dhcp") and named_alone.get("l2"), named_alone  # not every role every time
+        for stop in unsubscribe:
+            stop()
+
+
 def test_a_port_joining_a_group_reaches_only_its_users(tmp_path, database_url):
     with ml2_server(tmp_path, database_url) as (api, state):
         cloud = Cloud(api, state, random.Random(1))
@@ -194,6 +229,8 @@ def test_a_port_joining_a_group_reaches_only_its_users(tmp_path, database_url):
         assert {"c1", "c2", "c3"} <= targeted and "c4" not in targeted
         by_host = {e["host"]: e for e in events}
         assert newcomer["id"] in by_host["c3"]["ports"] and web in by_host["c1"]["security_groups"]
+        # the group's users' L2 role (their firewall), the DHCP host's DHCP role (the entry's revision)
+        assert by_host["c1"]["roles"] == ["l2"] and [by_host[h]["roles"] for h in by_host if h.startswith("net")] == [["dhcp"]]
         assert users and all(e["method"] == messages.HOST_CHANGED for e in events)
         for stop in unsubscribe:
             stop()

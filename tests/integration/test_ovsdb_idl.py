@@ -45,6 +45,18 @@ def test_monitor_wakes_on_vif_changes_and_reconnects_after_ovsdb_server_restart(
                                                iface_external_ids={"iface-id": "p1"}).commit()  # fmt: skip
         assert woken.wait(3)
         assert until(lambda: (p := db.port("tap1")) is not None and p.ofport not in (None, -1))
+        # a connection's first load wakes no listener: whoever opened it reads next and sees every
+        # row (a restarted agent would run its first pass twice); later changes do wake it
+        fresh, told = IdlOvsdb(ovs_host, timeout=3), threading.Event()
+        fresh_monitor = fresh.monitor(told.set)
+        try:
+            fresh_monitor.start()
+            assert "tap1" in {p.name for p in fresh.find_ports()} and not told.wait(0.3)
+            Ovsdb(ovs_host).transaction().set_port("tap1", other_config={"seen": "1"}).commit()
+            Ovsdb(ovs_host).transaction().add_port("br-int", "tap2", iface_type="internal").commit()
+            assert told.wait(3)
+        finally:
+            fresh_monitor.stop()
         # writes are visible to the next read at once, without waiting for vswitchd too
         nowait = IdlOvsdb(ovs_host, timeout=3, wait=False)
         try:

@@ -8,7 +8,8 @@ L3 agent holds other hosts' ports), the pass asks the server for those parts alo
 (``get_desired_parts``) and merges them (``desired_merge.py``). An L2-only agent woken by
 nothing but its own dataplane (OVSDB: a VIF plugged or unplugged) reuses the last state as it
 is: the server's side did not change, or a notification would have said so, and the pass only
-has to read what OVS now holds. That is the pass that wires a freshly plugged port, so it
+has to read what OVS now holds; so does an agent with DHCP or L3 too when such a wake-up runs
+its L2 role alone (each role is its own work-queue key: ``agent/wake_roles.py``). That is the pass that wires a freshly plugged port, so it
 makes no round trip to the server before its report. Everything else fetches the whole state,
 as before: the first pass, a retry and the periodic resync (both invalidate), a reconnect's
 "look again", hints that were cut short or name networks or routers, a merge that cannot
@@ -87,7 +88,7 @@ class DesiredSource:
         with self._lock:
             self._full, self._why = True, "invalidated"
 
-    def _take(self) -> tuple[str, list[str], list[str], int]:
+    def _take(self, l2_only: bool = False) -> tuple[str, list[str], list[str], int]:
         """("whole" | "parts" | "reuse", ports, groups, the hints' newest event-log number) for
         this pass; clears what was noted."""
         with self._lock:
@@ -95,7 +96,7 @@ class DesiredSource:
                 how = "whole"
             elif self._hinted:
                 how = "parts"
-            elif self._keep or self.ports_hints:  # a vswitchd restart, or the L2 agent's own dataplane woke it
+            elif self._keep or self.ports_hints or l2_only:  # a vswitchd restart, or the L2 role's own dataplane woke it
                 how = "reuse"
             else:
                 how = "whole"
@@ -110,9 +111,11 @@ class DesiredSource:
             self._logged = 0
         return how, ports, groups, logged
 
-    def next_state(self) -> DesiredHostState:
-        """The desired state for this pass (see the module's docstring for which way)."""
-        how, ports, groups, logged = self._take()
+    def next_state(self, l2_only: bool = False) -> DesiredHostState:
+        """The desired state for this pass (see the module's docstring for which way);
+        ``l2_only``: the pass runs the L2 role alone (``agent/wake_roles.py``), so an agent with
+        other roles too may reuse the last state when no notification came since."""
+        how, ports, groups, logged = self._take(l2_only)
         if how == "reuse" and self.cached is not None:
             self.reused += 1
             return self.cached

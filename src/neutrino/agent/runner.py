@@ -2,8 +2,11 @@
 
 Wake-ups come from the server (``host_changed``), from OVSDB (a VIF plugged or unplugged),
 from an OpenFlow connection to vswitchd that tells when a restarted vswitchd is up again (flows
-lost: resync, ``dataplane/vswitchd_watch.py``), and from a periodic full resync. Each wake-up adds the key ``"l2"`` to a deduplicating queue;
-one worker thread reconciles; a failed pass is retried from the queue (``agent/workqueue.py``).
+lost: resync, ``dataplane/vswitchd_watch.py``), and from a periodic full resync. Each role (``l2``,
+``dhcp``, ``l3``, ``metadata``) is its own key on a deduplicating queue, and a wake-up adds the
+keys of the roles it concerns (``agent/wake_roles.py``); one worker thread takes every due key
+at once and runs those roles in order on one desired state (``agent/role_passes.py``); a role
+that failed is retried alone from the queue, with its own backoff (``agent/workqueue.py``).
 A pass woken only by notifications that name ports and security groups fetches just those
 parts of the desired state and merges them into the last one (``agent/desired_source.py``). Reports go back through the bus: device up/down after each
 pass, the state report every ``report_interval`` seconds.
@@ -29,9 +32,12 @@ from neutrino.agent.plug import BridgePlug
 from neutrino.agent.settings import AgentSettings
 from neutrino.agent.desired_source import DesiredSource
 from neutrino.agent.requests import answer_audit, answer_trace
+from neutrino.agent.role_passes import ROLE_PASSES
+from neutrino.agent.wake_roles import concerned, in_order, roles_here
 from neutrino.agent.workqueue import WorkQueue
 from neutrino.bus.client import AgentClient
 from neutrino.bus.transport import Transport, TransportError
+from neutrino.contract.desired import DesiredHostState
 from neutrino.contract.messages import VersionMismatch
 from neutrino.dataplane.errors import DataplaneError, PermanentError, TemporaryError
 from neutrino.dataplane.host import HostContext
@@ -40,8 +46,6 @@ from neutrino.metrics.agent import AgentMetrics
 
 LOG = logging.getLogger(__name__)
 
-RETRY_FAILED_PARTS = 1.0
-"""Seconds before a pass in which a DHCP network or a router failed runs again."""
 PERMANENT_RETRY = 10.0
 """Seconds before a pass that failed for good (``PermanentError``) is tried again anyway."""
 
@@ -98,8 +102,8 @@ class HostAgent:
         self._trouble: str | None = None  # the bus problem last logged (logged once, not per retry)
         self.dhcp = self.l3 = self.metadata = None
         state_dir = settings.state_dir or Path("/var/lib/neutrino/dhcp") / host.name
-        self._dhcp_ready: dict[str, int] = {}
-        self._fip_status: dict[str, str] = {}
+        self.dhcp_ready: dict[str, int] = {}  # port -> the revision last reported DHCP-ready
+        self.fip_statuses: dict[str, str] = {}  # the floating IP statuses last reported
         from neutrino.agent.audit.periodic import Auditor
 
         self.auditor = Auditor(self)
@@ -118,12 +122,15 @@ class HostAgent:
             self.l3 = L3Reconciler(host, adapters.netlink, plug, adapters.nftables, announcer=adapters.announcer, ha=ha,
                                    conntrack=adapters.conntrack,
                                    metadata_port=settings.metadata.metadata_port if settings.metadata.enable_metadata_proxy else None)  # fmt: skip
-            self.ha_report = HaReporter(ha, self.client, lambda: self.queue.add("l2"), settings.ha_state_poll)
+            self.ha_report = HaReporter(ha, self.client, lambda: self.queue.add("l3"), settings.ha_state_poll)
         if adapters.metadata_proxy is not None and (self.dhcp or self.l3):  # docs/metadata.md
             from neutrino.agent.metadata.supervisor import MetadataSupervisor
 
             self.metadata = MetadataSupervisor(host, settings.metadata, state_dir.parent / "metadata", self.client,
                                                self.l3 is not None, adapters.metadata_proxy)  # fmt: skip
+        self.roles = roles_here(settings.roles, self.metadata is not None)  # the role keys on the queue
+        self.failures: dict[str, Exception] = {}  # the roles that failed in the last pass
+        self.served: list[str] = []  # the networks the DHCP role serves (for the metadata proxies)
 
     def _linuxbridge(self, adapters: AgentAdapters, firewall: Any) -> LinuxbridgeL2Reconciler:
         """The Linux bridge L2 agent; VLAN networks only where the kernel makes VLAN subinterfaces."""
@@ -153,9 +160,9 @@ class HostAgent:
             self._start_reported = True
         except TransportError as exc:  # the bus is down: the heartbeat reports the start later
             self._bus_trouble("state report", exc)
-        self._cancel = self.client.on_change(lambda _rev: self.queue.add("l2"), sent_at=self.metrics.notified,
+        self._cancel = self.client.on_change(lambda _rev: None, sent_at=self.metrics.notified,  # _hinted queues
                                              trace=lambda msg: answer_trace(self, msg),
-                                             audit=lambda msg: answer_audit(self, msg), hinted=self.desired.hinted)  # fmt: skip
+                                             audit=lambda msg: answer_audit(self, msg), hinted=self._hinted)  # fmt: skip
         if self.monitor is not None:
             self.monitor.start()
         if self.switch_watch is not None:
@@ -167,7 +174,8 @@ class HostAgent:
             t = threading.Thread(target=target, name=f"agent-{self.host.name}-{name}", daemon=True)
             t.start()
             self._threads.append(t)
-        self.queue.add("l2")
+        for role in self.roles:
+            self.queue.add(role)
 
     def forget_applied(self) -> None:
         """Forget what the reconcilers remember having applied: the next pass compares against
@@ -264,9 +272,10 @@ class HostAgent:
     def _work(self) -> None:
         last_full = last_audit = time.monotonic()
         while not self._stop.is_set():
-            key = self.queue.get(timeout=self.settings.idle_check)
+            taken = self.queue.get_all(timeout=self.settings.idle_check)
             if self._stop.is_set():
                 return
+            due = set(taken)
             if self.settings.audit_interval and time.monotonic() - last_audit > self.settings.audit_interval:
                 last_audit = time.monotonic()
                 try:
@@ -278,106 +287,114 @@ class HostAgent:
                 self.l2.resync()
                 self.desired.keep()  # the desired state still holds: only the switch lost its flows
                 self._switch_resync = True
-                key = key or "l2"
+                due.add("l2")
             if time.monotonic() - last_full > self.settings.resync_interval:
                 self.l2.resync()
                 self.desired.invalidate()
                 last_full = time.monotonic()
-                key = key or "l2"
-            if key is None and isinstance(self.l2, LinuxbridgeL2Reconciler):
+                due |= self.roles
+            if not due and isinstance(self.l2, LinuxbridgeL2Reconciler):
                 try:  # a tap plugged or gone: Neutron's Linux bridge agent polls for them too
-                    key = "l2" if self.l2.taps_changed() else None
+                    due |= {"l2"} if self.l2.taps_changed() else set()
                 except DataplaneError as exc:
                     LOG.debug("agent %s: tap scan: %s", self.host.name, exc)
-            key = key or ("l2" if self.metadata is not None and self.metadata.dead() else None)  # a proxy died
-            if key is None:
-                continue
+            if self.metadata is not None and self.metadata.dead():  # a proxy died
+                due.add("metadata")
             try:
-                self._process(key)
+                if due:
+                    self._process(in_order(due, self.roles))
             finally:
-                self.queue.done(key)
+                for key in taken:
+                    self.queue.done(key)
 
-    def _process(self, key: Any) -> None:
-        """One pass for ``key``; a failure is retried on the queue: a temporary one (a bus or
-        dataplane hiccup) after a backoff that doubles up to a cap, a permanent one (a bad
-        argument, a missing program) only after ``PERMANENT_RETRY``, or at the next change."""
+    def _hinted(self, msg: dict[str, Any]) -> None:
+        """A ``host_changed``: what it names waits for the next fetch, the roles it concerns
+        (``agent/wake_roles.py``) are queued."""
+        self.desired.hinted(msg)
+        for role in concerned(msg, self.roles):
+            self.queue.add(role)
+
+    def _process(self, roles: list[str]) -> None:
+        """One pass of ``roles``; each role that failed is retried on the queue alone: after a
+        temporary failure (a bus or dataplane hiccup) with its own backoff that doubles up to a
+        cap, after a permanent one (a bad argument, a missing program) only after
+        ``PERMANENT_RETRY``, or at the next change."""
+        self.failures = {}
         try:
-            self.reconcile_once()
-            self._switch_resync = False
-            self.queue.forget(key)
-            self._bus_ok()
-        except VersionMismatch as exc:  # nothing applied; the next notification or resync retries
-            self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
+            self.reconcile_once(roles)
         except Exception as exc:  # noqa: BLE001 - retried from the queue (dataplane or bus)
-            self.metrics.failures.inc()
-            if self._switch_resync and isinstance(exc, TemporaryError):
+            self.failures = self.failures or dict.fromkeys(roles, exc)
+        failures: dict[str, Exception] = self.failures
+        for role in set(roles) - set(failures):
+            self.queue.forget(role)
+        self._switch_resync = self._switch_resync and ("l2" not in roles or "l2" in failures)
+        if not failures:
+            self._bus_ok()
+        logged: set[int] = set()  # an error several roles share (the fetch's) counts once
+        for role, exc in failures.items():
+            if isinstance(exc, VersionMismatch):  # nothing applied; the next notification or resync retries
+                self._bus_trouble("desired state refused, nothing applied", exc, "waiting for the next change")
+                continue
+            if id(exc) not in logged:
+                logged.add(id(exc))
+                self.metrics.failures.inc()
+                if isinstance(exc, TransportError):
+                    self._bus_trouble("fetching the desired state", exc)
+                else:
+                    LOG.warning("agent %s: %s failed (%s); will retry", self.host.name, role, exc)
+            if role == "l2" and self._switch_resync and isinstance(exc, TemporaryError):
                 self.desired.keep()  # vswitchd still settling: only the switch is behind
             else:
                 self.desired.invalidate()
-            if isinstance(exc, TransportError):
-                self._bus_trouble("fetching the desired state", exc)
-            else:
-                LOG.warning("agent %s: reconcile failed (%s); will retry", self.host.name, exc)
             if isinstance(exc, PermanentError):
-                self.queue.add_after(key, PERMANENT_RETRY)
+                self.queue.add_after(role, PERMANENT_RETRY)
             else:
-                self.queue.add_rate_limited(key)
+                self.queue.add_rate_limited(role)
 
-    def reconcile_once(self) -> PassResult:
+    def reconcile_once(self, roles: list[str] | None = None) -> PassResult:
+        """One pass of ``roles`` (every role of this host by default) on one desired state; the
+        L2 role's result (empty when it did not run). A failed role does not stop the others:
+        ``self.failures`` holds each one's error, and the first is raised once all have run."""
         with self.lock:
-            return self._reconcile()
+            result, self.failures = self._reconcile(roles if roles is not None else in_order(self.roles, self.roles))
+        if self.failures:
+            raise next(iter(self.failures.values()))
+        return result or PassResult()
 
-    def _reconcile(self) -> PassResult:
+    def _reconcile(self, roles: list[str]) -> tuple[PassResult | None, dict[str, Exception]]:
         started = time.monotonic()
-        desired = self.desired.next_state()
-        retry, served = False, []
-        ready: list[str] = []
-        now_ready = self._dhcp_ready
-        fip_changed: dict[str, str] = {}
-        fip_statuses = self._fip_status
-        # DHCP and router ports are plugged first, so that the L2 pass tags them at once
-        if self.dhcp is not None:
-            dhcp = self.dhcp.reconcile(desired)
-            revisions = {p.port_id: p.revision_number for n in desired.dhcp_networks for p in n.ports}
-            now_ready = {pid: revisions.get(pid, 0) for pid in dhcp.ready_port_ids}
-            # (re)report ports new in dnsmasq's config, or changed since (a binding adds a DHCP block)
-            ready = sorted(pid for pid, rev in now_ready.items() if self._dhcp_ready.get(pid) != rev)
-            retry, served = bool(dhcp.failed), dhcp.networks
-            self.metrics.applied("dhcp", {"networks_removed": len(dhcp.removed), "ports_ready": len(ready)})
-            if ready:  # at once: an instance's port waits for it, not for this host's L2 pass (flows)
-                self.client.report_pass(dhcp_ready=ready)
-                self._dhcp_ready, ready = now_ready, []
-        if self.l3 is not None:
-            # the router ports of routers scheduled here are bound here (as Neutron's sync_routers);
-            # an HA router's only where it is active (the server binds them when told the state)
-            local = {p.port_id for p in desired.ports}
-            mine = self.ha_report.bindable(desired.routers)
-            wanted = [i.port_id for r in mine for i in r.interfaces]
-            wanted += [r.gateway.port_id for r in mine if r.gateway is not None]
-            if set(wanted) - local:
-                self.client.bind_ports(sorted(set(wanted) - local))
-            l3 = self.l3.reconcile(desired)
-            retry = self.ha_report.after_pass(l3.ha_states) or retry  # ports moved: look again
-            fip_changed = {k: v for k, v in l3.fip_statuses.items() if self._fip_status.get(k) != v}
-            fip_statuses = dict(l3.fip_statuses)
-            retry = retry or bool(l3.failed)
-            self.metrics.applied("l3", {"changes": l3.changes, "routers_removed": len(l3.removed)})
-        if self.metadata is not None:  # after DHCP and L3: their namespaces and addresses exist
-            retry = bool(self.metadata.reconcile(desired, served)) or retry
-        result = self.l2.reconcile(desired)
+        try:  # one fetch for every role of the pass (an L2 pass woken by OVSDB alone reuses the last)
+            desired = self.desired.next_state(l2_only=roles == ["l2"])
+        except Exception as exc:  # noqa: BLE001 - every role of the pass failed
+            return None, dict.fromkeys(roles, exc)
+        failures: dict[str, Exception] = {}
+        learnt: dict[str, Any] = {}
+        for role in roles:  # in order: DHCP and router ports are plugged first, so that the L2 pass tags them at once
+            try:
+                ROLE_PASSES[role](self, desired, learnt)
+            except Exception as exc:  # noqa: BLE001 - retried alone (_process)
+                failures[role] = exc
+        result: PassResult | None = learnt.get("l2")
+        fip_changed: dict[str, str] = learnt.get("fip_changed", {})
         # every status this pass learnt, in one call and one transaction on the server; what
         # was reported is remembered only once it was (a failed pass reports it next time)
-        if result.wired or result.unwired or ready or fip_changed:
-            self.client.report_pass(up=result.wired, down=result.unwired, dhcp_ready=ready, fip_statuses=fip_changed)
-        self._dhcp_ready, self._fip_status = now_ready, fip_statuses
-        self.l2.reported(result)
-        self.metrics.applied("l2", {"ovsdb_commands": result.ovsdb_commands, "flow_changes": result.flow_changes,
-                                    "firewall_tables": int(result.firewall_applied)})  # fmt: skip
+        try:
+            if (result and (result.wired or result.unwired)) or fip_changed:
+                self.client.report_pass(up=result.wired if result else [], down=result.unwired if result else [],
+                                        dhcp_ready=[], fip_statuses=fip_changed)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - the roles that learnt them report again
+            failures.update({role: exc for role, key in (("l2", "l2"), ("l3", "fip_statuses")) if key in learnt})
+            return None, failures
+        if "fip_statuses" in learnt:
+            self.fip_statuses = learnt["fip_statuses"]
+        if result is not None:
+            self.l2.reported(result)
+            self.metrics.applied("l2", {"ovsdb_commands": result.ovsdb_commands, "flow_changes": result.flow_changes,
+                                        "firewall_tables": int(result.firewall_applied)})  # fmt: skip
         self.metrics.pass_duration.observe(time.monotonic() - started)
-        if retry:  # a network or router failed: look again soon, without blocking the others
-            self.queue.add_after("l2", RETRY_FAILED_PARTS)
-        with self.converged:
-            self.passes += 1
-            self.last_result = result
-            self.converged.notify_all()
-        return result
+        if not failures:
+            with self.converged:
+                self.passes += 1
+                self.last_result = result or self.last_result
+                self.converged.notify_all()
+        return result, failures

@@ -3,7 +3,8 @@ rate-limited adds.
 
 Level-triggered: a key means "look at this again", not "this happened". Adding a key already
 waiting is a no-op; adding a key while it is being processed makes it run once more after
-``done``. So a burst of notifications costs one reconciliation, and none is lost.
+``done``. So a burst of notifications costs one reconciliation, and none is lost. ``get_all``
+takes every queued key at once, for a worker whose keys share work.
 
 Retries live on the queue, not in timers or sleeps of the worker: ``add_after`` adds a key
 once a delay has passed (the worker's ``get`` wakes for it), ``add_rate_limited`` adds it after
@@ -99,6 +100,21 @@ class WorkQueue:
             self._dirty.discard(key)
             self._processing.add(key)
             return key
+
+    def get_all(self, timeout: float | None = None) -> list[Hashable]:
+        """The next key and every other key queued with it (all now being processed), or []
+        on timeout or close: one worker serves several keys that share work (the agent's
+        roles share one desired state) in one go."""
+        first = self.get(timeout)
+        if first is None:
+            return []
+        with self._cond:
+            self._due()
+            keys = [first, *self._queue]
+            self._queue.clear()
+            self._dirty.difference_update(keys)
+            self._processing.update(keys)
+        return keys
 
     def done(self, key: Hashable) -> None:
         with self._cond:

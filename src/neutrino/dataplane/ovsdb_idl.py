@@ -58,6 +58,10 @@ class _Idl(ovsdbapp_connection.OvsdbIdl):
         self.listeners: list[Callable[[], None]] = []
         self.views: dict[Any, dict[str, Any]] = {}
         self.changed: threading.Condition | None = None
+        self.quiet = True
+        """While the connection first loads: whoever opened it reads next, and sees every row, so
+        the load's rows and the first "connected" wake no listener (an agent just started would
+        run its first pass twice)."""
         self._was_monitoring = False
         self._session.reconnect.set_backoff(100, MAX_BACKOFF_MS)
 
@@ -67,6 +71,8 @@ class _Idl(ovsdbapp_connection.OvsdbIdl):
         thousand rows at the first load)."""
 
     def _tell(self) -> None:
+        if self.quiet:
+            return
         for listener in list(self.listeners):
             try:
                 listener()
@@ -171,6 +177,7 @@ class IdlOvsdb:
                 except Exception as exc:  # noqa: BLE001 - ovsdbapp raises its own or the IDL's
                     idl.close()
                     raise TemporaryError("ovsdb connect", self.host.ovsdb_remote, str(exc) or type(exc).__name__) from exc
+                idl.quiet = False  # loaded: changes from now on, and reconnections, wake the listeners
                 self._connection = connection
             return self._connection
 

@@ -3,7 +3,8 @@
 Every kind is answered with index queries over the bindings (ports bound to a host, DHCP and L3
 agents hosting a network or router, the members and rules of security groups); none projects a
 host. The answer maps each host to its ``Hints``: the ports, networks, security groups and
-routers whose change reached it, which the notification carries to the agent.
+routers whose change reached it, and the agent roles it concerns (``roles.py``), which the
+notification carries to the agent.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from neutrino.domain.models import (
     Trunk,
 )
 from neutrino.domain.notify.changes import Key
+from neutrino.domain.notify.roles import roles_of
 from neutrino.domain.projection.lookups import TUNNEL_TYPES, UNBOUND
 
 CHUNK = 500
@@ -48,12 +50,14 @@ class Hints:
     networks: set[str] = field(default_factory=set)
     security_groups: set[str] = field(default_factory=set)
     routers: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)  # the agent roles concerned (``roles.py``)
 
     def merge(self, other: Hints) -> None:
         self.ports |= other.ports
         self.networks |= other.networks
         self.security_groups |= other.security_groups
         self.routers |= other.routers
+        self.roles |= other.roles
 
     def as_message(self, limit: int = 100) -> dict[str, Any]:
         """The message's fields: sorted ids, at most ``limit`` of each (a bigger change is a
@@ -63,7 +67,7 @@ class Hints:
         out: dict[str, Any] = {name: sorted(getattr(self, name))[:limit] for name in fields}
         if any(len(getattr(self, name)) > limit for name in fields):
             out["more"] = True
-        return out
+        return {**out, "roles": sorted(self.roles)} if self.roles else out
 
 
 HINT_OF = {"port": "ports", "network": "networks", "sg": "security_groups", "router": "routers",
@@ -370,6 +374,7 @@ def resolve_before(db: Any, keys: Iterable[Key]) -> tuple[dict[str, Hints], set[
         for host, port in found["port_host"]:
             if port in wanted["port_host"]:
                 hosts.setdefault(host, Hints()).ports.add(port)
+                hosts[host].roles.update(roles_of("port_host"))
         for kind, (hop, next_kind) in STAGED.items():
             later |= {(next_kind, related) for related, port in found[hop] if port in wanted[kind]}
     return hosts, later
@@ -385,6 +390,7 @@ def resolve(db: Any, keys: Iterable[Key]) -> dict[str, Hints]:
         hint = HINT_OF.get(kind, HINT_OF.get(kind.split("_")[0]))
         for host, origins in RESOLVERS[kind](db, ids).items():
             hints = out[host]
+            hints.roles.update(roles_of(kind))
             if hint is not None:
                 getattr(hints, hint).update(origins)
     return dict(out)
