@@ -57,6 +57,11 @@ def _number(value: Any) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 
 
+def _ids(value: Any) -> list[str] | None:
+    """A list of ids from a message, or None when it carries none (an older agent)."""
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
 class RpcServer:
     """Decodes agents' calls and dispatches each to a domain operation in its own transaction.
 
@@ -77,7 +82,7 @@ class RpcServer:
             messages.GET_DESIRED_STATE: lambda s, msg: {"state": messages.encode_state(project_host(s, msg["host"]))},
             messages.GET_DESIRED_PARTS: lambda s, msg: {"parts": messages.encode_parts(project_parts(
                 s, msg["host"], list(msg.get("ports") or []), list(msg.get("security_groups") or []),
-                self.shared_parts, _number(msg.get("logged"))))},
+                self.shared_parts, _number(msg.get("logged")), _ids(msg.get("local_networks"))))},
             messages.REPORT_STATE: self._report_state,
             messages.UPDATE_DEVICE_LIST: lambda s, msg: agent_requests.update_device_list(
                 s, cfg, msg["host"], msg.get("devices_up", []), msg.get("devices_down", []),
