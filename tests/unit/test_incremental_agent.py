@@ -137,6 +137,8 @@ def test_merge_takes_a_dhcp_entry_and_the_tunnel_peers_of_a_port_bound_elsewhere
     # the networks served changed, the host's own DHCP port, or a router's port: whole
     assert merge(cached, replace(parts, dhcp_networks=("n1", "n2"))) is None
     assert merge(cached, replace(parts, asked_ports=("dhcp-port",), dhcp_ports=())) is None
+    made = replace(_entry("new"), device_owner="network:dhcp")  # this host's DHCP port, just made
+    assert merge(cached, replace(parts, dhcp_ports=(c.NetworkDhcpPort("n1", made),))) is None
     gateway = c.RouterGateway("new", "ext", "fa:16:3e:00:00:0a", (), None, True)
     routed = replace(cached, routers=(c.RouterState("r1", True, (), gateway, (), (), 1),))
     assert merge(routed, parts) is None

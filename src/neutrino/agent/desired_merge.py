@@ -16,6 +16,8 @@ from dataclasses import replace
 
 import orjson
 
+DHCP_OWNER = "network:dhcp"
+
 from neutrino.contract.desired import BoundPort, DesiredHostState, DesiredParts, DhcpNetwork, DhcpPort, RemoteGroup, SecurityRule
 
 
@@ -72,14 +74,14 @@ def merge(cached: DesiredHostState, parts: DesiredParts) -> DesiredHostState | N
 def _dhcp_networks(cached: tuple[DhcpNetwork, ...], parts: DesiredParts) -> tuple[DhcpNetwork, ...] | None:
     """The DHCP networks with the asked ports' entries as answered (added, changed, or gone if
     unanswered), or None when the answer cannot tell: the networks served differ from the
-    cache's, or an asked port is this host's own DHCP port (its namespace's device)."""
+    cache's, or an asked port is a DHCP port (this host's own may be one just made)."""
     if not parts.asked_ports or not cached and not parts.dhcp_ports and not parts.dhcp_networks:
         return cached
     if parts.dhcp_networks is None or set(parts.dhcp_networks) != {n.network_id for n in cached}:
         return None
     asked = set(parts.asked_ports)
-    if any(asked & set(n.dhcp_port_ids) for n in cached):
-        return None
+    if any(asked & set(n.dhcp_port_ids) for n in cached) or any(e.port.device_owner == DHCP_OWNER for e in parts.dhcp_ports):
+        return None  # a DHCP port (this host's may be among them: its namespace's device)
     fresh: dict[str, list[DhcpPort]] = {}
     for entry in parts.dhcp_ports:
         fresh.setdefault(entry.network_id, []).append(entry.port)
