@@ -3,15 +3,15 @@ ACTIVE and a TCP connection through it succeeds; then scale and agent-restart re
 
 What it measures, on a lab of a network host and two computes:
 
-1. Single ports, against the control plane as ``neutrino lab up`` runs it (the server and each
-   host's agent in processes of their own, as a user's cloud does: in one process they would
-   take turns on one interpreter lock with each other and with this bench; ``--in-process``
-   measures it that way all the same) (N=20, alternating compute1/compute2): POST /v2.0/ports with binding:host_id
+1. Single ports, against the control plane in this process by default (server, bus, every
+   host's agent and this bench take turns on one interpreter lock), or with ``--processes`` as
+   ``neutrino lab up`` runs it (the server and each host's agents in processes of their own, the
+   HTTP bus between them, as a user's cloud does) (N=20, alternating compute1/compute2): POST /v2.0/ports with binding:host_id
    (what Nova does), plug the instance the hybrid way (namespace, tap, qbr, qvb/qvo on br-int:
    Nova's part), then poll the port until ACTIVE and open a TCP connection from the new
    instance to a peer instance on the other compute host. p50/p99 of the total, with the
    breakdown (API, plug, agent until ACTIVE, TCP).
-Phases 2-4 run the control plane in this process (they stop, start and read one agent):
+Phases 2-4 always run the control plane in this process (they stop, start and read one agent):
 
 2. Scale: 100 and 1000 ports created through the API (bulk), bound across the computes, and
    their VIFs plugged as OVS ports on br-int (one OVSDB transaction per host, no namespaces:
@@ -376,8 +376,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--single", type=int, default=20)
     parser.add_argument("--ports", type=int, nargs="*", default=[100, 1000])
-    parser.add_argument("--in-process", action="store_true", help="run phase 1 against the control plane in this "
-                        "process (as phases 2-4 do) rather than in processes of their own")
+    parser.add_argument("--processes", action="store_true", help="run phase 1 against the server and agents in "
+                        "processes of their own (as `lab up` does) rather than in this process (as phases 2-4 do)")
     parser.add_argument("--phases", default="1234", help="which phases to run, e.g. 34 (3 needs 2's ports: it runs them unseen)")
     parser.add_argument("--profile", help="also profile a fresh agent's first pass (phase 3) into this file, "
                         "and the pass after the vswitchd restart (phase 4) into FILE.vswitchd")
@@ -386,11 +386,11 @@ def main() -> int:
         args = parser.parse_args()
         lab_file = topology.parse({"hosts": {"network": {"roles": ["network"]}, "compute1": {"roles": ["compute"]},
                                              "compute2": {"roles": ["compute"]}}})  # fmt: skip
-        if "1" in args.phases and not args.in_process:
+        if "1" in args.phases and args.processes:
             with process_lab(ROOT, lab_file) as pl:
                 results["single"] = single_ports(pl, args.single)
-        with cloud_lab(ROOT, lab_file) if set(args.phases) - {"1"} or args.in_process else contextlib.nullcontext() as cl:
-            if "1" in args.phases and args.in_process:
+        with cloud_lab(ROOT, lab_file) if set(args.phases) - {"1"} or not args.processes else contextlib.nullcontext() as cl:
+            if "1" in args.phases and not args.processes:
                 results["single"] = single_ports(cl, args.single)
             if "2" in args.phases or "3" in args.phases:
                 results["scale"] = [scale(cl, n, f"10.{60 + i}.0.0/16") for i, n in enumerate(args.ports)]
