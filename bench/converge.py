@@ -1,14 +1,18 @@
 """Convergence: from the API call that creates and binds a port to the moment the port is
 ACTIVE and a TCP connection through it succeeds; then scale and agent-restart resync.
 
-What it measures, on the default lab with its control plane in this process (server, bus,
-agents as ``neutrino lab up`` runs them):
+What it measures, on a lab of a network host and two computes:
 
-1. Single ports (N=20, alternating compute1/compute2): POST /v2.0/ports with binding:host_id
+1. Single ports, against the control plane in this process by default (server, bus, every
+   host's agent and this bench take turns on one interpreter lock), or with ``--processes`` as
+   ``neutrino lab up`` runs it (the server and each host's agents in processes of their own, the
+   HTTP bus between them, as a user's cloud does) (N=20, alternating compute1/compute2): POST /v2.0/ports with binding:host_id
    (what Nova does), plug the instance the hybrid way (namespace, tap, qbr, qvb/qvo on br-int:
    Nova's part), then poll the port until ACTIVE and open a TCP connection from the new
    instance to a peer instance on the other compute host. p50/p99 of the total, with the
    breakdown (API, plug, agent until ACTIVE, TCP).
+Phases 2-4 always run the control plane in this process (they stop, start and read one agent):
+
 2. Scale: 100 and 1000 ports created through the API (bulk), bound across the computes, and
    their VIFs plugged as OVS ports on br-int (one OVSDB transaction per host, no namespaces:
    that is the agent's work being measured): wall time until every port is ACTIVE.
@@ -35,6 +39,7 @@ hypervisors. Usage: ``./dev bench converge [--json] [--ports 1000] [--phases 34]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -55,7 +60,7 @@ from pyroute2 import netns as pr_netns  # noqa: E402
 
 from neutrino.dataplane.ovsdb import Ovsdb  # noqa: E402
 from neutrino.lab import instances, topology  # noqa: E402
-from tests.lab.cloud_support import cloud_lab  # noqa: E402
+from tests.lab.cloud_support import cloud_lab, process_lab  # noqa: E402
 
 
 def in_netns(ns: str, fn: Any) -> Any:
@@ -400,6 +405,8 @@ def main() -> int:
     parser.add_argument("--ports", type=int, nargs="*", default=[100, 1000])
     parser.add_argument("--one-compute", action="store_true", help="bind phase 2's ports all to compute1 (the "
                         "restarted agent's host) instead of alternating over both computes")
+    parser.add_argument("--processes", action="store_true", help="run phase 1 against the server and agents in "
+                        "processes of their own (as `lab up` does) rather than in this process (as phases 2-4 do)")
     parser.add_argument("--phases", default="1234", help="which phases to run, e.g. 34 (3 needs 2's ports: it runs them unseen)")
     parser.add_argument("--profile", help="also profile a fresh agent's first pass (phase 3) into this file, "
                         "and the pass after the vswitchd restart (phase 4) into FILE.vswitchd")
@@ -408,8 +415,11 @@ def main() -> int:
         args = parser.parse_args()
         lab_file = topology.parse({"hosts": {"network": {"roles": ["network"]}, "compute1": {"roles": ["compute"]},
                                              "compute2": {"roles": ["compute"]}}})  # fmt: skip
-        with cloud_lab(ROOT, lab_file) as cl:
-            if "1" in args.phases:
+        if "1" in args.phases and args.processes:
+            with process_lab(ROOT, lab_file) as pl:
+                results["single"] = single_ports(pl, args.single)
+        with cloud_lab(ROOT, lab_file) if set(args.phases) - {"1"} or not args.processes else contextlib.nullcontext() as cl:
+            if "1" in args.phases and not args.processes:
                 results["single"] = single_ports(cl, args.single)
             if "2" in args.phases or "3" in args.phases:
                 hosts = ("compute1",) if args.one_compute else ("compute1", "compute2")

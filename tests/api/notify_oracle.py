@@ -1,9 +1,14 @@
 """The old way of learning which hosts a change touched, kept as the tests' oracle: project
 every agent host before and after, and compare fingerprints (what bus/server.py's notifier did
-before targeted notifications)."""
+before targeted notifications).
+
+Ports' revision numbers are left out of the comparison: a status change bumps them and, by
+design, notifies no agent (``domain/notify/changes.py``; the agents' copies lag until their next
+whole fetch). A binding's change, which the DHCP agent must see, changes other fields too."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import select
@@ -12,10 +17,19 @@ from neutrino.domain.models import Agent
 from neutrino.domain.projection.build import project_host
 
 
-def fingerprints(sessions: Any) -> dict[str, str]:
+def fingerprints(sessions: Any, port_revisions: bool = False) -> dict[str, str]:
+    """``port_revisions``: compare ports' revision numbers too (a change that is no status change)."""
     with sessions() as session:
         hosts = sorted(set(session.scalars(select(Agent.host))))
-        return {h: project_host(session, h).fingerprint for h in hosts}
+        states = {h: project_host(session, h) for h in hosts}
+        return {h: (s if port_revisions else _without_port_revisions(s)).fingerprint for h, s in states.items()}
+
+
+def _without_port_revisions(state: Any) -> Any:
+    ports = tuple(dataclasses.replace(p, revision_number=0) for p in state.ports)
+    dhcp = tuple(dataclasses.replace(n, ports=tuple(dataclasses.replace(p, revision_number=0) for p in n.ports))
+                 for n in state.dhcp_networks)  # fmt: skip
+    return dataclasses.replace(state, ports=ports, dhcp_networks=dhcp).with_fingerprint()
 
 
 def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:

@@ -209,3 +209,46 @@ def test_the_hosts_woken_by_one_change_share_its_groups_pieces_and_the_next_chan
     notifier.pass_once()
     addresses = tuple(sorted(ip["ip_address"] for p in (first, second) for ip in p["fixed_ips"]))
     assert members() == [addresses] * 3
+
+
+def test_a_dhcp_host_and_a_peer_take_a_port_bound_elsewhere_as_parts(tmp_path, database_url):
+    """A port bound on c1 reaches the network's DHCP host (n1: its entry) and c2 (a tunnel peer
+    on the network) as the port: both fetch its parts (the DHCP entry, the tunnel peers and
+    remote ports over their networks), not their whole state, and the merge equals the whole
+    projection (a port's update or deletion reaches them as its network, resolved before the
+    write: they fetch whole, as before). A router's port still
+    makes the L3 host fetch whole (a unit test: the merge cannot tell its router's part)."""
+    from tests.api.ml2_support import ml2_server
+
+    with ml2_server(tmp_path, database_url) as (api, _state):
+        _dhcp_host_and_peer(api)
+
+
+def _dhcp_host_and_peer(api: Any) -> None:
+    for n, host in enumerate(("c1", "c2", "n1")):
+        report(api, host, "ovs", tunnel_types=["vxlan"], tunneling_ip=f"192.0.2.{n + 1}")
+    report(api, "n1", "dhcp")
+    net = api.network()  # VXLAN, the first tenant type
+    api.subnet(net["id"], "10.9.0.0/24")
+    api.port(net["id"], **{HOST: "c2"})
+    dhcp, peer = Watcher(api, "n1", roles_l2_only=False), Watcher(api, "c2")
+    for w in (dhcp, peer):
+        w.settle()
+        w.source.next_state()
+    assert dhcp.source.cached.dhcp_networks, "the network is scheduled to n1's DHCP agent"
+
+    def check(n1: int, c2: int) -> None:
+        for w, expect_parts in ((dhcp, n1), (peer, c2)):
+            w.settle()
+            merged = w.source.next_state()
+            assert merged == w.whole() and merged.fingerprint == w.whole().fingerprint, w.client.host
+            assert w.source.fetched == {"whole": 1, "parts": expect_parts, "refused": 0}, (w.client.host, w.source.why_whole)
+
+    port = api.port(net["id"], **{HOST: "c1"})  # c1 joins the network: c2's and n1's peers change
+    check(1, 1)
+    assert any(p.host == "c1" for p in peer.source.cached.tunnel_peers)
+    assert any(p.port_id == port["id"] for n in dhcp.source.cached.dhcp_networks for p in n.ports)
+    api.port(net["id"], **{HOST: "c1"})  # a second one: c1 was a peer already
+    check(2, 2)
+    for w in (dhcp, peer):
+        w.cancel()

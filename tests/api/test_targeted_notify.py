@@ -220,12 +220,12 @@ def test_a_port_joining_a_group_reaches_only_its_users(tmp_path, database_url):
         cloud.notifier.pass_once()
         events: list[dict[str, Any]] = []
         unsubscribe = [state.bus.transport.subscribe(messages.host_topic(h), events.append) for h in HOSTS]
-        before = notify_oracle.fingerprints(state.read_sessions)
+        before = notify_oracle.fingerprints(state.read_sessions, port_revisions=True)
         api.put(f"/v2.0/ports/{newcomer['id']}", {"port": {"security_groups": [web]}})
         targeted = set(cloud.notifier.pass_once())
         # the users of the group, the newcomer's host, and the network's DHCP host (the port's
         # revision went up, and DHCP entries carry it): exactly the projections that changed
-        assert targeted == notify_oracle.changed(before, notify_oracle.fingerprints(state.read_sessions))
+        assert targeted == notify_oracle.changed(before, notify_oracle.fingerprints(state.read_sessions, port_revisions=True))
         assert {"c1", "c2", "c3"} <= targeted and "c4" not in targeted
         by_host = {e["host"]: e for e in events}
         assert newcomer["id"] in by_host["c3"]["ports"] and web in by_host["c1"]["security_groups"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from neutrino.agent.desired_merge import merge
-from neutrino.agent.desired_source import DesiredSource
+from neutrino.agent.desired_source import DesiredSource, local_networks
 from neutrino.agent.workqueue import WorkQueue
 from neutrino.bus.client import PartsUnsupported
 from neutrino.contract import desired as c
@@ -114,6 +114,36 @@ def test_merge_refuses_what_it_cannot_tell():
     assert merge(trunked, c.DesiredParts("h", asked_ports=("p2",), ports=(CACHED.ports[1],))) is None
 
 
+def _dhcp_net(*ports: c.DhcpPort, own: tuple[str, ...] = ("dhcp-port",)) -> c.DhcpNetwork:
+    return c.DhcpNetwork("n1", None, 1450, (), tuple(sorted(ports, key=lambda p: p.port_id)), own, 3)
+
+
+def _entry(pid: str, rev: int = 1) -> c.DhcpPort:
+    return c.DhcpPort(pid, "fa:16:3e:00:00:09", "compute:nova", (), (), rev)
+
+
+def test_merge_takes_a_dhcp_entry_and_the_tunnel_peers_of_a_port_bound_elsewhere():
+    peer = c.TunnelPeer("c1", "vxlan", "192.0.2.1", ("n1",))
+    remote = c.RemotePort("n1", "fa:16:3e:00:00:09", ("10.0.0.9",), "192.0.2.1")
+    cached = replace(CACHED, dhcp_networks=(_dhcp_net(_entry("old")),))
+    parts = c.DesiredParts("h", asked_ports=("new", "old"), dhcp_networks=("n1",),
+                           dhcp_ports=(c.NetworkDhcpPort("n1", _entry("new")),), tunnel_peers=(peer,),
+                           local_tunnel_ip="192.0.2.2", remote_ports=(remote,))  # fmt: skip
+    merged = merge(cached, parts)
+    assert merged == replace(cached, dhcp_networks=(_dhcp_net(_entry("new")),), tunnel_peers=(peer,),
+                             local_tunnel_ip="192.0.2.2", remote_ports=(remote,))  # fmt: skip
+    # without peers in the answer (an older server), a port bound elsewhere is refused as before
+    assert merge(cached, replace(parts, tunnel_peers=None, remote_ports=None)) is None
+    # the networks served changed, the host's own DHCP port, or a router's port: whole
+    assert merge(cached, replace(parts, dhcp_networks=("n1", "n2"))) is None
+    assert merge(cached, replace(parts, asked_ports=("dhcp-port",), dhcp_ports=())) is None
+    made = replace(_entry("new"), device_owner="network:dhcp")  # this host's DHCP port, just made
+    assert merge(cached, replace(parts, dhcp_ports=(c.NetworkDhcpPort("n1", made),))) is None
+    gateway = c.RouterGateway("new", "ext", "fa:16:3e:00:00:0a", (), None, True)
+    routed = replace(cached, routers=(c.RouterState("r1", True, (), gateway, (), (), 1),))
+    assert merge(routed, parts) is None
+
+
 # --- where a pass's state comes from ------------------------------------------------------------
 
 
@@ -126,9 +156,10 @@ class FakeClient:
     def desired_state(self) -> c.DesiredHostState:
         return self.whole
 
-    def desired_parts(self, ports: list[str], security_groups: list[str], logged: int = 0) -> c.DesiredParts:
+    def desired_parts(self, ports: list[str], security_groups: list[str], logged: int = 0,
+                      local_networks: Any = None) -> c.DesiredParts:  # fmt: skip
         self.asked.append((ports, security_groups))
-        self.logged = logged
+        self.logged, self.local_networks = logged, local_networks
         if isinstance(self.parts, Exception):
             raise self.parts
         return self.parts
@@ -149,12 +180,16 @@ def test_source_fetches_parts_only_for_hints_it_can_take():
     assert source.next_state().remote_groups == (WEB2,) and client.asked == [([], ["web"])]
     assert client.logged == 41  # the newest event-log number of the hints, for the server's kept pieces
     assert source.next_state() is CACHED  # woken without a hint (OVSDB, retry): whole
-    for unusable in (hint(ports=["p1"]), hint(networks=["n1"]), hint(routers=["r"]), hint(security_groups=["web"], more=True),
+    for unusable in (hint(networks=["n1"]), hint(routers=["r"]), hint(security_groups=["web"], more=True),
                      hint(), messages.message(messages.HOST_CHANGED, revision=0, resync=True)):  # fmt: skip
         source.hinted(hint(security_groups=["web"]))
         source.hinted(unusable)
         assert source.next_state() is CACHED, unusable
-    assert source.fetched == {"whole": 8, "parts": 1, "refused": 0}
+    assert source.fetched == {"whole": 7, "parts": 1, "refused": 0}
+    # a port hint is parts for any agent (a DHCP agent's entry, a peer's port), over its networks
+    source.hinted(hint(ports=["p1"]))
+    source.next_state()
+    assert client.asked[-1] == (["p1"], []) and client.local_networks == local_networks(CACHED)
 
 
 def test_source_falls_back_to_whole_on_an_older_server_and_after_a_failed_pass():

@@ -19,11 +19,18 @@ def test_a_new_port_reaches_everything_a_port_reaches():
     assert keys_of(RowChange("ports", new={"id": "p1", "network_id": "n1"})) == {(k, "p1") for k in PORT_ALL}
 
 
-def test_a_status_change_reaches_only_what_shows_the_revision():
+def test_a_status_change_reaches_nobody():
+    """No agent reads a port's status; Neutron's DHCP notifier skips status-only updates too."""
     port = {"id": "p1", "network_id": "n1", "status": "DOWN", "revision_number": 1}
-    assert keys_of(_update("ports", port, status="ACTIVE", revision_number=2)) == {
-        ("port_host", "p1"), ("port_dhcp", "p1")}  # fmt: skip
+    assert keys_of(_update("ports", port, status="ACTIVE", revision_number=2, updated_at="t")) == set()
     assert keys_of(_update("ports", port, name="web")) == set()
+
+
+def test_a_revision_bump_alone_reaches_what_shows_the_revision():
+    """A binding that changed bumps the port's revision: its DHCP hosts report it ready again."""
+    port = {"id": "p1", "network_id": "n1", "status": "DOWN", "revision_number": 1}
+    assert keys_of(_update("ports", port, revision_number=2, updated_at="t")) == {
+        ("port_host", "p1"), ("port_dhcp", "p1")}  # fmt: skip
 
 
 def test_security_group_membership_reaches_the_port_and_the_groups_users():

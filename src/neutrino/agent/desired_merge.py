@@ -1,18 +1,24 @@
 """An agent's last whole desired state + the parts a notification named -> its new state (pure).
 
 What ``merge`` can tell from parts (``contract.desired.DesiredParts``): which of the asked ports
-are bound here now and as what, the asked groups' rules, and the members of the groups either
-reaches. What it cannot, it refuses (None), and the agent fetches its whole state: a named port
-that neither was nor is bound here (it reached this host as a DHCP entry, a router port, an
-l2population peer or a remote-group member), a change to the networks the host's ports sit on
-(its tunnel peers follow them), a trunk, or a remote group no answer or cache holds.
+are bound here now and as what, the asked groups' rules, the members of the groups either
+reaches, the asked ports' DHCP entries on the networks this host serves, and, when the answer
+carries them, the host's tunnel peers and remote ports (what a port bound elsewhere changes).
+What it cannot, it refuses (None), and the agent fetches its whole state: a named port that
+neither was nor is bound here when the answer has no tunnel peers (an older server), a router's
+port, this host's own DHCP port, a change to the networks the host serves DHCP for or its ports
+sit on (its tunnel peers follow them), a trunk, or a remote group no answer or cache holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from neutrino.contract.desired import BoundPort, DesiredHostState, DesiredParts, RemoteGroup, SecurityRule
+import orjson
+
+DHCP_OWNER = "network:dhcp"
+
+from neutrino.contract.desired import BoundPort, DesiredHostState, DesiredParts, DhcpNetwork, DhcpPort, RemoteGroup, SecurityRule
 
 
 def _rules_with(port: BoundPort, fresh: dict[str, tuple[SecurityRule, ...]]) -> tuple[SecurityRule, ...]:
@@ -33,10 +39,17 @@ def merge(cached: DesiredHostState, parts: DesiredParts) -> DesiredHostState | N
     by_id = {p.port_id: p for p in cached.ports}
     if set(returned) - set(parts.asked_ports):
         return None
-    if any(pid not in by_id and pid not in returned for pid in parts.asked_ports):
-        return None  # it reached this host some other way than being bound here
+    if parts.tunnel_peers is None and any(pid not in by_id and pid not in returned for pid in parts.asked_ports):
+        return None  # it reached this host some other way than being bound here: peers unknown
     if parts.asked_ports and cached.trunks:
         return None  # a trunk's parent or subport may be among them
+    if parts.asked_ports and cached.routers:
+        routers = orjson.dumps(cached.routers)
+        if any(pid.encode() in routers for pid in parts.asked_ports):
+            return None  # a router's interface, gateway or floating IP's port: the L3 part changes
+    dhcp = _dhcp_networks(cached.dhcp_networks, parts)
+    if dhcp is None:
+        return None
     for pid in parts.asked_ports:
         by_id.pop(pid, None)
     by_id.update(returned)
@@ -51,7 +64,34 @@ def merge(cached: DesiredHostState, parts: DesiredParts) -> DesiredHostState | N
     groups = _remote_groups(ports, parts.remote_groups, cached.remote_groups)
     if groups is None:
         return None
-    return replace(cached, ports=tuple(ports), remote_groups=groups).with_fingerprint()
+    merged = replace(cached, ports=tuple(ports), remote_groups=groups, dhcp_networks=dhcp)
+    if parts.tunnel_peers is not None:
+        merged = replace(merged, tunnel_peers=parts.tunnel_peers, local_tunnel_ip=parts.local_tunnel_ip,
+                         remote_ports=parts.remote_ports or ())  # fmt: skip
+    return merged.with_fingerprint()
+
+
+def _dhcp_networks(cached: tuple[DhcpNetwork, ...], parts: DesiredParts) -> tuple[DhcpNetwork, ...] | None:
+    """The DHCP networks with the asked ports' entries as answered (added, changed, or gone if
+    unanswered), or None when the answer cannot tell: the networks served differ from the
+    cache's, or an asked port is a DHCP port (this host's own may be one just made)."""
+    if not parts.asked_ports or not cached and not parts.dhcp_ports and not parts.dhcp_networks:
+        return cached
+    if parts.dhcp_networks is None or set(parts.dhcp_networks) != {n.network_id for n in cached}:
+        return None
+    asked = set(parts.asked_ports)
+    if any(asked & set(n.dhcp_port_ids) for n in cached) or any(e.port.device_owner == DHCP_OWNER for e in parts.dhcp_ports):
+        return None  # a DHCP port (this host's may be among them: its namespace's device)
+    fresh: dict[str, list[DhcpPort]] = {}
+    for entry in parts.dhcp_ports:
+        fresh.setdefault(entry.network_id, []).append(entry.port)
+    out = []
+    for net in cached:
+        if net.network_id in fresh or any(p.port_id in asked for p in net.ports):
+            kept = [p for p in net.ports if p.port_id not in asked] + fresh.get(net.network_id, [])
+            net = replace(net, ports=tuple(sorted(kept, key=lambda p: p.port_id)))
+        out.append(net)
+    return tuple(out)
 
 
 def _remote_groups(

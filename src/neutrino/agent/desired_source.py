@@ -3,9 +3,11 @@ named merged in, the last one as it is, or the whole state fetched again.
 
 ``host_changed`` names the ports and security groups whose change reached this host
 (``domain/notify/hosts.py``). When every notification since the last pass named only those,
-and this agent can take them (any agent for groups; an L2-only agent for ports too: a DHCP or
-L3 agent holds other hosts' ports), the pass asks the server for those parts alone
-(``get_desired_parts``) and merges them (``desired_merge.py``). An L2-only agent woken by
+the pass asks the server for those parts alone (``get_desired_parts``: the ports bound here, their
+DHCP entries on the networks this host serves, and, for a port bound elsewhere, the tunnel peers
+over the networks of the last state) and merges them (``desired_merge.py``), which refuses what
+parts cannot tell (a router's port, say): then the pass fetches whole. A DHCP agent told of a new
+port on its network thus fetches that port's entry, not every network it serves. An L2-only agent woken by
 nothing but its own dataplane (OVSDB: a VIF plugged or unplugged) reuses the last state as it
 is: the server's side did not change, or a notification would have said so, and the pass only
 has to read what OVS now holds; so does an agent with DHCP or L3 too when such a wake-up runs
@@ -33,9 +35,21 @@ from neutrino.contract.messages import VersionMismatch
 LOG = logging.getLogger(__name__)
 
 
+def local_networks(state: DesiredHostState) -> set[str]:
+    """The networks a state has this host on (as ``domain/projection/build.py`` counts them for
+    its tunnel peers): its bound ports', the DHCP networks', its routers' ports'."""
+    nets = {p.network_id for p in state.ports} | {n.network_id for n in state.dhcp_networks}
+    for r in state.routers:
+        nets |= {i.network_id for i in r.interfaces}
+        if r.gateway is not None:
+            nets.add(r.gateway.network_id)
+    return nets
+
+
 class DesiredSource:
     def __init__(self, client: AgentClient, ports_hints: bool) -> None:
-        """``ports_hints``: whether hints naming ports can be merged (an L2-only agent)."""
+        """``ports_hints``: an L2-only agent, which reuses its last state when only its own
+        dataplane woke it (any agent merges the parts that hints name)."""
         self.client = client
         self.ports_hints = ports_hints
         self.cached: DesiredHostState | None = None
@@ -64,7 +78,6 @@ class DesiredSource:
         usable = (
             not msg.get("resync") and not msg.get("more") and not msg.get("networks") and not msg.get("routers")
             and isinstance(ports, list) and isinstance(groups, list) and bool(ports or groups)
-            and (self.ports_hints or not ports)
         )  # fmt: skip
         with self._lock:
             if not usable:
@@ -122,7 +135,8 @@ class DesiredSource:
         if how == "parts" and self.cached is not None:
             merged = None
             try:
-                merged = merge(self.cached, self.client.desired_parts(ports, groups, logged=logged))
+                merged = merge(self.cached, self.client.desired_parts(ports, groups, logged=logged,
+                                                                      local_networks=local_networks(self.cached)))
             except PartsUnsupported as exc:
                 LOG.warning("agent %s: the server does not answer desired parts (%s): fetching whole states",
                             self.client.host, exc)  # fmt: skip

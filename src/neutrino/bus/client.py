@@ -29,12 +29,17 @@ class AgentClient:
     def desired_state(self) -> DesiredHostState:
         return messages.decode_state(self._call(messages.GET_DESIRED_STATE)["state"])
 
-    def desired_parts(self, ports: Iterable[str] = (), security_groups: Iterable[str] = (), logged: int = 0) -> DesiredParts:
+    def desired_parts(self, ports: Iterable[str] = (), security_groups: Iterable[str] = (), logged: int = 0,
+                      local_networks: Iterable[str] | None = None) -> DesiredParts:  # fmt: skip
         """The parts of this host's desired state that the ports and groups reach; raises
         ``PartsUnsupported`` if the server has no such call (an older one). ``logged``: the
         event-log number of the notifications that named them (the server may answer from
-        pieces it kept since, ``domain/projection/shared_parts.py``)."""
-        extra = {"logged": logged} if logged else {}
+        pieces it kept since, ``domain/projection/shared_parts.py``); ``local_networks``: the
+        networks of the agent's last state, over which the server answers its tunnel peers when
+        a port bound elsewhere is among ``ports``."""
+        extra: dict[str, Any] = {"logged": logged} if logged else {}
+        if local_networks is not None:
+            extra["local_networks"] = sorted(local_networks)
         reply = self.transport.call(messages.PLUGIN_TOPIC, messages.message(
             messages.GET_DESIRED_PARTS, host=self.host, ports=sorted(ports), security_groups=sorted(security_groups), **extra))
         if reply.get("error", {}).get("type") == "UnknownMethod":

@@ -53,8 +53,19 @@ MAX_REST = 2.0
 """The longest rest, in seconds: a change reaches agents at most this much later."""
 
 
+READS = frozenset({messages.GET_DESIRED_STATE, messages.GET_DESIRED_PARTS, messages.GET_METADATA_PORT})
+"""Calls that only read: they run on the read sessions, which on SQLite take no lock (a writer's
+BEGIN IMMEDIATE made every agent's fetch wait for every write, and for each other, in SQLite's
+busy-wait sleeps: the three fetches one new port causes queued behind one another)."""
+
+
 def _number(value: Any) -> int:
     return value if isinstance(value, int) and value > 0 else 0
+
+
+def _ids(value: Any) -> list[str] | None:
+    """A list of ids from a message, or None when it carries none (an older agent)."""
+    return [str(v) for v in value] if isinstance(value, list) else None
 
 
 class RpcServer:
@@ -65,10 +76,13 @@ class RpcServer:
     """
 
     def __init__(
-        self, transport: Transport, sessions: sessionmaker[Session], cfg: DomainConfig, metrics: Any = None
+        self, transport: Transport, sessions: sessionmaker[Session], cfg: DomainConfig, metrics: Any = None,
+        read_sessions: sessionmaker[Session] | None = None,
     ) -> None:
-        """``metrics``: the server's ``metrics.server.ServerMetrics`` (ports turning ACTIVE)."""
+        """``metrics``: the server's ``metrics.server.ServerMetrics`` (ports turning ACTIVE);
+        ``read_sessions``: where the calls that only read run (``READS``)."""
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions
         self.cfg = cfg
         self.metrics = metrics
         self.shared_parts = SharedParts()
@@ -77,7 +91,7 @@ class RpcServer:
             messages.GET_DESIRED_STATE: lambda s, msg: {"state": messages.encode_state(project_host(s, msg["host"]))},
             messages.GET_DESIRED_PARTS: lambda s, msg: {"parts": messages.encode_parts(project_parts(
                 s, msg["host"], list(msg.get("ports") or []), list(msg.get("security_groups") or []),
-                self.shared_parts, _number(msg.get("logged"))))},
+                self.shared_parts, _number(msg.get("logged")), _ids(msg.get("local_networks"))))},
             messages.REPORT_STATE: self._report_state,
             messages.UPDATE_DEVICE_LIST: lambda s, msg: agent_requests.update_device_list(
                 s, cfg, msg["host"], msg.get("devices_up", []), msg.get("devices_down", []),
@@ -119,7 +133,7 @@ class RpcServer:
             return out
 
         try:
-            reply: dict[str, Any] = run_in_transaction(self.sessions, work)
+            reply: dict[str, Any] = run_in_transaction(self.read_sessions if msg["method"] in READS else self.sessions, work)
         except errors.NeutronError as exc:
             return {"error": {"type": type(exc).__name__, "message": str(exc)}}
         if activated and self.metrics is not None:
@@ -273,7 +287,7 @@ class ServerBus:
         """``transport``: RabbitMQ (``bus.amqp``) when configured; default in-process.
         ``metrics``: the server's ``metrics.server.ServerMetrics``, if it keeps any."""
         self.transport = transport or InProcTransport()
-        self.rpc = RpcServer(self.transport, sessions, cfg, metrics)
+        self.rpc = RpcServer(self.transport, sessions, cfg, metrics, read_sessions)
         engine = sessions.kw["bind"]
         read_engine = (read_sessions or sessions).kw["bind"]
         self.events = EventLog(engine, read_engine)

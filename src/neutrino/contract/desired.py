@@ -337,3 +337,21 @@ class DesiredParts:
     group_rules: tuple[GroupRules, ...] = ()
     remote_groups: tuple[RemoteGroup, ...] = ()
     format_version: int = FORMAT_VERSION
+    dhcp_networks: tuple[str, ...] | None = None
+    """The networks this host's DHCP agent serves (None: not answered, an older server)."""
+    dhcp_ports: tuple[NetworkDhcpPort, ...] = ()
+    """The DHCP entries of those of ``asked_ports`` that sit on one of ``dhcp_networks``."""
+    tunnel_peers: tuple[TunnelPeer, ...] | None = None
+    """This host's tunnel peers over the networks the agent named (``local_networks``), when an
+    asked port is not bound here (it may be a peer's: l2population); None: not answered."""
+    local_tunnel_ip: str | None = None
+    remote_ports: tuple[RemotePort, ...] | None = None
+    """The remote ports behind ``tunnel_peers`` (answered with them)."""
+
+
+@dataclass(frozen=True)
+class NetworkDhcpPort:
+    """A port's DHCP entry on one network (``DesiredParts.dhcp_ports``)."""
+
+    network_id: str
+    port: DhcpPort

@@ -228,10 +228,8 @@ class Netlink:
         address: str | None = None,
         master: str | None = None,
     ) -> None:
-        """Change what is given; ``master=""`` takes the link out of its bridge."""
-        index = self._index(name, netns)
-        if index is None:
-            raise from_errno("set link", name, errno.ENODEV)
+        """Change what is given; ``master=""`` takes the link out of its bridge. The link is
+        named in the request (the kernel looks it up): one round trip, not a lookup first."""
         spec: dict[str, Any] = {}
         if mtu is not None:
             spec["mtu"] = mtu
@@ -248,7 +246,9 @@ class Netlink:
         if up is not None:
             spec["state"] = "up" if up else "down"
         if spec:
-            self._call("set link", name, self._ipr(netns).link, "set", index=index, **spec)
+            self._call("set link", name, self._ipr(netns).link, "set", ifname=name, **spec)
+        elif self._index(name, netns) is None:
+            raise from_errno("set link", name, errno.ENODEV)
 
     # --- addresses and routes ----------------------------------------------------------------
 

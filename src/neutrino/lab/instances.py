@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from neutrino.dataplane import exec as programs
+from neutrino.dataplane.in_netns import call_in
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, device, hybrid_devices, trunk_bridge
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
@@ -248,11 +249,10 @@ def _least_loaded_compute(lab: resolve.ResolvedLab) -> str:
 def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = False) -> None:
     d = vm.devices
     host_ns = host.netns
-    with Netlink() as inside, _host_links(host) as netlink:
-        inside.add_netns(vm.netns)
-        inside.set_link("lo", netns=vm.netns, up=True)
+    with _host_links(host) as netlink:
+        netlink.add_netns(vm.netns)
         netlink.add_veth(d[TAP], "eth0", netns=host_ns, peer_netns=vm.netns, mtu=vm.mtu)
-        _instance_side(inside, vm, checksum_offload)
+        call_in(vm.netns, lambda: _instance_side(vm, checksum_offload))
         if QBR not in d:  # linuxbridge: the agent puts the tap on the network's bridge
             netlink.set_link(d[TAP], netns=host_ns, up=True)
             return
@@ -301,15 +301,21 @@ def _ovs_takes_offloads(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, vm
     return bool(HostOffloads(host.context).tso_active())
 
 
-def _instance_side(netlink: Netlink, vm: Instance, checksum_offload: bool) -> None:
-    netlink.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm.netns)
-    netlink.set_link("eth0", netns=vm.netns, address=vm.mac, up=True)
-    if vm.ip:
-        netlink.add_address("eth0", vm.ip, netns=vm.netns)
-    if vm.gateway:
-        netlink.replace_route("default", gateway=vm.gateway, netns=vm.netns)
-    if not checksum_offload:
-        netlink.disable_tx_checksum("eth0", netns=vm.netns)
+def _instance_side(vm: Instance, checksum_offload: bool) -> None:
+    """The instance's own links, run on a thread inside its namespace (``call_in``): the netlink
+    socket opens there, where pyroute2 would fork a process to open one in another namespace
+    (some 15 ms of every plug); ``netns=None`` below means this thread's namespace, the
+    instance's (the sysctl and the ethtool call name it: they refuse or switch on their own)."""
+    with Netlink() as netlink:
+        netlink.set_link("lo", up=True)
+        netlink.set_sysctl("net.ipv6.conf.all.disable_ipv6", 1, netns=vm.netns)
+        netlink.set_link("eth0", address=vm.mac, up=True)
+        if vm.ip:
+            netlink.add_address("eth0", vm.ip)
+        if vm.gateway:
+            netlink.replace_route("default", gateway=vm.gateway)
+        if not checksum_offload:
+            netlink.disable_tx_checksum("eth0", netns=vm.netns)
 
 
 def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:

@@ -5,8 +5,12 @@ A key is ``(kind, id)``: ``("port_host", port_id)`` means "the host the port is 
 (``hosts.py`` answers each kind with one query). The mapping follows what
 ``domain/projection/`` reads: a table the projection never reads maps to nothing, and a column
 it never reads (a name, a description, a port's status, an agent's heartbeat) changes nothing.
-A port's revision number is projected (bound ports and DHCP entries carry it), so a status
-change, which bumps it, still reaches the port's host and its network's DHCP hosts.
+A port's revision number is projected (bound ports and DHCP entries carry it), so a bump of it
+alone (a binding changed: the DHCP agent reports the port ready again) reaches the port's host and
+its network's DHCP hosts; a status change, which bumps it too, reaches nobody: no agent's desired
+state depends on it, as Neutron's DHCP notifier skips status-only port updates
+(docs/neutron-behaviour.md, "One port's path"). The agents' copies of the port's revision then lag
+until their next whole fetch, which nothing they do depends on.
 """
 
 from __future__ import annotations
@@ -63,8 +67,8 @@ def _keys(kinds: Iterable[str], ids: set[str]) -> set[Key]:
 
 
 def _ports(c: RowChange) -> set[Key]:
-    if _only(c, UNPROJECTED):
-        return set()
+    if _only(c, UNPROJECTED) or ("status" in c.changed and _only(c, REVISION_ONLY)):
+        return set()  # a status change: agents report it, none reads it (see the module's docstring)
     if _only(c, REVISION_ONLY):
         return _keys(("port_host", "port_dhcp"), c.values("id"))
     return _keys(PORT_ALL, c.values("id"))

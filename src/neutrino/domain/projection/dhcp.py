@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from neutrino.contract.desired import DhcpNetwork, DhcpPort, DhcpSubnet
+from neutrino.contract.desired import DhcpNetwork, DhcpPort, DhcpSubnet, NetworkDhcpPort
 from neutrino.domain.models import (
     Agent,
     DNSNameServer,
@@ -55,29 +55,10 @@ def dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
             .order_by(HostRoute.position)
         ):
             routes[sid].append((dest, hop))
-    ports_by_net: dict[str, list[Any]] = defaultdict(list)
-    for row in session.execute(
-        select(
-            Port.id, Port.network_id, Port.mac_address, Port.device_owner, Port.device_id, Port.revision_number,
-            PortDNS.dns_name,
-        )
-        .outerjoin(PortDNS, PortDNS.port_id == Port.id)
-        .where(Port.network_id.in_(ids))
-    ):
-        ports_by_net[row.network_id].append(row)
-    all_port_ids = [p.id for ps in ports_by_net.values() for p in ps]
-    ips = fixed_ips_of(session, all_port_ids)
-    opts: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-    if all_port_ids:
-        for pid, name, value, version in session.execute(
-            select(ExtraDhcpOpt.port_id, ExtraDhcpOpt.opt_name, ExtraDhcpOpt.opt_value, ExtraDhcpOpt.ip_version)
-            .where(ExtraDhcpOpt.port_id.in_(all_port_ids))
-            .order_by(ExtraDhcpOpt.opt_name)
-        ):
-            opts[pid].append((name, value, version))
+    entries = _port_entries(session, Port.network_id.in_(ids))
     out = []
     for net in nets:
-        ports = sorted(ports_by_net.get(net.id, []), key=lambda p: p.id)
+        ports = sorted(entries.get(net.id, []), key=lambda e: e[0].port_id)
         out.append(
             DhcpNetwork(
                 network_id=net.id,
@@ -97,19 +78,62 @@ def dhcp_networks(session: Session, host: str) -> list[DhcpNetwork]:
                     )
                     for s in subnets.get(net.id, [])
                 ),
-                ports=tuple(
-                    DhcpPort(p.id, p.mac_address, p.device_owner, ips.get(p.id, ()), tuple(opts.get(p.id, [])),
-                             p.revision_number, p.dns_name or "")
-                    for p in ports
-                ),
+                ports=tuple(entry for entry, _device_id in ports),
                 # this host's own DHCP port only: another agent's is not ours to serve from, and
                 # a reserved one (its agent died or lost the network) is first claimed through
                 # create_dhcp_port, which rebinds it here (domain/services/dhcp_ports.py)
                 dhcp_port_ids=tuple(
-                    p.id for p in ports
-                    if p.device_owner == DHCP_OWNER and p.device_id == dhcp_device_id(net.id, host)
+                    e.port_id for e, device_id in ports
+                    if e.device_owner == DHCP_OWNER and device_id == dhcp_device_id(net.id, host)
                 ),  # fmt: skip
                 revision_number=net.revision_number,
             )
         )
     return out
+
+
+def _port_entries(session: Session, where: Any) -> dict[str, list[tuple[DhcpPort, str]]]:
+    """network id -> (DHCP entry, device_id) of the ports ``where`` selects."""
+    ports_by_net: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            Port.id, Port.network_id, Port.mac_address, Port.device_owner, Port.device_id, Port.revision_number,
+            PortDNS.dns_name,
+        )
+        .outerjoin(PortDNS, PortDNS.port_id == Port.id)
+        .where(where)
+    ):
+        ports_by_net[row.network_id].append(row)
+    all_port_ids = [p.id for ps in ports_by_net.values() for p in ps]
+    ips = fixed_ips_of(session, all_port_ids)
+    opts: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    if all_port_ids:
+        for pid, name, value, version in session.execute(
+            select(ExtraDhcpOpt.port_id, ExtraDhcpOpt.opt_name, ExtraDhcpOpt.opt_value, ExtraDhcpOpt.ip_version)
+            .where(ExtraDhcpOpt.port_id.in_(all_port_ids))
+            .order_by(ExtraDhcpOpt.opt_name)
+        ):
+            opts[pid].append((name, value, version))
+    return {
+        net: [(DhcpPort(p.id, p.mac_address, p.device_owner, ips.get(p.id, ()), tuple(opts.get(p.id, [])),
+                        p.revision_number, p.dns_name or ""), p.device_id) for p in rows]
+        for net, rows in ports_by_net.items()
+    }  # fmt: skip
+
+
+def served_networks(session: Session, host: str) -> list[str]:
+    """The networks scheduled to ``host``'s DHCP agent."""
+    return sorted(session.scalars(
+        select(NetworkDhcpAgentBinding.network_id)
+        .join(Agent, Agent.id == NetworkDhcpAgentBinding.dhcp_agent_id)
+        .where(Agent.host == host)
+    ))  # fmt: skip
+
+
+def dhcp_entries(session: Session, network_ids: list[str], port_ids: list[str]) -> list[NetworkDhcpPort]:
+    """The DHCP entries of ``port_ids`` that sit on ``network_ids`` (what a port's change is to
+    the DHCP agent serving its network: ``get_desired_parts``)."""
+    if not network_ids or not port_ids:
+        return []
+    entries = _port_entries(session, Port.id.in_(port_ids) & Port.network_id.in_(network_ids))
+    return [NetworkDhcpPort(net, e) for net in sorted(entries) for e, _ in sorted(entries[net], key=lambda x: x[0].port_id)]

@@ -14,8 +14,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from neutrino.contract.desired import DesiredParts, GroupRules
+from neutrino.contract.desired import DesiredParts, GroupRules, TunnelPeer
 from neutrino.domain.projection.build import remote_sets
+from neutrino.domain.projection.dhcp import dhcp_entries, served_networks
+from neutrino.domain.projection.l2pop import remote_ports
+from neutrino.domain.projection.tunnels import tunnel_peers
 from neutrino.domain.projection.ports import bound_ports, group_rules
 from neutrino.domain.projection.shared_parts import SharedParts
 
@@ -26,11 +29,16 @@ MAX_IDS = 100
 
 
 def project_parts(session: Session, host: str, port_ids: list[str], group_ids: list[str],
-                  shared: SharedParts | None = None, logged: int = 0) -> DesiredParts:  # fmt: skip
+                  shared: SharedParts | None = None, logged: int = 0,
+                  local_networks: list[str] | None = None) -> DesiredParts:  # fmt: skip
     """The asked ports bound to ``host``, the asked groups' rules, and the members of every
-    group either names or reaches (``DesiredParts``). ``shared``: where the answers of one
-    notification wave share the pieces that do not depend on the host (``shared_parts.py``);
-    ``logged``: the event-log number of the notification the asking agent acts on."""
+    group either names or reaches (``DesiredParts``); the asked ports' DHCP entries on the
+    networks the host's DHCP agent serves; and, when an asked port is not bound here and the
+    agent named its ``local_networks`` (those of its last state), its tunnel peers and remote
+    ports over them (what a port bound elsewhere changes: ``tunnels.py``, ``l2pop.py``).
+    ``shared``: where the answers of one notification wave share the pieces that do not depend
+    on the host (``shared_parts.py``); ``logged``: the event-log number of the notification the
+    asking agent acts on."""
     asked_ports, asked_groups = tuple(sorted(set(port_ids))[:MAX_IDS]), tuple(sorted(set(group_ids))[:MAX_IDS])
     number = shared.number(session, logged) if shared is not None else 0
 
@@ -46,8 +54,19 @@ def project_parts(session: Session, host: str, port_ids: list[str], group_ids: l
             members.add(rule.remote_group_id)
         elif rule.remote_address_group_id:
             addresses.add(rule.remote_address_group_id)
+    served = served_networks(session, host) if asked_ports else []
+    peers: tuple[TunnelPeer, ...] | None = None
+    local_ip = remote = None
+    if local_networks is not None and set(asked_ports) - {p.port_id for p in ports}:
+        peers, local_ip = tunnel_peers(session, host, set(local_networks))
+        remote = remote_ports(session, peers)
     return DesiredParts(
         host=host,
+        dhcp_networks=tuple(served),
+        dhcp_ports=tuple(dhcp_entries(session, served, list(asked_ports))),
+        tunnel_peers=peers,
+        local_tunnel_ip=local_ip,
+        remote_ports=remote,
         asked_ports=asked_ports,
         asked_groups=asked_groups,
         ports=tuple(sorted(ports, key=lambda p: p.port_id)),
