@@ -45,10 +45,11 @@ ROLE_PARTS = {
 
 
 def role_parts(sessions: Any) -> dict[str, dict[str, Any]]:
-    """Each agent host's projection, cut into the parts each role reads."""
+    """Each agent host's projection, cut into the parts each role reads (ports' revision numbers
+    left out, as ``fingerprints`` does: a status change notifies nobody by design)."""
     with sessions() as session:
         hosts = sorted(set(session.scalars(select(Agent.host))))
-        states = {h: project_host(session, h) for h in hosts}
+        states = {h: _without_port_revisions(project_host(session, h)) for h in hosts}
     return {h: {role: [getattr(s, f) for f in fields] for role, fields in ROLE_PARTS.items()} for h, s in states.items()}
 
 
