@@ -100,6 +100,35 @@ def test_restart_keeps_tags_and_vswitchd_loss_is_healed(world):
     assert any("->vlan_vid" in f for f in of.dump("br-int"))
 
 
+def test_the_firewall_runs_on_one_kept_thread_and_its_failure_fails_the_pass(world):
+    """Alongside the OVSDB and flow writes, on one worker thread kept across passes (not a
+    thread per pass); what it raises, the pass raises; ``close`` ends the thread."""
+    import threading
+
+    state, db, of, cfg = world
+    threads: list[int] = []
+    fail = [False]
+
+    def firewall(ports, remote_groups=()):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        if fail[0]:
+            raise RuntimeError("nft refused")
+        return False
+
+    r = OvsL2Reconciler(cfg, db, of, firewall=firewall)
+    state_now = desired(port("aaaaaaaa-0000-0000-0000-000000000001", "net1", VLAN))
+    r.reconcile(state_now)
+    r.reconcile(state_now)
+    assert len(threads) == 2 and threads[0] == threads[1] != threading.get_ident()
+    fail[0] = True
+    with pytest.raises(RuntimeError, match="nft refused"):
+        r.reconcile(state_now)
+    worker = next(t for t in threading.enumerate() if t.ident == threads[0])
+    r.close()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+
+
 def test_a_bound_port_gets_its_firewall_before_its_vif_is_plugged(world):
     """The chains name devices, so they go in with the binding: the pass that wires the plugged
     port writes no firewall (and the port is filtered from its first frame)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,31 +73,24 @@ class L2Plan:
     layout: ovs_flows.L2Layout
 
 
-class _Started(threading.Thread):
-    """A call running on a thread of its own; ``result`` joins it and returns what it returned
-    or raises what it raised."""
+class _Alongside:
+    """Runs a call on a thread of its own while the pass goes on: one worker thread per
+    reconciler, started at its first use and kept (a thread started per pass cost more CPU
+    than a members-only pass's firewall render, ``bench/pass_cost.py``). ``submit`` returns a
+    future whose ``result`` returns what the call returned or raises what it raised."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        super().__init__(name=f"{threading.current_thread().name}-firewall", daemon=True)
-        self.fn, self.args, self.value, self.error = fn, args, None, None
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
 
-    def run(self) -> None:
-        try:
-            self.value = self.fn(*self.args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
-            self.error = exc
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{threading.current_thread().name}-firewall")
+        return self._pool.submit(fn, *args)
 
-    def result(self) -> Any:
-        self.join()
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
-def _started(fn: Callable[..., Any], *args: Any) -> _Started:
-    thread = _Started(fn, *args)
-    thread.start()
-    return thread
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
 
 def is_vif(port: Any) -> bool:
@@ -116,6 +110,11 @@ class OvsL2Reconciler:
         """An ``agent/l2/offload_applier.OffloadApplier`` (None: leave the plugs' offloads alone)."""
         self.reported_up: set[str] = set()
         self._synced = False
+        self._alongside = _Alongside()
+
+    def close(self) -> None:
+        """Ends the firewall's worker thread (the agent stops)."""
+        self._alongside.close()
 
     @property
     def tunnel_type(self) -> str | None:
@@ -180,7 +179,7 @@ class OvsL2Reconciler:
         # the firewall goes in alongside the OVSDB and flow writes (its nft and they are programs
         # and daemons of their own: with hundreds of ports each takes seconds), joined before
         # anything is reported up
-        firewall = _started(self.firewall, plan.firewalled, desired.remote_groups) if self.firewall is not None else None
+        firewall = self._alongside.submit(self.firewall, plan.firewalled, desired.remote_groups) if self.firewall is not None else None
         try:
             bridges = {name: self.ovsdb.bridge(name) for name in ovs_changes.bridges_wanted(self.cfg, self.tunnel_type)}
             result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
@@ -193,7 +192,7 @@ class OvsL2Reconciler:
                                for net, br in self.cfg.bridge_mappings.items()})  # fmt: skip
         except BaseException:
             if firewall is not None:
-                firewall.join()
+                wait([firewall])
             raise
         if firewall is not None:
             result.firewall_applied = bool(firewall.result())
