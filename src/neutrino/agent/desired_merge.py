@@ -44,7 +44,9 @@ def merge(cached: DesiredHostState, parts: DesiredParts) -> DesiredHostState | N
     ports = []
     for port in sorted(by_id.values(), key=lambda p: p.port_id):
         if port.port_id not in returned and fresh.keys() & set(port.security_groups):
-            port = replace(port, rules=_rules_with(port, fresh))
+            rules = _rules_with(port, fresh)
+            if rules != port.rules:  # else the same object: the firewall sees the port unchanged
+                port = replace(port, rules=rules)
         ports.append(port)
     if {p.network_id for p in ports} != {p.network_id for p in cached.ports}:
         return None  # the host joined or left a network: its tunnel peers and remote ports move
