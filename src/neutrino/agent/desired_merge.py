@@ -6,6 +6,9 @@ reaches. What it cannot, it refuses (None), and the agent fetches its whole stat
 that neither was nor is bound here (it reached this host as a DHCP entry, a router port, an
 l2population peer or a remote-group member), a change to the networks the host's ports sit on
 (its tunnel peers follow them), a trunk, or a remote group no answer or cache holds.
+A merged state carries no ``fingerprint`` (empty): the agent never reads it, and digesting the
+whole state was a third of a members-only pass; ``with_fingerprint`` gives the one a whole
+fetch would carry.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def merge(cached: DesiredHostState, parts: DesiredParts) -> DesiredHostState | N
     groups = _remote_groups(ports, parts.remote_groups, cached.remote_groups)
     if groups is None:
         return None
-    return replace(cached, ports=tuple(ports), remote_groups=groups).with_fingerprint()
+    return replace(cached, ports=tuple(ports), remote_groups=groups, fingerprint="")
 
 
 def _remote_groups(
