@@ -7,7 +7,7 @@ that neither was nor is bound here (it reached this host as a DHCP entry, a rout
 l2population peer or a remote-group member), a change to the networks the host's ports sit on
 (its tunnel peers follow them), a trunk, or a remote group no answer or cache holds.
 A merged state carries no ``fingerprint`` (empty): the agent never reads it, and digesting the
-whole state was a third of a members-only pass; ``with_fingerprint`` gives the one a whole
+whole state was a sixth of a members-only pass; ``with_fingerprint`` gives the one a whole
 fetch would carry.
 """
 
