@@ -136,8 +136,31 @@ def serve(state_dir: str, db_url: str, transport_url: str, port: int, before: bo
     built = build(settings, write_files=False)
     if before:
         _full_projection_notifier(built.state.bus.notifier)
+    _log_wide_passes(built.state.bus.notifier)
     _profile_on_signals(Path(state_dir) / "profile.json")
     uvicorn.Server(uvicorn.Config(built.app, host="127.0.0.1", port=port, log_level="warning")).run()
+
+
+def _log_wide_passes(notifier: Any) -> None:
+    """Log each notifier pass that reached more than 10 hosts: how long it took, and how much
+    of it went to publishing (to the driver's stderr)."""
+    pass_once, publish = notifier.pass_once, notifier.transport.publish
+    spent = [0.0]
+
+    def timed_publish(topic: str, msg: dict[str, Any]) -> None:
+        t0 = time.perf_counter()
+        publish(topic, msg)
+        spent[0] += time.perf_counter() - t0
+
+    def timed_pass() -> list[str]:
+        spent[0], t0 = 0.0, time.perf_counter()
+        hosts = pass_once()
+        if len(hosts) > 10:
+            log(f"  server: a notifier pass told {len(hosts)} hosts in {(time.perf_counter() - t0) * 1000:.0f} ms "
+                f"({spent[0] * 1000:.0f} ms publishing)")
+        return hosts  # type: ignore[no-any-return]
+
+    notifier.transport.publish, notifier.pass_once = timed_publish, timed_pass
 
 
 def _profile_on_signals(out: Path) -> None:
@@ -294,7 +317,7 @@ class Hosts:
         return out
 
     def merged(self, command: dict[str, Any]) -> dict[str, Any]:
-        merged: dict[str, Any] = {"applied": {}, "woken": {}, "calls": 0, "started": 0, "passed": 0, "errors": [],
+        merged: dict[str, Any] = {"applied": {}, "woken": {}, "notified": {}, "calls": 0, "started": 0, "passed": 0, "errors": [],
                                   "methods": {}, "why_whole": {}, "pass_cpu": []}  # fmt: skip
         for answer in self.ask(command):
             merged["applied"].update(answer.get("applied", {}))
@@ -303,6 +326,7 @@ class Hosts:
             for method, n in answer.get("methods", {}).items():
                 merged["methods"][method] = merged["methods"].get(method, 0) + n
             merged["woken"].update(answer.get("woken", {}))
+            merged["notified"].update(answer.get("notified", {}))
             for key in ("calls", "started", "passed"):
                 merged[key] += answer.get(key, 0)
             merged["errors"] += answer.get("errors", [])
@@ -355,6 +379,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
     hosts_cpu0 = sum(_cpu_seconds(proc.pid) for proc in hosts.procs)
     t0 = time.time()
     act()
+    api_s = time.time() - t0
     deadline = time.monotonic() + timeout
     while True:
         state = hosts.merged({"cmd": "collect"})
@@ -366,6 +391,7 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
     cpu = _cpu_seconds(server_pid) - cpu0
     hosts_cpu = sum(_cpu_seconds(proc.pid) for proc in hosts.procs) - hosts_cpu0
     lags = sorted(state["applied"][h] - t0 for h in affected if h in state["applied"])
+    told = sorted(state["notified"][h] - t0 for h in affected if h in state["notified"])
     woken = set(state["woken"])
     return {
         "affected": len(affected),
@@ -374,6 +400,9 @@ def _change(hosts: Hosts, server_pid: int, watch: dict[str, Any], affected: set[
         "applied_p50_s": round(lags[len(lags) // 2], 3) if lags else None,
         "applied_p99_s": round(lags[min(len(lags) - 1, len(lags) * 99 // 100)], 3) if lags else None,
         "applied_max_s": round(lags[-1], 3) if lags else None,
+        "api_s": round(api_s, 3),
+        "notified_p50_s": round(told[len(told) // 2], 3) if told else None,
+        "notified_max_s": round(told[-1], 3) if told else None,
         "woken": len(woken),
         "woken_not_affected": len(woken - affected),
         "affected_not_woken": len(affected - woken),
@@ -520,6 +549,8 @@ def report(result: dict[str, Any]) -> None:
         print(f"  {title}:")
         print(f"    applied on {r['applied']} of {r['affected']} affected hosts; p50 {r['applied_p50_s']} s, "
               f"p99 {r['applied_p99_s']} s, last {r['applied_max_s']} s (target < {TARGET_APPLIED} s: {'met' if ok_time else 'NOT met'})")
+        print(f"    the API call returned after {r.get('api_s')} s; notified (the first host_changed received): "
+              f"p50 {r.get('notified_p50_s')} s, last {r.get('notified_max_s')} s")
         print(f"    woken {r['woken']}: {r['woken_not_affected']} not affected, {r['affected_not_woken']} affected "
               f"but not woken (target: only affected hosts: {'met' if not r['woken_not_affected'] else 'NOT met'})")
         print(f"    bus messages {r['bus_messages']} ({r['notifications']} notifications, {r['agent_calls']} agent "

@@ -54,6 +54,8 @@ class Recorder:
         self.watch: dict[str, Any] | None = None
         self.applied: dict[str, float] = {}
         self.woken: dict[str, int] = {}
+        self.notified: dict[str, float] = {}
+        """When each host received its first ``host_changed`` since the watch (wall clock)."""
         self.calls = 0
         self.methods: dict[str, int] = {}
         """Calls per method since the watch (whole states against parts)."""
@@ -68,6 +70,7 @@ class Recorder:
     def start_watch(self, watch: dict[str, Any]) -> None:
         with self.lock:
             self.watch, self.applied, self.woken, self.calls, self.methods = watch, {}, {}, 0, {}
+            self.notified = {}
             self.pass_cpu = []
 
     def answer(self, started: int, agents: list[HostAgent] | None = None) -> dict[str, Any]:
@@ -76,7 +79,7 @@ class Recorder:
             for reason, n in agent.desired.why_whole.items():
                 why[reason] = why.get(reason, 0) + n
         with self.lock:
-            return {"why_whole": why, "applied": dict(self.applied), "woken": dict(self.woken), "calls": self.calls,
+            return {"why_whole": why, "applied": dict(self.applied), "woken": dict(self.woken), "notified": dict(self.notified), "calls": self.calls,
                     "methods": dict(self.methods), "started": started, "passed": len(self.passed), "errors": list(self.errors[-5:]),
                     "pass_cpu": list(self.pass_cpu)}  # fmt: skip
 
@@ -113,6 +116,7 @@ def _agent(name: str, ports: list[dict[str, Any]], shared: AmqpTransport, rec: R
         with rec.lock:  # a reconnect's own "look again" carries no send time: not the server's
             if rec.watch is not None and sent_at is not None:
                 rec.woken[name] = rec.woken.get(name, 0) + 1
+                rec.notified.setdefault(name, time.time())
         notified(sent_at)
 
     def recorded_pass(*args: Any, **kwargs: Any) -> Any:  # the worker names the pass's roles

@@ -140,6 +140,35 @@ def test_find_ports(rig: Rig) -> None:
     assert {p.bridge for p in rig.db.find_ports(network_type="vlan")} == {"br-int"}
 
 
+def test_change_number_moves_with_every_commit_and_only_then(rig: Rig) -> None:
+    """The L2 pass's shortcut (``agent/l2/reconciler.py``) trusts it: a commit changes it, reads
+    do not; ovs-vsctl (a program per read) keeps none."""
+    bridge(rig)
+    first = rig.db.change_number()
+    if isinstance(rig.db, Ovsdb):
+        assert first is None
+        return
+
+    def settled() -> Any:  # the IDL applies ovsdb-server's updates on its own thread
+        number, deadline = rig.db.change_number(), time.monotonic() + 2
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            number, before = rig.db.change_number(), number
+            if number == before:
+                return number
+        return number
+
+    first = settled()
+    rig.db.find_ports()
+    assert first is not None and rig.db.change_number() == first
+    with rig.db.transaction() as tx:
+        tx.add_port("br-int", "pz", iface_type="patch", options={"peer": "none"})
+    deadline = time.monotonic() + 2
+    while rig.db.change_number() == first and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert rig.db.change_number() != first
+
+
 def test_typed_errors_and_atomic_transactions(rig: Rig) -> None:
     bridge(rig)
     bridge(rig, "br-tun")

@@ -48,3 +48,28 @@ def test_chain_names_per_table_from_nft_list_chains() -> None:
     text = ("table inet neutrino-ct {\n\tchain pre {\n\t\ttype filter hook prerouting priority raw; policy accept;\n\t}\n"
             "\tchain fp_ab {\n\t}\n}\ntable bridge neutrino-fw {\n\tchain fp_cd {\n\t}\n}\n")  # fmt: skip
     assert parse_chains(text) == {("inet", "neutrino-ct"): {"pre", "fp_ab"}, ("bridge", "neutrino-fw"): {"fp_cd"}}
+
+
+def test_new_members_for_the_same_ports_rerender_only_the_sets_and_flush_nothing() -> None:
+    """The same port objects (a members-only change): the table written is what a fresh render
+    gives, the CT table is not rewritten, and no conntrack entry is flushed; a removed rule
+    (new port objects) still flushes."""
+    from neutrino.contract.desired import RemoteGroup
+    from neutrino.dataplane.fake import FakeConntrack
+
+    netlink = FakeNetlink()
+    netlink._ns(None).sysctls.update(REQUIRED)
+    nft, ct = FakeNftables(netlink), FakeConntrack()
+    fw = FirewallApplier(HostContext(name="h"), nft, netlink, ct)
+    ports = [port(rule("ingress", remote_group="sg-1"), rule("ingress", protocol="tcp", low=22, high=22), rule("egress"))]
+    one, two = (RemoteGroup("sg-1", ("10.0.0.5",), ()),), (RemoteGroup("sg-1", ("10.0.0.5", "10.0.0.9"), ()),)
+    assert fw(ports, one) is True
+    ct_text = nft.tables[(None, rules.CT_FAMILY, rules.CT_TABLE)]
+    assert fw(ports, two) is True
+    assert nft.tables[(None, rules.FAMILY, rules.TABLE)].startswith(rules.render(ports, two).rstrip("\n"))
+    assert nft.tables[(None, rules.CT_FAMILY, rules.CT_TABLE)] == ct_text and ct.deleted == []
+    fewer = [port(rule("ingress", remote_group="sg-1"), rule("egress"))]  # the ssh rule removed
+    assert fw(fewer, two) is True
+    assert nft.tables[(None, rules.FAMILY, rules.TABLE)].startswith(rules.render(fewer, two).rstrip("\n"))
+    assert [argv for _ns, argv in ct.deleted] == [("-w", ct.deleted[0][1][1], "-f", "ipv4", "-d", "10.0.0.10", "-p", "tcp",
+                                                    "--dport", "22")]  # fmt: skip

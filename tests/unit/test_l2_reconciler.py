@@ -100,6 +100,81 @@ def test_restart_keeps_tags_and_vswitchd_loss_is_healed(world):
     assert any("->vlan_vid" in f for f in of.dump("br-int"))
 
 
+def test_the_firewall_runs_on_one_kept_thread_and_its_failure_fails_the_pass(world):
+    """Alongside the OVSDB and flow writes, on one worker thread kept across passes (not a
+    thread per pass); what it raises, the pass raises; ``close`` ends the thread."""
+    import threading
+
+    state, db, of, cfg = world
+    threads: list[int] = []
+    fail = [False]
+
+    def firewall(ports, remote_groups=()):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        if fail[0]:
+            raise RuntimeError("nft refused")
+        return False
+
+    r = OvsL2Reconciler(cfg, db, of, firewall=firewall)
+    state_now = desired(port("aaaaaaaa-0000-0000-0000-000000000001", "net1", VLAN))
+    r.reconcile(state_now)
+    r.reconcile(state_now)
+    assert len(threads) == 2 and threads[0] == threads[1] != threading.get_ident()
+    fail[0] = True
+    with pytest.raises(RuntimeError, match="nft refused"):
+        r.reconcile(state_now)
+    worker = next(t for t in threading.enumerate() if t.ident == threads[0])
+    r.close()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+
+
+def test_a_pass_where_only_rules_and_members_changed_applies_the_firewall_alone(world):
+    """Same OVSDB (change number) and same wiring: no OVSDB read, no flow diff, the firewall
+    gets the ports with their new rules and the new members. Any OVSDB commit, a changed
+    binding or a resync brings the whole pass back."""
+    from dataclasses import replace
+
+    state, db, of, cfg = world
+    calls: list[tuple[list[contract.BoundPort], tuple[contract.RemoteGroup, ...]]] = []
+
+    def firewall(ports, remote_groups=()):  # type: ignore[no-untyped-def]
+        calls.append((list(ports), tuple(remote_groups)))
+        return True
+
+    r = OvsL2Reconciler(cfg, db, of, firewall=firewall)
+    a = "aaaaaaaa-0000-0000-0000-000000000001"
+    plug(db, a)
+    rule = contract.SecurityRule("web", "ingress", "IPv4", None, None, None, (), remote_group_id="web")
+    first = contract.DesiredHostState(host="c1", ports=(replace(port(a, "net1", VLAN), security_groups=("web",), rules=(rule,)),),
+                                      remote_groups=(contract.RemoteGroup("web", ("10.0.0.1",), ()),))  # fmt: skip
+    done = r.reconcile(first)
+    assert done.wired == [a]
+    r.reported(done)
+    r.reconcile(first)  # the first pass wrote OVSDB: this one reads it and finds nothing to do
+    reads = []
+    db.find_ports = lambda **kw: reads.append(kw) or FakeOvsdb.find_ports(db, **kw)  # type: ignore[method-assign]
+    joined = replace(first, remote_groups=(contract.RemoteGroup("web", ("10.0.0.1", "10.0.0.2"), ()),))
+    flows = of.dump("br-int")
+    res = r.reconcile(joined)
+    assert reads == [] and res.firewall_applied and res.wired == res.unwired == [] and of.dump("br-int") == flows
+    assert calls[-1][1] == joined.remote_groups and [p.port_id for p in calls[-1][0]] == [a]
+    ruled = replace(joined, ports=(replace(joined.ports[0], rules=()),))  # a rule removed: still the firewall alone
+    r.reconcile(ruled)
+    assert reads == [] and calls[-1][0][0].rules == ()
+    with db.transaction() as txn:  # anything committed to OVSDB: the whole pass
+        txn.add_bridge("br-extra", datapath_type="netdev")
+    r.reconcile(ruled)
+    assert len(reads) == 1
+    r.reconcile(ruled)
+    assert len(reads) == 1  # and the one after it, with nothing new, is short again
+    r.reconcile(replace(ruled, ports=(replace(ruled.ports[0], admin_state_up=False),)))  # the wiring changed
+    assert len(reads) == 2
+    r.resync()
+    r.reconcile(ruled)
+    assert len(reads) == 3
+
+
 def test_a_bound_port_gets_its_firewall_before_its_vif_is_plugged(world):
     """The chains name devices, so they go in with the binding: the pass that wires the plugged
     port writes no firewall (and the port is filtered from its first frame)."""

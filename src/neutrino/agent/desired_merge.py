@@ -8,6 +8,9 @@ What it cannot, it refuses (None), and the agent fetches its whole state: a name
 neither was nor is bound here when the answer has no tunnel peers (an older server), a router's
 port, this host's own DHCP port, a change to the networks the host serves DHCP for or its ports
 sit on (its tunnel peers follow them), a trunk, or a remote group no answer or cache holds.
+A merged state carries no ``fingerprint`` (empty): the agent never reads it, and digesting the
+whole state was a sixth of a members-only pass; ``with_fingerprint`` gives the one a whole
+fetch would carry.
 """
 
 from __future__ import annotations
@@ -57,7 +60,9 @@ def merge(cached: DesiredHostState, parts: DesiredParts) -> DesiredHostState | N
     ports = []
     for port in sorted(by_id.values(), key=lambda p: p.port_id):
         if port.port_id not in returned and fresh.keys() & set(port.security_groups):
-            port = replace(port, rules=_rules_with(port, fresh))
+            rules = _rules_with(port, fresh)
+            if rules != port.rules:  # else the same object: the firewall sees the port unchanged
+                port = replace(port, rules=rules)
         ports.append(port)
     if {p.network_id for p in ports} != {p.network_id for p in cached.ports}:
         return None  # the host joined or left a network: its tunnel peers and remote ports move
@@ -68,7 +73,7 @@ def merge(cached: DesiredHostState, parts: DesiredParts) -> DesiredHostState | N
     if parts.tunnel_peers is not None:
         merged = replace(merged, tunnel_peers=parts.tunnel_peers, local_tunnel_ip=parts.local_tunnel_ip,
                          remote_ports=parts.remote_ports or ())  # fmt: skip
-    return merged.with_fingerprint()
+    return replace(merged, fingerprint="")
 
 
 def _dhcp_networks(cached: tuple[DhcpNetwork, ...], parts: DesiredParts) -> tuple[DhcpNetwork, ...] | None:

@@ -202,6 +202,7 @@ class HostAgent:
                 reconciler.announcer.close()
         for t in self._threads:
             t.join(timeout=10)
+        getattr(self.l2, "close", lambda: None)()  # the firewall's worker thread
 
     def report(self, start: bool = False) -> None:
         linuxbridge = self.settings.mechanism == "linuxbridge"

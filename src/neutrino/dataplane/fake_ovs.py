@@ -59,6 +59,8 @@ class FakeOvsState:
     ovsdb_running: bool = field(init=False)
     vswitchd_running: bool = field(init=False)
     pids: dict[str, int | None] = field(default_factory=dict)
+    generation: int = 0
+    """Bumped by every committed OVSDB transaction (``FakeOvsdb.change_number``)."""
 
     def __post_init__(self) -> None:
         self.ovsdb_running = self.vswitchd_running = self.running
@@ -122,6 +124,7 @@ class FakeOvsdb:
         for command in commands:
             _APPLY[type(command)](db, command)
         self.state.db = db
+        self.state.generation += 1
         for gone in set(self.state.flows) - set(db.bridges):
             del self.state.flows[gone]
         if self.wait and not self.state.vswitchd_running:
@@ -144,6 +147,10 @@ class FakeOvsdb:
     def port(self, name: str) -> PortInfo | None:
         self._check("ovsdb read", name)
         return copy.deepcopy(self.state.db.ports.get(name))
+
+    def change_number(self) -> int | None:
+        """As the IDL's ``change_seqno``: changes with every commit; None while the database is down."""
+        return self.state.generation if self.state.ovsdb_running else None
 
     def find_ports(self, **other_config: str) -> list[PortInfo]:
         self._check("ovsdb read", "ports")

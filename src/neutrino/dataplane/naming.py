@@ -9,6 +9,7 @@ br-int and br-<physnet> are ``int-br-<physnet>`` / ``phy-br-<physnet>``, cut to 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 IFNAMSIZ = 15
@@ -19,8 +20,10 @@ QR, QG, DHCP_NS_DEV = "qr-", "qg-", "ns-"
 HA_DEV = "ha-"
 
 
+@functools.lru_cache(maxsize=65536)
 def device(prefix: str, port_id: str) -> str:
-    """``prefix`` + the first 11 characters of ``port_id`` (``tap1a2b3c4d-5e``)."""
+    """``prefix`` + the first 11 characters of ``port_id`` (``tap1a2b3c4d-5e``). Remembered:
+    a firewall render names four devices per port, and the name check was a tenth of it."""
     name = prefix + port_id[:ID_CHARS]
     check_ifname(name)
     return name

@@ -324,6 +324,10 @@ class Ovsdb:
         found = self._ports(name, [f"name={atom(name)}"], ["find", "Interface", f"name={atom(name)}"])
         return found[0] if found else None
 
+    def change_number(self) -> int | None:
+        """None: each read is a program of its own, nothing tells when the database changed."""
+        return None
+
     def find_ports(self, **other_config: str) -> list[PortInfo]:
         """Ports whose other_config holds all the given key=value pairs (all ports if none)."""
         cond = [f"other_config:{atom(k)}={atom(str(v))}" for k, v in other_config.items()]

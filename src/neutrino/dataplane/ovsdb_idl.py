@@ -272,6 +272,13 @@ class IdlOvsdb:
         found = self._read(name, lambda idl: ovsdb_rows.port_infos(idl, {}, name))
         return found[0] if found else None
 
+    def change_number(self) -> int | None:
+        """The IDL's ``change_seqno``: it changes with every update ovsdb-server sends (ours
+        included) and at every reconnection; None while not connected."""
+        connection = self.ovsdb_connection
+        with connection.lock:
+            return int(connection.idl.change_seqno) if connection.idl.connected() else None
+
     def find_ports(self, **other_config: str) -> list[PortInfo]:
         """Ports whose other_config holds all the given key=value pairs (all ports if none)."""
         return self._read("ports", lambda idl: ovsdb_rows.port_infos(idl, other_config))

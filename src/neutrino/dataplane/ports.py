@@ -55,6 +55,9 @@ class OvsDatabase(Protocol):
     def bridge(self, name: str) -> Any: ...
     def port(self, name: str) -> Any: ...
     def find_ports(self, **other_config: str) -> list[Any]: ...
+    def change_number(self) -> int | None:
+        """A number that changes whenever anything in the database does (a kept connection's
+        update count); None when the adapter cannot tell (the caller reads, as always)."""
 
 
 @runtime_checkable

@@ -12,6 +12,11 @@ Each table carries an empty chain named after its text's digest (``marker``). A 
 table whose marker matches what it would write: a restart rewrites no firewall
 (docs/dataplane.md, "A restarted agent rewrites no firewall"). Any difference, and the audit's
 repair, replace the table as before.
+
+When a pass hands the same port objects as the last one (only remote groups' members changed:
+the merge keeps a port whose rules did not change, ``agent/desired_merge.py``), the CT table,
+the ports' part of the bridge table and the conntrack flush (no rule was removed) are the last
+pass's: only the sets are rendered again.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ class FirewallApplier:
         self.previous: list[BoundPort] = []
         self._fresh = True
         """Nothing applied yet by this applier: the tables in place may be trusted by their marker."""
+        self._texts: tuple[list[BoundPort], dict[tuple[str, int], str], str, str] | None = None
+        """The ports, set names, CT body and ports' part of the bridge table of the last call."""
 
     def check_sysctls(self) -> None:
         values: dict[str, str | None] = {}
@@ -88,8 +95,15 @@ class FirewallApplier:
         netns = self.host.netns
         if "ct" not in self.last:
             self.check_sysctls()
-        ct = conntrack.ct_body(ports)  # the zones follow the networks present
-        body = rules.render(ports, remote_groups)
+        same = self._texts is not None and _same_objects(self._texts[0], ports)
+        sets, set_lines = rules.remote_sets(remote_groups)
+        if same and self._texts is not None and self._texts[1] == sets:
+            ct, port_text = self._texts[2], self._texts[3]
+        else:
+            ct = conntrack.ct_body(ports)  # the zones follow the networks present
+            port_text = rules.port_text(ports, sets)
+        self._texts = (list(ports), sets, ct, port_text)
+        body = rules.with_sets(set_lines, port_text)
         if self._fresh:
             self._adopt(ct, body)
         changed: dict[tuple[str, str], str | None] = {}
@@ -104,8 +118,13 @@ class FirewallApplier:
             self.previous = ports
             return False
         self.last["body"] = body
-        flush = conntrack.removed_rule_filters(self.previous, ports)
+        # the same port objects as the last applied: no rule was removed, nothing to flush
+        flush = [] if _same_objects(self.previous, ports) else conntrack.removed_rule_filters(self.previous, ports)
         if flush and self.conntracks is not None:
             self.conntracks.delete(flush, netns=netns)
         self.previous = ports
         return True
+
+
+def _same_objects(before: list[BoundPort], now: list[BoundPort]) -> bool:
+    return len(before) == len(now) and all(a is b for a, b in zip(before, now))

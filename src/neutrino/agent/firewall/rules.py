@@ -315,6 +315,17 @@ def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()
     """The body of table ``FAMILY TABLE`` for these ports (``Nftables.apply_table``); rules
     with a remote group match the named set of its members from ``remote_groups``."""
     sets, set_lines = remote_sets(remote_groups)
+    return with_sets(set_lines, port_text(ports, sets))
+
+
+def with_sets(set_lines: Sequence[str], ports_text: str) -> str:
+    """The table's body: the remote groups' sets, then ``port_text``'s part."""
+    return "\n".join([*set_lines, ports_text]) + "\n"
+
+
+def port_text(ports: Sequence[BoundPort], sets: Sets) -> str:
+    """The part of the body after the sets (maps, base chains, each port's chains): it depends
+    on the ports and on which sets exist, not on the sets' members."""
     ordered = sorted(ports, key=lambda p: p.port_id)
     to_vm: dict[str, str] = {}
     from_vm: dict[str, str] = {}
@@ -347,7 +358,7 @@ def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()
         "\t\tiifname vmap @from_vm",
         "\t}",
     ]
-    return "\n".join([*set_lines, *_vmap("to_vm", to_vm), *_vmap("from_vm", from_vm), *base, *chains]) + "\n"
+    return "\n".join([*_vmap("to_vm", to_vm), *_vmap("from_vm", from_vm), *base, *chains])
 
 
 @functools.lru_cache(maxsize=8192)

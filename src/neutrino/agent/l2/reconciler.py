@@ -8,6 +8,11 @@ per bridge (a whole-table ``replace-flows`` on the first pass and after a vswitc
 and, alongside them on a thread of its own, the firewall table when its text changed. Local VLANs are read back from the VIF ports'
 other_config, so an agent restart keeps every tag and disturbs no traffic. Ports wired since
 the last report are reported up, ports gone or dead are reported down.
+One shortcut: when OVSDB's change number (``OvsDatabase.change_number``) is the one of the last
+pass that succeeded and the desired state differs from that pass's only in security group rules
+and remote group members (``same_wiring``), OVS has nothing to change and the pass applies the
+firewall alone. A resync (vswitchd restart, periodic, audit) or an adapter that keeps no change
+number always takes the whole pass.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from neutrino.agent.l2 import local_vlans
 from neutrino.agent.l2 import ovs_changes
 from neutrino.agent.l2 import ovs_flows
 from neutrino.agent.l2 import qos
+from neutrino.agent.l2.same_wiring import same_wiring
 from neutrino.agent.l2 import trunks
 from neutrino.dataplane.naming import tunnel_port
 from neutrino.dataplane.openflow import PROTOCOLS
@@ -72,31 +79,35 @@ class L2Plan:
     layout: ovs_flows.L2Layout
 
 
-class _Started(threading.Thread):
-    """A call running on a thread of its own; ``result`` joins it and returns what it returned
-    or raises what it raised."""
+@dataclass(frozen=True)
+class _Applied:
+    """What the last pass that succeeded saw and did: OVSDB's change number, the desired state,
+    the plan and the offloads' arguments."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        super().__init__(name=f"{threading.current_thread().name}-firewall", daemon=True)
-        self.fn, self.args, self.value, self.error = fn, args, None, None
-
-    def run(self) -> None:
-        try:
-            self.value = self.fn(*self.args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
-            self.error = exc
-
-    def result(self) -> Any:
-        self.join()
-        if self.error is not None:
-            raise self.error
-        return self.value
+    number: int
+    desired: DesiredHostState
+    plan: L2Plan
+    offloads: tuple[Any, ...]
 
 
-def _started(fn: Callable[..., Any], *args: Any) -> _Started:
-    thread = _Started(fn, *args)
-    thread.start()
-    return thread
+class _Alongside:
+    """Runs a call on a thread of its own while the pass goes on: one worker thread per
+    reconciler, started at its first use and kept (a thread started per pass cost more CPU
+    than a members-only pass's firewall render, ``bench/pass_cost.py``). ``submit`` returns a
+    future whose ``result`` returns what the call returned or raises what it raised."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{threading.current_thread().name}-firewall")
+        return self._pool.submit(fn, *args)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
 
 def is_vif(port: Any) -> bool:
@@ -116,6 +127,13 @@ class OvsL2Reconciler:
         """An ``agent/l2/offload_applier.OffloadApplier`` (None: leave the plugs' offloads alone)."""
         self.reported_up: set[str] = set()
         self._synced = False
+        self._alongside = _Alongside()
+        self._last: _Applied | None = None
+        """The last pass that succeeded (the firewall-only shortcut); None after a failure or a resync."""
+
+    def close(self) -> None:
+        """Ends the firewall's worker thread (the agent stops)."""
+        self._alongside.close()
 
     @property
     def tunnel_type(self) -> str | None:
@@ -126,6 +144,7 @@ class OvsL2Reconciler:
         or only our cookie's flows of them with ``keep_foreign`` (the audit's repair)."""
         self.openflow.forget(keep_foreign=keep_foreign)
         self._synced = False
+        self._last = None
         if self.offloads is not None:
             self.offloads.forget()
 
@@ -170,7 +189,14 @@ class OvsL2Reconciler:
 
     def reconcile(self, desired: DesiredHostState) -> PassResult:
         """Plan (pure: ``plan``, ``ovs_changes.changes``, ``flow_tables``), then apply: one OVSDB
-        transaction, the flow diffs, the firewall; then what to report."""
+        transaction, the flow diffs, the firewall; then what to report. Only the firewall when
+        neither OVSDB nor the wiring changed since the last pass (the module's docstring)."""
+        number = self.ovsdb.change_number()
+        last, self._last = self._last, None
+        if last is not None and number is not None and self._synced and last.number == number and same_wiring(last.desired, desired):
+            result = self._firewall_only(desired, last)
+            self._last = replace(last, desired=desired)
+            return result
         result = PassResult()
         all_ports = self.ovsdb.find_ports()
         if self._wire_trunks(desired, all_ports):
@@ -180,27 +206,46 @@ class OvsL2Reconciler:
         # the firewall goes in alongside the OVSDB and flow writes (its nft and they are programs
         # and daemons of their own: with hundreds of ports each takes seconds), joined before
         # anything is reported up
-        firewall = _started(self.firewall, plan.firewalled, desired.remote_groups) if self.firewall is not None else None
+        firewall = self._alongside.submit(self.firewall, plan.firewalled, desired.remote_groups) if self.firewall is not None else None
         try:
             bridges = {name: self.ovsdb.bridge(name) for name in ovs_changes.bridges_wanted(self.cfg, self.tunnel_type)}
             result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
             result.flow_changes += self._apply_flows(*self.flow_tables(plan))
+            offloads = ([(plan.vifs[pid].name, *((p.segment.network_type, p.segment.mtu, p.segment.physical_network)
+                                                  if p.segment else (None,)))
+                         for pid, p in plan.wanted.items()],
+                        {net: [w.name for w in all_ports if w.bridge == br and w.iface_type in ("", "system")]
+                         for net, br in self.cfg.bridge_mappings.items()})  # fmt: skip
             if self.offloads is not None:  # before the ports are reported up (docs/dataplane.md, "Userspace TSO")
-                self.offloads([(plan.vifs[pid].name, *((p.segment.network_type, p.segment.mtu, p.segment.physical_network)
-                                                        if p.segment else (None,)))
-                               for pid, p in plan.wanted.items()],
-                              {net: [w.name for w in all_ports if w.bridge == br and w.iface_type in ("", "system")]
-                               for net, br in self.cfg.bridge_mappings.items()})  # fmt: skip
+                self.offloads(*offloads)
         except BaseException:
             if firewall is not None:
-                firewall.join()
+                wait([firewall])
             raise
         if firewall is not None:
             result.firewall_applied = bool(firewall.result())
+        self._report(result, plan)
+        if number is not None:
+            self._last = _Applied(number, desired, plan, offloads)
+        return result
+
+    def _firewall_only(self, desired: DesiredHostState, last: _Applied) -> PassResult:
+        """The pass when only rules and members changed: the same ports, with their new rules,
+        to the firewall; OVSDB and flows are left as the last pass left them. The offloads are
+        checked as every pass does (they follow the kernel's links, which OVSDB may not see)."""
+        result = PassResult()
+        if self.offloads is not None:
+            self.offloads(*last.offloads)
+        if self.firewall is not None:
+            by_id = {p.port_id: p for p in desired.ports}
+            result.firewall_applied = bool(self.firewall([by_id[p.port_id] for p in last.plan.firewalled], desired.remote_groups))
+        self._report(result, last.plan)
+        return result
+
+    def _report(self, result: PassResult, plan: L2Plan) -> None:
         now_up = set(plan.wanted)
         result.wired = sorted(now_up - self.reported_up)
         result.unwired = sorted(self.reported_up - now_up)
-        return result
 
     def _apply_ovsdb(self, changes: ovs_changes.L2Changes) -> int:
         """The changes as one transaction (none when empty); the number of commands."""
