@@ -19,6 +19,7 @@ from neutrino.api import faults
 from neutrino.api import metrics as api_metrics
 from neutrino.api.attributes import NETWORK, PORT, RBAC_POLICY, SUBNET
 from neutrino.api.auth import Unauthenticated
+from neutrino.api.direct import serve_directly
 from neutrino.api.identity import ROUTERS as IDENTITY_ROUTERS
 from neutrino.api.input_guard import RejectNulInUrl
 from neutrino.api.routes import discovery, quotas, resources, tags
@@ -137,6 +138,7 @@ def create_app(state: AppState) -> Any:
     for router in IDENTITY_ROUTERS:
         _add_routes(app, router)
     _add_routes(app, api_metrics.router)
+    serve_directly(app.router.routes)
     if state.metrics is not None:
         app.add_middleware(api_metrics.ObserveLatency, metrics=state.metrics)
     app.add_middleware(RejectNulInUrl)
