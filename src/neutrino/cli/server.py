@@ -83,6 +83,7 @@ def server(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from neutrino.api.one_write import OneWriteHttpToolsProtocol
     from neutrino.malloc import tune_malloc
 
     tune_malloc()
@@ -96,7 +97,8 @@ def server(
             log_level=settings.log_level,
             access_log=settings.access_log,
             loop="uvloop",
-            http="httptools",
+            # httptools' protocol, with each response's head and body sent in one write
+            http=OneWriteHttpToolsProtocol,
             # no route is a WebSocket: without this uvicorn loads a WebSocket protocol (0.8 MiB)
             ws="none",
             workers=settings.workers if settings.workers > 1 else None,
