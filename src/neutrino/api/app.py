@@ -98,6 +98,9 @@ def create_app(state: AppState) -> Any:
         openapi_url="/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
+        # no OpenTelemetry here (the server's metrics are Prometheus, /metrics): without this
+        # FastAPI asks OpenTelemetry's global providers at every request whether to trace it
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.neutrino = state
     app.add_exception_handler(errors.NeutronError, faults.neutron_error_handler)

@@ -57,4 +57,6 @@ def if_match_revision(request: Request) -> int | None:
 
 def fields_of(request: Request) -> list[str]:
     """The ``fields=`` of a show or list request (repeated keys and comma lists both count)."""
+    if not request.scope.get("query_string"):  # most requests: no query to parse
+        return []
     return [f for k, v in request.query_params.multi_items() if k == "fields" for f in v.split(",") if f]
