@@ -39,10 +39,18 @@ class FakeTransport:
         return f"info:{name}"
 
 
+class FakeLoop:
+    def __init__(self) -> None:
+        self.soon: list[Any] = []
+
+    def call_soon(self, callback: Any) -> None:
+        self.soon.append(callback)
+
+
 def _held() -> tuple[HeldHeadTransport, FakeTransport, SimpleNamespace]:
-    protocol = SimpleNamespace(cycle=None)
+    protocol = SimpleNamespace(cycle=None, loop=FakeLoop())
     real = FakeTransport()
-    return HeldHeadTransport(real, protocol), real, protocol  # type: ignore[arg-type]
+    return HeldHeadTransport(real, protocol, protocol.loop), real, protocol  # type: ignore[arg-type]
 
 
 def test_head_goes_out_with_the_body() -> None:
@@ -57,7 +65,21 @@ def test_head_goes_out_with_the_body() -> None:
     held.write(b"HEAD2")
     held.write(b"x" * 100_000)  # a big body: head and body as one writelines
     assert real.writes == [b"HTTP/1.1 100 Continue\r\n\r\n", b"HEAD1body1", b"more", b"HEAD2" + b"x" * 100_000]
+    for callback in protocol.loop.soon:  # the loop's next turn: nothing left to send
+        callback()
+    assert len(real.writes) == 4
     assert held.get_extra_info("peername") == "info:peername"
+
+
+def test_a_head_whose_body_is_slow_goes_out_at_the_loops_next_turn() -> None:
+    held, real, protocol = _held()
+    protocol.cycle = SimpleNamespace(response_started=True)
+    held.write(b"HEAD")
+    assert real.writes == []
+    (flush,) = protocol.loop.soon
+    flush()
+    held.write(b"first part of a stream")
+    assert real.writes == [b"HEAD", b"first part of a stream"]
 
 
 def test_a_head_without_body_is_flushed_or_sent_before_a_close() -> None:
@@ -88,6 +110,7 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         raise RuntimeError("after the start")
     if path == "/stream":
         await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.05)  # the head goes out before the body
         for part in (b"one,", b"two"):
             await send({"type": "http.response.body", "body": part, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})

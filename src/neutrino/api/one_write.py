@@ -6,7 +6,9 @@ client that wakes up twice (``http.client``, Python's and OpenStack's clients re
 then the body). For a network GET, whose answer is a few hundred bytes, that second round is a
 good part of what the server spends outside the application. Here the head is held back and
 goes out with the first part of the body (or alone, when the response ends without one:
-HEAD, or an application that fails after starting it). Nothing else of the protocol changes.
+HEAD, or an application that fails after starting it), and at the latest at the event loop's
+next turn, so a response whose body is slow to come (a stream) still has its head sent at
+once. Nothing else of the protocol changes.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ JOIN_LIMIT = 64 * 1024
 
 class HeldHeadTransport:
     """The connection's transport as the protocol sees it: the first write of a response that
-    has started (its head) is held until the next write, the response's end, or a close."""
+    has started (its head) is held until the next write, the response's end, a close, or the
+    event loop's next turn."""
 
-    __slots__ = ("_transport", "_protocol", "_headed", "_held")
+    __slots__ = ("_transport", "_protocol", "_loop", "_headed", "_held")
 
-    def __init__(self, transport: asyncio.Transport, protocol: Any) -> None:
+    def __init__(self, transport: asyncio.Transport, protocol: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._loop = loop
         self._headed: Any = None  # the request/response cycle whose head was seen
         self._held: bytes | None = None
 
@@ -38,6 +42,7 @@ class HeldHeadTransport:
         if cycle is not None and cycle is not self._headed and cycle.response_started:
             self._headed = cycle
             self._held = held + data if held else data
+            self._loop.call_soon(self.flush)  # a no-op when the body came in the same turn
             return
         if held is None:
             self._transport.write(data)
@@ -67,7 +72,7 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
     """``uvicorn.run(..., http=OneWriteHttpToolsProtocol)``."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(HeldHeadTransport(transport, self))  # type: ignore[arg-type]
+        super().connection_made(HeldHeadTransport(transport, self, self.loop))  # type: ignore[arg-type]
 
     def on_response_complete(self) -> None:
         self.transport.flush()  # type: ignore[attr-defined]  # a response that ended without a body write
