@@ -211,6 +211,7 @@ def start_server(state_dir: Path, password: str, log_path: Path) -> tuple[subpro
         except OSError:
             pass
         if time.monotonic() > deadline:
+            stop_server(proc)  # not returned to the caller: stopped here, not left running
             raise BenchError(f"server did not answer GET / within {START_TIMEOUT:.0f}s")
         time.sleep(0.1)
 
