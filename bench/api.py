@@ -92,6 +92,9 @@ class Phase:
     ops_per_s: float
     p50_ms: float
     p99_ms: float
+    server_cpu_ms_per_op: float | None = None
+    """CPU time (user + system) the server process spent per operation, from /proc/PID/stat:
+    steadier than ops/s on a shared machine, since other processes' load does not add to it."""
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -112,6 +115,13 @@ def proc_status_mib(pid: int, key: str) -> float:
             if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024.0  # kB -> MiB
     raise BenchError(f"{key} not in /proc/{pid}/status")
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def log(msg: str) -> None:
@@ -151,16 +161,19 @@ class Client:
         self.conn.close()
 
 
-def timed(name: str, ops: list[Any], fn: Any) -> Phase:
-    """Run ``fn(op)`` for each op, timing each call; the phase figures."""
+def timed(name: str, ops: list[Any], fn: Any, server_pid: int | None = None) -> Phase:
+    """Run ``fn(op)`` for each op, timing each call; the phase figures (with the CPU time the
+    server process ``server_pid`` spent on them, if given)."""
     latencies: list[float] = []
     clock = time.perf_counter
+    cpu_start = proc_cpu_seconds(server_pid) if server_pid else 0.0
     start = clock()
     for op in ops:
         t0 = clock()
         fn(op)
         latencies.append(clock() - t0)
     total = clock() - start
+    cpu = proc_cpu_seconds(server_pid) - cpu_start if server_pid else None
     latencies.sort()
     phase = Phase(
         name=name,
@@ -169,6 +182,7 @@ def timed(name: str, ops: list[Any], fn: Any) -> Phase:
         ops_per_s=round(len(ops) / total, 1),
         p50_ms=round(percentile(latencies, 50) * 1000, 2),
         p99_ms=round(percentile(latencies, 99) * 1000, 2),
+        server_cpu_ms_per_op=round(cpu * 1000 / len(ops), 3) if cpu is not None else None,
     )
     log(f"  {LABELS[name]:<30} {phase.ops_per_s:>8.1f} ops/s")
     return phase
@@ -197,6 +211,7 @@ def start_server(state_dir: Path, password: str, log_path: Path) -> tuple[subpro
         except OSError:
             pass
         if time.monotonic() > deadline:
+            stop_server(proc)  # not returned to the caller: stopped here, not left running
             raise BenchError(f"server did not answer GET / within {START_TIMEOUT:.0f}s")
         time.sleep(0.1)
 
@@ -229,9 +244,10 @@ def get_token(client: Client, password: str) -> tuple[str, str]:
     return token, data["token"]["project"]["id"]
 
 
-def run_phases(client: Client, project_id: str, add_agent: Any) -> Iterator[Phase]:
+def run_phases(client: Client, project_id: str, add_agent: Any, server_pid: int | None = None) -> Iterator[Phase]:
     """The measured sequence, one phase per step (so that two servers can take turns);
-    ``add_agent(host)`` puts a live OVS agent in the server's database."""
+    ``add_agent(host)`` puts a live OVS agent in the server's database; ``server_pid``: the
+    process whose CPU time each phase reports."""
     rng = random.Random(42)
     # Setup (not measured): lift the admin project's quotas so 500 networks / ports fit.
     client.expect(200, "PUT", f"/v2.0/quotas/{project_id}",
@@ -243,17 +259,17 @@ def run_phases(client: Client, project_id: str, add_agent: Any) -> Iterator[Phas
         data = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": f"bench-net-{i}"}})
         net_ids.append(data["network"]["id"])
 
-    yield timed("network_create", list(range(N_NETWORKS)), create_network)
+    yield timed("network_create", list(range(N_NETWORKS)), create_network, server_pid)
 
     gets = [rng.choice(net_ids) for _ in range(N_GETS)]
-    yield timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}"))
+    yield timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}"), server_pid)
 
     def list_all(_: int) -> None:
         found = client.expect(200, "GET", "/v2.0/networks")["networks"]
         if len(found) != N_NETWORKS:
             raise BenchError(f"list returned {len(found)} networks, expected {N_NETWORKS}")
 
-    yield timed("network_list_500", list(range(N_LISTS)), list_all)
+    yield timed("network_list_500", list(range(N_LISTS)), list_all, server_pid)
 
     # Setup (not measured): one more network with a /16 subnet for the ports.
     port_net = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": "bench-ports"}})["network"]
@@ -267,10 +283,10 @@ def run_phases(client: Client, project_id: str, add_agent: Any) -> Iterator[Phas
             raise BenchError("port created without an IP address")
         port_ids.append(data["port"]["id"])
 
-    yield timed("port_create", list(range(N_PORTS)), create_port)
+    yield timed("port_create", list(range(N_PORTS)), create_port, server_pid)
 
     doomed = rng.sample(port_ids, N_PORT_DELETES)
-    yield timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}"))
+    yield timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}"), server_pid)
 
     # Port binding: a live OVS agent on BIND_HOST (inserted before timing), every port created
     # with binding:host_id, so each create also runs the mechanism drivers and writes the binding.
@@ -282,7 +298,7 @@ def run_phases(client: Client, project_id: str, add_agent: Any) -> Iterator[Phas
         if data["port"]["binding:vif_type"] != "ovs":
             raise BenchError(f"port not bound: {data['port']['binding:vif_type']}")
 
-    yield timed("port_create_bound", list(range(N_BOUND_PORTS)), create_bound_port)
+    yield timed("port_create_bound", list(range(N_BOUND_PORTS)), create_bound_port, server_pid)
 
 
 def add_live_ovs_agent(state_dir: Path, host: str) -> None:
@@ -321,9 +337,10 @@ class Reference:
 
 def print_phases(title: str, phases: list[Phase], rss: float, hwm: float) -> None:
     print(f"\n{title}")
-    print(f"{'phase':<31}{'ops':>6}{'seconds':>9}{'ops/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"{'phase':<31}{'ops':>6}{'seconds':>9}{'ops/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'cpu ms/op':>11}")
     for p in phases:
-        print(f"{LABELS[p.name]:<31}{p.ops:>6}{p.seconds:>9.2f}{p.ops_per_s:>10.1f}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}")
+        cpu = f"{p.server_cpu_ms_per_op:>11.3f}" if p.server_cpu_ms_per_op is not None else f"{'-':>11}"
+        print(f"{LABELS[p.name]:<31}{p.ops:>6}{p.seconds:>9.2f}{p.ops_per_s:>10.1f}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}{cpu}")
     print(f"server memory: VmRSS {rss:.1f} MiB, VmHWM (peak) {hwm:.1f} MiB")
 
 
@@ -415,7 +432,7 @@ def main() -> int:
         client = Client(port)
         token, project_id = get_token(client, password)
         client.headers["X-Auth-Token"] = token
-        runs = {"neutrino": run_phases(client, project_id, lambda host: add_live_ovs_agent(state_dir, host))}
+        runs = {"neutrino": run_phases(client, project_id, lambda host: add_live_ovs_agent(state_dir, host), proc.pid)}
         if args.with_neutron:
             from neutron_ref import NeutronServer
 
@@ -425,7 +442,7 @@ def main() -> int:
             log(f"neutron pid {neutron.proc.pid} on 127.0.0.1:{neutron.port}")
             n_client = Client(neutron.port)
             n_client.headers["X-Auth-Token"] = token
-            runs["neutron"] = run_phases(n_client, project_id, neutron.add_live_ovs_agent)
+            runs["neutron"] = run_phases(n_client, project_id, neutron.add_live_ovs_agent, neutron.proc.pid)
         results = take_turns(runs)
         phases = results["neutrino"]
         rss = proc_status_mib(proc.pid, "VmRSS")

@@ -20,7 +20,7 @@ from neutrino.api.app import create_app
 from neutrino.api.state import AppState
 from neutrino.bus.server import ServerBus
 from neutrino.config import ServerSettings
-from neutrino.db.engine import is_sqlite, make_engine, make_sessionmaker
+from neutrino.db.engine import HeldReadConnection, is_sqlite, make_engine, make_sessionmaker
 from neutrino.client_files import write_client_files
 from neutrino.db.leader import Leadership
 from neutrino.db.migrate import HEAD_REVISION, require_head, upgrade_if_needed
@@ -92,6 +92,7 @@ def build(
         sessions=sessions,
         read_sessions=read_sessions,
         db_in_threadpool=not sqlite,
+        held_reads=HeldReadConnection(read_engine) if sqlite else None,
         tokens=TokenService(sessions, settings.token_expiration),
         domain=domain,
         default_project_id=admin_project,

@@ -4,9 +4,12 @@ literals and extra parameters bound, on the connection's own transaction."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, create_engine, insert, literal, select, union_all
+from sqlalchemy import (
+    Boolean, Column, DateTime, Integer, MetaData, String, Table, bindparam, create_engine, insert, literal, select, union_all,
+)
 from sqlalchemy.engine import Connection
 
 from neutrino.db import by_ids
@@ -72,3 +75,23 @@ def test_pages_are_padded_to_a_power_of_two(conn: Connection) -> None:
     assert by_ids._padded(["a", "b"]) == ["a", "b"]
     assert len(by_ids._padded([str(n) for n in range(by_ids.CHUNK)])) == 512
     assert sorted(SIZES.rows(conn, ["i0001", "i0002", "i0003"])) == [("i0001", 1), ("i0002", 2), ("i0003", 3)]
+
+
+TYPED = Table(
+    "typed", META, Column("id", String, primary_key=True), Column("on", Boolean), Column("at", DateTime),
+    Column("n", Integer),
+)  # fmt: skip
+TYPED_ROWS = ByIds(lambda cond: select(TYPED).where(cond(TYPED.c.id)).order_by(TYPED.c.id), convert=True)
+
+
+def test_converted_rows_are_what_sqlalchemy_returns(conn: Connection) -> None:
+    values = [
+        {"id": "t1", "on": True, "at": datetime(2026, 12, 5, 13, 0, 1, 123456), "n": 3},
+        {"id": "t2", "on": False, "at": datetime(2026, 1, 2, 3, 4, 5), "n": None},
+        {"id": "t3", "on": None, "at": None, "n": 0},
+    ]
+    conn.execute(insert(TYPED), values)
+    expected = [tuple(r) for r in conn.execute(select(TYPED).order_by(TYPED.c.id))]
+    assert list(TYPED_ROWS.rows(conn, ["t1", "t2", "t3"])) == expected
+    assert list(TYPED_ROWS.rows(conn, ["t2"])) == [expected[1]]
+    assert type(expected[0][1]) is bool and type(expected[0][2]) is datetime

@@ -19,6 +19,7 @@ from neutrino.api import faults
 from neutrino.api import metrics as api_metrics
 from neutrino.api.attributes import NETWORK, PORT, RBAC_POLICY, SUBNET
 from neutrino.api.auth import Unauthenticated
+from neutrino.api.direct import serve_directly
 from neutrino.api.identity import ROUTERS as IDENTITY_ROUTERS
 from neutrino.api.input_guard import RejectNulInUrl
 from neutrino.api.routes import discovery, quotas, resources, tags
@@ -97,6 +98,9 @@ def create_app(state: AppState) -> Any:
         openapi_url="/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
+        # no OpenTelemetry here (the server's metrics are Prometheus, /metrics): without this
+        # FastAPI asks OpenTelemetry's global providers at every request whether to trace it
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.neutrino = state
     app.add_exception_handler(errors.NeutronError, faults.neutron_error_handler)
@@ -137,6 +141,7 @@ def create_app(state: AppState) -> Any:
     for router in IDENTITY_ROUTERS:
         _add_routes(app, router)
     _add_routes(app, api_metrics.router)
+    serve_directly(app.router.routes)
     if state.metrics is not None:
         app.add_middleware(api_metrics.ObserveLatency, metrics=state.metrics)
     app.add_middleware(RejectNulInUrl)

@@ -26,6 +26,10 @@ class ObserveLatency:
     def __init__(self, app: ASGIApp, metrics: Any) -> None:
         self.app = app
         self.metrics = metrics
+        # each (method, route, status)'s histogram, as labels() returns it: the same object at
+        # every request, without labels()' checks and lock each time (the histogram keeps
+        # one child per label set either way)
+        self._children: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,9 +49,11 @@ class ObserveLatency:
         finally:
             route = scope.get("route")  # set by the router on the scope it shares with us
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.api_latency.labels(scope["method"], template, str(status)).observe(
-                time.perf_counter() - started
-            )
+            key = (scope["method"], template, status)
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = self.metrics.api_latency.labels(key[0], template, str(status))
+            child.observe(time.perf_counter() - started)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -25,6 +25,8 @@ class AppState:
     db_in_threadpool: bool = True
     """Run database work in worker threads. Off for SQLite, whose sub-millisecond local calls
     cost less than the thread hop and which serialises writers anyway."""
+    held_reads: Any = None
+    """``db.engine.HeldReadConnection`` for read-only Core units of work run inline (SQLite)."""
     default_project_id: str | None = None
     """The project a no-auth request acts for when it names none (the bootstrap admin project)."""
     service_plugins: list[Any] = field(default_factory=list)
@@ -38,6 +40,8 @@ class AppState:
     stopped by the app's lifespan."""
 
     def close(self) -> None:
+        if self.held_reads is not None:
+            self.held_reads.close()
         if self.bus is not None:
             self.bus.close()
         self.engine.dispose()

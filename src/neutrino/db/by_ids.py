@@ -9,7 +9,10 @@ out once per length. Both run on the driver's cursor of the same connection and 
 SQLAlchemy's execution machinery costs some 60 microseconds a statement (and re-renders an
 expanding ``IN`` at each execution, a millisecond for 500 ids), the statement itself on SQLite
 a few. So the columns of a ``ByIds`` must need no result conversion (text, integers; a datetime
-only to sort by, which SQLite returns as its ISO text), and its rows are plain tuples.
+only to sort by, which SQLite returns as its ISO text), and its rows are plain tuples; or it is
+built with ``convert=True``, and each value then goes through its column type's result
+processor for the dialect (SQLite's integers to booleans, its text to datetimes), as
+SQLAlchemy's own execution would do.
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ class _Compiled:
         self.positions = self.compiled.positiontup if self.compiled.positional else None
         self._sql_for: dict[int, str] = {}
         self._literals: dict[str, Any] | None = None
+        # (position, converter) of each selected column whose type converts the driver's value
+        self.processors = [
+            (i, proc) for i, col in enumerate(stmt.selected_columns)
+            if (proc := col.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+        ]  # fmt: skip
 
     @staticmethod
     def supports(dialect: Any) -> bool:
@@ -98,9 +106,10 @@ class ByIds:
     """``build(cond)`` returns the statement with ``cond(id_column)`` as its id condition; it is
     called twice, here. Other bound parameters are passed to ``rows`` by name."""
 
-    def __init__(self, build: Callable[[Condition], Any]) -> None:
+    def __init__(self, build: Callable[[Condition], Any], *, convert: bool = False) -> None:
         self.one = build(_one)
         self.many = build(_many)
+        self.convert = convert
         self._compiled: dict[tuple[str, bool], _Compiled] = {}
 
     def rows(self, conn: Connection, ids: Sequence[str], **params: Any) -> Iterator[tuple[Any, ...]]:
@@ -122,6 +131,15 @@ class ByIds:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.statement(count), compiled.params(values))
-            return [tuple(r) for r in cursor.fetchall()]
+            found = cursor.fetchall()
         finally:
             cursor.close()
+        if not (self.convert and compiled.processors):
+            return [tuple(r) for r in found]
+        out = []
+        for r in found:
+            values_ = list(r)
+            for i, proc in compiled.processors:
+                values_[i] = proc(values_[i])
+            out.append(tuple(values_))
+        return out

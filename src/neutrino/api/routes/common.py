@@ -31,6 +31,8 @@ async def in_transaction(
         engine = state.read_sessions.kw["bind"] if state.read_sessions is not None else state.engine
         if state.db_in_threadpool:
             return await run_in_threadpool(run_read, engine, work)  # type: ignore[arg-type]
+        if state.held_reads is not None:  # inline, one at a time: on the connection kept for reads
+            return state.held_reads.run(work)  # type: ignore[no-any-return,arg-type]
         return run_read(engine, work)  # type: ignore[arg-type]
     factory = state.read_sessions if readonly and state.read_sessions is not None else state.sessions
     if state.db_in_threadpool:
@@ -55,4 +57,6 @@ def if_match_revision(request: Request) -> int | None:
 
 def fields_of(request: Request) -> list[str]:
     """The ``fields=`` of a show or list request (repeated keys and comma lists both count)."""
+    if not request.scope.get("query_string"):  # most requests: no query to parse
+        return []
     return [f for k, v in request.query_params.multi_items() if k == "fields" for f in v.split(",") if f]

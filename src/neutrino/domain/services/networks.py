@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import bindparam, false, insert, literal, or_, select, true, union_all
+from sqlalchemy import false, insert, literal, or_, select, true, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,8 @@ COLUMNS = {
 
 NETWORKS = Network.__table__
 # built once: constructing a select costs more than running it on SQLite
-_FETCH = select(NETWORKS).where(NETWORKS.c.id == bindparam("id"))
+_FETCH = ByIds(lambda cond: select(NETWORKS).where(cond(NETWORKS.c.id)), convert=True)
+_FETCH_NAMES = tuple(c.name for c in select(NETWORKS).selected_columns)
 _EXTRAS = ByIds(lambda cond: union_all(
     select(literal("s").label("kind"), Subnet.network_id, Subnet.id, Subnet.created_at).where(cond(Subnet.network_id)),
     select(literal("t"), Tag.resource_id, Tag.tag, literal(None)).where(cond(Tag.resource_id)),
@@ -72,8 +73,8 @@ def _plain_rows(result: Any) -> list[Any]:
 def fetch(db: Session | Connection, ctx: Context, network_id: str) -> Any:
     """Read path: a plain row (no ORM identity map), for show."""
     conn = connection_of(db)
-    found = _plain_rows(conn.execute(_FETCH, {"id": network_id}))
-    row = found[0] if found else None
+    found = list(_FETCH.rows(conn, [network_id]))  # on the driver's cursor: see db.by_ids
+    row = _row_type(_FETCH_NAMES)._make(found[0]) if found else None
     if row is None or not visible_to(conn, ctx, row):
         raise errors.NetworkNotFound(net_id=network_id)
     return row
