@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, exists, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from neutrino import errors
 from neutrino.domain.context import Context
@@ -36,6 +37,9 @@ class TrunkPorts(Extension):
             subs = trunks.subports_of(session, [trunk_id]).get(trunk_id, [])
             trunks.bind_subports(session, cfg, [s.port_id for s in subs], data[HOST_ID] or "")
         return False
+
+    def delete_probe(self, table: Table) -> ColumnElement[bool]:
+        return or_(exists().where(SubPort.port_id == table.c.id), exists().where(Trunk.port_id == table.c.id))
 
     def before_delete(self, session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
         sub = session.get(SubPort, obj.id)
