@@ -258,6 +258,9 @@ def _check_mac_change(session: Session, port: Port, new_mac: str, owner: str) ->
 _PORT_ROW = ByIds(lambda cond: select(PORTS.c.id, PORTS.c.project_id, PORTS.c.network_id, PORTS.c.revision_number)
                   .where(cond(PORTS.c.id)).with_for_update())  # fmt: skip
 _HAS_TAGS = (exists().where(TAGS.c.resource_id == PORTS.c.id),)
+# built once: a statement built per call costs three times what it costs to run on SQLite
+_DELETE_ADDRESSES = delete_stmt(IPALLOCATIONS).where(IPALLOCATIONS.c.port_id == bindparam("port_id"))
+_DELETE_PORT = delete_stmt(PORTS).where(PORTS.c.id == bindparam("port_id"), PORTS.c.revision_number == bindparam("revision"))
 
 
 class _PortRow(NamedTuple):
@@ -287,10 +290,8 @@ def delete(
     extensions.before_delete(cfg.port_extensions, session, ctx, cfg, port, needed)
     if has_tags:
         common.delete_tags(session, port_id)
-    conn.execute(delete_stmt(IPALLOCATIONS).where(IPALLOCATIONS.c.port_id == port_id))
-    gone = conn.execute(
-        delete_stmt(PORTS).where(PORTS.c.id == port_id, PORTS.c.revision_number == port.revision_number)
-    )
+    conn.execute(_DELETE_ADDRESSES, {"port_id": port_id})
+    gone = conn.execute(_DELETE_PORT, {"port_id": port_id, "revision": port.revision_number})
     if gone.rowcount == 0:  # changed by another writer since read: run again (If-Match atomic)
         raise RetryRequest()
 
