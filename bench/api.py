@@ -7,8 +7,8 @@ suites: network creates, network GETs, full lists of 500 networks, port creates 
 IP allocation from a /16 and a MAC allocation), port deletes, and port creates bound to a
 host (``binding:host_id``, a live Open vSwitch agent row written into the server's database
 first, so that each create also runs the ML2 mechanism drivers). For each phase it prints
-operations per second and p50/p99 latency, then the server's resident memory (VmRSS) and peak
-(VmHWM), and compares everything with the real Neutron 29 server measured on this machine
+operations per second, p50/p99 latency and the server's CPU time per operation, then the
+server's resident memory (VmRSS) and peak (VmHWM), and compares everything with the real Neutron 29 server measured on this machine
 with SQLite, and with the project's target: 20 times each of Neutron's rates in < 100 MiB.
 
 Why: neutrino exists to be a Neutron API server that is cheap enough to run everywhere (CI,
@@ -92,6 +92,9 @@ class Phase:
     ops_per_s: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float | None = None
+    """The server process's CPU time (user + system, every thread) per operation over the phase:
+    what load on a shared machine changes least (``take_turns``)."""
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -112,6 +115,13 @@ def proc_status_mib(pid: int, key: str) -> float:
             if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024.0  # kB -> MiB
     raise BenchError(f"{key} not in /proc/{pid}/status")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, every thread (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def log(msg: str) -> None:
@@ -321,9 +331,10 @@ class Reference:
 
 def print_phases(title: str, phases: list[Phase], rss: float, hwm: float) -> None:
     print(f"\n{title}")
-    print(f"{'phase':<31}{'ops':>6}{'seconds':>9}{'ops/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"{'phase':<31}{'ops':>6}{'seconds':>9}{'ops/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'cpu ms/op':>11}")
     for p in phases:
-        print(f"{LABELS[p.name]:<31}{p.ops:>6}{p.seconds:>9.2f}{p.ops_per_s:>10.1f}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}")
+        cpu = f"{p.cpu_ms:>11.2f}" if p.cpu_ms is not None else f"{'-':>11}"
+        print(f"{LABELS[p.name]:<31}{p.ops:>6}{p.seconds:>9.2f}{p.ops_per_s:>10.1f}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}{cpu}")
     print(f"server memory: VmRSS {rss:.1f} MiB, VmHWM (peak) {hwm:.1f} MiB")
 
 
@@ -367,17 +378,22 @@ def as_json(phases: list[Phase], rss: float, hwm: float, ref: Reference) -> dict
     }
 
 
-def take_turns(runs: dict[str, Iterator[Phase]]) -> dict[str, list[Phase]]:
+def take_turns(runs: dict[str, Iterator[Phase]], pids: dict[str, int] | None = None) -> dict[str, list[Phase]]:
     """Each phase on each server in turn (neutrino's, then Neutron's), so that both meet the
-    same load on a shared machine."""
+    same load on a shared machine; ``pids``: each server's process, whose CPU time per
+    operation each phase then records (a phase's unmeasured setup, a request or two, included)."""
     out: dict[str, list[Phase]] = {name: [] for name in runs}
     while True:
         for name, run in runs.items():
             if len(runs) > 1:
                 log(f"  [{name}]")
+            pid = (pids or {}).get(name)
+            before = cpu_seconds(pid) if pid is not None else 0.0
             phase = next(run, None)
             if phase is None:
                 return out
+            if pid is not None:
+                phase.cpu_ms = round((cpu_seconds(pid) - before) * 1000 / phase.ops, 2)
             out[name].append(phase)
 
 
@@ -416,6 +432,7 @@ def main() -> int:
         token, project_id = get_token(client, password)
         client.headers["X-Auth-Token"] = token
         runs = {"neutrino": run_phases(client, project_id, lambda host: add_live_ovs_agent(state_dir, host))}
+        pids = {"neutrino": proc.pid}
         if args.with_neutron:
             from neutron_ref import NeutronServer
 
@@ -426,7 +443,8 @@ def main() -> int:
             n_client = Client(neutron.port)
             n_client.headers["X-Auth-Token"] = token
             runs["neutron"] = run_phases(n_client, project_id, neutron.add_live_ovs_agent)
-        results = take_turns(runs)
+            pids["neutron"] = neutron.proc.pid
+        results = take_turns(runs, pids)
         phases = results["neutrino"]
         rss = proc_status_mib(proc.pid, "VmRSS")
         hwm = proc_status_mib(proc.pid, "VmHWM")
