@@ -9,7 +9,8 @@ host (``binding:host_id``, a live Open vSwitch agent row written into the server
 first, so that each create also runs the ML2 mechanism drivers). For each phase it prints
 operations per second, p50/p99 latency and the server's CPU time per operation, then the
 server's resident memory (VmRSS) and peak (VmHWM), and compares everything with the real
-Neutron 29 server measured on this machine with SQLite, and with the project's target: 20 times each of Neutron's rates in < 100 MiB.
+Neutron 29 server measured on this machine with SQLite, and with the project's target: 20
+times each of Neutron's rates in < 100 MiB.
 
 Why: neutrino exists to be a Neutron API server that is cheap enough to run everywhere (CI,
 laptops, labs). Sequential latency is what a CLI user or a test suite feels, and it is the
