@@ -18,12 +18,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from neutrino import errors
+from neutrino.db.by_ids import ByIds
 from neutrino.domain.context import Context
 from neutrino.domain.ml2.port_ext import HOST_ID
 from neutrino.domain.models import Port, SubPort, Trunk
 from neutrino.domain.services import trunks
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
+
+
+# built once, run on the driver's cursor (db/by_ids.py): every port rendered asks, and almost
+# none is a trunk's parent
+_PARENTS = ByIds(lambda cond: select(Trunk.port_id, Trunk.id).where(cond(Trunk.port_id)))
 
 
 class TrunkPorts(Extension):
@@ -51,8 +57,7 @@ class TrunkPorts(Extension):
 
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
         conn = db.connection() if isinstance(db, Session) else db
-        ids = [r.id for r in rows]
-        parents = dict(conn.execute(select(Trunk.port_id, Trunk.id).where(Trunk.port_id.in_(ids))).all())
+        parents = dict(_PARENTS.rows(conn, [r.id for r in rows]))
         if not parents:
             return
         subs = conn.execute(
