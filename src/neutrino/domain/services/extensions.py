@@ -67,8 +67,9 @@ class Extension:
     def delete_probe(self, table: Table) -> ColumnElement[bool] | None:
         """Whether ``before_delete`` has anything to do for the row of ``table`` being deleted
         (a test over its columns, usually a correlated EXISTS); None: the hook always runs.
-        Answered after the row is read FOR UPDATE, so a row that would make the answer yes is
-        either there already or waits on that lock and then fails its foreign key check."""
+        Answered after the row is read FOR UPDATE, so a row with a foreign key to it that would
+        make the answer yes is either there already or waits on that lock and then fails its
+        check (a row without one, a tag, could be added just after, as before the probes)."""
         return None
 
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
