@@ -7,9 +7,10 @@ suites: network creates, network GETs, full lists of 500 networks, port creates 
 IP allocation from a /16 and a MAC allocation), port deletes, and port creates bound to a
 host (``binding:host_id``, a live Open vSwitch agent row written into the server's database
 first, so that each create also runs the ML2 mechanism drivers). For each phase it prints
-operations per second and p50/p99 latency, then the server's resident memory (VmRSS) and peak
-(VmHWM), and compares everything with the real Neutron 29 server measured on this machine
-with SQLite, and with the project's target: 20 times each of Neutron's rates in < 100 MiB.
+operations per second, p50/p99 latency and the server's CPU time per operation, then the
+server's resident memory (VmRSS) and peak (VmHWM), and compares everything with the real
+Neutron 29 server measured on this machine with SQLite, and with the project's target: 20
+times each of Neutron's rates in < 100 MiB.
 
 Why: neutrino exists to be a Neutron API server that is cheap enough to run everywhere (CI,
 laptops, labs). Sequential latency is what a CLI user or a test suite feels, and it is the
@@ -92,9 +93,9 @@ class Phase:
     ops_per_s: float
     p50_ms: float
     p99_ms: float
-    server_cpu_ms_per_op: float | None = None
-    """CPU time (user + system) the server process spent per operation, from /proc/PID/stat:
-    steadier than ops/s on a shared machine, since other processes' load does not add to it."""
+    cpu_ms: float | None = None
+    """The server process's CPU time (user + system, every thread) per operation over the phase:
+    what load on a shared machine changes least (``take_turns``)."""
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -117,11 +118,11 @@ def proc_status_mib(pid: int, key: str) -> float:
     raise BenchError(f"{key} not in /proc/{pid}/status")
 
 
-def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (all its threads)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, every thread (/proc/PID/stat)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def log(msg: str) -> None:
@@ -161,19 +162,16 @@ class Client:
         self.conn.close()
 
 
-def timed(name: str, ops: list[Any], fn: Any, server_pid: int | None = None) -> Phase:
-    """Run ``fn(op)`` for each op, timing each call; the phase figures (with the CPU time the
-    server process ``server_pid`` spent on them, if given)."""
+def timed(name: str, ops: list[Any], fn: Any) -> Phase:
+    """Run ``fn(op)`` for each op, timing each call; the phase figures."""
     latencies: list[float] = []
     clock = time.perf_counter
-    cpu_start = proc_cpu_seconds(server_pid) if server_pid else 0.0
     start = clock()
     for op in ops:
         t0 = clock()
         fn(op)
         latencies.append(clock() - t0)
     total = clock() - start
-    cpu = proc_cpu_seconds(server_pid) - cpu_start if server_pid else None
     latencies.sort()
     phase = Phase(
         name=name,
@@ -182,7 +180,6 @@ def timed(name: str, ops: list[Any], fn: Any, server_pid: int | None = None) -> 
         ops_per_s=round(len(ops) / total, 1),
         p50_ms=round(percentile(latencies, 50) * 1000, 2),
         p99_ms=round(percentile(latencies, 99) * 1000, 2),
-        server_cpu_ms_per_op=round(cpu * 1000 / len(ops), 3) if cpu is not None else None,
     )
     log(f"  {LABELS[name]:<30} {phase.ops_per_s:>8.1f} ops/s")
     return phase
@@ -244,10 +241,9 @@ def get_token(client: Client, password: str) -> tuple[str, str]:
     return token, data["token"]["project"]["id"]
 
 
-def run_phases(client: Client, project_id: str, add_agent: Any, server_pid: int | None = None) -> Iterator[Phase]:
+def run_phases(client: Client, project_id: str, add_agent: Any) -> Iterator[Phase]:
     """The measured sequence, one phase per step (so that two servers can take turns);
-    ``add_agent(host)`` puts a live OVS agent in the server's database; ``server_pid``: the
-    process whose CPU time each phase reports."""
+    ``add_agent(host)`` puts a live OVS agent in the server's database."""
     rng = random.Random(42)
     # Setup (not measured): lift the admin project's quotas so 500 networks / ports fit.
     client.expect(200, "PUT", f"/v2.0/quotas/{project_id}",
@@ -259,17 +255,17 @@ def run_phases(client: Client, project_id: str, add_agent: Any, server_pid: int 
         data = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": f"bench-net-{i}"}})
         net_ids.append(data["network"]["id"])
 
-    yield timed("network_create", list(range(N_NETWORKS)), create_network, server_pid)
+    yield timed("network_create", list(range(N_NETWORKS)), create_network)
 
     gets = [rng.choice(net_ids) for _ in range(N_GETS)]
-    yield timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}"), server_pid)
+    yield timed("network_get", gets, lambda nid: client.expect(200, "GET", f"/v2.0/networks/{nid}"))
 
     def list_all(_: int) -> None:
         found = client.expect(200, "GET", "/v2.0/networks")["networks"]
         if len(found) != N_NETWORKS:
             raise BenchError(f"list returned {len(found)} networks, expected {N_NETWORKS}")
 
-    yield timed("network_list_500", list(range(N_LISTS)), list_all, server_pid)
+    yield timed("network_list_500", list(range(N_LISTS)), list_all)
 
     # Setup (not measured): one more network with a /16 subnet for the ports.
     port_net = client.expect(201, "POST", "/v2.0/networks", {"network": {"name": "bench-ports"}})["network"]
@@ -283,10 +279,10 @@ def run_phases(client: Client, project_id: str, add_agent: Any, server_pid: int 
             raise BenchError("port created without an IP address")
         port_ids.append(data["port"]["id"])
 
-    yield timed("port_create", list(range(N_PORTS)), create_port, server_pid)
+    yield timed("port_create", list(range(N_PORTS)), create_port)
 
     doomed = rng.sample(port_ids, N_PORT_DELETES)
-    yield timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}"), server_pid)
+    yield timed("port_delete", doomed, lambda pid: client.expect(204, "DELETE", f"/v2.0/ports/{pid}"))
 
     # Port binding: a live OVS agent on BIND_HOST (inserted before timing), every port created
     # with binding:host_id, so each create also runs the mechanism drivers and writes the binding.
@@ -298,7 +294,7 @@ def run_phases(client: Client, project_id: str, add_agent: Any, server_pid: int 
         if data["port"]["binding:vif_type"] != "ovs":
             raise BenchError(f"port not bound: {data['port']['binding:vif_type']}")
 
-    yield timed("port_create_bound", list(range(N_BOUND_PORTS)), create_bound_port, server_pid)
+    yield timed("port_create_bound", list(range(N_BOUND_PORTS)), create_bound_port)
 
 
 def add_live_ovs_agent(state_dir: Path, host: str) -> None:
@@ -339,7 +335,7 @@ def print_phases(title: str, phases: list[Phase], rss: float, hwm: float) -> Non
     print(f"\n{title}")
     print(f"{'phase':<31}{'ops':>6}{'seconds':>9}{'ops/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'cpu ms/op':>11}")
     for p in phases:
-        cpu = f"{p.server_cpu_ms_per_op:>11.3f}" if p.server_cpu_ms_per_op is not None else f"{'-':>11}"
+        cpu = f"{p.cpu_ms:>11.2f}" if p.cpu_ms is not None else f"{'-':>11}"
         print(f"{LABELS[p.name]:<31}{p.ops:>6}{p.seconds:>9.2f}{p.ops_per_s:>10.1f}{p.p50_ms:>9.2f}{p.p99_ms:>9.2f}{cpu}")
     print(f"server memory: VmRSS {rss:.1f} MiB, VmHWM (peak) {hwm:.1f} MiB")
 
@@ -384,17 +380,22 @@ def as_json(phases: list[Phase], rss: float, hwm: float, ref: Reference) -> dict
     }
 
 
-def take_turns(runs: dict[str, Iterator[Phase]]) -> dict[str, list[Phase]]:
+def take_turns(runs: dict[str, Iterator[Phase]], pids: dict[str, int] | None = None) -> dict[str, list[Phase]]:
     """Each phase on each server in turn (neutrino's, then Neutron's), so that both meet the
-    same load on a shared machine."""
+    same load on a shared machine; ``pids``: each server's process, whose CPU time per
+    operation each phase then records (a phase's unmeasured setup, a request or two, included)."""
     out: dict[str, list[Phase]] = {name: [] for name in runs}
     while True:
         for name, run in runs.items():
             if len(runs) > 1:
                 log(f"  [{name}]")
+            pid = (pids or {}).get(name)
+            before = cpu_seconds(pid) if pid is not None else 0.0
             phase = next(run, None)
             if phase is None:
                 return out
+            if pid is not None:
+                phase.cpu_ms = round((cpu_seconds(pid) - before) * 1000 / phase.ops, 2)
             out[name].append(phase)
 
 
@@ -432,7 +433,8 @@ def main() -> int:
         client = Client(port)
         token, project_id = get_token(client, password)
         client.headers["X-Auth-Token"] = token
-        runs = {"neutrino": run_phases(client, project_id, lambda host: add_live_ovs_agent(state_dir, host), proc.pid)}
+        runs = {"neutrino": run_phases(client, project_id, lambda host: add_live_ovs_agent(state_dir, host))}
+        pids = {"neutrino": proc.pid}
         if args.with_neutron:
             from neutron_ref import NeutronServer
 
@@ -442,8 +444,9 @@ def main() -> int:
             log(f"neutron pid {neutron.proc.pid} on 127.0.0.1:{neutron.port}")
             n_client = Client(neutron.port)
             n_client.headers["X-Auth-Token"] = token
-            runs["neutron"] = run_phases(n_client, project_id, neutron.add_live_ovs_agent, neutron.proc.pid)
-        results = take_turns(runs)
+            runs["neutron"] = run_phases(n_client, project_id, neutron.add_live_ovs_agent)
+            pids["neutron"] = neutron.proc.pid
+        results = take_turns(runs, pids)
         phases = results["neutrino"]
         rss = proc_status_mib(proc.pid, "VmRSS")
         hwm = proc_status_mib(proc.pid, "VmHWM")

@@ -189,7 +189,11 @@ def worker_app() -> Any:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
     )
-    return build(settings, write_files=False, worker=True).app
+    app = build(settings, write_files=False, worker=True).app
+    from neutrino.gc_tuning import freeze_startup_objects
+
+    freeze_startup_objects()
+    return app
 
 
 def _exit_with_parent() -> None:

@@ -91,6 +91,10 @@ def server(
     try:
         app, password = _app(settings)
         _banner(settings, password)
+        if settings.workers == 1:  # (each worker freezes its own, neutrino.server.worker_app)
+            from neutrino.gc_tuning import freeze_startup_objects
+
+            freeze_startup_objects()
         uvicorn.run(
             app,
             host=settings.host,

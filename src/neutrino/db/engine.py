@@ -32,7 +32,7 @@ T = TypeVar("T")
 
 MAX_RETRIES = 10
 STATEMENT_CACHE = 32
-PAGE_CACHE_KIB = 200
+PAGE_CACHE_KIB = 600
 
 
 class RetryRequest(Exception):
@@ -54,6 +54,10 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30, "cached_statements": STATEMENT_CACHE},
             pool_size=8,
             max_overflow=8,
+            # the connection used last first: one client's requests in a row run on the same
+            # connection, whose page cache is still valid (SQLite keeps it across its own
+            # commits), instead of on the one idle longest, whose cache other commits made stale
+            pool_use_lifo=True,
         )
         _configure_sqlite(engine, immediate=not read_only)
         return engine
@@ -71,8 +75,10 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         # each connection has its own page cache (2 MB by default); in WAL mode another
-        # connection's commit empties it at the next transaction anyway, and the pages come back
-        # from the kernel's cache: a small one is as fast (bench/api.py) and 1 MiB less resident
+        # connection's commit empties it at the next transaction, so a reader's is refilled from
+        # the kernel's cache anyway; a writer keeps its own across its commits, and a port
+        # delete touches some 35 pages (rows and indexes of ports, addresses and the tables
+        # probed): at 200 KiB each delete read 37 pages back, at 600 KiB 6 (bench/api.py)
         cur.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
         cur.close()
 

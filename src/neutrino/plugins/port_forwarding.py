@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Table, exists
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from neutrino.domain.context import Context
 from neutrino.domain.services.extensions import Extension
@@ -28,6 +30,11 @@ class PortForwardingsFollowPorts(Extension):
 
         port_forwardings.remove_for_port(session, obj.id, keep_ips={str(f["ip_address"]) for f in requested})
         return False
+
+    def delete_probe(self, table: Table) -> ColumnElement[bool]:
+        from neutrino.domain.models import PortForwarding
+
+        return exists().where(PortForwarding.internal_port_id == table.c.id)
 
     def before_delete(self, session: Session, ctx: Context, cfg: Any, obj: Any) -> None:
         from neutrino.domain.services import port_forwardings

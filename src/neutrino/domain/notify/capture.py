@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,20 @@ class Capture:
         self.engine = engine
         self.on_commit = on_commit
         self._local = threading.local()
+        # a statement built once and run again and again (a module's prebuilt DELETE, the ORM's
+        # own UPDATE per mapper) reads its old rows with the same SELECT: built once too
+        # (building one costs three times what running it costs on SQLite); weak, so that
+        # statements built per request go with them
+        self._old_rows: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+    def _old_rows_query(self, stmt: Update | Delete, table: Table) -> Any:
+        query = self._old_rows.get(stmt)
+        if query is None:
+            query = select(table)
+            if stmt.whereclause is not None:
+                query = query.where(stmt.whereclause)
+            self._old_rows[stmt] = query
+        return query
 
     def start(self) -> None:
         if not event.contains(self.engine, "before_execute", self._before_execute):
@@ -161,10 +176,8 @@ class Capture:
                 harvest.keys |= keys_of(RowChange(table.name, new=row))
             return
         changes: list[RowChange] = []
+        query = self._old_rows_query(stmt, table)
         for p in sets:
-            query = select(table)
-            if stmt.whereclause is not None:
-                query = query.where(stmt.whereclause)
             # an ORM update keys its WHERE values by label and its SET values by column; a delete
             # keys its WHERE values by column
             where = p if isinstance(stmt, Delete) else {k: v for k, v in p.items() if k not in table.c}

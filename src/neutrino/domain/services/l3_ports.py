@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, exists, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from neutrino import errors
 from neutrino.domain.context import Context
@@ -170,6 +171,11 @@ class L3PortGuard(extensions.Extension):
     other port loses its floating IP associations as it goes."""
 
     name = "l3-port-guard"
+
+    def delete_probe(self, table: Table) -> ColumnElement[bool]:
+        # the owners as plain bound values: an IN list of literals would expand at each execution
+        owners = [literal(o) for o in sorted(L3_OWNERS)]
+        return or_(table.c.device_owner.in_(owners), exists().where(FloatingIP.fixed_port_id == table.c.id))
 
     def before_delete(self, session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
         # row-locked (PostgreSQL): a floating IP being associated with this port right now

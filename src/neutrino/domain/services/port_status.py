@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from neutrino.domain.models import (
     IPAllocation,
@@ -285,6 +286,9 @@ class PortBlocksCleanup(Extension):
     """A deleted port's blocks go with it."""
 
     name = "provisioning-blocks"
+
+    def delete_probe(self, table: Table) -> ColumnElement[bool]:
+        return exists().where(BLOCKS.c.resource_id == table.c.id)
 
     def before_delete(self, session: Session, ctx: Any, cfg: DomainConfig, obj: Any) -> None:
         session.execute(delete(BLOCKS).where(BLOCKS.c.resource_id == obj.id))

@@ -12,17 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, exists, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from neutrino import errors
+from neutrino.db.by_ids import ByIds
 from neutrino.domain.context import Context
 from neutrino.domain.ml2.port_ext import HOST_ID
 from neutrino.domain.models import Port, SubPort, Trunk
 from neutrino.domain.services import trunks
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
+
+
+# built once, run on the driver's cursor (db/by_ids.py): every port rendered asks, and almost
+# none is a trunk's parent
+_PARENTS = ByIds(lambda cond: select(Trunk.port_id, Trunk.id).where(cond(Trunk.port_id)))
 
 
 class TrunkPorts(Extension):
@@ -37,6 +44,9 @@ class TrunkPorts(Extension):
             trunks.bind_subports(session, cfg, [s.port_id for s in subs], data[HOST_ID] or "")
         return False
 
+    def delete_probe(self, table: Table) -> ColumnElement[bool]:
+        return or_(exists().where(SubPort.port_id == table.c.id), exists().where(Trunk.port_id == table.c.id))
+
     def before_delete(self, session: Session, ctx: Context, cfg: Domain, obj: Any) -> None:
         sub = session.get(SubPort, obj.id)
         if sub is not None:
@@ -47,8 +57,7 @@ class TrunkPorts(Extension):
 
     def render(self, db: Session | Connection, rows: list[Any], dicts: list[dict[str, Any]]) -> None:
         conn = db.connection() if isinstance(db, Session) else db
-        ids = [r.id for r in rows]
-        parents = dict(conn.execute(select(Trunk.port_id, Trunk.id).where(Trunk.port_id.in_(ids))).all())
+        parents = dict(_PARENTS.rows(conn, [r.id for r in rows]))
         if not parents:
             return
         subs = conn.execute(
