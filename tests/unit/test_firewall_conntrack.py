@@ -41,7 +41,7 @@ def test_ct_table_maps_brq_and_qbr_of_each_network_to_its_zone():
     assert f'"brq{NET_A[:11]}" : {z[NET_A]}' in body and f'"qbrp1aaaaaaaa-" : {z[NET_A]}' in body
     assert f'"brq{NET_B[:11]}" : {z[NET_B]}' in body
     assert "priority -300" in body and "ct zone set iifname map @zones" in body
-    zone_chain = body.split("chain zone {")[1].split("}")[0]
+    zone_chain = body.split("chain zone {")[1].split("\n\t}")[0]
     assert zone_chain.index(rules.TUNNEL_IN) < zone_chain.index("ct zone set")  # NOTRACK before a zone
     assert "ct state established,related" in body  # the state marks stay
 
@@ -82,7 +82,7 @@ def test_untracked_bridges_are_notrack_before_the_zone():
     body = conntrack.ct_body([open_port])
     untracked = body.split("set untracked {")[1].split("}")[0]
     assert f'"brq{NET_B[:11]}"' in untracked and '"qbrp2bbbbbbbb-"' in untracked
-    zone_chain = body.split("chain zone {")[1].split("}")[0]
+    zone_chain = body.split("chain zone {")[1].split("\n\t}")[0]
     # a tracked bridge's packet takes one lookup (the zone, then accept); only a miss reaches the set
     assert zone_chain.index(rules.TUNNEL_IN) < zone_chain.index(conntrack.ZONE) < zone_chain.index(conntrack.UNTRACKED)
     assert "set untracked {\n\t\ttype ifname\n\t}" in conntrack.ct_body([])  # an empty set is still declared

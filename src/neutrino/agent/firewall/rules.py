@@ -52,28 +52,35 @@ CT_BRIDGES = (QBR, "brq")
 """Bridges whose IP traffic is tracked: the hybrid plug's per-port qbr, the Linux bridge agent's per-network brq."""
 TUNNEL_UDP_PORT = 4789
 """The VXLAN underlay's UDP port: the host's own tunnel packets are not tracked (``CT_BODY``)."""
-# Per packet and per bridge hop, one interface-name test per bridge kind, then the state marks
-# in their own chain; the host's VXLAN underlay (outer UDP 4789 not entering a tracked bridge,
-# and every locally sent one) is NOTRACK: its entries served nothing and cost two conntrack
-# passes per tunnelled packet on each host (docs/dataplane.md, "Throughput").
+BRIDGE_NAMES = "{ " + ", ".join(f'"{prefix}*"' for prefix in CT_BRIDGES) + " }"
+BRIDGE_FORWARD_PRIORITY = 100
+"""After br_netfilter's own forward hook (priority 0 of the bridge family), inside which the
+inet forward hook runs and ``CT_BODY``'s ``state`` chain writes the state marks."""
+# The state marks are written in the inet *forward* hook, which br_netfilter runs for bridged IP
+# only (not for the host's own traffic: the arriving VXLAN underlay enters one base chain, the
+# zone chain, instead of two), right before the bridge table's forward chain reads them. Only a
+# tracked bridge's packets have a zone other than 0 (``conntrack.ZONE``); an untracked one's
+# have no conntrack entry, so ``ct zone`` does not match them either. The host's VXLAN underlay (outer UDP
+# 4789 not entering a tracked bridge, and every locally sent one) is NOTRACK: its entries served
+# nothing and cost two conntrack passes per tunnelled packet on each host (docs/dataplane.md,
+# "Throughput" and "Fewer base chains").
 CT_BODY = "\n".join(
-    ["\tchain prerouting {", "\t\ttype filter hook prerouting priority -150; policy accept;"]
-    + [f'\t\tiifname "{prefix}*" jump state_mark' for prefix in CT_BRIDGES]
-    + ["\t}", "\tchain state_mark {",
-       f"\t\tmeta mark set meta mark and {KEEP:#010x}",
-       f"\t\tct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}",
-       f"\t\tct state invalid meta mark set meta mark or {CT_INVALID:#010x}",
-       "\t}",
-       "\tchain tunnel_out {",
-       "\t\ttype filter hook output priority -300; policy accept;",
-       f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
-       "\t}"]
+    ["\tchain state {", "\t\ttype filter hook forward priority -150; policy accept;",
+     "\t\tct zone != 0 jump state_mark",
+     "\t}", "\tchain state_mark {",
+     f"\t\tmeta mark set meta mark and {KEEP:#010x}",
+     f"\t\tct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}",
+     f"\t\tct state invalid meta mark set meta mark or {CT_INVALID:#010x}",
+     "\t}",
+     "\tchain tunnel_out {",
+     "\t\ttype filter hook output priority -300; policy accept;",
+     f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
+     "\t}"]
 )  # fmt: skip
-TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} " + " ".join(f'iifname != "{prefix}*"' for prefix in CT_BRIDGES) + " notrack accept"
+TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} iifname != {BRIDGE_NAMES} notrack accept"
 """The raw-priority rule (in ``conntrack.ct_body``'s zone chain) that leaves the arriving
 underlay untracked (``accept`` ends that chain: no zone lookup for it); a tenant's own VXLAN
 inside a bridge stays tracked like any UDP."""
-"""Runs after conntrack (-200) for IP bridged through a qbr; constant, so apply it once."""
 
 STATE = [
     f"meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept",
@@ -251,6 +258,21 @@ def spoof_lines(port: BoundPort) -> list[str]:
     return [*out, "drop"]
 
 
+def established_from_own_lines(port: BoundPort) -> list[str]:
+    """The egress chain's first rules: an established TCP packet from the port's own MAC and one
+    of its fixed IPs is accepted at once. Such a packet would pass the DHCP lines (not from
+    0.0.0.0 or ::) and the anti-spoofing chain (its own pair) and then meet ``TCP_ESTABLISHED``:
+    same verdict, one rule instead of five and a jump (docs/dataplane.md, "Fewer base chains").
+    Allowed address pairs take the longer way."""
+    own = port.mac_address.lower()
+    out = []
+    for fam, ips in (("ip", [f.ip_address for f in port.fixed_ips if ":" not in f.ip_address]),
+                     ("ip6", [f.ip_address for f in port.fixed_ips if ":" in f.ip_address])):  # fmt: skip
+        if ips:
+            out.append(f"{TCP_ESTABLISHED.removesuffix(' accept')} ether saddr {own} {fam} saddr {nft_set(ips)} accept")
+    return out
+
+
 def egress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
     macs = nft_set(port_macs(port))
     unspec = [
@@ -258,7 +280,7 @@ def egress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
         f"ether saddr {macs} meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type {UNSPEC_ICMPV6} accept",
     ]
     spoof = f"jump {chain_names(port.port_id)['spoof']}"
-    return [*unspec, spoof, TCP_ESTABLISHED, *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress", sets), "drop"]
+    return [*established_from_own_lines(port), *unspec, spoof, TCP_ESTABLISHED, *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress", sets), "drop"]
 
 
 def dhcp_reply_lines(port: BoundPort) -> list[str]:
@@ -332,18 +354,15 @@ def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()
         to_vm[tap], from_vm[tap] = f"jump {names['ingress']}", f"jump {names['egress']}"
         chains += _port_chains(port, frozenset(sets.items()))
     base = [
-        "\tchain prerouting {",
-        "\t\ttype filter hook prerouting priority -300; policy accept;",
-        f"\t\tmeta mark set meta mark and {KEEP:#010x}",
-        "\t}",
         "\tchain forward {",
-        "\t\ttype filter hook forward priority -200; policy accept;",
+        f"\t\ttype filter hook forward priority {BRIDGE_FORWARD_PRIORITY}; policy accept;",
         "\t\tether type vlan accept",
         "\t\toifname vmap @to_vm",
         "\t\tiifname vmap @from_vm",
         "\t}",
         "\tchain input {",
         "\t\ttype filter hook input priority -200; policy accept;",
+        f"\t\tmeta mark set meta mark and {KEEP:#010x}",
         "\t\tiifname vmap @from_vm",
         "\t}",
     ]
