@@ -7,7 +7,7 @@ Layout (all namespaces ours, ``nt-fw-<random>-*``, deleted after each test)::
     vm-b eth0 ── tapB ┐qbrB┌ qvbB ── qvoB ┘
 
 ``out`` (10.20.0.100) is an unfiltered neighbour, like a DHCP or router namespace. The host
-namespace gets the constant conntrack table once and the rendered bridge table per test.
+namespace gets both rendered tables (conntrack zones and the bridge table) per test.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from neutrino.agent.firewall import rules, sysctls
+from neutrino.agent.firewall import conntrack, rules, sysctls
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, hybrid_devices
 from neutrino.dataplane.netlink import Netlink
@@ -66,7 +66,6 @@ def _build(netlink: Netlink, lab: Lab) -> None:
     for key in sysctls.KEYS:  # a new namespace has them at 1 here; say so anyway (docs/dataplane.md)
         netlink.set_sysctl(key, 1, netns=lab.host)
     assert sysctls.problems({key: netlink.get_sysctl(key, netns=lab.host) for key in sysctls.KEYS}) == []
-    Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=lab.host)
 
 
 def _vm_nic(netlink: Netlink, ns: str, mac: str, ip: str) -> None:
@@ -114,6 +113,8 @@ def port_b(*rules_: SecurityRule, **kw: object) -> BoundPort:
 
 
 def apply(lab: Lab, ports: Sequence[BoundPort]) -> None:
+    """Both tables as the agent writes them: the state marks need the zones (``conntrack.ZONE``)."""
+    Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, conntrack.ct_body(ports), netns=lab.host)
     Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports), netns=lab.host)
 
 
@@ -327,6 +328,7 @@ def test_remote_address_group_follows_its_addresses(lab: Lab) -> None:
 
     def with_group(*addresses: str) -> None:
         body = rules.render(ports, [RemoteGroup(group, addresses, ())])
+        Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, conntrack.ct_body(ports), netns=lab.host)
         Nftables().apply_table(rules.FAMILY, rules.TABLE, body, netns=lab.host)
 
     with_group(f"{IP_A}/32")

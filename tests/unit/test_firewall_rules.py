@@ -184,7 +184,9 @@ def test_remote_group_without_members_matches_nothing_and_duplicates_render_once
 
 
 def test_port_security_off_is_accepted_both_ways_without_chains() -> None:
-    body = rules.render([port(rule("ingress"), security=False)])
+    assert rules.render([port(rule("ingress"), security=False)]) == ""  # alone on its host: no table at all
+    other = port(rule("ingress"), pid="b1b2c3d4-0000-4000-8000-00000000000b", mac="fa:16:3e:00:00:0b", ips=("10.0.0.11",))
+    body = rules.render([port(rule("ingress"), security=False), other])
     assert body.count('"tapa1b2c3d4-00" : accept') == 2
     assert "chain ia1b2c3d4-0" not in body and "chain sa1b2c3d4-0" not in body
     assert rules.describe([port(security=False)]) == ["tapa1b2c3d4-00 a1b2c3d4-0000-4000-8000-00000000000a: not filtered (port security off)"]

@@ -335,7 +335,10 @@ def filtered(port: BoundPort) -> bool:
 
 def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()) -> str:
     """The body of table ``FAMILY TABLE`` for these ports (``Nftables.apply_table``); rules
-    with a remote group match the named set of its members from ``remote_groups``."""
+    with a remote group match the named set of its members from ``remote_groups``. Empty when
+    no port is filtered: every port would be accepted, so no base chain is needed."""
+    if not any(filtered(p) for p in ports):
+        return ""
     sets, set_lines = remote_sets(remote_groups)
     ordered = sorted(ports, key=lambda p: p.port_id)
     to_vm: dict[str, str] = {}
