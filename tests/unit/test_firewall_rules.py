@@ -285,9 +285,14 @@ def test_dhcp_servers_change_only_the_ports_of_their_network() -> None:
 
 def test_link_local_and_ct_table() -> None:
     assert rules.link_local("fa:16:3e:00:00:11") == "fe80::f816:3eff:fe00:11"
-    state = rules.CT_BODY.split("chain state {")[1].split("}")[0]
-    assert "hook forward priority -150" in state and "ct zone != 0 jump state_mark" in state
-    assert "ct state established,related meta mark set meta mark or 0x01000000" in rules.CT_BODY
+    state = rules.CT_BODY.split("chain state {")[1].split("\n\t}")[0]
+    assert "hook forward priority -150" in state and 'iifname { "qbr*", "brq*" } ct state vmap {' in state
+    # every state a tracked packet can have sets both bits (invalid too: it has no conntrack entry)
+    targets = {"established": "ct_established", "related": "ct_established", "invalid": "ct_invalid", "new": "ct_new"}
+    assert all(f"{state_} : jump {target}" in state for state_, target in targets.items())
+    assert "chain ct_established {\n\t\tmeta mark set meta mark and 0xfcffffff or 0x01000000\n\t}" in rules.CT_BODY
+    assert "chain ct_invalid {\n\t\tmeta mark set meta mark and 0xfcffffff or 0x02000000\n\t}" in rules.CT_BODY
+    assert "chain ct_new {\n\t\tmeta mark set meta mark and 0xfcffffff\n\t}" in rules.CT_BODY
     assert rules.script([]).count("delete table") == 2
 
 

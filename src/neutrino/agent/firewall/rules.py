@@ -58,20 +58,23 @@ BRIDGE_FORWARD_PRIORITY = 100
 inet forward hook runs and ``CT_BODY``'s ``state`` chain writes the state marks."""
 # The state marks are written in the inet *forward* hook, which br_netfilter runs for bridged IP
 # only (not for the host's own traffic: the arriving VXLAN underlay enters one base chain, the
-# zone chain, instead of two), right before the bridge table's forward chain reads them. Only a
-# tracked bridge's packets have a zone other than 0 (``conntrack.ZONE``); an untracked one's
-# have no conntrack entry, so ``ct zone`` does not match them either. The host's VXLAN underlay (outer UDP
-# 4789 not entering a tracked bridge, and every locally sent one) is NOTRACK: its entries served
-# nothing and cost two conntrack passes per tunnelled packet on each host (docs/dataplane.md,
-# "Throughput" and "Fewer base chains").
+# zone chain, instead of two), right before the bridge table's forward chain reads them: one
+# rule (a set lookup of the bridge kinds, a verdict map on the state) and one in the chain it
+# jumps to, which clears and sets the two bits in one statement. A packet conntrack found
+# invalid has no entry (``ct zone`` would not match it) but ``ct state`` still says invalid,
+# so the selection is by bridge name; an untracked bridge's packets (state untracked) jump
+# nowhere: nothing reads their marks. The host's VXLAN underlay (outer UDP 4789 not entering a
+# tracked bridge, and every locally sent one) is NOTRACK: its entries served nothing and cost
+# two conntrack passes per tunnelled packet on each host (docs/dataplane.md, "Throughput" and
+# "Fewer base chains").
 CT_BODY = "\n".join(
     ["\tchain state {", "\t\ttype filter hook forward priority -150; policy accept;",
-     "\t\tct zone != 0 jump state_mark",
-     "\t}", "\tchain state_mark {",
-     f"\t\tmeta mark set meta mark and {KEEP:#010x}",
-     f"\t\tct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}",
-     f"\t\tct state invalid meta mark set meta mark or {CT_INVALID:#010x}",
+     f"\t\tiifname {BRIDGE_NAMES} ct state vmap {{ established : jump ct_established, related : jump ct_established, "
+     "invalid : jump ct_invalid, new : jump ct_new }",
      "\t}",
+     "\tchain ct_established {", f"\t\tmeta mark set meta mark and {KEEP:#010x} or {CT_ESTABLISHED:#010x}", "\t}",
+     "\tchain ct_invalid {", f"\t\tmeta mark set meta mark and {KEEP:#010x} or {CT_INVALID:#010x}", "\t}",
+     "\tchain ct_new {", f"\t\tmeta mark set meta mark and {KEEP:#010x}", "\t}",
      "\tchain tunnel_out {",
      "\t\ttype filter hook output priority -300; policy accept;",
      f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
