@@ -43,7 +43,7 @@ def test_ct_table_maps_brq_and_qbr_of_each_network_to_its_zone():
     assert "priority -300" in body and "ct zone set iifname map @zones" in body
     zone_chain = body.split("chain zone {")[1].split("\n\t}")[0]
     assert zone_chain.index(rules.TUNNEL_IN) < zone_chain.index("ct zone set")  # NOTRACK before a zone
-    assert "chain ct_established {" in body  # the state marks stay
+    assert "chain state_mark {" in body  # the state marks stay
 
 
 def test_a_removed_rule_deletes_what_it_matched_in_the_ports_zone():

@@ -52,35 +52,34 @@ CT_BRIDGES = (QBR, "brq")
 """Bridges whose IP traffic is tracked: the hybrid plug's per-port qbr, the Linux bridge agent's per-network brq."""
 TUNNEL_UDP_PORT = 4789
 """The VXLAN underlay's UDP port: the host's own tunnel packets are not tracked (``CT_BODY``)."""
-BRIDGE_NAMES = "{ " + ", ".join(f'"{prefix}*"' for prefix in CT_BRIDGES) + " }"
 BRIDGE_FORWARD_PRIORITY = 100
 """After br_netfilter's own forward hook (priority 0 of the bridge family), inside which the
 inet forward hook runs and ``CT_BODY``'s ``state`` chain writes the state marks."""
 # The state marks are written in the inet *forward* hook, which br_netfilter runs for bridged IP
 # only (not for the host's own traffic: the arriving VXLAN underlay enters one base chain, the
-# zone chain, instead of two), right before the bridge table's forward chain reads them: one
-# rule (a set lookup of the bridge kinds, a verdict map on the state) and one in the chain it
-# jumps to, which clears and sets the two bits in one statement. A packet conntrack found
-# invalid has no entry (``ct zone`` would not match it) but ``ct state`` still says invalid,
-# so the selection is by bridge name; an untracked bridge's packets (state untracked) jump
-# nowhere: nothing reads their marks. The host's VXLAN underlay (outer UDP 4789 not entering a
-# tracked bridge, and every locally sent one) is NOTRACK: its entries served nothing and cost
-# two conntrack passes per tunnelled packet on each host (docs/dataplane.md, "Throughput" and
-# "Fewer base chains").
+# zone chain, instead of two), right before the bridge table's forward chain reads them. A
+# Linux bridge agent's packet (brq, tested first) meets two rules: its bridge name, then the
+# state test that clears and sets both bits in one statement and accepts. Selected by name, not
+# by zone: a packet conntrack found invalid has no entry, but ``ct state`` still says invalid.
+# Plain comparisons, not sets: a set of wildcard names cost more per packet than the rules it
+# replaced (perf, docs/dataplane.md "Fewer base chains"). The host's VXLAN underlay (outer UDP
+# 4789 not entering a tracked bridge, and every locally sent one) is NOTRACK: its entries
+# served nothing and cost two conntrack passes per tunnelled packet on each host
+# (docs/dataplane.md, "Throughput").
 CT_BODY = "\n".join(
-    ["\tchain state {", "\t\ttype filter hook forward priority -150; policy accept;",
-     f"\t\tiifname {BRIDGE_NAMES} ct state vmap {{ established : jump ct_established, related : jump ct_established, "
-     "invalid : jump ct_invalid, new : jump ct_new }",
-     "\t}",
-     "\tchain ct_established {", f"\t\tmeta mark set meta mark and {KEEP:#010x} or {CT_ESTABLISHED:#010x}", "\t}",
-     "\tchain ct_invalid {", f"\t\tmeta mark set meta mark and {KEEP:#010x} or {CT_INVALID:#010x}", "\t}",
-     "\tchain ct_new {", f"\t\tmeta mark set meta mark and {KEEP:#010x}", "\t}",
-     "\tchain tunnel_out {",
-     "\t\ttype filter hook output priority -300; policy accept;",
-     f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
-     "\t}"]
+    ["\tchain state {", "\t\ttype filter hook forward priority -150; policy accept;"]
+    + [f'\t\tiifname "{prefix}*" goto state_mark' for prefix in reversed(CT_BRIDGES)]
+    + ["\t}", "\tchain state_mark {",
+       f"\t\tct state established,related meta mark set meta mark and {KEEP:#010x} or {CT_ESTABLISHED:#010x} accept",
+       f"\t\tct state invalid meta mark set meta mark and {KEEP:#010x} or {CT_INVALID:#010x} accept",
+       f"\t\tmeta mark set meta mark and {KEEP:#010x}",
+       "\t}",
+       "\tchain tunnel_out {",
+       "\t\ttype filter hook output priority -300; policy accept;",
+       f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
+       "\t}"]
 )  # fmt: skip
-TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} iifname != {BRIDGE_NAMES} notrack accept"
+TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} " + " ".join(f'iifname != "{prefix}*"' for prefix in CT_BRIDGES) + " notrack accept"
 """The raw-priority rule (in ``conntrack.ct_body``'s zone chain) that leaves the arriving
 underlay untracked (``accept`` ends that chain: no zone lookup for it); a tenant's own VXLAN
 inside a bridge stays tracked like any UDP."""
