@@ -5,11 +5,16 @@ bridge port a frame enters or leaves (``iifname``/``oifname`` are tap/qvb there,
 hooks reached through br_netfilter only see the qbr), and only the bridge family can filter ARP
 in transit. But ``ct`` is refused in the bridge family here ("Protocol error": no
 nf_conntrack_bridge). So connection tracking comes from br_netfilter: with
-``bridge-nf-call-ip(6)tables=1`` bridged IP runs through the inet prerouting hook, where the
-constant table ``CT_TABLE`` (family ``CT_FAMILY``, body ``CT_BODY``) writes the conntrack
-state into two bits of the packet mark; the bridge table reads them. Everything that depends on
-ports lives in the one bridge table, replaced atomically. Without br_netfilter every packet
-looks new and replies are dropped: the firewall fails closed (see ``sysctls``).
+``bridge-nf-call-ip(6)tables=1`` bridged IP runs through the inet hooks (conntrack at
+prerouting, in the bridge's zone), and in the inet forward hook the table ``CT_TABLE`` (family
+``CT_FAMILY``, body ``CT_BODY``) writes the conntrack state into two bits of the packet mark;
+the bridge table's forward chain, at a priority after br_netfilter's, reads them. Everything
+that depends on ports lives in the one bridge table, replaced atomically. Without br_netfilter
+every packet looks new and replies are dropped: the firewall fails closed (see ``sysctls``).
+Frames a port sends to the host itself (the bridge ``input`` hook, before any inet hook) are
+judged without state: only the port's rules and anti-spoofing apply (the host opens no
+connection to an instance through these bridges). A host without a filtered port gets empty
+tables: no base chain at all in its packets' way (docs/dataplane.md, "Fewer base chains").
 
 Semantics follow Neutron's hybrid iptables driver: per port a chain ``i<id10>`` (frames leaving
 the qbr through the tap, to the VM), ``o<id10>`` (frames entering from the tap) and ``s<id10>``
@@ -30,70 +35,21 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from neutrino.agent.firewall import merge as address_merge
-from neutrino.dataplane.naming import QBR, TAP, hybrid_devices
+from neutrino.agent.firewall.state_marks import (  # noqa: F401 (the CT table's names, used here and re-exported)
+    BRIDGE_FORWARD_PRIORITY, CT_BODY, CT_BRIDGES, CT_ESTABLISHED, CT_FAMILY, CT_INVALID, CT_MASK, CT_TABLE, KEEP,
+    STATE, TCP_ESTABLISHED, TUNNEL_IN, TUNNEL_UDP_PORT,
+)  # fmt: skip
+from neutrino.dataplane.naming import TAP, hybrid_devices
 from neutrino.dataplane.nftables import replace_script
 from neutrino.contract.desired import BoundPort, RemoteGroup, SecurityRule
 from neutrino.contract import protocols
 
 FAMILY = "bridge"
 TABLE = "neutrino-fw"
-CT_FAMILY = "inet"
-CT_TABLE = "neutrino-fw-ct"
-
-CT_MASK = 0x0300_0000
-CT_ESTABLISHED = 0x0100_0000  # conntrack says established or related
-CT_INVALID = 0x0200_0000
-KEEP = 0xFFFF_FFFF & ~CT_MASK
 TRUSTED_OWNER_PREFIX = "network:"
 CHAIN_ID_CHARS = 10  # as Neutron: i/o/s + the first 10 characters of the port id
 _CHAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{%d}" % (CHAIN_ID_CHARS - 1))
 
-CT_BRIDGES = (QBR, "brq")
-"""Bridges whose IP traffic is tracked: the hybrid plug's per-port qbr, the Linux bridge agent's per-network brq."""
-TUNNEL_UDP_PORT = 4789
-"""The VXLAN underlay's UDP port: the host's own tunnel packets are not tracked (``CT_BODY``)."""
-BRIDGE_FORWARD_PRIORITY = 100
-"""After br_netfilter's own forward hook (priority 0 of the bridge family), inside which the
-inet forward hook runs and ``CT_BODY``'s ``state`` chain writes the state marks."""
-# The state marks are written in the inet *forward* hook, which br_netfilter runs for bridged IP
-# only (not for the host's own traffic: the arriving VXLAN underlay enters one base chain, the
-# zone chain, instead of two), right before the bridge table's forward chain reads them. A
-# Linux bridge agent's packet (brq, tested first) meets two rules: its bridge name, then the
-# state test that clears and sets both bits in one statement and accepts. Selected by name, not
-# by zone: a packet conntrack found invalid has no entry, but ``ct state`` still says invalid.
-# Plain comparisons, not sets: a set of wildcard names cost more per packet than the rules it
-# replaced (perf, docs/dataplane.md "Fewer base chains"). The host's VXLAN underlay (outer UDP
-# 4789 not entering a tracked bridge, and every locally sent one) is NOTRACK: its entries
-# served nothing and cost two conntrack passes per tunnelled packet on each host
-# (docs/dataplane.md, "Throughput").
-CT_BODY = "\n".join(
-    ["\tchain state {", "\t\ttype filter hook forward priority -150; policy accept;"]
-    + [f'\t\tiifname "{prefix}*" goto state_mark' for prefix in reversed(CT_BRIDGES)]
-    + ["\t}", "\tchain state_mark {",
-       f"\t\tct state established,related meta mark set meta mark and {KEEP:#010x} or {CT_ESTABLISHED:#010x} accept",
-       f"\t\tct state invalid meta mark set meta mark and {KEEP:#010x} or {CT_INVALID:#010x} accept",
-       f"\t\tmeta mark set meta mark and {KEEP:#010x}",
-       "\t}",
-       "\tchain tunnel_out {",
-       "\t\ttype filter hook output priority -300; policy accept;",
-       f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
-       "\t}"]
-)  # fmt: skip
-TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} " + " ".join(f'iifname != "{prefix}*"' for prefix in CT_BRIDGES) + " notrack accept"
-"""The raw-priority rule (in ``conntrack.ct_body``'s zone chain) that leaves the arriving
-underlay untracked (``accept`` ends that chain: no zone lookup for it); a tenant's own VXLAN
-inside a bridge stays tracked like any UDP."""
-
-STATE = [
-    f"meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept",
-    f"meta mark and {CT_MASK:#010x} == {CT_INVALID:#010x} drop",
-]
-TCP_ESTABLISHED = f"meta l4proto tcp meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept"
-"""The fast path of an established TCP stream: first in a port's ingress chain, first after the
-anti-spoofing jump in its egress chain. The rules it skips only match non-IP, UDP (DHCP) and
-ICMPv6, so the verdict is the one ``STATE`` gives further down; only fewer rules are evaluated
-per packet (docs/dataplane.md, "Throughput"). Not for UDP: an established UDP flow must still
-meet the DHCP reply drop."""
 NOT_IP = "meta protocol != { ip, ip6 } accept"
 DHCP_REPLY_DROP = [
     "meta protocol ip udp sport 67 udp dport 68 drop",
