@@ -238,7 +238,8 @@ def egress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
         f"ether saddr {macs} meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type {UNSPEC_ICMPV6} accept",
     ]
     spoof = f"jump {chain_names(port.port_id)['spoof']}"
-    return [*established_from_own_lines(port), *unspec, spoof, TCP_ESTABLISHED, *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress", sets), "drop"]
+    return [*established_from_own_lines(port), *unspec, spoof, TCP_ESTABLISHED, *FROM_VM_FIXED, *STATE,
+            *rule_lines(port, "egress", sets), "drop"]  # fmt: skip
 
 
 def dhcp_reply_lines(port: BoundPort) -> list[str]:
