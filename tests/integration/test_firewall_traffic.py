@@ -7,7 +7,7 @@ Layout (all namespaces ours, ``nt-fw-<random>-*``, deleted after each test)::
     vm-b eth0 ── tapB ┐qbrB┌ qvbB ── qvoB ┘
 
 ``out`` (10.20.0.100) is an unfiltered neighbour, like a DHCP or router namespace. The host
-namespace gets the constant conntrack table once and the rendered bridge table per test.
+namespace gets both rendered tables (conntrack zones and the bridge table) per test.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from neutrino.agent.firewall import rules, sysctls
+from neutrino.agent.firewall import conntrack, rules, sysctls
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, hybrid_devices
 from neutrino.dataplane.netlink import Netlink
@@ -66,7 +66,6 @@ def _build(netlink: Netlink, lab: Lab) -> None:
     for key in sysctls.KEYS:  # a new namespace has them at 1 here; say so anyway (docs/dataplane.md)
         netlink.set_sysctl(key, 1, netns=lab.host)
     assert sysctls.problems({key: netlink.get_sysctl(key, netns=lab.host) for key in sysctls.KEYS}) == []
-    Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, rules.CT_BODY, netns=lab.host)
 
 
 def _vm_nic(netlink: Netlink, ns: str, mac: str, ip: str) -> None:
@@ -114,6 +113,8 @@ def port_b(*rules_: SecurityRule, **kw: object) -> BoundPort:
 
 
 def apply(lab: Lab, ports: Sequence[BoundPort]) -> None:
+    """Both tables as the agent writes them: the state marks need the zones (``conntrack.ZONE``)."""
+    Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, conntrack.ct_body(ports), netns=lab.host)
     Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports), netns=lab.host)
 
 
@@ -327,6 +328,7 @@ def test_remote_address_group_follows_its_addresses(lab: Lab) -> None:
 
     def with_group(*addresses: str) -> None:
         body = rules.render(ports, [RemoteGroup(group, addresses, ())])
+        Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, conntrack.ct_body(ports), netns=lab.host)
         Nftables().apply_table(rules.FAMILY, rules.TABLE, body, netns=lab.host)
 
     with_group(f"{IP_A}/32")
@@ -337,3 +339,65 @@ def test_remote_address_group_follows_its_addresses(lab: Lab) -> None:
     assert not tcp(lab.a, lab.b, IP_B, 5001, blocked=True)
     with_group()
     assert not tcp(lab.out, lab.b, IP_B, 5001, blocked=True)
+
+
+# --- a packet conntrack finds invalid ----------------------------------------------------------
+
+RAW_TCP = """
+import socket, struct, sys
+src, dst, flags = sys.argv[1], sys.argv[2], int(sys.argv[3])
+header = struct.pack("!HHIIBBHHH", 40000, 5001, 1, 0, 5 << 4, flags, 65535, 0, 0)
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(header))
+data = pseudo + header
+total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+while total >> 16:
+    total = (total & 0xFFFF) + (total >> 16)
+header = header[:16] + struct.pack("!H", ~total & 0xFFFF) + header[18:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+for _ in range(3):
+    s.sendto(header, (dst, 0))
+"""
+SNIFF_TCP = """
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("eth0", 0))
+s.settimeout(0.2)
+print("ready", flush=True)
+end, flags = time.monotonic() + float(sys.argv[1]), int(sys.argv[2])
+while time.monotonic() < end:
+    try:
+        frame = s.recv(2048)
+    except socket.timeout:
+        continue
+    ip = frame[14:]
+    tcp = ip[(ip[0] & 15) * 4:]
+    if ip[9] == 6 and tcp[2:4] == (5001).to_bytes(2, "big") and tcp[13] == flags:
+        print("seen")
+        break
+else:
+    print("none")
+"""
+
+
+def raw_tcp_arrives(lab: Lab, flags: int) -> bool:
+    """Whether a TCP segment from A to B's port 5001 with these flags reaches B's eth0."""
+    argv = programs.netns_argv([sys.executable, "-c", SNIFF_TCP, str(BLOCKED), str(flags)], lab.b)
+    sniffer = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        assert sniffer.stdout is not None and sniffer.stdout.readline().strip() == "ready"
+        programs.run([sys.executable, "-c", RAW_TCP, IP_A, IP_B, str(flags)], netns=lab.a)
+        out, _ = sniffer.communicate(timeout=BLOCKED + 5)
+        return out.strip() == "seen"
+    finally:
+        if sniffer.poll() is None:
+            sniffer.kill()
+        sniffer.wait(timeout=5)
+
+
+def test_a_packet_conntrack_finds_invalid_is_dropped_whatever_the_rules_allow(lab: Lab) -> None:
+    """SYN+FIN is no valid TCP flag combination: conntrack attaches no entry, ``ct state`` says
+    invalid, and the state marks make the port's chain drop it before its rules (which allow TCP
+    5001); a plain SYN to the same port arrives."""
+    apply(lab, [port_a(), port_b(allow("ingress", "tcp", 5001, 5001))])
+    assert raw_tcp_arrives(lab, 0x02)  # SYN
+    assert not raw_tcp_arrives(lab, 0x03)  # SYN+FIN

@@ -41,9 +41,9 @@ def test_ct_table_maps_brq_and_qbr_of_each_network_to_its_zone():
     assert f'"brq{NET_A[:11]}" : {z[NET_A]}' in body and f'"qbrp1aaaaaaaa-" : {z[NET_A]}' in body
     assert f'"brq{NET_B[:11]}" : {z[NET_B]}' in body
     assert "priority -300" in body and "ct zone set iifname map @zones" in body
-    zone_chain = body.split("chain zone {")[1].split("}")[0]
+    zone_chain = body.split("chain zone {")[1].split("\n\t}")[0]
     assert zone_chain.index(rules.TUNNEL_IN) < zone_chain.index("ct zone set")  # NOTRACK before a zone
-    assert "ct state established,related" in body  # the state marks stay
+    assert "chain state_mark {" in body  # the state marks stay
 
 
 def test_a_removed_rule_deletes_what_it_matched_in_the_ports_zone():
@@ -79,10 +79,20 @@ def test_bridges_without_a_filtered_port_are_left_untracked():
 
 def test_untracked_bridges_are_notrack_before_the_zone():
     open_port = dataclasses.replace(port("p2bbbbbbbb-2", NET_B), port_security_enabled=False)
-    body = conntrack.ct_body([open_port])
+    body = conntrack.ct_body([open_port, port("p1aaaaaaaa-1", NET_A)])
     untracked = body.split("set untracked {")[1].split("}")[0]
     assert f'"brq{NET_B[:11]}"' in untracked and '"qbrp2bbbbbbbb-"' in untracked
-    zone_chain = body.split("chain zone {")[1].split("}")[0]
+    zone_chain = body.split("chain zone {")[1].split("\n\t}")[0]
     # a tracked bridge's packet takes one lookup (the zone, then accept); only a miss reaches the set
     assert zone_chain.index(rules.TUNNEL_IN) < zone_chain.index(conntrack.ZONE) < zone_chain.index(conntrack.UNTRACKED)
-    assert "set untracked {\n\t\ttype ifname\n\t}" in conntrack.ct_body([])  # an empty set is still declared
+    assert "set untracked {\n\t\ttype ifname\n\t}" in conntrack.ct_body([port("p1aaaaaaaa-1", NET_A)])  # declared empty
+
+
+def test_a_host_without_filtered_ports_registers_no_hook():
+    """A network node's ports (DHCP, router) are trusted: both tables are empty, so its bridged
+    packets meet no base chain and no conntrack pass of ours."""
+    trusted = dataclasses.replace(port("p2bbbbbbbb-2", NET_B), device_owner="network:dhcp")
+    open_port = dataclasses.replace(port("p3cccccccc-3", NET_A), port_security_enabled=False)
+    assert conntrack.ct_body([trusted, open_port]) == "" and rules.render([trusted, open_port]) == ""
+    assert conntrack.ct_body([]) == "" and rules.render([]) == ""
+    assert "hook" in conntrack.ct_body([port("p1aaaaaaaa-1", NET_A)])

@@ -66,18 +66,15 @@ GOLDEN_DEFAULT = """\
 			"tapa1b2c3d4-00" : jump oa1b2c3d4-0
 		}
 	}
-	chain prerouting {
-		type filter hook prerouting priority -300; policy accept;
-		meta mark set meta mark and 0xfcffffff
-	}
 	chain forward {
-		type filter hook forward priority -200; policy accept;
+		type filter hook forward priority 100; policy accept;
 		ether type vlan accept
 		oifname vmap @to_vm
 		iifname vmap @from_vm
 	}
 	chain input {
 		type filter hook input priority -200; policy accept;
+		meta mark set meta mark and 0xfcffffff
 		iifname vmap @from_vm
 	}
 	chain ia1b2c3d4-0 {
@@ -97,6 +94,7 @@ GOLDEN_DEFAULT = """\
 	}
 	chain oa1b2c3d4-0 {
 		comment "port a1b2c3d4-0000-4000-8000-00000000000a: from the VM"
+		meta l4proto tcp meta mark and 0x03000000 == 0x01000000 ether saddr fa:16:3e:00:00:0a ip saddr 10.0.0.10 accept
 		ether saddr fa:16:3e:00:00:0a meta protocol ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept
 		ether saddr fa:16:3e:00:00:0a meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type { mld-listener-report, nd-neighbor-solicit, mld2-listener-report } accept
 		jump sa1b2c3d4-0
@@ -186,7 +184,9 @@ def test_remote_group_without_members_matches_nothing_and_duplicates_render_once
 
 
 def test_port_security_off_is_accepted_both_ways_without_chains() -> None:
-    body = rules.render([port(rule("ingress"), security=False)])
+    assert rules.render([port(rule("ingress"), security=False)]) == ""  # alone on its host: no table at all
+    other = port(rule("ingress"), pid="b1b2c3d4-0000-4000-8000-00000000000b", mac="fa:16:3e:00:00:0b", ips=("10.0.0.11",))
+    body = rules.render([port(rule("ingress"), security=False), other])
     assert body.count('"tapa1b2c3d4-00" : accept') == 2
     assert "chain ia1b2c3d4-0" not in body and "chain sa1b2c3d4-0" not in body
     assert rules.describe([port(security=False)]) == ["tapa1b2c3d4-00 a1b2c3d4-0000-4000-8000-00000000000a: not filtered (port security off)"]
@@ -196,7 +196,8 @@ def test_no_groups_leaves_anti_spoofing_and_dhcp_and_drops_the_rest() -> None:
     body = rules.render([port(groups=())])
     ingress, egress = chain(body, "ia1b2c3d4-0"), chain(body, "oa1b2c3d4-0")
     assert ingress == [rules.TCP_ESTABLISHED, rules.NOT_IP, *rules.dhcp_reply_lines(port()), *rules.TO_VM_FIXED, *rules.STATE, "drop"]
-    assert egress[2:] == ["jump sa1b2c3d4-0", rules.TCP_ESTABLISHED, *rules.FROM_VM_FIXED, *rules.STATE, "drop"]
+    assert egress[0] == rules.established_from_own_lines(port())[0]
+    assert egress[3:] == ["jump sa1b2c3d4-0", rules.TCP_ESTABLISHED, *rules.FROM_VM_FIXED, *rules.STATE, "drop"]
 
 
 def test_allowed_address_pairs_ip_and_cidr_with_their_macs() -> None:
@@ -211,7 +212,10 @@ def test_allowed_address_pairs_ip_and_cidr_with_their_macs() -> None:
         "ether saddr fa:16:3e:00:00:99 meta protocol ip6 ip6 saddr { 2001:db8::99, fe80::f816:3eff:fe00:99 } return",
         "drop",
     ]
-    assert chain(body, "oa1b2c3d4-0")[0].startswith(f"ether saddr {{ {MAC}, fa:16:3e:00:00:99 }} meta protocol ip ip saddr 0.0.0.0 ")
+    egress = chain(body, "oa1b2c3d4-0")
+    assert egress[:2] == [f"{rules.TCP_ESTABLISHED[:-7]} ether saddr {MAC} ip saddr 10.0.0.10 accept",
+                          f"{rules.TCP_ESTABLISHED[:-7]} ether saddr {MAC} ip6 saddr 2001:db8::10 accept"]  # fmt: skip
+    assert egress[2].startswith(f"ether saddr {{ {MAC}, fa:16:3e:00:00:99 }} meta protocol ip ip saddr 0.0.0.0 ")
 
 
 def test_pair_any_address_and_port_without_fixed_ips() -> None:
@@ -281,8 +285,16 @@ def test_dhcp_servers_change_only_the_ports_of_their_network() -> None:
 
 def test_link_local_and_ct_table() -> None:
     assert rules.link_local("fa:16:3e:00:00:11") == "fe80::f816:3eff:fe00:11"
-    assert 'iifname "qbr*" jump state_mark' in rules.CT_BODY and 'iifname "brq*" jump state_mark' in rules.CT_BODY
-    assert "ct state established,related meta mark set meta mark or 0x01000000" in rules.CT_BODY
+    state = rules.CT_BODY.split("chain state {")[1].split("\n\t}")[0]
+    assert "hook forward priority -150" in state
+    assert state.index('iifname "brq*" goto state_mark') < state.index('iifname "qbr*" goto state_mark')  # brq first
+    # every state sets both bits: invalid too (it has no conntrack entry, so it is selected by name)
+    marks = rules.CT_BODY.split("chain state_mark {")[1].split("\n\t}")[0].strip().splitlines()
+    assert [line.strip() for line in marks] == [
+        "ct state established,related meta mark set meta mark and 0xfcffffff or 0x01000000 accept",
+        "ct state invalid meta mark set meta mark and 0xfcffffff or 0x02000000 accept",
+        "meta mark set meta mark and 0xfcffffff",
+    ]
     assert rules.script([]).count("delete table") == 2
 
 

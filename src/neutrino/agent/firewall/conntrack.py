@@ -87,7 +87,12 @@ def _elements(items: list[str]) -> list[str]:
 
 
 def ct_body(ports: Sequence[BoundPort]) -> str:
-    """The CT table: the untracked set, the zone map and chain, then the constant state-mark chain."""
+    """The CT table: the untracked set, the zone map and chain, then the constant state-mark
+    chain. Empty when no port of the host is filtered (a network node's DHCP and router ports):
+    nothing reads a state there, so no hook is registered and its bridged packets meet no base
+    chain (docs/dataplane.md, "Fewer base chains")."""
+    if not any(rules.filtered(p) for p in ports):
+        return ""
     devices = zone_devices(ports)
     lines = ["\tset untracked {", "\t\ttype ifname", *_elements([f'"{dev}"' for dev in untracked_devices(ports)]), "\t}"]
     lines += ["\tmap zones {", "\t\ttypeof iifname : ct zone"]

@@ -5,11 +5,16 @@ bridge port a frame enters or leaves (``iifname``/``oifname`` are tap/qvb there,
 hooks reached through br_netfilter only see the qbr), and only the bridge family can filter ARP
 in transit. But ``ct`` is refused in the bridge family here ("Protocol error": no
 nf_conntrack_bridge). So connection tracking comes from br_netfilter: with
-``bridge-nf-call-ip(6)tables=1`` bridged IP runs through the inet prerouting hook, where the
-constant table ``CT_TABLE`` (family ``CT_FAMILY``, body ``CT_BODY``) writes the conntrack
-state into two bits of the packet mark; the bridge table reads them. Everything that depends on
-ports lives in the one bridge table, replaced atomically. Without br_netfilter every packet
-looks new and replies are dropped: the firewall fails closed (see ``sysctls``).
+``bridge-nf-call-ip(6)tables=1`` bridged IP runs through the inet hooks (conntrack at
+prerouting, in the bridge's zone), and in the inet forward hook the table ``CT_TABLE`` (family
+``CT_FAMILY``, body ``CT_BODY``) writes the conntrack state into two bits of the packet mark;
+the bridge table's forward chain, at a priority after br_netfilter's, reads them. Everything
+that depends on ports lives in the one bridge table, replaced atomically. Without br_netfilter
+every packet looks new and replies are dropped: the firewall fails closed (see ``sysctls``).
+Frames a port sends to the host itself (the bridge ``input`` hook, before any inet hook) are
+judged without state: only the port's rules and anti-spoofing apply (the host opens no
+connection to an instance through these bridges). A host without a filtered port gets empty
+tables: no base chain at all in its packets' way (docs/dataplane.md, "Fewer base chains").
 
 Semantics follow Neutron's hybrid iptables driver: per port a chain ``i<id10>`` (frames leaving
 the qbr through the tap, to the VM), ``o<id10>`` (frames entering from the tap) and ``s<id10>``
@@ -30,61 +35,21 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from neutrino.agent.firewall import merge as address_merge
-from neutrino.dataplane.naming import QBR, TAP, hybrid_devices
+from neutrino.agent.firewall.state_marks import (  # noqa: F401 (the CT table's names, used here and re-exported)
+    BRIDGE_FORWARD_PRIORITY, CT_BODY, CT_BRIDGES, CT_ESTABLISHED, CT_FAMILY, CT_INVALID, CT_MASK, CT_TABLE, KEEP,
+    STATE, TCP_ESTABLISHED, TUNNEL_IN, TUNNEL_UDP_PORT,
+)  # fmt: skip
+from neutrino.dataplane.naming import TAP, hybrid_devices
 from neutrino.dataplane.nftables import replace_script
 from neutrino.contract.desired import BoundPort, RemoteGroup, SecurityRule
 from neutrino.contract import protocols
 
 FAMILY = "bridge"
 TABLE = "neutrino-fw"
-CT_FAMILY = "inet"
-CT_TABLE = "neutrino-fw-ct"
-
-CT_MASK = 0x0300_0000
-CT_ESTABLISHED = 0x0100_0000  # conntrack says established or related
-CT_INVALID = 0x0200_0000
-KEEP = 0xFFFF_FFFF & ~CT_MASK
 TRUSTED_OWNER_PREFIX = "network:"
 CHAIN_ID_CHARS = 10  # as Neutron: i/o/s + the first 10 characters of the port id
 _CHAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{%d}" % (CHAIN_ID_CHARS - 1))
 
-CT_BRIDGES = (QBR, "brq")
-"""Bridges whose IP traffic is tracked: the hybrid plug's per-port qbr, the Linux bridge agent's per-network brq."""
-TUNNEL_UDP_PORT = 4789
-"""The VXLAN underlay's UDP port: the host's own tunnel packets are not tracked (``CT_BODY``)."""
-# Per packet and per bridge hop, one interface-name test per bridge kind, then the state marks
-# in their own chain; the host's VXLAN underlay (outer UDP 4789 not entering a tracked bridge,
-# and every locally sent one) is NOTRACK: its entries served nothing and cost two conntrack
-# passes per tunnelled packet on each host (docs/dataplane.md, "Throughput").
-CT_BODY = "\n".join(
-    ["\tchain prerouting {", "\t\ttype filter hook prerouting priority -150; policy accept;"]
-    + [f'\t\tiifname "{prefix}*" jump state_mark' for prefix in CT_BRIDGES]
-    + ["\t}", "\tchain state_mark {",
-       f"\t\tmeta mark set meta mark and {KEEP:#010x}",
-       f"\t\tct state established,related meta mark set meta mark or {CT_ESTABLISHED:#010x}",
-       f"\t\tct state invalid meta mark set meta mark or {CT_INVALID:#010x}",
-       "\t}",
-       "\tchain tunnel_out {",
-       "\t\ttype filter hook output priority -300; policy accept;",
-       f"\t\tudp dport {TUNNEL_UDP_PORT} notrack",
-       "\t}"]
-)  # fmt: skip
-TUNNEL_IN = f"udp dport {TUNNEL_UDP_PORT} " + " ".join(f'iifname != "{prefix}*"' for prefix in CT_BRIDGES) + " notrack accept"
-"""The raw-priority rule (in ``conntrack.ct_body``'s zone chain) that leaves the arriving
-underlay untracked (``accept`` ends that chain: no zone lookup for it); a tenant's own VXLAN
-inside a bridge stays tracked like any UDP."""
-"""Runs after conntrack (-200) for IP bridged through a qbr; constant, so apply it once."""
-
-STATE = [
-    f"meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept",
-    f"meta mark and {CT_MASK:#010x} == {CT_INVALID:#010x} drop",
-]
-TCP_ESTABLISHED = f"meta l4proto tcp meta mark and {CT_MASK:#010x} == {CT_ESTABLISHED:#010x} accept"
-"""The fast path of an established TCP stream: first in a port's ingress chain, first after the
-anti-spoofing jump in its egress chain. The rules it skips only match non-IP, UDP (DHCP) and
-ICMPv6, so the verdict is the one ``STATE`` gives further down; only fewer rules are evaluated
-per packet (docs/dataplane.md, "Throughput"). Not for UDP: an established UDP flow must still
-meet the DHCP reply drop."""
 NOT_IP = "meta protocol != { ip, ip6 } accept"
 DHCP_REPLY_DROP = [
     "meta protocol ip udp sport 67 udp dport 68 drop",
@@ -251,6 +216,21 @@ def spoof_lines(port: BoundPort) -> list[str]:
     return [*out, "drop"]
 
 
+def established_from_own_lines(port: BoundPort) -> list[str]:
+    """The egress chain's first rules: an established TCP packet from the port's own MAC and one
+    of its fixed IPs is accepted at once. Such a packet would pass the DHCP lines (not from
+    0.0.0.0 or ::) and the anti-spoofing chain (its own pair) and then meet ``TCP_ESTABLISHED``:
+    same verdict, one rule instead of five and a jump (docs/dataplane.md, "Fewer base chains").
+    Allowed address pairs take the longer way."""
+    own = port.mac_address.lower()
+    out = []
+    for fam, ips in (("ip", [f.ip_address for f in port.fixed_ips if ":" not in f.ip_address]),
+                     ("ip6", [f.ip_address for f in port.fixed_ips if ":" in f.ip_address])):  # fmt: skip
+        if ips:
+            out.append(f"{TCP_ESTABLISHED.removesuffix(' accept')} ether saddr {own} {fam} saddr {nft_set(ips)} accept")
+    return out
+
+
 def egress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
     macs = nft_set(port_macs(port))
     unspec = [
@@ -258,7 +238,8 @@ def egress_lines(port: BoundPort, sets: Sets | None = None) -> list[str]:
         f"ether saddr {macs} meta protocol ip6 ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type {UNSPEC_ICMPV6} accept",
     ]
     spoof = f"jump {chain_names(port.port_id)['spoof']}"
-    return [*unspec, spoof, TCP_ESTABLISHED, *FROM_VM_FIXED, *STATE, *rule_lines(port, "egress", sets), "drop"]
+    return [*established_from_own_lines(port), *unspec, spoof, TCP_ESTABLISHED, *FROM_VM_FIXED, *STATE,
+            *rule_lines(port, "egress", sets), "drop"]  # fmt: skip
 
 
 def dhcp_reply_lines(port: BoundPort) -> list[str]:
@@ -313,7 +294,10 @@ def filtered(port: BoundPort) -> bool:
 
 def render(ports: Sequence[BoundPort], remote_groups: Iterable[RemoteGroup] = ()) -> str:
     """The body of table ``FAMILY TABLE`` for these ports (``Nftables.apply_table``); rules
-    with a remote group match the named set of its members from ``remote_groups``."""
+    with a remote group match the named set of its members from ``remote_groups``. Empty when
+    no port is filtered: every port would be accepted, so no base chain is needed."""
+    if not any(filtered(p) for p in ports):
+        return ""
     sets, set_lines = remote_sets(remote_groups)
     return with_sets(set_lines, port_text(ports, sets))
 
@@ -343,18 +327,15 @@ def port_text(ports: Sequence[BoundPort], sets: Sets) -> str:
         to_vm[tap], from_vm[tap] = f"jump {names['ingress']}", f"jump {names['egress']}"
         chains += _port_chains(port, frozenset(sets.items()))
     base = [
-        "\tchain prerouting {",
-        "\t\ttype filter hook prerouting priority -300; policy accept;",
-        f"\t\tmeta mark set meta mark and {KEEP:#010x}",
-        "\t}",
         "\tchain forward {",
-        "\t\ttype filter hook forward priority -200; policy accept;",
+        f"\t\ttype filter hook forward priority {BRIDGE_FORWARD_PRIORITY}; policy accept;",
         "\t\tether type vlan accept",
         "\t\toifname vmap @to_vm",
         "\t\tiifname vmap @from_vm",
         "\t}",
         "\tchain input {",
         "\t\ttype filter hook input priority -200; policy accept;",
+        f"\t\tmeta mark set meta mark and {KEEP:#010x}",
         "\t\tiifname vmap @from_vm",
         "\t}",
     ]

@@ -2,7 +2,7 @@
 (docs/dataplane.md, "br_netfilter and the hybrid firewall").
 
 The table's connection tracking comes from br_netfilter: bridged IPv4/IPv6 only reaches the
-inet prerouting hook (conntrack, and ``rules.CT_BODY``) when ``bridge-nf-call-iptables`` /
+inet hooks (conntrack, and ``rules.CT_BODY``'s state marks) when ``bridge-nf-call-iptables`` /
 ``bridge-nf-call-ip6tables`` are 1 *in the namespace that holds the qbr bridges* (they are per
 namespace). When they are 0 nothing is bypassed (the bridge table still filters) but every
 packet looks new, so replies to allowed traffic are dropped. Read ``KEYS`` in that namespace
