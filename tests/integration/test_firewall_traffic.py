@@ -16,6 +16,7 @@ import contextlib
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -238,8 +239,9 @@ def test_established_connection_survives_reapply(lab: Lab) -> None:
 def test_a_removed_remote_group_members_conntrack_entry_is_deleted(lab: Lab) -> None:
     """A's address leaves the group B's rule admits: the table alone leaves A's entry (and the
     connection) alive; the filters ``members.py`` picks, run for real, delete that entry in B's
-    zone. (Whether the next packet is then refused is the lab's check: in this topology a
-    mid-stream packet is picked up again, even after ``conntrack -F``.)"""
+    zone, and A's next packet is refused. The pause lets the last exchange's delayed ACKs pass
+    first: a packet B sends after the deletion is allowed by B's egress and picked up mid-stream
+    (``nf_conntrack_tcp_loose``), and A's packets then match that new entry as replies."""
     from neutrino.agent.firewall import members
     from neutrino.contract.desired import RemoteGroup
     from neutrino.dataplane.conntrack import Conntrack
@@ -259,11 +261,13 @@ def test_a_removed_remote_group_members_conntrack_entry_is_deleted(lab: Lab) -> 
         assert say("one") == "echo one"
         Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports, after), netns=lab.host)
         assert say("two") == "echo two"  # conntrack still holds it
+        time.sleep(0.5)
         assert len(entries_from_a()) == 1
         filters = members.removed_member_filters(ports, members.removed_members(before, after), after)
         assert filters == [["-w", str(zone), "-f", "ipv4", "-d", IP_B, "-s", IP_A, "-p", "tcp", "--dport", "5001"]]
         Conntrack().delete(filters, netns=lab.host)
         assert entries_from_a() == []
+        assert say("three").startswith("error")
 
 
 def test_icmp_by_rule(lab: Lab) -> None:
