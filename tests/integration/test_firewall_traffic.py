@@ -447,3 +447,28 @@ def test_a_packet_conntrack_finds_invalid_is_dropped_whatever_the_rules_allow(la
     apply(lab, [port_a(), port_b(allow("ingress", "tcp", 5001, 5001))])
     assert raw_tcp_arrives(lab, 0x02)  # SYN
     assert not raw_tcp_arrives(lab, 0x03)  # SYN+FIN
+
+
+def test_a_removed_prefix_member_deletes_by_mask_and_keeps_other_addresses() -> None:
+    """An address group's lost CIDR: the masked filter deletes the entries from inside it and
+    leaves the others (entries written with ``conntrack -I``, no traffic)."""
+    from neutrino.agent.firewall import members
+    from neutrino.contract.desired import RemoteGroup
+    from neutrino.dataplane.conntrack import Conntrack
+
+    ns = f"nt-fw-{secrets.token_hex(3)}-ct"
+    ag = "d9d0e1f2-0000-4000-8000-0000000000d9"
+    ports = [port_b(SecurityRule("sg", "ingress", "IPv4", "udp", 53, 53, (), None, ag))]
+    zone = str(conntrack.zones(["net"])["net"])
+    with Netlink() as netlink:
+        netlink.add_netns(ns, may_exist=False)
+        try:
+            for src in ("10.9.1.1", "10.7.1.1"):
+                programs.run(["conntrack", "-I", "-w", zone, "-s", src, "-d", IP_B, "-p", "udp", "--sport", "1000",
+                              "--dport", "53", "-t", "30"], netns=ns)  # fmt: skip
+            before, after = (RemoteGroup(ag, ("10.9.0.0/16", "10.7.0.0/16"), ()),), (RemoteGroup(ag, ("10.7.0.0/16",), ()),)
+            Conntrack().delete(members.removed_member_filters(ports, members.removed_members(before, after), after), netns=ns)
+            listed = programs.run(["conntrack", "-L"], netns=ns, check=False).stdout
+            assert "src=10.7.1.1 " in listed and "src=10.9.1.1 " not in listed
+        finally:
+            netlink.del_netns(ns)

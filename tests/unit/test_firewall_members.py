@@ -92,3 +92,13 @@ def test_the_applier_flushes_a_removed_member_and_not_an_added_one() -> None:
     assert fw(ports, ()) is True  # the last member's port deleted: the group is gone
     assert ct.deleted[-1] == (None, ("-w", ZONE, "-f", "ipv4", "-d", IP, "-s", "10.0.0.6", "-p", "tcp", "--dport", "22"))
     assert len(ct.deleted) == 2
+
+
+def test_an_address_group_losing_a_cidr_flushes_by_prefix() -> None:
+    from neutrino.contract.desired import SecurityRule
+
+    by_address_group = SecurityRule("sg-1", "ingress", "IPv4", "udp", 53, 53, (), None, "ag")
+    removed = members.removed_members((RemoteGroup("ag", ("10.9.0.0/16", "10.8.0.0/16"), ()),),
+                                      (RemoteGroup("ag", ("10.8.0.0/16",), ()),))  # fmt: skip
+    assert members.removed_member_filters([port(by_address_group)], removed, ()) == [
+        ["-w", ZONE, "-f", "ipv4", "-d", IP, "-s", "10.9.0.0", "--mask-src", "255.255.0.0", "-p", "udp", "--dport", "53"]]

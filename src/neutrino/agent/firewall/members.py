@@ -15,6 +15,8 @@ a port's other rule still allows for the same traffic (same direction and ethert
 and port range covering the rule's, a remote that is any, a prefix holding it, or a group still
 holding it) is left alone for that rule. A removed address still inside another of the group's
 prefixes (an address pair's CIDR) was not removed from what the set matches and flushes nothing.
+An address group (listed as a ``RemoteGroup`` too) that loses a CIDR flushes the same way, by
+prefix (``--mask-src``/``--mask-dst``).
 
 Pure: remote groups and ports in, ``conntrack -D`` argument lists out.
 """
