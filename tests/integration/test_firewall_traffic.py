@@ -12,10 +12,12 @@ namespace gets both rendered tables (conntrack zones and the bridge table) per t
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import pytest
@@ -181,22 +183,25 @@ def test_port_rules_open_and_close(lab: Lab) -> None:
     assert not tcp(lab.a, lab.b, IP_B, 5002, blocked=True)
 
 
-def test_established_connection_survives_reapply(lab: Lab) -> None:
-    server_code = (
-        "import socket\ns = socket.create_server(('0.0.0.0', 5001))\nprint('ready', flush=True)\n"
-        "c, _ = s.accept()\nwhile data := c.recv(100):\n    c.sendall(b'echo ' + data)\n"
-    )
-    client_code = (
-        f"import socket, sys\nc = socket.create_connection(('{IP_B}', 5001), timeout=3)\n"
-        "for line in sys.stdin:\n    c.sendall(line.encode())\n"
-        "    try:\n        print(c.recv(100).decode().strip(), flush=True)\n"
-        "    except OSError as exc:\n        print(f'error {exc}', flush=True)\n"
-    )
-    rule_5001 = allow("ingress", "tcp", 5001, 5001)
-    apply(lab, [port_a(), port_b(rule_5001)])
-    server = subprocess.Popen(programs.netns_argv([sys.executable, "-c", server_code], lab.b), stdout=subprocess.PIPE, text=True)
+ECHO_SERVER = (
+    "import socket\ns = socket.create_server(('0.0.0.0', 5001))\nprint('ready', flush=True)\n"
+    "c, _ = s.accept()\nwhile data := c.recv(100):\n    c.sendall(b'echo ' + data)\n"
+)
+ECHO_CLIENT = (
+    f"import socket, sys\nc = socket.create_connection(('{IP_B}', 5001), timeout=3)\n"
+    "for line in sys.stdin:\n    c.sendall(line.encode())\n"
+    "    try:\n        print(c.recv(100).decode().strip(), flush=True)\n"
+    "    except OSError as exc:\n        print(f'error {exc}', flush=True)\n"
+)
+
+
+@contextlib.contextmanager
+def echo_session(lab: Lab) -> Iterator[Callable[[str], str]]:
+    """One TCP connection from A to B's port 5001 (an echo server in B): ``say(word)`` sends a
+    line on it and returns the answer, or ``error ...`` after 3 s without one."""
+    server = subprocess.Popen(programs.netns_argv([sys.executable, "-c", ECHO_SERVER], lab.b), stdout=subprocess.PIPE, text=True)
     client = subprocess.Popen(
-        programs.netns_argv([sys.executable, "-c", client_code], lab.a), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        programs.netns_argv([sys.executable, "-c", ECHO_CLIENT], lab.a), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
@@ -207,6 +212,18 @@ def test_established_connection_survives_reapply(lab: Lab) -> None:
             client.stdin.flush()  # type: ignore[union-attr]
             return client.stdout.readline().strip()  # type: ignore[union-attr]
 
+        yield say
+    finally:
+        for proc in (client, server):
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=5)
+
+
+def test_established_connection_survives_reapply(lab: Lab) -> None:
+    rule_5001 = allow("ingress", "tcp", 5001, 5001)
+    apply(lab, [port_a(), port_b(rule_5001)])
+    with echo_session(lab) as say:
         assert say("one") == "echo one"
         apply(lab, [port_a(), port_b(rule_5001)])  # the same table again: a delete and a create
         assert say("two") == "echo two"
@@ -217,11 +234,40 @@ def test_established_connection_survives_reapply(lab: Lab) -> None:
         apply(lab, [port_a(), port_b()])
         assert say("four") == "echo four"
         assert not tcp(lab.a, lab.b, IP_B, 5001, blocked=True)
-    finally:
-        for proc in (client, server):
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=5)
+
+
+def test_a_removed_remote_group_members_conntrack_entry_is_deleted(lab: Lab) -> None:
+    """A's address leaves the group B's rule admits: the table alone leaves A's entry (and the
+    connection) alive; the filters ``members.py`` picks, run for real, delete that entry in B's
+    zone, and A's next packet is refused. The pause lets the last exchange's delayed ACKs pass
+    first: a packet B sends after the deletion is allowed by B's egress and picked up mid-stream
+    (``nf_conntrack_tcp_loose``), and A's packets then match that new entry as replies."""
+    from neutrino.agent.firewall import members
+    from neutrino.contract.desired import RemoteGroup
+    from neutrino.dataplane.conntrack import Conntrack
+
+    group = "c9d0e1f2-0000-4000-8000-0000000000c9"
+    ports = [port_a(), port_b(SecurityRule("sg", "ingress", "IPv4", "tcp", 5001, 5001, (), group))]
+    before, after = (RemoteGroup(group, (IP_A, IP_OUT), ()),), (RemoteGroup(group, (IP_OUT,), ()),)
+    zone = conntrack.zones(["net"])["net"]
+
+    def entries_from_a() -> list[str]:
+        listed = programs.run(["conntrack", "-L", "-p", "tcp"], netns=lab.host, check=False).stdout
+        return [line for line in listed.splitlines() if f"src={IP_A} " in line and f"zone={zone} " in line]
+
+    Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, conntrack.ct_body(ports), netns=lab.host)
+    Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports, before), netns=lab.host)
+    with echo_session(lab) as say:
+        assert say("one") == "echo one"
+        Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports, after), netns=lab.host)
+        assert say("two") == "echo two"  # conntrack still holds it
+        time.sleep(0.5)
+        assert len(entries_from_a()) == 1
+        filters = members.removed_member_filters(ports, members.removed_members(before, after), after)
+        assert filters == [["-w", str(zone), "-f", "ipv4", "-d", IP_B, "-s", IP_A, "-p", "tcp", "--dport", "5001"]]
+        Conntrack().delete(filters, netns=lab.host)
+        assert entries_from_a() == []
+        assert say("three").startswith("error")
 
 
 def test_icmp_by_rule(lab: Lab) -> None:
@@ -401,3 +447,28 @@ def test_a_packet_conntrack_finds_invalid_is_dropped_whatever_the_rules_allow(la
     apply(lab, [port_a(), port_b(allow("ingress", "tcp", 5001, 5001))])
     assert raw_tcp_arrives(lab, 0x02)  # SYN
     assert not raw_tcp_arrives(lab, 0x03)  # SYN+FIN
+
+
+def test_a_removed_prefix_member_deletes_by_mask_and_keeps_other_addresses() -> None:
+    """An address group's lost CIDR: the masked filter deletes the entries from inside it and
+    leaves the others (entries written with ``conntrack -I``, no traffic)."""
+    from neutrino.agent.firewall import members
+    from neutrino.contract.desired import RemoteGroup
+    from neutrino.dataplane.conntrack import Conntrack
+
+    ns = f"nt-fw-{secrets.token_hex(3)}-ct"
+    ag = "d9d0e1f2-0000-4000-8000-0000000000d9"
+    ports = [port_b(SecurityRule("sg", "ingress", "IPv4", "udp", 53, 53, (), None, ag))]
+    zone = str(conntrack.zones(["net"])["net"])
+    with Netlink() as netlink:
+        netlink.add_netns(ns, may_exist=False)
+        try:
+            for src in ("10.9.1.1", "10.7.1.1"):
+                programs.run(["conntrack", "-I", "-w", zone, "-s", src, "-d", IP_B, "-p", "udp", "--sport", "1000",
+                              "--dport", "53", "-t", "30"], netns=ns)  # fmt: skip
+            before, after = (RemoteGroup(ag, ("10.9.0.0/16", "10.7.0.0/16"), ()),), (RemoteGroup(ag, ("10.7.0.0/16",), ()),)
+            Conntrack().delete(members.removed_member_filters(ports, members.removed_members(before, after), after), netns=ns)
+            listed = programs.run(["conntrack", "-L"], netns=ns, check=False).stdout
+            assert "src=10.7.1.1 " in listed and "src=10.9.1.1 " not in listed
+        finally:
+            netlink.del_netns(ns)

@@ -16,7 +16,9 @@ repair, replace the table as before.
 When a pass hands the same port objects as the last one (only remote groups' members changed:
 the merge keeps a port whose rules did not change, ``agent/desired_merge.py``), the CT table,
 the ports' part of the bridge table and the conntrack flush (no rule was removed) are the last
-pass's: only the sets are rendered again.
+pass's: only the sets are rendered again. A member a remote group lost since the last applied
+table flushes the entries the rules naming that group allowed it (``members.py``), on this path
+as on any other; groups the merge kept (the same objects) cost one comparison each.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from neutrino.agent.firewall import conntrack, rules, sysctls
+from neutrino.agent.firewall import conntrack, members, rules, sysctls
 from neutrino.contract.desired import BoundPort
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
@@ -49,6 +51,8 @@ class FirewallApplier:
         self.host, self.nft, self.netlink, self.conntracks = host, nft, netlink, conntracks
         self.last: dict[str, str] = {}
         self.previous: list[BoundPort] = []
+        self.previous_groups: tuple[Any, ...] = ()
+        """The remote groups of the last applied bridge table: a member gone since flushes."""
         self._fresh = True
         """Nothing applied yet by this applier: the tables in place may be trusted by their marker."""
         self._texts: tuple[list[BoundPort], dict[tuple[str, int], str], str, str] | None = None
@@ -115,14 +119,17 @@ class FirewallApplier:
             self.nft.apply_tables(changed, netns=netns)
         self.last["ct"] = ct
         if (rules.FAMILY, rules.TABLE) not in changed:
-            self.previous = ports
+            self.previous, self.previous_groups = ports, tuple(remote_groups)
             return False
         self.last["body"] = body
         # the same port objects as the last applied: no rule was removed, nothing to flush
         flush = [] if _same_objects(self.previous, ports) else conntrack.removed_rule_filters(self.previous, ports)
+        # the same group objects: no member was removed, nothing to flush either
+        removed = members.removed_members(self.previous_groups, remote_groups) if self.previous_groups else {}
+        flush += [argv for argv in members.removed_member_filters(ports, removed, remote_groups) if argv not in flush]
         if flush and self.conntracks is not None:
             self.conntracks.delete(flush, netns=netns)
-        self.previous = ports
+        self.previous, self.previous_groups = ports, tuple(remote_groups)
         return True
 
 

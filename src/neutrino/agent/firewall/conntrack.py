@@ -15,7 +15,7 @@ all: nothing reads its state (``untracked_devices``).
 Removal. When a port's rules lose one, its established connections would go on through the
 ``ct state established`` accept; as Neutron does, the entries that rule matched are deleted
 (``conntrack -D`` in the port's zone, by address, protocol and port), so the next packet is
-judged by the remaining rules.
+judged by the remaining rules. A remote group's lost member does the same (``members.py``).
 """
 
 from __future__ import annotations
