@@ -30,7 +30,7 @@ holds them all (``--ports 1000 --one-compute``: the target's 1000 ports on one h
 ``--profile FILE`` writes cProfile data of a fresh agent's first pass (FILE) and of the pass
 after the vswitchd restart (FILE.vswitchd).
 
-Targets (issues 5 and 12): p50 < 100 ms for one port, 1000 ports converged < 10 s, resync
+Targets (issues 5 and 12): p50 < 100 ms for one port (API create+bind, until ACTIVE, TCP: the plug, which stands for Nova, left out), 1000 ports converged < 10 s, resync
 < 2 s with nothing written and nothing lost, vswitchd restart < 1 s to traffic.
 For scale: Neutron's OVS agent polls every 2 s; OVN took 4-5 s to bind two ports at 1,000
 hypervisors. Usage: ``./dev bench converge [--json] [--ports 1000] [--phases 34]`` as root.
@@ -162,9 +162,10 @@ def single_ports(cl: Any, n: int) -> dict[str, Any]:
         t3 = time.monotonic()
         tcp_ok(vm.netns, other.ip.split("/")[0], 7000, t3 + 20)
         t4 = time.monotonic()
-        rows.append({"api": t1 - t0, "plug": t2 - t1, "active": t3 - t2, "tcp": t4 - t3, "total": t4 - t0})
+        rows.append({"api": t1 - t0, "plug": t2 - t1, "active": t3 - t2, "tcp": t4 - t3, "total": t4 - t0,
+                     "without_plug": (t4 - t0) - (t2 - t1)})
     out = {k: {"p50_ms": round(pct([r[k] for r in rows], 0.5) * 1000, 1), "p99_ms": round(pct([r[k] for r in rows], 0.99) * 1000, 1)}
-           for k in ("api", "plug", "active", "tcp", "total")}  # fmt: skip
+           for k in ("api", "plug", "active", "tcp", "total", "without_plug")}  # fmt: skip
     out["ports"] = n
     return out
 
@@ -436,7 +437,7 @@ def main() -> int:
     s = results.get("single")
     if s:
         print(f"single port, n={s['ports']} (ms)      p50     p99")
-        for k in ("api", "plug", "active", "tcp", "total"):
+        for k in ("api", "plug", "active", "tcp", "total", "without_plug"):
             print(f"  {k:<28}{s[k]['p50_ms']:>7}{s[k]['p99_ms']:>8}")
     for r in results.get("scale", []):
         print(f"{r['ports']:>5} ports on {r['hosts']} compute(s): API {r['api_s']} s, plug {r['plug_s']} s, until all ACTIVE {r['until_active_s']} s, total {r['total_s']} s")
@@ -456,7 +457,8 @@ def main() -> int:
               f"(br-int answered ovs-ofctl after {v['bridge_reachable_s']} s, the agent's watch after {v['agent_noticed_s']} s)")  # fmt: skip
     targets = []
     if s:
-        targets.append(f"p50 < 100 ms ({'met' if s['total']['p50_ms'] < 100 else 'not met'})")
+        # the issue's target leaves out the plug, which stands for Nova's work (docs/architecture.md)
+        targets.append(f"p50 < 100 ms without the plug ({'met' if s['without_plug']['p50_ms'] < 100 else 'not met'})")
     big = [r for r in results.get("scale", []) if r["ports"] >= 1000]
     if big and "2" in args.phases:
         targets.append(f"1000 ports < 10 s ({'met' if big[0]['total_s'] < 10 else 'not met'})")
