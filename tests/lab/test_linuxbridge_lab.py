@@ -8,6 +8,8 @@ docs/dataplane.md, "The linuxbridge mechanism": what each check relies on.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -233,37 +235,39 @@ def test_a_steady_pass_starts_no_program(cl, nets):
 
 
 def test_a_rule_removed_cuts_an_established_connection(cl, nets):
-    import threading
-
     web = cl.api.request("POST", "security-groups", {"security_group": {"name": "lb-web"}})["security_group"]
     rule = cl.api.request("POST", "security-group-rules", {"security_group_rule": {
         "security_group_id": web["id"], "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
         "port_range_min": 7100, "port_range_max": 7100, "remote_ip_prefix": "0.0.0.0/0"}})["security_group_rule"]  # fmt: skip
     srv = cl.vm("cs", nets["vx"]["id"], "compute1", security_groups=(web["id"],))
     cli = cl.vm("cc", nets["vx"]["id"], "compute2")
-    _until(lambda: _tcp(cli, srv, port=7100))
-    result: list[probes.Check] = []
-    t = threading.Thread(target=lambda: result.append(probes.transfer(cli.netns, srv.netns, ip_of(srv), port=7100,
-                                                                      duration=8.0, timeout=4)))  # fmt: skip
-    t.start()
+    _cut_while_streaming(cli, srv, 7100, lambda: cl.api.request("DELETE", f"security-group-rules/{rule['id']}"))
+
+
+def _cut_while_streaming(cli: Any, srv: Any, port: int, cut: Callable[[], Any]) -> None:
+    """A TCP stream from ``cli`` to ``srv``'s ``port`` is established, then ``cut()`` runs: the
+    stream must break, and a new connection be refused."""
+    import threading
+
     from tests.lab.cloud_support import wait_established
 
-    wait_established(cli.netns, ip_of(srv), 7100)
+    _until(lambda: _tcp(cli, srv, port=port))
+    result: list[probes.Check] = []
+    t = threading.Thread(target=lambda: result.append(probes.transfer(cli.netns, srv.netns, ip_of(srv), port=port,
+                                                                      duration=8.0, timeout=4)))  # fmt: skip
+    t.start()
+    wait_established(cli.netns, ip_of(srv), port)
     time.sleep(0.5)
-    cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
+    cut()
     t.join(timeout=30)
     assert result and not result[0].ok, result
-    assert not _tcp(cli, srv, port=7100).ok
+    assert not _tcp(cli, srv, port=port).ok
 
 
 def test_a_member_leaving_a_remote_group_loses_its_established_connection(cl, nets):
     """The server admits TCP 7102 from the members of a remote group; its client leaves that
     group (its port's groups changed): the server's host deletes the client's conntrack entries
     (agent/firewall/members.py), so the open connection is cut, as a removed rule's would be."""
-    import threading
-
-    from tests.lab.cloud_support import wait_established
-
     peers = cl.api.request("POST", "security-groups", {"security_group": {"name": "lb-peers"}})["security_group"]
     web = cl.api.request("POST", "security-groups", {"security_group": {"name": "lb-web-peers"}})["security_group"]
     cl.api.request("POST", "security-group-rules", {"security_group_rule": {
@@ -271,19 +275,10 @@ def test_a_member_leaving_a_remote_group_loses_its_established_connection(cl, ne
         "port_range_min": 7102, "port_range_max": 7102, "remote_group_id": peers["id"]}})  # fmt: skip
     srv = cl.vm("cms", nets["vx"]["id"], "compute1", security_groups=(web["id"],))
     cli = cl.vm("cmc", nets["vx"]["id"], "compute2", security_groups=(peers["id"],))
-    _until(lambda: _tcp(cli, srv, port=7102))
-    result: list[probes.Check] = []
-    t = threading.Thread(target=lambda: result.append(probes.transfer(cli.netns, srv.netns, ip_of(srv), port=7102,
-                                                                      duration=8.0, timeout=4)))  # fmt: skip
-    t.start()
-    wait_established(cli.netns, ip_of(srv), 7102)
-    time.sleep(0.5)
     query = f"security-groups?name=default&project_id={nets['vx']['project_id']}"
     default = cl.api.request("GET", query)["security_groups"][0]["id"]
-    cl.api.request("PUT", f"ports/{cli.port_id}", {"port": {"security_groups": [default]}})
-    t.join(timeout=30)
-    assert result and not result[0].ok, result
-    assert not _tcp(cli, srv, port=7102).ok
+    _cut_while_streaming(cli, srv, 7102,
+                         lambda: cl.api.request("PUT", f"ports/{cli.port_id}", {"port": {"security_groups": [default]}}))
 
 
 def test_a_rogue_dhcp_server_is_not_heard(cl, nets):

@@ -119,14 +119,18 @@ def _filters(port: BoundPort, rule: SecurityRule, zone: int) -> list[list[str]]:
         remote = rule.remote_ip_prefixes[0] if len(rule.remote_ip_prefixes) == 1 else None
         if remote and remote.endswith(("/32", "/128")):
             argv += ["-s", remote.split("/")[0]] if rule.direction == "ingress" else ["-d", remote.split("/")[0]]
-        number = protocols.number(protocols.canonical_for(rule.protocol, rule.ethertype))
-        name = CT_PROTOCOLS.get(number or 0)
-        if name:
-            argv += ["-p", name]
-            if number in (6, 17, 132) and rule.port_range_min is not None and rule.port_range_min == rule.port_range_max:
-                argv += ["--dport", str(rule.port_range_min)]
-        out.append(argv)
+        out.append(argv + protocol_filter(rule))
     return out
+
+
+def protocol_filter(rule: SecurityRule) -> list[str]:
+    """The ``conntrack -D`` arguments for a rule's protocol, and its port when it names one."""
+    number = protocols.number(protocols.canonical_for(rule.protocol, rule.ethertype))
+    name = CT_PROTOCOLS.get(number or 0)
+    if not name:
+        return []
+    single = rule.port_range_min is not None and rule.port_range_min == rule.port_range_max
+    return ["-p", name] + (["--dport", str(rule.port_range_min)] if number in (6, 17, 132) and single else [])
 
 
 def removed_rule_filters(before: Sequence[BoundPort], after: Sequence[BoundPort]) -> list[list[str]]:

@@ -27,7 +27,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 
 from neutrino.agent.firewall import rules
-from neutrino.agent.firewall.conntrack import CT_PROTOCOLS, zones
+from neutrino.agent.firewall.conntrack import protocol_filter, zones
 from neutrino.contract import protocols
 from neutrino.contract.desired import BoundPort, RemoteGroup, SecurityRule
 
@@ -117,13 +117,7 @@ def _rule_filters(port: BoundPort, rule: SecurityRule, remote: Network, zone: in
             argv += _match("-d", own) + _match("-s", remote)
         else:
             argv += _match("-s", own) + _match("-d", remote)
-        number = protocols.number(protocols.canonical_for(rule.protocol, rule.ethertype))
-        name = CT_PROTOCOLS.get(number or 0)
-        if name:
-            argv += ["-p", name]
-            if number in (6, 17, 132) and rule.port_range_min is not None and rule.port_range_min == rule.port_range_max:
-                argv += ["--dport", str(rule.port_range_min)]
-        out.append(argv)
+        out.append(argv + protocol_filter(rule))
     return out
 
 
