@@ -143,6 +143,8 @@ def test_bindings_next_providers_and_in_use(tmp_path, database_url):
             404, "FlavorNotFound",
         )  # fmt: skip
         assert api.post(path, {"nothing": {}}).status_code == 400
+        assert _err(api.post(path, {"service_profile": {"id": "not-a-uuid"}})) == (400, "HTTPBadRequest")
+        assert _err(api.post(path, {"service_profile": {}})) == (400, "HTTPBadRequest")
         assert api.get(f"{FLAVORS}/{flavor['id']}").json()["flavor"]["service_profiles"] == [profile["id"]]
         r = api.get(f"{FLAVORS}/{flavor['id']}/next_providers")
         assert r.json() == {"next_providers": [{"driver": SINGLE_NODE, "provider": "single_node"}]}

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from neutrino.api import body, respond, validators
 from neutrino.api.attributes import REQUIRED, Attr, ResourceSpec
 from neutrino.api.auth import context_for, state_of
+from neutrino.api.openapi import request_body_schema
 from neutrino.api.query import parse_list_query, select_fields
 from neutrino.api.routes.common import fields_of, in_transaction
 from neutrino.domain.services import flavors
@@ -98,25 +99,28 @@ SERVICE_PROVIDER = ResourceSpec(
     allow_bulk=False,
 )
 
+BINDING = ResourceSpec(
+    "service_profile",
+    "service_profiles",
+    "flavors/{flavor_id}/service_profiles",
+    {"id": Attr("id", post=True, default=REQUIRED, validate=validators.validate_uuid)},
+    allow_bulk=False,
+)
+"""The body of a binding: ``{"service_profile": {"id": ...}}`` (neutron-lib's sub-resource map)."""
+
 router = APIRouter(tags=["flavors"])
 _BINDINGS = "/v2.0/flavors/{flavor_id}/service_profiles"
-_BIND_BODY = {
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"service_profile": {"type": "object", "properties": {"id": {"type": "string"}}}},
-        "required": ["service_profile"],
-    }}}},
-}  # fmt: skip
 
 
-@router.post(_BINDINGS, name="create_flavor_service_profile", status_code=201, openapi_extra=_BIND_BODY)
+@router.post(_BINDINGS, name="create_flavor_service_profile", status_code=201, openapi_extra=request_body_schema(BINDING, create=True))
 async def bind_profile(request: Request, flavor_id: str) -> Response:
     """Neutron answers with the flavor's id under ``service_profile`` (its view keeps only the
     sub-resource's ``id`` of the flavor it returns); so does neutrino."""
     ctx = context_for(request)
-    parsed = body.load_json(await request.body())
+    parsed, _bulk = body.parse_create(BINDING, await request.body(), ctx)
 
     def work(session: Session) -> str:
-        return flavors.bind(session, ctx, flavor_id, parsed).id
+        return flavors.bind(session, ctx, flavor_id, parsed[0]["id"]).id
 
     return respond.json({"service_profile": {"id": await in_transaction(request, work)}}, status=201)
 

@@ -85,14 +85,9 @@ def delete(session: Session, ctx: Context, cfg: Domain, flavor_id: str, if_match
     session.flush()
 
 
-def bind(session: Session, ctx: Context, flavor_id: str, data: Any) -> Flavor:
-    """Bind a service profile (``{"service_profile": {"id": ...}}``) to the flavor."""
+def bind(session: Session, ctx: Context, flavor_id: str, profile_id: str) -> Flavor:
+    """Bind the service profile ``profile_id`` to the flavor."""
     admin_only(ctx, "create_flavor_service_profile")
-    profile_id = data.get("service_profile", {}).get("id") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or not isinstance(data.get("service_profile"), dict):
-        raise errors.HTTPBadRequest(msg="Unable to find 'service_profile' in request body")
-    if not isinstance(profile_id, str):
-        raise errors.HTTPBadRequest(msg="Failed to parse request. Required attribute 'id' not specified")
     flavor = get(session, ctx, flavor_id)
     if session.get(ServiceProfile, profile_id) is None:
         raise errors.ServiceProfileNotFound(sp_id=profile_id)
