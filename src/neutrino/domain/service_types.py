@@ -32,9 +32,6 @@ class ServiceProvider:
     driver: str
     default: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"service_type": self.service_type, "name": self.name, "driver": self.driver, "default": self.default}
-
 
 @dataclass(frozen=True)
 class ServiceCatalog:
