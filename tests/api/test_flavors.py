@@ -75,6 +75,9 @@ def test_flavor_refusals(tmp_path, database_url):
         bad_list = {"flavor": {"service_type": "QOS", "service_profiles": ["not-a-uuid"]}}
         assert _err(api.post(FLAVORS, bad_list)) == (400, "HTTPBadRequest")
         assert _err(api.post(FLAVORS, {"flavor": {"service_type": "QOS", "name": "x" * 256}}))[0] == 400
+        for name in (" lead", "trail ", "tab\tin", "nul\u0000"):  # neutron-lib's name_string
+            assert _err(api.post(FLAVORS, {"flavor": {"service_type": "QOS", "name": name}}))[0] == 400, name
+        assert _flavor(api, service_type="QOS", name="in between é")["name"] == "in between é"
         assert api.get(FLAVORS, params={"service_profiles": MISSING}).status_code == 400
 
 

@@ -6,6 +6,7 @@ profile bindings (``POST /v2.0/flavors/{id}/service_profiles``, ``DELETE .../{pr
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from fastapi import APIRouter
@@ -27,6 +28,26 @@ LONG_DESCRIPTION_SIZE = 1024
 
 def _bool_or_none(value: Any) -> Any:
     return None if value is None else validators.convert_to_boolean(value)
+
+
+def _printable(char: str, space: bool = True) -> bool:
+    """neutron-lib's printable: no control, format, private or unassigned character, no line or
+    paragraph separator, inside the basic plane; ``space``: horizontal spaces (Zs) count too."""
+    category = unicodedata.category(char)
+    if ord(char) >= 0xFFFF or category.startswith("C"):
+        return False
+    return not category.startswith("Z") or (space and category == "Zs")
+
+
+def validate_name_string(value: Any, arg: int | None = None) -> str | None:
+    """neutron-lib's ``type:name_string``: a string of printable characters that neither starts
+    nor ends with a space."""
+    reason = validators.validate_string(value, arg)
+    if reason:
+        return reason
+    if value and not (all(_printable(c) for c in value) and _printable(value[0], False) and _printable(value[-1], False)):
+        return f"'{value}' is not a valid string"
+    return None
 
 
 def validate_uuid_list(value: Any, arg: Any = None) -> str | None:
@@ -56,7 +77,7 @@ FLAVOR = ResourceSpec(
         a.name: a
         for a in (
             Attr("id", validate=validators.validate_uuid),
-            Attr("name", post=True, put=True, default="", validate=validators.validate_string, validate_arg=NAME_SIZE),
+            Attr("name", post=True, put=True, default="", validate=validate_name_string, validate_arg=NAME_SIZE),
             _description(),
             Attr("service_type", post=True, default=REQUIRED, validate=validators.validate_string),
             Attr("service_profiles", post=True, put=True, default=[], validate=validate_uuid_list, filter=False,
