@@ -151,6 +151,7 @@ def test_bindings_next_providers_and_in_use(tmp_path, database_url):
         assert api.get(f"{FLAVORS}/{flavor['id']}").json()["flavor"]["service_profiles"] == [profile["id"]]
         r = api.get(f"{FLAVORS}/{flavor['id']}/next_providers")
         assert r.json() == {"next_providers": [{"driver": SINGLE_NODE, "provider": "single_node"}]}
+        assert member.get(f"{FLAVORS}/{flavor['id']}/next_providers").json() == {"next_providers": []}
 
         # a bound profile can be neither changed nor deleted
         sp = f"{PROFILES}/{profile['id']}"

@@ -163,11 +163,11 @@ async def next_providers(request: Request, flavor_id: str) -> Response:
     cfg = state_of(request).domain
     fields = fields_of(request)
 
-    def work(session: Session) -> dict[str, Any]:
-        return flavors.next_provider(session, ctx, cfg, flavor_id)
+    def work(session: Session) -> list[dict[str, Any]]:
+        return flavors.next_providers(session, ctx, cfg, flavor_id)
 
     found = await in_transaction(request, work, readonly=True)
-    return respond.json({"next_providers": [select_fields(found, fields)]})
+    return respond.json({"next_providers": [select_fields(d, fields) for d in found]})
 
 
 @router.get("/v2.0/service-providers", name="list_service_providers")

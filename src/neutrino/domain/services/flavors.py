@@ -5,7 +5,7 @@ Anybody reads flavors; only an admin creates, updates, deletes them or binds pro
 otherwise: the flavor is visible). ``service_type`` must be the plugin type of a service this
 server runs (400 InvalidServiceType) and cannot change. ``service_profiles`` is accepted on
 POST and PUT and ignored, as Neutron does: profiles are bound through the sub-resource
-(``bind``/``unbind``). Deleting a flavor drops its bindings. ``next_provider`` resolves a
+(``bind``/``unbind``). Deleting a flavor drops its bindings. ``next_providers`` resolves a
 flavor to the provider of its first bound profile, as Neutron's L3 flavors do.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -80,7 +81,7 @@ def update(
 def delete(session: Session, ctx: Context, cfg: Domain, flavor_id: str, if_match: int | None = None) -> None:
     row = get(session, ctx, flavor_id)
     admin_only(ctx, "delete_flavor")
-    session.query(B).filter(B.flavor_id == row.id).delete(synchronize_session=False)
+    session.execute(sql_delete(B).where(B.flavor_id == row.id))
     session.delete(row)
     session.flush()
 
@@ -107,11 +108,14 @@ def unbind(session: Session, ctx: Context, flavor_id: str, profile_id: str) -> N
     session.flush()
 
 
-def next_provider(session: Session, ctx: Context, cfg: Domain, flavor_id: str) -> dict[str, Any]:
-    """The driver and provider name of the flavor's first bound profile (in binding order
-    Neutron has none; here the profile with the smallest id, so the answer is stable)."""
-    admin_only(ctx, "get_flavor_next_provider")
-    first = session.scalars(select(B.service_profile_id).where(B.flavor_id == flavor_id).order_by(B.service_profile_id)).first()
+def next_providers(session: Session, ctx: Context, cfg: Domain, flavor_id: str) -> list[dict[str, Any]]:
+    """The driver and provider name of the flavor's first bound profile (Neutron has no order
+    for "first"; here the smallest profile id, so the answer is stable). Neutron has no policy
+    rule for it: the default one (admin or owner) hides the item from anyone but an admin, after
+    the errors."""
+    first = session.scalars(
+        select(B.service_profile_id).where(B.flavor_id == flavor_id).order_by(B.service_profile_id)
+    ).first()
     if first is None:
         raise errors.FlavorServiceProfileBindingNotFound(sp_id="", fl_id=flavor_id)
     profile = session.get(ServiceProfile, first)
@@ -122,7 +126,7 @@ def next_provider(session: Session, ctx: Context, cfg: Domain, flavor_id: str) -
     providers = cfg.services.find({"driver": [profile.driver]})
     if not providers:
         raise errors.ServiceProfileDriverNotFound(driver=profile.driver)
-    return {"driver": profile.driver, "provider": providers[0].name}
+    return [{"driver": profile.driver, "provider": providers[0].name}] if ctx.is_admin else []
 
 
 def render(session: Session, cfg: Domain, rows: list[Flavor], fresh: bool = False) -> list[dict[str, Any]]:
