@@ -79,6 +79,10 @@ def test_flavor_refusals(tmp_path, database_url):
             assert _err(api.post(FLAVORS, {"flavor": {"service_type": "QOS", "name": name}}))[0] == 400, name
         assert _flavor(api, service_type="QOS", name="in between é")["name"] == "in between é"
         assert api.get(FLAVORS, params={"service_profiles": MISSING}).status_code == 400
+        bulk = {"flavors": [{"service_type": "QOS"}, {"service_type": "QOS"}]}
+        assert _err(api.post(FLAVORS, bulk)) == (400, "HTTPBadRequest")
+        assert api.post(PROFILES, {"service_profiles": [{"metainfo": "m"}]}).status_code == 400
+        assert len(api.get(FLAVORS).json()["flavors"]) == 1  # the valid name above
 
 
 def test_flavors_follow_the_loaded_plugins(tmp_path, database_url):

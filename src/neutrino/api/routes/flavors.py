@@ -85,6 +85,7 @@ FLAVOR = ResourceSpec(
             _enabled(),
         )
     },
+    allow_bulk=False,  # neutron's resource_helper builds these without bulk
 )
 
 SERVICE_PROFILE = ResourceSpec(
@@ -103,6 +104,7 @@ SERVICE_PROFILE = ResourceSpec(
             _enabled(),
         )
     },
+    allow_bulk=False,  # neutron's resource_helper builds these without bulk
 )
 
 SERVICE_PROVIDER = ResourceSpec(
