@@ -54,8 +54,8 @@ def _check_service_type(cfg: Domain, service_type: Any) -> None:
 
 
 def create(session: Session, ctx: Context, cfg: Domain, data: dict[str, Any]) -> Flavor:
+    _check_service_type(cfg, data["service_type"])  # an attribute validator in Neutron: before policy
     admin_only(ctx, "create_flavor")
-    _check_service_type(cfg, data["service_type"])
     row = F(
         id=new_id(), name=data.get("name", ""), description=data.get("description", ""),
         service_type=data["service_type"], enabled=data.get("enabled", True) is not False,
