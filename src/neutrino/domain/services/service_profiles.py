@@ -79,7 +79,7 @@ def update(
     _ensure_unbound(session, row.id)
     for key in ("description", "driver", "metainfo"):
         if key in data:
-            setattr(row, key, data[key] if data[key] is not None or key != "driver" else "")
+            setattr(row, key, data[key])
     if data.get("enabled") is not None:
         row.enabled = bool(data["enabled"])
     session.flush()
