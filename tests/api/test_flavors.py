@@ -185,7 +185,14 @@ def test_service_providers_list_what_the_l3_plugin_offers(tmp_path, database_url
         one = api.get("/v2.0/service-providers", params={"name": "ha", "fields": "name"}).json()
         assert one == {"service_providers": [{"name": "ha"}]}
         assert api.get("/v2.0/service-providers", params={"service_type": "QOS"}).json()["service_providers"] == []
-        assert api.get("/v2.0/service-providers", params={"driver": "x"}).status_code == 400
+        assert api.get("/v2.0/service-providers", params={"driver": "x"}).json()["service_providers"] == []
+        by_driver = api.get("/v2.0/service-providers", params={"driver": SINGLE_NODE, "whatever": "1"}).json()
+        assert [p["name"] for p in by_driver["service_providers"]] == ["single_node"]
+        assert api.get("/v2.0/service-providers", params={"default": "true"}).json()["service_providers"] == []
+        assert len(api.get("/v2.0/service-providers", params={"default": "False"}).json()["service_providers"]) == 2
+        assert api.get("/v2.0/service-providers", params={"default": "maybe"}).json()["service_providers"] == []
+        sort = {"sort_key": "name", "sort_dir": "asc"}
+        assert _err(api.get("/v2.0/service-providers", params=sort)) == (400, "HTTPBadRequest")
         aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
         assert {"flavors", "service-type"} <= aliases
         collections = {r["collection"] for r in api.get("/v2.0/").json()["resources"]}

@@ -114,13 +114,15 @@ SERVICE_PROVIDER = ResourceSpec(
     {
         a.name: a
         for a in (
-            Attr("service_type"),
-            Attr("name"),
-            Attr("default", convert=validators.convert_to_boolean, json_type="boolean"),
+            Attr("service_type", sort=False),
+            Attr("name", sort=False),
+            Attr("default", convert=validators.convert_to_boolean, sort=False, json_type="boolean"),
         )
     },
     allow_bulk=False,
 )
+PROVIDER_FILTERS = ("service_type", "name", "driver", "default")
+"""What Neutron's provider configuration matches; it validates no filter, so others are ignored."""
 
 BINDING = ResourceSpec(
     "service_profile",
@@ -172,12 +174,29 @@ async def next_providers(request: Request, flavor_id: str) -> Response:
     return respond.json({"next_providers": [select_fields(d, fields) for d in found]})
 
 
+def _provider_filter(key: str, value: str) -> Any:
+    """``default`` as a boolean (Neutron compares the raw string, which never matches); a value
+    that is no boolean stays a string and matches nothing."""
+    if key != "default":
+        return value
+    try:
+        return validators.convert_to_boolean(value)
+    except validators.ConversionError:
+        return value
+
+
 @router.get("/v2.0/service-providers", name="list_service_providers")
 async def list_service_providers(request: Request) -> Response:
     """The providers of the loaded service plugins, filtered by ``service_type``, ``name``,
-    ``default`` (not paged: a server has a handful)."""
+    ``driver``, ``default``; no attribute is a sort key (400), and a handful is never paged."""
     context_for(request)
-    q, fields = parse_list_query(SERVICE_PROVIDER, list(request.query_params.multi_items()))
-    found = state_of(request).domain.services.find(q.filters)
+    items = list(request.query_params.multi_items())
+    filters: dict[str, list[Any]] = {}
+    for key, value in items:
+        if key in PROVIDER_FILTERS:
+            filters.setdefault(key, []).append(_provider_filter(key, value))
+    parse_list_query(SERVICE_PROVIDER, [(k, v) for k, v in items if k in ("sort_key", "sort_dir")])
+    fields = [f for k, v in items if k == "fields" for f in v.split(",") if f]
+    found = state_of(request).domain.services.find(filters)
     visible = [{"service_type": p.service_type, "name": p.name, "default": p.default} for p in found]
     return respond.json({"service_providers": [select_fields(d, fields) for d in visible]})
