@@ -195,5 +195,6 @@ def test_service_providers_list_what_the_l3_plugin_offers(tmp_path, database_url
         assert _err(api.get("/v2.0/service-providers", params=sort)) == (400, "HTTPBadRequest")
         aliases = {e["alias"] for e in api.get("/v2.0/extensions").json()["extensions"]}
         assert {"flavors", "service-type"} <= aliases
-        collections = {r["collection"] for r in api.get("/v2.0/").json()["resources"]}
-        assert {"flavors", "service_profiles", "service_providers"} <= collections
+        collections = [r["collection"] for r in api.get("/v2.0/").json()["resources"]]
+        assert {"flavors", "service_profiles", "service_providers", "subnetpools", "address_groups"} <= set(collections)
+        assert len(collections) == len(set(collections))  # each once (a merge had nested two loops)
