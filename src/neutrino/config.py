@@ -57,7 +57,7 @@ class ServerSettings(BaseSettings, DomainConfig):
     access_log: bool = Field(default=True, description="one INFO line per request (uvicorn.access)")
 
     service_plugins: list[str] = Field(
-        default_factory=lambda: ["router", "port_forwarding", "auto_allocate", "trunk", "qos"],
+        default_factory=lambda: ["router", "port_forwarding", "auto_allocate", "trunk", "qos", "flavors"],
         description="service plugins by entry point name (group neutrino.service_plugins), in order",
     )
 

@@ -35,6 +35,7 @@ from neutrino.domain.services.enabled import assemble
 from neutrino.domain.wiring import Domain
 from neutrino.metrics.server import AgentAge, ServerMetrics
 from neutrino.periodic import Periodic
+from neutrino.domain.service_types import ServiceCatalog
 from neutrino.plugins.api import load_service_plugins
 
 LOG = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ def assemble_domain(settings: ServerSettings) -> tuple[Domain, list[Any]]:
         config,
         [e for p in plugins for e in p.network_extensions()],
         [e for p in plugins for e in p.port_extensions()],
+        services=ServiceCatalog.of((p.plugin_type for p in plugins), (s for p in plugins for s in p.service_providers())),
     )
     return domain, plugins
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 
 def alembic_config(engine: Engine) -> Config:

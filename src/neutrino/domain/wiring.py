@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field
 
 from neutrino.domain.config import DomainConfig
 from neutrino.domain.ml2.manager import Manager
+from neutrino.domain.service_types import ServiceCatalog
 from neutrino.domain.services.extensions import Extension
 
 
@@ -28,6 +29,8 @@ class Domain(DomainConfig):
     """Hooks around networks, in the order they run (service plugins' first)."""
     port_extensions: tuple[Extension, ...] = Field(default=(), exclude=True)
     """Hooks around ports, in the order they run (service plugins' first)."""
+    services: ServiceCatalog = Field(default_factory=ServiceCatalog, exclude=True)
+    """The service types and providers of the loaded plugins (flavors, service-providers)."""
 
     def settings(self) -> DomainConfig:
         """The plain settings (for a copy with some changed: ``model_copy(update=...)``)."""

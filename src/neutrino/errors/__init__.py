@@ -207,6 +207,19 @@ from neutrino.errors.qos import (
     QoSRuleParameterConflict,
 )
 
+from neutrino.errors.flavors import (
+    FlavorNotFound,
+    FlavorInUse,
+    ServiceProfileNotFound,
+    ServiceProfileInUse,
+    FlavorServiceProfileBindingExists,
+    FlavorServiceProfileBindingNotFound,
+    ServiceProfileDriverNotFound,
+    ServiceProfileEmpty,
+    ServiceProfileDisabled,
+    InvalidServiceType,
+)
+
 __all__ = [
     "ConntrackHelperNotFound",
     "ConntrackHelperNotAllowed",
@@ -380,4 +393,14 @@ __all__ = [
     "NetworkAddressScopeAffinityError",
     "AddressScopeInUse",
     "AddressScopeUpdateError",
+    "FlavorNotFound",
+    "FlavorInUse",
+    "ServiceProfileNotFound",
+    "ServiceProfileInUse",
+    "FlavorServiceProfileBindingExists",
+    "FlavorServiceProfileBindingNotFound",
+    "ServiceProfileDriverNotFound",
+    "ServiceProfileEmpty",
+    "ServiceProfileDisabled",
+    "InvalidServiceType",
 ]

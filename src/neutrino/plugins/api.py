@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from neutrino.domain.config import DomainConfig
+from neutrino.domain.service_types import ServiceProvider
 from neutrino.domain.services.extensions import Extension
 from neutrino.entrypoints import EntryPoints, LoadError, installed_entry_points, load_classes
 
@@ -34,6 +35,9 @@ class ServicePlugin:
 
     name = "plugin"
     extensions: Sequence[ApiExtension] = ()
+    plugin_type = ""
+    """Neutron's plugin type of the service (``L3_ROUTER_NAT``, ``QOS``): what a flavor's
+    ``service_type`` names (domain/service_types.py)."""
 
     def __init__(self, cfg: DomainConfig) -> None:
         self.cfg = cfg
@@ -50,6 +54,10 @@ class ServicePlugin:
         """Attributes (``api.attributes.Attr``) it adds to core collections, by collection
         (``networks``, ``ports``): requests may carry them only when the plugin is loaded."""
         return {}
+
+    def service_providers(self) -> list[ServiceProvider]:
+        """The providers of its service (listed by ``/v2.0/service-providers``)."""
+        return []
 
     def port_extensions(self) -> list[Extension]:
         return []

@@ -16,6 +16,7 @@ EXTENSION = ApiExtension("auto-allocated-topology", "Auto Allocated Topology Ser
 
 
 class AutoAllocatePlugin(ServicePlugin):
+    plugin_type = "auto-allocated-topology"
     extensions = (EXTENSION,)
 
     def routers(self) -> list[Any]:

@@ -43,6 +43,7 @@ class PortForwardingsFollowPorts(Extension):
 
 
 class PortForwardingPlugin(ServicePlugin):
+    plugin_type = "PORTFORWARDING"
     extensions = (
         ApiExtension(
             "floating-ip-port-forwarding",

@@ -15,6 +15,7 @@ from neutrino.plugins.api import ApiExtension, ServicePlugin
 
 
 class QosPlugin(ServicePlugin):
+    plugin_type = "QOS"
     extensions = (
         ApiExtension("qos", "Quality of Service", "The Quality of Service extension."),
         ApiExtension("qos-bw-limit-direction", "Direction for QoS bandwidth limit rule",

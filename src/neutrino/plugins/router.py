@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from neutrino.domain import service_types
+from neutrino.domain.service_types import ServiceProvider
 from neutrino.domain.services.extensions import Extension
 from neutrino.plugins.api import ApiExtension, ServicePlugin
 
 
 class RouterPlugin(ServicePlugin):
+    plugin_type = "L3_ROUTER_NAT"
     extensions = (
         ApiExtension(
             "router",
@@ -65,6 +68,16 @@ class RouterPlugin(ServicePlugin):
         from neutrino.api.attributes import FLOATINGIP, ROUTER
 
         return [ROUTER, FLOATINGIP]
+
+    def service_providers(self) -> list[ServiceProvider]:
+        """Neutron's L3 plugin registers one provider per router kind it can build (names and
+        driver paths as Neutron's, so flavor profiles written for Neutron validate here);
+        neutrino builds legacy and HA routers, not DVR ones (docs/neutron-behaviour.md)."""
+        prefix = "neutron.services.l3_router.service_providers."
+        return [
+            ServiceProvider(service_types.L3, "ha", prefix + "ha.HaDriver"),
+            ServiceProvider(service_types.L3, "single_node", prefix + "single_node.SingleNodeDriver"),
+        ]
 
     def port_extensions(self) -> list[Extension]:
         from neutrino.domain.services import l3_ports

@@ -14,6 +14,7 @@ from neutrino.plugins.api import ApiExtension, ServicePlugin
 
 
 class TrunkPlugin(ServicePlugin):
+    plugin_type = "trunk"
     extensions = (
         ApiExtension("trunk", "Trunk Extension", "Provides support for trunk ports"),
         ApiExtension("trunk-details", "Trunk port details", "Expose trunk port details"),

@@ -125,8 +125,10 @@ async def resources(request: Request) -> Response:
             "collection": spec.collection,
             "links": [{"rel": "self", "href": f"{url}/v2.0/{spec.path}"}],
         }
-        for spec in [*RESOURCES.values(), *IPAM_RESOURCES.values(), *(r for p in state_of(request).service_plugins for r in p.resources())]
-        for spec in [*RESOURCES.values(), ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE, NETWORK_SEGMENT_RANGE, *(r for p in state_of(request).service_plugins for r in p.resources())]
+        for spec in [
+            *RESOURCES.values(), *IPAM_RESOURCES.values(), ADDRESS_GROUP, DEFAULT_SECURITY_GROUP_RULE,
+            NETWORK_SEGMENT_RANGE, *(r for p in state_of(request).service_plugins for r in p.resources()),
+        ]
     ]
     return respond.json({"resources": out})
 

@@ -8,6 +8,7 @@ from neutrino.domain.models.bus_log import BusEvent, BusFingerprint
 from neutrino.domain.models.binding import PortBinding, PortBindingLevel, ProvisioningBlock
 from neutrino.domain.models.default_sg_rule import DefaultSecurityGroupRule
 from neutrino.domain.models.dns import NetworkDNSDomain, PortDNS
+from neutrino.domain.models.flavor import Flavor, FlavorServiceProfileBinding, ServiceProfile
 from neutrino.domain.models.l3_ha import HaNetwork, HaPortBinding, HaRouter
 from neutrino.domain.models.identity import Project, RevokedToken, Role, RoleAssignment, SigningKey, User
 from neutrino.domain.models.network import Network
@@ -47,6 +48,9 @@ from neutrino.domain.models.tag import Tag
 from neutrino.domain.models.trunk import SubPort, Trunk
 
 __all__ = [
+    "Flavor",
+    "FlavorServiceProfileBinding",
+    "ServiceProfile",
     "HaNetwork",
     "HaPortBinding",
     "HaRouter",

@@ -169,6 +169,7 @@ TABLES: dict[str, Any] = {
 
 NOT_PROJECTED = frozenset({
     "address_groups", "address_scopes", "auto_allocated_topologies", "bus_events", "bus_fingerprints",
+    "flavors", "flavorserviceprofilebindings", "serviceprofiles",
     "default_security_group_rules", "default_security_groups", "external_network_defaults", "ha_router_networks",
     "identity_projects", "identity_revoked_tokens", "identity_role_assignments", "identity_roles",
     "identity_signing_keys", "identity_users", "ml2_flat_allocations", "ml2_geneve_allocations",

@@ -13,6 +13,7 @@ from neutrino.domain.config import DomainConfig
 from neutrino.domain.ml2 import network_ext, port_ext
 from neutrino.domain.ml2.manager import Manager
 from neutrino.domain.services import address_scopes, availability_zones, dns_ext, port_security, port_status
+from neutrino.domain.service_types import ServiceCatalog
 from neutrino.domain.services.extensions import Extension
 from neutrino.domain.wiring import Domain
 from neutrino.entrypoints import EntryPoints
@@ -24,6 +25,7 @@ def assemble(
     plugin_port_exts: Sequence[Extension] = (),
     *,
     ml2_source: EntryPoints | None = None,
+    services: ServiceCatalog | None = None,
 ) -> Domain:
     """The domain of one server (DriverLoadError if the ML2 settings name a bad driver)."""
     network_exts: list[Extension] = [
@@ -48,4 +50,5 @@ def assemble(
         ml2=Manager(DomainConfig.of(config), source=ml2_source),
         network_extensions=tuple(network_exts),
         port_extensions=tuple(port_exts),
+        services=services or ServiceCatalog(),
     )
