@@ -69,13 +69,18 @@ def update(
 ) -> Flavor:
     row = get(session, ctx, flavor_id)
     admin_only(ctx, "update_flavor")
-    for key in ("name", "description"):
+    set_fields(row, data, ("name", "description"))
+    session.flush()
+    return row
+
+
+def set_fields(row: Any, data: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """An update's plain attributes onto ``row``; ``enabled`` only when given (None leaves it)."""
+    for key in keys:
         if key in data:
             setattr(row, key, data[key])
     if data.get("enabled") is not None:
         row.enabled = bool(data["enabled"])
-    session.flush()
-    return row
 
 
 def delete(session: Session, ctx: Context, cfg: Domain, flavor_id: str, if_match: int | None = None) -> None:

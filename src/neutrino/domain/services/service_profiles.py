@@ -20,7 +20,7 @@ from neutrino.domain.context import Context
 from neutrino.domain.listing import ListQuery, apply_filters, apply_order_and_page
 from neutrino.domain.models import FlavorServiceProfileBinding, ServiceProfile
 from neutrino.domain.models.base import new_id
-from neutrino.domain.services.flavors import admin_only
+from neutrino.domain.services.flavors import admin_only, set_fields
 from neutrino.domain.wiring import Domain
 
 P = ServiceProfile
@@ -77,11 +77,7 @@ def update(
     if data.get("driver"):
         _check_driver(cfg, data["driver"])
     _ensure_unbound(session, row.id)
-    for key in ("description", "driver", "metainfo"):
-        if key in data:
-            setattr(row, key, data[key])
-    if data.get("enabled") is not None:
-        row.enabled = bool(data["enabled"])
+    set_fields(row, data, ("description", "driver", "metainfo"))
     session.flush()
     return row
 
