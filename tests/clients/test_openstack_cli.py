@@ -118,15 +118,18 @@ def test_subnets_ports_and_conflicts(server):
     assert ipaddress.IPv4Address(v4[0]) in ipaddress.IPv4Network("10.0.0.0/24") or (
         ipaddress.IPv4Address(v4[0]) in ipaddress.IPv4Network("10.1.0.0/24")
     )
+    # p1's address is random among the free ones (Neutron's policy), so it may be any of
+    # these: the fixed addresses below are three that p1 does not hold
+    first, second, third = [ip for ip in ("10.0.0.50", "10.0.0.60", "10.0.0.61", "10.0.0.70") if ip not in v4][:3]
 
     p2 = osc("port", "create", "--network", "cli-pnet",
-             "--fixed-ip", f"subnet={sub4['id']},ip-address=10.0.0.50", "cli-p2")  # fmt: skip
-    assert p2["fixed_ips"] == [{"subnet_id": sub4["id"], "ip_address": "10.0.0.50"}]
+             "--fixed-ip", f"subnet={sub4['id']},ip-address={first}", "cli-p2")  # fmt: skip
+    assert p2["fixed_ips"] == [{"subnet_id": sub4["id"], "ip_address": first}]
 
     # duplicate fixed IP: exit code 1 and Neutron's message on stderr
     err = server.osc_fail("port", "create", "--network", "cli-pnet",
-                          "--fixed-ip", "subnet=cli-sub4,ip-address=10.0.0.50", "cli-p3")  # fmt: skip
-    assert f"IP address 10.0.0.50 already allocated in subnet {sub4['id']}" in err, err
+                          "--fixed-ip", f"subnet=cli-sub4,ip-address={first}", "cli-p3")  # fmt: skip
+    assert f"IP address {first} already allocated in subnet {sub4['id']}" in err, err
     assert "409" in err
 
     ports = osc("port", "list", "--network", "cli-pnet")  # repeated fields= in the query
@@ -134,7 +137,7 @@ def test_subnets_ports_and_conflicts(server):
     assert {"ID", "Name", "MAC Address", "Fixed IP Addresses", "Status"} <= set(ports[0])
     row = next(p for p in ports if p["Name"] == "cli-p2")
     assert row["MAC Address"] == p2["mac_address"]
-    assert row["Fixed IP Addresses"] == [{"subnet_id": sub4["id"], "ip_address": "10.0.0.50"}]
+    assert row["Fixed IP Addresses"] == [{"subnet_id": sub4["id"], "ip_address": first}]
 
     long_rows = {r["Name"]: r for r in osc("port", "list", "--long", "--network", "cli-pnet")}
     assert long_rows["cli-p2"]["ID"] == p2["id"]
@@ -144,16 +147,16 @@ def test_subnets_ports_and_conflicts(server):
     shown = osc("port", "show", "cli-p2")
     assert shown["id"] == p2["id"] and shown["network_id"] == net["id"]
 
-    osc("port", "set", "--fixed-ip", f"subnet={sub4['id']},ip-address=10.0.0.60", "cli-p2")
+    osc("port", "set", "--fixed-ip", f"subnet={sub4['id']},ip-address={second}", "cli-p2")
     ips = sorted(f["ip_address"] for f in osc("port", "show", p2["id"])["fixed_ips"])
-    assert ips == ["10.0.0.50", "10.0.0.60"]
-    osc("port", "set", "--no-fixed-ip", "--fixed-ip", "subnet=cli-sub4,ip-address=10.0.0.61", "cli-p2")
-    assert osc("port", "show", p2["id"])["fixed_ips"] == [{"subnet_id": sub4["id"], "ip_address": "10.0.0.61"}]
+    assert ips == [first, second]
+    osc("port", "set", "--no-fixed-ip", "--fixed-ip", f"subnet=cli-sub4,ip-address={third}", "cli-p2")
+    assert osc("port", "show", p2["id"])["fixed_ips"] == [{"subnet_id": sub4["id"], "ip_address": third}]
 
-    # 10.0.0.50 is free again
+    # the first address is free again
     p3 = osc("port", "create", "--network", "cli-pnet",
-             "--fixed-ip", "subnet=cli-sub4,ip-address=10.0.0.50", "cli-p3")  # fmt: skip
-    assert p3["fixed_ips"][0]["ip_address"] == "10.0.0.50"
+             "--fixed-ip", f"subnet=cli-sub4,ip-address={first}", "cli-p3")  # fmt: skip
+    assert p3["fixed_ips"][0]["ip_address"] == first
 
     # deleting a network with ports is a 409 with Neutron's message
     err = server.osc_fail("network", "delete", "cli-pnet")
