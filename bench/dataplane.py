@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -181,6 +182,9 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
                 wait_active(api, [a, b])
                 programs.run(["ping", "-c", "3", "-i", "0.2", "-W", "1", b.ip.split("/")[0]], netns=a.netns, check=False)
                 pairs[f"{label} {kind}{row}{jumbo.get(kind, '')}"] = (a, b)
+        for host in ("compute1", "compute3"):  # the rows mean what they say: tables on 1, none on 3
+            tables = programs.run(["nft", "list", "tables"], netns=lab.host(host).netns).stdout.split()
+            print(f"{label}: {host}'s nftables tables: {', '.join(tables[2::3]) or 'none'}", file=sys.stderr)
         for variant, path in zip(handbuilt, built):
             path.up()
             vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(path.vms, path.inner)]
