@@ -8,10 +8,10 @@ pair on two more computes whose agents run no firewall at all (the lab file's pe
 ``agents: {firewall: false}``, Neutron's noop driver): "the same path with no firewall" of
 issue 14, as a lab builds it. Two labs, one after the other, each of a controller and four
 computes (static addresses, no DHCP), so that the Linux bridge lab keeps checksum offload
-(docs/dataplane.md, "The linuxbridge mechanism"). iperf3 from
-Debian's package, one stream, ``--seconds`` each. Targets (issue 14): Linux bridge VXLAN with
-security groups at least 0.8x of bare veth and of the same path with no firewall; OVS paths no slower than the recipe's hand-built
-OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
+(docs/dataplane.md, "The linuxbridge mechanism"). iperf3 from Debian's package, one stream,
+``--seconds`` each. Targets (issue 14): Linux bridge VXLAN with security groups at least 0.8x
+of bare veth and of the same path with no firewall; OVS paths no slower than the recipe's
+hand-built OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
 [--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--handbuilt VARIANT]...
