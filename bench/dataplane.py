@@ -3,12 +3,15 @@
 Paths: a bare veth pair between two namespaces (the machine's ceiling); Open vSwitch VLAN and
 VXLAN (the hybrid plug, the userspace datapath where the kernel has no openvswitch module); Linux
 bridge flat and VXLAN (kernel bridges and the kernel's VXLAN). Each with security groups (the
-default group, both instances members) and without (port security off). Two labs, one after the
-other, each of a controller and two computes (static addresses, no DHCP), so that the Linux
-bridge lab keeps checksum offload (docs/dataplane.md, "The linuxbridge mechanism"). iperf3 from
-Debian's package, one stream, ``--seconds`` each. Targets (issue 14): Linux bridge VXLAN with
-security groups at least 0.8x of bare veth; OVS paths no slower than the recipe's hand-built
-OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
+default group, both instances members) and without (port security off), and the same filtered
+pair on two more computes whose agents run no firewall at all (the lab file's per-host
+``agents: {firewall: false}``, Neutron's noop driver): "the same path with no firewall" of
+issue 14, as a lab builds it. Two labs, one after the other, each of a controller and four
+computes (static addresses, no DHCP), so that the Linux bridge lab keeps checksum offload
+(docs/dataplane.md, "The linuxbridge mechanism"). iperf3 from Debian's package, one stream,
+``--seconds`` each. Targets (issue 14): Linux bridge VXLAN with security groups at least 0.8x
+of bare veth and of the same path with no firewall; OVS paths no slower than the recipe's
+hand-built OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
 [--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--handbuilt VARIANT]...
@@ -23,6 +26,8 @@ load; nothing asserts them.
 Like with like: the bare veth pair stays up for the whole run, and each path's measurement is
 paired with a bare veth measurement taken just before it (same lab up, same load), ``--rounds``
 times; a path's ratio is the median of its per-round ratios, and the table shows their spread.
+A filtered path is measured right after its no-firewall twin in each round, and its ratio to it
+is the median of those per-round ratios too (bench/dataplane_table.py).
 On a shared machine the load changes within seconds, so a baseline measured once at the start
 (as before) could halve or double a ratio on its own (docs/dataplane.md, "Throughput").
 """
@@ -33,6 +38,7 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -46,10 +52,11 @@ from neutrino.dataplane import exec as programs  # noqa: E402
 from neutrino.lab import cloud, instances, realize, state, teardown, topology  # noqa: E402
 from neutrino.lab.api import LabApi  # noqa: E402
 
+from dataplane_table import NO_FIREWALL, SECURED, Sample, summary, table  # noqa: E402
+
 RUN = uuid.uuid4().hex[:5]
 """In every name this run creates: two benches at once (another checkout) must not share a lab or
 a namespace, or one's teardown removes the other's."""
-OVS_RECIPE_GBPS = 1.0  # the recipe's hand-built OVS userspace figure (two namespaces on one bridge, TX off)
 
 
 def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float) -> float:
@@ -98,16 +105,22 @@ def lab_file(mechanism: str, mtu: int = 1500) -> topology.LabFile:
         "defaults": {"mechanism": mechanism, "mtu": mtu},
         "external_network": None,
         "hosts": {"controller": {"roles": ["controller"]}, "compute1": {"roles": ["compute"]},
-                  "compute2": {"roles": ["compute"]}},
+                  "compute2": {"roles": ["compute"]},
+                  # the same path with no firewall: Neutron's noop driver on these two only
+                  "compute3": {"roles": ["compute"], "agents": {"firewall": False}},
+                  "compute4": {"roles": ["compute"], "agents": {"firewall": False}}},
     }  # fmt: skip
     if mechanism == "openvswitch":  # no router here (docs/dataplane.md, "Userspace TSO")
         doc["agents"] = {"userspace_tso_ports": True}
     return topology.parse(doc)
 
 
-def pair(lab: Any, api: LabApi, net: dict[str, Any], tag: str, secured: bool) -> tuple[Any, Any]:
+def pair(lab: Any, api: LabApi, net: dict[str, Any], tag: str, secured: bool,
+         hosts: tuple[str, str] = ("compute1", "compute2")) -> tuple[Any, Any]:  # fmt: skip
+    """Two instances on ``hosts``, their ports in the default group (``secured``) or without
+    port security."""
     vms = []
-    for n, host in ((1, "compute1"), (2, "compute2")):
+    for n, host in zip((1, 2), hosts):
         body: dict[str, Any] = {"network_id": net["id"], "name": f"{tag}{n}"}
         if not secured:
             body.update(port_security_enabled=False, security_groups=[])
@@ -125,10 +138,6 @@ def wait_active(api: LabApi, vms: list[Any], timeout: float = 30.0) -> None:
         if all(status.get(vm.port_id) == "ACTIVE" for vm in vms):
             return
         time.sleep(0.2)
-
-
-Sample = tuple[float, float]
-"""(path Gb/s, the adjacent bare veth's Gb/s)"""
 
 
 def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, ...] = (),
@@ -164,12 +173,18 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
         jumbo = {"vlan": f" (MTU {mtu})", "vxlan": f" (MTU {mtu - 50})"} if mtu != 1500 else {}
         pairs: dict[str, Any] = {}
         for kind in dict.fromkeys(k for k, _ in nets):
-            for secured in (False, True):
+            # in this order, so that each round measures the filtered pair right after its twin
+            for tag, secured, hosts, row in (("n", False, ("compute1", "compute2"), ""),
+                                             ("f", True, ("compute3", "compute4"), NO_FIREWALL),
+                                             ("s", True, ("compute1", "compute2"), SECURED)):  # fmt: skip
                 net = nets.get((kind, secured), nets.get((kind, None)))
-                a, b = pair(lab, api, net, f"{kind[:2]}{'s' if secured else 'n'}", secured)
+                a, b = pair(lab, api, net, f"{kind[:2]}{tag}", secured, hosts)
                 wait_active(api, [a, b])
                 programs.run(["ping", "-c", "3", "-i", "0.2", "-W", "1", b.ip.split("/")[0]], netns=a.netns, check=False)
-                pairs[f"{label} {kind}{' + security groups' if secured else ''}{jumbo.get(kind, '')}"] = (a, b)
+                pairs[f"{label} {kind}{row}{jumbo.get(kind, '')}"] = (a, b)
+        for host in ("compute1", "compute3"):  # the rows mean what they say: tables on 1, none on 3
+            tables = programs.run(["nft", "list", "tables"], netns=lab.host(host).netns).stdout.split()
+            print(f"{label}: {host}'s nftables tables: {', '.join(tables[2::3]) or 'none'}", file=sys.stderr)
         for variant, path in zip(handbuilt, built):
             path.up()
             vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(path.vms, path.inner)]
@@ -184,26 +199,6 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
         if name in state.labs():
             cloud.stop(state.load(name))
         teardown.down(name)
-    return out
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
-def summary(samples: dict[str, list[Sample]]) -> dict[str, dict[str, float]]:
-    """Per path: median Gb/s, and the median and spread of its ratios to the adjacent bare veth."""
-    out = {}
-    bases = [base for runs in samples.values() for _, base in runs]
-    if bases:
-        out["bare veth"] = {"gbps": median(bases), "ratio": 1.0, "ratio_min": 1.0, "ratio_max": 1.0,
-                            "gbps_min": min(bases), "gbps_max": max(bases)}  # fmt: skip
-    for path, runs in samples.items():
-        ratios = [gbps / base if base else 0.0 for gbps, base in runs]
-        out[path] = {"gbps": median([g for g, _ in runs]), "ratio": median(ratios), "ratio_min": min(ratios),
-                     "ratio_max": max(ratios), "gbps_min": min(g for g, _ in runs), "gbps_max": max(g for g, _ in runs)}  # fmt: skip
     return out
 
 
@@ -237,17 +232,7 @@ def main() -> int:
     if args.json:
         print(json.dumps({k: {f: round(v, 3) for f, v in r.items()} for k, r in results.items()}, indent=2))
         return 0
-    print(f"{args.rounds} rounds of {args.seconds:g} s; ratio: median of (path / the bare veth measured just before it)")
-    print(f"{'path':<40}{'Gb/s':>7}{'(min-max)':>14}{'x veth':>8}{'(min-max)':>12}  target")
-    for path, r in results.items():
-        target = ""
-        if path in ("linuxbridge vxlan + security groups", "linuxbridge flat + security groups"):
-            target = f">= 0.80x: {'met' if r['ratio'] >= 0.8 else 'NOT met'}"
-        elif path.startswith("OVS"):
-            target = f">= {OVS_RECIPE_GBPS} Gb/s (recipe): {'met' if r['gbps'] >= OVS_RECIPE_GBPS else 'NOT met'}"
-        spread = f"{r['gbps_min']:.2f}-{r['gbps_max']:.2f}"
-        ratios = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
-        print(f"{path:<40}{r['gbps']:>7.2f}{spread:>14}{r['ratio']:>8.2f}{ratios:>12}  {target}")
+    print("\n".join(table(results, args.rounds, args.seconds)))
     return 0
 
 

@@ -110,3 +110,23 @@ def test_the_server_takes_the_underlay_mtu_of_the_lab_file(tmp_path: Path) -> No
     nodes.write_configs(jumbo)
     loaded = load_server_settings(tmp_path / "cd" / "server.toml")
     assert loaded.global_physnet_mtu == 9000 and loaded.physical_network_mtus == {"physnet1": 1500}
+
+
+def test_a_host_own_agent_settings_override_the_lab_ones(tmp_path: Path) -> None:
+    """Per-host ``agents:``: compute2 runs Neutron's noop firewall, the other hosts keep the
+    lab's settings; a controller-only host, which runs no agent, takes none."""
+    doc = {
+        "agents": {"report_interval": 5, "firewall": True},
+        "hosts": {"controller": {"roles": ["controller"]}, "compute1": {"roles": ["compute"]},
+                  "compute2": {"roles": ["compute"], "agents": {"firewall": False}}},
+    }  # fmt: skip
+    lab = resolve.resolve(topology.parse(doc), name="ab", root=tmp_path)
+    nodes.write_configs(lab)
+    two = load_agent_config(tmp_path / "ab" / "compute2" / "agent.toml")
+    one = load_agent_config(tmp_path / "ab" / "compute1" / "agent.toml")
+    assert two.firewall is False and two.report_interval == 5
+    assert one.firewall is True and one.report_interval == 5
+    assert nodes.lab_agent_settings(lab) == {"report_interval": 5, "firewall": True}
+    doc["hosts"]["controller"]["agents"] = {"firewall": False}  # type: ignore[index]
+    with pytest.raises(topology.LabFileError, match="hosts.controller.*runs no agent|controller: agents settings"):
+        topology.parse(doc)

@@ -114,9 +114,11 @@ def lab_server_settings(lab: resolve.ResolvedLab) -> dict[str, Any]:
     return dict(lab.source.get("server") or {})
 
 
-def lab_agent_settings(lab: resolve.ResolvedLab) -> dict[str, Any]:
-    """The lab file's own ``agents:`` settings, for every agent of the lab."""
-    return dict(lab.source.get("agents") or {})
+def lab_agent_settings(lab: resolve.ResolvedLab, host: str | None = None) -> dict[str, Any]:
+    """The lab file's own ``agents:`` settings, for every agent of the lab, then those of
+    ``host``'s own ``agents:`` (a host whose agents run without the firewall, say)."""
+    own = ((lab.source.get("hosts") or {}).get(host) or {}).get("agents") if host else None
+    return {**(lab.source.get("agents") or {}), **(own or {})}
 
 
 def server_settings(lab: resolve.ResolvedLab, chosen: services.Services | None = None,
@@ -146,7 +148,8 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
                  transport_url: str | None = None) -> AgentConfig:  # fmt: skip
     """The agents of ``host``: l2 everywhere, dhcp and l3 on network nodes, in the host's
     namespace with its private OVS. ``url``: the server (default: the lab's API);
-    ``transport_url``: RabbitMQ instead of HTTP; the lab file's ``agents:`` settings last."""
+    ``transport_url``: RabbitMQ instead of HTTP; the lab file's ``agents:`` settings, then the
+    host's own, last."""
     config = AgentConfig(
         host=host.name,
         roles=("l2", "dhcp", "l3") if "network" in host.roles else ("l2",),
@@ -168,7 +171,7 @@ def agent_config(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, url: s
         metrics_bind=f"{host.address}:{AGENT_METRICS_PORT}" if host.address else None,
         enable_isolated_metadata=True,  # the lab's instances reach metadata on networks without a router too
     )
-    return dataclasses.replace(config, **lab_agent_settings(lab))
+    return dataclasses.replace(config, **lab_agent_settings(lab, host.name))
 
 
 def render_server_toml(settings: dict[str, Any]) -> str:

@@ -153,13 +153,14 @@ def switch_settings(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> dic
 def offload_decision(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> Any:
     """The agents' decision (agent/l2/offloads.py) before they run: the detected datapath, OVS
     version and probe of the vswitchd binary (the agents find the same, cached per machine), and
-    the lab file's agent setting ``userspace_tso_ports``."""
+    the lab file's agent setting ``userspace_tso_ports`` (the lab's, or the host's own)."""
     from neutrino.agent.l2 import offloads
+    from neutrino.lab.nodes import lab_agent_settings
 
     kernel = host.datapath == "system"
     line, probe = _switch_binary(probe=not kernel)
     keeps, tunnels = probe or (None, None)
-    tso_ports = bool((lab.source.get("agents") or {}).get("userspace_tso_ports"))
+    tso_ports = bool(lab_agent_settings(lab, host.name).get("userspace_tso_ports"))
     facts = offloads.SwitchFacts(kernel, offloads.parse_version(line), None, None, keeps, tunnels)
     return offloads.decide(facts, tso_ports)
 

@@ -113,6 +113,11 @@ class Host(_Strict):
     external: bool | None = Field(None, description="wired to the external network (default: network hosts)")
     datapath: Datapath | None = None
     mechanism: Mechanism | None = Field(None, description="this host's switching (default: defaults.mechanism)")
+    agents: dict[str, Any] = Field(
+        default_factory=dict,
+        description="settings of this host's agents over the lab's agents: (firewall: false runs Neutron's "
+        "noop firewall driver on this host only, say)",
+    )
 
     @property
     def has_dataplane(self) -> bool:
@@ -169,6 +174,8 @@ class LabFile(_Strict):
                     raise ValueError(f"host {host_name}: tunnel_ip given but the lab has no tunnel_network")
                 if ipaddress.ip_address(host.tunnel_ip) not in ipaddress.ip_network(self.tunnel_network.cidr):
                     raise ValueError(f"host {host_name}: tunnel_ip {host.tunnel_ip} not in {self.tunnel_network.cidr}")
+            if host.agents and not host.has_dataplane:
+                raise ValueError(f"host {host_name}: agents settings on a host that runs no agent")
             if host.external and self.external_network is None:
                 raise ValueError(f"host {host_name}: external is set but the lab has no external_network")
         return self
