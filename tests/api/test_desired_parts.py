@@ -16,6 +16,7 @@ import pytest
 from neutrino.agent.desired_source import DesiredSource
 from neutrino.bus.client import AgentClient
 from neutrino.contract import messages
+from tests.addresses import free_hosts, held_by
 from tests.api.agent_support import report, state_of
 
 pytestmark = pytest.mark.api
@@ -150,25 +151,27 @@ def test_a_members_address_or_a_new_member_elsewhere_comes_as_its_groups_parts(a
     web, db = _group(api, "web"), _group(api, "db", remote=None)
     _rule(api, db, web, 5432)
     member = api.port(net["id"], security_groups=[web], **{HOST: "c1"})
-    api.port(net["id"], security_groups=[db], **{HOST: "c2"})
+    other = api.port(net["id"], security_groups=[db], **{HOST: "c2"})
     watch = Watcher(api, "c2")
     watch.settle()
     assert watch.source.next_state() == watch.whole()
 
     subnet_id = member["fixed_ips"][0]["subnet_id"]
-    api.put(f"/v2.0/ports/{member['id']}", {"port": {"fixed_ips": [{"subnet_id": subnet_id, "ip_address": "10.8.0.77"}]}})
+    # two addresses neither port holds (their own are random)
+    moved, added = free_hosts("10.8.0.0/24", held_by([member, other]), count=2, first=77)
+    api.put(f"/v2.0/ports/{member['id']}", {"port": {"fixed_ips": [{"subnet_id": subnet_id, "ip_address": moved}]}})
     watch.settle()
     assert watch.hints[-1]["ports"] == [] and watch.hints[-1]["security_groups"] == [web]
     assert watch.hints[-1]["logged"] > 0  # the event-log number, which the agent's call names
     merged = watch.source.next_state()
-    assert merged == watch.whole() and any("10.8.0.77" in g.ipv4 for g in merged.remote_groups)
+    assert merged == watch.whole() and any(moved in g.ipv4 for g in merged.remote_groups)
 
-    api.port(net["id"], security_groups=[web], fixed_ips=[{"subnet_id": subnet_id, "ip_address": "10.8.0.88"}],
+    api.port(net["id"], security_groups=[web], fixed_ips=[{"subnet_id": subnet_id, "ip_address": added}],
              **{HOST: "c1"})  # fmt: skip
     watch.settle()
     assert watch.hints[-1]["ports"] == [] and watch.hints[-1]["security_groups"] == [web]
     merged = watch.source.next_state()
-    assert merged == watch.whole() and any("10.8.0.88" in g.ipv4 for g in merged.remote_groups)
+    assert merged == watch.whole() and any(added in g.ipv4 for g in merged.remote_groups)
     assert watch.source.fetched == {"whole": 1, "parts": 2, "refused": 0}
     watch.cancel()
 

@@ -6,6 +6,8 @@ import ipaddress
 
 import pytest
 
+from tests.addresses import free_hosts
+
 pytestmark = pytest.mark.api
 
 ZERO = "00000000-0000-0000-0000-000000000000"
@@ -144,8 +146,10 @@ def test_fixed_address_choice(api):
     ips = [f["ip_address"] for f in two["fixed_ips"]]
     r = create(api, floating_network_id=t["ext"]["id"], port_id=two["id"])
     assert r.status_code == 400 and "multiple fixed IPv4 addresses" in r.text
-    r = create(api, floating_network_id=t["ext"]["id"], port_id=two["id"], fixed_ip_address="10.0.0.250")
-    assert r.status_code == 400 and "does not have fixed ip 10.0.0.250" in r.text
+    # an address of the subnet the port does not have (its two are random: a fixed one could be either)
+    [absent] = free_hosts("10.0.0.0/24", ips, first=250)
+    r = create(api, floating_network_id=t["ext"]["id"], port_id=two["id"], fixed_ip_address=absent)
+    assert r.status_code == 400 and f"does not have fixed ip {absent}" in r.text
     r = create(api, floating_network_id=t["ext"]["id"], port_id=two["id"], fixed_ip_address="2001:db8::5")
     assert r.status_code == 400 and "not an IPv4 address" in r.text
     r = create(api, floating_network_id=t["ext"]["id"], port_id=two["id"], fixed_ip_address=ips[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.addresses import free_hosts, held_by
 from tests.api.ml2_support import ml2_server
 from tests.api.test_floatingips import create as create_fip
 from tests.api.test_floatingips import ZERO, err, topology
@@ -98,7 +99,9 @@ def test_refusals(api):
     fip = free_fip(api, t)
     has_fip = make_pf(api, fip["id"], t["port"])
     assert has_fip.status_code == 409 and err(has_fip) == "PortHasBindingFloatingIP"
-    wrong_ip = make_pf(api, fip["id"], other, internal_ip_address="10.0.0.250")
+    # an address of the subnet that ``other`` (random address) does not have
+    [absent] = free_hosts("10.0.0.0/24", held_by([other]), first=250)
+    wrong_ip = make_pf(api, fip["id"], other, internal_ip_address=absent)
     assert wrong_ip.status_code == 400 and "not suitable" in wrong_ip.text
     assert make_pf(api, fip["id"], other).status_code == 201
     assoc = api.put(f"/v2.0/floatingips/{fip['id']}", {"floatingip": {"port_id": other["id"]}})
@@ -175,7 +178,8 @@ def test_update_ranges_and_port(api):
         "internal_port_id": other["id"], "internal_ip_address": other["fixed_ips"][0]["ip_address"]}})
     assert moved.status_code == 200, moved.text
     assert moved.json()["port_forwarding"]["internal_port_id"] == other["id"]
-    stray = api.put(pf_url(fip["id"], pf["id"]), {"port_forwarding": {"internal_ip_address": "10.0.0.250"}})
+    [absent] = free_hosts("10.0.0.0/24", held_by([other]), first=250)  # not other's (random) address
+    stray = api.put(pf_url(fip["id"], pf["id"]), {"port_forwarding": {"internal_ip_address": absent}})
     assert stray.status_code == 400 and "does not correspond" in stray.text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.addresses import free_hosts, held_by
 from tests.api.l3_support import add_if, err, ext_net, make_router, remove_if, router_ports, show
 
 pytestmark = pytest.mark.api
@@ -77,7 +78,8 @@ def test_interface_by_port(api):
     res = add_if(api, r["id"], port_id=two["id"])
     assert res.status_code == 400 and "multiple IPv4 subnets" in res.text
     assert api.get(f"/v2.0/ports/{two['id']}").json()["port"]["device_owner"] == ""
-    p = api.port(net["id"], fixed_ips=[{"ip_address": "10.0.0.10"}])
+    [fixed] = free_hosts("10.0.0.0/24", held_by([busy]), first=10)  # busy's address is random
+    p = api.port(net["id"], fixed_ips=[{"ip_address": fixed}])
     res = add_if(api, r["id"], port_id=p["id"])
     assert res.status_code == 200, res.text
     assert res.json()["port_id"] == p["id"] and res.json()["subnet_ids"] == [sub["id"]]

@@ -18,6 +18,7 @@ import openstack
 import pytest
 from openstack import exceptions as sdk_exc
 
+from tests.addresses import free_hosts
 from tests.clients.conftest import running_server
 
 pytestmark = pytest.mark.clients
@@ -108,21 +109,23 @@ def test_subnets_and_ports_from_clouds_yaml(cloud_conn):
         assert ipaddress.ip_address(by_subnet[s4.id]) in ipaddress.ip_network("10.20.0.0/24")
         assert ipaddress.ip_address(by_subnet[s6.id]) in ipaddress.ip_network("2001:db8:20::/64")
 
+        # p1's address is random: the fixed ones are two it does not hold
+        first, second = free_hosts("10.20.0.0/24", by_subnet.values(), count=2, first=77)
         p2 = c.network.create_port(
-            network_id=net.id, name="sdk-p2", fixed_ips=[{"subnet_id": s4.id, "ip_address": "10.20.0.77"}]
+            network_id=net.id, name="sdk-p2", fixed_ips=[{"subnet_id": s4.id, "ip_address": first}]
         )
-        assert p2.fixed_ips == [{"subnet_id": s4.id, "ip_address": "10.20.0.77"}]
+        assert p2.fixed_ips == [{"subnet_id": s4.id, "ip_address": first}]
         with pytest.raises(sdk_exc.ConflictException) as exc:
-            c.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.20.0.77"}])
-        assert "IP address 10.20.0.77 already allocated" in str(exc.value)
+            c.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": first}])
+        assert f"IP address {first} already allocated" in str(exc.value)
 
         assert {p.id for p in c.network.ports(network_id=net.id)} == {p1.id, p2.id}
-        assert [p.id for p in c.network.ports(fixed_ips=["ip_address=10.20.0.77"])] == [p2.id]
+        assert [p.id for p in c.network.ports(fixed_ips=[f"ip_address={first}"])] == [p2.id]
         assert [p.id for p in c.network.ports(mac_address=p1.mac_address)] == [p1.id]
         assert p1.mac_address != p2.mac_address
 
-        p2 = c.network.update_port(p2, fixed_ips=[{"subnet_id": s4.id, "ip_address": "10.20.0.78"}])
-        assert p2.fixed_ips == [{"subnet_id": s4.id, "ip_address": "10.20.0.78"}]
+        p2 = c.network.update_port(p2, fixed_ips=[{"subnet_id": s4.id, "ip_address": second}])
+        assert p2.fixed_ips == [{"subnet_id": s4.id, "ip_address": second}]
         with pytest.raises(sdk_exc.ConflictException) as exc:
             c.network.delete_network(net)
         assert "There are one or more ports still in use on the network" in str(exc.value)

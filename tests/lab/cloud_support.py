@@ -21,6 +21,7 @@ import uvicorn
 from neutrino.lab import cloud, nodes, realize, teardown, topology
 from neutrino.lab import resolve
 from neutrino.lab.api import LabApi
+from tests.addresses import free_hosts, held_by
 from tests.lab.conftest import unique_name
 
 START_TIMEOUT = 30.0
@@ -49,6 +50,13 @@ class Cloud:
         vm = instances.create_from_api(self.lab, name, network=network, host=host, **kw)
         self.wait_active([vm.port_id])
         return vm
+
+    def free_address(self, network: str, cidr: str, first: int = 200) -> str:
+        """An address of ``cidr`` that no port of ``network`` holds now, from its ``first``-th
+        host upward: instances' addresses are random, so a hard-coded "unused" one (a spoofed
+        source, a port's new address) is now and then some instance's (tests/addresses.py)."""
+        ports = self.api.request("GET", f"ports?network_id={network}")["ports"]
+        return free_hosts(cidr, held_by(ports), first=first)[0]
 
     def stop_agent_for_good(self, host: str) -> None:
         """Stop every agent of ``host`` and never restart it (a host that died): its state

@@ -143,8 +143,9 @@ def test_spoofed_address_and_mac_are_dropped(cl, nets):
     a = cl.vm("sa", nets["vx"]["id"], "compute1")
     b = cl.vm("sb", nets["vx"]["id"], "compute2")
     _until(lambda: _tcp(a, b))
-    programs.run(["ip", "addr", "add", "10.70.0.250/24", "dev", "eth0"], netns=a.netns)
-    spoofed = programs.run(["ping", "-I", "10.70.0.250", "-c", "2", "-i", "0.2", "-W", "1", ip_of(b)], netns=a.netns, check=False)
+    spoofed_ip = cl.free_address(nets["vx"]["id"], "10.70.0.0/24", first=250)  # no instance's (random) address
+    programs.run(["ip", "addr", "add", f"{spoofed_ip}/24", "dev", "eth0"], netns=a.netns)
+    spoofed = programs.run(["ping", "-I", spoofed_ip, "-c", "2", "-i", "0.2", "-W", "1", ip_of(b)], netns=a.netns, check=False)
     assert spoofed.returncode != 0
     programs.run(["ip", "link", "set", "eth0", "address", "fa:16:3e:aa:bb:cc"], netns=a.netns)
     try:

@@ -90,18 +90,20 @@ except OSError as exc:
 """
 
 
-def test_a_request_claiming_another_address_gets_nothing(vms) -> None:
+def test_a_request_claiming_another_address_gets_nothing(cl, vms) -> None:
     a, b = vms["a"], vms["b"]
     _meta(a)  # the proxy is up
     # a forged X-Forwarded-For naming mdb: the proxy replaces it, mda gets its own
     forged = programs.run([sys.executable, "-c", RAW, "", ip_of(b)], netns=a.netns, timeout=20).stdout
     assert a.vm_uuid in forged and b.vm_uuid not in forged, forged
     # a second address on mda's eth0, unknown to Neutron, as the source: no metadata at all
-    programs.run(["ip", "addr", "add", "10.0.7.250/24", "dev", "eth0"], netns=a.netns)
+    routed = cl.api.request("GET", f"ports/{a.port_id}")["port"]["network_id"]
+    other = cl.free_address(routed, "10.0.7.0/24", first=250)  # not mda's own (random) address
+    programs.run(["ip", "addr", "add", f"{other}/24", "dev", "eth0"], netns=a.netns)
     try:
-        spoofed = programs.run([sys.executable, "-c", RAW, "10.0.7.250", "10.0.7.250"], netns=a.netns, timeout=20).stdout
+        spoofed = programs.run([sys.executable, "-c", RAW, other, other], netns=a.netns, timeout=20).stdout
     finally:
-        programs.run(["ip", "addr", "del", "10.0.7.250/24", "dev", "eth0"], netns=a.netns, check=False)
+        programs.run(["ip", "addr", "del", f"{other}/24", "dev", "eth0"], netns=a.netns, check=False)
     print(f"forged X-Forwarded-For: {forged.splitlines()[0]}; spoofed source: {spoofed.strip()[:120]}")
     direct = _wget(a, f"http://{a.gateway}:9697/openstack/latest/meta_data.json")  # the proxy's port, not redirected
     assert direct.returncode != 0 and a.vm_uuid not in direct.stdout, direct

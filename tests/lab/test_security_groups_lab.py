@@ -162,7 +162,7 @@ def test_anti_spoofing_address_pairs_and_mac(cl):
     a = cl.vm("sa", net["id"], "compute1")
     b = cl.vm("sb", net["id"], "compute2")
     _until(lambda: _tcp(a, b))
-    extra = "10.63.0.200"
+    extra = cl.free_address(net["id"], "10.63.0.0/24")  # neither a's nor b's (random) address
     programs.run(["ip", "addr", "add", f"{extra}/24", "dev", "eth0"], netns=a.netns)
     assert _ping_from(a, ip_of(a), b).ok
     check, seen = _past_qbr(cl, a, f"ip src {extra}", lambda: _ping_from(a, extra, b))

@@ -165,16 +165,18 @@ def case_security_group(cl: Any) -> None:
 
 def case_anti_spoofing(cl: Any) -> None:
     v1, v2 = cl.vms["vm1"], cl.vms["vm2"]
-    doc = trace(cl, "vm1", "vm2", protocol="icmp", source_ip="10.0.1.200")
-    assert doc["verdict"] == "dropped" and doc["reason"].startswith("anti-spoofing: 10.0.1.200")
-    programs.run(["ip", "addr", "add", "10.0.1.200/32", "dev", "eth0"], netns=v1.netns)
+    vlan_net = cl.api.request("GET", f"ports/{v1.port_id}")["port"]["network_id"]
+    spoofed = cl.free_address(vlan_net, "10.0.1.0/24")  # no instance's (random) address
+    doc = trace(cl, "vm1", "vm2", protocol="icmp", source_ip=spoofed)
+    assert doc["verdict"] == "dropped" and doc["reason"].startswith(f"anti-spoofing: {spoofed}")
+    programs.run(["ip", "addr", "add", f"{spoofed}/32", "dev", "eth0"], netns=v1.netns)
     try:
         with probes.Capture(v2.devices["tap"], "icmp", netns=cl.lab.host("compute2").context.netns, count=2) as cap:
-            done = programs.run(["ping", "-I", "10.0.1.200", "-c", "2", "-i", "0.2", "-W", "1", ip_of(v2)],
+            done = programs.run(["ping", "-I", spoofed, "-c", "2", "-i", "0.2", "-W", "1", ip_of(v2)],
                                 netns=v1.netns, check=False)  # fmt: skip
         assert done.returncode != 0 and not packets(cap), cap.lines
     finally:
-        programs.run(["ip", "addr", "del", "10.0.1.200/32", "dev", "eth0"], netns=v1.netns)
+        programs.run(["ip", "addr", "del", f"{spoofed}/32", "dev", "eth0"], netns=v1.netns)
 
 
 def case_admin_down(cl: Any) -> None:
