@@ -22,6 +22,15 @@ from tests.integration.ovs_fixtures import ovs_host  # noqa: F401
 pytestmark = pytest.mark.root
 
 
+def _applied(db: IdlOvsdb, port: str, **values: int) -> bool:
+    """One write of ``values`` to ``port`` that vswitchd applied; False when it did not (yet)."""
+    try:
+        db.transaction().set_port(port, **values).commit()
+    except TemporaryError:
+        return False
+    return True
+
+
 def until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -76,7 +85,10 @@ def test_monitor_wakes_on_vif_changes_and_reconnects_after_ovsdb_server_restart(
         assert woken.wait(5), "a reconnection wakes the listeners (resync)"
         assert until(lambda: db.idl.connected())
         assert db.port("tap1").tag == 7
-        db.transaction().set_port("tap1", tag=9).commit()  # and writes again, waiting for vswitchd
+        # and writes again, waiting for vswitchd: vswitchd reconnects to the restarted ovsdb-server
+        # with its own backoff (up to 8 s), so until then a write commits but reports
+        # TemporaryError, which the agent retries; so does this test
+        assert until(lambda: _applied(db, "tap1", tag=9), timeout=30)
         assert Ovsdb(ovs_host).port("tap1").tag == 9
     finally:
         monitor.stop()
