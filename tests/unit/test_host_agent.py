@@ -127,3 +127,22 @@ def test_a_temporary_error_fails_the_pass_and_the_next_one_applies(world: World)
     assert world.reports == []
     world.state.ovsdb_running = True
     assert world.agent.reconcile_once().wired == [VM.port_id] and world.reports[-1]["up"] == [VM.port_id]
+
+
+def test_the_ovs_agent_reports_hybrid_plug_from_its_firewall(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """iptables_hybrid (here nftables on the qbr) needs the hybrid plug; the noop firewall does
+    not, and then a tap wired straight on br-int is a port like a qvo (found by its iface-id)."""
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(world.agent.client, "report_state", lambda **kw: sent.append(kw))
+    world.agent.report()
+    world.agent.settings.firewall = False
+    world.agent.report()
+    ovs = [r["configurations"]["ovs_hybrid_plug"] for r in sent if r["agent_type"] == "Open vSwitch agent"]
+    assert ovs == [True, False]
+    tap = hybrid_devices(VM.port_id)["tap"]
+    with world.agent.l2.ovsdb.transaction() as txn:  # type: ignore[union-attr]
+        txn.del_port(hybrid_devices(VM.port_id)["qvo"])
+        txn.add_port("br-int", tap, iface_external_ids={"iface-id": VM.port_id, "attached-mac": VM.mac_address,
+                                                        "iface-status": "active"})  # fmt: skip
+    assert world.agent.reconcile_once().wired == [VM.port_id]
+    assert world.agent.l2.ovsdb.port(tap).tag == 1  # type: ignore[union-attr]

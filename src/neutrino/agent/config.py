@@ -93,6 +93,14 @@ class AgentConfig:
     """Seconds between the VRRP adverts of HA routers' keepalived (Neutron's default 2; below
     a second, or fractional, uses VRRP version 3)."""
 
+    @property
+    def ovs_hybrid_plug(self) -> bool:
+        """Whether instances need the hybrid plug (tap -> qbr -> qvb/qvo -> br-int): only where
+        the firewall filters on the qbr (Neutron's iptables_hybrid, here nftables); with the noop
+        firewall the tap goes straight on br-int. Reported in the OVS agent's configurations,
+        copied by the mechanism driver into the binding's vif_details (docs/neutron-behaviour.md)."""
+        return self.firewall
+
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
 _TUPLES = {"roles", "tunnel_types"}

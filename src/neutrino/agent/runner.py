@@ -217,7 +217,7 @@ class HostAgent:
                 tunneling_ip=self.settings.tunneling_ip if l2 else None,
             )
             if kind == "ovs":
-                conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=True,
+                conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=self.settings.ovs_hybrid_plug,
                             arp_responder_enabled=self.settings.arp_responder and bool(self.settings.tunneling_ip),
                             devices=len(self.l2.reported_up))  # fmt: skip
             elif kind == "linuxbridge":

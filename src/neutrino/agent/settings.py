@@ -44,3 +44,9 @@ class AgentSettings:
     after about three missed ones."""
     ha_state_poll: float = 0.2
     """How often the L3 role looks at its keepalived state files, to report a change at once."""
+
+    @property
+    def ovs_hybrid_plug(self) -> bool:
+        """Instances need the hybrid plug only where the firewall filters on their qbr
+        (agent/config.py, ``AgentConfig.ovs_hybrid_plug``)."""
+        return self.firewall
