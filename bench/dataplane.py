@@ -11,8 +11,10 @@ security groups at least 0.8x of bare veth; OVS paths no slower than the recipe'
 OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
-[--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--handbuilt VARIANT]...
-[--separate-networks]`` as root: ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its VXLAN
+[--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--ovs-plug hybrid|direct|both]
+[--handbuilt VARIANT]... [--separate-networks]`` as root: ``--ovs-plug direct`` runs the OVS lab's
+agents with the noop firewall, so that instances are plugged straight on br-int (no qbr, qvb,
+qvo; no security groups), ``both`` measures that lab after the hybrid one; ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its VXLAN
 network then has MTU 8950: fewer, larger packets through the userspace datapath,
 docs/dataplane.md, "Performance of the userspace datapath"); ``--handbuilt`` adds
 bench/lb_handbuilt.py's hand-built VXLAN path (``base``, or the lab's pieces joined by ``+``) to
@@ -43,6 +45,7 @@ ROOT.chmod(0o755)
 os.environ["NEUTRINO_LAB_DIR"] = str(ROOT)
 
 from neutrino.dataplane import exec as programs  # noqa: E402
+from neutrino.dataplane.ovs import OvsInstance  # noqa: E402
 from neutrino.lab import cloud, instances, realize, state, teardown, topology  # noqa: E402
 from neutrino.lab.api import LabApi  # noqa: E402
 
@@ -52,16 +55,41 @@ a namespace, or one's teardown removes the other's."""
 OVS_RECIPE_GBPS = 1.0  # the recipe's hand-built OVS userspace figure (two namespaces on one bridge, TX off)
 
 
-def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float) -> float:
-    """Gb/s of one TCP stream from ``client_ns`` to ``server_ns``."""
+CPU_PER_GB: dict[str, list[float]] = {}
+"""Per path: CPU seconds per GB carried (the two iperf3s and the lab's vswitchds), per round:
+steadier than Gb/s on a loaded machine (docs/dataplane.md, "Throughput")."""
+
+
+def _cpu_seconds(pids: tuple[int, ...]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float, path: str = "",
+          pids: tuple[int, ...] = ()) -> float:  # fmt: skip
+    """Gb/s of one TCP stream from ``client_ns`` to ``server_ns``; with ``path``, its CPU per GB
+    (iperf3's own, and that of ``pids``: the vswitchds) goes to ``CPU_PER_GB``."""
     programs.run(["iperf3", "-s", "-1", "-D", "-p", "5201"], netns=server_ns)
     import time
 
     time.sleep(0.3)
+    cpu_before = _cpu_seconds(pids)
     done = programs.run(["iperf3", "-c", server_ip, "-p", "5201", "-t", str(seconds), "-J"], netns=client_ns,
                         timeout=seconds + 20, check=False)  # fmt: skip
     try:
-        return float(json.loads(done.stdout)["end"]["sum_received"]["bits_per_second"]) / 1e9
+        end = json.loads(done.stdout)["end"]
+        received = end["sum_received"]
+        if path and received["bytes"]:
+            own = (end["cpu_utilization_percent"]["host_total"] + end["cpu_utilization_percent"]["remote_total"]) / 100
+            cpu = own * received["seconds"] + _cpu_seconds(pids) - cpu_before
+            CPU_PER_GB.setdefault(path, []).append(cpu / (received["bytes"] / 1e9))
+        return float(received["bits_per_second"]) / 1e9
     except (ValueError, KeyError):
         return 0.0
 
@@ -92,7 +120,7 @@ def bare_veth(seconds: float) -> float:
     return iperf(BARE[0], BARE[1], "10.99.0.2", seconds)
 
 
-def lab_file(mechanism: str, mtu: int = 1500) -> topology.LabFile:
+def lab_file(mechanism: str, mtu: int = 1500, direct: bool = False) -> topology.LabFile:
     """``mtu``: of the lab's underlay links, and so the server's ``global_physnet_mtu``."""
     doc: dict[str, Any] = {
         "defaults": {"mechanism": mechanism, "mtu": mtu},
@@ -102,6 +130,8 @@ def lab_file(mechanism: str, mtu: int = 1500) -> topology.LabFile:
     }  # fmt: skip
     if mechanism == "openvswitch":  # no router here (docs/dataplane.md, "Userspace TSO")
         doc["agents"] = {"userspace_tso_ports": True}
+        if direct:  # the noop firewall: the binding says no hybrid plug, taps go straight on br-int
+            doc["agents"]["firewall"] = False
     return topology.parse(doc)
 
 
@@ -132,18 +162,19 @@ Sample = tuple[float, float]
 
 
 def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, ...] = (),
-            separate: bool = False, mtu: int = 1500) -> dict[str, list[Sample]]:  # fmt: skip
+            separate: bool = False, mtu: int = 1500, direct: bool = False) -> dict[str, list[Sample]]:  # fmt: skip
     """``handbuilt``: bench/lb_handbuilt.py variants measured beside the Linux bridge lab's
     paths; ``separate``: the pairs without security groups on networks of their own (so that
-    no filtered port shares their bridge); ``mtu``: the lab's underlay MTU."""
+    no filtered port shares their bridge); ``mtu``: the lab's underlay MTU; ``direct``: OVS
+    agents with the noop firewall, instances plugged straight on br-int (no security groups)."""
     import lb_handbuilt
     from types import SimpleNamespace
 
-    name = f"bd{mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
+    name = f"bd{'d' if direct else mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
     out: dict[str, list[Sample]] = {}
     built = [lb_handbuilt.Path(RUN[:3], i, [] if v == "base" else v.split("+")) for i, v in enumerate(handbuilt)]
     try:
-        lab = realize.up(lab_file(mechanism, mtu), name=name).lab
+        lab = realize.up(lab_file(mechanism, mtu, direct), name=name).lab
         cloud.start(lab)
         api = LabApi(lab)
         nets: dict[tuple[str, bool | None], Any] = {}
@@ -160,11 +191,11 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
                 api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4,
                                                            "enable_dhcp": False}})  # fmt: skip
                 nets[(kind, secured)] = net
-        label = "OVS" if mechanism == "openvswitch" else "linuxbridge"
+        label = ("OVS direct" if direct else "OVS") if mechanism == "openvswitch" else "linuxbridge"
         jumbo = {"vlan": f" (MTU {mtu})", "vxlan": f" (MTU {mtu - 50})"} if mtu != 1500 else {}
         pairs: dict[str, Any] = {}
         for kind in dict.fromkeys(k for k, _ in nets):
-            for secured in (False, True):
+            for secured in (False,) if direct else (False, True):
                 net = nets.get((kind, secured), nets.get((kind, None)))
                 a, b = pair(lab, api, net, f"{kind[:2]}{'s' if secured else 'n'}", secured)
                 wait_active(api, [a, b])
@@ -174,10 +205,11 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
             path.up()
             vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(path.vms, path.inner)]
             pairs[f"hand-built vxlan ({variant})"] = (vm[0], vm[1])
+        pids = tuple(pid for h in lab.hosts if h.has_ovs for pid in [OvsInstance(h.context).pids()["ovs-vswitchd"]] if pid)
         for _ in range(rounds):
             for path, (a, b) in pairs.items():
                 base = bare_veth(seconds)
-                out.setdefault(path, []).append((iperf(a.netns, b.netns, b.ip.split("/")[0], seconds), base))
+                out.setdefault(path, []).append((iperf(a.netns, b.netns, b.ip.split("/")[0], seconds, path, pids), base))
     finally:
         for path in built:
             path.down()
@@ -202,7 +234,8 @@ def summary(samples: dict[str, list[Sample]]) -> dict[str, dict[str, float]]:
                             "gbps_min": min(bases), "gbps_max": max(bases)}  # fmt: skip
     for path, runs in samples.items():
         ratios = [gbps / base if base else 0.0 for gbps, base in runs]
-        out[path] = {"gbps": median([g for g, _ in runs]), "ratio": median(ratios), "ratio_min": min(ratios),
+        cpu = CPU_PER_GB.get(path)
+        out[path] = {"cpu_s_per_gb": median(cpu) if cpu else 0.0, "gbps": median([g for g, _ in runs]), "ratio": median(ratios), "ratio_min": min(ratios),
                      "ratio_max": max(ratios), "gbps_min": min(g for g, _ in runs), "gbps_max": max(g for g, _ in runs)}  # fmt: skip
     return out
 
@@ -219,6 +252,9 @@ def main() -> int:
     parser.add_argument("--separate-networks", action="store_true",
                         help="pairs without security groups on networks of their own (their bridges then carry "
                              "no filtered port and are not tracked)")
+    parser.add_argument("--ovs-plug", choices=("hybrid", "direct", "both"), default="hybrid",
+                        help="OVS lab: hybrid plug (iptables_hybrid firewall), taps straight on br-int (noop "
+                             "firewall, no security groups), or both labs one after the other")
     parser.add_argument("--ovs-mtu", type=int, default=1500,
                         help="underlay MTU of the OVS lab (and its server's global_physnet_mtu): 9000 for a jumbo underlay")  # fmt: skip
     args = parser.parse_args()
@@ -229,7 +265,9 @@ def main() -> int:
             if args.only in (None, mechanism):
                 extra = tuple(args.handbuilt) if mechanism == "linuxbridge" else ()
                 mtu = args.ovs_mtu if mechanism == "openvswitch" else 1500
-                samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu))
+                plugs = {"hybrid": (False,), "direct": (True,), "both": (False, True)}[args.ovs_plug]
+                for direct in plugs if mechanism == "openvswitch" else (False,):
+                    samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu, direct))
     finally:
         bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)
@@ -238,7 +276,7 @@ def main() -> int:
         print(json.dumps({k: {f: round(v, 3) for f, v in r.items()} for k, r in results.items()}, indent=2))
         return 0
     print(f"{args.rounds} rounds of {args.seconds:g} s; ratio: median of (path / the bare veth measured just before it)")
-    print(f"{'path':<40}{'Gb/s':>7}{'(min-max)':>14}{'x veth':>8}{'(min-max)':>12}  target")
+    print(f"{'path':<40}{'Gb/s':>7}{'(min-max)':>14}{'x veth':>8}{'(min-max)':>12}{'CPU s/GB':>10}  target")
     for path, r in results.items():
         target = ""
         if path in ("linuxbridge vxlan + security groups", "linuxbridge flat + security groups"):
@@ -247,7 +285,8 @@ def main() -> int:
             target = f">= {OVS_RECIPE_GBPS} Gb/s (recipe): {'met' if r['gbps'] >= OVS_RECIPE_GBPS else 'NOT met'}"
         spread = f"{r['gbps_min']:.2f}-{r['gbps_max']:.2f}"
         ratios = f"{r['ratio_min']:.2f}-{r['ratio_max']:.2f}"
-        print(f"{path:<40}{r['gbps']:>7.2f}{spread:>14}{r['ratio']:>8.2f}{ratios:>12}  {target}")
+        cpu = f"{r['cpu_s_per_gb']:.2f}" if r.get("cpu_s_per_gb") else "-"
+        print(f"{path:<40}{r['gbps']:>7.2f}{spread:>14}{r['ratio']:>8.2f}{ratios:>12}{cpu:>10}  {target}")
     return 0
 
 

@@ -36,6 +36,7 @@ from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.lab import resolve
 from neutrino.lab.host_connections import host_links as _host_links, ovsdb as _ovsdb
+from neutrino.lab.instance_offloads import ovs_takes_offloads
 
 VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
@@ -101,9 +102,11 @@ def create(
     api_port: bool = False,
     trunk_id: str | None = None,
     hybrid: bool | None = None,
+    network: tuple[str | None, int | None] | None = None,
 ) -> Instance:
     """``hybrid``: the binding's ``vif_details.ovs_hybrid_plug`` (as Nova and os-vif plug by
-    it); None: what the lab's agents report (hybrid unless their firewall is off)."""
+    it); None: what the lab's agents report (hybrid unless their firewall is off). ``network``:
+    the port network's type and MTU, when known (``instance_offloads``)."""
     if not VM_NAME.match(name):
         raise InstanceError(f"instance name {name!r}: 1-31 characters, a-z then a-z0-9 and '-'")
     mac = mac.lower()
@@ -138,7 +141,7 @@ def create(
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
     try:
-        plug(h, vm, checksum_offload=lab.kernel_only or _ovs_takes_offloads(lab, h, vm))
+        plug(h, vm, checksum_offload=lab.kernel_only or ovs_takes_offloads(lab, h, vm, network))
     except Exception:
         unplug(h, vm)
         (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
@@ -195,7 +198,8 @@ def create_from_api(
                 gw = subnet.get("gateway_ip")
         hybrid = (port.get("binding:vif_details") or {}).get("ovs_hybrid_plug")
         vm = create(lab, name, host=host, mac=port["mac_address"], ip=ip, gateway=gw, mtu=None if use_dhcp else net.get("mtu"),
-                    port_id=port["id"], api_port=created, hybrid=hybrid)  # fmt: skip
+                    port_id=port["id"], api_port=created, hybrid=hybrid,
+                    network=(net.get("provider:network_type"), net.get("mtu")))  # fmt: skip
         if use_dhcp:
             # as Nova waits for network-vif-plugged before booting: DHCP once the port is ACTIVE
             _wait_active(api, port["id"])
@@ -307,24 +311,6 @@ def _hybrid_bridge(netlink: Netlink, host_ns: str | None, vm: Instance) -> None:
 def ovs_port(vm: Instance) -> str:
     """The instance's port on the OVS bridge: qvo (hybrid plug) or its tap (plugged straight)."""
     return vm.devices.get(QVO) or vm.devices[TAP]
-
-
-def _ovs_takes_offloads(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, vm: Instance) -> bool:
-    """An instance on an OVS host keeps TX checksum offload and TSO when the lab's agents run
-    with ``userspace_tso_ports`` (or the probe found TSO safe: ``realize.offload_decision``),
-    the host's vswitchd has userspace TSO on and the L2 agent wires
-    the port: the agent then turns offloads off on the plug's qvb where OVS cannot take them
-    (tunnelled networks; docs/dataplane.md, "Userspace TSO"). Trunk parents (on a trunk bridge)
-    and hand-tagged ports keep them off."""
-    if not host.has_ovs or host.linuxbridge or vm.tag is not None or vm.trunk_id or QVB not in vm.devices:
-        return False
-    from neutrino.lab.realize import offload_decision
-
-    if not offload_decision(lab, host).tso_ports:
-        return False
-    from neutrino.dataplane.offloads import HostOffloads
-
-    return bool(HostOffloads(host.context).tso_active())
 
 
 def _instance_side(vm: Instance, checksum_offload: bool) -> None:
