@@ -71,7 +71,7 @@ class HostAgent:
         self.firewall_tables: Any = None
         self.switch = adapters.switch
         self.monitor = adapters.monitor_factory(lambda: self.queue.add("l2")) if adapters.monitor_factory else None
-        firewall = self._firewall_applier(adapters.nftables, adapters.netlink, adapters.conntrack) if settings.firewall else None
+        firewall = self._firewall_applier(adapters.nftables, adapters.netlink, adapters.conntrack) if settings.driver == "iptables_hybrid" else None
         plug: PortPlug
         if settings.mechanism == "linuxbridge":
             self.l2: OvsL2Reconciler | LinuxbridgeL2Reconciler = self._linuxbridge(adapters, firewall)
@@ -85,7 +85,7 @@ class HostAgent:
                     tunnel_types=settings.tunnel_types,
                     local_ip=settings.tunneling_ip,
                     datapath_type=settings.datapath_type,
-                    arp_responder=settings.arp_responder,
+                    arp_responder=settings.arp_responder, ovs_firewall=settings.driver == "openvswitch",
                 ),
                 adapters.ovsdb,
                 adapters.openflow,

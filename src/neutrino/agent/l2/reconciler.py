@@ -26,6 +26,7 @@ from typing import Any
 
 from neutrino.agent.l2 import local_vlans
 from neutrino.agent.l2 import ovs_changes
+from neutrino.agent.l2 import ovs_firewall_flows
 from neutrino.agent.l2 import ovs_flows
 from neutrino.agent.l2 import qos
 from neutrino.agent.l2.same_wiring import same_wiring
@@ -47,6 +48,8 @@ class L2Config:
     integration_bridge: str = "br-int"
     tunnel_bridge: str = "br-tun"
     arp_responder: bool = True
+    ovs_firewall: bool = False
+    """Security groups as br-int flows with OVS conntrack (``firewall_driver = openvswitch``)."""
 
 
 @dataclass
@@ -77,6 +80,8 @@ class L2Plan:
     """network id -> LocalVlan."""
     tunnel_ports: dict[str, str]
     layout: ovs_flows.L2Layout
+    remote_groups: tuple[Any, ...] = ()
+    """The members of the remote groups the ports' rules name (the OVS firewall's flows)."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,8 @@ class OvsL2Reconciler:
             arp_responder=bool(tun) and cfg.arp_responder,
             arp_entries=ovs_flows.arp_entries_from_remote_ports(desired.remote_ports) if tun and cfg.arp_responder else {},
         )
-        return L2Plan(by_name, vifs, bound, wanted, [wiring[pid] for pid in sorted(wiring)], vlans, tunnel_ports, layout)
+        return L2Plan(by_name, vifs, bound, wanted, [wiring[pid] for pid in sorted(wiring)], vlans, tunnel_ports, layout,
+                      desired.remote_groups)  # fmt: skip
 
     def flow_tables(self, plan: L2Plan) -> tuple[dict[str, list[Any]], dict[int, Any]]:
         """bridge -> its whole desired flow table, and br-int's QoS meters."""
@@ -184,8 +190,14 @@ class OvsL2Reconciler:
             qos.QosPort(plan.vifs[pid].name, plan.vifs[pid].ofport, p.mac_address, p.qos)
             for pid, p in plan.wanted.items() if p.qos is not None
         )
-        tables[cfg.integration_bridge] = sorted([*tables[cfg.integration_bridge], *qos_flows])
+        firewall = ovs_firewall_flows.flows(self.firewall_ports(plan), plan.remote_groups) if cfg.ovs_firewall else []
+        tables[cfg.integration_bridge] = sorted([*tables[cfg.integration_bridge], *qos_flows, *firewall])
         return tables, meters
+
+    def firewall_ports(self, plan: L2Plan) -> list[ovs_firewall_flows.FwPort]:
+        """The wired VIFs as the OVS firewall sees them: tap, zone (the local VLAN), port."""
+        return [ovs_firewall_flows.FwPort(plan.vifs[pid].name, plan.vlans[p.network_id].lvid, p)
+                for pid, p in plan.wanted.items() if p.network_id in plan.vlans]  # fmt: skip
 
     def reconcile(self, desired: DesiredHostState) -> PassResult:
         """Plan (pure: ``plan``, ``ovs_changes.changes``, ``flow_tables``), then apply: one OVSDB
@@ -193,7 +205,8 @@ class OvsL2Reconciler:
         neither OVSDB nor the wiring changed since the last pass (the module's docstring)."""
         number = self.ovsdb.change_number()
         last, self._last = self._last, None
-        if last is not None and number is not None and self._synced and last.number == number and same_wiring(last.desired, desired):
+        if (last is not None and number is not None and self._synced and last.number == number and not self.cfg.ovs_firewall
+                and same_wiring(last.desired, desired)):  # the OVS firewall's rules are flows: the whole pass
             result = self._firewall_only(desired, last)
             self._last = replace(last, desired=desired)
             return result
