@@ -12,6 +12,7 @@ VM image's offload settings for the datapath it runs on.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from neutrino.dataplane.naming import QVB
@@ -41,5 +42,5 @@ def ovs_takes_offloads(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, vm:
         return True  # the agent turns them off on the qvb where OVS cannot take them
     from neutrino.agent.l2.offloads import port_offload
 
-    assert network is not None
-    return port_offload(decision, network[0], network[1], lab.mtu)
+    assert network is not None  # the decision was taken before vswitchd ran: TSO is active, as just read
+    return port_offload(dataclasses.replace(decision, tso_active=True), network[0], network[1], lab.mtu)
