@@ -89,7 +89,7 @@ class HostAgent:
                 ),
                 adapters.ovsdb,
                 adapters.openflow,
-                firewall=firewall,
+                firewall=firewall, switch=adapters.switch,
                 offloads=adapters.offloads and OffloadApplier(host.name, adapters.offloads, adapters.netlink, host.netns,
                                                               settings.datapath_type, settings.userspace_tso_ports),
             )
