@@ -11,10 +11,12 @@ security groups at least 0.8x of bare veth; OVS paths no slower than the recipe'
 OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
-[--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--ovs-plug hybrid|direct|both]
-[--handbuilt VARIANT]... [--separate-networks]`` as root: ``--ovs-plug direct`` runs the OVS lab's
-agents with the noop firewall, so that instances are plugged straight on br-int (no qbr, qvb,
-qvo; no security groups), ``both`` measures that lab after the hybrid one; ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its VXLAN
+[--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--ovs-firewall DRIVER]...
+[--handbuilt VARIANT]... [--separate-networks]`` as root: ``--ovs-firewall`` (repeatable) picks
+the OVS lab's agents' firewall drivers, one lab each, one after the other: ``iptables_hybrid``
+(the default: the hybrid plug, nftables on the qbr), ``noop`` (instances plugged straight on
+br-int, no security groups) or ``openvswitch`` (plugged straight, security groups as OpenFlow
+with OVS conntrack); ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its VXLAN
 network then has MTU 8950: fewer, larger packets through the userspace datapath,
 docs/dataplane.md, "Performance of the userspace datapath"); ``--handbuilt`` adds
 bench/lb_handbuilt.py's hand-built VXLAN path (``base``, or the lab's pieces joined by ``+``) to
@@ -120,7 +122,7 @@ def bare_veth(seconds: float) -> float:
     return iperf(BARE[0], BARE[1], "10.99.0.2", seconds)
 
 
-def lab_file(mechanism: str, mtu: int = 1500, direct: bool = False) -> topology.LabFile:
+def lab_file(mechanism: str, mtu: int = 1500, driver: str = "iptables_hybrid") -> topology.LabFile:
     """``mtu``: of the lab's underlay links, and so the server's ``global_physnet_mtu``."""
     doc: dict[str, Any] = {
         "defaults": {"mechanism": mechanism, "mtu": mtu},
@@ -130,8 +132,8 @@ def lab_file(mechanism: str, mtu: int = 1500, direct: bool = False) -> topology.
     }  # fmt: skip
     if mechanism == "openvswitch":  # no router here (docs/dataplane.md, "Userspace TSO")
         doc["agents"] = {"userspace_tso_ports": True}
-        if direct:  # the noop firewall: the binding says no hybrid plug, taps go straight on br-int
-            doc["agents"]["firewall"] = False
+        if driver != "iptables_hybrid":  # the binding says no hybrid plug: taps go straight on br-int
+            doc["agents"]["firewall_driver"] = driver
     return topology.parse(doc)
 
 
@@ -162,19 +164,19 @@ Sample = tuple[float, float]
 
 
 def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, ...] = (),
-            separate: bool = False, mtu: int = 1500, direct: bool = False) -> dict[str, list[Sample]]:  # fmt: skip
+            separate: bool = False, mtu: int = 1500, driver: str = "iptables_hybrid") -> dict[str, list[Sample]]:  # fmt: skip
     """``handbuilt``: bench/lb_handbuilt.py variants measured beside the Linux bridge lab's
     paths; ``separate``: the pairs without security groups on networks of their own (so that
-    no filtered port shares their bridge); ``mtu``: the lab's underlay MTU; ``direct``: OVS
-    agents with the noop firewall, instances plugged straight on br-int (no security groups)."""
+    no filtered port shares their bridge); ``mtu``: the lab's underlay MTU; ``driver``: the OVS
+    agents' firewall driver (noop: no pairs with security groups)."""
     import lb_handbuilt
     from types import SimpleNamespace
 
-    name = f"bd{'d' if direct else mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
+    name = f"bd{driver[0] if mechanism == 'openvswitch' else mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
     out: dict[str, list[Sample]] = {}
     built = [lb_handbuilt.Path(RUN[:3], i, [] if v == "base" else v.split("+")) for i, v in enumerate(handbuilt)]
     try:
-        lab = realize.up(lab_file(mechanism, mtu, direct), name=name).lab
+        lab = realize.up(lab_file(mechanism, mtu, driver), name=name).lab
         cloud.start(lab)
         api = LabApi(lab)
         nets: dict[tuple[str, bool | None], Any] = {}
@@ -191,11 +193,12 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
                 api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4,
                                                            "enable_dhcp": False}})  # fmt: skip
                 nets[(kind, secured)] = net
-        label = ("OVS direct" if direct else "OVS") if mechanism == "openvswitch" else "linuxbridge"
+        labels = {"iptables_hybrid": "OVS", "noop": "OVS direct", "openvswitch": "OVS ovsfw"}
+        label = labels[driver] if mechanism == "openvswitch" else "linuxbridge"
         jumbo = {"vlan": f" (MTU {mtu})", "vxlan": f" (MTU {mtu - 50})"} if mtu != 1500 else {}
         pairs: dict[str, Any] = {}
         for kind in dict.fromkeys(k for k, _ in nets):
-            for secured in (False,) if direct else (False, True):
+            for secured in (False,) if driver == "noop" else (False, True):
                 net = nets.get((kind, secured), nets.get((kind, None)))
                 a, b = pair(lab, api, net, f"{kind[:2]}{'s' if secured else 'n'}", secured)
                 wait_active(api, [a, b])
@@ -252,9 +255,8 @@ def main() -> int:
     parser.add_argument("--separate-networks", action="store_true",
                         help="pairs without security groups on networks of their own (their bridges then carry "
                              "no filtered port and are not tracked)")
-    parser.add_argument("--ovs-plug", choices=("hybrid", "direct", "both"), default="hybrid",
-                        help="OVS lab: hybrid plug (iptables_hybrid firewall), taps straight on br-int (noop "
-                             "firewall, no security groups), or both labs one after the other")
+    parser.add_argument("--ovs-firewall", action="append", choices=("iptables_hybrid", "noop", "openvswitch"),
+                        help="the OVS lab's firewall driver (repeat for one lab each; default iptables_hybrid)")
     parser.add_argument("--ovs-mtu", type=int, default=1500,
                         help="underlay MTU of the OVS lab (and its server's global_physnet_mtu): 9000 for a jumbo underlay")  # fmt: skip
     args = parser.parse_args()
@@ -265,9 +267,9 @@ def main() -> int:
             if args.only in (None, mechanism):
                 extra = tuple(args.handbuilt) if mechanism == "linuxbridge" else ()
                 mtu = args.ovs_mtu if mechanism == "openvswitch" else 1500
-                plugs = {"hybrid": (False,), "direct": (True,), "both": (False, True)}[args.ovs_plug]
-                for direct in plugs if mechanism == "openvswitch" else (False,):
-                    samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu, direct))
+                drivers = args.ovs_firewall or ["iptables_hybrid"]
+                for driver in drivers if mechanism == "openvswitch" else ["iptables_hybrid"]:
+                    samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu, driver))
     finally:
         bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)
