@@ -108,3 +108,29 @@ def test_two_projects_same_addresses_on_one_host(cl):
     zones = {line.split("zone=")[1].split(",")[0] for line in dump.splitlines()
              if "orig=(src=10.66.0.11,dst=10.66.0.12" in line and "zone=" in line}  # fmt: skip
     assert len(zones) == 2, dump
+
+
+def test_unfiltered_port_and_agent_restart_under_a_stream(cl):
+    net = cl.network("of-rs", "10.67.0.0/24")
+    a = cl.vm("ra", net["id"], "compute1")
+    b = cl.vm("rb", net["id"], "compute2")
+    port = cl.api.request("POST", "ports", {"port": {"network_id": net["id"], "port_security_enabled": False,
+                                                     "security_groups": []}})["port"]  # fmt: skip
+    n = cl.vm("rn", None, "compute1", port_id=port["id"])
+    _until(lambda: _tcp(a, b))
+    assert _tcp(a, n, port=6001).ok  # port security off: nothing filters what reaches it
+    assert not _tcp(n, a).ok  # a's default group still filters what n sends it (same host)
+    result: dict[str, object] = {}
+    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
+        a.netns, b.netns, ip_of(b), port=5002, duration=3.0)))  # fmt: skip
+    t.start()
+    try:
+        wait_established(a.netns, ip_of(b), 5002)
+        cl.plane.stop_agent("compute1")
+        agent = cl.plane.start_agent("compute1")
+        with agent.converged:
+            assert agent.converged.wait_for(lambda: agent.passes >= 1, timeout=10), "no pass after restart"
+    finally:
+        t.join(timeout=20)
+    assert result["check"].ok, result  # type: ignore[attr-defined]
+    assert agent.last_result is not None and agent.last_result.ovsdb_commands == 0
