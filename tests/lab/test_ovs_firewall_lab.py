@@ -16,7 +16,7 @@ from neutrino.dataplane import exec as programs
 from neutrino.dataplane.openflow import OpenFlow
 from neutrino.dataplane.ovs import OvsInstance
 from neutrino.lab import probes
-from tests.lab.cloud_support import cloud_lab, ip_of, wait_established
+from tests.lab.cloud_support import cloud_lab, ip_of, poll, wait_established
 from tests.lab.test_security_groups_lab import QUICK, _group, _ping_from, _rule, _tcp, _tcp_from, _until
 
 pytestmark = pytest.mark.root
@@ -53,14 +53,17 @@ def test_rules_allow_and_block_on_taps_straight_on_br_int(cl):
     # a removed rule cuts the established connection (its conntrack entry is flushed)
     result: dict[str, object] = {}
     t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        c.netns, srv.netns, ip_of(srv), port=8080, duration=6.0, timeout=12)))  # fmt: skip
+        c.netns, srv.netns, ip_of(srv), port=8080, duration=15.0, timeout=25)))  # fmt: skip
     t.start()
     try:
         wait_established(c.netns, ip_of(srv), 8080)
         cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
+        gone = poll(lambda: "tp_dst=8080" in "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int")),
+                    lambda present: not present)  # fmt: skip
+        assert not gone, "the rule's flow is still on compute2"
     finally:
-        t.join(timeout=20)
-    assert not result["check"].ok, result  # type: ignore[attr-defined]
+        t.join(timeout=30)
+    assert t.is_alive() or not result["check"].ok, result  # type: ignore[attr-defined]
     assert not _tcp(c, srv, port=8080).ok
 
 
