@@ -208,7 +208,8 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
             path.up()
             vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(path.vms, path.inner)]
             pairs[f"hand-built vxlan ({variant})"] = (vm[0], vm[1])
-        pids = tuple(pid for h in lab.hosts if h.has_ovs for pid in [OvsInstance(h.context).pids()["ovs-vswitchd"]] if pid)
+        switches = [OvsInstance(h.context).pids()["ovs-vswitchd"] for h in lab.hosts if h.has_ovs]
+        pids = tuple(pid for pid in switches if pid)
         for _ in range(rounds):
             for path, (a, b) in pairs.items():
                 base = bare_veth(seconds)
@@ -238,7 +239,8 @@ def summary(samples: dict[str, list[Sample]]) -> dict[str, dict[str, float]]:
     for path, runs in samples.items():
         ratios = [gbps / base if base else 0.0 for gbps, base in runs]
         cpu = CPU_PER_GB.get(path)
-        out[path] = {"cpu_s_per_gb": median(cpu) if cpu else 0.0, "gbps": median([g for g, _ in runs]), "ratio": median(ratios), "ratio_min": min(ratios),
+        out[path] = {"cpu_s_per_gb": median(cpu) if cpu else 0.0,
+                     "gbps": median([g for g, _ in runs]), "ratio": median(ratios), "ratio_min": min(ratios),
                      "ratio_max": max(ratios), "gbps_min": min(g for g, _ in runs), "gbps_max": max(g for g, _ in runs)}  # fmt: skip
     return out
 

@@ -71,7 +71,8 @@ class HostAgent:
         self.firewall_tables: Any = None
         self.switch = adapters.switch
         self.monitor = adapters.monitor_factory(lambda: self.queue.add("l2")) if adapters.monitor_factory else None
-        firewall = self._firewall_applier(adapters.nftables, adapters.netlink, adapters.conntrack) if settings.driver == "iptables_hybrid" else None
+        nft = settings.driver == "iptables_hybrid"
+        firewall = self._firewall_applier(adapters.nftables, adapters.netlink, adapters.conntrack) if nft else None
         plug: PortPlug
         if settings.mechanism == "linuxbridge":
             self.l2: OvsL2Reconciler | LinuxbridgeL2Reconciler = self._linuxbridge(adapters, firewall)
@@ -87,8 +88,7 @@ class HostAgent:
                     datapath_type=settings.datapath_type,
                     arp_responder=settings.arp_responder, ovs_firewall=settings.driver == "openvswitch",
                 ),
-                adapters.ovsdb,
-                adapters.openflow,
+                adapters.ovsdb, adapters.openflow,
                 firewall=firewall, switch=adapters.switch,
                 offloads=adapters.offloads and OffloadApplier(host.name, adapters.offloads, adapters.netlink, host.netns,
                                                               settings.datapath_type, settings.userspace_tso_ports),

@@ -85,10 +85,10 @@ def flows(ports: Iterable[FwPort], remote_groups: Iterable[RemoteGroup] = ()) ->
         Flow(RULES_EGRESS, 80, "icmp6", f"resubmit(,{ACCEPT_OR_INGRESS})"),
     }  # fmt: skip
     for fw in ports:
+        first = BASE_EGRESS if filtered(fw.port) else ACCEPT_OR_INGRESS
+        out.add(Flow(LOCAL_SWITCHING, 100, f"in_port={fw.name}", f"set_field:{fw.zone}->reg6,resubmit(,{first})"))
         if not filtered(fw.port):
-            out.add(Flow(LOCAL_SWITCHING, 100, f"in_port={fw.name}", f"set_field:{fw.zone}->reg6,resubmit(,{ACCEPT_OR_INGRESS})"))
             continue
-        out.add(Flow(LOCAL_SWITCHING, 100, f"in_port={fw.name}", f"set_field:{fw.zone}->reg6,resubmit(,{BASE_EGRESS})"))
         out.update(egress_base(fw))
         out.update(egress_rules(fw, members))
         for mac in port_macs(fw.port):
