@@ -137,3 +137,12 @@ def test_unfiltered_port_and_agent_restart_under_a_stream(cl):
         t.join(timeout=20)
     assert result["check"].ok, result  # type: ignore[attr-defined]
     assert agent.last_result is not None and agent.last_result.ovsdb_commands == 0
+
+
+def test_the_audit_finds_the_firewall_flows_as_planned(cl):
+    net = cl.network("of-audit", "10.68.0.0/24")
+    a = cl.vm("aa", net["id"], "compute1")
+    b = cl.vm("ab", net["id"], "compute2")
+    _until(lambda: _tcp(a, b))
+    found = poll(lambda: cl.api.request("GET", "audit")["audit"], lambda doc: doc["drift_count"] == 0, timeout=10)
+    assert found["drift_count"] == 0, [d for h in found["hosts"].values() for d in h["drift"]]

@@ -44,8 +44,8 @@ def test_port_masks_cover_ranges_with_fewest_matches() -> None:
 def test_no_filtered_port_no_flows_and_unfiltered_ports_skip_to_accept() -> None:
     assert flows(port(security=False)) == []
     got = lines(flows(port(rule("ingress")), port(security=False, pid="b" * 10 + "-x", mac="fa:16:3e:00:00:0b")))
-    assert f"0/100 in_port=tap1 -> set_field:{Z}->reg6,resubmit(,73)" in got
-    assert f"0/100 in_port={TAP} -> set_field:{Z}->reg6,resubmit(,71)" in got
+    assert f"0/100 in_port=tap1 -> load:{Z}->NXM_NX_REG6[],resubmit(,73)" in got
+    assert f"0/100 in_port={TAP} -> load:{Z}->NXM_NX_REG6[],resubmit(,71)" in got
     assert not any(" in_port=tap1," in line for line in got)
 
 
@@ -63,7 +63,7 @@ def test_anti_spoofing_macs_ips_arp_and_allowed_address_pairs() -> None:
     # both MACs are the port's on ingress
     for mac in (MAC, "fa:16:3e:99:99:99"):
         assert f"73/100 reg6={Z},dl_dst={mac} -> resubmit(,81)" in got
-        assert f"60/100 dl_vlan={Z},dl_dst={mac} -> pop_vlan,set_field:{Z}->reg6,resubmit(,81)" in got
+        assert f"60/100 dl_vlan={Z},dl_dst={mac} -> pop_vlan,load:{Z}->NXM_NX_REG6[],resubmit(,81)" in got
 
 
 def test_ipv6_sources_include_link_local_and_nd() -> None:

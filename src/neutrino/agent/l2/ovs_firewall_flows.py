@@ -6,7 +6,7 @@ a filtered port passes these tables, stateful through ``ct()`` in one conntrack 
 (the network's local VLAN, carried in ``reg6``), so that two projects' overlapping addresses on
 one host never share a connection entry.
 
-* table 0 (prio 100): a local VIF's packets get ``reg6 = zone`` and go to 71 (a filtered port)
+* table 0 (prio 100): a local VIF's packets get the zone in ``reg6`` (written as OVS prints it back, ``load:N->NXM_NX_REG6[]``, so the audit compares like with like) and go to 71 (a filtered port)
   or 73 (a port without port security, or a network port: DHCP, router).
 * 71 BASE_EGRESS, per filtered port (``in_port``): ARP only from its (MAC, IPv4) pairs; DHCP
   discover; ICMPv6 neighbour discovery from its (MAC, IPv6) pairs; DHCP and RA *server* packets
@@ -86,7 +86,7 @@ def flows(ports: Iterable[FwPort], remote_groups: Iterable[RemoteGroup] = ()) ->
     }  # fmt: skip
     for fw in ports:
         first = BASE_EGRESS if filtered(fw.port) else ACCEPT_OR_INGRESS
-        out.add(Flow(LOCAL_SWITCHING, 100, f"in_port={fw.name}", f"set_field:{fw.zone}->reg6,resubmit(,{first})"))
+        out.add(Flow(LOCAL_SWITCHING, 100, f"in_port={fw.name}", f"load:{fw.zone}->NXM_NX_REG6[],resubmit(,{first})"))
         if not filtered(fw.port):
             continue
         out.update(egress_base(fw))
@@ -95,7 +95,7 @@ def flows(ports: Iterable[FwPort], remote_groups: Iterable[RemoteGroup] = ()) ->
             dest = f"reg6={fw.zone},dl_dst={mac}"
             out.add(Flow(ACCEPT_OR_INGRESS, 100, dest, f"resubmit(,{BASE_INGRESS})"))
             out.add(Flow(TRANSIENT_TABLE, 100, f"dl_vlan={fw.zone},dl_dst={mac}",
-                         f"pop_vlan,set_field:{fw.zone}->reg6,resubmit(,{BASE_INGRESS})"))  # fmt: skip
+                         f"pop_vlan,load:{fw.zone}->NXM_NX_REG6[],resubmit(,{BASE_INGRESS})"))  # fmt: skip
             out.update(ingress_base(fw, dest))
             out.update(ingress_rules(fw, dest, members))
     return sorted(out)
