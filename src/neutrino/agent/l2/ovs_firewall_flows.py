@@ -6,8 +6,9 @@ a filtered port passes these tables, stateful through ``ct()`` in one conntrack 
 (the network's local VLAN, carried in ``reg6``), so that two projects' overlapping addresses on
 one host never share a connection entry.
 
-* table 0 (prio 100): a local VIF's packets get the zone in ``reg6`` (written as OVS prints it back, ``load:N->NXM_NX_REG6[]``, so the audit compares like with like) and go to 71 (a filtered port)
-  or 73 (a port without port security, or a network port: DHCP, router).
+* table 0 (prio 100): a local VIF's packets get the zone in ``reg6`` and go to 71 (a filtered
+  port) or 73 (a port without port security, or a network port: DHCP, router). The register is
+  written ``load:N->NXM_NX_REG6[]``, as OVS prints it back, so that the audit compares like with like.
 * 71 BASE_EGRESS, per filtered port (``in_port``): ARP only from its (MAC, IPv4) pairs; DHCP
   discover; ICMPv6 neighbour discovery from its (MAC, IPv6) pairs; DHCP and RA *server* packets
   dropped; IP from its (MAC, address) pairs into conntrack, then 72; everything else dropped
