@@ -48,6 +48,9 @@ def test_rules_allow_and_block_on_taps_straight_on_br_int(cl):
     _until(lambda: _tcp(c, srv, port=8080))
     assert not _tcp(c, srv, port=8081).ok
     assert not probes.transfer(c.netns, srv.netns, ip_of(srv), port=8080, udp=True, timeout=QUICK).ok
+    _rule(cl, web["id"], direction="ingress", protocol="icmp", port_range_min=8, remote_ip_prefix=f"{ip_of(c)}/32")
+    _until(lambda: probes.ping(c.netns, ip_of(srv), count=2))  # echo requests from c only
+    assert not probes.ping(a.netns, ip_of(srv), count=2).ok
     flows = "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int"))
     assert "table=82" in flows and "tp_dst=8080" in flows and "ct(commit,zone=NXM_NX_REG6[0..15])" in flows
     # a removed rule cuts the established connection (its conntrack entry is flushed)
