@@ -6,7 +6,8 @@ point, the checks, where the two disagree, and one verdict.
 host without an answer leaves its hops with the intent only, said so in ``unverified``.
 
 Security groups are enforced in the qbr bridge (nftables), not in OVS, so a packet the intent
-drops there still goes through OVS in ``ofproto/trace``: that is not a disagreement. What is:
+drops there still goes through OVS in ``ofproto/trace``: that is not a disagreement. (With the
+``openvswitch`` firewall driver they are br-int flows, which ``ofproto/trace`` follows.) What is:
 the dataplane dropping a packet the intent delivers, a VID or VNI other than the segment's, a
 tunnel to another host than the destination's, a route out of another device than the router's
 port, a NAT rule missing.
