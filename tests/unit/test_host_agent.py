@@ -177,3 +177,15 @@ def test_the_openvswitch_firewall_driver_filters_in_br_int_flows(tmp_path: Path)
     assert any("table=82" in f and "tcp" in f and "tp_dst=22" in f and "ct(commit" in f for f in flows)
     with pytest.raises(ValueError, match="firewall_driver"):
         load_agent_config(None, host="h", firewall_driver="iptables")
+
+
+def test_firewall_driver_settings() -> None:
+    from neutrino.agent.config import AgentConfig
+    from neutrino.agent.standalone import settings_for
+
+    assert AgentConfig(host="h").ovs_hybrid_plug and not AgentConfig(host="h", firewall=False).ovs_hybrid_plug
+    assert not AgentConfig(host="h", firewall_driver="openvswitch").ovs_hybrid_plug
+    assert settings_for(AgentConfig(host="h", firewall=False, firewall_driver="openvswitch")).driver == "noop"
+    assert settings_for(AgentConfig(host="h", datapath_type="netdev", firewall_driver="openvswitch")).driver == "openvswitch"
+    with pytest.raises(ValueError, match="needs mechanism"):
+        settings_for(AgentConfig(host="h", mechanism="linuxbridge", firewall_driver="openvswitch"))
