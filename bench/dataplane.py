@@ -14,8 +14,12 @@ of bare veth and of the same path with no firewall; OVS paths no slower than the
 hand-built OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's agents run with
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
-[--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--handbuilt VARIANT]...
-[--separate-networks]`` as root: ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its VXLAN
+[--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--ovs-firewall DRIVER]...
+[--handbuilt VARIANT]... [--separate-networks]`` as root: ``--ovs-firewall`` (repeatable) picks
+the OVS lab's agents' firewall drivers, one lab each, one after the other: ``iptables_hybrid``
+(the default: the hybrid plug, nftables on the qbr), ``noop`` (instances plugged straight on
+br-int, no security groups) or ``openvswitch`` (plugged straight, security groups as OpenFlow
+with OVS conntrack); ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its VXLAN
 network then has MTU 8950: fewer, larger packets through the userspace datapath,
 docs/dataplane.md, "Performance of the userspace datapath"); ``--handbuilt`` adds
 bench/lb_handbuilt.py's hand-built VXLAN path (``base``, or the lab's pieces joined by ``+``) to
@@ -49,26 +53,52 @@ ROOT.chmod(0o755)
 os.environ["NEUTRINO_LAB_DIR"] = str(ROOT)
 
 from neutrino.dataplane import exec as programs  # noqa: E402
+from neutrino.dataplane.ovs import OvsInstance  # noqa: E402
 from neutrino.lab import cloud, instances, realize, state, teardown, topology  # noqa: E402
 from neutrino.lab.api import LabApi  # noqa: E402
 
-from dataplane_table import NO_FIREWALL, SECURED, Sample, summary, table  # noqa: E402
+from dataplane_table import NO_FIREWALL, SECURED, Sample, median, summary, table  # noqa: E402
 
 RUN = uuid.uuid4().hex[:5]
 """In every name this run creates: two benches at once (another checkout) must not share a lab or
 a namespace, or one's teardown removes the other's."""
 
 
-def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float) -> float:
-    """Gb/s of one TCP stream from ``client_ns`` to ``server_ns``."""
+CPU_PER_GB: dict[str, list[float]] = {}
+"""Per path: CPU seconds per GB carried (the two iperf3s and the lab's vswitchds), per round:
+steadier than Gb/s on a loaded machine (docs/dataplane.md, "Throughput")."""
+
+
+def _cpu_seconds(pids: tuple[int, ...]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float, path: str = "",
+          pids: tuple[int, ...] = ()) -> float:  # fmt: skip
+    """Gb/s of one TCP stream from ``client_ns`` to ``server_ns``; with ``path``, its CPU per GB
+    (iperf3's own, and that of ``pids``: the vswitchds) goes to ``CPU_PER_GB``."""
     programs.run(["iperf3", "-s", "-1", "-D", "-p", "5201"], netns=server_ns)
     import time
 
     time.sleep(0.3)
+    cpu_before = _cpu_seconds(pids)
     done = programs.run(["iperf3", "-c", server_ip, "-p", "5201", "-t", str(seconds), "-J"], netns=client_ns,
                         timeout=seconds + 20, check=False)  # fmt: skip
     try:
-        return float(json.loads(done.stdout)["end"]["sum_received"]["bits_per_second"]) / 1e9
+        end = json.loads(done.stdout)["end"]
+        received = end["sum_received"]
+        if path and received["bytes"]:
+            own = (end["cpu_utilization_percent"]["host_total"] + end["cpu_utilization_percent"]["remote_total"]) / 100
+            cpu = own * received["seconds"] + _cpu_seconds(pids) - cpu_before
+            CPU_PER_GB.setdefault(path, []).append(cpu / (received["bytes"] / 1e9))
+        return float(received["bits_per_second"]) / 1e9
     except (ValueError, KeyError):
         return 0.0
 
@@ -99,7 +129,7 @@ def bare_veth(seconds: float) -> float:
     return iperf(BARE[0], BARE[1], "10.99.0.2", seconds)
 
 
-def lab_file(mechanism: str, mtu: int = 1500) -> topology.LabFile:
+def lab_file(mechanism: str, mtu: int = 1500, driver: str = "iptables_hybrid") -> topology.LabFile:
     """``mtu``: of the lab's underlay links, and so the server's ``global_physnet_mtu``."""
     doc: dict[str, Any] = {
         "defaults": {"mechanism": mechanism, "mtu": mtu},
@@ -112,6 +142,8 @@ def lab_file(mechanism: str, mtu: int = 1500) -> topology.LabFile:
     }  # fmt: skip
     if mechanism == "openvswitch":  # no router here (docs/dataplane.md, "Userspace TSO")
         doc["agents"] = {"userspace_tso_ports": True}
+        if driver != "iptables_hybrid":  # the binding says no hybrid plug: taps go straight on br-int
+            doc["agents"]["firewall_driver"] = driver
     return topology.parse(doc)
 
 
@@ -141,18 +173,19 @@ def wait_active(api: LabApi, vms: list[Any], timeout: float = 30.0) -> None:
 
 
 def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, ...] = (),
-            separate: bool = False, mtu: int = 1500) -> dict[str, list[Sample]]:  # fmt: skip
+            separate: bool = False, mtu: int = 1500, driver: str = "iptables_hybrid") -> dict[str, list[Sample]]:  # fmt: skip
     """``handbuilt``: bench/lb_handbuilt.py variants measured beside the Linux bridge lab's
     paths; ``separate``: the pairs without security groups on networks of their own (so that
-    no filtered port shares their bridge); ``mtu``: the lab's underlay MTU."""
+    no filtered port shares their bridge); ``mtu``: the lab's underlay MTU; ``driver``: the OVS
+    agents' firewall driver (noop: no pairs with security groups)."""
     import lb_handbuilt
     from types import SimpleNamespace
 
-    name = f"bd{mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
+    name = f"bd{driver[0] if mechanism == 'openvswitch' else mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
     out: dict[str, list[Sample]] = {}
     built = [lb_handbuilt.Path(RUN[:3], i, [] if v == "base" else v.split("+")) for i, v in enumerate(handbuilt)]
     try:
-        lab = realize.up(lab_file(mechanism, mtu), name=name).lab
+        lab = realize.up(lab_file(mechanism, mtu, driver), name=name).lab
         cloud.start(lab)
         api = LabApi(lab)
         nets: dict[tuple[str, bool | None], Any] = {}
@@ -169,14 +202,17 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
                 api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": cidr, "ip_version": 4,
                                                            "enable_dhcp": False}})  # fmt: skip
                 nets[(kind, secured)] = net
-        label = "OVS" if mechanism == "openvswitch" else "linuxbridge"
+        labels = {"iptables_hybrid": "OVS", "noop": "OVS direct", "openvswitch": "OVS ovsfw"}
+        label = labels[driver] if mechanism == "openvswitch" else "linuxbridge"
         jumbo = {"vlan": f" (MTU {mtu})", "vxlan": f" (MTU {mtu - 50})"} if mtu != 1500 else {}
         pairs: dict[str, Any] = {}
         for kind in dict.fromkeys(k for k, _ in nets):
-            # in this order, so that each round measures the filtered pair right after its twin
-            for tag, secured, hosts, row in (("n", False, ("compute1", "compute2"), ""),
-                                             ("f", True, ("compute3", "compute4"), NO_FIREWALL),
-                                             ("s", True, ("compute1", "compute2"), SECURED)):  # fmt: skip
+            # in this order, so that each round measures the filtered pair right after its twin;
+            # a noop lab filters nothing anywhere: its unfiltered pair is the only one
+            plain = ("n", False, ("compute1", "compute2"), "")
+            rows = (plain,) if driver == "noop" else (plain, ("f", True, ("compute3", "compute4"), NO_FIREWALL),
+                                                      ("s", True, ("compute1", "compute2"), SECURED))  # fmt: skip
+            for tag, secured, hosts, row in rows:
                 net = nets.get((kind, secured), nets.get((kind, None)))
                 a, b = pair(lab, api, net, f"{kind[:2]}{tag}", secured, hosts)
                 wait_active(api, [a, b])
@@ -189,10 +225,12 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
             path.up()
             vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(path.vms, path.inner)]
             pairs[f"hand-built vxlan ({variant})"] = (vm[0], vm[1])
+        switches = [OvsInstance(h.context).pids()["ovs-vswitchd"] for h in lab.hosts if h.has_ovs]
+        pids = tuple(pid for pid in switches if pid)
         for _ in range(rounds):
             for path, (a, b) in pairs.items():
                 base = bare_veth(seconds)
-                out.setdefault(path, []).append((iperf(a.netns, b.netns, b.ip.split("/")[0], seconds), base))
+                out.setdefault(path, []).append((iperf(a.netns, b.netns, b.ip.split("/")[0], seconds, path, pids), base))
     finally:
         for path in built:
             path.down()
@@ -214,6 +252,8 @@ def main() -> int:
     parser.add_argument("--separate-networks", action="store_true",
                         help="pairs without security groups on networks of their own (their bridges then carry "
                              "no filtered port and are not tracked)")
+    parser.add_argument("--ovs-firewall", action="append", choices=("iptables_hybrid", "noop", "openvswitch"),
+                        help="the OVS lab's firewall driver (repeat for one lab each; default iptables_hybrid)")
     parser.add_argument("--ovs-mtu", type=int, default=1500,
                         help="underlay MTU of the OVS lab (and its server's global_physnet_mtu): 9000 for a jumbo underlay")  # fmt: skip
     args = parser.parse_args()
@@ -224,11 +264,16 @@ def main() -> int:
             if args.only in (None, mechanism):
                 extra = tuple(args.handbuilt) if mechanism == "linuxbridge" else ()
                 mtu = args.ovs_mtu if mechanism == "openvswitch" else 1500
-                samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu))
+                drivers = args.ovs_firewall or ["iptables_hybrid"]
+                for driver in drivers if mechanism == "openvswitch" else ["iptables_hybrid"]:
+                    samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu, driver))
     finally:
         bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)
     results = summary(samples)
+    for path, cpu in CPU_PER_GB.items():
+        if path in results:
+            results[path]["cpu_s_per_gb"] = median(cpu)
     if args.json:
         print(json.dumps({k: {f: round(v, 3) for f, v in r.items()} for k, r in results.items()}, indent=2))
         return 0

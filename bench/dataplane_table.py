@@ -61,11 +61,12 @@ def target(path: str, r: dict[str, float]) -> str:
 
 
 def table(results: dict[str, dict[str, float]], rounds: int, seconds: float) -> list[str]:
-    """The printed table: Gb/s, x the bare veth, and for filtered rows x the no-firewall row."""
+    """The printed table: Gb/s, x the bare veth, for filtered rows x the no-firewall row, and CPU
+    seconds per GB moved (both iperf3 processes and the lab's vswitchds) where measured."""
     lines = [
         f"{rounds} rounds of {seconds:g} s; ratios: medians of per-round ratios (x veth: to the bare veth measured "
         "just before; x nofw: to the same path on hosts with no firewall, same round)",
-        f"{'path':<48}{'Gb/s':>7}{'(min-max)':>13}{'x veth':>8}{'(min-max)':>11}{'x nofw':>8}{'(min-max)':>11}  target",
+        f"{'path':<48}{'Gb/s':>7}{'(min-max)':>13}{'x veth':>8}{'(min-max)':>11}{'x nofw':>8}{'(min-max)':>11}{'CPU s/GB':>9}  target",
     ]
     for path, r in results.items():
         spread = f"{r['gbps_min']:.2f}-{r['gbps_max']:.2f}"
@@ -74,8 +75,9 @@ def table(results: dict[str, dict[str, float]], rounds: int, seconds: float) -> 
         if "fw" in r:
             fw_spread = f"{r['fw_min']:.2f}-{r['fw_max']:.2f}"
             fw = f"{r['fw']:>8.2f}{fw_spread:>11}"
+        cpu = f"{r['cpu_s_per_gb']:>9.2f}" if r.get("cpu_s_per_gb") else f"{'-':>9}"
         goal = target(path, r)
         if "fw" in r and path.startswith("linuxbridge"):
             goal += f"; >= {TARGET:.2f}x nofw: {'met' if r['fw'] >= TARGET else 'NOT met'}"
-        lines.append(f"{path:<48}{r['gbps']:>7.2f}{spread:>13}{r['ratio']:>8.2f}{ratios:>11}{fw}  {goal}".rstrip())
+        lines.append(f"{path:<48}{r['gbps']:>7.2f}{spread:>13}{r['ratio']:>8.2f}{ratios:>11}{fw}{cpu}  {goal}".rstrip())
     return lines

@@ -70,6 +70,14 @@ def test_binds_with_live_ovs_agent(api, ml2):
     assert api.get("/v2.0/ports?binding:host_id=elsewhere").json()["ports"] == []
 
 
+def test_vif_details_follow_the_agents_hybrid_plug(api, ml2):
+    """Neutron's noop and openvswitch firewalls need no hybrid plug: the agent reports it, the
+    binding's vif_details carry it, and Nova/os-vif (here the lab) plug the tap straight on br-int."""
+    add_agent(ml2[1], "compute9", bridge_mappings={"physnet1": "br-eth1"}, datapath_type="netdev", ovs_hybrid_plug=False)
+    port = api.port(api.network(**{NT: "vlan", PN: "physnet1", SEG: 109})["id"], **{HOST: "compute9"})
+    assert port[VIF] == "ovs" and port[DETAILS]["ovs_hybrid_plug"] is False
+
+
 def test_binding_failures(api, ml2):
     state = ml2[1]
     add_agent(state, "dead-host", bridge_mappings={"physnet1": "br-eth1"}, dead=True)

@@ -1,6 +1,6 @@
 """``neutrino lab demo``, the README's main command, run as a user runs it; every check passes,
 with the default bus and database and with RabbitMQ and PostgreSQL on the controller, on Linux
-bridges, and on the HA lab (examples/ha.yaml: two network nodes)."""
+bridges, on the HA lab (examples/ha.yaml: two network nodes), and with the native OVS firewall."""
 
 from __future__ import annotations
 
@@ -82,6 +82,28 @@ def test_lab_demo_on_the_ha_lab(lab_root):
         names = [c["name"] for c in doc["checks"]]
         for wanted in ("one active, one standby", "vlan-net: served by 2 DHCP agents", "vxlan-net: served by 2 DHCP agents",
                        "metadata: vm4", "SNAT:", "DNAT:", "carries VID 100"):  # fmt: skip
+            assert any(wanted in n for n in names), (wanted, names)
+    finally:
+        teardown.down(name, root=lab_root)
+
+
+def test_lab_demo_with_the_native_ovs_firewall(lab_root, tmp_path):
+    """The seed's lab with ``firewall_driver = openvswitch``: taps straight on br-int, security
+    groups as br-int flows with conntrack; DHCP, metadata, routing, SNAT, DNAT to the floating IP
+    and the port that stays blocked all pass through those tables."""
+    seed = Path(__file__).parents[2] / "examples" / "seed.yaml"
+    lab_file = tmp_path / "ovsfw.yaml"
+    lab_file.write_text("".join(line for line in seed.read_text().splitlines(keepends=True) if not line.startswith("name:"))
+                        + "agents:\n  firewall_driver: openvswitch\n")  # fmt: skip
+    name = unique_name()
+    cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--file", str(lab_file), "--name", name, "--json"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        doc = json.loads(done.stdout)
+        assert doc["ok"] and not [c for c in doc["checks"] if not c["ok"]], doc["checks"]
+        names = [c["name"] for c in doc["checks"]]
+        for wanted in ("DHCP lease vm4", "metadata: vm4", "router:", "SNAT:", "DNAT:", "stays blocked"):
             assert any(wanted in n for n in names), (wanted, names)
     finally:
         teardown.down(name, root=lab_root)

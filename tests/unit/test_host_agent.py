@@ -127,3 +127,65 @@ def test_a_temporary_error_fails_the_pass_and_the_next_one_applies(world: World)
     assert world.reports == []
     world.state.ovsdb_running = True
     assert world.agent.reconcile_once().wired == [VM.port_id] and world.reports[-1]["up"] == [VM.port_id]
+
+
+def test_the_ovs_agent_reports_hybrid_plug_from_its_firewall(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """iptables_hybrid (here nftables on the qbr) needs the hybrid plug; the noop firewall does
+    not, and then a tap wired straight on br-int is a port like a qvo (found by its iface-id)."""
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(world.agent.client, "report_state", lambda **kw: sent.append(kw))
+    world.agent.report()
+    world.agent.settings.firewall = False
+    world.agent.report()
+    ovs = [r["configurations"]["ovs_hybrid_plug"] for r in sent if r["agent_type"] == "Open vSwitch agent"]
+    assert ovs == [True, False]
+    tap = hybrid_devices(VM.port_id)["tap"]
+    with world.agent.l2.ovsdb.transaction() as txn:  # type: ignore[union-attr]
+        txn.del_port(hybrid_devices(VM.port_id)["qvo"])
+        txn.add_port("br-int", tap, iface_external_ids={"iface-id": VM.port_id, "attached-mac": VM.mac_address,
+                                                        "iface-status": "active"})  # fmt: skip
+    assert world.agent.reconcile_once().wired == [VM.port_id]
+    assert world.agent.l2.ovsdb.port(tap).tag == 1  # type: ignore[union-attr]
+
+
+def test_the_openvswitch_firewall_driver_filters_in_br_int_flows(tmp_path: Path) -> None:
+    """``firewall_driver = openvswitch``: no nftables firewall, no hybrid plug, and a filtered
+    port's security groups in br-int's flows (tables 71-82, agent/l2/ovs_firewall_flows.py)."""
+    from neutrino.agent.config import load_agent_config
+
+    state, netlink = FakeOvsState(), FakeNetlink()
+    switch, ovsdb, openflow = FakeOvsInstance(state=state), FakeOvsdb(state=state), FakeOpenFlow(state=state)
+    switch.start()
+    adapters = AgentAdapters(netlink=netlink, nftables=FakeNftables(netlink), ovsdb=ovsdb, openflow=openflow,
+                             switch=switch, announcer=FakeAnnouncer(), conntrack=FakeConntrack())  # fmt: skip
+    settings = AgentSettings(roles=("l2",), tunnel_types=["vxlan"], tunneling_ip="172.31.0.2", firewall_driver="openvswitch")
+    agent = HostAgent(HostContext(name="c1"), InProcTransport(), settings, adapters)
+    assert agent.firewall_tables is None and not settings.ovs_hybrid_plug
+    tap = hybrid_devices(VM.port_id)["tap"]
+    with ovsdb.transaction() as txn:
+        txn.add_bridge("br-int", datapath_type="netdev")
+        txn.add_port("br-int", tap, iface_external_ids={"iface-id": VM.port_id, "attached-mac": VM.mac_address,
+                                                        "iface-status": "active"})  # fmt: skip
+    filtered = dataclasses.replace(vm_port(), port_security_enabled=True, rules=(
+        contract.SecurityRule("sg", "ingress", "IPv4", "tcp", 22, 22, ()),))  # fmt: skip
+    agent.client.desired_state = lambda: dataclasses.replace(dhcp_state(DHCP, VM), host="c1", ports=(filtered,))  # type: ignore[method-assign]
+    agent.client.report_pass = lambda **kw: None  # type: ignore[method-assign]
+    agent.client.bind_ports = lambda ids: list(ids)  # type: ignore[method-assign]
+    assert agent.reconcile_once().wired == [VM.port_id]
+    flows = [f.render() for f in state.flows["br-int"].values()]
+    assert any(f"in_port={tap}" in f and "resubmit(,71)" in f for f in flows)
+    assert any("table=82" in f and "tcp" in f and "tp_dst=22" in f and "ct(commit" in f for f in flows)
+    with pytest.raises(ValueError, match="firewall_driver"):
+        load_agent_config(None, host="h", firewall_driver="iptables")
+
+
+def test_firewall_driver_settings() -> None:
+    from neutrino.agent.config import AgentConfig
+    from neutrino.agent.standalone import settings_for
+
+    assert AgentConfig(host="h").ovs_hybrid_plug and not AgentConfig(host="h", firewall=False).ovs_hybrid_plug
+    assert not AgentConfig(host="h", firewall_driver="openvswitch").ovs_hybrid_plug
+    assert settings_for(AgentConfig(host="h", firewall=False, firewall_driver="openvswitch")).driver == "noop"
+    assert settings_for(AgentConfig(host="h", datapath_type="netdev", firewall_driver="openvswitch")).driver == "openvswitch"
+    with pytest.raises(ValueError, match="needs mechanism"):
+        settings_for(AgentConfig(host="h", mechanism="linuxbridge", firewall_driver="openvswitch"))

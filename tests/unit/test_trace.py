@@ -94,6 +94,17 @@ def test_same_network_across_hosts_on_vlan(world: World) -> None:
     assert doc["source_devices"] == ["tap41ea0ecb-23", "qbr41ea0ecb-23", "qvb41ea0ecb-23", "qvo41ea0ecb-23"]
 
 
+def test_a_host_without_hybrid_plug_has_the_tap_on_br_int(world: World) -> None:
+    """An agent reporting ovs_hybrid_plug False (noop firewall): its instances' taps are the br-int ports."""
+    src_host = world.ports()[VM1][0]
+    direct = dataclasses.replace(world, direct_plug=frozenset({src_host}))
+    assert not direct.hybrid_plug(src_host) and world.hybrid_plug(src_host)
+    plan = intent.plan(direct, resolve(direct, "vm1", role="FROM"), resolve(direct, "vm2", role="TO"), "tcp", 22, None)
+    (leg,) = plan.steps
+    assert (leg.from_device, leg.to_device) == ("tap41ea0ecb-23", "qvo0b756078-11")
+    assert report._devices(plan.source.port, False) == ["tap41ea0ecb-23"]
+
+
 def test_same_network_across_hosts_on_vxlan(world: World) -> None:
     doc = run(world, "vm3", "vm4", "udp", 53)
     assert doc["verdict"] == "delivered" and not doc["disagreements"]

@@ -14,6 +14,21 @@ from pathlib import Path
 from typing import Any
 
 ROLES = ("l2", "dhcp", "l3")
+FIREWALL_DRIVERS = ("iptables_hybrid", "openvswitch", "noop")
+"""Neutron's ``[securitygroup] firewall_driver`` values for the OVS agent: security groups on a
+per-port qbr (here nftables, the default), as OpenFlow with OVS conntrack on br-int, or none."""
+
+
+def firewall_driver_of(firewall: bool, driver: str | None) -> str:
+    """The driver in effect: ``firewall = false`` is the noop driver whatever ``driver`` says."""
+    return "noop" if not firewall else (driver or "iptables_hybrid")
+
+
+def hybrid_plug_required(driver: str) -> bool:
+    """Neutron's ``OVS_HYBRID_PLUG_REQUIRED``: only the iptables_hybrid driver filters on a qbr;
+    with the others the tap goes straight on br-int (docs/neutron-behaviour.md)."""
+    return driver == "iptables_hybrid"
+
 MECHANISMS = ("openvswitch", "linuxbridge")
 DEFAULT_STATE_DIR = Path("/var/lib/neutrino/agent")
 DEFAULT_CLOUDS_YAML = Path("/var/lib/neutrino/clouds.yaml")
@@ -58,6 +73,9 @@ class AgentConfig:
     that vswitchd keeps the segment size."""
     firewall: bool = True
     """Security groups as nftables (False: Neutron's noop firewall driver)."""
+    firewall_driver: str | None = None
+    """``iptables_hybrid`` (default: nftables on each port's qbr), ``openvswitch`` (OpenFlow with
+    OVS conntrack on br-int, ports plugged straight on br-int) or ``noop``; OVS agents only."""
     netns: str | None = None
     """The namespace that is this host; None on a real host (the root namespace)."""
     ovs_dir: Path | None = None
@@ -93,6 +111,14 @@ class AgentConfig:
     """Seconds between the VRRP adverts of HA routers' keepalived (Neutron's default 2; below
     a second, or fractional, uses VRRP version 3)."""
 
+    @property
+    def ovs_hybrid_plug(self) -> bool:
+        """Whether instances need the hybrid plug (tap -> qbr -> qvb/qvo -> br-int): only where
+        the firewall filters on the qbr (Neutron's iptables_hybrid, here nftables); with the noop
+        and openvswitch drivers the tap goes straight on br-int. Reported in the OVS agent's
+        configurations, copied by the mechanism driver into the binding's vif_details."""
+        return hybrid_plug_required(firewall_driver_of(self.firewall, self.firewall_driver))
+
 
 _PATHS = {"clouds_yaml", "ovs_dir", "state_dir"}
 _TUPLES = {"roles", "tunnel_types"}
@@ -118,6 +144,8 @@ def _normalise(key: str, value: Any, source: str) -> Any:
     if key in ("firewall", "arp_proxy", "arp_responder", "audit_repair", "enable_metadata_proxy", "enable_isolated_metadata",
                "force_metadata") and not isinstance(value, bool):
         raise ValueError(f"{source}: {key} must be true or false")
+    if key == "firewall_driver" and value not in FIREWALL_DRIVERS:
+        raise ValueError(f"{source}: firewall_driver must be one of {', '.join(FIREWALL_DRIVERS)}, not {value!r}")
     if key == "metadata_port" and (not isinstance(value, int) or not 0 < value < 65536):
         raise ValueError(f"{source}: metadata_port must be a port number")
     if key == "metrics_bind":

@@ -71,7 +71,8 @@ class HostAgent:
         self.firewall_tables: Any = None
         self.switch = adapters.switch
         self.monitor = adapters.monitor_factory(lambda: self.queue.add("l2")) if adapters.monitor_factory else None
-        firewall = self._firewall_applier(adapters.nftables, adapters.netlink, adapters.conntrack) if settings.firewall else None
+        nft = settings.driver == "iptables_hybrid"
+        firewall = self._firewall_applier(adapters.nftables, adapters.netlink, adapters.conntrack) if nft else None
         plug: PortPlug
         if settings.mechanism == "linuxbridge":
             self.l2: OvsL2Reconciler | LinuxbridgeL2Reconciler = self._linuxbridge(adapters, firewall)
@@ -85,11 +86,10 @@ class HostAgent:
                     tunnel_types=settings.tunnel_types,
                     local_ip=settings.tunneling_ip,
                     datapath_type=settings.datapath_type,
-                    arp_responder=settings.arp_responder,
+                    arp_responder=settings.arp_responder, ovs_firewall=settings.driver == "openvswitch",
                 ),
-                adapters.ovsdb,
-                adapters.openflow,
-                firewall=firewall,
+                adapters.ovsdb, adapters.openflow,
+                firewall=firewall, switch=adapters.switch,
                 offloads=adapters.offloads and OffloadApplier(host.name, adapters.offloads, adapters.netlink, host.netns,
                                                               settings.datapath_type, settings.userspace_tso_ports),
             )
@@ -217,7 +217,7 @@ class HostAgent:
                 tunneling_ip=self.settings.tunneling_ip if l2 else None,
             )
             if kind == "ovs":
-                conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=True,
+                conf.update(datapath_type=self.settings.datapath_type, ovs_hybrid_plug=self.settings.ovs_hybrid_plug,
                             arp_responder_enabled=self.settings.arp_responder and bool(self.settings.tunneling_ip),
                             devices=len(self.l2.reported_up))  # fmt: skip
             elif kind == "linuxbridge":

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neutrino.agent.config import firewall_driver_of, hybrid_plug_required
 from neutrino.agent.metadata.proxies import MetadataSettings
 
 
@@ -23,6 +24,8 @@ class AgentSettings:
     resync_interval: float = 60.0
     idle_check: float = 2.0
     firewall: bool = True
+    firewall_driver: str = "iptables_hybrid"
+    """agent/config.py, ``FIREWALL_DRIVERS`` (``firewall`` False: noop whatever this says)."""
     state_dir: Path | None = None
     """Where the DHCP role keeps dnsmasq's files (one directory per network)."""
     mechanism: str = "openvswitch"
@@ -44,3 +47,14 @@ class AgentSettings:
     after about three missed ones."""
     ha_state_poll: float = 0.2
     """How often the L3 role looks at its keepalived state files, to report a change at once."""
+
+    @property
+    def driver(self) -> str:
+        """The firewall driver in effect."""
+        return firewall_driver_of(self.firewall, self.firewall_driver)
+
+    @property
+    def ovs_hybrid_plug(self) -> bool:
+        """Instances need the hybrid plug only where the firewall filters on their qbr
+        (agent/config.py, ``AgentConfig.ovs_hybrid_plug``)."""
+        return hybrid_plug_required(self.driver)

@@ -40,6 +40,8 @@ def _credentials(config: AgentConfig) -> dict[str, Any]:
 
 
 def settings_for(config: AgentConfig) -> AgentSettings:
+    if config.firewall_driver == "openvswitch" and config.mechanism != "openvswitch":
+        raise ValueError("firewall_driver = \"openvswitch\" needs mechanism = \"openvswitch\"")
     datapath = config.datapath_type
     if datapath is None and config.mechanism == "openvswitch":
         from neutrino.dataplane.ovs import detect_datapath_type
@@ -48,6 +50,7 @@ def settings_for(config: AgentConfig) -> AgentSettings:
     return AgentSettings(
         roles=config.roles, bridge_mappings=dict(config.bridge_mappings), tunnel_types=list(config.tunnel_types),
         tunneling_ip=config.tunneling_ip, datapath_type=datapath or "netdev", firewall=config.firewall,
+        firewall_driver=config.firewall_driver or "iptables_hybrid",
         userspace_tso_ports=config.userspace_tso_ports,
         report_interval=config.report_interval, resync_interval=config.resync_interval,
         audit_interval=config.audit_interval, audit_repair=config.audit_repair,

@@ -76,7 +76,9 @@ def create(name: str, network: str | None, api_port: str | None, static: bool, s
         return
     d = inst.devices
     bridge = f"tbr-{inst.trunk_id[:10]} (trunk {inst.trunk_id})" if inst.trunk_id else "br-int"
-    path = f"{d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → {bridge}" if "qbr" in d else f"{d['tap']} → its network's brq bridge"
+    on_ovs = not lab.host(inst.host).linuxbridge
+    path = (f"{d['tap']} → {d['qbr']} → {d['qvb']}/{d['qvo']} → {bridge}" if "qbr" in d
+            else f"{d['tap']} → {bridge}" if on_ovs else f"{d['tap']} → its network's brq bridge")  # fmt: skip
     click.echo(
         f"instance {name} on {inst.host}: namespace {inst.netns}, eth0 {inst.mac} {inst.ip or '(no address)'}\n"
         f"  {path}"

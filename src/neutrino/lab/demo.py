@@ -199,8 +199,8 @@ def checks(lab: resolve.ResolvedLab, api: LabApi, objs: dict[str, Any], vms: dic
     if vlan_ok:
         with probes.Capture(switch, "vlan and icmp", count=2) as cap:
             probes.ping(v1.netns, _ip(v2), count=2)
-        where = (f"br-int on {v1.host} uses local VLAN {Ovsdb(lab.host(v1.host).context).port(v1.devices['qvo']).tag}"
-                 if "qvo" in v1.devices else f"a VLAN subinterface on {v1.host}")  # fmt: skip
+        where = (f"br-int on {v1.host} uses local VLAN {Ovsdb(lab.host(v1.host).context).port(instances.ovs_port(v1)).tag}"
+                 if not lab.host(v1.host).linuxbridge else f"a VLAN subinterface on {v1.host}")  # fmt: skip
         seen = sorted({w for line in cap.lines for w in _vids(line)})
         out.append(Check(f"wire: {switch} carries VID {VLAN_ID}", seen == [VLAN_ID], f"VIDs seen {seen}; {where}"))
     else:

@@ -1,6 +1,7 @@
 """Emulated instances (VMs): a namespace whose eth0 is plugged the hybrid way of the seed, or
-on a Linux bridge host as Nova's linuxbridge VIF does: just the tap, which the Linux bridge
-agent makes a port of the network's brq bridge (no qbr, qvb or qvo).
+straight on br-int when the port's binding says ``ovs_hybrid_plug`` False (an agent whose
+firewall needs no qbr), or on a Linux bridge host as Nova's linuxbridge VIF does: just the
+tap, which the Linux bridge agent makes a port of the network's brq bridge (no qbr, qvb or qvo).
 
 As Nova and os-vif do it: tap<11> (the VM's NIC, here a veth whose other end is the instance's
 eth0), a per-port Linux bridge qbr<11> (where security group rules apply), a veth qvb<11>/qvo<11>
@@ -35,6 +36,7 @@ from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.lab import resolve
 from neutrino.lab.host_connections import host_links as _host_links, ovsdb as _ovsdb
+from neutrino.lab.instance_offloads import ovs_takes_offloads
 
 VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
@@ -99,7 +101,12 @@ def create(
     port_id: str | None = None,
     api_port: bool = False,
     trunk_id: str | None = None,
+    hybrid: bool | None = None,
+    network: tuple[str | None, int | None] | None = None,
 ) -> Instance:
+    """``hybrid``: the binding's ``vif_details.ovs_hybrid_plug`` (as Nova and os-vif plug by
+    it); None: what the lab's agents report (hybrid unless their firewall is off). ``network``:
+    the port network's type and MTU, when known (``instance_offloads``)."""
     if not VM_NAME.match(name):
         raise InstanceError(f"instance name {name!r}: 1-31 characters, a-z then a-z0-9 and '-'")
     mac = mac.lower()
@@ -127,14 +134,14 @@ def create(
         gateway=gateway,
         mtu=mtu,
         tag=tag,
-        devices={TAP: device(TAP, port_id)} if h.linuxbridge else hybrid_devices(port_id),
+        devices={TAP: device(TAP, port_id)} if h.linuxbridge or not _hybrid(lab, h, hybrid) else hybrid_devices(port_id),
         api_port=api_port,
         trunk_id=trunk_id,
     )
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
     try:
-        plug(h, vm, checksum_offload=lab.kernel_only or _ovs_takes_offloads(lab, h, vm))
+        plug(h, vm, checksum_offload=lab.kernel_only or ovs_takes_offloads(lab, h, vm, network))
     except Exception:
         unplug(h, vm)
         (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
@@ -189,8 +196,10 @@ def create_from_api(
             if not use_dhcp:
                 ip = f"{fixed['ip_address']}/{subnet['cidr'].split('/')[1]}"
                 gw = subnet.get("gateway_ip")
-        vm = create(lab, name, host=host, mac=port["mac_address"], ip=ip, gateway=gw,
-                    mtu=None if use_dhcp else net.get("mtu"), port_id=port["id"], api_port=created)  # fmt: skip
+        hybrid = (port.get("binding:vif_details") or {}).get("ovs_hybrid_plug")
+        vm = create(lab, name, host=host, mac=port["mac_address"], ip=ip, gateway=gw, mtu=None if use_dhcp else net.get("mtu"),
+                    port_id=port["id"], api_port=created, hybrid=hybrid,
+                    network=(net.get("provider:network_type"), net.get("mtu")))  # fmt: skip
         if use_dhcp:
             # as Nova waits for network-vif-plugged before booting: DHCP once the port is ACTIVE
             _wait_active(api, port["id"])
@@ -200,6 +209,14 @@ def create_from_api(
         if created:
             api.request("DELETE", f"ports/{port['id']}")
         raise
+
+
+def _hybrid(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, binding: bool | None) -> bool:
+    if binding is not None:
+        return bool(binding)
+    from neutrino.lab.nodes import agent_config
+
+    return agent_config(lab, host).ovs_hybrid_plug
 
 
 UDHCPC_SCRIPT = Path(__file__).with_name("udhcpc.sh")
@@ -253,17 +270,12 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
         netlink.add_netns(vm.netns)
         netlink.add_veth(d[TAP], "eth0", netns=host_ns, peer_netns=vm.netns, mtu=vm.mtu)
         call_in(vm.netns, lambda: _instance_side(vm, checksum_offload))
-        if QBR not in d:  # linuxbridge: the agent puts the tap on the network's bridge
+        if QBR not in d:  # linuxbridge: the agent puts the tap on the network's bridge; OVS: on br-int below
             netlink.set_link(d[TAP], netns=host_ns, up=True)
-            return
-        netlink.add_bridge(d[QBR], netns=host_ns)
-        netlink.add_veth(d[QVB], d[QVO], netns=host_ns, mtu=vm.mtu)
-        if vm.mtu:
-            netlink.set_link(d[QBR], netns=host_ns, mtu=vm.mtu)
-        for dev in (d[TAP], d[QVB]):
-            netlink.set_link(dev, netns=host_ns, master=d[QBR], up=True)
-        netlink.set_link(d[QBR], netns=host_ns, up=True)
-        netlink.set_link(d[QVO], netns=host_ns, up=True)
+            if host.linuxbridge or not host.has_ovs:
+                return
+        else:
+            _hybrid_bridge(netlink, host_ns, vm)
     with _ovsdb(host).transaction() as txn:
         txn.add_bridge(resolve.INTEGRATION_BRIDGE, datapath_type=host.datapath, protocols=PROTOCOLS)
         bridge = resolve.INTEGRATION_BRIDGE
@@ -272,7 +284,7 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
             txn.add_bridge(bridge, datapath_type=host.datapath, protocols=PROTOCOLS)
         txn.add_port(
             bridge,
-            d[QVO],
+            ovs_port(vm),
             tag=vm.tag,
             iface_external_ids={
                 "iface-id": vm.port_id,
@@ -283,22 +295,22 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
         )
 
 
-def _ovs_takes_offloads(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, vm: Instance) -> bool:
-    """An instance on an OVS host keeps TX checksum offload and TSO when the lab's agents run
-    with ``userspace_tso_ports`` (or the probe found TSO safe: ``realize.offload_decision``),
-    the host's vswitchd has userspace TSO on and the L2 agent wires
-    the port: the agent then turns offloads off on the plug's qvb where OVS cannot take them
-    (tunnelled networks; docs/dataplane.md, "Userspace TSO"). Trunk parents (on a trunk bridge)
-    and hand-tagged ports keep them off."""
-    if not host.has_ovs or host.linuxbridge or vm.tag is not None or vm.trunk_id or QVB not in vm.devices:
-        return False
-    from neutrino.lab.realize import offload_decision
+def _hybrid_bridge(netlink: Netlink, host_ns: str | None, vm: Instance) -> None:
+    """The hybrid plug's kernel hops: qbr with the tap and qvb on it, qvo for br-int."""
+    d = vm.devices
+    netlink.add_bridge(d[QBR], netns=host_ns)
+    netlink.add_veth(d[QVB], d[QVO], netns=host_ns, mtu=vm.mtu)
+    if vm.mtu:
+        netlink.set_link(d[QBR], netns=host_ns, mtu=vm.mtu)
+    for dev in (d[TAP], d[QVB]):
+        netlink.set_link(dev, netns=host_ns, master=d[QBR], up=True)
+    netlink.set_link(d[QBR], netns=host_ns, up=True)
+    netlink.set_link(d[QVO], netns=host_ns, up=True)
 
-    if not offload_decision(lab, host).tso_ports:
-        return False
-    from neutrino.dataplane.offloads import HostOffloads
 
-    return bool(HostOffloads(host.context).tso_active())
+def ovs_port(vm: Instance) -> str:
+    """The instance's port on the OVS bridge: qvo (hybrid plug) or its tap (plugged straight)."""
+    return vm.devices.get(QVO) or vm.devices[TAP]
 
 
 def _instance_side(vm: Instance, checksum_offload: bool) -> None:
@@ -321,10 +333,10 @@ def _instance_side(vm: Instance, checksum_offload: bool) -> None:
 def unplug(host: resolve.ResolvedHost, vm: Instance) -> None:
     """Remove the instance's port, devices and namespace; each step tolerates absence."""
     d = vm.devices
-    if host.has_ovs and QVO in d:
+    if host.has_ovs and not host.linuxbridge:
         try:
             with _ovsdb(host).transaction() as txn:
-                txn.del_port(d[QVO], if_exists=True)
+                txn.del_port(ovs_port(vm), if_exists=True)
                 if vm.trunk_id:
                     txn.del_bridge(trunk_bridge(vm.trunk_id))
         except Exception:  # noqa: BLE001 - a dead OVS must not stop the removal of the rest

@@ -26,6 +26,7 @@ from typing import Any
 
 from neutrino.agent.l2 import local_vlans
 from neutrino.agent.l2 import ovs_changes
+from neutrino.agent.l2 import ovs_conntrack_flush, ovs_firewall_flows
 from neutrino.agent.l2 import ovs_flows
 from neutrino.agent.l2 import qos
 from neutrino.agent.l2.same_wiring import same_wiring
@@ -47,6 +48,8 @@ class L2Config:
     integration_bridge: str = "br-int"
     tunnel_bridge: str = "br-tun"
     arp_responder: bool = True
+    ovs_firewall: bool = False
+    """Security groups as br-int flows with OVS conntrack (``firewall_driver = openvswitch``)."""
 
 
 @dataclass
@@ -77,6 +80,8 @@ class L2Plan:
     """network id -> LocalVlan."""
     tunnel_ports: dict[str, str]
     layout: ovs_flows.L2Layout
+    remote_groups: tuple[Any, ...] = ()
+    """The members of the remote groups the ports' rules name (the OVS firewall's flows)."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ def is_vif(port: Any) -> bool:
 class OvsL2Reconciler:
     def __init__(self, cfg: L2Config, ovsdb: OvsDatabase, openflow: Flows,
                  firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None,
-                 offloads: Any = None) -> None:  # fmt: skip
+                 offloads: Any = None, switch: Any = None) -> None:  # fmt: skip
         self.cfg = cfg
         self.ovsdb = ovsdb
         self.openflow = openflow
@@ -130,6 +135,9 @@ class OvsL2Reconciler:
         self._alongside = _Alongside()
         self._last: _Applied | None = None
         """The last pass that succeeded (the firewall-only shortcut); None after a failure or a resync."""
+        self.switch = switch
+        """The vswitchd (``appctl``): the OVS firewall deletes the conntrack entries of removed rules."""
+        self._fw_rules: dict[int, frozenset[str]] | None = None
 
     def close(self) -> None:
         """Ends the firewall's worker thread (the agent stops)."""
@@ -174,7 +182,8 @@ class OvsL2Reconciler:
             arp_responder=bool(tun) and cfg.arp_responder,
             arp_entries=ovs_flows.arp_entries_from_remote_ports(desired.remote_ports) if tun and cfg.arp_responder else {},
         )
-        return L2Plan(by_name, vifs, bound, wanted, [wiring[pid] for pid in sorted(wiring)], vlans, tunnel_ports, layout)
+        return L2Plan(by_name, vifs, bound, wanted, [wiring[pid] for pid in sorted(wiring)], vlans, tunnel_ports, layout,
+                      desired.remote_groups)  # fmt: skip
 
     def flow_tables(self, plan: L2Plan) -> tuple[dict[str, list[Any]], dict[int, Any]]:
         """bridge -> its whole desired flow table, and br-int's QoS meters."""
@@ -184,8 +193,14 @@ class OvsL2Reconciler:
             qos.QosPort(plan.vifs[pid].name, plan.vifs[pid].ofport, p.mac_address, p.qos)
             for pid, p in plan.wanted.items() if p.qos is not None
         )
-        tables[cfg.integration_bridge] = sorted([*tables[cfg.integration_bridge], *qos_flows])
+        firewall = ovs_firewall_flows.flows(self.firewall_ports(plan), plan.remote_groups) if cfg.ovs_firewall else []
+        tables[cfg.integration_bridge] = sorted([*tables[cfg.integration_bridge], *qos_flows, *firewall])
         return tables, meters
+
+    def firewall_ports(self, plan: L2Plan) -> list[ovs_firewall_flows.FwPort]:
+        """The wired VIFs as the OVS firewall sees them: tap, zone (the local VLAN), port."""
+        return [ovs_firewall_flows.FwPort(plan.vifs[pid].name, plan.vlans[p.network_id].lvid, p)
+                for pid, p in plan.wanted.items() if p.network_id in plan.vlans]  # fmt: skip
 
     def reconcile(self, desired: DesiredHostState) -> PassResult:
         """Plan (pure: ``plan``, ``ovs_changes.changes``, ``flow_tables``), then apply: one OVSDB
@@ -193,7 +208,8 @@ class OvsL2Reconciler:
         neither OVSDB nor the wiring changed since the last pass (the module's docstring)."""
         number = self.ovsdb.change_number()
         last, self._last = self._last, None
-        if last is not None and number is not None and self._synced and last.number == number and same_wiring(last.desired, desired):
+        if (last is not None and number is not None and self._synced and last.number == number and not self.cfg.ovs_firewall
+                and same_wiring(last.desired, desired)):  # the OVS firewall's rules are flows: the whole pass
             result = self._firewall_only(desired, last)
             self._last = replace(last, desired=desired)
             return result
@@ -211,6 +227,8 @@ class OvsL2Reconciler:
             bridges = {name: self.ovsdb.bridge(name) for name in ovs_changes.bridges_wanted(self.cfg, self.tunnel_type)}
             result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
             result.flow_changes += self._apply_flows(*self.flow_tables(plan))
+            if self.cfg.ovs_firewall and self.switch is not None:
+                self._flush_removed(plan)
             offloads = ([(plan.vifs[pid].name, *((p.segment.network_type, p.segment.mtu, p.segment.physical_network)
                                                   if p.segment else (None,)))
                          for pid, p in plan.wanted.items()],
@@ -241,6 +259,19 @@ class OvsL2Reconciler:
             result.firewall_applied = bool(self.firewall([by_id[p.port_id] for p in last.plan.firewalled], desired.remote_groups))
         self._report(result, last.plan)
         return result
+
+    def _flush_removed(self, plan: L2Plan) -> None:
+        """After the flows: in each zone whose rule flows lost one since the last pass, delete the
+        conntrack entries the zone's ports no longer accept (``ovs_conntrack_flush``)."""
+        ports = self.firewall_ports(plan)
+        now = ovs_conntrack_flush.rule_signature(ports, plan.remote_groups)
+        for zone, old in (self._fw_rules or {}).items():
+            if old - now.get(zone, frozenset()):
+                entries = ovs_conntrack_flush.parse(self.switch.appctl("dpctl/dump-conntrack", f"zone={zone}"))
+                for entry in ovs_conntrack_flush.to_flush(entries, [p for p in ports if p.zone == zone], plan.remote_groups):
+                    LOG.info("OVS firewall: rule removed, deleting conntrack entry zone=%s %s", zone, entry.tuple_spec())
+                    self.switch.appctl("dpctl/flush-conntrack", f"zone={zone}", entry.tuple_spec())
+        self._fw_rules = now
 
     def _report(self, result: PassResult, plan: L2Plan) -> None:
         now_up = set(plan.wanted)

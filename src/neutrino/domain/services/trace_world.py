@@ -23,8 +23,11 @@ def build(session: Session) -> World:
     hosts = sorted({a.host for a in agents})
     states = {h: project_host(session, h) for h in hosts}
     mappings: dict[str, dict[str, str]] = {}
+    direct = set()
     for a in agents:
         if a.agent_type == L2_AGENT:
+            if (a.configurations or {}).get("ovs_hybrid_plug") is False:
+                direct.add(a.host)
             mappings[a.host] = {str(k): str(v) for k, v in (a.configurations or {}).get("bridge_mappings", {}).items()}
     port_ids = {p.port_id for s in states.values() for p in s.ports}
     names = {pid: name for pid, name in session.execute(select(Port.id, Port.name).where(Port.id.in_(port_ids))) if name}
@@ -35,4 +38,5 @@ def build(session: Session) -> World:
         group_names={i: n for i, n in session.execute(select(SecurityGroup.id, SecurityGroup.name)) if n},
         router_names={i: n for i, n in session.execute(select(Router.id, Router.name)) if n},
         bridge_mappings=mappings,
+        direct_plug=frozenset(direct),
     )

@@ -200,6 +200,8 @@ def build(state: TopologyState) -> Graph:
                 box.members.append(node)
                 if l2 is not None:
                     vif = naming.device(naming.TAP if linuxbridge else naming.QVO, p.id)
+                    if not linuxbridge and live.has(BR_INT, vif) is False and live.has(BR_INT, naming.device(naming.TAP, p.id)):
+                        vif = naming.device(naming.TAP, p.id)  # plugged straight on br-int (no hybrid plug)
                     where = live.has(BR_INT, vif) if not linuxbridge else None
                     g.link(node, plug(p.network_id), key=p.id, **{"color": status_fill(p.status), **_checked(vif, where)})
         if state.drift is not None:

@@ -93,10 +93,11 @@ def _dev(prefix: str, port_id: str) -> str:
     return prefix + port_id[:11]
 
 
-def vif_device(port: BoundPort) -> str:
-    """The port's device on br-int: qvo (a hybrid-plugged VIF), or tap (the host side of the
-    veth of a router's qr-/qg- or a DHCP port's ns- device)."""
-    if port.device_owner in ROUTER_OWNERS or port.device_owner == "network:dhcp":
+def vif_device(port: BoundPort, hybrid: bool = True) -> str:
+    """The port's device on br-int: qvo (a hybrid-plugged VIF), or tap (a VIF plugged straight
+    on br-int, ``hybrid`` False, or the host side of the veth of a router's qr-/qg- or a DHCP
+    port's ns- device)."""
+    if not hybrid or port.device_owner in ROUTER_OWNERS or port.device_owner == "network:dhcp":
         return _dev("tap", port.port_id)
     return _dev("qvo", port.port_id)
 
@@ -158,8 +159,8 @@ def plan(world: World, src: Endpoint, dst: Endpoint, protocol: str = "icmp", dst
         _to_outside(world, out)
     elif src.network_id == dst.network_id:
         assert src.port and dst.port
-        out.steps.append(_leg(world, src.port.network_id, src.port.segment, (src.host, vif_device(src.port)),
-                              (dst.host, vif_device(dst.port)), (src.port.mac_address, dst.port.mac_address),
+        out.steps.append(_leg(world, src.port.network_id, src.port.segment, (src.host, vif_device(src.port, world.hybrid_plug(src.host))),
+                              (dst.host, vif_device(dst.port, world.hybrid_plug(dst.host))), (src.port.mac_address, dst.port.mac_address),
                               (packet.src_ip, packet.dst_ip)))  # fmt: skip
     else:
         _routed(world, out)
@@ -181,12 +182,12 @@ def _routed(world: World, out: Plan) -> None:
     seg_in = next(i.segment for i in r.interfaces if i.network_id == src.port.network_id)
     seg_out = next(i.segment for i in r.interfaces if i.network_id == dst.port.network_id)
     out.steps += [
-        _leg(world, src.port.network_id, src.port.segment or seg_in, (src.host, vif_device(src.port)), (host, _dev("tap", in_dev)),
+        _leg(world, src.port.network_id, src.port.segment or seg_in, (src.host, vif_device(src.port, world.hybrid_plug(src.host))), (host, _dev("tap", in_dev)),
              (src.port.mac_address, in_mac), (packet.src_ip, packet.dst_ip)),
         RouterHop(r.router_id, world.router_names.get(r.router_id, r.router_id[:8]), host, f"qrouter-{r.router_id}",
                   _dev("qr-", in_dev), _dev("qr-", out_dev), packet.src_ip, packet.dst_ip, None, packet.src_ip,
                   packet.dst_ip),
-        _leg(world, dst.port.network_id, dst.port.segment or seg_out, (host, _dev("tap", out_dev)), (dst.host, vif_device(dst.port)),
+        _leg(world, dst.port.network_id, dst.port.segment or seg_out, (host, _dev("tap", out_dev)), (dst.host, vif_device(dst.port, world.hybrid_plug(dst.host))),
              (out_mac, dst.port.mac_address), (packet.src_ip, packet.dst_ip)),
     ]  # fmt: skip
 
@@ -213,7 +214,7 @@ def _to_outside(world: World, out: Plan) -> None:
         out.notes.append("SNAT is disabled on the router: the packet leaves with its private source address")
     seg_in = next(i.segment for i in r.interfaces if i.network_id == src.port.network_id)
     out.steps += [
-        _leg(world, src.port.network_id, src.port.segment or seg_in, (src.host, vif_device(src.port)), (host, _dev("tap", in_dev)),
+        _leg(world, src.port.network_id, src.port.segment or seg_in, (src.host, vif_device(src.port, world.hybrid_plug(src.host))), (host, _dev("tap", in_dev)),
              (src.port.mac_address, in_mac), (packet.src_ip, packet.dst_ip)),
         RouterHop(r.router_id, world.router_names.get(r.router_id, r.router_id[:8]), host, f"qrouter-{r.router_id}",
                   _dev("qr-", in_dev), _dev("qg-", r.gateway.port_id), packet.src_ip, packet.dst_ip, nat, new_src,
@@ -253,7 +254,7 @@ def _from_outside(world: World, out: Plan) -> None:
         RouterHop(r.router_id, world.router_names.get(r.router_id, r.router_id[:8]), host, f"qrouter-{r.router_id}",
                   _dev("qg-", r.gateway.port_id), _dev("qr-", out_dev), packet.src_ip, packet.dst_ip, f"DNAT {packet.dst_ip} -> {fixed} (floating IP)",
                   packet.src_ip, fixed),
-        _leg(world, dst.port.network_id, dst.port.segment or seg_out, (host, _dev("tap", out_dev)), (dst.host, vif_device(dst.port)),
+        _leg(world, dst.port.network_id, dst.port.segment or seg_out, (host, _dev("tap", out_dev)), (dst.host, vif_device(dst.port, world.hybrid_plug(dst.host))),
              (out_mac, dst.port.mac_address), (packet.src_ip, fixed)),
     ]  # fmt: skip
 

@@ -6,7 +6,8 @@ point, the checks, where the two disagree, and one verdict.
 host without an answer leaves its hops with the intent only, said so in ``unverified``.
 
 Security groups are enforced in the qbr bridge (nftables), not in OVS, so a packet the intent
-drops there still goes through OVS in ``ofproto/trace``: that is not a disagreement. What is:
+drops there still goes through OVS in ``ofproto/trace``: that is not a disagreement. (With the
+``openvswitch`` firewall driver they are br-int flows, which ``ofproto/trace`` follows.) What is:
 the dataplane dropping a packet the intent delivers, a VID or VNI other than the segment's, a
 tunnel to another host than the destination's, a route out of another device than the router's
 port, a NAT rule missing.
@@ -203,7 +204,7 @@ def build(world: World, plan: Plan, found: list[Probe], live: dict[str, Any]) ->
     state = _Live(live)
     disagree: list[str] = []
     path: list[dict[str, Any]] = []
-    down = {vif_device(e.port) for e in (plan.source, plan.destination) if e.port is not None and not e.port.admin_state_up}
+    down = {vif_device(e.port, world.hybrid_plug(e.host)) for e in (plan.source, plan.destination) if e.port is not None and not e.port.admin_state_up}
     for i, step in enumerate(plan.steps):
         if isinstance(step, RouterHop):
             path.append(_router(i, step, probes, state, disagree))
@@ -219,8 +220,8 @@ def build(world: World, plan: Plan, found: list[Probe], live: dict[str, Any]) ->
         "from": _endpoint(src), "to": _endpoint(plan.destination),
         "packet": {"protocol": plan.packet.protocol, "src_ip": plan.packet.src_ip, "dst_ip": plan.packet.dst_ip,
                    "dst_port": plan.packet.dst_port},
-        "source_devices": _devices(src.port) if src.port is not None else None,
-        "destination_devices": _devices(plan.destination.port) if plan.destination.port is not None else None,
+        "source_devices": _devices(src.port, world.hybrid_plug(src.host)) if src.port is not None else None,
+        "destination_devices": _devices(plan.destination.port, world.hybrid_plug(plan.destination.host)) if plan.destination.port is not None else None,
         "path": path,
         "checks": [{"where": c.where, "what": c.what, "ok": c.ok, "why": c.why} for c in plan.checks],
         "notes": list(plan.notes), "disagreements": disagree, "unverified": state.unverified,
@@ -228,9 +229,9 @@ def build(world: World, plan: Plan, found: list[Probe], live: dict[str, Any]) ->
     }  # fmt: skip
 
 
-def _devices(port: Any) -> list[str]:
+def _devices(port: Any, hybrid: bool) -> list[str]:
     """The devices of a port between the instance and br-int, in the seed's order."""
-    dev = vif_device(port)
+    dev = vif_device(port, hybrid)
     if dev.startswith("qvo"):
         suffix = port.port_id[:11]
         return [f"tap{suffix}", f"qbr{suffix}", f"qvb{suffix}", dev]

@@ -35,6 +35,9 @@ class World:
     router_names: dict[str, str] = field(default_factory=dict)
     bridge_mappings: dict[str, dict[str, str]] = field(default_factory=dict)
     """host -> physnet -> bridge (the L2 agent's configuration)."""
+    direct_plug: frozenset[str] = frozenset()
+    """Hosts whose OVS agent reports ``ovs_hybrid_plug`` False (noop or openvswitch firewall):
+    their instances' taps sit straight on br-int, with no qbr, qvb or qvo."""
 
     def ports(self) -> dict[str, tuple[str, BoundPort]]:
         """port id -> (host, port), every port bound to a host with an agent."""
@@ -51,6 +54,9 @@ class World:
     def bridge(self, host: str, physnet: str | None) -> str:
         mapped = self.bridge_mappings.get(host, {}).get(physnet or "")
         return mapped or f"br-{physnet}"[:15]
+
+    def hybrid_plug(self, host: str | None) -> bool:
+        return host not in self.direct_plug
 
     def tunnel_ip(self, host: str) -> str | None:
         s = self.states.get(host)

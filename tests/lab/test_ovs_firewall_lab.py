@@ -1,0 +1,151 @@
+"""Security groups as OpenFlow with OVS conntrack (``firewall_driver = openvswitch``), with real TCP.
+
+The agents report ``ovs_hybrid_plug`` False, so every instance's tap sits straight on br-int and
+the native firewall's tables (agent/l2/ovs_firewall_flows.py) filter it: rules allow and block,
+spoofed MACs and addresses are dropped, a removed rule cuts an established connection, and two
+projects with the same addresses on one host stay apart (one conntrack zone per network).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from neutrino.dataplane import exec as programs
+from neutrino.dataplane.openflow import OpenFlow
+from neutrino.dataplane.ovs import OvsInstance
+from neutrino.lab import probes
+from tests.lab.cloud_support import cloud_lab, ip_of, poll, wait_established
+from tests.lab.test_security_groups_lab import QUICK, _group, _ping_from, _rule, _tcp, _tcp_from, _until
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture(scope="module")
+def cl(lab_root):
+    with cloud_lab(lab_root, agent_settings={"firewall_driver": "openvswitch"}) as c:
+        yield c
+
+
+def test_rules_allow_and_block_on_taps_straight_on_br_int(cl):
+    net = cl.network("of-sg", "10.64.0.0/24")
+    a = cl.vm("oa", net["id"], "compute1")
+    b = cl.vm("ob", net["id"], "compute2")
+    assert set(a.devices) == {"tap"}
+    assert cl.api.request("GET", f"ports/{a.port_id}")["port"]["binding:vif_details"]["ovs_hybrid_plug"] is False
+    _until(lambda: _tcp(a, b))  # default group: members reach each other
+    assert _tcp(b, a).ok and probes.transfer(a.netns, b.netns, ip_of(b), udp=True, timeout=QUICK).ok
+    lonely = _group(cl, "of-lonely")  # egress only
+    c = cl.vm("oc", net["id"], "compute1", security_groups=(lonely["id"],))
+    _until(lambda: _tcp(a, b))
+    assert not _tcp(a, c).ok and not _tcp(b, c).ok  # no ingress rule: a on the same host too
+    assert not _tcp(c, a).ok  # not a member of default
+    web = _group(cl, "of-web")
+    srv = cl.vm("os", net["id"], "compute2", security_groups=(web["id"],))
+    rule = _rule(cl, web["id"], direction="ingress", protocol="tcp", port_range_min=8080, port_range_max=8080,
+                 remote_ip_prefix="0.0.0.0/0")  # fmt: skip
+    _until(lambda: _tcp(c, srv, port=8080))
+    assert not _tcp(c, srv, port=8081).ok
+    assert not probes.transfer(c.netns, srv.netns, ip_of(srv), port=8080, udp=True, timeout=QUICK).ok
+    _rule(cl, web["id"], direction="ingress", protocol="icmp", port_range_min=8, remote_ip_prefix=f"{ip_of(c)}/32")
+    _until(lambda: probes.ping(c.netns, ip_of(srv), count=2))  # echo requests from c only
+    assert not probes.ping(a.netns, ip_of(srv), count=2).ok
+    flows = "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int"))
+    assert "table=82" in flows and "tp_dst=8080" in flows and "ct(commit,zone=NXM_NX_REG6[0..15])" in flows
+    # a removed rule cuts the established connection (its conntrack entry is flushed)
+    result: dict[str, object] = {}
+    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
+        c.netns, srv.netns, ip_of(srv), port=8080, duration=15.0, timeout=25)))  # fmt: skip
+    t.start()
+    try:
+        wait_established(c.netns, ip_of(srv), 8080)
+        cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
+        gone = poll(lambda: "tp_dst=8080" in "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int")),
+                    lambda present: not present)  # fmt: skip
+        assert not gone, "the rule's flow is still on compute2"
+    finally:
+        t.join(timeout=30)
+    assert t.is_alive() or not result["check"].ok, result  # type: ignore[attr-defined]
+    assert not _tcp(c, srv, port=8080).ok
+
+
+def test_spoofed_mac_and_address_dropped_allowed_pair_passes(cl):
+    net = cl.network("of-spoof", "10.65.0.0/24")
+    a = cl.vm("pa", net["id"], "compute1")
+    b = cl.vm("pb", net["id"], "compute2")
+    _until(lambda: _tcp(a, b))
+    extra = "10.65.0.200"
+    programs.run(["ip", "addr", "add", f"{extra}/24", "dev", "eth0"], netns=a.netns)
+    assert not _ping_from(a, extra, b).ok and not _tcp_from(a, extra, b).ok
+    cl.api.request("PUT", f"ports/{a.port_id}", {"port": {"allowed_address_pairs": [{"ip_address": extra}]}})
+    _until(lambda: _tcp_from(a, extra, b))
+    programs.run(["ip", "link", "set", "eth0", "address", "fa:16:3e:00:be:ef"], netns=a.netns)
+    assert not _tcp(a, b).ok and not probes.ping(a.netns, ip_of(b), count=2).ok
+    programs.run(["ip", "link", "set", "eth0", "address", a.mac], netns=a.netns)
+    _until(lambda: _tcp(a, b))
+
+
+def test_two_projects_same_addresses_on_one_host(cl):
+    pairs = []
+    for project in ("of-p1", "of-p2"):
+        net = cl.api.request("POST", "networks", {"network": {"name": project, "project_id": project}})["network"]
+        cl.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": "10.66.0.0/24", "ip_version": 4,
+                                                      "project_id": project}})  # fmt: skip
+        x = cl.vm(f"{project[-2:]}x", net["id"], "compute1", fixed_ip="10.66.0.11", dhcp=False)
+        y = cl.vm(f"{project[-2:]}y", net["id"], "compute2", fixed_ip="10.66.0.12", dhcp=False)
+        pairs.append((x, y))
+    (x1, y1), (x2, y2) = pairs
+    _until(lambda: _tcp(x1, y1))
+    _until(lambda: _tcp(x2, y2))
+    # a long stream in project 1 while project 2 uses the same addresses and ports on the same hosts
+    result: dict[str, object] = {}
+    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
+        x1.netns, y1.netns, ip_of(y1), port=5003, duration=3.0)))  # fmt: skip
+    t.start()
+    try:
+        wait_established(x1.netns, ip_of(y1), 5003)
+        assert _tcp(x2, y2, port=5004).ok
+    finally:
+        t.join(timeout=20)
+    assert result["check"].ok, result  # type: ignore[attr-defined]
+    # the same addresses in two conntrack zones (each network's local VLAN) on the shared host
+    dump = OvsInstance(cl.lab.host("compute1").context).appctl("dpctl/dump-conntrack")
+    zones = {line.split("zone=")[1].split(",")[0] for line in dump.splitlines()
+             if "orig=(src=10.66.0.11,dst=10.66.0.12" in line and "zone=" in line}  # fmt: skip
+    assert len(zones) == 2, dump
+
+
+def test_unfiltered_port_and_agent_restart_under_a_stream(cl):
+    net = cl.network("of-rs", "10.67.0.0/24")
+    a = cl.vm("ra", net["id"], "compute1")
+    b = cl.vm("rb", net["id"], "compute2")
+    port = cl.api.request("POST", "ports", {"port": {"network_id": net["id"], "port_security_enabled": False,
+                                                     "security_groups": []}})["port"]  # fmt: skip
+    n = cl.vm("rn", None, "compute1", port_id=port["id"])
+    _until(lambda: _tcp(a, b))
+    assert _tcp(a, n, port=6001).ok  # port security off: nothing filters what reaches it
+    assert not _tcp(n, a).ok  # a's default group still filters what n sends it (same host)
+    result: dict[str, object] = {}
+    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
+        a.netns, b.netns, ip_of(b), port=5002, duration=3.0)))  # fmt: skip
+    t.start()
+    try:
+        wait_established(a.netns, ip_of(b), 5002)
+        cl.plane.stop_agent("compute1")
+        agent = cl.plane.start_agent("compute1")
+        with agent.converged:
+            assert agent.converged.wait_for(lambda: agent.passes >= 1, timeout=10), "no pass after restart"
+    finally:
+        t.join(timeout=20)
+    assert result["check"].ok, result  # type: ignore[attr-defined]
+    assert agent.last_result is not None and agent.last_result.ovsdb_commands == 0
+
+
+def test_the_audit_finds_the_firewall_flows_as_planned(cl):
+    net = cl.network("of-audit", "10.68.0.0/24")
+    a = cl.vm("aa", net["id"], "compute1")
+    b = cl.vm("ab", net["id"], "compute2")
+    _until(lambda: _tcp(a, b))
+    found = poll(lambda: cl.api.request("GET", "audit")["audit"], lambda doc: doc["drift_count"] == 0, timeout=10)
+    assert found["drift_count"] == 0, [d for h in found["hosts"].values() for d in h["drift"]]

@@ -1,0 +1,124 @@
+"""The native OVS firewall's flows (agent/l2/ovs_firewall_flows.py): golden checks per rule kind,
+anti-spoofing, DHCP, IPv6, unfiltered ports and port ranges, without root."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from neutrino.agent.l2 import ovs_firewall_flows as fwf
+from neutrino.contract.desired import RemoteGroup
+from tests.unit.test_firewall_rules import MAC, port, rule
+
+pytestmark = pytest.mark.unit
+
+TAP = "tapa1b2c3d4-00"
+Z = 3
+
+
+def flows(*ports, groups=()):  # type: ignore[no-untyped-def]
+    return fwf.flows([fwf.FwPort(TAP if i == 0 else f"tap{i}", Z, p) for i, p in enumerate(ports)], groups)
+
+
+def lines(found) -> set[str]:  # type: ignore[no-untyped-def]
+    return {f"{f.table}/{f.priority} {f.match} -> {f.actions}" for f in found}
+
+
+def test_port_masks_cover_ranges_with_fewest_matches() -> None:
+    assert fwf.port_masks(22, 22) == ["22"]
+    assert fwf.port_masks(1, 65535) == ["1", "0x2/0xfffe", "0x4/0xfffc", "0x8/0xfff8", "0x10/0xfff0", "0x20/0xffe0",
+                                        "0x40/0xffc0", "0x80/0xff80", "0x100/0xff00", "0x200/0xfe00", "0x400/0xfc00",
+                                        "0x800/0xf800", "0x1000/0xf000", "0x2000/0xe000", "0x4000/0xc000", "0x8000/0x8000"]  # fmt: skip
+    assert fwf.port_masks(1000, 1999) == ["0x3e8/0xfff8", "0x3f0/0xfff0", "0x400/0xfe00", "0x600/0xff00",
+                                          "0x700/0xff80", "0x780/0xffc0", "0x7c0/0xfff0"]  # fmt: skip
+    for low, high in ((1000, 1999), (5, 70), (0, 0), (65535, 65535)):
+        covered = set()
+        for m in fwf.port_masks(low, high):
+            value, _, mask = m.partition("/")
+            v, k = int(value, 0), int(mask, 0) if mask else 0xFFFF
+            covered |= {p for p in range(65536) if p & k == v}
+        assert covered == set(range(low, high + 1))
+
+
+def test_no_filtered_port_no_flows_and_unfiltered_ports_skip_to_accept() -> None:
+    assert flows(port(security=False)) == []
+    got = lines(flows(port(rule("ingress")), port(security=False, pid="b" * 10 + "-x", mac="fa:16:3e:00:00:0b")))
+    assert f"0/100 in_port=tap1 -> load:{Z}->NXM_NX_REG6[],resubmit(,73)" in got
+    assert f"0/100 in_port={TAP} -> load:{Z}->NXM_NX_REG6[],resubmit(,71)" in got
+    assert not any(" in_port=tap1," in line for line in got)
+
+
+def test_anti_spoofing_macs_ips_arp_and_allowed_address_pairs() -> None:
+    got = lines(flows(port(pairs=(("10.0.0.64/26", "fa:16:3e:99:99:99"), ("10.0.0.20", "")))))
+    track = "ct(table=72,zone=NXM_NX_REG6[0..15])"
+    assert f"71/65 in_port={TAP},dl_src={MAC},ip,nw_src=10.0.0.10 -> {track}" in got
+    assert f"71/65 in_port={TAP},dl_src={MAC},ip,nw_src=10.0.0.20 -> {track}" in got
+    assert f"71/65 in_port={TAP},dl_src=fa:16:3e:99:99:99,ip,nw_src=10.0.0.64/26 -> {track}" in got
+    assert f"71/95 in_port={TAP},dl_src={MAC},arp,arp_sha={MAC},arp_spa=10.0.0.10 -> resubmit(,73)" in got
+    assert f"71/95 in_port={TAP},dl_src={MAC},arp,arp_sha={MAC},arp_spa=0.0.0.0 -> resubmit(,73)" in got
+    assert "71/0  -> drop" in got  # anything else from the port: dropped
+    # the server side of DHCP and router advertisements never leave a port
+    assert f"71/70 in_port={TAP},udp,tp_src=67 -> drop" in got and f"71/70 in_port={TAP},icmp6,icmp_type=134 -> drop" in got
+    # both MACs are the port's on ingress
+    for mac in (MAC, "fa:16:3e:99:99:99"):
+        assert f"73/100 reg6={Z},dl_dst={mac} -> resubmit(,81)" in got
+        assert f"60/100 dl_vlan={Z},dl_dst={mac} -> pop_vlan,load:{Z}->NXM_NX_REG6[],resubmit(,81)" in got
+
+
+def test_ipv6_sources_include_link_local_and_nd() -> None:
+    got = lines(flows(port(ips=("2001:db8::10",))))
+    assert f"71/65 in_port={TAP},dl_src={MAC},ipv6,ipv6_src=2001:db8::10 -> ct(table=72,zone=NXM_NX_REG6[0..15])" in got
+    assert f"71/65 in_port={TAP},dl_src={MAC},ipv6,ipv6_src=fe80::f816:3eff:fe00:a -> ct(table=72,zone=NXM_NX_REG6[0..15])" in got
+    assert f"71/95 in_port={TAP},dl_src={MAC},icmp6,ipv6_src=::,icmp_type=135 -> resubmit(,73)" in got
+    assert not any("arp_spa" in line for line in got)  # no IPv4 address: no ARP
+
+
+def test_dhcp_replies_only_from_the_networks_dhcp_ports() -> None:
+    p = dataclasses.replace(port(), dhcp_servers=(("10.0.0.2", "fa:16:3e:dd:00:02"),))
+    got = lines(flows(p))
+    dest = f"reg6={Z},dl_dst={MAC}"
+    assert f"81/95 {dest},udp,dl_src=fa:16:3e:dd:00:02,nw_src=10.0.0.2,tp_src=67,tp_dst=68 -> output:{TAP}" in got
+    assert f"81/94 {dest},udp,tp_src=67,tp_dst=68 -> drop" in got
+    assert f"71/95 in_port={TAP},dl_src={MAC},udp,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67 -> resubmit(,73)" in got
+
+
+def test_rules_stateful_protocols_ports_icmp_prefixes_and_remote_groups() -> None:
+    p = port(rule("ingress", protocol="tcp", low=22, high=22, prefixes=("192.0.2.0/24",)),
+             rule("ingress", protocol="udp", low=5000, high=5001),
+             rule("ingress", protocol="icmp", low=8, high=0),
+             rule("ingress", "IPv6", protocol="icmp", low=128),
+             rule("ingress", protocol="112"),
+             rule("egress"), rule("egress", "IPv6"),
+             rule("ingress", remote_group="sg-2"), rule("ingress", "IPv6", remote_group="sg-2"))  # fmt: skip
+    members = (RemoteGroup("sg-2", ("10.0.0.11", "10.0.0.12"), ()),)
+    got = lines(flows(p, groups=members))
+    dest, new = f"reg6={Z},dl_dst={MAC}", "ct_state=+new-est-inv+trk"
+    commit = f"ct(commit,zone=NXM_NX_REG6[0..15]),output:{TAP}"
+    expected = [
+        f"82/70 {dest},{new},tcp,nw_src=192.0.2.0/24,tp_dst=22 -> {commit}",
+        f"82/70 {dest},{new},udp,tp_dst=0x1388/0xfffe -> {commit}",
+        f"82/70 {dest},{new},icmp,icmp_type=8,icmp_code=0 -> {commit}",
+        f"82/70 {dest},{new},icmp6,icmp_type=128 -> {commit}",
+        f"82/70 {dest},{new},ip,nw_proto=112 -> {commit}",
+        f"82/70 {dest},{new},ip,nw_src=10.0.0.11 -> {commit}",
+        f"82/70 {dest},{new},ip,nw_src=10.0.0.12 -> {commit}",
+        f"72/70 in_port={TAP},{new},ip -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)",
+        f"72/70 in_port={TAP},{new},ipv6 -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)",
+        f"82/90 {dest},ct_state=-new+est-inv+trk -> output:{TAP}",
+        f"82/90 {dest},ct_state=-new+rel-inv+trk -> output:{TAP}",
+        "82/100 ct_state=+inv+trk -> drop", "82/0  -> drop", "72/0  -> drop",
+    ]  # fmt: skip
+    assert [e for e in expected if e not in got] == []
+    # the IPv6 remote-group rule has no IPv6 member: it matches nothing
+    assert not any("ipv6_src" in line and line.startswith("82/70") for line in got)
+
+
+def test_zones_keep_two_networks_apart() -> None:
+    a = fwf.FwPort("tapa", 3, port())
+    b = fwf.FwPort("tapb", 4, port(pid="b" * 10 + "-x"))  # same MAC and address, another network
+    got = lines(fwf.flows([a, b]))
+    assert "73/100 reg6=3,dl_dst=fa:16:3e:00:00:0a -> resubmit(,81)" in got
+    assert "73/100 reg6=4,dl_dst=fa:16:3e:00:00:0a -> resubmit(,81)" in got
+    assert "81/100 reg6=4,dl_dst=fa:16:3e:00:00:0a,arp -> output:tapb" in got
+    assert fwf.zones_of([a, b]) == {3: [a], 4: [b]}
