@@ -18,6 +18,20 @@ from tests.lab.conftest import unique_name
 pytestmark = pytest.mark.root
 
 
+def run_demo(cmd: list[str], wanted: tuple[str, ...]) -> dict:
+    """Run ``lab demo --json`` as a user does; assert it exits 0, every check passed and a check
+    named like each of ``wanted`` ran; the JSON document."""
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    doc = json.loads(done.stdout)
+    failed = [c for c in doc["checks"] if not c["ok"]]
+    assert doc["ok"] and not failed, failed
+    names = [c["name"] for c in doc["checks"]]
+    for name in wanted:
+        assert any(name in n for n in names), (name, names)
+    return doc
+
+
 @pytest.mark.parametrize("bus, db", [("http", "sqlite"), pytest.param("rabbitmq", "postgresql", marks=pytest.mark.broker)])
 def test_lab_demo(lab_root, bus, db):
     from neutrino.dataplane import rabbitmq
@@ -30,15 +44,8 @@ def test_lab_demo(lab_root, bus, db):
     name = unique_name()
     cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--name", name, "--json", "--bus", bus, "--db", db]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
-        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        doc = json.loads(done.stdout)
-        failed = [c for c in doc["checks"] if not c["ok"]]
-        assert doc["ok"] and not failed, failed
-        names = [c["name"] for c in doc["checks"]]
-        for wanted in ("DHCP lease vm4", "vlan-net:", "vxlan-net:", "router:", "SNAT:", "DNAT:", "stays blocked",
-                       "carries VID 100", "carries VXLAN VNI", "MTU: 1422", "metadata: vm4"):  # fmt: skip
-            assert any(wanted in n for n in names), (wanted, names)
+        doc = run_demo(cmd, ("DHCP lease vm4", "vlan-net:", "vxlan-net:", "router:", "SNAT:", "DNAT:", "stays blocked",
+                       "carries VID 100", "carries VXLAN VNI", "MTU: 1422", "metadata: vm4"))
         assert (doc["cloud"]["bus"], doc["cloud"]["db"]) == (bus, db)
         if bus != "http":
             return
@@ -55,15 +62,8 @@ def test_lab_demo_on_linuxbridge(lab_root):
     name = unique_name()
     cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--name", name, "--json", "--mechanism", "linuxbridge"]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
-        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        doc = json.loads(done.stdout)
-        failed = [c for c in doc["checks"] if not c["ok"]]
-        assert doc["ok"] and not failed, failed
-        names = [c["name"] for c in doc["checks"]]
-        for wanted in ("DHCP lease vm4", "vxlan-net:", "router:", "SNAT:", "DNAT:", "stays blocked", "carries VXLAN VNI",
-                       "MTU: 1422"):  # fmt: skip
-            assert any(wanted in n for n in names), (wanted, names)
+        run_demo(cmd, ("DHCP lease vm4", "vxlan-net:", "router:", "SNAT:", "DNAT:", "stays blocked",
+                       "carries VXLAN VNI", "MTU: 1422"))
     finally:
         teardown.down(name, root=lab_root)
 
@@ -75,14 +75,8 @@ def test_lab_demo_on_the_ha_lab(lab_root):
     ha = Path(__file__).parents[2] / "examples" / "ha.yaml"
     cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--file", str(ha), "--name", name, "--json"]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
-        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        doc = json.loads(done.stdout)
-        assert doc["ok"] and not [c for c in doc["checks"] if not c["ok"]], doc["checks"]
-        names = [c["name"] for c in doc["checks"]]
-        for wanted in ("one active, one standby", "vlan-net: served by 2 DHCP agents", "vxlan-net: served by 2 DHCP agents",
-                       "metadata: vm4", "SNAT:", "DNAT:", "carries VID 100"):  # fmt: skip
-            assert any(wanted in n for n in names), (wanted, names)
+        run_demo(cmd, ("one active, one standby", "vlan-net: served by 2 DHCP agents",
+                       "vxlan-net: served by 2 DHCP agents", "metadata: vm4", "SNAT:", "DNAT:", "carries VID 100"))
     finally:
         teardown.down(name, root=lab_root)
 
@@ -98,12 +92,6 @@ def test_lab_demo_with_the_native_ovs_firewall(lab_root, tmp_path):
     name = unique_name()
     cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--file", str(lab_file), "--name", name, "--json"]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
-        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        doc = json.loads(done.stdout)
-        assert doc["ok"] and not [c for c in doc["checks"] if not c["ok"]], doc["checks"]
-        names = [c["name"] for c in doc["checks"]]
-        for wanted in ("DHCP lease vm4", "metadata: vm4", "router:", "SNAT:", "DNAT:", "stays blocked"):
-            assert any(wanted in n for n in names), (wanted, names)
+        run_demo(cmd, ("DHCP lease vm4", "metadata: vm4", "router:", "SNAT:", "DNAT:", "stays blocked"))
     finally:
         teardown.down(name, root=lab_root)

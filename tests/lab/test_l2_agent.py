@@ -10,7 +10,7 @@ import pytest
 from neutrino.dataplane.ovs import OvsInstance
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import probes
-from tests.lab.cloud_support import cloud_lab, ip_of, wait_established
+from tests.lab.cloud_support import cloud_lab, ip_of, restart_agent_under_a_stream
 
 pytestmark = pytest.mark.root
 
@@ -90,23 +90,8 @@ def test_agent_restart_keeps_tags_and_a_running_tcp_stream(cl):
     b = cl.vm("rb", net["id"], "compute2")
     ovsdb = Ovsdb(cl.lab.host("compute1").context)
     tags_before = {p.name: p.tag for p in ovsdb.find_ports() if p.name.startswith("qvo")}
-    import threading
 
-    result: dict[str, object] = {}
-    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        a.netns, b.netns, ip_of(b), port=5002, duration=3.0)))  # fmt: skip
-    t.start()
-    try:
-        wait_established(a.netns, ip_of(b), 5002)
-        cl.plane.stop_agent("compute1")
-        agent = cl.plane.start_agent("compute1")
-        with agent.converged:
-            assert agent.converged.wait_for(lambda: agent.passes >= 1, timeout=10), "no pass after restart"
-    finally:
-        t.join(timeout=20)
-    check = result["check"]
-    assert check.ok, check  # type: ignore[attr-defined]
-    assert agent.last_result is not None and agent.last_result.ovsdb_commands == 0
+    restart_agent_under_a_stream(cl, a, b)
     assert {p.name: p.tag for p in ovsdb.find_ports() if p.name.startswith("qvo")} == tags_before
 
 

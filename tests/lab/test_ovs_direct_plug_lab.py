@@ -4,14 +4,12 @@ VLAN and a VXLAN network between two computes, and an agent restart under a runn
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.lab import instances, probes
-from tests.lab.cloud_support import cloud_lab, ip_of, wait_established
+from tests.lab.cloud_support import cloud_lab, ip_of, restart_agent_under_a_stream
 
 pytestmark = pytest.mark.root
 
@@ -40,20 +38,7 @@ def test_taps_on_br_int_carry_tcp_on_vlan_and_vxlan_and_survive_an_agent_restart
         assert check.ok, check
     a, b = pairs[1]
     tags_before = {p.name: p.tag for p in ovsdb.find_ports() if p.name.startswith("tap")}
-    result: dict[str, object] = {}
-    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        a.netns, b.netns, ip_of(b), port=5002, duration=3.0)))  # fmt: skip
-    t.start()
-    try:
-        wait_established(a.netns, ip_of(b), 5002)
-        cl.plane.stop_agent("compute1")
-        agent = cl.plane.start_agent("compute1")
-        with agent.converged:
-            assert agent.converged.wait_for(lambda: agent.passes >= 1, timeout=10), "no pass after restart"
-    finally:
-        t.join(timeout=20)
-    assert result["check"].ok, result  # type: ignore[attr-defined]
-    assert agent.last_result is not None and agent.last_result.ovsdb_commands == 0
+    restart_agent_under_a_stream(cl, a, b)
     assert {p.name: p.tag for p in ovsdb.find_ports() if p.name.startswith("tap")} == tags_before
     instances.delete(cl.lab, a.name)
     assert ovsdb.port(a.devices["tap"]) is None

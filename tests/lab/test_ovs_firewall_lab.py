@@ -16,7 +16,7 @@ from neutrino.dataplane import exec as programs
 from neutrino.dataplane.openflow import OpenFlow
 from neutrino.dataplane.ovs import OvsInstance
 from neutrino.lab import probes
-from tests.lab.cloud_support import cloud_lab, ip_of, poll, wait_established
+from tests.lab.cloud_support import cloud_lab, ip_of, poll, restart_agent_under_a_stream, wait_established
 from tests.lab.test_security_groups_lab import QUICK, _group, _ping_from, _rule, _tcp, _tcp_from, _until
 
 pytestmark = pytest.mark.root
@@ -126,20 +126,7 @@ def test_unfiltered_port_and_agent_restart_under_a_stream(cl):
     _until(lambda: _tcp(a, b))
     assert _tcp(a, n, port=6001).ok  # port security off: nothing filters what reaches it
     assert not _tcp(n, a).ok  # a's default group still filters what n sends it (same host)
-    result: dict[str, object] = {}
-    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        a.netns, b.netns, ip_of(b), port=5002, duration=3.0)))  # fmt: skip
-    t.start()
-    try:
-        wait_established(a.netns, ip_of(b), 5002)
-        cl.plane.stop_agent("compute1")
-        agent = cl.plane.start_agent("compute1")
-        with agent.converged:
-            assert agent.converged.wait_for(lambda: agent.passes >= 1, timeout=10), "no pass after restart"
-    finally:
-        t.join(timeout=20)
-    assert result["check"].ok, result  # type: ignore[attr-defined]
-    assert agent.last_result is not None and agent.last_result.ovsdb_commands == 0
+    restart_agent_under_a_stream(cl, a, b)
 
 
 def test_the_audit_finds_the_firewall_flows_as_planned(cl):
