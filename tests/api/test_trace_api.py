@@ -16,7 +16,8 @@ pytestmark = pytest.mark.api
 
 def _cloud(api: Any) -> tuple[dict, dict]:  # type: ignore[type-arg]
     for host, ip in (("h1", "172.31.9.1"), ("h2", "172.31.9.2")):
-        report(api, host, "ovs", tunnel_types=["vxlan"], tunneling_ip=ip)
+        # the default firewall (iptables_hybrid) plugs through a qbr: the agent says so
+        report(api, host, "ovs", tunnel_types=["vxlan"], tunneling_ip=ip, ovs_hybrid_plug=True)
     net = api.network(name="blue", **{"provider:network_type": "vxlan", "provider:segmentation_id": 4242})
     api.subnet(net["id"], "10.7.0.0/24")
     a = api.port(net["id"], name="a", **{"binding:host_id": "h1"})
