@@ -221,25 +221,33 @@ def wait_established(netns: str, dst_ip: str, port: int, timeout: float = 5.0) -
         time.sleep(0.05)
 
 
-def restart_agent_under_a_stream(cl: Any, a: Any, b: Any, host: str = "compute1") -> Any:
-    """Restart ``host``'s agent while a 3 s TCP stream runs from instance ``a`` to ``b``; assert
-    the stream survived and that the restarted agent's first pass wrote nothing to OVSDB.
-    Returns the new agent (its ``last_result`` is that first pass)."""
+@contextlib.contextmanager
+def stream_running(a: Any, b: Any, port: int) -> Iterator[None]:
+    """A 3 s TCP stream from instance ``a`` to ``b`` on ``port``, established before the body
+    runs; asserts it carried all its data once the body is done."""
     from neutrino.lab import probes
 
     result: dict[str, Any] = {}
     t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        a.netns, b.netns, ip_of(b), port=5002, duration=3.0)))  # fmt: skip
+        a.netns, b.netns, ip_of(b), port=port, duration=3.0)))  # fmt: skip
     t.start()
     try:
-        wait_established(a.netns, ip_of(b), 5002)
+        wait_established(a.netns, ip_of(b), port)
+        yield
+    finally:
+        t.join(timeout=20)
+    assert result["check"].ok, result
+
+
+def restart_agent_under_a_stream(cl: Any, a: Any, b: Any, host: str = "compute1") -> Any:
+    """Restart ``host``'s agent while a 3 s TCP stream runs from instance ``a`` to ``b``; assert
+    the stream survived and that the restarted agent's first pass wrote nothing to OVSDB.
+    Returns the new agent (its ``last_result`` is that first pass)."""
+    with stream_running(a, b, 5002):
         cl.plane.stop_agent(host)
         agent = cl.plane.start_agent(host)
         with agent.converged:
             assert agent.converged.wait_for(lambda: agent.passes >= 1, timeout=10), "no pass after restart"
-    finally:
-        t.join(timeout=20)
-    assert result["check"].ok, result
     assert agent.last_result is not None and agent.last_result.ovsdb_commands == 0
     return agent
 

@@ -16,7 +16,7 @@ from neutrino.dataplane import exec as programs
 from neutrino.dataplane.openflow import OpenFlow
 from neutrino.dataplane.ovs import OvsInstance
 from neutrino.lab import probes
-from tests.lab.cloud_support import cloud_lab, ip_of, poll, restart_agent_under_a_stream, wait_established
+from tests.lab.cloud_support import cloud_lab, ip_of, poll, restart_agent_under_a_stream, stream_running, wait_established
 from tests.lab.test_security_groups_lab import QUICK, _group, _ping_from, _rule, _tcp, _tcp_from, _until
 
 pytestmark = pytest.mark.root
@@ -99,16 +99,8 @@ def test_two_projects_same_addresses_on_one_host(cl):
     _until(lambda: _tcp(x1, y1))
     _until(lambda: _tcp(x2, y2))
     # a long stream in project 1 while project 2 uses the same addresses and ports on the same hosts
-    result: dict[str, object] = {}
-    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        x1.netns, y1.netns, ip_of(y1), port=5003, duration=3.0)))  # fmt: skip
-    t.start()
-    try:
-        wait_established(x1.netns, ip_of(y1), 5003)
+    with stream_running(x1, y1, 5003):
         assert _tcp(x2, y2, port=5004).ok
-    finally:
-        t.join(timeout=20)
-    assert result["check"].ok, result  # type: ignore[attr-defined]
     # the same addresses in two conntrack zones (each network's local VLAN) on the shared host
     dump = OvsInstance(cl.lab.host("compute1").context).appctl("dpctl/dump-conntrack")
     zones = {line.split("zone=")[1].split(",")[0] for line in dump.splitlines()

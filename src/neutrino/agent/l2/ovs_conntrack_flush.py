@@ -22,7 +22,8 @@ from neutrino.agent.l2.ovs_firewall_flows import L4, FwPort
 from neutrino.contract import protocols
 from neutrino.contract.desired import BoundPort, RemoteGroup, SecurityRule
 
-NAMES = {"tcp": 6, "udp": 17, "sctp": 132, "icmp": 1, "icmpv6": 58, "icmp6": 58}
+NAMES = {**protocols.IP_PROTOCOL_MAP, "icmp6": 58}
+"""Protocol names as ``dpctl/dump-conntrack`` prints them: neutron-lib's, and ``icmp6``."""
 _ORIG = re.compile(r"^(?P<proto>[a-z0-9]+),orig=\((?P<orig>[^)]*)\)")
 
 
@@ -58,7 +59,7 @@ def parse(text: str) -> list[CtEntry]:
             continue
         proto = found["proto"]
         fields = dict(kv.split("=", 1) for kv in found["orig"].split(",") if "=" in kv)
-        number = NAMES.get(proto.removesuffix("6") if proto not in NAMES else proto)
+        number = NAMES.get(proto, NAMES.get(proto.removesuffix("6")))
         if number is None and proto.isdigit():
             number = int(proto)
         if number is None or "src" not in fields or "dst" not in fields:
