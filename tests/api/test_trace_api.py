@@ -38,7 +38,9 @@ def _answering(api: Any, host: str, seen: list[dict]) -> Any:  # type: ignore[ty
 
 def test_trace_asks_the_agents_and_reports_what_they_answered(api):
     a, b = _cloud(api)
-    state_of(api).bus.traces.timeout = 1.0
+    # h2's agent is down, so only h1 is asked; h1's answer is waited for however slow the machine
+    report(api, "h2", "ovs", now=ago(3600), tunnel_types=["vxlan"], tunneling_ip="172.31.9.2", ovs_hybrid_plug=True)
+    state_of(api).bus.traces.timeout = 30.0
     seen: list[dict] = []  # type: ignore[type-arg]
     cancel = _answering(api, "h1", seen)
     try:
@@ -53,10 +55,17 @@ def test_trace_asks_the_agents_and_reports_what_they_answered(api):
     assert leg["segment"]["network_type"] == "vxlan" and leg["tunnel"] == {"src": "172.31.9.1", "dst": "172.31.9.2"}
     assert seen[0]["probes"][0]["bridge"] == "br-int" and seen[0]["probes"][0]["in_port"] == "qvo" + a["id"][:11]
     assert "tcp_dst=22" in seen[0]["probes"][0]["flow"]
-    # h1's OVS dropped it (canned), h2's agent never answered
+    # h1's OVS dropped it (canned): the model said delivered, so that is a disagreement
     assert doc["verdict"] == "dropped" and doc["dropped_at"] == "dataplane"
     assert "OVS drops the packet" in doc["disagreements"][0]
-    assert doc["unverified"] == ["h2: the agent on h2 did not answer within 1 s (down?)"]
+
+
+def test_an_agent_that_does_not_answer_is_reported_after_the_timeout(api):
+    _, b = _cloud(api)
+    state_of(api).bus.traces.timeout = 0.3  # both agents look alive; neither answers
+    doc = api.get("/v2.0/trace", params={"from": "a", "to": b["id"]}).json()["trace"]
+    assert doc["verdict"] == "delivered" and doc["disagreements"] == []
+    assert doc["unverified"] == [f"{h}: the agent on {h} did not answer within 0.3 s (down?)" for h in ("h1", "h2")]
 
 
 def test_a_host_whose_agent_is_dead_is_not_waited_for(api):
