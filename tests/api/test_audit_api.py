@@ -60,7 +60,7 @@ def test_audit_finds_drift_with_what_differs_and_repair_removes_it(api):
         tun = tunnel_port("vxlan", "172.31.8.2")
         _wait(agent, lambda: db.port(tun) is not None and db.port(qvo).tag == 1)
         agent.queue.add = lambda key: None  # type: ignore[method-assign] # no pass but the repair's from now on
-        time.sleep(0.5)  # (a pass under way ends)
+        _wait(agent, agent.queue.idle)  # a pass under way ends
         clean = api.get("/v2.0/audit", params={"host": HOST}).json()["audit"]
         assert clean["drift_count"] == 0, clean
         # drift: a deleted flow, a changed tag, a removed tunnel port; and a foreign flow

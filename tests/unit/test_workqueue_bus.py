@@ -27,9 +27,12 @@ def test_queue_deduplicates_and_requeues_a_key_added_while_processing():
     assert q.get(0) is None
     q.done("a")
     assert q.get(0) == "a"
+    assert not q.idle()  # a and b are being processed
     q.done("a")
     q.done("b")
-    assert q.get(0) is None
+    assert q.get(0) is None and q.idle()
+    q.add_after("c", 60)
+    assert q.idle()  # a retry waiting for its delay is not work under way
     q.close()
     assert q.get() is None
 

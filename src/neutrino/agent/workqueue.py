@@ -127,6 +127,12 @@ class WorkQueue:
         with self._cond:
             return len(self._queue)
 
+    def idle(self) -> bool:
+        """Nothing queued and nothing being processed (retries waiting for their delay aside):
+        what a caller that stopped adding keys waits for before it reads the state."""
+        with self._cond:
+            return not self._queue and not self._processing
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
