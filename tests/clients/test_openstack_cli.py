@@ -12,6 +12,7 @@ import json
 import shlex
 import subprocess
 
+import httpx
 import pytest
 
 from tests.clients.conftest import OPENSTACK, clean_env
@@ -235,3 +236,8 @@ def test_clouds_yaml_in_cwd_and_openrc(server):
     assert proc.returncode == 0, proc.stderr
     assert net["id"] in {r["ID"] for r in json.loads(proc.stdout)}
     server.osc("network", "delete", net["id"])
+
+
+def test_responses_do_not_name_the_server_software(server):
+    resp = httpx.get(f"{server.url}/", timeout=10)
+    assert resp.status_code == 200 and "server" not in resp.headers

@@ -107,6 +107,9 @@ def server(
             http=OneWriteHttpToolsProtocol,
             # no route is a WebSocket: without this uvicorn loads a WebSocket protocol (0.8 MiB)
             ws="none",
+            # no "server: uvicorn" header: the implementation is nobody's business (Neutron's
+            # API sends none of its own either)
+            server_header=False,
             workers=settings.workers if settings.workers > 1 else None,
             factory=settings.workers > 1,
             # a worker starts a fresh interpreter and builds its app before it answers the
