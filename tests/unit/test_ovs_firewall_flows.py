@@ -209,6 +209,13 @@ def test_a_group_with_one_member_is_a_conjunction_and_without_members_nothing() 
     assert rule_flows(fwf.flows(ports, [])) == []
 
 
+def test_an_address_group_of_every_address_is_a_plain_rule() -> None:
+    p = port(rule("ingress", protocol="tcp", low=22, high=22, remote_group="ag-all"))
+    got = lines(flows(p, groups=(RemoteGroup("ag-all", ("10.0.0.0/8", "0.0.0.0/0"), ()),)))
+    assert f"82/70 reg6={Z},dl_dst={MAC},ct_state=+new-est-inv+trk,tcp,tp_dst=22 -> ct(commit,zone=NXM_NX_REG6[0..15]),output:{TAP}" in got
+    assert not any(line.startswith("82/71") for line in got)
+
+
 def test_conjunction_ids_are_stable() -> None:
     ports, groups = self_group(6)
     first = fwf.flows(ports, groups)

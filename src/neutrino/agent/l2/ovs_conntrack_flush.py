@@ -146,9 +146,9 @@ def rule_signature(ports: Sequence[FwPort], remote_groups: Iterable[RemoteGroup]
             for direction in ("egress", "ingress"):
                 mine.update(f"{fw.port.port_id} {direction} {m}" for m in fwf.rule_matches(fw.port, direction, members, plain=True))
             for rule in fw.port.rules:
-                if fwf.is_group_rule(rule):
+                if fwf.conjunctive(rule, members):
                     group, version = rule.remote_set_id, 6 if rule.ethertype == "IPv6" else 4
-                    addresses = fwf.group_members(rule, members)
+                    addresses = fwf.group_members(rule, members) or []
                     mine.update(f"{fw.port.port_id} {rule.direction} {m} from {group}" for m in fwf.rule_service(rule) if addresses)
                     mine.update(f"{group} v{version} {m}" for m in addresses)
     return {zone: frozenset(v) for zone, v in out.items()}

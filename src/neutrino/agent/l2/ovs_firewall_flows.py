@@ -46,7 +46,8 @@ flows, M member flows and N ``conj_id`` flows per table, 2N+M, instead of N*M pl
 ports: 60 instead of 400). Conjunctions of one table may overlap (a member of two groups a port's
 rules name): OVS then takes one of them, whose action is the same (both are the port's accept).
 A group with a single member address is a conjunction too, so a group growing or shrinking never
-switches between the two forms; a group without a member of the family is no flow at all.
+switches between the two forms; a group without a member of the family is no flow at all, and an
+address group covering every address (``0.0.0.0/0``) is plain flows, as a rule without remote.
 Conjunction ids (``conj_ids``) are the CRC32 of ``table port group family``, probed upwards on a
 collision in sorted order: the same for the same rules whatever the order of the input or the
 other ports, so an unchanged pass writes no flow.
@@ -236,9 +237,10 @@ def ingress_rules(fw: FwPort, dest: str, members: dict[str, RemoteGroup],
     _conjoin(fw, "ingress", [f"{dest},{NEW}"], f"ct(commit,zone={ZONE}),{out}", members, conjunctions)
 
 
-def is_group_rule(rule: SecurityRule) -> bool:
-    """A rule matching a remote group's members (a conjunction), not its own prefix."""
-    return not rule.remote_ip_prefixes and bool(rule.remote_set_id)
+def conjunctive(rule: SecurityRule, members: dict[str, RemoteGroup]) -> bool:
+    """A rule matching a remote group's members (a conjunction), not its own prefix; an address
+    group covering every address (``0.0.0.0/0``) is plain flows, as a rule without remote."""
+    return not rule.remote_ip_prefixes and bool(rule.remote_set_id) and group_members(rule, members) is not None
 
 
 def rule_matches(port: BoundPort, direction: str, members: dict[str, RemoteGroup], *, plain: bool = False) -> list[str]:
@@ -246,7 +248,7 @@ def rule_matches(port: BoundPort, direction: str, members: dict[str, RemoteGroup
     groups expanded member by member; ``plain``: only the rules that are not a remote group's."""
     out: dict[str, None] = {}
     for rule in port.rules:
-        if rule.direction == direction and not (plain and is_group_rule(rule)):
+        if rule.direction == direction and not (plain and conjunctive(rule, members)):
             out.update(dict.fromkeys(rule_match(rule, members)))
     return list(out)
 
@@ -268,9 +270,10 @@ def rule_service(rule: SecurityRule) -> list[str]:
     return [proto + port for proto, port in _service(rule)]
 
 
-def group_members(rule: SecurityRule, members: dict[str, RemoteGroup]) -> list[str]:
-    """A remote-group rule's member addresses of its family, merged (none: it matches nothing)."""
-    return _remotes(rule, 6 if rule.ethertype == "IPv6" else 4, members) or []
+def group_members(rule: SecurityRule, members: dict[str, RemoteGroup]) -> list[str] | None:
+    """A remote-group rule's member addresses of its family, merged (none: it matches nothing;
+    None: any address)."""
+    return _remotes(rule, 6 if rule.ethertype == "IPv6" else 4, members)
 
 
 def _remote_field(direction: str, version: int) -> str:
@@ -291,7 +294,7 @@ def _conjoin(fw: FwPort, direction: str, ats: list[str], actions: str, members: 
     family); ``ats``: the port's side of the match (one per MAC on ingress)."""
     table = RULES_EGRESS if direction == "egress" else RULES_INGRESS
     for rule in fw.port.rules:
-        if rule.direction != direction or not is_group_rule(rule):
+        if rule.direction != direction or not conjunctive(rule, members):
             continue
         version = 6 if rule.ethertype == "IPv6" else 4
         remotes = group_members(rule, members)
