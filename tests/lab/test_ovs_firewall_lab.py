@@ -2,7 +2,8 @@
 
 The agents report ``ovs_hybrid_plug`` False, so every instance's tap sits straight on br-int and
 the native firewall's tables (agent/l2/ovs_firewall_flows.py) filter it: rules allow and block,
-spoofed MACs and addresses are dropped, a removed rule cuts an established connection, and two
+spoofed MACs and addresses are dropped, a removed rule cuts an established connection, a
+remote-group rule (an OpenFlow conjunction) lets the group's members in and no one else, and two
 projects with the same addresses on one host stay apart (one conntrack zone per network).
 """
 
@@ -68,6 +69,36 @@ def test_rules_allow_and_block_on_taps_straight_on_br_int(cl):
         t.join(timeout=30)
     assert t.is_alive() or not result["check"].ok, result  # type: ignore[attr-defined]
     assert not _tcp(c, srv, port=8080).ok
+
+
+def test_a_remote_group_rule_admits_its_members_only(cl):
+    """A group allowing TCP 5432 in from the members of another group: a member connects from
+    the other host and from the server's, a non-member does not, and a member whose port leaves
+    the group loses access for new connections while the other member keeps it."""
+    net = cl.network("of-rg", "10.69.0.0/24")
+    clients, others, db = _group(cl, "of-clients"), _group(cl, "of-others"), _group(cl, "of-db")  # egress only
+    _rule(cl, db["id"], direction="ingress", protocol="tcp", port_range_min=5432, port_range_max=5432,
+          remote_group_id=clients["id"])  # fmt: skip
+    srv = cl.vm("gs", net["id"], "compute2", security_groups=(db["id"],))
+    m1 = cl.vm("gm", net["id"], "compute1", security_groups=(clients["id"],))
+    m2 = cl.vm("gn", net["id"], "compute2", security_groups=(clients["id"],))
+    x = cl.vm("gx", net["id"], "compute1", security_groups=(others["id"],))
+    _until(lambda: _tcp(m1, srv, port=5432))
+    _until(lambda: _tcp(m2, srv, port=5432))  # same host as the server
+    assert not _tcp(x, srv, port=5432).ok  # not a member
+    assert not _tcp(m1, srv, port=5433).ok  # a member, another port
+    flows = OpenFlow(cl.lab.host("compute2").context).dump("br-int")
+    conj = [line for line in flows if "table=82" in line and "conj" in line]
+    assert any("conj_id=" in line for line in conj), flows
+    assert any(f"nw_src={ip_of(m1)} " in line and "conjunction(" in line for line in conj), conj
+    # m1 leaves the group: its member flow goes, new connections from it are dropped
+    cl.api.request("PUT", f"ports/{m1.port_id}", {"port": {"security_groups": [others["id"]]}})
+    _until(lambda: _tcp(m1, srv, port=5432), ok=False)
+    assert _tcp(m2, srv, port=5432).ok
+    flows = OpenFlow(cl.lab.host("compute2").context).dump("br-int")
+    assert not any(f"nw_src={ip_of(m1)} " in line and "conjunction(" in line for line in flows)
+    found = poll(lambda: cl.api.request("GET", "audit")["audit"], lambda doc: doc["drift_count"] == 0, timeout=10)
+    assert found["drift_count"] == 0, [d for h in found["hosts"].values() for d in h["drift"]]
 
 
 def test_spoofed_mac_and_address_dropped_allowed_pair_passes(cl):

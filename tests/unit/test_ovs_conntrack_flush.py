@@ -47,3 +47,18 @@ def test_rule_signature_tells_which_zone_lost_a_rule() -> None:
     before = ctf.rule_signature([FwPort("tapa", 3, port(rule("ingress", protocol="tcp", low=22, high=22)))], ())
     after = ctf.rule_signature([FwPort("tapa", 3, port())], ())
     assert before[3] - after.get(3, frozenset())
+
+
+def test_rule_signature_of_remote_groups_is_linear_and_sees_a_member_leave() -> None:
+    from neutrino.contract.desired import RemoteGroup
+
+    ssh = rule("ingress", protocol="tcp", low=22, high=22, remote_group="sg-1")
+    ports = [FwPort(f"tap{i}", 3, port(ssh, pid=f"port-{i}", ips=(f"10.0.0.{2 * i + 1}",))) for i in range(20)]
+    everyone = RemoteGroup("sg-1", tuple(f"10.0.0.{2 * i + 1}" for i in range(20)), ())
+    before = ctf.rule_signature(ports, [everyone])
+    assert len(before[3]) == 20 + 20  # a string per port's rule and per member, not 20 * 20
+    fewer = ctf.rule_signature(ports, [RemoteGroup("sg-1", everyone.ipv4[1:], ())])
+    assert before[3] - fewer[3] == {"sg-1 v4 10.0.0.1"}
+    assert not fewer[3] - before[3]  # nothing else changed: a member joining needs no flush
+    # no member of the family: the rule allows nothing, so it is no string either
+    assert ctf.rule_signature(ports, [RemoteGroup("sg-1", (), ("2001:db8::1",))]) == {3: frozenset()}

@@ -101,8 +101,6 @@ def test_rules_stateful_protocols_ports_icmp_prefixes_and_remote_groups() -> Non
         f"82/70 {dest},{new},icmp,icmp_type=8,icmp_code=0 -> {commit}",
         f"82/70 {dest},{new},icmp6,icmp_type=128 -> {commit}",
         f"82/70 {dest},{new},ip,nw_proto=112 -> {commit}",
-        f"82/70 {dest},{new},ip,nw_src=10.0.0.11 -> {commit}",
-        f"82/70 {dest},{new},ip,nw_src=10.0.0.12 -> {commit}",
         f"72/70 in_port={TAP},{new},ip -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)",
         f"72/70 in_port={TAP},{new},ipv6 -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)",
         f"82/90 {dest},ct_state=-new+est-inv+trk -> output:{TAP}",
@@ -110,8 +108,17 @@ def test_rules_stateful_protocols_ports_icmp_prefixes_and_remote_groups() -> Non
         "82/100 ct_state=+inv+trk -> drop", "82/0  -> drop", "72/0  -> drop",
     ]  # fmt: skip
     assert [e for e in expected if e not in got] == []
+    # the remote group is a conjunction at 71: the port's side, the members, the conj_id flow
+    conj = fwf.conj_ids([f"82 {p.port_id} sg-2 4"])[f"82 {p.port_id} sg-2 4"]
+    assert {line for line in got if line.startswith("82/71")} == {
+        f"82/71 {dest},{new},ip -> conjunction({conj},1/2)",
+        f"82/71 ip,nw_src=10.0.0.11 -> conjunction({conj},2/2)",
+        f"82/71 ip,nw_src=10.0.0.12 -> conjunction({conj},2/2)",
+        f"82/71 conj_id={conj},ip -> {commit}",
+    }
+    assert not any("nw_src=10.0.0.1" in line for line in got if line.startswith("82/70"))
     # the IPv6 remote-group rule has no IPv6 member: it matches nothing
-    assert not any("ipv6_src" in line and line.startswith("82/70") for line in got)
+    assert not any("ipv6" in line for line in got if line.startswith("82/71"))
 
 
 def test_zones_keep_two_networks_apart() -> None:
@@ -122,3 +129,119 @@ def test_zones_keep_two_networks_apart() -> None:
     assert "73/100 reg6=4,dl_dst=fa:16:3e:00:00:0a -> resubmit(,81)" in got
     assert "81/100 reg6=4,dl_dst=fa:16:3e:00:00:0a,arp -> output:tapb" in got
     assert fwf.zones_of([a, b]) == {3: [a], 4: [b]}
+
+
+# --- remote groups as conjunctions ---------------------------------------------------------------
+
+GROUP = "sg-self"
+
+
+def member_port(i: int, *rules_):  # type: ignore[no-untyped-def]
+    return port(*rules_, pid=f"port-{i:04d}", mac=f"fa:16:3e:00:01:{i:02x}", ips=(f"10.0.1.{2 * i + 1}",), groups=(GROUP,))
+
+
+def self_group(n: int, extra: int = 0) -> tuple[list[fwf.FwPort], list[RemoteGroup]]:
+    """n ports on one host in a group whose rule allows TCP 22 in from its own members, plus
+    ``extra`` members elsewhere; as Neutron's default group's rule, remote group = self. Odd
+    addresses: no two merge into one CIDR."""
+    ssh = rule("ingress", protocol="tcp", low=22, high=22, remote_group=GROUP)
+    ports = [fwf.FwPort(f"tap{i}", Z, member_port(i, ssh)) for i in range(n)]
+    members = tuple(f"10.0.1.{2 * i + 1}" for i in range(n)) + tuple(f"10.0.2.{2 * i + 1}" for i in range(extra))
+    return ports, [RemoteGroup(GROUP, members, ())]
+
+
+def rule_flows(found, table: int = fwf.RULES_INGRESS) -> list:  # type: ignore[no-untyped-def]
+    return [f for f in found if f.table == table and f.priority in (fwf.RULE_PRIORITY, fwf.CONJ_PRIORITY)]
+
+
+def test_a_self_referencing_group_costs_linear_flows() -> None:
+    for n in (1, 5, 20):
+        ports, groups = self_group(n)
+        # before (one flow per port and member): n * n; now n port sides, n members, n conj_id flows
+        assert len(rule_flows(fwf.flows(ports, groups))) == 3 * n
+        assert sum(len(fwf.rule_matches(p.port, "ingress", {GROUP: groups[0]})) for p in ports) == n * n
+    ports, groups = self_group(20, extra=30)  # M = 50 members, 20 of them here
+    assert len(rule_flows(fwf.flows(ports, groups))) == 20 + 50 + 20
+
+
+def test_member_flows_are_shared_and_their_actions_merged() -> None:
+    ports, groups = self_group(3)
+    found = fwf.flows(ports, groups)
+    ids = fwf.conj_ids(f"82 {p.port.port_id} {GROUP} 4" for p in ports)
+    members = [f for f in found if f.table == 82 and f.match.startswith("ip,nw_src=")]
+    assert [f.match for f in members] == ["ip,nw_src=10.0.1.1", "ip,nw_src=10.0.1.3", "ip,nw_src=10.0.1.5"]
+    want = ",".join(f"conjunction({n},2/2)" for n in sorted(ids.values()))
+    assert {f.actions for f in members} == {want}
+    assert len({f.key() for f in found}) == len(found)  # one flow per key: openflow.index accepts it
+    # two groups' rules of one port with the same service share its port-side flow as well
+    ssh = rule("ingress", protocol="tcp", low=22, high=22, remote_group="sg-a")
+    ssh_b = rule("ingress", protocol="tcp", low=22, high=22, remote_group="sg-b")
+    got = lines(flows(port(ssh, ssh_b), groups=(RemoteGroup("sg-a", ("10.0.0.5",), ()), RemoteGroup("sg-b", ("10.0.0.5", "10.0.0.6"), ()))))
+    a, b = (fwf.conj_ids([f"82 {port().port_id} sg-a 4", f"82 {port().port_id} sg-b 4"])[f"82 {port().port_id} {g} 4"] for g in ("sg-a", "sg-b"))
+    both = ",".join(f"conjunction({n},{{k}}/2)" for n in sorted((a, b)))
+    assert f"82/71 reg6={Z},dl_dst={MAC},ct_state=+new-est-inv+trk,tcp,tp_dst=22 -> {both.format(k=1)}" in got
+    assert f"82/71 ip,nw_src=10.0.0.5 -> {both.format(k=2)}" in got
+    assert f"82/71 ip,nw_src=10.0.0.6 -> conjunction({b},2/2)" in got
+
+
+def test_conjunction_per_port_group_family_and_egress_uses_the_destination() -> None:
+    p = port(rule("egress", protocol="tcp", low=1000, high=1999, remote_group="sg-2"),
+             rule("egress", protocol="udp", low=53, high=53, remote_group="sg-2"),
+             rule("egress", "IPv6", protocol="tcp", low=443, high=443, remote_group="sg-2"),
+             ips=("10.0.0.10", "2001:db8::10"))  # fmt: skip
+    got = lines(flows(p, groups=(RemoteGroup("sg-2", ("10.0.0.11",), ("2001:db8::11",)),)))
+    ids = fwf.conj_ids([f"72 {p.port_id} sg-2 4", f"72 {p.port_id} sg-2 6"])
+    four, six = ids[f"72 {p.port_id} sg-2 4"], ids[f"72 {p.port_id} sg-2 6"]
+    at = f"in_port={TAP},ct_state=+new-est-inv+trk"
+    assert f"72/71 ip,nw_dst=10.0.0.11 -> conjunction({four},2/2)" in got
+    assert f"72/71 ipv6,ipv6_dst=2001:db8::11 -> conjunction({six},2/2)" in got
+    assert f"72/71 {at},udp,tp_dst=53 -> conjunction({four},1/2)" in got  # both rules: one conjunction
+    assert f"72/71 {at},tcp6,tp_dst=443 -> conjunction({six},1/2)" in got
+    assert len([line for line in got if line.startswith(f"72/71 {at},tcp,tp_dst=")]) == 7  # one per port mask
+    assert f"72/71 conj_id={four},ip -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)" in got
+    assert f"72/71 conj_id={six},ipv6 -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)" in got
+
+
+def test_a_group_with_one_member_is_a_conjunction_and_without_members_nothing() -> None:
+    ports, groups = self_group(1)
+    assert any(f.match.startswith("conj_id=") for f in fwf.flows(ports, groups))
+    assert rule_flows(fwf.flows(ports, [RemoteGroup(GROUP, (), ("2001:db8::1",))])) == []
+    assert rule_flows(fwf.flows(ports, [])) == []
+
+
+def test_an_address_group_of_every_address_is_a_plain_rule() -> None:
+    p = port(rule("ingress", protocol="tcp", low=22, high=22, remote_group="ag-all"))
+    got = lines(flows(p, groups=(RemoteGroup("ag-all", ("10.0.0.0/8", "0.0.0.0/0"), ()),)))
+    assert f"82/70 reg6={Z},dl_dst={MAC},ct_state=+new-est-inv+trk,tcp,tp_dst=22 -> ct(commit,zone=NXM_NX_REG6[0..15]),output:{TAP}" in got
+    assert not any(line.startswith("82/71") for line in got)
+
+
+def test_conjunction_ids_are_stable() -> None:
+    ports, groups = self_group(6)
+    first = fwf.flows(ports, groups)
+    assert fwf.flows(list(reversed(ports)), groups) == first  # input order
+    # an unrelated port added: every flow of the others stays as it was (the agent writes only its own)
+    other = fwf.FwPort("tapx", Z, port(rule("ingress", protocol="tcp", low=22, high=22, remote_group="sg-other"),
+                                       pid="zz-other", mac="fa:16:3e:00:02:01", ips=("10.0.3.1",)))
+    more = fwf.flows([*ports, other], [*groups, RemoteGroup("sg-other", ("10.0.3.9",), ())])
+    assert set(first) <= set(more)
+    # a port leaving the group (its rule and its address go): its own flows and its member flow
+    # go, and its id leaves the shared member flows' actions (rewritten, the same keys)
+    fewer = fwf.flows(ports[:5], [RemoteGroup(GROUP, groups[0].ipv4[:5], ())])
+    gone = {f for f in first if f not in fewer}
+    left = {f.key() for f in fewer}
+    assert {f.match for f in gone if f.key() not in left} == {
+        "in_port=tap5", f"reg6={Z},dl_dst=fa:16:3e:00:01:05", "ip,nw_src=10.0.1.11",
+        *(f.match for f in first if "tap5" in f.match + f.actions or "fa:16:3e:00:01:05" in f.match)}
+    assert {f.match for f in gone if f.key() in left} == {f"ip,nw_src=10.0.1.{2 * i + 1}" for i in range(5)}
+    # only an address leaving the group (port 5 stays, its own rule too)
+    only = fwf.flows(ports, [RemoteGroup(GROUP, groups[0].ipv4[:5], ())])
+    assert {f for f in first if f not in only} == {f for f in first if f.match == "ip,nw_src=10.0.1.11"}
+    assert set(only) < set(first)
+
+
+def test_conj_ids_unique_32_bit_and_probe_on_collision(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = fwf.conj_ids(f"82 port-{i} sg 4" for i in range(1000))
+    assert len(set(ids.values())) == 1000 and all(0 < n < 2**32 for n in ids.values())
+    monkeypatch.setattr(fwf.zlib, "crc32", lambda _b: 0xFFFF_FFFF)
+    assert fwf.conj_ids(["b", "a", "c"]) == {"a": 0xFFFF_FFFF, "b": 1, "c": 2}  # sorted order, 0 skipped

@@ -132,7 +132,10 @@ def to_flush(entries: Sequence[CtEntry], ports: Sequence[FwPort], remote_groups:
 
 
 def rule_signature(ports: Sequence[FwPort], remote_groups: Iterable[RemoteGroup]) -> dict[int, frozenset[str]]:
-    """zone -> the rule flows of its filtered ports: a zone whose set lost a member needs a flush."""
+    """zone -> what its filtered ports' rules allow, as strings: a zone whose set lost one needs a
+    flush. A remote-group rule counts once with the group's name, the group's (merged) member
+    addresses once per zone: a rule or a member gone is a string gone, and a group of N ports and
+    M members costs N+M strings, not N*M (as the flows, ``ovs_firewall_flows``)."""
     from neutrino.agent.l2 import ovs_firewall_flows as fwf
 
     members = {g.group_id: g for g in remote_groups}
@@ -141,5 +144,11 @@ def rule_signature(ports: Sequence[FwPort], remote_groups: Iterable[RemoteGroup]
         if filtered(fw.port):
             mine = out.setdefault(fw.zone, set())
             for direction in ("egress", "ingress"):
-                mine.update(f"{fw.port.port_id} {direction} {m}" for m in fwf.rule_matches(fw.port, direction, members))
+                mine.update(f"{fw.port.port_id} {direction} {m}" for m in fwf.rule_matches(fw.port, direction, members, plain=True))
+            for rule in fw.port.rules:
+                if fwf.conjunctive(rule, members):
+                    group, version = rule.remote_set_id, 6 if rule.ethertype == "IPv6" else 4
+                    addresses = fwf.group_members(rule, members) or []
+                    mine.update(f"{fw.port.port_id} {rule.direction} {m} from {group}" for m in fwf.rule_service(rule) if addresses)
+                    mine.update(f"{group} v{version} {m}" for m in addresses)
     return {zone: frozenset(v) for zone, v in out.items()}
