@@ -19,7 +19,7 @@ from tests.integration.ovs_fixtures import ovs_host  # noqa: F401
 pytestmark = pytest.mark.root
 
 
-def _gone(pid: int, program: str, timeout: float = 5.0) -> bool:
+def _gone(pid: int, program: str, timeout: float = 30.0) -> bool:  # bounds a failure only
     deadline = time.monotonic() + timeout
     while daemons.alive(pid, program):
         if time.monotonic() > deadline:

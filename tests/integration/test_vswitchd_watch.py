@@ -30,13 +30,13 @@ def test_restart_is_reported_once_vswitchd_serves_the_bridge(ovs_host: HostConte
     watch = VswitchdWatch(ovs_host, back.set)
     watch.start()
     try:
-        assert watch.connected.wait(5), "no OpenFlow connection to br-int"
+        assert watch.connected.wait(30), "no OpenFlow connection to br-int"
         assert not back.is_set()  # the first connection is no restart
         ovs = OvsInstance(ovs_host)
         pid = ovs.pids()["ovs-vswitchd"]
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # bounds a failure only
         while daemons.alive(pid, "ovs-vswitchd") or watch.connected.is_set():
             assert time.monotonic() < deadline, "the watch did not see vswitchd go"
             time.sleep(0.01)
