@@ -103,7 +103,7 @@ class Server:
                 "scope": {"project": {"name": project, "domain": {"name": "Default"}}},
             }
         }
-        r = httpx.post(f"{self.auth_url}/auth/tokens", json=body, timeout=10)
+        r = httpx.post(f"{self.auth_url}/auth/tokens", json=body, timeout=HTTP_TIMEOUT)
         assert r.status_code == 201, r.text
         return r.headers["X-Subject-Token"]
 
