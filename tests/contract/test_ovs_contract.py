@@ -26,7 +26,7 @@ from neutrino.dataplane.openflow import COOKIE, PROTOCOLS, Flow, OpenFlow
 from neutrino.dataplane.ovs import OvsInstance, detect_datapath_type
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.dataplane.ovsdb_idl import IdlOvsdb
-from tests.integration.ovs_fixtures import ovs_host  # noqa: F401
+from tests.integration.ovs_fixtures import START_TIMEOUT, ovs_host  # noqa: F401
 
 
 PATIENT = 30.0  # ovsdb-server and vswitchd answer late on a loaded machine; only a failure waits this long
@@ -250,7 +250,7 @@ def test_vswitchd_restart_keeps_ovsdb_loses_flows(rig: Rig) -> None:
     finally:
         rig.db.timeout = PATIENT
     assert rig.db.port("p1").tag == 12
-    rig.instance.start()
+    rig.instance.start(timeout=START_TIMEOUT)
     assert rig.instance.running()
     assert rig.db.list_bridges() == ["br-int"] and rig.db.bridge_ports("br-int") == ["p1"]
     assert rig.of.cookie_flows("br-int") == 0  # flows are lost on restart (docs/dataplane.md)

@@ -17,7 +17,7 @@ from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.dataplane.ovs import OVSDB_SERVER, OvsInstance, detect_datapath_type
 from neutrino.dataplane.ovsdb import Ovsdb
 from neutrino.dataplane.ovsdb_idl import IdlOvsdb
-from tests.integration.ovs_fixtures import ovs_host  # noqa: F401
+from tests.integration.ovs_fixtures import START_TIMEOUT, ovs_host  # noqa: F401
 
 pytestmark = pytest.mark.root
 
@@ -88,7 +88,7 @@ def test_monitor_wakes_on_vif_changes_and_reconnects_after_ovsdb_server_restart(
         finally:
             db.timeout = PATIENT
         woken.clear()
-        OvsInstance(ovs_host).start()
+        OvsInstance(ovs_host).start(timeout=START_TIMEOUT)
         assert woken.wait(PATIENT), "a reconnection wakes the listeners (resync)"
         assert until(lambda: db.idl.connected())
         assert db.port("tap1").tag == 7
