@@ -35,7 +35,7 @@ def _agent(api: Any) -> tuple[HostAgent, FakeOvsState]:
     return HostAgent(HostContext(name=HOST), state_of(api).bus.transport, settings, adapters), state
 
 
-def _wait(agent: HostAgent, done: Any, timeout: float = 10.0) -> None:
+def _wait(agent: HostAgent, done: Any, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not done():
         assert time.monotonic() < deadline, "the agent did not converge"

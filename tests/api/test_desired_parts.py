@@ -48,7 +48,7 @@ class Watcher:
         self.got.clear()
         hosts = self.notifier.pass_once()
         if self.client.host in hosts:
-            assert self.got.wait(5)
+            assert self.got.wait(30)
 
     def whole(self) -> Any:
         return messages.decode_state(

@@ -194,7 +194,7 @@ def test_each_notification_names_every_role_whose_part_of_the_state_changed(tmp_
             events.clear()
             getattr(cloud, change)()
             targeted = set(cloud.notifier.pass_once())
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 30  # bounds a failure only
             while {e["host"] for e in events} < targeted and time.monotonic() < deadline:
                 time.sleep(0.002)  # the in-process bus delivers on its own thread
             named = {e["host"]: set(e.get("roles", ["l2", "dhcp", "l3"])) for e in events}
@@ -278,6 +278,11 @@ def test_a_heartbeat_reads_its_agent_once_and_wakes_no_host(tmp_path, database_u
     from sqlalchemy import event
 
     with ml2_server(tmp_path, database_url) as (api, state):
+        # passes by hand only: a background pass (its agents query, on PostgreSQL the same
+        # engine) could run inside the counted window, and would take the harvest the last
+        # assertion looks at
+        state.bus.notifier.stop()
+        state.bus.notifier.capture.start()
         _report(state, "c1", "ovs", 1)
         state.bus.notifier.pass_once()
         statements: list[str] = []

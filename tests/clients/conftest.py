@@ -29,6 +29,7 @@ pytestmark = pytest.mark.clients
 
 ADMIN_PASSWORD = "clients-admin-pw"
 START_TIMEOUT = 30.0
+HTTP_TIMEOUT = 60.0  # a request to a real server; httpx's default 5 s is short on a loaded machine
 VENV_BIN = Path(sys.executable).parent
 OPENSTACK = str(VENV_BIN / "openstack")
 # Subcommands that accept no ``-f json`` (they print nothing on success).
@@ -102,7 +103,7 @@ class Server:
                 "scope": {"project": {"name": project, "domain": {"name": "Default"}}},
             }
         }
-        r = httpx.post(f"{self.auth_url}/auth/tokens", json=body, timeout=10)
+        r = httpx.post(f"{self.auth_url}/auth/tokens", json=body, timeout=HTTP_TIMEOUT)
         assert r.status_code == 201, r.text
         return r.headers["X-Subject-Token"]
 

@@ -15,7 +15,7 @@ import httpx
 import openstack
 import pytest
 
-from tests.clients.conftest import RUN_CONFIG_KEYS, clean_env, running_server
+from tests.clients.conftest import HTTP_TIMEOUT, RUN_CONFIG_KEYS, clean_env, running_server
 
 pytestmark = pytest.mark.clients
 
@@ -46,15 +46,15 @@ def heartbeat(server, host: str, *args: str) -> None:  # type: ignore[no-untyped
 def _member(server, project: str, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
     """A member user of a new project, through the identity API (CLI calls cost a second each)."""
     base, headers = server.auth_url, {"X-Auth-Token": server.token()}
-    r = httpx.post(f"{base}/projects", json={"project": {"name": project, "domain_id": "default"}}, headers=headers)
+    r = httpx.post(f"{base}/projects", json={"project": {"name": project, "domain_id": "default"}}, headers=headers, timeout=HTTP_TIMEOUT)
     assert r.status_code == 201, r.text
     project_id = r.json()["project"]["id"]
     body = {"user": {"name": user, "password": password, "domain_id": "default", "default_project_id": project_id}}
-    r = httpx.post(f"{base}/users", json=body, headers=headers)
+    r = httpx.post(f"{base}/users", json=body, headers=headers, timeout=HTTP_TIMEOUT)
     assert r.status_code == 201, r.text
     user_id = r.json()["user"]["id"]
-    [role] = httpx.get(f"{base}/roles?name=member", headers=headers).json()["roles"]
-    r = httpx.put(f"{base}/projects/{project_id}/users/{user_id}/roles/{role['id']}", headers=headers)
+    [role] = httpx.get(f"{base}/roles?name=member", headers=headers, timeout=HTTP_TIMEOUT).json()["roles"]
+    r = httpx.put(f"{base}/projects/{project_id}/users/{user_id}/roles/{role['id']}", headers=headers, timeout=HTTP_TIMEOUT)
     assert r.status_code == 204, r.text
 
 

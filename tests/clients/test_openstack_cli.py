@@ -15,7 +15,7 @@ import subprocess
 import httpx
 import pytest
 
-from tests.clients.conftest import OPENSTACK, clean_env
+from tests.clients.conftest import HTTP_TIMEOUT, OPENSTACK, clean_env
 
 pytestmark = pytest.mark.clients
 
@@ -239,5 +239,5 @@ def test_clouds_yaml_in_cwd_and_openrc(server):
 
 
 def test_responses_do_not_name_the_server_software(server):
-    resp = httpx.get(f"{server.url}/", timeout=10)
+    resp = httpx.get(f"{server.url}/", timeout=HTTP_TIMEOUT)
     assert resp.status_code == 200 and "server" not in resp.headers

@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 import httpx
 import pytest
 
-from tests.clients.conftest import clean_env, running_server
+from tests.clients.conftest import HTTP_TIMEOUT, clean_env, running_server
 from tests.fixtures import third_party
 
 pytestmark = pytest.mark.clients
@@ -30,7 +30,7 @@ def test_installed_service_plugin_is_served(tmp_path):
         assert {"hello", "router", "binding"} <= aliases
         server.osc("router", "create", "r1")
         token = server.osc("token", "issue")["id"]
-        hellos = httpx.get(f"{server.url}/v2.0/hellos", headers={"X-Auth-Token": token}).json()
+        hellos = httpx.get(f"{server.url}/v2.0/hellos", headers={"X-Auth-Token": token}, timeout=HTTP_TIMEOUT).json()
         assert hellos["hellos"][0]["greeting"] == "hello from a plugin"
 
 

@@ -19,7 +19,7 @@ import pytest
 from openstack import exceptions as sdk_exc
 
 from tests.addresses import free_hosts
-from tests.clients.conftest import running_server
+from tests.clients.conftest import HTTP_TIMEOUT, running_server
 
 pytestmark = pytest.mark.clients
 
@@ -290,13 +290,13 @@ def test_noauth_sdk(noauth_server, no_os_env):
     finally:
         c.close()
     # and no token is needed for the keystone-less server, while the keystone one wants one
-    assert httpx.get(noauth_server.url + "/v2.0/networks").status_code == 200
+    assert httpx.get(noauth_server.url + "/v2.0/networks", timeout=HTTP_TIMEOUT).status_code == 200
 
 
 def test_keystone_server_rejects_missing_and_bad_tokens(server):
-    r = httpx.get(server.url + "/v2.0/networks")
+    r = httpx.get(server.url + "/v2.0/networks", timeout=HTTP_TIMEOUT)
     assert r.status_code == 401
-    r = httpx.get(server.url + "/v2.0/networks", headers={"X-Auth-Token": "bogus"})
+    r = httpx.get(server.url + "/v2.0/networks", headers={"X-Auth-Token": "bogus"}, timeout=HTTP_TIMEOUT)
     assert r.status_code == 401
 
 

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from neutrino.contract import messages
-from tests.clients.conftest import Server, clean_env, running_server
+from tests.clients.conftest import HTTP_TIMEOUT, Server, clean_env, running_server
 
 pytestmark = pytest.mark.clients
 
@@ -82,7 +82,7 @@ def workers_server(tmp_path: Path, empty_database: str) -> Iterator[Server]:
         finally:
             workers |= _children(server.pid)
     for pid in workers:  # the parent stopped them; reap stragglers by pid if it could not
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # bounds a failure only
         while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         if Path(f"/proc/{pid}").exists():
@@ -108,11 +108,12 @@ def test_several_workers_refuse_sqlite_in_one_line(tmp_path):
 
 def test_parallel_creates_updates_and_notifications_across_workers(workers_server):
     url = workers_server.url
-    net = httpx.post(f"{url}/v2.0/networks", json={"network": {"name": "w"}}, headers=ADMIN).json()["network"]
+    net = httpx.post(f"{url}/v2.0/networks", json={"network": {"name": "w"}}, headers=ADMIN, timeout=HTTP_TIMEOUT).json()["network"]
     r = httpx.post(
         f"{url}/v2.0/subnets",
         json={"subnet": {"network_id": net["id"], "cidr": CIDR, "ip_version": 4}},
         headers=ADMIN,
+        timeout=HTTP_TIMEOUT,
     )
     assert r.status_code == 201, r.text
     pool_size = ipaddress.ip_network(CIDR).num_addresses - 3  # network, gateway, broadcast
@@ -143,14 +144,14 @@ def _parallel_creates(url: str, network_id: str, pool_size: int) -> None:
     macs = [p["mac_address"] for p in created]
     assert len(set(addresses)) == len(addresses) == pool_size
     assert len(set(macs)) == len(macs)
-    listed = httpx.get(f"{url}/v2.0/ports", params={"network_id": network_id}, headers=ADMIN).json()["ports"]
+    listed = httpx.get(f"{url}/v2.0/ports", params={"network_id": network_id}, headers=ADMIN, timeout=HTTP_TIMEOUT).json()["ports"]
     assert len(listed) == pool_size
 
 
 def _parallel_updates(url: str, network_id: str) -> None:
     """8 parallel updates of one port: revision_number grows by exactly 8; then an If-Match
     with the revision read before another update is refused with 412."""
-    listed = httpx.get(f"{url}/v2.0/ports", params={"network_id": network_id, "limit": 1}, headers=ADMIN)
+    listed = httpx.get(f"{url}/v2.0/ports", params={"network_id": network_id, "limit": 1}, headers=ADMIN, timeout=HTTP_TIMEOUT)
     port = listed.json()["ports"][0]
     before = port["revision_number"]
     barrier = threading.Barrier(CLIENTS)
@@ -162,22 +163,24 @@ def _parallel_updates(url: str, network_id: str) -> None:
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         assert list(pool.map(update, range(CLIENTS))) == [200] * CLIENTS
-    after = httpx.get(f"{url}/v2.0/ports/{port['id']}", headers=ADMIN).json()["port"]["revision_number"]
+    after = httpx.get(f"{url}/v2.0/ports/{port['id']}", headers=ADMIN, timeout=HTTP_TIMEOUT).json()["port"]["revision_number"]
     assert after == before + CLIENTS
 
     stale = after
-    r = httpx.put(f"{url}/v2.0/ports/{port['id']}", json={"port": {"name": "meanwhile"}}, headers=ADMIN)
+    r = httpx.put(f"{url}/v2.0/ports/{port['id']}", json={"port": {"name": "meanwhile"}}, headers=ADMIN, timeout=HTTP_TIMEOUT)
     assert r.status_code == 200 and r.json()["port"]["revision_number"] == stale + 1
     r = httpx.put(
         f"{url}/v2.0/ports/{port['id']}",
         json={"port": {"name": "late"}},
         headers={**ADMIN, "If-Match": f"revision_number={stale}"},
+        timeout=HTTP_TIMEOUT,
     )
     assert r.status_code == 412, r.text
     r = httpx.put(
         f"{url}/v2.0/ports/{port['id']}",
         json={"port": {"name": "current"}},
         headers={**ADMIN, "If-Match": f"revision_number={stale + 1}"},
+        timeout=HTTP_TIMEOUT,
     )
     assert r.status_code == 200, r.text
 
@@ -190,7 +193,7 @@ def _notification_across_workers(url: str) -> None:
     for attempt in range(40):
         host = f"wk-{attempt}-{uuid.uuid4().hex[:6]}"
         topic = messages.host_topic(host)
-        start = httpx.get(f"{url}/bus/v1/events", params={"topic": topic, "after": 0, "timeout": 0}, headers=ADMIN)
+        start = httpx.get(f"{url}/bus/v1/events", params={"topic": topic, "after": 0, "timeout": 0}, headers=ADMIN, timeout=HTTP_TIMEOUT)
         answer: list[httpx.Response] = []
         poller = threading.Thread(
             target=lambda t=topic, a=start.json()["last"]: answer.append(
@@ -205,7 +208,7 @@ def _notification_across_workers(url: str) -> None:
             messages.REPORT_STATE, agent_type="Open vSwitch agent", binary="neutrino-openvswitch-agent",
             topic="N/A", host=host, configurations={}, start_flag=True,
         )  # fmt: skip
-        call = httpx.post(f"{url}/bus/v1/call", json={"topic": messages.PLUGIN_TOPIC, "msg": report}, headers=ADMIN)
+        call = httpx.post(f"{url}/bus/v1/call", json={"topic": messages.PLUGIN_TOPIC, "msg": report}, headers=ADMIN, timeout=HTTP_TIMEOUT)
         assert call.status_code == 200 and "error" not in call.json(), call.text
         poller.join(40)
         assert answer and answer[0].status_code == 200, answer

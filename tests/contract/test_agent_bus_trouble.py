@@ -44,8 +44,10 @@ def test_agent_with_wrong_broker_credentials_logs_once_and_retries(rabbitmq_brok
     from neutrino.bus.amqp import AmqpTransport
 
     broker = rabbitmq_broker.broker
+    # a generous connect timeout: a connection timing out under load would be a second kind of
+    # problem, logged once more, where the test counts one
     transport = AmqpTransport(broker.url.replace(f":{broker.password}@", ":wrong@"), max_backoff=0.2,
-                              connect_timeout=1.0)  # fmt: skip
+                              connect_timeout=20.0)  # fmt: skip
     attempts: list[float] = []
     connect = transport._connection
     transport._connection = lambda: (attempts.append(time.monotonic()), connect())[1]  # type: ignore[method-assign]

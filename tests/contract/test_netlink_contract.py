@@ -38,7 +38,7 @@ def world(request: Any) -> Iterator[tuple[Any, str, str]]:
         netlink.close()
 
 
-def _eventually(check: Any, timeout: float = 2.0) -> bool:
+def _eventually(check: Any, timeout: float = 30.0) -> bool:  # bounds a failure only
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:

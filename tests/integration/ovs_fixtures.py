@@ -31,6 +31,9 @@ def require_root_ovs() -> None:
         pytest.skip(f"not installed: {', '.join(missing)}")
 
 
+START_TIMEOUT = 30.0  # for OvsInstance.start (default 10 s): daemons start slowly on a loaded machine
+
+
 @pytest.fixture
 def ovs_host() -> Iterator[HostContext]:
     """A HostContext whose OVS runs in its own namespace; torn down after the test."""
@@ -43,7 +46,7 @@ def ovs_host() -> Iterator[HostContext]:
     try:
         programs.run(["ip", "netns", "add", name])
         created = True
-        instance.start()
+        instance.start(timeout=START_TIMEOUT)
         yield host
     finally:
         try:

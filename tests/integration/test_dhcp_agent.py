@@ -104,7 +104,7 @@ def hup_count(log: Path) -> int:
     return sum(1 for line in log.read_text().splitlines() if re.search(r"read \S+/host\b", line))
 
 
-def wait_reads(log: Path, count: int, timeout: float = 3.0) -> None:
+def wait_reads(log: Path, count: int, timeout: float = 30.0) -> None:
     """SIGHUP is handled asynchronously: wait until dnsmasq logged ``count`` reads."""
     deadline = time.monotonic() + timeout
     while hup_count(log) < count and time.monotonic() < deadline:
@@ -112,7 +112,7 @@ def wait_reads(log: Path, count: int, timeout: float = 3.0) -> None:
     assert hup_count(log) == count, log.read_text()
 
 
-def wait_dead(pid: int | None, timeout: float = 3.0) -> bool:
+def wait_dead(pid: int | None, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while alive(pid, "dnsmasq") and time.monotonic() < deadline:
         time.sleep(0.05)

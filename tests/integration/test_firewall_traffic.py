@@ -121,7 +121,7 @@ def apply(lab: Lab, ports: Sequence[BoundPort]) -> None:
 
 
 def tcp(lab_src: str, lab_dst: str, ip: str, port: int, *, udp: bool = False, blocked: bool = False) -> bool:
-    timeout = BLOCKED if blocked else 10.0
+    timeout = BLOCKED if blocked else 30.0  # an allowed transfer only waits this long when it fails
     size = 1200 if udp else 256 << 10  # one datagram must fit in 65507 bytes
     return probes.transfer(lab_src, lab_dst, ip, port=port, udp=udp, size=size, timeout=timeout).ok
 
@@ -132,8 +132,9 @@ LISTEN = """
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", int(sys.argv[1])))
-s.settimeout(float(sys.argv[2]))
 print("ready", flush=True)
+sys.stdin.readline()  # the sender is done: whatever arrives has been sent
+s.settimeout(float(sys.argv[2]))
 try:
     data, peer = s.recvfrom(2048)
     print(f"{peer[0]}:{peer[1]}")
@@ -153,11 +154,12 @@ for _ in range(3):
 def datagram(src_ns: str, dst_ns: str, dst_ip: str, dport: int, *, sport: int = 0, src_ip: str = "0.0.0.0") -> str | None:
     """``"source-ip:source-port"`` as the receiver saw it, or None when nothing arrived."""
     argv = programs.netns_argv([sys.executable, "-c", LISTEN, str(dport), str(BLOCKED)], dst_ns)
-    listener = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    # the listener's BLOCKED seconds start once the sender is done, not while it starts up
+    listener = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
         programs.run([sys.executable, "-c", SEND, dst_ip, str(dport), src_ip, str(sport)], netns=src_ns)
-        out, _ = listener.communicate(timeout=BLOCKED + 5)
+        out, _ = listener.communicate("sent\n", timeout=BLOCKED + 30)
         return None if out.strip() == "timeout" else out.strip()
     finally:
         if listener.poll() is None:
@@ -188,8 +190,8 @@ ECHO_SERVER = (
     "c, _ = s.accept()\nwhile data := c.recv(100):\n    c.sendall(b'echo ' + data)\n"
 )
 ECHO_CLIENT = (
-    f"import socket, sys\nc = socket.create_connection(('{IP_B}', 5001), timeout=3)\n"
-    "for line in sys.stdin:\n    c.sendall(line.encode())\n"
+    f"import socket, sys\nc = socket.create_connection(('{IP_B}', 5001), timeout=30)\n"
+    "for line in sys.stdin:\n    wait, word = line.split(' ', 1)\n    c.settimeout(float(wait))\n    c.sendall(word.encode())\n"
     "    try:\n        print(c.recv(100).decode().strip(), flush=True)\n"
     "    except OSError as exc:\n        print(f'error {exc}', flush=True)\n"
 )
@@ -198,7 +200,8 @@ ECHO_CLIENT = (
 @contextlib.contextmanager
 def echo_session(lab: Lab) -> Iterator[Callable[[str], str]]:
     """One TCP connection from A to B's port 5001 (an echo server in B): ``say(word)`` sends a
-    line on it and returns the answer, or ``error ...`` after 3 s without one."""
+    line on it and returns the answer, or ``error ...`` after ``wait`` seconds without one (30 s:
+    only a failure waits; an answer that must not come is asked for with a short wait)."""
     server = subprocess.Popen(programs.netns_argv([sys.executable, "-c", ECHO_SERVER], lab.b), stdout=subprocess.PIPE, text=True)
     client = subprocess.Popen(
         programs.netns_argv([sys.executable, "-c", ECHO_CLIENT], lab.a), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -207,8 +210,8 @@ def echo_session(lab: Lab) -> Iterator[Callable[[str], str]]:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         assert client.stdin is not None and client.stdout is not None
 
-        def say(word: str) -> str:
-            client.stdin.write(word + "\n")  # type: ignore[union-attr]
+        def say(word: str, wait: float = 30.0) -> str:
+            client.stdin.write(f"{wait} {word}\n")  # type: ignore[union-attr]
             client.stdin.flush()  # type: ignore[union-attr]
             return client.stdout.readline().strip()  # type: ignore[union-attr]
 
@@ -239,9 +242,10 @@ def test_established_connection_survives_reapply(lab: Lab) -> None:
 def test_a_removed_remote_group_members_conntrack_entry_is_deleted(lab: Lab) -> None:
     """A's address leaves the group B's rule admits: the table alone leaves A's entry (and the
     connection) alive; the filters ``members.py`` picks, run for real, delete that entry in B's
-    zone, and A's next packet is refused. The pause lets the last exchange's delayed ACKs pass
-    first: a packet B sends after the deletion is allowed by B's egress and picked up mid-stream
-    (``nf_conntrack_tcp_loose``), and A's packets then match that new entry as replies."""
+    zone, and A's next packet is refused. The test waits for the last exchange's delayed ACKs
+    first (B's socket has nothing unacknowledged): a packet B sends after the deletion (say a
+    retransmission) is allowed by B's egress and picked up mid-stream (``nf_conntrack_tcp_loose``),
+    and A's packets then match that new entry as replies."""
     from neutrino.agent.firewall import members
     from neutrino.contract.desired import RemoteGroup
     from neutrino.dataplane.conntrack import Conntrack
@@ -255,19 +259,27 @@ def test_a_removed_remote_group_members_conntrack_entry_is_deleted(lab: Lab) -> 
         listed = programs.run(["conntrack", "-L", "-p", "tcp"], netns=lab.host, check=False).stdout
         return [line for line in listed.splitlines() if f"src={IP_A} " in line and f"zone={zone} " in line]
 
+    def b_send_queues() -> list[str]:
+        """Send-Q of B's end of the session: unacknowledged bytes (0 once A's ACK arrived)."""
+        listed = programs.run(["ss", "-Htn", "state", "established", "sport", "=", ":5001"], netns=lab.b).stdout
+        return [line.split()[1] for line in listed.splitlines() if line.strip()]
+
     Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, conntrack.ct_body(ports), netns=lab.host)
     Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports, before), netns=lab.host)
     with echo_session(lab) as say:
         assert say("one") == "echo one"
         Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports, after), netns=lab.host)
         assert say("two") == "echo two"  # conntrack still holds it
-        time.sleep(0.5)
+        deadline = time.monotonic() + 30  # bounds a failure only
+        while b_send_queues() != ["0"]:  # A's (delayed) ACK of the echo is in
+            assert time.monotonic() < deadline, b_send_queues()
+            time.sleep(0.05)
         assert len(entries_from_a()) == 1
         filters = members.removed_member_filters(ports, members.removed_members(before, after), after)
         assert filters == [["-w", str(zone), "-f", "ipv4", "-d", IP_B, "-s", IP_A, "-p", "tcp", "--dport", "5001"]]
         Conntrack().delete(filters, netns=lab.host)
         assert entries_from_a() == []
-        assert say("three").startswith("error")
+        assert say("three", wait=3.0).startswith("error")
 
 
 def test_icmp_by_rule(lab: Lab) -> None:
@@ -409,6 +421,7 @@ s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
 s.bind(("eth0", 0))
 s.settimeout(0.2)
 print("ready", flush=True)
+sys.stdin.readline()  # the sender is done (frames since "ready" wait in the socket's buffer)
 end, flags = time.monotonic() + float(sys.argv[1]), int(sys.argv[2])
 while time.monotonic() < end:
     try:
@@ -428,11 +441,12 @@ else:
 def raw_tcp_arrives(lab: Lab, flags: int) -> bool:
     """Whether a TCP segment from A to B's port 5001 with these flags reaches B's eth0."""
     argv = programs.netns_argv([sys.executable, "-c", SNIFF_TCP, str(BLOCKED), str(flags)], lab.b)
-    sniffer = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    # the sniffer's BLOCKED seconds start once the sender is done, not while it starts up
+    sniffer = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert sniffer.stdout is not None and sniffer.stdout.readline().strip() == "ready"
         programs.run([sys.executable, "-c", RAW_TCP, IP_A, IP_B, str(flags)], netns=lab.a)
-        out, _ = sniffer.communicate(timeout=BLOCKED + 5)
+        out, _ = sniffer.communicate("sent\n", timeout=BLOCKED + 30)
         return out.strip() == "seen"
     finally:
         if sniffer.poll() is None:

@@ -97,6 +97,9 @@ def lab(ovs_host: HostContext) -> Iterator[Lab]:  # noqa: F811
         netlink.close()
 
 
+ALLOWED = 30.0  # an allowed transfer waits this long only when it fails (the default 10 s is short under load)
+
+
 def tag_router_ports(lab: Lab) -> None:
     """What the L2 agent would do: the router's taps get their networks' local VLANs."""
     with Ovsdb(lab.host).transaction() as txn:
@@ -107,7 +110,7 @@ def tag_router_ports(lab: Lab) -> None:
 def sources_seen(lab: Lab, src_ns: str, port: int) -> set[str]:
     """Send TCP from ``src_ns`` to the outside and return the source addresses it saw."""
     with Capture("eth0", f"tcp dst port {port}", netns=lab.outside, count=5) as cap:
-        check = transfer(src_ns, lab.outside, "198.51.100.1", port=port, size=4096)
+        check = transfer(src_ns, lab.outside, "198.51.100.1", port=port, size=4096, timeout=ALLOWED)
     assert check.ok, check
     return {line.split(": ", 1)[1].split(" > ")[0].rsplit(".", 1)[0] for line in cap.lines if " > 198.51.100.1." in line}
 
@@ -139,7 +142,7 @@ def test_snat_floating_ip_and_teardown(lab: Lab) -> None:
     assert sources_seen(lab, lab.vm2, 5101) == {"198.51.100.10"}
     assert sources_seen(lab, lab.vm1, 5102) == {"198.51.100.20"}
     # the outside reaches the VM through its floating IP (TCP: DNAT, with the checksums right)
-    assert transfer(lab.outside, lab.vm1, "198.51.100.20", port=5103).ok
+    assert transfer(lab.outside, lab.vm1, "198.51.100.20", port=5103, timeout=ALLOWED).ok
     tracked = programs.run(["conntrack", "-L"], netns=rns, check=False).stdout
     assert "dst=198.51.100.20" in tracked and "src=10.0.1.11" in tracked
 

@@ -14,12 +14,12 @@ from neutrino.dataplane.host import HostContext
 from neutrino.dataplane.openflow import PROTOCOLS, Flow, OpenFlow
 from neutrino.dataplane.ovs import OvsInstance, detect_datapath_type
 from neutrino.dataplane.ovsdb import Ovsdb
-from tests.integration.ovs_fixtures import ovs_host  # noqa: F401
+from tests.integration.ovs_fixtures import START_TIMEOUT, ovs_host  # noqa: F401
 
 pytestmark = pytest.mark.root
 
 
-def _gone(pid: int, program: str, timeout: float = 5.0) -> bool:
+def _gone(pid: int, program: str, timeout: float = 30.0) -> bool:  # bounds a failure only
     deadline = time.monotonic() + timeout
     while daemons.alive(pid, program):
         if time.monotonic() > deadline:
@@ -32,7 +32,7 @@ def test_start_stop_idempotent(ovs_host: HostContext) -> None:  # noqa: F811
     ovs = OvsInstance(ovs_host)
     assert ovs.running()
     pids = ovs.pids()
-    ovs.start()
+    ovs.start(timeout=START_TIMEOUT)
     assert ovs.pids() == pids  # nothing restarted
     sockets = ovs.sockets()
     assert sockets["db"].is_socket() and sockets["ovs-vswitchd.ctl"].is_socket()
@@ -45,7 +45,7 @@ def test_start_stop_idempotent(ovs_host: HostContext) -> None:  # noqa: F811
     for program, pid in pids.items():
         assert pid is not None and _gone(pid, program)
         assert not (ovs_host.rundir / f"{program}.pid").exists()
-    ovs.start()
+    ovs.start(timeout=START_TIMEOUT)
     assert ovs.running()
     assert set(ovs.pids().values()).isdisjoint(pids.values())
 
@@ -63,7 +63,7 @@ def test_killed_vswitchd_comes_back_alone_with_ovsdb_but_without_flows(ovs_host:
     os.kill(before["ovs-vswitchd"], signal.SIGKILL)  # type: ignore[arg-type]
     assert _gone(before["ovs-vswitchd"], "ovs-vswitchd")  # type: ignore[arg-type]
     assert ovs.pids()["ovs-vswitchd"] is None and not ovs.running()
-    ovs.start()
+    ovs.start(timeout=START_TIMEOUT)
     after = ovs.pids()
     assert after["ovsdb-server"] == before["ovsdb-server"]  # only vswitchd was started
     assert after["ovs-vswitchd"] not in (None, before["ovs-vswitchd"])

@@ -186,10 +186,10 @@ def test_reporter_binds_only_active_routers_and_reports_changes():
     watcher.start()
     try:
         ha.recorded = {"r1": "standby"}  # keepalived moved: the worker is woken
-        assert woken.wait(2)
+        assert woken.wait(30)
         woken.clear()
         ha.recorded, ha.dead = {"r1": "active"}, ["r1"]  # a keepalived died: woken too
-        assert woken.wait(2)
+        assert woken.wait(30)
     finally:
         stop.set()
         watcher.join(2)

@@ -72,7 +72,7 @@ class _Check:
 
 
 def _get(port: int, path: str = "/metrics", token: str | None = None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", path, headers={"X-Auth-Token": token} if token else {})
         resp = conn.getresponse()

@@ -50,7 +50,7 @@ def test_inproc_call_publish_and_versions():
         done = threading.Event()
         cancel = t.subscribe("topic", lambda msg: (got.append(msg), done.set()))
         t.publish("topic", messages.message(messages.HOST_CHANGED, host="h", revision=3))
-        assert done.wait(2) and messages.check(got[0])["revision"] == 3
+        assert done.wait(30) and messages.check(got[0])["revision"] == 3
         cancel()
         with pytest.raises(messages.VersionMismatch):
             messages.check({"v": 99})
