@@ -506,7 +506,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                          "provider:physical_network": PHYSNET}})["network"]  # fmt: skip
         api("POST", "/v2.0/subnets", {"subnet": {"network_id": ext["id"], "ip_version": 4, "cidr": "172.24.0.0/16"}})
         router = api("POST", "/v2.0/routers", {"router": {"name": "r"}})["router"]
-        time.sleep(3)  # scheduled to the L3 agent; let its passes settle
+        _settle(hosts, args.settle, args.timeout)  # scheduled to the L3 agent: its passes end, however slow
         subnet = nets[0]["subnet_id"]
         log("change 2: a router interface ...")
         result["router_interface"] = _change(
