@@ -198,7 +198,7 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
     bench/ovs_handbuilt.py variants measured beside the OVS lab's paths, in its rounds (their
     rows name the lab when ``several`` OVS labs run, one after the other)."""
     import lb_handbuilt
-    import ovs_handbuilt
+    import ovs_handbuilt as ovs_hb
     from types import SimpleNamespace
 
     name = f"bd{driver[0] if mechanism == 'openvswitch' else mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
@@ -251,10 +251,10 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
         if mechanism == "openvswitch":
             lab_rows = list(pairs)
             for i, variant in enumerate(ovs_handbuilt):  # their CPU: their own vswitchds'
-                ovs_built.append(ovs_handbuilt.OvsPath(f"{RUN[:3]}{driver[0]}", i, variant))
+                ovs_built.append(ovs_hb.OvsPath(f"{RUN[:3]}{driver[0]}", i, variant))
                 ovs_built[-1].up()
                 vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(ovs_built[-1].vms, ovs_built[-1].inner)]
-                row = ovs_handbuilt.row_label(variant) + (f" [{label} run]" if several else "")
+                row = ovs_hb.row_label(variant) + (f" [{label} run]" if several else "")
                 pairs[row] = (vm[0], vm[1])
                 pids[row] = ovs_built[-1].pids()
                 if variant == "one-bridge":
