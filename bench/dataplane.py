@@ -15,7 +15,7 @@ hand-built OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
 [--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--ovs-firewall DRIVER]...
-[--handbuilt VARIANT]... [--separate-networks]`` as root: ``--ovs-firewall`` (repeatable) picks
+[--handbuilt VARIANT]... [--ovs-handbuilt VARIANT]... [--separate-networks]`` as root: ``--ovs-firewall`` (repeatable) picks
 the OVS lab's agents' firewall drivers, one lab each, one after the other: ``iptables_hybrid``
 (the default: the hybrid plug, nftables on the qbr), ``noop`` (instances plugged straight on
 br-int, no security groups) or ``openvswitch`` (plugged straight, security groups as OpenFlow
@@ -23,7 +23,10 @@ with OVS conntrack); ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its 
 network then has MTU 8950: fewer, larger packets through the userspace datapath,
 docs/dataplane.md, "Performance of the userspace datapath"); ``--handbuilt`` adds
 bench/lb_handbuilt.py's hand-built VXLAN path (``base``, or the lab's pieces joined by ``+``) to
-the Linux bridge lab's run, ``--separate-networks`` puts the pairs without security groups on
+the Linux bridge lab's run, ``--ovs-handbuilt`` adds bench/ovs_handbuilt.py's hand-built OVS
+paths (``one-bridge``, ``vxlan``, ``vlan``, optionally ``+tso``) to each OVS lab's run (their
+CPU: their own vswitchds'; with ``one-bridge``, each of the lab's OVS rows also shows its
+per-round ratio to it), ``--separate-networks`` puts the pairs without security groups on
 networks of their own (docs/dataplane.md, "Throughput"). Figures depend on the machine and its
 load; nothing asserts them.
 
@@ -64,6 +67,10 @@ RUN = uuid.uuid4().hex[:5]
 a namespace, or one's teardown removes the other's."""
 
 
+REFERENCES: dict[str, str] = {}
+"""An OVS lab path -> the hand-built one-bridge row measured in the same rounds (``--ovs-handbuilt
+one-bridge``): issue 14's OVS comparison without days between the two."""
+
 CPU_PER_GB: dict[str, list[float]] = {}
 """Per path: CPU seconds per GB carried (the two iperf3s and the lab's vswitchds), per round:
 steadier than Gb/s on a loaded machine (docs/dataplane.md, "Throughput")."""
@@ -84,15 +91,24 @@ def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float, path: 
           pids: tuple[int, ...] = ()) -> float:  # fmt: skip
     """Gb/s of one TCP stream from ``client_ns`` to ``server_ns``; with ``path``, its CPU per GB
     (iperf3's own, and that of ``pids``: the vswitchds) goes to ``CPU_PER_GB``."""
-    programs.run(["iperf3", "-s", "-1", "-D", "-p", "5201"], netns=server_ns)
     import time
 
+    from neutrino.dataplane.errors import CommandTimeout
+    from ovs_handbuilt import stop_server
+
+    pidfile = ROOT / "iperf3-server.pid"
+    programs.run(["iperf3", "-s", "-1", "-D", "-p", "5201", "-I", str(pidfile)], netns=server_ns)
     time.sleep(0.3)
     cpu_before = _cpu_seconds(pids)
-    done = programs.run(["iperf3", "-c", server_ip, "-p", "5201", "-t", str(seconds), "-J"], netns=client_ns,
-                        timeout=seconds + 20, check=False)  # fmt: skip
     try:
-        end = json.loads(done.stdout)["end"]
+        stdout = programs.run(["iperf3", "-c", server_ip, "-p", "5201", "-t", str(seconds), "-J"], netns=client_ns,
+                              timeout=seconds + 20, check=False).stdout  # fmt: skip
+    except CommandTimeout:  # a path that drops everything (OVS 3.1's VXLAN with userspace TSO)
+        stdout = ""
+    finally:
+        stop_server(pidfile)  # a server no client reached would wait for good
+    try:
+        end = json.loads(stdout)["end"]
         received = end["sum_received"]
         if path and received["bytes"]:
             own = (end["cpu_utilization_percent"]["host_total"] + end["cpu_utilization_percent"]["remote_total"]) / 100
@@ -173,17 +189,22 @@ def wait_active(api: LabApi, vms: list[Any], timeout: float = 30.0) -> None:
 
 
 def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, ...] = (),
-            separate: bool = False, mtu: int = 1500, driver: str = "iptables_hybrid") -> dict[str, list[Sample]]:  # fmt: skip
+            separate: bool = False, mtu: int = 1500, driver: str = "iptables_hybrid",
+            ovs_handbuilt: tuple[str, ...] = (), several: bool = False) -> dict[str, list[Sample]]:  # fmt: skip
     """``handbuilt``: bench/lb_handbuilt.py variants measured beside the Linux bridge lab's
     paths; ``separate``: the pairs without security groups on networks of their own (so that
     no filtered port shares their bridge); ``mtu``: the lab's underlay MTU; ``driver``: the OVS
-    agents' firewall driver (noop: no pairs with security groups)."""
+    agents' firewall driver (noop: no pairs with security groups); ``ovs_handbuilt``:
+    bench/ovs_handbuilt.py variants measured beside the OVS lab's paths, in its rounds (their
+    rows name the lab when ``several`` OVS labs run, one after the other)."""
     import lb_handbuilt
+    import ovs_handbuilt as ovs_hb
     from types import SimpleNamespace
 
     name = f"bd{driver[0] if mechanism == 'openvswitch' else mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
     out: dict[str, list[Sample]] = {}
     built = [lb_handbuilt.Path(RUN[:3], i, [] if v == "base" else v.split("+")) for i, v in enumerate(handbuilt)]
+    ovs_built: list[Any] = []
     try:
         lab = realize.up(lab_file(mechanism, mtu, driver), name=name).lab
         cloud.start(lab)
@@ -226,14 +247,27 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
             vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(path.vms, path.inner)]
             pairs[f"hand-built vxlan ({variant})"] = (vm[0], vm[1])
         switches = [OvsInstance(h.context).pids()["ovs-vswitchd"] for h in lab.hosts if h.has_ovs]
-        pids = tuple(pid for pid in switches if pid)
+        pids = {path: tuple(pid for pid in switches if pid) for path in pairs}
+        if mechanism == "openvswitch":
+            lab_rows = list(pairs)
+            for i, variant in enumerate(ovs_handbuilt):  # their CPU: their own vswitchds'
+                ovs_built.append(ovs_hb.OvsPath(f"{RUN[:3]}{driver[0]}", i, variant))
+                ovs_built[-1].up()
+                vm = [SimpleNamespace(netns=ns, ip=ip) for ns, ip in zip(ovs_built[-1].vms, ovs_built[-1].inner)]
+                row = ovs_hb.row_label(variant) + (f" [{label} run]" if several else "")
+                pairs[row] = (vm[0], vm[1])
+                pids[row] = ovs_built[-1].pids()
+                if variant == "one-bridge":
+                    REFERENCES.update(dict.fromkeys(lab_rows, row))
         for _ in range(rounds):
             for path, (a, b) in pairs.items():
                 base = bare_veth(seconds)
-                out.setdefault(path, []).append((iperf(a.netns, b.netns, b.ip.split("/")[0], seconds, path, pids), base))
+                out.setdefault(path, []).append((iperf(a.netns, b.netns, b.ip.split("/")[0], seconds, path, pids[path]), base))
     finally:
         for path in built:
             path.down()
+        for ovs_path in ovs_built:
+            ovs_path.down()
         if name in state.labs():
             cloud.stop(state.load(name))
         teardown.down(name)
@@ -249,6 +283,9 @@ def main() -> int:
     parser.add_argument("--handbuilt", action="append", default=[], metavar="VARIANT",
                         help="with the Linux bridge lab, also a hand-built VXLAN path (bench/lb_handbuilt.py: base, "
                              "or pieces joined by +)")
+    parser.add_argument("--ovs-handbuilt", action="append", default=[], metavar="VARIANT",
+                        help="with each OVS lab, also a hand-built OVS path in its rounds (bench/ovs_handbuilt.py: "
+                             "one-bridge, vxlan or vlan, each optionally +tso)")
     parser.add_argument("--separate-networks", action="store_true",
                         help="pairs without security groups on networks of their own (their bridges then carry "
                              "no filtered port and are not tracked)")
@@ -257,6 +294,13 @@ def main() -> int:
     parser.add_argument("--ovs-mtu", type=int, default=1500,
                         help="underlay MTU of the OVS lab (and its server's global_physnet_mtu): 9000 for a jumbo underlay")  # fmt: skip
     args = parser.parse_args()
+    import ovs_handbuilt
+
+    for variant in args.ovs_handbuilt:
+        try:
+            ovs_handbuilt.parse_variant(variant)
+        except ValueError as exc:
+            parser.error(str(exc))
     samples: dict[str, list[Sample]] = {}
     try:
         bare_veth_up()
@@ -265,12 +309,14 @@ def main() -> int:
                 extra = tuple(args.handbuilt) if mechanism == "linuxbridge" else ()
                 mtu = args.ovs_mtu if mechanism == "openvswitch" else 1500
                 drivers = args.ovs_firewall or ["iptables_hybrid"]
+                ovs_extra = tuple(args.ovs_handbuilt) if mechanism == "openvswitch" else ()
                 for driver in drivers if mechanism == "openvswitch" else ["iptables_hybrid"]:
-                    samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu, driver))
+                    samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu, driver,
+                                           ovs_extra, len(drivers) > 1))  # fmt: skip
     finally:
         bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)
-    results = summary(samples)
+    results = summary(samples, REFERENCES)
     for path, cpu in CPU_PER_GB.items():
         if path in results:
             results[path]["cpu_s_per_gb"] = median(cpu)

@@ -57,3 +57,28 @@ def test_the_table_shows_both_ratios_and_both_targets() -> None:
     assert ">= 0.80x: NOT met" in row and ">= 0.80x nofw: met" in row
     assert row.split()[5:11] == ["12.00", "12.00-12.00", "0.60", "0.60-0.60", "0.80", "0.80-0.80"]
     assert next(line for line in lines if line.startswith("OVS vxlan")).endswith("(recipe): NOT met")
+
+
+def test_an_ovs_row_is_compared_round_by_round_with_its_hand_built_reference() -> None:
+    """Per round: the lab's Gb/s over the hand-built one bridge's of that round (0.2/0.8, 0.3/0.5,
+    0.1/1.0), then the median; the hand-built row itself carries no target."""
+    t = _table()
+    samples = {
+        "OVS vxlan": [(0.2, 20.0), (0.3, 18.0), (0.1, 10.0)],
+        "OVS hand-built one bridge": [(0.8, 20.0), (0.5, 18.0), (1.0, 10.0)],
+    }
+    r = t.summary(samples, {"OVS vxlan": "OVS hand-built one bridge"})
+    assert r["OVS vxlan"]["hb"] == pytest.approx(0.25)
+    assert r["OVS vxlan"]["hb_min"] == pytest.approx(0.1) and r["OVS vxlan"]["hb_max"] == pytest.approx(0.6)
+    assert "hb" not in r["OVS hand-built one bridge"]
+    lines = t.table(r, rounds=3, seconds=4)
+    lab = next(line for line in lines if line.startswith("OVS vxlan"))
+    assert lab.endswith("(recipe): NOT met; x hand-built one bridge: 0.25 (0.10-0.60)")
+    assert next(line for line in lines if line.startswith("OVS hand-built")).endswith("-")  # no target: CPU column last
+
+
+def test_without_references_no_ratio_to_a_hand_built_path() -> None:
+    t = _table()
+    r = t.summary({"OVS vxlan": [(0.2, 20.0)], "OVS hand-built one bridge": [(0.8, 20.0)]})
+    assert "hb" not in r["OVS vxlan"]
+    assert next(line for line in t.table(r, 1, 4) if line.startswith("OVS vxlan")).endswith("(recipe): NOT met")

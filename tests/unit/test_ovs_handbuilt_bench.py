@@ -1,0 +1,37 @@
+"""bench/ovs_handbuilt.py's pure part: which variants it builds and what bench/dataplane.py calls
+their rows."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _bench():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("bench_ovs_handbuilt", BENCH / "ovs_handbuilt.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_variants_are_a_shape_and_an_optional_tso_suffix() -> None:
+    b = _bench()
+    assert b.parse_variant("one-bridge") == ("one-bridge", False)
+    assert b.parse_variant("vxlan+tso") == ("vxlan", True)
+    assert b.parse_variant("vlan") == ("vlan", False)
+    for wrong in ("gre", "vxlan+gro", "vxlan+tso+tso", "", "+tso"):
+        with pytest.raises(ValueError):
+            b.parse_variant(wrong)
+
+
+def test_rows_name_the_shape() -> None:
+    b = _bench()
+    assert b.row_label("one-bridge") == "OVS hand-built one bridge"
+    assert b.row_label("vxlan") == "OVS hand-built VXLAN (two hosts)"
+    assert b.row_label("vlan+tso") == "OVS hand-built VLAN (two hosts) + userspace TSO"
