@@ -42,6 +42,7 @@ On a shared machine the load changes within seconds, so a baseline measured once
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shutil
@@ -53,6 +54,7 @@ from typing import Any
 
 ROOT = Path(tempfile.mkdtemp(prefix="nt-bench-", dir="/tmp"))
 ROOT.chmod(0o755)
+atexit.register(shutil.rmtree, ROOT, ignore_errors=True)  # also after --help or a usage error
 os.environ["NEUTRINO_LAB_DIR"] = str(ROOT)
 
 from neutrino.dataplane import exec as programs  # noqa: E402
