@@ -63,6 +63,7 @@ from neutrino.lab import cloud, instances, realize, state, teardown, topology  #
 from neutrino.lab.api import LabApi  # noqa: E402
 
 from dataplane_table import NO_FIREWALL, SECURED, Sample, median, summary, table  # noqa: E402
+from ovs_handbuilt import cpu_seconds  # noqa: E402
 
 RUN = uuid.uuid4().hex[:5]
 """In every name this run creates: two benches at once (another checkout) must not share a lab or
@@ -78,17 +79,6 @@ CPU_PER_GB: dict[str, list[float]] = {}
 steadier than Gb/s on a loaded machine (docs/dataplane.md, "Throughput")."""
 
 
-def _cpu_seconds(pids: tuple[int, ...]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
-
-
 def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float, path: str = "",
           pids: tuple[int, ...] = ()) -> float:  # fmt: skip
     """Gb/s of one TCP stream from ``client_ns`` to ``server_ns``; with ``path``, its CPU per GB
@@ -101,7 +91,7 @@ def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float, path: 
     pidfile = ROOT / "iperf3-server.pid"
     programs.run(["iperf3", "-s", "-1", "-D", "-p", "5201", "-I", str(pidfile)], netns=server_ns)
     time.sleep(0.3)
-    cpu_before = _cpu_seconds(pids)
+    cpu_before = cpu_seconds(pids)
     try:
         stdout = programs.run(["iperf3", "-c", server_ip, "-p", "5201", "-t", str(seconds), "-J"], netns=client_ns,
                               timeout=seconds + 20, check=False).stdout  # fmt: skip
@@ -114,7 +104,7 @@ def iperf(client_ns: str, server_ns: str, server_ip: str, seconds: float, path: 
         received = end["sum_received"]
         if path and received["bytes"]:
             own = (end["cpu_utilization_percent"]["host_total"] + end["cpu_utilization_percent"]["remote_total"]) / 100
-            cpu = own * received["seconds"] + _cpu_seconds(pids) - cpu_before
+            cpu = own * received["seconds"] + cpu_seconds(pids) - cpu_before
             CPU_PER_GB.setdefault(path, []).append(cpu / (received["bytes"] / 1e9))
         return float(received["bits_per_second"]) / 1e9
     except (ValueError, KeyError):

@@ -43,6 +43,8 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from dataplane_table import median  # (bench/ is on sys.path: python bench/NAME.py)
+
 PIECES = ("brnf", "ct", "fw", "learning", "noproxy", "noudpcsum", "gro", "nosnoop", "txoff", "underlay-nf0", "threaded", "untracked", "agent")
 VNI = 4242
 INNER_MTU = 1450
@@ -293,12 +295,6 @@ class Existing:
 
     def measure(self, seconds: float) -> tuple[float, float]:
         return iperf(*self.args, seconds)
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def main() -> int:

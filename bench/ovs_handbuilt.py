@@ -49,6 +49,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from dataplane_table import median  # (bench/ is on sys.path: python bench/NAME.py)
+
 SHAPES = {"one-bridge": "one bridge", "vxlan": "VXLAN (two hosts)", "vlan": "VLAN (two hosts)"}
 TSO = "tso"
 VNI = 4242
@@ -264,12 +266,6 @@ class BareVeth:
 
     def measure(self, seconds: float) -> tuple[float, float]:
         return iperf(self.ns[0], self.ns[1], "10.99.0.2", seconds)
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def _terminate(_signum: int, _frame: object) -> None:

@@ -4,23 +4,16 @@ timings. Every affected host applies each change, and only affected hosts are wo
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.broker
+from tests import bench_modules
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+pytestmark = pytest.mark.broker
 
 
 def _bench():  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("bench_scale", BENCH / "scale.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return bench_modules.load("scale")
 
 
 def test_scale_bench_small_wakes_only_affected_hosts_and_all_apply():

@@ -3,21 +3,15 @@ filtered path to the same path on hosts with no firewall, per round, then the me
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+
+from tests import bench_modules
 
 pytestmark = pytest.mark.unit
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
 
 def _table():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_dataplane_table", BENCH / "dataplane_table.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return bench_modules.load("dataplane_table")
 
 
 def test_the_twin_of_a_filtered_row_is_the_same_path_with_no_firewall() -> None:

@@ -3,21 +3,15 @@ their rows."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+
+from tests import bench_modules
 
 pytestmark = pytest.mark.unit
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
 
 def _bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_ovs_handbuilt", BENCH / "ovs_handbuilt.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return bench_modules.load("ovs_handbuilt")
 
 
 def test_variants_are_a_shape_and_an_optional_tso_suffix() -> None:
