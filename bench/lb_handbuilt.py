@@ -42,6 +42,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from dataplane_table import median  # (bench/ is on sys.path: python bench/NAME.py)
 
@@ -259,8 +260,9 @@ class Path:
 class BareVeth:
     """The bench's ceiling, as bench/dataplane.py builds it."""
 
-    def __init__(self, run: str) -> None:
-        self.ns = [f"hb{run}-a", f"hb{run}-b"]
+    def __init__(self, run: str, prefix: str = "hb") -> None:
+        """``prefix``: of the two namespaces' names (each hand-built bench has its own)."""
+        self.ns = [f"{prefix}{run}-a", f"{prefix}{run}-b"]
 
     def up(self) -> None:
         a, b = self.ns
@@ -297,6 +299,33 @@ class Existing:
         return iperf(*self.args, seconds)
 
 
+class Measured(Protocol):
+    def up(self) -> None: ...
+    def down(self) -> None: ...
+    def measure(self, seconds: float) -> tuple[float, float]: ...
+
+
+def measure_rounds(bare: Measured, paths: dict[str, Any], rounds: int,
+                   seconds: float) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:  # fmt: skip
+    """Per path, ``rounds`` times: (the path's measurement, the bare veth's measured just before
+    it). Everything is brought up first and down at the end, also on failure (``down`` copes
+    with what never came up)."""
+    samples: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {v: [] for v in paths}
+    try:
+        bare.up()
+        for path in paths.values():
+            path.up()
+        for _ in range(rounds):
+            for variant, path in paths.items():
+                base = bare.measure(seconds)
+                samples[variant].append((path.measure(seconds), base))
+    finally:
+        for path in paths.values():
+            path.down()
+        bare.down()
+    return samples
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="+", help="base, or pieces joined by + (" + ", ".join(PIECES) + ")")
@@ -311,19 +340,7 @@ def main() -> int:
     for spec in args.also:
         label, _, rest = spec.partition("=")
         paths[label] = Existing(*rest.split(","))
-    samples: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {v: [] for v in paths}
-    try:
-        bare.up()
-        for path in paths.values():
-            path.up()
-        for _ in range(args.rounds):
-            for variant, path in paths.items():
-                base = bare.measure(args.seconds)
-                samples[variant].append((path.measure(args.seconds), base))
-    finally:
-        for path in paths.values():
-            path.down()
-        bare.down()
+    samples = measure_rounds(bare, paths, args.rounds, args.seconds)
     print(f"{args.rounds} rounds of {args.seconds:g} s; ratios: median of (path / the bare veth measured just before it);"
           " CPU: ms per GB of both iperf3 processes and ksoftirqd, ratio bare / path")  # fmt: skip
     print(f"{'variant':<32}{'Gb/s':>7}{'x bare':>8}{'(min-max)':>12}{'ms/GB':>7}{'bare':>6}{'x bare':>8}{'(min-max)':>12}")

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from dataplane_table import median  # (bench/ is on sys.path: python bench/NAME.py)
+from lb_handbuilt import BareVeth, measure_rounds
 
 SHAPES = {"one-bridge": "one bridge", "vxlan": "VXLAN (two hosts)", "vlan": "VLAN (two hosts)"}
 TSO = "tso"
@@ -243,31 +244,6 @@ class OvsPath:
         return iperf(self.vms[0], self.vms[1], self.inner[1], seconds, self.pids())
 
 
-class BareVeth:
-    """The bench's ceiling, as bench/dataplane.py builds it."""
-
-    def __init__(self, run: str) -> None:
-        self.ns = [f"ob{run}-a", f"ob{run}-b"]
-
-    def up(self) -> None:
-        a, b = self.ns
-        for ns in self.ns:
-            sh("ip", "netns", "add", ns)
-        sh("ip", "-n", a, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", b)
-        for ns, ip in ((a, "10.99.0.1/24"), (b, "10.99.0.2/24")):
-            sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", netns=ns)
-            sh("ip", "-n", ns, "addr", "add", ip, "dev", "eth0")
-            sh("ip", "-n", ns, "link", "set", "eth0", "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-
-    def down(self) -> None:
-        for ns in self.ns:
-            sh("ip", "netns", "del", ns, check=False)
-
-    def measure(self, seconds: float) -> tuple[float, float]:
-        return iperf(self.ns[0], self.ns[1], "10.99.0.2", seconds)
-
-
 def _terminate(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM cleans up as Ctrl-C does (the finally below)
 
@@ -285,22 +261,10 @@ def main() -> int:
             parser.error(str(exc))
     signal.signal(signal.SIGTERM, _terminate)
     run = uuid.uuid4().hex[:3]
-    bare = BareVeth(run)
-    paths: dict[str, OvsPath] = {}
-    samples: dict[str, list[tuple[tuple[float, float], float]]] = {v: [] for v in args.variants}
-    try:
-        bare.up()
-        for i, variant in enumerate(args.variants):
-            paths[variant] = OvsPath(run, i, variant)
-            paths[variant].up()
-        for _ in range(args.rounds):
-            for variant, path in paths.items():
-                base, _ = bare.measure(args.seconds)
-                samples[variant].append((path.measure(args.seconds), base))
-    finally:
-        for path in paths.values():
-            path.down()
-        bare.down()
+    bare = BareVeth(run, prefix="ob")  # the recipe's ceiling, as lb_handbuilt builds it
+    paths = {variant: OvsPath(run, i, variant) for i, variant in enumerate(args.variants)}
+    samples = {v: [(got, base) for got, (base, _) in runs]
+               for v, runs in measure_rounds(bare, paths, args.rounds, args.seconds).items()}  # fmt: skip
     print(f"{args.rounds} rounds of {args.seconds:g} s; ratios: median of (path / the bare veth measured just before it);"
           " CPU: seconds per GB of both iperf3 processes and the path's vswitchds")  # fmt: skip
     print(f"{'variant':<16}{'Gb/s':>7}{'(min-max)':>13}{'bare':>7}{'x bare':>8}{'(min-max)':>12}{'CPU s/GB':>10}")
