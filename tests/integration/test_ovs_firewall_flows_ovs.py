@@ -115,3 +115,34 @@ def test_conjunctions_accepted_read_back_and_filter(ovs_host: HostContext) -> No
     assert datapath_actions(trace(ovs, f"{ingress},nw_src=10.0.0.21,tp_dst=22")).endswith("drop")
     assert datapath_actions(trace(ovs, f"{ingress},nw_src=10.0.0.21,tp_dst=80")) == committed
     assert datapath_actions(trace(ovs, f"{ingress},nw_src=10.0.0.22,tp_dst=22")) == committed
+
+
+def trace_state(ovs: OvsInstance, packet: str, state: str) -> str:
+    return ovs.appctl("ofproto/trace", "br-int", packet, "--ct-next", state)
+
+
+def test_established_packets_are_judged_again_and_a_cut_connection_stays_cut(ovs_host: HostContext) -> None:  # noqa: F811
+    """A connection's packets in its original direction pass the rules again; one no rule allows
+    any more marks the connection (``ct_mark``) and is dropped, and every later packet of it, in
+    either direction, is dropped; replies pass without a rule."""
+    build(ovs_host)
+    of, ovs = OpenFlow(ovs_host), OvsInstance(ovs_host)
+    of.replace("br-int", firewall())
+    tapa = datapath_port(ovs, "tapa")
+    ingress = f"in_port=tapb,dl_src={OTHER_MAC},dl_dst={MAC},tcp,nw_dst=10.0.0.10,tp_src=40000"
+    # established, original direction, still allowed: out to tapa without a second commit
+    out = trace_state(ovs, f"{ingress},nw_src=10.0.0.21,tp_dst=22", "trk,est")
+    assert datapath_actions(out) == f"Datapath actions: {tapa}", out
+    # established, no rule for it (port 23): the connection is marked and the packet dropped
+    out = trace_state(ovs, f"{ingress},nw_src=10.0.0.21,tp_dst=23", "trk,est")
+    assert re.search(r"Datapath actions: ct\(commit,zone=3,mark=0x1/0xffffffff\)$", datapath_actions(out)), out
+    # a marked connection: dropped whatever the rules say
+    out = trace_state(ovs, f"{ingress},nw_src=10.0.0.21,tp_dst=22,ct_mark=0x1", "trk,est")
+    assert datapath_actions(out).endswith("drop"), out
+    # a reply (tapa's connection out to 10.0.0.99): accepted with no ingress rule for it
+    out = trace_state(ovs, f"{ingress},nw_src=10.0.0.99,tp_dst=23", "trk,est,rpl")
+    assert datapath_actions(out) == f"Datapath actions: {tapa}", out
+    # egress the same way: tapa's established packet to a non-member's 5432 marks and drops
+    egress = f"in_port=tapa,dl_src={MAC},dl_dst={OTHER_MAC},tcp,nw_src=10.0.0.10,tp_src=40000,tp_dst=5432"
+    assert "mark=0x1" in datapath_actions(trace_state(ovs, f"{egress},nw_dst=10.0.0.99", "trk,est"))
+    assert "mark=0x1" not in datapath_actions(trace_state(ovs, f"{egress},nw_dst=10.0.0.22", "trk,est"))

@@ -54,7 +54,7 @@ def test_rules_allow_and_block_on_taps_straight_on_br_int(cl):
     assert not probes.ping(a.netns, ip_of(srv), count=2).ok
     flows = "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int"))
     assert "table=82" in flows and "tp_dst=8080" in flows and "ct(commit,zone=NXM_NX_REG6[0..15])" in flows
-    # a removed rule cuts the established connection (its conntrack entry is flushed)
+    # a removed rule cuts the established connection (its next packet marks the entry cut)
     result: dict[str, object] = {}
     t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
         c.netns, srv.netns, ip_of(srv), port=8080, duration=15.0, timeout=25)))  # fmt: skip

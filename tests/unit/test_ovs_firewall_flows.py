@@ -93,19 +93,29 @@ def test_rules_stateful_protocols_ports_icmp_prefixes_and_remote_groups() -> Non
              rule("ingress", remote_group="sg-2"), rule("ingress", "IPv6", remote_group="sg-2"))  # fmt: skip
     members = (RemoteGroup("sg-2", ("10.0.0.11", "10.0.0.12"), ()),)
     got = lines(flows(p, groups=members))
-    dest, new = f"reg6={Z},dl_dst={MAC}", "ct_state=+new-est-inv+trk"
-    commit = f"ct(commit,zone=NXM_NX_REG6[0..15]),output:{TAP}"
+    dest, new = f"reg6={Z},dl_dst={MAC}", "ct_state=-rpl-inv+trk"
+    commit = "resubmit(,92)"
     expected = [
         f"82/70 {dest},{new},tcp,nw_src=192.0.2.0/24,tp_dst=22 -> {commit}",
         f"82/70 {dest},{new},udp,tp_dst=0x1388/0xfffe -> {commit}",
         f"82/70 {dest},{new},icmp,icmp_type=8,icmp_code=0 -> {commit}",
         f"82/70 {dest},{new},icmp6,icmp_type=128 -> {commit}",
         f"82/70 {dest},{new},ip,nw_proto=112 -> {commit}",
-        f"72/70 in_port={TAP},{new},ip -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)",
-        f"72/70 in_port={TAP},{new},ipv6 -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)",
-        f"82/90 {dest},ct_state=-new+est-inv+trk -> output:{TAP}",
+        f"72/70 in_port={TAP},{new},ip -> resubmit(,91)",
+        f"72/70 in_port={TAP},{new},ipv6 -> resubmit(,91)",
+        f"82/90 {dest},ct_state=-new+est-rel+rpl-inv+trk -> output:{TAP}",
         f"82/90 {dest},ct_state=-new+rel-inv+trk -> output:{TAP}",
         "82/100 ct_state=+inv+trk -> drop", "82/0  -> drop", "72/0  -> drop",
+        # a new connection is committed once a rule allowed it; an established one is judged again
+        f"92/100 {dest},ct_state=+new+trk,ip -> ct(commit,zone=NXM_NX_REG6[0..15]),output:{TAP}",
+        f"92/100 {dest},ct_state=+new+trk,ipv6 -> ct(commit,zone=NXM_NX_REG6[0..15]),output:{TAP}",
+        f"92/90 {dest} -> output:{TAP}", "92/0  -> drop",
+        "91/100 ct_state=+new+trk,ip -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)", "91/0  -> resubmit(,73)",
+        # an established packet no rule allows any more marks its connection cut, both ways
+        "82/50 ct_state=+est-rel-rpl-inv+trk,ipv6 -> ct(commit,zone=NXM_NX_REG6[0..15],exec(load:0x1->NXM_NX_CT_MARK[]))",
+        "72/50 ct_state=+est-rel-rpl-inv+trk,ip -> ct(commit,zone=NXM_NX_REG6[0..15],exec(load:0x1->NXM_NX_CT_MARK[]))",
+        "82/100 ct_state=+trk,ct_mark=0x1 -> drop", "72/100 ct_state=+trk,ct_mark=0x1 -> drop",
+        "72/90 ct_state=-new+est-rel+rpl-inv+trk -> resubmit(,73)",
     ]  # fmt: skip
     assert [e for e in expected if e not in got] == []
     # the remote group is a conjunction at 71: the port's side, the members, the conj_id flow
@@ -128,7 +138,6 @@ def test_zones_keep_two_networks_apart() -> None:
     assert "73/100 reg6=3,dl_dst=fa:16:3e:00:00:0a -> resubmit(,81)" in got
     assert "73/100 reg6=4,dl_dst=fa:16:3e:00:00:0a -> resubmit(,81)" in got
     assert "81/100 reg6=4,dl_dst=fa:16:3e:00:00:0a,arp -> output:tapb" in got
-    assert fwf.zones_of([a, b]) == {3: [a], 4: [b]}
 
 
 # --- remote groups as conjunctions ---------------------------------------------------------------
@@ -179,7 +188,7 @@ def test_member_flows_are_shared_and_their_actions_merged() -> None:
     got = lines(flows(port(ssh, ssh_b), groups=(RemoteGroup("sg-a", ("10.0.0.5",), ()), RemoteGroup("sg-b", ("10.0.0.5", "10.0.0.6"), ()))))
     a, b = (fwf.conj_ids([f"82 {port().port_id} sg-a 4", f"82 {port().port_id} sg-b 4"])[f"82 {port().port_id} {g} 4"] for g in ("sg-a", "sg-b"))
     both = ",".join(f"conjunction({n},{{k}}/2)" for n in sorted((a, b)))
-    assert f"82/71 reg6={Z},dl_dst={MAC},ct_state=+new-est-inv+trk,tcp,tp_dst=22 -> {both.format(k=1)}" in got
+    assert f"82/71 reg6={Z},dl_dst={MAC},ct_state=-rpl-inv+trk,tcp,tp_dst=22 -> {both.format(k=1)}" in got
     assert f"82/71 ip,nw_src=10.0.0.5 -> {both.format(k=2)}" in got
     assert f"82/71 ip,nw_src=10.0.0.6 -> conjunction({b},2/2)" in got
 
@@ -192,14 +201,14 @@ def test_conjunction_per_port_group_family_and_egress_uses_the_destination() -> 
     got = lines(flows(p, groups=(RemoteGroup("sg-2", ("10.0.0.11",), ("2001:db8::11",)),)))
     ids = fwf.conj_ids([f"72 {p.port_id} sg-2 4", f"72 {p.port_id} sg-2 6"])
     four, six = ids[f"72 {p.port_id} sg-2 4"], ids[f"72 {p.port_id} sg-2 6"]
-    at = f"in_port={TAP},ct_state=+new-est-inv+trk"
+    at = f"in_port={TAP},ct_state=-rpl-inv+trk"
     assert f"72/71 ip,nw_dst=10.0.0.11 -> conjunction({four},2/2)" in got
     assert f"72/71 ipv6,ipv6_dst=2001:db8::11 -> conjunction({six},2/2)" in got
     assert f"72/71 {at},udp,tp_dst=53 -> conjunction({four},1/2)" in got  # both rules: one conjunction
     assert f"72/71 {at},tcp6,tp_dst=443 -> conjunction({six},1/2)" in got
     assert len([line for line in got if line.startswith(f"72/71 {at},tcp,tp_dst=")]) == 7  # one per port mask
-    assert f"72/71 conj_id={four},ip -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)" in got
-    assert f"72/71 conj_id={six},ipv6 -> ct(commit,zone=NXM_NX_REG6[0..15]),resubmit(,73)" in got
+    assert f"72/71 conj_id={four},ip -> resubmit(,91)" in got
+    assert f"72/71 conj_id={six},ipv6 -> resubmit(,91)" in got
 
 
 def test_a_group_with_one_member_is_a_conjunction_and_without_members_nothing() -> None:
@@ -212,7 +221,7 @@ def test_a_group_with_one_member_is_a_conjunction_and_without_members_nothing() 
 def test_an_address_group_of_every_address_is_a_plain_rule() -> None:
     p = port(rule("ingress", protocol="tcp", low=22, high=22, remote_group="ag-all"))
     got = lines(flows(p, groups=(RemoteGroup("ag-all", ("10.0.0.0/8", "0.0.0.0/0"), ()),)))
-    assert f"82/70 reg6={Z},dl_dst={MAC},ct_state=+new-est-inv+trk,tcp,tp_dst=22 -> ct(commit,zone=NXM_NX_REG6[0..15]),output:{TAP}" in got
+    assert f"82/70 reg6={Z},dl_dst={MAC},ct_state=-rpl-inv+trk,tcp,tp_dst=22 -> resubmit(,92)" in got
     assert not any(line.startswith("82/71") for line in got)
 
 
@@ -230,8 +239,10 @@ def test_conjunction_ids_are_stable() -> None:
     fewer = fwf.flows(ports[:5], [RemoteGroup(GROUP, groups[0].ipv4[:5], ())])
     gone = {f for f in first if f not in fewer}
     left = {f.key() for f in fewer}
+    ids = fwf.conj_ids(f"82 {p.port.port_id} {GROUP} 4" for p in ports)
     assert {f.match for f in gone if f.key() not in left} == {
         "in_port=tap5", f"reg6={Z},dl_dst=fa:16:3e:00:01:05", "ip,nw_src=10.0.1.11",
+        f"conj_id={ids[f'82 {ports[5].port.port_id} {GROUP} 4']},ip",
         *(f.match for f in first if "tap5" in f.match + f.actions or "fa:16:3e:00:01:05" in f.match)}
     assert {f.match for f in gone if f.key() in left} == {f"ip,nw_src=10.0.1.{2 * i + 1}" for i in range(5)}
     # only an address leaving the group (port 5 stays, its own rule too)

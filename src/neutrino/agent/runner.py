@@ -89,7 +89,7 @@ class HostAgent:
                     arp_responder=settings.arp_responder, ovs_firewall=settings.driver == "openvswitch",
                 ),
                 adapters.ovsdb, adapters.openflow,
-                firewall=firewall, switch=adapters.switch,
+                firewall=firewall,
                 offloads=adapters.offloads and OffloadApplier(host.name, adapters.offloads, adapters.netlink, host.netns,
                                                               settings.datapath_type, settings.userspace_tso_ports),
             )

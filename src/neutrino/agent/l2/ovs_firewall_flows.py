@@ -13,15 +13,28 @@ one host never share a connection entry.
   discover; ICMPv6 neighbour discovery from its (MAC, IPv6) pairs; DHCP and RA *server* packets
   dropped; IP from its (MAC, address) pairs into conntrack, then 72; everything else dropped
   (anti-spoofing: fixed IPs with the port's MAC, allowed address pairs with theirs).
-* 72 RULES_EGRESS: invalid dropped; established and related accepted; a new connection that a
-  rule allows is committed; the rest dropped. Accepted packets go to 73.
+* 72 RULES_EGRESS: invalid packets and marked connections (``ct_mark=0x1``) dropped; replies
+  and related packets accepted; a packet of the original direction (new, or established) that a
+  rule allows goes to 91; an established one no rule allows any more marks its connection and is
+  dropped; the rest dropped. 91 commits a new connection; accepted packets go to 73.
 * 73 ACCEPT_OR_INGRESS: a packet for a filtered port on this host and network (``reg6``, MAC)
   goes to its ingress tables; the rest to 60 (NORMAL).
 * 60 (prio 100): a packet arriving on a network's local VLAN (from a physnet or tunnel patch)
   for a filtered port loses the tag, gets ``reg6`` and goes to 81.
 * 81 BASE_INGRESS, per filtered port (``reg6``, MAC): ARP and neighbour discovery pass; DHCP
   replies only from the network's DHCP ports; IP into conntrack, then 82; non-IP passes.
-* 82 RULES_INGRESS: as 72, the accepted packets output to the port's tap.
+* 82 RULES_INGRESS: as 72, the allowed packets to 92, which commits a new connection and
+  outputs to the port's tap.
+
+Established connections are judged again by the rules, packet by packet in their original
+direction (as Neutron's driver): when a rule goes (or a remote group's member), the next packet
+of a connection it allowed finds no rule, and a flow at priority 50 sets the entry's ``ct_mark``
+to 1, after which every packet of it, both ways, is dropped at priority 100. So a removed rule
+cuts its connections with no conntrack flush. A flush would race: the entry gone, the other
+end's next packet (a delayed ACK) is taken up mid-stream by the userspace conntrack as a new
+connection in the reverse direction, which its own egress rules allow, and the first end's
+packets are then replies (docs/dataplane.md, "The native OVS firewall"). A marked entry stays
+until conntrack times it out; a rule added again later does not revive it (new connections pass).
 
 Broadcast and multicast are switched by NORMAL, not filtered on ingress (as Neutron's driver,
 which filters unicast ingress per port). A port range becomes the fewest value/mask matches that
@@ -39,7 +52,7 @@ conjunctive one overlapping at one priority undefined), one per (table, port, gr
   ``nw_dst``), shared by every conjunction of the table naming that group and family: its actions
   are ``conjunction(id,2/2)`` of each, sorted by id (a clause 1 flow that two groups' rules of one
   port share gets both ids the same way);
-* ``conj_id=N,ip`` (or ``ipv6``) with the action a plain rule flow has (commit, then 73 or the tap).
+* ``conj_id=N,ip`` (or ``ipv6``) with the action a plain rule flow has (to 91 or 92).
 
 So a group of N ports on one host whose rule allows TCP 22 from its own M members costs N clause
 flows, M member flows and N ``conj_id`` flows per table, 2N+M, instead of N*M plain flows (20
@@ -57,7 +70,7 @@ from __future__ import annotations
 
 import ipaddress
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from neutrino.agent.firewall import merge as address_merge
@@ -69,12 +82,21 @@ from neutrino.dataplane.openflow import Flow
 LOCAL_SWITCHING, TRANSIENT_TABLE = 0, 60
 BASE_EGRESS, RULES_EGRESS, ACCEPT_OR_INGRESS = 71, 72, 73
 BASE_INGRESS, RULES_INGRESS = 81, 82
+ACCEPTED_EGRESS, ACCEPTED_INGRESS = 91, 92
 ZONE = "NXM_NX_REG6[0..15]"
 """Where a packet's conntrack zone travels: the network's local VLAN."""
 INVALID = "ct_state=+inv+trk"
-ESTABLISHED = "ct_state=-new+est-inv+trk"
+MARKED = "ct_state=+trk,ct_mark=0x1"
+"""A connection an established packet found no rule for (``MARK_CUT``): dropped both ways."""
+REPLY = "ct_state=-new+est-rel+rpl-inv+trk"
 RELATED = "ct_state=-new+rel-inv+trk"
-NEW = "ct_state=+new-est-inv+trk"
+ORIGINAL = "ct_state=-rpl-inv+trk"
+"""What the rule flows judge: a new connection's packets and an established one's in its original direction."""
+ORIGINAL_ESTABLISHED = "ct_state=+est-rel-rpl-inv+trk"
+NEW = "ct_state=+new+trk"
+FAMILIES = ("ip", "ipv6")
+MARK_CUT = f"ct(commit,zone={ZONE},exec(load:0x1->NXM_NX_CT_MARK[]))"
+"""Mark the connection cut (``MARKED``); the packet is dropped (no output)."""
 RULE_PRIORITY = 70
 CONJ_PRIORITY = 71
 """Remote-group conjunctions: above the plain rule flows, which may match the same packets."""
@@ -107,13 +129,20 @@ def flows(ports: Iterable[FwPort], remote_groups: Iterable[RemoteGroup] = ()) ->
         Flow(ACCEPT_OR_INGRESS, 0, "", f"resubmit(,{TRANSIENT_TABLE})"),
         Flow(BASE_INGRESS, 0, "", "drop"), Flow(RULES_INGRESS, 0, "", "drop"),
         Flow(RULES_EGRESS, 100, INVALID, "drop"), Flow(RULES_INGRESS, 100, INVALID, "drop"),
-        Flow(RULES_EGRESS, 90, ESTABLISHED, f"resubmit(,{ACCEPT_OR_INGRESS})"),
+        Flow(RULES_EGRESS, 100, MARKED, "drop"), Flow(RULES_INGRESS, 100, MARKED, "drop"),
+        Flow(RULES_EGRESS, 90, REPLY, f"resubmit(,{ACCEPT_OR_INGRESS})"),
         Flow(RULES_EGRESS, 90, RELATED, f"resubmit(,{ACCEPT_OR_INGRESS})"),
         # after the port's own checks in 71: DHCP renewals from its address, any other ICMPv6
         Flow(RULES_EGRESS, 95, "udp,tp_src=68,tp_dst=67", f"resubmit(,{ACCEPT_OR_INGRESS})"),
         Flow(RULES_EGRESS, 95, "udp6,tp_src=546,tp_dst=547", f"resubmit(,{ACCEPT_OR_INGRESS})"),
         Flow(RULES_EGRESS, 80, "icmp6", f"resubmit(,{ACCEPT_OR_INGRESS})"),
+        Flow(ACCEPTED_EGRESS, 0, "", f"resubmit(,{ACCEPT_OR_INGRESS})"),
+        Flow(ACCEPTED_INGRESS, 0, "", "drop"),
     }  # fmt: skip
+    for fam in FAMILIES:  # ct() needs the packet's family in the match
+        out.add(Flow(RULES_EGRESS, 50, f"{ORIGINAL_ESTABLISHED},{fam}", MARK_CUT))
+        out.add(Flow(RULES_INGRESS, 50, f"{ORIGINAL_ESTABLISHED},{fam}", MARK_CUT))
+        out.add(Flow(ACCEPTED_EGRESS, 100, f"{NEW},{fam}", f"ct(commit,zone={ZONE}),resubmit(,{ACCEPT_OR_INGRESS})"))
     conjunctions: dict[tuple[int, str], Conjunction] = {}
     for fw in ports:
         first = BASE_EGRESS if filtered(fw.port) else ACCEPT_OR_INGRESS
@@ -201,7 +230,7 @@ def ingress_base(fw: FwPort, dest: str) -> Iterator[Flow]:
         yield Flow(BASE_INGRESS, 95, f"{dest},udp6,tp_src=547,tp_dst=546", out)
     yield Flow(BASE_INGRESS, 94, f"{dest},udp,tp_src=67,tp_dst=68", "drop")
     yield Flow(BASE_INGRESS, 94, f"{dest},udp6,tp_src=547,tp_dst=546", "drop")
-    for fam in ("ip", "ipv6"):
+    for fam in FAMILIES:
         yield Flow(BASE_INGRESS, 70, f"{dest},{fam}", f"ct(table={RULES_INGRESS},zone={ZONE})")
     yield Flow(BASE_INGRESS, 50, dest, out)
 
@@ -220,21 +249,24 @@ class Conjunction:
 
 
 def egress_rules(fw: FwPort, members: dict[str, RemoteGroup], conjunctions: dict[tuple[int, str], Conjunction]) -> Iterator[Flow]:
-    commit = f"ct(commit,zone={ZONE}),resubmit(,{ACCEPT_OR_INGRESS})"
-    at = f"in_port={fw.name},{NEW}"
+    accept = f"resubmit(,{ACCEPTED_EGRESS})"
+    at = f"in_port={fw.name},{ORIGINAL}"
     for match in rule_matches(fw.port, "egress", members, plain=True):
-        yield Flow(RULES_EGRESS, RULE_PRIORITY, f"{at},{match}", commit)
-    _conjoin(fw, "egress", [at], commit, members, conjunctions)
+        yield Flow(RULES_EGRESS, RULE_PRIORITY, f"{at},{match}", accept)
+    _conjoin(fw, "egress", [at], accept, members, conjunctions)
 
 
 def ingress_rules(fw: FwPort, dest: str, members: dict[str, RemoteGroup],
                   conjunctions: dict[tuple[int, str], Conjunction]) -> Iterator[Flow]:  # fmt: skip
-    out = f"output:{fw.name}"
-    yield Flow(RULES_INGRESS, 90, f"{dest},{ESTABLISHED}", out)
+    out, accept = f"output:{fw.name}", f"resubmit(,{ACCEPTED_INGRESS})"
+    yield Flow(RULES_INGRESS, 90, f"{dest},{REPLY}", out)
     yield Flow(RULES_INGRESS, 90, f"{dest},{RELATED}", out)
+    for fam in FAMILIES:
+        yield Flow(ACCEPTED_INGRESS, 100, f"{dest},{NEW},{fam}", f"ct(commit,zone={ZONE}),{out}")
+    yield Flow(ACCEPTED_INGRESS, 90, dest, out)
     for match in rule_matches(fw.port, "ingress", members, plain=True):
-        yield Flow(RULES_INGRESS, RULE_PRIORITY, f"{dest},{NEW},{match}", f"ct(commit,zone={ZONE}),{out}")
-    _conjoin(fw, "ingress", [f"{dest},{NEW}"], f"ct(commit,zone={ZONE}),{out}", members, conjunctions)
+        yield Flow(RULES_INGRESS, RULE_PRIORITY, f"{dest},{ORIGINAL},{match}", accept)
+    _conjoin(fw, "ingress", [f"{dest},{ORIGINAL}"], accept, members, conjunctions)
 
 
 def conjunctive(rule: SecurityRule, members: dict[str, RemoteGroup]) -> bool:
@@ -263,11 +295,6 @@ def rule_match(rule: SecurityRule, members: dict[str, RemoteGroup]) -> list[str]
     field = _remote_field(rule.direction, version)
     service = _service(rule)
     return [f"{proto}{remote}{port}" for remote in _each(field, remotes) for proto, port in service]
-
-
-def rule_service(rule: SecurityRule) -> list[str]:
-    """A rule's matches without its remote (protocol and port or ICMP type)."""
-    return [proto + port for proto, port in _service(rule)]
 
 
 def group_members(rule: SecurityRule, members: dict[str, RemoteGroup]) -> list[str] | None:
@@ -384,13 +411,4 @@ def port_masks(low: int, high: int) -> list[str]:
             size >>= 1
         out.append(str(low) if size == 1 else f"{low:#x}/{0xFFFF ^ (size - 1):#x}")
         low += size
-    return out
-
-
-def zones_of(ports: Sequence[FwPort]) -> dict[int, list[FwPort]]:
-    """zone -> its filtered ports (the conntrack flush works zone by zone)."""
-    out: dict[int, list[FwPort]] = {}
-    for fw in ports:
-        if filtered(fw.port):
-            out.setdefault(fw.zone, []).append(fw)
     return out

@@ -26,7 +26,7 @@ from typing import Any
 
 from neutrino.agent.l2 import local_vlans
 from neutrino.agent.l2 import ovs_changes
-from neutrino.agent.l2 import ovs_conntrack_flush, ovs_firewall_flows
+from neutrino.agent.l2 import ovs_firewall_flows
 from neutrino.agent.l2 import ovs_flows
 from neutrino.agent.l2 import qos
 from neutrino.agent.l2.same_wiring import same_wiring
@@ -123,7 +123,7 @@ def is_vif(port: Any) -> bool:
 class OvsL2Reconciler:
     def __init__(self, cfg: L2Config, ovsdb: OvsDatabase, openflow: Flows,
                  firewall: Callable[[list[BoundPort], tuple[Any, ...]], bool] | None = None,
-                 offloads: Any = None, switch: Any = None) -> None:  # fmt: skip
+                 offloads: Any = None) -> None:  # fmt: skip
         self.cfg = cfg
         self.ovsdb = ovsdb
         self.openflow = openflow
@@ -135,9 +135,6 @@ class OvsL2Reconciler:
         self._alongside = _Alongside()
         self._last: _Applied | None = None
         """The last pass that succeeded (the firewall-only shortcut); None after a failure or a resync."""
-        self.switch = switch
-        """The vswitchd (``appctl``): the OVS firewall deletes the conntrack entries of removed rules."""
-        self._fw_rules: dict[int, frozenset[str]] | None = None
 
     def close(self) -> None:
         """Ends the firewall's worker thread (the agent stops)."""
@@ -227,8 +224,6 @@ class OvsL2Reconciler:
             bridges = {name: self.ovsdb.bridge(name) for name in ovs_changes.bridges_wanted(self.cfg, self.tunnel_type)}
             result.ovsdb_commands += self._apply_ovsdb(ovs_changes.changes(self.cfg, self.tunnel_type, plan, bridges, all_ports))
             result.flow_changes += self._apply_flows(*self.flow_tables(plan))
-            if self.cfg.ovs_firewall and self.switch is not None:
-                self._flush_removed(plan)
             offloads = ([(plan.vifs[pid].name, *((p.segment.network_type, p.segment.mtu, p.segment.physical_network)
                                                   if p.segment else (None,)))
                          for pid, p in plan.wanted.items()],
@@ -259,19 +254,6 @@ class OvsL2Reconciler:
             result.firewall_applied = bool(self.firewall([by_id[p.port_id] for p in last.plan.firewalled], desired.remote_groups))
         self._report(result, last.plan)
         return result
-
-    def _flush_removed(self, plan: L2Plan) -> None:
-        """After the flows: in each zone whose rule flows lost one since the last pass, delete the
-        conntrack entries the zone's ports no longer accept (``ovs_conntrack_flush``)."""
-        ports = self.firewall_ports(plan)
-        now = ovs_conntrack_flush.rule_signature(ports, plan.remote_groups)
-        for zone, old in (self._fw_rules or {}).items():
-            if old - now.get(zone, frozenset()):
-                entries = ovs_conntrack_flush.parse(self.switch.appctl("dpctl/dump-conntrack", f"zone={zone}"))
-                for entry in ovs_conntrack_flush.to_flush(entries, [p for p in ports if p.zone == zone], plan.remote_groups):
-                    LOG.info("OVS firewall: rule removed, deleting conntrack entry zone=%s %s", zone, entry.tuple_spec())
-                    self.switch.appctl("dpctl/flush-conntrack", f"zone={zone}", entry.tuple_spec())
-        self._fw_rules = now
 
     def _report(self, result: PassResult, plan: L2Plan) -> None:
         now_up = set(plan.wanted)
