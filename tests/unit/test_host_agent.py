@@ -174,7 +174,8 @@ def test_the_openvswitch_firewall_driver_filters_in_br_int_flows(tmp_path: Path)
     assert agent.reconcile_once().wired == [VM.port_id]
     flows = [f.render() for f in state.flows["br-int"].values()]
     assert any(f"in_port={tap}" in f and "resubmit(,71)" in f for f in flows)
-    assert any("table=82" in f and "tcp" in f and "tp_dst=22" in f and "ct(commit" in f for f in flows)
+    assert any("table=82" in f and "tcp" in f and "tp_dst=22" in f and "resubmit(,92)" in f for f in flows)
+    assert any("table=92" in f and "ct(commit" in f and f"output:{tap}" in f for f in flows)
     with pytest.raises(ValueError, match="firewall_driver"):
         load_agent_config(None, host="h", firewall_driver="iptables")
 
