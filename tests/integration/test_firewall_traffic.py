@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import pytest
 
 from neutrino.agent.firewall import conntrack, rules, sysctls
+from neutrino.agent.firewall.state_marks import CUT
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, hybrid_devices
 from neutrino.dataplane.netlink import Netlink
@@ -239,13 +240,14 @@ def test_established_connection_survives_reapply(lab: Lab) -> None:
         assert not tcp(lab.a, lab.b, IP_B, 5001, blocked=True)
 
 
-def test_a_removed_remote_group_members_conntrack_entry_is_deleted(lab: Lab) -> None:
+def test_a_removed_remote_group_members_conntrack_entry_is_marked_cut(lab: Lab) -> None:
     """A's address leaves the group B's rule admits: the table alone leaves A's entry (and the
-    connection) alive; the filters ``members.py`` picks, run for real, delete that entry in B's
-    zone, and A's next packet is refused. The test waits for the last exchange's delayed ACKs
-    first (B's socket has nothing unacknowledged): a packet B sends after the deletion (say a
-    retransmission) is allowed by B's egress and picked up mid-stream (``nf_conntrack_tcp_loose``),
-    and A's packets then match that new entry as replies."""
+    connection) alive; the filters ``members.py`` picks, run for real, mark that entry cut in B's
+    zone (``state_marks.CUT``), and A's next packet is refused. No wait for the last exchange's
+    ACKs: the entry stays, so a packet B sends after the mark (a delayed ACK, a retransmission)
+    meets it and drops too. After a deletion, such a packet was taken up mid-stream
+    (``nf_conntrack_tcp_loose``) as a new connection that B's egress allows, and A's packets then
+    matched that entry as replies."""
     from neutrino.agent.firewall import members
     from neutrino.contract.desired import RemoteGroup
     from neutrino.dataplane.conntrack import Conntrack
@@ -259,27 +261,19 @@ def test_a_removed_remote_group_members_conntrack_entry_is_deleted(lab: Lab) -> 
         listed = programs.run(["conntrack", "-L", "-p", "tcp"], netns=lab.host, check=False).stdout
         return [line for line in listed.splitlines() if f"src={IP_A} " in line and f"zone={zone} " in line]
 
-    def b_send_queues() -> list[str]:
-        """Send-Q of B's end of the session: unacknowledged bytes (0 once A's ACK arrived)."""
-        listed = programs.run(["ss", "-Htn", "state", "established", "sport", "=", ":5001"], netns=lab.b).stdout
-        return [line.split()[1] for line in listed.splitlines() if line.strip()]
-
     Nftables().apply_table(rules.CT_FAMILY, rules.CT_TABLE, conntrack.ct_body(ports), netns=lab.host)
     Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports, before), netns=lab.host)
     with echo_session(lab) as say:
         assert say("one") == "echo one"
         Nftables().apply_table(rules.FAMILY, rules.TABLE, rules.render(ports, after), netns=lab.host)
         assert say("two") == "echo two"  # conntrack still holds it
-        deadline = time.monotonic() + 30  # bounds a failure only
-        while b_send_queues() != ["0"]:  # A's (delayed) ACK of the echo is in
-            assert time.monotonic() < deadline, b_send_queues()
-            time.sleep(0.05)
         assert len(entries_from_a()) == 1
         filters = members.removed_member_filters(ports, members.removed_members(before, after), after)
         assert filters == [["-w", str(zone), "-f", "ipv4", "-d", IP_B, "-s", IP_A, "-p", "tcp", "--dport", "5001"]]
-        Conntrack().delete(filters, netns=lab.host)
-        assert entries_from_a() == []
+        assert Conntrack().mark(filters, CUT, netns=lab.host) == 1
+        assert [" mark=1 " in line for line in entries_from_a()] == [True]
         assert say("three", wait=3.0).startswith("error")
+        assert [" mark=1 " in line for line in entries_from_a()] == [True]  # no entry the other way came
 
 
 def test_icmp_by_rule(lab: Lab) -> None:
@@ -464,8 +458,9 @@ def test_a_packet_conntrack_finds_invalid_is_dropped_whatever_the_rules_allow(la
 
 
 def test_a_removed_prefix_member_deletes_by_mask_and_keeps_other_addresses() -> None:
-    """An address group's lost CIDR: the masked filter deletes the entries from inside it and
-    leaves the others (entries written with ``conntrack -I``, no traffic)."""
+    """An address group's lost CIDR: the masked filter marks the entries from inside it cut and
+    leaves the others (entries written with ``conntrack -I``, no traffic); an ICMP entry has no
+    ports and is deleted instead."""
     from neutrino.agent.firewall import members
     from neutrino.contract.desired import RemoteGroup
     from neutrino.dataplane.conntrack import Conntrack
@@ -481,8 +476,16 @@ def test_a_removed_prefix_member_deletes_by_mask_and_keeps_other_addresses() -> 
                 programs.run(["conntrack", "-I", "-w", zone, "-s", src, "-d", IP_B, "-p", "udp", "--sport", "1000",
                               "--dport", "53", "-t", "30"], netns=ns)  # fmt: skip
             before, after = (RemoteGroup(ag, ("10.9.0.0/16", "10.7.0.0/16"), ()),), (RemoteGroup(ag, ("10.7.0.0/16",), ()),)
-            Conntrack().delete(members.removed_member_filters(ports, members.removed_members(before, after), after), netns=ns)
-            listed = programs.run(["conntrack", "-L"], netns=ns, check=False).stdout
-            assert "src=10.7.1.1 " in listed and "src=10.9.1.1 " not in listed
+            filters = members.removed_member_filters(ports, members.removed_members(before, after), after)
+            assert Conntrack().mark(filters, CUT, netns=ns) == 1
+            listed = programs.run(["conntrack", "-L"], netns=ns, check=False).stdout.splitlines()
+            marks = {src: [" mark=1 " in line for line in listed if f"src={src} " in line] for src in ("10.7.1.1", "10.9.1.1")}
+            assert marks == {"10.7.1.1": [False], "10.9.1.1": [True]}, listed
+            # no ports (ICMP): deleted, in its zone; the marked UDP entry stays
+            programs.run(["conntrack", "-I", "-w", zone, "-s", "10.9.1.1", "-d", IP_B, "-p", "icmp", "--icmp-type", "8",
+                          "--icmp-code", "0", "--icmp-id", "7", "-t", "30"], netns=ns)  # fmt: skip
+            assert Conntrack().mark([["-w", zone, "-s", "10.9.1.1"]], CUT, netns=ns) == 2
+            listed = programs.run(["conntrack", "-L"], netns=ns, check=False).stdout.splitlines()
+            assert [line.split()[0] for line in listed if "src=10.9.1.1 " in line] == ["udp"], listed
         finally:
             netlink.del_netns(ns)

@@ -67,9 +67,9 @@ def test_new_members_for_the_same_ports_rerender_only_the_sets_and_flush_nothing
     ct_text = nft.tables[(None, rules.CT_FAMILY, rules.CT_TABLE)]
     assert fw(ports, two) is True
     assert nft.tables[(None, rules.FAMILY, rules.TABLE)].startswith(rules.render(ports, two).rstrip("\n"))
-    assert nft.tables[(None, rules.CT_FAMILY, rules.CT_TABLE)] == ct_text and ct.deleted == []
+    assert nft.tables[(None, rules.CT_FAMILY, rules.CT_TABLE)] == ct_text and ct.marked == []
     fewer = [port(rule("ingress", remote_group="sg-1"), rule("egress"))]  # the ssh rule removed
     assert fw(fewer, two) is True
     assert nft.tables[(None, rules.FAMILY, rules.TABLE)].startswith(rules.render(fewer, two).rstrip("\n"))
-    assert [argv for _ns, argv in ct.deleted] == [("-w", ct.deleted[0][1][1], "-f", "ipv4", "-d", "10.0.0.10", "-p", "tcp",
+    assert [argv for _ns, argv, _mark in ct.marked] == [("-w", ct.marked[0][1][1], "-f", "ipv4", "-d", "10.0.0.10", "-p", "tcp",
                                                     "--dport", "22")]  # fmt: skip

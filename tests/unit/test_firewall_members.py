@@ -10,6 +10,7 @@ from neutrino.agent.firewall import conntrack, members
 from neutrino.contract.desired import RemoteGroup
 from neutrino.dataplane.fake import FakeConntrack, FakeNetlink, FakeNftables
 from neutrino.agent.firewall.applier import FirewallApplier
+from neutrino.agent.firewall.state_marks import CUT
 from neutrino.agent.firewall.sysctls import REQUIRED
 from neutrino.dataplane.host import HostContext
 from tests.unit.test_firewall_rules import IP, port, rule
@@ -84,14 +85,14 @@ def test_the_applier_flushes_a_removed_member_and_not_an_added_one() -> None:
     nft, ct = FakeNftables(netlink), FakeConntrack()
     fw = FirewallApplier(HostContext(name="h"), nft, netlink, ct)
     ports = [port(SSH_FROM_G, rule("egress"))]
-    assert fw(ports, (g("10.0.0.5"),)) is True and ct.deleted == []
-    assert fw(ports, (g("10.0.0.5", "10.0.0.6"),)) is True and ct.deleted == []  # added: nothing
-    assert fw(ports, (g("10.0.0.5", "10.0.0.6"),)) is False and ct.deleted == []  # equal, new objects
+    assert fw(ports, (g("10.0.0.5"),)) is True and ct.marked == []
+    assert fw(ports, (g("10.0.0.5", "10.0.0.6"),)) is True and ct.marked == []  # added: nothing
+    assert fw(ports, (g("10.0.0.5", "10.0.0.6"),)) is False and ct.marked == []  # equal, new objects
     assert fw(ports, (g("10.0.0.6"),)) is True
-    assert ct.deleted == [(None, ("-w", ZONE, "-f", "ipv4", "-d", IP, "-s", "10.0.0.5", "-p", "tcp", "--dport", "22"))]
+    assert ct.marked == [(None, ("-w", ZONE, "-f", "ipv4", "-d", IP, "-s", "10.0.0.5", "-p", "tcp", "--dport", "22"), CUT)]  # marked cut, not deleted
     assert fw(ports, ()) is True  # the last member's port deleted: the group is gone
-    assert ct.deleted[-1] == (None, ("-w", ZONE, "-f", "ipv4", "-d", IP, "-s", "10.0.0.6", "-p", "tcp", "--dport", "22"))
-    assert len(ct.deleted) == 2
+    assert ct.marked[-1] == (None, ("-w", ZONE, "-f", "ipv4", "-d", IP, "-s", "10.0.0.6", "-p", "tcp", "--dport", "22"), CUT)
+    assert len(ct.marked) == 2
 
 
 def test_an_address_group_losing_a_cidr_flushes_by_prefix() -> None:

@@ -291,6 +291,7 @@ def test_link_local_and_ct_table() -> None:
     # every state sets both bits: invalid too (it has no conntrack entry, so it is selected by name)
     marks = rules.CT_BODY.split("chain state_mark {")[1].split("\n\t}")[0].strip().splitlines()
     assert [line.strip() for line in marks] == [
+        "ct mark 0x00000001 meta mark set meta mark and 0xfcffffff or 0x02000000 accept",  # cut: invalid, both ways
         "ct state established,related meta mark set meta mark and 0xfcffffff or 0x01000000 accept",
         "ct state invalid meta mark set meta mark and 0xfcffffff or 0x02000000 accept",
         "meta mark set meta mark and 0xfcffffff",

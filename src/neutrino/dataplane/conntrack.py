@@ -1,19 +1,67 @@
-"""Deleting connection-tracking entries (``conntrack -D``) in a namespace.
+"""Connection-tracking entries in a namespace: deleting them (``conntrack -D``), or marking them.
 
-The firewall deletes the entries a removed security group rule matched; each filter is one
-``conntrack`` argument list (zone, family, addresses, protocol, port). "No entry matched" is
-the common answer and not an error.
+The L3 agent deletes a floating IP's entries. The firewall marks the entries a removed security
+group rule matched (its state chain drops a marked connection both ways,
+``agent/firewall/state_marks.py``). Each filter is one ``conntrack`` argument list (zone,
+family, addresses, protocol, port). "No entry matched" is the common answer and not an error.
+
+Marking takes two steps because conntrack-tools 1.4.7 cannot update an entry outside zone 0
+(``-U`` refuses ``--zone`` and, without it, looks the entry up in zone 0): ``conntrack -L``
+with the filter lists the entries (the tool keeps the filter's meaning: zone, masks, ports), and
+each one listed gets its mark through netlink (pyroute2's conntrack socket, with the zone). An
+entry without ports (ICMP, other protocols) is deleted instead: an ICMP reply without its
+request is invalid, so nothing takes a deleted ICMP entry up the other way.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pyroute2.netlink.exceptions import NetlinkError
+from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple, NFCTSocket
 
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.errors import ProgramMissing
 
 LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One entry as ``conntrack -L`` prints it: its original tuple and zone."""
+
+    proto: int
+    name: str
+    """The protocol as the tool names it (``tcp``, ``icmp``...), which ``-p`` takes back."""
+    src: str
+    dst: str
+    sport: int | None
+    dport: int | None
+    zone: int
+
+
+def parse_listing(text: str) -> list[Listed]:
+    """``conntrack -L`` lines -> their original tuples (the first ``src=``/``dst=``/ports of each
+    line); lines of another shape (the tool's summary on stderr aside) are skipped."""
+    out = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 3 or not words[1].isdigit():
+            continue
+        fields: dict[str, str] = {}
+        for word in words[2:]:
+            key, eq, value = word.partition("=")
+            if eq and key not in fields:
+                fields[key] = value
+        if "src" not in fields or "dst" not in fields:
+            continue
+        ports = [int(fields[k]) if k in fields else None for k in ("sport", "dport")]
+        out.append(Listed(int(words[1]), words[0], fields["src"], fields["dst"], ports[0], ports[1], int(fields.get("zone", "0"))))
+    return out
 
 
 class Conntrack:
@@ -28,3 +76,33 @@ class Conntrack:
                 return count
             count += 1
         return count
+
+    def mark(self, filters: Iterable[Sequence[str]], mark: int, *, netns: str | None) -> int:
+        """Set the mark of the entries matching each filter (those without ports: deleted); the
+        number of entries changed."""
+        entries: list[Listed] = []
+        for argv in filters:
+            try:
+                listed = programs.run(["conntrack", "-L", *argv], netns=netns, check=False).stdout
+            except ProgramMissing:
+                LOG.warning("conntrack is not installed: established connections outlive removed rules")
+                return 0
+            entries += [e for e in parse_listing(listed) if e not in entries]
+        portless = [e for e in entries if e.sport is None or e.dport is None]
+        for e in portless:
+            family = "ipv6" if ipaddress.ip_address(e.src).version == 6 else "ipv4"
+            self.delete([["-w", str(e.zone), "-f", family, "-s", e.src, "-d", e.dst, "-p", e.name]], netns=netns)
+        changed = len(portless)
+        for family in (socket.AF_INET, socket.AF_INET6):
+            mine = [e for e in entries if e not in portless and (ipaddress.ip_address(e.src).version == 6) == (family == socket.AF_INET6)]
+            if not mine:
+                continue
+            with NFCTSocket(nfgen_family=family, **({"netns": netns} if netns else {})) as sock:
+                for e in mine:
+                    tuple_orig = NFCTAttrTuple(family=family, saddr=e.src, daddr=e.dst, proto=e.proto, sport=e.sport, dport=e.dport)
+                    try:
+                        sock.entry("set", mark=mark, zone=e.zone or None, tuple_orig=tuple_orig)
+                        changed += 1
+                    except NetlinkError as exc:  # gone meanwhile (timed out, or closed)
+                        LOG.debug("conntrack entry %s not marked: %s", e, exc)
+        return changed

@@ -310,12 +310,18 @@ class FakeAnnouncer:
 
 
 class FakeConntrack:
-    """Records the deletions instead of running them: (netns, filter argv)."""
+    """Records the deletions and marks instead of running them: (netns, filter argv[, mark])."""
 
     def __init__(self) -> None:
         self.deleted: list[tuple[str | None, tuple[str, ...]]] = []
+        self.marked: list[tuple[str | None, tuple[str, ...], int]] = []
 
     def delete(self, filters: Iterable[Sequence[str]], *, netns: str | None) -> int:
         batch = [(netns, tuple(argv)) for argv in filters]
         self.deleted.extend(batch)
+        return len(batch)
+
+    def mark(self, filters: Iterable[Sequence[str]], mark: int, *, netns: str | None) -> int:
+        batch = [(netns, tuple(argv), mark) for argv in filters]
+        self.marked.extend(batch)
         return len(batch)

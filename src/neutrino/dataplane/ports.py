@@ -105,9 +105,11 @@ class Firewall(Protocol):
 
 @runtime_checkable
 class ConnectionTracking(Protocol):
-    """Deleting conntrack entries by filter (``conntrack -D`` arguments); the filters run."""
+    """Deleting conntrack entries, or setting their mark, by filter (``conntrack`` arguments)."""
 
     def delete(self, filters: Iterable[Sequence[str]], *, netns: str | None) -> int: ...
+
+    def mark(self, filters: Iterable[Sequence[str]], mark: int, *, netns: str | None) -> int: ...
 
 
 @runtime_checkable

@@ -1,7 +1,8 @@
 """Security groups as nftables in a host's namespace, applied whenever their text changes.
 
 The conntrack table (a zone per network, ``conntrack.py``) and the ports' bridge table
-(``rules.py``); a rule removed also deletes the conntrack entries it matched. Checks the
+(``rules.py``); a rule removed also marks the conntrack entries it matched cut
+(``state_marks.CUT``). Checks the
 per-namespace br_netfilter sysctls first (docs/dataplane.md, "br_netfilter and the hybrid
 firewall") and fixes them in an emulated host's namespace; on a real host (root namespace) it
 only reports them. ``tables`` gives the same texts to the audit (docs/audit.md); ``forget``
@@ -15,9 +16,9 @@ repair, replace the table as before.
 
 When a pass hands the same port objects as the last one (only remote groups' members changed:
 the merge keeps a port whose rules did not change, ``agent/desired_merge.py``), the CT table,
-the ports' part of the bridge table and the conntrack flush (no rule was removed) are the last
+the ports' part of the bridge table and the conntrack marks (no rule was removed) are the last
 pass's: only the sets are rendered again. A member a remote group lost since the last applied
-table flushes the entries the rules naming that group allowed it (``members.py``), on this path
+table marks cut the entries the rules naming that group allowed it (``members.py``), on this path
 as on any other; groups the merge kept (the same objects) cost one comparison each.
 """
 
@@ -28,7 +29,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from neutrino.agent.firewall import conntrack, members, rules, sysctls
+from neutrino.agent.firewall import conntrack, members, rules, state_marks, sysctls
 from neutrino.contract.desired import BoundPort
 from neutrino.dataplane.errors import DataplaneError
 from neutrino.dataplane.host import HostContext
@@ -128,7 +129,7 @@ class FirewallApplier:
         removed = members.removed_members(self.previous_groups, remote_groups) if self.previous_groups else {}
         flush += [argv for argv in members.removed_member_filters(ports, removed, remote_groups) if argv not in flush]
         if flush and self.conntracks is not None:
-            self.conntracks.delete(flush, netns=netns)
+            self.conntracks.mark(flush, state_marks.CUT, netns=netns)
         self.previous, self.previous_groups = ports, tuple(remote_groups)
         return True
 

@@ -13,9 +13,13 @@ an agent restart computes the same ones. A bridge that carries no filtered port'
 all: nothing reads its state (``untracked_devices``).
 
 Removal. When a port's rules lose one, its established connections would go on through the
-``ct state established`` accept; as Neutron does, the entries that rule matched are deleted
-(``conntrack -D`` in the port's zone, by address, protocol and port), so the next packet is
-judged by the remaining rules. A remote group's lost member does the same (``members.py``).
+``ct state established`` accept. Neutron deletes the entries that rule matched; here they are
+marked cut (``state_marks.CUT``; the entries the filter lists, in the port's zone, by address,
+protocol and port, ``dataplane/conntrack.py``), and the state chain calls a cut connection
+invalid, so both directions drop at their next packet. A deletion raced: the other end's next
+packet (a delayed ACK) started an entry the other way, which its own rules allowed, and the
+connection went on as that entry's replies. A remote group's lost member does the same
+(``members.py``).
 """
 
 from __future__ import annotations
@@ -124,7 +128,7 @@ def _filters(port: BoundPort, rule: SecurityRule, zone: int) -> list[list[str]]:
 
 
 def protocol_filter(rule: SecurityRule) -> list[str]:
-    """The ``conntrack -D`` arguments for a rule's protocol, and its port when it names one."""
+    """The ``conntrack`` filter arguments for a rule's protocol, and its port when it names one."""
     number = protocols.number(protocols.canonical_for(rule.protocol, rule.ethertype))
     name = CT_PROTOCOLS.get(number or 0)
     if not name:
@@ -134,7 +138,7 @@ def protocol_filter(rule: SecurityRule) -> list[str]:
 
 
 def removed_rule_filters(before: Sequence[BoundPort], after: Sequence[BoundPort]) -> list[list[str]]:
-    """``conntrack -D`` filters for the rules each still-filtered port lost since ``before``."""
+    """``conntrack`` filters for the rules each still-filtered port lost since ``before``."""
     old = {p.port_id: p for p in before}
     by_net = zones(p.network_id for p in after)
     out: list[list[str]] = []

@@ -4,7 +4,7 @@ A rule with a remote group matches the group's member set; when an address leave
 (its port left the group, or was deleted), the set loses it, but an established connection from
 (ingress) or to (egress) that address goes on through the ``ct state established`` accept. As
 Neutron does (docs/neutron-behaviour.md, "Conntrack on remote group member removal"), the
-entries are deleted, in the zone of each filtered port whose rules name that group, so the next
+entries go (marked cut, ``state_marks.CUT``, rather than deleted), in the zone of each filtered port whose rules name that group, so the next
 packet is judged by the remaining rules.
 
 How exact. Neutron deletes every entry between the port and the removed address, both
@@ -18,7 +18,7 @@ prefixes (an address pair's CIDR) was not removed from what the set matches and 
 An address group (listed as a ``RemoteGroup`` too) that loses a CIDR flushes the same way, by
 prefix (``--mask-src``/``--mask-dst``).
 
-Pure: remote groups and ports in, ``conntrack -D`` argument lists out.
+Pure: remote groups and ports in, ``conntrack`` filter argument lists out.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def _rule_filters(port: BoundPort, rule: SecurityRule, remote: Network, zone: in
 
 
 def removed_member_filters(ports: Sequence[BoundPort], removed: Removed, groups: Iterable[RemoteGroup]) -> list[list[str]]:
-    """``conntrack -D`` filters, for each filtered port whose rules name a group in ``removed``,
+    """``conntrack`` filters, for each filtered port whose rules name a group in ``removed``,
     of its connections with the addresses that group lost; ``groups`` are the groups now."""
     if not removed:
         return []

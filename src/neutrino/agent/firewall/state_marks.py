@@ -20,6 +20,14 @@ CT_ESTABLISHED = 0x0100_0000  # conntrack says established or related
 CT_INVALID = 0x0200_0000
 KEEP = 0xFFFF_FFFF & ~CT_MASK
 
+CUT = 0x1
+"""The conntrack mark of a connection a removed rule (or a remote group's lost member) no longer
+allows (``agent/firewall/conntrack.py``): the state chain calls it invalid, so both directions
+drop. The entry is marked, not deleted: once deleted, the other end's next packet (a delayed
+ACK) would be taken up mid-stream as a new connection the other way, which that end's rules
+may allow, and the first end's packets would then pass as its replies (docs/dataplane.md,
+"Conntrack zones per network, and removed rules")."""
+
 CT_BRIDGES = (QBR, "brq")
 """Bridges whose IP traffic is tracked: the hybrid plug's per-port qbr, the Linux bridge agent's per-network brq."""
 TUNNEL_UDP_PORT = 4789
@@ -42,6 +50,7 @@ CT_BODY = "\n".join(
     ["\tchain state {", "\t\ttype filter hook forward priority -150; policy accept;"]
     + [f'\t\tiifname "{prefix}*" goto state_mark' for prefix in reversed(CT_BRIDGES)]
     + ["\t}", "\tchain state_mark {",
+       f"\t\tct mark {CUT:#010x} meta mark set meta mark and {KEEP:#010x} or {CT_INVALID:#010x} accept",
        f"\t\tct state established,related meta mark set meta mark and {KEEP:#010x} or {CT_ESTABLISHED:#010x} accept",
        f"\t\tct state invalid meta mark set meta mark and {KEEP:#010x} or {CT_INVALID:#010x} accept",
        f"\t\tmeta mark set meta mark and {KEEP:#010x}",
