@@ -1,5 +1,5 @@
-"""The native OVS firewall's remote-group conjunctions (agent/l2/ovs_firewall_flows.py) in a real
-OVS 3.1 (root): accepted, read back as rendered (no audit drift, a fresh replace rewrites
+"""The native OVS firewall's remote-group conjunctions (agent/l2/ovs_firewall_flows.py and
+ovs_firewall_conjunctions.py) in a real OVS 3.1 (root): accepted, read back as rendered (no audit drift, a fresh replace rewrites
 nothing), and ``ofproto/trace`` commits a new connection from a member and drops a non-member's."""
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from neutrino.agent.l2 import ovs_firewall_conjunctions as fwc
 from neutrino.agent.l2 import ovs_firewall_flows as fwf
 from neutrino.contract.desired import RemoteGroup
 from tests.unit.test_firewall_rules import MAC, port, rule
@@ -119,7 +120,7 @@ def test_rules_stateful_protocols_ports_icmp_prefixes_and_remote_groups() -> Non
     ]  # fmt: skip
     assert [e for e in expected if e not in got] == []
     # the remote group is a conjunction at 71: the port's side, the members, the conj_id flow
-    conj = fwf.conj_ids([f"82 {p.port_id} sg-2 4"])[f"82 {p.port_id} sg-2 4"]
+    conj = fwc.conj_ids([f"82 {p.port_id} sg-2 4"])[f"82 {p.port_id} sg-2 4"]
     assert {line for line in got if line.startswith("82/71")} == {
         f"82/71 {dest},{new},ip -> conjunction({conj},1/2)",
         f"82/71 ip,nw_src=10.0.0.11 -> conjunction({conj},2/2)",
@@ -160,7 +161,7 @@ def self_group(n: int, extra: int = 0) -> tuple[list[fwf.FwPort], list[RemoteGro
 
 
 def rule_flows(found, table: int = fwf.RULES_INGRESS) -> list:  # type: ignore[no-untyped-def]
-    return [f for f in found if f.table == table and f.priority in (fwf.RULE_PRIORITY, fwf.CONJ_PRIORITY)]
+    return [f for f in found if f.table == table and f.priority in (fwf.RULE_PRIORITY, fwc.CONJ_PRIORITY)]
 
 
 def test_a_self_referencing_group_costs_linear_flows() -> None:
@@ -176,7 +177,7 @@ def test_a_self_referencing_group_costs_linear_flows() -> None:
 def test_member_flows_are_shared_and_their_actions_merged() -> None:
     ports, groups = self_group(3)
     found = fwf.flows(ports, groups)
-    ids = fwf.conj_ids(f"82 {p.port.port_id} {GROUP} 4" for p in ports)
+    ids = fwc.conj_ids(f"82 {p.port.port_id} {GROUP} 4" for p in ports)
     members = [f for f in found if f.table == 82 and f.match.startswith("ip,nw_src=")]
     assert [f.match for f in members] == ["ip,nw_src=10.0.1.1", "ip,nw_src=10.0.1.3", "ip,nw_src=10.0.1.5"]
     want = ",".join(f"conjunction({n},2/2)" for n in sorted(ids.values()))
@@ -186,7 +187,7 @@ def test_member_flows_are_shared_and_their_actions_merged() -> None:
     ssh = rule("ingress", protocol="tcp", low=22, high=22, remote_group="sg-a")
     ssh_b = rule("ingress", protocol="tcp", low=22, high=22, remote_group="sg-b")
     got = lines(flows(port(ssh, ssh_b), groups=(RemoteGroup("sg-a", ("10.0.0.5",), ()), RemoteGroup("sg-b", ("10.0.0.5", "10.0.0.6"), ()))))
-    a, b = (fwf.conj_ids([f"82 {port().port_id} sg-a 4", f"82 {port().port_id} sg-b 4"])[f"82 {port().port_id} {g} 4"] for g in ("sg-a", "sg-b"))
+    a, b = (fwc.conj_ids([f"82 {port().port_id} sg-a 4", f"82 {port().port_id} sg-b 4"])[f"82 {port().port_id} {g} 4"] for g in ("sg-a", "sg-b"))
     both = ",".join(f"conjunction({n},{{k}}/2)" for n in sorted((a, b)))
     assert f"82/71 reg6={Z},dl_dst={MAC},ct_state=-rpl-inv+trk,tcp,tp_dst=22 -> {both.format(k=1)}" in got
     assert f"82/71 ip,nw_src=10.0.0.5 -> {both.format(k=2)}" in got
@@ -199,7 +200,7 @@ def test_conjunction_per_port_group_family_and_egress_uses_the_destination() -> 
              rule("egress", "IPv6", protocol="tcp", low=443, high=443, remote_group="sg-2"),
              ips=("10.0.0.10", "2001:db8::10"))  # fmt: skip
     got = lines(flows(p, groups=(RemoteGroup("sg-2", ("10.0.0.11",), ("2001:db8::11",)),)))
-    ids = fwf.conj_ids([f"72 {p.port_id} sg-2 4", f"72 {p.port_id} sg-2 6"])
+    ids = fwc.conj_ids([f"72 {p.port_id} sg-2 4", f"72 {p.port_id} sg-2 6"])
     four, six = ids[f"72 {p.port_id} sg-2 4"], ids[f"72 {p.port_id} sg-2 6"]
     at = f"in_port={TAP},ct_state=-rpl-inv+trk"
     assert f"72/71 ip,nw_dst=10.0.0.11 -> conjunction({four},2/2)" in got
@@ -239,7 +240,7 @@ def test_conjunction_ids_are_stable() -> None:
     fewer = fwf.flows(ports[:5], [RemoteGroup(GROUP, groups[0].ipv4[:5], ())])
     gone = {f for f in first if f not in fewer}
     left = {f.key() for f in fewer}
-    ids = fwf.conj_ids(f"82 {p.port.port_id} {GROUP} 4" for p in ports)
+    ids = fwc.conj_ids(f"82 {p.port.port_id} {GROUP} 4" for p in ports)
     assert {f.match for f in gone if f.key() not in left} == {
         "in_port=tap5", f"reg6={Z},dl_dst=fa:16:3e:00:01:05", "ip,nw_src=10.0.1.11",
         f"conj_id={ids[f'82 {ports[5].port.port_id} {GROUP} 4']},ip",
@@ -252,7 +253,7 @@ def test_conjunction_ids_are_stable() -> None:
 
 
 def test_conj_ids_unique_32_bit_and_probe_on_collision(monkeypatch: pytest.MonkeyPatch) -> None:
-    ids = fwf.conj_ids(f"82 port-{i} sg 4" for i in range(1000))
+    ids = fwc.conj_ids(f"82 port-{i} sg 4" for i in range(1000))
     assert len(set(ids.values())) == 1000 and all(0 < n < 2**32 for n in ids.values())
-    monkeypatch.setattr(fwf.zlib, "crc32", lambda _b: 0xFFFF_FFFF)
-    assert fwf.conj_ids(["b", "a", "c"]) == {"a": 0xFFFF_FFFF, "b": 1, "c": 2}  # sorted order, 0 skipped
+    monkeypatch.setattr(fwc.zlib, "crc32", lambda _b: 0xFFFF_FFFF)
+    assert fwc.conj_ids(["b", "a", "c"]) == {"a": 0xFFFF_FFFF, "b": 1, "c": 2}  # sorted order, 0 skipped

@@ -42,39 +42,25 @@ cover it. A rule with a remote IP prefix, or none, is plain flows at priority 70
 prefix and port mask).
 
 A rule with a remote group (a security group's member addresses, or an address group's CIDRs) is
-an OpenFlow conjunction at priority 71 (``CONJ_PRIORITY``; OVS leaves a plain flow and a
-conjunctive one overlapping at one priority undefined), one per (table, port, group, family):
-
-* clause 1/2, the port's side: ``in_port=`` (72) or ``reg6=..,dl_dst=..`` (82, per MAC), the new
-  state, the protocol, one flow per port mask; every rule of the port naming the group adds its
-  flows to the same clause (a packet matching any of them and a member matches one of the rules);
-* clause 2/2, the group's side: one flow per merged member address (``ip,nw_src=``, egress
-  ``nw_dst``), shared by every conjunction of the table naming that group and family: its actions
-  are ``conjunction(id,2/2)`` of each, sorted by id (a clause 1 flow that two groups' rules of one
-  port share gets both ids the same way);
-* ``conj_id=N,ip`` (or ``ipv6``) with the action a plain rule flow has (to 91 or 92).
-
-So a group of N ports on one host whose rule allows TCP 22 from its own M members costs N clause
-flows, M member flows and N ``conj_id`` flows per table, 2N+M, instead of N*M plain flows (20
-ports: 60 instead of 400). Conjunctions of one table may overlap (a member of two groups a port's
-rules name): OVS then takes one of them, whose action is the same (both are the port's accept).
-A group with a single member address is a conjunction too, so a group growing or shrinking never
-switches between the two forms; a group without a member of the family is no flow at all, and an
-address group covering every address (``0.0.0.0/0``) is plain flows, as a rule without remote.
-Conjunction ids (``conj_ids``) are the CRC32 of ``table port group family``, probed upwards on a
-collision in sorted order: the same for the same rules whatever the order of the input or the
-other ports, so an unchanged pass writes no flow.
+an OpenFlow conjunction (``ovs_firewall_conjunctions``: its clauses, shared member flows and
+ids), one per (table, port, group, family): ``_conjoin`` gathers the port's side (clause 1: the
+port's match, the original-direction state, the protocol, one flow per port mask; every rule of
+the port naming the group adds to it) and the group's merged member addresses (clause 2); the
+``conj_id`` flow carries the action a plain rule flow has (to 91 or 92). A group with a single
+member address is a conjunction too, so a group growing or shrinking never switches between
+the two forms; a group without a member of the family is no flow at all, and an address group
+covering every address (``0.0.0.0/0``) is plain flows, as a rule without remote.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from neutrino.agent.firewall import merge as address_merge
 from neutrino.agent.firewall.rules import filtered, link_local
+from neutrino.agent.l2.ovs_firewall_conjunctions import Conjunction, conjunction_flows
 from neutrino.contract import protocols
 from neutrino.contract.desired import BoundPort, RemoteGroup, SecurityRule
 from neutrino.dataplane.openflow import Flow
@@ -98,8 +84,6 @@ FAMILIES = ("ip", "ipv6")
 MARK_CUT = f"ct(commit,zone={ZONE},exec(load:0x1->NXM_NX_CT_MARK[]))"
 """Mark the connection cut (``MARKED``); the packet is dropped (no output)."""
 RULE_PRIORITY = 70
-CONJ_PRIORITY = 71
-"""Remote-group conjunctions: above the plain rule flows, which may match the same packets."""
 ND_EGRESS = (130, 131, 132, 133, 135, 136, 143)
 """ICMPv6 a port may send from its own (MAC, address): MLD, router and neighbour solicitation/advertisement."""
 ND_INGRESS = (130, 131, 132, 135, 136, 143)
@@ -235,19 +219,6 @@ def ingress_base(fw: FwPort, dest: str) -> Iterator[Flow]:
     yield Flow(BASE_INGRESS, 50, dest, out)
 
 
-@dataclass
-class Conjunction:
-    """The remote-group rules of one port in one table naming one group and family: ``port``
-    (clause 1) and ``members`` (clause 2) matches, ``actions`` of its ``conj_id`` flow."""
-
-    table: int
-    key: str
-    family: str
-    actions: str
-    port: set[str]
-    members: tuple[str, ...]
-
-
 def egress_rules(fw: FwPort, members: dict[str, RemoteGroup], conjunctions: dict[tuple[int, str], Conjunction]) -> Iterator[Flow]:
     accept = f"resubmit(,{ACCEPTED_EGRESS})"
     at = f"in_port={fw.name},{ORIGINAL}"
@@ -334,39 +305,6 @@ def _conjoin(fw: FwPort, direction: str, ats: list[str], actions: str, members: 
         conj = conjunctions.setdefault((table, key), Conjunction(
             table, key, family, actions, set(), tuple(f"{family},{field}={m}" for m in remotes)))
         conj.port.update(f"{at},{proto}{port}" for at in ats for proto, port in _service(rule))
-
-
-def conj_ids(keys: Iterable[str]) -> dict[str, int]:
-    """A 32-bit id per key, unique among them: the key's CRC32, or the next free one above it
-    (probing in sorted order, so the same keys always get the same ids; 0 is never used)."""
-    out: dict[str, int] = {}
-    used: set[int] = set()
-    for key in sorted(set(keys)):
-        n = zlib.crc32(key.encode())
-        while n == 0 or n in used:
-            n = (n + 1) & 0xFFFF_FFFF
-        used.add(n)
-        out[key] = n
-    return out
-
-
-def conjunction_flows(conjunctions: Iterable[Conjunction]) -> list[Flow]:
-    """The clause flows (one per match, its ``conjunction()`` actions merged and sorted by id)
-    and the ``conj_id`` flows of these conjunctions."""
-    conjunctions = list(conjunctions)
-    ids = conj_ids(c.key for c in conjunctions)
-    clauses: dict[tuple[int, str], set[tuple[int, int]]] = {}
-    out = []
-    for c in conjunctions:
-        n = ids[c.key]
-        for match in c.port:
-            clauses.setdefault((c.table, match), set()).add((n, 1))
-        for match in c.members:
-            clauses.setdefault((c.table, match), set()).add((n, 2))
-        out.append(Flow(c.table, CONJ_PRIORITY, f"conj_id={n},{c.family}", c.actions))
-    for (table, match), which in clauses.items():
-        out.append(Flow(table, CONJ_PRIORITY, match, ",".join(f"conjunction({n},{k}/2)" for n, k in sorted(which))))
-    return sorted(out)
 
 
 def _remotes(rule: SecurityRule, version: int, members: dict[str, RemoteGroup]) -> list[str] | None:
