@@ -213,7 +213,7 @@ def wait_established(netns: str, dst_ip: str, port: int, timeout: float = 5.0) -
     test means when it disturbs a running stream, rather than a guessed sleep."""
     from neutrino.dataplane import exec as programs
 
-    argv = ["ss", "-Htn", "state", "established", "dst", f"{dst_ip}:{port}"]
+    argv = ["ss", "-Htn", "state", "established", "dst", f"[{dst_ip}]:{port}" if ":" in dst_ip else f"{dst_ip}:{port}"]
     deadline = time.monotonic() + timeout
     while not programs.run(argv, netns=netns).stdout.strip():
         if time.monotonic() > deadline:

@@ -245,7 +245,7 @@ def test_ipv6_slaac(cl, objs):
     assert want in got and "tentative" not in got, f"SLAAC address {want} not configured: {got!r}"
     server = next(f["ip_address"] for p in cl.api.request("GET", f"ports?network_id={net['id']}")["ports"]
                   if p["device_owner"] == "network:dhcp" for f in p["fixed_ips"] if ":" in f["ip_address"])  # fmt: skip
-    assert probes.ping(vm.netns, server).ok  # IPv6 on the wire (probes.transfer is IPv4 only)
+    assert probes.ping(vm.netns, server).ok  # IPv6 on the wire
 
 
 def test_port_forwarding_tcp_and_udp(cl, objs):

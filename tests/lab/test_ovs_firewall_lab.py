@@ -3,8 +3,9 @@
 The agents report ``ovs_hybrid_plug`` False, so every instance's tap sits straight on br-int and
 the native firewall's tables (agent/l2/ovs_firewall_flows.py) filter it: rules allow and block,
 spoofed MACs and addresses are dropped, a removed rule cuts an established connection, a
-remote-group rule (an OpenFlow conjunction) lets the group's members in and no one else, and two
-projects with the same addresses on one host stay apart (one conntrack zone per network).
+remote-group rule (an OpenFlow conjunction) lets the group's members in and no one else, two
+projects with the same addresses on one host stay apart (one conntrack zone per network), and
+IPv6 gets the same rules, anti-spoofing and cut.
 """
 
 from __future__ import annotations
@@ -159,3 +160,53 @@ def test_the_audit_finds_the_firewall_flows_as_planned(cl):
     _until(lambda: _tcp(a, b))
     found = poll(lambda: cl.api.request("GET", "audit")["audit"], lambda doc: doc["drift_count"] == 0, timeout=10)
     assert found["drift_count"] == 0, [d for h in found["hosts"].values() for d in h["drift"]]
+
+
+def _ipv6_up(cl, vm) -> str:  # type: ignore[no-untyped-def]
+    """Turn IPv6 on in the instance (the lab starts it off) with the port's IPv6 fixed address
+    (no DAD wait); that address."""
+    port = cl.api.request("GET", f"ports/{vm.port_id}")["port"]
+    address = next(f["ip_address"] for f in port["fixed_ips"] if ":" in f["ip_address"])
+    for key in ("all", "default", "eth0"):
+        programs.run(["sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=0"], netns=vm.netns)
+    programs.run(["ip", "-6", "addr", "add", f"{address}/64", "dev", "eth0", "nodad"], netns=vm.netns)
+    return address  # type: ignore[no-any-return]
+
+
+def test_ipv6_rules_anti_spoofing_and_a_removed_rule_cut(cl):
+    """IPv6 through the same tables: an IPv6 rule admits TCP over IPv6 to its port only and
+    implies nothing for IPv4; a source the port does not own is dropped until it is an allowed
+    address pair; a removed IPv6 rule cuts a running IPv6 stream (the ``ipv6`` mark flow)."""
+    net = cl.network("of-v6", "10.70.0.0/24")
+    cl.api.request("POST", "subnets", {"subnet": {"network_id": net["id"], "cidr": "2001:db8:70::/64", "ip_version": 6}})
+    web = _group(cl, "of-web6")  # egress only
+    rule = _rule(cl, web["id"], direction="ingress", ethertype="IPv6", protocol="tcp", port_range_min=8080,
+                 port_range_max=8080)  # fmt: skip
+    a = cl.vm("sixa", net["id"], "compute1")
+    srv = cl.vm("sixs", net["id"], "compute2", security_groups=(web["id"],))
+    a6, s6 = _ipv6_up(cl, a), _ipv6_up(cl, srv)
+    _until(lambda: probes.transfer(a.netns, srv.netns, s6, port=8080, timeout=QUICK))
+    assert not probes.transfer(a.netns, srv.netns, s6, port=8081, timeout=QUICK).ok
+    assert not _tcp(a, srv, port=8080).ok  # IPv4: the rule is IPv6 only
+    assert _tcp_from(a, a6, srv, port=8080, dst_ip=s6).ok
+    # a source address a's port does not own: dropped in 71; an allowed address pair: passes
+    extra = "2001:db8:70::be:ef"
+    programs.run(["ip", "-6", "addr", "add", f"{extra}/64", "dev", "eth0", "nodad"], netns=a.netns)
+    assert not _tcp_from(a, extra, srv, port=8080, dst_ip=s6).ok
+    cl.api.request("PUT", f"ports/{a.port_id}", {"port": {"allowed_address_pairs": [{"ip_address": extra}]}})
+    _until(lambda: _tcp_from(a, extra, srv, port=8080, dst_ip=s6))
+    # a removed IPv6 rule cuts the established IPv6 stream
+    result: dict[str, object] = {}
+    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
+        a.netns, srv.netns, s6, port=8080, duration=15.0, timeout=25)))  # fmt: skip
+    t.start()
+    try:
+        wait_established(a.netns, s6, 8080)
+        cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
+        gone = poll(lambda: "tp_dst=8080" in "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int")),
+                    lambda present: not present)  # fmt: skip
+        assert not gone, "the rule's flow is still on compute2"
+    finally:
+        t.join(timeout=30)
+    assert t.is_alive() or not result["check"].ok, result  # type: ignore[attr-defined]
+    assert not probes.transfer(a.netns, srv.netns, s6, port=8080, timeout=QUICK).ok

@@ -59,15 +59,18 @@ def _tcp(src, dst, port=5001, timeout=QUICK):  # type: ignore[no-untyped-def]
     return probes.transfer(src.netns, dst.netns, ip_of(dst), port=port, size=64 << 10, timeout=timeout)
 
 
-def _tcp_from(src, source_ip, dst, port=5009, timeout=QUICK):  # type: ignore[no-untyped-def]
-    """TCP from ``source_ip`` (an address the port may or may not own) to ``dst``, digest checked."""
-    serve = [sys.executable, "-m", "neutrino.tools.tcpcheck", "serve", "--port", str(port), "--timeout", str(timeout + 1)]
+def _tcp_from(src, source_ip, dst, port=5009, timeout=QUICK, dst_ip=None):  # type: ignore[no-untyped-def]
+    """TCP from ``source_ip`` (an address the port may or may not own) to ``dst`` (at ``dst_ip``,
+    IPv4 or IPv6; default its IPv4 address), digest checked."""
+    dst_ip = dst_ip or ip_of(dst)
+    serve = [sys.executable, "-m", "neutrino.tools.tcpcheck", "serve", "--port", str(port), "--timeout", str(timeout + 1),
+             *(["--ipv6"] if ":" in dst_ip else [])]  # fmt: skip
     server = subprocess.Popen(programs.netns_argv(serve, dst.netns), stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        argv = [sys.executable, "-c", CLIENT, ip_of(dst), str(port), source_ip, str(timeout)]
+        argv = [sys.executable, "-c", CLIENT, dst_ip, str(port), source_ip, str(timeout)]
         done = programs.run(argv, netns=src.netns, check=False, timeout=timeout + 5)
-        return probes.Check(f"tcp {source_ip} → {ip_of(dst)}:{port}", done.returncode == 0, done.stderr.strip()[-200:])
+        return probes.Check(f"tcp {source_ip} → {dst_ip}:{port}", done.returncode == 0, done.stderr.strip()[-200:])
     finally:
         server.kill()
         server.wait(timeout=5)

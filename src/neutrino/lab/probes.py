@@ -54,12 +54,14 @@ def transfer(
     serve_port: int | None = None,
 ) -> Check:
     """Send ``size`` random bytes from ``src_ns`` to a probe in ``dst_ns``; the digest must match.
-    ``serve_port``: where the probe listens when a DNAT on the way changes the port (default ``port``)."""
+    ``dst_ip`` may be IPv6 (the probe then listens on ``::``). ``serve_port``: where the probe listens when a DNAT on the way changes the port (default ``port``)."""
     proto = "udp" if udp else "tcp"
     size = size if size is not None else (1200 if udp else 1 << 20)  # one datagram, or 1 MiB of stream
     label = name or f"{proto} {src_ns} → {dst_ip}:{port}"
     probe = [sys.executable, "-m", "neutrino.tools.tcpcheck"]
-    serve = programs.netns_argv([*probe, "serve", "--port", str(serve_port or port), "--timeout", str(timeout), *(["--udp"] if udp else [])], dst_ns)
+    family = ["--ipv6"] if ":" in dst_ip else []
+    serve = programs.netns_argv([*probe, "serve", "--port", str(serve_port or port), "--timeout", str(timeout), *(["--udp"] if udp else []),
+                                 *family], dst_ns)  # fmt: skip
     server = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None

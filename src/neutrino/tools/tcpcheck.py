@@ -2,7 +2,8 @@
 
 ``serve`` listens, prints ``ready`` once bound, receives one message and answers with its
 SHA-256 (TCP: the whole stream until the client shuts down its side; UDP: one datagram).
-``send`` sends N random bytes and checks that digest. For a TCP stream the server also prints
+``send`` sends N random bytes and checks that digest (to an IPv4 or an IPv6 address; ``serve
+--ipv6`` listens on IPv6). For a TCP stream the server also prints
 ``gap <seconds>``: the longest silence between two received chunks (a failover's cost). A broken checksum path (docs/dataplane.md, "Checksum offload") makes
 TCP and UDP fail while ping still works; this catches it. Run inside a namespace with
 ``ip netns exec``; no dependencies beyond the standard library.
@@ -18,11 +19,11 @@ import sys
 import time
 
 
-def serve(port: int, udp: bool, timeout: float) -> int:
+def serve(port: int, udp: bool, timeout: float, ipv6: bool = False) -> int:
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
-    with socket.socket(socket.AF_INET, kind) as sock:
+    with socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, kind) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("0.0.0.0", port))
+        sock.bind(("::" if ipv6 else "0.0.0.0", port))
         sock.settimeout(timeout)
         if udp:
             print("ready", flush=True)
@@ -53,7 +54,7 @@ def send(host: str, port: int, size: int, udp: bool, timeout: float, duration: f
     payload = os.urandom(size)
     expected = hashlib.sha256(payload).hexdigest()
     if udp:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.settimeout(timeout)
             sock.sendto(payload, (host, port))
             answer = sock.recv(128).decode()
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--port", type=int, default=5001)
     s.add_argument("--udp", action="store_true")
     s.add_argument("--timeout", type=float, default=10.0)
+    s.add_argument("--ipv6", action="store_true", help="listen on IPv6 (::)")
     c = sub.add_parser("send")
     c.add_argument("host")
     c.add_argument("--port", type=int, default=5001)
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.cmd == "serve":
-            return serve(args.port, args.udp, args.timeout)
+            return serve(args.port, args.udp, args.timeout, args.ipv6)
         return send(args.host, args.port, args.bytes, args.udp, args.timeout, args.duration)
     except OSError as exc:
         print(f"{args.cmd}: {exc}", file=sys.stderr)
