@@ -56,20 +56,26 @@ def test_rules_allow_and_block_on_taps_straight_on_br_int(cl):
     flows = "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int"))
     assert "table=82" in flows and "tp_dst=8080" in flows and "ct(commit,zone=NXM_NX_REG6[0..15])" in flows
     # a removed rule cuts the established connection (its next packet marks the entry cut)
+    _a_removed_rule_cuts_a_stream(cl, c, srv, ip_of(srv), rule["id"])
+    assert not _tcp(c, srv, port=8080).ok
+
+
+def _a_removed_rule_cuts_a_stream(cl, src, srv, dst_ip: str, rule_id: str, port: int = 8080) -> None:  # type: ignore[no-untyped-def]
+    """A 15 s TCP stream from ``src`` to ``srv`` at ``dst_ip``:``port`` runs while the rule that
+    admits it is deleted and its flow leaves compute2 (``srv``'s host): the stream must break."""
     result: dict[str, object] = {}
     t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        c.netns, srv.netns, ip_of(srv), port=8080, duration=15.0, timeout=25)))  # fmt: skip
+        src.netns, srv.netns, dst_ip, port=port, duration=15.0, timeout=25)))  # fmt: skip
     t.start()
     try:
-        wait_established(c.netns, ip_of(srv), 8080)
-        cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
-        gone = poll(lambda: "tp_dst=8080" in "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int")),
+        wait_established(src.netns, dst_ip, port)
+        cl.api.request("DELETE", f"security-group-rules/{rule_id}")
+        gone = poll(lambda: f"tp_dst={port}" in "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int")),
                     lambda present: not present)  # fmt: skip
         assert not gone, "the rule's flow is still on compute2"
     finally:
         t.join(timeout=30)
     assert t.is_alive() or not result["check"].ok, result  # type: ignore[attr-defined]
-    assert not _tcp(c, srv, port=8080).ok
 
 
 def test_a_remote_group_rule_admits_its_members_only(cl):
@@ -195,18 +201,6 @@ def test_ipv6_rules_anti_spoofing_and_a_removed_rule_cut(cl):
     assert not _tcp_from(a, extra, srv, port=8080, dst_ip=s6).ok
     cl.api.request("PUT", f"ports/{a.port_id}", {"port": {"allowed_address_pairs": [{"ip_address": extra}]}})
     _until(lambda: _tcp_from(a, extra, srv, port=8080, dst_ip=s6))
-    # a removed IPv6 rule cuts the established IPv6 stream
-    result: dict[str, object] = {}
-    t = threading.Thread(target=lambda: result.setdefault("check", probes.transfer(
-        a.netns, srv.netns, s6, port=8080, duration=15.0, timeout=25)))  # fmt: skip
-    t.start()
-    try:
-        wait_established(a.netns, s6, 8080)
-        cl.api.request("DELETE", f"security-group-rules/{rule['id']}")
-        gone = poll(lambda: "tp_dst=8080" in "\n".join(OpenFlow(cl.lab.host("compute2").context).dump("br-int")),
-                    lambda present: not present)  # fmt: skip
-        assert not gone, "the rule's flow is still on compute2"
-    finally:
-        t.join(timeout=30)
-    assert t.is_alive() or not result["check"].ok, result  # type: ignore[attr-defined]
+    # a removed IPv6 rule cuts the established IPv6 stream (the ``ipv6`` mark flow)
+    _a_removed_rule_cuts_a_stream(cl, a, srv, s6, rule["id"])
     assert not probes.transfer(a.netns, srv.netns, s6, port=8080, timeout=QUICK).ok
