@@ -29,3 +29,47 @@ def test_the_original_tuple_and_zone_of_each_line() -> None:
 def test_nothing_listed() -> None:
     assert parse_listing("") == []
     assert parse_listing("conntrack v1.4.7 (conntrack-tools): 0 flow entries have been shown.\n") == []
+
+
+class _Done:
+    def __init__(self, stdout: str) -> None:
+        self.stdout = stdout
+
+
+def test_marks_ported_entries_deletes_portless_and_falls_back_to_deleting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Conntrack.mark`` with the program and the socket stood in for: ports -> marked over
+    netlink (with the zone); ICMP -> deleted by its tuple; no socket -> deleted as well."""
+    from neutrino.dataplane import conntrack
+
+    ran: list[list[str]] = []
+    monkeypatch.setattr(conntrack.programs, "run", lambda argv, **kw: ran.append(argv) or _Done(LISTING if "-L" in argv else ""))
+    sent: list[tuple[int, int | None, str]] = []
+
+    class Socket:
+        def __init__(self, nfgen_family: int, **kw: object) -> None:
+            self.family = nfgen_family
+
+        def __enter__(self) -> "Socket":
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def entry(self, cmd: str, mark: int, zone: int | None, tuple_orig: object) -> None:
+            assert cmd == "set"
+            sent.append((mark, zone, tuple_orig.saddr))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(conntrack, "NFCTSocket", Socket)
+    assert conntrack.Conntrack().mark([["-w", "62572", "-p", "tcp"]], 1, netns="ns") == 4
+    assert sent == [(1, 62572, "10.64.0.13"), (1, None, "10.9.1.1"), (1, 9, "2001:db8::1")]
+    assert [argv for argv in ran if "-D" in argv] == [
+        ["conntrack", "-D", "-w", "5", "-f", "ipv4", "-s", "10.9.1.1", "-d", "10.20.0.11", "-p", "icmp"]]
+
+    def refused(*_a: object, **_kw: object) -> None:
+        raise OSError("no nf_conntrack_netlink")
+
+    monkeypatch.setattr(conntrack, "NFCTSocket", refused)
+    ran.clear()
+    assert conntrack.Conntrack().mark([["-w", "62572", "-p", "tcp"]], 1, netns="ns") == 4
+    deleted = [argv for argv in ran if "-D" in argv]
+    assert len(deleted) == 4 and ["--sport", "40122", "--dport", "8080"] == deleted[1][-4:], deleted

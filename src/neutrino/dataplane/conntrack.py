@@ -79,7 +79,8 @@ class Conntrack:
 
     def mark(self, filters: Iterable[Sequence[str]], mark: int, *, netns: str | None) -> int:
         """Set the mark of the entries matching each filter (those without ports: deleted); the
-        number of entries changed."""
+        number of entries listed. Where the conntrack netlink socket cannot be opened, the
+        entries are deleted instead (with a warning): that still cuts, though racily."""
         entries: list[Listed] = []
         for argv in filters:
             try:
@@ -89,20 +90,36 @@ class Conntrack:
                 return 0
             entries += [e for e in parse_listing(listed) if e not in entries]
         portless = [e for e in entries if e.sport is None or e.dport is None]
-        for e in portless:
-            family = "ipv6" if ipaddress.ip_address(e.src).version == 6 else "ipv4"
-            self.delete([["-w", str(e.zone), "-f", family, "-s", e.src, "-d", e.dst, "-p", e.name]], netns=netns)
-        changed = len(portless)
+        changed = self._delete_each(portless, netns)
         for family in (socket.AF_INET, socket.AF_INET6):
             mine = [e for e in entries if e not in portless and (ipaddress.ip_address(e.src).version == 6) == (family == socket.AF_INET6)]
             if not mine:
                 continue
-            with NFCTSocket(nfgen_family=family, **({"netns": netns} if netns else {})) as sock:
-                for e in mine:
-                    tuple_orig = NFCTAttrTuple(family=family, saddr=e.src, daddr=e.dst, proto=e.proto, sport=e.sport, dport=e.dport)
-                    try:
-                        sock.entry("set", mark=mark, zone=e.zone or None, tuple_orig=tuple_orig)
-                        changed += 1
-                    except NetlinkError as exc:  # gone meanwhile (timed out, or closed)
-                        LOG.debug("conntrack entry %s not marked: %s", e, exc)
+            marked: list[Listed] = []
+            try:
+                with NFCTSocket(nfgen_family=family, **({"netns": netns} if netns else {})) as sock:
+                    for e in mine:
+                        tuple_orig = NFCTAttrTuple(family=family, saddr=e.src, daddr=e.dst, proto=e.proto, sport=e.sport, dport=e.dport)
+                        try:
+                            sock.entry("set", mark=mark, zone=e.zone or None, tuple_orig=tuple_orig)
+                        except NetlinkError as exc:  # gone meanwhile (timed out, or closed)
+                            LOG.debug("conntrack entry %s not marked: %s", e, exc)
+                        marked.append(e)
+            except (OSError, NetlinkError) as exc:  # no conntrack netlink here: deleting still cuts, racily
+                rest = [e for e in mine if e not in marked]
+                LOG.warning("conntrack netlink unavailable (%s): deleting %d entries instead of marking them", exc, len(rest))
+                self._delete_each(rest, netns)
+            changed += len(mine)
         return changed
+
+    def _delete_each(self, entries: Sequence[Listed], netns: str | None) -> int:
+        """Delete these entries, each by its whole original tuple and zone."""
+        filters = []
+        for e in entries:
+            argv = ["-w", str(e.zone), "-f", "ipv6" if ipaddress.ip_address(e.src).version == 6 else "ipv4",
+                    "-s", e.src, "-d", e.dst, "-p", e.name]  # fmt: skip
+            if e.sport is not None and e.dport is not None:
+                argv += ["--sport", str(e.sport), "--dport", str(e.dport)]
+            filters.append(argv)
+        self.delete(filters, netns=netns)
+        return len(filters)
