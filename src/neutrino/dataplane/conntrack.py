@@ -15,7 +15,6 @@ request is invalid, so nothing takes a deleted ICMP entry up the other way.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 from collections.abc import Iterable, Sequence
@@ -42,6 +41,10 @@ class Listed:
     sport: int | None
     dport: int | None
     zone: int
+
+    @property
+    def ipv6(self) -> bool:
+        return ":" in self.src
 
 
 def parse_listing(text: str) -> list[Listed]:
@@ -92,7 +95,7 @@ class Conntrack:
         portless = [e for e in entries if e.sport is None or e.dport is None]
         changed = self._delete_each(portless, netns)
         for family in (socket.AF_INET, socket.AF_INET6):
-            mine = [e for e in entries if e not in portless and (ipaddress.ip_address(e.src).version == 6) == (family == socket.AF_INET6)]
+            mine = [e for e in entries if e not in portless and e.ipv6 == (family == socket.AF_INET6)]
             if not mine:
                 continue
             marked: list[Listed] = []
@@ -116,8 +119,7 @@ class Conntrack:
         """Delete these entries, each by its whole original tuple and zone."""
         filters = []
         for e in entries:
-            argv = ["-w", str(e.zone), "-f", "ipv6" if ipaddress.ip_address(e.src).version == 6 else "ipv4",
-                    "-s", e.src, "-d", e.dst, "-p", e.name]  # fmt: skip
+            argv = ["-w", str(e.zone), "-f", "ipv6" if e.ipv6 else "ipv4", "-s", e.src, "-d", e.dst, "-p", e.name]
             if e.sport is not None and e.dport is not None:
                 argv += ["--sport", str(e.sport), "--dport", str(e.dport)]
             filters.append(argv)

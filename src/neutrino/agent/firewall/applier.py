@@ -53,7 +53,7 @@ class FirewallApplier:
         self.last: dict[str, str] = {}
         self.previous: list[BoundPort] = []
         self.previous_groups: tuple[Any, ...] = ()
-        """The remote groups of the last applied bridge table: a member gone since flushes."""
+        """The remote groups of the last applied bridge table: a member gone since is cut."""
         self._fresh = True
         """Nothing applied yet by this applier: the tables in place may be trusted by their marker."""
         self._texts: tuple[list[BoundPort], dict[tuple[str, int], str], str, str] | None = None
@@ -123,13 +123,13 @@ class FirewallApplier:
             self.previous, self.previous_groups = ports, tuple(remote_groups)
             return False
         self.last["body"] = body
-        # the same port objects as the last applied: no rule was removed, nothing to flush
-        flush = [] if _same_objects(self.previous, ports) else conntrack.removed_rule_filters(self.previous, ports)
-        # the same group objects: no member was removed, nothing to flush either
+        # the same port objects as the last applied: no rule was removed, nothing to cut
+        cut = [] if _same_objects(self.previous, ports) else conntrack.removed_rule_filters(self.previous, ports)
+        # the same group objects: no member was removed, nothing to cut either
         removed = members.removed_members(self.previous_groups, remote_groups) if self.previous_groups else {}
-        flush += [argv for argv in members.removed_member_filters(ports, removed, remote_groups) if argv not in flush]
-        if flush and self.conntracks is not None:
-            self.conntracks.mark(flush, state_marks.CUT, netns=netns)
+        cut += [argv for argv in members.removed_member_filters(ports, removed, remote_groups) if argv not in cut]
+        if cut and self.conntracks is not None:
+            self.conntracks.mark(cut, state_marks.CUT, netns=netns)
         self.previous, self.previous_groups = ports, tuple(remote_groups)
         return True
 

@@ -4,8 +4,8 @@ A rule with a remote group matches the group's member set; when an address leave
 (its port left the group, or was deleted), the set loses it, but an established connection from
 (ingress) or to (egress) that address goes on through the ``ct state established`` accept. As
 Neutron does (docs/neutron-behaviour.md, "Conntrack on remote group member removal"), the
-entries go (marked cut, ``state_marks.CUT``, rather than deleted), in the zone of each filtered port whose rules name that group, so the next
-packet is judged by the remaining rules.
+entries go (here marked cut, ``state_marks.CUT``, rather than deleted), in the zone of each
+filtered port whose rules name that group, so the next packet is judged by the remaining rules.
 
 How exact. Neutron deletes every entry between the port and the removed address, both
 directions, all protocols. Here each filter follows one rule that names the group: its direction
