@@ -81,6 +81,24 @@ def test_lab_demo_on_the_ha_lab(lab_root):
         teardown.down(name, root=lab_root)
 
 
+def test_lab_demo_with_af_xdp_ports(lab_root, tmp_path):
+    """The seed's lab with ``ovs_port_type: afxdp``: the instances' ports and the hosts' wires
+    are AF_XDP (the DHCP and router ports stay AF_PACKET), and every check passes through them:
+    DHCP, metadata, VLAN tags on the wire, VXLAN, routing, SNAT, DNAT, the blocked port, the MTU."""
+    seed = Path(__file__).parents[2] / "examples" / "seed.yaml"
+    lab_file = tmp_path / "afxdp.yaml"
+    lab_file.write_text("".join(line for line in seed.read_text().splitlines(keepends=True) if not line.startswith("name:"))
+                        .replace("  mtu: 1500\n", "  mtu: 1500\n  ovs_port_type: afxdp\n"))  # fmt: skip
+    assert "ovs_port_type: afxdp" in lab_file.read_text()
+    name = unique_name()
+    cmd = [sys.executable, "-m", "neutrino.cli.main", "lab", "demo", "--file", str(lab_file), "--name", name, "--json"]
+    try:
+        run_demo(cmd, ("DHCP lease vm4", "metadata: vm4", "router:", "SNAT:", "DNAT:", "stays blocked",
+                       "carries VID 100", "MTU: 1422"))
+    finally:
+        teardown.down(name, root=lab_root)
+
+
 def test_lab_demo_with_the_native_ovs_firewall(lab_root, tmp_path):
     """The seed's lab with ``firewall_driver = openvswitch``: taps straight on br-int, security
     groups as br-int flows with conntrack; DHCP, metadata, routing, SNAT, DNAT to the floating IP

@@ -54,6 +54,12 @@ def vnethdr(ss_output: str, program: str) -> bool | None:
     return found
 
 
+def parse_iface_types(vsctl_get: str) -> frozenset[str]:
+    """``ovs-vsctl get Open_vSwitch . iface_types`` (``[afxdp, "afxdp-nonpmd", geneve]``) -> names."""
+    inner = vsctl_get.strip().strip("[]")
+    return frozenset(t.strip().strip('"') for t in inner.split(",") if t.strip())
+
+
 class HostOffloads:
     def __init__(self, host: HostContext) -> None:
         self.host = host
@@ -79,6 +85,33 @@ class HostOffloads:
     def write_tso_setting(self, value: str) -> None:
         """Written with ``--no-wait``: vswitchd reads the key only when it starts."""
         self._vsctl("--no-wait", "set", "Open_vSwitch", ".", f"other_config:{TSO_KEY}={value}")
+
+    def iface_types(self, timeout: float = 5.0) -> frozenset[str]:
+        """The Interface types this vswitchd offers (its ``iface_types``, which it writes once
+        it runs; read until it has, up to ``timeout``): ``afxdp-nonpmd`` among them where it was
+        built with AF_XDP (``agent/l2/ovs_port_types.py``)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            found = parse_iface_types(self._vsctl("get", "Open_vSwitch", ".", "iface_types"))
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+    def interface_errors(self, names: list[str]) -> dict[str, str]:
+        """{name: OVS's ``error``} for those of the Interfaces ``names`` vswitchd could not open."""
+        out = {}
+        for name in names:
+            found = self._vsctl("--if-exists", "get", "Interface", name, "error").strip()
+            if found not in ("", "[]"):
+                out[name] = found.strip('"')
+        return out
+
+    def set_interface_type(self, name: str, iface_type: str) -> None:
+        """Another netdev type for an existing Interface, its options cleared (they were the old
+        type's)."""
+        self._vsctl("set", "Interface", name, f"type={iface_type}", "--", "clear", "Interface", name, "options")
 
     def device_features(self, dev: str) -> dict[str, bool] | None:
         """The device's ethtool features in the host's namespace; None if it does not exist."""

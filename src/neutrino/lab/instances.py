@@ -36,6 +36,8 @@ from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.lab import resolve
 from neutrino.lab.host_connections import host_links as _host_links, ovsdb as _ovsdb
+from neutrino.agent.l2.ovs_port_types import PortType
+from neutrino.lab import ovs_port_plug
 from neutrino.lab.instance_offloads import ovs_takes_offloads
 
 VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -141,7 +143,8 @@ def create(
     _dir(lab).mkdir(parents=True, exist_ok=True)
     (_dir(lab) / f"{name}.json").write_text(json.dumps(vm.to_dict(), indent=2))
     try:
-        plug(h, vm, checksum_offload=lab.kernel_only or ovs_takes_offloads(lab, h, vm, network))
+        offloads = lab.kernel_only or ovs_takes_offloads(lab, h, vm, network)
+        plug(h, vm, checksum_offload=offloads, port_type=_port_type(lab, h, vm, network, offloads))
     except Exception:
         unplug(h, vm)
         (_dir(lab) / f"{name}.json").unlink(missing_ok=True)
@@ -263,7 +266,19 @@ def _least_loaded_compute(lab: resolve.ResolvedLab) -> str:
     return min(computes, key=lambda c: (load[c], computes.index(c)))
 
 
-def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = False) -> None:
+def _port_type(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, vm: Instance,
+               network: tuple[str | None, int | None] | None, instance_offloads: bool) -> PortType | None:  # fmt: skip
+    """AF_XDP or AF_PACKET for the instance's OVS port (``lab/ovs_port_plug.py``); None off OVS.
+    Trunk parents and hand-tagged ports stay AF_PACKET."""
+    if not host.has_ovs or host.linuxbridge or vm.tag is not None or vm.trunk_id:
+        return None
+    offloaded = ovs_port_plug.vif_offloaded(lab, host, hybrid=QVB in vm.devices, network=network,
+                                            instance_offloads=instance_offloads)  # fmt: skip
+    return ovs_port_plug.port_type(lab, host, mtu=vm.mtu or lab.mtu, offloaded=offloaded)
+
+
+def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = False, port_type: PortType | None = None) -> None:
+    """``port_type``: the netdev type of the instance's OVS port (None: AF_PACKET)."""
     d = vm.devices
     host_ns = host.netns
     with _host_links(host) as netlink:
@@ -285,6 +300,8 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
         txn.add_port(
             bridge,
             ovs_port(vm),
+            iface_type=port_type.iface_type if port_type else None,
+            options=port_type.options if port_type and port_type.options else None,
             tag=vm.tag,
             iface_external_ids={
                 "iface-id": vm.port_id,
@@ -293,6 +310,8 @@ def plug(host: resolve.ResolvedHost, vm: Instance, *, checksum_offload: bool = F
                 "vm-uuid": vm.vm_uuid,
             },
         )
+    if port_type and port_type.iface_type:
+        ovs_port_plug.fall_back(host, [ovs_port(vm)])
 
 
 def _hybrid_bridge(netlink: Netlink, host_ns: str | None, vm: Instance) -> None:

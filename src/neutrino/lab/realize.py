@@ -21,7 +21,7 @@ from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
 from neutrino.dataplane.ovs import OvsInstance, detect_datapath_type
 from neutrino.dataplane.ovsdb import Ovsdb
-from neutrino.lab import resolve
+from neutrino.lab import ovs_port_plug, resolve
 from neutrino.lab import state, topology
 
 Progress = Callable[[str], None]
@@ -127,13 +127,21 @@ def build_host(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> None:
         ctx = host.context
         OvsInstance(ctx).start(other_config=switch_settings(lab, host))
         owner = {OWNER_KEY: lab.name}
+        afxdp = []
         with Ovsdb(ctx).transaction() as txn:
             for bridge in host.bridges():
                 txn.add_bridge(bridge, datapath_type=host.datapath, protocols=PROTOCOLS, external_ids=owner)
             for wire in host.wires:
                 if wire.bridge:
                     txn.add_bridge(wire.bridge, datapath_type=host.datapath, protocols=PROTOCOLS, external_ids=owner)
-                    txn.add_port(wire.bridge, wire.host_end)
+                    kind = ovs_port_plug.port_type(lab, host, mtu=lab.mtu, offloaded=ovs_port_plug.wire_offloaded(lab, host, wire))
+                    txn.add_port(wire.bridge, wire.host_end, iface_type=kind.iface_type, options=kind.options or None)
+                    if kind.iface_type:
+                        afxdp.append(wire.host_end)
+                        # generic XDP reads the frame's bytes: a VLAN tag the kernel keeps beside
+                        # them (hardware-accelerated) would be lost (docs/dataplane.md, "AF_XDP ports")
+                        programs.run(["ethtool", "-K", wire.root_end, "txvlan", "off"])
+        ovs_port_plug.fall_back(host, afxdp)
         if host.tunnel_ip:
             # the tunnel endpoint lives on br-phy's internal port, whose bridge holds the NIC (docs/dataplane.md)
             _wait_link(netlink, resolve.TUNNEL_BRIDGE, host.netns)

@@ -145,6 +145,7 @@ class ResolvedLab:
     external_physnet: str | None
     management: Management | None = None
     source: dict[str, Any] = field(default_factory=dict, compare=False)
+    ovs_port_type: str = "system"  # agent/l2/ovs_port_types.py
 
     @property
     def controller(self) -> ResolvedHost:
@@ -296,6 +297,7 @@ def resolve(lab: LabFile, *, name: str | None = None, detected_datapath: str = "
         external_physnet=lab.external_network.physical_network if lab.external_network else None,
         management=management,
         source=lab.model_dump(mode="json"),
+        ovs_port_type=lab.defaults.ovs_port_type.value,
     )
 
 

@@ -36,6 +36,11 @@ class Datapath(str, Enum):
     system = "system"
 
 
+class OvsPortType(str, Enum):
+    system = "system"
+    afxdp = "afxdp"
+
+
 class Mechanism(str, Enum):
     openvswitch = "openvswitch"
     linuxbridge = "linuxbridge"
@@ -49,6 +54,11 @@ class Defaults(_Strict):
     datapath: Datapath = Field(Datapath.auto, description="OVS datapath: auto detects the kernel module")
     mtu: Annotated[int, Field(ge=1280, le=9000)] = Field(1500, description="MTU of the underlay links")
     mechanism: Mechanism = Field(Mechanism.openvswitch, description="how hosts switch: Open vSwitch or Linux bridges")
+    ovs_port_type: OvsPortType = Field(
+        OvsPortType.system,
+        description="how vswitchd reads the instances' ports and the wires on the userspace datapath: AF_PACKET "
+        "(system) or AF_XDP where vswitchd has it and the port carries no offloaded packets",
+    )
 
 
 class PhysicalNetwork(_Strict):

@@ -29,6 +29,7 @@ from neutrino.agent.l2 import ovs_changes
 from neutrino.agent.l2 import ovs_firewall_flows
 from neutrino.agent.l2 import ovs_flows
 from neutrino.agent.l2 import qos
+from neutrino.agent.l2.ovs_port_types import KERNEL_DEVICE_TYPES
 from neutrino.agent.l2.same_wiring import same_wiring
 from neutrino.agent.l2 import trunks
 from neutrino.dataplane.naming import tunnel_port
@@ -227,7 +228,7 @@ class OvsL2Reconciler:
             offloads = ([(plan.vifs[pid].name, *((p.segment.network_type, p.segment.mtu, p.segment.physical_network)
                                                   if p.segment else (None,)))
                          for pid, p in plan.wanted.items()],
-                        {net: [w.name for w in all_ports if w.bridge == br and w.iface_type in ("", "system")]
+                        {net: [w.name for w in all_ports if w.bridge == br and w.iface_type in KERNEL_DEVICE_TYPES]
                          for net, br in self.cfg.bridge_mappings.items()})  # fmt: skip
             if self.offloads is not None:  # before the ports are reported up (docs/dataplane.md, "Userspace TSO")
                 self.offloads(*offloads)
