@@ -15,16 +15,19 @@ hand-built OVS userspace figure (about 1.0 Gb/s, TX checksum off). The OVS lab's
 ``userspace_tso_ports`` (no router joins its networks): instances on the VLAN network hand OVS
 offloaded TCP (docs/dataplane.md, "Userspace TSO"). Usage: ``./dev bench dataplane [--json]
 [--seconds N] [--rounds N] [--only MECHANISM] [--ovs-mtu N] [--ovs-firewall DRIVER]...
-[--handbuilt VARIANT]... [--ovs-handbuilt VARIANT]... [--separate-networks]`` as root: ``--ovs-firewall`` (repeatable) picks
-the OVS lab's agents' firewall drivers, one lab each, one after the other: ``iptables_hybrid``
-(the default: the hybrid plug, nftables on the qbr), ``noop`` (instances plugged straight on
-br-int, no security groups) or ``openvswitch`` (plugged straight, security groups as OpenFlow
-with OVS conntrack); ``--ovs-mtu 9000`` gives the OVS lab a jumbo underlay (its VXLAN
-network then has MTU 8950: fewer, larger packets through the userspace datapath,
-docs/dataplane.md, "Performance of the userspace datapath"); ``--handbuilt`` adds
+[--ovs-port-type TYPE]... [--handbuilt VARIANT]... [--ovs-handbuilt VARIANT]...
+[--separate-networks]`` as root: ``--ovs-firewall`` (repeatable) picks the OVS lab's agents'
+firewall drivers, one lab each, one after the other: ``iptables_hybrid`` (the default: the
+hybrid plug, nftables on the qbr), ``noop`` (instances plugged straight on br-int, no security
+groups) or ``openvswitch`` (plugged straight, security groups as OpenFlow with OVS conntrack);
+``--ovs-port-type`` (repeatable; with ``--ovs-firewall``, one lab per pair) ``system``
+(AF_PACKET, the default) or ``afxdp`` (the lab file's ``ovs_port_type``: AF_XDP ports where the
+lab can use them, docs/dataplane.md, "AF_XDP ports"); ``--ovs-mtu 9000`` gives the OVS lab a
+jumbo underlay (its VXLAN network then has MTU 8950: fewer, larger packets through the
+userspace datapath, docs/dataplane.md, "Performance of the userspace datapath"); ``--handbuilt`` adds
 bench/lb_handbuilt.py's hand-built VXLAN path (``base``, or the lab's pieces joined by ``+``) to
 the Linux bridge lab's run, ``--ovs-handbuilt`` adds bench/ovs_handbuilt.py's hand-built OVS
-paths (``one-bridge``, ``vxlan``, ``vlan``, optionally ``+tso``) to each OVS lab's run (their
+paths (``one-bridge``, ``vxlan``, ``vlan``, optionally ``+tso`` or ``+afxdp``) to each OVS lab's run (their
 CPU: their own vswitchds'; with ``one-bridge``, each of the lab's OVS rows also shows its
 per-round ratio to it), ``--separate-networks`` puts the pairs without security groups on
 networks of their own (docs/dataplane.md, "Throughput"). Figures depend on the machine and its
@@ -137,10 +140,11 @@ def bare_veth(seconds: float) -> float:
     return iperf(BARE[0], BARE[1], "10.99.0.2", seconds)
 
 
-def lab_file(mechanism: str, mtu: int = 1500, driver: str = "iptables_hybrid") -> topology.LabFile:
-    """``mtu``: of the lab's underlay links, and so the server's ``global_physnet_mtu``."""
+def lab_file(mechanism: str, mtu: int = 1500, driver: str = "iptables_hybrid", port_type: str = "system") -> topology.LabFile:
+    """``mtu``: of the lab's underlay links, and so the server's ``global_physnet_mtu``;
+    ``port_type``: the lab file's ``ovs_port_type`` (AF_PACKET or AF_XDP)."""
     doc: dict[str, Any] = {
-        "defaults": {"mechanism": mechanism, "mtu": mtu},
+        "defaults": {"mechanism": mechanism, "mtu": mtu, "ovs_port_type": port_type},
         "external_network": None,
         "hosts": {"controller": {"roles": ["controller"]}, "compute1": {"roles": ["compute"]},
                   "compute2": {"roles": ["compute"]},
@@ -182,23 +186,26 @@ def wait_active(api: LabApi, vms: list[Any], timeout: float = 30.0) -> None:
 
 def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, ...] = (),
             separate: bool = False, mtu: int = 1500, driver: str = "iptables_hybrid",
-            ovs_handbuilt: tuple[str, ...] = (), several: bool = False) -> dict[str, list[Sample]]:  # fmt: skip
+            ovs_handbuilt: tuple[str, ...] = (), several: bool = False,
+            port_type: str = "system") -> dict[str, list[Sample]]:  # fmt: skip
     """``handbuilt``: bench/lb_handbuilt.py variants measured beside the Linux bridge lab's
     paths; ``separate``: the pairs without security groups on networks of their own (so that
     no filtered port shares their bridge); ``mtu``: the lab's underlay MTU; ``driver``: the OVS
     agents' firewall driver (noop: no pairs with security groups); ``ovs_handbuilt``:
     bench/ovs_handbuilt.py variants measured beside the OVS lab's paths, in its rounds (their
-    rows name the lab when ``several`` OVS labs run, one after the other)."""
+    rows name the lab when ``several`` OVS labs run, one after the other); ``port_type``: the OVS
+    lab's ``ovs_port_type`` (``afxdp``: its rows say AF_XDP)."""
     import lb_handbuilt
     import ovs_handbuilt as ovs_hb
     from types import SimpleNamespace
 
-    name = f"bd{driver[0] if mechanism == 'openvswitch' else mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
+    kind = "x" if port_type == "afxdp" else "d"
+    name = f"b{kind}{driver[0] if mechanism == 'openvswitch' else mechanism[0]}{RUN}"  # 8 characters, the lab name's limit
     out: dict[str, list[Sample]] = {}
     built = [lb_handbuilt.Path(RUN[:3], i, [] if v == "base" else v.split("+")) for i, v in enumerate(handbuilt)]
     ovs_built: list[Any] = []
     try:
-        lab = realize.up(lab_file(mechanism, mtu, driver), name=name).lab
+        lab = realize.up(lab_file(mechanism, mtu, driver, port_type), name=name).lab
         cloud.start(lab)
         api = LabApi(lab)
         nets: dict[tuple[str, bool | None], Any] = {}
@@ -216,7 +223,7 @@ def run_lab(mechanism: str, seconds: float, rounds: int, handbuilt: tuple[str, .
                                                            "enable_dhcp": False}})  # fmt: skip
                 nets[(kind, secured)] = net
         labels = {"iptables_hybrid": "OVS", "noop": "OVS direct", "openvswitch": "OVS ovsfw"}
-        label = labels[driver] if mechanism == "openvswitch" else "linuxbridge"
+        label = labels[driver] + (" AF_XDP" if port_type == "afxdp" else "") if mechanism == "openvswitch" else "linuxbridge"
         jumbo = {"vlan": f" (MTU {mtu})", "vxlan": f" (MTU {mtu - 50})"} if mtu != 1500 else {}
         pairs: dict[str, Any] = {}
         for kind in dict.fromkeys(k for k, _ in nets):
@@ -283,6 +290,9 @@ def main() -> int:
                              "no filtered port and are not tracked)")
     parser.add_argument("--ovs-firewall", action="append", choices=("iptables_hybrid", "noop", "openvswitch"),
                         help="the OVS lab's firewall driver (repeat for one lab each; default iptables_hybrid)")
+    parser.add_argument("--ovs-port-type", action="append", choices=("system", "afxdp"),
+                        help="how the OVS lab's vswitchds read instances' ports and wires: AF_PACKET (system, the "
+                             "default) or AF_XDP where safe (repeat for one lab each)")
     parser.add_argument("--ovs-mtu", type=int, default=1500,
                         help="underlay MTU of the OVS lab (and its server's global_physnet_mtu): 9000 for a jumbo underlay")  # fmt: skip
     args = parser.parse_args()
@@ -301,10 +311,12 @@ def main() -> int:
                 extra = tuple(args.handbuilt) if mechanism == "linuxbridge" else ()
                 mtu = args.ovs_mtu if mechanism == "openvswitch" else 1500
                 drivers = args.ovs_firewall or ["iptables_hybrid"]
+                port_types = args.ovs_port_type or ["system"]
                 ovs_extra = tuple(args.ovs_handbuilt) if mechanism == "openvswitch" else ()
-                for driver in drivers if mechanism == "openvswitch" else ["iptables_hybrid"]:
+                ovs_labs = [(d, t) for d in drivers for t in port_types]
+                for driver, port_type in ovs_labs if mechanism == "openvswitch" else [("iptables_hybrid", "system")]:
                     samples.update(run_lab(mechanism, args.seconds, args.rounds, extra, args.separate_networks, mtu, driver,
-                                           ovs_extra, len(drivers) > 1))  # fmt: skip
+                                           ovs_extra, len(ovs_labs) > 1, port_type))  # fmt: skip
     finally:
         bare_veth_down()
         shutil.rmtree(ROOT, ignore_errors=True)

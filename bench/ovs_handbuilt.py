@@ -24,7 +24,10 @@ of the bridge (docs/dataplane.md, "Veth pairs, not OVS internal ports, into name
 Instances have TX checksum offload off (docs/dataplane.md, "Checksum offload"). A ``+tso``
 suffix (``vxlan+tso``) writes ``other_config:userspace-tso-enable=true`` before each vswitchd
 starts and leaves the instances' offloads on (docs/dataplane.md, "Userspace TSO": OVS 3.1 drops
-offloaded packets it has to tunnel, so ``vxlan+tso`` is expected to carry nothing).
+offloaded packets it has to tunnel, so ``vxlan+tso`` is expected to carry nothing). A
+``+afxdp`` suffix plugs the instances' veths and the underlay veths as ``afxdp-nonpmd``
+Interfaces (generic XDP), as a lab with ``ovs_port_type: afxdp`` does (docs/dataplane.md,
+"AF_XDP ports"); it does not combine with ``+tso``.
 
 Usage (root): ``./dev bench ovs_handbuilt [--seconds N] [--rounds N] VARIANT...`` (or
 ``.venv/bin/python bench/ovs_handbuilt.py ...``: it imports ``neutrino``); each round
@@ -47,31 +50,39 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dataplane_table import median  # (bench/ is on sys.path: python bench/NAME.py)
 from lb_handbuilt import BareVeth, measure_rounds
 
 SHAPES = {"one-bridge": "one bridge", "vxlan": "VXLAN (two hosts)", "vlan": "VLAN (two hosts)"}
 TSO = "tso"
+AFXDP = "afxdp"
 VNI = 4242
 VLAN = 100
 INNER_MTU = {"one-bridge": 1500, "vxlan": 1450, "vlan": 1500}
 
 
-def parse_variant(variant: str) -> tuple[str, bool]:
-    """``"vxlan+tso"`` -> ``("vxlan", True)``; an unknown shape or suffix is a ValueError."""
+class Variant(NamedTuple):
+    shape: str
+    tso: bool = False
+    afxdp: bool = False
+
+
+def parse_variant(variant: str) -> Variant:
+    """``"vxlan+tso"`` -> ``Variant("vxlan", tso=True)``; an unknown shape or suffix, a repeated
+    one, or both suffixes is a ValueError."""
     shape, *rest = variant.split("+")
-    if shape not in SHAPES or any(r != TSO for r in rest) or len(rest) > 1:
-        raise ValueError(f"unknown variant {variant!r}: one of {', '.join(SHAPES)}, optionally +{TSO}")
-    return shape, bool(rest)
+    if shape not in SHAPES or any(r not in (TSO, AFXDP) for r in rest) or len(rest) > 1:
+        raise ValueError(f"unknown variant {variant!r}: one of {', '.join(SHAPES)}, optionally +{TSO} or +{AFXDP}")
+    return Variant(shape, TSO in rest, AFXDP in rest)
 
 
 def row_label(variant: str) -> str:
     """The row of ``variant`` in bench/dataplane.py's table: ``"OVS hand-built VXLAN (two hosts)"``,
-    ``"OVS hand-built one bridge + userspace TSO"``."""
-    shape, tso = parse_variant(variant)
-    return f"OVS hand-built {SHAPES[shape]}" + (" + userspace TSO" if tso else "")
+    ``"OVS hand-built one bridge + userspace TSO"``, ``"OVS hand-built one bridge, AF_XDP"``."""
+    v = parse_variant(variant)
+    return f"OVS hand-built {SHAPES[v.shape]}" + (" + userspace TSO" if v.tso else "") + (", AF_XDP" if v.afxdp else "")
 
 
 def sh(*argv: str, netns: str | None = None, check: bool = True, env: dict[str, str] | None = None,
@@ -137,7 +148,7 @@ class OvsPath:
 
     def __init__(self, run: str, index: int, variant: str) -> None:
         self.variant = variant
-        self.shape, self.tso = parse_variant(variant)
+        self.shape, self.tso, self.afxdp = parse_variant(variant)
         self.tag = f"ob{run}{index}"
         two = self.shape != "one-bridge"
         self.hosts = [f"{self.tag}-h{n}" for n in ((1, 2) if two else (1,))]
@@ -194,14 +205,16 @@ class OvsPath:
         root_end = f"{self.tag}u{n + 1}"
         sh("ip", "link", "add", root_end, "type", "veth", "peer", "name", "eth1", "netns", host)
         sh("ip", "link", "set", root_end, "master", self.switch, "up")
+        if self.afxdp:  # the VLAN tag in the frame's bytes, where generic XDP reads it
+            sh("ethtool", "-K", root_end, "txvlan", "off")
         sh("ip", "-n", host, "link", "set", "eth1", "up")
         if self.shape == "vlan":  # the underlay is br-int's trunk
-            self._vsctl(host, "add-port", "br-int", "eth1")
+            self._vsctl(host, "add-port", "br-int", "eth1", *self._port_type("eth1"))
             return
         other = self.underlay[1 - n]
         tunnel = "vxlan-" + "".join(f"{int(octet):02x}" for octet in other.split("."))
         self._vsctl(host, "add-br", "br-phy", "--", "set", "Bridge", "br-phy", "datapath_type=netdev",
-                    "--", "add-port", "br-phy", "eth1")  # fmt: skip
+                    "--", "add-port", "br-phy", "eth1", *self._port_type("eth1"))  # fmt: skip
         deadline = time.monotonic() + 5
         while sh("ip", "-n", host, "link", "show", "br-phy", check=False) == "" and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -211,13 +224,19 @@ class OvsPath:
                     f"options:remote_ip={other}", f"options:local_ip={self.underlay[n]}", f"options:key={VNI}",
                     "options:df_default=true")  # fmt: skip
 
+    def _port_type(self, name: str) -> list[str]:
+        """The ovs-vsctl arguments that make ``name`` an AF_XDP port (``+afxdp``), else none."""
+        if not self.afxdp:
+            return []
+        return ["--", "set", "Interface", name, "type=afxdp-nonpmd", "options:xdp-mode=generic"]
+
     def _instance(self, host: str, n: int) -> None:
         """``eth0`` of instance ``n``; its peer ``tap<n>`` an ordinary port of ``br-int``."""
         vm, tap = self.vms[n], f"tap{n + 1}"
         sh("ip", "-n", host, "link", "add", tap, "mtu", str(self.mtu), "type", "veth", "peer", "name", "eth0", "netns", vm)
         sh("ip", "-n", host, "link", "set", tap, "up")
         tag = [f"tag={VLAN}"] if self.shape == "vlan" else []
-        self._vsctl(host, "add-port", "br-int", tap, *tag)
+        self._vsctl(host, "add-port", "br-int", tap, *tag, *self._port_type(tap))
         sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", netns=vm)
         sh("ip", "-n", vm, "link", "set", "eth0", "mtu", str(self.mtu))
         sh("ip", "-n", vm, "addr", "add", f"{self.inner[n]}/24", "dev", "eth0")
