@@ -58,3 +58,20 @@ def test_the_lab_file_asks_for_it_and_the_resolved_lab_keeps_it():
     assert resolve.resolve(lab, name="afx").ovs_port_type == "afxdp"
     with pytest.raises(topology.LabFileError):
         topology.parse({"defaults": {"ovs_port_type": "dpdk"}, "hosts": {"compute1": {"roles": ["compute"]}}})
+
+
+def test_a_port_vswitchd_could_not_open_as_afxdp_goes_back_to_af_packet(monkeypatch):
+    from types import SimpleNamespace
+
+    from neutrino.dataplane import offloads
+    from neutrino.lab import ovs_port_plug
+
+    retyped = []
+    monkeypatch.setattr(offloads.HostOffloads, "interface_errors",
+                        lambda self, names: {n: "could not open network device qvo1 (Operation not supported)"
+                                             for n in names if n == "qvo1"})  # fmt: skip
+    monkeypatch.setattr(offloads.HostOffloads, "set_interface_type", lambda self, name, kind: retyped.append((name, kind)))
+    host = SimpleNamespace(name="compute1", context=None)
+    assert ovs_port_plug.fall_back(host, ["eth1", "qvo1"]) == ["qvo1"]
+    assert retyped == [("qvo1", "system")]
+    assert ovs_port_plug.fall_back(host, []) == []

@@ -29,15 +29,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from neutrino.agent.l2.ovs_port_types import ASK_AFXDP, PortType
 from neutrino.dataplane import exec as programs
 from neutrino.dataplane.in_netns import call_in
 from neutrino.dataplane.naming import QBR, QVB, QVO, TAP, device, hybrid_devices, trunk_bridge
 from neutrino.dataplane.netlink import Netlink
 from neutrino.dataplane.openflow import PROTOCOLS
-from neutrino.lab import resolve
+from neutrino.lab import ovs_port_plug, resolve
 from neutrino.lab.host_connections import host_links as _host_links, ovsdb as _ovsdb
-from neutrino.agent.l2.ovs_port_types import PortType
-from neutrino.lab import ovs_port_plug
 from neutrino.lab.instance_offloads import ovs_takes_offloads
 
 VM_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -270,7 +269,7 @@ def _port_type(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, vm: Instanc
                network: tuple[str | None, int | None] | None, instance_offloads: bool) -> PortType | None:  # fmt: skip
     """AF_XDP or AF_PACKET for the instance's OVS port (``lab/ovs_port_plug.py``); None off OVS.
     Trunk parents and hand-tagged ports stay AF_PACKET."""
-    if not host.has_ovs or host.linuxbridge or vm.tag is not None or vm.trunk_id:
+    if lab.ovs_port_type != ASK_AFXDP or not host.has_ovs or host.linuxbridge or vm.tag is not None or vm.trunk_id:
         return None
     offloaded = ovs_port_plug.vif_offloaded(lab, host, hybrid=QVB in vm.devices, network=network,
                                             instance_offloads=instance_offloads)  # fmt: skip
