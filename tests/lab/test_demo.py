@@ -77,8 +77,19 @@ def test_lab_demo_on_the_ha_lab(lab_root):
     try:
         run_demo(cmd, ("one active, one standby", "vlan-net: served by 2 DHCP agents",
                        "vxlan-net: served by 2 DHCP agents", "metadata: vm4", "SNAT:", "DNAT:", "carries VID 100"))
+    except AssertionError as failed:  # what the network nodes saw, before teardown removes it
+        raise AssertionError(f"{failed}\n{_network_nodes_record(lab_root / name)}") from None
     finally:
         teardown.down(name, root=lab_root)
+
+
+def _network_nodes_record(lab_dir: Path) -> str:
+    """The network nodes' keepalived state files and the ends of their agents' logs."""
+    out = []
+    for found in sorted(lab_dir.glob("network*/**/ha_confs/*/state")) + sorted(lab_dir.glob("network*/agent.log")):
+        lines = found.read_text(errors="replace").splitlines()[-40:]
+        out.append(f"--- {found.relative_to(lab_dir)}\n" + "\n".join(lines))
+    return "\n".join(out) or f"nothing under {lab_dir}"
 
 
 def test_lab_demo_with_af_xdp_ports(lab_root, tmp_path):
