@@ -7,7 +7,9 @@ offloads a previous vswitchd gave them; but with userspace TSO vswitchd opens ev
 socket with a virtio-net header, which ``ss -0 -e`` shows (docs/dataplane.md, "Userspace TSO"). The side effects: writing the
 key (one ``ovs-vsctl`` call) and transmit checksum offload on or off on a device of the host,
 as ``ethtool -K <dev> tx on|off`` does but through the ethtool ioctl (``Netlink.set_tx_checksum``:
-no program in a pass), only when it differs (idempotent).
+no program in a pass), only when it differs (idempotent). Beside them, what the lab asks of a
+host's vswitchd before and after it plugs an AF_XDP port (``iface_types``, an Interface's
+``error``, its type set back): docs/dataplane.md, "AF_XDP ports".
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ log line, so the lab works wherever OVS does (docs/dataplane.md, "AF_XDP ports")
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from neutrino.agent.l2.ovs_port_types import AFXDP, ASK_AFXDP, PortType, choose
 from neutrino.lab import resolve
@@ -19,33 +20,30 @@ log = logging.getLogger(__name__)
 
 def port_type(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, mtu: int | None, offloaded: bool) -> PortType:
     """The type of one port the lab plugs on ``host``'s OVS."""
-    if lab.ovs_port_type != ASK_AFXDP or host.datapath != "netdev":
-        return choose(lab.ovs_port_type, datapath=host.datapath, iface_types=frozenset(), mtu=mtu, offloaded=offloaded)
-    from neutrino.dataplane.offloads import HostOffloads
+    iface_types: frozenset[str] = frozenset()
+    if lab.ovs_port_type == ASK_AFXDP and host.datapath == "netdev":
+        from neutrino.dataplane.offloads import HostOffloads
 
-    return choose(lab.ovs_port_type, datapath=host.datapath, iface_types=HostOffloads(host.context).iface_types(),
-                  mtu=mtu, offloaded=offloaded)  # fmt: skip
+        iface_types = HostOffloads(host.context).iface_types()
+    return choose(lab.ovs_port_type, datapath=host.datapath, iface_types=iface_types, mtu=mtu, offloaded=offloaded)
 
 
-def host_takes_tso(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> bool:
-    """Will this host's vswitchd run with userspace TSO (the decision the lab writes before it
-    starts it): then its flat and VLAN traffic may be offloaded packets."""
+def _tso_decision(lab: resolve.ResolvedLab, host: resolve.ResolvedHost) -> Any:
+    """The agents' offload decision for ``host`` when its vswitchd runs (or will run, as the lab
+    writes the key before starting it) with userspace TSO; None otherwise."""
     from neutrino.lab.realize import offload_decision
 
     decision = offload_decision(lab, host)
-    return decision.tso_active or decision.write_setting == "true"
+    return decision if decision.tso_active or decision.write_setting == "true" else None
 
 
 def wire_offloaded(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, wire: resolve.Wire) -> bool:
     """Does ``wire`` carry offloaded packets: a physical network's wire on a host whose vswitchd
     runs with userspace TSO, or its tunnel wire where vswitchd also tunnels offloaded packets."""
-    if not host_takes_tso(lab, host):
+    decision = _tso_decision(lab, host)
+    if decision is None:
         return False
-    if wire.bridge == resolve.TUNNEL_BRIDGE:
-        from neutrino.lab.realize import offload_decision
-
-        return offload_decision(lab, host).tso_tunnels
-    return True
+    return bool(decision.tso_tunnels) if wire.bridge == resolve.TUNNEL_BRIDGE else True
 
 
 def vif_offloaded(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, hybrid: bool,
@@ -56,17 +54,16 @@ def vif_offloaded(lab: resolve.ResolvedLab, host: resolve.ResolvedHost, *, hybri
     port's network (off wherever vswitchd runs without userspace TSO; on where it cannot tell)."""
     if not hybrid:
         return instance_offloads
-    if not host_takes_tso(lab, host):
+    decision = _tso_decision(lab, host)
+    if decision is None:
         return False
     if network is None:
         return True
     import dataclasses
 
     from neutrino.agent.l2.offloads import port_offload
-    from neutrino.lab.realize import offload_decision
 
-    decision = dataclasses.replace(offload_decision(lab, host), tso_active=True)
-    return port_offload(decision, network[0], network[1], lab.mtu)
+    return port_offload(dataclasses.replace(decision, tso_active=True), network[0], network[1], lab.mtu)
 
 
 def fall_back(host: resolve.ResolvedHost, names: list[str]) -> list[str]:
